@@ -1,0 +1,39 @@
+namespace Gensor.Diagnostics;
+
+/// <summary>What kind of failure an error is; it decides the process exit code.</summary>
+public enum ErrorKind
+{
+    /// <summary>A bug or an environment failure (exit code 1).</summary>
+    Internal = 1,
+
+    /// <summary>Malformed input: a spec, an expression, an option (exit code 2).</summary>
+    BadInput = 2,
+
+    /// <summary>No candidate compiled and verified (exit code 3).</summary>
+    NoResult = 3,
+}
+
+/// <summary>
+/// An error meant for a user: one line that names the problem and where it is
+/// (a file path, a column of the expression), and the exit code it maps to.
+/// </summary>
+public sealed record GensorError(ErrorKind Kind, string Message)
+{
+    public int ExitCode => (int)Kind;
+
+    public static GensorError BadInput(string message) => new(ErrorKind.BadInput, message);
+
+    public override string ToString() => $"error: {Message}";
+}
+
+/// <summary>
+/// Carries a <see cref="GensorError"/> out of deep code. The command line
+/// catches it at the top and prints the error as one line; nothing else
+/// should let it escape to the user.
+/// </summary>
+public sealed class GensorException(GensorError error, Exception? inner = null) : Exception(error.Message, inner)
+{
+    public GensorError Error { get; } = error;
+
+    public static GensorException BadInput(string message) => new(GensorError.BadInput(message));
+}

@@ -1,0 +1,61 @@
+namespace Gensor.Etir;
+
+/// <summary>Whether an index variable runs over the output (spatial) or is summed or maxed away (reduce).</summary>
+public enum AxisKind { Spatial, Reduce }
+
+/// <summary>An index variable of the iteration space with its extent.</summary>
+public sealed record Axis(string Name, int Extent, AxisKind Kind);
+
+/// <summary>A dense, row-major float32 tensor.</summary>
+public sealed record Tensor(string Name, ValueArray<int> Shape)
+{
+    public long ElementCount => Shape.Aggregate(1L, (product, extent) => product * extent);
+}
+
+/// <summary>How the body's values over the reduce axes combine: <c>=</c>, <c>+=</c> or <c>max=</c>.</summary>
+public enum Reduction { None, Sum, Max }
+
+/// <summary>
+/// The algorithm half of ETIR: what an operator computes. For every point of the
+/// spatial axes, the output element is the reduction over the reduce axes of
+/// <see cref="Body"/>; <see cref="Epilogue"/>, when present, is applied to that
+/// value before it is stored (a read of the output tensor in it means the
+/// accumulated value).
+/// </summary>
+/// <param name="Name">The operator's name, from the spec.</param>
+/// <param name="Output">The output tensor; its dimensions are the spatial axes, in order.</param>
+/// <param name="Axes">Spatial axes in output order, then reduce axes in order of first use.</param>
+/// <param name="Inputs">Input tensors in order of first read (body, then epilogue).</param>
+/// <param name="Reduction">How body values combine over the reduce axes.</param>
+/// <param name="Body">The expression evaluated at each point of the iteration space.</param>
+/// <param name="Epilogue">An element-wise expression of the accumulated value, or null.</param>
+public sealed record Operator(
+    string Name,
+    Tensor Output,
+    ValueArray<Axis> Axes,
+    ValueArray<Tensor> Inputs,
+    Reduction Reduction,
+    Expr Body,
+    Expr? Epilogue)
+{
+    public IEnumerable<Axis> SpatialAxes => Axes.Where(axis => axis.Kind == AxisKind.Spatial);
+
+    public IEnumerable<Axis> ReduceAxes => Axes.Where(axis => axis.Kind == AxisKind.Reduce);
+
+    public int SpatialRank => SpatialAxes.Count();
+
+    public int ReduceRank => ReduceAxes.Count();
+
+    public Axis AxisNamed(string name) => Axes.First(axis => axis.Name == name);
+
+    public Tensor InputNamed(string name) => Inputs.First(tensor => tensor.Name == name);
+
+    /// <summary>Number of points in the reduction domain (1 when there is no reduction).</summary>
+    public long ReductionLength => ReduceAxes.Aggregate(1L, (product, axis) => product * axis.Extent);
+
+    /// <summary>Multiply-adds (or comparisons) in the whole iteration space.</summary>
+    public long IterationPoints => Output.ElementCount * ReductionLength;
+
+    /// <summary>The reads of the body that touch each input, used by the tile footprint analysis.</summary>
+    public IEnumerable<TensorRead> BodyReads => Body.Reads();
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+
+namespace Gensor.Etir;
+
+/// <summary>
+/// The schedule half of ETIR: how an operator runs on a GPU. It is a small value
+/// with value equality and a stable text form, because the construction graph
+/// merges states that reach the same schedule by different primitives.
+/// </summary>
+/// <param name="BlockTile">Outputs per thread block, per spatial axis.</param>
+/// <param name="ThreadTile">Outputs per thread, per spatial axis; divides <paramref name="BlockTile"/>.</param>
+/// <param name="VirtualThreads">
+/// Strided sub-tiles per thread, per spatial axis; divides <paramref name="ThreadTile"/>.
+/// With v sub-tiles, a thread's outputs along the axis are v chunks of
+/// ThreadTile/v consecutive outputs, BlockTile/v apart (TVM's virtual threads):
+/// neighbouring threads then touch neighbouring addresses, which coalesces
+/// global accesses and spreads shared-memory accesses across banks.
+/// </param>
+/// <param name="ReduceStep">Reduce-axis points per stage, per reduce axis (the reduction tile).</param>
+/// <param name="SharedInputs">Inputs whose stage tile is staged in shared memory, in input order.</param>
+/// <param name="VectorWidth">Elements per load in the cooperative global-to-shared copy (1, 2 or 4).</param>
+public sealed record Schedule(
+    ValueArray<int> BlockTile,
+    ValueArray<int> ThreadTile,
+    ValueArray<int> VirtualThreads,
+    ValueArray<int> ReduceStep,
+    ValueArray<string> SharedInputs,
+    int VectorWidth)
+{
+    /// <summary>Threads per block: the block tile divided by the thread tile, over all spatial axes.</summary>
+    public int ThreadsPerBlock
+    {
+        get
+        {
+            var threads = 1;
+            for (var i = 0; i < BlockTile.Count; i++)
+            {
+                threads *= BlockTile[i] / ThreadTile[i];
+            }
+            return threads;
+        }
+    }
+
+    /// <summary>Threads along one spatial axis.</summary>
+    public int ThreadsAlong(int spatialAxis) => BlockTile[spatialAxis] / ThreadTile[spatialAxis];
+
+    /// <summary>Outputs each thread accumulates (its registers for accumulators).</summary>
+    public int OutputsPerThread => ThreadTile.Aggregate(1, (product, tile) => product * tile);
+
+    public bool IsShared(string tensor) => SharedInputs.Contains(tensor);
+
+    /// <summary>
+    /// The stable text form, e.g. <c>block=64x64 thread=4x4 vthread=1x2 reduce=8 shared=A,B vector=4</c>.
+    /// <see cref="Parse"/> reads it back.
+    /// </summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append("block=").Append(Dims(BlockTile));
+        text.Append(" thread=").Append(Dims(ThreadTile));
+        text.Append(" vthread=").Append(Dims(VirtualThreads));
+        text.Append(" reduce=").Append(Dims(ReduceStep));
+        text.Append(" shared=").Append(SharedInputs.Count == 0 ? "-" : string.Join(",", SharedInputs));
+        text.Append(" vector=").Append(VectorWidth.ToString(CultureInfo.InvariantCulture));
+        return text.ToString();
+    }
+
+    private static string Dims(ValueArray<int> values) =>
+        values.Count == 0 ? "-" : string.Join("x", values.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>
+    /// Reads the text form. Fields may come in any order; <c>vthread</c>
+    /// (default all 1), <c>shared</c> (default none) and <c>vector</c> (default 1)
+    /// may be left out. Throws <see cref="FormatException"/> with a message
+    /// naming the problem.
+    /// </summary>
+    public static Schedule Parse(string text)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = part.IndexOf('=');
+            if (equals <= 0)
+            {
+                throw new FormatException($"schedule field '{part}' is not of the form name=value");
+            }
+            var name = part[..equals];
+            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector"))
+            {
+                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector)");
+            }
+            if (!fields.TryAdd(name, part[(equals + 1)..]))
+            {
+                throw new FormatException($"schedule field '{name}' is given twice");
+            }
+        }
+        foreach (var required in new[] { "block", "thread", "reduce" })
+        {
+            if (!fields.ContainsKey(required))
+            {
+                throw new FormatException($"schedule lacks the field '{required}'");
+            }
+        }
+        var block = ParseDims("block", fields["block"]);
+        var thread = ParseDims("thread", fields["thread"]);
+        var vthread = fields.TryGetValue("vthread", out var v) ? ParseDims("vthread", v) : ValueArray.From(block.Select(_ => 1));
+        var reduce = ParseDims("reduce", fields["reduce"]);
+        var shared = fields.TryGetValue("shared", out var s) && s != "-" && s.Length > 0
+            ? ValueArray.From(s.Split(','))
+            : ValueArray<string>.Empty;
+        var vector = fields.TryGetValue("vector", out var w) ? ParsePositive("vector", w) : 1;
+        return new Schedule(block, thread, vthread, reduce, shared, vector);
+    }
+
+    private static ValueArray<int> ParseDims(string field, string text) =>
+        text == "-" ? ValueArray<int>.Empty : ValueArray.From(text.Split('x').Select(part => ParsePositive(field, part)));
+
+    private static int ParsePositive(string field, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new FormatException($"schedule field '{field}' has '{text}', not a positive integer");
+}

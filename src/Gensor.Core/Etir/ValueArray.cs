@@ -1,0 +1,61 @@
+using System.Collections;
+using System.Collections.Immutable;
+
+namespace Gensor.Etir;
+
+/// <summary>
+/// An immutable array with structural equality, so that records holding lists
+/// (a schedule's tile sizes, an index's terms) compare and hash by content.
+/// The construction graph keys its states by such records.
+/// </summary>
+public readonly struct ValueArray<T> : IReadOnlyList<T>, IEquatable<ValueArray<T>>
+{
+    private readonly ImmutableArray<T> _items;
+
+    public ValueArray(IEnumerable<T> items) => _items = items.ToImmutableArray();
+
+    public static ValueArray<T> Empty => new(Array.Empty<T>());
+
+    private ImmutableArray<T> Items => _items.IsDefault ? ImmutableArray<T>.Empty : _items;
+
+    public int Count => Items.Length;
+
+    public T this[int index] => Items[index];
+
+    /// <summary>A copy with one element replaced.</summary>
+    public ValueArray<T> SetItem(int index, T value) => new(Items.SetItem(index, value));
+
+    public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)Items).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public bool Equals(ValueArray<T> other) => Items.SequenceEqual(other.Items);
+
+    public override bool Equals(object? obj) => obj is ValueArray<T> other && Equals(other);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var item in Items)
+        {
+            hash.Add(item);
+        }
+        return hash.ToHashCode();
+    }
+
+    public static bool operator ==(ValueArray<T> left, ValueArray<T> right) => left.Equals(right);
+
+    public static bool operator !=(ValueArray<T> left, ValueArray<T> right) => !left.Equals(right);
+
+    public static implicit operator ValueArray<T>(T[] items) => new(items);
+
+    public override string ToString() => string.Join(",", Items);
+}
+
+/// <summary>Factory helpers for <see cref="ValueArray{T}"/>.</summary>
+public static class ValueArray
+{
+    public static ValueArray<T> From<T>(IEnumerable<T> items) => new(items);
+
+    public static ValueArray<T> Of<T>(params T[] items) => new(items);
+}
