@@ -20,7 +20,10 @@ internal sealed class SourceWriter
     /// <summary>Writes <paramref name="header"/> and an opening brace, and indents until the returned scope is disposed.</summary>
     public IDisposable Block(string header)
     {
-        Line(header);
+        if (header.Length > 0)
+        {
+            Line(header);
+        }
         Line("{");
         _depth++;
         return new Scope(this);
