@@ -201,6 +201,14 @@ public class ExpressionParserTests
         Assert.Contains("expected '[' or '(' after 'k'", BadInput.Thrown(() => ExpressionParser.ParseCompute("C[i] = A[i] * k")));
 
     [Fact]
+    public void NumberBeyondDoubleRangeIsRejected() =>
+        Assert.Equal("epilogue: column 3: number '1e999' is out of range", BadInput.Thrown(() => ExpressionParser.ParseEpilogue("2*1e999")));
+
+    [Fact]
+    public void NumberGluedToALetterIsRejected() =>
+        Assert.Contains("column 1: malformed number '2k'", BadInput.Thrown(() => ExpressionParser.ParseEpilogue("2k")));
+
+    [Fact]
     public void EpilogueErrorsSayEpilogue() =>
         Assert.StartsWith("epilogue: column 14: expected", BadInput.Thrown(() => ExpressionParser.ParseEpilogue("relu(C[m,n] +)")));
 }
