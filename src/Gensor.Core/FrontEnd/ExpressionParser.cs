@@ -151,8 +151,11 @@ public sealed class ExpressionParser
         switch (token.Kind)
         {
             case TokenKind.Number:
+            {
                 Advance();
-                return new Constant(double.Parse(token.Text, NumberStyles.Float, CultureInfo.InvariantCulture));
+                var value = double.Parse(token.Text, NumberStyles.Float, CultureInfo.InvariantCulture);
+                return double.IsFinite(value) ? new Constant(value) : throw Error(token, $"number '{token.Text}' is out of range");
+            }
             case TokenKind.LeftParen:
             {
                 Advance();
