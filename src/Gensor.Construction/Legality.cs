@@ -1,3 +1,4 @@
+using Gensor.Construction.Analysis;
 using Gensor.Construction.Profiles;
 using Gensor.Etir;
 
@@ -6,7 +7,9 @@ namespace Gensor.Construction;
 /// <summary>
 /// The one place that decides whether a schedule can run for an operator on a
 /// profile. Every policy, the primitives and the code generator ask here, so a
-/// schedule one of them accepts the others accept too.
+/// schedule one of them accepts the others accept too. Policies call it for
+/// every state they reach, so sizes come from the cached
+/// <see cref="OperatorAnalysis"/> rather than from LINQ over the expression.
 /// </summary>
 public static class Legality
 {
@@ -46,36 +49,47 @@ public static class Legality
     /// <summary>The rules that do not depend on the hardware: shapes of the schedule's lists, divisibility, staging.</summary>
     public static string? CheckStructure(Operator op, Schedule schedule)
     {
-        var spatial = op.SpatialRank;
+        var analysis = OperatorAnalysis.Of(op);
+        var spatial = analysis.SpatialRank;
         if (schedule.BlockTile.Count != spatial || schedule.ThreadTile.Count != spatial || schedule.VirtualThreads.Count != spatial)
         {
             return $"the schedule needs {spatial} block, thread and vthread sizes, one per spatial axis";
         }
-        if (schedule.ReduceStep.Count != op.ReduceRank)
+        if (schedule.ReduceStep.Count != analysis.ReduceRank)
         {
-            return $"the schedule needs {op.ReduceRank} reduce steps, one per reduce axis";
+            return $"the schedule needs {analysis.ReduceRank} reduce steps, one per reduce axis";
         }
-        var spatialAxes = op.SpatialAxes.ToArray();
         for (var i = 0; i < spatial; i++)
         {
+            if (schedule.BlockTile[i] <= 0 || schedule.ThreadTile[i] <= 0 || schedule.VirtualThreads[i] <= 0)
+            {
+                return $"tile sizes along {op.Axes[i].Name} must be positive";
+            }
             if (schedule.BlockTile[i] % schedule.ThreadTile[i] != 0)
             {
-                return $"block tile {schedule.BlockTile[i]} along {spatialAxes[i].Name} is not a multiple of thread tile {schedule.ThreadTile[i]}";
+                return $"block tile {schedule.BlockTile[i]} along {op.Axes[i].Name} is not a multiple of thread tile {schedule.ThreadTile[i]}";
             }
             if (schedule.ThreadTile[i] % schedule.VirtualThreads[i] != 0)
             {
-                return $"thread tile {schedule.ThreadTile[i]} along {spatialAxes[i].Name} is not a multiple of {schedule.VirtualThreads[i]} virtual threads";
+                return $"thread tile {schedule.ThreadTile[i]} along {op.Axes[i].Name} is not a multiple of {schedule.VirtualThreads[i]} virtual threads";
+            }
+        }
+        for (var j = 0; j < analysis.ReduceRank; j++)
+        {
+            if (schedule.ReduceStep[j] <= 0)
+            {
+                return $"reduce step along {op.Axes[spatial + j].Name} must be positive";
             }
         }
         foreach (var tensor in schedule.SharedInputs)
         {
-            if (!op.Inputs.Any(input => input.Name == tensor))
+            if (!IsInput(op, tensor))
             {
                 return $"'{tensor}' is not an input of {op.Name}";
             }
             // A staged tile is the box of one access pattern; a tensor read twice
             // (or only in the epilogue) has no single box to stage.
-            if (op.BodyReads.Count(read => read.Tensor == tensor) != 1)
+            if (!IsStageable(analysis, tensor))
             {
                 return $"'{tensor}' can be staged in shared memory only when the body reads it exactly once";
             }
@@ -89,9 +103,7 @@ public static class Legality
 
     /// <summary>Bytes of shared memory a block uses: the staged box of every shared input, float32.</summary>
     public static long SharedMemoryBytes(Operator op, Schedule schedule) =>
-        op.BodyReads
-            .Where(read => schedule.IsShared(read.Tensor))
-            .Sum(read => TileFootprint.OfBlockStage(op, schedule, read).Elements * sizeof(float));
+        OperatorAnalysis.Of(op).SharedMemoryBytes(schedule);
 
     /// <summary>
     /// An estimate of registers per thread: one accumulator per output, the
@@ -99,19 +111,30 @@ public static class Legality
     /// (one per distinct footprint element of each read over the thread tile),
     /// and a fixed overhead.
     /// </summary>
-    public static int RegistersPerThread(Operator op, Schedule schedule)
+    public static int RegistersPerThread(Operator op, Schedule schedule) =>
+        OperatorAnalysis.Of(op).RegistersPerThread(schedule);
+
+    private static bool IsInput(Operator op, string tensor)
     {
-        var operands = 0L;
-        var spatialTile = new Dictionary<string, int>();
-        var index = 0;
-        foreach (var axis in op.SpatialAxes)
+        foreach (var input in op.Inputs)
         {
-            spatialTile[axis.Name] = schedule.ThreadTile[index++];
+            if (input.Name == tensor)
+            {
+                return true;
+            }
         }
-        foreach (var read in op.BodyReads)
+        return false;
+    }
+
+    private static bool IsStageable(OperatorAnalysis analysis, string tensor)
+    {
+        for (var r = 0; r < analysis.ReadCount; r++)
         {
-            operands += TileFootprint.Of(read, axis => spatialTile.GetValueOrDefault(axis, 1)).Elements;
+            if (analysis.ReadTensor(r) == tensor)
+            {
+                return analysis.IsStageable(r);
+            }
         }
-        return (int)Math.Min(int.MaxValue, schedule.OutputsPerThread + operands + BaseRegisters);
+        return false;
     }
 }

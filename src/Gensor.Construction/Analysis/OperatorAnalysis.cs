@@ -1,0 +1,217 @@
+using System.Runtime.CompilerServices;
+using Gensor.Etir;
+
+namespace Gensor.Construction.Analysis;
+
+/// <summary>
+/// Facts about an operator that every schedule of it shares, computed once:
+/// extents in axis order, and for each body read the axis slots and
+/// coefficients of its indices and its row-major strides. The cost model,
+/// legality and the policies evaluate thousands of schedules per operator, so
+/// footprints are computed here over plain arrays instead of through
+/// <see cref="TileFootprint"/>'s dictionaries (the two agree; a test checks it).
+/// </summary>
+public sealed class OperatorAnalysis
+{
+    // Keyed by reference: an Operator is an immutable record, and a policy
+    // reuses the same instance for every schedule it looks at.
+    private static readonly ConditionalWeakTable<Operator, OperatorAnalysis> Cache = [];
+
+    private readonly int[] _extents;
+    private readonly ReadInfo[] _reads;
+
+    private OperatorAnalysis(Operator op)
+    {
+        Operator = op;
+        var axes = op.Axes.ToArray();
+        _extents = axes.Select(axis => axis.Extent).ToArray();
+        SpatialRank = axes.Count(axis => axis.Kind == AxisKind.Spatial);
+        ReduceRank = axes.Length - SpatialRank;
+        var slotOf = new Dictionary<string, int>();
+        for (var i = 0; i < axes.Length; i++)
+        {
+            slotOf[axes[i].Name] = i;
+        }
+        var bodyReads = op.BodyReads.ToArray();
+        _reads = new ReadInfo[bodyReads.Length];
+        for (var r = 0; r < bodyReads.Length; r++)
+        {
+            var read = bodyReads[r];
+            var tensor = op.Inputs.First(input => input.Name == read.Tensor);
+            var shape = tensor.Shape.ToArray();
+            var strides = new long[shape.Length];
+            long stride = 1;
+            for (var d = shape.Length - 1; d >= 0; d--)
+            {
+                strides[d] = stride;
+                stride *= shape[d];
+            }
+            var terms = read.Indices
+                .Select(index => index.Terms.Select(term => (slotOf[term.Axis], term.Coefficient)).ToArray())
+                .ToArray();
+            var axisStrides = new long[axes.Length];
+            for (var d = 0; d < terms.Length; d++)
+            {
+                foreach (var (slot, coefficient) in terms[d])
+                {
+                    axisStrides[slot] += coefficient * strides[d];
+                }
+            }
+            var stageable = bodyReads.Count(other => other.Tensor == read.Tensor) == 1;
+            _reads[r] = new ReadInfo(read.Tensor, shape, terms, axisStrides, tensor.ElementCount, stageable);
+        }
+        OutputElements = op.Output.ElementCount;
+        InputElements = op.Inputs.Sum(input => input.ElementCount);
+    }
+
+    /// <summary>The analysis of <paramref name="op"/>, computed on first use and cached per instance.</summary>
+    public static OperatorAnalysis Of(Operator op) => Cache.GetValue(op, static o => new OperatorAnalysis(o));
+
+    public Operator Operator { get; }
+
+    public int SpatialRank { get; }
+
+    public int ReduceRank { get; }
+
+    public int AxisCount => _extents.Length;
+
+    /// <summary>Extent of every axis, spatial axes first, in <see cref="Operator.Axes"/> order.</summary>
+    public IReadOnlyList<int> Extents => _extents;
+
+    public int ReadCount => _reads.Length;
+
+    public long OutputElements { get; }
+
+    public long InputElements { get; }
+
+    internal ReadInfo Read(int index) => _reads[index];
+
+    public string ReadTensor(int index) => _reads[index].Tensor;
+
+    /// <summary>Whether a read may be staged in shared memory (the body reads its tensor exactly once).</summary>
+    public bool IsStageable(int index) => _reads[index].Stageable;
+
+    /// <summary>
+    /// Elements of read <paramref name="index"/> touched by a tile of <paramref name="tile"/> points per axis slot;
+    /// with <paramref name="clamp"/> each dimension is clipped to the tensor's size (real traffic), else the raw box (buffer sizes).
+    /// </summary>
+    public long Footprint(int index, ReadOnlySpan<int> tile, bool clamp)
+    {
+        var read = _reads[index];
+        long elements = 1;
+        for (var d = 0; d < read.Terms.Length; d++)
+        {
+            elements *= DimensionExtent(read, d, tile, clamp);
+        }
+        return elements;
+    }
+
+    /// <summary>Elements along the tensor's innermost (contiguous) dimension of the same box.</summary>
+    public long InnermostRun(int index, ReadOnlySpan<int> tile, bool clamp)
+    {
+        var read = _reads[index];
+        return read.Terms.Length == 0 ? 1 : DimensionExtent(read, read.Terms.Length - 1, tile, clamp);
+    }
+
+    /// <summary>How far (in elements) the address of read <paramref name="index"/> moves per unit step of axis <paramref name="slot"/>.</summary>
+    public long AddressStride(int index, int slot) => _reads[index].AxisStrides[slot];
+
+    /// <summary>
+    /// How far (in elements) a position moves per unit step of axis
+    /// <paramref name="slot"/> inside the staged box of <paramref name="tile"/>
+    /// (the shared buffer is that box, row-major, unclamped).
+    /// </summary>
+    public long BoxStride(int index, int slot, ReadOnlySpan<int> tile)
+    {
+        var read = _reads[index];
+        long stride = 1, total = 0;
+        for (var d = read.Terms.Length - 1; d >= 0; d--)
+        {
+            foreach (var (termSlot, coefficient) in read.Terms[d])
+            {
+                if (termSlot == slot)
+                {
+                    total += coefficient * stride;
+                }
+            }
+            stride *= DimensionExtent(read, d, tile, clamp: false);
+        }
+        return total;
+    }
+
+    /// <summary>Elements of the input tensor read by <paramref name="index"/>.</summary>
+    public long TensorElements(int index) => _reads[index].TensorElements;
+
+    private static long DimensionExtent(ReadInfo read, int d, ReadOnlySpan<int> tile, bool clamp)
+    {
+        long extent = 1;
+        foreach (var (slot, coefficient) in read.Terms[d])
+        {
+            extent += (long)Math.Abs(coefficient) * (tile[slot] - 1);
+        }
+        return clamp ? Math.Min(extent, read.Shape[d]) : extent;
+    }
+
+    /// <summary>The tile of one block stage: block tile on spatial slots, reduce step on reduce slots.</summary>
+    public void BlockStageTile(Schedule schedule, Span<int> tile)
+    {
+        for (var i = 0; i < SpatialRank; i++)
+        {
+            tile[i] = schedule.BlockTile[i];
+        }
+        for (var j = 0; j < ReduceRank; j++)
+        {
+            tile[SpatialRank + j] = schedule.ReduceStep[j];
+        }
+    }
+
+    /// <summary>The tile of one thread at one reduce point: thread tile on spatial slots, 1 on reduce slots.</summary>
+    public void ThreadPointTile(Schedule schedule, Span<int> tile)
+    {
+        for (var i = 0; i < SpatialRank; i++)
+        {
+            tile[i] = schedule.ThreadTile[i];
+        }
+        for (var j = 0; j < ReduceRank; j++)
+        {
+            tile[SpatialRank + j] = 1;
+        }
+    }
+
+    /// <summary>Shared bytes of <paramref name="schedule"/>, equal to <see cref="Legality.SharedMemoryBytes"/>.</summary>
+    public long SharedMemoryBytes(Schedule schedule)
+    {
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        long bytes = 0;
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            if (schedule.IsShared(_reads[r].Tensor))
+            {
+                bytes += Footprint(r, tile, clamp: false) * sizeof(float);
+            }
+        }
+        return bytes;
+    }
+
+    /// <summary>Registers per thread of <paramref name="schedule"/>, equal to <see cref="Legality.RegistersPerThread"/>.</summary>
+    public int RegistersPerThread(Schedule schedule)
+    {
+        Span<int> tile = stackalloc int[AxisCount];
+        ThreadPointTile(schedule, tile);
+        long operands = 0;
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            operands += Footprint(r, tile, clamp: false);
+        }
+        return (int)Math.Min(int.MaxValue, schedule.OutputsPerThread + operands + Legality.BaseRegisters);
+    }
+
+    internal sealed record ReadInfo(
+        string Tensor,
+        int[] Shape,
+        (int Slot, int Coefficient)[][] Terms,
+        long[] AxisStrides,
+        long TensorElements,
+        bool Stageable);
+}

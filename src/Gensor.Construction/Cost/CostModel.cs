@@ -1,0 +1,270 @@
+using System.Numerics;
+using Gensor.Construction.Analysis;
+using Gensor.Construction.Profiles;
+using Gensor.Etir;
+
+namespace Gensor.Construction.Cost;
+
+/// <summary>
+/// Estimated time of a schedule on a profile, from first principles and the
+/// kernel shape the code generator emits (one block per block tile; per stage a
+/// cooperative copy of the staged inputs, a barrier, then each thread's outer
+/// product over its thread tile). It drives the gensor walk's transition
+/// probabilities and every policy's ranking, so it is cheap (no allocation in
+/// <see cref="EstimateMs"/>), deterministic, and monotone in the quantities
+/// Roller's micro model cares about (traffic per tile, occupancy, waves).
+/// The estimate is a roofline over three bounds, the DRAM, the L2 and the
+/// busiest multiprocessor, plus a launch overhead.
+/// The constants below are rough, documented figures, not measurements; they
+/// are shared by all profiles so that policies compare under one model.
+/// </summary>
+public static class CostModel
+{
+
+    /// <summary>L2-to-SM bandwidth as a multiple of DRAM bandwidth (about 3x on V100..H100).</summary>
+    public const double L2BandwidthFactor = 3.0;
+
+    /// <summary>
+    /// Shared memory (and L1, the same SRAM) bandwidth per unit of peak FP32
+    /// rate: 32 banks x 4 bytes per clock per SM against 64 (sm_70/80) or 128
+    /// (sm_86+) FP32 lanes x 2 flops, i.e. between 0.5 and 1 byte per flop.
+    /// </summary>
+    public const double SharedBytesPerFlop = 0.75;
+
+    /// <summary>
+    /// Issue cost of a load relative to an FMA: load/store units have a half to
+    /// a quarter of the FP32 lanes per SM.
+    /// </summary>
+    public const double LoadIssueWeight = 2.0;
+
+    /// <summary>Integer and loop instructions per thread per reduce point (index arithmetic, the loop branch).</summary>
+    public const double OverheadPerPoint = 1.0;
+
+    /// <summary>
+    /// Unstaged reads go through L1, which is shared by all resident blocks and
+    /// not managed; we assume a quarter of the redundant reads within a block
+    /// (the same element read by several threads) miss it and reach L2.
+    /// </summary>
+    public const double L1RedundantMissRate = 0.25;
+
+    /// <summary>Global load latency a stage waits for before its barrier (about 500-600 cycles).</summary>
+    public const double GlobalLatencySeconds = 400e-9;
+
+    /// <summary>Cost of the two barriers of a stage.</summary>
+    public const double BarrierSeconds = 20e-9;
+
+    /// <summary>
+    /// Independent warp instructions an SM needs in flight to keep its FP32
+    /// pipes busy (4 schedulers x a few cycles of dependent-issue latency, plus
+    /// shared-load latency).
+    /// </summary>
+    public const double LatencyTarget = 32;
+
+    /// <summary>Kernel launch overhead.</summary>
+    public const double LaunchMs = 0.003;
+
+    /// <summary>The estimated time in milliseconds.</summary>
+    public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile) =>
+        Evaluate(OperatorAnalysis.Of(op), schedule, profile).TotalMs;
+
+    /// <summary>The estimate with every term, for <c>explain</c> and debugging.</summary>
+    public static CostBreakdown Breakdown(Operator op, Schedule schedule, HardwareProfile profile)
+    {
+        var t = Evaluate(OperatorAnalysis.Of(op), schedule, profile);
+        return new CostBreakdown(
+            t.TotalMs, t.DramMs, t.L2Ms, t.SmMs, LaunchMs, t.DramBytes, t.L2Bytes, t.SharedBytes, t.L1Bytes,
+            t.Blocks, t.Stages, t.BlocksPerSm, t.Waves, t.IssueEfficiency, t.LatencyEfficiency,
+            t.Coalescing, t.BankConflicts, t.Padding);
+    }
+
+    /// <summary>Resident blocks per multiprocessor, limited by threads, registers, shared memory and the block slots.</summary>
+    public static int BlocksPerMultiprocessor(int threads, int registersPerThread, long sharedBytes, HardwareProfile profile)
+    {
+        var warps = (threads + profile.WarpSize - 1) / profile.WarpSize;
+        var roundedThreads = warps * profile.WarpSize;
+        // Registers are allocated per warp in units of 8 per thread (256 per warp).
+        var registers = (registersPerThread + 7) / 8 * 8;
+        var byThreads = profile.MaxThreadsPerMultiprocessor / roundedThreads;
+        var byRegisters = profile.RegistersPerMultiprocessor / Math.Max(1, registers * roundedThreads);
+        var byShared = sharedBytes > 0 ? (int)Math.Min(int.MaxValue, profile.SharedMemoryPerMultiprocessor / sharedBytes) : int.MaxValue;
+        var blocks = Math.Min(Math.Min(profile.MaxBlocksPerMultiprocessor, byThreads), Math.Min(byRegisters, byShared));
+        return Math.Max(1, blocks);
+    }
+
+    private static Terms Evaluate(OperatorAnalysis a, Schedule s, HardwareProfile p)
+    {
+        var spatialRank = a.SpatialRank;
+        // The unit of global traffic: the profile's sector (32 bytes on every
+        // built-in GPU; a 128-byte line is four of them).
+        var sector = p.TransactionBytes;
+        Span<int> blockStage = stackalloc int[a.AxisCount];
+        Span<int> threadPoint = stackalloc int[a.AxisCount];
+        Span<int> threadStage = stackalloc int[a.AxisCount];
+        a.BlockStageTile(s, blockStage);
+        a.ThreadPointTile(s, threadPoint);
+        a.ThreadPointTile(s, threadStage);
+
+        // Grid and padding: guarded points past the extent still occupy lanes.
+        long blocks = 1, outputClamped = 1;
+        double paddedOutputs = 1;
+        for (var i = 0; i < spatialRank; i++)
+        {
+            var extent = a.Extents[i];
+            var tiles = (extent + s.BlockTile[i] - 1) / s.BlockTile[i];
+            blocks *= tiles;
+            paddedOutputs *= (double)tiles * s.BlockTile[i];
+            outputClamped *= Math.Min(extent, s.BlockTile[i]);
+        }
+        long stages = 1, pointsPerStage = 1;
+        double paddedReduce = 1;
+        for (var j = 0; j < a.ReduceRank; j++)
+        {
+            var extent = a.Extents[spatialRank + j];
+            var step = s.ReduceStep[j];
+            var count = (extent + step - 1) / step;
+            stages *= count;
+            paddedReduce *= (double)count * step;
+            pointsPerStage *= step;
+            threadStage[spatialRank + j] = step;
+        }
+        var threads = s.ThreadsPerBlock;
+        var warps = (threads + p.WarpSize - 1) / p.WarpSize;
+        var outputsPerThread = s.OutputsPerThread;
+
+        // Threads of a warp run along the innermost spatial axis first; with v
+        // virtual threads neighbours are ThreadTile/v outputs apart instead of
+        // ThreadTile (Schedule.VirtualThreads).
+        var innermost = spatialRank - 1;
+        var lanesX = innermost >= 0 ? Math.Min(p.WarpSize, s.ThreadsAlong(innermost)) : 1;
+        var chunkX = innermost >= 0 ? s.ThreadTile[innermost] / s.VirtualThreads[innermost] : 1;
+        var rowsPerWarp = Math.Max(1, p.WarpSize / lanesX);
+
+        double l2PerStage = 0, usefulPerStage = 0, sharedPerStage = 0, l1PerStage = 0;
+        double loadsPerPoint = 0, copyPerStage = 0, conflictSum = 0, conflictCount = 0, compulsory = 0, inputBytes = 0;
+        for (var r = 0; r < a.ReadCount; r++)
+        {
+            var footprint = a.Footprint(r, blockStage, clamp: true);
+            var run = a.InnermostRun(r, blockStage, clamp: true);
+            var moved = (double)(footprint / run) * SectorsFor(run, sector) * sector;
+            var perThread = a.Footprint(r, threadPoint, clamp: false);
+            loadsPerPoint += perThread;
+            usefulPerStage += footprint * sizeof(float);
+            var tensorBytes = a.TensorElements(r) * (double)sizeof(float);
+            inputBytes += tensorBytes;
+            compulsory += Math.Min(tensorBytes, (double)blocks * stages * footprint * sizeof(float));
+            if (s.IsShared(a.ReadTensor(r)))
+            {
+                l2PerStage += moved;
+                // Cooperative copy: VectorWidth consecutive elements per thread per
+                // copy when the box's rows are a multiple of it, else scalar.
+                var vector = run % s.VectorWidth == 0 ? s.VectorWidth : 1;
+                copyPerStage += Math.Ceiling((double)footprint / vector);
+                // Bank conflicts: lanes along x read addresses boxStride*chunk apart;
+                // gcd(stride, banks) of them land in one bank (a stride of 0 is a broadcast).
+                var stride = innermost >= 0 ? Math.Abs(a.BoxStride(r, innermost, blockStage)) * chunkX : 0;
+                var degree = stride == 0 ? 1 : Math.Min(lanesX, (int)BigInteger.GreatestCommonDivisor(stride, p.SharedMemoryBanks));
+                conflictSum += degree;
+                conflictCount++;
+                sharedPerStage += footprint * sizeof(float)
+                    + (double)threads * pointsPerStage * perThread * sizeof(float) * degree;
+            }
+            else
+            {
+                // The block's footprint reaches L2 once; redundant reads by other
+                // threads mostly hit L1 (L1RedundantMissRate).
+                var threadReads = (double)threads * a.Footprint(r, threadStage, clamp: false);
+                var redundant = Math.Max(0, threadReads - footprint) * sizeof(float);
+                l2PerStage += moved + L1RedundantMissRate * redundant * (moved / (footprint * sizeof(float)));
+                // Every thread load is a warp request; its lanes along x are
+                // stride*chunk apart, so it touches that many sectors (1 when broadcast).
+                var stride = innermost >= 0 ? Math.Abs(a.AddressStride(r, innermost)) * chunkX : 0;
+                var sectors = stride == 0 ? 1 : Math.Min(lanesX, Math.Ceiling(lanesX * stride * (double)sizeof(float) / sector));
+                l1PerStage += (double)warps * pointsPerStage * perThread * rowsPerWarp * sectors * sector;
+            }
+        }
+        var outputRun = innermost >= 0 ? Math.Min(a.Extents[innermost], s.BlockTile[innermost]) : 1;
+        var outputMoved = (double)(outputClamped / outputRun) * SectorsFor(outputRun, sector) * sector;
+        var outputBytes = a.OutputElements * (double)sizeof(float);
+
+        // DRAM: compulsory traffic, plus re-reads L2 misses; the hit rate falls
+        // as the inputs outgrow L2.
+        var l2Bytes = blocks * (stages * l2PerStage + outputMoved);
+        compulsory += outputBytes;
+        var l2Hit = p.L2Bytes / (p.L2Bytes + inputBytes);
+        var dramBytes = compulsory + Math.Max(0, l2Bytes - compulsory) * (1 - l2Hit);
+        var dramSeconds = dramBytes / (p.DramBandwidthGBs * 1e9);
+        var l2Seconds = l2Bytes / (p.DramBandwidthGBs * 1e9 * L2BandwidthFactor);
+
+        // Issue: multiply-adds against loads, copies, stores and loop overhead.
+        var threadPoints = (double)threads * pointsPerStage;
+        var fma = threadPoints * outputsPerThread;
+        var instructions = fma + LoadIssueWeight * (threadPoints * loadsPerPoint + 2 * copyPerStage)
+            + threadPoints * OverheadPerPoint + threads * 4.0;
+        var issueEfficiency = fma / instructions;
+        var issueRate = p.PeakGflops * 1e9 / 2 / p.Multiprocessors;
+        var sharedRate = p.PeakGflops * 1e9 * SharedBytesPerFlop / p.Multiprocessors;
+        var stageWork = Math.Max(instructions / issueRate, (sharedPerStage + l1PerStage) / sharedRate);
+        var storeWork = threads * (double)outputsPerThread * LoadIssueWeight / issueRate;
+
+        // Occupancy and rounds on the busiest SM: it holds ceil(blocks/SMs)
+        // blocks, bpsm at a time; the last round may be partly empty (the tail).
+        var registers = a.RegistersPerThread(s);
+        var shared = a.SharedMemoryBytes(s);
+        var bpsm = BlocksPerMultiprocessor(threads, registers, shared, p);
+        var perSm = (blocks + p.Multiprocessors - 1) / p.Multiprocessors;
+        var fullRounds = perSm / bpsm;
+        var lastRound = (int)(perSm % bpsm);
+        var ilp = Math.Min(outputsPerThread, 8);
+        var fullEfficiency = LatencyEfficiency(Math.Min(perSm, bpsm) * warps, ilp);
+        var smSeconds = fullRounds * RoundSeconds(bpsm, warps, ilp, stages, stageWork, storeWork)
+            + (lastRound > 0 ? RoundSeconds(lastRound, warps, ilp, stages, stageWork, storeWork) : 0);
+
+        var totalMs = Math.Max(dramSeconds, Math.Max(l2Seconds, smSeconds)) * 1e3 + LaunchMs;
+        return new Terms
+        {
+            TotalMs = totalMs,
+            DramMs = dramSeconds * 1e3,
+            L2Ms = l2Seconds * 1e3,
+            SmMs = smSeconds * 1e3,
+            DramBytes = dramBytes,
+            L2Bytes = l2Bytes,
+            SharedBytes = blocks * stages * sharedPerStage,
+            L1Bytes = blocks * stages * l1PerStage,
+            Blocks = blocks,
+            Stages = stages,
+            BlocksPerSm = bpsm,
+            Waves = fullRounds + (lastRound > 0 ? 1 : 0),
+            IssueEfficiency = issueEfficiency,
+            LatencyEfficiency = fullEfficiency,
+            Coalescing = usefulPerStage / Math.Max(1, l2PerStage),
+            BankConflicts = conflictCount == 0 ? 1 : conflictSum / conflictCount,
+            Padding = paddedOutputs * paddedReduce / Math.Max(1, a.OutputElements * (double)a.Operator.ReductionLength),
+        };
+    }
+
+    private static long SectorsFor(long elements, int sector) => (elements * sizeof(float) + sector - 1) / sector;
+
+    private static double LatencyEfficiency(long residentWarps, int ilp) => Math.Min(1.0, residentWarps * ilp / LatencyTarget);
+
+    /// <summary>
+    /// One round of <paramref name="resident"/> blocks: per stage, each block
+    /// waits for its global loads, then computes; other resident blocks fill the
+    /// wait (so the stage costs the larger of the summed work and one block's
+    /// latency plus work), then the barriers.
+    /// </summary>
+    private static double RoundSeconds(long resident, int warps, int ilp, long stages, double stageWork, double storeWork)
+    {
+        var efficiency = LatencyEfficiency(resident * warps, ilp);
+        var work = stageWork / efficiency;
+        var perStage = Math.Max(resident * work, GlobalLatencySeconds + work) + BarrierSeconds;
+        return stages * perStage + resident * storeWork / efficiency + GlobalLatencySeconds;
+    }
+
+    private struct Terms
+    {
+        public double TotalMs, DramMs, L2Ms, SmMs, DramBytes, L2Bytes, SharedBytes, L1Bytes;
+        public long Blocks, Stages, Waves;
+        public int BlocksPerSm;
+        public double IssueEfficiency, LatencyEfficiency, Coalescing, BankConflicts, Padding;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using Gensor.Construction.Cost;
+using Gensor.Construction.Primitives;
+using Gensor.Construction.Profiles;
+using Gensor.Etir;
+
+namespace Gensor.Construction.Policies;
+
+/// <summary>
+/// Gensor's graph-based construction (Liu et al., arXiv 2502.11407): states are
+/// schedules (ETIRs), edges are <see cref="PrimitiveSet"/> primitives, and
+/// states reached by different paths are one node (a dictionary keyed by the
+/// schedule's value), so the construction space is a graph, not Roller's tree.
+/// Seeded walkers run a Markov chain over it: from a state, each legal edge is
+/// taken with probability proportional to (cost / cost')^(1/temperature), the
+/// cost model's expected gain on the profile; illegal edges have probability
+/// zero, and worsening edges keep a floor so a walker can leave a local optimum.
+/// The temperature falls over a walk (annealing, our choice), and each walker
+/// ends with a greedy descent from the best state it saw (our choice, so the
+/// reported state is a local optimum of the graph). The best distinct states
+/// visited are ranked by the model. Deterministic for a given seed.
+/// </summary>
+public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int steps = GensorPolicy.DefaultSteps) : ISchedulePolicy
+{
+    public const int DefaultWalkers = 6;
+    public const int DefaultSteps = 40;
+
+    /// <summary>Temperature at the start and at the end of a walk.</summary>
+    public const double StartTemperature = 0.5, EndTemperature = 0.05;
+
+    /// <summary>Smallest weight an edge to a worse (but legal) state keeps.</summary>
+    public const double WorseningFloor = 0.02;
+
+    public string Name => "gensor";
+
+    public ConstructionResult Construct(Operator op, HardwareProfile profile, ConstructionOptions options)
+    {
+        var watch = Stopwatch.StartNew();
+        var graph = new Graph(op, profile);
+        // Start points: the naive program and Roller's constructions (the walk
+        // starts where tree-based construction stops, and improves on it).
+        var roller = new RollerPolicy().Construct(op, profile, options with { TopK = 3 });
+        var starts = new List<Schedule> { NaivePolicy.ScheduleFor(op, profile) };
+        starts.AddRange(roller.Candidates.Select(candidate => candidate.Schedule));
+        starts = [.. starts.Where(s => graph.Cost(s) < double.PositiveInfinity).Distinct()];
+        var random = new Random(options.Seed);
+        for (var w = 0; w < walkers && starts.Count > 0; w++)
+        {
+            var current = starts[w % starts.Count];
+            var best = current;
+            for (var step = 0; step < steps; step++)
+            {
+                var temperature = StartTemperature + (EndTemperature - StartTemperature) * step / Math.Max(1, steps - 1);
+                var next = Step(graph, current, temperature, random);
+                if (next is null)
+                {
+                    break;
+                }
+                current = next;
+                if (graph.Cost(current) < graph.Cost(best))
+                {
+                    best = current;
+                }
+            }
+            Descend(graph, best);
+        }
+        var ranked = Ranking.TopRanked(graph.Legal.Select(pair => new RankedSchedule(pair.Key, pair.Value)), options.TopK);
+        return new ConstructionResult(Name, ranked, graph.StatesSeen + roller.StatesVisited, watch.Elapsed.TotalMilliseconds);
+    }
+
+    private static Schedule? Step(Graph graph, Schedule current, double temperature, Random random)
+    {
+        var cost = graph.Cost(current);
+        var neighbours = graph.Neighbours(current);
+        if (neighbours.Length == 0)
+        {
+            return null;
+        }
+        Span<double> weights = stackalloc double[neighbours.Length];
+        var total = 0.0;
+        for (var i = 0; i < neighbours.Length; i++)
+        {
+            var gain = cost / graph.Cost(neighbours[i]);
+            // exp(-log(cost'/cost) / T): a 10% gain at T = 0.5 weighs 1.21, at T = 0.05 6.7.
+            var weight = Math.Pow(gain, 1 / temperature);
+            weights[i] = gain >= 1 ? weight : Math.Max(weight, WorseningFloor);
+            total += weights[i];
+        }
+        var pick = random.NextDouble() * total;
+        for (var i = 0; i < neighbours.Length; i++)
+        {
+            pick -= weights[i];
+            if (pick <= 0)
+            {
+                return neighbours[i];
+            }
+        }
+        return neighbours[^1];
+    }
+
+    private static void Descend(Graph graph, Schedule start)
+    {
+        var current = start;
+        while (true)
+        {
+            var best = current;
+            foreach (var neighbour in graph.Neighbours(current))
+            {
+                if (graph.Cost(neighbour) < graph.Cost(best))
+                {
+                    best = neighbour;
+                }
+            }
+            if (best == current)
+            {
+                return;
+            }
+            current = best;
+        }
+    }
+
+    /// <summary>The part of the construction graph seen so far: costs per state and legal edges per expanded state.</summary>
+    private sealed class Graph(Operator op, HardwareProfile profile)
+    {
+        private readonly IReadOnlyList<IPrimitive> _primitives = PrimitiveSet.For(op);
+        private readonly Dictionary<Schedule, double> _costs = [];
+        private readonly Dictionary<Schedule, Schedule[]> _edges = [];
+
+        public int StatesSeen => _costs.Count;
+
+        public IEnumerable<KeyValuePair<Schedule, double>> Legal => _costs.Where(pair => pair.Value < double.PositiveInfinity);
+
+        /// <summary>The estimate of a state, +infinity when it is illegal; computed once per state.</summary>
+        public double Cost(Schedule schedule)
+        {
+            if (!_costs.TryGetValue(schedule, out var cost))
+            {
+                cost = Legality.Check(op, schedule, profile) is null ? CostModel.EstimateMs(op, schedule, profile) : double.PositiveInfinity;
+                _costs[schedule] = cost;
+            }
+            return cost;
+        }
+
+        /// <summary>The legal states one primitive away, in primitive order.</summary>
+        public Schedule[] Neighbours(Schedule schedule)
+        {
+            if (!_edges.TryGetValue(schedule, out var neighbours))
+            {
+                var list = new List<Schedule>(_primitives.Count);
+                foreach (var primitive in _primitives)
+                {
+                    if (primitive.Apply(op, schedule).Schedule is { } next && next != schedule && Cost(next) < double.PositiveInfinity)
+                    {
+                        list.Add(next);
+                    }
+                }
+                neighbours = [.. list];
+                _edges[schedule] = neighbours;
+            }
+            return neighbours;
+        }
+    }
+}

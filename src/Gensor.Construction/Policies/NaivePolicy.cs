@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Gensor.Construction.Profiles;
+using Gensor.Construction.Space;
+using Gensor.Etir;
+
+namespace Gensor.Construction.Policies;
+
+/// <summary>
+/// One thread per output element: thread tile 1, no virtual threads, reduce
+/// step 1, nothing staged, scalar copies; the block tile takes up to 256
+/// threads from the innermost spatial axes outward. The floor every other
+/// policy must beat, and the walk's first starting point.
+/// </summary>
+public sealed class NaivePolicy : ISchedulePolicy
+{
+    /// <summary>Threads per block the naive schedule aims for.</summary>
+    public const int TargetThreads = 256;
+
+    public string Name => "naive";
+
+    public ConstructionResult Construct(Operator op, HardwareProfile profile, ConstructionOptions options)
+    {
+        var watch = Stopwatch.StartNew();
+        var schedule = ScheduleFor(op, profile);
+        return new ConstructionResult(Name, Ranking.Top(op, profile, [schedule], 1), 1, watch.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>The naive schedule of <paramref name="op"/>.</summary>
+    public static Schedule ScheduleFor(Operator op, HardwareProfile profile)
+    {
+        var space = ScheduleSpace.For(op);
+        var spatial = space.Analysis.SpatialRank;
+        var block = new int[spatial];
+        var budget = Math.Min(TargetThreads, profile.MaxThreadsPerBlock);
+        for (var i = spatial - 1; i >= 0; i--)
+        {
+            block[i] = Math.Max(1, Math.Min(space.BlockCap(i), budget));
+            budget = Math.Max(1, budget / block[i]);
+        }
+        var ones = Enumerable.Repeat(1, spatial).ToArray();
+        return new Schedule(
+            block,
+            ones,
+            ones,
+            Enumerable.Repeat(1, space.Analysis.ReduceRank).ToArray(),
+            ValueArray<string>.Empty,
+            1);
+    }
+}

@@ -1,0 +1,20 @@
+using Gensor.Diagnostics;
+
+namespace Gensor.Construction.Policies;
+
+/// <summary>The construction policies by the name users give to <c>--policy</c>.</summary>
+public static class PolicyCatalog
+{
+    /// <summary>Names of all policies, in the order <c>gensor policies</c> lists them.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["gensor", "roller", "exhaustive", "naive"];
+
+    /// <summary>The policy named <paramref name="name"/> (case-insensitive); unknown names are bad input.</summary>
+    public static ISchedulePolicy Get(string name) => name.ToLowerInvariant() switch
+    {
+        "gensor" => new GensorPolicy(),
+        "roller" => new RollerPolicy(),
+        "exhaustive" => new ExhaustivePolicy(),
+        "naive" => new NaivePolicy(),
+        _ => throw GensorException.BadInput($"unknown policy '{name}' (known: {string.Join(", ", Names)})"),
+    };
+}

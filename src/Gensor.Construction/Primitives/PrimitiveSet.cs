@@ -1,0 +1,47 @@
+using Gensor.Construction.Profiles;
+using Gensor.Construction.Space;
+using Gensor.Etir;
+
+namespace Gensor.Construction.Primitives;
+
+/// <summary>The edges out of every state of an operator, and their application under the legality rules.</summary>
+public static class PrimitiveSet
+{
+    /// <summary>Every primitive that can apply to some schedule of <paramref name="op"/>.</summary>
+    public static IReadOnlyList<IPrimitive> For(Operator op)
+    {
+        var space = ScheduleSpace.For(op);
+        var primitives = new List<IPrimitive>();
+        for (var axis = 0; axis < space.Analysis.SpatialRank; axis++)
+        {
+            foreach (var grow in new[] { true, false })
+            {
+                primitives.Add(new ResizeBlockTile(axis, grow));
+                primitives.Add(new ResizeThreadTile(axis, grow));
+                primitives.Add(new ScaleThreadWork(axis, grow));
+                primitives.Add(new ResizeVirtualThreads(axis, grow));
+            }
+        }
+        for (var axis = 0; axis < space.Analysis.ReduceRank; axis++)
+        {
+            primitives.Add(new ResizeReduceStep(axis, Grow: true));
+            primitives.Add(new ResizeReduceStep(axis, Grow: false));
+        }
+        primitives.AddRange(space.StageableInputs.Select(tensor => new ToggleStaging(tensor)));
+        primitives.Add(new ChangeVectorWidth(Grow: true));
+        primitives.Add(new ChangeVectorWidth(Grow: false));
+        return primitives;
+    }
+
+    /// <summary>Applies <paramref name="primitive"/> and checks the result on <paramref name="profile"/>.</summary>
+    public static PrimitiveOutcome ApplyLegal(IPrimitive primitive, Operator op, Schedule schedule, HardwareProfile profile)
+    {
+        var outcome = primitive.Apply(op, schedule);
+        if (outcome.Schedule is null)
+        {
+            return outcome;
+        }
+        var reason = Legality.Check(op, outcome.Schedule, profile);
+        return reason is null ? outcome : PrimitiveOutcome.Refused(reason);
+    }
+}

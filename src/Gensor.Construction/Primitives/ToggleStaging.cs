@@ -1,0 +1,23 @@
+using Gensor.Construction.Space;
+using Gensor.Etir;
+
+namespace Gensor.Construction.Primitives;
+
+/// <summary>Stages input <paramref name="Tensor"/> in shared memory, or stops staging it.</summary>
+public sealed record ToggleStaging(string Tensor) : IPrimitive
+{
+    public PrimitiveOutcome Apply(Operator op, Schedule schedule)
+    {
+        var space = ScheduleSpace.For(op);
+        if (!space.StageableInputs.Contains(Tensor))
+        {
+            return PrimitiveOutcome.Refused($"'{Tensor}' cannot be staged in shared memory");
+        }
+        var shared = schedule.IsShared(Tensor)
+            ? schedule.SharedInputs.Where(name => name != Tensor)
+            : schedule.SharedInputs.Append(Tensor);
+        return PrimitiveOutcome.To(schedule with { SharedInputs = space.CanonicalShared(shared) });
+    }
+
+    public override string ToString() => $"toggle shared {Tensor}";
+}

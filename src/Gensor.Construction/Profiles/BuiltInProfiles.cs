@@ -1,0 +1,50 @@
+namespace Gensor.Construction.Profiles;
+
+/// <summary>
+/// The profiles shipped with Gensor, from vendor spec sheets (method.md's table)
+/// and the CUDA programming guide's per-compute-capability limits. Shared by
+/// all: warp 32, 64K 32-bit registers per SM, 255 registers per thread, 1024
+/// threads per block, 32 banks of 4 bytes. <c>TransactionBytes</c> is the
+/// 32-byte sector: the unit L2 and DRAM move (a 128-byte line is four of them),
+/// and therefore the unit of wasted traffic for uncoalesced loads.
+/// Resident threads and blocks per SM follow the CUDA guide: sm_70/80/90 have
+/// 2048 threads and 32 blocks; sm_86 and sm_87 have 1536 threads and 16 blocks;
+/// sm_89 has 1536 threads and 24 blocks.
+/// </summary>
+public static class BuiltInProfiles
+{
+    private const int Kb = 1024;
+
+    public static HardwareProfile V100 { get; } = Gpu("v100", "sm_70", 80, 2048, 32, 96 * Kb, 96 * Kb, 6L << 20, 900, 15_700);
+
+    public static HardwareProfile A100 { get; } = Gpu("a100", "sm_80", 108, 2048, 32, 163 * Kb, 164 * Kb, 40L << 20, 1_555, 19_500);
+
+    public static HardwareProfile H100 { get; } = Gpu("h100", "sm_90", 132, 2048, 32, 227 * Kb, 228 * Kb, 50L << 20, 3_350, 67_000);
+
+    public static HardwareProfile Rtx3090 { get; } = Gpu("rtx3090", "sm_86", 82, 1536, 16, 99 * Kb, 100 * Kb, 6L << 20, 936, 35_600);
+
+    public static HardwareProfile Rtx4090 { get; } = Gpu("rtx4090", "sm_89", 128, 1536, 24, 99 * Kb, 100 * Kb, 72L << 20, 1_008, 82_600);
+
+    public static HardwareProfile Orin { get; } = Gpu("orin", "sm_87", 16, 1536, 16, 163 * Kb, 164 * Kb, 4L << 20, 204.8, 5_300);
+
+    /// <summary>
+    /// ILGPU's CPU accelerator as the back end creates it (<c>new CPUDevice(32, 8, 2)</c>:
+    /// warp 32, 8 warps per group, 2 multiprocessors). The bandwidth, peak and
+    /// cache figures are rough guesses for a simulator that runs every lane as
+    /// a thread; its times say nothing about a GPU.
+    /// </summary>
+    public static HardwareProfile Cpu { get; } = new HardwareProfile(
+        "cpu", "cpu", 2, 32, 256, 256, 1, 65_536, 255, 64 * Kb, 64 * Kb, 1L << 20, 5, 2, 32, 32)
+    {
+        Simulated = true,
+    };
+
+    /// <summary>All built-in profiles, GPUs by architecture, then the CPU accelerator.</summary>
+    public static IReadOnlyList<HardwareProfile> All { get; } = [V100, A100, Rtx3090, Orin, Rtx4090, H100, Cpu];
+
+    private static HardwareProfile Gpu(
+        string name, string architecture, int sms, int threadsPerSm, int blocksPerSm,
+        int sharedPerBlock, int sharedPerSm, long l2, double bandwidth, double peak) =>
+        new(name, architecture, sms, 32, 1024, threadsPerSm, blocksPerSm, 65_536, 255,
+            sharedPerBlock, sharedPerSm, l2, bandwidth, peak, 32, 32);
+}

@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Gensor.Diagnostics;
+
+namespace Gensor.Construction.Profiles;
+
+/// <summary>
+/// Finds a profile by built-in name or profile file, and reads and writes
+/// profile files. A profile file is a JSON object with snake_case keys named
+/// after <see cref="HardwareProfile"/>'s properties (<c>multiprocessors</c>,
+/// <c>warp_size</c>, <c>shared_memory_per_block</c>, <c>l2_bytes</c>,
+/// <c>dram_bandwidth_gbs</c>, <c>peak_gflops</c>, ...). Only <c>name</c> and
+/// <c>architecture</c> are required: missing figures are taken from the
+/// closest built-in profile and listed in <see cref="HardwareProfile.EstimatedFields"/>.
+/// Unknown keys are errors, so a misspelt figure is not silently replaced.
+/// </summary>
+public static class ProfileCatalog
+{
+    private static readonly string[] NumericFields =
+    [
+        "multiprocessors", "warp_size", "max_threads_per_block", "max_threads_per_multiprocessor",
+        "max_blocks_per_multiprocessor", "registers_per_multiprocessor", "max_registers_per_thread",
+        "shared_memory_per_block", "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs",
+        "peak_gflops", "shared_memory_banks", "transaction_bytes",
+    ];
+
+    /// <summary>The built-in profiles, for <c>gensor profiles</c>.</summary>
+    public static IReadOnlyList<HardwareProfile> All => BuiltInProfiles.All;
+
+    /// <summary>
+    /// A built-in profile by name (case-insensitive), else the profile file at
+    /// <paramref name="nameOrPath"/>. Throws <see cref="GensorException"/> (bad input)
+    /// for an unknown name or a malformed file.
+    /// </summary>
+    public static HardwareProfile Get(string nameOrPath)
+    {
+        foreach (var profile in All)
+        {
+            if (string.Equals(profile.Name, nameOrPath, StringComparison.OrdinalIgnoreCase))
+            {
+                return profile;
+            }
+        }
+        if (File.Exists(nameOrPath))
+        {
+            return ReadFile(nameOrPath);
+        }
+        throw GensorException.BadInput(
+            $"unknown profile '{nameOrPath}' (known: {string.Join(", ", All.Select(p => p.Name))}; or give a profile JSON file)");
+    }
+
+    /// <summary>
+    /// The built-in GPU profile nearest to <paramref name="architecture"/> (e.g. <c>sm_86</c>):
+    /// the same architecture when there is one, else the nearest compute capability,
+    /// the older one on a tie. <c>cpu</c> gives the CPU profile; anything unreadable gives h100.
+    /// </summary>
+    public static HardwareProfile Closest(string architecture)
+    {
+        if (string.Equals(architecture, "cpu", StringComparison.OrdinalIgnoreCase))
+        {
+            return BuiltInProfiles.Cpu;
+        }
+        var target = ComputeCapability(architecture);
+        if (target is null)
+        {
+            return BuiltInProfiles.H100;
+        }
+        HardwareProfile? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var profile in All)
+        {
+            if (ComputeCapability(profile.Architecture) is not { } capability)
+            {
+                continue;
+            }
+            var distance = Math.Abs(capability - target.Value);
+            if (distance < bestDistance || (distance == bestDistance && best is not null && capability < ComputeCapability(best.Architecture)))
+            {
+                best = profile;
+                bestDistance = distance;
+            }
+        }
+        return best ?? BuiltInProfiles.H100;
+    }
+
+    /// <summary>Reads a profile file; errors name the file and the field.</summary>
+    public static HardwareProfile ReadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw GensorException.BadInput($"cannot read profile file {path}: {error.Message}");
+        }
+        return FromJson(text, path);
+    }
+
+    /// <summary>Reads a profile from JSON text; <paramref name="source"/> names it in error messages.</summary>
+    public static HardwareProfile FromJson(string json, string source)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException error)
+        {
+            throw GensorException.BadInput($"profile file {source}: not valid JSON ({error.Message})");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw GensorException.BadInput($"profile file {source}: expected a JSON object");
+            }
+            var known = NumericFields.Concat(["name", "architecture", "simulated", "estimated_fields"]).ToHashSet();
+            foreach (var property in root.EnumerateObject())
+            {
+                if (!known.Contains(property.Name))
+                {
+                    throw GensorException.BadInput($"profile file {source}: unknown field '{property.Name}'");
+                }
+            }
+            var name = RequiredString(root, "name", source);
+            var architecture = RequiredString(root, "architecture", source);
+            var closest = Closest(architecture);
+            var estimated = new List<string>();
+            if (root.TryGetProperty("estimated_fields", out var listed))
+            {
+                if (listed.ValueKind != JsonValueKind.Array || listed.EnumerateArray().Any(item => item.ValueKind != JsonValueKind.String))
+                {
+                    throw GensorException.BadInput($"profile file {source}: field 'estimated_fields' is not a list of names");
+                }
+                estimated.AddRange(listed.EnumerateArray().Select(item => item.GetString()!));
+            }
+            double Number(string field, double fallback)
+            {
+                if (!root.TryGetProperty(field, out var value))
+                {
+                    estimated.Add(field);
+                    return fallback;
+                }
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || number <= 0)
+                {
+                    throw GensorException.BadInput($"profile file {source}: field '{field}' is not a positive number");
+                }
+                return number;
+            }
+            int Int(string field, int fallback)
+            {
+                var number = Number(field, fallback);
+                return number == Math.Floor(number) && number <= int.MaxValue
+                    ? (int)number
+                    : throw GensorException.BadInput($"profile file {source}: field '{field}' is not a whole number");
+            }
+            var profile = new HardwareProfile(
+                name,
+                architecture,
+                Int("multiprocessors", closest.Multiprocessors),
+                Int("warp_size", closest.WarpSize),
+                Int("max_threads_per_block", closest.MaxThreadsPerBlock),
+                Int("max_threads_per_multiprocessor", closest.MaxThreadsPerMultiprocessor),
+                Int("max_blocks_per_multiprocessor", closest.MaxBlocksPerMultiprocessor),
+                Int("registers_per_multiprocessor", closest.RegistersPerMultiprocessor),
+                Int("max_registers_per_thread", closest.MaxRegistersPerThread),
+                Int("shared_memory_per_block", closest.SharedMemoryPerBlock),
+                Int("shared_memory_per_multiprocessor", closest.SharedMemoryPerMultiprocessor),
+                (long)Number("l2_bytes", closest.L2Bytes),
+                Number("dram_bandwidth_gbs", closest.DramBandwidthGBs),
+                Number("peak_gflops", closest.PeakGflops),
+                Int("shared_memory_banks", closest.SharedMemoryBanks),
+                Int("transaction_bytes", closest.TransactionBytes));
+            var simulated = closest.Simulated && !root.TryGetProperty("simulated", out _);
+            if (root.TryGetProperty("simulated", out var flag))
+            {
+                simulated = flag.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw GensorException.BadInput($"profile file {source}: field 'simulated' is not true or false"),
+                };
+            }
+            return profile with { EstimatedFields = estimated.Distinct().ToArray(), Simulated = simulated };
+        }
+    }
+
+    /// <summary>The profile as a JSON object with snake_case keys, readable by <see cref="FromJson"/>.</summary>
+    public static string ToJson(HardwareProfile profile)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", profile.Name);
+            writer.WriteString("architecture", profile.Architecture);
+            writer.WriteNumber("multiprocessors", profile.Multiprocessors);
+            writer.WriteNumber("warp_size", profile.WarpSize);
+            writer.WriteNumber("max_threads_per_block", profile.MaxThreadsPerBlock);
+            writer.WriteNumber("max_threads_per_multiprocessor", profile.MaxThreadsPerMultiprocessor);
+            writer.WriteNumber("max_blocks_per_multiprocessor", profile.MaxBlocksPerMultiprocessor);
+            writer.WriteNumber("registers_per_multiprocessor", profile.RegistersPerMultiprocessor);
+            writer.WriteNumber("max_registers_per_thread", profile.MaxRegistersPerThread);
+            writer.WriteNumber("shared_memory_per_block", profile.SharedMemoryPerBlock);
+            writer.WriteNumber("shared_memory_per_multiprocessor", profile.SharedMemoryPerMultiprocessor);
+            writer.WriteNumber("l2_bytes", profile.L2Bytes);
+            writer.WriteNumber("dram_bandwidth_gbs", profile.DramBandwidthGBs);
+            writer.WriteNumber("peak_gflops", profile.PeakGflops);
+            writer.WriteNumber("shared_memory_banks", profile.SharedMemoryBanks);
+            writer.WriteNumber("transaction_bytes", profile.TransactionBytes);
+            writer.WriteBoolean("simulated", profile.Simulated);
+            writer.WriteStartArray("estimated_fields");
+            foreach (var field in profile.EstimatedFields)
+            {
+                writer.WriteStringValue(field);
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>Writes <paramref name="profile"/> to <paramref name="path"/> as JSON.</summary>
+    public static void WriteFile(HardwareProfile profile, string path) => File.WriteAllText(path, ToJson(profile));
+
+    private static string RequiredString(JsonElement root, string field, string source) =>
+        root.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw GensorException.BadInput($"profile file {source}: field '{field}' is missing or not a string");
+
+    private static int? ComputeCapability(string architecture) =>
+        architecture.StartsWith("sm_", StringComparison.OrdinalIgnoreCase)
+        && int.TryParse(architecture.AsSpan(3), NumberStyles.None, CultureInfo.InvariantCulture, out var capability)
+            ? capability
+            : null;
+}

@@ -1,0 +1,164 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Gensor.Construction.Analysis;
+using Gensor.Etir;
+
+namespace Gensor.Construction.Space;
+
+/// <summary>
+/// The set of schedules every policy moves in, so that their results compare
+/// fairly: the exhaustive policy enumerates exactly this set, the primitives
+/// never leave it, and the gensor walk therefore explores a subgraph of it.
+/// <list type="bullet">
+/// <item>block tile: powers of two from 1 up to the extent rounded up to a power of two, at most <see cref="MaxBlockTile"/>
+/// (a larger tile only adds guarded, idle threads);</item>
+/// <item>thread tile: powers of two dividing the block tile, at most <see cref="MaxThreadTile"/>
+/// (16 accumulators per axis already fill the register file for 2-D tiles);</item>
+/// <item>virtual threads: powers of two dividing the thread tile, at most <see cref="MaxVirtualThreads"/>
+/// (4 strided sub-tiles suffice to break a 4-way bank conflict; more only shrink the contiguous chunk);</item>
+/// <item>reduce step: powers of two up to the extent, plus the extent itself (a 3-wide window in one stage);</item>
+/// <item>any subset of the stageable inputs; vector width 1, 2 or 4.</item>
+/// </list>
+/// </summary>
+public sealed class ScheduleSpace
+{
+    public const int MaxBlockTile = 256;
+    public const int MaxThreadTile = 16;
+    public const int MaxVirtualThreads = 4;
+
+    private static readonly int[] VectorWidths = [1, 2, 4];
+
+    // Per operator instance, like OperatorAnalysis: primitives ask for the space on every application.
+    private static readonly ConditionalWeakTable<Operator, ScheduleSpace> Cache = [];
+
+    private readonly int[][] _reduceChoices;
+    private readonly int[] _blockCaps;
+
+    private ScheduleSpace(Operator op)
+    {
+        Operator = op;
+        Analysis = OperatorAnalysis.Of(op);
+        _blockCaps = new int[Analysis.SpatialRank];
+        for (var i = 0; i < _blockCaps.Length; i++)
+        {
+            _blockCaps[i] = Math.Min(MaxBlockTile, (int)BitOperations.RoundUpToPowerOf2((uint)Analysis.Extents[i]));
+        }
+        _reduceChoices = new int[Analysis.ReduceRank][];
+        for (var j = 0; j < _reduceChoices.Length; j++)
+        {
+            var extent = Analysis.Extents[Analysis.SpatialRank + j];
+            var choices = new List<int>();
+            for (var step = 1; step <= extent; step *= 2)
+            {
+                choices.Add(step);
+            }
+            if (choices[^1] != extent)
+            {
+                choices.Add(extent);
+            }
+            _reduceChoices[j] = [.. choices];
+        }
+        var stageable = new List<string>();
+        for (var r = 0; r < Analysis.ReadCount; r++)
+        {
+            if (Analysis.IsStageable(r) && !stageable.Contains(Analysis.ReadTensor(r)))
+            {
+                stageable.Add(Analysis.ReadTensor(r));
+            }
+        }
+        // Input order, so that a schedule's SharedInputs list is canonical.
+        StageableInputs = [.. op.Inputs.Select(input => input.Name).Where(stageable.Contains)];
+    }
+
+    /// <summary>The space of <paramref name="op"/>'s schedules.</summary>
+    public static ScheduleSpace For(Operator op) => Cache.GetValue(op, static o => new ScheduleSpace(o));
+
+    public Operator Operator { get; }
+
+    public OperatorAnalysis Analysis { get; }
+
+    /// <summary>Inputs that may be staged in shared memory, in input order.</summary>
+    public IReadOnlyList<string> StageableInputs { get; }
+
+    public IReadOnlyList<int> Vectors => VectorWidths;
+
+    /// <summary>The largest block tile along spatial axis <paramref name="axis"/>.</summary>
+    public int BlockCap(int axis) => _blockCaps[axis];
+
+    /// <summary>The reduce steps allowed along reduce axis <paramref name="axis"/>, ascending.</summary>
+    public IReadOnlyList<int> ReduceChoices(int axis) => _reduceChoices[axis];
+
+    /// <summary>
+    /// Number of schedules in the space (legal or not), computed from the
+    /// choices per axis without enumerating them; saturates at <see cref="long.MaxValue"/>.
+    /// </summary>
+    public long Size
+    {
+        get
+        {
+            var size = 1.0;
+            foreach (var cap in _blockCaps)
+            {
+                size *= TileChoices(cap);
+            }
+            foreach (var choices in _reduceChoices)
+            {
+                size *= choices.Length;
+            }
+            size *= Math.Pow(2, StageableInputs.Count) * VectorWidths.Length;
+            return size >= long.MaxValue ? long.MaxValue : (long)size;
+        }
+    }
+
+    /// <summary>(block, thread, vthread) triples along one axis whose block tile is at most <paramref name="cap"/>.</summary>
+    public static long TileChoices(int cap)
+    {
+        long count = 0;
+        for (var block = 1; block <= cap; block *= 2)
+        {
+            for (var thread = 1; thread <= Math.Min(block, MaxThreadTile); thread *= 2)
+            {
+                for (var vthread = 1; vthread <= Math.Min(thread, MaxVirtualThreads); vthread *= 2)
+                {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Whether <paramref name="schedule"/> lies in the space (legality is a separate question).</summary>
+    public bool Contains(Schedule schedule)
+    {
+        if (schedule.BlockTile.Count != _blockCaps.Length || schedule.ReduceStep.Count != _reduceChoices.Length)
+        {
+            return false;
+        }
+        for (var i = 0; i < _blockCaps.Length; i++)
+        {
+            int block = schedule.BlockTile[i], thread = schedule.ThreadTile[i], vthread = schedule.VirtualThreads[i];
+            if (!IsPowerOfTwo(block) || block > _blockCaps[i] || !IsPowerOfTwo(thread) || thread > Math.Min(block, MaxThreadTile)
+                || !IsPowerOfTwo(vthread) || vthread > Math.Min(thread, MaxVirtualThreads))
+            {
+                return false;
+            }
+        }
+        for (var j = 0; j < _reduceChoices.Length; j++)
+        {
+            if (Array.IndexOf(_reduceChoices[j], schedule.ReduceStep[j]) < 0)
+            {
+                return false;
+            }
+        }
+        return schedule.SharedInputs.All(StageableInputs.Contains) && Array.IndexOf(VectorWidths, schedule.VectorWidth) >= 0;
+    }
+
+    /// <summary>The shared-input list holding exactly <paramref name="tensors"/>, in canonical (input) order.</summary>
+    public ValueArray<string> CanonicalShared(IEnumerable<string> tensors)
+    {
+        var set = tensors.ToHashSet();
+        return ValueArray.From(StageableInputs.Where(set.Contains));
+    }
+
+    private static bool IsPowerOfTwo(int value) => value > 0 && (value & (value - 1)) == 0;
+}
