@@ -17,7 +17,7 @@ internal static class CommonOptions
 
     public static Option<string?> Shape() => new("--shape") { Description = "Extents of the index variables with --compute, e.g. m=128,n=128,k=128." };
 
-    public static Option<string?> Name() => new("--name") { Description = "The operator's name with --compute (default: op)." };
+    public static Option<string?> Name() => new("--name") { Description = "The operator's name with --compute (default: inline)." };
 
     public static Option<string?> Epilogue() => new("--epilogue") { Description = "An element-wise epilogue with --compute, e.g. \"relu(C[m,n])\"." };
 

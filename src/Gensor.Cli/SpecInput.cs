@@ -27,6 +27,11 @@ internal sealed class SpecInput
     {
         var path = parse.GetValue(_spec);
         var compute = parse.GetValue(_compute);
+        if (path is not null && path.StartsWith('-'))
+        {
+            // System.CommandLine hands an unknown option to the optional SPEC argument.
+            throw GensorException.BadInput($"unknown option '{path}'");
+        }
         if (path is not null && compute is not null)
         {
             throw GensorException.BadInput("give either a SPEC file or --compute, not both");

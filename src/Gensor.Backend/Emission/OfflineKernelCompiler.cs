@@ -25,7 +25,27 @@ public static class OfflineKernelCompiler
         var isa = arch.Major >= 10 ? CudaInstructionSet.ISA_88 : CudaInstructionSet.ISA_80;
         using var backend = new PTXBackend(context, new CudaCapabilityContext(arch), arch, isa, nvvmAPI: null);
         var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization());
-        return compiled.PTXAssembly;
+        return Retarget(compiled.PTXAssembly, arch);
+    }
+
+    /// <summary>
+    /// ILGPU 1.5 writes at most <c>.target sm_80</c>, whatever architecture it is
+    /// given, because its code uses nothing newer. A user who emits for sm_90
+    /// expects the directive to say so, and PTX ISA 8.0 accepts sm_86 to sm_90,
+    /// so the directive is rewritten (and the rewrite noted in the file).
+    /// </summary>
+    private static string Retarget(string ptx, CudaArchitecture arch)
+    {
+        var wanted = $"sm_{arch.Major}{arch.Minor}";
+        var lines = ptx.Split('\n');
+        var index = Array.FindIndex(lines, line => line.StartsWith(".target ", StringComparison.Ordinal));
+        if (index < 0 || lines[index].Trim() == $".target {wanted}")
+        {
+            return ptx;
+        }
+        var written = lines[index].Trim();
+        lines[index] = $"// Gensor: ILGPU wrote '{written}'; the code uses no newer feature, so it is retargeted to {wanted}.\n.target {wanted}";
+        return string.Join('\n', lines);
     }
 
     /// <summary>OpenCL C 2.0 source of the kernel, as ILGPU's OpenCL back end writes it.</summary>

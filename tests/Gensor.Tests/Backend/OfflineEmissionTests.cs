@@ -25,9 +25,24 @@ public sealed class OfflineEmissionTests
         var ptx = OfflineKernelCompiler.Ptx(GemmKernel(), architecture);
 
         Assert.Contains($".target {architecture}", ptx);
-        Assert.Contains("fma.rn.f32", ptx);
         Assert.Contains("bar.sync", ptx);
     }
+
+    [Fact]
+    public void Register_tiling_gives_several_multiply_adds_per_shared_load()
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel(), "sm_90");
+
+        // ILGPU writes a*b+c as mul.f32 and add.f32 without a rounding mode, which
+        // ptxas contracts into one FFMA; a 4x4 thread tile loads 4+4 operands from
+        // shared memory for 16 multiply-adds.
+        var multiplies = Count(ptx, "mul.f32") + Count(ptx, "fma.rn.f32");
+        var sharedLoads = Count(ptx, "ld.shared.");
+        Assert.Equal(16, multiplies);
+        Assert.Equal(8, sharedLoads);
+    }
+
+    private static int Count(string text, string instruction) => text.Split(instruction).Length - 1;
 
     [Fact]
     public void OpenCl_source_is_a_kernel_function()

@@ -16,7 +16,7 @@ public sealed class TuneCommandTests
 
         Assert.True(result.ExitCode == 0, result.Error);
         var report = JsonNode.Parse(result.Output)!;
-        Assert.Equal("op", (string?)report["name"]);
+        Assert.Equal("inline", (string?)report["name"]);
         Assert.True((bool)report["simulated"]!);
         Assert.Equal("gensor", (string?)report["policy"]);
         Assert.StartsWith("cpu", (string?)report["device"]);
