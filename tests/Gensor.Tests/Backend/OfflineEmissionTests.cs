@@ -29,6 +29,18 @@ public sealed class OfflineEmissionTests
     }
 
     [Fact]
+    public void Padding_lengthens_every_shared_row_by_four_words_and_keeps_128_bit_access()
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4 pad=4 prefetch=1"), "sm_90");
+
+        // A's box is 32 rows of 8 (+4) floats, B's 8 rows of 32 (+4) floats.
+        Assert.Contains($"[{32 * 12 * 4}]", ptx);
+        Assert.Contains($"[{8 * 36 * 4}]", ptx);
+        Assert.Contains("ld.global.v4.f32", ptx);
+        Assert.Contains("st.shared.v4.f32", ptx);
+    }
+
+    [Fact]
     public void Vector_width_1_copies_element_by_element()
     {
         var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=1"), "sm_90");
