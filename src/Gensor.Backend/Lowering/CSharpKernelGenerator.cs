@@ -207,6 +207,7 @@ public static class CSharpKernelGenerator
             _w.Line("using ILGPU;");
             _w.Line("using ILGPU.Algorithms;");
             _w.Line("using ILGPU.Runtime;");
+            _w.Line("using ILGPU.Util;");
             _w.Line();
         }
 
@@ -239,7 +240,17 @@ public static class CSharpKernelGenerator
                 if (Staged(r))
                 {
                     var box = TileFootprint.OfBlockStage(_op, _schedule, _reads[r]);
-                    _w.Line($"var g_s{r} = SharedMemory.Allocate<float>({Int(box.Elements)}); // {_reads[r]}: box [{string.Join("x", box.Extents)}]");
+                    var comment = $"// {_reads[r]}: box [{string.Join("x", box.Extents)}]";
+                    if (QuadAllocated(r))
+                    {
+                        // Allocated as Float4 so the box is 16-byte aligned for 128-bit shared loads and stores.
+                        _w.Line($"var g_s{r}q = SharedMemory.Allocate<Float4>({Int(box.Elements / 4)}); {comment}");
+                        _w.Line($"var g_s{r} = g_s{r}q.Cast<float>();");
+                    }
+                    else
+                    {
+                        _w.Line($"var g_s{r} = SharedMemory.Allocate<float>({Int(box.Elements)}); {comment}");
+                    }
                 }
             }
             var init = _op.Reduction == Reduction.Max ? "float.NegativeInfinity" : "0f";
@@ -359,6 +370,11 @@ public static class CSharpKernelGenerator
                 _w.Line($"int g_so{r}_{d} = {Sum(terms, read.Indices[d].Constant + box.Offsets[d])};");
             }
             var checks = Enumerable.Range(0, rank).Where(d => NeedsCheck(read, d, axis => PaddedExtent(axis, reduceGuarded: false))).ToArray();
+            if (width > 1 && VectorCopyAligned(r, width))
+            {
+                WriteVectorCopy(r, width, checks);
+                return;
+            }
             using (_w.Block($"for (int g_e = g_tid * {Int(width)}; g_e < {Int(elements)}; g_e += {Int((long)Threads * width)})"))
             {
                 var rest = "g_e";
@@ -384,6 +400,108 @@ public static class CSharpKernelGenerator
                     _w.Line(guard.Length == 0 ? $"{target} = {load};" : $"{target} = {guard} ? {load} : 0f;");
                 }
             }
+        }
+
+        /// <summary>Whether the staged box of <paramref name="r"/> is allocated as Float4 (16-byte aligned).</summary>
+        private bool QuadAllocated(int r) => TileFootprint.OfBlockStage(_op, _schedule, _reads[r]).Elements % 4 == 0;
+
+        private static bool Divides(long divisor, long value) => ((value % divisor) + divisor) % divisor == 0;
+
+        /// <summary>
+        /// Whether every chunk of <paramref name="width"/> consecutive box elements
+        /// is one aligned vector in global memory: the box rows and the tensor rows
+        /// are whole vectors, and the box origin along the innermost dimension is a
+        /// multiple of the width for every block and stage. An aligned chunk is then
+        /// entirely inside or entirely outside the tensor, so one bounds check covers it.
+        /// </summary>
+        private bool VectorCopyAligned(int r, int width)
+        {
+            var read = _reads[r];
+            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var last = read.Indices.Count - 1;
+            if (last < 0 || !QuadAllocated(r) || box.Extents[last] % width != 0 || _tensor[read.Tensor].Shape[last] % width != 0)
+            {
+                return false;
+            }
+            foreach (var term in read.Indices[last].Terms)
+            {
+                var a = SpatialIndex(term.Axis);
+                var tile = a >= 0 ? _schedule.BlockTile[a] : _schedule.ReduceStep[ReduceIndex(term.Axis)];
+                if (!Divides(width, (long)term.Coefficient * tile))
+                {
+                    return false;
+                }
+            }
+            return Divides(width, read.Indices[last].Constant + box.Offsets[last]);
+        }
+
+        /// <summary>The staged copy with one 64- or 128-bit global load and shared store per chunk.</summary>
+        private void WriteVectorCopy(int r, int width, int[] checks)
+        {
+            var read = _reads[r];
+            var tensor = _tensor[read.Tensor];
+            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var rank = read.Indices.Count;
+            var extents = box.Extents.ToArray();
+            var strides = RowMajorStrides(tensor.Shape.ToArray());
+            var type = width == 4 ? "Float4" : "Float2";
+            var shift = width == 4 ? 2 : 1;
+            _w.Line($"var g_g{r}v = {_parameter[read.Tensor]}.AsContiguous().Cast<{type}>();");
+            _w.Line(width == 4 ? $"var g_s{r}v = g_s{r}q;" : $"var g_s{r}v = g_s{r}q.Cast<{type}>();");
+            using (_w.Block($"for (int g_e = g_tid * {Int(width)}; g_e < {Int(box.Elements)}; g_e += {Int((long)Threads * width)})"))
+            {
+                var rest = "g_e";
+                for (var d = rank - 1; d >= 0; d--)
+                {
+                    _w.Line(d == 0
+                        ? $"int g_x{d} = g_so{r}_{d} + {rest};"
+                        : $"int g_x{d} = g_so{r}_{d} + {rest} % {Int(extents[d])};");
+                    if (d > 0)
+                    {
+                        _w.Line($"int g_q{d} = {rest} / {Int(extents[d])};");
+                        rest = $"g_q{d}";
+                    }
+                }
+                var flat = Sum(Enumerable.Range(0, rank).Select(d => (strides[d], $"g_x{d}")));
+                var guard = string.Join(" && ", checks.Select(d => $"(uint)g_x{d} < {Int(tensor.Shape[d])}u"));
+                _w.Line($"{type} g_w = default;");
+                _w.Line(guard.Length == 0
+                    ? $"g_w = g_g{r}v[({flat}) >> {shift}];"
+                    : $"if ({guard}) g_w = g_g{r}v[({flat}) >> {shift}];");
+                _w.Line($"g_s{r}v[g_e >> {shift}] = g_w;");
+            }
+        }
+
+        /// <summary>
+        /// Whether the thread's base offset into the staged box of <paramref name="r"/>
+        /// is a multiple of 4 at every reduce point, so four operands at offsets
+        /// 4i..4i+3 from it can be read as one 128-bit shared load.
+        /// </summary>
+        private bool OperandBaseAligned(int r)
+        {
+            var read = _reads[r];
+            if (!QuadAllocated(r))
+            {
+                return false;
+            }
+            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var strides = RowMajorStrides(box.Extents.ToArray());
+            long constant = 0;
+            for (var d = 0; d < read.Indices.Count; d++)
+            {
+                foreach (var term in read.Indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    // g_l is a multiple of the virtual-thread chunk; g_kk takes every value.
+                    var step = a >= 0 ? _schedule.ThreadTile[a] / _schedule.VirtualThreads[a] : 1;
+                    if (!Divides(4, strides[d] * term.Coefficient * step))
+                    {
+                        return false;
+                    }
+                }
+                constant -= strides[d] * box.Offsets[d];
+            }
+            return Divides(4, constant);
         }
 
         private void WriteInnerLoops(int j)
@@ -449,6 +567,7 @@ public static class CSharpKernelGenerator
                         _w.Line($"int g_gi{r}_{d} = {Sum(terms)};");
                     }
                 }
+                var operands = new List<(string Register, int[] Element)>();
                 foreach (var element in _elements)
                 {
                     var key = KeyOf(read, element);
@@ -456,9 +575,20 @@ public static class CSharpKernelGenerator
                     {
                         continue;
                     }
-                    var register = $"g_v{r}_{registerOf.Count(entry => entry.Key.Read == r)}";
+                    var register = $"g_v{r}_{operands.Count}";
                     registerOf[(r, key)] = register;
-                    _w.Line($"float {register} = {OperandLoad(r, element)};");
+                    operands.Add((register, element));
+                }
+                if (Staged(r) && OperandBaseAligned(r))
+                {
+                    WriteQuadOperandLoads(r, operands);
+                }
+                else
+                {
+                    foreach (var (register, element) in operands)
+                    {
+                        _w.Line($"float {register} = {OperandLoad(r, element)};");
+                    }
                 }
             }
             for (var e = 0; e < _elements.Length; e++)
@@ -474,6 +604,64 @@ public static class CSharpKernelGenerator
             }
         }
 
+        /// <summary>
+        /// Loads a staged read's operands, four at a time with one 128-bit shared
+        /// load wherever four of them sit at offsets 4i..4i+3 of the aligned base.
+        /// </summary>
+        private void WriteQuadOperandLoads(int r, List<(string Register, int[] Element)> operands)
+        {
+            var byOffset = new Dictionary<long, string>();
+            foreach (var (register, element) in operands)
+            {
+                byOffset[StagedOffset(r, element)] = register;
+            }
+            var done = new HashSet<string>();
+            var quads = 0;
+            foreach (var offset in byOffset.Keys.Order())
+            {
+                if (done.Contains(byOffset[offset]) || !Divides(4, offset) || !Enumerable.Range(1, 3).All(i => byOffset.ContainsKey(offset + i)))
+                {
+                    continue;
+                }
+                var quad = $"g_w{r}_{quads++}";
+                _w.Line($"Float4 {quad} = g_s{r}q[(g_si{r} + {Int(offset)}) >> 2];");
+                var lanes = new[] { "X", "Y", "Z", "W" };
+                for (var i = 0; i < 4; i++)
+                {
+                    _w.Line($"float {byOffset[offset + i]} = {quad}.{lanes[i]};");
+                    done.Add(byOffset[offset + i]);
+                }
+            }
+            foreach (var (register, element) in operands)
+            {
+                if (!done.Contains(register))
+                {
+                    _w.Line($"float {register} = {OperandLoad(r, element)};");
+                }
+            }
+        }
+
+        /// <summary>The constant offset of a thread-tile position's operand from the thread's base in the staged box.</summary>
+        private long StagedOffset(int r, int[] element)
+        {
+            var read = _reads[r];
+            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var strides = RowMajorStrides(box.Extents.ToArray());
+            long offset = 0;
+            for (var d = 0; d < read.Indices.Count; d++)
+            {
+                foreach (var term in read.Indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    if (a >= 0)
+                    {
+                        offset += strides[d] * term.Coefficient * LocalOffset(a, element[a]);
+                    }
+                }
+            }
+            return offset;
+        }
+
         /// <summary>The thread-tile offsets a read depends on: outputs that agree on them share one operand.</summary>
         private string KeyOf(TensorRead read, int[] element) =>
             string.Join(",", Enumerable.Range(0, Rank).Select(a => read.Indices.Any(index => index.Uses(_spatial[a].Name)) ? element[a] : -1));
@@ -483,20 +671,7 @@ public static class CSharpKernelGenerator
             var read = _reads[r];
             if (Staged(r))
             {
-                var box = TileFootprint.OfBlockStage(_op, _schedule, read);
-                var strides = RowMajorStrides(box.Extents.ToArray());
-                long offset = 0;
-                for (var d = 0; d < read.Indices.Count; d++)
-                {
-                    foreach (var term in read.Indices[d].Terms)
-                    {
-                        var a = SpatialIndex(term.Axis);
-                        if (a >= 0)
-                        {
-                            offset += strides[d] * term.Coefficient * LocalOffset(a, element[a]);
-                        }
-                    }
-                }
+                var offset = StagedOffset(r, element);
                 return offset == 0 ? $"g_s{r}[g_si{r}]" : $"g_s{r}[g_si{r} + {Int(offset)}]";
             }
             var index = new string[read.Indices.Count];

@@ -19,6 +19,11 @@ public sealed class GeneratedKernelTests(CpuDeviceFixture fixture)
         { "gemm", "m=32,n=32,k=16", "block=16x16 thread=2x2 reduce=8 shared=A,B" },
         { "gemm", "m=30,n=20,k=13", "block=16x16 thread=2x4 vthread=2x2 reduce=4 shared=A,B vector=2" },
         { "gemm", "m=17,n=9,k=5", "block=8x8 thread=1x1 reduce=1" },
+        { "gemm", "m=64,n=64,k=32", "block=32x32 thread=4x4 reduce=8 shared=A,B vector=4" },
+        { "gemm", "m=36,n=44,k=20", "block=16x16 thread=2x4 reduce=4 shared=A,B vector=4" },
+        { "gemm", "m=24,n=40,k=16", "block=8x16 thread=2x8 vthread=1x2 reduce=8 shared=A,B vector=2" },
+        // The shape of 1000x999x123 at a tenth of the size: nothing divides.
+        { "gemm", "m=100,n=99,k=23", "block=32x32 thread=4x4 vthread=1x2 reduce=8 shared=A,B vector=4" },
         { "gemm_bias_relu", "m=24,n=40,k=12", "block=8x32 thread=2x4 vthread=1x2 reduce=4 shared=A,B vector=4" },
         { "bmm", "b=2,i=12,j=10,d=8", "block=1x8x8 thread=1x2x2 reduce=4 shared=Q,K" },
         { "gemv", "i=40,j=33", "block=32 thread=2 reduce=8 shared=A" },

@@ -10,11 +10,30 @@ namespace Gensor.Tests.Backend;
 /// <summary>ILGPU's PTX and OpenCL back ends compile generated kernels with no device present.</summary>
 public sealed class OfflineEmissionTests
 {
-    private static System.Reflection.MethodInfo GemmKernel()
+    private static System.Reflection.MethodInfo GemmKernel(string schedule = "block=32x32 thread=4x4 reduce=8 shared=A,B")
     {
         var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=64");
-        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B")), "PtxKernel");
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "PtxKernel");
         return RoslynKernelCompiler.Compile([source]).Single().Method!;
+    }
+
+    [Fact]
+    public void Vector_width_4_gives_128_bit_global_and_shared_accesses()
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4"), "sm_90");
+
+        Assert.Contains("ld.global.v4.f32", ptx);
+        Assert.Contains("st.shared.v4.f32", ptx);
+        // B's four operands of a thread sit side by side in shared memory.
+        Assert.Contains("ld.shared.v4.f32", ptx);
+    }
+
+    [Fact]
+    public void Vector_width_1_copies_element_by_element()
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=1"), "sm_90");
+
+        Assert.DoesNotContain("ld.global.v4.f32", ptx);
     }
 
     [Theory]
@@ -39,7 +58,8 @@ public sealed class OfflineEmissionTests
         var multiplies = Count(ptx, "mul.f32") + Count(ptx, "fma.rn.f32");
         var sharedLoads = Count(ptx, "ld.shared.");
         Assert.Equal(16, multiplies);
-        Assert.Equal(8, sharedLoads);
+        // A's 4 operands are scalar loads; B's 4 are one 128-bit load.
+        Assert.Equal(5, sharedLoads);
     }
 
     private static int Count(string text, string instruction) => text.Split(instruction).Length - 1;
