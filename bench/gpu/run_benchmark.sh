@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Measure Gensor against the vendor libraries on a CUDA GPU.
+#
+# Usage: run_benchmark.sh [options] SUITE.json [SUITE.json ...]
+#   --policies LIST   comma-separated construction policies (default naive,roller,gensor)
+#   --top-k N         candidates compiled and timed per tune call (default 10)
+#   --timeout S       wall-clock limit per tune call in seconds (default 600)
+#   --reps N          minimum vendor repetitions (default 20; more until >= 50 ms in total)
+#   --check           also check the vendor results against a naive reference
+#   --out-dir DIR     where runs go (default results/)
+#   --device D        gensor's device (default cuda; cpu only to smoke-test the plumbing:
+#                     its times are simulated and the report says so)
+#   --dry-run         list what would be measured and exit 0 (needs no GPU and no torch)
+#
+# Inside the unpacked kit it runs the packaged ./gensor (self-contained, no .NET needed);
+# from a clone of the repository it builds src/Gensor.Cli (Release) and runs that.
+# Each suite gets RUN_DIR = OUT_DIR/<suite>-<UTC time>/ with the suite, one spec per
+# operator, one tune report per operator and policy, the tune wall times, the vendor
+# times, and report.md / report.json written by report.py.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+policies="naive,roller,gensor"
+top_k=10
+timeout_s=600
+reps=20
+check=""
+out_dir=""
+device=cuda
+dry_run=0
+suites=()
+while (( $# )); do
+  case "$1" in
+    --policies) policies="$2"; shift 2 ;;
+    --top-k) top_k="$2"; shift 2 ;;
+    --timeout) timeout_s="$2"; shift 2 ;;
+    --reps) reps="$2"; shift 2 ;;
+    --check) check="--check"; shift ;;
+    --out-dir) out_dir="$2"; shift 2 ;;
+    --device) device="$2"; shift 2 ;;
+    --dry-run) dry_run=1; shift ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "error: unknown option $1" >&2; exit 2 ;;
+    *) suites+=("$1"); shift ;;
+  esac
+done
+if (( ${#suites[@]} == 0 )); then
+  echo "error: give at least one suite (a JSON array of operator specs)" >&2
+  exit 2
+fi
+
+PY="${PYTHON:-python3}"
+
+# Where is gensor? Kit layout: KIT/gensor (launcher), KIT/bin/gensor, KIT/bench/<this script>.
+# Repository layout: ROOT/Gensor.sln, ROOT/bench/gpu/<this script>.
+if [[ -x "$here/../gensor" && -x "$here/../bin/gensor" ]]; then
+  mode=kit
+  root="$(cd "$here/.." && pwd)"
+  gensor=("$root/gensor")
+elif [[ -f "$here/../../Gensor.sln" ]]; then
+  mode=repo
+  root="$(cd "$here/../.." && pwd)"
+  if (( dry_run )); then
+    gensor=(dotnet run --project "$root/src/Gensor.Cli" -c Release --)
+  else
+    echo "building src/Gensor.Cli (Release)..." >&2
+    dotnet build "$root/src/Gensor.Cli" -c Release --nologo -v quiet >&2
+    dll="$(find "$root/src/Gensor.Cli/bin/Release" -name gensor.dll | head -n 1)"
+    gensor=(dotnet "$dll")
+  fi
+else
+  echo "error: cannot find gensor: run this from the unpacked kit (KIT/bench/run_benchmark.sh) or from the repository (bench/gpu/run_benchmark.sh)" >&2
+  exit 2
+fi
+[[ -z "$out_dir" ]] && out_dir="$root/results"
+IFS=',' read -r -a policy_list <<< "$policies"
+
+# Split a suite into one spec file per operator; prints "FILE<TAB>NAME" lines.
+split_suite() { # suite dest
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, os, re, sys
+suite, dest = sys.argv[1], sys.argv[2]
+data = json.load(open(suite))
+if isinstance(data, dict):
+    data = [data]
+os.makedirs(dest, exist_ok=True)
+for i, op in enumerate(data):
+    name = op.get("name", f"op{i}")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    path = os.path.join(dest, f"{i:02d}_{safe}.json")
+    spec = {k: v for k, v in op.items() if k != "count"}
+    with open(path, "w") as f:
+        json.dump(spec, f, indent=1)
+    print(f"{path}\t{name}")
+PYEOF
+}
+
+now_ns() { date +%s%N; }
+
+status=0
+for suite in "${suites[@]}"; do
+  if [[ ! -f "$suite" ]]; then echo "error: no such suite: $suite" >&2; exit 2; fi
+  base="$(basename "$suite" .json)"
+  if (( dry_run )); then
+    tmp="$(mktemp -d)"
+    echo "== $suite (dry run; gensor: ${gensor[*]}; mode: $mode)"
+    n=0
+    while IFS=$'\t' read -r spec name; do
+      n=$((n + 1))
+      for p in "${policy_list[@]}"; do
+        echo "  tune  $name  policy=$p: ${gensor[*]} tune $(basename "$spec") --device $device --format json --top-k $top_k --policy $p"
+      done
+    done < <(split_suite "$suite" "$tmp/ops")
+    echo "  vendor: $PY $here/vendor_baseline.py $suite --reps $reps${check:+ $check} --out RUN_DIR/vendor.json"
+    "$PY" "$here/vendor_baseline.py" --dry-run "$suite" | sed 's/^/    /'
+    echo "  then: $PY $here/report.py RUN_DIR  ($n operators x ${#policy_list[@]} policies = $((n * ${#policy_list[@]})) tune calls)"
+    rm -rf "$tmp"
+    continue
+  fi
+
+  run_dir="$out_dir/$base-$(date -u +%Y%m%dT%H%M%SZ)"
+  mkdir -p "$run_dir/ops" "$run_dir/tune" "$run_dir/logs"
+  cp "$suite" "$run_dir/suite.json"
+  gpu="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -n 1 || true)"
+  "$PY" - "$run_dir/meta.json" "$suite" "$policies" "$top_k" "$mode" "$gpu" "${gensor[*]}" "$device" <<'PYEOF'
+import json, sys, datetime
+out, suite, policies, top_k, mode, gpu, gensor, device = sys.argv[1:]
+json.dump({"suite": suite, "policies": policies.split(","), "top_k": int(top_k), "mode": mode, "device": device,
+           "gpu": gpu or None, "gensor": gensor,
+           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")},
+          open(out, "w"), indent=1)
+PYEOF
+  echo "== $suite -> $run_dir" >&2
+  "${gensor[@]}" devices > "$run_dir/devices.txt" 2>&1 || true
+  while IFS=$'\t' read -r spec name; do
+    stem="$(basename "$spec" .json)"
+    for p in "${policy_list[@]}"; do
+      mkdir -p "$run_dir/tune/$p"
+      t0=$(now_ns)
+      set +e
+      timeout "$timeout_s" "${gensor[@]}" tune "$spec" --device "$device" --format json --top-k "$top_k" --policy "$p" \
+        > "$run_dir/tune/$p/$stem.json" 2> "$run_dir/logs/$p-$stem.err"
+      rc=$?
+      set -e
+      t1=$(now_ns)
+      wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+      printf '{"op": "%s", "file": "%s", "policy": "%s", "wall_s": %s, "rc": %d}\n' \
+        "$name" "$stem.json" "$p" "$wall" "$rc" >> "$run_dir/walltimes.jsonl"
+      echo "  $name  $p: rc=$rc  ${wall}s" >&2
+      (( rc != 0 )) && status=1
+    done
+  done < <(split_suite "$suite" "$run_dir/ops")
+  echo "  vendor baseline..." >&2
+  "$PY" "$here/vendor_baseline.py" "$suite" --reps "$reps" $check --out "$run_dir/vendor.json" \
+    2> "$run_dir/logs/vendor.err" || { echo "  vendor baseline failed (see $run_dir/logs/vendor.err)" >&2; status=1; }
+  "$PY" "$here/report.py" "$run_dir"
+done
+exit $status

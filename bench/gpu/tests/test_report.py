@@ -1,0 +1,69 @@
+"""report.py on a synthetic run directory (fixtures/synthetic_run: made-up figures, not measurements)."""
+import io
+import math
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+from contextlib import redirect_stdout
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import report  # noqa: E402
+
+
+class ReportTests(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.run = os.path.join(self.tmp, "run")
+        shutil.copytree(os.path.join(HERE, "fixtures", "synthetic_run"), self.run)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def test_ratios_and_end_to_end(self):
+        rep = report.collect(self.run)
+        ops = {o["name"]: o for o in rep["operators"]}
+        self.assertEqual(ops["fixture_op_a"]["policies"]["gensor"]["measured_ms"], 2.0)
+        self.assertEqual(ops["fixture_op_a"]["policies"]["gensor"]["estimated_ms"], 1.0)
+        self.assertEqual(ops["fixture_op_a"]["policies"]["gensor"]["tune_wall_s"], 1.5)
+        self.assertAlmostEqual(ops["fixture_op_a"]["x_of_vendor"], 0.5)
+        self.assertAlmostEqual(ops["fixture_op_a"]["gensor_vs_roller"], 2.0)
+        self.assertAlmostEqual(ops["fixture_op_b"]["x_of_vendor"], 2.0)
+        self.assertIsNone(ops["fixture_op_b"]["policies"]["naive"]["measured_ms"])  # failed tune call
+        s = rep["summary"]
+        self.assertAlmostEqual(s["geomean_x_of_vendor"], 1.0)
+        self.assertAlmostEqual(s["geomean_gensor_vs_roller"], math.sqrt(2.0))
+        self.assertAlmostEqual(s["end_to_end"]["gensor"]["ms"], 6.0)   # 2 x 2 + 1 x 2
+        self.assertAlmostEqual(s["end_to_end"]["roller"]["ms"], 10.0)  # 2 x 4 + 1 x 2
+        self.assertAlmostEqual(s["end_to_end"]["vendor"]["ms"], 6.0)   # 2 x 1 + 1 x 4
+        self.assertIsNone(s["end_to_end"]["naive"]["ms"])
+        self.assertEqual(s["end_to_end"]["naive"]["missing"], ["fixture_op_b"])
+        self.assertFalse(rep["simulated"])
+
+    def test_main_writes_markdown_and_json(self):
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            self.assertEqual(report.main([self.run]), 0)
+        md = buf.getvalue()
+        self.assertIn("FIXTURE GPU (synthetic)", md)
+        self.assertIn("| fixture_op_a | 2 |", md)
+        self.assertIn("naive: incomplete", md)
+        self.assertTrue(os.path.exists(os.path.join(self.run, "report.json")))
+        self.assertTrue(os.path.exists(os.path.join(self.run, "report.md")))
+
+    def test_simulated_reports_are_flagged(self):
+        import json
+        p = os.path.join(self.run, "tune", "gensor", "00_fixture_op_a.json")
+        with open(p) as f:
+            d = json.load(f)
+        d["simulated"] = True
+        with open(p, "w") as f:
+            json.dump(d, f)
+        self.assertIn("SIMULATED", report.markdown(report.collect(self.run)))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+
+namespace Gensor.Tests.Packaging;
+
+/// <summary>
+/// The GPU measurement kit's Python side (bench/gpu): the vendor baseline's dry run, which
+/// needs no torch and no GPU, and the unit tests of the report and the pattern recogniser.
+/// </summary>
+public sealed class GpuKitTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void Vendor_baseline_dry_run_maps_gemm_to_matmul()
+    {
+        var result = RunPython("bench/gpu/vendor_baseline.py", "--dry-run", "samples/gemm.json");
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.Contains("gemm: matmul: torch.mm(A, B)", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vendor_baseline_dry_run_maps_the_strided_padded_conv_to_conv2d()
+    {
+        var result = RunPython("bench/gpu/vendor_baseline.py", "--dry-run", "samples/conv2d.json");
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.Contains("conv2d: conv2d: F.conv2d(I, W, stride=2, padding=1, dilation=1)", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vendor_baseline_dry_run_covers_the_square_gemm_suite()
+    {
+        var result = RunPython("bench/gpu/vendor_baseline.py", "--dry-run", "bench/gpu/square_gemm.json");
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        foreach (var size in new[] { 1024, 2048, 4096 })
+        {
+            Assert.Contains($"gemm_{size}: matmul: torch.mm(A, B)", result.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Python_unit_tests_of_the_kit_pass()
+    {
+        var result = RunPython("-m", "unittest", "discover", "bench/gpu/tests");
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.Contains("OK", result.Error, StringComparison.Ordinal);
+    }
+
+    private sealed record PythonResult(int ExitCode, string Output, string Error, string Command)
+    {
+        public string Describe() => $"{Command} exited with {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
+    }
+
+    private static PythonResult RunPython(params string[] args)
+    {
+        var root = RepositoryRoot();
+        var info = new ProcessStartInfo("python3")
+        {
+            WorkingDirectory = root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        var command = "python3 " + string.Join(' ', args);
+
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new InvalidOperationException("Process.Start returned null");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            Assert.Fail($"python3 is required for the GPU kit tests (bench/gpu) but could not be started: {ex.Message}. Install Python 3 and put python3 on PATH.");
+            throw;
+        }
+
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(Timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"{command} did not finish within {Timeout.TotalSeconds} s");
+            }
+            process.WaitForExit();
+            return new PythonResult(process.ExitCode, stdout.Result, stderr.Result, command);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Gensor.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException($"no Gensor.sln above {AppContext.BaseDirectory}");
+    }
+}
