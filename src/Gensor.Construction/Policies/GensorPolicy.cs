@@ -22,7 +22,7 @@ namespace Gensor.Construction.Policies;
 /// </summary>
 public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int steps = GensorPolicy.DefaultSteps) : ISchedulePolicy
 {
-    public const int DefaultWalkers = 6;
+    public const int DefaultWalkers = 8;
     public const int DefaultSteps = 40;
 
     /// <summary>Temperature at the start and at the end of a walk.</summary>
@@ -44,9 +44,12 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         starts.AddRange(roller.Candidates.Select(candidate => candidate.Schedule));
         starts = [.. starts.Where(s => graph.Cost(s) < double.PositiveInfinity).Distinct()];
         var random = new Random(options.Seed);
-        for (var w = 0; w < walkers && starts.Count > 0; w++)
+        var overall = starts.Count > 0 ? starts.MinBy(graph.Cost)! : null;
+        for (var w = 0; w < walkers && overall is not null; w++)
         {
-            var current = starts[w % starts.Count];
+            // The first walkers leave from the seeds; later ones restart from the
+            // best state found so far, to explore its neighbourhood more (our choice).
+            var current = w < starts.Count ? starts[w] : overall;
             var best = current;
             for (var step = 0; step < steps; step++)
             {
@@ -62,7 +65,11 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
                     best = current;
                 }
             }
-            Descend(graph, best);
+            best = Descend(graph, best);
+            if (graph.Cost(best) < graph.Cost(overall))
+            {
+                overall = best;
+            }
         }
         var ranked = Ranking.TopRanked(graph.Legal.Select(pair => new RankedSchedule(pair.Key, pair.Value)), options.TopK);
         return new ConstructionResult(Name, ranked, graph.StatesSeen + roller.StatesVisited, watch.Elapsed.TotalMilliseconds);
@@ -98,7 +105,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         return neighbours[^1];
     }
 
-    private static void Descend(Graph graph, Schedule start)
+    private static Schedule Descend(Graph graph, Schedule start)
     {
         var current = start;
         while (true)
@@ -113,7 +120,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
             }
             if (best == current)
             {
-                return;
+                return current;
             }
             current = best;
         }
