@@ -1,0 +1,581 @@
+using System.Globalization;
+using Gensor.Construction;
+using Gensor.Etir;
+
+namespace Gensor.Backend.Lowering;
+
+/// <summary>
+/// Lowers one ETIR to the C# source of an explicitly grouped ILGPU kernel.
+/// Every tile size is a constant in the source, so the thread tile is written
+/// out statement by statement (registers, not local arrays) and the C# and
+/// ILGPU compilers see constant loop bounds.
+/// </summary>
+/// <remarks>
+/// The kernel's shape, for one block of threads:
+/// <list type="number">
+/// <item>The block index picks the block tile; the thread index picks the
+/// thread's position in it, innermost spatial axis fastest, so neighbouring
+/// threads write neighbouring outputs.</item>
+/// <item>For each reduction stage (ReduceStep points of every reduce axis),
+/// the staged inputs' boxes (<see cref="TileFootprint"/>) are copied into
+/// shared memory by all threads together, then a barrier.</item>
+/// <item>For each reduce point of the stage, each read's distinct operands
+/// over the thread tile are loaded once into registers and every output of
+/// the thread tile accumulates: for a matrix product that is the outer
+/// product of a column of A and a row of B.</item>
+/// <item>The accumulated values pass through the epilogue and are stored.</item>
+/// </list>
+/// Bounds checks are written only where a static range analysis of the index
+/// expressions over the padded iteration space shows that a read can leave
+/// its tensor, so interior-only kernels carry none.
+/// </remarks>
+public static class CSharpKernelGenerator
+{
+    /// <summary>Generates the kernel for <paramref name="state"/> in a static class named <paramref name="className"/>.</summary>
+    /// <exception cref="ArgumentException">The schedule does not fit the operator (see <see cref="Legality.CheckStructure"/>).</exception>
+    public static KernelSource Generate(EtirState state, string className)
+    {
+        var problem = Legality.CheckStructure(state.Operator, state.Schedule);
+        if (problem is not null)
+        {
+            throw new ArgumentException($"cannot lower {state}: {problem}", nameof(state));
+        }
+        return new Lowering(state, className).Run();
+    }
+
+    private sealed class Lowering
+    {
+        private readonly Operator _op;
+        private readonly Schedule _schedule;
+        private readonly string _className;
+        private readonly Axis[] _spatial;
+        private readonly Axis[] _reduce;
+        private readonly TensorRead[] _reads;
+        private readonly Dictionary<string, string> _parameter = [];
+        private readonly Dictionary<string, Tensor> _tensor = [];
+        private readonly int[][] _elements;
+        private readonly SourceWriter _w = new();
+
+        public Lowering(EtirState state, string className)
+        {
+            _op = state.Operator;
+            _schedule = state.Schedule;
+            _className = className;
+            _spatial = _op.SpatialAxes.ToArray();
+            _reduce = _op.ReduceAxes.ToArray();
+            _reads = _op.BodyReads.ToArray();
+            var tensors = new[] { _op.Output }.Concat(_op.Inputs).ToArray();
+            // Generated locals all start with "g_"; if a tensor name could collide
+            // with them, every parameter falls back to a positional name.
+            var positional = tensors.Any(t => t.Name.StartsWith("g_", StringComparison.Ordinal));
+            for (var i = 0; i < tensors.Length; i++)
+            {
+                _parameter[tensors[i].Name] = positional ? $"arg{i}" : "@" + tensors[i].Name;
+                _tensor[tensors[i].Name] = tensors[i];
+            }
+            _elements = ThreadTileElements();
+        }
+
+        private int Rank => _spatial.Length;
+
+        private int Threads => _schedule.ThreadsPerBlock;
+
+        private int BlocksAlong(int a) => (_spatial[a].Extent + _schedule.BlockTile[a] - 1) / _schedule.BlockTile[a];
+
+        private int GridSize => Enumerable.Range(0, Rank).Aggregate(1, (product, a) => product * BlocksAlong(a));
+
+        private int StagesAlong(int j) => (_reduce[j].Extent + _schedule.ReduceStep[j] - 1) / _schedule.ReduceStep[j];
+
+        private bool Staged(int read) => _schedule.IsShared(_reads[read].Tensor);
+
+        /// <summary>Every position of the thread tile, as one offset per spatial axis, row-major.</summary>
+        private int[][] ThreadTileElements()
+        {
+            IEnumerable<int[]> elements = [[]];
+            for (var a = 0; a < Rank; a++)
+            {
+                var tile = _schedule.ThreadTile[a];
+                elements = elements.SelectMany(prefix => Enumerable.Range(0, tile).Select(i => prefix.Append(i).ToArray()));
+            }
+            return elements.ToArray();
+        }
+
+        /// <summary>
+        /// The offset of thread-tile position <paramref name="i"/> along spatial axis
+        /// <paramref name="a"/> from the thread's base: virtual thread chunk c of
+        /// ThreadTile/v consecutive outputs starts BlockTile/v * c into the block.
+        /// </summary>
+        private int LocalOffset(int a, int i)
+        {
+            var chunk = _schedule.ThreadTile[a] / _schedule.VirtualThreads[a];
+            var chunkStride = _schedule.BlockTile[a] / _schedule.VirtualThreads[a];
+            return i / chunk * chunkStride + i % chunk;
+        }
+
+        private int SpatialIndex(string axis) => Array.FindIndex(_spatial, a => a.Name == axis);
+
+        private int ReduceIndex(string axis) => Array.FindIndex(_reduce, a => a.Name == axis);
+
+        private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>The padded range of an axis: what the tiled loops visit before guards.</summary>
+        private long PaddedExtent(string axis, bool reduceGuarded)
+        {
+            var a = SpatialIndex(axis);
+            if (a >= 0)
+            {
+                return (long)BlocksAlong(a) * _schedule.BlockTile[a];
+            }
+            var j = ReduceIndex(axis);
+            return reduceGuarded ? _reduce[j].Extent : (long)StagesAlong(j) * _schedule.ReduceStep[j];
+        }
+
+        /// <summary>Whether index <paramref name="d"/> of <paramref name="read"/> can leave its tensor.</summary>
+        private bool NeedsCheck(TensorRead read, int d, Func<string, long> extent)
+        {
+            var (min, max) = read.Indices[d].Range(extent);
+            return min < 0 || max >= _tensor[read.Tensor].Shape[d];
+        }
+
+        private static long[] RowMajorStrides(IReadOnlyList<int> shape)
+        {
+            var strides = new long[shape.Count];
+            long stride = 1;
+            for (var d = shape.Count - 1; d >= 0; d--)
+            {
+                strides[d] = stride;
+                stride *= shape[d];
+            }
+            return strides;
+        }
+
+        /// <summary>Sum of terms like "3*x", skipping zeros; "0" when empty.</summary>
+        private static string Sum(IEnumerable<(long Coefficient, string Term)> terms, long constant = 0)
+        {
+            var parts = new List<string>();
+            foreach (var (coefficient, term) in terms)
+            {
+                if (coefficient == 0)
+                {
+                    continue;
+                }
+                parts.Add(coefficient == 1 ? term : $"{Int(coefficient)} * {term}");
+            }
+            if (constant != 0 || parts.Count == 0)
+            {
+                parts.Add(Int(constant));
+            }
+            return string.Join(" + ", parts).Replace("+ -", "- ", StringComparison.Ordinal);
+        }
+
+        public KernelSource Run()
+        {
+            WriteHeader();
+            using (_w.Block($"public static class {_className}"))
+            {
+                _w.Line($"/// <summary>Blocks in the one-dimensional grid.</summary>");
+                _w.Line($"public const int GridSize = {Int(GridSize)};");
+                _w.Line($"/// <summary>Threads per block.</summary>");
+                _w.Line($"public const int GroupSize = {Int(Threads)};");
+                _w.Line();
+                var parameters = string.Join(", ", _parameter.Values.Select(p => $"ArrayView1D<float, Stride1D.Dense> {p}"));
+                using (_w.Block($"public static void {KernelSource.MethodName}({parameters})"))
+                {
+                    WriteBody();
+                }
+            }
+            var arguments = new[] { _op.Output }.Concat(_op.Inputs)
+                .Select((t, i) => new KernelArgument(t.Name, _parameter[t.Name].TrimStart('@'), t.Shape.ToArray(), i == 0))
+                .ToArray();
+            var launch = new LaunchConfiguration(GridSize, Threads, Legality.SharedMemoryBytes(_op, _schedule), arguments);
+            return new KernelSource(new EtirState(_op, _schedule), _className, _w.ToString(), launch);
+        }
+
+        private void WriteHeader()
+        {
+            _w.Line("// Generated by Gensor. Compiles in any project that references ILGPU and ILGPU.Algorithms.");
+            _w.Line($"// Operator: {_op.Output.Name}[{string.Join(",", _spatial.Select(a => a.Name))}] {ReductionText()} {_op.Body}");
+            if (_op.Epilogue is not null)
+            {
+                _w.Line($"// Epilogue: {_op.Epilogue}");
+            }
+            _w.Line($"// Extents: {string.Join(", ", _op.Axes.Select(a => $"{a.Name}={Int(a.Extent)}"))}");
+            _w.Line($"// Schedule: {_schedule}");
+            _w.Line($"// Launch: grid {Int(GridSize)} x group {Int(Threads)}; tensors dense row-major float32: " +
+                string.Join(", ", new[] { _op.Output }.Concat(_op.Inputs).Select(t => $"{t.Name}[{string.Join(",", t.Shape)}]")));
+            _w.Line("// Load with accelerator.LoadStreamKernel<...>(Kernel) and launch with new KernelConfig(GridSize, GroupSize).");
+            _w.Line("using ILGPU;");
+            _w.Line("using ILGPU.Algorithms;");
+            _w.Line("using ILGPU.Runtime;");
+            _w.Line();
+        }
+
+        private string ReductionText() => _op.Reduction switch
+        {
+            Reduction.Sum => "+=",
+            Reduction.Max => "max=",
+            _ => "=",
+        };
+
+        private void WriteBody()
+        {
+            _w.Line("int g_block = Grid.IdxX;");
+            _w.Line("int g_tid = Group.IdxX;");
+            // Block and thread coordinates, innermost spatial axis fastest.
+            _w.Line("int g_rest = g_block;");
+            for (var a = Rank - 1; a >= 0; a--)
+            {
+                _w.Line($"int g_o{a} = g_rest % {Int(BlocksAlong(a))} * {Int(_schedule.BlockTile[a])}; g_rest /= {Int(BlocksAlong(a))}; // {_spatial[a].Name}");
+            }
+            _w.Line("int g_trest = g_tid;");
+            for (var a = Rank - 1; a >= 0; a--)
+            {
+                var threads = _schedule.ThreadsAlong(a);
+                var chunk = _schedule.ThreadTile[a] / _schedule.VirtualThreads[a];
+                _w.Line($"int g_l{a} = g_trest % {Int(threads)} * {Int(chunk)}; g_trest /= {Int(threads)};");
+            }
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                if (Staged(r))
+                {
+                    var box = TileFootprint.OfBlockStage(_op, _schedule, _reads[r]);
+                    _w.Line($"var g_s{r} = SharedMemory.Allocate<float>({Int(box.Elements)}); // {_reads[r]}: box [{string.Join("x", box.Extents)}]");
+                }
+            }
+            var init = _op.Reduction == Reduction.Max ? "float.NegativeInfinity" : "0f";
+            for (var e = 0; e < _elements.Length; e++)
+            {
+                _w.Line($"float g_acc{e} = {init};");
+            }
+            WriteThreadBases();
+            // With no reduce axes this is a single stage.
+            WriteStageLoops(0);
+            WriteStores();
+        }
+
+        /// <summary>Per-thread parts of every read's index that do not change over the reduction.</summary>
+        private void WriteThreadBases()
+        {
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                var read = _reads[r];
+                if (Staged(r))
+                {
+                    // Offset in the staged box of the thread's base position.
+                    var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+                    var strides = RowMajorStrides(box.Extents.ToArray());
+                    var terms = new List<(long, string)>();
+                    long constant = 0;
+                    for (var d = 0; d < read.Indices.Count; d++)
+                    {
+                        foreach (var term in read.Indices[d].Terms)
+                        {
+                            var a = SpatialIndex(term.Axis);
+                            if (a >= 0)
+                            {
+                                terms.Add((strides[d] * term.Coefficient, $"g_l{a}"));
+                            }
+                        }
+                        constant -= strides[d] * box.Offsets[d];
+                    }
+                    _w.Line($"int g_sb{r} = {Sum(terms, constant)};");
+                }
+                else
+                {
+                    for (var d = 0; d < read.Indices.Count; d++)
+                    {
+                        var terms = new List<(long, string)>();
+                        foreach (var term in read.Indices[d].Terms)
+                        {
+                            var a = SpatialIndex(term.Axis);
+                            if (a >= 0)
+                            {
+                                terms.Add((term.Coefficient, $"(g_o{a} + g_l{a})"));
+                            }
+                        }
+                        _w.Line($"int g_gb{r}_{d} = {Sum(terms, read.Indices[d].Constant)};");
+                    }
+                }
+            }
+        }
+
+        private void WriteStageLoops(int j)
+        {
+            if (j == _reduce.Length)
+            {
+                WriteStage();
+                return;
+            }
+            var step = _schedule.ReduceStep[j];
+            using (_w.Block($"for (int g_k{j} = 0; g_k{j} < {Int(_reduce[j].Extent)}; g_k{j} += {Int(step)}) // {_reduce[j].Name}"))
+            {
+                WriteStageLoops(j + 1);
+            }
+        }
+
+        private void WriteStage()
+        {
+            var anyStaged = Enumerable.Range(0, _reads.Length).Any(Staged);
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                if (Staged(r))
+                {
+                    WriteStagedCopy(r);
+                }
+            }
+            if (anyStaged)
+            {
+                _w.Line("Group.Barrier();");
+            }
+            WriteInnerLoops(0);
+            if (anyStaged)
+            {
+                // The next stage overwrites the shared boxes: wait until every thread has read them.
+                _w.Line("Group.Barrier();");
+            }
+        }
+
+        /// <summary>All threads copy the read's box for this stage from global into shared memory.</summary>
+        private void WriteStagedCopy(int r)
+        {
+            var read = _reads[r];
+            var tensor = _tensor[read.Tensor];
+            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var rank = read.Indices.Count;
+            var extents = box.Extents.ToArray();
+            var elements = box.Elements;
+            // Vector copies move `width` consecutive elements of the innermost box
+            // dimension per thread, so they only apply when that extent is a multiple.
+            var width = rank > 0 && extents[rank - 1] % _schedule.VectorWidth == 0 ? _schedule.VectorWidth : 1;
+            var strides = RowMajorStrides(tensor.Shape.ToArray());
+            for (var d = 0; d < rank; d++)
+            {
+                var terms = new List<(long, string)>();
+                foreach (var term in read.Indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    terms.Add((term.Coefficient, a >= 0 ? $"g_o{a}" : $"g_k{ReduceIndex(term.Axis)}"));
+                }
+                _w.Line($"int g_so{r}_{d} = {Sum(terms, read.Indices[d].Constant + box.Offsets[d])};");
+            }
+            var checks = Enumerable.Range(0, rank).Where(d => NeedsCheck(read, d, axis => PaddedExtent(axis, reduceGuarded: false))).ToArray();
+            using (_w.Block($"for (int g_e = g_tid * {Int(width)}; g_e < {Int(elements)}; g_e += {Int((long)Threads * width)})"))
+            {
+                var rest = "g_e";
+                for (var d = rank - 1; d >= 0; d--)
+                {
+                    _w.Line(d == 0
+                        ? $"int g_x{d} = g_so{r}_{d} + {rest};"
+                        : $"int g_x{d} = g_so{r}_{d} + {rest} % {Int(extents[d])};");
+                    if (d > 0)
+                    {
+                        var next = $"g_q{d}";
+                        _w.Line($"int {next} = {rest} / {Int(extents[d])};");
+                        rest = next;
+                    }
+                }
+                for (var u = 0; u < width; u++)
+                {
+                    var index = Enumerable.Range(0, rank).Select(d => d == rank - 1 && u > 0 ? $"(g_x{d} + {u})" : $"g_x{d}").ToArray();
+                    var flat = Sum(Enumerable.Range(0, rank).Select(d => (strides[d], index[d])));
+                    var guard = string.Join(" && ", checks.Select(d => $"(uint){index[d]} < {Int(tensor.Shape[d])}u"));
+                    var load = $"{_parameter[read.Tensor]}[{flat}]";
+                    var target = u == 0 ? "g_s" + r + "[g_e]" : $"g_s{r}[g_e + {u}]";
+                    _w.Line(guard.Length == 0 ? $"{target} = {load};" : $"{target} = {guard} ? {load} : 0f;");
+                }
+            }
+        }
+
+        private void WriteInnerLoops(int j)
+        {
+            if (j == _reduce.Length)
+            {
+                WriteReducePoint();
+                return;
+            }
+            var step = _schedule.ReduceStep[j];
+            var extent = _reduce[j].Extent;
+            using (_w.Block($"for (int g_kk{j} = 0; g_kk{j} < {Int(step)}; g_kk{j}++)"))
+            {
+                _w.Line($"int g_r{j} = g_k{j} + g_kk{j};");
+                if (extent % step != 0)
+                {
+                    // The last stage runs past the axis: the points beyond it do not exist.
+                    _w.Line($"if (g_r{j} >= {Int(extent)}) break;");
+                }
+                WriteInnerLoops(j + 1);
+            }
+        }
+
+        /// <summary>One reduce point: load each read's distinct operands, then update every accumulator.</summary>
+        private void WriteReducePoint()
+        {
+            var registerOf = new Dictionary<(int Read, string Key), string>();
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                var read = _reads[r];
+                if (Staged(r))
+                {
+                    var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+                    var strides = RowMajorStrides(box.Extents.ToArray());
+                    var terms = new List<(long, string)>();
+                    for (var d = 0; d < read.Indices.Count; d++)
+                    {
+                        foreach (var term in read.Indices[d].Terms)
+                        {
+                            var j = ReduceIndex(term.Axis);
+                            if (j >= 0)
+                            {
+                                terms.Add((strides[d] * term.Coefficient, $"g_kk{j}"));
+                            }
+                        }
+                    }
+                    terms.Insert(0, (1, $"g_sb{r}"));
+                    _w.Line($"int g_si{r} = {Sum(terms)};");
+                }
+                else
+                {
+                    for (var d = 0; d < read.Indices.Count; d++)
+                    {
+                        var terms = new List<(long, string)> { (1, $"g_gb{r}_{d}") };
+                        foreach (var term in read.Indices[d].Terms)
+                        {
+                            var j = ReduceIndex(term.Axis);
+                            if (j >= 0)
+                            {
+                                terms.Add((term.Coefficient, $"g_r{j}"));
+                            }
+                        }
+                        _w.Line($"int g_gi{r}_{d} = {Sum(terms)};");
+                    }
+                }
+                foreach (var element in _elements)
+                {
+                    var key = KeyOf(read, element);
+                    if (registerOf.ContainsKey((r, key)))
+                    {
+                        continue;
+                    }
+                    var register = $"g_v{r}_{registerOf.Count(entry => entry.Key.Read == r)}";
+                    registerOf[(r, key)] = register;
+                    _w.Line($"float {register} = {OperandLoad(r, element)};");
+                }
+            }
+            for (var e = 0; e < _elements.Length; e++)
+            {
+                var element = _elements[e];
+                var value = CSharpExpression.Write(_op.Body, (read, n) => registerOf[(n, KeyOf(_reads[n], element))]);
+                _w.Line(_op.Reduction switch
+                {
+                    Reduction.Sum => $"g_acc{e} += {value};",
+                    Reduction.Max => $"g_acc{e} = XMath.Max(g_acc{e}, {value});",
+                    _ => $"g_acc{e} = {value};",
+                });
+            }
+        }
+
+        /// <summary>The thread-tile offsets a read depends on: outputs that agree on them share one operand.</summary>
+        private string KeyOf(TensorRead read, int[] element) =>
+            string.Join(",", Enumerable.Range(0, Rank).Select(a => read.Indices.Any(index => index.Uses(_spatial[a].Name)) ? element[a] : -1));
+
+        private string OperandLoad(int r, int[] element)
+        {
+            var read = _reads[r];
+            if (Staged(r))
+            {
+                var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+                var strides = RowMajorStrides(box.Extents.ToArray());
+                long offset = 0;
+                for (var d = 0; d < read.Indices.Count; d++)
+                {
+                    foreach (var term in read.Indices[d].Terms)
+                    {
+                        var a = SpatialIndex(term.Axis);
+                        if (a >= 0)
+                        {
+                            offset += strides[d] * term.Coefficient * LocalOffset(a, element[a]);
+                        }
+                    }
+                }
+                return offset == 0 ? $"g_s{r}[g_si{r}]" : $"g_s{r}[g_si{r} + {Int(offset)}]";
+            }
+            var index = new string[read.Indices.Count];
+            for (var d = 0; d < read.Indices.Count; d++)
+            {
+                long offset = 0;
+                foreach (var term in read.Indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    if (a >= 0)
+                    {
+                        offset += term.Coefficient * LocalOffset(a, element[a]);
+                    }
+                }
+                index[d] = offset == 0 ? $"g_gi{r}_{d}" : $"(g_gi{r}_{d} + {Int(offset)})";
+            }
+            return GlobalLoad(read, index, axis => PaddedExtent(axis, reduceGuarded: true));
+        }
+
+        /// <summary>A bounds-checked (where needed) read of a tensor in global memory; outside its bounds it is 0.</summary>
+        private string GlobalLoad(TensorRead read, string[] index, Func<string, long> extent)
+        {
+            var tensor = _tensor[read.Tensor];
+            var strides = RowMajorStrides(tensor.Shape.ToArray());
+            var flat = Sum(Enumerable.Range(0, index.Length).Select(d => (strides[d], index[d])));
+            var load = $"{_parameter[read.Tensor]}[{flat}]";
+            var guard = string.Join(" && ", Enumerable.Range(0, index.Length)
+                .Where(d => NeedsCheck(read, d, extent))
+                .Select(d => $"(uint){index[d]} < {Int(tensor.Shape[d])}u"));
+            return guard.Length == 0 ? load : $"({guard} ? {load} : 0f)";
+        }
+
+        private void WriteStores()
+        {
+            var strides = RowMajorStrides(_op.Output.Shape.ToArray());
+            for (var e = 0; e < _elements.Length; e++)
+            {
+                var element = _elements[e];
+                using (_w.Block(""))
+                {
+                    for (var a = 0; a < Rank; a++)
+                    {
+                        _w.Line($"int g_y{a} = g_o{a} + g_l{a} + {Int(LocalOffset(a, element[a]))};");
+                    }
+                    var guards = Enumerable.Range(0, Rank)
+                        .Where(a => _spatial[a].Extent % _schedule.BlockTile[a] != 0)
+                        .Select(a => $"g_y{a} < {Int(_spatial[a].Extent)}")
+                        .ToArray();
+                    var value = _op.Epilogue is null ? $"g_acc{e}" : EpilogueValue(e);
+                    var store = $"{_parameter[_op.Output.Name]}[{Sum(Enumerable.Range(0, Rank).Select(a => (strides[a], $"g_y{a}")))}] = {value};";
+                    if (guards.Length == 0)
+                    {
+                        _w.Line(store);
+                    }
+                    else
+                    {
+                        _w.Line($"if ({string.Join(" && ", guards)})");
+                        _w.Line("    " + store);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// The epilogue at one output: a read of the output tensor is the accumulated
+        /// value; other tensors are read from global memory at the output's coordinates.
+        /// </summary>
+        private string EpilogueValue(int e) =>
+            CSharpExpression.Write(_op.Epilogue!, (read, _) =>
+            {
+                if (read.Tensor == _op.Output.Name)
+                {
+                    return $"g_acc{e}";
+                }
+                var index = read.Indices.Select(index => Sum(
+                    index.Terms.Select(term => ((long)term.Coefficient, $"g_y{SpatialIndex(term.Axis)}")),
+                    index.Constant)).Select(text => $"({text})").ToArray();
+                // Stores are guarded, so spatial coordinates stay inside their real extents here.
+                return GlobalLoad(read, index, axis => _op.AxisNamed(axis).Extent);
+            });
+    }
+}

@@ -1,0 +1,26 @@
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace Gensor.Backend.Runtime;
+
+/// <summary>What an ILGPU device reports about itself.</summary>
+public sealed record DeviceDescription(
+    string Kind,
+    string Name,
+    int Multiprocessors,
+    int WarpSize,
+    int MaxThreadsPerGroup,
+    int MaxSharedMemoryPerGroup,
+    long MemoryBytes,
+    string? Architecture)
+{
+    public static DeviceDescription Of(Device device) => new(
+        KernelDevice.KindName(device.AcceleratorType),
+        device.Name,
+        device.NumMultiprocessors,
+        device.WarpSize,
+        device.MaxNumThreadsPerGroup,
+        device.MaxSharedMemoryPerGroup,
+        device.MemorySize,
+        device is CudaDevice cuda && cuda.Architecture is { } arch ? arch.ToString() : null);
+}

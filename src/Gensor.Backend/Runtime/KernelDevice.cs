@@ -1,0 +1,102 @@
+using Gensor.Diagnostics;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace Gensor.Backend.Runtime;
+
+/// <summary>
+/// An ILGPU context and the one accelerator kernels run on. Owns both; dispose
+/// it when done.
+/// </summary>
+public sealed class KernelDevice : IDisposable
+{
+    /// <summary>
+    /// The CPU accelerator's shape. ILGPU's default CPU device allows only 16
+    /// threads per group; GPU-shaped blocks need a 32-wide warp and up to 256
+    /// threads (8 warps), on 2 simulated multiprocessors.
+    /// </summary>
+    public static CPUDevice SimulatedGpu => new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 8, numMultiprocessors: 2);
+
+    private KernelDevice(Context context, Accelerator accelerator)
+    {
+        Context = context;
+        Accelerator = accelerator;
+    }
+
+    public Context Context { get; }
+
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Times on the CPU accelerator simulate GPU threads and say nothing about a GPU.</summary>
+    public bool Simulated => Accelerator.AcceleratorType == AcceleratorType.CPU;
+
+    /// <summary>A short description such as "cuda: NVIDIA H100 80GB HBM3".</summary>
+    public string Description => $"{KindName(Accelerator.AcceleratorType)}: {Accelerator.Name}";
+
+    public static string KindName(AcceleratorType type) => type switch
+    {
+        AcceleratorType.Cuda => "cuda",
+        AcceleratorType.OpenCL => "opencl",
+        AcceleratorType.CPU => "cpu",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Opens the accelerator <paramref name="kind"/> asks for.</summary>
+    /// <exception cref="GensorException">No such accelerator is present (bad input: exit code 2).</exception>
+    public static KernelDevice Open(DeviceKind kind)
+    {
+        var context = CreateContext();
+        try
+        {
+            var device = Choose(context, kind) ?? throw GensorException.BadInput(kind switch
+            {
+                DeviceKind.Cuda => "--device cuda: no CUDA device is present",
+                DeviceKind.OpenCL => "--device opencl: no OpenCL device that ILGPU supports is present",
+                _ => "no accelerator is available",
+            });
+            return new KernelDevice(context, device.CreateAccelerator(context));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Every device ILGPU sees, with what it reports, for <c>gensor devices</c>.</summary>
+    public static IReadOnlyList<DeviceDescription> List()
+    {
+        using var context = CreateContext();
+        return context.Devices.Select(DeviceDescription.Of).ToArray();
+    }
+
+    private static Context CreateContext() =>
+        Context.Create(builder => builder
+            .Cuda()
+            .OpenCL()
+            .CPU(SimulatedGpu)
+            .EnableAlgorithms()
+            .Profiling()
+            .Optimize(OptimizationLevel.O2));
+
+    private static Device? Choose(Context context, DeviceKind kind)
+    {
+        Device? First(AcceleratorType type) => context.Devices.FirstOrDefault(d => d.AcceleratorType == type);
+        return kind switch
+        {
+            DeviceKind.Cuda => First(AcceleratorType.Cuda),
+            DeviceKind.OpenCL => First(AcceleratorType.OpenCL),
+            DeviceKind.Cpu => First(AcceleratorType.CPU),
+            _ => First(AcceleratorType.Cuda) ?? First(AcceleratorType.OpenCL) ?? First(AcceleratorType.CPU),
+        };
+    }
+
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+}

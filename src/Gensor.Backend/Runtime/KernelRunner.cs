@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Gensor.Backend.Compilation;
+using Gensor.Etir;
+using Gensor.Reference;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Gensor.Backend.Runtime;
+
+/// <summary>
+/// Runs candidate kernels of one operator on a device: the inputs, their
+/// reference result and the device buffers are made once and shared by all
+/// candidates. Each candidate is verified against the reference before its
+/// time counts.
+/// </summary>
+public sealed class KernelRunner : IDisposable
+{
+    private readonly KernelDevice _device;
+    private readonly Operator _op;
+    private readonly ReferenceResult _reference;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _output;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _inputs;
+    private readonly float[] _poison;
+
+    /// <summary>Makes inputs from <paramref name="seed"/>, evaluates the reference and uploads the inputs.</summary>
+    public KernelRunner(KernelDevice device, Operator op, int seed)
+    {
+        _device = device;
+        _op = op;
+        var inputs = InputGenerator.Generate(op, seed);
+        _reference = ReferenceEvaluator.Evaluate(op, inputs);
+        var accelerator = device.Accelerator;
+        _output = accelerator.Allocate1D<float>(op.Output.ElementCount);
+        _inputs = op.Inputs.Select(tensor =>
+        {
+            var buffer = accelerator.Allocate1D<float>(Math.Max(1, tensor.ElementCount));
+            buffer.CopyFromCPU(inputs[tensor.Name]);
+            return buffer;
+        }).ToArray();
+        // A kernel that skips an output leaves NaN behind and fails verification.
+        _poison = Enumerable.Repeat(float.NaN, (int)op.Output.ElementCount).ToArray();
+    }
+
+    /// <summary>Loads, verifies and (if verified) times one compiled candidate. Never throws for a bad kernel.</summary>
+    public Measurement Run(CompiledSource compiled, MeasureOptions options)
+    {
+        if (compiled.Method is null)
+        {
+            return Measurement.Failed($"does not compile: {compiled.Error}");
+        }
+        var launch = compiled.Source.Launch;
+        var clock = Stopwatch.StartNew();
+        Kernel kernel;
+        try
+        {
+            kernel = _device.Accelerator.LoadKernel(compiled.Method);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            return Measurement.Failed($"ILGPU could not compile it: {exception.Message}", clock.Elapsed.TotalMilliseconds);
+        }
+        var loadMs = clock.Elapsed.TotalMilliseconds;
+        using (kernel)
+        {
+            try
+            {
+                var config = new KernelConfig(launch.GridSize, launch.GroupSize);
+                var arguments = new object[] { _output.View }.Concat(_inputs.Select(buffer => (object)buffer.View)).ToArray();
+                var stream = _device.Accelerator.DefaultStream;
+                _output.CopyFromCPU(_poison);
+                kernel.Launch(stream, config, arguments);
+                stream.Synchronize();
+                var actual = _output.GetAsArray1D();
+                var check = Verifier.Compare(_op, _reference, actual);
+                if (!check.Passed)
+                {
+                    return new Measurement(false, check.MaxAbsError, null, null, null, 0, loadMs,
+                        $"wrong result: max abs error {check.MaxAbsError:G3}");
+                }
+                for (var i = 0; i < options.WarmupRuns; i++)
+                {
+                    kernel.Launch(stream, config, arguments);
+                }
+                stream.Synchronize();
+                var times = new List<double>();
+                var total = 0.0;
+                while (times.Count < options.MinRepetitions || (total < options.MinTotalMs && times.Count < options.MaxRepetitions))
+                {
+                    // Device-side markers: on a GPU they time the kernel alone, not the launch overhead of the host.
+                    using var start = stream.AddProfilingMarker();
+                    kernel.Launch(stream, config, arguments);
+                    using var end = stream.AddProfilingMarker();
+                    stream.Synchronize();
+                    var ms = end.MeasureFrom(start).TotalMilliseconds;
+                    times.Add(ms);
+                    total += ms;
+                }
+                times.Sort();
+                return new Measurement(true, check.MaxAbsError, times[times.Count / 2], times[0], times[^1], times.Count, loadMs, null);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                return Measurement.Failed($"failed to run: {exception.Message}", loadMs);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _output.Dispose();
+        foreach (var buffer in _inputs)
+        {
+            buffer.Dispose();
+        }
+    }
+}

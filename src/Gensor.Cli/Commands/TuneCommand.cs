@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Globalization;
+using Gensor.Backend.Runtime;
+using Gensor.Construction.Policies;
+using Gensor.Construction.Profiles;
+using Gensor.Diagnostics;
+using Gensor.Etir;
+using Gensor.Tuning;
+using Gensor.Tuning.Reports;
+
+namespace Gensor.Cli.Commands;
+
+/// <summary><c>gensor tune SPEC</c>: construct, compile, verify and measure; print the best kernel.</summary>
+internal static class TuneCommand
+{
+    public static Command Create(Func<bool, CliContext> context)
+    {
+        var spec = new SpecInput();
+        var device = CommonOptions.Device();
+        var schedule = new Option<string?>("--schedule") { Description = "Run only this schedule, e.g. \"block=32x32 thread=4x4 reduce=8 shared=A,B\"." };
+        var output = new Option<string?>("--out") { Description = "Directory to write kernel.cs and report.json of the chosen kernel." };
+        var format = CommonOptions.Format();
+        var seed = CommonOptions.Seed();
+        var verbose = CommonOptions.Verbose();
+        var target = CommonOptions.Target();
+        var policy = CommonOptions.Policy();
+        var topK = CommonOptions.TopK();
+        var command = new Command("tune", "Construct schedules for one operator, then compile, verify and time the best on an accelerator.");
+        spec.AddTo(command);
+        foreach (var option in new Option[] { device, schedule, output, format, seed, verbose, target, policy, topK })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(parse =>
+        {
+            var cli = context(parse.GetValue(verbose));
+            return cli.Guard(() =>
+            {
+                // Every input is checked before any work, so bad input writes nothing.
+                var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
+                var kind = CommonOptions.ParseDevice(parse.GetValue(device)!);
+                var k = CommonOptions.ParseTopK(parse.GetValue(topK));
+                var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
+                var fixedSchedule = ParseSchedule(parse.GetValue(schedule));
+                var outDir = parse.GetValue(output);
+                var op = spec.Read(parse);
+                var explicitTarget = parse.GetValue(target) is { } t ? ProfileCatalog.Get(t) : null;
+                using var kernelDevice = KernelDevice.Open(kind);
+                var deviceProfile = DeviceProfiles.Of(kernelDevice);
+                using var logs = cli.CreateLoggerFactory();
+                var tuner = new Tuner(kernelDevice, logs.CreateLogger("gensor"));
+                var report = tuner.Tune(new TuneRequest(op, chosenPolicy, explicitTarget ?? deviceProfile, deviceProfile, k, parse.GetValue(seed), fixedSchedule));
+                var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report) : [];
+                if (json)
+                {
+                    cli.Output.WriteLine(TuneReportJson.ToText(report));
+                }
+                else
+                {
+                    TuneText.Write(cli.Output, report, written);
+                }
+                if (report.Best is null)
+                {
+                    cli.Error.WriteLine($"error: no candidate of {op.Name} compiled and verified ({report.Candidates.Count} tried)");
+                    return (int)ErrorKind.NoResult;
+                }
+                return 0;
+            });
+        });
+        return command;
+    }
+
+    private static Schedule? ParseSchedule(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        try
+        {
+            return Schedule.Parse(text);
+        }
+        catch (FormatException exception)
+        {
+            throw GensorException.BadInput($"--schedule: {exception.Message}");
+        }
+    }
+
+    /// <summary>Writes kernel.cs and report.json, each through a temporary file so a crash leaves no half-written file.</summary>
+    private static IReadOnlyList<string> WriteOutputs(string directory, TuneReport report)
+    {
+        Directory.CreateDirectory(directory);
+        var kernel = Path.Combine(directory, "kernel.cs");
+        var json = Path.Combine(directory, "report.json");
+        AtomicFile.Write(kernel, report.BestSource!.Text);
+        AtomicFile.Write(json, TuneReportJson.ToText(report) + "\n");
+        return [kernel, json];
+    }
+}
+
+/// <summary>The human-readable form of a tuning report.</summary>
+internal static class TuneText
+{
+    public static void Write(TextWriter w, TuneReport report, IReadOnlyList<string> written)
+    {
+        var op = report.Operator;
+        w.WriteLine($"operator:  {op.Name}  {OperatorText.Describe(op)}");
+        w.WriteLine($"device:    {report.Device}");
+        if (report.Simulated)
+        {
+            w.WriteLine("           (simulated: ILGPU's CPU accelerator runs GPU threads on the CPU; its times say nothing about a GPU)");
+        }
+        w.WriteLine($"policy:    {report.Policy} for target {report.Target}, {report.StatesVisited} states visited");
+        var verified = report.Candidates.Count(c => c.Verified);
+        w.WriteLine($"measured:  {report.Candidates.Count} candidates, {verified} verified");
+        w.WriteLine($"  {"#",2}  {"estimated ms",12}  {"measured ms",12}  {"ok",3}  schedule");
+        for (var i = 0; i < report.Candidates.Count; i++)
+        {
+            var c = report.Candidates[i];
+            var estimate = c.EstimatedMs is { } e ? e.ToString("F4", CultureInfo.InvariantCulture) : "-";
+            var measured = c.MeasuredMs is { } m ? m.ToString("F4", CultureInfo.InvariantCulture) : "-";
+            w.WriteLine($"  {i + 1,2}  {estimate,12}  {measured,12}  {(c.Verified ? "yes" : "no"),3}  {c.Schedule}{(c.Measurement.Error is { } error ? "  (" + error + ")" : "")}");
+        }
+        if (report.Best is { } best)
+        {
+            var m = best.Measurement;
+            w.WriteLine($"best:      {best.Schedule}");
+            w.WriteLine($"time:      {m.MedianMs:F4} ms (median of {m.Repetitions}, spread {m.MinMs:F4}..{m.MaxMs:F4} ms){(report.Simulated ? ", simulated" : "")}");
+            w.WriteLine($"verified:  yes, max abs error {m.MaxAbsError:G3} against the CPU reference (double precision)");
+        }
+        else
+        {
+            w.WriteLine("best:      none (no candidate compiled and verified)");
+        }
+        var t = report.Timings;
+        w.WriteLine($"timings:   construct {t.ConstructMs:F1} ms, compile {t.CompileMs:F0} ms, measure {t.MeasureMs:F0} ms");
+        if (written.Count > 0)
+        {
+            w.WriteLine($"wrote:     {string.Join(", ", written)}");
+        }
+    }
+}

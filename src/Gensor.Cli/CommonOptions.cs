@@ -1,0 +1,76 @@
+using System.CommandLine;
+using Gensor.Backend.Runtime;
+using Gensor.Diagnostics;
+
+namespace Gensor.Cli;
+
+/// <summary>The options several commands share, defined once.</summary>
+internal static class CommonOptions
+{
+    public static Argument<string?> Spec() => new("SPEC")
+    {
+        Description = "A JSON spec file (one operator); or use --compute and --shape.",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public static Option<string?> Compute() => new("--compute") { Description = "The tensor expression, e.g. \"C[m,n] += A[m,k] * B[k,n]\"." };
+
+    public static Option<string?> Shape() => new("--shape") { Description = "Extents of the index variables with --compute, e.g. m=128,n=128,k=128." };
+
+    public static Option<string?> Name() => new("--name") { Description = "The operator's name with --compute (default: inline)." };
+
+    public static Option<string?> Epilogue() => new("--epilogue") { Description = "An element-wise epilogue with --compute, e.g. \"relu(C[m,n])\"." };
+
+    public static Option<string> Format() => new("--format")
+    {
+        Description = "Output format: text or json.",
+        DefaultValueFactory = _ => "text",
+    };
+
+    public static Option<int> Seed() => new("--seed")
+    {
+        Description = "Seed for randomized construction and for the verification inputs.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static Option<bool> Verbose() => new("--verbose", "-v") { Description = "Log progress and diagnostics to stderr; show stack traces." };
+
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Accelerator: auto (CUDA, else OpenCL, else CPU), cuda, opencl or cpu.",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static Option<string?> Target() => new("--target") { Description = "Hardware profile to construct for: a built-in name (see `gensor profiles`) or a JSON file. Default: the device's own." };
+
+    public static Option<string> Policy() => new("--policy")
+    {
+        Description = "Construction policy: gensor, roller, exhaustive or naive.",
+        DefaultValueFactory = _ => "gensor",
+    };
+
+    public static Option<int> TopK() => new("--top-k")
+    {
+        Description = "How many constructed candidates to compile, verify and measure.",
+        DefaultValueFactory = _ => 10,
+    };
+
+    public static bool ParseFormatIsJson(string format) => format switch
+    {
+        "text" => false,
+        "json" => true,
+        _ => throw GensorException.BadInput($"unknown --format '{format}' (expected text or json)"),
+    };
+
+    public static DeviceKind ParseDevice(string device) => device switch
+    {
+        "auto" => DeviceKind.Auto,
+        "cuda" => DeviceKind.Cuda,
+        "opencl" => DeviceKind.OpenCL,
+        "cpu" => DeviceKind.Cpu,
+        _ => throw GensorException.BadInput($"unknown --device '{device}' (expected auto, cuda, opencl or cpu)"),
+    };
+
+    public static int ParseTopK(int topK) =>
+        topK >= 1 ? topK : throw GensorException.BadInput($"--top-k must be at least 1, not {topK}");
+}

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Gensor.Cli.Commands;
+
+namespace Gensor.Cli;
+
+/// <summary>The <c>gensor</c> command line.</summary>
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line with the given writers (tests pass string writers).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        CliContext Context(bool verbose) => new(output, error, verbose);
+        var root = new RootCommand("gensor: a graph-based construction tensor compiler and autotuner on ILGPU.");
+        root.Subcommands.Add(TuneCommand.Create(Context));
+        root.Subcommands.Add(ExplainCommand.Create(Context));
+        root.Subcommands.Add(DevicesCommand.Create(Context));
+        root.Subcommands.Add(ProfilesCommand.Create(Context));
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line, like every other user error, and the bad-input exit code.
+            error.WriteLine($"error: {parse.Errors[0].Message}");
+            return 2;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+}

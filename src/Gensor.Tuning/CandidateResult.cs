@@ -1,0 +1,12 @@
+using Gensor.Backend.Runtime;
+using Gensor.Etir;
+
+namespace Gensor.Tuning;
+
+/// <summary>One measured candidate: its schedule, the model's estimate (when constructed) and what running it gave.</summary>
+public sealed record CandidateResult(Schedule Schedule, double? EstimatedMs, Measurement Measurement)
+{
+    public bool Verified => Measurement.Verified;
+
+    public double? MeasuredMs => Measurement.MedianMs;
+}

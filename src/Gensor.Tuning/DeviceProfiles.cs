@@ -1,0 +1,72 @@
+using Gensor.Backend.Runtime;
+using Gensor.Construction.Profiles;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace Gensor.Tuning;
+
+/// <summary>
+/// The hardware profile of the device kernels run on: what the device reports,
+/// and the rest filled from the closest built-in profile, with those fields
+/// listed in <see cref="HardwareProfile.EstimatedFields"/>.
+/// </summary>
+public static class DeviceProfiles
+{
+    public static HardwareProfile Of(KernelDevice kernelDevice)
+    {
+        var accelerator = kernelDevice.Accelerator;
+        var device = accelerator.Device;
+        return device switch
+        {
+            CudaDevice cuda => OfCuda(cuda),
+            _ when device.AcceleratorType == AcceleratorType.CPU => ProfileCatalog.Get("cpu") with
+            {
+                Name = "cpu",
+                Multiprocessors = device.NumMultiprocessors,
+                WarpSize = device.WarpSize,
+                MaxThreadsPerBlock = device.MaxNumThreadsPerGroup,
+                MaxThreadsPerMultiprocessor = device.MaxNumThreadsPerMultiprocessor,
+                SharedMemoryPerBlock = device.MaxSharedMemoryPerGroup,
+            },
+            _ => OfOther(device),
+        };
+    }
+
+    private static HardwareProfile OfCuda(CudaDevice cuda)
+    {
+        var arch = cuda.Architecture is { } a ? $"sm_{a.Major}{a.Minor}" : "sm_80";
+        var closest = ProfileCatalog.Closest(arch);
+        // Memory clock is in kHz and the bus in bits; DDR moves two words per clock.
+        var bandwidth = cuda.MemoryClockRate > 0 && cuda.MemoryBusWidth > 0
+            ? 2.0 * cuda.MemoryClockRate * 1e3 * (cuda.MemoryBusWidth / 8.0) / 1e9
+            : closest.DramBandwidthGBs;
+        return closest with
+        {
+            Name = cuda.Name,
+            Architecture = arch,
+            Multiprocessors = cuda.NumMultiprocessors,
+            WarpSize = cuda.WarpSize,
+            MaxThreadsPerBlock = cuda.MaxNumThreadsPerGroup,
+            MaxThreadsPerMultiprocessor = cuda.MaxNumThreadsPerMultiprocessor,
+            RegistersPerMultiprocessor = cuda.TotalNumRegistersPerMultiprocessor,
+            SharedMemoryPerBlock = cuda.MaxSharedMemoryPerGroup,
+            SharedMemoryPerMultiprocessor = cuda.MaxSharedMemoryPerMultiprocessor,
+            L2Bytes = cuda.L2CacheSize,
+            DramBandwidthGBs = bandwidth,
+            EstimatedFields = ["max_blocks_per_multiprocessor", "max_registers_per_thread", "peak_gflops", "shared_memory_banks", "transaction_bytes"],
+        };
+    }
+
+    private static HardwareProfile OfOther(Device device) =>
+        ProfileCatalog.Closest("sm_80") with
+        {
+            Name = device.Name,
+            Multiprocessors = device.NumMultiprocessors,
+            WarpSize = device.WarpSize,
+            MaxThreadsPerBlock = device.MaxNumThreadsPerGroup,
+            MaxThreadsPerMultiprocessor = device.MaxNumThreadsPerMultiprocessor,
+            SharedMemoryPerBlock = device.MaxSharedMemoryPerGroup,
+            EstimatedFields = ["architecture", "max_blocks_per_multiprocessor", "registers_per_multiprocessor", "max_registers_per_thread",
+                "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs", "peak_gflops", "shared_memory_banks", "transaction_bytes"],
+        };
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Gensor.Etir;
+
+namespace Gensor.Tuning.Reports;
+
+/// <summary>JSON forms of ETIR values, shared by every command that prints them.</summary>
+public static class EtirJson
+{
+    /// <summary>A schedule as an object: each field by name, and its stable text form.</summary>
+    public static JsonObject Schedule(Schedule schedule) => new()
+    {
+        ["text"] = schedule.ToString(),
+        ["block"] = Numbers(schedule.BlockTile),
+        ["thread"] = Numbers(schedule.ThreadTile),
+        ["vthread"] = Numbers(schedule.VirtualThreads),
+        ["reduce"] = Numbers(schedule.ReduceStep),
+        ["shared"] = new JsonArray(schedule.SharedInputs.Select(name => (JsonNode)JsonValue.Create(name)!).ToArray()),
+        ["vector"] = schedule.VectorWidth,
+        ["threads_per_block"] = schedule.ThreadsPerBlock,
+    };
+
+    /// <summary>The parsed operator: axes with extents and kinds, tensors with shapes, the reduction, the epilogue.</summary>
+    public static JsonObject Operator(Operator op) => new()
+    {
+        ["name"] = op.Name,
+        ["axes"] = new JsonArray(op.Axes.Select(axis => (JsonNode)new JsonObject
+        {
+            ["name"] = axis.Name,
+            ["extent"] = axis.Extent,
+            ["kind"] = axis.Kind == AxisKind.Spatial ? "spatial" : "reduce",
+        }).ToArray()),
+        ["output"] = Tensor(op.Output),
+        ["inputs"] = new JsonArray(op.Inputs.Select(tensor => (JsonNode)Tensor(tensor)).ToArray()),
+        ["reduction"] = ReductionName(op.Reduction),
+        ["body"] = op.Body.ToString(),
+        ["epilogue"] = op.Epilogue?.ToString(),
+        ["iteration_points"] = op.IterationPoints,
+    };
+
+    public static string ReductionName(Reduction reduction) => reduction switch
+    {
+        Reduction.Sum => "sum",
+        Reduction.Max => "max",
+        _ => "none",
+    };
+
+    private static JsonObject Tensor(Tensor tensor) => new()
+    {
+        ["name"] = tensor.Name,
+        ["shape"] = Numbers(tensor.Shape),
+    };
+
+    private static JsonArray Numbers(IEnumerable<int> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());
+}

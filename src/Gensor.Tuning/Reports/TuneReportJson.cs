@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gensor.Tuning.Reports;
+
+/// <summary>
+/// The JSON object of a tuning run: what <c>gensor tune --format json</c>
+/// prints and what <c>report.json</c> holds. Times are milliseconds; a
+/// simulated device's times are marked <c>"simulated": true</c>.
+/// </summary>
+public static class TuneReportJson
+{
+    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+
+    public static JsonObject ToJson(TuneReport report)
+    {
+        var json = new JsonObject
+        {
+            ["name"] = report.Operator.Name,
+            ["device"] = report.Device,
+            ["simulated"] = report.Simulated,
+            ["policy"] = report.Policy,
+            ["target"] = report.Target,
+            ["states_visited"] = report.StatesVisited,
+            ["best"] = report.Best is null ? null : Candidate(report.Best),
+            ["candidates"] = new JsonArray(report.Candidates.Select(c => (JsonNode)Candidate(c)).ToArray()),
+            ["timings"] = new JsonObject
+            {
+                ["construct_ms"] = Round(report.Timings.ConstructMs),
+                ["compile_ms"] = Round(report.Timings.CompileMs),
+                ["measure_ms"] = Round(report.Timings.MeasureMs),
+            },
+        };
+        if (report.BestSource is { } source)
+        {
+            json["launch"] = new JsonObject
+            {
+                ["grid"] = source.Launch.GridSize,
+                ["group"] = source.Launch.GroupSize,
+                ["shared_memory_bytes"] = source.Launch.SharedMemoryBytes,
+            };
+        }
+        return json;
+    }
+
+    public static string ToText(TuneReport report) => ToJson(report).ToJsonString(s_indented);
+
+    private static JsonObject Candidate(CandidateResult candidate)
+    {
+        var m = candidate.Measurement;
+        var json = new JsonObject
+        {
+            ["schedule"] = EtirJson.Schedule(candidate.Schedule),
+            ["estimated_ms"] = candidate.EstimatedMs is { } e ? Round(e) : null,
+            ["measured_ms"] = m.MedianMs is { } t ? Round(t) : null,
+            ["min_ms"] = m.MinMs is { } min ? Round(min) : null,
+            ["max_ms"] = m.MaxMs is { } max ? Round(max) : null,
+            ["repetitions"] = m.Repetitions,
+            ["verified"] = m.Verified,
+            ["max_abs_error"] = double.IsFinite(m.MaxAbsError) ? m.MaxAbsError : null,
+        };
+        if (m.Error is not null)
+        {
+            json["error"] = m.Error;
+        }
+        return json;
+    }
+
+    private static double Round(double value) => Math.Round(value, 6);
+}

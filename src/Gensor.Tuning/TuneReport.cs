@@ -1,0 +1,23 @@
+using Gensor.Backend.Lowering;
+using Gensor.Etir;
+
+namespace Gensor.Tuning;
+
+/// <summary>Wall-clock milliseconds of each phase of a tuning run.</summary>
+public sealed record TuneTimings(double ConstructMs, double CompileMs, double MeasureMs);
+
+/// <summary>
+/// The outcome of tuning one operator on one device: every measured
+/// candidate and the fastest verified one (none when no candidate verified).
+/// </summary>
+public sealed record TuneReport(
+    Operator Operator,
+    string Device,
+    bool Simulated,
+    string Policy,
+    string Target,
+    int StatesVisited,
+    IReadOnlyList<CandidateResult> Candidates,
+    CandidateResult? Best,
+    KernelSource? BestSource,
+    TuneTimings Timings);

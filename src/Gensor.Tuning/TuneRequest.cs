@@ -1,0 +1,26 @@
+using Gensor.Construction.Policies;
+using Gensor.Construction.Profiles;
+using Gensor.Etir;
+
+namespace Gensor.Tuning;
+
+/// <summary>
+/// What to tune: an operator, the policy that constructs candidates for the
+/// <paramref name="Target"/> profile, how many of them to measure, and
+/// optionally one fixed schedule to run instead of constructing.
+/// </summary>
+/// <param name="Operator">The operator.</param>
+/// <param name="Policy">The construction policy.</param>
+/// <param name="Target">The profile construction optimizes for.</param>
+/// <param name="DeviceProfile">The profile of the device that runs the kernels: candidates beyond its limits are not run.</param>
+/// <param name="TopK">How many constructed candidates to compile, verify and measure.</param>
+/// <param name="Seed">Seeds both randomized construction and the verification inputs.</param>
+/// <param name="FixedSchedule">When set, only this schedule is run.</param>
+public sealed record TuneRequest(
+    Operator Operator,
+    ISchedulePolicy Policy,
+    HardwareProfile Target,
+    HardwareProfile DeviceProfile,
+    int TopK = 10,
+    int Seed = 0,
+    Schedule? FixedSchedule = null);

@@ -1,0 +1,63 @@
+using Gensor.Backend.Compilation;
+using Gensor.Backend.Emission;
+using Gensor.Backend.Lowering;
+using Gensor.Diagnostics;
+using Gensor.Etir;
+using Gensor.Tests.Support;
+
+namespace Gensor.Tests.Backend;
+
+/// <summary>ILGPU's PTX and OpenCL back ends compile generated kernels with no device present.</summary>
+public sealed class OfflineEmissionTests
+{
+    private static System.Reflection.MethodInfo GemmKernel()
+    {
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=64");
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B")), "PtxKernel");
+        return RoslynKernelCompiler.Compile([source]).Single().Method!;
+    }
+
+    [Theory]
+    [InlineData("sm_90")]
+    [InlineData("sm_70")]
+    public void Ptx_targets_the_requested_architecture(string architecture)
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel(), architecture);
+
+        Assert.Contains($".target {architecture}", ptx);
+        Assert.Contains("bar.sync", ptx);
+    }
+
+    [Fact]
+    public void Register_tiling_gives_several_multiply_adds_per_shared_load()
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel(), "sm_90");
+
+        // ILGPU writes a*b+c as mul.f32 and add.f32 without a rounding mode, which
+        // ptxas contracts into one FFMA; a 4x4 thread tile loads 4+4 operands from
+        // shared memory for 16 multiply-adds.
+        var multiplies = Count(ptx, "mul.f32") + Count(ptx, "fma.rn.f32");
+        var sharedLoads = Count(ptx, "ld.shared.");
+        Assert.Equal(16, multiplies);
+        Assert.Equal(8, sharedLoads);
+    }
+
+    private static int Count(string text, string instruction) => text.Split(instruction).Length - 1;
+
+    [Fact]
+    public void OpenCl_source_is_a_kernel_function()
+    {
+        var source = OfflineKernelCompiler.OpenCl(GemmKernel());
+
+        Assert.Contains("kernel void", source);
+        Assert.Contains("barrier", source);
+    }
+
+    [Fact]
+    public void An_unknown_architecture_is_bad_input()
+    {
+        var error = Assert.Throws<GensorException>(() => OfflineKernelCompiler.ParseArchitecture("sm_x"));
+
+        Assert.Equal(ErrorKind.BadInput, error.Error.Kind);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Gensor.Tests.Support;
+
+namespace Gensor.Tests.Cli;
+
+/// <summary><c>gensor explain</c>, <c>devices</c> and <c>profiles</c>.</summary>
+public sealed class InfoCommandTests
+{
+    [Fact]
+    public void Explain_json_lists_axes_with_kinds_and_tensors_with_shapes()
+    {
+        var result = GensorCli.Run("explain", "--compute", "O[n,f,y,x] += I[n,c,y*2+r-1,x*2+s-1] * W[f,c,r,s]",
+            "--shape", "n=1,f=8,y=4,x=4,c=3,r=3,s=3", "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var etir = JsonNode.Parse(result.Output)!;
+        var axes = etir["axes"]!.AsArray();
+        Assert.Equal(["n", "f", "y", "x", "c", "r", "s"], axes.Select(a => (string)a!["name"]!));
+        Assert.Equal(["spatial", "spatial", "spatial", "spatial", "reduce", "reduce", "reduce"], axes.Select(a => (string)a!["kind"]!));
+        Assert.Equal("sum", (string?)etir["reduction"]);
+        Assert.Equal([1, 3, 8, 8], etir["inputs"]![0]!["shape"]!.AsArray().Select(v => (int)v!));
+    }
+
+    [Fact]
+    public void Explain_with_a_policy_and_target_reports_the_construction()
+    {
+        var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=512,n=512,k=512",
+            "--target", "h100", "--policy", "roller", "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var json = JsonNode.Parse(result.Output)!;
+        Assert.Equal("h100", (string?)json["target"]);
+        Assert.Equal("roller", (string?)json["policy"]);
+        Assert.True((int)json["states_visited"]! > 0);
+        Assert.NotNull(json["construct_ms"]);
+        var candidates = json["candidates"]!.AsArray();
+        Assert.NotEmpty(candidates);
+        Assert.True((double)candidates[0]!["estimated_ms"]! > 0);
+    }
+
+    [Fact]
+    public void Devices_lists_the_cpu_accelerator()
+    {
+        var result = GensorCli.Run("devices", "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var cpu = JsonNode.Parse(result.Output)!.AsArray().First(d => (string?)d!["kind"] == "cpu")!;
+        Assert.Equal(32, (int)cpu["warp_size"]!);
+        Assert.Equal(256, (int)cpu["max_threads_per_group"]!);
+    }
+
+    [Fact]
+    public void Profiles_lists_the_built_in_gpus()
+    {
+        var result = GensorCli.Run("profiles");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        foreach (var name in new[] { "v100", "a100", "h100", "rtx3090", "rtx4090", "orin", "cpu" })
+        {
+            Assert.Contains(name, result.Output);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using Gensor.Etir;
+using Gensor.FrontEnd;
+using Gensor.Reference;
+using Xunit;
+
+namespace Gensor.Tests.Reference;
+
+public class ReferenceEvaluatorTests
+{
+    private static Operator Build(string compute, string shape, string? epilogue = null, Dictionary<string, IReadOnlyList<long>>? tensors = null) =>
+        OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", epilogue) with { Tensors = tensors ?? [] });
+
+    [Fact]
+    public void MatrixProductMatchesHandComputation()
+    {
+        var op = Build("C[m,n] += A[m,k] * B[k,n]", "m=2,n=2,k=2");
+        var inputs = new Dictionary<string, float[]> { ["A"] = [1, 2, 3, 4], ["B"] = [5, 6, 7, 8] };
+
+        var result = ReferenceEvaluator.Evaluate(op, inputs);
+
+        Assert.Equal([19.0, 22.0, 43.0, 50.0], result.Values);
+    }
+
+    [Fact]
+    public void SumMagnitudeIsTheSumOfAbsoluteTerms()
+    {
+        var op = Build("C[m] += A[m,k] * B[k]", "m=1,k=2");
+        var inputs = new Dictionary<string, float[]> { ["A"] = [1, 2], ["B"] = [3, -4] };
+
+        var result = ReferenceEvaluator.Evaluate(op, inputs);
+
+        Assert.Equal([-5.0], result.Values);
+        Assert.Equal([11.0], result.Magnitude);
+    }
+
+    [Fact]
+    public void ReadsOutsideATensorAreZero()
+    {
+        var op = Build("O[y] += I[y+r-1] * W[r]", "y=3,r=3", tensors: new() { ["I"] = [3L] });
+        var inputs = new Dictionary<string, float[]> { ["I"] = [1, 2, 3], ["W"] = [1, 1, 1] };
+
+        var result = ReferenceEvaluator.Evaluate(op, inputs);
+
+        Assert.Equal([3.0, 6.0, 5.0], result.Values);
+    }
+
+    [Fact]
+    public void MaxReductionTakesTheLargestEvenWhenAllAreNegative()
+    {
+        var op = Build("O[y] max= I[y*2+r]", "y=2,r=2");
+        var inputs = new Dictionary<string, float[]> { ["I"] = [1, -5, -3, -2] };
+
+        var result = ReferenceEvaluator.Evaluate(op, inputs);
+
+        Assert.Equal([1.0, -2.0], result.Values);
+        Assert.Equal([1.0, 2.0], result.Magnitude);
+    }
+
+    [Fact]
+    public void EpilogueAppliesToTheAccumulatedValue()
+    {
+        var op = Build("C[m,n] += A[m,k] * B[k,n]", "m=1,n=2,k=2", "relu(C[m,n] + bias[n])");
+        var inputs = new Dictionary<string, float[]>
+        {
+            ["A"] = [1, 2],
+            ["B"] = [3, 1, -4, 1],
+            ["bias"] = [2, 0.5f],
+        };
+
+        var result = ReferenceEvaluator.Evaluate(op, inputs);
+
+        // Column 0 accumulates 3 - 8 = -5, and relu(-5 + 2) = 0; column 1 accumulates 3, plus 0.5.
+        Assert.Equal([0.0, 3.5], result.Values);
+    }
+
+    [Fact]
+    public void ElementwiseOperatorEvaluatesOncePerElement()
+    {
+        var op = Build("C[m,n] = A[m,n] * 2 + B[m,n]", "m=1,n=2");
+        var inputs = new Dictionary<string, float[]> { ["A"] = [1, -1], ["B"] = [0.5f, 0.25f] };
+
+        Assert.Equal([2.5, -1.75], ReferenceEvaluator.Evaluate(op, inputs).Values);
+    }
+
+    [Fact]
+    public void FunctionsFollowTheirDefinitions()
+    {
+        var op = Build("C[i] = sigmoid(A[i]) + tanh(A[i]) + exp(A[i]) + sqrt(abs(A[i])) + max(A[i], 0) - min(A[i], 0) + relu(-A[i])", "i=1");
+        var x = -0.75;
+        var inputs = new Dictionary<string, float[]> { ["A"] = [(float)x] };
+
+        var expected = (1 / (1 + Math.Exp(-x))) + Math.Tanh(x) + Math.Exp(x) + Math.Sqrt(Math.Abs(x)) + 0 - x + 0.75;
+
+        Assert.Equal(expected, ReferenceEvaluator.Evaluate(op, inputs).Values[0], 12);
+    }
+
+    [Fact]
+    public void MissingInputIsAnArgumentError()
+    {
+        var op = Build("C[i] = A[i]", "i=2");
+
+        Assert.Throws<ArgumentException>(() => ReferenceEvaluator.Evaluate(op, new Dictionary<string, float[]>()));
+    }
+}

@@ -1,0 +1,21 @@
+using Gensor.Etir;
+using Gensor.FrontEnd;
+
+namespace Gensor.Tests.Support;
+
+/// <summary>Operators for tests: the samples under samples/, at extents small enough for the CPU accelerator.</summary>
+public static class Operators
+{
+    public static string SamplePath(string name) => Path.Combine(AppContext.BaseDirectory, "samples", name + ".json");
+
+    /// <summary>The sample's expression with the given extents (explicit tensor shapes dropped, so they follow the extents).</summary>
+    public static Operator SmallSample(string name, string shape)
+    {
+        var spec = SpecReader.ReadFile(SamplePath(name))[0];
+        var small = SpecReader.FromInline(spec.Compute, shape, spec.Name, spec.Epilogue);
+        return OperatorBuilder.Build(small);
+    }
+
+    public static Operator Parse(string compute, string shape, string? epilogue = null) =>
+        OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", epilogue));
+}
