@@ -8,7 +8,8 @@ using Gensor.Diagnostics;
 // The central experiment (method.md, "Policies side by side"): for each suite
 // operator, the cost model's estimate of each policy's best schedule, the
 // ratios gensor/roller and gensor/exhaustive, states visited and construction
-// time. Usage: Gensor.Bench [--profile h100] [--suite gpt2]... [--seed 0] [--no-exhaustive]
+// time. Usage: Gensor.Bench [--profile h100] [--suite gpt2|path]... [--seed 0] [--no-exhaustive]
+// Suites are read from samples/suites by the front end.
 var profileName = "h100";
 var suites = new List<string>();
 var seed = 0;
@@ -26,7 +27,7 @@ for (var i = 0; i < args.Length; i++)
 }
 if (suites.Count == 0)
 {
-    suites.AddRange(["resnet50_b1", "resnet50_b32", "gpt2"]);
+    suites.AddRange(SuiteFiles.Defaults);
 }
 HardwareProfile profile;
 try
@@ -44,9 +45,19 @@ var naive = new NaivePolicy();
 var roller = new RollerPolicy();
 var gensor = new GensorPolicy();
 var oracle = new ExhaustivePolicy();
+IReadOnlyList<SuiteEntry>[] loaded;
+try
+{
+    loaded = [.. suites.Select(SuiteFiles.Load)];
+}
+catch (GensorException error)
+{
+    Console.Error.WriteLine(error.Error);
+    return error.Error.ExitCode;
+}
 // Warm up the JIT so the first operator's times are not compile times.
-var warm = HandBuilt.Gemm("warmup", 64, 64, 64);
-foreach (var policy in new ISchedulePolicy[] { naive, roller, gensor, oracle })
+var warm = loaded[^1][^1].Operator;
+foreach (var policy in new ISchedulePolicy[] { naive, roller, gensor })
 {
     policy.Construct(warm, profile, options);
 }
@@ -57,14 +68,15 @@ var allExhaustive = new List<double>();
 var gensorTimes = new List<double>();
 var worseThanRoller = 0;
 var total = 0;
-foreach (var suite in suites)
+for (var index = 0; index < suites.Count; index++)
 {
+    var suite = suites[index];
     Console.WriteLine($"suite {suite} on {profile.Name}");
     Console.WriteLine(string.Format(invariant, "{0,-24} {1,3} {2,10} {3,10} {4,10} {5,10} {6,6} {7,6} {8,22} {9,22}",
         "operator", "n", "naive ms", "roller ms", "gensor ms", "exhaust ms", "g/r", "g/e", "states r/g/e", "construct ms r/g/e"));
     var suiteRoller = new List<double>();
     var suiteExhaustive = new List<double>();
-    foreach (var entry in Suites.Get(suite))
+    foreach (var entry in loaded[index])
     {
         var op = entry.Operator;
         var n = naive.Construct(op, profile, options);
