@@ -8,12 +8,15 @@ using Gensor.Diagnostics;
 // The central experiment (method.md, "Policies side by side"): for each suite
 // operator, the cost model's estimate of each policy's best schedule, the
 // ratios gensor/roller and gensor/exhaustive, states visited and construction
-// time. Usage: Gensor.Bench [--profile h100] [--suite gpt2|path]... [--seed 0] [--no-exhaustive]
+// time. Usage: Gensor.Bench [--profile h100] [--suite gpt2|path]... [--seed 0] [--no-exhaustive] [--repeat 3]
+// Construction times of naive, roller and gensor are the median of --repeat runs
+// (the same seed gives the same result), to damp a busy machine's noise.
 // Suites are read from samples/suites by the front end.
 var profileName = "h100";
 var suites = new List<string>();
 var seed = 0;
 var exhaustive = true;
+var repeat = 3;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -22,6 +25,7 @@ for (var i = 0; i < args.Length; i++)
         case "--suite": suites.Add(args[++i]); break;
         case "--seed": seed = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--no-exhaustive": exhaustive = false; break;
+        case "--repeat": repeat = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
         default: Console.Error.WriteLine($"error: unknown option '{args[i]}'"); return 2;
     }
 }
@@ -79,9 +83,9 @@ for (var index = 0; index < suites.Count; index++)
     foreach (var entry in loaded[index])
     {
         var op = entry.Operator;
-        var n = naive.Construct(op, profile, options);
-        var r = roller.Construct(op, profile, options);
-        var g = gensor.Construct(op, profile, options);
+        var n = Timed(naive, op);
+        var r = Timed(roller, op);
+        var g = Timed(gensor, op);
         ConstructionResult? e = null;
         if (exhaustive && ScheduleSpace.For(op).Size <= oracle.MaxStates)
         {
@@ -123,6 +127,13 @@ Console.WriteLine(string.Format(invariant,
     allExhaustive.Count > 0 ? allExhaustive.Max().ToString("F4", invariant) : "-",
     gensorTimes.Max(), gensorTimes.Average()));
 return 0;
+
+ConstructionResult Timed(ISchedulePolicy policy, Gensor.Etir.Operator op)
+{
+    var runs = Enumerable.Range(0, repeat).Select(_ => policy.Construct(op, profile, options)).ToArray();
+    var median = runs.Select(run => run.ConstructMs).Order().ElementAt(runs.Length / 2);
+    return runs[0] with { ConstructMs = median };
+}
 
 static double GeoMean(IReadOnlyCollection<double> values) =>
     values.Count == 0 ? double.NaN : Math.Exp(values.Sum(Math.Log) / values.Count);
