@@ -81,8 +81,9 @@ public static class Legality
                 return $"reduce step along {op.Axes[spatial + j].Name} must be positive";
             }
         }
-        foreach (var tensor in schedule.SharedInputs)
+        for (var k = 0; k < schedule.SharedInputs.Count; k++)
         {
+            var tensor = schedule.SharedInputs[k];
             if (!IsInput(op, tensor))
             {
                 return $"'{tensor}' is not an input of {op.Name}";
@@ -116,9 +117,9 @@ public static class Legality
 
     private static bool IsInput(Operator op, string tensor)
     {
-        foreach (var input in op.Inputs)
+        for (var i = 0; i < op.Inputs.Count; i++)
         {
-            if (input.Name == tensor)
+            if (op.Inputs[i].Name == tensor)
             {
                 return true;
             }

@@ -186,7 +186,7 @@ public sealed class OperatorAnalysis
         long bytes = 0;
         for (var r = 0; r < _reads.Length; r++)
         {
-            if (schedule.IsShared(_reads[r].Tensor))
+            if (IsShared(schedule, _reads[r].Tensor))
             {
                 bytes += Footprint(r, tile, clamp: false) * sizeof(float);
             }
@@ -204,7 +204,36 @@ public sealed class OperatorAnalysis
         {
             operands += Footprint(r, tile, clamp: false);
         }
-        return (int)Math.Min(int.MaxValue, schedule.OutputsPerThread + operands + Legality.BaseRegisters);
+        return (int)Math.Min(int.MaxValue, OutputsPerThread(schedule) + operands + Legality.BaseRegisters);
+    }
+
+    /// <summary>
+    /// <see cref="Schedule.IsShared"/> without LINQ: the hot path of the cost
+    /// model must not allocate an enumerator per read.
+    /// </summary>
+    public static bool IsShared(Schedule schedule, string tensor)
+    {
+        var shared = schedule.SharedInputs;
+        for (var i = 0; i < shared.Count; i++)
+        {
+            if (shared[i] == tensor)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary><see cref="Schedule.OutputsPerThread"/> without LINQ.</summary>
+    public static int OutputsPerThread(Schedule schedule)
+    {
+        var tile = schedule.ThreadTile;
+        var outputs = 1;
+        for (var i = 0; i < tile.Count; i++)
+        {
+            outputs *= tile[i];
+        }
+        return outputs;
     }
 
     internal sealed record ReadInfo(

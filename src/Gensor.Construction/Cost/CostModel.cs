@@ -1,4 +1,3 @@
-using System.Numerics;
 using Gensor.Construction.Analysis;
 using Gensor.Construction.Profiles;
 using Gensor.Etir;
@@ -129,7 +128,7 @@ public static class CostModel
         }
         var threads = s.ThreadsPerBlock;
         var warps = (threads + p.WarpSize - 1) / p.WarpSize;
-        var outputsPerThread = s.OutputsPerThread;
+        var outputsPerThread = OperatorAnalysis.OutputsPerThread(s);
 
         // Threads of a warp run along the innermost spatial axis first; with v
         // virtual threads neighbours are ThreadTile/v outputs apart instead of
@@ -152,7 +151,7 @@ public static class CostModel
             var tensorBytes = a.TensorElements(r) * (double)sizeof(float);
             inputBytes += tensorBytes;
             compulsory += Math.Min(tensorBytes, (double)blocks * stages * footprint * sizeof(float));
-            if (s.IsShared(a.ReadTensor(r)))
+            if (OperatorAnalysis.IsShared(s, a.ReadTensor(r)))
             {
                 l2PerStage += moved;
                 // Cooperative copy: VectorWidth consecutive elements per thread per
@@ -162,7 +161,7 @@ public static class CostModel
                 // Bank conflicts: lanes along x read addresses boxStride*chunk apart;
                 // gcd(stride, banks) of them land in one bank (a stride of 0 is a broadcast).
                 var stride = innermost >= 0 ? Math.Abs(a.BoxStride(r, innermost, blockStage)) * chunkX : 0;
-                var degree = stride == 0 ? 1 : Math.Min(lanesX, (int)BigInteger.GreatestCommonDivisor(stride, p.SharedMemoryBanks));
+                var degree = stride == 0 ? 1 : Math.Min(lanesX, (int)Gcd(stride, p.SharedMemoryBanks));
                 conflictSum += degree;
                 conflictCount++;
                 sharedPerStage += footprint * sizeof(float)
@@ -240,6 +239,15 @@ public static class CostModel
             BankConflicts = conflictCount == 0 ? 1 : conflictSum / conflictCount,
             Padding = paddedOutputs * paddedReduce / Math.Max(1, a.OutputElements * (double)a.Operator.ReductionLength),
         };
+    }
+
+    private static long Gcd(long a, long b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+        return a;
     }
 
     private static long SectorsFor(long elements, int sector) => (elements * sizeof(float) + sector - 1) / sector;

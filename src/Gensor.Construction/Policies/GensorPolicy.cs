@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Primitives;
 using Gensor.Construction.Profiles;
+using Gensor.Construction.Space;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Policies;
@@ -22,8 +23,13 @@ namespace Gensor.Construction.Policies;
 /// </summary>
 public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int steps = GensorPolicy.DefaultSteps) : ISchedulePolicy
 {
-    public const int DefaultWalkers = 6;
+    public const int DefaultWalkers = 8;
     public const int DefaultSteps = 40;
+
+    /// <summary>Spaces smaller than this get proportionally shorter walks, but at least <see cref="MinSteps"/> steps.</summary>
+    public const long SmallSpace = 400_000;
+
+    public const int MinSteps = 4;
 
     /// <summary>Temperature at the start and at the end of a walk.</summary>
     public const double StartTemperature = 0.5, EndTemperature = 0.05;
@@ -44,13 +50,21 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         starts.AddRange(roller.Candidates.Select(candidate => candidate.Schedule));
         starts = [.. starts.Where(s => graph.Cost(s) < double.PositiveInfinity).Distinct()];
         var random = new Random(options.Seed);
-        for (var w = 0; w < walkers && starts.Count > 0; w++)
+        // A walk of the default length would visit a good part of a small space;
+        // shorten it in proportion below SmallSpace states (our choice: the walk
+        // should stay a small fraction of what enumeration costs).
+        var size = ScheduleSpace.For(op).Size;
+        var walkSteps = size >= SmallSpace ? steps : Math.Max(MinSteps, (int)(steps * size / SmallSpace));
+        var overall = starts.Count > 0 ? starts.MinBy(graph.Cost)! : null;
+        for (var w = 0; w < walkers && overall is not null; w++)
         {
-            var current = starts[w % starts.Count];
+            // The first walkers leave from the seeds; later ones restart from the
+            // best state found so far, to explore its neighbourhood more (our choice).
+            var current = w < starts.Count ? starts[w] : overall;
             var best = current;
-            for (var step = 0; step < steps; step++)
+            for (var step = 0; step < walkSteps; step++)
             {
-                var temperature = StartTemperature + (EndTemperature - StartTemperature) * step / Math.Max(1, steps - 1);
+                var temperature = StartTemperature + (EndTemperature - StartTemperature) * step / Math.Max(1, walkSteps - 1);
                 var next = Step(graph, current, temperature, random);
                 if (next is null)
                 {
@@ -62,7 +76,11 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
                     best = current;
                 }
             }
-            Descend(graph, best);
+            best = Descend(graph, best);
+            if (graph.Cost(best) < graph.Cost(overall))
+            {
+                overall = best;
+            }
         }
         var ranked = Ranking.TopRanked(graph.Legal.Select(pair => new RankedSchedule(pair.Key, pair.Value)), options.TopK);
         return new ConstructionResult(Name, ranked, graph.StatesSeen + roller.StatesVisited, watch.Elapsed.TotalMilliseconds);
@@ -98,7 +116,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         return neighbours[^1];
     }
 
-    private static void Descend(Graph graph, Schedule start)
+    private static Schedule Descend(Graph graph, Schedule start)
     {
         var current = start;
         while (true)
@@ -113,7 +131,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
             }
             if (best == current)
             {
-                return;
+                return current;
             }
             current = best;
         }

@@ -329,7 +329,13 @@ public sealed class RollerPolicy : ISchedulePolicy
             return blocks;
         }
 
-        /// <summary>Compute bound at the DRAM level: multiply-adds per byte of the tile's traffic reach the profile's balance.</summary>
+        /// <summary>
+        /// The artifact's stopping test (<c>IsPeakComputeTile</c> and
+        /// <c>MemLatency &lt;= ComputeLatency</c>): the tile's multiply-adds per
+        /// byte reach the profile's balance, and one stage's compute on an SM
+        /// covers the latency of its loads (global latency plus its bytes at the
+        /// SM's share of DRAM bandwidth).
+        /// </summary>
         private bool ComputeBound(int[] tile)
         {
             double points = 1, bytes = 0;
@@ -341,7 +347,11 @@ public sealed class RollerPolicy : ISchedulePolicy
             {
                 bytes += A.Footprint(r, tile, clamp: true) * sizeof(float);
             }
-            return points / bytes >= profile.PeakGflops / 2 / profile.DramBandwidthGBs;
+            var fmaPerSm = profile.PeakGflops * 1e9 / 2 / profile.Multiprocessors;
+            var bytesPerSm = profile.DramBandwidthGBs * 1e9 / profile.Multiprocessors;
+            var peakCompute = points / bytes >= profile.PeakGflops / 2 / profile.DramBandwidthGBs;
+            var memoryLatency = CostModel.GlobalLatencySeconds + bytes / bytesPerSm;
+            return peakCompute && memoryLatency <= points / fmaPerSm;
         }
 
         /// <summary>Compute bound at the register level: multiply-adds per shared load reach what shared bandwidth sustains.</summary>

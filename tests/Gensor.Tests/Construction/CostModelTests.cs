@@ -1,0 +1,140 @@
+using Gensor.Construction;
+using Gensor.Construction.Cost;
+using Gensor.Construction.Profiles;
+using Gensor.Etir;
+using Xunit;
+
+namespace Gensor.Tests.Construction;
+
+public class CostModelTests
+{
+    private static readonly HardwareProfile H100 = BuiltInProfiles.H100;
+
+    [Fact]
+    public void A_bigger_reuse_tile_moves_less_data()
+    {
+        var op = TestOperators.Gemm(2048, 2048, 2048);
+        var small = Schedule.Parse("block=16x16 thread=1x1 reduce=16 shared=A,B vector=4");
+        var large = Schedule.Parse("block=64x64 thread=4x4 reduce=16 shared=A,B vector=4");
+
+        var smallCost = CostModel.Breakdown(op, small, H100);
+        var largeCost = CostModel.Breakdown(op, large, H100);
+
+        Assert.True(largeCost.L2Bytes < smallCost.L2Bytes / 3);
+        Assert.True(largeCost.TotalMs < smallCost.TotalMs);
+    }
+
+    [Fact]
+    public void A_tile_exceeding_shared_memory_is_illegal()
+    {
+        var op = TestOperators.Gemm(2048, 2048, 2048);
+        // A and B stages of 256x256 floats: 512 KB, more than any GPU's 227 KB.
+        var schedule = Schedule.Parse("block=256x256 thread=16x16 reduce=256 shared=A,B");
+
+        var reason = Legality.Check(op, schedule, H100);
+
+        Assert.NotNull(reason);
+        Assert.Contains("shared memory", reason);
+    }
+
+    [Fact]
+    public void One_block_on_132_multiprocessors_is_slower_than_132_blocks_sharing_the_work()
+    {
+        // The same 128x(132*128) gemm cut into one block per SM, against a grid
+        // of a single column of blocks that leaves 131 SMs idle for each of its waves.
+        var op = TestOperators.Gemm(128, 132 * 128, 512);
+        var spread = Schedule.Parse("block=128x128 thread=8x8 reduce=16 shared=A,B vector=4");
+        var one = TestOperators.Gemm(128, 128, 512);
+
+        var perSm = CostModel.EstimateMs(op, spread, H100);
+        var single = CostModel.EstimateMs(one, spread, H100);
+
+        // 132 times the work on 132 SMs costs about as much as 1 block on 1 SM: far less than 132 times.
+        Assert.True(perSm < single * 2);
+        Assert.Equal(132, CostModel.Breakdown(op, spread, H100).Blocks);
+    }
+
+    [Fact]
+    public void More_work_with_the_same_schedule_never_costs_less()
+    {
+        var schedule = Schedule.Parse("block=64x64 thread=4x4 reduce=8 shared=A,B vector=4");
+        var previous = 0.0;
+        foreach (var size in new[] { 128, 256, 512, 1024, 2048, 4096 })
+        {
+            var cost = CostModel.EstimateMs(TestOperators.Gemm(size, size, size), schedule, H100);
+            Assert.True(cost >= previous, $"size {size}: {cost} < {previous}");
+            previous = cost;
+        }
+    }
+
+    [Fact]
+    public void Virtual_threads_remove_shared_memory_bank_conflicts()
+    {
+        var op = TestOperators.Gemm(1024, 1024, 1024);
+        var contiguous = Schedule.Parse("block=64x128 thread=4x4 vthread=1x1 reduce=8 shared=A,B vector=4");
+        var strided = contiguous with { VirtualThreads = ValueArray.Of(1, 4) };
+
+        var conflicted = CostModel.Breakdown(op, contiguous, H100);
+        var spread = CostModel.Breakdown(op, strided, H100);
+
+        Assert.True(spread.BankConflictFactor < conflicted.BankConflictFactor);
+        Assert.True(spread.SharedBytes < conflicted.SharedBytes);
+    }
+
+    [Fact]
+    public void A_thread_tile_of_one_output_issues_mostly_loads()
+    {
+        var op = TestOperators.Gemm(1024, 1024, 1024);
+        var tiny = Schedule.Parse("block=16x16 thread=1x1 reduce=16 shared=A,B");
+        var blocked = Schedule.Parse("block=64x64 thread=4x4 reduce=16 shared=A,B");
+
+        Assert.True(CostModel.Breakdown(op, tiny, H100).IssueEfficiency < CostModel.Breakdown(op, blocked, H100).IssueEfficiency);
+    }
+
+    [Fact]
+    public void Reading_along_the_contiguous_dimension_coalesces()
+    {
+        // Neighbouring threads along n read B[k,n] at neighbouring addresses, but
+        // A[m,k]... along the transposed operator they read a column: 32 sectors per warp.
+        var op = TestOperators.Gemm(1024, 1024, 1024);
+        var schedule = Schedule.Parse("block=8x128 thread=1x1 reduce=8");
+        var transposed = new Operator(op.Name, op.Output, op.Axes, op.Inputs, op.Reduction,
+            new Binary(BinaryOp.Multiply,
+                TestOperators.Read("A", TestOperators.Ix("m"), TestOperators.Ix("k")),
+                TestOperators.Read("B", TestOperators.Ix("n"), TestOperators.Ix("k"))),
+            null);
+
+        Assert.True(CostModel.Breakdown(transposed, schedule, H100).L1Bytes > 4 * CostModel.Breakdown(op, schedule, H100).L1Bytes);
+    }
+
+    [Fact]
+    public void The_breakdown_total_is_the_estimate_and_is_deterministic()
+    {
+        var op = TestOperators.Conv2d(1, 64, 64, 56, 3, 1, 1);
+        var schedule = Schedule.Parse("block=1x16x4x16 thread=1x4x2x2 reduce=8x3x3 shared=I,W vector=2");
+
+        var breakdown = CostModel.Breakdown(op, schedule, H100);
+
+        Assert.Equal(breakdown.TotalMs, CostModel.EstimateMs(op, schedule, H100));
+        Assert.Equal(breakdown, CostModel.Breakdown(op, schedule, H100));
+        Assert.True(breakdown.TotalMs >= Math.Max(breakdown.DramMs, Math.Max(breakdown.L2Ms, breakdown.MultiprocessorMs)));
+    }
+
+    [Theory]
+    [InlineData("block=1x16x4x16 thread=1x4x2x2 reduce=8x3x3 shared=I,W vector=2")]
+    [InlineData("block=1x8x8x8 thread=1x2x2x2 vthread=1x1x1x2 reduce=4x1x3 shared=W")]
+    public void The_cached_analysis_agrees_with_the_tile_footprint_of_the_contract(string text)
+    {
+        var op = TestOperators.Conv2d(1, 64, 64, 56, 3, 1, 1);
+        var schedule = Schedule.Parse(text);
+
+        var expectedShared = op.BodyReads.Where(read => schedule.IsShared(read.Tensor))
+            .Sum(read => TileFootprint.OfBlockStage(op, schedule, read).Elements * sizeof(float));
+        var spatial = op.SpatialAxes.Select((axis, i) => (axis.Name, schedule.ThreadTile[i])).ToDictionary();
+        var expectedRegisters = schedule.OutputsPerThread + Legality.BaseRegisters
+            + op.BodyReads.Sum(read => TileFootprint.Of(read, axis => spatial.GetValueOrDefault(axis, 1)).Elements);
+
+        Assert.Equal(expectedShared, Legality.SharedMemoryBytes(op, schedule));
+        Assert.Equal(expectedRegisters, Legality.RegistersPerThread(op, schedule));
+    }
+}

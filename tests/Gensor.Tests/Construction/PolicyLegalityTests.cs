@@ -1,0 +1,64 @@
+using Gensor.Construction;
+using Gensor.Construction.Policies;
+using Gensor.Construction.Profiles;
+using Gensor.Construction.Space;
+using Xunit;
+
+namespace Gensor.Tests.Construction;
+
+public class PolicyLegalityTests
+{
+    public static TheoryData<string, string, string> Cases()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (var (kind, _) in TestOperators.Kinds())
+        {
+            foreach (var profile in new[] { "h100", "rtx3090", "orin", "cpu" })
+            {
+                foreach (var policy in new[] { "naive", "roller", "gensor" })
+                {
+                    data.Add(kind, profile, policy);
+                }
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Every_returned_schedule_is_legal(string kind, string profileName, string policyName)
+    {
+        var op = TestOperators.Kinds().Single(k => k.Name == kind).Operator;
+        var profile = ProfileCatalog.Get(profileName);
+
+        var result = PolicyCatalog.Get(policyName).Construct(op, profile, new ConstructionOptions(TopK: 10, Seed: 1));
+
+        Assert.NotEmpty(result.Candidates);
+        Assert.All(result.Candidates, candidate => Assert.Null(Legality.Check(op, candidate.Schedule, profile)));
+        Assert.All(result.Candidates, candidate => Assert.True(ScheduleSpace.For(op).Contains(candidate.Schedule), candidate.Schedule.ToString()));
+    }
+
+    [Theory]
+    [InlineData("h100")]
+    [InlineData("cpu")]
+    public void Exhaustive_schedules_are_legal_and_ranked_best_first(string profileName)
+    {
+        var op = TestOperators.Gemm(64, 32, 16);
+        var profile = ProfileCatalog.Get(profileName);
+
+        var result = new ExhaustivePolicy().Construct(op, profile, new ConstructionOptions(TopK: 10));
+
+        Assert.Equal(10, result.Candidates.Count);
+        Assert.All(result.Candidates, candidate => Assert.Null(Legality.Check(op, candidate.Schedule, profile)));
+        Assert.Equal(result.Candidates.OrderBy(c => c.EstimatedMs).Select(c => c.EstimatedMs), result.Candidates.Select(c => c.EstimatedMs));
+    }
+
+    [Fact]
+    public void Catalog_rejects_an_unknown_policy_listing_the_known_ones()
+    {
+        var error = Assert.Throws<Gensor.Diagnostics.GensorException>(() => PolicyCatalog.Get("beam"));
+
+        Assert.Contains("beam", error.Message);
+        Assert.Contains("gensor, roller, exhaustive, naive", error.Message);
+    }
+}

@@ -1,0 +1,80 @@
+using Gensor.Construction.Primitives;
+using Gensor.Construction.Profiles;
+using Gensor.Etir;
+using Xunit;
+
+namespace Gensor.Tests.Construction;
+
+public class PrimitiveTests
+{
+    private static readonly Operator Conv = TestOperators.Conv2d(1, 32, 64, 28, 3, 1, 1);
+
+    private static readonly Schedule Start = Schedule.Parse("block=1x8x4x16 thread=1x4x2x4 vthread=1x1x1x2 reduce=4x1x3 shared=I vector=2");
+
+    public static TheoryData<IPrimitive, IPrimitive> Inverses() => new()
+    {
+        { new ResizeBlockTile(1, Grow: true), new ResizeBlockTile(1, Grow: false) },
+        { new ResizeThreadTile(3, Grow: true), new ResizeThreadTile(3, Grow: false) },
+        { new ScaleThreadWork(2, Grow: true), new ScaleThreadWork(2, Grow: false) },
+        { new ResizeVirtualThreads(3, Grow: true), new ResizeVirtualThreads(3, Grow: false) },
+        { new ResizeReduceStep(0, Grow: true), new ResizeReduceStep(0, Grow: false) },
+        { new ToggleStaging("W"), new ToggleStaging("W") },
+        { new ChangeVectorWidth(Grow: true), new ChangeVectorWidth(Grow: false) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Inverses))]
+    public void Applying_a_primitive_then_its_inverse_gives_the_same_schedule(IPrimitive forward, IPrimitive back)
+    {
+        var there = forward.Apply(Conv, Start).Schedule;
+
+        Assert.NotNull(there);
+        Assert.NotEqual(Start, there);
+        Assert.Equal(Start, back.Apply(Conv, there!).Schedule);
+    }
+
+    [Fact]
+    public void A_small_window_steps_to_its_full_extent()
+    {
+        var grow = new ResizeReduceStep(1, Grow: true);
+
+        var two = grow.Apply(Conv, Start).Schedule!;
+        var three = grow.Apply(Conv, two).Schedule!;
+
+        Assert.Equal(2, two.ReduceStep[1]);
+        Assert.Equal(3, three.ReduceStep[1]);
+        Assert.False(grow.Apply(Conv, three).Applied);
+    }
+
+    [Fact]
+    public void A_block_tile_does_not_grow_past_the_extent_rounded_up()
+    {
+        var op = TestOperators.Gemm(100, 64, 64);
+        var schedule = Schedule.Parse("block=128x8 thread=1x1 reduce=8");
+
+        var outcome = new ResizeBlockTile(0, Grow: true).Apply(op, schedule);
+
+        Assert.False(outcome.Applied);
+        Assert.NotNull(outcome.Reason);
+    }
+
+    [Fact]
+    public void Staging_keeps_the_shared_inputs_in_input_order()
+    {
+        var both = new ToggleStaging("I").Apply(Conv, Start with { SharedInputs = ValueArray.Of("W") }).Schedule!;
+
+        Assert.Equal(ValueArray.Of("I", "W"), both.SharedInputs);
+    }
+
+    [Fact]
+    public void An_application_that_breaks_a_hardware_limit_is_refused_with_the_reason()
+    {
+        var op = TestOperators.Gemm(1024, 1024, 1024);
+        var schedule = Schedule.Parse("block=32x32 thread=1x1 reduce=8");
+
+        var outcome = PrimitiveSet.ApplyLegal(new ResizeBlockTile(0, Grow: true), op, schedule, BuiltInProfiles.H100);
+
+        Assert.False(outcome.Applied);
+        Assert.Contains("threads per block", outcome.Reason);
+    }
+}
