@@ -195,15 +195,18 @@ public static class CostModel
         var l2Seconds = l2Bytes / (p.DramBandwidthGBs * 1e9 * L2BandwidthFactor);
 
         // Issue: multiply-adds against loads, copies, stores and loop overhead.
+        // Instructions issue per warp: a block whose threads do not fill its last
+        // warp still occupies all of that warp's lanes.
+        var laneFactor = (double)warps * p.WarpSize / threads;
         var threadPoints = (double)threads * pointsPerStage;
         var fma = threadPoints * outputsPerThread;
-        var instructions = fma + LoadIssueWeight * (threadPoints * loadsPerPoint + 2 * copyPerStage)
-            + threadPoints * OverheadPerPoint + threads * 4.0;
+        var instructions = laneFactor * (fma + LoadIssueWeight * (threadPoints * loadsPerPoint + 2 * copyPerStage)
+            + threadPoints * OverheadPerPoint + threads * 4.0);
         var issueEfficiency = fma / instructions;
         var issueRate = p.PeakGflops * 1e9 / 2 / p.Multiprocessors;
         var sharedRate = p.PeakGflops * 1e9 * SharedBytesPerFlop / p.Multiprocessors;
         var stageWork = Math.Max(instructions / issueRate, (sharedPerStage + l1PerStage) / sharedRate);
-        var storeWork = threads * (double)outputsPerThread * LoadIssueWeight / issueRate;
+        var storeWork = laneFactor * threads * (double)outputsPerThread * LoadIssueWeight / issueRate;
 
         // Occupancy and rounds on the busiest SM: it holds ceil(blocks/SMs)
         // blocks, bpsm at a time; the last round may be partly empty (the tail).

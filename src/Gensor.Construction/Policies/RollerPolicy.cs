@@ -14,9 +14,10 @@ namespace Gensor.Construction.Policies;
 /// a hardware-aligned rTile, one memory level at a time.
 /// <list type="number">
 /// <item>Alignment (paper §4.1): the tile starts at one point per axis except
-/// the axes running along some tensor's contiguous dimension, which start at a
-/// 32-byte sector (8 floats) so every load is a whole transaction; steps are
-/// powers of two (our space's alignment).</item>
+/// the reduction axes and the spatial axes running along some tensor's
+/// contiguous dimension, which start at a 32-byte sector (8 floats, or the
+/// axis length if shorter) so every load is a whole transaction, as the
+/// artifact's <c>GetAlignedSteps</c> does; steps are powers of two (our space's alignment).</item>
 /// <item>Scale-up (§4.2, <c>IncreaseTile</c>): at the shared-memory level the
 /// block tile grows along the axis with the best data reuse score
 /// S_i = (Q(T) - Q(T'_i)) / (F(T'_i) - F(T)), where Q is the global traffic of the
@@ -137,12 +138,15 @@ public sealed class RollerPolicy : ISchedulePolicy
             var tile = new int[A.AxisCount];
             for (var slot = 0; slot < A.AxisCount; slot++)
             {
-                var contiguous = slot == A.SpatialRank - 1;
-                for (var r = 0; r < A.ReadCount && !contiguous; r++)
+                // Roller's artifact (policy_rt.py, GetAlignedSteps) aligns every
+                // reduction axis to the transaction at the shared-memory level (at most
+                // its length), and among spatial axes the ones some tensor is contiguous along.
+                var aligned = slot >= A.SpatialRank || slot == A.SpatialRank - 1;
+                for (var r = 0; r < A.ReadCount && !aligned; r++)
                 {
-                    contiguous = Math.Abs(A.AddressStride(r, slot)) == 1;
+                    aligned = Math.Abs(A.AddressStride(r, slot)) == 1;
                 }
-                tile[slot] = contiguous ? Largest(Steps(slot), AlignedElements) : 1;
+                tile[slot] = aligned ? Largest(Steps(slot), AlignedElements) : 1;
             }
             return tile;
         }
