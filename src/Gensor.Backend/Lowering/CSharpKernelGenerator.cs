@@ -207,6 +207,7 @@ public static class CSharpKernelGenerator
             _w.Line("using ILGPU;");
             _w.Line("using ILGPU.Algorithms;");
             _w.Line("using ILGPU.Runtime;");
+            _w.Line("using ILGPU.Util;");
             _w.Line();
         }
 
@@ -239,7 +240,17 @@ public static class CSharpKernelGenerator
                 if (Staged(r))
                 {
                     var box = TileFootprint.OfBlockStage(_op, _schedule, _reads[r]);
-                    _w.Line($"var g_s{r} = SharedMemory.Allocate<float>({Int(box.Elements)}); // {_reads[r]}: box [{string.Join("x", box.Extents)}]");
+                    var comment = $"// {_reads[r]}: box [{string.Join("x", box.Extents)}]";
+                    if (QuadAllocated(r))
+                    {
+                        // Allocated as Float4 so the box is 16-byte aligned for 128-bit shared loads and stores.
+                        _w.Line($"var g_s{r}q = SharedMemory.Allocate<Float4>({Int(box.StoredElements(_schedule.SharedPadding) / 4)}); {comment}");
+                        _w.Line($"var g_s{r} = g_s{r}q.Cast<float>();");
+                    }
+                    else
+                    {
+                        _w.Line($"var g_s{r} = SharedMemory.Allocate<float>({Int(box.StoredElements(_schedule.SharedPadding))}); {comment}");
+                    }
                 }
             }
             var init = _op.Reduction == Reduction.Max ? "float.NegativeInfinity" : "0f";
@@ -249,7 +260,7 @@ public static class CSharpKernelGenerator
             }
             WriteThreadBases();
             // With no reduce axes this is a single stage.
-            WriteStageLoops(0);
+            WriteStageLoop();
             WriteStores();
         }
 
@@ -263,7 +274,7 @@ public static class CSharpKernelGenerator
                 {
                     // Offset in the staged box of the thread's base position.
                     var box = TileFootprint.OfBlockStage(_op, _schedule, read);
-                    var strides = RowMajorStrides(box.Extents.ToArray());
+                    var strides = BoxStrides(r);
                     var terms = new List<(long, string)>();
                     long constant = 0;
                     for (var d = 0; d < read.Indices.Count; d++)
@@ -299,91 +310,316 @@ public static class CSharpKernelGenerator
             }
         }
 
-        private void WriteStageLoops(int j)
+        private int StageCount => Enumerable.Range(0, _reduce.Length).Aggregate(1, (product, j) => product * StagesAlong(j));
+
+        /// <summary>Stages of the reduce axes after <paramref name="j"/>: the stride of axis j in the flat stage index.</summary>
+        private int StagesAfter(int j) => Enumerable.Range(j + 1, _reduce.Length - j - 1).Aggregate(1, (product, i) => product * StagesAlong(i));
+
+        /// <summary>The reduce-axis origins of stage <paramref name="stage"/> as variables <paramref name="prefix"/>0, 1, ...</summary>
+        private void WriteStageOrigins(string stage, string prefix)
         {
-            if (j == _reduce.Length)
+            for (var j = 0; j < _reduce.Length; j++)
             {
-                WriteStage();
-                return;
-            }
-            var step = _schedule.ReduceStep[j];
-            using (_w.Block($"for (int g_k{j} = 0; g_k{j} < {Int(_reduce[j].Extent)}; g_k{j} += {Int(step)}) // {_reduce[j].Name}"))
-            {
-                WriteStageLoops(j + 1);
+                _w.Line($"int {prefix}{j} = {stage} / {Int(StagesAfter(j))} % {Int(StagesAlong(j))} * {Int(_schedule.ReduceStep[j])}; // {_reduce[j].Name}");
             }
         }
 
-        private void WriteStage()
+        /// <summary>
+        /// One flat loop over the reduction stages (all reduce axes together), so
+        /// that "the next stage" is simply the next iteration, which the register
+        /// prefetch needs.
+        /// </summary>
+        private void WriteStageLoop()
         {
-            var anyStaged = Enumerable.Range(0, _reads.Length).Any(Staged);
-            for (var r = 0; r < _reads.Length; r++)
+            var staged = Enumerable.Range(0, _reads.Length).Where(Staged).ToArray();
+            var prefetch = _schedule.Prefetch && staged.Length > 0;
+            if (prefetch)
             {
-                if (Staged(r))
+                foreach (var r in staged)
                 {
-                    WriteStagedCopy(r);
+                    DeclarePrefetchRegisters(r);
+                }
+                using (_w.Block(""))
+                {
+                    WriteStageOrigins("0", "g_n");
+                    foreach (var r in staged)
+                    {
+                        WriteCopy(r, "g_n", CopyPart.LoadToRegisters);
+                    }
                 }
             }
-            if (anyStaged)
+            using (_w.Block($"for (int g_st = 0; g_st < {Int(StageCount)}; g_st++)"))
             {
-                _w.Line("Group.Barrier();");
-            }
-            WriteInnerLoops(0);
-            if (anyStaged)
-            {
-                // The next stage overwrites the shared boxes: wait until every thread has read them.
-                _w.Line("Group.Barrier();");
+                WriteStageOrigins("g_st", "g_k");
+                foreach (var r in staged)
+                {
+                    WriteCopy(r, "g_k", prefetch ? CopyPart.StoreFromRegisters : CopyPart.Whole);
+                }
+                if (staged.Length > 0)
+                {
+                    _w.Line("Group.Barrier();");
+                }
+                if (prefetch)
+                {
+                    // The next stage's loads are in flight while this stage computes.
+                    using (_w.Block($"if (g_st + 1 < {Int(StageCount)})"))
+                    {
+                        WriteStageOrigins("(g_st + 1)", "g_n");
+                        foreach (var r in staged)
+                        {
+                            WriteCopy(r, "g_n", CopyPart.LoadToRegisters);
+                        }
+                    }
+                }
+                WriteInnerLoops(0);
+                if (staged.Length > 0)
+                {
+                    // The next stage overwrites the shared boxes: wait until every thread has read them.
+                    _w.Line("Group.Barrier();");
+                }
             }
         }
 
-        /// <summary>All threads copy the read's box for this stage from global into shared memory.</summary>
-        private void WriteStagedCopy(int r)
+        private enum CopyPart { Whole, LoadToRegisters, StoreFromRegisters }
+
+        /// <summary>How a staged box is copied: elements per chunk, and whether chunks are aligned vectors.</summary>
+        private (int Width, bool Vector) CopyShape(int r)
+        {
+            var read = _reads[r];
+            var extents = TileFootprint.OfBlockStage(_op, _schedule, read).Extents;
+            var rank = extents.Count;
+            // Chunks are `width` consecutive elements of a box row, so the row must hold whole chunks.
+            var width = rank > 0 && extents[rank - 1] % _schedule.VectorWidth == 0 ? _schedule.VectorWidth : 1;
+            return (width, width > 1 && VectorCopyAligned(r, width));
+        }
+
+        /// <summary>Chunks each thread copies per stage (the copy loop's trip count).</summary>
+        private int CopyIterations(int r)
+        {
+            var width = CopyShape(r).Width;
+            var elements = TileFootprint.OfBlockStage(_op, _schedule, _reads[r]).Elements;
+            return (int)((elements + (long)Threads * width - 1) / ((long)Threads * width));
+        }
+
+        private void DeclarePrefetchRegisters(int r)
+        {
+            var (width, vector) = CopyShape(r);
+            for (var it = 0; it < CopyIterations(r); it++)
+            {
+                if (vector)
+                {
+                    _w.Line($"{(width == 4 ? "Float4" : "Float2")} g_p{r}_{it} = default;");
+                }
+                else
+                {
+                    for (var u = 0; u < width; u++)
+                    {
+                        _w.Line($"float g_p{r}_{it}_{u} = 0f;");
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Copies (part of) the box of staged read <paramref name="r"/> for the stage
+        /// whose reduce origins are <paramref name="stagePrefix"/>0, 1, ...: all threads
+        /// together, chunk by chunk, global to shared (or to and from the prefetch registers).
+        /// </summary>
+        private void WriteCopy(int r, string stagePrefix, CopyPart part)
         {
             var read = _reads[r];
             var tensor = _tensor[read.Tensor];
             var box = TileFootprint.OfBlockStage(_op, _schedule, read);
             var rank = read.Indices.Count;
-            var extents = box.Extents.ToArray();
             var elements = box.Elements;
-            // Vector copies move `width` consecutive elements of the innermost box
-            // dimension per thread, so they only apply when that extent is a multiple.
-            var width = rank > 0 && extents[rank - 1] % _schedule.VectorWidth == 0 ? _schedule.VectorWidth : 1;
-            var strides = RowMajorStrides(tensor.Shape.ToArray());
-            for (var d = 0; d < rank; d++)
+            var (width, vector) = CopyShape(r);
+            var type = width == 4 ? "Float4" : "Float2";
+            var shift = width == 4 ? 2 : 1;
+            if (part != CopyPart.StoreFromRegisters)
             {
-                var terms = new List<(long, string)>();
-                foreach (var term in read.Indices[d].Terms)
+                for (var d = 0; d < rank; d++)
                 {
-                    var a = SpatialIndex(term.Axis);
-                    terms.Add((term.Coefficient, a >= 0 ? $"g_o{a}" : $"g_k{ReduceIndex(term.Axis)}"));
+                    var terms = new List<(long, string)>();
+                    foreach (var term in read.Indices[d].Terms)
+                    {
+                        var a = SpatialIndex(term.Axis);
+                        terms.Add((term.Coefficient, a >= 0 ? $"g_o{a}" : $"{stagePrefix}{ReduceIndex(term.Axis)}"));
+                    }
+                    _w.Line($"int g_so{r}_{d} = {Sum(terms, read.Indices[d].Constant + box.Offsets[d])};");
                 }
-                _w.Line($"int g_so{r}_{d} = {Sum(terms, read.Indices[d].Constant + box.Offsets[d])};");
+                if (vector)
+                {
+                    _w.Line($"var g_g{r}v = {_parameter[read.Tensor]}.AsContiguous().Cast<{type}>();");
+                }
+            }
+            if (part != CopyPart.LoadToRegisters && vector)
+            {
+                _w.Line(width == 4 ? $"var g_s{r}v = g_s{r}q;" : $"var g_s{r}v = g_s{r}q.Cast<{type}>();");
             }
             var checks = Enumerable.Range(0, rank).Where(d => NeedsCheck(read, d, axis => PaddedExtent(axis, reduceGuarded: false))).ToArray();
-            using (_w.Block($"for (int g_e = g_tid * {Int(width)}; g_e < {Int(elements)}; g_e += {Int((long)Threads * width)})"))
+            var strides = RowMajorStrides(tensor.Shape.ToArray());
+            var stored = BoxStrides(r);
+            var padded = _schedule.SharedPadding != 0 && rank >= 2;
+
+            // The chunk starting at box element `e`: its coordinates in the box and in the tensor.
+            void Coordinates(string e)
             {
-                var rest = "g_e";
+                var rest = e;
                 for (var d = rank - 1; d >= 0; d--)
                 {
-                    _w.Line(d == 0
-                        ? $"int g_x{d} = g_so{r}_{d} + {rest};"
-                        : $"int g_x{d} = g_so{r}_{d} + {rest} % {Int(extents[d])};");
+                    _w.Line(d == 0 ? $"int g_c{d} = {rest};" : $"int g_c{d} = {rest} % {Int(box.Extents[d])};");
                     if (d > 0)
                     {
-                        var next = $"g_q{d}";
-                        _w.Line($"int {next} = {rest} / {Int(extents[d])};");
-                        rest = next;
+                        _w.Line($"int g_q{d} = {rest} / {Int(box.Extents[d])};");
+                        rest = $"g_q{d}";
                     }
+                }
+                if (part != CopyPart.StoreFromRegisters)
+                {
+                    for (var d = 0; d < rank; d++)
+                    {
+                        _w.Line($"int g_x{d} = g_so{r}_{d} + g_c{d};");
+                    }
+                }
+            }
+            string SharedIndex(string e) => padded ? Sum(Enumerable.Range(0, rank).Select(d => (stored[d], $"g_c{d}"))) : e;
+            string Guard(int u) => string.Join(" && ", checks.Select(d =>
+                $"(uint){(d == rank - 1 && u > 0 ? $"(g_x{d} + {u})" : $"g_x{d}")} < {Int(tensor.Shape[d])}u"));
+            string Load(int u)
+            {
+                var index = Enumerable.Range(0, rank).Select(d => d == rank - 1 && u > 0 ? $"(g_x{d} + {u})" : $"g_x{d}");
+                var flat = Sum(index.Select((text, d) => (strides[d], text)));
+                return $"{_parameter[read.Tensor]}[{flat}]";
+            }
+            string VectorLoad() => $"g_g{r}v[({Sum(Enumerable.Range(0, rank).Select(d => (strides[d], $"g_x{d}")))}) >> {shift}]";
+
+            // One chunk: from global (into `target` registers, or straight to shared) and/or into shared.
+            void Chunk(string e, string? register)
+            {
+                Coordinates(e);
+                if (vector)
+                {
+                    // An aligned chunk is entirely inside or outside the tensor: its first element decides.
+                    var guard = Guard(0);
+                    if (part != CopyPart.StoreFromRegisters)
+                    {
+                        var target = register ?? "g_w";
+                        if (register is null)
+                        {
+                            _w.Line($"{type} g_w = default;");
+                        }
+                        _w.Line(guard.Length == 0 ? $"{target} = {VectorLoad()};" : $"{target} = default; if ({guard}) {target} = {VectorLoad()};");
+                    }
+                    if (part != CopyPart.LoadToRegisters)
+                    {
+                        _w.Line($"g_s{r}v[({SharedIndex(e)}) >> {shift}] = {register ?? "g_w"};");
+                    }
+                    return;
                 }
                 for (var u = 0; u < width; u++)
                 {
-                    var index = Enumerable.Range(0, rank).Select(d => d == rank - 1 && u > 0 ? $"(g_x{d} + {u})" : $"g_x{d}").ToArray();
-                    var flat = Sum(Enumerable.Range(0, rank).Select(d => (strides[d], index[d])));
-                    var guard = string.Join(" && ", checks.Select(d => $"(uint){index[d]} < {Int(tensor.Shape[d])}u"));
-                    var load = $"{_parameter[read.Tensor]}[{flat}]";
-                    var target = u == 0 ? "g_s" + r + "[g_e]" : $"g_s{r}[g_e + {u}]";
-                    _w.Line(guard.Length == 0 ? $"{target} = {load};" : $"{target} = {guard} ? {load} : 0f;");
+                    var value = part == CopyPart.StoreFromRegisters ? $"{register}_{u}" : Guard(u) is { Length: > 0 } g ? $"{g} ? {Load(u)} : 0f" : Load(u);
+                    if (part == CopyPart.LoadToRegisters)
+                    {
+                        _w.Line($"{register}_{u} = {value};");
+                    }
+                    else
+                    {
+                        var index = SharedIndex(e);
+                        _w.Line($"g_s{r}[{(u == 0 ? index : $"{index} + {u}")}] = {value};");
+                    }
                 }
             }
+
+            var step = (long)Threads * width;
+            if (part == CopyPart.Whole)
+            {
+                using (_w.Block($"for (int g_e = g_tid * {Int(width)}; g_e < {Int(elements)}; g_e += {Int(step)})"))
+                {
+                    Chunk("g_e", null);
+                }
+                return;
+            }
+            // Prefetch: the trip count is a constant, so each chunk gets its own registers.
+            for (var it = 0; it < CopyIterations(r); it++)
+            {
+                var e = $"(g_tid * {Int(width)} + {Int(it * step)})";
+                var header = (it + 1) * step > elements ? $"if ({e} < {Int(elements)})" : "";
+                using (_w.Block(header))
+                {
+                    Chunk(e, $"g_p{r}_{it}");
+                }
+            }
+        }
+
+        /// <summary>Row-major strides of the staged box of <paramref name="r"/> as stored in shared memory (with padding).</summary>
+        private long[] BoxStrides(int r) =>
+            RowMajorStrides(TileFootprint.OfBlockStage(_op, _schedule, _reads[r]).StoredExtents(_schedule.SharedPadding));
+
+        /// <summary>Whether the staged box of <paramref name="r"/> is allocated as Float4 (16-byte aligned).</summary>
+        private bool QuadAllocated(int r) => TileFootprint.OfBlockStage(_op, _schedule, _reads[r]).StoredElements(_schedule.SharedPadding) % 4 == 0;
+
+        private static bool Divides(long divisor, long value) => ((value % divisor) + divisor) % divisor == 0;
+
+        /// <summary>
+        /// Whether every chunk of <paramref name="width"/> consecutive box elements
+        /// is one aligned vector in global memory: the box rows and the tensor rows
+        /// are whole vectors, and the box origin along the innermost dimension is a
+        /// multiple of the width for every block and stage. An aligned chunk is then
+        /// entirely inside or entirely outside the tensor, so one bounds check covers it.
+        /// </summary>
+        private bool VectorCopyAligned(int r, int width)
+        {
+            var read = _reads[r];
+            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var last = read.Indices.Count - 1;
+            if (last < 0 || !QuadAllocated(r) || box.StoredExtents(_schedule.SharedPadding)[last] % width != 0
+                || box.Extents[last] % width != 0 || _tensor[read.Tensor].Shape[last] % width != 0)
+            {
+                return false;
+            }
+            foreach (var term in read.Indices[last].Terms)
+            {
+                var a = SpatialIndex(term.Axis);
+                var tile = a >= 0 ? _schedule.BlockTile[a] : _schedule.ReduceStep[ReduceIndex(term.Axis)];
+                if (!Divides(width, (long)term.Coefficient * tile))
+                {
+                    return false;
+                }
+            }
+            return Divides(width, read.Indices[last].Constant + box.Offsets[last]);
+        }
+
+        /// <summary>
+        /// Whether the thread's base offset into the staged box of <paramref name="r"/>
+        /// is a multiple of 4 at every reduce point, so four operands at offsets
+        /// 4i..4i+3 from it can be read as one 128-bit shared load.
+        /// </summary>
+        private bool OperandBaseAligned(int r)
+        {
+            var read = _reads[r];
+            if (!QuadAllocated(r))
+            {
+                return false;
+            }
+            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var strides = BoxStrides(r);
+            long constant = 0;
+            for (var d = 0; d < read.Indices.Count; d++)
+            {
+                foreach (var term in read.Indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    // g_l is a multiple of the virtual-thread chunk; g_kk takes every value.
+                    var step = a >= 0 ? _schedule.ThreadTile[a] / _schedule.VirtualThreads[a] : 1;
+                    if (!Divides(4, strides[d] * term.Coefficient * step))
+                    {
+                        return false;
+                    }
+                }
+                constant -= strides[d] * box.Offsets[d];
+            }
+            return Divides(4, constant);
         }
 
         private void WriteInnerLoops(int j)
@@ -417,7 +653,7 @@ public static class CSharpKernelGenerator
                 if (Staged(r))
                 {
                     var box = TileFootprint.OfBlockStage(_op, _schedule, read);
-                    var strides = RowMajorStrides(box.Extents.ToArray());
+                    var strides = BoxStrides(r);
                     var terms = new List<(long, string)>();
                     for (var d = 0; d < read.Indices.Count; d++)
                     {
@@ -449,6 +685,7 @@ public static class CSharpKernelGenerator
                         _w.Line($"int g_gi{r}_{d} = {Sum(terms)};");
                     }
                 }
+                var operands = new List<(string Register, int[] Element)>();
                 foreach (var element in _elements)
                 {
                     var key = KeyOf(read, element);
@@ -456,9 +693,20 @@ public static class CSharpKernelGenerator
                     {
                         continue;
                     }
-                    var register = $"g_v{r}_{registerOf.Count(entry => entry.Key.Read == r)}";
+                    var register = $"g_v{r}_{operands.Count}";
                     registerOf[(r, key)] = register;
-                    _w.Line($"float {register} = {OperandLoad(r, element)};");
+                    operands.Add((register, element));
+                }
+                if (Staged(r) && OperandBaseAligned(r))
+                {
+                    WriteQuadOperandLoads(r, operands);
+                }
+                else
+                {
+                    foreach (var (register, element) in operands)
+                    {
+                        _w.Line($"float {register} = {OperandLoad(r, element)};");
+                    }
                 }
             }
             for (var e = 0; e < _elements.Length; e++)
@@ -474,6 +722,64 @@ public static class CSharpKernelGenerator
             }
         }
 
+        /// <summary>
+        /// Loads a staged read's operands, four at a time with one 128-bit shared
+        /// load wherever four of them sit at offsets 4i..4i+3 of the aligned base.
+        /// </summary>
+        private void WriteQuadOperandLoads(int r, List<(string Register, int[] Element)> operands)
+        {
+            var byOffset = new Dictionary<long, string>();
+            foreach (var (register, element) in operands)
+            {
+                byOffset[StagedOffset(r, element)] = register;
+            }
+            var done = new HashSet<string>();
+            var quads = 0;
+            foreach (var offset in byOffset.Keys.Order())
+            {
+                if (done.Contains(byOffset[offset]) || !Divides(4, offset) || !Enumerable.Range(1, 3).All(i => byOffset.ContainsKey(offset + i)))
+                {
+                    continue;
+                }
+                var quad = $"g_w{r}_{quads++}";
+                _w.Line($"Float4 {quad} = g_s{r}q[(g_si{r} + {Int(offset)}) >> 2];");
+                var lanes = new[] { "X", "Y", "Z", "W" };
+                for (var i = 0; i < 4; i++)
+                {
+                    _w.Line($"float {byOffset[offset + i]} = {quad}.{lanes[i]};");
+                    done.Add(byOffset[offset + i]);
+                }
+            }
+            foreach (var (register, element) in operands)
+            {
+                if (!done.Contains(register))
+                {
+                    _w.Line($"float {register} = {OperandLoad(r, element)};");
+                }
+            }
+        }
+
+        /// <summary>The constant offset of a thread-tile position's operand from the thread's base in the staged box.</summary>
+        private long StagedOffset(int r, int[] element)
+        {
+            var read = _reads[r];
+            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var strides = BoxStrides(r);
+            long offset = 0;
+            for (var d = 0; d < read.Indices.Count; d++)
+            {
+                foreach (var term in read.Indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    if (a >= 0)
+                    {
+                        offset += strides[d] * term.Coefficient * LocalOffset(a, element[a]);
+                    }
+                }
+            }
+            return offset;
+        }
+
         /// <summary>The thread-tile offsets a read depends on: outputs that agree on them share one operand.</summary>
         private string KeyOf(TensorRead read, int[] element) =>
             string.Join(",", Enumerable.Range(0, Rank).Select(a => read.Indices.Any(index => index.Uses(_spatial[a].Name)) ? element[a] : -1));
@@ -483,20 +789,7 @@ public static class CSharpKernelGenerator
             var read = _reads[r];
             if (Staged(r))
             {
-                var box = TileFootprint.OfBlockStage(_op, _schedule, read);
-                var strides = RowMajorStrides(box.Extents.ToArray());
-                long offset = 0;
-                for (var d = 0; d < read.Indices.Count; d++)
-                {
-                    foreach (var term in read.Indices[d].Terms)
-                    {
-                        var a = SpatialIndex(term.Axis);
-                        if (a >= 0)
-                        {
-                            offset += strides[d] * term.Coefficient * LocalOffset(a, element[a]);
-                        }
-                    }
-                }
+                var offset = StagedOffset(r, element);
                 return offset == 0 ? $"g_s{r}[g_si{r}]" : $"g_s{r}[g_si{r} + {Int(offset)}]";
             }
             var index = new string[read.Indices.Count];

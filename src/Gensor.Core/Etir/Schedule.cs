@@ -28,6 +28,23 @@ public sealed record Schedule(
     ValueArray<string> SharedInputs,
     int VectorWidth)
 {
+    /// <summary>
+    /// Extra elements at the end of every row of each staged box in shared
+    /// memory (0 or 4). A row length that is a multiple of the 32 banks puts
+    /// the same column of different rows in the same bank; padding by 4 words
+    /// moves them to different banks and keeps rows 16-byte aligned for
+    /// 128-bit accesses.
+    /// </summary>
+    public int SharedPadding { get; init; }
+
+    /// <summary>
+    /// Double buffering through registers: while a stage is computed from
+    /// shared memory, each thread already holds its share of the next stage's
+    /// boxes, loaded from global memory, so the global latency overlaps the
+    /// computation.
+    /// </summary>
+    public bool Prefetch { get; init; }
+
     /// <summary>Threads per block: the block tile divided by the thread tile, over all spatial axes.</summary>
     public int ThreadsPerBlock
     {
@@ -63,6 +80,15 @@ public sealed record Schedule(
         text.Append(" reduce=").Append(Dims(ReduceStep));
         text.Append(" shared=").Append(SharedInputs.Count == 0 ? "-" : string.Join(",", SharedInputs));
         text.Append(" vector=").Append(VectorWidth.ToString(CultureInfo.InvariantCulture));
+        // Written only when set, so schedules without them keep their text.
+        if (SharedPadding != 0)
+        {
+            text.Append(" pad=").Append(SharedPadding.ToString(CultureInfo.InvariantCulture));
+        }
+        if (Prefetch)
+        {
+            text.Append(" prefetch=1");
+        }
         return text.ToString();
     }
 
@@ -71,8 +97,8 @@ public sealed record Schedule(
 
     /// <summary>
     /// Reads the text form. Fields may come in any order; <c>vthread</c>
-    /// (default all 1), <c>shared</c> (default none) and <c>vector</c> (default 1)
-    /// may be left out. Throws <see cref="FormatException"/> with a message
+    /// (default all 1), <c>shared</c> (default none), <c>vector</c> (default 1),
+    /// <c>pad</c> (default 0) and <c>prefetch</c> (0 or 1, default 0) may be left out. Throws <see cref="FormatException"/> with a message
     /// naming the problem.
     /// </summary>
     public static Schedule Parse(string text)
@@ -86,9 +112,9 @@ public sealed record Schedule(
                 throw new FormatException($"schedule field '{part}' is not of the form name=value");
             }
             var name = part[..equals];
-            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector"))
+            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch"))
             {
-                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector)");
+                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch)");
             }
             if (!fields.TryAdd(name, part[(equals + 1)..]))
             {
@@ -110,11 +136,23 @@ public sealed record Schedule(
             ? ValueArray.From(s.Split(','))
             : ValueArray<string>.Empty;
         var vector = fields.TryGetValue("vector", out var w) ? ParsePositive("vector", w) : 1;
-        return new Schedule(block, thread, vthread, reduce, shared, vector);
+        var pad = fields.TryGetValue("pad", out var p) ? ParseNonNegative("pad", p) : 0;
+        var prefetch = fields.TryGetValue("prefetch", out var f) && ParseNonNegative("prefetch", f) switch
+        {
+            0 => false,
+            1 => true,
+            _ => throw new FormatException($"schedule field 'prefetch' has '{f}', not 0 or 1"),
+        };
+        return new Schedule(block, thread, vthread, reduce, shared, vector) { SharedPadding = pad, Prefetch = prefetch };
     }
 
     private static ValueArray<int> ParseDims(string field, string text) =>
         text == "-" ? ValueArray<int>.Empty : ValueArray.From(text.Split('x').Select(part => ParsePositive(field, part)));
+
+    private static int ParseNonNegative(string field, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new FormatException($"schedule field '{field}' has '{text}', not a non-negative integer");
 
     private static int ParsePositive(string field, string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0

@@ -19,6 +19,24 @@ public sealed record TileFootprint(string Tensor, ValueArray<int> Extents, Value
 {
     public long Elements => Extents.Aggregate(1L, (product, extent) => product * extent);
 
+    /// <summary>
+    /// The box's extents as laid out in shared memory: the innermost row is
+    /// longer by <paramref name="padding"/> elements when the box has more than
+    /// one dimension (a one-dimensional box has no rows to separate).
+    /// </summary>
+    public int[] StoredExtents(int padding)
+    {
+        var extents = Extents.ToArray();
+        if (extents.Length >= 2)
+        {
+            extents[^1] += padding;
+        }
+        return extents;
+    }
+
+    /// <summary>Elements the box occupies in shared memory with <paramref name="padding"/>.</summary>
+    public long StoredElements(int padding) => StoredExtents(padding).Aggregate(1L, (product, extent) => product * extent);
+
     /// <summary>The footprint of <paramref name="read"/> over a tile of <paramref name="tileOf"/>(axis) points per axis.</summary>
     public static TileFootprint Of(TensorRead read, Func<string, int> tileOf)
     {

@@ -10,11 +10,42 @@ namespace Gensor.Tests.Backend;
 /// <summary>ILGPU's PTX and OpenCL back ends compile generated kernels with no device present.</summary>
 public sealed class OfflineEmissionTests
 {
-    private static System.Reflection.MethodInfo GemmKernel()
+    private static System.Reflection.MethodInfo GemmKernel(string schedule = "block=32x32 thread=4x4 reduce=8 shared=A,B")
     {
         var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=64");
-        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B")), "PtxKernel");
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "PtxKernel");
         return RoslynKernelCompiler.Compile([source]).Single().Method!;
+    }
+
+    [Fact]
+    public void Vector_width_4_gives_128_bit_global_and_shared_accesses()
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4"), "sm_90");
+
+        Assert.Contains("ld.global.v4.f32", ptx);
+        Assert.Contains("st.shared.v4.f32", ptx);
+        // B's four operands of a thread sit side by side in shared memory.
+        Assert.Contains("ld.shared.v4.f32", ptx);
+    }
+
+    [Fact]
+    public void Padding_lengthens_every_shared_row_by_four_words_and_keeps_128_bit_access()
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4 pad=4 prefetch=1"), "sm_90");
+
+        // A's box is 32 rows of 8 (+4) floats, B's 8 rows of 32 (+4) floats.
+        Assert.Contains($"[{32 * 12 * 4}]", ptx);
+        Assert.Contains($"[{8 * 36 * 4}]", ptx);
+        Assert.Contains("ld.global.v4.f32", ptx);
+        Assert.Contains("st.shared.v4.f32", ptx);
+    }
+
+    [Fact]
+    public void Vector_width_1_copies_element_by_element()
+    {
+        var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=1"), "sm_90");
+
+        Assert.DoesNotContain("ld.global.v4.f32", ptx);
     }
 
     [Theory]
@@ -39,7 +70,8 @@ public sealed class OfflineEmissionTests
         var multiplies = Count(ptx, "mul.f32") + Count(ptx, "fma.rn.f32");
         var sharedLoads = Count(ptx, "ld.shared.");
         Assert.Equal(16, multiplies);
-        Assert.Equal(8, sharedLoads);
+        // A's 4 operands are scalar loads; B's 4 are one 128-bit load.
+        Assert.Equal(5, sharedLoads);
     }
 
     private static int Count(string text, string instruction) => text.Split(instruction).Length - 1;
