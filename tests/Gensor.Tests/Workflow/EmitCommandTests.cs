@@ -83,6 +83,35 @@ public sealed class EmitCommandTests
         Assert.Equal("records", (string?)launch["schedule_origin"]!["source"]);
     }
 
+    [Fact]
+    public void A_recorded_schedule_beyond_the_targets_limits_gives_way_to_the_models_choice()
+    {
+        using var dir = new TempDirectory();
+        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
+        // 64x64 threads per block: more than any GPU allows.
+        var records = dir.File("r.jsonl", Records.Make(op, "block=64x64 thread=1x1 reduce=8", 0.5, profile: "h100").ToJsonLine() + "\n");
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, "h100", "cs", "--records", records);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("does not fit h100", result.Error);
+        var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!;
+        Assert.Equal("model", (string?)launch["schedule_origin"]!["source"]);
+    }
+
+    [Fact]
+    public void A_missing_records_file_is_bad_input()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, "h100", "cs", "--records", Path.Combine(dir.Path, "none.jsonl"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Theory]
     [InlineData("h100", "fortran")]
     [InlineData("nosuchgpu", "ptx")]

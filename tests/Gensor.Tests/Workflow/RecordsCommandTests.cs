@@ -98,12 +98,11 @@ public sealed class RecordsCommandTests
               {"name": "mm2", "compute": "C[m,n] += A[m,k] * B[k,n]", "shape": {"m": 8, "n": 16, "k": 8}}
             ]
             """);
-        string[] Batch(string records, params string[] extra)
+        void Batch(string records, params string[] extra)
         {
             // One candidate per operator, so the best schedule is the same whatever the timing noise.
             var result = GensorCli.Run(["batch", suite, "--device", "cpu", "--top-k", "1", "--no-baselines", "--records", Path.Combine(dir.Path, records), .. extra]);
             Assert.True(result.ExitCode == 0, result.Error);
-            return [];
         }
         Batch("s1.jsonl", "--shard", "1/2");
         Batch("s2.jsonl", "--shard", "2/2");
