@@ -55,6 +55,13 @@ internal static class CommonOptions
         DefaultValueFactory = _ => 10,
     };
 
+    public static Option<string?> Records() => new("--records")
+    {
+        Description = "A records file (JSON Lines): every measured candidate is appended; what it already holds for this device is not measured again.",
+    };
+
+    public static Option<bool> Force() => new("--force") { Description = "Measure again even what --records already holds." };
+
     public static bool ParseFormatIsJson(string format) => format switch
     {
         "text" => false,

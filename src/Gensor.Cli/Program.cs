@@ -17,6 +17,9 @@ public static class Program
         root.Subcommands.Add(ExplainCommand.Create(Context));
         root.Subcommands.Add(DevicesCommand.Create(Context));
         root.Subcommands.Add(ProfilesCommand.Create(Context));
+        root.Subcommands.Add(BatchCommand.Create(Context));
+        root.Subcommands.Add(RecordsCommand.Create(Context));
+        root.Subcommands.Add(EmitCommand.Create(Context));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

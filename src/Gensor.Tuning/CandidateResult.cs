@@ -9,4 +9,7 @@ public sealed record CandidateResult(Schedule Schedule, double? EstimatedMs, Mea
     public bool Verified => Measurement.Verified;
 
     public double? MeasuredMs => Measurement.MedianMs;
+
+    /// <summary>True when the result was read from a records file instead of measured in this run.</summary>
+    public bool FromRecords { get; init; }
 }

@@ -16,6 +16,10 @@ namespace Gensor.Tuning;
 /// <param name="TopK">How many constructed candidates to compile, verify and measure.</param>
 /// <param name="Seed">Seeds both randomized construction and the verification inputs.</param>
 /// <param name="FixedSchedule">When set, only this schedule is run.</param>
+/// <param name="Known">
+/// Results already measured on this device (from a records file): a candidate
+/// found here is reported with this result instead of being compiled and run again.
+/// </param>
 public sealed record TuneRequest(
     Operator Operator,
     ISchedulePolicy Policy,
@@ -23,4 +27,5 @@ public sealed record TuneRequest(
     HardwareProfile DeviceProfile,
     int TopK = 10,
     int Seed = 0,
-    Schedule? FixedSchedule = null);
+    Schedule? FixedSchedule = null,
+    IReadOnlyDictionary<Schedule, CandidateResult>? Known = null);

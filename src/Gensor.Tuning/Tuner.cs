@@ -17,9 +17,18 @@ namespace Gensor.Tuning;
 /// </summary>
 public sealed class Tuner(KernelDevice device, ILogger logger)
 {
-    /// <summary>Tunes <paramref name="request"/>. A report with no best means nothing verified.</summary>
+    /// <summary>The device kernels run on, as records name it.</summary>
+    public string DeviceName => device.Description;
+
+    /// <summary>
+    /// Tunes <paramref name="request"/>. A report with no best means nothing verified.
+    /// Candidates found in <see cref="TuneRequest.Known"/> are not run again;
+    /// <paramref name="onMeasured"/> is called right after each candidate that
+    /// is measured (or found unable to run), so a caller can record results one
+    /// by one and a killed run loses at most the candidate in flight.
+    /// </summary>
     /// <exception cref="GensorException">A fixed schedule does not fit the operator (bad input).</exception>
-    public TuneReport Tune(TuneRequest request)
+    public TuneReport Tune(TuneRequest request, Action<CandidateResult>? onMeasured = null)
     {
         var op = request.Operator;
         var clock = Stopwatch.StartNew();
@@ -28,43 +37,60 @@ public sealed class Tuner(KernelDevice device, ILogger logger)
         logger.LogInformation("{Op}: {Count} candidates from {Policy} in {Ms:F1} ms", op.Name, candidates.Count, request.Policy.Name, constructMs);
 
         clock.Restart();
-        var runnable = new List<(RankedSchedule Candidate, KernelSource Source)>();
-        var results = new List<CandidateResult>();
+        // Results stay in construction order whether they were known, refused or measured.
+        var results = new CandidateResult?[candidates.Count];
+        var runnable = new List<(int Index, RankedSchedule Candidate, KernelSource Source)>();
         for (var i = 0; i < candidates.Count; i++)
         {
             var candidate = candidates[i];
+            if (request.Known is { } known && known.TryGetValue(candidate.Schedule, out var recorded))
+            {
+                results[i] = recorded with { EstimatedMs = Estimate(candidate) ?? recorded.EstimatedMs, FromRecords = true };
+                continue;
+            }
             var reason = Legality.Check(op, candidate.Schedule, request.DeviceProfile);
             if (reason is not null)
             {
-                results.Add(new CandidateResult(candidate.Schedule, Estimate(candidate), Measurement.Failed($"cannot run on {device.Description}: {reason}")));
+                results[i] = new CandidateResult(candidate.Schedule, Estimate(candidate), Measurement.Failed($"cannot run on {device.Description}: {reason}"));
+                onMeasured?.Invoke(results[i]!);
                 continue;
             }
-            runnable.Add((candidate, CSharpKernelGenerator.Generate(new EtirState(op, candidate.Schedule), ClassName(op, i))));
+            runnable.Add((i, candidate, CSharpKernelGenerator.Generate(new EtirState(op, candidate.Schedule), ClassName(op, i))));
         }
-        var compiled = RoslynKernelCompiler.Compile(runnable.Select(r => r.Source).ToArray());
+        IReadOnlyList<CompiledSource> compiled = runnable.Count == 0 ? [] : RoslynKernelCompiler.Compile(runnable.Select(r => r.Source).ToArray());
         var compileMs = clock.Elapsed.TotalMilliseconds;
-        logger.LogInformation("{Op}: compiled {Count} kernels in {Ms:F0} ms", op.Name, compiled.Count, compileMs);
+        logger.LogInformation("{Op}: compiled {Count} kernels in {Ms:F0} ms ({Known} known from records)",
+            op.Name, compiled.Count, compileMs, results.Count(r => r is not null && r.FromRecords));
 
         clock.Restart();
-        var options = device.Simulated ? MeasureOptions.Simulated : new MeasureOptions();
-        using (var runner = new KernelRunner(device, op, request.Seed))
+        var loadMs = 0.0;
+        if (runnable.Count > 0)
         {
+            var options = device.Simulated ? MeasureOptions.Simulated : new MeasureOptions();
+            using var runner = new KernelRunner(device, op, request.Seed);
             for (var i = 0; i < runnable.Count; i++)
             {
                 var measurement = runner.Run(compiled[i], options);
-                compileMs += measurement.LoadMs;
+                loadMs += measurement.LoadMs;
                 var result = new CandidateResult(runnable[i].Candidate.Schedule, Estimate(runnable[i].Candidate), measurement);
-                results.Add(result);
+                results[runnable[i].Index] = result;
+                onMeasured?.Invoke(result);
                 logger.LogInformation("{Op}: [{Index}/{Count}] {Schedule}: {Outcome}", op.Name, i + 1, runnable.Count, result.Schedule,
                     measurement.Verified ? $"{measurement.MedianMs:F4} ms, verified" : measurement.Error);
             }
         }
-        var measureMs = clock.Elapsed.TotalMilliseconds - results.Sum(r => r.Measurement.LoadMs);
+        compileMs += loadMs;
+        var measureMs = clock.Elapsed.TotalMilliseconds - loadMs;
 
-        var best = results.Where(r => r.Verified).MinBy(r => r.MeasuredMs);
-        var bestSource = best is null ? null : runnable.First(r => r.Candidate.Schedule == best.Schedule).Source;
+        var all = results.Select(r => r!).ToArray();
+        var best = all.Where(r => r.Verified).MinBy(r => r.MeasuredMs);
+        // A best read from records was not compiled in this run; its source is generated (cheap) so --out still works.
+        var bestSource = best is null
+            ? null
+            : runnable.FirstOrDefault(r => r.Candidate.Schedule == best.Schedule).Source
+              ?? CSharpKernelGenerator.Generate(new EtirState(op, best.Schedule), ClassName(op, Array.IndexOf(all, best)));
         return new TuneReport(op, device.Description, device.Simulated, request.FixedSchedule is null ? request.Policy.Name : "fixed",
-            request.Target.Name, statesVisited, results, best, bestSource, new TuneTimings(constructMs, compileMs, measureMs));
+            request.Target.Name, statesVisited, all, best, bestSource, new TuneTimings(constructMs, compileMs, measureMs));
     }
 
     private static double? Estimate(RankedSchedule candidate) => double.IsNaN(candidate.EstimatedMs) ? null : candidate.EstimatedMs;

@@ -6,6 +6,7 @@ using Gensor.Construction.Profiles;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Tuning;
+using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
 
 namespace Gensor.Cli.Commands;
@@ -25,9 +26,11 @@ internal static class TuneCommand
         var target = CommonOptions.Target();
         var policy = CommonOptions.Policy();
         var topK = CommonOptions.TopK();
+        var records = CommonOptions.Records();
+        var force = CommonOptions.Force();
         var command = new Command("tune", "Construct schedules for one operator, then compile, verify and time the best on an accelerator.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { device, schedule, output, format, seed, verbose, target, policy, topK })
+        foreach (var option in new Option[] { device, schedule, output, format, seed, verbose, target, policy, topK, records, force })
         {
             command.Options.Add(option);
         }
@@ -48,8 +51,11 @@ internal static class TuneCommand
                 using var kernelDevice = KernelDevice.Open(kind);
                 var deviceProfile = DeviceProfiles.Of(kernelDevice);
                 using var logs = cli.CreateLoggerFactory();
-                var tuner = new Tuner(kernelDevice, logs.CreateLogger("gensor"));
-                var report = tuner.Tune(new TuneRequest(op, chosenPolicy, explicitTarget ?? deviceProfile, deviceProfile, k, parse.GetValue(seed), fixedSchedule));
+                var logger = logs.CreateLogger("gensor");
+                var tuner = new Tuner(kernelDevice, logger);
+                var log = parse.GetValue(records) is { } recordsPath ? RecordLog.Open(recordsPath, logger) : null;
+                var request = new TuneRequest(op, chosenPolicy, explicitTarget ?? deviceProfile, deviceProfile, k, parse.GetValue(seed), fixedSchedule);
+                var report = RecordLog.Tune(tuner, request, log, parse.GetValue(force));
                 var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report) : [];
                 if (json)
                 {
@@ -112,14 +118,15 @@ internal static class TuneText
         }
         w.WriteLine($"policy:    {report.Policy} for target {report.Target}, {report.StatesVisited} states visited");
         var verified = report.Candidates.Count(c => c.Verified);
-        w.WriteLine($"measured:  {report.Candidates.Count} candidates, {verified} verified");
+        var reused = report.Candidates.Count(c => c.FromRecords);
+        w.WriteLine($"measured:  {report.Candidates.Count} candidates, {verified} verified{(reused > 0 ? $", {reused} from records" : "")}");
         w.WriteLine($"  {"#",2}  {"estimated ms",12}  {"measured ms",12}  {"ok",3}  schedule");
         for (var i = 0; i < report.Candidates.Count; i++)
         {
             var c = report.Candidates[i];
             var estimate = c.EstimatedMs is { } e ? e.ToString("F4", CultureInfo.InvariantCulture) : "-";
             var measured = c.MeasuredMs is { } m ? m.ToString("F4", CultureInfo.InvariantCulture) : "-";
-            w.WriteLine($"  {i + 1,2}  {estimate,12}  {measured,12}  {(c.Verified ? "yes" : "no"),3}  {c.Schedule}{(c.Measurement.Error is { } error ? "  (" + error + ")" : "")}");
+            w.WriteLine($"  {i + 1,2}  {estimate,12}  {measured,12}  {(c.Verified ? "yes" : "no"),3}  {c.Schedule}{(c.FromRecords ? "  (from records)" : "")}{(c.Measurement.Error is { } error ? "  (" + error + ")" : "")}");
         }
         if (report.Best is { } best)
         {

@@ -22,6 +22,8 @@ public static class TuneReportJson
             ["policy"] = report.Policy,
             ["target"] = report.Target,
             ["states_visited"] = report.StatesVisited,
+            ["measured"] = report.Candidates.Count(c => !c.FromRecords),
+            ["from_records"] = report.Candidates.Count(c => c.FromRecords),
             ["best"] = report.Best is null ? null : Candidate(report.Best),
             ["candidates"] = new JsonArray(report.Candidates.Select(c => (JsonNode)Candidate(c)).ToArray()),
             ["timings"] = new JsonObject
@@ -57,6 +59,7 @@ public static class TuneReportJson
             ["max_ms"] = m.MaxMs is { } max ? Round(max) : null,
             ["repetitions"] = m.Repetitions,
             ["verified"] = m.Verified,
+            ["from_records"] = candidate.FromRecords,
             ["max_abs_error"] = double.IsFinite(m.MaxAbsError) ? m.MaxAbsError : null,
         };
         if (m.Error is not null)

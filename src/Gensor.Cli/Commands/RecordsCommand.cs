@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gensor.Diagnostics;
+using Gensor.Tuning.Records;
+using Microsoft.Extensions.Logging;
+
+namespace Gensor.Cli.Commands;
+
+/// <summary><c>gensor records best|merge</c>: read and combine records files.</summary>
+internal static class RecordsCommand
+{
+    private static readonly JsonSerializerOptions _indented = new() { WriteIndented = true };
+
+    public static Command Create(Func<bool, CliContext> context)
+    {
+        var command = new Command("records", "Read and combine tuning records files (JSON Lines written by tune and batch with --records).");
+        command.Subcommands.Add(Best(context));
+        command.Subcommands.Add(Merge(context));
+        return command;
+    }
+
+    private static Command Best(Func<bool, CliContext> context)
+    {
+        var file = new Argument<string>("FILE") { Description = "A records file." };
+        var format = CommonOptions.Format();
+        var verbose = CommonOptions.Verbose();
+        var command = new Command("best", "Print the fastest verified record per operator and device.");
+        command.Arguments.Add(file);
+        command.Options.Add(format);
+        command.Options.Add(verbose);
+        command.SetAction(parse =>
+        {
+            var cli = context(parse.GetValue(verbose));
+            return cli.Guard(() =>
+            {
+                var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
+                var path = parse.GetValue(file)!;
+                if (!File.Exists(path))
+                {
+                    throw GensorException.BadInput($"{path}: no such file");
+                }
+                using var logs = cli.CreateLoggerFactory();
+                var best = new RecordSet(RecordReader.Read(path, logs.CreateLogger("gensor"))).BestPerOperator();
+                if (json)
+                {
+                    var array = new JsonArray(best.Select(r => JsonNode.Parse(r.ToJsonLine())).ToArray());
+                    cli.Output.WriteLine(array.ToJsonString(_indented));
+                    return 0;
+                }
+                cli.Output.WriteLine($"{"operator",-20} {"op_hash",-16} {"measured ms",12}  {"policy",-8} {"profile",-8} {"device",-24} schedule");
+                foreach (var r in best)
+                {
+                    var ms = r.MeasuredMs!.Value.ToString("F4", CultureInfo.InvariantCulture);
+                    cli.Output.WriteLine($"{r.Name,-20} {r.OpHash,-16} {ms,12}  {r.Policy,-8} {r.Profile,-8} {r.Device,-24} {r.Schedule}");
+                }
+                return 0;
+            });
+        });
+        return command;
+    }
+
+    private static Command Merge(Func<bool, CliContext> context)
+    {
+        var files = new Argument<string[]>("FILES") { Description = "Records files to merge.", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out", "-o") { Description = "The merged file (written atomically).", Required = true };
+        var verbose = CommonOptions.Verbose();
+        var command = new Command("merge", "Merge records files from several machines or shards; a candidate recorded twice is kept once (the earliest).");
+        command.Arguments.Add(files);
+        command.Options.Add(output);
+        command.Options.Add(verbose);
+        command.SetAction(parse =>
+        {
+            var cli = context(parse.GetValue(verbose));
+            return cli.Guard(() =>
+            {
+                var paths = parse.GetValue(files)!;
+                foreach (var path in paths.Where(p => !File.Exists(p)))
+                {
+                    throw GensorException.BadInput($"{path}: no such file");
+                }
+                using var logs = cli.CreateLoggerFactory();
+                var logger = logs.CreateLogger("gensor");
+                var all = paths.SelectMany(path => RecordReader.Read(path, logger)).ToArray();
+                var merged = RecordSet.Merge(all);
+                var target = parse.GetValue(output)!;
+                AtomicFile.Write(target, string.Concat(merged.Select(r => r.ToJsonLine() + "\n")));
+                cli.Error.WriteLine($"merged {paths.Length} files: {all.Length} records, {merged.Count} kept, {all.Length - merged.Count} duplicates dropped -> {target}");
+                return 0;
+            });
+        });
+        return command;
+    }
+}

@@ -1,0 +1,38 @@
+using Gensor.Diagnostics;
+using Gensor.Etir;
+using Gensor.FrontEnd;
+
+namespace Gensor.Tuning.Batch;
+
+/// <summary>The operators of a suite file that one batch run tunes, in suite order.</summary>
+public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchEntry> Entries)
+{
+    /// <summary>
+    /// Reads a suite. A file that is not a suite at all is bad input for the
+    /// whole run; an operator whose expression does not build is kept as an
+    /// entry with its error, so the rest of the suite is still tuned.
+    /// </summary>
+    /// <exception cref="GensorException">The file is missing or not a JSON array (or object) of specs.</exception>
+    public static BatchPlan Read(string path)
+    {
+        var specs = SpecReader.ReadFile(path);
+        var entries = new List<BatchEntry>();
+        for (var i = 0; i < specs.Count; i++)
+        {
+            var spec = specs[i];
+            try
+            {
+                var op = OperatorBuilder.Build(spec);
+                entries.Add(new BatchEntry(i + 1, spec.Name, spec.Count, op, CanonicalForm.Of(op), null));
+            }
+            catch (GensorException exception)
+            {
+                entries.Add(new BatchEntry(i + 1, spec.Name, spec.Count, null, null, exception.Error.Message));
+            }
+        }
+        return new BatchPlan(path, specs.Count, entries);
+    }
+
+    /// <summary>The entries that fall in <paramref name="shard"/>.</summary>
+    public BatchPlan Shard(ShardSpec shard) => this with { Entries = Entries.Where(e => shard.Contains(e.ShardKey)).ToArray() };
+}

@@ -1,0 +1,115 @@
+using Gensor.Construction.Policies;
+using Gensor.Diagnostics;
+using Gensor.Tuning.Records;
+using Microsoft.Extensions.Logging;
+
+namespace Gensor.Tuning.Batch;
+
+/// <summary>
+/// Tunes every operator of a plan, one after another. Operators with the same
+/// canonical form are tuned once; an operator that fails is reported and the
+/// batch goes on. With a records log, every measured candidate is appended as
+/// it happens and what is recorded is not measured again, so a killed batch
+/// resumes where it stopped.
+/// </summary>
+public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions options, ILogger logger)
+{
+    private static readonly string[] _baselines = ["naive", "roller"];
+
+    public BatchSummary Run(BatchPlan plan, IBatchProgress? progress = null)
+    {
+        var results = new List<BatchResult>();
+        var tuned = new Dictionary<string, BatchResult>(StringComparer.Ordinal);
+        var total = plan.Entries.Count;
+        for (var i = 0; i < total; i++)
+        {
+            var entry = plan.Entries[i];
+            BatchResult result;
+            if (entry.Operator is null || entry.Form is null)
+            {
+                result = new BatchResult(entry, null, null, null, null, entry.Error);
+            }
+            else if (tuned.TryGetValue(entry.Form.Hash, out var earlier))
+            {
+                result = earlier with { Entry = entry, SameAs = earlier.SameAs ?? earlier.Entry.Name, Measured = 0, FromRecords = 0 };
+            }
+            else
+            {
+                result = Tune(entry, i + 1, total, progress);
+                tuned[entry.Form.Hash] = result;
+            }
+            results.Add(result);
+            progress?.Finished(i + 1, total, result);
+        }
+        return new BatchSummary(plan.Suite, options.Policy.Name, tuner.DeviceName, results);
+    }
+
+    private BatchResult Tune(BatchEntry entry, int number, int total, IBatchProgress? progress)
+    {
+        var op = entry.Operator!;
+        TuneReport report;
+        try
+        {
+            progress?.Started(number, total, entry.Name, options.Policy.Name);
+            report = TuneWith(op, options.Policy);
+        }
+        catch (Exception exception)
+        {
+            // One operator's failure (a bad fixed schedule, a fault in the runtime) must not end the batch.
+            var message = exception is GensorException g ? g.Error.Message : $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
+            logger.LogWarning("{Op}: tuning failed: {Message}", entry.Name, message);
+            return new BatchResult(entry, null, null, null, null, message);
+        }
+        double? naive = null, roller = null;
+        var reports = new List<TuneReport> { report };
+        if (options.Baselines)
+        {
+            foreach (var name in _baselines)
+            {
+                double? best;
+                if (name == options.Policy.Name)
+                {
+                    best = report.Best?.MeasuredMs;
+                }
+                else
+                {
+                    progress?.Started(number, total, entry.Name, name);
+                    var baseline = TryBaseline(entry, name);
+                    best = baseline?.Best?.MeasuredMs;
+                    if (baseline is not null)
+                    {
+                        reports.Add(baseline);
+                    }
+                }
+                if (name == "naive")
+                {
+                    naive = best;
+                }
+                else
+                {
+                    roller = best;
+                }
+            }
+        }
+        var error = report.Best is null ? $"no candidate verified ({report.Candidates.Count} tried)" : null;
+        var candidates = reports.SelectMany(r => r.Candidates).ToArray();
+        return new BatchResult(entry, report, naive, roller, null, error, candidates.Count(c => !c.FromRecords), candidates.Count(c => c.FromRecords));
+    }
+
+    private TuneReport? TryBaseline(BatchEntry entry, string policy)
+    {
+        try
+        {
+            return TuneWith(entry.Operator!, PolicyCatalog.Get(policy));
+        }
+        catch (Exception exception)
+        {
+            // A baseline is context for the speedup, not the result: its failure leaves the speedup blank.
+            logger.LogWarning("{Op}: baseline {Policy} failed: {Message}", entry.Name, policy, exception.Message.Split('\n')[0]);
+            return null;
+        }
+    }
+
+    private TuneReport TuneWith(Gensor.Etir.Operator op, ISchedulePolicy policy) =>
+        RecordLog.Tune(tuner, new TuneRequest(op, policy, options.Target, options.DeviceProfile, options.TopK, options.Seed), log, options.Force);
+}

@@ -1,0 +1,131 @@
+using System.Text.Json.Nodes;
+using Gensor.Tests.Support;
+
+namespace Gensor.Tests.Workflow;
+
+/// <summary><c>gensor emit</c>: kernels for a GPU that is not in the machine.</summary>
+public sealed class EmitCommandTests
+{
+    private static readonly string[] Gemm = ["--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=64,n=64,k=32", "--name", "gemm"];
+
+    private static GensorCli.Result Emit(string outDir, string target, string lang, params string[] extra) =>
+        GensorCli.Run(["emit", .. Gemm, "--target", target, "--lang", lang, "--out", outDir, .. extra]);
+
+    [Theory]
+    [InlineData("h100", "sm_90")]
+    [InlineData("v100", "sm_70")]
+    public void Ptx_names_the_profiles_architecture(string target, string architecture)
+    {
+        using var dir = new TempDirectory();
+
+        var result = Emit(dir.Path, target, "ptx");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains($".target {architecture}", File.ReadAllText(Path.Combine(dir.Path, "kernel.ptx")));
+    }
+
+    [Fact]
+    public void OpenCl_is_written_as_kernel_cl()
+    {
+        using var dir = new TempDirectory();
+
+        var result = Emit(dir.Path, "a100", "opencl");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("kernel void", File.ReadAllText(Path.Combine(dir.Path, "kernel.cl")));
+    }
+
+    [Fact]
+    public void Cs_is_the_ilgpu_source()
+    {
+        using var dir = new TempDirectory();
+
+        var result = Emit(dir.Path, "h100", "cs");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("public static void Kernel(", File.ReadAllText(Path.Combine(dir.Path, "kernel.cs")));
+    }
+
+    [Fact]
+    public void Launch_json_gives_what_a_caller_needs_to_launch_the_kernel()
+    {
+        using var dir = new TempDirectory();
+
+        Assert.Equal(0, Emit(dir.Path, "h100", "ptx").ExitCode);
+
+        var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "launch.json")))!;
+        Assert.True((int)launch["grid"]! > 0);
+        Assert.True((int)launch["group"]! > 0);
+        Assert.NotNull(launch["shared_memory_bytes"]);
+        Assert.Equal(["C", "A", "B"], launch["arguments"]!.AsArray().Select(a => (string?)a!["tensor"]));
+        Assert.Equal([64, 64], launch["arguments"]![0]!["shape"]!.AsArray().Select(d => (int)d!));
+        Assert.StartsWith("block=", (string?)launch["schedule"]!["text"]);
+        Assert.Equal("sm_90", (string?)launch["target"]!["architecture"]);
+        Assert.Equal("model", (string?)launch["schedule_origin"]!["source"]);
+    }
+
+    [Fact]
+    public void With_records_the_best_recorded_schedule_is_emitted()
+    {
+        using var dir = new TempDirectory();
+        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
+        var records = dir.File("r.jsonl", string.Concat(
+            Records.Make(op, "block=32x32 thread=4x4 reduce=8 shared=A,B", 1.0, profile: "h100").ToJsonLine() + "\n",
+            Records.Make(op, "block=16x16 thread=2x2 reduce=8", 0.5, profile: "v100").ToJsonLine() + "\n"));
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, "h100", "cs", "--records", records);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!;
+        // The record made for this profile wins over a faster one made for another.
+        Assert.Equal("block=32x32 thread=4x4 vthread=1x1 reduce=8 shared=A,B vector=1", (string?)launch["schedule"]!["text"]);
+        Assert.Equal("records", (string?)launch["schedule_origin"]!["source"]);
+    }
+
+    [Fact]
+    public void A_recorded_schedule_beyond_the_targets_limits_gives_way_to_the_models_choice()
+    {
+        using var dir = new TempDirectory();
+        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
+        // 64x64 threads per block: more than any GPU allows.
+        var records = dir.File("r.jsonl", Records.Make(op, "block=64x64 thread=1x1 reduce=8", 0.5, profile: "h100").ToJsonLine() + "\n");
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, "h100", "cs", "--records", records);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("does not fit h100", result.Error);
+        var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!;
+        Assert.Equal("model", (string?)launch["schedule_origin"]!["source"]);
+    }
+
+    [Fact]
+    public void A_missing_records_file_is_bad_input()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, "h100", "cs", "--records", Path.Combine(dir.Path, "none.jsonl"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("h100", "fortran")]
+    [InlineData("nosuchgpu", "ptx")]
+    [InlineData("cpu", "ptx")]
+    public void Bad_input_exits_2_with_one_error_line_and_writes_nothing(string target, string lang)
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, target, lang);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.StartsWith("error:", result.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using Gensor.Tests.Support;
+
+namespace Gensor.Tests.Workflow;
+
+/// <summary><c>gensor tune --records</c>: what the records hold for this device is reused, not measured again.</summary>
+[Collection(CpuDeviceCollection.Name)]
+public sealed class ResumeTests
+{
+    private static readonly string[] SmallGemm = ["--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=16,n=16,k=8", "--device", "cpu", "--top-k", "2", "--format", "json"];
+
+    private static JsonNode Tune(string records, params string[] extra)
+    {
+        var result = GensorCli.Run(["tune", .. SmallGemm, "--records", records, .. extra]);
+        Assert.True(result.ExitCode == 0, result.Error);
+        return JsonNode.Parse(result.Output)!;
+    }
+
+    [Fact]
+    public void Every_measured_candidate_is_appended_to_the_records()
+    {
+        using var dir = new TempDirectory();
+        var records = Path.Combine(dir.Path, "r.jsonl");
+
+        var report = Tune(records);
+
+        Assert.Equal((int)report["measured"]!, File.ReadAllLines(records).Length);
+    }
+
+    [Fact]
+    public void A_second_run_measures_nothing_and_gives_the_same_best()
+    {
+        using var dir = new TempDirectory();
+        var records = Path.Combine(dir.Path, "r.jsonl");
+        var first = Tune(records);
+
+        var second = Tune(records);
+
+        Assert.Equal(0, (int)second["measured"]!);
+        Assert.Equal((int)first["measured"]!, (int)second["from_records"]!);
+        Assert.Equal(first["best"]!["schedule"]!["text"]!.ToString(), second["best"]!["schedule"]!["text"]!.ToString());
+        Assert.Equal((double)first["best"]!["measured_ms"]!, (double)second["best"]!["measured_ms"]!);
+        Assert.All(second["candidates"]!.AsArray(), c => Assert.True((bool)c!["from_records"]!));
+        Assert.Equal((int)first["measured"]!, File.ReadAllLines(records).Length);
+    }
+
+    [Fact]
+    public void An_interrupted_run_measures_only_the_candidates_not_yet_recorded()
+    {
+        using var dir = new TempDirectory();
+        var full = Path.Combine(dir.Path, "full.jsonl");
+        Tune(full);
+        // A run killed after its first candidate leaves just that line.
+        var partial = Path.Combine(dir.Path, "partial.jsonl");
+        File.WriteAllLines(partial, File.ReadAllLines(full).Take(1));
+
+        var resumed = Tune(partial);
+
+        Assert.Equal(1, (int)resumed["measured"]!);
+        Assert.Equal(1, (int)resumed["from_records"]!);
+        Assert.Equal(2, File.ReadAllLines(partial).Length);
+    }
+
+    [Fact]
+    public void Force_measures_again_what_is_recorded()
+    {
+        using var dir = new TempDirectory();
+        var records = Path.Combine(dir.Path, "r.jsonl");
+        var first = Tune(records);
+
+        var forced = Tune(records, "--force");
+
+        Assert.Equal((int)first["measured"]!, (int)forced["measured"]!);
+        Assert.Equal(0, (int)forced["from_records"]!);
+    }
+
+    [Fact]
+    public void A_renamed_operator_reuses_the_records_of_the_original()
+    {
+        using var dir = new TempDirectory();
+        var records = Path.Combine(dir.Path, "r.jsonl");
+        Tune(records);
+
+        var result = GensorCli.Run("tune", "--compute", "Y[i,j] += P[i,q] * Q[q,j]", "--shape", "i=16,j=16,q=8", "--device", "cpu",
+            "--top-k", "2", "--format", "json", "--records", records);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var report = JsonNode.Parse(result.Output)!;
+        Assert.Equal(0, (int)report["measured"]!);
+        // Staged inputs come back under this operator's names.
+        Assert.DoesNotContain("T1", report["best"]!["schedule"]!["text"]!.ToString());
+    }
+}
