@@ -188,10 +188,66 @@ public sealed class OperatorAnalysis
         {
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                bytes += Footprint(r, tile, clamp: false) * sizeof(float);
+                bytes += StoredElements(r, tile, schedule.SharedPadding) * sizeof(float);
             }
         }
         return bytes;
+    }
+
+    /// <summary>
+    /// Elements of the staged box of read <paramref name="index"/> as laid out in
+    /// shared memory: every row longer by <paramref name="padding"/> when the box
+    /// has more than one dimension (<see cref="TileFootprint.StoredElements"/>).
+    /// </summary>
+    public long StoredElements(int index, ReadOnlySpan<int> tile, int padding)
+    {
+        var elements = Footprint(index, tile, clamp: false);
+        var read = _reads[index];
+        if (padding == 0 || read.Terms.Length < 2)
+        {
+            return elements;
+        }
+        var row = DimensionExtent(read, read.Terms.Length - 1, tile, clamp: false);
+        return elements / row * (row + padding);
+    }
+
+    /// <summary><see cref="BoxStride"/> in the padded layout: strides across rows grow with the padding.</summary>
+    public long StoredBoxStride(int index, int slot, ReadOnlySpan<int> tile, int padding)
+    {
+        var stride = BoxStride(index, slot, tile);
+        var read = _reads[index];
+        if (padding == 0 || read.Terms.Length < 2)
+        {
+            return stride;
+        }
+        var row = DimensionExtent(read, read.Terms.Length - 1, tile, clamp: false);
+        return Math.Abs(stride) >= row ? stride / row * (row + padding) : stride;
+    }
+
+    /// <summary>
+    /// Registers a thread holds for the prefetch of the next stage: its share
+    /// of every staged box, in copy chunks (the code generator's copy shape).
+    /// </summary>
+    public int PrefetchRegisters(Schedule schedule)
+    {
+        if (!schedule.Prefetch)
+        {
+            return 0;
+        }
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        long threads = schedule.ThreadsPerBlock, registers = 0;
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            if (IsShared(schedule, _reads[r].Tensor))
+            {
+                var elements = Footprint(r, tile, clamp: false);
+                var row = _reads[r].Terms.Length == 0 ? 1 : DimensionExtent(_reads[r], _reads[r].Terms.Length - 1, tile, clamp: false);
+                var width = row % schedule.VectorWidth == 0 ? schedule.VectorWidth : 1;
+                registers += (elements + threads * width - 1) / (threads * width) * width;
+            }
+        }
+        return (int)Math.Min(int.MaxValue, registers);
     }
 
     /// <summary>Registers per thread of <paramref name="schedule"/>, equal to <see cref="Legality.RegistersPerThread"/>.</summary>
@@ -204,7 +260,7 @@ public sealed class OperatorAnalysis
         {
             operands += Footprint(r, tile, clamp: false);
         }
-        return (int)Math.Min(int.MaxValue, OutputsPerThread(schedule) + operands + Legality.BaseRegisters);
+        return (int)Math.Min(int.MaxValue, OutputsPerThread(schedule) + operands + PrefetchRegisters(schedule) + Legality.BaseRegisters);
     }
 
     /// <summary>

@@ -41,13 +41,20 @@ public static class CostModel
 
     /// <summary>
     /// Unstaged reads go through L1, which is shared by all resident blocks and
-    /// not managed; we assume a quarter of the redundant reads within a block
-    /// (the same element read by several threads) miss it and reach L2.
+    /// not managed: even when the working set fits, we assume at least a quarter
+    /// of the redundant reads within a block (the same element read by several
+    /// threads) miss it and reach L2; when it does not fit, proportionally more.
     /// </summary>
     public const double L1RedundantMissRate = 0.25;
 
     /// <summary>Global load latency a stage waits for before its barrier (about 500-600 cycles).</summary>
     public const double GlobalLatencySeconds = 400e-9;
+
+    /// <summary>Latency of a load that hits L1 (about 35 cycles), against about 25 for shared memory.</summary>
+    public const double L1LatencySeconds = 20e-9;
+
+    /// <summary>Latency of a load that misses L1 and hits L2 (about 250 cycles).</summary>
+    public const double L2LatencySeconds = 150e-9;
 
     /// <summary>Cost of the two barriers of a stage.</summary>
     public const double BarrierSeconds = 20e-9;
@@ -137,6 +144,28 @@ public static class CostModel
         var lanesX = innermost >= 0 ? Math.Min(p.WarpSize, s.ThreadsAlong(innermost)) : 1;
         var chunkX = innermost >= 0 ? s.ThreadTile[innermost] / s.VirtualThreads[innermost] : 1;
         var rowsPerWarp = Math.Max(1, p.WarpSize / lanesX);
+        // The warp's other lanes run along the next spatial axis.
+        var outer = spatialRank - 2;
+        var chunkY = outer >= 0 ? s.ThreadTile[outer] / s.VirtualThreads[outer] : 1;
+        var lanesY = outer >= 0 ? (int)Math.Min(rowsPerWarp, s.ThreadsAlong(outer)) : 1;
+        double unstagedLatency = 0;
+
+        // Occupancy first: how many blocks share an SM's L1 decides how much of it each gets.
+        var registers = a.RegistersPerThread(s);
+        var shared = a.SharedMemoryBytes(s);
+        var bpsm = BlocksPerMultiprocessor(threads, registers, shared, p);
+        // L1 and shared memory are one SRAM per SM; what the resident blocks do not
+        // stage is L1. Reads not staged hit it only as far as their working set fits.
+        double unstagedSet = 0;
+        for (var r = 0; r < a.ReadCount; r++)
+        {
+            if (!OperatorAnalysis.IsShared(s, a.ReadTensor(r)))
+            {
+                unstagedSet += a.Footprint(r, blockStage, clamp: true) * (double)sizeof(float);
+            }
+        }
+        var l1Capacity = Math.Max(0, p.SharedMemoryPerMultiprocessor - (double)bpsm * shared);
+        var l1Hit = unstagedSet == 0 ? 1 : Math.Min(1 - L1RedundantMissRate, l1Capacity / (bpsm * unstagedSet));
 
         double l2PerStage = 0, usefulPerStage = 0, sharedPerStage = 0, l1PerStage = 0;
         double loadsPerPoint = 0, copyPerStage = 0, conflictSum = 0, conflictCount = 0, compulsory = 0, inputBytes = 0;
@@ -158,10 +187,11 @@ public static class CostModel
                 // copy when the box's rows are a multiple of it, else scalar.
                 var vector = run % s.VectorWidth == 0 ? s.VectorWidth : 1;
                 copyPerStage += Math.Ceiling((double)footprint / vector);
-                // Bank conflicts: lanes along x read addresses boxStride*chunk apart;
-                // gcd(stride, banks) of them land in one bank (a stride of 0 is a broadcast).
-                var stride = innermost >= 0 ? Math.Abs(a.BoxStride(r, innermost, blockStage)) * chunkX : 0;
-                var degree = stride == 0 ? 1 : Math.Min(lanesX, (int)Gcd(stride, p.SharedMemoryBanks));
+                // Bank conflicts: a warp's lanes read addresses strideX*chunkX apart
+                // along x and strideY*chunkY apart along y, in the padded layout.
+                var strideX = innermost >= 0 ? a.StoredBoxStride(r, innermost, blockStage, s.SharedPadding) * chunkX : 0;
+                var strideY = outer >= 0 ? a.StoredBoxStride(r, outer, blockStage, s.SharedPadding) * chunkY : 0;
+                var degree = ConflictDegree(strideX, lanesX, strideY, lanesY, p.SharedMemoryBanks);
                 conflictSum += degree;
                 conflictCount++;
                 sharedPerStage += footprint * sizeof(float)
@@ -170,15 +200,21 @@ public static class CostModel
             else
             {
                 // The block's footprint reaches L2 once; redundant reads by other
-                // threads mostly hit L1 (L1RedundantMissRate).
+                // threads hit L1 as far as it holds the working set (l1Hit).
                 var threadReads = (double)threads * a.Footprint(r, threadStage, clamp: false);
                 var redundant = Math.Max(0, threadReads - footprint) * sizeof(float);
-                l2PerStage += moved + L1RedundantMissRate * redundant * (moved / (footprint * sizeof(float)));
+                var missed = (1 - l1Hit) * redundant * (moved / (footprint * sizeof(float)));
+                l2PerStage += moved + missed;
                 // Every thread load is a warp request; its lanes along x are
                 // stride*chunk apart, so it touches that many sectors (1 when broadcast).
                 var stride = innermost >= 0 ? Math.Abs(a.AddressStride(r, innermost)) * chunkX : 0;
                 var sectors = stride == 0 ? 1 : Math.Min(lanesX, Math.Ceiling(lanesX * stride * (double)sizeof(float) / sector));
-                l1PerStage += (double)warps * pointsPerStage * perThread * rowsPerWarp * sectors * sector;
+                var l1Bytes = (double)warps * pointsPerStage * perThread * rowsPerWarp * sectors * sector;
+                l1PerStage += l1Bytes;
+                // Each reduce point waits for these loads before its multiply-adds; the
+                // share of them that misses L1 waits for L2 (the first touch of each sector).
+                var miss = Math.Min(1, (moved + missed) / Math.Max(1, l1Bytes));
+                unstagedLatency = Math.Max(unstagedLatency, miss * L2LatencySeconds + (1 - miss) * L1LatencySeconds);
             }
         }
         var outputRun = innermost >= 0 ? Math.Min(a.Extents[innermost], s.BlockTile[innermost]) : 1;
@@ -210,16 +246,18 @@ public static class CostModel
 
         // Occupancy and rounds on the busiest SM: it holds ceil(blocks/SMs)
         // blocks, bpsm at a time; the last round may be partly empty (the tail).
-        var registers = a.RegistersPerThread(s);
-        var shared = a.SharedMemoryBytes(s);
-        var bpsm = BlocksPerMultiprocessor(threads, registers, shared, p);
         var perSm = (blocks + p.Multiprocessors - 1) / p.Multiprocessors;
         var fullRounds = perSm / bpsm;
         var lastRound = (int)(perSm % bpsm);
         var ilp = Math.Min(outputsPerThread, 8);
         var fullEfficiency = LatencyEfficiency(Math.Min(perSm, bpsm) * warps, ilp);
-        var smSeconds = fullRounds * RoundSeconds(bpsm, warps, ilp, stages, stageWork, storeWork)
-            + (lastRound > 0 ? RoundSeconds(lastRound, warps, ilp, stages, stageWork, storeWork) : 0);
+        // What one block waits for per stage: its staged copy (hidden behind the
+        // previous stage's work when prefetched), then a load latency per reduce
+        // point for operands read straight from global memory.
+        var anyStaged = s.SharedInputs.Count > 0;
+        var stageLatency = (anyStaged && !s.Prefetch ? GlobalLatencySeconds : 0) + pointsPerStage * unstagedLatency;
+        var smSeconds = fullRounds * RoundSeconds(bpsm, warps, ilp, stages, stageWork, storeWork, stageLatency)
+            + (lastRound > 0 ? RoundSeconds(lastRound, warps, ilp, stages, stageWork, storeWork, stageLatency) : 0);
 
         var totalMs = Math.Max(dramSeconds, Math.Max(l2Seconds, smSeconds)) * 1e3 + LaunchMs;
         return new Terms
@@ -244,31 +282,52 @@ public static class CostModel
         };
     }
 
-    private static long Gcd(long a, long b)
-    {
-        while (b != 0)
-        {
-            (a, b) = (b, a % b);
-        }
-        return a;
-    }
-
     private static long SectorsFor(long elements, int sector) => (elements * sizeof(float) + sector - 1) / sector;
 
     private static double LatencyEfficiency(long residentWarps, int ilp) => Math.Min(1.0, residentWarps * ilp / LatencyTarget);
 
     /// <summary>
     /// One round of <paramref name="resident"/> blocks: per stage, each block
-    /// waits for its global loads, then computes; other resident blocks fill the
-    /// wait (so the stage costs the larger of the summed work and one block's
-    /// latency plus work), then the barriers.
+    /// waits <paramref name="stageLatency"/>, then computes; other resident blocks
+    /// fill the wait (so the stage costs the larger of the summed work and one
+    /// block's latency plus work), then the barriers.
     /// </summary>
-    private static double RoundSeconds(long resident, int warps, int ilp, long stages, double stageWork, double storeWork)
+    private static double RoundSeconds(long resident, int warps, int ilp, long stages, double stageWork, double storeWork, double stageLatency)
     {
         var efficiency = LatencyEfficiency(resident * warps, ilp);
         var work = stageWork / efficiency;
-        var perStage = Math.Max(resident * work, GlobalLatencySeconds + work) + BarrierSeconds;
+        var perStage = Math.Max(resident * work, stageLatency + work) + BarrierSeconds;
         return stages * perStage + resident * storeWork / efficiency + GlobalLatencySeconds;
+    }
+
+    /// <summary>
+    /// The worst number of distinct words one shared-memory bank serves for a
+    /// warp whose lanes sit at x*strideX + y*strideY (lanes with the same
+    /// address share a broadcast).
+    /// </summary>
+    private static int ConflictDegree(long strideX, int lanesX, long strideY, int lanesY, int banks)
+    {
+        Span<long> distinct = stackalloc long[64];
+        var count = 0;
+        for (var y = 0; y < lanesY; y++)
+        {
+            for (var x = 0; x < lanesX && count < distinct.Length; x++)
+            {
+                var address = x * strideX + y * strideY;
+                if (!distinct[..count].Contains(address))
+                {
+                    distinct[count++] = address;
+                }
+            }
+        }
+        Span<int> perBank = stackalloc int[Math.Max(1, banks)];
+        var worst = 1;
+        foreach (var address in distinct[..count])
+        {
+            var bank = (int)(((address % banks) + banks) % banks);
+            worst = Math.Max(worst, ++perBank[bank]);
+        }
+        return worst;
     }
 
     private struct Terms

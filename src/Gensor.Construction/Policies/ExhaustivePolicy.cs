@@ -15,7 +15,7 @@ namespace Gensor.Construction.Policies;
 /// </summary>
 public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMaxStates) : ISchedulePolicy
 {
-    public const long DefaultMaxStates = 2_000_000;
+    public const long DefaultMaxStates = 4_000_000;
 
     public string Name => "exhaustive";
 
@@ -72,9 +72,9 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
                 {
                     foreach (var shared in sharedSets)
                     {
-                        foreach (var vector in space.Vectors)
+                        foreach (var (vector, padding, prefetch) in ScheduleSpace.CopyVariants(shared.Count > 0))
                         {
-                            var schedule = new Schedule(tiles, threadTiles, vthreads, reduce, shared, vector);
+                            var schedule = new Schedule(tiles, threadTiles, vthreads, reduce, shared, vector) { SharedPadding = padding, Prefetch = prefetch };
                             if (Legality.Check(op, schedule, profile) is not null)
                             {
                                 continue;

@@ -10,20 +10,34 @@ internal static class Ranking
     public static IReadOnlyList<RankedSchedule> Top(Operator op, HardwareProfile profile, IEnumerable<Schedule> schedules, int topK) =>
         TopRanked(schedules.Distinct().Select(s => new RankedSchedule(s, CostModel.EstimateMs(op, s, profile))), topK);
 
+    /// <summary>
+    /// The best <paramref name="topK"/>, made structurally diverse: schedules
+    /// that differ only in virtual threads or copy details (vector width,
+    /// padding, prefetch) often tie under the model, and measuring ten of those
+    /// on the device would test the model's one guess ten times. So the best
+    /// schedule of each structure (block tile, thread tile, reduce step, staged
+    /// inputs) comes first, in cost order, then the rest. The first candidate is
+    /// always the model's best.
+    /// </summary>
     public static IReadOnlyList<RankedSchedule> TopRanked(IEnumerable<RankedSchedule> ranked, int topK)
     {
-        var byCost = ranked.OrderBy(candidate => candidate.EstimatedMs).ToArray();
-        if (byCost.Length == 0)
-        {
-            return byCost;
-        }
-        // Only candidates tied with the k-th need the (costly) text tie-break.
-        var threshold = byCost[Math.Min(Math.Max(1, topK), byCost.Length) - 1].EstimatedMs;
-        return byCost
-            .TakeWhile(candidate => candidate.EstimatedMs <= threshold)
+        var k = Math.Max(1, topK);
+        var byCost = ranked
             .OrderBy(candidate => candidate.EstimatedMs)
             .ThenBy(candidate => candidate.Schedule.ToString(), StringComparer.Ordinal)
-            .Take(Math.Max(1, topK))
             .ToArray();
+        var seen = new HashSet<(ValueArray<int>, ValueArray<int>, ValueArray<int>, ValueArray<string>)>();
+        var firsts = new List<RankedSchedule>();
+        var rest = new List<RankedSchedule>();
+        foreach (var candidate in byCost)
+        {
+            var s = candidate.Schedule;
+            (seen.Add((s.BlockTile, s.ThreadTile, s.ReduceStep, s.SharedInputs)) ? firsts : rest).Add(candidate);
+            if (firsts.Count >= k)
+            {
+                break;
+            }
+        }
+        return [.. firsts.Concat(rest).Take(k)];
     }
 }

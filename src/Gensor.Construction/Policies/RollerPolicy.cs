@@ -303,6 +303,10 @@ public sealed class RollerPolicy : ISchedulePolicy
 
         private int AlignedVector(Schedule schedule)
         {
+            if (schedule.SharedInputs.Count == 0)
+            {
+                return 1;
+            }
             Span<int> tile = stackalloc int[A.AxisCount];
             A.BlockStageTile(schedule, tile);
             foreach (var width in new[] { 4, 2 })

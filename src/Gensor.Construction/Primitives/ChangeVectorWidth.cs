@@ -7,6 +7,10 @@ public sealed record ChangeVectorWidth(bool Grow) : IPrimitive
 {
     public PrimitiveOutcome Apply(Operator op, Schedule schedule)
     {
+        if (schedule.SharedInputs.Count == 0)
+        {
+            return PrimitiveOutcome.Refused("nothing is staged, so there is no copy to vectorize");
+        }
         var width = Grow ? schedule.VectorWidth * 2 : schedule.VectorWidth / 2;
         return width is 1 or 2 or 4
             ? PrimitiveOutcome.To(schedule with { VectorWidth = width })

@@ -30,6 +30,8 @@ public static class PrimitiveSet
         primitives.AddRange(space.StageableInputs.Select(tensor => new ToggleStaging(tensor)));
         primitives.Add(new ChangeVectorWidth(Grow: true));
         primitives.Add(new ChangeVectorWidth(Grow: false));
+        primitives.Add(new TogglePadding());
+        primitives.Add(new TogglePrefetch());
         return primitives;
     }
 

@@ -16,7 +16,11 @@ public sealed record ToggleStaging(string Tensor) : IPrimitive
         var shared = schedule.IsShared(Tensor)
             ? schedule.SharedInputs.Where(name => name != Tensor)
             : schedule.SharedInputs.Append(Tensor);
-        return PrimitiveOutcome.To(schedule with { SharedInputs = space.CanonicalShared(shared) });
+        var staged = space.CanonicalShared(shared);
+        // With nothing staged there is no copy: its vector width, padding and prefetch reset.
+        return PrimitiveOutcome.To(staged.Count > 0
+            ? schedule with { SharedInputs = staged }
+            : schedule with { SharedInputs = staged, VectorWidth = 1, SharedPadding = 0, Prefetch = false });
     }
 
     public override string ToString() => $"toggle shared {Tensor}";

@@ -28,6 +28,14 @@ public sealed class ScheduleSpace
 
     private static readonly int[] VectorWidths = [1, 2, 4];
 
+    private static readonly (int Vector, int Padding, bool Prefetch)[] Unstaged = [(1, 0, false)];
+
+    /// <summary>Shared-row padding choices: none, or 4 words (keeps rows 16-byte aligned).</summary>
+    public static readonly int[] Paddings = [0, 4];
+
+    private static readonly (int Vector, int Padding, bool Prefetch)[] StagedVariants =
+        [.. from vector in VectorWidths from padding in Paddings from prefetch in new[] { false, true } select (vector, padding, prefetch)];
+
     // Per operator instance, like OperatorAnalysis: primitives ask for the space on every application.
     private static readonly ConditionalWeakTable<Operator, ScheduleSpace> Cache = [];
 
@@ -82,6 +90,14 @@ public sealed class ScheduleSpace
 
     public IReadOnlyList<int> Vectors => VectorWidths;
 
+    /// <summary>
+    /// The copy choices (vector width, shared-row padding, prefetch) of a schedule
+    /// that stages something, or only the defaults when nothing is staged: then
+    /// there is no copy, and schedules that differ only in them are one program.
+    /// </summary>
+    public static IReadOnlyList<(int Vector, int Padding, bool Prefetch)> CopyVariants(bool anyStaged) =>
+        anyStaged ? StagedVariants : Unstaged;
+
     /// <summary>The largest block tile along spatial axis <paramref name="axis"/>.</summary>
     public int BlockCap(int axis) => _blockCaps[axis];
 
@@ -105,7 +121,7 @@ public sealed class ScheduleSpace
             {
                 size *= choices.Length;
             }
-            size *= Math.Pow(2, StageableInputs.Count) * VectorWidths.Length;
+            size *= 1 + (Math.Pow(2, StageableInputs.Count) - 1) * StagedVariants.Length;
             return size >= long.MaxValue ? long.MaxValue : (long)size;
         }
     }
@@ -150,7 +166,8 @@ public sealed class ScheduleSpace
                 return false;
             }
         }
-        return schedule.SharedInputs.All(StageableInputs.Contains) && Array.IndexOf(VectorWidths, schedule.VectorWidth) >= 0;
+        return schedule.SharedInputs.All(StageableInputs.Contains)
+            && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.Prefetch));
     }
 
     /// <summary>The shared-input list holding exactly <paramref name="tensors"/>, in canonical (input) order.</summary>

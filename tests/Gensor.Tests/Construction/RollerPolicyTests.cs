@@ -43,4 +43,20 @@ public class RollerPolicyTests
 
         Assert.True(Gensor.Construction.Cost.CostModel.Breakdown(op, best, profile).Blocks >= profile.Multiprocessors);
     }
+
+    [Fact]
+    public void Every_reduction_axis_starts_aligned_to_a_transaction_as_in_the_artifact()
+    {
+        // Roller's GetAlignedSteps aligns each reduction axis to 32 bytes (8 floats) or its length.
+        var op = TestOperators.Conv2d(batch: 1, inChannels: 64, outChannels: 64, side: 28, window: 3, stride: 1, pad: 1);
+
+        var result = new RollerPolicy().Construct(op, BuiltInProfiles.H100, new ConstructionOptions());
+
+        Assert.All(result.Candidates, c =>
+        {
+            Assert.True(c.Schedule.ReduceStep[0] >= 8, c.Schedule.ToString()); // c
+            Assert.Equal(3, c.Schedule.ReduceStep[1]); // r
+            Assert.Equal(3, c.Schedule.ReduceStep[2]); // s
+        });
+    }
 }
