@@ -282,6 +282,15 @@ public static class CostModel
         };
     }
 
+    private static long Gcd(long a, long b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+        return a;
+    }
+
     private static long SectorsFor(long elements, int sector) => (elements * sizeof(float) + sector - 1) / sector;
 
     private static double LatencyEfficiency(long residentWarps, int ilp) => Math.Min(1.0, residentWarps * ilp / LatencyTarget);
@@ -307,6 +316,17 @@ public static class CostModel
     /// </summary>
     private static int ConflictDegree(long strideX, int lanesX, long strideY, int lanesY, int banks)
     {
+        // Fast paths for a single row of lanes: a broadcast, or lanes s apart that
+        // cycle through banks/gcd(s, banks) banks.
+        if (lanesY <= 1 || strideY == 0)
+        {
+            if (strideX == 0)
+            {
+                return 1;
+            }
+            var cycle = banks / Gcd(Math.Abs(strideX), banks);
+            return (int)((lanesX + cycle - 1) / cycle);
+        }
         Span<long> distinct = stackalloc long[64];
         var count = 0;
         for (var y = 0; y < lanesY; y++)
