@@ -62,6 +62,18 @@ internal static class CommonOptions
 
     public static Option<bool> Force() => new("--force") { Description = "Measure again even what --records already holds." };
 
+    public static Option<string> Isolate() => new("--isolate")
+    {
+        Description = "Measure candidates in a worker process, so a kernel that faults or hangs fails alone: auto (on for GPUs, off for the CPU accelerator), on or off.",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static Option<int> CandidateTimeout() => new("--candidate-timeout")
+    {
+        Description = "With isolation: seconds one candidate may take before it counts as hung and its worker is stopped.",
+        DefaultValueFactory = _ => 60,
+    };
+
     public static bool ParseFormatIsJson(string format) => format switch
     {
         "text" => false,

@@ -6,6 +6,7 @@ using Gensor.Construction;
 using Gensor.Construction.Policies;
 using Gensor.Diagnostics;
 using Gensor.Etir;
+using Gensor.Tuning.Isolation;
 using Microsoft.Extensions.Logging;
 
 namespace Gensor.Tuning;
@@ -15,7 +16,10 @@ namespace Gensor.Tuning;
 /// lower and compile the top-k, verify each against the reference, time the
 /// verified ones, keep the fastest.
 /// </summary>
-public sealed class Tuner(KernelDevice device, ILogger logger)
+/// <param name="device">The device kernels run on.</param>
+/// <param name="logger">Where progress goes.</param>
+/// <param name="measurer">How candidates are measured: in this process (the default) or in a worker process.</param>
+public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasurer? measurer = null)
 {
     /// <summary>The device kernels run on, as records name it.</summary>
     public string DeviceName => device.Description;
@@ -39,7 +43,7 @@ public sealed class Tuner(KernelDevice device, ILogger logger)
         clock.Restart();
         // Results stay in construction order whether they were known, refused or measured.
         var results = new CandidateResult?[candidates.Count];
-        var runnable = new List<(int Index, RankedSchedule Candidate, KernelSource Source)>();
+        var runnable = new List<(int Index, RankedSchedule Candidate)>();
         for (var i = 0; i < candidates.Count; i++)
         {
             var candidate = candidates[i];
@@ -55,40 +59,29 @@ public sealed class Tuner(KernelDevice device, ILogger logger)
                 onMeasured?.Invoke(results[i]!);
                 continue;
             }
-            runnable.Add((i, candidate, CSharpKernelGenerator.Generate(new EtirState(op, candidate.Schedule), ClassName(op, i))));
+            runnable.Add((i, candidate));
         }
-        IReadOnlyList<CompiledSource> compiled = runnable.Count == 0 ? [] : RoslynKernelCompiler.Compile(runnable.Select(r => r.Source).ToArray());
-        var compileMs = clock.Elapsed.TotalMilliseconds;
-        logger.LogInformation("{Op}: compiled {Count} kernels in {Ms:F0} ms ({Known} known from records)",
-            op.Name, compiled.Count, compileMs, results.Count(r => r is not null && r.FromRecords));
+        logger.LogInformation("{Op}: measuring {Count} candidates ({Known} known from records)",
+            op.Name, runnable.Count, results.Count(r => r is not null && r.FromRecords));
 
-        clock.Restart();
         var loadMs = 0.0;
-        if (runnable.Count > 0)
-        {
-            var options = device.Simulated ? MeasureOptions.Simulated : new MeasureOptions();
-            using var runner = new KernelRunner(device, op, request.Seed);
-            for (var i = 0; i < runnable.Count; i++)
+        var roslynMs = (measurer ?? new InProcessMeasurer(device)).MeasureAll(
+            op, runnable.Select(r => r.Candidate.Schedule).ToArray(), request.Seed, (i, measurement) =>
             {
-                var measurement = runner.Run(compiled[i], options);
                 loadMs += measurement.LoadMs;
                 var result = new CandidateResult(runnable[i].Candidate.Schedule, Estimate(runnable[i].Candidate), measurement);
                 results[runnable[i].Index] = result;
                 onMeasured?.Invoke(result);
                 logger.LogInformation("{Op}: [{Index}/{Count}] {Schedule}: {Outcome}", op.Name, i + 1, runnable.Count, result.Schedule,
                     measurement.Verified ? $"{measurement.MedianMs:F4} ms, verified" : measurement.Error);
-            }
-        }
-        compileMs += loadMs;
-        var measureMs = clock.Elapsed.TotalMilliseconds - loadMs;
+            });
+        var compileMs = roslynMs + loadMs;
+        var measureMs = Math.Max(0, clock.Elapsed.TotalMilliseconds - compileMs);
 
         var all = results.Select(r => r!).ToArray();
         var best = all.Where(r => r.Verified).MinBy(r => r.MeasuredMs);
-        // A best read from records was not compiled in this run; its source is generated (cheap) so --out still works.
-        var bestSource = best is null
-            ? null
-            : runnable.FirstOrDefault(r => r.Candidate.Schedule == best.Schedule).Source
-              ?? CSharpKernelGenerator.Generate(new EtirState(op, best.Schedule), ClassName(op, Array.IndexOf(all, best)));
+        // Generating the source again is cheap and deterministic; it is what --out writes.
+        var bestSource = best is null ? null : CSharpKernelGenerator.Generate(new EtirState(op, best.Schedule), ClassName(op, Array.IndexOf(all, best)));
         return new TuneReport(op, device.Description, device.Simulated, request.FixedSchedule is null ? request.Policy.Name : "fixed",
             request.Target.Name, statesVisited, all, best, bestSource, new TuneTimings(constructMs, compileMs, measureMs));
     }

@@ -28,11 +28,13 @@ internal static class BatchCommand
         var topK = CommonOptions.TopK();
         var records = CommonOptions.Records();
         var force = CommonOptions.Force();
+        var isolate = CommonOptions.Isolate();
+        var candidateTimeout = CommonOptions.CandidateTimeout();
         var shard = new Option<string?>("--shard") { Description = "Tune only shard I of N (e.g. 2/4), split by operator hash: N machines cover the suite once." };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Do not also tune with the naive and roller policies (the speedup columns stay empty)." };
         var command = new Command("batch", "Tune every operator of a suite; operators equal up to names are tuned once.");
         command.Arguments.Add(suite);
-        foreach (var option in new Option[] { device, format, seed, verbose, target, policy, topK, records, force, shard, noBaselines })
+        foreach (var option in new Option[] { device, format, seed, verbose, target, policy, topK, records, force, isolate, candidateTimeout, shard, noBaselines })
         {
             command.Options.Add(option);
         }
@@ -59,7 +61,8 @@ internal static class BatchCommand
                 {
                     cli.Error.WriteLine($"shard {part}: {plan.Entries.Count} of {plan.SuiteSize} operators");
                 }
-                var runner = new BatchRunner(new Tuner(kernelDevice, logger), log, options, logger);
+                var measurer = Measurers.Choose(parse.GetValue(isolate)!, parse.GetValue(candidateTimeout), kernelDevice, logger);
+                var runner = new BatchRunner(new Tuner(kernelDevice, logger, measurer), log, options, logger);
                 var summary = runner.Run(plan, new ProgressDisplay(cli.Error));
                 if (json)
                 {

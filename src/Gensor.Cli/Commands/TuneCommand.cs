@@ -28,9 +28,11 @@ internal static class TuneCommand
         var topK = CommonOptions.TopK();
         var records = CommonOptions.Records();
         var force = CommonOptions.Force();
+        var isolate = CommonOptions.Isolate();
+        var candidateTimeout = CommonOptions.CandidateTimeout();
         var command = new Command("tune", "Construct schedules for one operator, then compile, verify and time the best on an accelerator.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { device, schedule, output, format, seed, verbose, target, policy, topK, records, force })
+        foreach (var option in new Option[] { device, schedule, output, format, seed, verbose, target, policy, topK, records, force, isolate, candidateTimeout })
         {
             command.Options.Add(option);
         }
@@ -52,7 +54,7 @@ internal static class TuneCommand
                 var deviceProfile = DeviceProfiles.Of(kernelDevice);
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
-                var tuner = new Tuner(kernelDevice, logger);
+                var tuner = new Tuner(kernelDevice, logger, Measurers.Choose(parse.GetValue(isolate)!, parse.GetValue(candidateTimeout), kernelDevice, logger));
                 var log = parse.GetValue(records) is { } recordsPath ? RecordLog.Open(recordsPath, logger) : null;
                 var request = new TuneRequest(op, chosenPolicy, explicitTarget ?? deviceProfile, deviceProfile, k, parse.GetValue(seed), fixedSchedule);
                 var report = RecordLog.Tune(tuner, request, log, parse.GetValue(force));

@@ -48,8 +48,10 @@ public sealed record Binary(BinaryOp Op, Expr Left, Expr Right) : Expr
     {
         BinaryOp.Add => $"({Left} + {Right})",
         BinaryOp.Subtract => $"({Left} - {Right})",
-        BinaryOp.Multiply => $"{Left} * {Right}",
-        BinaryOp.Divide => $"{Left} / {Right}",
+        // Parenthesized like + and -, so the text parses back to the same tree
+        // (a / (b / c) must not print as a / b / c).
+        BinaryOp.Multiply => $"({Left} * {Right})",
+        BinaryOp.Divide => $"({Left} / {Right})",
         _ => $"{Op.ToString().ToLowerInvariant()}({Left}, {Right})",
     };
 }

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using Gensor.Backend.Compilation;
+using Gensor.Backend.Lowering;
+using Gensor.Backend.Runtime;
+using Gensor.Etir;
+
+namespace Gensor.Tuning.Isolation;
+
+/// <summary>
+/// Measures in this process: all sources in one Roslyn compilation, then each
+/// kernel through one <see cref="KernelRunner"/>. A kernel's exceptions are
+/// caught; a kernel that hangs or corrupts the device is not (see <see cref="IsolatedMeasurer"/>).
+/// </summary>
+/// <param name="device">The device kernels run on.</param>
+/// <param name="onCompiled">Called with the compile time once all sources are compiled, before any kernel runs.</param>
+public sealed class InProcessMeasurer(KernelDevice device, Action<double>? onCompiled = null) : ICandidateMeasurer
+{
+    public double MeasureAll(Operator op, IReadOnlyList<Schedule> schedules, int seed, Action<int, Measurement> onResult)
+    {
+        if (schedules.Count == 0)
+        {
+            return 0;
+        }
+        var clock = Stopwatch.StartNew();
+        var sources = schedules.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), Tuner.ClassName(op, i))).ToArray();
+        var compiled = RoslynKernelCompiler.Compile(sources);
+        var compileMs = clock.Elapsed.TotalMilliseconds;
+        onCompiled?.Invoke(compileMs);
+        var options = device.Simulated ? MeasureOptions.Simulated : new MeasureOptions();
+        using var runner = new KernelRunner(device, op, seed);
+        for (var i = 0; i < compiled.Count; i++)
+        {
+            onResult(i, runner.Run(compiled[i], options));
+        }
+        return compileMs;
+    }
+}
