@@ -41,7 +41,7 @@ public sealed class CanonicalFormTests
 
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(form.Text)))[..16];
         Assert.Equal(expected, form.Hash);
-        Assert.Contains("T0[s0] += T1[s0,r0] * T2[r0]", form.Text);
+        Assert.Contains("T0[s0] += (T1[s0,r0] * T2[r0])", form.Text);
     }
 
     [Fact]
