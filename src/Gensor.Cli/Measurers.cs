@@ -10,21 +10,25 @@ namespace Gensor.Cli;
 internal static class Measurers
 {
     /// <summary>The measurer to use, or null for the tuner's default (in this process).</summary>
-    public static ICandidateMeasurer? Choose(string isolate, int timeoutSeconds, KernelDevice device, ILogger logger)
+    /// <summary>Checks <c>--isolate</c> and <c>--candidate-timeout</c>.</summary>
+    public static void Validate(string isolate, int timeoutSeconds)
     {
-        var on = isolate switch
+        if (isolate is not ("auto" or "on" or "off"))
         {
-            // A GPU kernel that faults can leave the context unusable for every later candidate;
-            // on the CPU accelerator a kernel's failure is an ordinary exception.
-            "auto" => !device.Simulated,
-            "on" => true,
-            "off" => false,
-            _ => throw GensorException.BadInput($"unknown --isolate '{isolate}' (expected auto, on or off)"),
-        };
+            throw GensorException.BadInput($"unknown --isolate '{isolate}' (expected auto, on or off)");
+        }
         if (timeoutSeconds < 1)
         {
             throw GensorException.BadInput($"--candidate-timeout must be at least 1 second, not {timeoutSeconds}");
         }
+    }
+
+    public static ICandidateMeasurer? Choose(string isolate, int timeoutSeconds, KernelDevice device, ILogger logger)
+    {
+        Validate(isolate, timeoutSeconds);
+        // A GPU kernel that faults can leave the context unusable for every later candidate;
+        // on the CPU accelerator a kernel's failure is an ordinary exception.
+        var on = isolate == "on" || (isolate == "auto" && !device.Simulated);
         if (!on)
         {
             return null;

@@ -1,11 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Gensor.Backend.Runtime;
-using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
 using Gensor.Tuning;
 using Gensor.Tuning.Batch;
-using Gensor.Tuning.Records;
 
 namespace Gensor.Cli.Commands;
 
@@ -19,22 +15,15 @@ internal static class BatchCommand
     public static Command Create(Func<bool, CliContext> context)
     {
         var suite = new Argument<string>("SUITE") { Description = "A suite file: a JSON array of operator specs, each with an optional count." };
-        var device = CommonOptions.Device();
+        var tuning = new TuningOptions();
         var format = CommonOptions.Format();
-        var seed = CommonOptions.Seed();
         var verbose = CommonOptions.Verbose();
-        var target = CommonOptions.Target();
-        var policy = CommonOptions.Policy();
-        var topK = CommonOptions.TopK();
-        var records = CommonOptions.Records();
-        var force = CommonOptions.Force();
-        var isolate = CommonOptions.Isolate();
-        var candidateTimeout = CommonOptions.CandidateTimeout();
         var shard = new Option<string?>("--shard") { Description = "Tune only shard I of N (e.g. 2/4), split by operator hash: N machines cover the suite once." };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Do not also tune with the naive and roller policies (the speedup columns stay empty)." };
         var command = new Command("batch", "Tune every operator of a suite; operators equal up to names are tuned once.");
         command.Arguments.Add(suite);
-        foreach (var option in new Option[] { device, format, seed, verbose, target, policy, topK, records, force, isolate, candidateTimeout, shard, noBaselines })
+        tuning.AddTo(command);
+        foreach (var option in new Option[] { format, verbose, shard, noBaselines })
         {
             command.Options.Add(option);
         }
@@ -44,25 +33,17 @@ internal static class BatchCommand
             return cli.Guard(() =>
             {
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
-                var kind = CommonOptions.ParseDevice(parse.GetValue(device)!);
-                var k = CommonOptions.ParseTopK(parse.GetValue(topK));
-                var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
+                var settings = tuning.Read(parse);
                 var part = parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
-                var explicitTarget = parse.GetValue(target) is { } t ? ProfileCatalog.Get(t) : null;
                 var plan = BatchPlan.Read(parse.GetValue(suite)!).Shard(part);
-                using var kernelDevice = KernelDevice.Open(kind);
-                var deviceProfile = DeviceProfiles.Of(kernelDevice);
-                using var logs = cli.CreateLoggerFactory();
-                var logger = logs.CreateLogger("gensor");
-                var log = parse.GetValue(records) is { } recordsPath ? RecordLog.Open(recordsPath, logger) : null;
-                var options = new BatchOptions(chosenPolicy, explicitTarget ?? deviceProfile, deviceProfile, k, parse.GetValue(seed),
-                    !parse.GetValue(noBaselines), parse.GetValue(force));
+                using var session = settings.Open(cli);
+                var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed,
+                    !parse.GetValue(noBaselines), settings.Force);
                 if (part.Count > 1)
                 {
                     cli.Error.WriteLine($"shard {part}: {plan.Entries.Count} of {plan.SuiteSize} operators");
                 }
-                var measurer = Measurers.Choose(parse.GetValue(isolate)!, parse.GetValue(candidateTimeout), kernelDevice, logger);
-                var runner = new BatchRunner(new Tuner(kernelDevice, logger, measurer), log, options, logger);
+                var runner = new BatchRunner(session.Tuner, session.Records, options, session.Logger);
                 var summary = runner.Run(plan, new ProgressDisplay(cli.Error));
                 if (json)
                 {

@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Gensor.Backend.Runtime;
-using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Tuning;
@@ -17,22 +14,15 @@ internal static class TuneCommand
     public static Command Create(Func<bool, CliContext> context)
     {
         var spec = new SpecInput();
-        var device = CommonOptions.Device();
+        var tuning = new TuningOptions();
         var schedule = new Option<string?>("--schedule") { Description = "Run only this schedule, e.g. \"block=32x32 thread=4x4 reduce=8 shared=A,B\"." };
         var output = new Option<string?>("--out") { Description = "Directory to write kernel.cs and report.json of the chosen kernel." };
         var format = CommonOptions.Format();
-        var seed = CommonOptions.Seed();
         var verbose = CommonOptions.Verbose();
-        var target = CommonOptions.Target();
-        var policy = CommonOptions.Policy();
-        var topK = CommonOptions.TopK();
-        var records = CommonOptions.Records();
-        var force = CommonOptions.Force();
-        var isolate = CommonOptions.Isolate();
-        var candidateTimeout = CommonOptions.CandidateTimeout();
         var command = new Command("tune", "Construct schedules for one operator, then compile, verify and time the best on an accelerator.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { device, schedule, output, format, seed, verbose, target, policy, topK, records, force, isolate, candidateTimeout })
+        tuning.AddTo(command);
+        foreach (var option in new Option[] { schedule, output, format, verbose })
         {
             command.Options.Add(option);
         }
@@ -43,21 +33,13 @@ internal static class TuneCommand
             {
                 // Every input is checked before any work, so bad input writes nothing.
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
-                var kind = CommonOptions.ParseDevice(parse.GetValue(device)!);
-                var k = CommonOptions.ParseTopK(parse.GetValue(topK));
-                var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
+                var settings = tuning.Read(parse);
                 var fixedSchedule = ParseSchedule(parse.GetValue(schedule));
                 var outDir = parse.GetValue(output);
                 var op = spec.Read(parse);
-                var explicitTarget = parse.GetValue(target) is { } t ? ProfileCatalog.Get(t) : null;
-                using var kernelDevice = KernelDevice.Open(kind);
-                var deviceProfile = DeviceProfiles.Of(kernelDevice);
-                using var logs = cli.CreateLoggerFactory();
-                var logger = logs.CreateLogger("gensor");
-                var tuner = new Tuner(kernelDevice, logger, Measurers.Choose(parse.GetValue(isolate)!, parse.GetValue(candidateTimeout), kernelDevice, logger));
-                var log = parse.GetValue(records) is { } recordsPath ? RecordLog.Open(recordsPath, logger) : null;
-                var request = new TuneRequest(op, chosenPolicy, explicitTarget ?? deviceProfile, deviceProfile, k, parse.GetValue(seed), fixedSchedule);
-                var report = RecordLog.Tune(tuner, request, log, parse.GetValue(force));
+                using var session = settings.Open(cli);
+                var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, fixedSchedule);
+                var report = RecordLog.Tune(session.Tuner, request, session.Records, settings.Force);
                 var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report) : [];
                 if (json)
                 {

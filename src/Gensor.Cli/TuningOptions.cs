@@ -1,0 +1,113 @@
+using System.CommandLine;
+using Gensor.Backend.Runtime;
+using Gensor.Construction.Policies;
+using Gensor.Construction.Profiles;
+using Gensor.Tuning;
+using Gensor.Tuning.Records;
+using Microsoft.Extensions.Logging;
+
+namespace Gensor.Cli;
+
+/// <summary>
+/// The options <c>tune</c> and <c>batch</c> share (device, policy, target,
+/// top-k, seed, records, isolation), declared once, checked before any work,
+/// and turned into an open <see cref="TuningSession"/>.
+/// </summary>
+internal sealed class TuningOptions
+{
+    private readonly Option<string> _device = CommonOptions.Device();
+    private readonly Option<int> _seed = CommonOptions.Seed();
+    private readonly Option<string?> _target = CommonOptions.Target();
+    private readonly Option<string> _policy = CommonOptions.Policy();
+    private readonly Option<int> _topK = CommonOptions.TopK();
+    private readonly Option<string?> _records = CommonOptions.Records();
+    private readonly Option<bool> _force = CommonOptions.Force();
+    private readonly Option<string> _isolate = CommonOptions.Isolate();
+    private readonly Option<int> _candidateTimeout = CommonOptions.CandidateTimeout();
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>Every value checked, so that bad input fails before a device is opened or a file written.</summary>
+    public TuningSettings Read(ParseResult parse)
+    {
+        var isolate = parse.GetValue(_isolate)!;
+        var timeout = parse.GetValue(_candidateTimeout);
+        Measurers.Validate(isolate, timeout);
+        return new TuningSettings(
+            CommonOptions.ParseDevice(parse.GetValue(_device)!),
+            PolicyCatalog.Get(parse.GetValue(_policy)!),
+            parse.GetValue(_target) is { } target ? ProfileCatalog.Get(target) : null,
+            CommonOptions.ParseTopK(parse.GetValue(_topK)),
+            parse.GetValue(_seed),
+            parse.GetValue(_records),
+            parse.GetValue(_force),
+            isolate,
+            timeout);
+    }
+}
+
+/// <summary>The checked values of <see cref="TuningOptions"/>; <see cref="Target"/> is null for the device's own profile.</summary>
+internal sealed record TuningSettings(
+    DeviceKind Device,
+    ISchedulePolicy Policy,
+    HardwareProfile? Target,
+    int TopK,
+    int Seed,
+    string? Records,
+    bool Force,
+    string Isolate,
+    int CandidateTimeoutSeconds)
+{
+    public TuningSession Open(CliContext cli) => new(this, cli);
+}
+
+/// <summary>An opened device with its profile, the logger, the records file and the tuner.</summary>
+internal sealed class TuningSession : IDisposable
+{
+    private readonly ILoggerFactory _logs;
+
+    public TuningSession(TuningSettings settings, CliContext cli)
+    {
+        Device = KernelDevice.Open(settings.Device);
+        try
+        {
+            DeviceProfile = DeviceProfiles.Of(Device);
+            Target = settings.Target ?? DeviceProfile;
+            _logs = cli.CreateLoggerFactory();
+            Logger = _logs.CreateLogger("gensor");
+            Records = settings.Records is { } path ? RecordLog.Open(path, Logger) : null;
+            var measurer = Measurers.Choose(settings.Isolate, settings.CandidateTimeoutSeconds, Device, Logger);
+            Tuner = new Tuner(Device, Logger, measurer);
+        }
+        catch
+        {
+            Device.Dispose();
+            throw;
+        }
+    }
+
+    public KernelDevice Device { get; }
+
+    public HardwareProfile DeviceProfile { get; }
+
+    /// <summary>The profile construction targets: the one asked for, else the device's.</summary>
+    public HardwareProfile Target { get; }
+
+    public ILogger Logger { get; }
+
+    public RecordLog? Records { get; }
+
+    public Tuner Tuner { get; }
+
+    public void Dispose()
+    {
+        _logs.Dispose();
+        Device.Dispose();
+    }
+}
