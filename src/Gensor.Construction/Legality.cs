@@ -16,6 +16,18 @@ public static class Legality
     /// <summary>Registers a thread needs besides its accumulators and operand registers (indices, addresses, loop counters).</summary>
     public const int BaseRegisters = 24;
 
+    /// <summary>
+    /// Shared memory one block of a generated kernel may use. The code generator
+    /// allocates shared memory statically (<c>SharedMemory.Allocate</c> with a
+    /// constant size), and CUDA caps static shared memory at 48 KB per block;
+    /// more needs dynamic shared memory and an opt-in per kernel, which the
+    /// generated kernels do not use. A profile's larger figure is the hardware's.
+    /// </summary>
+    public const int StaticSharedMemoryLimit = 48 * 1024;
+
+    /// <summary>Shared bytes a block may use on <paramref name="profile"/> with generated kernels.</summary>
+    public static int SharedMemoryLimit(HardwareProfile profile) => Math.Min(profile.SharedMemoryPerBlock, StaticSharedMemoryLimit);
+
     /// <summary>Null when <paramref name="schedule"/> is legal; otherwise the reason it is not.</summary>
     public static string? Check(Operator op, Schedule schedule, HardwareProfile profile)
     {
@@ -30,9 +42,9 @@ public static class Legality
             return $"{threads} threads per block exceed the limit of {profile.MaxThreadsPerBlock}";
         }
         var shared = SharedMemoryBytes(op, schedule);
-        if (shared > profile.SharedMemoryPerBlock)
+        if (shared > SharedMemoryLimit(profile))
         {
-            return $"{shared} bytes of shared memory per block exceed the limit of {profile.SharedMemoryPerBlock}";
+            return $"{shared} bytes of shared memory per block exceed the limit of {SharedMemoryLimit(profile)} ({SharedMemoryLimit(profile) / 1024} KB)";
         }
         var registers = RegistersPerThread(op, schedule);
         if (registers > profile.MaxRegistersPerThread)

@@ -158,7 +158,7 @@ public sealed class RollerPolicy : ISchedulePolicy
                 return;
             }
             Nodes++;
-            var capacity = (double)profile.SharedMemoryPerBlock;
+            var capacity = (double)Legality.SharedMemoryLimit(profile);
             var q = GlobalTraffic(A, tile);
             var f = StagedBytes(A, tile);
             var candidates = new List<(double Score, int Slot, int[] Tile)>();

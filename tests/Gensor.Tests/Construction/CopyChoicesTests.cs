@@ -88,4 +88,14 @@ public sealed class CopyChoicesTests
         Assert.Equal(10, structures.Count());
         Assert.Equal(result.Candidates.Min(c => c.EstimatedMs), result.Candidates[0].EstimatedMs);
     }
+
+    [Fact]
+    public void Generated_kernels_stay_within_cudas_48_KB_of_static_shared_memory_even_where_the_gpu_has_more()
+    {
+        // 64 KB of staged boxes: the H100 has 227 KB per block, but only 48 KB can be static.
+        var schedule = Schedule.Parse("block=128x128 thread=8x8 reduce=64 shared=A,B");
+
+        Assert.Equal(2 * 128 * 64 * sizeof(float), Legality.SharedMemoryBytes(Gemm, schedule));
+        Assert.Contains("(48 KB)", Legality.Check(Gemm, schedule, BuiltInProfiles.H100));
+    }
 }
