@@ -16,6 +16,8 @@ internal sealed class WorkerProcess : IDisposable
     private WorkerProcess(Process process)
     {
         _process = process;
+        // The reader outlives Dispose (it ends when the killed worker's pipe closes),
+        // so it must not throw: an exception on this thread would end the process.
         var reader = new Thread(() =>
         {
             try
@@ -25,7 +27,7 @@ internal sealed class WorkerProcess : IDisposable
                     _lines.Add(line);
                 }
             }
-            catch (IOException)
+            catch (Exception exception) when (exception is IOException or ObjectDisposedException or InvalidOperationException)
             {
             }
             _lines.Add(null);
@@ -131,6 +133,6 @@ internal sealed class WorkerProcess : IDisposable
         {
         }
         _process.Dispose();
-        _lines.Dispose();
+        // _lines is not disposed: the reader thread may still add its end marker.
     }
 }
