@@ -149,6 +149,48 @@ public static class CSharpKernelGenerator
             return strides;
         }
 
+        /// <summary>
+        /// The terms of an affine index as (coefficient x <paramref name="scale"/>, variable):
+        /// spatial axis a becomes <paramref name="spatial"/>(a), reduce axis j becomes
+        /// <paramref name="reduce"/>(j), and a null namer leaves that kind of axis out.
+        /// Every address the kernel computes is a <see cref="Sum"/> of such terms.
+        /// </summary>
+        private IEnumerable<(long Coefficient, string Term)> Terms(AffineIndex index, long scale, Func<int, string>? spatial, Func<int, string>? reduce)
+        {
+            foreach (var term in index.Terms)
+            {
+                var a = SpatialIndex(term.Axis);
+                var name = a >= 0 ? spatial?.Invoke(a) : reduce?.Invoke(ReduceIndex(term.Axis));
+                if (name is not null)
+                {
+                    yield return (scale * term.Coefficient, name);
+                }
+            }
+        }
+
+        /// <summary><see cref="Terms"/> over every dimension of staged read <paramref name="r"/>, scaled by its box strides.</summary>
+        private IEnumerable<(long Coefficient, string Term)> StagedTerms(int r, Func<int, string>? spatial, Func<int, string>? reduce)
+        {
+            var strides = BoxStrides(r);
+            var indices = _reads[r].Indices;
+            return Enumerable.Range(0, indices.Count).SelectMany(d => Terms(indices[d], strides[d], spatial, reduce));
+        }
+
+        /// <summary>How far thread-tile position <paramref name="element"/> moves <paramref name="index"/> from the thread's base.</summary>
+        private long SpatialOffset(AffineIndex index, int[] element)
+        {
+            long offset = 0;
+            foreach (var term in index.Terms)
+            {
+                var a = SpatialIndex(term.Axis);
+                if (a >= 0)
+                {
+                    offset += term.Coefficient * LocalOffset(a, element[a]);
+                }
+            }
+            return offset;
+        }
+
         /// <summary>Sum of terms like "3*x", skipping zeros; "0" when empty.</summary>
         private static string Sum(IEnumerable<(long Coefficient, string Term)> terms, long constant = 0)
         {
@@ -275,36 +317,14 @@ public static class CSharpKernelGenerator
                     // Offset in the staged box of the thread's base position.
                     var box = TileFootprint.OfBlockStage(_op, _schedule, read);
                     var strides = BoxStrides(r);
-                    var terms = new List<(long, string)>();
-                    long constant = 0;
-                    for (var d = 0; d < read.Indices.Count; d++)
-                    {
-                        foreach (var term in read.Indices[d].Terms)
-                        {
-                            var a = SpatialIndex(term.Axis);
-                            if (a >= 0)
-                            {
-                                terms.Add((strides[d] * term.Coefficient, $"g_l{a}"));
-                            }
-                        }
-                        constant -= strides[d] * box.Offsets[d];
-                    }
-                    _w.Line($"int g_sb{r} = {Sum(terms, constant)};");
+                    var constant = -Enumerable.Range(0, read.Indices.Count).Sum(d => strides[d] * box.Offsets[d]);
+                    _w.Line($"int g_sb{r} = {Sum(StagedTerms(r, a => $"g_l{a}", null), constant)};");
                 }
                 else
                 {
                     for (var d = 0; d < read.Indices.Count; d++)
                     {
-                        var terms = new List<(long, string)>();
-                        foreach (var term in read.Indices[d].Terms)
-                        {
-                            var a = SpatialIndex(term.Axis);
-                            if (a >= 0)
-                            {
-                                terms.Add((term.Coefficient, $"(g_o{a} + g_l{a})"));
-                            }
-                        }
-                        _w.Line($"int g_gb{r}_{d} = {Sum(terms, read.Indices[d].Constant)};");
+                        _w.Line($"int g_gb{r}_{d} = {Sum(Terms(read.Indices[d], 1, a => $"(g_o{a} + g_l{a})", null), read.Indices[d].Constant)};");
                     }
                 }
             }
@@ -439,12 +459,7 @@ public static class CSharpKernelGenerator
             {
                 for (var d = 0; d < rank; d++)
                 {
-                    var terms = new List<(long, string)>();
-                    foreach (var term in read.Indices[d].Terms)
-                    {
-                        var a = SpatialIndex(term.Axis);
-                        terms.Add((term.Coefficient, a >= 0 ? $"g_o{a}" : $"{stagePrefix}{ReduceIndex(term.Axis)}"));
-                    }
+                    var terms = Terms(read.Indices[d], 1, a => $"g_o{a}", j => $"{stagePrefix}{j}");
                     _w.Line($"int g_so{r}_{d} = {Sum(terms, read.Indices[d].Constant + box.Offsets[d])};");
                 }
                 if (vector)
@@ -650,39 +665,16 @@ public static class CSharpKernelGenerator
             for (var r = 0; r < _reads.Length; r++)
             {
                 var read = _reads[r];
+                // The thread's base (computed once) plus this reduce point's part of the index.
                 if (Staged(r))
                 {
-                    var box = TileFootprint.OfBlockStage(_op, _schedule, read);
-                    var strides = BoxStrides(r);
-                    var terms = new List<(long, string)>();
-                    for (var d = 0; d < read.Indices.Count; d++)
-                    {
-                        foreach (var term in read.Indices[d].Terms)
-                        {
-                            var j = ReduceIndex(term.Axis);
-                            if (j >= 0)
-                            {
-                                terms.Add((strides[d] * term.Coefficient, $"g_kk{j}"));
-                            }
-                        }
-                    }
-                    terms.Insert(0, (1, $"g_sb{r}"));
-                    _w.Line($"int g_si{r} = {Sum(terms)};");
+                    _w.Line($"int g_si{r} = {Sum(StagedTerms(r, null, j => $"g_kk{j}").Prepend((1, $"g_sb{r}")))};");
                 }
                 else
                 {
                     for (var d = 0; d < read.Indices.Count; d++)
                     {
-                        var terms = new List<(long, string)> { (1, $"g_gb{r}_{d}") };
-                        foreach (var term in read.Indices[d].Terms)
-                        {
-                            var j = ReduceIndex(term.Axis);
-                            if (j >= 0)
-                            {
-                                terms.Add((term.Coefficient, $"g_r{j}"));
-                            }
-                        }
-                        _w.Line($"int g_gi{r}_{d} = {Sum(terms)};");
+                        _w.Line($"int g_gi{r}_{d} = {Sum(Terms(read.Indices[d], 1, null, j => $"g_r{j}").Prepend((1, $"g_gb{r}_{d}")))};");
                     }
                 }
                 var operands = new List<(string Register, int[] Element)>();
@@ -762,22 +754,9 @@ public static class CSharpKernelGenerator
         /// <summary>The constant offset of a thread-tile position's operand from the thread's base in the staged box.</summary>
         private long StagedOffset(int r, int[] element)
         {
-            var read = _reads[r];
-            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
             var strides = BoxStrides(r);
-            long offset = 0;
-            for (var d = 0; d < read.Indices.Count; d++)
-            {
-                foreach (var term in read.Indices[d].Terms)
-                {
-                    var a = SpatialIndex(term.Axis);
-                    if (a >= 0)
-                    {
-                        offset += strides[d] * term.Coefficient * LocalOffset(a, element[a]);
-                    }
-                }
-            }
-            return offset;
+            var indices = _reads[r].Indices;
+            return Enumerable.Range(0, indices.Count).Sum(d => strides[d] * SpatialOffset(indices[d], element));
         }
 
         /// <summary>The thread-tile offsets a read depends on: outputs that agree on them share one operand.</summary>
@@ -795,15 +774,7 @@ public static class CSharpKernelGenerator
             var index = new string[read.Indices.Count];
             for (var d = 0; d < read.Indices.Count; d++)
             {
-                long offset = 0;
-                foreach (var term in read.Indices[d].Terms)
-                {
-                    var a = SpatialIndex(term.Axis);
-                    if (a >= 0)
-                    {
-                        offset += term.Coefficient * LocalOffset(a, element[a]);
-                    }
-                }
+                var offset = SpatialOffset(read.Indices[d], element);
                 index[d] = offset == 0 ? $"g_gi{r}_{d}" : $"(g_gi{r}_{d} + {Int(offset)})";
             }
             return GlobalLoad(read, index, axis => PaddedExtent(axis, reduceGuarded: true));
@@ -864,9 +835,7 @@ public static class CSharpKernelGenerator
                 {
                     return $"g_acc{e}";
                 }
-                var index = read.Indices.Select(index => Sum(
-                    index.Terms.Select(term => ((long)term.Coefficient, $"g_y{SpatialIndex(term.Axis)}")),
-                    index.Constant)).Select(text => $"({text})").ToArray();
+                var index = read.Indices.Select(index => $"({Sum(Terms(index, 1, a => $"g_y{a}", null), index.Constant)})").ToArray();
                 // Stores are guarded, so spatial coordinates stay inside their real extents here.
                 return GlobalLoad(read, index, axis => _op.AxisNamed(axis).Extent);
             });
