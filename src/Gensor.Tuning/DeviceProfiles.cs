@@ -14,24 +14,30 @@ public static class DeviceProfiles
 {
     public static HardwareProfile Of(KernelDevice kernelDevice)
     {
-        var accelerator = kernelDevice.Accelerator;
-        var device = accelerator.Device;
-        return device switch
+        var device = kernelDevice.Accelerator.Device;
+        var profile = device switch
         {
             CudaDevice cuda => OfCuda(cuda),
-            _ when device.AcceleratorType == AcceleratorType.CPU => ProfileCatalog.Get("cpu") with
+            _ when device.AcceleratorType == AcceleratorType.CPU => ProfileCatalog.Get("cpu"),
+            _ => ProfileCatalog.Closest("sm_80") with
             {
-                Name = "cpu",
-                Multiprocessors = device.NumMultiprocessors,
-                WarpSize = device.WarpSize,
-                MaxThreadsPerBlock = device.MaxNumThreadsPerGroup,
-                MaxThreadsPerMultiprocessor = device.MaxNumThreadsPerMultiprocessor,
-                SharedMemoryPerBlock = device.MaxSharedMemoryPerGroup,
+                Name = device.Name,
+                EstimatedFields = ["architecture", "max_blocks_per_multiprocessor", "registers_per_multiprocessor", "max_registers_per_thread",
+                    "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs", "peak_gflops", "shared_memory_banks", "transaction_bytes"],
             },
-            _ => OfOther(device),
+        };
+        // What every ILGPU device reports about its groups overrides the base profile.
+        return profile with
+        {
+            Multiprocessors = device.NumMultiprocessors,
+            WarpSize = device.WarpSize,
+            MaxThreadsPerBlock = device.MaxNumThreadsPerGroup,
+            MaxThreadsPerMultiprocessor = device.MaxNumThreadsPerMultiprocessor,
+            SharedMemoryPerBlock = device.MaxSharedMemoryPerGroup,
         };
     }
 
+    /// <summary>The closest built-in profile with what a CUDA device reports beyond the common limits.</summary>
     private static HardwareProfile OfCuda(CudaDevice cuda)
     {
         var arch = cuda.Architecture is { } a ? $"sm_{a.Major}{a.Minor}" : "sm_80";
@@ -44,29 +50,11 @@ public static class DeviceProfiles
         {
             Name = cuda.Name,
             Architecture = arch,
-            Multiprocessors = cuda.NumMultiprocessors,
-            WarpSize = cuda.WarpSize,
-            MaxThreadsPerBlock = cuda.MaxNumThreadsPerGroup,
-            MaxThreadsPerMultiprocessor = cuda.MaxNumThreadsPerMultiprocessor,
             RegistersPerMultiprocessor = cuda.TotalNumRegistersPerMultiprocessor,
-            SharedMemoryPerBlock = cuda.MaxSharedMemoryPerGroup,
             SharedMemoryPerMultiprocessor = cuda.MaxSharedMemoryPerMultiprocessor,
             L2Bytes = cuda.L2CacheSize,
             DramBandwidthGBs = bandwidth,
             EstimatedFields = ["max_blocks_per_multiprocessor", "max_registers_per_thread", "peak_gflops", "shared_memory_banks", "transaction_bytes"],
         };
     }
-
-    private static HardwareProfile OfOther(Device device) =>
-        ProfileCatalog.Closest("sm_80") with
-        {
-            Name = device.Name,
-            Multiprocessors = device.NumMultiprocessors,
-            WarpSize = device.WarpSize,
-            MaxThreadsPerBlock = device.MaxNumThreadsPerGroup,
-            MaxThreadsPerMultiprocessor = device.MaxNumThreadsPerMultiprocessor,
-            SharedMemoryPerBlock = device.MaxSharedMemoryPerGroup,
-            EstimatedFields = ["architecture", "max_blocks_per_multiprocessor", "registers_per_multiprocessor", "max_registers_per_thread",
-                "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs", "peak_gflops", "shared_memory_banks", "transaction_bytes"],
-        };
 }
