@@ -88,8 +88,6 @@ public sealed class ScheduleSpace
     /// <summary>Inputs that may be staged in shared memory, in input order.</summary>
     public IReadOnlyList<string> StageableInputs { get; }
 
-    public IReadOnlyList<int> Vectors => VectorWidths;
-
     /// <summary>
     /// The copy choices (vector width, shared-row padding, prefetch) of a schedule
     /// that stages something, or only the defaults when nothing is staged: then
