@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Gensor.Construction.Cost;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Diagnostics;
 using Gensor.Etir;

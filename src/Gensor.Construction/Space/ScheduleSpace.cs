@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using Gensor.Construction.Analysis;
+using Gensor.Analysis;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Space;

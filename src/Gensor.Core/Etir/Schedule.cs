@@ -45,25 +45,44 @@ public sealed record Schedule(
     /// </summary>
     public bool Prefetch { get; init; }
 
-    /// <summary>Threads per block: the block tile divided by the thread tile, over all spatial axes.</summary>
-    public int ThreadsPerBlock
+    /// <summary>
+    /// Threads per block: the block tile divided by the thread tile, over all
+    /// spatial axes; saturates at <see cref="int.MaxValue"/>, which exceeds every limit.
+    /// </summary>
+    public int ThreadsPerBlock => (int)Math.Min(int.MaxValue, ThreadCount(BlockTile.AsSpan(), ThreadTile.AsSpan()));
+
+    /// <summary>
+    /// Threads of a block with tiles <paramref name="block"/> and <paramref name="thread"/>
+    /// along the spatial axes (the one thread formula); <paramref name="block"/> may go on
+    /// with reduce axes, which take no threads.
+    /// </summary>
+    public static long ThreadCount(ReadOnlySpan<int> block, ReadOnlySpan<int> thread)
     {
-        get
+        long threads = 1;
+        for (var i = 0; i < thread.Length; i++)
         {
-            var threads = 1;
-            for (var i = 0; i < BlockTile.Count; i++)
-            {
-                threads *= BlockTile[i] / ThreadTile[i];
-            }
-            return threads;
+            long factor = block[i] / Math.Max(1, thread[i]);
+            threads = factor != 0 && threads > long.MaxValue / factor ? long.MaxValue : threads * factor;
         }
+        return threads;
     }
 
     /// <summary>Threads along one spatial axis.</summary>
     public int ThreadsAlong(int spatialAxis) => BlockTile[spatialAxis] / ThreadTile[spatialAxis];
 
     /// <summary>Outputs each thread accumulates (its registers for accumulators).</summary>
-    public int OutputsPerThread => ThreadTile.Aggregate(1, (product, tile) => product * tile);
+    public int OutputsPerThread
+    {
+        get
+        {
+            long outputs = 1;
+            for (var i = 0; i < ThreadTile.Count; i++)
+            {
+                outputs = Math.Min(int.MaxValue, outputs * ThreadTile[i]);
+            }
+            return (int)outputs;
+        }
+    }
 
     public bool IsShared(string tensor) => SharedInputs.Contains(tensor);
 
