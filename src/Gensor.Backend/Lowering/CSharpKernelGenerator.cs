@@ -354,7 +354,7 @@ public static class CSharpKernelGenerator
         private void WriteStageLoop()
         {
             var staged = Enumerable.Range(0, _reads.Length).Where(Staged).ToArray();
-            var prefetch = _schedule.Prefetch && staged.Length > 0;
+            var prefetch = _schedule.RegisterPrefetch && staged.Length > 0;
             if (prefetch)
             {
                 foreach (var r in staged)
@@ -548,7 +548,7 @@ public static class CSharpKernelGenerator
                 }
                 return;
             }
-            // Prefetch: the trip count is a constant, so each chunk gets its own registers.
+            // RegisterPrefetch: the trip count is a constant, so each chunk gets its own registers.
             for (var it = 0; it < CopyIterations(r); it++)
             {
                 var e = $"(g_tid * {Int(width)} + {Int(it * step)})";

@@ -241,7 +241,7 @@ public static class CostModel
         // previous stage's work when prefetched), then a load latency per reduce
         // point for operands read straight from global memory.
         var anyStaged = s.SharedInputs.Count > 0;
-        var stageLatency = (anyStaged && !s.Prefetch ? GlobalLatencySeconds : 0) + pointsPerStage * unstagedLatency;
+        var stageLatency = (anyStaged && !s.RegisterPrefetch ? GlobalLatencySeconds : 0) + pointsPerStage * unstagedLatency;
         var smSeconds = fullRounds * RoundSeconds(bpsm, warps, ilp, stages, stageWork, storeWork, stageLatency)
             + (lastRound > 0 ? RoundSeconds(lastRound, warps, ilp, stages, stageWork, storeWork, stageLatency) : 0);
 

@@ -319,7 +319,7 @@ public sealed class OperatorAnalysis
     /// <summary>Registers a thread holds for the register prefetch of the next stage: its share of every staged box (<see cref="CopyPlan"/>).</summary>
     public int PrefetchRegisters(Schedule schedule)
     {
-        if (!schedule.Prefetch)
+        if (!schedule.RegisterPrefetch)
         {
             return 0;
         }

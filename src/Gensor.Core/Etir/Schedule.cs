@@ -38,12 +38,12 @@ public sealed record Schedule(
     public int SharedPadding { get; init; }
 
     /// <summary>
-    /// Double buffering through registers: while a stage is computed from
-    /// shared memory, each thread already holds its share of the next stage's
-    /// boxes, loaded from global memory, so the global latency overlaps the
-    /// computation.
+    /// Register prefetch (text <c>prefetch=1</c>): while a stage is computed
+    /// from shared memory, each thread already loads its share of the next
+    /// stage's boxes from global memory into registers, so the global latency
+    /// overlaps the computation.
     /// </summary>
-    public bool Prefetch { get; init; }
+    public bool RegisterPrefetch { get; init; }
 
     /// <summary>
     /// Threads per block: the block tile divided by the thread tile, over all
@@ -104,7 +104,7 @@ public sealed record Schedule(
         {
             text.Append(" pad=").Append(SharedPadding.ToString(CultureInfo.InvariantCulture));
         }
-        if (Prefetch)
+        if (RegisterPrefetch)
         {
             text.Append(" prefetch=1");
         }
@@ -162,7 +162,7 @@ public sealed record Schedule(
             1 => true,
             _ => throw new FormatException($"schedule field 'prefetch' has '{f}', not 0 or 1"),
         };
-        return new Schedule(block, thread, vthread, reduce, shared, vector) { SharedPadding = pad, Prefetch = prefetch };
+        return new Schedule(block, thread, vthread, reduce, shared, vector) { SharedPadding = pad, RegisterPrefetch = prefetch };
     }
 
     private static ValueArray<int> ParseDims(string field, string text) =>

@@ -31,7 +31,7 @@ public sealed class CopyChoicesTests
     public void Prefetch_holds_each_threads_share_of_the_next_stage_in_registers()
     {
         var plain = Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4");
-        var prefetch = plain with { Prefetch = true };
+        var prefetch = plain with { RegisterPrefetch = true };
 
         // 64 threads copy 256 + 256 floats in chunks of 4: 4 + 4 registers each.
         Assert.Equal(OperatorAnalysis.Of(Gemm).RegistersPerThread(plain) + 8, OperatorAnalysis.Of(Gemm).RegistersPerThread(prefetch));
@@ -75,7 +75,7 @@ public sealed class CopyChoicesTests
     {
         // One block per SM at most, many short stages: each stage waits for its copy.
         var plain = Schedule.Parse("block=128x128 thread=8x8 reduce=8 shared=A,B vector=4");
-        var prefetch = plain with { Prefetch = true };
+        var prefetch = plain with { RegisterPrefetch = true };
 
         Assert.True(CostModel.EstimateMs(Gemm, prefetch, BuiltInProfiles.H100) < CostModel.EstimateMs(Gemm, plain, BuiltInProfiles.H100));
     }

@@ -133,7 +133,7 @@ public class CostModelTests
         var staged = Enumerable.Range(0, analysis.ReadCount).Where(r => schedule.IsShared(analysis.ReadTensor(r))).ToArray();
 
         var expectedShared = staged.Sum(r => analysis.Layout(r, schedule).StoredElements * sizeof(float));
-        var expectedPrefetch = schedule.Prefetch ? staged.Sum(r => analysis.Copy(r, schedule).RegistersPerThread) : 0;
+        var expectedPrefetch = schedule.RegisterPrefetch ? staged.Sum(r => analysis.Copy(r, schedule).RegistersPerThread) : 0;
 
         Assert.Equal(expectedShared, analysis.SharedMemoryBytes(schedule));
         Assert.Equal(expectedPrefetch, analysis.PrefetchRegisters(schedule));

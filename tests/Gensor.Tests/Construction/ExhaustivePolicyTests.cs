@@ -41,4 +41,14 @@ public class ExhaustivePolicyTests
 
         Assert.Equal(ScheduleSpace.For(op).Size, result.StatesVisited);
     }
+
+    [Fact]
+    public void Returns_the_best_schedule_of_each_structure_before_refinements_of_one()
+    {
+        var op = TestOperators.Gemm(64, 64, 64);
+
+        var result = new ExhaustivePolicy().Construct(op, BuiltInProfiles.H100, new ConstructionOptions(TopK: 6));
+
+        Assert.Equal(6, result.Candidates.Select(c => Ranking.StructureOf(c.Schedule)).Distinct().Count());
+    }
 }
