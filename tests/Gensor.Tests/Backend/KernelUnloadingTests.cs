@@ -44,7 +44,9 @@ public sealed class KernelUnloadingTests(CpuDeviceFixture fixture)
     [MethodImpl(MethodImplOptions.NoInlining)]
     private WeakReference CompileAndRun(int index)
     {
-        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=4,n=4,k=2");
+        // Four blocks, so that every simulated multiprocessor runs each kernel: each one's
+        // worker threads keep the last kernel they ran until they run the next.
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=8,n=8,k=2");
         var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=4x4 thread=1x1 reduce=2")), $"Unload{index}");
         var compiled = RoslynKernelCompiler.Compile([source]).Single();
         var context = new WeakReference(AssemblyLoadContext.GetLoadContext(compiled.Method!.DeclaringType!.Assembly));
