@@ -64,7 +64,7 @@ internal static class BatchCommand
     /// rewritten as its phases go by; redirected, only one plain line per
     /// finished operator (<c>[3/20] conv3: 1.2340 ms (verified)</c>), which logs keep well.
     /// </summary>
-    private sealed class ProgressDisplay(TextWriter error) : IBatchProgress
+    internal sealed class ProgressDisplay(TextWriter error) : IBatchProgress
     {
         private const string _clearLine = "\r\u001b[2K";
 
