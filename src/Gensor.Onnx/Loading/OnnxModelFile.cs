@@ -11,6 +11,8 @@ namespace Gensor.Onnx.Loading;
 /// </summary>
 public static class OnnxModelFile
 {
+    private const byte _irVersionTag = 0x08;
+
     /// <summary>Reads and parses a model file.</summary>
     /// <exception cref="GensorException">BadInput: missing, unreadable, not ONNX, or truncated.</exception>
     public static ModelProto Read(string path)
@@ -46,8 +48,10 @@ public static class OnnxModelFile
         }
         catch (InvalidProtocolBufferException exception)
         {
-            // Google.Protobuf says "truncated" when the bytes end inside a field: a cut-off download or copy.
-            var message = exception.Message.Contains("truncated", StringComparison.OrdinalIgnoreCase)
+            // Google.Protobuf says "truncated" when the bytes end inside a field: a cut-off download or copy,
+            // or just bytes that are not protobuf. Writers put ir_version (field 1, tag 0x08) first, so only
+            // a file that starts like a model is called a truncated one.
+            var message = exception.Message.Contains("truncated", StringComparison.OrdinalIgnoreCase) && bytes[0] == _irVersionTag
                 ? $"{source}: truncated ONNX model (the file ends inside a protobuf message)"
                 : $"{source}: not an ONNX model (not a protobuf ModelProto: {FirstSentence(exception.Message)})";
             throw new GensorException(GensorError.BadInput(message), exception);

@@ -193,11 +193,26 @@ public class MappingRuleTests
         Assert.Equal("O[n,c,y,x] * rcp_y[y] * rcp_x[x]", Single(OnnxRuntimeOracle.AssertMatches(model)).Spec.Epilogue);
     }
 
-    [Fact]
-    public void CeilModeAveragePoolMatchesOnnxRuntime()
+    [Theory]
+    [InlineData(0L, 0L)]
+    [InlineData(1L, 0L)]
+    [InlineData(0L, 1L)]
+    [InlineData(1L, 1L)]
+    public void CeilModeAveragePoolWithPaddingMatchesOnnxRuntime(long pad, long countIncludePad)
     {
-        var model = new OnnxModelBuilder().Input("x", 1, 1, 7, 7)
-            .Node("AveragePool", ["x"], ["y"], ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("ceil_mode", 1L)).Output("y");
+        var model = new OnnxModelBuilder().Input("x", 1, 1, 7, 8)
+            .Node("AveragePool", ["x"], ["y"], ("kernel_shape", new long[] { 3, 2 }), ("strides", new long[] { 2, 2 }), ("ceil_mode", 1L),
+                ("pads", new long[] { pad, pad, pad, pad }), ("count_include_pad", countIncludePad)).Output("y");
+
+        OnnxRuntimeOracle.AssertMatches(model);
+    }
+
+    [Fact]
+    public void DilatedPaddedCeilModeMaxPoolMatchesOnnxRuntime()
+    {
+        var model = new OnnxModelBuilder().Input("x", 1, 2, 9, 9).Node("Relu", ["x"], ["r"])
+            .Node("MaxPool", ["r"], ["y"], ("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("dilations", new long[] { 2, 1 }),
+                ("pads", new long[] { 1, 0, 1, 1 }), ("ceil_mode", 1L)).Output("y");
 
         OnnxRuntimeOracle.AssertMatches(model);
     }
