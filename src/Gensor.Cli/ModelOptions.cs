@@ -25,6 +25,16 @@ internal sealed class ModelOptions
 
     public string Model(ParseResult parse) => parse.GetValue(_model)!;
 
+    /// <summary>Writes a suite file (atomically), making its folder if needed.</summary>
+    public static void WriteSuite(string path, string suite)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+        AtomicFile.Write(path, suite);
+    }
+
     /// <summary>The checked shape options.</summary>
     /// <exception cref="GensorException">BadInput for a batch below 1 or a malformed --dim.</exception>
     public ImportOptions Read(ParseResult parse)

@@ -36,7 +36,7 @@ internal static class ImportCommand
                 var path = parse.GetValue(output);
                 if (path is not null)
                 {
-                    AtomicFile.Write(path, suite);
+                    ModelOptions.WriteSuite(path, suite);
                 }
                 else
                 {

@@ -50,7 +50,7 @@ internal static class TuneModelCommand
                 }
                 if (parse.GetValue(saveSuite) is { } suiteFile)
                 {
-                    AtomicFile.Write(suiteFile, OperatorSpecWriter.ToSuiteJson(suite));
+                    ModelOptions.WriteSuite(suiteFile, OperatorSpecWriter.ToSuiteJson(suite));
                 }
                 var plan = BatchPlan.From(path, suite);
                 using var session = settings.Open(cli);

@@ -22,12 +22,13 @@ public sealed class ImportReport(ImportedModel model, string? suiteFile)
         w.WriteLine($"model:     {model.Source} (opset {model.Opset}, {model.Nodes.Count} nodes)");
         w.WriteLine($"inputs:    {string.Join(", ", model.Inputs.Select(input => $"{input.Name} [{string.Join("x", input.Shape)}]"))}");
         w.WriteLine($"operators: {model.Kernels.Count}, merged into {model.Entries.Count} suite entries");
-        w.WriteLine($"{"#",3}  {"entry",-24} {"onnx_op",-18} {"count",5} {"points",12}  compute");
+        var width = model.Entries.Select(entry => entry.Spec.Name.Length).Append(20).Max();
+        w.WriteLine($"{"#",3}  {"entry".PadRight(width)} {"onnx_op",-18} {"count",5} {"points",12}  compute");
         var number = 0;
         foreach (var entry in model.Entries)
         {
             var epilogue = entry.Spec.Epilogue is null ? "" : $"; epilogue {entry.Spec.Epilogue}";
-            w.WriteLine($"{++number,3}  {entry.Spec.Name,-24} {entry.OnnxOp,-18} {entry.Count,5} {entry.IterationPoints,12}  {entry.Spec.Compute}{epilogue}");
+            w.WriteLine($"{++number,3}  {entry.Spec.Name.PadRight(width)} {entry.OnnxOp,-18} {entry.Count,5} {entry.IterationPoints,12}  {entry.Spec.Compute}{epilogue}");
         }
         w.WriteLine("nodes:");
         w.WriteLine($"  {"type",-20} {"nodes",5} {"kernel",7} {"fused",6} {"layout",7} {"constant",9} {"unsupported",12} {"G points",9}");

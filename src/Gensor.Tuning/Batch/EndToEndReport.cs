@@ -40,11 +40,12 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
     {
         w.WriteLine($"model:     {Model} ({Summary.Results.Count} operators, {Summary.Results.Sum(r => r.Entry.Count)} with counts)");
         w.WriteLine($"device:    {Summary.Device}{(Simulated ? " (simulated: the CPU accelerator's times say nothing about a GPU)" : "")}");
-        w.WriteLine($"{"#",3}  {"operator",-22} {"onnx_op",-18} {"count",5} {"best ms",10} {"count x ms",11} {"share",6} {"naive ms",10} {"roller ms",10} {"ok",3}");
+        var width = Summary.Results.Select(r => r.Entry.Name.Length).Append(20).Max();
+        w.WriteLine($"{"#",3}  {"operator".PadRight(width)} {"onnx_op",-18} {"count",5} {"best ms",10} {"count x ms",11} {"share",6} {"naive ms",10} {"roller ms",10} {"ok",3}");
         foreach (var r in Summary.Results)
         {
             var note = r.Error is not null ? $"  {r.Error}" : r.SameAs is not null ? $"  same operator as {r.SameAs}" : "";
-            w.WriteLine($"{r.Entry.Number,3}  {r.Entry.Name,-22} {Kind(r),-18} {r.Entry.Count,5} {Ms(r.BestMs),10} {Ms(Total(r)),11} {Percent(Share(r)),6} {Ms(r.NaiveMs),10} {Ms(r.RollerMs),10} {(r.Verified ? "yes" : "no"),3}{note}");
+            w.WriteLine($"{r.Entry.Number,3}  {r.Entry.Name.PadRight(width)} {Kind(r),-18} {r.Entry.Count,5} {Ms(r.BestMs),10} {Ms(Total(r)),11} {Percent(Share(r)),6} {Ms(r.NaiveMs),10} {Ms(r.RollerMs),10} {(r.Verified ? "yes" : "no"),3}{note}");
         }
         var complete = Summary.ModelTotalComplete ? "" : " (incomplete: some operators have no result)";
         w.WriteLine($"model total (sum of count x best): {Ms(Summary.ModelTotalMs)} ms{complete}");
