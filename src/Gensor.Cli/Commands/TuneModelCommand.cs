@@ -52,12 +52,8 @@ internal static class TuneModelCommand
                 {
                     ModelOptions.WriteSuite(suiteFile, OperatorSpecWriter.ToSuiteJson(suite));
                 }
-                var plan = BatchPlan.From(path, suite);
-                using var session = settings.Open(cli);
-                var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed,
-                    !parse.GetValue(noBaselines), settings.Force);
                 cli.Error.WriteLine($"{path}: {imported.Kernels.Count} operators in {suite.Count} suite entries");
-                var summary = new BatchRunner(session.Tuner, session.Records, options, session.Logger).Run(plan, new BatchCommand.ProgressDisplay(cli.Error));
+                var summary = BatchCommand.Run(cli, settings, BatchPlan.From(path, suite), !parse.GetValue(noBaselines));
                 var untimed = imported.Unsupported.GroupBy(node => node.OpType).Select(group => (group.Key, group.Count())).ToArray();
                 var report = new EndToEndReport(path, summary, suite, untimed);
                 if (json)
