@@ -17,6 +17,14 @@ internal static class CommonOptions
 
     public static Option<string?> Shape() => new("--shape") { Description = "Extents of the index variables with --compute, e.g. m=128,n=128,k=128." };
 
+    public static Option<string?> Dtype() => new("--dtype") { Description = "Element type of every tensor, overriding the spec's dtype (its per-tensor dtypes still apply): f32, f16 or bf16. 16-bit inputs accumulate in f32." };
+
+    /// <summary>The spec's type name after <c>--dtype</c>, checked; the spec's own when the option is absent.</summary>
+    public static string? ParseDtype(string? dtype) =>
+        dtype is null || Etir.ElementTypes.Parse(dtype) is not null
+            ? dtype
+            : throw Diagnostics.GensorException.BadInput($"--dtype: unknown type '{dtype}' (expected {Etir.ElementTypes.Accepted})");
+
     public static Option<string?> Name() => new("--name") { Description = "The operator's name with --compute (default: inline)." };
 
     public static Option<string?> Epilogue() => new("--epilogue") { Description = "An element-wise epilogue with --compute, e.g. \"relu(C[m,n])\"." };

@@ -13,6 +13,7 @@ internal sealed class SpecInput
     private readonly Option<string?> _shape = CommonOptions.Shape();
     private readonly Option<string?> _name = CommonOptions.Name();
     private readonly Option<string?> _epilogue = CommonOptions.Epilogue();
+    private readonly Option<string?> _dtype = CommonOptions.Dtype();
 
     public void AddTo(Command command)
     {
@@ -21,9 +22,17 @@ internal sealed class SpecInput
         command.Options.Add(_shape);
         command.Options.Add(_name);
         command.Options.Add(_epilogue);
+        command.Options.Add(_dtype);
     }
 
     public Operator Read(ParseResult parse)
+    {
+        var spec = ReadSpec(parse);
+        var dtype = CommonOptions.ParseDtype(parse.GetValue(_dtype));
+        return OperatorBuilder.Build(dtype is null ? spec : spec with { Dtype = dtype });
+    }
+
+    private OperatorSpec ReadSpec(ParseResult parse)
     {
         var path = parse.GetValue(_spec);
         var compute = parse.GetValue(_compute);
@@ -39,7 +48,7 @@ internal sealed class SpecInput
         if (compute is not null)
         {
             var shape = parse.GetValue(_shape) ?? throw GensorException.BadInput("--compute needs --shape with the extent of every index variable");
-            return OperatorBuilder.Build(SpecReader.FromInline(compute, shape, parse.GetValue(_name), parse.GetValue(_epilogue)));
+            return SpecReader.FromInline(compute, shape, parse.GetValue(_name), parse.GetValue(_epilogue));
         }
         if (path is null)
         {
@@ -50,6 +59,6 @@ internal sealed class SpecInput
         {
             throw GensorException.BadInput($"{path}: is a suite of {specs.Count} operators; this command takes one (use `gensor batch` for suites)");
         }
-        return OperatorBuilder.Build(specs[0]);
+        return specs[0];
     }
 }

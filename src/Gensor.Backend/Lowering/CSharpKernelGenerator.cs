@@ -25,7 +25,7 @@ public static class CSharpKernelGenerator
         var op = state.Operator;
         var text = CSharpPrinter.Print(kernel, className, Header(state, kernel));
         var arguments = new[] { op.Output }.Concat(op.Inputs)
-            .Select((t, i) => new KernelArgument(t.Name, kernel.Parameters[i].Name.TrimStart('@'), t.Shape.ToArray(), i == 0))
+            .Select((t, i) => new KernelArgument(t.Name, kernel.Parameters[i].Name.TrimStart('@'), t.Shape.ToArray(), i == 0) { Type = t.Type })
             .ToArray();
         var launch = new LaunchConfiguration(checked((int)kernel.GridSize), kernel.GroupSize, kernel.SharedBytes, arguments);
         return new KernelSource(state, className, text, launch);
@@ -42,8 +42,12 @@ public static class CSharpKernelGenerator
         }
         yield return $"Extents: {string.Join(", ", op.Axes.Select(a => $"{a.Name}={a.Extent}"))}";
         yield return $"Schedule: {state.Schedule}";
-        yield return $"Launch: grid {kernel.GridSize} x group {kernel.GroupSize}; tensors dense row-major float32: " +
-            string.Join(", ", new[] { op.Output }.Concat(op.Inputs).Select(t => $"{t.Name}[{string.Join(",", t.Shape)}]"));
+        // Float32 kernels keep the header they had before element types existed.
+        yield return op.AllFloat32
+            ? $"Launch: grid {kernel.GridSize} x group {kernel.GroupSize}; tensors dense row-major float32: " +
+                string.Join(", ", new[] { op.Output }.Concat(op.Inputs).Select(t => $"{t.Name}[{string.Join(",", t.Shape)}]"))
+            : $"Launch: grid {kernel.GridSize} x group {kernel.GroupSize}; tensors dense row-major (f16 as ILGPU Half, bf16 as ushort bits), accumulated in f32: " +
+                string.Join(", ", new[] { op.Output }.Concat(op.Inputs).Select(t => $"{t.Name}[{string.Join(",", t.Shape)}] {t.Type.Name()}"));
         yield return "Load with accelerator.LoadStreamKernel<...>(Kernel) and launch with new KernelConfig(GridSize, GroupSize).";
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Gensor.Backend.Lowering.Ir;
+using Gensor.Etir;
 
 namespace Gensor.Backend.Lowering;
 
@@ -32,10 +33,21 @@ public static class CSharpPrinter
             w.Line("/// <summary>Threads per block.</summary>");
             w.Line($"public const int GroupSize = {Int(kernel.GroupSize)};");
             w.Line();
-            var parameters = string.Join(", ", kernel.Parameters.Select(p => $"ArrayView1D<float, Stride1D.Dense> {p.Name}"));
+            var parameters = string.Join(", ", kernel.Parameters.Select(p => $"ArrayView1D<{ElementTypeNames.CSharp(p.Element)}, Stride1D.Dense> {p.Name}"));
             using (w.Block($"public static void {KernelSource.MethodName}({parameters})"))
             {
                 new Body(w, kernel).Write();
+            }
+            // Only the conversions a kernel uses are written, so float32 kernels keep their text.
+            if (kernel.Parameters[0].Element == ElementType.F16)
+            {
+                w.Line();
+                ElementTypeNames.WriteHalfConversions(w);
+            }
+            if (kernel.Parameters.Any(p => p.Element == ElementType.BF16))
+            {
+                w.Line();
+                ElementTypeNames.WriteBFloat16Conversions(w);
             }
         }
         return w.ToString();
@@ -80,7 +92,9 @@ public static class CSharpPrinter
             Statement(kernel.Body, braces: false);
         }
 
-        private IEnumerable<(KernelBuffer, int)> VectorAccesses()
+        private IEnumerable<(KernelBuffer, int)> VectorAccesses() => AllVectorAccesses().Where(access => access.Item1.Element == ElementType.F32);
+
+        private IEnumerable<(KernelBuffer, int)> AllVectorAccesses()
         {
             foreach (var statement in kernel.Statements)
             {
@@ -155,8 +169,27 @@ public static class CSharpPrinter
                 case IrStmt.Assign assign:
                     w.Line($"{assign.Variable.Name} = {Expr(assign.Value)};");
                     break;
-                case IrStmt.Store store:
+                case IrStmt.Store { Buffer.Element: ElementType.F32 } store:
                     w.Line($"{View(store.Buffer, store.Width)}[{Expr(store.Index)}] = {Expr(store.Value)};");
+                    break;
+                case IrStmt.Store { Width: 1 } store:
+                    w.Line($"{store.Buffer.Name}[{Expr(store.Index)}] = {ElementTypeNames.Narrow(store.Buffer.Element, Expr(store.Value))};");
+                    break;
+                case IrStmt.Store store:
+                    // A 16-bit buffer has no vector view: the lanes are rounded and stored one by one.
+                    using (w.Block(""))
+                    {
+                        var packed = store.Value as IrExpr.Pack;
+                        if (packed is null)
+                        {
+                            w.Line($"var g_v = {Expr(store.Value)};");
+                        }
+                        for (var lane = 0; lane < store.Width; lane++)
+                        {
+                            var value = packed is null ? $"g_v.{"XYZW"[lane]}" : Expr(packed.Lanes[lane]);
+                            w.Line($"{store.Buffer.Name}[{Expr(ElementIndex(store.Index, store.Width, lane))}] = {ElementTypeNames.Narrow(store.Buffer.Element, value)};");
+                        }
+                    }
                     break;
                 case IrStmt.For loop:
                     var i = loop.Index.Name;
@@ -216,11 +249,23 @@ public static class CSharpPrinter
             IrExpr.Unary u => CSharpExpression.UnaryText(u.Op, Expr(u.Operand)),
             IrExpr.Select s => $"({Expr(s.Condition)} ? {Expr(s.Then)} : {Expr(s.Else)})",
             IrExpr.InRange r => $"(uint)({Expr(r.Index)}) < {Int(r.Extent)}u",
-            IrExpr.Load load => $"{View(load.Buffer, load.Width)}[{Expr(load.Index)}]",
+            IrExpr.Load { Buffer.Element: ElementType.F32 } load => $"{View(load.Buffer, load.Width)}[{Expr(load.Index)}]",
+            IrExpr.Load { Width: 1 } load => ElementTypeNames.Widen(load.Buffer.Element, $"{load.Buffer.Name}[{Expr(load.Index)}]"),
+            // A 16-bit buffer has no vector view: the lanes are loaded and widened one by one.
+            IrExpr.Load load => $"new {(load.Width == 4 ? "Float4" : "Float2")}({string.Join(", ", Enumerable.Range(0, load.Width)
+                .Select(lane => ElementTypeNames.Widen(load.Buffer.Element, $"{load.Buffer.Name}[{Expr(ElementIndex(load.Index, load.Width, lane))}]")))})",
             IrExpr.Lane lane => $"{Expr(lane.Vector)}.{"XYZW"[lane.Index]}",
             IrExpr.Pack pack => $"new {(pack.Lanes.Length == 4 ? "Float4" : "Float2")}({string.Join(", ", pack.Lanes.Select(Expr))})",
             IrExpr.ShuffleXor x => $"Warp.ShuffleXor({Expr(x.Value)}, {Int(x.LaneMask)})",
             _ => throw new NotSupportedException($"expression {expr.GetType().Name}"),
+        };
+
+        /// <summary>The element index of lane <paramref name="lane"/> of the vector at <paramref name="index"/> (in vectors of <paramref name="width"/>).</summary>
+        private static IrExpr ElementIndex(IrExpr index, int width, int lane) => index switch
+        {
+            IrExpr.Linear linear => IrExpr.Sum((width, linear), (1, IrExpr.Lin(lane))),
+            IrExpr.Int constant => new IrExpr.Int((constant.Value * width) + lane),
+            _ => new IrExpr.Binary(BinaryOperator.Add, new IrExpr.Binary(BinaryOperator.Multiply, new IrExpr.Int(width), index), new IrExpr.Int(lane)),
         };
 
         private static string Linear(IrExpr.Linear linear)

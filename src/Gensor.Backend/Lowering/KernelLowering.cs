@@ -91,7 +91,10 @@ public static class KernelLowering
             for (var i = 0; i < tensors.Length; i++)
             {
                 _tensor[tensors[i].Name] = tensors[i];
-                _parameter[tensors[i].Name] = new KernelBuffer(KernelNames.Parameter(tensors[i].Name, i), BufferScope.Global, tensors[i].ElementCount, tensors[i].Name);
+                _parameter[tensors[i].Name] = new KernelBuffer(KernelNames.Parameter(tensors[i].Name, i), BufferScope.Global, tensors[i].ElementCount, tensors[i].Name)
+                {
+                    Element = tensors[i].Type,
+                };
             }
             _elements = ThreadTileElements();
             _prefetch = schedule.RegisterPrefetch && schedule.SharedInputs.Count > 0;

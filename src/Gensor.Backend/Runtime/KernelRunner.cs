@@ -18,8 +18,8 @@ public sealed class KernelRunner : IDisposable
     private readonly KernelDevice _device;
     private readonly Operator _op;
     private readonly ReferenceResult _reference;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _output;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _inputs;
+    private readonly DeviceTensor _output;
+    private readonly DeviceTensor[] _inputs;
     private readonly float[] _poison;
 
     /// <summary>Makes inputs from <paramref name="seed"/>, evaluates the reference and uploads the inputs.</summary>
@@ -30,11 +30,11 @@ public sealed class KernelRunner : IDisposable
         var inputs = InputGenerator.Generate(op, seed);
         _reference = ReferenceEvaluator.Evaluate(op, inputs);
         var accelerator = device.Accelerator;
-        _output = accelerator.Allocate1D<float>(op.Output.ElementCount);
+        _output = DeviceTensor.Allocate(accelerator, op.Output.Type, op.Output.ElementCount);
         _inputs = op.Inputs.Select(tensor =>
         {
-            var buffer = accelerator.Allocate1D<float>(Math.Max(1, tensor.ElementCount));
-            buffer.CopyFromCPU(inputs[tensor.Name]);
+            var buffer = DeviceTensor.Allocate(accelerator, tensor.Type, tensor.ElementCount);
+            buffer.Upload(inputs[tensor.Name]);
             return buffer;
         }).ToArray();
         // A kernel that skips an output leaves NaN behind and fails verification.
@@ -65,12 +65,12 @@ public sealed class KernelRunner : IDisposable
             try
             {
                 var config = new KernelConfig(launch.GridSize, launch.GroupSize);
-                var arguments = new object[] { _output.View }.Concat(_inputs.Select(buffer => (object)buffer.View)).ToArray();
+                var arguments = new[] { _output.View }.Concat(_inputs.Select(buffer => buffer.View)).ToArray();
                 var stream = _device.Accelerator.DefaultStream;
-                _output.CopyFromCPU(_poison);
+                _output.Upload(_poison);
                 kernel.Launch(stream, config, arguments);
                 stream.Synchronize();
-                var actual = _output.GetAsArray1D();
+                var actual = _output.Download();
                 var check = Verifier.Compare(_op, _reference, actual);
                 if (!check.Passed)
                 {

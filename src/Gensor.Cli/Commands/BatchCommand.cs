@@ -19,11 +19,12 @@ internal static class BatchCommand
         var format = CommonOptions.Format();
         var verbose = CommonOptions.Verbose();
         var shard = new Option<string?>("--shard") { Description = "Tune only shard I of N (e.g. 2/4), split by operator hash: N machines cover the suite once." };
+        var dtype = CommonOptions.Dtype();
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Do not also tune with the naive and roller policies (the speedup columns stay empty)." };
         var command = new Command("batch", "Tune every operator of a suite; operators equal up to names are tuned once.");
         command.Arguments.Add(suite);
         tuning.AddTo(command);
-        foreach (var option in new Option[] { format, verbose, shard, noBaselines })
+        foreach (var option in new Option[] { format, verbose, shard, dtype, noBaselines })
         {
             command.Options.Add(option);
         }
@@ -35,7 +36,7 @@ internal static class BatchCommand
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var settings = tuning.Read(parse);
                 var part = parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
-                var plan = BatchPlan.Read(parse.GetValue(suite)!).Shard(part);
+                var plan = BatchPlan.Read(parse.GetValue(suite)!, CommonOptions.ParseDtype(parse.GetValue(dtype))).Shard(part);
                 if (part.Count > 1)
                 {
                     cli.Error.WriteLine($"shard {part}: {plan.Entries.Count} of {plan.SuiteSize} operators");

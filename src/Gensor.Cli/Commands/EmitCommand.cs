@@ -162,6 +162,7 @@ internal static class EmitCommand
             ["tensor"] = a.Tensor,
             ["parameter"] = a.Parameter,
             ["shape"] = new JsonArray(a.Shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
+            ["dtype"] = a.Type.Name(),
             ["output"] = a.IsOutput,
         }).ToArray()),
         ["schedule"] = EtirJson.Schedule(source.State.Schedule),

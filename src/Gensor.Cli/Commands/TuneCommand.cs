@@ -95,6 +95,10 @@ internal static class TuneText
     {
         var op = report.Operator;
         w.WriteLine($"operator:  {op.Name}  {OperatorText.Describe(op)}");
+        if (!op.AllFloat32)
+        {
+            w.WriteLine($"types:     {string.Join(", ", new[] { op.Output }.Concat(op.Inputs).Select(t => $"{t.Name} {t.Type.Name()}"))}; accumulated in {op.AccumulatorType.Name()}");
+        }
         w.WriteLine($"device:    {report.Device}");
         if (report.Simulated)
         {
@@ -118,6 +122,10 @@ internal static class TuneText
             w.WriteLine($"best:      {best.Schedule}");
             w.WriteLine($"time:      {m.MedianMs:F4} ms (median of {m.Repetitions}, spread {m.MinMs:F4}..{m.MaxMs:F4} ms){(report.Simulated ? ", simulated" : "")}");
             w.WriteLine($"verified:  yes, max abs error {m.MaxAbsError:G3} against the CPU reference (double precision)");
+            if (!op.AllFloat32)
+            {
+                w.WriteLine($"tolerance: {Reference.Tolerance.Of(op)}");
+            }
         }
         else
         {

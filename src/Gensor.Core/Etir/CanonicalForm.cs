@@ -58,6 +58,13 @@ public sealed class CanonicalForm
         text.Append("; extents ").Append(string.Join(",", op.Axes.Select(a => $"{names[a.Name]}={Int(a.Extent)}")));
         text.Append("; shapes ").Append(string.Join(",", new[] { op.Output }.Concat(op.Inputs)
             .Select(t => $"{tensors[t.Name]}[{string.Join("x", t.Shape.Select(Int))}]")));
+        // Types are written only when some tensor is not float32, so float32 operators keep the
+        // text (and hash, and records) they had before element types existed.
+        if (!op.AllFloat32)
+        {
+            text.Append("; types ").Append(string.Join(",", new[] { op.Output }.Concat(op.Inputs)
+                .Select(t => $"{tensors[t.Name]}={t.Type.Name()}")));
+        }
         return new CanonicalForm(text.ToString(), tensors);
     }
 

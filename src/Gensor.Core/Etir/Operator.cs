@@ -6,9 +6,12 @@ public enum AxisKind { Spatial, Reduce }
 /// <summary>An index variable of the iteration space with its extent.</summary>
 public sealed record Axis(string Name, int Extent, AxisKind Kind);
 
-/// <summary>A dense, row-major float32 tensor.</summary>
+/// <summary>A dense, row-major tensor of <see cref="Type"/> elements.</summary>
 public sealed record Tensor(string Name, ValueArray<int> Shape)
 {
+    /// <summary>The element type (float32 unless the spec says otherwise).</summary>
+    public ElementType Type { get; init; } = ElementType.F32;
+
     public long ElementCount => Shape.Aggregate(1L, (product, extent) => product * extent);
 }
 
@@ -38,6 +41,15 @@ public sealed record Operator(
     Expr Body,
     Expr? Epilogue)
 {
+    /// <summary>
+    /// The type arithmetic happens in: float32 always. 16-bit inputs are widened when read
+    /// (their products are exact in float32) and a 16-bit output is rounded once, when stored.
+    /// </summary>
+    public ElementType AccumulatorType => ElementType.F32;
+
+    /// <summary>Whether every tensor is float32 (the kernels Gensor generated before element types existed).</summary>
+    public bool AllFloat32 => Output.Type == ElementType.F32 && Inputs.All(tensor => tensor.Type == ElementType.F32);
+
     public IEnumerable<Axis> SpatialAxes => Axes.Where(axis => axis.Kind == AxisKind.Spatial);
 
     public IEnumerable<Axis> ReduceAxes => Axes.Where(axis => axis.Kind == AxisKind.Reduce);

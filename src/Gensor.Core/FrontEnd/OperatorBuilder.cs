@@ -10,17 +10,13 @@ namespace Gensor.FrontEnd;
 /// </summary>
 public static class OperatorBuilder
 {
-    private const string _supportedDtype = "float32";
-
     /// <summary>Parses and validates one operator.</summary>
     /// <exception cref="GensorException">BadInput, with a message starting with the spec's source.</exception>
     public static Operator Build(OperatorSpec spec)
     {
         var source = spec.Source;
-        if (spec.Dtype != _supportedDtype)
-        {
-            throw Fail(source, $"unknown dtype '{spec.Dtype}' (only {_supportedDtype} is supported)");
-        }
+        var dtype = ElementTypes.Parse(spec.Dtype)
+            ?? throw Fail(source, $"unknown dtype '{spec.Dtype}' (expected {ElementTypes.Accepted})");
         var statement = Parse(source, () => ExpressionParser.ParseCompute(spec.Compute));
         var epilogue = spec.Epilogue is null ? null : Parse(source, () => ExpressionParser.ParseEpilogue(spec.Epilogue));
         var output = statement.Output;
@@ -73,14 +69,32 @@ public static class OperatorBuilder
             }
         }
 
+        var types = TensorTypes(spec, dtype, inputs.Select(tensor => tensor.Name).Prepend(output));
         return new Operator(
             spec.Name,
-            new Tensor(output, ValueArray.From(outputShape)),
+            new Tensor(output, ValueArray.From(outputShape)) { Type = types[output] },
             ValueArray.From(axes),
-            ValueArray.From(inputs),
+            ValueArray.From(inputs.Select(tensor => tensor with { Type = types[tensor.Name] })),
             statement.Reduction,
             statement.Body,
             epilogue);
+    }
+
+    /// <summary>Every tensor's type: its entry in <c>dtypes</c>, else the spec's <c>dtype</c>.</summary>
+    private static Dictionary<string, ElementType> TensorTypes(OperatorSpec spec, ElementType dtype, IEnumerable<string> tensors)
+    {
+        var names = tensors.ToList();
+        var types = names.ToDictionary(name => name, _ => dtype);
+        foreach (var (name, text) in spec.Dtypes ?? new Dictionary<string, string>())
+        {
+            if (!types.ContainsKey(name))
+            {
+                throw Fail(spec.Source, $"dtypes gives a type for '{name}' but the expression has no such tensor (tensors: {string.Join(", ", names)})");
+            }
+            types[name] = ElementTypes.Parse(text)
+                ?? throw Fail(spec.Source, $"dtypes: unknown type '{text}' for '{name}' (expected {ElementTypes.Accepted})");
+        }
+        return types;
     }
 
     private static T Parse<T>(string source, Func<T> parse)

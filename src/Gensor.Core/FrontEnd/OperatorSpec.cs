@@ -8,12 +8,13 @@ namespace Gensor.FrontEnd;
 /// <param name="Compute">The tensor expression, e.g. <c>C[m,n] += A[m,k] * B[k,n]</c>.</param>
 /// <param name="Shape">The extent of every index variable.</param>
 /// <param name="Tensors">Shapes given explicitly (needed where reads run outside a tensor, i.e. padding).</param>
-/// <param name="Dtype">The element type; only <c>float32</c> exists for now.</param>
+/// <param name="Dtype">The element type of every tensor (<c>f32</c>, <c>f16</c> or <c>bf16</c>; see <see cref="Etir.ElementTypes.Parse"/>).</param>
 /// <param name="Epilogue">An element-wise expression of the accumulated output, or null.</param>
 /// <param name="Count">How many times the operator occurs in a model (suites), default 1.</param>
 /// <param name="Source">Where the spec came from (a file path, or "--compute"), for error messages.</param>
 /// <param name="OnnxOp">Suites imported from a model: the type of the ONNX node the operator computes (e.g. <c>Conv</c>), or null.</param>
 /// <param name="Nodes">Suites imported from a model: the names of the ONNX nodes the operator computes, or null.</param>
+/// <param name="Dtypes">Element types of single tensors, overriding <paramref name="Dtype"/> (e.g. a float32 output of f16 inputs), or null.</param>
 public sealed record OperatorSpec(
     string Name,
     string Compute,
@@ -24,4 +25,5 @@ public sealed record OperatorSpec(
     int Count,
     string Source,
     string? OnnxOp = null,
-    IReadOnlyList<string>? Nodes = null);
+    IReadOnlyList<string>? Nodes = null,
+    IReadOnlyDictionary<string, string>? Dtypes = null);

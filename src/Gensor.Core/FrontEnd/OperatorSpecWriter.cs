@@ -16,7 +16,11 @@ public static class OperatorSpecWriter
         var compute = $"{op.Output.Name}[{string.Join(",", op.SpatialAxes.Select(a => a.Name))}] {assign} {op.Body}";
         var shape = op.Axes.ToDictionary(a => a.Name, a => (long)a.Extent);
         var tensors = op.Inputs.ToDictionary(t => t.Name, t => (IReadOnlyList<long>)t.Shape.Select(d => (long)d).ToArray());
-        return new OperatorSpec(op.Name, compute, shape, tensors, "float32", op.Epilogue?.ToString(), 1, source);
+        // The output's type is the spec's dtype; inputs of another type are listed in dtypes.
+        var dtype = op.Output.Type;
+        var dtypes = op.Inputs.Where(t => t.Type != dtype).ToDictionary(t => t.Name, t => t.Type.Name());
+        return new OperatorSpec(op.Name, compute, shape, tensors, dtype.Name(), op.Epilogue?.ToString(), 1, source,
+            Dtypes: dtypes.Count > 0 ? dtypes : null);
     }
 
     /// <summary>The spec as the JSON object a spec file holds.</summary>
@@ -47,6 +51,20 @@ public static class OperatorSpecWriter
                         json.WriteNumberValue(dim);
                     }
                     json.WriteEndArray();
+                }
+                json.WriteEndObject();
+            }
+            // Written only when not float32, so existing suites keep their text.
+            if (ElementTypes.Parse(spec.Dtype) is not ElementType.F32)
+            {
+                json.WriteString("dtype", spec.Dtype);
+            }
+            if (spec.Dtypes is { Count: > 0 })
+            {
+                json.WriteStartObject("dtypes");
+                foreach (var (tensor, type) in spec.Dtypes)
+                {
+                    json.WriteString(tensor, type);
                 }
                 json.WriteEndObject();
             }

@@ -13,7 +13,7 @@ public static class SpecReader
 {
     private const string _inlineSource = "--compute";
 
-    private static readonly string[] _fields = ["name", "compute", "shape", "tensors", "dtype", "epilogue", "count", "onnx_op", "nodes"];
+    private static readonly string[] _fields = ["name", "compute", "shape", "tensors", "dtype", "dtypes", "epilogue", "count", "onnx_op", "nodes"];
 
     /// <summary>Reads every operator in a spec file.</summary>
     /// <exception cref="GensorException">BadInput, with a message starting with <paramref name="path"/>.</exception>
@@ -114,7 +114,7 @@ public static class SpecReader
             compute,
             shape,
             new Dictionary<string, IReadOnlyList<long>>(),
-            "float32",
+            "f32",
             epilogue,
             1,
             _inlineSource);
@@ -145,7 +145,8 @@ public static class SpecReader
         var tensors = element.TryGetProperty("tensors", out var tensorsElement)
             ? ReadTensors(tensorsElement, where)
             : new Dictionary<string, IReadOnlyList<long>>();
-        var dtype = OptionalString(element, "dtype", where) ?? "float32";
+        var dtype = OptionalString(element, "dtype", where) ?? "f32";
+        var dtypes = element.TryGetProperty("dtypes", out var dtypesElement) ? ReadDtypes(dtypesElement, where) : null;
         var epilogue = OptionalString(element, "epilogue", where);
         var count = 1;
         if (element.TryGetProperty("count", out var countElement))
@@ -158,7 +159,28 @@ public static class SpecReader
         // Provenance from `gensor import`: carried along for reports, never part of what is tuned.
         var onnxOp = OptionalString(element, "onnx_op", where);
         var nodes = element.TryGetProperty("nodes", out var nodesElement) ? ReadNodes(nodesElement, where) : null;
-        return new OperatorSpec(name, compute, shape, tensors, dtype, epilogue, count, source, onnxOp, nodes);
+        return new OperatorSpec(name, compute, shape, tensors, dtype, epilogue, count, source, onnxOp, nodes, dtypes);
+    }
+
+    private static Dictionary<string, string> ReadDtypes(JsonElement element, string where)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw GensorException.BadInput($"{where}: field 'dtypes' must be an object of tensor name -> element type but is {Describe(element)}");
+        }
+        var dtypes = new Dictionary<string, string>();
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.Value.ValueKind != JsonValueKind.String)
+            {
+                throw GensorException.BadInput($"{where}: dtypes '{property.Name}' must be a string but is {Describe(property.Value)}");
+            }
+            if (!dtypes.TryAdd(property.Name, property.Value.GetString()!))
+            {
+                throw GensorException.BadInput($"{where}: dtypes gives '{property.Name}' twice");
+            }
+        }
+        return dtypes;
     }
 
     private static string[] ReadNodes(JsonElement element, string where)

@@ -3,7 +3,8 @@ using Gensor.Etir;
 namespace Gensor.Reference;
 
 /// <summary>
-/// Deterministic pseudo-random inputs, uniform in [-1, 1]. The generator is our
+/// Deterministic pseudo-random inputs, uniform in [-1, 1] and rounded to each
+/// tensor's element type (so the reference and the kernel see the same values). The generator is our
 /// own (SplitMix64) so that the same seed gives the same inputs on every .NET
 /// version and machine, which keeps verification failures reproducible.
 /// </summary>
@@ -22,7 +23,7 @@ public static class InputGenerator
             {
                 // 24 random bits make every value exactly representable in float32.
                 var bits = Next(ref state) >> 40;
-                values[i] = (float)((bits * (2.0 / (1 << 24))) - 1.0);
+                values[i] = tensor.Type.Round((float)((bits * (2.0 / (1 << 24))) - 1.0));
             }
             inputs[tensor.Name] = values;
         }

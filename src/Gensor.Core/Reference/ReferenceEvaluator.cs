@@ -4,8 +4,11 @@ namespace Gensor.Reference;
 
 /// <summary>
 /// A plain interpreter of an <see cref="Operator"/> in double precision: the
-/// ground truth every generated kernel is checked against. It favours being
-/// obviously right over being fast.
+/// ground truth every generated kernel is checked against. Inputs are first
+/// rounded to their tensors' element types (an f16 tensor holds only f16
+/// values); everything after that is exact up to double rounding, and the
+/// rounding of a 16-bit output is left to the verifier's tolerance. It
+/// favours being obviously right over being fast.
 /// </summary>
 public static class ReferenceEvaluator
 {
@@ -29,7 +32,8 @@ public static class ReferenceEvaluator
         var point = new int[axes.Count];
         var accumulated = new double[1];
         var shapes = op.Inputs.ToDictionary(tensor => tensor.Name, tensor => tensor.Shape.ToArray());
-        var context = new Context(axes.Select(axis => axis.Name).ToList(), point, inputs, shapes, op.Output.Name, accumulated);
+        var typed = op.Inputs.ToDictionary(tensor => tensor.Name, tensor => RoundedTo(tensor.Type, inputs[tensor.Name]));
+        var context = new Context(axes.Select(axis => axis.Name).ToList(), point, typed, shapes, op.Output.Name, accumulated);
         var body = Compile(op.Body, context);
         var epilogue = op.Epilogue is null ? null : Compile(op.Epilogue, context);
 
@@ -85,6 +89,9 @@ public static class ReferenceEvaluator
         }
         return new ReferenceResult(values, magnitude);
     }
+
+    private static float[] RoundedTo(ElementType type, float[] values) =>
+        type == ElementType.F32 ? values : values.Select(value => type.Round(value)).ToArray();
 
     private static bool NextReducePoint(int[] point, int[] extents, int spatialRank)
     {

@@ -12,8 +12,11 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
     /// whole run; an operator whose expression does not build is kept as an
     /// entry with its error, so the rest of the suite is still tuned.
     /// </summary>
+    /// <param name="path">The suite file.</param>
+    /// <param name="dtype">An element type for every operator's tensors (<c>--dtype</c>), replacing each spec's dtype; null keeps them.</param>
     /// <exception cref="GensorException">The file is missing or not a JSON array (or object) of specs.</exception>
-    public static BatchPlan Read(string path) => From(path, SpecReader.ReadFile(path));
+    public static BatchPlan Read(string path, string? dtype = null) =>
+        From(path, [.. SpecReader.ReadFile(path).Select(spec => dtype is null ? spec : spec with { Dtype = dtype })]);
 
     /// <summary>
     /// A plan for specs already in memory (a model just imported); <paramref name="suite"/>

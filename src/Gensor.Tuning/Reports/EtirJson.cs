@@ -34,6 +34,7 @@ public static class EtirJson
         ["output"] = Tensor(op.Output),
         ["inputs"] = new JsonArray(op.Inputs.Select(tensor => (JsonNode)Tensor(tensor)).ToArray()),
         ["reduction"] = ReductionName(op.Reduction),
+        ["accumulator"] = op.AccumulatorType.Name(),
         ["body"] = op.Body.ToString(),
         ["epilogue"] = op.Epilogue?.ToString(),
         ["iteration_points"] = op.IterationPoints,
@@ -50,6 +51,7 @@ public static class EtirJson
     {
         ["name"] = tensor.Name,
         ["shape"] = Numbers(tensor.Shape),
+        ["dtype"] = tensor.Type.Name(),
     };
 
     private static JsonArray Numbers(IEnumerable<int> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());

@@ -22,6 +22,8 @@ public static class TuneReportJson
             ["policy"] = report.Policy,
             ["target"] = report.Target,
             ["states_visited"] = report.StatesVisited,
+            ["dtypes"] = Types(report.Operator),
+            ["tolerance"] = Reference.Tolerance.Of(report.Operator).ToString(),
             ["measured"] = report.Candidates.Count(c => !c.FromRecords),
             ["from_records"] = report.Candidates.Count(c => c.FromRecords),
             ["best"] = report.Best is null ? null : Candidate(report.Best),
@@ -68,6 +70,10 @@ public static class TuneReportJson
         }
         return json;
     }
+
+    /// <summary>Every tensor's element type by name, output first.</summary>
+    public static JsonObject Types(Etir.Operator op) =>
+        new(new[] { op.Output }.Concat(op.Inputs).Select(tensor => KeyValuePair.Create(tensor.Name, (JsonNode?)JsonValue.Create(Etir.ElementTypes.Name(tensor.Type)))));
 
     private static double Round(double value) => Math.Round(value, 6);
 }

@@ -81,9 +81,9 @@ public class OperatorBuilderTests
     [Fact]
     public void UnknownDtypeIsRejected()
     {
-        var spec = Spec("C[i] = A[i]", "i=4") with { Dtype = "float16" };
+        var spec = Spec("C[i] = A[i]", "i=4") with { Dtype = "int8" };
 
-        Assert.Equal("--compute: unknown dtype 'float16' (only float32 is supported)", BadInput.Thrown(() => OperatorBuilder.Build(spec)));
+        Assert.Equal("--compute: unknown dtype 'int8' (expected f32 (float32), f16 (float16), bf16 (bfloat16))", BadInput.Thrown(() => OperatorBuilder.Build(spec)));
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public class SpecReaderTests
         Assert.Equal("C[m,n] += A[m,k] * B[k,n]", spec.Compute);
         Assert.Equal(new Dictionary<string, long> { ["m"] = 4, ["n"] = 5, ["k"] = 6 }, spec.Shape);
         Assert.Empty(spec.Tensors);
-        Assert.Equal("float32", spec.Dtype);
+        Assert.Equal("f32", spec.Dtype);
         Assert.Null(spec.Epilogue);
         Assert.Equal(1, spec.Count);
         Assert.Equal(file.Path, spec.Source);
@@ -88,7 +88,7 @@ public class SpecReaderTests
     [Fact]
     public void UnknownFieldIsNamedWithTheExpectedOnes() =>
         Assert.EndsWith(
-            ": unknown field 'shapes' in operator 1 (expected name, compute, shape, tensors, dtype, epilogue, count, onnx_op, nodes)",
+            ": unknown field 'shapes' in operator 1 (expected name, compute, shape, tensors, dtype, dtypes, epilogue, count, onnx_op, nodes)",
             ReadError("""{ "name": "g", "compute": "C[i] = A[i]", "shapes": { "i": 4 } }"""));
 
     [Theory]
@@ -140,7 +140,7 @@ public class SpecReaderTests
         Assert.Equal(new Dictionary<string, long> { ["m"] = 128, ["n"] = 64, ["k"] = 32 }, spec.Shape);
         Assert.Equal("--compute", spec.Source);
         Assert.Equal("relu(C[m,n])", spec.Epilogue);
-        Assert.Equal("float32", spec.Dtype);
+        Assert.Equal("f32", spec.Dtype);
     }
 
     [Fact]

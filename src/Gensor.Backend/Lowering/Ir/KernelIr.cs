@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 
+using Gensor.Etir;
+
 namespace Gensor.Backend.Lowering.Ir;
 
 /// <summary>
@@ -21,7 +23,7 @@ public sealed record KernelIr(
     int GroupSize)
 {
     /// <summary>Shared bytes the kernel allocates.</summary>
-    public long SharedBytes => Shared.Sum(buffer => buffer.Elements) * sizeof(float);
+    public long SharedBytes => Shared.Sum(buffer => buffer.Elements * buffer.Element.Bytes());
 
     /// <summary>Every statement, depth first.</summary>
     public IEnumerable<IrStmt> Statements => Body.Walk();
