@@ -31,6 +31,10 @@ public static class Legality
     /// </summary>
     public static string? Check(Operator op, Schedule schedule, HardwareProfile profile)
     {
+        if (schedule.Mma != MmaShape.None)
+        {
+            return CheckTensorCores(op, schedule, profile);
+        }
         var analysis = OperatorAnalysis.Of(op);
         var structural = analysis.CheckStructure(schedule);
         if (structural is not null)
@@ -74,6 +78,52 @@ public static class Legality
             if ((long)blocks * threads < goal)
             {
                 return $"only {(long)blocks * threads} threads fit a multiprocessor (limited by {limiter}), below the occupancy goal of {goal}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A tensor-core schedule: its tiling (<see cref="TensorCoreTiling"/>: tile multiples, both
+    /// operands staged), tensor cores for the operand type on the profile, and the limits of
+    /// threads, shared memory, fragment registers and occupancy every kernel has.
+    /// </summary>
+    private static string? CheckTensorCores(Operator op, Schedule schedule, HardwareProfile profile)
+    {
+        var (tiling, reason) = TensorCoreTiling.Of(op, schedule);
+        if (tiling is null || reason is not null)
+        {
+            return reason;
+        }
+        var type = tiling.Product.A.Type;
+        if (profile.TensorGflops(type) <= 0)
+        {
+            return $"{profile.Name} has no tensor cores for the m16n8k16 MMA on {type.Name()}";
+        }
+        if (tiling.Threads > profile.MaxThreadsPerBlock)
+        {
+            return $"{tiling.Threads} threads per block exceed the limit of {profile.MaxThreadsPerBlock}";
+        }
+        if (tiling.SharedBytes > SharedMemoryLimit(profile))
+        {
+            return $"{tiling.SharedBytes} bytes of shared memory per block exceed the limit of {SharedMemoryLimit(profile)} ({SharedMemoryLimit(profile) / 1024} KB)";
+        }
+        var registers = tiling.RegistersPerThread;
+        if (registers > profile.MaxRegistersPerThread)
+        {
+            return $"about {registers} registers per thread (fragments and accumulators) exceed the limit of {profile.MaxRegistersPerThread}";
+        }
+        if ((long)registers * tiling.Threads > profile.RegistersPerMultiprocessor)
+        {
+            return $"about {(long)registers * tiling.Threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
+        }
+        var goal = Math.Min(profile.OccupancyGoalThreads, profile.MaxThreadsPerMultiprocessor);
+        if (goal > 0)
+        {
+            var (blocks, limiter) = Occupancy.Resident(tiling.Threads, registers, tiling.SharedBytes, profile);
+            if ((long)blocks * tiling.Threads < goal)
+            {
+                return $"only {(long)blocks * tiling.Threads} threads fit a multiprocessor (limited by {limiter}), below the occupancy goal of {goal}";
             }
         }
         return null;

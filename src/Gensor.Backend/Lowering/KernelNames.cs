@@ -13,7 +13,9 @@ public static class KernelNames
     {
         "ILGPU", "System", "Grid", "Group", "Warp", "SharedMemory", "XMath", "Float2", "Float4",
         "ArrayView", "ArrayView1D", "Stride1D", "Index1D", "Math", "MathF", "Kernel", "GridSize", "GroupSize",
-        "Accelerator", "KernelConfig", "Launch",
+        "Accelerator", "KernelConfig", "Launch", "Ref", "Input",
+        // Element types and the helpers typed and tensor-core kernels define.
+        "Half", "Interop", "CudaAsm", "FloatToHalf", "BFloat16ToFloat", "FloatToBFloat16", "Mma", "Dot", "Low", "High",
     };
 
     /// <summary>The parameter identifier of tensor <paramref name="tensor"/>, argument <paramref name="index"/> of the kernel.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
 using Gensor.Construction;
+using Gensor.Etir;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Hardware;
@@ -60,7 +61,8 @@ internal static class ExplainCommand
                     {
                         ["schedule"] = EtirJson.Schedule(c.Schedule),
                         ["estimated_ms"] = Math.Round(c.EstimatedMs, 6),
-                        ["breakdown"] = Legality.Check(op, c.Schedule, profile) is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile)) : null,
+                        // The breakdown's terms are the scalar kernels'; a tensor-core schedule has its own model.
+                        ["breakdown"] = c.Schedule.Mma == MmaShape.None && Legality.Check(op, c.Schedule, profile) is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile)) : null,
                     }).ToArray());
                 }
                 if (json)
@@ -79,7 +81,8 @@ internal static class ExplainCommand
                     {
                         cli.Output.WriteLine($"  {rank++,2}  {candidate.EstimatedMs.ToString("F4", CultureInfo.InvariantCulture),10} ms  {candidate.Schedule}");
                     }
-                    if (construction.Candidates.Count > 0 && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)
+                    if (construction.Candidates.Count > 0 && construction.Candidates[0].Schedule.Mma == MmaShape.None
+                        && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)
                     {
                         WriteBreakdown(cli.Output, CostModel.Breakdown(op, construction.Candidates[0].Schedule, profile));
                     }

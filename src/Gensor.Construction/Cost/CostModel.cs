@@ -58,7 +58,9 @@ public static class CostModel
 
     /// <summary>The estimated time in milliseconds.</summary>
     public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile) =>
-        Evaluate(OperatorAnalysis.Of(op), schedule, profile, null).TotalMs;
+        schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
+            ? TensorCoreCost.EstimateMs(tiling, profile)
+            : Evaluate(OperatorAnalysis.Of(op), schedule, profile, null).TotalMs;
 
     /// <summary>The estimated time with ptxas's register count instead of the estimate (compiler feedback).</summary>
     public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile, int registersPerThread) =>

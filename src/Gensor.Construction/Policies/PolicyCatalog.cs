@@ -8,12 +8,15 @@ public static class PolicyCatalog
     /// <summary>Names of all policies, in the order <c>gensor policies</c> lists them.</summary>
     public static IReadOnlyList<string> Names { get; } = ["gensor", "roller", "exhaustive", "naive"];
 
-    /// <summary>The policy named <paramref name="name"/> (case-insensitive); unknown names are bad input.</summary>
+    /// <summary>
+    /// The policy named <paramref name="name"/> (case-insensitive); unknown names are bad input.
+    /// All but the naive baseline also consider tensor-core schedules (<see cref="TensorCoreChoice"/>).
+    /// </summary>
     public static ISchedulePolicy Get(string name) => name.ToLowerInvariant() switch
     {
-        "gensor" => new GensorPolicy(),
-        "roller" => new RollerPolicy(),
-        "exhaustive" => new ExhaustivePolicy(),
+        "gensor" => new TensorCoreChoice(new GensorPolicy()),
+        "roller" => new TensorCoreChoice(new RollerPolicy()),
+        "exhaustive" => new TensorCoreChoice(new ExhaustivePolicy()),
         "naive" => new NaivePolicy(),
         _ => throw GensorException.BadInput($"unknown policy '{name}' (known: {string.Join(", ", Names)})"),
     };

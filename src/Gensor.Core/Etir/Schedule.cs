@@ -66,11 +66,25 @@ public sealed record Schedule(
     public bool RegisterPrefetch { get; init; }
 
     /// <summary>
+    /// The tensor-core operation (text <c>mma=m16n8k16</c>, default none). With one, the
+    /// schedule is a warp-tiled matrix product: <see cref="BlockTile"/> is the block's
+    /// tile of the output, <see cref="ThreadTile"/> is each warp's tile (a multiple of the
+    /// MMA's m and n), <see cref="ReduceStep"/> the k of a stage (a multiple of the MMA's
+    /// k), both operands are staged in shared memory, and a block has one warp per warp tile.
+    /// </summary>
+    public MmaShape Mma { get; init; }
+
+    /// <summary>
     /// Threads per block: the block tile divided by the thread tile over all
     /// spatial axes, times the reduce threads; saturates at <see cref="int.MaxValue"/>,
     /// which exceeds every limit.
     /// </summary>
-    public int ThreadsPerBlock => (int)Math.Min(int.MaxValue, (double)SpatialThreads * Math.Max(1, ReduceThreads));
+    public int ThreadsPerBlock => Mma == MmaShape.None
+        ? (int)Math.Min(int.MaxValue, (double)SpatialThreads * Math.Max(1, ReduceThreads))
+        : (int)Math.Min(int.MaxValue, (double)SpatialThreads * MmaWarpSize);
+
+    /// <summary>Lanes of the warp that runs one MMA (the PTX <c>mma.sync</c> contract).</summary>
+    public const int MmaWarpSize = 32;
 
     /// <summary>Threads per block along the spatial axes alone (each with its own outputs).</summary>
     public int SpatialThreads => (int)Math.Min(int.MaxValue, ThreadCount(BlockTile.AsSpan(), ThreadTile.AsSpan()));
@@ -140,8 +154,19 @@ public sealed record Schedule(
         {
             text.Append(" rthreads=").Append(ReduceThreads.ToString(CultureInfo.InvariantCulture));
         }
+        if (Mma != MmaShape.None)
+        {
+            text.Append(" mma=").Append(MmaName(Mma));
+        }
         return text.ToString();
     }
+
+    /// <summary>The text of an MMA shape in a schedule (<c>m16n8k16</c>).</summary>
+    public static string MmaName(MmaShape shape) => shape switch
+    {
+        MmaShape.M16N8K16 => "m16n8k16",
+        _ => "-",
+    };
 
     private static string Dims(ValueArray<int> values) =>
         values.Count == 0 ? "-" : string.Join("x", values.Select(v => v.ToString(CultureInfo.InvariantCulture)));
@@ -164,9 +189,9 @@ public sealed record Schedule(
                 throw new FormatException($"schedule field '{part}' is not of the form name=value");
             }
             var name = part[..equals];
-            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "rthreads"))
+            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "rthreads" or "mma"))
             {
-                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, rthreads)");
+                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, rthreads, mma)");
             }
             if (!fields.TryAdd(name, part[(equals + 1)..]))
             {
@@ -197,12 +222,19 @@ public sealed record Schedule(
         };
         var buffers = fields.TryGetValue("buffers", out var b) ? ParsePositive("buffers", b) : 1;
         var reduceThreads = fields.TryGetValue("rthreads", out var rt) ? ParsePositive("rthreads", rt) : 1;
+        var mma = !fields.TryGetValue("mma", out var mm) ? MmaShape.None : mm switch
+        {
+            "m16n8k16" => MmaShape.M16N8K16,
+            "-" => MmaShape.None,
+            _ => throw new FormatException($"schedule field 'mma' has '{mm}' (expected m16n8k16 or -)"),
+        };
         return new Schedule(block, thread, vthread, reduce, shared, vector)
         {
             SharedPadding = pad,
             RegisterPrefetch = prefetch,
             SharedBuffers = buffers,
             ReduceThreads = reduceThreads,
+            Mma = mma,
         };
     }
 

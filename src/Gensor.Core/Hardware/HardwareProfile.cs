@@ -67,6 +67,23 @@ public sealed record HardwareProfile(
     /// </summary>
     public bool WarpShuffles { get; init; } = true;
 
+    /// <summary>
+    /// Dense tensor-core peak of the m16n8k16 MMA with f16 inputs and float32 accumulation,
+    /// GFLOP/s; 0 where the GPU has none (sm_70's tensor cores run only m8n8k4).
+    /// </summary>
+    public double TensorGflopsF16 { get; init; }
+
+    /// <summary>Dense tensor-core peak with bf16 inputs and float32 accumulation, GFLOP/s; 0 where there is none.</summary>
+    public double TensorGflopsBF16 { get; init; }
+
+    /// <summary>The tensor-core peak for operands of <paramref name="type"/>; 0 where there is none.</summary>
+    public double TensorGflops(Etir.ElementType type) => type switch
+    {
+        Etir.ElementType.F16 => TensorGflopsF16,
+        Etir.ElementType.BF16 => TensorGflopsBF16,
+        _ => 0,
+    };
+
     /// <summary><see cref="L2BandwidthGBs"/>, or 3x DRAM when the profile does not give it.</summary>
     public double EffectiveL2BandwidthGBs => L2BandwidthGBs > 0 ? L2BandwidthGBs : 3 * DramBandwidthGBs;
 

@@ -19,6 +19,7 @@ public static class EtirJson
         ["pad"] = schedule.SharedPadding,
         ["register_prefetch"] = schedule.RegisterPrefetch,
         ["threads_per_block"] = schedule.ThreadsPerBlock,
+        ["mma"] = schedule.Mma == MmaShape.None ? null : Etir.Schedule.MmaName(schedule.Mma),
     };
 
     /// <summary>The parsed operator: axes with extents and kinds, tensors with shapes, the reduction, the epilogue.</summary>

@@ -1,0 +1,243 @@
+using System.Globalization;
+using Gensor.Analysis;
+using Gensor.Etir;
+
+namespace Gensor.Backend.Lowering.TensorCores;
+
+/// <summary>
+/// Writes the C# ILGPU kernel of a tensor-core schedule (<see cref="TensorCoreTiling"/>):
+/// per stage, all threads copy A's and B's boxes into shared memory as pairs of
+/// 16-bit values adjacent in k; each warp then loads its fragments with 32-bit
+/// shared loads in the layout of <see cref="MmaFragmentLayout"/> and issues one
+/// <c>mma.sync.aligned.m16n8k16</c> per 16×8 tile and k-step, as inline PTX
+/// (<c>CudaAsm.EmitRef</c>). Where <c>CudaAsm.IsSupported</c> is false (the CPU
+/// accelerator, OpenCL) the same fragments go through an emulation of the MMA by
+/// warp shuffles and scalar float32 arithmetic, so the kernel computes the same
+/// tile everywhere and verifies on the CPU accelerator.
+/// </summary>
+/// <remarks>
+/// The kernel has its own writer rather than passing through the scalar
+/// lowering's IR: its unit of work is a warp's fragment, not a thread's
+/// register tile, and it needs by-reference inline assembly the IR has no
+/// statement for. Element types reach it through the tensors, as everywhere.
+/// </remarks>
+internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string className, IReadOnlyList<string> parameters)
+{
+    private readonly SourceWriter _w = new();
+    private readonly MatrixProduct _p = tiling.Product;
+
+    private ElementType Operand => _p.A.Type;
+
+    /// <summary>The kernel's source, after the comment lines <paramref name="header"/>.</summary>
+    public string Write(IEnumerable<string> header, ElementType outputType)
+    {
+        foreach (var line in header)
+        {
+            _w.Line("// " + line);
+        }
+        _w.Line("using ILGPU;");
+        _w.Line("using ILGPU.Runtime;");
+        _w.Line("using ILGPU.Runtime.Cuda;");
+        _w.Line();
+        using (_w.Block($"public static class {className}"))
+        {
+            _w.Line("/// <summary>Blocks in the one-dimensional grid.</summary>");
+            _w.Line($"public const int GridSize = {Int(tiling.Blocks)};");
+            _w.Line("/// <summary>Threads per block.</summary>");
+            _w.Line($"public const int GroupSize = {Int(tiling.Threads)};");
+            _w.Line();
+            var types = new[] { outputType, _p.A.Type, _p.B.Type };
+            var list = string.Join(", ", parameters.Select((name, i) => $"ArrayView1D<{ElementTypeNames.CSharp(types[i])}, Stride1D.Dense> {name}"));
+            using (_w.Block($"public static void {KernelSource.MethodName}({list})"))
+            {
+                Body(outputType);
+            }
+            _w.Line();
+            Mma();
+            _w.Line();
+            Unpack();
+            if (outputType == ElementType.F16)
+            {
+                _w.Line();
+                ElementTypeNames.WriteHalfConversions(_w);
+            }
+            if (outputType == ElementType.BF16)
+            {
+                _w.Line();
+                ElementTypeNames.WriteBFloat16Conversions(_w);
+            }
+        }
+        return _w.ToString();
+    }
+
+    private void Body(ElementType outputType)
+    {
+        var t = tiling;
+        var (c, a, b) = (parameters[0], parameters[1], parameters[2]);
+        var rw = t.RowWords;
+        var half = t.StageK / 2;
+        _w.Line($"var g_sa = SharedMemory.Allocate<uint>({Int(t.BlockM * rw)});");
+        _w.Line($"var g_sb = SharedMemory.Allocate<uint>({Int(t.BlockN * rw)});");
+        _w.Line("// A as 32-bit words (two values adjacent in k), B as 16-bit values.");
+        _w.Line($"var g_a = {a}.AsContiguous().Cast<uint>();");
+        _w.Line($"var g_b = {b}.AsContiguous().Cast<ushort>();");
+        _w.Line("int g_tid = Group.IdxX;");
+        _w.Line("int g_lane = g_tid & 31;");
+        _w.Line("int g_warp = g_tid >> 5;");
+        _w.Line("int g_g = g_lane >> 2;");
+        _w.Line("int g_t = g_lane & 3;");
+        _w.Line($"int g_bm = Grid.IdxX / {Int(_p.N / t.BlockN)} * {Int(t.BlockM)};");
+        _w.Line($"int g_bn = Grid.IdxX % {Int(_p.N / t.BlockN)} * {Int(t.BlockN)};");
+        _w.Line($"int g_wm = g_warp / {Int(t.WarpsN)} * {Int(t.WarpM)};");
+        _w.Line($"int g_wn = g_warp % {Int(t.WarpsN)} * {Int(t.WarpN)};");
+        for (var i = 0; i < t.TilesM; i++)
+        {
+            for (var j = 0; j < t.TilesN; j++)
+            {
+                _w.Line($"float {Acc(i, j, 0)} = 0f, {Acc(i, j, 1)} = 0f, {Acc(i, j, 2)} = 0f, {Acc(i, j, 3)} = 0f;");
+            }
+        }
+        // Copy coordinates, once per thread: word u of a thread's share of A's box is row
+        // tid/(BK/2) + u*T/(BK/2), word tid%(BK/2); of B's (transposed) box, column n and pair kp.
+        _w.Line($"int g_arow = g_tid / {Int(half)};");
+        _w.Line($"int g_acol = g_tid % {Int(half)};");
+        _w.Line($"int g_ashared = g_arow * {Int(rw)} + g_acol;");
+        _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / 2)} + g_acol;");
+        var bWide = t.Threads % t.BlockN == 0;
+        _w.Line(bWide ? $"int g_bcol = g_tid % {Int(t.BlockN)};" : "int g_bcol = g_tid;");
+        _w.Line(bWide ? $"int g_bpair = g_tid / {Int(t.BlockN)};" : "int g_bpair = 0;");
+        _w.Line($"int g_bshared = g_bcol * {Int(rw)} + g_bpair;");
+        _w.Line($"int g_bglobal = 2 * g_bpair * {Int(_p.N)} + g_bn + g_bcol;");
+        using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
+        {
+            _w.Line("// Stage: A's and B's boxes into shared memory.");
+            var rowsPerRound = t.Threads / half;
+            for (var u = 0; u < t.CopyWordsA; u++)
+            {
+                _w.Line($"g_sa[g_ashared + {Int(u * rowsPerRound * rw)}] = g_a[g_aglobal + (g_k0 >> 1) + {Int((long)u * rowsPerRound * (_p.K / 2))}];");
+            }
+            for (var u = 0; u < t.CopyWordsB; u++)
+            {
+                // Item tid + u*T: with T a multiple of BN the column stays and the pair advances, else the reverse.
+                var (dc, dp) = bWide ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
+                var global = $"g_bglobal + g_k0 * {Int(_p.N)} + {Int(((long)2 * dp * _p.N) + dc)}";
+                _w.Line($"g_sb[g_bshared + {Int((dc * rw) + dp)}] = (uint)g_b[{global}] | ((uint)g_b[{global} + {Int(_p.N)}] << 16);");
+            }
+            _w.Line("Group.Barrier();");
+            for (var step = 0; step < t.StageK / TensorCoreTiling.MmaK; step++)
+            {
+                using (_w.Block(""))
+                {
+                    var word = step * TensorCoreTiling.MmaK / 2;
+                    _w.Line($"// k-step {Int(step)}: fragments (registers r of A: row g + 8(r&1), words t + 4(r>>1); of B: column g, words t + 4r).");
+                    for (var i = 0; i < t.TilesM; i++)
+                    {
+                        var row = $"(g_wm + g_g + {Int(i * TensorCoreTiling.MmaM)}) * {Int(rw)} + g_t + {Int(word)}";
+                        for (var r = 0; r < 4; r++)
+                        {
+                            _w.Line($"uint g_a{Int(i)}_{Int(r)} = g_sa[{row} + {Int((8 * (r & 1) * rw) + (4 * (r >> 1)))}];");
+                        }
+                    }
+                    for (var j = 0; j < t.TilesN; j++)
+                    {
+                        var column = $"(g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + g_t + {Int(word)}";
+                        for (var r = 0; r < 2; r++)
+                        {
+                            _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb[{column} + {Int(4 * r)}];");
+                        }
+                    }
+                    for (var i = 0; i < t.TilesM; i++)
+                    {
+                        for (var j = 0; j < t.TilesN; j++)
+                        {
+                            _w.Line($"Mma(ref {Acc(i, j, 0)}, ref {Acc(i, j, 1)}, ref {Acc(i, j, 2)}, ref {Acc(i, j, 3)}, " +
+                                $"g_a{i}_0, g_a{i}_1, g_a{i}_2, g_a{i}_3, g_b{j}_0, g_b{j}_1);");
+                        }
+                    }
+                }
+            }
+            _w.Line("Group.Barrier();");
+        }
+        _w.Line("// Accumulator register r holds row g + 8(r>>1), column 2t + (r&1) of its tile.");
+        for (var i = 0; i < t.TilesM; i++)
+        {
+            for (var j = 0; j < t.TilesN; j++)
+            {
+                var origin = $"(g_bm + g_wm + g_g + {Int(i * TensorCoreTiling.MmaM)}) * {Int(_p.N)} + g_bn + g_wn + 2 * g_t + {Int(j * TensorCoreTiling.MmaN)}";
+                for (var r = 0; r < 4; r++)
+                {
+                    var offset = (8 * (r >> 1) * (long)_p.N) + (r & 1);
+                    _w.Line($"{c}[{origin} + {Int(offset)}] = {ElementTypeNames.Narrow(outputType, Acc(i, j, r))};");
+                }
+            }
+        }
+    }
+
+    private void Mma()
+    {
+        var type = Operand == ElementType.F16 ? "f16" : "bf16";
+        _w.Line("/// <summary>D += A * B for one m16n8k16 tile of the warp: tensor cores on CUDA, the same fragments by shuffles elsewhere.</summary>");
+        _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (_w.Block("public static void Mma(ref float d0, ref float d1, ref float d2, ref float d3, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1)"))
+        {
+            using (_w.Block("if (CudaAsm.IsSupported)"))
+            {
+                _w.Line("// EmitRef takes each operand as Ref (read and written), Input or Output.");
+                _w.Line("Ref<float> e0 = d0, e1 = d1, e2 = d2, e3 = d3;");
+                _w.Line("Input<uint> f0 = a0, f1 = a1, f2 = a2, f3 = a3, f4 = b0, f5 = b1;");
+                _w.Line($"CudaAsm.EmitRef(\"mma.sync.aligned.m16n8k16.row.col.f32.{type}.{type}.f32 {{%0, %1, %2, %3}}, {{%4, %5, %6, %7}}, {{%8, %9}}, {{%0, %1, %2, %3}};\",");
+                _w.Line("    ref e0, ref e1, ref e2, ref e3, ref f0, ref f1, ref f2, ref f3, ref f4, ref f5);");
+                _w.Line("d0 = e0.Value;");
+                _w.Line("d1 = e1.Value;");
+                _w.Line("d2 = e2.Value;");
+                _w.Line("d3 = e3.Value;");
+            }
+            using (_w.Block("else"))
+            {
+                _w.Line("// Lane g*4+j holds A's rows g and g+8 at k 2j,2j+1 (a0, a1) and 2j+8,2j+9 (a2, a3);");
+                _w.Line("// lane n*4+j holds B's column n at the same k (b0, b1). Each lane gathers its two rows and two columns.");
+                _w.Line("int lane = Warp.LaneIdx;");
+                _w.Line("int g = lane >> 2;");
+                _w.Line("int t = lane & 3;");
+                using (_w.Block("for (int j = 0; j < 4; j++)"))
+                {
+                    _w.Line("uint x0 = Warp.Shuffle(a0, g * 4 + j);");
+                    _w.Line("uint x1 = Warp.Shuffle(a1, g * 4 + j);");
+                    _w.Line("uint x2 = Warp.Shuffle(a2, g * 4 + j);");
+                    _w.Line("uint x3 = Warp.Shuffle(a3, g * 4 + j);");
+                    _w.Line("uint y0 = Warp.Shuffle(b0, 8 * t + j);");
+                    _w.Line("uint y1 = Warp.Shuffle(b1, 8 * t + j);");
+                    _w.Line("uint z0 = Warp.Shuffle(b0, 8 * t + 4 + j);");
+                    _w.Line("uint z1 = Warp.Shuffle(b1, 8 * t + 4 + j);");
+                    _w.Line("d0 += Dot(x0, y0) + Dot(x2, y1);");
+                    _w.Line("d1 += Dot(x0, z0) + Dot(x2, z1);");
+                    _w.Line("d2 += Dot(x1, y0) + Dot(x3, y1);");
+                    _w.Line("d3 += Dot(x1, z0) + Dot(x3, z1);");
+                }
+            }
+        }
+    }
+
+    private void Unpack()
+    {
+        _w.Line($"/// <summary>The dot product of two pairs of {Operand.Name()} values (low half first), in float32.</summary>");
+        _w.Line("public static float Dot(uint x, uint y) => Low(x) * Low(y) + High(x) * High(y);");
+        _w.Line();
+        if (Operand == ElementType.F16)
+        {
+            _w.Line("public static float Low(uint pair) => (float)Interop.IntAsFloat((ushort)(pair & 0xFFFFu));");
+            _w.Line();
+            _w.Line("public static float High(uint pair) => (float)Interop.IntAsFloat((ushort)(pair >> 16));");
+        }
+        else
+        {
+            _w.Line("public static float Low(uint pair) => Interop.IntAsFloat(pair << 16);");
+            _w.Line();
+            _w.Line("public static float High(uint pair) => Interop.IntAsFloat(pair & 0xFFFF0000u);");
+        }
+    }
+
+    private static string Acc(int i, int j, int r) => $"g_c{i}_{j}_{r}";
+
+    private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,61 @@
+using Gensor.Analysis;
+using Gensor.Etir;
+using Gensor.Hardware;
+
+namespace Gensor.Construction.Cost;
+
+/// <summary>
+/// The cost model of a tensor-core schedule (<see cref="TensorCoreTiling"/>): the
+/// largest of four bounds, each over the rounds of resident blocks (waves, with
+/// the last one's idle multiprocessors), plus a barrier pair per stage and the launch.
+/// <list type="bullet">
+/// <item>tensor cores: 2·M·N·K flops at the profile's tensor-core peak for the
+/// operand type times <see cref="MmaSyncEfficiency"/>;</item>
+/// <item>shared memory: fragment loads (one 32-bit word per lane and register) and the
+/// copies' stores, at 128 bytes per clock per multiprocessor;</item>
+/// <item>L2: every block reads its BM×K and K×BN operand boxes;</item>
+/// <item>DRAM: A, B and C once (the boxes blocks share stay in L2).</item>
+/// </list>
+/// </summary>
+public static class TensorCoreCost
+{
+    /// <summary>
+    /// Share of the tensor-core peak that <c>mma.sync</c> kernels reach. On H100 the peak
+    /// needs wgmma (sm_90a), which ILGPU cannot emit; published mma.sync GEMMs on sm_80/sm_90
+    /// reach roughly 60-75 % of it, so the model takes the lower end.
+    /// </summary>
+    public const double MmaSyncEfficiency = 0.6;
+
+    /// <summary>Shared-memory bytes a multiprocessor serves per clock (32 banks of 4 bytes).</summary>
+    public const double SharedBytesPerClock = 128;
+
+    /// <summary>The estimated time in milliseconds.</summary>
+    public static double EstimateMs(TensorCoreTiling tiling, HardwareProfile profile)
+    {
+        var p = tiling.Product;
+        var operandBytes = p.A.Type.Bytes();
+        var (resident, _) = Occupancy.Resident(tiling.Threads, tiling.RegistersPerThread, tiling.SharedBytes, profile);
+        var slots = (long)Math.Max(1, resident) * profile.Multiprocessors;
+        var rounds = (tiling.Blocks + slots - 1) / slots;
+        // Work is done in whole rounds: a partial last round costs as much as a full one.
+        var roundFactor = (double)rounds * slots / tiling.Blocks;
+
+        var flops = 2.0 * p.M * p.N * p.K;
+        var computeMs = flops / (profile.TensorGflops(p.A.Type) * 1e9 * MmaSyncEfficiency) * 1e3 * roundFactor;
+
+        var stages = p.K / tiling.StageK;
+        var fragmentWords = (long)tiling.Warps * (tiling.StageK / TensorCoreTiling.MmaK) * ((tiling.TilesM * 4) + (tiling.TilesN * 2)) * 32;
+        var copyWords = (long)(tiling.BlockM + tiling.BlockN) * tiling.StageK / 2;
+        var sharedBytes = (double)tiling.Blocks * stages * (fragmentWords + copyWords) * 4;
+        var sharedMs = sharedBytes / (profile.Multiprocessors * SharedBytesPerClock * profile.ClockMhz * 1e6) * 1e3 * roundFactor;
+
+        var l2Bytes = (double)tiling.Blocks * (tiling.BlockM + tiling.BlockN) * p.K * operandBytes;
+        var l2Ms = l2Bytes / (profile.EffectiveL2BandwidthGBs * 1e9) * 1e3;
+
+        var dramBytes = (((double)p.M * p.K) + ((double)p.K * p.N)) * operandBytes;
+        var dramMs = dramBytes / (profile.DramBandwidthGBs * 1e9 * profile.DramEfficiency) * 1e3;
+
+        var barrierMs = 2.0 * stages * rounds * profile.BarrierNs * 1e-6;
+        return Math.Max(Math.Max(computeMs, sharedMs), Math.Max(l2Ms, dramMs)) + barrierMs + (profile.LaunchMicroseconds / 1e3);
+    }
+}

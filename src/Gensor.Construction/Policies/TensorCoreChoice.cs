@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Gensor.Analysis;
+using Gensor.Construction.Cost;
+using Gensor.Etir;
+using Gensor.Hardware;
+
+namespace Gensor.Construction.Policies;
+
+/// <summary>
+/// Tensor cores as a construction choice: for a matrix product of 16-bit operands,
+/// the warp-tiled MMA schedules (<see cref="Schedules"/>) that are legal on the
+/// profile compete with the policy's own candidates under the cost model, and the
+/// best of both are returned. The set is small (a few hundred tilings before
+/// legality), so it is enumerated rather than walked.
+/// </summary>
+public sealed class TensorCoreChoice(ISchedulePolicy inner) : ISchedulePolicy
+{
+    /// <summary>Block tile sides tried along m and n.</summary>
+    public static readonly int[] BlockSides = [32, 64, 128, 256];
+
+    /// <summary>Warp tile sides along m (multiples of 16) and n (multiples of 8).</summary>
+    public static readonly int[] WarpRows = [16, 32, 64];
+
+    public static readonly int[] WarpColumns = [8, 16, 32, 64];
+
+    /// <summary>Reduce steps (multiples of the MMA's k).</summary>
+    public static readonly int[] StageKs = [16, 32, 64];
+
+    public string Name => inner.Name;
+
+    public ConstructionResult Construct(Operator op, HardwareProfile profile, ConstructionOptions options)
+    {
+        var own = inner.Construct(op, profile, options);
+        var clock = Stopwatch.StartNew();
+        var tensorCore = Schedules(op, profile).ToList();
+        if (tensorCore.Count == 0)
+        {
+            return own;
+        }
+        var ranked = own.Candidates.Concat(tensorCore.Select(s => new RankedSchedule(s, CostModel.EstimateMs(op, s, profile))));
+        return own with
+        {
+            Candidates = Ranking.TopRanked(ranked, options.TopK),
+            StatesVisited = own.StatesVisited + tensorCore.Count,
+            ConstructMs = own.ConstructMs + clock.Elapsed.TotalMilliseconds,
+        };
+    }
+
+    /// <summary>Every legal tensor-core schedule of <paramref name="op"/> on <paramref name="profile"/>; none when it is not a 16-bit matrix product.</summary>
+    public static IEnumerable<Schedule> Schedules(Operator op, HardwareProfile profile)
+    {
+        if (MatrixProduct.Of(op) is not { } product)
+        {
+            yield break;
+        }
+        var shared = ValueArray.Of(product.A.Name, product.B.Name);
+        foreach (var bm in BlockSides)
+        {
+            foreach (var bn in BlockSides)
+            {
+                foreach (var wm in WarpRows.Where(w => w <= bm))
+                {
+                    foreach (var wn in WarpColumns.Where(w => w <= bn))
+                    {
+                        foreach (var bk in StageKs)
+                        {
+                            var schedule = new Schedule(ValueArray.Of(bm, bn), ValueArray.Of(wm, wn), ValueArray.Of(1, 1), ValueArray.Of(bk), shared, 1)
+                            {
+                                Mma = MmaShape.M16N8K16,
+                            };
+                            if (Legality.Check(op, schedule, profile) is null)
+                            {
+                                yield return schedule;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using Gensor.Etir;
+
+namespace Gensor.Analysis;
+
+/// <summary>
+/// The sizes of a tensor-core schedule (<see cref="Schedule.Mma"/>) for a matrix
+/// product, shared by legality, the cost model and the code generator.
+/// <para>
+/// A block computes a BM×BN tile of C with one warp per WM×WN warp tile; a warp
+/// holds (WM/16)×(WN/8) float32 accumulator fragments of the m16n8k16 MMA, four
+/// registers a lane. Per stage of BK, A's BM×BK box and B's BK×BN box are
+/// copied to shared memory as 32-bit words holding two 16-bit values adjacent
+/// in k (A row by row, B column by column, i.e. transposed), so every fragment
+/// register is one 32-bit shared load. Rows are padded by 4 words: with a row
+/// length that is a multiple of 8 words, the 8 rows × 4 words a fragment load
+/// touches then fall in 32 different banks.
+/// </para>
+/// </summary>
+public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
+{
+    /// <summary>Rows of the MMA tile (m).</summary>
+    public const int MmaM = 16;
+
+    /// <summary>Columns of the MMA tile (n).</summary>
+    public const int MmaN = 8;
+
+    /// <summary>The MMA's reduction (k).</summary>
+    public const int MmaK = 16;
+
+    /// <summary>Words each shared row is padded by (see the type's remarks).</summary>
+    public const int RowPaddingWords = 4;
+
+    /// <summary>Registers a thread needs beside the fragments: indices, addresses, loop counters.</summary>
+    public const int ScalarRegisters = 28;
+
+    public int BlockM => Schedule.BlockTile[0];
+
+    public int BlockN => Schedule.BlockTile[1];
+
+    public int WarpM => Schedule.ThreadTile[0];
+
+    public int WarpN => Schedule.ThreadTile[1];
+
+    public int StageK => Schedule.ReduceStep[0];
+
+    public int WarpsM => BlockM / WarpM;
+
+    public int WarpsN => BlockN / WarpN;
+
+    public int Warps => WarpsM * WarpsN;
+
+    public int Threads => Warps * Schedule.MmaWarpSize;
+
+    /// <summary>MMA tiles of a warp along m and n.</summary>
+    public int TilesM => WarpM / MmaM;
+
+    public int TilesN => WarpN / MmaN;
+
+    /// <summary>32-bit words in one shared row (BK/2 pairs plus the padding).</summary>
+    public int RowWords => (StageK / 2) + RowPaddingWords;
+
+    /// <summary>Shared bytes: A's BM rows and B's BN (transposed) rows.</summary>
+    public long SharedBytes => (long)(BlockM + BlockN) * RowWords * 4;
+
+    /// <summary>Words of A (and of B) each thread copies per stage.</summary>
+    public int CopyWordsA => BlockM * StageK / 2 / Threads;
+
+    public int CopyWordsB => BlockN * StageK / 2 / Threads;
+
+    /// <summary>
+    /// Registers per thread: 4 accumulators per MMA tile, the fragments of one k-step
+    /// (4 words per A tile, 2 per B tile), and <see cref="ScalarRegisters"/>.
+    /// </summary>
+    public int RegistersPerThread => (TilesM * TilesN * 4) + (TilesM * 4) + (TilesN * 2) + ScalarRegisters;
+
+    /// <summary>Blocks in the grid.</summary>
+    public long Blocks => (long)(Product.M / BlockM) * (Product.N / BlockN);
+
+    /// <summary>MMA instructions each warp issues per stage.</summary>
+    public int MmasPerWarpStage => TilesM * TilesN * (StageK / MmaK);
+
+    /// <summary>The tiling of <paramref name="schedule"/> for <paramref name="op"/>, or why there is none.</summary>
+    public static (TensorCoreTiling? Tiling, string? Reason) Of(Operator op, Schedule schedule)
+    {
+        if (schedule.Mma != MmaShape.M16N8K16)
+        {
+            return (null, "the schedule has no tensor-core MMA");
+        }
+        if (MatrixProduct.Of(op) is not { } product)
+        {
+            return (null, "tensor cores compute only a plain matrix product C[m,n] += A[m,k] * B[k,n] without epilogue");
+        }
+        if (product.A.Type != product.B.Type || product.A.Type is not (ElementType.F16 or ElementType.BF16))
+        {
+            return (null, $"the m16n8k16 MMA multiplies f16 or bf16 operands of one type, not {product.A.Type.Name()} and {product.B.Type.Name()}");
+        }
+        if (schedule.BlockTile.Count != 2 || schedule.ThreadTile.Count != 2 || schedule.ReduceStep.Count != 1)
+        {
+            return (null, "a tensor-core schedule has a 2-D block tile, a 2-D warp tile and one reduce step");
+        }
+        var tiling = new TensorCoreTiling(product, schedule);
+        return (tiling, tiling.Check());
+    }
+
+    private string? Check()
+    {
+        if (WarpM % MmaM != 0 || WarpN % MmaN != 0 || WarpM <= 0 || WarpN <= 0)
+        {
+            return $"warp tile {WarpM}x{WarpN} is not a multiple of the MMA's {MmaM}x{MmaN}";
+        }
+        if (StageK % MmaK != 0)
+        {
+            return $"reduce step {StageK} is not a multiple of the MMA's k of {MmaK}";
+        }
+        if (BlockM % WarpM != 0 || BlockN % WarpN != 0)
+        {
+            return $"block tile {BlockM}x{BlockN} is not a multiple of the warp tile {WarpM}x{WarpN}";
+        }
+        if (Product.M % BlockM != 0 || Product.N % BlockN != 0 || Product.K % StageK != 0)
+        {
+            // Tensor-core tiles have no bounds checks: the tiles must divide the product.
+            return $"block tile {BlockM}x{BlockN} and reduce step {StageK} do not divide the product's {Product.M}x{Product.N}x{Product.K}";
+        }
+        if (Schedule.SharedInputs.Count != 2 || !Schedule.IsShared(Product.A.Name) || !Schedule.IsShared(Product.B.Name))
+        {
+            return $"a tensor-core schedule stages both operands in shared memory (shared={Product.A.Name},{Product.B.Name})";
+        }
+        if (Schedule.VirtualThreads.Any(v => v != 1) || Schedule.ReduceThreads != 1 || Schedule.RegisterPrefetch
+            || Schedule.SharedBuffers != 1 || Schedule.SharedPadding != 0 || Schedule.VectorWidth != 1)
+        {
+            return "a tensor-core schedule has its own copy and layout: no vthread, rthreads, prefetch, buffers, pad or vector";
+        }
+        // The copy keeps one base per thread: whole rows of A's box per round of threads, and
+        // B's columns either all covered by a round or covered in whole rounds.
+        if (BlockM * StageK / 2 % Threads != 0 || BlockN * StageK / 2 % Threads != 0
+            || Threads % (StageK / 2) != 0 || (Threads % BlockN != 0 && BlockN % Threads != 0))
+        {
+            return $"the {Threads} threads do not split the stage's {BlockM}x{StageK} and {StageK}x{BlockN} boxes evenly";
+        }
+        return null;
+    }
+}

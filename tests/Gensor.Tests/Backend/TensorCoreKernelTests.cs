@@ -1,0 +1,108 @@
+using Gensor.Backend.Compilation;
+using Gensor.Backend.Lowering;
+using Gensor.Backend.Lowering.TensorCores;
+using Gensor.Backend.Runtime;
+using Gensor.Etir;
+using Gensor.FrontEnd;
+using Gensor.Tests.Support;
+using Xunit;
+
+namespace Gensor.Tests.Backend;
+
+/// <summary>
+/// Tensor-core kernels: the m16n8k16 fragment layout, and kernels that run the
+/// MMA's emulation on the CPU accelerator with the fragments the GPU path loads.
+/// </summary>
+[Collection(CpuDeviceCollection.Name)]
+public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
+{
+    private const string OneBlock = "block=32x16 thread=16x16 reduce=16 shared=A,B mma=m16n8k16";
+
+    private static Operator Gemm(string dtype, string? outputType = null, string shape = "m=32,n=16,k=32") =>
+        OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", shape, "mma", null) with
+        {
+            Dtype = dtype,
+            Dtypes = outputType is null ? null : new Dictionary<string, string> { ["C"] = outputType },
+        });
+
+    [Fact]
+    public void Each_element_of_A_is_held_by_exactly_one_lane_register_and_half()
+    {
+        var held = new HashSet<(int, int)>();
+        for (var lane = 0; lane < 32; lane++)
+        {
+            for (var register = 0; register < 4; register++)
+            {
+                for (var half = 0; half < 2; half++)
+                {
+                    var (row, k) = MmaFragmentLayout.A(lane, register, half);
+                    Assert.True(held.Add((row, k)));
+                    Assert.Equal((lane, register, half), MmaFragmentLayout.HolderOfA(row, k));
+                }
+            }
+        }
+        Assert.Equal(16 * 16, held.Count);
+    }
+
+    [Fact]
+    public void Each_element_of_B_is_held_by_exactly_one_lane_register_and_half()
+    {
+        var held = new HashSet<(int, int)>();
+        for (var lane = 0; lane < 32; lane++)
+        {
+            for (var register = 0; register < 2; register++)
+            {
+                for (var half = 0; half < 2; half++)
+                {
+                    var (k, column) = MmaFragmentLayout.B(lane, register, half);
+                    Assert.True(held.Add((k, column)));
+                    Assert.Equal((lane, register, half), MmaFragmentLayout.HolderOfB(k, column));
+                }
+            }
+        }
+        Assert.Equal(16 * 8, held.Count);
+    }
+
+    [Fact]
+    public void The_layout_is_the_ptx_isa_table()
+    {
+        // PTX ISA, mma.m16n8k16 fragments: lane 5 is group 1, thread 1 of its group.
+        Assert.Equal((1, 2), MmaFragmentLayout.A(5, 0, 0));
+        Assert.Equal((9, 3), MmaFragmentLayout.A(5, 1, 1));
+        Assert.Equal((1, 10), MmaFragmentLayout.A(5, 2, 0));
+        Assert.Equal((9, 11), MmaFragmentLayout.A(5, 3, 1));
+        Assert.Equal((2, 1), MmaFragmentLayout.B(5, 0, 0));
+        Assert.Equal((11, 1), MmaFragmentLayout.B(5, 1, 1));
+        Assert.Equal((1, 3), MmaFragmentLayout.C(5, 1));
+        Assert.Equal((9, 2), MmaFragmentLayout.C(5, 2));
+    }
+
+    [Theory]
+    [InlineData("f16", null)]
+    [InlineData("bf16", null)]
+    [InlineData("f16", "f32")]
+    [InlineData("bf16", "f32")]
+    public void Kernel_matches_the_reference_through_the_emulated_mma(string dtype, string? outputType)
+    {
+        var op = Gemm(dtype, outputType);
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(OneBlock)), "MmaKernel");
+        var compiled = RoslynKernelCompiler.Compile([source]).Single();
+        Assert.Null(compiled.Error);
+
+        using var runner = new KernelRunner(fixture.Device, op, seed: 5);
+        var measurement = runner.Run(compiled, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
+
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+
+    [Fact]
+    public void Kernel_issues_the_mma_as_inline_ptx_behind_the_cuda_guard()
+    {
+        var source = CSharpKernelGenerator.Generate(new EtirState(Gemm("bf16"), Schedule.Parse(OneBlock)), "MmaKernel");
+
+        Assert.Contains("if (CudaAsm.IsSupported)", source.Text);
+        Assert.Contains("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32", source.Text);
+        Assert.Equal(64, source.Launch.GroupSize);
+        Assert.Equal(1, source.Launch.GridSize);
+    }
+}
