@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gensor.Backend.Launch;
 using Gensor.Construction;
 using Gensor.Etir;
 
@@ -54,6 +55,7 @@ public static class CSharpKernelGenerator
         private readonly Dictionary<string, string> _parameter = [];
         private readonly Dictionary<string, Tensor> _tensor = [];
         private readonly int[][] _elements;
+        private readonly LaunchContract _contract;
         private readonly SourceWriter _w = new();
 
         public Lowering(EtirState state, string className)
@@ -64,14 +66,12 @@ public static class CSharpKernelGenerator
             _spatial = _op.SpatialAxes.ToArray();
             _reduce = _op.ReduceAxes.ToArray();
             _reads = _op.BodyReads.ToArray();
-            var tensors = new[] { _op.Output }.Concat(_op.Inputs).ToArray();
-            // Generated locals all start with "g_"; if a tensor name could collide
-            // with them, every parameter falls back to a positional name.
-            var positional = tensors.Any(t => t.Name.StartsWith("g_", StringComparison.Ordinal));
-            for (var i = 0; i < tensors.Length; i++)
+            // Parameter names and order come from the launch contract, which the runner and launcher share.
+            _contract = LaunchContract.Of(state);
+            foreach (var tensor in new[] { _op.Output }.Concat(_op.Inputs))
             {
-                _parameter[tensors[i].Name] = positional ? $"arg{i}" : "@" + tensors[i].Name;
-                _tensor[tensors[i].Name] = tensors[i];
+                _parameter[tensor.Name] = _contract.Tensors.Single(t => t.Name == tensor.Name).Parameter;
+                _tensor[tensor.Name] = tensor;
             }
             _elements = ThreadTileElements();
         }
@@ -82,7 +82,7 @@ public static class CSharpKernelGenerator
 
         private int BlocksAlong(int a) => (_spatial[a].Extent + _schedule.BlockTile[a] - 1) / _schedule.BlockTile[a];
 
-        private int GridSize => Enumerable.Range(0, Rank).Aggregate(1, (product, a) => product * BlocksAlong(a));
+        private int GridSize => _contract.GridSize;
 
         private int StagesAlong(int j) => (_reduce[j].Extent + _schedule.ReduceStep[j] - 1) / _schedule.ReduceStep[j];
 
@@ -220,17 +220,13 @@ public static class CSharpKernelGenerator
                 _w.Line($"/// <summary>Threads per block.</summary>");
                 _w.Line($"public const int GroupSize = {Int(Threads)};");
                 _w.Line();
-                var parameters = string.Join(", ", _parameter.Values.Select(p => $"ArrayView1D<float, Stride1D.Dense> {p}"));
+                var parameters = string.Join(", ", _contract.Tensors.Select(t => $"ArrayView1D<float, Stride1D.Dense> {t.Parameter}"));
                 using (_w.Block($"public static void {KernelSource.MethodName}({parameters})"))
                 {
                     WriteBody();
                 }
             }
-            var arguments = new[] { _op.Output }.Concat(_op.Inputs)
-                .Select((t, i) => new KernelArgument(t.Name, _parameter[t.Name].TrimStart('@'), t.Shape.ToArray(), i == 0))
-                .ToArray();
-            var launch = new LaunchConfiguration(GridSize, Threads, Legality.SharedMemoryBytes(_op, _schedule), arguments);
-            return new KernelSource(new EtirState(_op, _schedule), _className, _w.ToString(), launch);
+            return new KernelSource(new EtirState(_op, _schedule), _className, _w.ToString(), _contract);
         }
 
         private void WriteHeader()
