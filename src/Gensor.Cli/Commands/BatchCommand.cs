@@ -1,7 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
+using System.Runtime.InteropServices;
 using Gensor.Tuning;
 using Gensor.Tuning.Batch;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Cli.Commands;
 
@@ -35,7 +36,7 @@ internal static class BatchCommand
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var settings = tuning.Read(parse);
                 var part = parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
-                var plan = BatchPlan.Read(parse.GetValue(suite)!).Shard(part);
+                var plan = BatchPlan.Read(parse.GetValue(suite)!).InShard(part);
                 using var session = settings.Open(cli);
                 var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed,
                     !parse.GetValue(noBaselines), settings.Force);
@@ -44,56 +45,58 @@ internal static class BatchCommand
                     cli.Error.WriteLine($"shard {part}: {plan.Entries.Count} of {plan.SuiteSize} operators");
                 }
                 var runner = new BatchRunner(session.Tuner, session.Records, options, session.Logger);
-                var summary = runner.Run(plan, new ProgressDisplay(cli.Error));
-                if (json)
+                var progress = BatchProgressDisplay.ForConsole(cli.Error);
+                var done = new List<BatchResult>();
+                var gate = new object();
+                var printed = false;
+                void Print(BatchSummary summary)
                 {
-                    cli.Output.WriteLine(summary.ToJsonText());
+                    lock (gate)
+                    {
+                        if (printed)
+                        {
+                            return;
+                        }
+                        printed = true;
+                        progress.Stop();
+                        if (json)
+                        {
+                            cli.Output.WriteLine(summary.ToJsonText());
+                        }
+                        else
+                        {
+                            summary.WriteText(cli.Output);
+                        }
+                        cli.Output.Flush();
+                    }
                 }
-                else
+                // A batch stopped with Ctrl+C or a kill still says what it found; the signal then ends the process as usual.
+                void Interrupted(PosixSignalContext signal)
                 {
-                    summary.WriteText(cli.Output);
+                    BatchResult[] soFar;
+                    lock (gate)
+                    {
+                        soFar = done.ToArray();
+                    }
+                    cli.Error.WriteLine($"{(signal.Signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: the summary of the {NumberText.Count(soFar.Length, "operator")} done so far follows");
+                    Print(new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, soFar)
+                    {
+                        Shard = part, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, Interrupted = true,
+                    });
                 }
+                using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
+                using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
+                var summary = runner.Run(plan, progress, result =>
+                {
+                    lock (gate)
+                    {
+                        done.Add(result);
+                    }
+                });
+                Print(summary);
                 return summary.ExitCode;
             });
         });
         return command;
-    }
-
-    /// <summary>
-    /// Progress on stderr. On a terminal, one live line per operator is
-    /// rewritten as its phases go by; redirected, only one plain line per
-    /// finished operator (<c>[3/20] conv3: 1.2340 ms (verified)</c>), which logs keep well.
-    /// </summary>
-    private sealed class ProgressDisplay(TextWriter error) : IBatchProgress
-    {
-        private const string _clearLine = "\r\u001b[2K";
-
-        private readonly bool _live = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
-
-        public void Started(int number, int total, string name, string phase)
-        {
-            if (_live)
-            {
-                error.Write($"{_clearLine}[{number}/{total}] {name}: tuning with {phase}...");
-                error.Flush();
-            }
-        }
-
-        public void Finished(int number, int total, BatchResult result)
-        {
-            var line = $"[{number}/{total}] {result.Entry.Name}: {Outcome(result)}";
-            error.WriteLine(_live ? _clearLine + line : line);
-        }
-
-        private static string Outcome(BatchResult result)
-        {
-            var same = result.SameAs is not null ? $" (same operator as {result.SameAs})" : "";
-            if (result.BestMs is { } ms)
-            {
-                var reused = result.FromRecords > 0 ? $", {result.FromRecords} from records" : "";
-                return $"{ms.ToString("F4", CultureInfo.InvariantCulture)} ms (verified{reused}){same}";
-            }
-            return $"{(result.BadInput ? "bad input" : "failed")}: {result.Error}{same}";
-        }
     }
 }
