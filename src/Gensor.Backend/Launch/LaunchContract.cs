@@ -1,4 +1,4 @@
-using Gensor.Construction;
+using Gensor.Analysis;
 using Gensor.Etir;
 
 namespace Gensor.Backend.Launch;
@@ -39,7 +39,7 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
         var spatial = op.SpatialAxes.ToArray();
         var grid = Enumerable.Range(0, spatial.Length)
             .Aggregate(1, (product, a) => product * ((spatial[a].Extent + schedule.BlockTile[a] - 1) / schedule.BlockTile[a]));
-        return new LaunchContract(ValueArray.From(launch), grid, schedule.ThreadsPerBlock, Legality.SharedMemoryBytes(op, schedule));
+        return new LaunchContract(ValueArray.From(launch), grid, schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule));
     }
 
     /// <summary>

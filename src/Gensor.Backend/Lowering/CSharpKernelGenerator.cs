@@ -1,6 +1,6 @@
 using System.Globalization;
+using Gensor.Analysis;
 using Gensor.Backend.Launch;
-using Gensor.Construction;
 using Gensor.Etir;
 
 namespace Gensor.Backend.Lowering;
@@ -33,10 +33,10 @@ namespace Gensor.Backend.Lowering;
 public static class CSharpKernelGenerator
 {
     /// <summary>Generates the kernel for <paramref name="state"/> in a static class named <paramref name="className"/>.</summary>
-    /// <exception cref="ArgumentException">The schedule does not fit the operator (see <see cref="Legality.CheckStructure"/>).</exception>
+    /// <exception cref="ArgumentException">The schedule does not fit the operator (see <see cref="OperatorAnalysis.CheckStructure"/>).</exception>
     public static KernelSource Generate(EtirState state, string className)
     {
-        var problem = Legality.CheckStructure(state.Operator, state.Schedule);
+        var problem = OperatorAnalysis.Of(state.Operator).CheckStructure(state.Schedule);
         if (problem is not null)
         {
             throw new ArgumentException($"cannot lower {state}: {problem}", nameof(state));
@@ -47,6 +47,7 @@ public static class CSharpKernelGenerator
     private sealed class Lowering
     {
         private readonly Operator _op;
+        private readonly OperatorAnalysis _analysis;
         private readonly Schedule _schedule;
         private readonly string _className;
         private readonly Axis[] _spatial;
@@ -61,6 +62,7 @@ public static class CSharpKernelGenerator
         public Lowering(EtirState state, string className)
         {
             _op = state.Operator;
+            _analysis = OperatorAnalysis.Of(_op);
             _schedule = state.Schedule;
             _className = className;
             _spatial = _op.SpatialAxes.ToArray();
@@ -277,17 +279,17 @@ public static class CSharpKernelGenerator
             {
                 if (Staged(r))
                 {
-                    var box = TileFootprint.OfBlockStage(_op, _schedule, _reads[r]);
+                    var box = _analysis.BlockStageBox(r, _schedule);
                     var comment = $"// {_reads[r]}: box [{string.Join("x", box.Extents)}]";
                     if (QuadAllocated(r))
                     {
                         // Allocated as Float4 so the box is 16-byte aligned for 128-bit shared loads and stores.
-                        _w.Line($"var g_s{r}q = SharedMemory.Allocate<Float4>({Int(box.StoredElements(_schedule.SharedPadding) / 4)}); {comment}");
+                        _w.Line($"var g_s{r}q = SharedMemory.Allocate<Float4>({Int(_analysis.Layout(r, _schedule).StoredElements / 4)}); {comment}");
                         _w.Line($"var g_s{r} = g_s{r}q.Cast<float>();");
                     }
                     else
                     {
-                        _w.Line($"var g_s{r} = SharedMemory.Allocate<float>({Int(box.StoredElements(_schedule.SharedPadding))}); {comment}");
+                        _w.Line($"var g_s{r} = SharedMemory.Allocate<float>({Int(_analysis.Layout(r, _schedule).StoredElements)}); {comment}");
                     }
                 }
             }
@@ -311,7 +313,7 @@ public static class CSharpKernelGenerator
                 if (Staged(r))
                 {
                     // Offset in the staged box of the thread's base position.
-                    var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+                    var box = _analysis.BlockStageBox(r, _schedule);
                     var strides = BoxStrides(r);
                     var constant = -Enumerable.Range(0, read.Indices.Count).Sum(d => strides[d] * box.Offsets[d]);
                     _w.Line($"int g_sb{r} = {Sum(StagedTerms(r, a => $"g_l{a}", null), constant)};");
@@ -348,7 +350,7 @@ public static class CSharpKernelGenerator
         private void WriteStageLoop()
         {
             var staged = Enumerable.Range(0, _reads.Length).Where(Staged).ToArray();
-            var prefetch = _schedule.Prefetch && staged.Length > 0;
+            var prefetch = _schedule.RegisterPrefetch && staged.Length > 0;
             if (prefetch)
             {
                 foreach (var r in staged)
@@ -401,21 +403,12 @@ public static class CSharpKernelGenerator
         /// <summary>How a staged box is copied: elements per chunk, and whether chunks are aligned vectors.</summary>
         private (int Width, bool Vector) CopyShape(int r)
         {
-            var read = _reads[r];
-            var extents = TileFootprint.OfBlockStage(_op, _schedule, read).Extents;
-            var rank = extents.Count;
-            // Chunks are `width` consecutive elements of a box row, so the row must hold whole chunks.
-            var width = rank > 0 && extents[rank - 1] % _schedule.VectorWidth == 0 ? _schedule.VectorWidth : 1;
-            return (width, width > 1 && VectorCopyAligned(r, width));
+            var plan = _analysis.Copy(r, _schedule);
+            return (plan.Width, plan.Vectorized);
         }
 
         /// <summary>Chunks each thread copies per stage (the copy loop's trip count).</summary>
-        private int CopyIterations(int r)
-        {
-            var width = CopyShape(r).Width;
-            var elements = TileFootprint.OfBlockStage(_op, _schedule, _reads[r]).Elements;
-            return (int)((elements + (long)Threads * width - 1) / ((long)Threads * width));
-        }
+        private int CopyIterations(int r) => _analysis.Copy(r, _schedule).IterationsPerThread;
 
         private void DeclarePrefetchRegisters(int r)
         {
@@ -445,7 +438,7 @@ public static class CSharpKernelGenerator
         {
             var read = _reads[r];
             var tensor = _tensor[read.Tensor];
-            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var box = _analysis.BlockStageBox(r, _schedule);
             var rank = read.Indices.Count;
             var elements = box.Elements;
             var (width, vector) = CopyShape(r);
@@ -551,7 +544,7 @@ public static class CSharpKernelGenerator
                 }
                 return;
             }
-            // Prefetch: the trip count is a constant, so each chunk gets its own registers.
+            // RegisterPrefetch: the trip count is a constant, so each chunk gets its own registers.
             for (var it = 0; it < CopyIterations(r); it++)
             {
                 var e = $"(g_tid * {Int(width)} + {Int(it * step)})";
@@ -564,42 +557,12 @@ public static class CSharpKernelGenerator
         }
 
         /// <summary>Row-major strides of the staged box of <paramref name="r"/> as stored in shared memory (with padding).</summary>
-        private long[] BoxStrides(int r) =>
-            RowMajorStrides(TileFootprint.OfBlockStage(_op, _schedule, _reads[r]).StoredExtents(_schedule.SharedPadding));
+        private long[] BoxStrides(int r) => _analysis.Layout(r, _schedule).Strides.ToArray();
 
         /// <summary>Whether the staged box of <paramref name="r"/> is allocated as Float4 (16-byte aligned).</summary>
-        private bool QuadAllocated(int r) => TileFootprint.OfBlockStage(_op, _schedule, _reads[r]).StoredElements(_schedule.SharedPadding) % 4 == 0;
+        private bool QuadAllocated(int r) => _analysis.Layout(r, _schedule).QuadAllocated;
 
         private static bool Divides(long divisor, long value) => ((value % divisor) + divisor) % divisor == 0;
-
-        /// <summary>
-        /// Whether every chunk of <paramref name="width"/> consecutive box elements
-        /// is one aligned vector in global memory: the box rows and the tensor rows
-        /// are whole vectors, and the box origin along the innermost dimension is a
-        /// multiple of the width for every block and stage. An aligned chunk is then
-        /// entirely inside or entirely outside the tensor, so one bounds check covers it.
-        /// </summary>
-        private bool VectorCopyAligned(int r, int width)
-        {
-            var read = _reads[r];
-            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
-            var last = read.Indices.Count - 1;
-            if (last < 0 || !QuadAllocated(r) || box.StoredExtents(_schedule.SharedPadding)[last] % width != 0
-                || box.Extents[last] % width != 0 || _tensor[read.Tensor].Shape[last] % width != 0)
-            {
-                return false;
-            }
-            foreach (var term in read.Indices[last].Terms)
-            {
-                var a = SpatialIndex(term.Axis);
-                var tile = a >= 0 ? _schedule.BlockTile[a] : _schedule.ReduceStep[ReduceIndex(term.Axis)];
-                if (!Divides(width, (long)term.Coefficient * tile))
-                {
-                    return false;
-                }
-            }
-            return Divides(width, read.Indices[last].Constant + box.Offsets[last]);
-        }
 
         /// <summary>
         /// Whether the thread's base offset into the staged box of <paramref name="r"/>
@@ -613,7 +576,7 @@ public static class CSharpKernelGenerator
             {
                 return false;
             }
-            var box = TileFootprint.OfBlockStage(_op, _schedule, read);
+            var box = _analysis.BlockStageBox(r, _schedule);
             var strides = BoxStrides(r);
             long constant = 0;
             for (var d = 0; d < read.Indices.Count; d++)

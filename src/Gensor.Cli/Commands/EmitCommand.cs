@@ -1,14 +1,14 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Emission;
 using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
 using Gensor.Diagnostics;
 using Gensor.Etir;
+using Gensor.Hardware;
 using Gensor.Tuning;
 using Gensor.Tuning.Emission;
 using Gensor.Tuning.Records;

@@ -1,9 +1,9 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Gensor.Cli.Reporting;
-using Gensor.Construction.Profiles;
 using Gensor.Diagnostics;
+using Gensor.Hardware;
 using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
 using Microsoft.Extensions.Logging;

@@ -38,32 +38,51 @@ public sealed record Schedule(
     public int SharedPadding { get; init; }
 
     /// <summary>
-    /// Double buffering through registers: while a stage is computed from
-    /// shared memory, each thread already holds its share of the next stage's
-    /// boxes, loaded from global memory, so the global latency overlaps the
-    /// computation.
+    /// Register prefetch (text <c>prefetch=1</c>): while a stage is computed
+    /// from shared memory, each thread already loads its share of the next
+    /// stage's boxes from global memory into registers, so the global latency
+    /// overlaps the computation.
     /// </summary>
-    public bool Prefetch { get; init; }
+    public bool RegisterPrefetch { get; init; }
 
-    /// <summary>Threads per block: the block tile divided by the thread tile, over all spatial axes.</summary>
-    public int ThreadsPerBlock
+    /// <summary>
+    /// Threads per block: the block tile divided by the thread tile, over all
+    /// spatial axes; saturates at <see cref="int.MaxValue"/>, which exceeds every limit.
+    /// </summary>
+    public int ThreadsPerBlock => (int)Math.Min(int.MaxValue, ThreadCount(BlockTile.AsSpan(), ThreadTile.AsSpan()));
+
+    /// <summary>
+    /// Threads of a block with tiles <paramref name="block"/> and <paramref name="thread"/>
+    /// along the spatial axes (the one thread formula); <paramref name="block"/> may go on
+    /// with reduce axes, which take no threads.
+    /// </summary>
+    public static long ThreadCount(ReadOnlySpan<int> block, ReadOnlySpan<int> thread)
     {
-        get
+        long threads = 1;
+        for (var i = 0; i < thread.Length; i++)
         {
-            var threads = 1;
-            for (var i = 0; i < BlockTile.Count; i++)
-            {
-                threads *= BlockTile[i] / ThreadTile[i];
-            }
-            return threads;
+            long factor = block[i] / Math.Max(1, thread[i]);
+            threads = factor != 0 && threads > long.MaxValue / factor ? long.MaxValue : threads * factor;
         }
+        return threads;
     }
 
     /// <summary>Threads along one spatial axis.</summary>
     public int ThreadsAlong(int spatialAxis) => BlockTile[spatialAxis] / ThreadTile[spatialAxis];
 
     /// <summary>Outputs each thread accumulates (its registers for accumulators).</summary>
-    public int OutputsPerThread => ThreadTile.Aggregate(1, (product, tile) => product * tile);
+    public int OutputsPerThread
+    {
+        get
+        {
+            long outputs = 1;
+            for (var i = 0; i < ThreadTile.Count; i++)
+            {
+                outputs = Math.Min(int.MaxValue, outputs * ThreadTile[i]);
+            }
+            return (int)outputs;
+        }
+    }
 
     public bool IsShared(string tensor) => SharedInputs.Contains(tensor);
 
@@ -85,7 +104,7 @@ public sealed record Schedule(
         {
             text.Append(" pad=").Append(SharedPadding.ToString(CultureInfo.InvariantCulture));
         }
-        if (Prefetch)
+        if (RegisterPrefetch)
         {
             text.Append(" prefetch=1");
         }
@@ -143,7 +162,7 @@ public sealed record Schedule(
             1 => true,
             _ => throw new FormatException($"schedule field 'prefetch' has '{f}', not 0 or 1"),
         };
-        return new Schedule(block, thread, vthread, reduce, shared, vector) { SharedPadding = pad, Prefetch = prefetch };
+        return new Schedule(block, thread, vthread, reduce, shared, vector) { SharedPadding = pad, RegisterPrefetch = prefetch };
     }
 
     private static ValueArray<int> ParseDims(string field, string text) =>

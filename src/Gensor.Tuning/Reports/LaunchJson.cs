@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
-using Gensor.Construction.Profiles;
 using Gensor.Etir;
+using Gensor.Hardware;
 using Gensor.Tuning.Emission;
 
 namespace Gensor.Tuning.Reports;

@@ -1,5 +1,5 @@
-using Gensor.Construction.Profiles;
 using Gensor.Etir;
+using Gensor.Hardware;
 
 namespace Gensor.Tuning.Reports;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Tests.Support;
 using Gensor.Tuning.Reports;
 

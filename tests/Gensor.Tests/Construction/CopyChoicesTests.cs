@@ -1,8 +1,9 @@
+using Gensor.Analysis;
 using Gensor.Construction;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Construction.Primitives;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Etir;
 
@@ -23,17 +24,17 @@ public sealed class CopyChoicesTests
         var schedule = Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4 pad=4");
 
         // A's box is 32 rows of 8 (+4) floats, B's 8 rows of 32 (+4).
-        Assert.Equal((32 * 12 + 8 * 36) * sizeof(float), Legality.SharedMemoryBytes(Gemm, schedule));
+        Assert.Equal((32 * 12 + 8 * 36) * sizeof(float), OperatorAnalysis.Of(Gemm).SharedMemoryBytes(schedule));
     }
 
     [Fact]
     public void Prefetch_holds_each_threads_share_of_the_next_stage_in_registers()
     {
         var plain = Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4");
-        var prefetch = plain with { Prefetch = true };
+        var prefetch = plain with { RegisterPrefetch = true };
 
         // 64 threads copy 256 + 256 floats in chunks of 4: 4 + 4 registers each.
-        Assert.Equal(Legality.RegistersPerThread(Gemm, plain) + 8, Legality.RegistersPerThread(Gemm, prefetch));
+        Assert.Equal(OperatorAnalysis.Of(Gemm).RegistersPerThread(plain) + 8, OperatorAnalysis.Of(Gemm).RegistersPerThread(prefetch));
     }
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class CopyChoicesTests
     {
         // One block per SM at most, many short stages: each stage waits for its copy.
         var plain = Schedule.Parse("block=128x128 thread=8x8 reduce=8 shared=A,B vector=4");
-        var prefetch = plain with { Prefetch = true };
+        var prefetch = plain with { RegisterPrefetch = true };
 
         Assert.True(CostModel.EstimateMs(Gemm, prefetch, BuiltInProfiles.H100) < CostModel.EstimateMs(Gemm, plain, BuiltInProfiles.H100));
     }
@@ -95,7 +96,7 @@ public sealed class CopyChoicesTests
         // 64 KB of staged boxes: the H100 has 227 KB per block, but only 48 KB can be static.
         var schedule = Schedule.Parse("block=128x128 thread=8x8 reduce=64 shared=A,B");
 
-        Assert.Equal(2 * 128 * 64 * sizeof(float), Legality.SharedMemoryBytes(Gemm, schedule));
+        Assert.Equal(2 * 128 * 64 * sizeof(float), OperatorAnalysis.Of(Gemm).SharedMemoryBytes(schedule));
         Assert.Contains("(48 KB)", Legality.Check(Gemm, schedule, BuiltInProfiles.H100));
     }
 }
