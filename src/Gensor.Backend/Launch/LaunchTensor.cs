@@ -8,8 +8,8 @@ namespace Gensor.Backend.Launch;
 /// </summary>
 /// <param name="Name">The tensor's name in the operator.</param>
 /// <param name="Parameter">
-/// The C# parameter as the kernel declares it (<c>@A</c>, or <c>arg0</c> when
-/// names must be positional); see <see cref="LaunchContract.ParameterIdentifiers"/>.
+/// The C# parameter as the kernel declares it (<c>@A</c>, or <c>g_arg0</c> when
+/// a name would collide with the code's own); see <see cref="Lowering.KernelNames.Parameter"/>.
 /// </param>
 /// <param name="Shape">The tensor's extents, outermost first.</param>
 /// <param name="ElementType">The element type: <c>f32</c> (the only one so far).</param>

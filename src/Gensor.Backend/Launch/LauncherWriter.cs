@@ -43,6 +43,9 @@ public static class LauncherWriter
         var w = new StringBuilder();
         void Line(int depth, string line = "") => w.Append(line.Length == 0 ? "" : new string(' ', depth * 4)).Append(line).Append('\n');
         var state = source.State;
+        // Inside Launch a tensor parameter may share a name with anything here: refer to every member fully qualified.
+        var self = $"global::{name.Namespace}.{name.Class}";
+        var kernelClass = $"global::{name.Namespace}.{source.ClassName}";
         var tensors = contract.Tensors;
         var signature = string.Join(", ", tensors.Select(t => $"{Ilgpu}.ArrayView<{CSharpType(t)}> {t.Parameter}"));
         var views = string.Join(", ", tensors.Select(t => $"{Ilgpu}.Runtime.ArrayView1D<{CSharpType(t)}, {Ilgpu}.Stride1D.Dense> {t.Parameter}"));
@@ -79,15 +82,14 @@ public static class LauncherWriter
         Line(2, "global::System.ArgumentNullException.ThrowIfNull(accelerator);");
         foreach (var t in tensors)
         {
-            Line(2, $"CheckLength({t.Parameter}.Length, {Int(t.ElementCount)}, \"{Describe(t)}\");");
+            Line(2, $"{self}.CheckLength({t.Parameter}.Length, {Int(t.ElementCount)}, \"{Describe(t)}\");");
         }
-        Line(2, "CheckLimits(accelerator);");
-        Line(2, "var launcher = s_loaded.GetValue(accelerator, Load);");
-        Line(2, $"launcher(accelerator.DefaultStream, new {Ilgpu}.KernelConfig(GridSize, GroupSize), {string.Join(", ", tensors.Select(t => t.Parameter))});");
+        Line(2, $"{self}.CheckLimits(accelerator);");
+        Line(2, $"{self}.s_loaded.GetValue(accelerator, {self}.Load)(accelerator.DefaultStream, new {Ilgpu}.KernelConfig({self}.GridSize, {self}.GroupSize), {string.Join(", ", tensors.Select(t => t.Parameter))});");
         Line(1, "}");
         Line(1);
         Line(1, $"private static Launcher Load({Ilgpu}.Runtime.Accelerator accelerator) =>");
-        Line(2, $"accelerator.LoadKernel(typeof({source.ClassName}).GetMethod(\"{KernelSource.MethodName}\")!).CreateLauncherDelegate<Launcher>();");
+        Line(2, $"accelerator.LoadKernel(typeof({kernelClass}).GetMethod(\"{KernelSource.MethodName}\")!).CreateLauncherDelegate<Launcher>();");
         Line(1);
         Line(1, "private static void CheckLength(long length, long expected, string tensor)");
         Line(1, "{");

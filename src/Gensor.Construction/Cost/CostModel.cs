@@ -169,10 +169,10 @@ public static class CostModel
             if (OperatorAnalysis.IsShared(s, a.ReadTensor(r)))
             {
                 l2PerStage += moved;
-                // Cooperative copy: one load and one store per chunk when chunks are
-                // aligned vectors, else one per element (CopyPlan).
-                var (width, vectorized, _) = a.CopyShape(r, s, blockStage);
-                copyPerStage += Math.Ceiling((double)footprint / (vectorized ? width : 1));
+                // Cooperative copy: one load per chunk when chunks are aligned vectors in
+                // global memory, one store when also in shared memory, else one per element (CopyPlan).
+                var (width, vectorLoad, vectorStore, _) = a.CopyShape(r, s, blockStage);
+                copyPerStage += (Math.Ceiling((double)footprint / (vectorLoad ? width : 1)) + Math.Ceiling((double)footprint / (vectorStore ? width : 1))) / 2;
                 // Bank conflicts: a warp's lanes read addresses strideX*chunkX apart
                 // along x and strideY*chunkY apart along y, in the padded layout.
                 var strideX = innermost >= 0 ? a.StoredBoxStride(r, innermost, blockStage, s.SharedPadding) * chunkX : 0;

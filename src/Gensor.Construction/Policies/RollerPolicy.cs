@@ -314,7 +314,7 @@ public sealed class RollerPolicy : ISchedulePolicy
                 var aligned = true;
                 for (var r = 0; r < A.ReadCount; r++)
                 {
-                    if (schedule.IsShared(A.ReadTensor(r)) && !A.Copy(r, widened).Vectorized)
+                    if (schedule.IsShared(A.ReadTensor(r)) && !A.Copy(r, widened).VectorLoad)
                     {
                         aligned = false;
                     }

@@ -61,10 +61,26 @@ public sealed class OperatorAnalysis
                 }
             }
             var stageable = bodyReads.Count(other => other.Tensor == read.Tensor) == 1;
-            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable);
+            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, StoredOrder(terms, SpatialRank));
         }
         OutputElements = op.Output.ElementCount;
         InputElements = op.Inputs.Sum(input => input.ElementCount);
+    }
+
+    /// <summary>
+    /// The order in which a staged box's dimensions are stored, outermost first:
+    /// the dimensions indexed by reduce axes alone come first, the others keep
+    /// their order. A thread's operands at one reduce point then lie along the
+    /// innermost stored dimension, contiguous, and load as 128-bit vectors (A of
+    /// a matrix product is stored k-major, as CUTLASS's SIMT kernels do); lanes
+    /// of a warp reading different outputs read neighbouring words, free of bank
+    /// conflicts.
+    /// </summary>
+    private static int[] StoredOrder((int Slot, int Coefficient)[][] terms, int spatialRank)
+    {
+        bool ReduceOnly(int d) => terms[d].Length > 0 && terms[d].All(term => term.Slot >= spatialRank);
+        var dims = Enumerable.Range(0, terms.Length).ToArray();
+        return [.. dims.Where(ReduceOnly), .. dims.Where(d => !ReduceOnly(d))];
     }
 
     /// <summary>The analysis of <paramref name="op"/>, computed on first use and cached per instance.</summary>
@@ -195,64 +211,78 @@ public sealed class OperatorAnalysis
     /// <summary>How the staged box of read <paramref name="index"/> lies in shared memory under <paramref name="schedule"/>.</summary>
     public StagedLayout Layout(int index, Schedule schedule)
     {
-        var box = BlockStageBox(index, schedule);
-        var padding = PaddingOf(_reads[index], schedule.SharedPadding);
-        var stored = box.Extents.ToArray();
-        if (stored.Length > 0)
-        {
-            stored[^1] += padding;
-        }
-        var strides = new long[stored.Length];
+        var read = _reads[index];
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        var box = Box(index, tile);
+        var strides = new long[read.Terms.Length];
+        var elements = StoredStrides(read, tile, schedule.SharedPadding, strides);
+        return new StagedLayout(box, PaddingOf(read, schedule.SharedPadding), read.Order, strides, elements);
+    }
+
+    /// <summary>
+    /// The stride of every tensor dimension in the stored box (storage order,
+    /// innermost stored row padded), written to <paramref name="strides"/>; returns
+    /// the elements stored. The one layout formula, shared by <see cref="Layout"/>
+    /// and the cost model's allocation-free paths.
+    /// </summary>
+    private static long StoredStrides(ReadInfo read, ReadOnlySpan<int> tile, int padding, Span<long> strides)
+    {
+        var pad = PaddingOf(read, padding);
         long stride = 1;
-        for (var d = stored.Length - 1; d >= 0; d--)
+        for (var i = read.Order.Length - 1; i >= 0; i--)
         {
+            var d = read.Order[i];
             strides[d] = stride;
-            stride *= stored[d];
+            stride *= DimensionExtent(read, d, tile, clamp: false) + (i == read.Order.Length - 1 ? pad : 0);
         }
-        return new StagedLayout(box, padding, stored, strides);
+        return stride;
     }
 
     /// <summary>
     /// How the block copies the staged box of read <paramref name="index"/> (see <see cref="CopyPlan"/>).
-    /// A chunk is a vector when the box rows and the tensor rows hold whole
-    /// vectors, the buffer is 16-byte aligned, and the box origin along the
-    /// innermost dimension is a multiple of the width for every block and stage:
-    /// an aligned chunk is then entirely inside or entirely outside the tensor.
+    /// A chunk loads as one vector when the box rows and the tensor rows hold
+    /// whole vectors and the box origin along the innermost dimension is a
+    /// multiple of the width for every block and stage: an aligned chunk is then
+    /// entirely inside or entirely outside the tensor. It stores as one vector
+    /// when, besides, the tensor's innermost dimension is also the innermost
+    /// stored one and the stored rows keep vectors aligned.
     /// </summary>
     public CopyPlan Copy(int index, Schedule schedule)
     {
         Span<int> tile = stackalloc int[AxisCount];
         BlockStageTile(schedule, tile);
-        var (width, vectorized, iterations) = CopyShape(index, schedule, tile);
-        return new CopyPlan(width, vectorized, Footprint(index, tile, clamp: false), iterations);
+        var (width, vectorLoad, vectorStore, iterations) = CopyShape(index, schedule, tile);
+        return new CopyPlan(width, vectorLoad, vectorStore, Footprint(index, tile, clamp: false), iterations);
     }
 
     /// <summary><see cref="Copy"/> without allocating, over the block-stage tile <paramref name="tile"/>, for the cost model's hot path.</summary>
-    public (int Width, bool Vectorized, int IterationsPerThread) CopyShape(int index, Schedule schedule, ReadOnlySpan<int> tile)
+    public (int Width, bool VectorLoad, bool VectorStore, int IterationsPerThread) CopyShape(int index, Schedule schedule, ReadOnlySpan<int> tile)
     {
         var read = _reads[index];
         var rank = read.Terms.Length;
         var row = rank > 0 ? DimensionExtent(read, rank - 1, tile, clamp: false) : 1;
         var width = rank > 0 && row % schedule.VectorWidth == 0 ? schedule.VectorWidth : 1;
-        var vectorized = width > 1 && StoredElements(index, tile, schedule.SharedPadding) % 4 == 0
-            && (row + PaddingOf(read, schedule.SharedPadding)) % width == 0 && read.Shape[rank - 1] % width == 0;
-        if (vectorized)
+        var vectorLoad = width > 1 && read.Shape[rank - 1] % width == 0;
+        if (vectorLoad)
         {
             // The box origin along the innermost dimension: the index's constant plus the box offset, plus multiples of each term's tile.
             long origin = read.Constants[rank - 1];
             foreach (var (slot, coefficient) in read.Terms[rank - 1])
             {
-                vectorized &= Divides(width, (long)coefficient * tile[slot]);
+                vectorLoad &= Divides(width, (long)coefficient * tile[slot]);
                 if (coefficient < 0)
                 {
                     origin += (long)coefficient * (tile[slot] - 1);
                 }
             }
-            vectorized &= Divides(width, origin);
+            vectorLoad &= Divides(width, origin);
         }
+        var vectorStore = vectorLoad && read.Order[^1] == rank - 1
+            && StoredElements(index, tile, schedule.SharedPadding) % 4 == 0 && (row + PaddingOf(read, schedule.SharedPadding)) % width == 0;
         var elements = Footprint(index, tile, clamp: false);
         var perRound = (long)schedule.ThreadsPerBlock * width;
-        return (width, vectorized, (int)Math.Min(int.MaxValue, (elements + perRound - 1) / perRound));
+        return (width, vectorLoad, vectorStore, (int)Math.Min(int.MaxValue, (elements + perRound - 1) / perRound));
     }
 
     private static bool Divides(long divisor, long value) => value % divisor == 0;
@@ -260,8 +290,12 @@ public sealed class OperatorAnalysis
     /// <summary>Row padding of a staged box: rows exist only in boxes of two or more dimensions.</summary>
     private static int PaddingOf(ReadInfo read, int padding) => read.Terms.Length >= 2 ? padding : 0;
 
-    /// <summary>Shared bytes a block of <paramref name="schedule"/> uses: the stored layout of every staged read, float32.</summary>
-    public long SharedMemoryBytes(Schedule schedule)
+    /// <summary>
+    /// Shared bytes a block of <paramref name="schedule"/> uses: the stored layout
+    /// of every staged read, float32, once per buffer, plus the scratch the
+    /// reduce threads combine their partial results in across warps.
+    /// </summary>
+    public long SharedMemoryBytes(Schedule schedule, int warpSize = 32)
     {
         Span<int> tile = stackalloc int[AxisCount];
         BlockStageTile(schedule, tile);
@@ -273,8 +307,18 @@ public sealed class OperatorAnalysis
                 bytes += StoredElements(r, tile, schedule.SharedPadding) * sizeof(float);
             }
         }
-        return bytes;
+        return bytes * Math.Max(1, schedule.SharedBuffers) + ReductionScratchElements(schedule, warpSize) * sizeof(float);
     }
+
+    /// <summary>
+    /// Elements of the shared scratch for a reduction across warps: one partial
+    /// result per warp of reduce lanes, per spatial thread and output; none when
+    /// the reduce lanes fit in one warp (shuffles suffice).
+    /// </summary>
+    public static long ReductionScratchElements(Schedule schedule, int warpSize = 32) =>
+        schedule.ReduceThreads > warpSize
+            ? (long)(schedule.ReduceThreads / warpSize) * schedule.SpatialThreads * schedule.OutputsPerThread
+            : 0;
 
     /// <summary>
     /// <see cref="StagedLayout.StoredElements"/> without allocating, for the
@@ -282,15 +326,9 @@ public sealed class OperatorAnalysis
     /// </summary>
     public long StoredElements(int index, ReadOnlySpan<int> tile, int padding)
     {
-        var elements = Footprint(index, tile, clamp: false);
         var read = _reads[index];
-        var pad = PaddingOf(read, padding);
-        if (pad == 0)
-        {
-            return elements;
-        }
-        var row = DimensionExtent(read, read.Terms.Length - 1, tile, clamp: false);
-        return elements / row * (row + pad);
+        Span<long> strides = stackalloc long[read.Terms.Length];
+        return StoredStrides(read, tile, padding, strides);
     }
 
     /// <summary>
@@ -300,18 +338,18 @@ public sealed class OperatorAnalysis
     public long StoredBoxStride(int index, int slot, ReadOnlySpan<int> tile, int padding)
     {
         var read = _reads[index];
-        var pad = PaddingOf(read, padding);
-        long stride = 1, total = 0;
-        for (var d = read.Terms.Length - 1; d >= 0; d--)
+        Span<long> strides = stackalloc long[read.Terms.Length];
+        StoredStrides(read, tile, padding, strides);
+        long total = 0;
+        for (var d = 0; d < read.Terms.Length; d++)
         {
             foreach (var (termSlot, coefficient) in read.Terms[d])
             {
                 if (termSlot == slot)
                 {
-                    total += coefficient * stride;
+                    total += coefficient * strides[d];
                 }
             }
-            stride *= DimensionExtent(read, d, tile, clamp: false) + (d == read.Terms.Length - 1 ? pad : 0);
         }
         return total;
     }
@@ -330,11 +368,40 @@ public sealed class OperatorAnalysis
         {
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                var (width, _, iterations) = CopyShape(r, schedule, tile);
+                var (width, _, _, iterations) = CopyShape(r, schedule, tile);
                 registers += (long)iterations * width;
             }
         }
         return (int)Math.Min(int.MaxValue, registers);
+    }
+
+    /// <summary>Reduce points a thread computes in one stage: the stage's points, shared among the reduce threads.</summary>
+    public static long PointsPerThreadPerStage(Schedule schedule)
+    {
+        long points = 1;
+        for (var j = 0; j < schedule.ReduceStep.Count; j++)
+        {
+            points *= schedule.ReduceStep[j];
+        }
+        return points / Math.Max(1, schedule.ReduceThreads);
+    }
+
+    /// <summary>Largest stage, in reduce points per thread, whose loops the lowering unrolls.</summary>
+    public const int MaxUnrolledPoints = 128;
+
+    /// <summary>Largest stage, in multiply-adds per thread, whose loops the lowering unrolls.</summary>
+    public const int MaxUnrolledUpdates = 4096;
+
+    /// <summary>
+    /// Whether the reduce points of a stage are unrolled into straight-line code:
+    /// constant shared-memory offsets and no loop overhead, at the price of code
+    /// size, so only up to <see cref="MaxUnrolledPoints"/> points and
+    /// <see cref="MaxUnrolledUpdates"/> multiply-adds per thread.
+    /// </summary>
+    public static bool UnrollsStage(Schedule schedule)
+    {
+        var points = PointsPerThreadPerStage(schedule);
+        return points <= MaxUnrolledPoints && points * schedule.OutputsPerThread <= MaxUnrolledUpdates;
     }
 
     /// <summary>Registers a thread needs besides its accumulators and operand registers (indices, addresses, loop counters).</summary>
@@ -426,6 +493,31 @@ public sealed class OperatorAnalysis
         {
             return $"vector width {schedule.VectorWidth} is not 1, 2 or 4";
         }
+        if (schedule.SharedBuffers is not (1 or 2))
+        {
+            return $"{schedule.SharedBuffers} shared buffers: 1 or 2";
+        }
+        if (schedule.SharedBuffers == 2 && (schedule.SharedInputs.Count == 0 || !schedule.RegisterPrefetch))
+        {
+            return "double buffering (buffers=2) needs staged inputs and the register prefetch (prefetch=1) that fills the second buffer";
+        }
+        var lanes = schedule.ReduceThreads;
+        if (lanes < 1 || (lanes & (lanes - 1)) != 0)
+        {
+            return $"{lanes} reduce threads: a power of two";
+        }
+        if (lanes > 1)
+        {
+            if (ReduceRank == 0 || op.Reduction == Reduction.None)
+            {
+                return $"{lanes} reduce threads, but {op.Name} has no reduction to share";
+            }
+            var step = schedule.ReduceStep[ReduceRank - 1];
+            if (step % lanes != 0)
+            {
+                return $"{lanes} reduce threads do not divide the reduce step {step} along {op.Axes[SpatialRank + ReduceRank - 1].Name}";
+            }
+        }
         return null;
     }
 
@@ -453,5 +545,6 @@ public sealed class OperatorAnalysis
         int[] Constants,
         long[] AxisStrides,
         long TensorElements,
-        bool Stageable);
+        bool Stageable,
+        int[] Order);
 }

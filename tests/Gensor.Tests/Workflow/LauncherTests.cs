@@ -109,6 +109,34 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
+    public void Tensors_named_like_the_launchers_own_names_still_compile_and_run()
+    {
+        using var dir = new TempDirectory();
+        // The output shares the operator's (and so the launcher class's) name; inputs are named like the launcher's members.
+        var (kernel, launch) = Emit(dir, "--compute", "Mm[i] += CheckLength[i,j] * accelerator[j]", "--shape", "i=16,j=8", "--name", "mm", "--target", "h100");
+        var op = Operators.Parse("Mm[i] += CheckLength[i,j] * accelerator[j]", "i=16,j=8");
+        var inputs = InputGenerator.Generate(op, seed: 3);
+        var launcher = CSharpProgram.Compile(executable: false, kernel).GetType("Gensor.Kernels.Mm")!;
+        var accelerator = fixture.Device.Accelerator;
+        var names = launch["arguments"]!.AsArray().Select(a => (string)a!["tensor"]!).ToArray();
+        var buffers = names.Select(n => accelerator.Allocate1D(n == "Mm" ? new float[16] : inputs[n])).ToArray();
+        try
+        {
+            Invoke(launcher, "Launch", accelerator, buffers);
+            accelerator.Synchronize();
+
+            Assert.True(Verifier.Compare(op, ReferenceEvaluator.Evaluate(op, inputs), buffers[0].GetAsArray1D()).Passed);
+        }
+        finally
+        {
+            foreach (var buffer in buffers)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void The_namespace_option_places_kernel_and_launcher()
     {
         using var dir = new TempDirectory();
