@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace Gensor.Cli;
 
@@ -100,6 +101,17 @@ internal static class CommonOptions
         {
             throw GensorException.BadInput($"--schedule: {exception.Message}");
         }
+    }
+
+    /// <summary>The records of <paramref name="path"/>; a missing file is bad input, a torn line a warning on stderr.</summary>
+    public static IReadOnlyList<Gensor.Tuning.Records.TuningRecord> ReadRecords(string path, CliContext cli)
+    {
+        if (!File.Exists(path))
+        {
+            throw GensorException.BadInput($"{path}: no such file");
+        }
+        using var logs = cli.CreateLoggerFactory();
+        return Gensor.Tuning.Records.RecordReader.Read(path, logs.CreateLogger("gensor"));
     }
 
     public static bool ParseFormatIsJson(string format) => format switch

@@ -38,16 +38,11 @@ internal static class ReportCommand
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var path = parse.GetValue(file)!;
                 var outDir = parse.GetValue(output)!;
-                if (!File.Exists(path))
-                {
-                    throw GensorException.BadInput($"{path}: no such file");
-                }
                 if (File.Exists(outDir))
                 {
                     throw GensorException.BadInput($"--out {outDir}: is a file, not a directory");
                 }
-                using var logs = cli.CreateLoggerFactory();
-                var records = RecordReader.Read(path, logs.CreateLogger("gensor"));
+                var records = CommonOptions.ReadRecords(path, cli);
                 if (records.Count == 0)
                 {
                     throw GensorException.BadInput($"{path}: holds no records");

@@ -11,6 +11,17 @@ public sealed class EmitCommandTests
     private static GensorCli.Result Emit(string outDir, string target, string lang, params string[] extra) =>
         GensorCli.Run(["emit", .. Gemm, "--target", target, "--lang", lang, "--out", outDir, .. extra]);
 
+    /// <summary>Emits the 64x64x32 product for <paramref name="target"/> with a records file of one record; returns the run and launch.json.</summary>
+    private static (GensorCli.Result Result, JsonNode Launch) EmitWithRecord(TempDirectory dir, string target, string schedule, string device, string profile)
+    {
+        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
+        var records = dir.File("r.jsonl", Records.Make(op, schedule, 0.5, device: device, profile: profile).ToJsonLine() + "\n");
+        var outDir = Path.Combine(dir.Path, "out");
+        var result = Emit(outDir, target, "cs", "--records", records);
+        Assert.True(result.ExitCode == 0, result.Error);
+        return (result, JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!);
+    }
+
     [Theory]
     [InlineData("h100", "sm_90")]
     [InlineData("v100", "sm_70")]
@@ -87,16 +98,11 @@ public sealed class EmitCommandTests
     public void A_recorded_schedule_beyond_the_targets_limits_gives_way_to_the_models_choice()
     {
         using var dir = new TempDirectory();
-        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
+
         // 64x64 threads per block: more than any GPU allows.
-        var records = dir.File("r.jsonl", Records.Make(op, "block=64x64 thread=1x1 reduce=8", 0.5, device: "cuda: NVIDIA H100", profile: "h100").ToJsonLine() + "\n");
-        var outDir = Path.Combine(dir.Path, "out");
+        var (result, launch) = EmitWithRecord(dir, "h100", "block=64x64 thread=1x1 reduce=8", "cuda: NVIDIA H100", "h100");
 
-        var result = Emit(outDir, "h100", "cs", "--records", records);
-
-        Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("does not fit h100", result.Error);
-        var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!;
         Assert.Equal("model", (string?)launch["schedule_origin"]!["source"]);
     }
 
@@ -104,15 +110,10 @@ public sealed class EmitCommandTests
     public void Records_measured_on_the_cpu_simulator_are_not_used_for_a_gpu_target_and_it_says_why()
     {
         using var dir = new TempDirectory();
-        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
-        var records = dir.File("r.jsonl", Records.Make(op, "block=16x16 thread=2x2 reduce=8", 0.5, device: "cpu: CPUAccelerator", profile: "h100").ToJsonLine() + "\n");
-        var outDir = Path.Combine(dir.Path, "out");
 
-        var result = Emit(outDir, "h100", "cs", "--records", records);
+        var (result, launch) = EmitWithRecord(dir, "h100", "block=16x16 thread=2x2 reduce=8", "cpu: CPUAccelerator", "h100");
 
-        Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("made on cpu: CPUAccelerator, not on a GPU like h100", result.Error);
-        var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!;
         Assert.Equal("model", (string?)launch["schedule_origin"]!["source"]);
     }
 
@@ -120,14 +121,9 @@ public sealed class EmitCommandTests
     public void Records_measured_on_the_cpu_simulator_are_used_for_the_cpu_target()
     {
         using var dir = new TempDirectory();
-        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
-        var records = dir.File("r.jsonl", Records.Make(op, "block=16x16 thread=2x2 reduce=8", 0.5, device: "cpu: CPUAccelerator", profile: "cpu").ToJsonLine() + "\n");
-        var outDir = Path.Combine(dir.Path, "out");
 
-        var result = Emit(outDir, "cpu", "cs", "--records", records);
+        var (_, launch) = EmitWithRecord(dir, "cpu", "block=16x16 thread=2x2 reduce=8", "cpu: CPUAccelerator", "cpu");
 
-        Assert.True(result.ExitCode == 0, result.Error);
-        var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!;
         Assert.Equal("records", (string?)launch["schedule_origin"]!["source"]);
         Assert.Equal("cpu: CPUAccelerator", (string?)launch["schedule_origin"]!["device"]);
     }
