@@ -51,7 +51,7 @@ internal static class ReportCharts
             labels.Add(policies[p]);
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions.ToArray(), labels.ToArray());
-        LogAxis(plot.Axes.Left);
+        LogAxis(plot.Axes.Left, records.Where(r => r.Verified && r.MeasuredMs is > 0).Select(r => r.MeasuredMs!.Value));
         plot.Axes.SetLimitsX(-0.6, Math.Max(0.6, policies.Count - 0.4));
         plot.Title(title);
         plot.YLabel("measured time (ms, log scale)");
@@ -92,7 +92,7 @@ internal static class ReportCharts
             line.MarkerSize = 6;
             line.LegendText = $"{policy}: best {NumberText.Ms(Math.Pow(10, ys[^1]))} ms after {NumberText.Count(measured.Length, "kernel")}";
         }
-        LogAxis(plot.Axes.Left);
+        LogAxis(plot.Axes.Left, records.Where(r => r.Verified && r.MeasuredMs is > 0).Select(r => r.MeasuredMs!.Value));
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Title(title);
         plot.XLabel("kernels measured");
@@ -126,24 +126,36 @@ internal static class ReportCharts
             dot.MarkerSize = 11;
             dot.LegendText = $"{name}: {NumberText.Significant(performance.Gflops)} GFLOP/s, {NumberText.Significant(performance.PercentOfPeak)}% of its bound";
         }
-        LogAxis(plot.Axes.Left);
-        LogAxis(plot.Axes.Bottom);
+        LogAxis(plot.Axes.Left, points.Select(p => p.Performance.Gflops).Append(profile.PeakGflops));
+        LogAxis(plot.Axes.Bottom, [Math.Pow(10, low), Math.Pow(10, high)]);
         plot.Title(title);
         plot.XLabel("arithmetic intensity (flops per compulsory DRAM byte, log scale)");
         plot.YLabel("achieved GFLOP/s (log scale)");
-        plot.ShowLegend(Alignment.LowerRight);
+        // Beside the plot, not on it: the points lie anywhere under the roof.
+        plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 
-    /// <summary>An axis whose values are log10 of the data: ticks at powers of ten, labelled with the data's values.</summary>
-    private static void LogAxis(IAxis axis)
+    /// <summary>
+    /// An axis whose values are log10 of the data, ticked at 1, 2 and 5 times powers of ten
+    /// (also 3 and 7 when the data span less than a decade) and labelled with the data's values.
+    /// </summary>
+    private static void LogAxis(IAxis axis, IEnumerable<double> values)
     {
-        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        var data = values.Where(v => v > 0 && double.IsFinite(v)).ToArray();
+        if (data.Length == 0)
         {
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-            // Ticks fall on powers of ten: 0.01, 1, 100 read better than 0.0100, 1.00, 100.
-            LabelFormatter = value => Math.Pow(10, value).ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
-        };
+            return;
+        }
+        var (min, max) = (data.Min() / 1.3, data.Max() * 1.3);
+        double[] steps = max / min < 10 ? [1, 2, 3, 5, 7] : [1, 2, 5];
+        var ticks = new List<double>();
+        for (var k = (int)Math.Floor(Math.Log10(min)); k <= (int)Math.Ceiling(Math.Log10(max)); k++)
+        {
+            ticks.AddRange(steps.Select(step => step * Math.Pow(10, k)).Where(t => t >= min && t <= max));
+        }
+        axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            ticks.Select(Math.Log10).ToArray(),
+            ticks.Select(t => t.ToString(t >= 1 ? "0.##" : "G3", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
     }
 }
