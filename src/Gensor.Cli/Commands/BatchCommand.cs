@@ -20,7 +20,7 @@ internal static class BatchCommand
         var format = CommonOptions.Format();
         var verbose = CommonOptions.Verbose();
         var shard = new Option<string?>("--shard") { Description = "Tune only shard I of N (e.g. 2/4), split by operator hash: N machines cover the suite once." };
-        var noBaselines = new Option<bool>("--no-baselines") { Description = "Do not also tune with the naive and roller policies (the speedup columns stay empty)." };
+        var noBaselines = new Option<bool>("--no-baselines") { Description = "Do not also tune with the naive and roller policies (the per-policy columns stay empty)." };
         var command = new Command("batch", "Tune every operator of a suite; operators equal up to names are tuned once.");
         command.Arguments.Add(suite);
         tuning.AddTo(command);
@@ -37,66 +37,80 @@ internal static class BatchCommand
                 var settings = tuning.Read(parse);
                 var part = parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
                 var plan = BatchPlan.Read(parse.GetValue(suite)!).InShard(part);
-                using var session = settings.Open(cli);
-                var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed,
-                    !parse.GetValue(noBaselines), settings.Force);
                 if (part.Count > 1)
                 {
                     cli.Error.WriteLine($"shard {part}: {plan.Entries.Count} of {plan.SuiteSize} operators");
                 }
-                var runner = new BatchRunner(session.Tuner, session.Records, options, session.Logger);
-                var progress = BatchProgressDisplay.ForConsole(cli.Error);
-                var done = new List<BatchResult>();
-                var gate = new object();
-                var printed = false;
-                void Print(BatchSummary summary)
+                var summary = Run(cli, settings, plan, !parse.GetValue(noBaselines), result =>
                 {
-                    lock (gate)
+                    if (json)
                     {
-                        if (printed)
-                        {
-                            return;
-                        }
-                        printed = true;
-                        progress.Stop();
-                        if (json)
-                        {
-                            cli.Output.WriteLine(summary.ToJsonText());
-                        }
-                        else
-                        {
-                            summary.WriteText(cli.Output);
-                        }
-                        cli.Output.Flush();
+                        cli.Output.WriteLine(result.ToJsonText());
                     }
-                }
-                // A batch stopped with Ctrl+C or a kill still says what it found; the signal then ends the process as usual.
-                void Interrupted(PosixSignalContext signal)
-                {
-                    BatchResult[] soFar;
-                    lock (gate)
+                    else
                     {
-                        soFar = done.ToArray();
-                    }
-                    cli.Error.WriteLine($"{(signal.Signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: the summary of the {NumberText.Count(soFar.Length, "operator")} done so far follows");
-                    Print(new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, soFar)
-                    {
-                        Shard = part, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, Interrupted = true,
-                    });
-                }
-                using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
-                using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
-                var summary = runner.Run(plan, progress, result =>
-                {
-                    lock (gate)
-                    {
-                        done.Add(result);
+                        result.WriteText(cli.Output);
                     }
                 });
-                Print(summary);
                 return summary.ExitCode;
             });
         });
         return command;
+    }
+
+    /// <summary>
+    /// Opens the device and tunes every operator of the plan, with progress on
+    /// stderr, then hands the summary to <paramref name="print"/> once. A batch
+    /// stopped with Ctrl+C or a kill (SIGINT, SIGTERM) hands over the summary of
+    /// the operators done so far, marked interrupted, and the signal then ends
+    /// the process as usual.
+    /// </summary>
+    internal static BatchSummary Run(CliContext cli, TuningSettings settings, BatchPlan plan, bool baselines, Action<BatchSummary> print)
+    {
+        using var session = settings.Open(cli);
+        var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, baselines, settings.Force);
+        var runner = new BatchRunner(session.Tuner, session.Records, options, session.Logger);
+        var progress = BatchProgressDisplay.ForConsole(cli.Error);
+        var done = new List<BatchResult>();
+        var gate = new object();
+        var printed = false;
+        void PrintOnce(BatchSummary summary)
+        {
+            lock (gate)
+            {
+                if (printed)
+                {
+                    return;
+                }
+                printed = true;
+                progress.Stop();
+                print(summary);
+                cli.Output.Flush();
+            }
+        }
+        void Interrupted(PosixSignalContext signal)
+        {
+            BatchResult[] soFar;
+            lock (gate)
+            {
+                soFar = done.ToArray();
+            }
+            cli.Error.WriteLine($"{(signal.Signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: the summary of the {NumberText.Count(soFar.Length, "operator")} done so far follows");
+            PrintOnce(new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, soFar)
+            {
+                Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, Interrupted = true,
+            });
+        }
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
+        var summary = runner.Run(plan, progress, result =>
+        {
+            lock (gate)
+            {
+                done.Add(result);
+            }
+        });
+        PrintOnce(summary);
+        return summary;
     }
 }

@@ -66,6 +66,11 @@ internal static class EmitCommand
                     _ => throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx or opencl)"),
                 };
                 var profile = ProfileCatalog.Get(parse.GetValue(target)!);
+                if (lang == "opencl")
+                {
+                    // ILGPU's OpenCL back end writes no warp shuffles: construct without them.
+                    profile = profile with { WarpShuffles = false };
+                }
                 if (lang == "ptx")
                 {
                     OfflineKernelCompiler.ParseArchitecture(profile.Architecture);

@@ -14,7 +14,7 @@ public sealed class UsageTests
         var lines = result.Error.Split('\n');
         Assert.Equal("error: no command given", lines[0]);
         Assert.Single(lines, line => line.StartsWith("error:"));
-        foreach (var command in new[] { "tune", "explain", "devices", "profiles", "batch", "records", "emit", "report" })
+        foreach (var command in new[] { "tune", "explain", "devices", "profiles", "batch", "records", "emit", "report", "import", "tune-model" })
         {
             Assert.Contains(lines, line => line.StartsWith($"  {command} "));
         }
