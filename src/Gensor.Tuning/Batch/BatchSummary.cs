@@ -96,7 +96,7 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
     public void WriteText(TextWriter w)
     {
         var policies = Policies;
-        var header = $"{"#",3}  {"operator",-20} {"count",5} {"best ms",10} {"by",-8} {"speed",-27}";
+        var header = $"{"#",3}  {"operator",-20} {"count",5} {"best ms",10} {"by",-8} {"speed",-29}";
         foreach (var p in policies)
         {
             header += $" {p + " ms",10}";
@@ -106,7 +106,7 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         {
             var note = r.Error ?? (r.SameAs is not null ? $"same operator as {r.SameAs}" : r.Schedule?.ToString() ?? "");
             var speed = r.BestReport?.BestPerformance is { } perf ? Speed(perf) : "-";
-            var row = $"{r.Entry.Number,3}  {r.Entry.Name,-20} {r.Entry.Count,5} {Ms(r.BestMs),10} {r.BestPolicy ?? "-",-8} {speed,-27}";
+            var row = $"{r.Entry.Number,3}  {r.Entry.Name,-20} {r.Entry.Count,5} {Ms(r.BestMs),10} {r.BestPolicy ?? "-",-8} {speed,-29}";
             foreach (var p in policies)
             {
                 row += $" {Ms(r.PolicyMs(p)),10}";
