@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Emission;
+using Gensor.Backend.Inspection;
 using Gensor.Backend.Lowering;
 using Gensor.Construction;
 using Gensor.Construction.Policies;
@@ -12,14 +13,16 @@ using Gensor.Etir;
 using Gensor.Tuning;
 using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
+using Gensor.Tuning.Resources;
 using Microsoft.Extensions.Logging;
 
 namespace Gensor.Cli.Commands;
 
 /// <summary>
-/// <c>gensor emit SPEC --target PROFILE --lang cs|ptx|opencl --out DIR</c>:
+/// <c>gensor emit SPEC --target PROFILE --lang cs|ptx|sass|opencl --out DIR</c>:
 /// construct for a GPU that need not be present and write its kernel with
-/// the launch configuration a caller needs (launch.json).
+/// the launch configuration a caller needs (launch.json). For a CUDA profile,
+/// launch.json also holds the kernel's resources as NVIDIA's tools read them.
 /// </summary>
 internal static class EmitCommand
 {
@@ -31,7 +34,7 @@ internal static class EmitCommand
         var target = new Option<string>("--target") { Description = "The hardware profile to emit for: a built-in name (see `gensor profiles`) or a JSON file.", Required = true };
         var language = new Option<string>("--lang")
         {
-            Description = "What to write: cs (C# ILGPU source, kernel.cs), ptx (kernel.ptx for the profile's sm_XX) or opencl (OpenCL C, kernel.cl).",
+            Description = "What to write: cs (C# ILGPU source, kernel.cs), ptx (kernel.ptx for the profile's sm_XX), sass (kernel.cubin and kernel.sass, assembled by NVIDIA's ptxas) or opencl (OpenCL C, kernel.cl).",
             DefaultValueFactory = _ => "cs",
         };
         var output = new Option<string>("--out") { Description = "Directory to write the kernel and launch.json to.", Required = true };
@@ -39,7 +42,7 @@ internal static class EmitCommand
         var seed = CommonOptions.Seed();
         var records = new Option<string?>("--records") { Description = "A records file: emit the best measured verified schedule for this operator, when it holds one." };
         var verbose = CommonOptions.Verbose();
-        var command = new Command("emit", "Construct a kernel for a profile (no GPU needed) and write its source, PTX or OpenCL C with launch.json.");
+        var command = new Command("emit", "Construct a kernel for a profile (no GPU needed) and write its source, PTX, SASS or OpenCL C with launch.json.");
         spec.AddTo(command);
         foreach (var option in new Option[] { target, language, output, policy, seed, records, verbose })
         {
@@ -52,17 +55,19 @@ internal static class EmitCommand
             {
                 // Everything is checked and produced before the first file is written, so bad input writes nothing.
                 var lang = parse.GetValue(language)!;
-                var extension = lang switch
+                if (lang is not ("cs" or "ptx" or "sass" or "opencl"))
                 {
-                    "cs" => "cs",
-                    "ptx" => "ptx",
-                    "opencl" => "cl",
-                    _ => throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx or opencl)"),
-                };
+                    throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx, sass or opencl)");
+                }
                 var profile = ProfileCatalog.Get(parse.GetValue(target)!);
-                if (lang == "ptx")
+                if (lang is "ptx" or "sass")
                 {
                     OfflineKernelCompiler.ParseArchitecture(profile.Architecture);
+                }
+                NvidiaTools? tools = null;
+                if (lang == "sass" && !NvidiaTools.TryFind(out tools, out var missing))
+                {
+                    throw new GensorException(new GensorError(ErrorKind.Internal, $"--lang sass: {missing}"));
                 }
                 var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
                 var outDir = parse.GetValue(output)!;
@@ -72,17 +77,69 @@ internal static class EmitCommand
                 var form = CanonicalForm.Of(op);
                 var (schedule, origin) = Choose(op, form, profile, chosenPolicy, parse.GetValue(seed), parse.GetValue(records), logger);
                 var source = CSharpKernelGenerator.Generate(new EtirState(op, schedule), Tuner.ClassName(op, 0));
-                var text = lang == "cs" ? source.Text : Compile(source, lang, profile);
+                var files = new List<(string Name, object Content)>();
+                ResourceReading reading;
+                if (lang == "opencl")
+                {
+                    files.Add(("kernel.cl", OfflineKernelCompiler.OpenCl(CompileMethod(source))));
+                    reading = new ResourceReading(null, "resources are read from PTX with NVIDIA's tools; --lang opencl writes OpenCL C");
+                }
+                else if (!KernelInspector.IsCuda(profile))
+                {
+                    files.Add(("kernel.cs", source.Text));
+                    reading = ResourceReader.Read(source, profile, logger);
+                }
+                else
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var ptx = OfflineKernelCompiler.Ptx(CompileMethod(source), profile.Architecture);
+                    var ptxMs = clock.Elapsed.TotalMilliseconds;
+                    if (lang == "sass")
+                    {
+                        // A kernel ptxas refuses is an internal error here, since the user asked for its SASS.
+                        var inspection = KernelInspector.Inspect(tools!, ptx, profile, source.Launch);
+                        files.Add(("kernel.cubin", inspection.Cubin));
+                        files.Add(("kernel.sass", inspection.Sass));
+                        reading = new ResourceReading(inspection.Resources, null);
+                    }
+                    else
+                    {
+                        files.Add(lang == "cs" ? ("kernel.cs", source.Text) : ("kernel.ptx", ptx));
+                        reading = ResourceReader.Read(source, profile, logger, ptx);
+                    }
+                    if (reading.Resources is { } resources)
+                    {
+                        reading = reading with { Resources = resources with { Timings = resources.Timings with { PtxMs = ptxMs } } };
+                    }
+                }
                 var launch = Launch(op, form, profile, lang, source, origin);
+                ResourcesJson.AddTo(launch, reading, withDriver: false);
 
                 Directory.CreateDirectory(outDir);
-                var kernelPath = Path.Combine(outDir, "kernel." + extension);
+                var written = new List<string>();
+                foreach (var (name, content) in files)
+                {
+                    var path = Path.Combine(outDir, name);
+                    if (content is byte[] bytes)
+                    {
+                        AtomicFile.Write(path, bytes);
+                    }
+                    else
+                    {
+                        AtomicFile.Write(path, (string)content);
+                    }
+                    written.Add(path);
+                }
                 var launchPath = Path.Combine(outDir, "launch.json");
-                AtomicFile.Write(kernelPath, text);
                 AtomicFile.Write(launchPath, launch.ToJsonString(_indented) + "\n");
+                written.Add(launchPath);
                 cli.Output.WriteLine($"schedule:  {schedule}  ({origin["source"]})");
                 cli.Output.WriteLine($"launch:    grid {source.Launch.GridSize}, group {source.Launch.GroupSize}, shared {source.Launch.SharedMemoryBytes} bytes");
-                cli.Output.WriteLine($"wrote:     {kernelPath}, {launchPath}");
+                if (reading.Resources is { } read)
+                {
+                    cli.Output.WriteLine($"resources: {ResourcesText.Describe(read)}");
+                }
+                cli.Output.WriteLine($"wrote:     {string.Join(", ", written)}");
                 return 0;
             });
         });
@@ -135,11 +192,10 @@ internal static class EmitCommand
         });
     }
 
-    private static string Compile(KernelSource source, string lang, HardwareProfile profile)
+    private static System.Reflection.MethodInfo CompileMethod(KernelSource source)
     {
         var compiled = RoslynKernelCompiler.Compile([source]).Single();
-        var method = compiled.Method ?? throw new InvalidOperationException($"generated kernel did not compile: {compiled.Error}");
-        return lang == "ptx" ? OfflineKernelCompiler.Ptx(method, profile.Architecture) : OfflineKernelCompiler.OpenCl(method);
+        return compiled.Method ?? throw new InvalidOperationException($"generated kernel did not compile: {compiled.Error}");
     }
 
     private static JsonObject Launch(Operator op, CanonicalForm form, HardwareProfile profile, string lang, KernelSource source, JsonObject origin) => new()

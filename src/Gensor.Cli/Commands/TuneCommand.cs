@@ -5,6 +5,7 @@ using Gensor.Etir;
 using Gensor.Tuning;
 using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
+using Gensor.Tuning.Resources;
 
 namespace Gensor.Cli.Commands;
 
@@ -40,6 +41,7 @@ internal static class TuneCommand
                 using var session = settings.Open(cli);
                 var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, fixedSchedule);
                 var report = RecordLog.Tune(session.Tuner, request, session.Records, settings.Force);
+                report = ResourceReader.Attach(report, session.Target, session.Device, session.Logger);
                 var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report) : [];
                 if (json)
                 {
@@ -118,6 +120,10 @@ internal static class TuneText
             w.WriteLine($"best:      {best.Schedule}");
             w.WriteLine($"time:      {m.MedianMs:F4} ms (median of {m.Repetitions}, spread {m.MinMs:F4}..{m.MaxMs:F4} ms){(report.Simulated ? ", simulated" : "")}");
             w.WriteLine($"verified:  yes, max abs error {m.MaxAbsError:G3} against the CPU reference (double precision)");
+            if (report.Resources?.Resources is { } resources)
+            {
+                w.WriteLine($"resources: {ResourcesText.Describe(resources)}");
+            }
         }
         else
         {
