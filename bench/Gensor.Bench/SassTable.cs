@@ -113,11 +113,15 @@ internal static class SassTable
     {
         Console.WriteLine($"# SASS of {policy.Name}'s kernels for {profile.Name} ({profile.Architecture})");
         Console.WriteLine();
-        Console.WriteLine($"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `dotnet run -c Release --project bench/Gensor.Bench -- sass {string.Join(' ', args)}`.");
+        Console.WriteLine($"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(Commit() is { } commit ? $" at commit {commit}" : "")} by `dotnet run -c Release --project bench/Gensor.Bench -- sass {string.Join(' ', args)}`.");
         Console.WriteLine($"For each operator: the {policy.Name} policy's first choice for {profile.Name} (seed {seed}), lowered to C#, compiled to PTX by ILGPU, "
             + $"assembled by ptxas {tools.Release.ToString(2)} ({tools.Origin}) with `-arch={profile.Architecture} -v` and read back with `cuobjdump -sass`. "
             + "Instruction counts are static (each instruction once, however often it runs); resident threads follow NVIDIA's occupancy calculation "
-            + $"for the registers and shared memory ptxas reports, on {profile.Multiprocessors} SMs. No kernel ran: these are compiler figures, not GPU times.");
+            + $"for the registers and shared memory ptxas reports, on {profile.Multiprocessors} SMs. No kernel ran: these are compiler figures, not GPU times. "
+            + $"The read-back times are wall times on this machine ({Environment.ProcessorCount} cores), shared with other work while it ran.");
+        Console.WriteLine();
+        Console.WriteLine("kind: `conv` when an index combines axes (a window or a stride), `gemv` when one input spans every output axis longer than 1 (nothing of it is reused), "
+            + "`gemm` for the other products of two inputs (1×1 convolutions included).");
         Console.WriteLine();
         Console.WriteLine(SassCriteria.Legend);
         var feedback = new NvidiaCompilerFeedback(tools, parallelism: 1);
@@ -129,11 +133,11 @@ internal static class SassTable
             Console.WriteLine();
             Console.WriteLine($"## {title}");
             Console.WriteLine();
-            Console.WriteLine("| # | operator | kind | grid × group | regs | spills B st/ld | threads/SM resident (limit) | FFMA | LDS (.128) | LDG (.128) | IMAD | SHFL | FFMA/(LDS+LDG) | read ms | check |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| # | operator | kind | grid × group | regs | spills B st/ld | threads/SM resident (limit) | FFMA | LDS (.128) | LDG (.128) | IMAD | SHFL | FFMA/(LDS+LDG) | code KB | read ms | check |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             var failures = new Dictionary<string, int>();
             int passed = 0, kernels = 0;
-            double readMs = 0;
+            double ptxMs = 0, ptxasMs = 0, cuobjdumpMs = 0;
             var ratios = new List<double>();
             for (var i = 0; i < operators.Length; i++)
             {
@@ -142,19 +146,19 @@ internal static class SassTable
                 var construction = policy.Construct(op, profile, new ConstructionOptions(1, seed));
                 if (construction.Candidates.Count == 0)
                 {
-                    Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | no schedule |");
+                    Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | | no schedule |");
                     continue;
                 }
                 var result = feedback.Inspect(op, [construction.Candidates[0].Schedule], profile)[0];
                 if (result.Resources is not { Occupancy: { } o } r)
                 {
-                    Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | {result.Error} |");
+                    Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | | {result.Error} |");
                     continue;
                 }
                 var m = r.Instructions;
                 var failed = SassCriteria.Failures(op, kind, r);
                 kernels++;
-                readMs += r.Timings.TotalMs;
+                (ptxMs, ptxasMs, cuobjdumpMs) = (ptxMs + r.Timings.PtxMs, ptxasMs + r.Timings.AssembleMs, cuobjdumpMs + r.Timings.DisassembleMs);
                 if (failed.Count == 0)
                 {
                     passed++;
@@ -168,17 +172,36 @@ internal static class SassTable
                     ratios.Add(ratio);
                 }
                 Console.WriteLine(string.Create(_invariant,
-                    $"| {i + 1} | {op.Name} | {kind} | {o.GridSize} × {o.GroupSize} | {r.Registers} | {r.SpillStoreBytes}/{r.SpillLoadBytes} | {o.ResidentThreads} ({o.LimitedBy}) | {m.Ffma} | {m.Lds} ({m.Lds128}) | {m.Ldg} ({m.Ldg128}) | {m.Imad} | {m.Shfl} | {Ratio(m.FfmaPerLoad)} | {r.Timings.TotalMs:F0} | {(failed.Count == 0 ? "ok" : string.Join(", ", failed))} |"));
+                    $"| {i + 1} | {op.Name} | {kind} | {o.GridSize} × {o.GroupSize} | {r.Registers} | {r.SpillStoreBytes}/{r.SpillLoadBytes} | {o.ResidentThreads} ({o.LimitedBy}) | {m.Ffma} | {m.Lds} ({m.Lds128}) | {m.Ldg} ({m.Ldg128}) | {m.Imad} | {m.Shfl} | {Ratio(m.FfmaPerLoad)} | {m.CodeBytes / 1024.0:F1} | {r.Timings.TotalMs:F0} | {(failed.Count == 0 ? "ok" : string.Join(", ", failed))} |"));
             }
             Console.WriteLine();
             var failing = failures.Count == 0 ? "none" : string.Join(", ", failures.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}"));
             Console.WriteLine(string.Create(_invariant,
-                $"Summary: {passed} of {kernels} kernels meet every criterion; failed: {failing}; FFMA/(LDS+LDG) geometric mean {(ratios.Count > 0 ? Math.Exp(ratios.Average(Math.Log)).ToString("F2", _invariant) : "-")}; read back in {readMs / 1000:F1} s ({(kernels > 0 ? readMs / kernels : 0):F0} ms per kernel: PTX, ptxas, cuobjdump)."));
+                $"Summary: {passed} of {kernels} kernels meet every criterion; failed: {failing}; FFMA/(LDS+LDG) geometric mean {(ratios.Count > 0 ? Math.Exp(ratios.Average(Math.Log)).ToString("F2", _invariant) : "-")}; read back in {(ptxMs + ptxasMs + cuobjdumpMs) / 1000:F1} s, per kernel {Mean(ptxMs, kernels):F0} ms to PTX (Roslyn and ILGPU), {Mean(ptxasMs, kernels):F0} ms in ptxas, {Mean(cuobjdumpMs, kernels):F0} ms in cuobjdump."));
             allKernels += kernels;
             allPassed += passed;
         }
         Console.WriteLine();
         Console.WriteLine(string.Create(_invariant, $"Overall: {allPassed} of {allKernels} kernels meet every criterion; wall time {total.Elapsed.TotalSeconds:F0} s."));
+    }
+
+    private static double Mean(double total, int count) => count == 0 ? 0 : total / count;
+
+    /// <summary>The repository's commit, for the table's header; null outside a git checkout.</summary>
+    private static string? Commit()
+    {
+        try
+        {
+            var info = new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var git = Process.Start(info)!;
+            var head = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 && head.Length > 0 ? head : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     private static string Ratio(double? ratio) => ratio is { } r ? r.ToString("F1", _invariant) : "-";

@@ -26,17 +26,15 @@ public static class KernelInspector
         var compiled = RoslynKernelCompiler.Compile([source]).Single();
         var method = compiled.Method ?? throw new InvalidOperationException($"the kernel did not compile: {compiled.Error}");
         var ptx = OfflineKernelCompiler.Ptx(method, profile.Architecture);
-        var ptxMs = clock.Elapsed.TotalMilliseconds;
-        var inspection = Inspect(tools, ptx, profile, source.Launch);
-        return inspection with
-        {
-            Resources = inspection.Resources with { Timings = inspection.Resources.Timings with { PtxMs = ptxMs } },
-        };
+        return Inspect(tools, ptx, profile, source.Launch, clock.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>Inspects PTX that is already written, launched as <paramref name="launch"/> says.</summary>
+    /// <summary>
+    /// Inspects PTX that is already written, launched as <paramref name="launch"/> says;
+    /// <paramref name="ptxMs"/> is what producing the PTX cost, for the timings.
+    /// </summary>
     /// <exception cref="InvalidOperationException">A tool refused the PTX or the cubin.</exception>
-    public static KernelInspection Inspect(NvidiaTools tools, string ptx, HardwareProfile profile, LaunchConfiguration launch)
+    public static KernelInspection Inspect(NvidiaTools tools, string ptx, HardwareProfile profile, LaunchConfiguration launch, double ptxMs = 0)
     {
         var assembled = PtxAssembler.Assemble(tools, ptx, profile.Architecture);
         var (sass, disassembleMs) = SassDisassembler.Disassemble(tools, assembled.Cubin);
@@ -48,7 +46,7 @@ public static class KernelInspector
             report.Architecture, report.Name, report.Registers, report.StackFrameBytes, report.SpillStoreBytes, report.SpillLoadBytes,
             report.SharedMemoryBytes, function.Mix(), occupancy,
             new ToolIdentity(tools.Ptxas, tools.Release.ToString(2), assembled.PtxVersionLoweredTo?.ToString(2)),
-            new InspectionTimings(0, assembled.Milliseconds, disassembleMs));
+            new InspectionTimings(ptxMs, assembled.Milliseconds, disassembleMs));
         var header = $"// Gensor: SASS of {report.Name} for {report.Architecture}, from ptxas {tools.Release.ToString(2)} ({tools.Ptxas}) and cuobjdump -sass"
             + (assembled.PtxVersionLoweredTo is { } lowered ? $"; PTX .version lowered to {lowered.ToString(2)} for this ptxas" : "")
             + $".\n// {report.Registers} registers, {report.SpillStoreBytes} bytes spill stores, {report.SpillLoadBytes} bytes spill loads, {report.SharedMemoryBytes} bytes static shared memory.\n";

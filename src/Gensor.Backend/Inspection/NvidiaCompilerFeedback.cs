@@ -82,8 +82,7 @@ public sealed class NvidiaCompilerFeedback(NvidiaTools tools, int parallelism = 
             }
             try
             {
-                var resources = KernelInspector.Inspect(tools, ptx.Ptx, profile, sources[i]!.Launch).Resources;
-                resources = resources with { Timings = resources.Timings with { PtxMs = ptx.Ms } };
+                var resources = KernelInspector.Inspect(tools, ptx.Ptx, profile, sources[i]!.Launch, ptx.Ms).Resources;
                 results[i] = new KernelFeedback(schedules[i], resources, null, resources.Timings.TotalMs);
             }
             catch (Exception exception) when (exception is InvalidOperationException or FormatException or TimeoutException)

@@ -53,7 +53,7 @@ public sealed partial record NvidiaTools(string Directory, Version Release, stri
         {
             return Probe(folder, "GENSOR_NVIDIA_TOOLS") is { } chosen
                 ? (chosen, "")
-                : (null, $"GENSOR_NVIDIA_TOOLS={folder} does not hold a working ptxas and cuobjdump");
+                : (null, $"GENSOR_NVIDIA_TOOLS={folder} does not hold a working ptxas and cuobjdump; point it at a folder that does, or unset it and {InstallHint}");
         }
         var found = search.Candidates()
             .Select(candidate => Probe(candidate.Folder, candidate.Origin))

@@ -97,7 +97,7 @@ internal static class EmitCommand
                     if (lang == "sass")
                     {
                         // A kernel ptxas refuses is an internal error here, since the user asked for its SASS.
-                        var inspection = KernelInspector.Inspect(tools!, ptx, profile, source.Launch);
+                        var inspection = KernelInspector.Inspect(tools!, ptx, profile, source.Launch, ptxMs);
                         files.Add(("kernel.cubin", inspection.Cubin));
                         files.Add(("kernel.sass", inspection.Sass));
                         reading = new ResourceReading(inspection.Resources, null);
@@ -105,11 +105,7 @@ internal static class EmitCommand
                     else
                     {
                         files.Add(lang == "cs" ? ("kernel.cs", source.Text) : ("kernel.ptx", ptx));
-                        reading = ResourceReader.Read(source, profile, logger, ptx);
-                    }
-                    if (reading.Resources is { } resources)
-                    {
-                        reading = reading with { Resources = resources with { Timings = resources.Timings with { PtxMs = ptxMs } } };
+                        reading = ResourceReader.Read(source, profile, logger, ptx, ptxMs);
                     }
                 }
                 var launch = Launch(op, form, profile, lang, source, origin);

@@ -15,7 +15,7 @@ public static class ResourcesText
         var invariant = CultureInfo.InvariantCulture;
         var spills = r.Spills ? $"spills {r.SpillStoreBytes} B stored / {r.SpillLoadBytes} B loaded" : "no spills";
         var occupancy = r.Occupancy is { } o
-            ? string.Create(invariant, $"; {o.ResidentThreads} threads/SM resident ({o.LimitedBy}), {(o.Waves is { } w ? w.ToString("0.##", invariant) : "-")} waves on {o.Multiprocessors} SMs")
+            ? string.Create(invariant, $"; {o.ResidentThreads} threads/SM resident ({o.LimitedBy}), {(o.Waves is { } w ? w.ToString("0.###", invariant) : "-")} waves on {o.Multiprocessors} SMs")
             : "";
         var m = r.Instructions;
         return $"{r.Architecture}: {r.Registers} registers, {spills}, {r.StaticSharedMemoryBytes} B shared{occupancy}; "

@@ -21,10 +21,13 @@ public static class ResourceReader
 
     /// <summary>The resources of <paramref name="source"/> on <paramref name="target"/>, compiling it to PTX first.</summary>
     public static ResourceReading Read(KernelSource source, HardwareProfile target, ILogger logger) =>
-        Read(source, target, logger, ptx: null);
+        Read(source, target, logger, ptx: null, ptxMs: 0);
 
-    /// <summary>The resources of a kernel whose PTX for the target's architecture is <paramref name="ptx"/> (or, when null, compiled here).</summary>
-    public static ResourceReading Read(KernelSource source, HardwareProfile target, ILogger logger, string? ptx)
+    /// <summary>
+    /// The resources of a kernel whose PTX for the target's architecture is <paramref name="ptx"/>,
+    /// which took <paramref name="ptxMs"/> to make (when null, it is compiled here).
+    /// </summary>
+    public static ResourceReading Read(KernelSource source, HardwareProfile target, ILogger logger, string? ptx, double ptxMs)
     {
         if (!KernelInspector.IsCuda(target))
         {
@@ -40,7 +43,7 @@ public static class ResourceReader
         }
         try
         {
-            var inspection = ptx is null ? KernelInspector.Inspect(tools, source, target) : KernelInspector.Inspect(tools, ptx, target, source.Launch);
+            var inspection = ptx is null ? KernelInspector.Inspect(tools, source, target) : KernelInspector.Inspect(tools, ptx, target, source.Launch, ptxMs);
             logger.LogInformation("{Kernel}: resources read back in {Ms:F0} ms", source.ClassName, inspection.Resources.Timings.TotalMs);
             return new ResourceReading(inspection.Resources, null);
         }
@@ -75,12 +78,7 @@ public static class ResourceReader
             return report with { Resources = new ResourceReading(null, $"the kernel did not compile: {compiled.Error}") };
         }
         var ptx = KernelInspector.IsCuda(target) ? OfflineKernelCompiler.Ptx(method, target.Architecture) : null;
-        var ptxMs = clock.Elapsed.TotalMilliseconds;
-        var reading = Read(source, target, logger, ptx);
-        if (reading.Resources is { } resources)
-        {
-            reading = reading with { Resources = resources with { Timings = resources.Timings with { PtxMs = ptxMs } } };
-        }
+        var reading = Read(source, target, logger, ptx, clock.Elapsed.TotalMilliseconds);
         return report with { Resources = reading with { Driver = cuda ? ReadDriver(device, method, source, logger) : null } };
     }
 

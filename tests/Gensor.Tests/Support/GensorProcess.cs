@@ -13,12 +13,7 @@ public static class GensorProcess
     public static GensorCli.Result Run(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var info = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo(host);
         info.ArgumentList.Add(typeof(Gensor.Cli.Program).Assembly.Location);
         foreach (var arg in args)
         {
@@ -28,15 +23,7 @@ public static class GensorProcess
         {
             info.Environment[name] = value;
         }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start gensor");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"gensor {string.Join(' ', args)} did not finish within {Timeout.TotalMinutes} minutes");
-        }
-        process.WaitForExit();
-        return new GensorCli.Result(process.ExitCode, output.Result, error.Result);
+        var output = ChildProcess.Run(info, Timeout);
+        return new GensorCli.Result(output.ExitCode, output.Stdout, output.Stderr);
     }
 }
