@@ -46,11 +46,11 @@ if ! $force && complete; then
     exit 0
 fi
 if $if_needed && ! $force; then
-    if [[ -n "${CUDA_PATH:-}" && -x "$CUDA_PATH/bin/ptxas" ]]; then
+    if [[ -n "${CUDA_PATH:-}" && -x "$CUDA_PATH/bin/ptxas" && -x "$CUDA_PATH/bin/nvdisasm" ]]; then
         echo "NVIDIA tools: using the CUDA toolkit at CUDA_PATH=$CUDA_PATH" >&2
         exit 0
     fi
-    if command -v ptxas >/dev/null 2>&1 && command -v cuobjdump >/dev/null 2>&1; then
+    if command -v ptxas >/dev/null 2>&1 && command -v cuobjdump >/dev/null 2>&1 && command -v nvdisasm >/dev/null 2>&1; then
         echo "NVIDIA tools: using $(command -v ptxas) on PATH" >&2
         exit 0
     fi

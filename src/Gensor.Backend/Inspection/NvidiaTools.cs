@@ -6,8 +6,8 @@ namespace Gensor.Backend.Inspection;
 
 /// <summary>
 /// NVIDIA's offline tools in one folder: ptxas (PTX to cubin, with its resource
-/// report), cuobjdump (the cubin's SASS) and, when present, nvdisasm. They run
-/// without a GPU or a driver.
+/// report), cuobjdump (the cubin's SASS) and nvdisasm, which cuobjdump runs from
+/// its own folder to disassemble. They run without a GPU or a driver.
 /// </summary>
 /// <param name="Directory">The folder that holds them.</param>
 /// <param name="Release">The CUDA release they belong to (11.8, 12.4, ...).</param>
@@ -28,8 +28,7 @@ public sealed partial record NvidiaTools(string Directory, Version Release, stri
 
     public string Cuobjdump => Path.Combine(Directory, Executable("cuobjdump"));
 
-    /// <summary>nvdisasm, or null when this toolkit's folder lacks it.</summary>
-    public string? Nvdisasm => File.Exists(Path.Combine(Directory, Executable("nvdisasm"))) ? Path.Combine(Directory, Executable("nvdisasm")) : null;
+    public string Nvdisasm => Path.Combine(Directory, Executable("nvdisasm"));
 
     /// <summary>The newest PTX ISA this ptxas reads, or null when its release is newer than Gensor knows (it then reads what ILGPU writes).</summary>
     public Version? MaxPtxIsa => PtxIsa.MaxReadBy(Release);
@@ -53,7 +52,7 @@ public sealed partial record NvidiaTools(string Directory, Version Release, stri
         {
             return Probe(folder, "GENSOR_NVIDIA_TOOLS") is { } chosen
                 ? (chosen, "")
-                : (null, $"GENSOR_NVIDIA_TOOLS={folder} does not hold a working ptxas and cuobjdump; point it at a folder that does, or unset it and {InstallHint}");
+                : (null, $"GENSOR_NVIDIA_TOOLS={folder} does not hold a working ptxas, cuobjdump and nvdisasm; point it at a folder that does, or unset it and {InstallHint}");
         }
         var found = search.Candidates()
             .Select(candidate => Probe(candidate.Folder, candidate.Origin))
@@ -61,7 +60,7 @@ public sealed partial record NvidiaTools(string Directory, Version Release, stri
             .ToList();
         return Newest(found) is { } newest
             ? (newest, "")
-            : (null, $"NVIDIA's ptxas and cuobjdump were not found (searched CUDA_PATH, PATH and {ProjectFolder}); {InstallHint}");
+            : (null, $"NVIDIA's ptxas, cuobjdump and nvdisasm were not found (searched CUDA_PATH, PATH and {ProjectFolder}); {InstallHint}");
     }
 
     /// <summary>The newest release among <paramref name="found"/>; the first of equals, so the search order breaks ties.</summary>
@@ -93,7 +92,7 @@ public sealed partial record NvidiaTools(string Directory, Version Release, stri
     private static NvidiaTools? Probe(string folder, string origin)
     {
         var ptxas = Path.Combine(folder, Executable("ptxas"));
-        if (!File.Exists(ptxas) || !File.Exists(Path.Combine(folder, Executable("cuobjdump"))))
+        if (!File.Exists(ptxas) || !File.Exists(Path.Combine(folder, Executable("cuobjdump"))) || !File.Exists(Path.Combine(folder, Executable("nvdisasm"))))
         {
             return null;
         }

@@ -39,6 +39,8 @@ public sealed class NvidiaToolsTests
 
         Assert.True(File.Exists(tools.Ptxas), tools.Ptxas);
         Assert.True(File.Exists(tools.Cuobjdump), tools.Cuobjdump);
+        // cuobjdump -sass runs nvdisasm from its own folder.
+        Assert.True(File.Exists(tools.Nvdisasm), tools.Nvdisasm);
         Assert.True(tools.Release >= new Version(11, 8), $"ptxas {tools.Release} cannot assemble for sm_90");
     }
 
@@ -48,7 +50,7 @@ public sealed class NvidiaToolsTests
         var installed = Support.InstalledTools.Require();
         using var clone = new Support.TempDirectory();
         var bin = Directory.CreateDirectory(Path.Combine(clone.Path, ".tools", "cuda", "bin")).FullName;
-        foreach (var tool in new[] { "ptxas", "cuobjdump" })
+        foreach (var tool in new[] { "ptxas", "cuobjdump", "nvdisasm" })
         {
             File.CreateSymbolicLink(Path.Combine(bin, tool), Path.Combine(installed.Directory, tool));
         }

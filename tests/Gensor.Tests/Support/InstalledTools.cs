@@ -12,7 +12,7 @@ public static class InstalledTools
     {
         if (!NvidiaTools.TryFind(out var tools, out var missing))
         {
-            Assert.Fail($"this test needs NVIDIA's ptxas and cuobjdump: {missing}");
+            Assert.Fail($"this test needs NVIDIA's ptxas, cuobjdump and nvdisasm: {missing}");
         }
         return tools;
     }
