@@ -7,7 +7,7 @@ using Gensor.Backend.Inspection;
 using Gensor.Backend.Lowering;
 using Gensor.Construction;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Tuning;

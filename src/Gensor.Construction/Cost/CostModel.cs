@@ -1,5 +1,5 @@
-using Gensor.Construction.Analysis;
-using Gensor.Construction.Profiles;
+using Gensor.Analysis;
+using Gensor.Hardware;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Cost;
@@ -83,20 +83,6 @@ public static class CostModel
             t.Coalescing, t.BankConflicts, t.Padding);
     }
 
-    /// <summary>Resident blocks per multiprocessor, limited by threads, registers, shared memory and the block slots.</summary>
-    public static int BlocksPerMultiprocessor(int threads, int registersPerThread, long sharedBytes, HardwareProfile profile)
-    {
-        var warps = (threads + profile.WarpSize - 1) / profile.WarpSize;
-        var roundedThreads = warps * profile.WarpSize;
-        // Registers are allocated per warp in units of 8 per thread (256 per warp).
-        var registers = (registersPerThread + 7) / 8 * 8;
-        var byThreads = profile.MaxThreadsPerMultiprocessor / roundedThreads;
-        var byRegisters = profile.RegistersPerMultiprocessor / Math.Max(1, registers * roundedThreads);
-        var byShared = sharedBytes > 0 ? (int)Math.Min(int.MaxValue, profile.SharedMemoryPerMultiprocessor / sharedBytes) : int.MaxValue;
-        var blocks = Math.Min(Math.Min(profile.MaxBlocksPerMultiprocessor, byThreads), Math.Min(byRegisters, byShared));
-        return Math.Max(1, blocks);
-    }
-
     private static Terms Evaluate(OperatorAnalysis a, Schedule s, HardwareProfile p)
     {
         var spatialRank = a.SpatialRank;
@@ -135,7 +121,7 @@ public static class CostModel
         }
         var threads = s.ThreadsPerBlock;
         var warps = (threads + p.WarpSize - 1) / p.WarpSize;
-        var outputsPerThread = OperatorAnalysis.OutputsPerThread(s);
+        var outputsPerThread = s.OutputsPerThread;
 
         // Threads of a warp run along the innermost spatial axis first; with v
         // virtual threads neighbours are ThreadTile/v outputs apart instead of
@@ -153,7 +139,7 @@ public static class CostModel
         // Occupancy first: how many blocks share an SM's L1 decides how much of it each gets.
         var registers = a.RegistersPerThread(s);
         var shared = a.SharedMemoryBytes(s);
-        var bpsm = BlocksPerMultiprocessor(threads, registers, shared, p);
+        var bpsm = Occupancy.BlocksPerMultiprocessor(threads, registers, shared, p);
         // L1 and shared memory are one SRAM per SM; what the resident blocks do not
         // stage is L1. Reads not staged hit it only as far as their working set fits.
         double unstagedSet = 0;
@@ -183,10 +169,10 @@ public static class CostModel
             if (OperatorAnalysis.IsShared(s, a.ReadTensor(r)))
             {
                 l2PerStage += moved;
-                // Cooperative copy: VectorWidth consecutive elements per thread per
-                // copy when the box's rows are a multiple of it, else scalar.
-                var vector = run % s.VectorWidth == 0 ? s.VectorWidth : 1;
-                copyPerStage += Math.Ceiling((double)footprint / vector);
+                // Cooperative copy: one load per chunk when chunks are aligned vectors in
+                // global memory, one store when also in shared memory, else one per element (CopyPlan).
+                var (width, vectorLoad, vectorStore, _) = a.CopyShape(r, s, blockStage);
+                copyPerStage += (Math.Ceiling((double)footprint / (vectorLoad ? width : 1)) + Math.Ceiling((double)footprint / (vectorStore ? width : 1))) / 2;
                 // Bank conflicts: a warp's lanes read addresses strideX*chunkX apart
                 // along x and strideY*chunkY apart along y, in the padded layout.
                 var strideX = innermost >= 0 ? a.StoredBoxStride(r, innermost, blockStage, s.SharedPadding) * chunkX : 0;
@@ -255,7 +241,7 @@ public static class CostModel
         // previous stage's work when prefetched), then a load latency per reduce
         // point for operands read straight from global memory.
         var anyStaged = s.SharedInputs.Count > 0;
-        var stageLatency = (anyStaged && !s.Prefetch ? GlobalLatencySeconds : 0) + pointsPerStage * unstagedLatency;
+        var stageLatency = (anyStaged && !s.RegisterPrefetch ? GlobalLatencySeconds : 0) + pointsPerStage * unstagedLatency;
         var smSeconds = fullRounds * RoundSeconds(bpsm, warps, ilp, stages, stageWork, storeWork, stageLatency)
             + (lastRound > 0 ? RoundSeconds(lastRound, warps, ilp, stages, stageWork, storeWork, stageLatency) : 0);
 

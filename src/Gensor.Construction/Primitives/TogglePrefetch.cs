@@ -8,7 +8,7 @@ public sealed record TogglePrefetch : IPrimitive
     public PrimitiveOutcome Apply(Operator op, Schedule schedule) =>
         schedule.SharedInputs.Count == 0
             ? PrimitiveOutcome.Refused("nothing is staged, so there is no next stage to prefetch")
-            : PrimitiveOutcome.To(schedule with { Prefetch = !schedule.Prefetch });
+            : PrimitiveOutcome.To(schedule with { RegisterPrefetch = !schedule.RegisterPrefetch });
 
     public override string ToString() => "toggle prefetch";
 }

@@ -20,7 +20,7 @@ public sealed record ToggleStaging(string Tensor) : IPrimitive
         // With nothing staged there is no copy: its vector width, padding and prefetch reset.
         return PrimitiveOutcome.To(staged.Count > 0
             ? schedule with { SharedInputs = staged }
-            : schedule with { SharedInputs = staged, VectorWidth = 1, SharedPadding = 0, Prefetch = false });
+            : schedule with { SharedInputs = staged, VectorWidth = 1, SharedPadding = 0, RegisterPrefetch = false });
     }
 
     public override string ToString() => $"toggle shared {Tensor}";

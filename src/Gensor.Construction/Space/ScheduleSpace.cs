@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using Gensor.Construction.Analysis;
+using Gensor.Analysis;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Space;
@@ -28,12 +28,12 @@ public sealed class ScheduleSpace
 
     private static readonly int[] VectorWidths = [1, 2, 4];
 
-    private static readonly (int Vector, int Padding, bool Prefetch)[] Unstaged = [(1, 0, false)];
+    private static readonly (int Vector, int Padding, bool RegisterPrefetch)[] Unstaged = [(1, 0, false)];
 
     /// <summary>Shared-row padding choices: none, or 4 words (keeps rows 16-byte aligned).</summary>
     public static readonly int[] Paddings = [0, 4];
 
-    private static readonly (int Vector, int Padding, bool Prefetch)[] StagedVariants =
+    private static readonly (int Vector, int Padding, bool RegisterPrefetch)[] StagedVariants =
         [.. from vector in VectorWidths from padding in Paddings from prefetch in new[] { false, true } select (vector, padding, prefetch)];
 
     // Per operator instance, like OperatorAnalysis: primitives ask for the space on every application.
@@ -93,7 +93,7 @@ public sealed class ScheduleSpace
     /// that stages something, or only the defaults when nothing is staged: then
     /// there is no copy, and schedules that differ only in them are one program.
     /// </summary>
-    public static IReadOnlyList<(int Vector, int Padding, bool Prefetch)> CopyVariants(bool anyStaged) =>
+    public static IReadOnlyList<(int Vector, int Padding, bool RegisterPrefetch)> CopyVariants(bool anyStaged) =>
         anyStaged ? StagedVariants : Unstaged;
 
     /// <summary>The largest block tile along spatial axis <paramref name="axis"/>.</summary>
@@ -165,7 +165,7 @@ public sealed class ScheduleSpace
             }
         }
         return schedule.SharedInputs.All(StageableInputs.Contains)
-            && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.Prefetch));
+            && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.RegisterPrefetch));
     }
 
     /// <summary>The shared-input list holding exactly <paramref name="tensors"/>, in canonical (input) order.</summary>

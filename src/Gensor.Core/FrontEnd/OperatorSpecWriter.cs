@@ -12,7 +12,7 @@ public static class OperatorSpecWriter
 {
     public static OperatorSpec ToSpec(Operator op, string source = "(operator)")
     {
-        var assign = op.Reduction switch { Reduction.Sum => "+=", Reduction.Max => "max=", _ => "=" };
+        var assign = op.Reduction.Assignment();
         var compute = $"{op.Output.Name}[{string.Join(",", op.SpatialAxes.Select(a => a.Name))}] {assign} {op.Body}";
         var shape = op.Axes.ToDictionary(a => a.Name, a => (long)a.Extent);
         var tensors = op.Inputs.ToDictionary(t => t.Name, t => (IReadOnlyList<long>)t.Shape.Select(d => (long)d).ToArray());

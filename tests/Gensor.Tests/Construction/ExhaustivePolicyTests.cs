@@ -1,5 +1,5 @@
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Diagnostics;
 using Xunit;
@@ -40,5 +40,15 @@ public class ExhaustivePolicyTests
         var result = new ExhaustivePolicy().Construct(op, BuiltInProfiles.H100, new ConstructionOptions());
 
         Assert.Equal(ScheduleSpace.For(op).Size, result.StatesVisited);
+    }
+
+    [Fact]
+    public void Returns_the_best_schedule_of_each_structure_before_refinements_of_one()
+    {
+        var op = TestOperators.Gemm(64, 64, 64);
+
+        var result = new ExhaustivePolicy().Construct(op, BuiltInProfiles.H100, new ConstructionOptions(TopK: 6));
+
+        Assert.Equal(6, result.Candidates.Select(c => Ranking.StructureOf(c.Schedule)).Distinct().Count());
     }
 }

@@ -1,4 +1,4 @@
-namespace Gensor.Construction.Profiles;
+namespace Gensor.Hardware;
 
 /// <summary>
 /// The profiles shipped with Gensor, from vendor spec sheets (method.md's table)

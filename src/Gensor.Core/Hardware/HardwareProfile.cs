@@ -1,4 +1,4 @@
-namespace Gensor.Construction.Profiles;
+namespace Gensor.Hardware;
 
 /// <summary>
 /// What construction needs to know about a GPU. A profile is data: a wrong

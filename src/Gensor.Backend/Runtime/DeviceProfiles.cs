@@ -1,9 +1,9 @@
 using Gensor.Backend.Runtime;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 
-namespace Gensor.Tuning;
+namespace Gensor.Backend.Runtime;
 
 /// <summary>
 /// The hardware profile of the device kernels run on: what the device reports,

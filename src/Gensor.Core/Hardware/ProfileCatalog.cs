@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Gensor.Diagnostics;
 
-namespace Gensor.Construction.Profiles;
+namespace Gensor.Hardware;
 
 /// <summary>
 /// Finds a profile by built-in name or profile file, and reads and writes
