@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Gensor.Backend.Inspection;
-using Gensor.Construction.Feedback;
+using Gensor.Feedback;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.FrontEnd;

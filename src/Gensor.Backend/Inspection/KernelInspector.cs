@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Emission;
 using Gensor.Backend.Lowering;
-using Gensor.Construction.Feedback;
-using Gensor.Construction.Profiles;
+using Gensor.Feedback;
+using Gensor.Hardware;
 
 namespace Gensor.Backend.Inspection;
 
@@ -41,7 +41,7 @@ public static class KernelInspector
         var function = SassListing.Parse(sass).Single();
         var report = assembled.Report;
         // Gensor's kernels allocate all their shared memory statically, so ptxas's figure is the block's whole use.
-        var occupancy = Occupancy.Of(profile, launch.GroupSize, launch.GridSize, report.Registers, report.SharedMemoryBytes);
+        var occupancy = KernelOccupancy.Of(profile, launch.GroupSize, launch.GridSize, report.Registers, report.SharedMemoryBytes);
         var resources = new KernelResources(
             report.Architecture, report.Name, report.Registers, report.StackFrameBytes, report.SpillStoreBytes, report.SpillLoadBytes,
             report.SharedMemoryBytes, function.Mix(), occupancy,

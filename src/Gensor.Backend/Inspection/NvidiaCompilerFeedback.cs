@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Emission;
 using Gensor.Backend.Lowering;
-using Gensor.Construction.Feedback;
-using Gensor.Construction.Profiles;
+using Gensor.Feedback;
+using Gensor.Hardware;
 using Gensor.Etir;
 
 namespace Gensor.Backend.Inspection;

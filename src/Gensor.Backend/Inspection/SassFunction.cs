@@ -1,4 +1,4 @@
-using Gensor.Construction.Feedback;
+using Gensor.Feedback;
 
 namespace Gensor.Backend.Inspection;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
-using Gensor.Construction.Feedback;
+using Gensor.Feedback;
+using Gensor.Hardware;
 using Gensor.Tuning.Resources;
 
 namespace Gensor.Tuning.Reports;
@@ -76,7 +77,7 @@ public static class ResourcesJson
         ["opcodes"] = new JsonObject(m.Opcodes.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)JsonValue.Create(pair.Value)))),
     };
 
-    private static JsonObject Occupancy(Occupancy o) => new()
+    private static JsonObject Occupancy(KernelOccupancy o) => new()
     {
         ["profile"] = o.Profile,
         ["grid"] = o.GridSize,

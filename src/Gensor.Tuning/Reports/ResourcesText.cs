@@ -1,5 +1,5 @@
 using System.Globalization;
-using Gensor.Construction.Feedback;
+using Gensor.Feedback;
 
 namespace Gensor.Tuning.Reports;
 

@@ -4,7 +4,7 @@ using Gensor.Backend.Emission;
 using Gensor.Backend.Inspection;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Runtime;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Microsoft.Extensions.Logging;
 
 namespace Gensor.Tuning.Resources;

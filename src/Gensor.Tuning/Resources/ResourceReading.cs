@@ -1,5 +1,5 @@
 using Gensor.Backend.Runtime;
-using Gensor.Construction.Feedback;
+using Gensor.Feedback;
 
 namespace Gensor.Tuning.Resources;
 

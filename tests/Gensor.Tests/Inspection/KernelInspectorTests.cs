@@ -2,8 +2,8 @@ using System.Reflection;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Inspection;
 using Gensor.Backend.Lowering;
-using Gensor.Construction.Feedback;
-using Gensor.Construction.Profiles;
+using Gensor.Feedback;
+using Gensor.Hardware;
 using Gensor.Etir;
 using Gensor.Tests.Support;
 
@@ -36,7 +36,7 @@ public sealed class KernelInspectorTests
         Assert.True(r.Instructions.Lds128 > 0 && r.Instructions.Ldg128 > 0, $"LDS.128 {r.Instructions.Lds128}, LDG.128 {r.Instructions.Ldg128}");
         // A 4x4 thread tile and a reduce step of 8, unrolled: 128 multiply-adds, fused by ptxas.
         Assert.True(r.Instructions.Ffma >= 16, $"{r.Instructions.Ffma} FFMA");
-        Assert.Equal(Occupancy.Of(BuiltInProfiles.H100, source.Launch.GroupSize, source.Launch.GridSize, r.Registers, r.StaticSharedMemoryBytes), r.Occupancy);
+        Assert.Equal(KernelOccupancy.Of(BuiltInProfiles.H100, source.Launch.GroupSize, source.Launch.GridSize, r.Registers, r.StaticSharedMemoryBytes), r.Occupancy);
         Assert.True(r.Timings.PtxMs > 0 && r.Timings.AssembleMs > 0 && r.Timings.DisassembleMs > 0);
     }
 

@@ -1,4 +1,4 @@
-namespace Gensor.Construction.Feedback;
+namespace Gensor.Hardware;
 
 /// <summary>
 /// How a multiprocessor hands out registers and shared memory to blocks: the

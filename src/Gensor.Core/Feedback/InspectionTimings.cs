@@ -1,4 +1,4 @@
-namespace Gensor.Construction.Feedback;
+namespace Gensor.Feedback;
 
 /// <summary>
 /// Milliseconds spent reading a kernel back: producing its PTX (Roslyn and

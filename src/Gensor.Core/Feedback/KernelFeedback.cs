@@ -1,6 +1,6 @@
 using Gensor.Etir;
 
-namespace Gensor.Construction.Feedback;
+namespace Gensor.Feedback;
 
 /// <summary>
 /// What compiling one schedule gave: its resources, or why there are none

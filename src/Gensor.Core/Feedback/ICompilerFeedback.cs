@@ -1,7 +1,7 @@
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Etir;
 
-namespace Gensor.Construction.Feedback;
+namespace Gensor.Feedback;
 
 /// <summary>
 /// Compiler feedback for construction: lowers schedules of an operator to

@@ -1,4 +1,6 @@
-namespace Gensor.Construction.Feedback;
+using Gensor.Hardware;
+
+namespace Gensor.Feedback;
 
 /// <summary>
 /// What NVIDIA's own tools say one compiled kernel uses: ptxas's report
@@ -26,7 +28,7 @@ public sealed record KernelResources(
     int SpillLoadBytes,
     int StaticSharedMemoryBytes,
     InstructionMix Instructions,
-    Occupancy? Occupancy,
+    KernelOccupancy? Occupancy,
     ToolIdentity Tools,
     InspectionTimings Timings)
 {

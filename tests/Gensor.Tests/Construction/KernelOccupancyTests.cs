@@ -1,5 +1,5 @@
-using Gensor.Construction.Feedback;
-using Gensor.Construction.Profiles;
+using Gensor.Feedback;
+using Gensor.Hardware;
 
 namespace Gensor.Tests.Construction;
 
@@ -7,10 +7,10 @@ namespace Gensor.Tests.Construction;
 /// Resident blocks per SM from registers and shared memory, checked against cases worked by
 /// hand with the rules of NVIDIA's occupancy calculator (cuda_occupancy.h).
 /// </summary>
-public sealed class OccupancyTests
+public sealed class KernelOccupancyTests
 {
-    private static Occupancy Of(HardwareProfile profile, int group, int registers, long shared, int grid = 1) =>
-        Occupancy.Of(profile, group, grid, registers, shared)!;
+    private static KernelOccupancy Of(HardwareProfile profile, int group, int registers, long shared, int grid = 1) =>
+        KernelOccupancy.Of(profile, group, grid, registers, shared)!;
 
     [Fact]
     public void Registers_limit_issue_9s_gemm_to_three_blocks()
@@ -93,6 +93,6 @@ public sealed class OccupancyTests
     [Fact]
     public void A_profile_that_is_not_a_gpus_has_no_occupancy()
     {
-        Assert.Null(Occupancy.Of(BuiltInProfiles.Cpu, 128, 1, 32, 0));
+        Assert.Null(KernelOccupancy.Of(BuiltInProfiles.Cpu, 128, 1, 32, 0));
     }
 }

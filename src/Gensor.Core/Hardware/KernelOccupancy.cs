@@ -1,12 +1,13 @@
-using Gensor.Construction.Profiles;
 
-namespace Gensor.Construction.Feedback;
+namespace Gensor.Hardware;
 
 /// <summary>
-/// How many blocks of a kernel a multiprocessor holds at once, and why no more:
+/// How many blocks of a compiled kernel a multiprocessor holds at once, and why no more:
 /// NVIDIA's occupancy calculation (<c>cudaOccMaxActiveBlocksPerMultiprocessor</c>
 /// in <c>cuda_occupancy.h</c>) applied to the registers and shared memory ptxas
-/// reports, the launch's group size and a hardware profile. Each <c>BlocksBy...</c>
+/// reports, the launch's group size and a hardware profile. Unlike the cost model's
+/// <see cref="Occupancy"/>, which estimates from a schedule, it counts with the
+/// hardware's allocation units (<see cref="AllocationRules"/>) and says which limit decides. Each <c>BlocksBy...</c>
 /// is the limit one resource sets on its own (<see cref="int.MaxValue"/> when it sets
 /// none); the smallest one wins.
 /// </summary>
@@ -19,7 +20,7 @@ namespace Gensor.Construction.Feedback;
 /// <param name="BlocksByRegisters">Blocks its register file allows.</param>
 /// <param name="BlocksBySharedMemory">Blocks its shared memory allows.</param>
 /// <param name="BlocksBySlots">Blocks it can track at once.</param>
-public sealed record Occupancy(
+public sealed record KernelOccupancy(
     string Profile,
     int GroupSize,
     int GridSize,
@@ -57,7 +58,7 @@ public sealed record Occupancy(
     /// launched as <paramref name="gridSize"/> blocks of <paramref name="groupSize"/> threads
     /// on <paramref name="profile"/>. Null for a profile that is not an NVIDIA GPU's.
     /// </summary>
-    public static Occupancy? Of(HardwareProfile profile, int groupSize, int gridSize, int registersPerThread, long sharedBytesPerBlock)
+    public static KernelOccupancy? Of(HardwareProfile profile, int groupSize, int gridSize, int registersPerThread, long sharedBytesPerBlock)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(registersPerThread);
@@ -68,7 +69,7 @@ public sealed record Occupancy(
         }
         var warps = (groupSize + profile.WarpSize - 1) / profile.WarpSize;
         var byThreads = groupSize > profile.MaxThreadsPerBlock ? 0 : profile.MaxThreadsPerMultiprocessor / profile.WarpSize / warps;
-        return new Occupancy(profile.Name, groupSize, gridSize, profile.Multiprocessors, warps,
+        return new KernelOccupancy(profile.Name, groupSize, gridSize, profile.Multiprocessors, warps,
             byThreads,
             ByRegisters(profile, rules, warps, registersPerThread),
             BySharedMemory(profile, rules, sharedBytesPerBlock),

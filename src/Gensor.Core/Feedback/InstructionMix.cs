@@ -1,4 +1,4 @@
-namespace Gensor.Construction.Feedback;
+namespace Gensor.Feedback;
 
 /// <summary>
 /// The static SASS instruction mix of a kernel: how many instructions of each

@@ -1,4 +1,4 @@
-namespace Gensor.Construction.Feedback;
+namespace Gensor.Feedback;
 
 /// <summary>
 /// The assembler that compiled a kernel: its path, its CUDA release, and the PTX ISA
