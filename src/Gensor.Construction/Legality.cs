@@ -25,7 +25,10 @@ public static class Legality
     /// <summary>Shared bytes a block may use on <paramref name="profile"/> with generated kernels.</summary>
     public static int SharedMemoryLimit(HardwareProfile profile) => Math.Min(profile.SharedMemoryPerBlock, StaticSharedMemoryLimit);
 
-    /// <summary>Null when <paramref name="schedule"/> is legal; otherwise the reason it is not.</summary>
+    /// <summary>
+    /// Null when <paramref name="schedule"/> is legal; otherwise the reason it is not.
+    /// Cheap rules first: policies ask for every state they reach.
+    /// </summary>
     public static string? Check(Operator op, Schedule schedule, HardwareProfile profile)
     {
         var analysis = OperatorAnalysis.Of(op);
@@ -34,12 +37,22 @@ public static class Legality
         {
             return structural;
         }
+        if (schedule.ReduceThreads > 1 && !profile.WarpShuffles)
+        {
+            return $"{schedule.ReduceThreads} reduce threads combine their results by warp shuffles, which {profile.Name} lacks";
+        }
         var threads = schedule.ThreadsPerBlock;
         if (threads > profile.MaxThreadsPerBlock)
         {
             return $"{threads} threads per block exceed the limit of {profile.MaxThreadsPerBlock}";
         }
-        var shared = analysis.SharedMemoryBytes(schedule);
+        // A warp is the unit of issue: a block of a partial warp leaves its lanes idle. Only an
+        // operator that fits one block smaller than a warp may have one.
+        if (threads % profile.WarpSize != 0 && !(threads < profile.WarpSize && GridIsOneBlock(analysis, schedule)))
+        {
+            return $"{threads} threads per block are not whole warps of {profile.WarpSize}";
+        }
+        var shared = analysis.SharedMemoryBytes(schedule, profile.WarpSize);
         if (shared > SharedMemoryLimit(profile))
         {
             return $"{shared} bytes of shared memory per block exceed the limit of {SharedMemoryLimit(profile)} ({SharedMemoryLimit(profile) / 1024} KB)";
@@ -51,8 +64,30 @@ public static class Legality
         }
         if ((long)registers * threads > profile.RegistersPerMultiprocessor)
         {
-            return $"about {registers * threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
+            return $"about {(long)registers * threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
+        }
+        // Latency is hidden by other warps: a multiprocessor must be able to hold the profile's goal.
+        var goal = Math.Min(profile.OccupancyGoalThreads, profile.MaxThreadsPerMultiprocessor);
+        if (goal > 0)
+        {
+            var (blocks, limiter) = Occupancy.Resident(threads, registers, shared, profile);
+            if ((long)blocks * threads < goal)
+            {
+                return $"only {(long)blocks * threads} threads fit a multiprocessor (limited by {limiter}), below the occupancy goal of {goal}";
+            }
         }
         return null;
+    }
+
+    private static bool GridIsOneBlock(OperatorAnalysis analysis, Schedule schedule)
+    {
+        for (var i = 0; i < analysis.SpatialRank; i++)
+        {
+            if (schedule.BlockTile[i] < analysis.Extents[i])
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -211,22 +211,16 @@ public static class KernelLowering
             return IrExpr.Sum(terms, c);
         }
 
-        /// <summary>The padded range of an axis: what the tiled loops visit before guards.</summary>
-        private long PaddedExtent(string axis, bool reduceGuarded)
-        {
-            var a = SpatialIndex(axis);
-            if (a >= 0)
-            {
-                return BlocksAlong(a) * _s.BlockTile[a];
-            }
-            var j = ReduceIndex(axis);
-            return reduceGuarded ? _reduce[j].Extent : StagesAlong(j) * _s.ReduceStep[j];
-        }
+        /// <summary>Whether index <paramref name="d"/> of read <paramref name="r"/> can leave its tensor (<see cref="OperatorAnalysis.IndexCanLeave"/>).</summary>
+        private bool NeedsCheck(int r, int d, bool reduceGuarded) => _a.IndexCanLeave(r, d, _s, reduceGuarded);
 
-        /// <summary>Whether index <paramref name="d"/> of <paramref name="read"/> can leave its tensor.</summary>
-        private bool NeedsCheck(TensorRead read, int d, Func<string, long> extent)
+        /// <summary>
+        /// Whether index <paramref name="d"/> of an epilogue read can leave its tensor; stores are
+        /// guarded, so the spatial coordinates stay inside their real extents there.
+        /// </summary>
+        private bool EpilogueNeedsCheck(TensorRead read, int d)
         {
-            var (min, max) = read.Indices[d].Range(extent);
+            var (min, max) = read.Indices[d].Range(axis => _op.AxisNamed(axis).Extent);
             return min < 0 || max >= _tensor[read.Tensor].Shape[d];
         }
 
@@ -328,7 +322,7 @@ public static class KernelLowering
                 yield return new IrStmt.Declare(global, flat);
                 for (var d = 0; d < read.Indices.Count; d++)
                 {
-                    if (NeedsCheck(read, d, axis => PaddedExtent(axis, reduceGuarded: true)))
+                    if (NeedsCheck(r, d, reduceGuarded: true))
                     {
                         var coordinate = Int($"g_gc{r}_{d}");
                         _coordinateBase[(r, d)] = coordinate;
@@ -367,11 +361,7 @@ public static class KernelLowering
                 }
             }
             var form = IrExpr.Sum(terms, constant);
-            // Every point adds stride x coefficient per reduce term: it keeps quads aligned only if that is a multiple of 4.
-            var pointsAligned = Enumerable.Range(0, read.Indices.Count).All(d => read.Indices[d].Terms
-                .Where(term => SpatialIndex(term.Axis) < 0)
-                .All(term => layout.Strides[d] * term.Coefficient % 4 == 0));
-            var aligned = layout.QuadAllocated && form.Constant % 4 == 0 && form.Terms.All(t => t.Coefficient % 4 == 0) && pointsAligned;
+            var aligned = _a.QuadAlignedOperands(r, _s);
             return (form, aligned ? IrExpr.Sum(form.Terms.Select(t => (t.Coefficient / 4, t.Variable)), form.Constant / 4) : null);
         }
 
@@ -382,10 +372,7 @@ public static class KernelLowering
 
         private readonly Dictionary<(int, int), ChunkCoordinates> _chunks = [];
 
-        /// <summary>Most chunks per thread whose coordinates are computed once and kept; more are copied by a loop that computes them per stage.</summary>
-        private const int MaxHoistedIterations = 16;
-
-        private bool CopyLooped(int r) => !_prefetch && _a.Copy(r, _s).IterationsPerThread > MaxHoistedIterations;
+        private bool CopyLooped(int r) => !OperatorAnalysis.HoistsCopy(_s, _a.Copy(r, _s).IterationsPerThread);
 
         /// <summary>
         /// The box coordinates of every chunk a thread copies do not change from stage to stage
@@ -449,7 +436,7 @@ public static class KernelLowering
             var checks = new IrExpr?[rank];
             for (var d = 0; d < rank; d++)
             {
-                if (NeedsCheck(read, d, axis => PaddedExtent(axis, reduceGuarded: false)))
+                if (NeedsCheck(r, d, reduceGuarded: false))
                 {
                     checks[d] = Bind($"g_cc{d}_", IrType.Int, coordinate[d]);
                 }
@@ -1144,8 +1131,7 @@ public static class KernelLowering
                 IrExpr? guard = null;
                 for (var d = 0; d < index.Length; d++)
                 {
-                    // Stores are guarded, so spatial coordinates stay inside their real extents here.
-                    if (NeedsCheck(read, d, axis => _op.AxisNamed(axis).Extent))
+                    if (EpilogueNeedsCheck(read, d))
                     {
                         IrExpr check = new IrExpr.InRange(index[d], tensor.Shape[d]);
                         guard = guard is null ? check : new IrExpr.Binary(BinaryOperator.And, guard, check);

@@ -60,6 +60,11 @@ internal static class EmitCommand
                     throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx, sass or opencl)");
                 }
                 var profile = ProfileCatalog.Get(parse.GetValue(target)!);
+                if (lang == "opencl")
+                {
+                    // ILGPU's OpenCL back end writes no warp shuffles: construct without them.
+                    profile = profile with { WarpShuffles = false };
+                }
                 if (lang is "ptx" or "sass")
                 {
                     OfflineKernelCompiler.ParseArchitecture(profile.Architecture);

@@ -15,7 +15,7 @@ namespace Gensor.Construction.Policies;
 /// </summary>
 public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMaxStates) : ISchedulePolicy
 {
-    public const long DefaultMaxStates = 4_000_000;
+    public const long DefaultMaxStates = 16_000_000;
 
     public string Name => "exhaustive";
 
@@ -75,9 +75,16 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
                 {
                     foreach (var shared in sharedSets)
                     {
-                        foreach (var (vector, padding, prefetch) in ScheduleSpace.CopyVariants(shared.Count > 0))
+                        foreach (var (vector, padding, prefetch, buffers) in ScheduleSpace.CopyVariants(shared.Count > 0))
+                        foreach (var lanes in space.ReduceThreads)
                         {
-                            var schedule = new Schedule(tiles, threadTiles, vthreads, reduce, shared, vector) { SharedPadding = padding, RegisterPrefetch = prefetch };
+                            var schedule = new Schedule(tiles, threadTiles, vthreads, reduce, shared, vector)
+                            {
+                                SharedPadding = padding,
+                                RegisterPrefetch = prefetch,
+                                SharedBuffers = buffers,
+                                ReduceThreads = lanes,
+                            };
                             if (Legality.Check(op, schedule, profile) is not null)
                             {
                                 continue;

@@ -358,7 +358,7 @@ public sealed class RollerPolicy : ISchedulePolicy
             var fmaPerSm = profile.PeakGflops * 1e9 / 2 / profile.Multiprocessors;
             var bytesPerSm = profile.DramBandwidthGBs * 1e9 / profile.Multiprocessors;
             var peakCompute = points / bytes >= profile.PeakGflops / 2 / profile.DramBandwidthGBs;
-            var memoryLatency = CostModel.GlobalLatencySeconds + bytes / bytesPerSm;
+            var memoryLatency = profile.MemoryLatencyNs * 1e-9 + bytes / bytesPerSm;
             return peakCompute && memoryLatency <= points / fmaPerSm;
         }
 
@@ -366,7 +366,9 @@ public sealed class RollerPolicy : ISchedulePolicy
         private bool RegisterBound(int[] thread)
         {
             var outputs = thread.Aggregate(1, (product, t) => product * t);
-            return outputs / OperandsPerPoint(thread) >= sizeof(float) / (2 * CostModel.SharedBytesPerFlop);
+            // Shared memory serves 32 banks x 4 bytes per clock against 2 flops per FP32 lane.
+            var sharedBytesPerFlop = profile.SharedMemoryBanks * 4.0 / (2 * profile.Fp32LanesPerMultiprocessor);
+            return outputs / OperandsPerPoint(thread) >= sizeof(float) / (2 * sharedBytesPerFlop);
         }
 
         private double RegisterTraffic(int[] blockTile, int[] thread) => Threads(blockTile, thread) * OperandsPerPoint(thread);

@@ -404,19 +404,164 @@ public sealed class OperatorAnalysis
         return points <= MaxUnrolledPoints && points * schedule.OutputsPerThread <= MaxUnrolledUpdates;
     }
 
-    /// <summary>Registers a thread needs besides its accumulators and operand registers (indices, addresses, loop counters).</summary>
-    public const int BaseRegisters = 24;
+    /// <summary>
+    /// Whether index <paramref name="dimension"/> of read <paramref name="index"/> can leave its
+    /// tensor over the padded iteration space of <paramref name="schedule"/> (whole block tiles,
+    /// and whole stages unless <paramref name="reduceGuarded"/>, where points past a reduce
+    /// axis are skipped): only then does a load need a bounds check.
+    /// </summary>
+    public bool IndexCanLeave(int index, int dimension, Schedule schedule, bool reduceGuarded)
+    {
+        var read = _reads[index];
+        long min = read.Constants[dimension], max = min;
+        foreach (var (slot, coefficient) in read.Terms[dimension])
+        {
+            long extent = _extents[slot];
+            var step = slot < SpatialRank ? schedule.BlockTile[slot] : schedule.ReduceStep[slot - SpatialRank];
+            var padded = slot >= SpatialRank && reduceGuarded ? extent : (extent + step - 1) / step * step;
+            var span = coefficient * (padded - 1);
+            if (span >= 0)
+            {
+                max += span;
+            }
+            else
+            {
+                min += span;
+            }
+        }
+        return min < 0 || max >= read.Shape[dimension];
+    }
+
+    /// <summary>Dimensions of read <paramref name="index"/> whose loads need bounds checks (see <see cref="IndexCanLeave"/>).</summary>
+    public int CheckedDimensions(int index, Schedule schedule, bool reduceGuarded)
+    {
+        var count = 0;
+        for (var d = 0; d < _reads[index].Terms.Length; d++)
+        {
+            if (IndexCanLeave(index, d, schedule, reduceGuarded))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Registers a thread needs whatever the tiles: thread and block coordinates, loop counters, stage indices.</summary>
+    public const int BaseRegisters = 16;
 
     /// <summary>
-    /// An estimate of registers per thread: one accumulator per output, the
-    /// operand registers the outer product keeps live for one reduce point
-    /// (one per distinct footprint element of each read over the thread tile),
-    /// the register prefetch, and a fixed overhead.
+    /// Whether a thread's offsets into the staged box of read <paramref name="index"/> stay
+    /// multiples of 4 whatever its position, reduce lane, stage buffer and reduce point, so
+    /// that four operands at offsets 4i..4i+3 load as one 128-bit shared load.
     /// </summary>
-    public int RegistersPerThread(Schedule schedule) =>
-        RegistersFor(schedule.ThreadTile.AsSpan(), PrefetchRegisters(schedule));
+    public bool QuadAlignedOperands(int index, Schedule schedule)
+    {
+        var read = _reads[index];
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        Span<long> strides = stackalloc long[read.Terms.Length];
+        if (StoredStrides(read, tile, schedule.SharedPadding, strides) % 4 != 0)
+        {
+            return false;
+        }
+        long constant = 0;
+        for (var d = 0; d < read.Terms.Length; d++)
+        {
+            foreach (var (slot, coefficient) in read.Terms[d])
+            {
+                if (coefficient < 0)
+                {
+                    // The box starts at the most negative point: the offset moves the base.
+                    constant -= strides[d] * coefficient * (tile[slot] - 1);
+                }
+                long step = slot < SpatialRank
+                    ? strides[d] * coefficient * (schedule.ThreadTile[slot] / schedule.VirtualThreads[slot])
+                    : strides[d] * coefficient;
+                if (step % 4 != 0)
+                {
+                    return false;
+                }
+            }
+        }
+        return constant % 4 == 0;
+    }
 
-    /// <summary><see cref="RegistersPerThread"/> for a thread tile alone, before a whole schedule exists (Roller's scale-up).</summary>
+    /// <summary>
+    /// Shared loads per reduce point for staged read <paramref name="index"/>: one per four
+    /// operands where they lie contiguous along a spatial axis of the thread tile and stay
+    /// aligned (<see cref="QuadAlignedOperands"/>), else one per operand.
+    /// </summary>
+    public long SharedLoadsPerPoint(int index, Schedule schedule)
+    {
+        Span<int> point = stackalloc int[AxisCount];
+        ThreadPointTile(schedule, point);
+        var operands = Footprint(index, point, clamp: false);
+        if (!QuadAlignedOperands(index, schedule))
+        {
+            return operands;
+        }
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        for (var a = 0; a < SpatialRank; a++)
+        {
+            if (schedule.ThreadTile[a] / schedule.VirtualThreads[a] % 4 == 0 && StoredBoxStride(index, a, tile, schedule.SharedPadding) == 1)
+            {
+                return (operands + 3) / 4;
+            }
+        }
+        return operands;
+    }
+
+    /// <summary>Most chunks per thread whose copy coordinates a kernel computes once and keeps in registers; more are recomputed per stage.</summary>
+    public const int MaxHoistedCopyIterations = 16;
+
+    /// <summary>Whether the lowering keeps every copy chunk's coordinates in registers (else a loop recomputes them per stage).</summary>
+    public static bool HoistsCopy(Schedule schedule, int iterations) => schedule.RegisterPrefetch || iterations <= MaxHoistedCopyIterations;
+
+    /// <summary>
+    /// An estimate of registers per thread, term by term as the lowering writes the kernel
+    /// (checked against ptxas for sm_90 on the bench suites' operators):
+    /// one accumulator per output; the operands of a reduce point (one per distinct footprint
+    /// element of each read over the thread tile), for two points when a stage is unrolled
+    /// (ptxas issues the next point's loads early); the register prefetch; per copy
+    /// chunk kept across stages its shared and global offsets, checked coordinates and
+    /// validity; per global read its base address and checked coordinates, per thread and per
+    /// stage; and a fixed part.
+    /// </summary>
+    public int RegistersPerThread(Schedule schedule)
+    {
+        Span<int> point = stackalloc int[AxisCount];
+        ThreadPointTile(schedule, point);
+        Span<int> stage = stackalloc int[AxisCount];
+        BlockStageTile(schedule, stage);
+        var unrolled = UnrollsStage(schedule);
+        var points = PointsPerThreadPerStage(schedule);
+        long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            var operands = Footprint(r, point, clamp: false);
+            if (IsShared(schedule, _reads[r].Tensor))
+            {
+                registers += operands * (unrolled ? Math.Min(points, 2) : 1);
+                var (_, _, _, iterations) = CopyShape(r, schedule, stage);
+                var checks = CheckedDimensions(r, schedule, reduceGuarded: false);
+                var partial = Footprint(r, stage, clamp: false) % ((long)schedule.ThreadsPerBlock * CopyShape(r, schedule, stage).Width) != 0 ? 1 : 0;
+                registers += HoistsCopy(schedule, iterations) ? (long)iterations * (2 + checks) + partial : 4 + checks;
+            }
+            else
+            {
+                registers += operands * (unrolled ? Math.Min(points, 2) : 1);
+                registers += 2 * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
+            }
+        }
+        if (schedule.ReduceThreads > 1)
+        {
+            registers += 2;
+        }
+        return (int)Math.Min(int.MaxValue, registers);
+    }
+
+    /// <summary><see cref="RegistersPerThread"/> for a thread tile alone, before a whole schedule exists (Roller's scale-up): accumulators, one point's operands and the fixed part.</summary>
     public int RegistersFor(ReadOnlySpan<int> threadTile, long prefetchRegisters)
     {
         Span<int> tile = stackalloc int[AxisCount];
@@ -476,15 +621,27 @@ public sealed class OperatorAnalysis
                 return $"reduce step along {op.Axes[SpatialRank + j].Name} must be positive";
             }
         }
-        foreach (var tensor in schedule.SharedInputs)
+        // Loops, not LINQ: policies check thousands of schedules per operator.
+        for (var k = 0; k < schedule.SharedInputs.Count; k++)
         {
-            if (!op.Inputs.Any(input => input.Name == tensor))
+            var tensor = schedule.SharedInputs[k];
+            var isInput = false;
+            for (var i = 0; i < op.Inputs.Count && !isInput; i++)
+            {
+                isInput = op.Inputs[i].Name == tensor;
+            }
+            if (!isInput)
             {
                 return $"'{tensor}' is not an input of {op.Name}";
             }
             // A staged tile is the box of one access pattern; a tensor read twice
             // (or only in the epilogue) has no single box to stage.
-            if (!_reads.Any(read => read.Tensor == tensor && read.Stageable))
+            var stageable = false;
+            for (var r = 0; r < _reads.Length && !stageable; r++)
+            {
+                stageable = _reads[r].Tensor == tensor && _reads[r].Stageable;
+            }
+            if (!stageable)
             {
                 return $"'{tensor}' can be staged in shared memory only when the body reads it exactly once";
             }

@@ -13,7 +13,7 @@ public static class SpecReader
 {
     private const string _inlineSource = "--compute";
 
-    private static readonly string[] _fields = ["name", "compute", "shape", "tensors", "dtype", "epilogue", "count"];
+    private static readonly string[] _fields = ["name", "compute", "shape", "tensors", "dtype", "epilogue", "count", "onnx_op", "nodes"];
 
     /// <summary>Reads every operator in a spec file.</summary>
     /// <exception cref="GensorException">BadInput, with a message starting with <paramref name="path"/>.</exception>
@@ -155,7 +155,19 @@ public static class SpecReader
                 throw GensorException.BadInput($"{where}: field 'count' must be a positive integer but is {Describe(countElement)}");
             }
         }
-        return new OperatorSpec(name, compute, shape, tensors, dtype, epilogue, count, source);
+        // Provenance from `gensor import`: carried along for reports, never part of what is tuned.
+        var onnxOp = OptionalString(element, "onnx_op", where);
+        var nodes = element.TryGetProperty("nodes", out var nodesElement) ? ReadNodes(nodesElement, where) : null;
+        return new OperatorSpec(name, compute, shape, tensors, dtype, epilogue, count, source, onnxOp, nodes);
+    }
+
+    private static string[] ReadNodes(JsonElement element, string where)
+    {
+        if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(node => node.ValueKind != JsonValueKind.String))
+        {
+            throw GensorException.BadInput($"{where}: field 'nodes' must be an array of node names (strings) but is {Describe(element)}");
+        }
+        return element.EnumerateArray().Select(node => node.GetString()!).ToArray();
     }
 
     private static Dictionary<string, long> ReadShape(JsonElement element, string where)

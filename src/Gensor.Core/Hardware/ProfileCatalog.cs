@@ -23,6 +23,8 @@ public static class ProfileCatalog
         "max_blocks_per_multiprocessor", "registers_per_multiprocessor", "max_registers_per_thread",
         "shared_memory_per_block", "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs",
         "peak_gflops", "shared_memory_banks", "transaction_bytes",
+        "clock_mhz", "l2_bandwidth_gbs", "memory_latency_ns", "dram_efficiency", "issue_efficiency",
+        "barrier_ns", "launch_us", "occupancy_goal_threads",
     ];
 
     /// <summary>The built-in profiles, for <c>gensor profiles</c>.</summary>
@@ -118,7 +120,7 @@ public static class ProfileCatalog
             {
                 throw GensorException.BadInput($"profile file {source}: expected a JSON object");
             }
-            var known = NumericFields.Concat(["name", "architecture", "simulated", "estimated_fields"]).ToHashSet();
+            var known = NumericFields.Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles"]).ToHashSet();
             foreach (var property in root.EnumerateObject())
             {
                 if (!known.Contains(property.Name))
@@ -175,6 +177,20 @@ public static class ProfileCatalog
                 Number("peak_gflops", closest.PeakGflops),
                 Int("shared_memory_banks", closest.SharedMemoryBanks),
                 Int("transaction_bytes", closest.TransactionBytes));
+            profile = profile with
+            {
+                ClockMhz = Number("clock_mhz", closest.ClockMhz),
+                L2BandwidthGBs = Number("l2_bandwidth_gbs", closest.L2BandwidthGBs),
+                MemoryLatencyNs = Number("memory_latency_ns", closest.MemoryLatencyNs),
+                DramEfficiency = Number("dram_efficiency", closest.DramEfficiency),
+                IssueEfficiency = Number("issue_efficiency", closest.IssueEfficiency),
+                BarrierNs = Number("barrier_ns", closest.BarrierNs),
+                LaunchMicroseconds = Number("launch_us", closest.LaunchMicroseconds),
+                // 0 is meaningful here: no minimum occupancy.
+                OccupancyGoalThreads = root.TryGetProperty("occupancy_goal_threads", out var goal) && goal.ValueKind == JsonValueKind.Number && goal.TryGetInt32(out var threads) && threads == 0
+                    ? 0
+                    : Int("occupancy_goal_threads", closest.OccupancyGoalThreads),
+            };
             var simulated = closest.Simulated && !root.TryGetProperty("simulated", out _);
             if (root.TryGetProperty("simulated", out var flag))
             {
@@ -185,7 +201,17 @@ public static class ProfileCatalog
                     _ => throw GensorException.BadInput($"profile file {source}: field 'simulated' is not true or false"),
                 };
             }
-            return profile with { EstimatedFields = estimated.Distinct().ToArray(), Simulated = simulated };
+            var shuffles = closest.WarpShuffles;
+            if (root.TryGetProperty("warp_shuffles", out var shuffleFlag))
+            {
+                shuffles = shuffleFlag.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw GensorException.BadInput($"profile file {source}: field 'warp_shuffles' is not true or false"),
+                };
+            }
+            return profile with { EstimatedFields = estimated.Distinct().ToArray(), Simulated = simulated, WarpShuffles = shuffles };
         }
     }
 
@@ -212,6 +238,15 @@ public static class ProfileCatalog
             writer.WriteNumber("peak_gflops", profile.PeakGflops);
             writer.WriteNumber("shared_memory_banks", profile.SharedMemoryBanks);
             writer.WriteNumber("transaction_bytes", profile.TransactionBytes);
+            writer.WriteNumber("clock_mhz", profile.ClockMhz);
+            writer.WriteNumber("l2_bandwidth_gbs", profile.EffectiveL2BandwidthGBs);
+            writer.WriteNumber("memory_latency_ns", profile.MemoryLatencyNs);
+            writer.WriteNumber("dram_efficiency", profile.DramEfficiency);
+            writer.WriteNumber("issue_efficiency", profile.IssueEfficiency);
+            writer.WriteNumber("barrier_ns", profile.BarrierNs);
+            writer.WriteNumber("launch_us", profile.LaunchMicroseconds);
+            writer.WriteNumber("occupancy_goal_threads", profile.OccupancyGoalThreads);
+            writer.WriteBoolean("warp_shuffles", profile.WarpShuffles);
             writer.WriteBoolean("simulated", profile.Simulated);
             writer.WriteStartArray("estimated_fields");
             foreach (var field in profile.EstimatedFields)

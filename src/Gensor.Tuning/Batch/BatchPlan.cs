@@ -13,9 +13,14 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
     /// entry with its error, so the rest of the suite is still tuned.
     /// </summary>
     /// <exception cref="GensorException">The file is missing or not a JSON array (or object) of specs.</exception>
-    public static BatchPlan Read(string path)
+    public static BatchPlan Read(string path) => From(path, SpecReader.ReadFile(path));
+
+    /// <summary>
+    /// A plan for specs already in memory (a model just imported); <paramref name="suite"/>
+    /// names them in reports. Each spec is built as <see cref="Read"/> builds a file's.
+    /// </summary>
+    public static BatchPlan From(string suite, IReadOnlyList<OperatorSpec> specs)
     {
-        var specs = SpecReader.ReadFile(path);
         var entries = new List<BatchEntry>();
         for (var i = 0; i < specs.Count; i++)
         {
@@ -30,7 +35,7 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
                 entries.Add(new BatchEntry(i + 1, spec.Name, spec.Count, null, null, exception.Error.Message));
             }
         }
-        return new BatchPlan(path, specs.Count, entries);
+        return new BatchPlan(suite, specs.Count, entries);
     }
 
     /// <summary>The entries that fall in <paramref name="shard"/>.</summary>

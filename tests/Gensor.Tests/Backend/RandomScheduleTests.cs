@@ -11,8 +11,8 @@ namespace Gensor.Tests.Backend;
 
 /// <summary>
 /// Seeded random legal schedules drawn from the whole schedule space (every
-/// combination of tiles, virtual threads, staging, vector width, padding and
-/// prefetch, on extents that tiles do not divide) lower to kernels that match
+/// combination of tiles, virtual threads, staging, vector width, padding,
+/// prefetch, double buffering and reduce threads, on extents that tiles do not divide) lower to kernels that match
 /// the reference on the CPU accelerator. Hand-picked cases miss combinations;
 /// these do not choose.
 /// </summary>
@@ -65,7 +65,9 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
         Assert.Contains(drawn, s => s.SharedInputs.Count > 0 && s.VectorWidth == 4);
         Assert.Contains(drawn, s => s.SharedInputs.Count > 0 && s.VectorWidth == 2);
         Assert.Contains(drawn, s => s.SharedPadding > 0);
-        Assert.Contains(drawn, s => s.RegisterPrefetch);
+        Assert.Contains(drawn, s => s.RegisterPrefetch && s.SharedBuffers == 1);
+        Assert.Contains(drawn, s => s.SharedBuffers == 2);
+        Assert.Contains(drawn, s => s.ReduceThreads > 1);
         Assert.Contains(drawn, s => s.SharedInputs.Count == 0);
     }
 
@@ -89,8 +91,15 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
             var reduce = Enumerable.Range(0, space.Analysis.ReduceRank).Select(j => space.ReduceChoices(j)[random.Next(space.ReduceChoices(j).Count)]).ToArray();
             var shared = space.CanonicalShared(space.StageableInputs.Where(_ => random.Next(2) == 0));
             var variants = ScheduleSpace.CopyVariants(shared.Count > 0);
-            var (vector, padding, prefetch) = variants[random.Next(variants.Count)];
-            var schedule = new Schedule(block, thread, vthread, reduce, shared, vector) { SharedPadding = padding, RegisterPrefetch = prefetch };
+            var (vector, padding, prefetch, buffers) = variants[random.Next(variants.Count)];
+            var lanes = space.ReduceThreads[random.Next(space.ReduceThreads.Count)];
+            var schedule = new Schedule(block, thread, vthread, reduce, shared, vector)
+            {
+                SharedPadding = padding,
+                RegisterPrefetch = prefetch,
+                SharedBuffers = buffers,
+                ReduceThreads = lanes,
+            };
             if (Legality.Check(op, schedule, BuiltInProfiles.Cpu) is null && !drawn.Contains(schedule))
             {
                 drawn.Add(schedule);

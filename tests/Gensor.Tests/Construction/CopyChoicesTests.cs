@@ -67,8 +67,8 @@ public sealed class CopyChoicesTests
         var plain = Schedule.Parse("block=1x4x8x32 thread=1x1x1x16 reduce=8x1x1 shared=I,W vector=4");
         var padded = plain with { SharedPadding = 4 };
 
-        Assert.True(CostModel.Breakdown(conv, padded, BuiltInProfiles.H100).BankConflictFactor
-            < CostModel.Breakdown(conv, plain, BuiltInProfiles.H100).BankConflictFactor);
+        Assert.True(CostModel.Breakdown(conv, padded, BuiltInProfiles.H100).SharedMemory.ConflictFactor
+            < CostModel.Breakdown(conv, plain, BuiltInProfiles.H100).SharedMemory.ConflictFactor);
     }
 
     [Fact]

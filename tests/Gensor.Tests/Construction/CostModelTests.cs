@@ -21,7 +21,7 @@ public class CostModelTests
         var smallCost = CostModel.Breakdown(op, small, H100);
         var largeCost = CostModel.Breakdown(op, large, H100);
 
-        Assert.True(largeCost.L2Bytes < smallCost.L2Bytes / 3);
+        Assert.True(largeCost.L2Reuse.L2Bytes < smallCost.L2Reuse.L2Bytes / 3);
         Assert.True(largeCost.TotalMs < smallCost.TotalMs);
     }
 
@@ -71,15 +71,17 @@ public class CostModelTests
     [Fact]
     public void Virtual_threads_remove_shared_memory_bank_conflicts()
     {
+        // Two outputs per thread along n: lanes read B two words apart, two lanes per bank;
+        // with two virtual threads neighbouring lanes read neighbouring words.
         var op = TestOperators.Gemm(1024, 1024, 1024);
-        var contiguous = Schedule.Parse("block=64x128 thread=4x4 vthread=1x1 reduce=8 shared=A,B vector=4");
-        var strided = contiguous with { VirtualThreads = ValueArray.Of(1, 4) };
+        var contiguous = Schedule.Parse("block=64x64 thread=4x2 vthread=1x1 reduce=8 shared=A,B vector=4");
+        var strided = contiguous with { VirtualThreads = ValueArray.Of(1, 2) };
 
         var conflicted = CostModel.Breakdown(op, contiguous, H100);
         var spread = CostModel.Breakdown(op, strided, H100);
 
-        Assert.True(spread.BankConflictFactor < conflicted.BankConflictFactor);
-        Assert.True(spread.SharedBytes < conflicted.SharedBytes);
+        Assert.True(spread.SharedMemory.ConflictFactor < conflicted.SharedMemory.ConflictFactor);
+        Assert.True(spread.SharedMemory.Bytes < conflicted.SharedMemory.Bytes);
     }
 
     [Fact]
@@ -89,7 +91,7 @@ public class CostModelTests
         var tiny = Schedule.Parse("block=16x16 thread=1x1 reduce=16 shared=A,B");
         var blocked = Schedule.Parse("block=64x64 thread=4x4 reduce=16 shared=A,B");
 
-        Assert.True(CostModel.Breakdown(op, tiny, H100).IssueEfficiency < CostModel.Breakdown(op, blocked, H100).IssueEfficiency);
+        Assert.True(CostModel.Breakdown(op, tiny, H100).Issue.FmaFraction < CostModel.Breakdown(op, blocked, H100).Issue.FmaFraction);
     }
 
     [Fact]
@@ -105,7 +107,7 @@ public class CostModelTests
                 TestOperators.Read("B", TestOperators.Ix("n"), TestOperators.Ix("k"))),
             null);
 
-        Assert.True(CostModel.Breakdown(transposed, schedule, H100).L1Bytes > 4 * CostModel.Breakdown(op, schedule, H100).L1Bytes);
+        Assert.True(CostModel.Breakdown(transposed, schedule, H100).SharedMemory.L1Bytes > 4 * CostModel.Breakdown(op, schedule, H100).SharedMemory.L1Bytes);
     }
 
     [Fact]

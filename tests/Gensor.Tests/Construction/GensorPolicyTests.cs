@@ -38,7 +38,7 @@ public class GensorPolicyTests
     [Fact]
     public void Finds_the_exhaustive_optimum_of_a_small_gemm_within_one_percent_visiting_few_states()
     {
-        var op = TestOperators.Gemm(256, 256, 256);
+        var op = TestOperators.Gemm(64, 32, 16);
         var profile = BuiltInProfiles.A100;
 
         var gensor = new GensorPolicy().Construct(op, profile, new ConstructionOptions());
