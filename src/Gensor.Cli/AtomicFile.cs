@@ -9,4 +9,11 @@ internal static class AtomicFile
         File.WriteAllText(temporary, content);
         File.Move(temporary, path, overwrite: true);
     }
+
+    public static void Write(string path, byte[] content)
+    {
+        var temporary = path + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(temporary, content);
+        File.Move(temporary, path, overwrite: true);
+    }
 }

@@ -24,10 +24,11 @@ internal sealed class TuningOptions
     private readonly Option<bool> _force = CommonOptions.Force();
     private readonly Option<string> _isolate = CommonOptions.Isolate();
     private readonly Option<int> _candidateTimeout = CommonOptions.CandidateTimeout();
+    private readonly Option<bool> _allowTf32 = CommonOptions.AllowTf32();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout })
+        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout, _allowTf32 })
         {
             command.Options.Add(option);
         }
@@ -41,7 +42,7 @@ internal sealed class TuningOptions
         Measurers.Validate(isolate, timeout);
         return new TuningSettings(
             CommonOptions.ParseDevice(parse.GetValue(_device)!),
-            PolicyCatalog.Get(parse.GetValue(_policy)!),
+            PolicyCatalog.Get(parse.GetValue(_policy)!, parse.GetValue(_allowTf32)),
             parse.GetValue(_target) is { } target ? ProfileCatalog.Get(target) : null,
             CommonOptions.ParseTopK(parse.GetValue(_topK)),
             parse.GetValue(_seed),

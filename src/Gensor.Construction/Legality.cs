@@ -95,10 +95,9 @@ public static class Legality
         {
             return reason;
         }
-        var type = tiling.Product.A.Type;
-        if (profile.TensorGflops(type) <= 0)
+        if (tiling.PeakGflops(profile) <= 0)
         {
-            return $"{profile.Name} has no tensor cores for the m16n8k16 MMA on {type.Name()}";
+            return $"{profile.Name} has no tensor cores for the {Schedule.MmaName(schedule.Mma)} MMA on {tiling.OperandName}";
         }
         if (tiling.Threads > profile.MaxThreadsPerBlock)
         {

@@ -1,4 +1,5 @@
 using Gensor.Analysis;
+using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering.Ir;
 using Gensor.Backend.Lowering.TensorCores;
 using Gensor.Etir;
@@ -27,13 +28,16 @@ public static class CSharpKernelGenerator
             return GenerateTensorCore(state, className);
         }
         var kernel = Lower(state);
-        var op = state.Operator;
         var text = CSharpPrinter.Print(kernel, className, Header(state, kernel));
-        var arguments = new[] { op.Output }.Concat(op.Inputs)
-            .Select((t, i) => new KernelArgument(t.Name, kernel.Parameters[i].Name.TrimStart('@'), t.Shape.ToArray(), i == 0) { Type = t.Type })
-            .ToArray();
-        var launch = new LaunchConfiguration(checked((int)kernel.GridSize), kernel.GroupSize, kernel.SharedBytes, arguments);
-        return new KernelSource(state, className, text, launch);
+        // The launch contract is what the runner, launch.json and the launcher rely on: the kernel must say the same.
+        var contract = LaunchContract.Of(state);
+        if (contract.GridSize != kernel.GridSize || contract.GroupSize != kernel.GroupSize || contract.SharedMemoryBytes != kernel.SharedBytes
+            || !contract.Tensors.Select(t => t.Parameter).SequenceEqual(kernel.Parameters.Select(p => p.Name)))
+        {
+            throw new InvalidOperationException($"the lowered kernel of {state} disagrees with its launch contract " +
+                $"(grid {kernel.GridSize}/{contract.GridSize}, group {kernel.GroupSize}/{contract.GroupSize}, shared {kernel.SharedBytes}/{contract.SharedMemoryBytes})");
+        }
+        return new KernelSource(state, className, text, contract);
     }
 
     /// <summary>A tensor-core schedule's kernel (<see cref="TensorCoreKernelWriter"/>).</summary>
@@ -45,17 +49,13 @@ public static class CSharpKernelGenerator
         {
             throw new ArgumentException($"schedule {state.Schedule} does not fit {op.Name}: {reason}", nameof(state));
         }
-        var tensors = new[] { op.Output }.Concat(op.Inputs).ToArray();
-        var parameters = tensors.Select((t, i) => KernelNames.Parameter(t.Name, i)).ToArray();
+        var contract = LaunchContract.Of(state);
+        var parameters = contract.Tensors.Select(t => t.Parameter).ToArray();
         var header = Header(state, tiling.Blocks, tiling.Threads).Append(
-            $"Tensor cores: mma.sync.aligned.m16n8k16 ({tiling.Product.A.Type.Name()} into f32), {tiling.Warps} warps of {tiling.WarpM}x{tiling.WarpN}; " +
+            $"Tensor cores: mma.sync.aligned.{tiling.PtxShape} ({tiling.OperandName} into f32), {tiling.Warps} warps of {tiling.WarpM}x{tiling.WarpN}; " +
             "the CPU and OpenCL back ends emulate the same fragments with shuffles.");
         var text = new TensorCoreKernelWriter(tiling, className, parameters).Write(header, op.Output.Type);
-        var arguments = tensors
-            .Select((t, i) => new KernelArgument(t.Name, parameters[i].TrimStart('@'), t.Shape.ToArray(), i == 0) { Type = t.Type })
-            .ToArray();
-        var launch = new LaunchConfiguration(checked((int)tiling.Blocks), tiling.Threads, tiling.SharedBytes, arguments);
-        return new KernelSource(state, className, text, launch);
+        return new KernelSource(state, className, text, contract);
     }
 
     private static IEnumerable<string> Header(EtirState state, KernelIr kernel) => Header(state, kernel.GridSize, kernel.GroupSize);

@@ -14,6 +14,8 @@ public static class KernelNames
         "ILGPU", "System", "Grid", "Group", "Warp", "SharedMemory", "XMath", "Float2", "Float4",
         "ArrayView", "ArrayView1D", "Stride1D", "Index1D", "Math", "MathF", "Kernel", "GridSize", "GroupSize",
         "Accelerator", "KernelConfig", "Launch", "Ref", "Input",
+        // The launcher's own parameter (see LauncherWriter).
+        "accelerator",
         // Element types and the helpers typed and tensor-core kernels define.
         "Half", "Interop", "CudaAsm", "FloatToHalf", "BFloat16ToFloat", "FloatToBFloat16", "Mma", "Dot", "Low", "High",
     };

@@ -29,9 +29,12 @@ internal static class ExplainCommand
         var policy = new Option<string?>("--policy") { Description = "Also construct with this policy: gensor, roller, exhaustive or naive." };
         var seed = CommonOptions.Seed();
         var topK = CommonOptions.TopK();
-        var command = new Command("explain", "Print the parsed operator (ETIR) and, with --policy/--target, the constructed candidates.");
+        var allowTf32 = CommonOptions.AllowTf32();
+        var command = new Command("explain",
+            "Print the parsed operator (ETIR) and, with --policy/--target, the candidates the policy constructs and the cost model's estimates. " +
+            "Nothing is compiled or measured: the times are the model's, not a device's.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { format, verbose, target, policy, seed, topK })
+        foreach (var option in new Option[] { format, verbose, target, policy, seed, topK, allowTf32 })
         {
             command.Options.Add(option);
         }
@@ -44,8 +47,8 @@ internal static class ExplainCommand
                 var k = CommonOptions.ParseTopK(parse.GetValue(topK));
                 var policyName = parse.GetValue(policy);
                 var targetName = parse.GetValue(target);
-                var chosenPolicy = policyName is not null || targetName is not null ? PolicyCatalog.Get(policyName ?? "gensor") : null;
-                var op = spec.Read(parse);
+                var chosenPolicy = policyName is not null || targetName is not null ? PolicyCatalog.Get(policyName ?? "gensor", parse.GetValue(allowTf32)) : null;
+                var op = spec.Read(parse, cli);
                 var document = EtirJson.Operator(op);
                 ConstructionResult? construction = null;
                 HardwareProfile? profile = null;
@@ -74,12 +77,12 @@ internal static class ExplainCommand
                 if (construction is not null)
                 {
                     cli.Output.WriteLine($"target:    {profile!.Name}");
-                    cli.Output.WriteLine($"policy:    {construction.Policy}, {construction.StatesVisited} states visited in {construction.ConstructMs.ToString("F1", CultureInfo.InvariantCulture)} ms");
-                    cli.Output.WriteLine("candidates (best first by the cost model):");
+                    cli.Output.WriteLine($"policy:    {construction.Policy}, {NumberText.Count(construction.StatesVisited, "state")} visited in {construction.ConstructMs.ToString("F1", CultureInfo.InvariantCulture)} ms");
+                    cli.Output.WriteLine("candidates (best first by the cost model; estimates, nothing was measured):");
                     var rank = 1;
                     foreach (var candidate in construction.Candidates.Take(k))
                     {
-                        cli.Output.WriteLine($"  {rank++,2}  {candidate.EstimatedMs.ToString("F4", CultureInfo.InvariantCulture),10} ms  {candidate.Schedule}");
+                        cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}");
                     }
                     if (construction.Candidates.Count > 0 && construction.Candidates[0].Schedule.Mma == MmaShape.None
                         && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)

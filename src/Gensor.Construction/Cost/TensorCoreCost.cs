@@ -41,11 +41,11 @@ public static class TensorCoreCost
         var roundFactor = (double)rounds * slots / tiling.Blocks;
 
         var flops = 2.0 * p.M * p.N * p.K;
-        var computeMs = flops / (profile.TensorGflops(p.A.Type) * 1e9 * MmaSyncEfficiency) * 1e3 * roundFactor;
+        var computeMs = flops / (tiling.PeakGflops(profile) * 1e9 * MmaSyncEfficiency) * 1e3 * roundFactor;
 
         var stages = p.K / tiling.StageK;
-        var fragmentWords = (long)tiling.Warps * (tiling.StageK / TensorCoreTiling.MmaK) * ((tiling.TilesM * 4) + (tiling.TilesN * 2)) * 32;
-        var copyWords = (long)(tiling.BlockM + tiling.BlockN) * tiling.StageK / 2;
+        var fragmentWords = (long)tiling.Warps * (tiling.StageK / tiling.StepK) * ((tiling.TilesM * 4) + (tiling.TilesN * 2)) * 32;
+        var copyWords = (long)(tiling.BlockM + tiling.BlockN) * tiling.StageWords;
         var sharedBytes = (double)tiling.Blocks * stages * (fragmentWords + copyWords) * 4;
         var sharedMs = sharedBytes / (profile.Multiprocessors * SharedBytesPerClock * profile.ClockMhz * 1e6) * 1e3 * roundFactor;
 

@@ -7,13 +7,15 @@ using Gensor.Hardware;
 namespace Gensor.Construction.Policies;
 
 /// <summary>
-/// Tensor cores as a construction choice: for a matrix product of 16-bit operands,
+/// Tensor cores as a construction choice: for a matrix product of 16-bit operands
+/// (and of float32 ones when TF32 is allowed, <paramref name="allowTf32"/>, an
+/// opt-in because it rounds the inputs to 10 significand bits),
 /// the warp-tiled MMA schedules (<see cref="Schedules"/>) that are legal on the
 /// profile compete with the policy's own candidates under the cost model, and the
 /// best of both are returned. The set is small (a few hundred tilings before
 /// legality), so it is enumerated rather than walked.
 /// </summary>
-public sealed class TensorCoreChoice(ISchedulePolicy inner) : ISchedulePolicy
+public sealed class TensorCoreChoice(ISchedulePolicy inner, bool allowTf32 = false) : ISchedulePolicy
 {
     /// <summary>Block tile sides tried along m and n.</summary>
     public static readonly int[] BlockSides = [32, 64, 128, 256];
@@ -23,7 +25,7 @@ public sealed class TensorCoreChoice(ISchedulePolicy inner) : ISchedulePolicy
 
     public static readonly int[] WarpColumns = [8, 16, 32, 64];
 
-    /// <summary>Reduce steps (multiples of the MMA's k).</summary>
+    /// <summary>Reduce steps (multiples of both MMAs' k).</summary>
     public static readonly int[] StageKs = [16, 32, 64];
 
     public string Name => inner.Name;
@@ -32,7 +34,7 @@ public sealed class TensorCoreChoice(ISchedulePolicy inner) : ISchedulePolicy
     {
         var own = inner.Construct(op, profile, options);
         var clock = Stopwatch.StartNew();
-        var tensorCore = Schedules(op, profile).ToList();
+        var tensorCore = Schedules(op, profile, allowTf32).ToList();
         if (tensorCore.Count == 0)
         {
             return own;
@@ -46,10 +48,18 @@ public sealed class TensorCoreChoice(ISchedulePolicy inner) : ISchedulePolicy
         };
     }
 
-    /// <summary>Every legal tensor-core schedule of <paramref name="op"/> on <paramref name="profile"/>; none when it is not a 16-bit matrix product.</summary>
-    public static IEnumerable<Schedule> Schedules(Operator op, HardwareProfile profile)
+    /// <summary>
+    /// Every legal tensor-core schedule of <paramref name="op"/> on <paramref name="profile"/>: m16n8k16 ones for
+    /// 16-bit operands, TF32 m16n8k8 ones for float32 operands when <paramref name="allowTf32"/>; none otherwise.
+    /// </summary>
+    public static IEnumerable<Schedule> Schedules(Operator op, HardwareProfile profile, bool allowTf32 = false)
     {
         if (MatrixProduct.Of(op) is not { } product)
+        {
+            yield break;
+        }
+        var mma = product.A.Type == ElementType.F32 ? MmaShape.M16N8K8Tf32 : MmaShape.M16N8K16;
+        if (mma == MmaShape.M16N8K8Tf32 && !allowTf32)
         {
             yield break;
         }
@@ -66,7 +76,7 @@ public sealed class TensorCoreChoice(ISchedulePolicy inner) : ISchedulePolicy
                         {
                             var schedule = new Schedule(ValueArray.Of(bm, bn), ValueArray.Of(wm, wn), ValueArray.Of(1, 1), ValueArray.Of(bk), shared, 1)
                             {
-                                Mma = MmaShape.M16N8K16,
+                                Mma = mma,
                             };
                             if (Legality.Check(op, schedule, profile) is null)
                             {

@@ -7,11 +7,12 @@ namespace Gensor.Analysis;
 /// product, shared by legality, the cost model and the code generator.
 /// <para>
 /// A block computes a BM×BN tile of C with one warp per WM×WN warp tile; a warp
-/// holds (WM/16)×(WN/8) float32 accumulator fragments of the m16n8k16 MMA, four
+/// holds (WM/16)×(WN/8) float32 accumulator fragments of the MMA, four
 /// registers a lane. Per stage of BK, A's BM×BK box and B's BK×BN box are
-/// copied to shared memory as 32-bit words holding two 16-bit values adjacent
-/// in k (A row by row, B column by column, i.e. transposed), so every fragment
-/// register is one 32-bit shared load. Rows are padded by 4 words: with a row
+/// copied to shared memory as 32-bit words (A row by row, B column by column,
+/// i.e. transposed), so every fragment register is one 32-bit shared load: for
+/// m16n8k16 a word holds two 16-bit values adjacent in k, for the TF32 m16n8k8
+/// one float32 already rounded to TF32. Rows are padded by 4 words: with a row
 /// length that is a multiple of 8 words, the 8 rows × 4 words a fragment load
 /// touches then fall in 32 different banks.
 /// </para>
@@ -24,8 +25,11 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// <summary>Columns of the MMA tile (n).</summary>
     public const int MmaN = 8;
 
-    /// <summary>The MMA's reduction (k).</summary>
+    /// <summary>The reduction (k) of the 16-bit MMA, m16n8k16.</summary>
     public const int MmaK = 16;
+
+    /// <summary>The reduction (k) of the TF32 MMA, m16n8k8.</summary>
+    public const int MmaKTf32 = 8;
 
     /// <summary>Words each shared row is padded by (see the type's remarks).</summary>
     public const int RowPaddingWords = 4;
@@ -43,6 +47,21 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     public int StageK => Schedule.ReduceStep[0];
 
+    /// <summary>Whether the MMA is TF32's (float32 operands rounded on tensor cores).</summary>
+    public bool Tf32 => Schedule.Mma == MmaShape.M16N8K8Tf32;
+
+    /// <summary>The MMA's k: 16, or 8 for TF32.</summary>
+    public int StepK => Tf32 ? MmaKTf32 : MmaK;
+
+    /// <summary>Operand values in one 32-bit shared word: two 16-bit values, or one TF32.</summary>
+    public int ValuesPerWord => Tf32 ? 1 : 2;
+
+    /// <summary>Words of one k-step in a shared row (8 for both MMAs: 16 halves or 8 floats).</summary>
+    public int StepWords => StepK / ValuesPerWord;
+
+    /// <summary>Words of a stage in a shared row, before padding.</summary>
+    public int StageWords => StageK / ValuesPerWord;
+
     public int WarpsM => BlockM / WarpM;
 
     public int WarpsN => BlockN / WarpN;
@@ -56,16 +75,16 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     public int TilesN => WarpN / MmaN;
 
-    /// <summary>32-bit words in one shared row (BK/2 pairs plus the padding).</summary>
-    public int RowWords => (StageK / 2) + RowPaddingWords;
+    /// <summary>32-bit words in one shared row (the stage's words plus the padding).</summary>
+    public int RowWords => StageWords + RowPaddingWords;
 
     /// <summary>Shared bytes: A's BM rows and B's BN (transposed) rows.</summary>
     public long SharedBytes => (long)(BlockM + BlockN) * RowWords * 4;
 
     /// <summary>Words of A (and of B) each thread copies per stage.</summary>
-    public int CopyWordsA => BlockM * StageK / 2 / Threads;
+    public int CopyWordsA => BlockM * StageWords / Threads;
 
-    public int CopyWordsB => BlockN * StageK / 2 / Threads;
+    public int CopyWordsB => BlockN * StageWords / Threads;
 
     /// <summary>
     /// Registers per thread: 4 accumulators per MMA tile, the fragments of one k-step
@@ -77,12 +96,12 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     public long Blocks => (long)(Product.M / BlockM) * (Product.N / BlockN);
 
     /// <summary>MMA instructions each warp issues per stage.</summary>
-    public int MmasPerWarpStage => TilesM * TilesN * (StageK / MmaK);
+    public int MmasPerWarpStage => TilesM * TilesN * (StageK / StepK);
 
     /// <summary>The tiling of <paramref name="schedule"/> for <paramref name="op"/>, or why there is none.</summary>
     public static (TensorCoreTiling? Tiling, string? Reason) Of(Operator op, Schedule schedule)
     {
-        if (schedule.Mma != MmaShape.M16N8K16)
+        if (schedule.Mma == MmaShape.None)
         {
             return (null, "the schedule has no tensor-core MMA");
         }
@@ -90,9 +109,13 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
         {
             return (null, "tensor cores compute only a plain matrix product C[m,n] += A[m,k] * B[k,n] without epilogue");
         }
-        if (product.A.Type != product.B.Type || product.A.Type is not (ElementType.F16 or ElementType.BF16))
+        if (schedule.Mma == MmaShape.M16N8K16 && (product.A.Type != product.B.Type || product.A.Type is not (ElementType.F16 or ElementType.BF16)))
         {
             return (null, $"the m16n8k16 MMA multiplies f16 or bf16 operands of one type, not {product.A.Type.Name()} and {product.B.Type.Name()}");
+        }
+        if (schedule.Mma == MmaShape.M16N8K8Tf32 && (product.A.Type != ElementType.F32 || product.B.Type != ElementType.F32))
+        {
+            return (null, $"the TF32 MMA multiplies f32 operands, not {product.A.Type.Name()} and {product.B.Type.Name()}");
         }
         if (schedule.BlockTile.Count != 2 || schedule.ThreadTile.Count != 2 || schedule.ReduceStep.Count != 1)
         {
@@ -102,15 +125,24 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
         return (tiling, tiling.Check());
     }
 
+    /// <summary>The profile's tensor-core peak for this MMA and operand type, GFLOP/s (0: none).</summary>
+    public double PeakGflops(Hardware.HardwareProfile profile) => Tf32 ? profile.TensorGflopsTf32 : profile.TensorGflops(Product.A.Type);
+
+    /// <summary>The MMA's shape in PTX: <c>m16n8k16</c>, or <c>m16n8k8</c> for TF32.</summary>
+    public string PtxShape => Tf32 ? "m16n8k8" : "m16n8k16";
+
+    /// <summary>The operands' type as the MMA sees it: f16, bf16 or tf32.</summary>
+    public string OperandName => Tf32 ? "tf32" : Product.A.Type.Name();
+
     private string? Check()
     {
         if (WarpM % MmaM != 0 || WarpN % MmaN != 0 || WarpM <= 0 || WarpN <= 0)
         {
             return $"warp tile {WarpM}x{WarpN} is not a multiple of the MMA's {MmaM}x{MmaN}";
         }
-        if (StageK % MmaK != 0)
+        if (StageK % StepK != 0)
         {
-            return $"reduce step {StageK} is not a multiple of the MMA's k of {MmaK}";
+            return $"reduce step {StageK} is not a multiple of the MMA's k of {StepK}";
         }
         if (BlockM % WarpM != 0 || BlockN % WarpN != 0)
         {
@@ -132,8 +164,8 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
         }
         // The copy keeps one base per thread: whole rows of A's box per round of threads, and
         // B's columns either all covered by a round or covered in whole rounds.
-        if (BlockM * StageK / 2 % Threads != 0 || BlockN * StageK / 2 % Threads != 0
-            || Threads % (StageK / 2) != 0 || (Threads % BlockN != 0 && BlockN % Threads != 0))
+        if (BlockM * StageWords % Threads != 0 || BlockN * StageWords % Threads != 0
+            || Threads % StageWords != 0 || (Threads % BlockN != 0 && BlockN % Threads != 0))
         {
             return $"the {Threads} threads do not split the stage's {BlockM}x{StageK} and {StageK}x{BlockN} boxes evenly";
         }

@@ -66,7 +66,7 @@ public sealed record Schedule(
     public bool RegisterPrefetch { get; init; }
 
     /// <summary>
-    /// The tensor-core operation (text <c>mma=m16n8k16</c>, default none). With one, the
+    /// The tensor-core operation (text <c>mma=m16n8k16</c> or <c>mma=m16n8k8tf32</c>, default none). With one, the
     /// schedule is a warp-tiled matrix product: <see cref="BlockTile"/> is the block's
     /// tile of the output, <see cref="ThreadTile"/> is each warp's tile (a multiple of the
     /// MMA's m and n), <see cref="ReduceStep"/> the k of a stage (a multiple of the MMA's
@@ -165,6 +165,7 @@ public sealed record Schedule(
     public static string MmaName(MmaShape shape) => shape switch
     {
         MmaShape.M16N8K16 => "m16n8k16",
+        MmaShape.M16N8K8Tf32 => "m16n8k8tf32",
         _ => "-",
     };
 
@@ -225,8 +226,9 @@ public sealed record Schedule(
         var mma = !fields.TryGetValue("mma", out var mm) ? MmaShape.None : mm switch
         {
             "m16n8k16" => MmaShape.M16N8K16,
+            "m16n8k8tf32" => MmaShape.M16N8K8Tf32,
             "-" => MmaShape.None,
-            _ => throw new FormatException($"schedule field 'mma' has '{mm}' (expected m16n8k16 or -)"),
+            _ => throw new FormatException($"schedule field 'mma' has '{mm}' (expected m16n8k16, m16n8k8tf32 or -)"),
         };
         return new Schedule(block, thread, vthread, reduce, shared, vector)
         {

@@ -21,7 +21,9 @@ namespace Gensor.Hardware;
 /// reaches about two thirds of it); RTX 3090 71 and RTX 4090 165.2 (GeForce
 /// Ampere and Ada whitepapers: GeForce cards run f32-accumulating MMA at half
 /// their f16-accumulating rate); Jetson AGX Orin 42.5 (half of the 85 sparse
-/// f16 TFLOPS of its datasheet). V100's tensor cores have no m16n8k16 MMA (it
+/// f16 TFLOPS of its datasheet). TF32 runs at half the f16 rate on all of
+/// them (A100 156, H100 SXM5 494.7, RTX 3090 35.6, RTX 4090 82.6 from the same
+/// documents; Orin's 21.25 is derived that way). V100's tensor cores have no m16n8k16 MMA (it
 /// is sm_80+), so its figure is 0. The CPU accelerator emulates the MMA with
 /// scalar code at its scalar rate.
 /// </para>
@@ -32,15 +34,15 @@ public static class BuiltInProfiles
 
     public static HardwareProfile V100 { get; } = Gpu("v100", "sm_70", 80, 2048, 32, 96 * Kb, 96 * Kb, 6L << 20, 900, 15_700) with { ClockMhz = 1530 };
 
-    public static HardwareProfile A100 { get; } = Gpu("a100", "sm_80", 108, 2048, 32, 163 * Kb, 164 * Kb, 40L << 20, 1_555, 19_500) with { ClockMhz = 1410, TensorGflopsF16 = 312_000, TensorGflopsBF16 = 312_000 };
+    public static HardwareProfile A100 { get; } = Gpu("a100", "sm_80", 108, 2048, 32, 163 * Kb, 164 * Kb, 40L << 20, 1_555, 19_500) with { ClockMhz = 1410, TensorGflopsF16 = 312_000, TensorGflopsBF16 = 312_000, TensorGflopsTf32 = 156_000 };
 
-    public static HardwareProfile H100 { get; } = Gpu("h100", "sm_90", 132, 2048, 32, 227 * Kb, 228 * Kb, 50L << 20, 3_350, 67_000) with { ClockMhz = 1980, TensorGflopsF16 = 989_400, TensorGflopsBF16 = 989_400 };
+    public static HardwareProfile H100 { get; } = Gpu("h100", "sm_90", 132, 2048, 32, 227 * Kb, 228 * Kb, 50L << 20, 3_350, 67_000) with { ClockMhz = 1980, TensorGflopsF16 = 989_400, TensorGflopsBF16 = 989_400, TensorGflopsTf32 = 494_700 };
 
-    public static HardwareProfile Rtx3090 { get; } = Gpu("rtx3090", "sm_86", 82, 1536, 16, 99 * Kb, 100 * Kb, 6L << 20, 936, 35_600) with { ClockMhz = 1695, TensorGflopsF16 = 71_000, TensorGflopsBF16 = 71_000 };
+    public static HardwareProfile Rtx3090 { get; } = Gpu("rtx3090", "sm_86", 82, 1536, 16, 99 * Kb, 100 * Kb, 6L << 20, 936, 35_600) with { ClockMhz = 1695, TensorGflopsF16 = 71_000, TensorGflopsBF16 = 71_000, TensorGflopsTf32 = 35_600 };
 
-    public static HardwareProfile Rtx4090 { get; } = Gpu("rtx4090", "sm_89", 128, 1536, 24, 99 * Kb, 100 * Kb, 72L << 20, 1_008, 82_600) with { ClockMhz = 2520, TensorGflopsF16 = 165_200, TensorGflopsBF16 = 165_200 };
+    public static HardwareProfile Rtx4090 { get; } = Gpu("rtx4090", "sm_89", 128, 1536, 24, 99 * Kb, 100 * Kb, 72L << 20, 1_008, 82_600) with { ClockMhz = 2520, TensorGflopsF16 = 165_200, TensorGflopsBF16 = 165_200, TensorGflopsTf32 = 82_600 };
 
-    public static HardwareProfile Orin { get; } = Gpu("orin", "sm_87", 16, 1536, 16, 163 * Kb, 164 * Kb, 4L << 20, 204.8, 5_300) with { ClockMhz = 1300, TensorGflopsF16 = 42_500, TensorGflopsBF16 = 42_500 };
+    public static HardwareProfile Orin { get; } = Gpu("orin", "sm_87", 16, 1536, 16, 163 * Kb, 164 * Kb, 4L << 20, 204.8, 5_300) with { ClockMhz = 1300, TensorGflopsF16 = 42_500, TensorGflopsBF16 = 42_500, TensorGflopsTf32 = 21_250 };
 
     /// <summary>
     /// ILGPU's CPU accelerator as the back end creates it (<c>new CPUDevice(32, 8, 2)</c>:
@@ -56,6 +58,7 @@ public static class BuiltInProfiles
         OccupancyGoalThreads = 0,
         TensorGflopsF16 = 2,
         TensorGflopsBF16 = 2,
+        TensorGflopsTf32 = 2,
     };
 
     /// <summary>All built-in profiles, GPUs by architecture, then the CPU accelerator.</summary>

@@ -76,7 +76,10 @@ public sealed record HardwareProfile(
     /// <summary>Dense tensor-core peak with bf16 inputs and float32 accumulation, GFLOP/s; 0 where there is none.</summary>
     public double TensorGflopsBF16 { get; init; }
 
-    /// <summary>The tensor-core peak for operands of <paramref name="type"/>; 0 where there is none.</summary>
+    /// <summary>Dense tensor-core peak with float32 operands rounded to TF32 (the m16n8k8 MMA), GFLOP/s; 0 where there is none.</summary>
+    public double TensorGflopsTf32 { get; init; }
+
+    /// <summary>The tensor-core peak for 16-bit operands of <paramref name="type"/>; 0 where there is none (float32 runs on tensor cores only as TF32, <see cref="TensorGflopsTf32"/>).</summary>
     public double TensorGflops(Etir.ElementType type) => type switch
     {
         Etir.ElementType.F16 => TensorGflopsF16,

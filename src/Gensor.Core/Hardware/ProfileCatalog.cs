@@ -27,6 +27,9 @@ public static class ProfileCatalog
         "barrier_ns", "launch_us", "occupancy_goal_threads",
     ];
 
+    // Tensor-core peaks: optional, 0 meaning none; a file without them takes the closest built-in's (not marked estimated).
+    private static readonly string[] TensorFields = ["tensor_gflops_f16", "tensor_gflops_bf16", "tensor_gflops_tf32"];
+
     /// <summary>The built-in profiles, for <c>gensor profiles</c>.</summary>
     public static IReadOnlyList<HardwareProfile> All => BuiltInProfiles.All;
 
@@ -120,7 +123,7 @@ public static class ProfileCatalog
             {
                 throw GensorException.BadInput($"profile file {source}: expected a JSON object");
             }
-            var known = NumericFields.Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles"]).ToHashSet();
+            var known = NumericFields.Concat(TensorFields).Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles"]).ToHashSet();
             foreach (var property in root.EnumerateObject())
             {
                 if (!known.Contains(property.Name))
@@ -139,6 +142,16 @@ public static class ProfileCatalog
                     throw GensorException.BadInput($"profile file {source}: field 'estimated_fields' is not a list of names");
                 }
                 estimated.AddRange(listed.EnumerateArray().Select(item => item.GetString()!));
+            }
+            double TensorPeak(string field, double fallback)
+            {
+                if (!root.TryGetProperty(field, out var value))
+                {
+                    return fallback;
+                }
+                return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number >= 0
+                    ? number
+                    : throw GensorException.BadInput($"profile file {source}: field '{field}' is not a number of GFLOP/s (0 for none)");
             }
             double Number(string field, double fallback)
             {
@@ -186,6 +199,9 @@ public static class ProfileCatalog
                 IssueEfficiency = Number("issue_efficiency", closest.IssueEfficiency),
                 BarrierNs = Number("barrier_ns", closest.BarrierNs),
                 LaunchMicroseconds = Number("launch_us", closest.LaunchMicroseconds),
+                TensorGflopsF16 = TensorPeak("tensor_gflops_f16", closest.TensorGflopsF16),
+                TensorGflopsBF16 = TensorPeak("tensor_gflops_bf16", closest.TensorGflopsBF16),
+                TensorGflopsTf32 = TensorPeak("tensor_gflops_tf32", closest.TensorGflopsTf32),
                 // 0 is meaningful here: no minimum occupancy.
                 OccupancyGoalThreads = root.TryGetProperty("occupancy_goal_threads", out var goal) && goal.ValueKind == JsonValueKind.Number && goal.TryGetInt32(out var threads) && threads == 0
                     ? 0
@@ -245,6 +261,9 @@ public static class ProfileCatalog
             writer.WriteNumber("issue_efficiency", profile.IssueEfficiency);
             writer.WriteNumber("barrier_ns", profile.BarrierNs);
             writer.WriteNumber("launch_us", profile.LaunchMicroseconds);
+            writer.WriteNumber("tensor_gflops_f16", profile.TensorGflopsF16);
+            writer.WriteNumber("tensor_gflops_bf16", profile.TensorGflopsBF16);
+            writer.WriteNumber("tensor_gflops_tf32", profile.TensorGflopsTf32);
             writer.WriteNumber("occupancy_goal_threads", profile.OccupancyGoalThreads);
             writer.WriteBoolean("warp_shuffles", profile.WarpShuffles);
             writer.WriteBoolean("simulated", profile.Simulated);

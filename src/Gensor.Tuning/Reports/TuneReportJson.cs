@@ -23,7 +23,9 @@ public static class TuneReportJson
             ["target"] = report.Target,
             ["states_visited"] = report.StatesVisited,
             ["dtypes"] = Types(report.Operator),
-            ["tolerance"] = Reference.Tolerance.Of(report.Operator).ToString(),
+            // The best kernel's rule: TF32 tensor cores round the inputs, which the tolerance allows for.
+            ["tf32"] = report.Best?.Schedule.Mma == Etir.MmaShape.M16N8K8Tf32,
+            ["tolerance"] = Reference.Tolerance.Of(report.Operator, report.Best?.Schedule.Mma == Etir.MmaShape.M16N8K8Tf32).ToString(),
             ["measured"] = report.Candidates.Count(c => !c.FromRecords),
             ["from_records"] = report.Candidates.Count(c => c.FromRecords),
             ["best"] = report.Best is null ? null : Candidate(report.Best),
@@ -35,6 +37,10 @@ public static class TuneReportJson
                 ["measure_ms"] = Round(report.Timings.MeasureMs),
             },
         };
+        if (report.BestPerformance is { } performance)
+        {
+            json["performance"] = Performance(performance);
+        }
         if (report.BestSource is { } source)
         {
             json["launch"] = new JsonObject
@@ -43,6 +49,10 @@ public static class TuneReportJson
                 ["group"] = source.Launch.GroupSize,
                 ["shared_memory_bytes"] = source.Launch.SharedMemoryBytes,
             };
+        }
+        if (report.Resources is { } resources)
+        {
+            ResourcesJson.AddTo(json, resources, withDriver: true);
         }
         return json;
     }
@@ -74,6 +84,19 @@ public static class TuneReportJson
     /// <summary>Every tensor's element type by name, output first.</summary>
     public static JsonObject Types(Etir.Operator op) =>
         new(new[] { op.Output }.Concat(op.Inputs).Select(tensor => KeyValuePair.Create(tensor.Name, (JsonNode?)JsonValue.Create(Etir.ElementTypes.Name(tensor.Type)))));
+
+    /// <summary>Throughput of a measured kernel against its device's profile (see <see cref="Reports.Performance"/>).</summary>
+    public static JsonObject Performance(Performance p) => new()
+    {
+        ["gflops"] = Round(p.Gflops),
+        ["gbs"] = Round(p.GBs),
+        ["flops"] = p.Flops,
+        ["bytes"] = p.Bytes,
+        ["intensity_flops_per_byte"] = Round(p.Intensity),
+        ["bound"] = p.MemoryBound ? "memory" : "compute",
+        ["percent_of_peak"] = Round(p.PercentOfPeak),
+        ["profile"] = p.Profile.Name,
+    };
 
     private static double Round(double value) => Math.Round(value, 6);
 }

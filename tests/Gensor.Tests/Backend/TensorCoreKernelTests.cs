@@ -96,6 +96,36 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
+    public void Tf32_registers_hold_each_element_of_A_and_B_once()
+    {
+        var a = Enumerable.Range(0, 32).SelectMany(lane => Enumerable.Range(0, 4).Select(r => MmaFragmentLayout.ATf32(lane, r))).ToHashSet();
+        var b = Enumerable.Range(0, 32).SelectMany(lane => Enumerable.Range(0, 2).Select(r => MmaFragmentLayout.BTf32(lane, r))).ToHashSet();
+
+        Assert.Equal(16 * 8, a.Count);
+        Assert.Equal(8 * 8, b.Count);
+        Assert.Equal((9, 5), MmaFragmentLayout.ATf32(5, 3));
+        Assert.Equal((5, 1), MmaFragmentLayout.BTf32(5, 1));
+    }
+
+    [Fact]
+    public void Tf32_kernel_matches_the_reference_within_the_tf32_tolerance()
+    {
+        var op = Gemm("f32");
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=32x16 thread=16x16 reduce=8 shared=A,B mma=m16n8k8tf32")), "Tf32Kernel");
+        var compiled = RoslynKernelCompiler.Compile([source]).Single();
+        Assert.Null(compiled.Error);
+
+        using var runner = new KernelRunner(fixture.Device, op, seed: 5);
+        var measurement = runner.Run(compiled, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
+
+        Assert.True(measurement.Verified, measurement.Error);
+        // Rounding the inputs to 10 significand bits leaves errors far above float32's.
+        Assert.True(measurement.MaxAbsError > 1e-5, $"max abs error {measurement.MaxAbsError}");
+        Assert.Contains("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", source.Text);
+        Assert.Contains("cvt.rna.tf32.f32", source.Text);
+    }
+
+    [Fact]
     public void Kernel_issues_the_mma_as_inline_ptx_behind_the_cuda_guard()
     {
         var source = CSharpKernelGenerator.Generate(new EtirState(Gemm("bf16"), Schedule.Parse(OneBlock)), "MmaKernel");

@@ -58,6 +58,6 @@ public sealed class TypedKernelTests(CpuDeviceFixture fixture)
 
         Assert.Contains("ArrayView1D<ushort, Stride1D.Dense> @C, ArrayView1D<Half, Stride1D.Dense> @A, ArrayView1D<ushort, Stride1D.Dense> @B", source.Text);
         Assert.Contains("FloatToBFloat16(", source.Text);
-        Assert.Equal([ElementType.BF16, ElementType.F16, ElementType.BF16], source.Launch.Arguments.Select(a => a.Type));
+        Assert.Equal([ElementType.BF16, ElementType.F16, ElementType.BF16], source.Launch.Tensors.Select(t => t.Type));
     }
 }

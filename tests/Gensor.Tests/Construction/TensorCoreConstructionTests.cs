@@ -63,8 +63,25 @@ public sealed class TensorCoreConstructionTests
     }
 
     [Fact]
-    public void Float32_products_get_no_tensor_core_candidates() =>
+    public void Float32_products_get_no_tensor_core_candidates_unless_tf32_is_allowed()
+    {
         Assert.Empty(TensorCoreChoice.Schedules(Gemm("f32"), BuiltInProfiles.H100));
+        Assert.All(TensorCoreChoice.Schedules(Gemm("f32"), BuiltInProfiles.H100, allowTf32: true), s => Assert.Equal(MmaShape.M16N8K8Tf32, s.Mma));
+        Assert.NotEmpty(TensorCoreChoice.Schedules(Gemm("f32"), BuiltInProfiles.H100, allowTf32: true));
+    }
+
+    [Fact]
+    public void Tf32_takes_float32_operands_only() =>
+        Assert.Contains("the TF32 MMA multiplies f32 operands, not f16 and f16",
+            Legality.Check(Gemm("f16"), Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k8tf32"), BuiltInProfiles.H100));
+
+    [Fact]
+    public void With_tf32_allowed_a_large_float32_product_runs_on_tensor_cores_on_a100()
+    {
+        var result = PolicyCatalog.Get("roller", allowTf32: true).Construct(Gemm("f32"), BuiltInProfiles.A100, new ConstructionOptions(TopK: 3));
+
+        Assert.Equal(MmaShape.M16N8K8Tf32, result.Candidates[0].Schedule.Mma);
+    }
 
     [Fact]
     public void The_tensor_core_estimate_is_bounded_by_the_tensor_core_peak()

@@ -75,12 +75,21 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var t = tiling;
         var (c, a, b) = (parameters[0], parameters[1], parameters[2]);
         var rw = t.RowWords;
-        var half = t.StageK / 2;
+        var half = t.StageWords;
+        var perWord = t.ValuesPerWord;
         _w.Line($"var g_sa = SharedMemory.Allocate<uint>({Int(t.BlockM * rw)});");
         _w.Line($"var g_sb = SharedMemory.Allocate<uint>({Int(t.BlockN * rw)});");
-        _w.Line("// A as 32-bit words (two values adjacent in k), B as 16-bit values.");
-        _w.Line($"var g_a = {a}.AsContiguous().Cast<uint>();");
-        _w.Line($"var g_b = {b}.AsContiguous().Cast<ushort>();");
+        if (t.Tf32)
+        {
+            _w.Line($"var g_a = {a}.AsContiguous();");
+            _w.Line($"var g_b = {b}.AsContiguous();");
+        }
+        else
+        {
+            _w.Line("// A as 32-bit words (two values adjacent in k), B as 16-bit values.");
+            _w.Line($"var g_a = {a}.AsContiguous().Cast<uint>();");
+            _w.Line($"var g_b = {b}.AsContiguous().Cast<ushort>();");
+        }
         _w.Line("int g_tid = Group.IdxX;");
         _w.Line("int g_lane = g_tid & 31;");
         _w.Line("int g_warp = g_tid >> 5;");
@@ -102,33 +111,36 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         _w.Line($"int g_arow = g_tid / {Int(half)};");
         _w.Line($"int g_acol = g_tid % {Int(half)};");
         _w.Line($"int g_ashared = g_arow * {Int(rw)} + g_acol;");
-        _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / 2)} + g_acol;");
+        _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord)} + g_acol;");
         var bWide = t.Threads % t.BlockN == 0;
         _w.Line(bWide ? $"int g_bcol = g_tid % {Int(t.BlockN)};" : "int g_bcol = g_tid;");
         _w.Line(bWide ? $"int g_bpair = g_tid / {Int(t.BlockN)};" : "int g_bpair = 0;");
         _w.Line($"int g_bshared = g_bcol * {Int(rw)} + g_bpair;");
-        _w.Line($"int g_bglobal = 2 * g_bpair * {Int(_p.N)} + g_bn + g_bcol;");
+        _w.Line($"int g_bglobal = {Int(perWord)} * g_bpair * {Int(_p.N)} + g_bn + g_bcol;");
         using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
         {
             _w.Line("// Stage: A's and B's boxes into shared memory.");
             var rowsPerRound = t.Threads / half;
             for (var u = 0; u < t.CopyWordsA; u++)
             {
-                _w.Line($"g_sa[g_ashared + {Int(u * rowsPerRound * rw)}] = g_a[g_aglobal + (g_k0 >> 1) + {Int((long)u * rowsPerRound * (_p.K / 2))}];");
+                var word = $"g_a[g_aglobal + {(t.Tf32 ? "g_k0" : "(g_k0 >> 1)")} + {Int((long)u * rowsPerRound * (_p.K / perWord))}]";
+                _w.Line($"g_sa[g_ashared + {Int(u * rowsPerRound * rw)}] = {(t.Tf32 ? $"ToTf32({word})" : word)};");
             }
             for (var u = 0; u < t.CopyWordsB; u++)
             {
                 // Item tid + u*T: with T a multiple of BN the column stays and the pair advances, else the reverse.
                 var (dc, dp) = bWide ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
-                var global = $"g_bglobal + g_k0 * {Int(_p.N)} + {Int(((long)2 * dp * _p.N) + dc)}";
-                _w.Line($"g_sb[g_bshared + {Int((dc * rw) + dp)}] = (uint)g_b[{global}] | ((uint)g_b[{global} + {Int(_p.N)}] << 16);");
+                var global = $"g_bglobal + g_k0 * {Int(_p.N)} + {Int(((long)perWord * dp * _p.N) + dc)}";
+                _w.Line(t.Tf32
+                    ? $"g_sb[g_bshared + {Int((dc * rw) + dp)}] = ToTf32(g_b[{global}]);"
+                    : $"g_sb[g_bshared + {Int((dc * rw) + dp)}] = (uint)g_b[{global}] | ((uint)g_b[{global} + {Int(_p.N)}] << 16);");
             }
             _w.Line("Group.Barrier();");
-            for (var step = 0; step < t.StageK / TensorCoreTiling.MmaK; step++)
+            for (var step = 0; step < t.StageK / t.StepK; step++)
             {
                 using (_w.Block(""))
                 {
-                    var word = step * TensorCoreTiling.MmaK / 2;
+                    var word = step * t.StepWords;
                     _w.Line($"// k-step {Int(step)}: fragments (registers r of A: row g + 8(r&1), words t + 4(r>>1); of B: column g, words t + 4r).");
                     for (var i = 0; i < t.TilesM; i++)
                     {
@@ -175,8 +187,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
 
     private void Mma()
     {
-        var type = Operand == ElementType.F16 ? "f16" : "bf16";
-        _w.Line("/// <summary>D += A * B for one m16n8k16 tile of the warp: tensor cores on CUDA, the same fragments by shuffles elsewhere.</summary>");
+        var type = tiling.OperandName;
+        var shape = tiling.PtxShape;
+        _w.Line($"/// <summary>D += A * B for one {shape} tile of the warp: tensor cores on CUDA, the same fragments by shuffles elsewhere.</summary>");
         _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
         using (_w.Block("public static void Mma(ref float d0, ref float d1, ref float d2, ref float d3, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1)"))
         {
@@ -185,7 +198,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 _w.Line("// EmitRef takes each operand as Ref (read and written), Input or Output.");
                 _w.Line("Ref<float> e0 = d0, e1 = d1, e2 = d2, e3 = d3;");
                 _w.Line("Input<uint> f0 = a0, f1 = a1, f2 = a2, f3 = a3, f4 = b0, f5 = b1;");
-                _w.Line($"CudaAsm.EmitRef(\"mma.sync.aligned.m16n8k16.row.col.f32.{type}.{type}.f32 {{%0, %1, %2, %3}}, {{%4, %5, %6, %7}}, {{%8, %9}}, {{%0, %1, %2, %3}};\",");
+                _w.Line($"CudaAsm.EmitRef(\"mma.sync.aligned.{shape}.row.col.f32.{type}.{type}.f32 {{%0, %1, %2, %3}}, {{%4, %5, %6, %7}}, {{%8, %9}}, {{%0, %1, %2, %3}};\",");
                 _w.Line("    ref e0, ref e1, ref e2, ref e3, ref f0, ref f1, ref f2, ref f3, ref f4, ref f5);");
                 _w.Line("d0 = e0.Value;");
                 _w.Line("d1 = e1.Value;");
@@ -194,7 +207,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             }
             using (_w.Block("else"))
             {
-                _w.Line("// Lane g*4+j holds A's rows g and g+8 at k 2j,2j+1 (a0, a1) and 2j+8,2j+9 (a2, a3);");
+                _w.Line(tiling.Tf32
+                    ? "// Lane g*4+j holds A's rows g and g+8 at k j (a0, a1) and j+4 (a2, a3);"
+                    : "// Lane g*4+j holds A's rows g and g+8 at k 2j,2j+1 (a0, a1) and 2j+8,2j+9 (a2, a3);");
                 _w.Line("// lane n*4+j holds B's column n at the same k (b0, b1). Each lane gathers its two rows and two columns.");
                 _w.Line("int lane = Warp.LaneIdx;");
                 _w.Line("int g = lane >> 2;");
@@ -220,6 +235,27 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
 
     private void Unpack()
     {
+        if (tiling.Tf32)
+        {
+            _w.Line("/// <summary>The product of two TF32 values (float32 bits with the low 13 bits zero), in float32.</summary>");
+            _w.Line("public static float Dot(uint x, uint y) => Interop.IntAsFloat(x) * Interop.IntAsFloat(y);");
+            _w.Line();
+            _w.Line("/// <summary>A float rounded to TF32 (10 significand bits), to nearest with ties away from zero: cvt.rna.tf32.f32 on CUDA, integer code elsewhere.</summary>");
+            using (_w.Block("public static uint ToTf32(float value)"))
+            {
+                using (_w.Block("if (CudaAsm.IsSupported)"))
+                {
+                    _w.Line("Output<uint> rounded = default;");
+                    _w.Line("Input<float> input = value;");
+                    _w.Line("CudaAsm.EmitRef(\"cvt.rna.tf32.f32 %0, %1;\", ref rounded, ref input);");
+                    _w.Line("return rounded.Value;");
+                }
+                _w.Line("uint bits = Interop.FloatAsInt(value);");
+                _w.Line("// Infinity and NaN keep their bits; otherwise add half of the dropped 13 bits' range and drop them.");
+                _w.Line("return (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0x1000u) & 0xFFFFE000u;");
+            }
+            return;
+        }
         _w.Line($"/// <summary>The dot product of two pairs of {Operand.Name()} values (low half first), in float32.</summary>");
         _w.Line("public static float Dot(uint x, uint y) => Low(x) * Low(y) + High(x) * High(y);");
         _w.Line();
