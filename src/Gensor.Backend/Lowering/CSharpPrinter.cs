@@ -17,24 +17,9 @@ public static class CSharpPrinter
     public static string Print(KernelIr kernel, string className, IEnumerable<string> header)
     {
         var w = new SourceWriter();
-        foreach (var line in header)
+        using (OpenClass(w, header, ["ILGPU", "ILGPU.Algorithms", "ILGPU.Runtime", "ILGPU.Util"], className, kernel.GridSize, kernel.GroupSize))
         {
-            w.Line("// " + line);
-        }
-        w.Line("using ILGPU;");
-        w.Line("using ILGPU.Algorithms;");
-        w.Line("using ILGPU.Runtime;");
-        w.Line("using ILGPU.Util;");
-        w.Line();
-        using (w.Block($"public static class {className}"))
-        {
-            w.Line("/// <summary>Blocks in the one-dimensional grid.</summary>");
-            w.Line($"public const int GridSize = {Int(kernel.GridSize)};");
-            w.Line("/// <summary>Threads per block.</summary>");
-            w.Line($"public const int GroupSize = {Int(kernel.GroupSize)};");
-            w.Line();
-            var parameters = string.Join(", ", kernel.Parameters.Select(p => $"ArrayView1D<{ElementTypeNames.CSharp(p.Element)}, Stride1D.Dense> {p.Name}"));
-            using (w.Block($"public static void {KernelSource.MethodName}({parameters})"))
+            using (w.Block($"public static void {KernelSource.MethodName}({Signature(kernel.Parameters.Select(p => (p.Name, p.Element)))})"))
             {
                 new Body(w, kernel).Write();
             }
@@ -52,6 +37,34 @@ public static class CSharpPrinter
         }
         return w.ToString();
     }
+
+    /// <summary>
+    /// Writes the header comments, the usings, and opens the kernel's static class with its
+    /// launch constants; disposing the result closes the class. Every kernel writer starts so.
+    /// </summary>
+    internal static IDisposable OpenClass(SourceWriter w, IEnumerable<string> header, IEnumerable<string> usings, string className, long gridSize, int groupSize)
+    {
+        foreach (var line in header)
+        {
+            w.Line("// " + line);
+        }
+        foreach (var name in usings)
+        {
+            w.Line($"using {name};");
+        }
+        w.Line();
+        var scope = w.Block($"public static class {className}");
+        w.Line("/// <summary>Blocks in the one-dimensional grid.</summary>");
+        w.Line($"public const int GridSize = {Int(gridSize)};");
+        w.Line("/// <summary>Threads per block.</summary>");
+        w.Line($"public const int GroupSize = {Int(groupSize)};");
+        w.Line();
+        return scope;
+    }
+
+    /// <summary>The kernel method's parameter list: one dense view of its element type per tensor.</summary>
+    internal static string Signature(IEnumerable<(string Name, ElementType Type)> parameters) =>
+        string.Join(", ", parameters.Select(p => $"ArrayView1D<{ElementTypeNames.CSharp(p.Type)}, Stride1D.Dense> {p.Name}"));
 
     private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -7,20 +7,28 @@ namespace Gensor.Tuning.Reports;
 public static class EtirJson
 {
     /// <summary>A schedule as an object: each field by name, and its stable text form.</summary>
-    public static JsonObject Schedule(Schedule schedule) => new()
+    public static JsonObject Schedule(Schedule schedule)
     {
-        ["text"] = schedule.ToString(),
-        ["block"] = Numbers(schedule.BlockTile),
-        ["thread"] = Numbers(schedule.ThreadTile),
-        ["vthread"] = Numbers(schedule.VirtualThreads),
-        ["reduce"] = Numbers(schedule.ReduceStep),
-        ["shared"] = new JsonArray(schedule.SharedInputs.Select(name => (JsonNode)JsonValue.Create(name)!).ToArray()),
-        ["vector"] = schedule.VectorWidth,
-        ["pad"] = schedule.SharedPadding,
-        ["register_prefetch"] = schedule.RegisterPrefetch,
-        ["threads_per_block"] = schedule.ThreadsPerBlock,
-        ["mma"] = schedule.Mma == MmaShape.None ? null : Etir.Schedule.MmaName(schedule.Mma),
-    };
+        var json = new JsonObject
+        {
+            ["text"] = schedule.ToString(),
+            ["block"] = Numbers(schedule.BlockTile),
+            ["thread"] = Numbers(schedule.ThreadTile),
+            ["vthread"] = Numbers(schedule.VirtualThreads),
+            ["reduce"] = Numbers(schedule.ReduceStep),
+            ["shared"] = new JsonArray(schedule.SharedInputs.Select(name => (JsonNode)JsonValue.Create(name)!).ToArray()),
+            ["vector"] = schedule.VectorWidth,
+            ["pad"] = schedule.SharedPadding,
+            ["register_prefetch"] = schedule.RegisterPrefetch,
+            ["threads_per_block"] = schedule.ThreadsPerBlock,
+        };
+        // Only tensor-core schedules say so, which keeps the other schedules' JSON as it was.
+        if (schedule.Mma != MmaShape.None)
+        {
+            json["mma"] = Etir.Schedule.MmaName(schedule.Mma);
+        }
+        return json;
+    }
 
     /// <summary>The parsed operator: axes with extents and kinds, tensors with shapes, the reduction, the epilogue.</summary>
     public static JsonObject Operator(Operator op) => new()

@@ -31,23 +31,10 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     /// <summary>The kernel's source, after the comment lines <paramref name="header"/>.</summary>
     public string Write(IEnumerable<string> header, ElementType outputType)
     {
-        foreach (var line in header)
+        using (CSharpPrinter.OpenClass(_w, header, ["ILGPU", "ILGPU.Runtime", "ILGPU.Runtime.Cuda"], className, tiling.Blocks, tiling.Threads))
         {
-            _w.Line("// " + line);
-        }
-        _w.Line("using ILGPU;");
-        _w.Line("using ILGPU.Runtime;");
-        _w.Line("using ILGPU.Runtime.Cuda;");
-        _w.Line();
-        using (_w.Block($"public static class {className}"))
-        {
-            _w.Line("/// <summary>Blocks in the one-dimensional grid.</summary>");
-            _w.Line($"public const int GridSize = {Int(tiling.Blocks)};");
-            _w.Line("/// <summary>Threads per block.</summary>");
-            _w.Line($"public const int GroupSize = {Int(tiling.Threads)};");
-            _w.Line();
             var types = new[] { outputType, _p.A.Type, _p.B.Type };
-            var list = string.Join(", ", parameters.Select((name, i) => $"ArrayView1D<{ElementTypeNames.CSharp(types[i])}, Stride1D.Dense> {name}"));
+            var list = CSharpPrinter.Signature(parameters.Select((name, i) => (name, types[i])));
             using (_w.Block($"public static void {KernelSource.MethodName}({list})"))
             {
                 Body(outputType);
