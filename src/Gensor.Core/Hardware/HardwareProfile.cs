@@ -54,6 +54,15 @@ public sealed record HardwareProfile(
     public double LaunchMicroseconds { get; init; } = 3;
 
     /// <summary>
+    /// What each thread taking part adds to a synchronisation, in ns: to every block barrier,
+    /// to each warp shuffle (two warp barriers), and to the end of every block. 0 on GPUs,
+    /// whose barriers are hardware. ILGPU's CPU accelerator runs each GPU thread as an OS
+    /// thread and synchronises them with OS primitives, so there every thread must be woken
+    /// and scheduled: this is what makes barriers and large blocks costly on the simulator.
+    /// </summary>
+    public double ThreadSyncNs { get; init; }
+
+    /// <summary>
     /// Threads per SM a schedule must leave room for (registers, shared memory,
     /// threads per block): fewer resident threads cannot hide the latencies.
     /// 0 means no minimum (the CPU accelerator).
