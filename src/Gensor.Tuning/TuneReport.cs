@@ -1,5 +1,6 @@
 using Gensor.Backend.Lowering;
 using Gensor.Etir;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Tuning;
 
@@ -20,4 +21,8 @@ public sealed record TuneReport(
     IReadOnlyList<CandidateResult> Candidates,
     CandidateResult? Best,
     KernelSource? BestSource,
-    TuneTimings Timings);
+    TuneTimings Timings)
+{
+    /// <summary>The best kernel's throughput against the device's profile; null when nothing verified.</summary>
+    public Performance? BestPerformance { get; init; }
+}

@@ -14,6 +14,8 @@ public static class KernelNames
         "ILGPU", "System", "Grid", "Group", "Warp", "SharedMemory", "XMath", "Float2", "Float4",
         "ArrayView", "ArrayView1D", "Stride1D", "Index1D", "Math", "MathF", "Kernel", "GridSize", "GroupSize",
         "Accelerator", "KernelConfig", "Launch",
+        // The launcher's own parameter (see LauncherWriter).
+        "accelerator",
     };
 
     /// <summary>The parameter identifier of tensor <paramref name="tensor"/>, argument <paramref name="index"/> of the kernel.</summary>

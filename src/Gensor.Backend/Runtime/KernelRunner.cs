@@ -20,6 +20,7 @@ public sealed class KernelRunner : IDisposable
     private readonly ReferenceResult _reference;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _output;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _inputs;
+    private readonly Dictionary<string, MemoryBuffer1D<float, Stride1D.Dense>> _byName = [];
     private readonly float[] _poison;
 
     /// <summary>Makes inputs from <paramref name="seed"/>, evaluates the reference and uploads the inputs.</summary>
@@ -37,6 +38,11 @@ public sealed class KernelRunner : IDisposable
             buffer.CopyFromCPU(inputs[tensor.Name]);
             return buffer;
         }).ToArray();
+        _byName[op.Output.Name] = _output;
+        for (var i = 0; i < op.Inputs.Count; i++)
+        {
+            _byName[op.Inputs[i].Name] = _inputs[i];
+        }
         // A kernel that skips an output leaves NaN behind and fails verification.
         _poison = Enumerable.Repeat(float.NaN, (int)op.Output.ElementCount).ToArray();
     }
@@ -65,7 +71,8 @@ public sealed class KernelRunner : IDisposable
             try
             {
                 var config = new KernelConfig(launch.GridSize, launch.GroupSize);
-                var arguments = new object[] { _output.View }.Concat(_inputs.Select(buffer => (object)buffer.View)).ToArray();
+                // Buffers go in the launch contract's order, the order the kernel declares its parameters in.
+                var arguments = launch.Tensors.Select(tensor => (object)_byName[tensor.Name].View).ToArray();
                 var stream = _device.Accelerator.DefaultStream;
                 _output.CopyFromCPU(_poison);
                 kernel.Launch(stream, config, arguments);

@@ -522,8 +522,8 @@ public sealed class OperatorAnalysis
     /// An estimate of registers per thread, term by term as the lowering writes the kernel
     /// (checked against ptxas for sm_90 on the bench suites' operators):
     /// one accumulator per output; the operands of a reduce point (one per distinct footprint
-    /// element of each read over the thread tile), for two points when a stage is unrolled
-    /// (ptxas issues the next point's loads early); the register prefetch; per copy
+    /// element of each read over the thread tile), for 2 + points/8 points when a stage is
+    /// unrolled (ptxas issues later points' loads early); the register prefetch; per copy
     /// chunk kept across stages its shared and global offsets, checked coordinates and
     /// validity; per global read its base address and checked coordinates, per thread and per
     /// stage; and a fixed part.
@@ -534,15 +534,16 @@ public sealed class OperatorAnalysis
         ThreadPointTile(schedule, point);
         Span<int> stage = stackalloc int[AxisCount];
         BlockStageTile(schedule, stage);
-        var unrolled = UnrollsStage(schedule);
+        // ptxas issues the loads of later points early in an unrolled stage, more of them the longer the stage.
         var points = PointsPerThreadPerStage(schedule);
+        var live = UnrollsStage(schedule) ? Math.Min(points, 2 + points / 8) : 1;
         long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
         for (var r = 0; r < _reads.Length; r++)
         {
             var operands = Footprint(r, point, clamp: false);
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                registers += operands * (unrolled ? Math.Min(points, 2) : 1);
+                registers += operands * live;
                 var (_, _, _, iterations) = CopyShape(r, schedule, stage);
                 var checks = CheckedDimensions(r, schedule, reduceGuarded: false);
                 var partial = Footprint(r, stage, clamp: false) % ((long)schedule.ThreadsPerBlock * CopyShape(r, schedule, stage).Width) != 0 ? 1 : 0;
@@ -550,7 +551,7 @@ public sealed class OperatorAnalysis
             }
             else
             {
-                registers += operands * (unrolled ? Math.Min(points, 2) : 1);
+                registers += operands * live;
                 registers += 2 * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
             }
         }
@@ -559,28 +560,6 @@ public sealed class OperatorAnalysis
             registers += 2;
         }
         return (int)Math.Min(int.MaxValue, registers);
-    }
-
-    /// <summary><see cref="RegistersPerThread"/> for a thread tile alone, before a whole schedule exists (Roller's scale-up): accumulators, one point's operands and the fixed part.</summary>
-    public int RegistersFor(ReadOnlySpan<int> threadTile, long prefetchRegisters)
-    {
-        Span<int> tile = stackalloc int[AxisCount];
-        long outputs = 1;
-        for (var i = 0; i < SpatialRank; i++)
-        {
-            tile[i] = threadTile[i];
-            outputs *= threadTile[i];
-        }
-        for (var j = 0; j < ReduceRank; j++)
-        {
-            tile[SpatialRank + j] = 1;
-        }
-        long operands = 0;
-        for (var r = 0; r < _reads.Length; r++)
-        {
-            operands += Footprint(r, tile, clamp: false);
-        }
-        return (int)Math.Min(int.MaxValue, outputs + operands + prefetchRegisters + BaseRegisters);
     }
 
     /// <summary>
