@@ -140,7 +140,7 @@ internal static class CalibrateCommand
     private static void WriteText(TextWriter o, string[] paths, CalibrationSet set, HardwareProfile start, HardwareProfile profile, CalibrationResult result, string outPath)
     {
         var operators = set.Samples.Select(s => s.OpHash).Distinct().Count();
-        o.WriteLine($"records:   {string.Join(", ", paths)}: {set.Total} records; {set.Samples.Count} used ({operators} operators), {set.Total - set.Samples.Count} skipped");
+        o.WriteLine($"records:   {string.Join(", ", paths)}: {set.Total} records; {set.Samples.Count} used ({operators} operators), {set.Total - set.Samples.Count} skipped (only verified, timed records count)");
         if (set.Skipped.Count > 0)
         {
             o.WriteLine($"skipped:   {Skipped(set)}");
@@ -150,7 +150,7 @@ internal static class CalibrateCommand
         o.WriteLine($"  {"constant",-20} {"before",12} {"after",12}  ");
         foreach (var p in result.Parameters)
         {
-            var status = p.Fitted ? "fitted" : $"kept: {p.Note}";
+            var status = p.Fitted ? (p.Note is null ? "fitted" : $"fitted, {p.Note}") : $"kept: {p.Note}";
             o.WriteLine($"  {p.Name,-20} {Number(p.Before),12} {Number(p.After),12}  {status}");
         }
         o.WriteLine($"fit:       {"before",8} {"after",8}  ({result.Evaluations} evaluations)");
@@ -174,6 +174,7 @@ internal static class CalibrateCommand
             ["total"] = set.Total,
             ["used"] = set.Samples.Count,
             ["operators"] = set.Samples.Select(s => s.OpHash).Distinct().Count(),
+            ["rule"] = "only verified, timed records count",
             ["skipped"] = new JsonArray(set.Skipped.Select(s => (JsonNode)new JsonObject { ["reason"] = s.Reason, ["count"] = s.Count }).ToArray()),
         },
         ["device"] = set.Device,

@@ -63,6 +63,15 @@ public sealed record HardwareProfile(
     public double ThreadSyncNs { get; init; }
 
     /// <summary>
+    /// The most multiply-adds per thread one unrolled stage may hold; 0: only the lowering's own
+    /// limit (every GPU). ILGPU's CPU accelerator compiles each kernel at run time (Roslyn, ILGPU,
+    /// then the .NET JIT): stages of thousands of straight-line updates make kernels of over
+    /// 100 KB of C# that take seconds each to compile, and on this accelerator they ran slower
+    /// than half the unrolling (bmm: 2048 updates 54-108 ms, 1024 updates 33-42 ms).
+    /// </summary>
+    public int MaxUnrolledUpdates { get; init; }
+
+    /// <summary>
     /// Threads per SM a schedule must leave room for (registers, shared memory,
     /// threads per block): fewer resident threads cannot hide the latencies.
     /// 0 means no minimum (the CPU accelerator).

@@ -39,7 +39,8 @@ public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList
             }
             if (!record.Verified)
             {
-                Skip(record.Measurement.Error is null ? "not verified" : "failed");
+                // Failed to compile, to run, or to match the reference: either way its time means nothing.
+                Skip("not verified");
                 continue;
             }
             if (record.MeasuredMs is not { } measured || !(measured > 0) || !double.IsFinite(measured))

@@ -37,7 +37,8 @@ public static class Calibrator
         // it stays off, and a log-space search could not move it anyway.
         var candidates = considered.Where(p => p.Get(baseProfile) > 0).ToArray();
         var problem = new Problem(samples, baseProfile, candidates);
-        var x = problem.Start;
+        // A copy: the search moves x, and Start stays what "kept" and "fitted" are judged against.
+        var x = (double[])problem.Start.Clone();
         var before = problem.Quality(x);
 
         // Coarse sweeps: each constant alone over its range, a factor of ~3 apart.
@@ -116,7 +117,9 @@ public static class Calibrator
         var fits = candidates.Select((parameter, j) =>
         {
             var fitted = selected.Contains(j) || final[j] != problem.Start[j];
-            var note = fitted ? null : status[j].Note;
+            var atBound = Math.Abs(final[j] - problem.Low[j]) < 1e-9 || Math.Abs(final[j] - problem.High[j]) < 1e-9;
+            // A value at the edge of the search range is where the fit ran out of room, not a measurement of the constant.
+            var note = !fitted ? status[j].Note : atBound ? "at the edge of its search range: the records do not pin it" : null;
             return new ParameterFit(parameter.Name, parameter.Get(baseProfile), fitted ? Math.Exp(final[j]) : parameter.Get(baseProfile), fitted, note);
         }).Concat(off).OrderBy(f => considered.Select(p => p.Name).ToList().IndexOf(f.Name)).ToArray();
         return new CalibrationResult(problem.ToProfile(final), fits, before, problem.Quality(final), problem.Evaluations);
