@@ -18,4 +18,11 @@ internal static class AtomicFile
             throw;
         }
     }
+
+    public static void Write(string path, byte[] content)
+    {
+        var temporary = path + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(temporary, content);
+        File.Move(temporary, path, overwrite: true);
+    }
 }

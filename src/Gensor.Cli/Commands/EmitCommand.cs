@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Emission;
+using Gensor.Backend.Inspection;
 using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
 using Gensor.Construction.Policies;
@@ -13,15 +14,17 @@ using Gensor.Tuning;
 using Gensor.Tuning.Emission;
 using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
+using Gensor.Tuning.Resources;
 using Microsoft.Extensions.Logging;
 
 namespace Gensor.Cli.Commands;
 
 /// <summary>
-/// <c>gensor emit SPEC --target PROFILE --lang cs|ptx|opencl --out DIR</c>:
+/// <c>gensor emit SPEC --target PROFILE --lang cs|ptx|sass|opencl --out DIR</c>:
 /// construct for a GPU that need not be present and write its kernel with
 /// the launch configuration a caller needs (launch.json). It constructs under
 /// the cost model (or takes a recorded or given schedule) and measures nothing.
+/// For a CUDA profile, launch.json also holds the kernel's resources as NVIDIA's tools read them.
 /// </summary>
 internal static class EmitCommand
 {
@@ -33,7 +36,7 @@ internal static class EmitCommand
         var target = new Option<string>("--target") { Description = "The hardware profile to emit for: a built-in name (see `gensor profiles`) or a JSON file.", Required = true };
         var language = new Option<string>("--lang")
         {
-            Description = "What to write: cs (C# ILGPU source with a launcher, kernel.cs), ptx (kernel.ptx for the profile's sm_XX) or opencl (OpenCL C, kernel.cl).",
+            Description = "What to write: cs (C# ILGPU source with a launcher, kernel.cs), ptx (kernel.ptx for the profile's sm_XX), sass (kernel.cubin and kernel.sass, assembled by NVIDIA's ptxas) or opencl (OpenCL C, kernel.cl).",
             DefaultValueFactory = _ => "cs",
         };
         var output = new Option<string>("--out") { Description = "Directory to write the kernel and launch.json to.", Required = true };
@@ -44,7 +47,7 @@ internal static class EmitCommand
         var @namespace = CommonOptions.Namespace();
         var verbose = CommonOptions.Verbose();
         var command = new Command("emit",
-            "Construct a kernel for a profile under the cost model and write its C# (with a launcher), PTX or OpenCL C, with launch.json. " +
+            "Construct a kernel for a profile under the cost model and write its C# (with a launcher), PTX, SASS or OpenCL C, with launch.json. " +
             "No GPU is needed and nothing is measured: the schedule is the model's choice, a recorded one or --schedule.");
         spec.AddTo(command);
         foreach (var option in new Option[] { target, language, output, policy, seed, records, schedule, @namespace, verbose })
@@ -58,22 +61,24 @@ internal static class EmitCommand
             {
                 // Everything is checked and produced before the first file is written, so bad input writes nothing.
                 var lang = parse.GetValue(language)!;
-                var extension = lang switch
+                if (lang is not ("cs" or "ptx" or "sass" or "opencl"))
                 {
-                    "cs" => "cs",
-                    "ptx" => "ptx",
-                    "opencl" => "cl",
-                    _ => throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx or opencl)"),
-                };
+                    throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx, sass or opencl)");
+                }
                 var profile = ProfileCatalog.Get(parse.GetValue(target)!);
                 if (lang == "opencl")
                 {
                     // ILGPU's OpenCL back end writes no warp shuffles: construct without them.
                     profile = profile with { WarpShuffles = false };
                 }
-                if (lang == "ptx")
+                if (lang is "ptx" or "sass")
                 {
                     OfflineKernelCompiler.ParseArchitecture(profile.Architecture);
+                }
+                NvidiaTools? tools = null;
+                if (lang == "sass" && !NvidiaTools.TryFind(out tools, out var missing))
+                {
+                    throw new GensorException(new GensorError(ErrorKind.Internal, $"--lang sass: {missing}"));
                 }
                 var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
                 var fixedSchedule = CommonOptions.ParseSchedule(parse.GetValue(schedule));
@@ -95,21 +100,39 @@ internal static class EmitCommand
                 var recordSet = recordsPath is null ? null : new RecordSet(RecordReader.Read(recordsPath, logger));
                 var (chosen, origin) = Emitter.Choose(request, recordSet, logger);
                 var source = KernelService.Lower(op, chosen);
-                var text = lang == "cs" ? LauncherWriter.KernelFile(source, launcher) : Compile(source, lang, profile);
-                var launch = LaunchJson.Of(op, profile, lang, source, lang == "cs" ? launcher : null, origin, EntryPoint(text, lang));
+                var (files, reading, entry) = Produce(source, lang, launcher, profile, tools, logger);
+                var launch = LaunchJson.Of(op, profile, lang, source, lang == "cs" ? launcher : null, origin, entry);
+                ResourcesJson.AddTo(launch, reading, withDriver: false);
 
                 Directory.CreateDirectory(outDir);
-                var kernelPath = Path.Combine(outDir, "kernel." + extension);
+                var written = new List<string>();
+                foreach (var (name, content) in files)
+                {
+                    var path = Path.Combine(outDir, name);
+                    if (content is byte[] bytes)
+                    {
+                        AtomicFile.Write(path, bytes);
+                    }
+                    else
+                    {
+                        AtomicFile.Write(path, (string)content);
+                    }
+                    written.Add(path);
+                }
                 var launchPath = Path.Combine(outDir, "launch.json");
-                AtomicFile.Write(kernelPath, text);
                 AtomicFile.Write(launchPath, launch.ToJsonString(_indented) + "\n");
+                written.Add(launchPath);
                 cli.Output.WriteLine($"schedule:  {chosen}  ({Describe(origin)})");
                 cli.Output.WriteLine($"launch:    grid {source.Launch.GridSize}, group {source.Launch.GroupSize}, shared {source.Launch.SharedMemoryBytes} bytes");
                 if (lang == "cs")
                 {
                     cli.Output.WriteLine($"launcher:  {launcher.Namespace}.{launcher.Class}.{launcher.Method}(accelerator, {string.Join(", ", source.Launch.Tensors.Select(t => t.Identifier))})");
                 }
-                cli.Output.WriteLine($"wrote:     {kernelPath}, {launchPath}");
+                if (reading.Resources is { } read)
+                {
+                    cli.Output.WriteLine($"resources: {ResourcesText.Describe(read)}");
+                }
+                cli.Output.WriteLine($"wrote:     {string.Join(", ", written)}");
                 return 0;
             });
         });
@@ -135,10 +158,40 @@ internal static class EmitCommand
         return pattern is null ? null : System.Text.RegularExpressions.Regex.Match(text, pattern) is { Success: true } match ? match.Groups[1].Value : null;
     }
 
-    private static string Compile(KernelSource source, string lang, HardwareProfile profile)
+    /// <summary>The files to write (text or bytes), what NVIDIA's tools read of the kernel, and the entry point's name.</summary>
+    private static (List<(string Name, object Content)> Files, ResourceReading Reading, string? Entry) Produce(
+        KernelSource source, string lang, LauncherName launcher, HardwareProfile profile, NvidiaTools? tools, ILogger logger)
+    {
+        if (lang == "opencl")
+        {
+            var openCl = OfflineKernelCompiler.OpenCl(CompileMethod(source));
+            return ([("kernel.cl", openCl)],
+                new ResourceReading(null, "resources are read from PTX with NVIDIA's tools; --lang opencl writes OpenCL C"),
+                EntryPoint(openCl, lang));
+        }
+        if (!KernelInspector.IsCuda(profile))
+        {
+            return ([("kernel.cs", LauncherWriter.KernelFile(source, launcher))], ResourceReader.Read(source, profile, logger), null);
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var ptx = OfflineKernelCompiler.Ptx(CompileMethod(source), profile.Architecture);
+        var ptxMs = clock.Elapsed.TotalMilliseconds;
+        if (lang == "sass")
+        {
+            // A kernel ptxas refuses is an internal error here, since the user asked for its SASS.
+            var inspection = KernelInspector.Inspect(tools!, ptx, profile, source.Launch, ptxMs);
+            return ([("kernel.cubin", inspection.Cubin), ("kernel.sass", inspection.Sass)],
+                new ResourceReading(inspection.Resources, null), EntryPoint(ptx, "ptx"));
+        }
+        var reading = ResourceReader.Read(source, profile, logger, ptx, ptxMs);
+        return lang == "cs"
+            ? ([("kernel.cs", LauncherWriter.KernelFile(source, launcher))], reading, null)
+            : ([("kernel.ptx", ptx)], reading, EntryPoint(ptx, lang));
+    }
+
+    private static System.Reflection.MethodInfo CompileMethod(KernelSource source)
     {
         var compiled = RoslynKernelCompiler.Compile([source]).Single();
-        var method = compiled.Method ?? throw new InvalidOperationException($"generated kernel did not compile: {compiled.Error}");
-        return lang == "ptx" ? OfflineKernelCompiler.Ptx(method, profile.Architecture) : OfflineKernelCompiler.OpenCl(method);
+        return compiled.Method ?? throw new InvalidOperationException($"generated kernel did not compile: {compiled.Error}");
     }
 }

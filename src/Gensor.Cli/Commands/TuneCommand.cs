@@ -6,6 +6,7 @@ using Gensor.Etir;
 using Gensor.Tuning;
 using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
+using Gensor.Tuning.Resources;
 
 namespace Gensor.Cli.Commands;
 
@@ -43,6 +44,7 @@ internal static class TuneCommand
                 using var session = settings.Open(cli);
                 var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, fixedSchedule);
                 var report = RecordLog.Tune(session.Tuner, request, session.Records, settings.Force);
+                report = ResourceReader.Attach(report, session.Target, session.Device, session.Logger);
                 var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report, launcher) : [];
                 if (json)
                 {
@@ -109,6 +111,10 @@ internal static class TuneText
                 w.WriteLine($"speed:     {performance}{(report.Simulated ? ", simulated" : "")}");
             }
             w.WriteLine($"verified:  yes, max abs error {m.MaxAbsError:G3} against the CPU reference (double precision)");
+            if (report.Resources?.Resources is { } resources)
+            {
+                w.WriteLine($"resources: {ResourcesText.Describe(resources)}");
+            }
         }
         else
         {

@@ -46,6 +46,10 @@ public static class TuneReportJson
                 ["shared_memory_bytes"] = source.Launch.SharedMemoryBytes,
             };
         }
+        if (report.Resources is { } resources)
+        {
+            ResourcesJson.AddTo(json, resources, withDriver: true);
+        }
         return json;
     }
 

@@ -198,6 +198,7 @@ public sealed class EmitCommandTests
     [InlineData("h100", "fortran")]
     [InlineData("nosuchgpu", "ptx")]
     [InlineData("cpu", "ptx")]
+    [InlineData("cpu", "sass")]
     public void Bad_input_exits_2_with_one_error_line_and_writes_nothing(string target, string lang)
     {
         using var dir = new TempDirectory();
