@@ -236,7 +236,12 @@ public static class CostModel
         var ilp = Math.Min(outputs, 8);
         var latency = p.MemoryLatencyNs * 1e-9;
         var stageLatency = (anyStaged && !prefetch ? latency : 0) + (unrolled ? 1 : points) * unstagedLatency;
-        var barrier = barriers * p.BarrierNs * 1e-9;
+        // ILGPU's CPU accelerator synchronises OS threads: each thread taking part is woken at every
+        // block barrier, at each shuffle (two warp barriers) and when its block ends. GPUs: ThreadSyncNs = 0.
+        var threadSync = threads * p.ThreadSyncNs * 1e-9;
+        var barrier = barriers * p.BarrierNs * 1e-9 + barriers * threadSync;
+        var shuffles = lanes > 1 ? Math.Log2(Math.Min(lanes, p.WarpSize)) * outputs : 0;
+        var blockSync = threadSync * (1 + 2 * shuffles + (lanes > p.WarpSize ? 1 : 0));
         double Round(long resident)
         {
             var efficiency = LatencyEfficiency(resident * warps, ilp);
@@ -245,7 +250,8 @@ public static class CostModel
             var stageTime = prefetch
                 ? Math.Max(resident * work, Math.Max(latency, work))
                 : Math.Max(resident * work, stageLatency + work);
-            return stages * (stageTime + barrier) + resident * onceWork / efficiency + latency;
+            // blockSync is added on its own so that GPU estimates (blockSync = 0) stay bit for bit what they were.
+            return stages * (stageTime + barrier) + resident * onceWork / efficiency + latency + resident * blockSync;
         }
         var smSeconds = fullRounds * Round(bpsm) + (lastRound > 0 ? Round(lastRound) : 0);
 

@@ -42,6 +42,8 @@ public static class BuiltInProfiles
         Simulated = true,
         L2BandwidthGBs = 15,
         OccupancyGoalThreads = 0,
+        ThreadSyncNs = 100_000,
+        MaxUnrolledUpdates = 512,
     };
 
     /// <summary>All built-in profiles, GPUs by architecture, then the CPU accelerator.</summary>
