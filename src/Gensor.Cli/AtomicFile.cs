@@ -6,8 +6,17 @@ internal static class AtomicFile
     public static void Write(string path, string content)
     {
         var temporary = path + ".tmp-" + Environment.ProcessId;
-        File.WriteAllText(temporary, content);
-        File.Move(temporary, path, overwrite: true);
+        try
+        {
+            File.WriteAllText(temporary, content);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            // A failed write leaves nothing behind, not even the temporary file.
+            File.Delete(temporary);
+            throw;
+        }
     }
 
     public static void Write(string path, byte[] content)

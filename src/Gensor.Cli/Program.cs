@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(ProfilesCommand.Create(Context));
         root.Subcommands.Add(BatchCommand.Create(Context));
         root.Subcommands.Add(RecordsCommand.Create(Context));
+        root.Subcommands.Add(CalibrateCommand.Create(Context));
         root.Subcommands.Add(EmitCommand.Create(Context));
         root.Subcommands.Add(ReportCommand.Create(Context));
         root.Subcommands.Add(ImportCommand.Create(Context));

@@ -24,11 +24,12 @@ internal sealed class TuningOptions
     private readonly Option<bool> _force = CommonOptions.Force();
     private readonly Option<string> _isolate = CommonOptions.Isolate();
     private readonly Option<int> _candidateTimeout = CommonOptions.CandidateTimeout();
+    private readonly Option<string> _compilerCheck = CommonOptions.CompilerCheck();
     private readonly Option<bool> _allowTf32 = CommonOptions.AllowTf32();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout, _allowTf32 })
+        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout, _compilerCheck, _allowTf32 })
         {
             command.Options.Add(option);
         }
@@ -49,7 +50,8 @@ internal sealed class TuningOptions
             parse.GetValue(_records),
             parse.GetValue(_force),
             isolate,
-            timeout);
+            timeout,
+            CompilerChecks.Validate(parse.GetValue(_compilerCheck)!));
     }
 }
 
@@ -63,7 +65,8 @@ internal sealed record TuningSettings(
     string? Records,
     bool Force,
     string Isolate,
-    int CandidateTimeoutSeconds)
+    int CandidateTimeoutSeconds,
+    string CompilerCheck)
 {
     public TuningSession Open(CliContext cli) => new(this, cli);
 }
@@ -85,6 +88,7 @@ internal sealed class TuningSession : IDisposable
             Records = settings.Records is { } path ? RecordLog.Open(path, Logger) : null;
             var measurer = Measurers.Choose(settings.Isolate, settings.CandidateTimeoutSeconds, Device, Logger);
             Tuner = new Tuner(Device, Logger, measurer);
+            Compiler = CompilerChecks.For(settings.CompilerCheck, Target, Logger);
         }
         catch
         {
@@ -105,6 +109,9 @@ internal sealed class TuningSession : IDisposable
     public RecordLog? Records { get; }
 
     public Tuner Tuner { get; }
+
+    /// <summary>The compiler construction asks about its leading candidates, or null (<c>--compiler-check</c>).</summary>
+    public Gensor.Feedback.ICompilerFeedback? Compiler { get; }
 
     public void Dispose()
     {

@@ -6,9 +6,13 @@ using Gensor.Backend.Runtime;
 using Gensor.Construction;
 using Gensor.Etir;
 using Gensor.Construction.Cost;
+using Gensor.Construction.Feedback;
 using Gensor.Construction.Policies;
 using Gensor.Hardware;
+using Gensor.Diagnostics;
 using Gensor.Tuning;
+using Gensor.Tuning.Calibration;
+using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
 
 namespace Gensor.Cli.Commands;
@@ -16,7 +20,8 @@ namespace Gensor.Cli.Commands;
 /// <summary>
 /// <c>gensor explain SPEC</c>: the parsed ETIR, and with <c>--policy</c> or
 /// <c>--target</c> the candidates a policy constructs (no device is used to
-/// run anything).
+/// run anything). With <c>--records</c>, how the profile's estimates rank the
+/// operator's measured records on each device (Spearman's rank correlation).
 /// </summary>
 internal static class ExplainCommand
 {
@@ -30,11 +35,14 @@ internal static class ExplainCommand
         var seed = CommonOptions.Seed();
         var topK = CommonOptions.TopK();
         var allowTf32 = CommonOptions.AllowTf32();
+        var compilerCheck = CommonOptions.CompilerCheck();
+        var records = new Option<string?>("--records") { Description = "A records file: report how the profile's estimates rank this operator's measured records, per device (Spearman)." };
         var command = new Command("explain",
             "Print the parsed operator (ETIR) and, with --policy/--target, the candidates the policy constructs and the cost model's estimates. " +
-            "Nothing is compiled or measured: the times are the model's, not a device's.");
+            "Nothing is measured: the times are the model's, not a device's. For an NVIDIA profile the leading candidates go through ptxas (--compiler-check), " +
+            "which drops spilling kernels and gives their real registers.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { format, verbose, target, policy, seed, topK, allowTf32 })
+        foreach (var option in new Option[] { format, verbose, target, policy, seed, topK, compilerCheck, records, allowTf32 })
         {
             command.Options.Add(option);
         }
@@ -45,9 +53,15 @@ internal static class ExplainCommand
             {
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var k = CommonOptions.ParseTopK(parse.GetValue(topK));
+                var checkMode = CompilerChecks.Validate(parse.GetValue(compilerCheck)!);
                 var policyName = parse.GetValue(policy);
                 var targetName = parse.GetValue(target);
-                var chosenPolicy = policyName is not null || targetName is not null ? PolicyCatalog.Get(policyName ?? "gensor", parse.GetValue(allowTf32)) : null;
+                var recordsPath = parse.GetValue(records);
+                if (recordsPath is not null && !File.Exists(recordsPath))
+                {
+                    throw GensorException.BadInput($"{recordsPath}: no such file");
+                }
+                var chosenPolicy = policyName is not null || targetName is not null || recordsPath is not null ? PolicyCatalog.Get(policyName ?? "gensor", parse.GetValue(allowTf32)) : null;
                 var op = spec.Read(parse, cli);
                 var document = EtirJson.Operator(op);
                 ConstructionResult? construction = null;
@@ -55,18 +69,40 @@ internal static class ExplainCommand
                 if (chosenPolicy is not null)
                 {
                     profile = targetName is not null ? ProfileCatalog.Get(targetName) : OwnProfile();
-                    construction = chosenPolicy.Construct(op, profile, new ConstructionOptions(k, parse.GetValue(seed)));
+                    using var logs = cli.CreateLoggerFactory();
+                    var compiler = CompilerChecks.For(checkMode, profile, logs.CreateLogger("gensor"));
+                    var constructing = compiler is null ? chosenPolicy : new CompilerCheckedPolicy(chosenPolicy, compiler);
+                    construction = constructing.Construct(op, profile, new ConstructionOptions(k, parse.GetValue(seed)));
                     document["target"] = profile.Name;
                     document["policy"] = construction.Policy;
                     document["states_visited"] = construction.StatesVisited;
                     document["construct_ms"] = Math.Round(construction.ConstructMs, 3);
+                    document["compiler_check"] = construction.Check is { } check ? CompilerCheckJson.Summary(check) : null;
                     document["candidates"] = new JsonArray(construction.Candidates.Take(k).Select(c => (JsonNode)new JsonObject
                     {
                         ["schedule"] = EtirJson.Schedule(c.Schedule),
                         ["estimated_ms"] = Math.Round(c.EstimatedMs, 6),
+                        ["compiled"] = c.Compiled is { } compiled ? CompilerCheckJson.Kernel(compiled) : null,
                         // The breakdown's terms are the scalar kernels'; a tensor-core schedule has its own model.
-                        ["breakdown"] = c.Schedule.Mma == MmaShape.None && Legality.Check(op, c.Schedule, profile) is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile)) : null,
+                        ["breakdown"] = c.Schedule.Mma == MmaShape.None && Legality.Check(op, c.Schedule, profile) is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile, c.Compiled?.Registers)) : null,
                     }).ToArray());
+                }
+                IReadOnlyList<DeviceFit>? fits = null;
+                if (recordsPath is not null)
+                {
+                    using var logs = cli.CreateLoggerFactory();
+                    fits = DeviceFit.Of(RecordReader.Read(recordsPath, logs.CreateLogger("gensor")), op, profile!);
+                    document["records"] = new JsonObject
+                    {
+                        ["file"] = recordsPath,
+                        ["devices"] = new JsonArray(fits.Select(f => (JsonNode)new JsonObject
+                        {
+                            ["device"] = f.Device,
+                            ["records"] = f.Count,
+                            ["spearman"] = f.Spearman,
+                            ["median_abs_log_error"] = f.MedianAbsLogError,
+                        }).ToArray()),
+                    };
                 }
                 if (json)
                 {
@@ -82,13 +118,23 @@ internal static class ExplainCommand
                     var rank = 1;
                     foreach (var candidate in construction.Candidates.Take(k))
                     {
-                        cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}");
+                        var registers = candidate.Compiled is { } compiled ? $"  [{compiled.Registers} registers by ptxas]" : "";
+                        cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}{registers}");
+                    }
+                    if (construction.Check is { } check)
+                    {
+                        cli.Output.WriteLine($"compiler:  {CompilerCheckJson.Describe(check)}");
                     }
                     if (construction.Candidates.Count > 0 && construction.Candidates[0].Schedule.Mma == MmaShape.None
                         && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)
                     {
-                        WriteBreakdown(cli.Output, CostModel.Breakdown(op, construction.Candidates[0].Schedule, profile));
+                        var first = construction.Candidates[0];
+                        WriteBreakdown(cli.Output, CostModel.Breakdown(op, first.Schedule, profile, first.Compiled?.Registers));
                     }
+                }
+                if (fits is not null)
+                {
+                    WriteFits(cli.Output, recordsPath!, profile!, fits);
                 }
                 return 0;
             });
@@ -113,6 +159,23 @@ internal static class ExplainCommand
         if (b.Reduction.ReduceThreads > 1)
         {
             output.WriteLine(string.Format(c, "  reduction    {0} threads per output, {1:G3} instructions per thread to combine them", b.Reduction.ReduceThreads, b.Reduction.InstructionsPerThread));
+        }
+    }
+
+    /// <summary>How the profile's estimates rank the operator's measured records, per device.</summary>
+    private static void WriteFits(TextWriter output, string path, HardwareProfile profile, IReadOnlyList<DeviceFit> fits)
+    {
+        if (fits.Count == 0)
+        {
+            output.WriteLine($"records:   {path}: no verified, timed record of this operator");
+            return;
+        }
+        output.WriteLine($"records:   {path}: estimates under {profile.Name} against measured times of verified records, per device");
+        output.WriteLine($"  {"device",-32} {"records",7} {"spearman",9} {"median |log err|",17}");
+        foreach (var f in fits)
+        {
+            var spearman = f.Spearman is { } r ? r.ToString("F3", CultureInfo.InvariantCulture) : "-";
+            output.WriteLine($"  {f.Device,-32} {f.Count,7} {spearman,9} {f.MedianAbsLogError.ToString("F3", CultureInfo.InvariantCulture),17}");
         }
     }
 

@@ -64,7 +64,9 @@ public static class CostModel
 
     /// <summary>The estimated time with ptxas's register count instead of the estimate (compiler feedback).</summary>
     public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile, int registersPerThread) =>
-        Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread).TotalMs;
+        schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
+            ? TensorCoreCost.EstimateMs(tiling, profile, registersPerThread)
+            : Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread).TotalMs;
 
     /// <summary>The estimate with every term, for <c>explain</c> and debugging; <paramref name="registersPerThread"/> overrides the register estimate.</summary>
     public static CostBreakdown Breakdown(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread = null)
@@ -238,7 +240,12 @@ public static class CostModel
         var ilp = Math.Min(outputs, 8);
         var latency = p.MemoryLatencyNs * 1e-9;
         var stageLatency = (anyStaged && !prefetch ? latency : 0) + (unrolled ? 1 : points) * unstagedLatency;
-        var barrier = barriers * p.BarrierNs * 1e-9;
+        // ILGPU's CPU accelerator synchronises OS threads: each thread taking part is woken at every
+        // block barrier, at each shuffle (two warp barriers) and when its block ends. GPUs: ThreadSyncNs = 0.
+        var threadSync = threads * p.ThreadSyncNs * 1e-9;
+        var barrier = barriers * p.BarrierNs * 1e-9 + barriers * threadSync;
+        var shuffles = lanes > 1 ? Math.Log2(Math.Min(lanes, p.WarpSize)) * outputs : 0;
+        var blockSync = threadSync * (1 + 2 * shuffles + (lanes > p.WarpSize ? 1 : 0));
         double Round(long resident)
         {
             var efficiency = LatencyEfficiency(resident * warps, ilp);
@@ -247,7 +254,8 @@ public static class CostModel
             var stageTime = prefetch
                 ? Math.Max(resident * work, Math.Max(latency, work))
                 : Math.Max(resident * work, stageLatency + work);
-            return stages * (stageTime + barrier) + resident * onceWork / efficiency + latency;
+            // blockSync is added on its own so that GPU estimates (blockSync = 0) stay bit for bit what they were.
+            return stages * (stageTime + barrier) + resident * onceWork / efficiency + latency + resident * blockSync;
         }
         var smSeconds = fullRounds * Round(bpsm) + (lastRound > 0 ? Round(lastRound) : 0);
 
@@ -359,18 +367,22 @@ public static class CostModel
             var start = rl * strideLane + x * strideX + y * strideY;
             for (var w = 0; w < Math.Min(width, 4) && count < words.Length; w++)
             {
-                var word = start + w;
-                if (!words[..count].Contains(word))
-                {
-                    words[count++] = word;
-                }
+                words[count++] = start + w;
             }
         }
+        // Lanes reading the same word are served together (a broadcast): count distinct words
+        // per bank. Sorting and skipping repeats is what keeps this cheap enough for every state.
+        var used = words[..count];
+        used.Sort();
         Span<int> perBank = stackalloc int[banks];
         var worst = 1;
-        foreach (var word in words[..count])
+        for (var i = 0; i < used.Length; i++)
         {
-            var bank = (int)(((word % banks) + banks) % banks);
+            if (i > 0 && used[i] == used[i - 1])
+            {
+                continue;
+            }
+            var bank = (int)(((used[i] % banks) + banks) % banks);
             worst = Math.Max(worst, ++perBank[bank]);
         }
         return worst;
@@ -385,13 +397,16 @@ public static class CostModel
         {
             var rest = lane / lanes;
             var element = lane % lanes * strideLane + rest % threadsX * strideX + rest / threadsX % Math.Max(1, threadsY) * strideY;
-            var sector = element * sizeof(float) / p.TransactionBytes;
-            if (!sectors[..count].Contains(sector))
-            {
-                sectors[count++] = sector;
-            }
+            sectors[count++] = element * sizeof(float) / p.TransactionBytes;
         }
-        return Math.Max(1, count);
+        var touched = sectors[..count];
+        touched.Sort();
+        var distinct = 0;
+        for (var i = 0; i < touched.Length; i++)
+        {
+            distinct += i == 0 || touched[i] != touched[i - 1] ? 1 : 0;
+        }
+        return Math.Max(1, distinct);
     }
 
     /// <summary>Passes of the same load without conflicts: its distinct words over the banks.</summary>

@@ -29,12 +29,12 @@ public static class TensorCoreCost
     /// <summary>Shared-memory bytes a multiprocessor serves per clock (32 banks of 4 bytes).</summary>
     public const double SharedBytesPerClock = 128;
 
-    /// <summary>The estimated time in milliseconds.</summary>
-    public static double EstimateMs(TensorCoreTiling tiling, HardwareProfile profile)
+    /// <summary>The estimated time in milliseconds; <paramref name="registersPerThread"/> (ptxas's count) replaces the tiling's estimate.</summary>
+    public static double EstimateMs(TensorCoreTiling tiling, HardwareProfile profile, int? registersPerThread = null)
     {
         var p = tiling.Product;
         var operandBytes = p.A.Type.Bytes();
-        var (resident, _) = Occupancy.Resident(tiling.Threads, tiling.RegistersPerThread, tiling.SharedBytes, profile);
+        var (resident, _) = Occupancy.Resident(tiling.Threads, registersPerThread ?? tiling.RegistersPerThread, tiling.SharedBytes, profile);
         var slots = (long)Math.Max(1, resident) * profile.Multiprocessors;
         var rounds = (tiling.Blocks + slots - 1) / slots;
         // Work is done in whole rounds: a partial last round costs as much as a full one.

@@ -59,6 +59,8 @@ public static class BuiltInProfiles
         TensorGflopsF16 = 2,
         TensorGflopsBF16 = 2,
         TensorGflopsTf32 = 2,
+        ThreadSyncNs = 100_000,
+        MaxUnrolledUpdates = 512,
     };
 
     /// <summary>All built-in profiles, GPUs by architecture, then the CPU accelerator.</summary>

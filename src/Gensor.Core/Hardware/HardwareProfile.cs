@@ -54,6 +54,24 @@ public sealed record HardwareProfile(
     public double LaunchMicroseconds { get; init; } = 3;
 
     /// <summary>
+    /// What each thread taking part adds to a synchronisation, in ns: to every block barrier,
+    /// to each warp shuffle (two warp barriers), and to the end of every block. 0 on GPUs,
+    /// whose barriers are hardware. ILGPU's CPU accelerator runs each GPU thread as an OS
+    /// thread and synchronises them with OS primitives, so there every thread must be woken
+    /// and scheduled: this is what makes barriers and large blocks costly on the simulator.
+    /// </summary>
+    public double ThreadSyncNs { get; init; }
+
+    /// <summary>
+    /// The most multiply-adds per thread one unrolled stage may hold; 0: only the lowering's own
+    /// limit (every GPU). ILGPU's CPU accelerator compiles each kernel at run time (Roslyn, ILGPU,
+    /// then the .NET JIT): stages of thousands of straight-line updates make kernels of over
+    /// 100 KB of C# that take seconds each to compile, and on this accelerator they ran slower
+    /// than half the unrolling (bmm: 2048 updates 54-108 ms, 1024 updates 33-42 ms).
+    /// </summary>
+    public int MaxUnrolledUpdates { get; init; }
+
+    /// <summary>
     /// Threads per SM a schedule must leave room for (registers, shared memory,
     /// threads per block): fewer resident threads cannot hide the latencies.
     /// 0 means no minimum (the CPU accelerator).

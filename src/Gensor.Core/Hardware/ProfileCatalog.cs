@@ -24,7 +24,7 @@ public static class ProfileCatalog
         "shared_memory_per_block", "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs",
         "peak_gflops", "shared_memory_banks", "transaction_bytes",
         "clock_mhz", "l2_bandwidth_gbs", "memory_latency_ns", "dram_efficiency", "issue_efficiency",
-        "barrier_ns", "launch_us", "occupancy_goal_threads",
+        "barrier_ns", "launch_us", "occupancy_goal_threads", "thread_sync_ns", "max_unrolled_updates",
     ];
 
     // Tensor-core peaks: optional, 0 meaning none; a file without them takes the closest built-in's (not marked estimated).
@@ -206,6 +206,14 @@ public static class ProfileCatalog
                 OccupancyGoalThreads = root.TryGetProperty("occupancy_goal_threads", out var goal) && goal.ValueKind == JsonValueKind.Number && goal.TryGetInt32(out var threads) && threads == 0
                     ? 0
                     : Int("occupancy_goal_threads", closest.OccupancyGoalThreads),
+                // 0 is meaningful here too: synchronisation in hardware (every GPU).
+                ThreadSyncNs = root.TryGetProperty("thread_sync_ns", out var sync) && sync.ValueKind == JsonValueKind.Number && sync.TryGetDouble(out var syncNs) && syncNs == 0
+                    ? 0
+                    : Number("thread_sync_ns", closest.ThreadSyncNs),
+                // 0: no limit of the profile's own.
+                MaxUnrolledUpdates = root.TryGetProperty("max_unrolled_updates", out var unrolled) && unrolled.ValueKind == JsonValueKind.Number && unrolled.TryGetInt32(out var updates) && updates == 0
+                    ? 0
+                    : Int("max_unrolled_updates", closest.MaxUnrolledUpdates),
             };
             var simulated = closest.Simulated && !root.TryGetProperty("simulated", out _);
             if (root.TryGetProperty("simulated", out var flag))
@@ -265,6 +273,8 @@ public static class ProfileCatalog
             writer.WriteNumber("tensor_gflops_bf16", profile.TensorGflopsBF16);
             writer.WriteNumber("tensor_gflops_tf32", profile.TensorGflopsTf32);
             writer.WriteNumber("occupancy_goal_threads", profile.OccupancyGoalThreads);
+            writer.WriteNumber("thread_sync_ns", profile.ThreadSyncNs);
+            writer.WriteNumber("max_unrolled_updates", profile.MaxUnrolledUpdates);
             writer.WriteBoolean("warp_shuffles", profile.WarpShuffles);
             writer.WriteBoolean("simulated", profile.Simulated);
             writer.WriteStartArray("estimated_fields");

@@ -1,0 +1,38 @@
+using Gensor.Construction.Cost;
+using Gensor.Etir;
+using Gensor.Hardware;
+using Gensor.Tuning.Records;
+
+namespace Gensor.Tuning.Calibration;
+
+/// <summary>
+/// How a profile's estimates rank one operator's measured records on one device
+/// (for <c>explain --records</c>): the estimates are made again under the profile,
+/// and compared with what was measured.
+/// </summary>
+/// <param name="Device">The device the records ran on.</param>
+/// <param name="Count">Verified, timed records (one per schedule, the latest).</param>
+/// <param name="Spearman">Rank correlation of estimate and measurement (null with fewer than 3 records).</param>
+/// <param name="MedianAbsLogError">Median |log(estimate / measured)|.</param>
+public sealed record DeviceFit(string Device, int Count, double? Spearman, double MedianAbsLogError)
+{
+    /// <summary>The fit per device of the records of <paramref name="op"/> among <paramref name="records"/>, by device name.</summary>
+    public static IReadOnlyList<DeviceFit> Of(IEnumerable<TuningRecord> records, Operator op, HardwareProfile profile)
+    {
+        var hash = CanonicalForm.Of(op).Hash;
+        var mine = records.Where(r => r.OpHash == hash).ToArray();
+        var fits = new List<DeviceFit>();
+        foreach (var device in mine.Select(r => r.Device).Distinct().Order(StringComparer.Ordinal))
+        {
+            var samples = CalibrationSet.Select(mine, device).Samples;
+            if (samples.Count == 0)
+            {
+                continue;
+            }
+            var estimates = samples.Select(s => CostModel.EstimateMs(s.Operator, s.Schedule, profile)).ToArray();
+            var quality = FitQuality.Of(samples, estimates);
+            fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError));
+        }
+        return fits;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Gensor.Construction.Cost;
+using Gensor.Construction.Policies;
+using Gensor.Etir;
+using Gensor.Hardware;
+using Gensor.Tests.Support;
+using Gensor.Tests.Workflow;
+using Gensor.Tuning.Records;
+
+namespace Gensor.Tests.Calibration;
+
+/// <summary>
+/// <c>gensor calibrate RECORDS --out PROFILE.json</c> and <c>explain --records</c>, run as a user
+/// would, on records whose "measured" times a known variant of the cpu profile's model gave.
+/// </summary>
+public sealed class CalibrateCommandTests : IDisposable
+{
+    private const string Compute = "C[m,n] += A[m,k] * B[k,n]";
+    private const string Shape = "m=64,n=64,k=64";
+
+    private readonly TempDirectory _dir = new();
+
+    /// <summary>The cpu profile with a slower memory and a costlier barrier: what the records measured.</summary>
+    private static readonly HardwareProfile Truth = BuiltInProfiles.Cpu with
+    {
+        MemoryLatencyNs = BuiltInProfiles.Cpu.MemoryLatencyNs * 3,
+        BarrierNs = BuiltInProfiles.Cpu.BarrierNs * 4,
+    };
+
+    private string OutPath => Path.Combine(_dir.Path, "calibrated.json");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Writes_a_profile_that_target_accepts_and_reports_the_fit()
+    {
+        var records = WriteRecords(verifiedFailing: 2);
+
+        var result = GensorCli.Run("calibrate", records, "--out", OutPath);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.True(File.Exists(OutPath));
+        Assert.Contains("cpu-calibrated", File.ReadAllText(OutPath));
+        Assert.Contains("2 not verified", result.Output);
+        var explain = GensorCli.Run("explain", "--compute", Compute, "--shape", Shape, "--target", OutPath);
+        Assert.Equal(0, explain.ExitCode);
+        Assert.Contains("cpu-calibrated", explain.Output);
+    }
+
+    [Fact]
+    public void Json_output_says_what_was_used_and_what_was_skipped()
+    {
+        var records = WriteRecords(verifiedFailing: 3);
+
+        var result = GensorCli.Run("calibrate", records, "--out", OutPath, "--format", "json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Output);
+        var root = json.RootElement;
+        var skipped = root.GetProperty("records").GetProperty("skipped").EnumerateArray().ToArray();
+        Assert.Contains(skipped, s => s.GetProperty("reason").GetString() == "not verified" && s.GetProperty("count").GetInt32() == 3);
+        Assert.Equal("cpu", root.GetProperty("base_profile").GetString());
+        var after = root.GetProperty("after").GetProperty("spearman").GetDouble();
+        Assert.True(after > 0.9, $"spearman after calibration {after}");
+    }
+
+    [Fact]
+    public void Explain_with_records_reports_the_rank_correlation_of_estimate_and_measurement()
+    {
+        var records = WriteRecords(verifiedFailing: 0);
+        Assert.Equal(0, GensorCli.Run("calibrate", records, "--out", OutPath).ExitCode);
+
+        var before = Spearman(GensorCli.Run("explain", "--compute", Compute, "--shape", Shape, "--target", "cpu", "--records", records, "--format", "json"));
+        var after = Spearman(GensorCli.Run("explain", "--compute", Compute, "--shape", Shape, "--target", OutPath, "--records", records, "--format", "json"));
+
+        Assert.True(after >= before, $"spearman {before} before calibration, {after} after");
+        Assert.True(after > 0.9, $"spearman after calibration {after}");
+    }
+
+    [Fact]
+    public void Explain_text_says_only_verified_records_count()
+    {
+        var records = WriteRecords(verifiedFailing: 1);
+
+        var result = GensorCli.Run("explain", "--compute", Compute, "--shape", Shape, "--target", "cpu", "--records", records);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("verified records", result.Output);
+        Assert.Contains("spearman", result.Output);
+    }
+
+    [Fact]
+    public void Records_with_nothing_verified_are_bad_input_and_nothing_is_written()
+    {
+        var op = Operators.Parse(Compute, Shape);
+        var path = _dir.File("failed.jsonl", Records.Make(op, "block=16x16 thread=2x2 reduce=8", null).ToJsonLine() + "\n");
+
+        AssertBadInput(GensorCli.Run("calibrate", path, "--out", OutPath), "no usable records", "not verified");
+    }
+
+    [Fact]
+    public void A_missing_records_file_is_bad_input() =>
+        AssertBadInput(GensorCli.Run("calibrate", Path.Combine(_dir.Path, "none.jsonl"), "--out", OutPath), "no such file");
+
+    [Fact]
+    public void An_unknown_constant_to_fit_is_bad_input() =>
+        AssertBadInput(GensorCli.Run("calibrate", WriteRecords(0), "--out", OutPath, "--fit", "warp_size"), "warp_size");
+
+    [Fact]
+    public void An_output_folder_that_does_not_exist_is_bad_input() =>
+        AssertBadInput(GensorCli.Run("calibrate", WriteRecords(0), "--out", Path.Combine(_dir.Path, "no", "p.json")), "does not exist");
+
+    [Fact]
+    public void Records_of_two_devices_need_device()
+    {
+        var op = Operators.Parse(Compute, Shape);
+        var lines = new[]
+        {
+            Records.Make(op, "block=16x16 thread=2x2 reduce=8", 1.0, device: "cpu: one"),
+            Records.Make(op, "block=16x16 thread=2x2 reduce=8", 2.0, device: "cuda: two"),
+        };
+        var path = _dir.File("two.jsonl", string.Join("\n", lines.Select(l => l.ToJsonLine())) + "\n");
+
+        AssertBadInput(GensorCli.Run("calibrate", path, "--out", OutPath), "--device");
+    }
+
+    private void AssertBadInput(GensorCli.Result result, params string[] words)
+    {
+        Assert.Equal(2, result.ExitCode);
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        foreach (var word in words)
+        {
+            Assert.Contains(word, lines[0]);
+        }
+        Assert.False(File.Exists(OutPath));
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp-*"));
+    }
+
+    private static double Spearman(GensorCli.Result explain)
+    {
+        Assert.Equal(0, explain.ExitCode);
+        using var json = JsonDocument.Parse(explain.Output);
+        var device = json.RootElement.GetProperty("records").GetProperty("devices").EnumerateArray().Single();
+        return device.GetProperty("spearman").GetDouble();
+    }
+
+    /// <summary>
+    /// A records file of the gemm's candidates from two policies, each "measured" as
+    /// <see cref="Truth"/>'s model estimates it, plus <paramref name="verifiedFailing"/>
+    /// candidates that did not verify (they must not count).
+    /// </summary>
+    private string WriteRecords(int verifiedFailing)
+    {
+        var op = Operators.Parse(Compute, Shape);
+        var schedules = new ISchedulePolicy[] { new GensorPolicy(), new RollerPolicy() }
+            .SelectMany(p => p.Construct(op, BuiltInProfiles.Cpu, new ConstructionOptions(TopK: 10)).Candidates)
+            .Select(c => c.Schedule)
+            .Distinct()
+            .ToArray();
+        var records = schedules.Select(s => Records.Make(op, s.ToString(), CostModel.EstimateMs(op, s, Truth)))
+            .Concat(schedules.Take(verifiedFailing).Select(s => Records.Make(op, s.ToString(), null)));
+        return _dir.File("records.jsonl", string.Join("\n", records.Select(r => r.ToJsonLine())) + "\n");
+    }
+}

@@ -1,0 +1,108 @@
+using Gensor.Construction.Cost;
+using Gensor.Construction.Policies;
+using Gensor.Etir;
+using Gensor.Hardware;
+using Gensor.Tests.Construction;
+using Gensor.Tuning.Calibration;
+using Xunit;
+
+namespace Gensor.Tests.Calibration;
+
+/// <summary>
+/// Calibration against "measurements" that a known profile's model made: the fit must
+/// give back that profile's constants, since nothing but the constants differs.
+/// </summary>
+public class CalibratorTests
+{
+    private static readonly HardwareProfile Base = BuiltInProfiles.H100;
+
+    /// <summary>H100 with its cost-model constants moved by 1.3x to 2x, some up and some down.</summary>
+    private static readonly HardwareProfile Truth = Base with
+    {
+        MemoryLatencyNs = Base.MemoryLatencyNs * 1.5,
+        DramEfficiency = Base.DramEfficiency * 0.7,
+        IssueEfficiency = Base.IssueEfficiency * 0.6,
+        L2BandwidthGBs = Base.EffectiveL2BandwidthGBs * 0.5,
+        LaunchMicroseconds = Base.LaunchMicroseconds * 2,
+    };
+
+    [Fact]
+    public void Records_made_with_a_known_profile_give_back_its_constants_within_ten_percent()
+    {
+        var samples = SamplesUnder(Truth);
+
+        var result = Calibrator.Fit(samples, Base);
+
+        foreach (var name in new[] { "memory_latency_ns", "dram_efficiency", "issue_efficiency", "l2_bandwidth_gbs", "launch_us" })
+        {
+            var fit = result.Parameters.Single(p => p.Name == name);
+            var truth = CalibrationParameter.Named(name)!.Get(Truth);
+            Assert.True(fit.Fitted, $"{name}: {fit.Note}");
+            Assert.InRange(fit.After / truth, 0.9, 1.1);
+        }
+        Assert.True(result.After.MedianAbsLogError < 0.01, $"median |log error| {result.After.MedianAbsLogError}");
+    }
+
+    [Fact]
+    public void Calibrating_to_the_base_profiles_own_estimates_changes_nothing()
+    {
+        var samples = SamplesUnder(Base);
+
+        var result = Calibrator.Fit(samples, Base);
+
+        Assert.All(result.Parameters.Where(p => p.Before > 0), p => Assert.InRange(p.After / p.Before, 0.99, 1.01));
+        Assert.Equal(1.0, result.After.Spearman!.Value, 6);
+    }
+
+    [Fact]
+    public void A_constant_no_estimate_depends_on_is_kept_and_says_why()
+    {
+        // GPU barriers cost nothing per thread: the thread-sync term is off and stays off.
+        var samples = SamplesUnder(Truth);
+
+        var result = Calibrator.Fit(samples, Base);
+
+        var sync = result.Parameters.Single(p => p.Name == "thread_sync_ns");
+        Assert.False(sync.Fitted);
+        Assert.Equal(0, sync.After);
+        Assert.NotNull(sync.Note);
+    }
+
+    [Fact]
+    public void Fitting_is_deterministic()
+    {
+        var samples = SamplesUnder(Truth);
+
+        var first = Calibrator.Fit(samples, Base);
+        var second = Calibrator.Fit(samples, Base);
+
+        Assert.Equal(first.Profile, second.Profile);
+    }
+
+    /// <summary>
+    /// Candidates of several kinds of operator, as the gensor, roller and naive policies
+    /// construct them for the base profile, "measured" as <paramref name="truth"/>'s model estimates them.
+    /// </summary>
+    private static IReadOnlyList<CalibrationSample> SamplesUnder(HardwareProfile truth)
+    {
+        Operator[] operators =
+        [
+            TestOperators.Gemm(512, 512, 512),
+            TestOperators.Conv2d(1, 32, 64, 28, 3, 1, 1),
+            TestOperators.RowReduce(4096, 4096),
+            TestOperators.Elementwise(2048, 2048),
+            TestOperators.MaxPool(1, 32, 56),
+        ];
+        var samples = new List<CalibrationSample>();
+        foreach (var op in operators)
+        {
+            var hash = CanonicalForm.Of(op).Hash;
+            var schedules = new ISchedulePolicy[] { new GensorPolicy(), new RollerPolicy(), new NaivePolicy() }
+                .SelectMany(policy => policy.Construct(op, Base, new ConstructionOptions(TopK: 8)).Candidates)
+                .Select(c => c.Schedule)
+                .Distinct();
+            samples.AddRange(schedules.Select(s => new CalibrationSample(op.Name, hash, op, s, CostModel.EstimateMs(op, s, truth))));
+        }
+        return samples;
+    }
+}

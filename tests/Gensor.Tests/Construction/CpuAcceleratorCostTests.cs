@@ -1,0 +1,62 @@
+using Gensor.Construction;
+using Gensor.Construction.Cost;
+using Gensor.Etir;
+using Gensor.Hardware;
+using Xunit;
+
+namespace Gensor.Tests.Construction;
+
+/// <summary>
+/// ILGPU's CPU accelerator runs every GPU thread as an OS thread and synchronises them with
+/// OS primitives: its profile charges each thread at every synchronisation (thread_sync_ns),
+/// which GPUs, whose barriers are hardware, do not.
+/// </summary>
+public class CpuAcceleratorCostTests
+{
+    private static readonly HardwareProfile Cpu = BuiltInProfiles.Cpu;
+
+    [Fact]
+    public void Fewer_threads_each_doing_more_win_on_the_cpu_accelerator()
+    {
+        var op = TestOperators.Elementwise(1024, 1024);
+        var many = Schedule.Parse("block=64x64 thread=4x4 reduce=-");
+        var few = Schedule.Parse("block=128x128 thread=16x4 reduce=-");
+
+        Assert.True(CostModel.EstimateMs(op, few, Cpu) < CostModel.EstimateMs(op, many, Cpu) / 2);
+    }
+
+    [Fact]
+    public void Each_block_barrier_wakes_every_thread_of_the_block()
+    {
+        var op = TestOperators.Gemm(128, 128, 128);
+        var staged = Schedule.Parse("block=64x64 thread=4x4 reduce=16 shared=A,B");
+        var free = Cpu with { ThreadSyncNs = 0 };
+        var doubled = Cpu with { ThreadSyncNs = 2 * Cpu.ThreadSyncNs };
+
+        var withoutSync = CostModel.EstimateMs(op, staged, free);
+        var once = CostModel.EstimateMs(op, staged, Cpu) - withoutSync;
+        var twice = CostModel.EstimateMs(op, staged, doubled) - withoutSync;
+
+        // 4 blocks of 256 threads on 2 multiprocessors: 2 blocks each, 8 stages of 2 barriers and the block's end.
+        var expected = 2 * (8 * 2 + 1) * 256 * Cpu.ThreadSyncNs * 1e-6;
+        Assert.Equal(expected, once, expected * 1e-6);
+        Assert.Equal(2 * once, twice, once * 1e-6);
+    }
+
+    [Fact]
+    public void An_unrolled_stage_beyond_the_cpu_profiles_limit_is_illegal_there_only()
+    {
+        var op = TestOperators.Gemm(128, 128, 128);
+        // 16x8 outputs per thread times 16 unrolled reduce points: 2048 straight-line multiply-adds.
+        var large = Schedule.Parse("block=128x64 thread=16x8 reduce=16");
+        var small = Schedule.Parse("block=128x64 thread=16x8 reduce=4");
+
+        Assert.Contains("unrolled stage", Legality.Check(op, large, Cpu));
+        Assert.Null(Legality.Check(op, small, Cpu));
+        Assert.All(BuiltInProfiles.All.Where(p => !p.Simulated), p => Assert.Equal(0, p.MaxUnrolledUpdates));
+    }
+
+    [Fact]
+    public void Gpu_profiles_have_no_per_thread_synchronisation_cost() =>
+        Assert.All(BuiltInProfiles.All.Where(p => !p.Simulated), p => Assert.Equal(0, p.ThreadSyncNs));
+}
