@@ -74,6 +74,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => 60,
     };
 
+    public static Option<string?> MemoryLimit() => new("--memory-limit")
+    {
+        Description = "The most memory the inputs, output and reference of one operator may take, e.g. 16G (default 4G). Larger operators are refused before anything is allocated.",
+    };
+
     public static bool ParseFormatIsJson(string format) => format switch
     {
         "text" => false,

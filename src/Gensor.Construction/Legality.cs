@@ -36,7 +36,8 @@ public static class Legality
         {
             return structural;
         }
-        var threads = schedule.ThreadsPerBlock;
+        // 64-bit and saturating: a block of 65536x65536 threads must not wrap to 0 and pass.
+        var threads = ThreadsPerBlock(schedule);
         if (threads > profile.MaxThreadsPerBlock)
         {
             return $"{threads} threads per block exceed the limit of {profile.MaxThreadsPerBlock}";
@@ -53,10 +54,39 @@ public static class Legality
         }
         if ((long)registers * threads > profile.RegistersPerMultiprocessor)
         {
-            return $"about {registers * threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
+            return $"about {(long)registers * threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
         }
         return null;
     }
+
+    /// <summary>
+    /// Threads per block in 64-bit arithmetic, saturating just past
+    /// <see cref="int.MaxValue"/> (<see cref="Schedule.ThreadsPerBlock"/> is an
+    /// <c>int</c> and is exact only for schedules this class accepts).
+    /// </summary>
+    public static long ThreadsPerBlock(Schedule schedule)
+    {
+        long threads = 1;
+        for (var i = 0; i < schedule.BlockTile.Count && i < schedule.ThreadTile.Count; i++)
+        {
+            threads = Math.Min(threads * (schedule.BlockTile[i] / Math.Max(1, schedule.ThreadTile[i])), Saturation);
+        }
+        return threads;
+    }
+
+    /// <summary>Outputs per thread in 64-bit arithmetic, saturating like <see cref="ThreadsPerBlock(Schedule)"/>.</summary>
+    public static long OutputsPerThread(Schedule schedule)
+    {
+        long outputs = 1;
+        foreach (var tile in schedule.ThreadTile)
+        {
+            outputs = Math.Min(outputs * tile, Saturation);
+        }
+        return outputs;
+    }
+
+    // Above every int and small enough that a product of two stays a long.
+    private const long Saturation = (long)int.MaxValue + 1;
 
     /// <summary>The rules that do not depend on the hardware: shapes of the schedule's lists, divisibility, staging.</summary>
     public static string? CheckStructure(Operator op, Schedule schedule)

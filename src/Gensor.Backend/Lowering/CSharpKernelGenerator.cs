@@ -65,16 +65,23 @@ public static class CSharpKernelGenerator
             _reduce = _op.ReduceAxes.ToArray();
             _reads = _op.BodyReads.ToArray();
             var tensors = new[] { _op.Output }.Concat(_op.Inputs).ToArray();
-            // Generated locals all start with "g_"; if a tensor name could collide
-            // with them, every parameter falls back to a positional name.
-            var positional = tensors.Any(t => t.Name.StartsWith("g_", StringComparison.Ordinal));
             for (var i = 0; i < tensors.Length; i++)
             {
-                _parameter[tensors[i].Name] = positional ? $"arg{i}" : "@" + tensors[i].Name;
+                _parameter[tensors[i].Name] = ParameterName(tensors[i].Name);
                 _tensor[tensors[i].Name] = tensors[i];
             }
             _elements = ThreadTileElements();
         }
+
+        /// <summary>
+        /// The C# parameter of a tensor: <c>t_</c> and its name. A user's name is
+        /// never an identifier of its own, so it cannot be taken for a type the
+        /// kernel uses (<c>Grid</c>, <c>Group</c>, <c>XMath</c>, <c>SharedMemory</c>,
+        /// <c>Float4</c>...) nor be a keyword; every local is <c>g_</c>-prefixed
+        /// and no ILGPU or System name starts with <c>t_</c>; and tensor names are
+        /// distinct identifiers, so their parameters are too.
+        /// </summary>
+        public static string ParameterName(string tensor) => "t_" + tensor;
 
         private int Rank => _spatial.Length;
 
@@ -227,7 +234,7 @@ public static class CSharpKernelGenerator
                 }
             }
             var arguments = new[] { _op.Output }.Concat(_op.Inputs)
-                .Select((t, i) => new KernelArgument(t.Name, _parameter[t.Name].TrimStart('@'), t.Shape.ToArray(), i == 0))
+                .Select((t, i) => new KernelArgument(t.Name, _parameter[t.Name], t.Shape.ToArray(), i == 0))
                 .ToArray();
             var launch = new LaunchConfiguration(GridSize, Threads, Legality.SharedMemoryBytes(_op, _schedule), arguments);
             return new KernelSource(new EtirState(_op, _schedule), _className, _w.ToString(), launch);

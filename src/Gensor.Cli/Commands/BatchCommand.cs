@@ -35,7 +35,7 @@ internal static class BatchCommand
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var settings = tuning.Read(parse);
                 var part = parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
-                var plan = BatchPlan.Read(parse.GetValue(suite)!).Shard(part);
+                var plan = BatchPlan.Read(parse.GetValue(suite)!, settings.MemoryLimitBytes).Shard(part);
                 using var session = settings.Open(cli);
                 var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed,
                     !parse.GetValue(noBaselines), settings.Force);

@@ -66,20 +66,27 @@ internal static class EmitCommand
                 }
                 var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
                 var outDir = parse.GetValue(output)!;
+                var kernelName = "kernel." + extension;
+                AtomicFile.CheckDirectory(outDir, [kernelName, "launch.json"], "--out");
+                var recordsPath = parse.GetValue(records);
+                if (recordsPath is not null)
+                {
+                    RecordFile.CheckPath(recordsPath, "--records");
+                }
                 var op = spec.Read(parse);
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
                 var form = CanonicalForm.Of(op);
-                var (schedule, origin) = Choose(op, form, profile, chosenPolicy, parse.GetValue(seed), parse.GetValue(records), logger);
+                var (schedule, origin) = Choose(op, form, profile, chosenPolicy, parse.GetValue(seed), recordsPath, logger);
                 var source = CSharpKernelGenerator.Generate(new EtirState(op, schedule), Tuner.ClassName(op, 0));
                 var text = lang == "cs" ? source.Text : Compile(source, lang, profile);
                 var launch = Launch(op, form, profile, lang, source, origin);
 
                 Directory.CreateDirectory(outDir);
-                var kernelPath = Path.Combine(outDir, "kernel." + extension);
+                var kernelPath = Path.Combine(outDir, kernelName);
                 var launchPath = Path.Combine(outDir, "launch.json");
-                AtomicFile.Write(kernelPath, text);
-                AtomicFile.Write(launchPath, launch.ToJsonString(_indented) + "\n");
+                // Both files or neither: a kernel without its launch configuration is of no use.
+                AtomicFile.WriteAll([(kernelPath, text), (launchPath, launch.ToJsonString(_indented) + "\n")]);
                 cli.Output.WriteLine($"schedule:  {schedule}  ({origin["source"]})");
                 cli.Output.WriteLine($"launch:    grid {source.Launch.GridSize}, group {source.Launch.GroupSize}, shared {source.Launch.SharedMemoryBytes} bytes");
                 cli.Output.WriteLine($"wrote:     {kernelPath}, {launchPath}");
@@ -95,11 +102,7 @@ internal static class EmitCommand
     {
         if (recordsPath is not null)
         {
-            if (!File.Exists(recordsPath))
-            {
-                throw GensorException.BadInput($"{recordsPath}: no such file");
-            }
-            var best = new RecordSet(RecordReader.Read(recordsPath, logger)).BestFor(form.Hash, profile.Name);
+            var best = new RecordSet(RecordReader.ReadExisting(recordsPath, logger)).BestFor(form.Hash, profile.Name);
             if (best is not null)
             {
                 var schedule = form.FromCanonical(best.Schedule);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
+using Gensor.Construction;
 using Gensor.Construction.Policies;
 using Gensor.Construction.Profiles;
 using Gensor.Tuning;
@@ -57,7 +58,9 @@ internal static class ExplainCommand
                     document["candidates"] = new JsonArray(construction.Candidates.Take(k).Select(c => (JsonNode)new JsonObject
                     {
                         ["schedule"] = EtirJson.Schedule(c.Schedule),
-                        ["estimated_ms"] = Math.Round(c.EstimatedMs, 6),
+                        ["estimated_ms"] = double.IsFinite(c.EstimatedMs) ? Math.Round(c.EstimatedMs, 6) : null,
+                        ["legal"] = Legality.Check(op, c.Schedule, profile) is null,
+                        ["illegal_because"] = Legality.Check(op, c.Schedule, profile),
                     }).ToArray());
                 }
                 if (json)
@@ -74,7 +77,9 @@ internal static class ExplainCommand
                     var rank = 1;
                     foreach (var candidate in construction.Candidates.Take(k))
                     {
-                        cli.Output.WriteLine($"  {rank++,2}  {candidate.EstimatedMs.ToString("F4", CultureInfo.InvariantCulture),10} ms  {candidate.Schedule}");
+                        // A policy may hand back a schedule the target cannot run (naive and roller do not all check); say so.
+                        var illegal = Legality.Check(op, candidate.Schedule, profile) is { } reason ? $"  (illegal on {profile.Name}: {reason})" : "";
+                        cli.Output.WriteLine($"  {rank++,2}  {candidate.EstimatedMs.ToString("F4", CultureInfo.InvariantCulture),10} ms  {candidate.Schedule}{illegal}");
                     }
                 }
                 return 0;

@@ -37,12 +37,8 @@ internal static class RecordsCommand
             {
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var path = parse.GetValue(file)!;
-                if (!File.Exists(path))
-                {
-                    throw GensorException.BadInput($"{path}: no such file");
-                }
                 using var logs = cli.CreateLoggerFactory();
-                var best = new RecordSet(RecordReader.Read(path, logs.CreateLogger("gensor"))).BestPerOperator();
+                var best = new RecordSet(RecordReader.ReadExisting(path, logs.CreateLogger("gensor"))).BestPerOperator();
                 if (json)
                 {
                     var array = new JsonArray(best.Select(r => JsonNode.Parse(r.ToJsonLine())).ToArray());
@@ -76,15 +72,13 @@ internal static class RecordsCommand
             return cli.Guard(() =>
             {
                 var paths = parse.GetValue(files)!;
-                foreach (var path in paths.Where(p => !File.Exists(p)))
-                {
-                    throw GensorException.BadInput($"{path}: no such file");
-                }
+                var target = parse.GetValue(output)!;
+                AtomicFile.CheckFile(target, "--out");
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
-                var all = paths.SelectMany(path => RecordReader.Read(path, logger)).ToArray();
+                // Every input is read before the output is written, so merging into one of the inputs is safe.
+                var all = paths.Select(path => RecordReader.ReadExisting(path, logger)).ToArray().SelectMany(records => records).ToArray();
                 var merged = RecordSet.Merge(all);
-                var target = parse.GetValue(output)!;
                 AtomicFile.Write(target, string.Concat(merged.Select(r => r.ToJsonLine() + "\n")));
                 cli.Error.WriteLine($"merged {paths.Length} files: {all.Length} records, {merged.Count} kept, {all.Length - merged.Count} duplicates dropped -> {target}");
                 return 0;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Tuning;
@@ -36,7 +37,12 @@ internal static class TuneCommand
                 var settings = tuning.Read(parse);
                 var fixedSchedule = ParseSchedule(parse.GetValue(schedule));
                 var outDir = parse.GetValue(output);
+                if (outDir is not null)
+                {
+                    AtomicFile.CheckDirectory(outDir, OutputNames, "--out");
+                }
                 var op = spec.Read(parse);
+                MemoryEstimate.Check(op, settings.MemoryLimitBytes);
                 using var session = settings.Open(cli);
                 var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, fixedSchedule);
                 var report = RecordLog.Tune(session.Tuner, request, session.Records, settings.Force);
@@ -76,14 +82,15 @@ internal static class TuneCommand
         }
     }
 
-    /// <summary>Writes kernel.cs and report.json, each through a temporary file so a crash leaves no half-written file.</summary>
+    private static readonly string[] OutputNames = ["kernel.cs", "report.json"];
+
+    /// <summary>Writes kernel.cs and report.json, both or neither, each through a temporary file so a crash leaves no half-written file.</summary>
     private static IReadOnlyList<string> WriteOutputs(string directory, TuneReport report)
     {
         Directory.CreateDirectory(directory);
-        var kernel = Path.Combine(directory, "kernel.cs");
-        var json = Path.Combine(directory, "report.json");
-        AtomicFile.Write(kernel, report.BestSource!.Text);
-        AtomicFile.Write(json, TuneReportJson.ToText(report) + "\n");
+        var kernel = Path.Combine(directory, OutputNames[0]);
+        var json = Path.Combine(directory, OutputNames[1]);
+        AtomicFile.WriteAll([(kernel, report.BestSource!.Text), (json, TuneReportJson.ToText(report) + "\n")]);
         return [kernel, json];
     }
 }

@@ -20,6 +20,10 @@ public sealed class OperatorAnalysis
     private readonly int[] _extents;
     private readonly ReadInfo[] _reads;
 
+    // The body in postorder for RegistersPerThread: a read's index (>= 0), a
+    // leaf that needs no register (-1: a constant), a unary (-2) or a binary (-3) node.
+    private readonly int[] _bodyPostorder;
+
     private OperatorAnalysis(Operator op)
     {
         Operator = op;
@@ -62,6 +66,45 @@ public sealed class OperatorAnalysis
         }
         OutputElements = op.Output.ElementCount;
         InputElements = op.Inputs.Sum(input => input.ElementCount);
+        _bodyPostorder = Postorder(op.Body);
+    }
+
+    private static int[] Postorder(Expr body)
+    {
+        // Reads are numbered left to right, as Expr.Reads() and the code generator number them.
+        var order = new List<int>();
+        var read = 0;
+        var pending = new Stack<(Expr Node, bool Expanded)>();
+        pending.Push((body, false));
+        while (pending.Count > 0)
+        {
+            var (node, expanded) = pending.Pop();
+            switch (node)
+            {
+                case TensorRead:
+                    order.Add(read++);
+                    break;
+                case Unary unary when !expanded:
+                    pending.Push((node, true));
+                    pending.Push((unary.Operand, false));
+                    break;
+                case Binary binary when !expanded:
+                    pending.Push((node, true));
+                    pending.Push((binary.Right, false));
+                    pending.Push((binary.Left, false));
+                    break;
+                case Unary:
+                    order.Add(-2);
+                    break;
+                case Binary:
+                    order.Add(-3);
+                    break;
+                default:
+                    order.Add(-1);
+                    break;
+            }
+        }
+        return [.. order];
     }
 
     /// <summary>The analysis of <paramref name="op"/>, computed on first use and cached per instance.</summary>
@@ -101,7 +144,7 @@ public sealed class OperatorAnalysis
         long elements = 1;
         for (var d = 0; d < read.Terms.Length; d++)
         {
-            elements *= DimensionExtent(read, d, tile, clamp);
+            elements = Saturating(elements, DimensionExtent(read, d, tile, clamp));
         }
         return elements;
     }
@@ -188,7 +231,7 @@ public sealed class OperatorAnalysis
         {
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                bytes += StoredElements(r, tile, schedule.SharedPadding) * sizeof(float);
+                bytes = Math.Min(bytes + Saturating(StoredElements(r, tile, schedule.SharedPadding), sizeof(float)), SaturationCap);
             }
         }
         return bytes;
@@ -208,8 +251,16 @@ public sealed class OperatorAnalysis
             return elements;
         }
         var row = DimensionExtent(read, read.Terms.Length - 1, tile, clamp: false);
-        return elements / row * (row + padding);
+        return Saturating(elements / row, row + padding);
     }
+
+    // Sizes of absurd schedules (a 65536x65536 block of a read with huge
+    // coefficients) saturate here instead of wrapping to a small or negative
+    // number that would pass a limit; 2^53 is beyond every limit and exact in a double.
+    private const long SaturationCap = 1L << 53;
+
+    private static long Saturating(long a, long b) =>
+        a == 0 || b == 0 ? 0 : a > SaturationCap / b ? SaturationCap : Math.Min(a * b, SaturationCap);
 
     /// <summary><see cref="BoxStride"/> in the padded layout: strides across rows grow with the padding.</summary>
     public long StoredBoxStride(int index, int slot, ReadOnlySpan<int> tile, int padding)
@@ -236,7 +287,7 @@ public sealed class OperatorAnalysis
         }
         Span<int> tile = stackalloc int[AxisCount];
         BlockStageTile(schedule, tile);
-        long threads = schedule.ThreadsPerBlock, registers = 0;
+        long threads = Legality.ThreadsPerBlock(schedule), registers = 0;
         for (var r = 0; r < _reads.Length; r++)
         {
             if (IsShared(schedule, _reads[r].Tensor))
@@ -250,17 +301,72 @@ public sealed class OperatorAnalysis
         return (int)Math.Min(int.MaxValue, registers);
     }
 
-    /// <summary>Registers per thread of <paramref name="schedule"/>, equal to <see cref="Legality.RegistersPerThread"/>.</summary>
+    /// <summary>
+    /// Registers per thread of <paramref name="schedule"/>, equal to <see cref="Legality.RegistersPerThread"/>:
+    /// the accumulators, the operands live at once, the prefetch registers and a fixed overhead.
+    /// </summary>
+    /// <remarks>
+    /// Operands live at once: a read whose operands are shared by several
+    /// outputs of the thread tile (its footprint is smaller than the tile: a
+    /// column of A in a matrix product) keeps all of them live through the
+    /// reduce point. A read used by one output only is consumed where it is
+    /// loaded, so a long expression needs only what evaluating its tree takes
+    /// (its Sethi-Ullman number), not a register per read. The estimate is the
+    /// smaller of that and every read's footprint (what the generated code
+    /// loads up front, and what short expressions such as a matrix product
+    /// keep live anyway).
+    /// </remarks>
     public int RegistersPerThread(Schedule schedule)
     {
         Span<int> tile = stackalloc int[AxisCount];
         ThreadPointTile(schedule, tile);
-        long operands = 0;
+        var outputs = Legality.OutputsPerThread(schedule);
+        long everyOperand = 0, shared = 0;
+        Span<bool> sharedRead = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
         for (var r = 0; r < _reads.Length; r++)
         {
-            operands += Footprint(r, tile, clamp: false);
+            var footprint = Footprint(r, tile, clamp: false);
+            everyOperand = Math.Min(everyOperand + footprint, SaturationCap);
+            sharedRead[r] = footprint < outputs;
+            if (sharedRead[r])
+            {
+                shared = Math.Min(shared + footprint, SaturationCap);
+            }
         }
-        return (int)Math.Min(int.MaxValue, OutputsPerThread(schedule) + operands + PrefetchRegisters(schedule) + Legality.BaseRegisters);
+        var operands = everyOperand <= shared ? everyOperand : Math.Min(everyOperand, shared + EvaluationRegisters(sharedRead));
+        return (int)Math.Min(int.MaxValue, outputs + operands + PrefetchRegisters(schedule) + Legality.BaseRegisters);
+    }
+
+    /// <summary>
+    /// Registers to evaluate the body once (Sethi-Ullman): a read already live
+    /// (<paramref name="live"/>) or a constant needs none, any other read one;
+    /// a node needs the larger of its operands' needs, one more when they tie.
+    /// </summary>
+    private int EvaluationRegisters(ReadOnlySpan<bool> live)
+    {
+        Span<int> needs = _bodyPostorder.Length <= 512 ? stackalloc int[_bodyPostorder.Length] : new int[_bodyPostorder.Length];
+        var top = 0;
+        foreach (var entry in _bodyPostorder)
+        {
+            switch (entry)
+            {
+                case -1:
+                    needs[top++] = 0;
+                    break;
+                case -2:
+                    needs[top - 1] = Math.Max(needs[top - 1], 1);
+                    break;
+                case -3:
+                    var right = needs[--top];
+                    var left = needs[top - 1];
+                    needs[top - 1] = left == right ? left + 1 : Math.Max(left, right);
+                    break;
+                default:
+                    needs[top++] = live[entry] ? 0 : 1;
+                    break;
+            }
+        }
+        return needs[0];
     }
 
     /// <summary>

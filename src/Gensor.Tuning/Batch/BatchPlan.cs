@@ -1,3 +1,4 @@
+using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.FrontEnd;
@@ -12,8 +13,10 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
     /// whole run; an operator whose expression does not build is kept as an
     /// entry with its error, so the rest of the suite is still tuned.
     /// </summary>
+    /// <param name="path">The suite file.</param>
+    /// <param name="memoryLimitBytes">An operator whose buffers would take more (<see cref="MemoryEstimate"/>) is an entry with that error.</param>
     /// <exception cref="GensorException">The file is missing or not a JSON array (or object) of specs.</exception>
-    public static BatchPlan Read(string path)
+    public static BatchPlan Read(string path, long memoryLimitBytes = MemoryEstimate.DefaultLimitBytes)
     {
         var specs = SpecReader.ReadFile(path);
         var entries = new List<BatchEntry>();
@@ -23,6 +26,7 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
             try
             {
                 var op = OperatorBuilder.Build(spec);
+                MemoryEstimate.Check(op, memoryLimitBytes);
                 entries.Add(new BatchEntry(i + 1, spec.Name, spec.Count, op, CanonicalForm.Of(op), null));
             }
             catch (GensorException exception)
