@@ -98,6 +98,13 @@ internal static class TuneCommand
 /// <summary>The human-readable form of a tuning report.</summary>
 internal static class TuneText
 {
+    private static string Terms(Operator op) => op.Reduction switch
+    {
+        Reduction.Sum => $"{op.ReductionLength}-term sums",
+        Reduction.Max => $"{op.ReductionLength}-term maxima (exact)",
+        _ => "no reduction",
+    };
+
     public static void Write(TextWriter w, TuneReport report, IReadOnlyList<string> written)
     {
         var op = report.Operator;
@@ -125,6 +132,11 @@ internal static class TuneText
             w.WriteLine($"best:      {best.Schedule}");
             w.WriteLine($"time:      {m.MedianMs:F4} ms (median of {m.Repetitions}, spread {m.MinMs:F4}..{m.MaxMs:F4} ms){(report.Simulated ? ", simulated" : "")}");
             w.WriteLine($"verified:  yes, max abs error {m.MaxAbsError:G3} against the CPU reference (double precision)");
+            if (double.IsFinite(m.Tolerance))
+            {
+                // The tolerance is a forward error bound of the float32 arithmetic, not a fixed slack (Verifier).
+                w.WriteLine($"           within the float32 error bound, at most {m.Tolerance:G3} for an element: the rounding of every operation and of {Terms(op)}");
+            }
         }
         else
         {
