@@ -1,7 +1,7 @@
 using System.Globalization;
 using Gensor.Bench;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Diagnostics;
 

@@ -8,7 +8,7 @@ internal static class OperatorText
 {
     public static string Describe(Operator op)
     {
-        var assign = op.Reduction switch { Reduction.Sum => "+=", Reduction.Max => "max=", _ => "=" };
+        var assign = op.Reduction.Assignment();
         var output = $"{op.Output.Name}[{string.Join(",", op.SpatialAxes.Select(a => a.Name))}]";
         var extents = string.Join(", ", op.Axes.Select(a => $"{a.Name}={a.Extent}"));
         return $"{output} {assign} {op.Body}  ({extents})";

@@ -20,6 +20,8 @@ public static class Program
         root.Subcommands.Add(BatchCommand.Create(Context));
         root.Subcommands.Add(RecordsCommand.Create(Context));
         root.Subcommands.Add(EmitCommand.Create(Context));
+        root.Subcommands.Add(ImportCommand.Create(Context));
+        root.Subcommands.Add(TuneModelCommand.Create(Context));
         // The worker side of --isolate: not for users, so not in the help.
         var worker = new Command("measure-worker", "Measure candidates for a parent gensor process (JSON lines on stdin/stdout).") { Hidden = true };
         worker.SetAction(_ => Context(false).Guard(() => Gensor.Tuning.Isolation.MeasureWorker.Run(Console.In, output)));

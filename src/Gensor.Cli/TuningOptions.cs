@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Gensor.Backend.Runtime;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Tuning;
 using Gensor.Tuning.Records;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,5 @@
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Etir;
 
 namespace Gensor.Tuning;

@@ -41,7 +41,12 @@ public static class RoslynKernelCompiler
             if (emitted.Success)
             {
                 image.Position = 0;
-                var assembly = AssemblyLoadContext.Default.LoadFromStream(image);
+                var context = new AssemblyLoadContext(compilation.AssemblyName, isCollectible: true);
+                var assembly = context.LoadFromStream(image);
+                // Unloading completes only when the last reference to the assembly's
+                // types is gone; until then the kernels stay usable. Starting it now
+                // means no owner has to remember to.
+                context.Unload();
                 foreach (var i in pending)
                 {
                     var method = assembly.GetType(sources[i].ClassName)?.GetMethod(KernelSource.MethodName, BindingFlags.Public | BindingFlags.Static);

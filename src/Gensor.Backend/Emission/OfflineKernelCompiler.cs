@@ -52,8 +52,9 @@ public static class OfflineKernelCompiler
     public static string OpenCl(MethodInfo kernel)
     {
         using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        // No optional extensions: the source then compiles on any OpenCL 2.0 device with the generic address space.
-        var capabilities = new CLCapabilityContext(false, false, false, false, false);
+        // Only sub-groups (cl_khr_subgroups, core in OpenCL 2.1): kernels whose reduce threads
+        // combine by warp shuffles need them; the others compile to source that uses none.
+        var capabilities = new CLCapabilityContext(float16: false, float64: false, genericAddressSpace: false, int64_Atomics: false, subGroups: true);
         using var backend = new CLBackend(context, capabilities, CLDeviceVendor.Other, CLCVersion.CL20);
         var compiled = (CLCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization());
         return compiled.Source;

@@ -28,15 +28,31 @@ internal static class CSharpExpression
 
     // XMath (ILGPU.Algorithms) maps to the device's intrinsics on every backend,
     // so the same source runs on CUDA, OpenCL and the CPU accelerator.
-    private static string UnaryText(UnaryOp op, string x) => op switch
+    private static string UnaryText(UnaryOp op, string x) => UnaryText(ToIr(op), x);
+
+    /// <summary>The C# text of element-wise function <paramref name="op"/> of <paramref name="x"/>.</summary>
+    public static string UnaryText(Ir.UnaryOperator op, string x) => op switch
     {
-        UnaryOp.Negate => $"(-{x})",
-        UnaryOp.Relu => $"XMath.Max({x}, 0f)",
-        UnaryOp.Exp => $"XMath.Exp({x})",
-        UnaryOp.Tanh => $"XMath.Tanh({x})",
-        UnaryOp.Sigmoid => $"(1f / (1f + XMath.Exp(-({x}))))",
-        UnaryOp.Sqrt => $"XMath.Sqrt({x})",
-        UnaryOp.Abs => $"XMath.Abs({x})",
+        Ir.UnaryOperator.Negate => $"(-{x})",
+        Ir.UnaryOperator.Relu => $"XMath.Max({x}, 0f)",
+        Ir.UnaryOperator.Exp => $"XMath.Exp({x})",
+        Ir.UnaryOperator.Tanh => $"XMath.Tanh({x})",
+        Ir.UnaryOperator.Sigmoid => $"(1f / (1f + XMath.Exp(-({x}))))",
+        Ir.UnaryOperator.Sqrt => $"XMath.Sqrt({x})",
+        Ir.UnaryOperator.Abs => $"XMath.Abs({x})",
+        _ => throw new NotSupportedException($"unary {op}"),
+    };
+
+    /// <summary>The IR's name for an ETIR element-wise function.</summary>
+    public static Ir.UnaryOperator ToIr(UnaryOp op) => op switch
+    {
+        UnaryOp.Negate => Ir.UnaryOperator.Negate,
+        UnaryOp.Relu => Ir.UnaryOperator.Relu,
+        UnaryOp.Exp => Ir.UnaryOperator.Exp,
+        UnaryOp.Tanh => Ir.UnaryOperator.Tanh,
+        UnaryOp.Sigmoid => Ir.UnaryOperator.Sigmoid,
+        UnaryOp.Sqrt => Ir.UnaryOperator.Sqrt,
+        UnaryOp.Abs => Ir.UnaryOperator.Abs,
         _ => throw new NotSupportedException($"unary {op}"),
     };
 

@@ -143,8 +143,15 @@ public sealed class KernelRunner : IDisposable
         return unwritten;
     }
 
+    /// <summary>
+    /// Frees the buffers and empties ILGPU's caches of compiled kernels: they
+    /// refer to the candidates' methods, which would keep every compiled
+    /// assembly loaded for the life of the process.
+    /// </summary>
     public void Dispose()
     {
+        _device.Accelerator.ClearCache(ClearCacheMode.Everything);
+        _device.Context.ClearCache(ClearCacheMode.Everything);
         _output.Dispose();
         foreach (var buffer in _inputs)
         {

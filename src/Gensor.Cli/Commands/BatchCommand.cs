@@ -36,15 +36,11 @@ internal static class BatchCommand
                 var settings = tuning.Read(parse);
                 var part = parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
                 var plan = BatchPlan.Read(parse.GetValue(suite)!, settings.MemoryLimitBytes).Shard(part);
-                using var session = settings.Open(cli);
-                var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed,
-                    !parse.GetValue(noBaselines), settings.Force);
                 if (part.Count > 1)
                 {
                     cli.Error.WriteLine($"shard {part}: {plan.Entries.Count} of {plan.SuiteSize} operators");
                 }
-                var runner = new BatchRunner(session.Tuner, session.Records, options, session.Logger);
-                var summary = runner.Run(plan, new ProgressDisplay(cli.Error));
+                var summary = Run(cli, settings, plan, !parse.GetValue(noBaselines));
                 if (json)
                 {
                     cli.Output.WriteLine(summary.ToJsonText());
@@ -57,6 +53,14 @@ internal static class BatchCommand
             });
         });
         return command;
+    }
+
+    /// <summary>Opens the device and tunes every operator of the plan, with progress on stderr.</summary>
+    internal static BatchSummary Run(CliContext cli, TuningSettings settings, BatchPlan plan, bool baselines)
+    {
+        using var session = settings.Open(cli);
+        var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, baselines, settings.Force);
+        return new BatchRunner(session.Tuner, session.Records, options, session.Logger).Run(plan, new ProgressDisplay(cli.Error));
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ using Gensor.Backend.Emission;
 using Gensor.Backend.Lowering;
 using Gensor.Construction;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Tuning;
@@ -60,6 +60,11 @@ internal static class EmitCommand
                     _ => throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx or opencl)"),
                 };
                 var profile = ProfileCatalog.Get(parse.GetValue(target)!);
+                if (lang == "opencl")
+                {
+                    // ILGPU's OpenCL back end writes no warp shuffles: construct without them.
+                    profile = profile with { WarpShuffles = false };
+                }
                 if (lang == "ptx")
                 {
                     OfflineKernelCompiler.ParseArchitecture(profile.Architecture);

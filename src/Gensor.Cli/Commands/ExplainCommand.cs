@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
 using Gensor.Construction;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Tuning;
 using Gensor.Tuning.Reports;
 

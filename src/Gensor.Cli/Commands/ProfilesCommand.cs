@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 
 namespace Gensor.Cli.Commands;
 

@@ -1,107 +1,88 @@
-using Gensor.Construction.Analysis;
-using Gensor.Construction.Profiles;
+using Gensor.Analysis;
 using Gensor.Etir;
+using Gensor.Hardware;
 
 namespace Gensor.Construction.Cost;
 
 /// <summary>
-/// Estimated time of a schedule on a profile, from first principles and the
-/// kernel shape the code generator emits (one block per block tile; per stage a
-/// cooperative copy of the staged inputs, a barrier, then each thread's outer
-/// product over its thread tile). It drives the gensor walk's transition
-/// probabilities and every policy's ranking, so it is cheap (no allocation in
-/// <see cref="EstimateMs"/>), deterministic, and monotone in the quantities
-/// Roller's micro model cares about (traffic per tile, occupancy, waves).
-/// The estimate is a roofline over three bounds, the DRAM, the L2 and the
-/// busiest multiprocessor, plus a launch overhead.
-/// The constants below are rough, documented figures, not measurements; they
-/// are shared by all profiles so that policies compare under one model.
+/// Estimated time of a schedule on a profile, from the GPU's first-order effects
+/// and the kernel the lowering writes (one block per block tile; per stage a
+/// cooperative copy of the staged inputs, barriers, then each thread's outer
+/// product over its thread tile, unrolled when small; reduce lanes combined at
+/// the end). It drives the gensor walk's transition probabilities and every
+/// policy's ranking, so it is cheap (no allocation in <see cref="EstimateMs(Operator, Schedule, HardwareProfile)"/>)
+/// and deterministic. The estimate is a roofline over three bounds, the DRAM,
+/// the L2 and the busiest multiprocessor, plus a launch overhead; the terms
+/// that feed them are reported by <see cref="Breakdown"/>:
+/// <list type="bullet">
+/// <item><b>occupancy</b>: resident blocks per SM from threads, registers and shared memory;</item>
+/// <item><b>waves</b>: rounds of resident blocks on the busiest SM and the tail of the last;</item>
+/// <item><b>memory parallelism</b>: bytes in flight per SM against latency × bandwidth (Little's law);</item>
+/// <item><b>shared memory</b>: bank passes of every warp's shared loads and stores, conflicts counted;</item>
+/// <item><b>issue</b>: multiply-adds against loads, copies, guards and loop overhead, on the FP32 pipes and the schedulers;</item>
+/// <item><b>L2 reuse</b>: DRAM traffic from the tiles that concurrently resident blocks share;</item>
+/// <item><b>reductions</b>: shuffles and shared-memory steps that combine reduce lanes.</item>
+/// </list>
+/// Hardware figures come from the profile (bandwidths, latency, clock, efficiencies),
+/// so a calibrated profile (<c>gensor calibrate</c>) changes the estimates and not the code.
 /// </summary>
 public static class CostModel
 {
+    /// <summary>Warp instructions a multiprocessor issues per clock (four schedulers on sm_70..sm_90).</summary>
+    public const double IssuePerClock = 4;
 
-    /// <summary>L2-to-SM bandwidth as a multiple of DRAM bandwidth (about 3x on V100..H100).</summary>
-    public const double L2BandwidthFactor = 3.0;
-
-    /// <summary>
-    /// Shared memory (and L1, the same SRAM) bandwidth per unit of peak FP32
-    /// rate: 32 banks x 4 bytes per clock per SM against 64 (sm_70/80) or 128
-    /// (sm_86+) FP32 lanes x 2 flops, i.e. between 0.5 and 1 byte per flop.
-    /// </summary>
-    public const double SharedBytesPerFlop = 0.75;
+    /// <summary>Shared-memory bank passes a multiprocessor serves per clock (32 banks × 4 bytes).</summary>
+    public const double SharedPassesPerClock = 1;
 
     /// <summary>
-    /// Issue cost of a load relative to an FMA: load/store units have a half to
-    /// a quarter of the FP32 lanes per SM.
-    /// </summary>
-    public const double LoadIssueWeight = 2.0;
-
-    /// <summary>Integer and loop instructions per thread per reduce point (index arithmetic, the loop branch).</summary>
-    public const double OverheadPerPoint = 1.0;
-
-    /// <summary>
-    /// Unstaged reads go through L1, which is shared by all resident blocks and
-    /// not managed: even when the working set fits, we assume at least a quarter
-    /// of the redundant reads within a block (the same element read by several
-    /// threads) miss it and reach L2; when it does not fit, proportionally more.
-    /// </summary>
-    public const double L1RedundantMissRate = 0.25;
-
-    /// <summary>Global load latency a stage waits for before its barrier (about 500-600 cycles).</summary>
-    public const double GlobalLatencySeconds = 400e-9;
-
-    /// <summary>Latency of a load that hits L1 (about 35 cycles), against about 25 for shared memory.</summary>
-    public const double L1LatencySeconds = 20e-9;
-
-    /// <summary>Latency of a load that misses L1 and hits L2 (about 250 cycles).</summary>
-    public const double L2LatencySeconds = 150e-9;
-
-    /// <summary>Cost of the two barriers of a stage.</summary>
-    public const double BarrierSeconds = 20e-9;
-
-    /// <summary>
-    /// Independent warp instructions an SM needs in flight to keep its FP32
-    /// pipes busy (4 schedulers x a few cycles of dependent-issue latency, plus
-    /// shared-load latency).
+    /// Independent warp instructions an SM needs in flight to keep its pipes busy (4
+    /// schedulers × a few cycles of dependent-issue latency, plus shared-load latency).
     /// </summary>
     public const double LatencyTarget = 32;
 
-    /// <summary>Kernel launch overhead.</summary>
-    public const double LaunchMs = 0.003;
+    /// <summary>Latency of a load that hits L1, relative to the profile's memory latency.</summary>
+    public const double L1LatencyShare = 0.06;
+
+    /// <summary>Latency of a load that hits L2, relative to the profile's memory latency (about 250 of 600 cycles).</summary>
+    public const double L2LatencyShare = 0.45;
+
+    /// <summary>
+    /// Unstaged reads go through L1, which is shared by all resident blocks and not
+    /// managed: even when the working set fits, at least this share of the redundant
+    /// reads within a block (the same element read by several threads) miss it.
+    /// </summary>
+    public const double L1RedundantMissRate = 0.25;
+
+    /// <summary>Share of L2 that tiles of concurrently running blocks can count on (the rest holds other lines).</summary>
+    public const double UsableL2 = 0.5;
 
     /// <summary>The estimated time in milliseconds.</summary>
     public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile) =>
-        Evaluate(OperatorAnalysis.Of(op), schedule, profile).TotalMs;
+        Evaluate(OperatorAnalysis.Of(op), schedule, profile, null).TotalMs;
 
-    /// <summary>The estimate with every term, for <c>explain</c> and debugging.</summary>
-    public static CostBreakdown Breakdown(Operator op, Schedule schedule, HardwareProfile profile)
+    /// <summary>The estimated time with ptxas's register count instead of the estimate (compiler feedback).</summary>
+    public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile, int registersPerThread) =>
+        Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread).TotalMs;
+
+    /// <summary>The estimate with every term, for <c>explain</c> and debugging; <paramref name="registersPerThread"/> overrides the register estimate.</summary>
+    public static CostBreakdown Breakdown(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread = null)
     {
-        var t = Evaluate(OperatorAnalysis.Of(op), schedule, profile);
+        var t = Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread);
         return new CostBreakdown(
-            t.TotalMs, t.DramMs, t.L2Ms, t.SmMs, LaunchMs, t.DramBytes, t.L2Bytes, t.SharedBytes, t.L1Bytes,
-            t.Blocks, t.Stages, t.BlocksPerSm, t.Waves, t.IssueEfficiency, t.LatencyEfficiency,
-            t.Coalescing, t.BankConflicts, t.Padding);
+            t.TotalMs, t.SmMs, t.DramMs, t.L2Ms, profile.LaunchMicroseconds / 1e3,
+            new OccupancyTerm(t.BlocksPerSm, t.BlocksPerSm * schedule.ThreadsPerBlock, t.Registers, t.SharedBytesPerBlock, t.Limiter, t.LatencyEfficiency),
+            new WavesTerm(t.Rounds, t.TailEfficiency, t.ActiveSms),
+            new MemoryParallelismTerm(t.InFlightPerSm, t.NeededPerSm, t.AchievedFraction),
+            new SharedMemoryTerm(t.PassesPerStage, t.ConflictFactor, t.SharedBytes, t.L1Bytes),
+            new IssueTerm(t.InstructionsPerStage, t.FmaPerStage, t.LoadsPerStage, t.FmaFraction),
+            new L2ReuseTerm(t.DramBytes, t.L2Bytes, t.L2Bytes / Math.Max(1, t.DramBytes)),
+            new ReductionTerm(schedule.ReduceThreads, t.ReductionInstructions),
+            t.Blocks, t.Stages, t.Padding);
     }
 
-    /// <summary>Resident blocks per multiprocessor, limited by threads, registers, shared memory and the block slots.</summary>
-    public static int BlocksPerMultiprocessor(int threads, int registersPerThread, long sharedBytes, HardwareProfile profile)
-    {
-        var warps = (threads + profile.WarpSize - 1) / profile.WarpSize;
-        var roundedThreads = warps * profile.WarpSize;
-        // Registers are allocated per warp in units of 8 per thread (256 per warp).
-        var registers = (registersPerThread + 7) / 8 * 8;
-        var byThreads = profile.MaxThreadsPerMultiprocessor / roundedThreads;
-        var byRegisters = profile.RegistersPerMultiprocessor / Math.Max(1, registers * roundedThreads);
-        var byShared = sharedBytes > 0 ? (int)Math.Min(int.MaxValue, profile.SharedMemoryPerMultiprocessor / sharedBytes) : int.MaxValue;
-        var blocks = Math.Min(Math.Min(profile.MaxBlocksPerMultiprocessor, byThreads), Math.Min(byRegisters, byShared));
-        return Math.Max(1, blocks);
-    }
-
-    private static Terms Evaluate(OperatorAnalysis a, Schedule s, HardwareProfile p)
+    private static Terms Evaluate(OperatorAnalysis a, Schedule s, HardwareProfile p, int? registerOverride)
     {
         var spatialRank = a.SpatialRank;
-        // The unit of global traffic: the profile's sector (32 bytes on every
-        // built-in GPU; a 128-byte line is four of them).
         var sector = p.TransactionBytes;
         Span<int> blockStage = stackalloc int[a.AxisCount];
         Span<int> threadPoint = stackalloc int[a.AxisCount];
@@ -121,8 +102,9 @@ public static class CostModel
             paddedOutputs *= (double)tiles * s.BlockTile[i];
             outputClamped *= Math.Min(extent, s.BlockTile[i]);
         }
-        long stages = 1, pointsPerStage = 1;
+        long stages = 1;
         double paddedReduce = 1;
+        var raggedReduce = false;
         for (var j = 0; j < a.ReduceRank; j++)
         {
             var extent = a.Extents[spatialRank + j];
@@ -130,32 +112,42 @@ public static class CostModel
             var count = (extent + step - 1) / step;
             stages *= count;
             paddedReduce *= (double)count * step;
-            pointsPerStage *= step;
             threadStage[spatialRank + j] = step;
+            raggedReduce |= extent % step != 0;
         }
         var threads = s.ThreadsPerBlock;
         var warps = (threads + p.WarpSize - 1) / p.WarpSize;
-        var outputsPerThread = OperatorAnalysis.OutputsPerThread(s);
+        var outputs = s.OutputsPerThread;
+        var points = (double)OperatorAnalysis.PointsPerThreadPerStage(s);
+        var unrolled = OperatorAnalysis.UnrollsStage(s);
+        var anyStaged = s.SharedInputs.Count > 0;
+        var prefetch = s.RegisterPrefetch && anyStaged;
 
-        // Threads of a warp run along the innermost spatial axis first; with v
-        // virtual threads neighbours are ThreadTile/v outputs apart instead of
-        // ThreadTile (Schedule.VirtualThreads).
+        // ---- Occupancy ----
+        var registers = registerOverride ?? a.RegistersPerThread(s);
+        var sharedBytes = a.SharedMemoryBytes(s, p.WarpSize);
+        var (bpsm, limiter) = Occupancy.Resident(threads, registers, sharedBytes, p);
+
+        // ---- Waves: the busiest SM holds ceil(blocks/SMs) blocks, bpsm at a time ----
+        var perSm = (blocks + p.Multiprocessors - 1) / p.Multiprocessors;
+        var fullRounds = perSm / bpsm;
+        var lastRound = (int)(perSm % bpsm);
+        var rounds = fullRounds + (lastRound > 0 ? 1 : 0);
+        var activeSms = (int)Math.Min(p.Multiprocessors, blocks);
+        var tail = blocks / ((double)rounds * bpsm * p.Multiprocessors);
+
+        // ---- Per read: loads, shared passes, traffic ----
+        // The lanes of a warp: reduce lanes fastest, then threads along the innermost spatial axis, then the next.
+        var lanes = Math.Max(1, s.ReduceThreads);
         var innermost = spatialRank - 1;
-        var lanesX = innermost >= 0 ? Math.Min(p.WarpSize, s.ThreadsAlong(innermost)) : 1;
-        var chunkX = innermost >= 0 ? s.ThreadTile[innermost] / s.VirtualThreads[innermost] : 1;
-        var rowsPerWarp = Math.Max(1, p.WarpSize / lanesX);
-        // The warp's other lanes run along the next spatial axis.
         var outer = spatialRank - 2;
+        var threadsX = innermost >= 0 ? s.ThreadsAlong(innermost) : 1;
+        var threadsY = outer >= 0 ? s.ThreadsAlong(outer) : 1;
+        var chunkX = innermost >= 0 ? s.ThreadTile[innermost] / s.VirtualThreads[innermost] : 1;
         var chunkY = outer >= 0 ? s.ThreadTile[outer] / s.VirtualThreads[outer] : 1;
-        var lanesY = outer >= 0 ? (int)Math.Min(rowsPerWarp, s.ThreadsAlong(outer)) : 1;
-        double unstagedLatency = 0;
+        var innerReduce = spatialRank + a.ReduceRank - 1;
 
-        // Occupancy first: how many blocks share an SM's L1 decides how much of it each gets.
-        var registers = a.RegistersPerThread(s);
-        var shared = a.SharedMemoryBytes(s);
-        var bpsm = BlocksPerMultiprocessor(threads, registers, shared, p);
-        // L1 and shared memory are one SRAM per SM; what the resident blocks do not
-        // stage is L1. Reads not staged hit it only as far as their working set fits.
+        // L1 and shared memory are one SRAM per SM; what the resident blocks do not stage is L1.
         double unstagedSet = 0;
         for (var r = 0; r < a.ReadCount; r++)
         {
@@ -164,102 +156,115 @@ public static class CostModel
                 unstagedSet += a.Footprint(r, blockStage, clamp: true) * (double)sizeof(float);
             }
         }
-        var l1Capacity = Math.Max(0, p.SharedMemoryPerMultiprocessor - (double)bpsm * shared);
+        var l1Capacity = Math.Max(0, p.SharedMemoryPerMultiprocessor - (double)bpsm * sharedBytes);
         var l1Hit = unstagedSet == 0 ? 1 : Math.Min(1 - L1RedundantMissRate, l1Capacity / (bpsm * unstagedSet));
 
-        double l2PerStage = 0, usefulPerStage = 0, sharedPerStage = 0, l1PerStage = 0;
-        double loadsPerPoint = 0, copyPerStage = 0, conflictSum = 0, conflictCount = 0, compulsory = 0, inputBytes = 0;
+        double l2PerStage = 0, lds = 0, ldg = 0, guards = 0, copyInstructions = 0, passes = 0, idealPasses = 0;
+        double inFlightPerThread = 0, unstagedLatency = 0, compulsory = 0, inputBytes = 0, l1Sectors = 0;
         for (var r = 0; r < a.ReadCount; r++)
         {
             var footprint = a.Footprint(r, blockStage, clamp: true);
             var run = a.InnermostRun(r, blockStage, clamp: true);
             var moved = (double)(footprint / run) * SectorsFor(run, sector) * sector;
-            var perThread = a.Footprint(r, threadPoint, clamp: false);
-            loadsPerPoint += perThread;
-            usefulPerStage += footprint * sizeof(float);
+            var operands = a.Footprint(r, threadPoint, clamp: false);
             var tensorBytes = a.TensorElements(r) * (double)sizeof(float);
             inputBytes += tensorBytes;
             compulsory += Math.Min(tensorBytes, (double)blocks * stages * footprint * sizeof(float));
             if (OperatorAnalysis.IsShared(s, a.ReadTensor(r)))
             {
                 l2PerStage += moved;
-                // Cooperative copy: VectorWidth consecutive elements per thread per
-                // copy when the box's rows are a multiple of it, else scalar.
-                var vector = run % s.VectorWidth == 0 ? s.VectorWidth : 1;
-                copyPerStage += Math.Ceiling((double)footprint / vector);
-                // Bank conflicts: a warp's lanes read addresses strideX*chunkX apart
-                // along x and strideY*chunkY apart along y, in the padded layout.
+                var loads = a.SharedLoadsPerPoint(r, s);
+                var width = (int)Math.Max(1, operands / Math.Max(1, loads));
+                lds += points * loads;
+                // Bank passes of one of these loads by a warp, at the lanes' word offsets in the stored box.
+                var strideLane = a.StoredBoxStride(r, innerReduce, blockStage, s.SharedPadding);
                 var strideX = innermost >= 0 ? a.StoredBoxStride(r, innermost, blockStage, s.SharedPadding) * chunkX : 0;
                 var strideY = outer >= 0 ? a.StoredBoxStride(r, outer, blockStage, s.SharedPadding) * chunkY : 0;
-                var degree = ConflictDegree(strideX, lanesX, strideY, lanesY, p.SharedMemoryBanks);
-                conflictSum += degree;
-                conflictCount++;
-                sharedPerStage += footprint * sizeof(float)
-                    + (double)threads * pointsPerStage * perThread * sizeof(float) * degree;
+                var pass = Passes(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
+                passes += points * loads * pass;
+                idealPasses += points * loads * IdealPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
+                var (copyWidth, vectorLoad, vectorStore, iterations) = a.CopyShape(r, s, blockStage);
+                var checks = a.CheckedDimensions(r, s, reduceGuarded: false);
+                copyInstructions += iterations * ((vectorLoad ? 1 : copyWidth) + (vectorStore ? 1 : copyWidth) + checks + 1);
+                // A warp's copy stores: vectors along stored rows, or single words a stored stride apart.
+                var storePasses = vectorStore ? copyWidth : copyWidth * Math.Max(1.0, Math.Min(p.WarpSize, p.WarpSize * copyWidth / (double)p.SharedMemoryBanks));
+                passes += iterations * storePasses;
+                idealPasses += iterations * copyWidth;
+                inFlightPerThread += iterations * copyWidth * sizeof(float);
             }
             else
             {
-                // The block's footprint reaches L2 once; redundant reads by other
-                // threads hit L1 as far as it holds the working set (l1Hit).
-                var threadReads = (double)threads * a.Footprint(r, threadStage, clamp: false);
+                // The block's footprint reaches L2 once; redundant reads by other threads
+                // hit L1 as far as it holds the working set (l1Hit).
+                var threadReads = (double)threads * a.Footprint(r, threadStage, clamp: false) / lanes;
                 var redundant = Math.Max(0, threadReads - footprint) * sizeof(float);
                 var missed = (1 - l1Hit) * redundant * (moved / (footprint * sizeof(float)));
                 l2PerStage += moved + missed;
-                // Every thread load is a warp request; its lanes along x are
-                // stride*chunk apart, so it touches that many sectors (1 when broadcast).
-                var stride = innermost >= 0 ? Math.Abs(a.AddressStride(r, innermost)) * chunkX : 0;
-                var sectors = stride == 0 ? 1 : Math.Min(lanesX, Math.Ceiling(lanesX * stride * (double)sizeof(float) / sector));
-                var l1Bytes = (double)warps * pointsPerStage * perThread * rowsPerWarp * sectors * sector;
-                l1PerStage += l1Bytes;
-                // Each reduce point waits for these loads before its multiply-adds; the
-                // share of them that misses L1 waits for L2 (the first touch of each sector).
-                var miss = Math.Min(1, (moved + missed) / Math.Max(1, l1Bytes));
-                unstagedLatency = Math.Max(unstagedLatency, miss * L2LatencySeconds + (1 - miss) * L1LatencySeconds);
+                ldg += points * operands;
+                guards += points * operands * a.CheckedDimensions(r, s, reduceGuarded: true);
+                // Each of these loads is a warp request through L1: as many 32-byte sectors as its lanes' addresses touch.
+                var sectors = Sectors(lanes, a.AddressStride(r, innerReduce), threadsX, innermost >= 0 ? a.AddressStride(r, innermost) * chunkX : 0,
+                    threadsY, outer >= 0 ? a.AddressStride(r, outer) * chunkY : 0, p);
+                l1Sectors += points * operands * sectors;
+                inFlightPerThread += operands * sizeof(float) * (unrolled ? Math.Min(points, 4) : 1);
+                // Each point waits for its loads; the share of them that misses L1 waits for L2.
+                var warpBytes = (double)warps * points * operands * p.WarpSize * sizeof(float);
+                var miss = Math.Min(1, (moved + missed) / Math.Max(1, warpBytes));
+                unstagedLatency = Math.Max(unstagedLatency, (miss * L2LatencyShare + (1 - miss) * L1LatencyShare) * p.MemoryLatencyNs * 1e-9);
             }
         }
+
+        // ---- Issue: instructions per thread per stage, and once per thread ----
+        var fma = points * outputs;
+        var loopOverhead = unrolled ? 0 : points * 3;
+        var barriers = anyStaged ? (s.SharedBuffers == 2 ? 1 : 2) : 0;
+        var perStage = fma + lds + ldg + guards + copyInstructions + loopOverhead + (raggedReduce ? points : 0) + 8 + barriers;
+        var reductionInstructions = lanes > 1
+            ? Math.Log2(Math.Min(lanes, p.WarpSize)) * outputs * 2 + (lanes > p.WarpSize ? outputs * (2 + lanes / (double)p.WarpSize) : 0)
+            : 0;
+        var once = reductionInstructions + outputs * 3 + 24;
+        var clock = p.ClockMhz * 1e6;
+        var fmaPerClock = Math.Max(0.25, p.Fp32LanesPerMultiprocessor / p.WarpSize);
+        // Cycles per warp per stage on one SM: the schedulers, the FP32 pipes and the shared banks, whichever is busiest.
+        var issueCycles = Math.Max(perStage / IssuePerClock, fma / fmaPerClock) / p.IssueEfficiency;
+        // Shared memory and L1 are one SRAM: 128 bytes per clock for bank passes and L1 sectors alike.
+        var sharedCycles = (passes + l1Sectors * sector / (double)(p.SharedMemoryBanks * sizeof(float))) / SharedPassesPerClock;
+        var stageWork = warps * Math.Max(issueCycles, sharedCycles) / clock;
+        var onceWork = warps * (once / IssuePerClock / p.IssueEfficiency) / clock;
+
+        // ---- Latency: what a block waits for per stage, hidden by other resident blocks ----
+        var ilp = Math.Min(outputs, 8);
+        var latency = p.MemoryLatencyNs * 1e-9;
+        var stageLatency = (anyStaged && !prefetch ? latency : 0) + (unrolled ? 1 : points) * unstagedLatency;
+        var barrier = barriers * p.BarrierNs * 1e-9;
+        double Round(long resident)
+        {
+            var efficiency = LatencyEfficiency(resident * warps, ilp);
+            var work = stageWork / efficiency;
+            // With the prefetch, the next stage's loads overlap this stage's work: a stage lasts at least the latency.
+            var stageTime = prefetch
+                ? Math.Max(resident * work, Math.Max(latency, work))
+                : Math.Max(resident * work, stageLatency + work);
+            return stages * (stageTime + barrier) + resident * onceWork / efficiency + latency;
+        }
+        var smSeconds = fullRounds * Round(bpsm) + (lastRound > 0 ? Round(lastRound) : 0);
+
+        // ---- Memory: L2 reuse between concurrent blocks, and bytes in flight ----
         var outputRun = innermost >= 0 ? Math.Min(a.Extents[innermost], s.BlockTile[innermost]) : 1;
         var outputMoved = (double)(outputClamped / outputRun) * SectorsFor(outputRun, sector) * sector;
         var outputBytes = a.OutputElements * (double)sizeof(float);
-
-        // DRAM: compulsory traffic, plus re-reads L2 misses; the hit rate falls
-        // as the inputs outgrow L2.
         var l2Bytes = blocks * (stages * l2PerStage + outputMoved);
         compulsory += outputBytes;
-        var l2Hit = p.L2Bytes / (p.L2Bytes + inputBytes);
-        var dramBytes = compulsory + Math.Max(0, l2Bytes - compulsory) * (1 - l2Hit);
-        var dramSeconds = dramBytes / (p.DramBandwidthGBs * 1e9);
-        var l2Seconds = l2Bytes / (p.DramBandwidthGBs * 1e9 * L2BandwidthFactor);
+        var dramBytes = DramBytes(a, s, p, blocks, bpsm, inputBytes + outputBytes, compulsory, l2Bytes);
 
-        // Issue: multiply-adds against loads, copies, stores and loop overhead.
-        // Instructions issue per warp: a block whose threads do not fill its last
-        // warp still occupies all of that warp's lanes.
-        var laneFactor = (double)warps * p.WarpSize / threads;
-        var threadPoints = (double)threads * pointsPerStage;
-        var fma = threadPoints * outputsPerThread;
-        var instructions = laneFactor * (fma + LoadIssueWeight * (threadPoints * loadsPerPoint + 2 * copyPerStage)
-            + threadPoints * OverheadPerPoint + threads * 4.0);
-        var issueEfficiency = fma / instructions;
-        var issueRate = p.PeakGflops * 1e9 / 2 / p.Multiprocessors;
-        var sharedRate = p.PeakGflops * 1e9 * SharedBytesPerFlop / p.Multiprocessors;
-        var stageWork = Math.Max(instructions / issueRate, (sharedPerStage + l1PerStage) / sharedRate);
-        var storeWork = laneFactor * threads * (double)outputsPerThread * LoadIssueWeight / issueRate;
+        var inFlightPerSm = bpsm * (double)threads * inFlightPerThread;
+        var neededPerSm = latency * p.DramBandwidthGBs * 1e9 / p.Multiprocessors;
+        var achieved = Math.Min(p.DramEfficiency, p.DramEfficiency * inFlightPerSm / Math.Max(1, neededPerSm)) * activeSms / p.Multiprocessors;
+        var dramSeconds = dramBytes / (p.DramBandwidthGBs * 1e9 * Math.Max(1e-6, achieved));
+        var l2Fraction = Math.Min(1, inFlightPerSm / Math.Max(1, neededPerSm * L2LatencyShare)) * activeSms / p.Multiprocessors;
+        var l2Seconds = l2Bytes / (p.EffectiveL2BandwidthGBs * 1e9 * Math.Max(1e-6, l2Fraction));
 
-        // Occupancy and rounds on the busiest SM: it holds ceil(blocks/SMs)
-        // blocks, bpsm at a time; the last round may be partly empty (the tail).
-        var perSm = (blocks + p.Multiprocessors - 1) / p.Multiprocessors;
-        var fullRounds = perSm / bpsm;
-        var lastRound = (int)(perSm % bpsm);
-        var ilp = Math.Min(outputsPerThread, 8);
-        var fullEfficiency = LatencyEfficiency(Math.Min(perSm, bpsm) * warps, ilp);
-        // What one block waits for per stage: its staged copy (hidden behind the
-        // previous stage's work when prefetched), then a load latency per reduce
-        // point for operands read straight from global memory.
-        var anyStaged = s.SharedInputs.Count > 0;
-        var stageLatency = (anyStaged && !s.Prefetch ? GlobalLatencySeconds : 0) + pointsPerStage * unstagedLatency;
-        var smSeconds = fullRounds * RoundSeconds(bpsm, warps, ilp, stages, stageWork, storeWork, stageLatency)
-            + (lastRound > 0 ? RoundSeconds(lastRound, warps, ilp, stages, stageWork, storeWork, stageLatency) : 0);
-
-        var totalMs = Math.Max(dramSeconds, Math.Max(l2Seconds, smSeconds)) * 1e3 + LaunchMs;
+        var totalMs = Math.Max(dramSeconds, Math.Max(l2Seconds, smSeconds)) * 1e3 + p.LaunchMicroseconds / 1e3;
         return new Terms
         {
             TotalMs = totalMs,
@@ -268,93 +273,144 @@ public static class CostModel
             SmMs = smSeconds * 1e3,
             DramBytes = dramBytes,
             L2Bytes = l2Bytes,
-            SharedBytes = blocks * stages * sharedPerStage,
-            L1Bytes = blocks * stages * l1PerStage,
+            SharedBytes = blocks * stages * (double)warps * passes * p.SharedMemoryBanks * sizeof(float),
+            L1Bytes = blocks * stages * (double)warps * l1Sectors * sector,
             Blocks = blocks,
             Stages = stages,
             BlocksPerSm = bpsm,
-            Waves = fullRounds + (lastRound > 0 ? 1 : 0),
-            IssueEfficiency = issueEfficiency,
-            LatencyEfficiency = fullEfficiency,
-            Coalescing = usefulPerStage / Math.Max(1, l2PerStage),
-            BankConflicts = conflictCount == 0 ? 1 : conflictSum / conflictCount,
+            Registers = registers,
+            SharedBytesPerBlock = sharedBytes,
+            Limiter = limiter,
+            LatencyEfficiency = LatencyEfficiency(Math.Min(perSm, bpsm) * warps, ilp),
+            Rounds = rounds,
+            TailEfficiency = tail,
+            ActiveSms = activeSms,
+            InFlightPerSm = inFlightPerSm,
+            NeededPerSm = neededPerSm,
+            AchievedFraction = achieved,
+            PassesPerStage = passes,
+            ConflictFactor = idealPasses == 0 ? 1 : passes / idealPasses,
+            InstructionsPerStage = perStage,
+            FmaPerStage = fma,
+            LoadsPerStage = lds + ldg,
+            FmaFraction = fma / perStage,
+            ReductionInstructions = reductionInstructions,
             Padding = paddedOutputs * paddedReduce / Math.Max(1, a.OutputElements * (double)a.Operator.ReductionLength),
         };
     }
 
-    private static long Gcd(long a, long b)
+    /// <summary>
+    /// DRAM traffic with L2 reuse between blocks: when all the tensors fit the usable L2
+    /// they come from DRAM once; otherwise each round of concurrently resident blocks
+    /// (consecutive block indices, innermost spatial axis fastest) reads the tiles it
+    /// touches once, and tiles it shares with later rounds come again.
+    /// </summary>
+    private static double DramBytes(OperatorAnalysis a, Schedule s, HardwareProfile p, long blocks, int bpsm, double tensorBytes, double compulsory, double l2Bytes)
     {
-        while (b != 0)
+        if (tensorBytes <= p.L2Bytes * UsableL2)
         {
-            (a, b) = (b, a % b);
+            return compulsory;
         }
-        return a;
+        var concurrent = Math.Min(blocks, (long)bpsm * p.Multiprocessors);
+        var roundsOfGrid = Math.Ceiling(blocks / (double)concurrent);
+        Span<int> wave = stackalloc int[a.AxisCount];
+        var remaining = concurrent;
+        for (var i = a.SpatialRank - 1; i >= 0; i--)
+        {
+            var along = (a.Extents[i] + s.BlockTile[i] - 1) / s.BlockTile[i];
+            var covered = Math.Min(remaining, along);
+            wave[i] = (int)Math.Min(a.Extents[i], covered * s.BlockTile[i]);
+            remaining = Math.Max(1, (remaining + along - 1) / along);
+        }
+        for (var j = 0; j < a.ReduceRank; j++)
+        {
+            wave[a.SpatialRank + j] = a.Extents[a.SpatialRank + j];
+        }
+        double perRound = 0;
+        for (var r = 0; r < a.ReadCount; r++)
+        {
+            perRound += a.Footprint(r, wave, clamp: true) * (double)sizeof(float);
+        }
+        // A round whose tiles do not fit L2 loses its reuse too: its blocks read from DRAM what L2 could not keep.
+        var overflow = Math.Max(0, perRound - p.L2Bytes * UsableL2) / Math.Max(1, perRound);
+        var reread = roundsOfGrid * perRound + overflow * Math.Max(0, l2Bytes - roundsOfGrid * perRound);
+        return Math.Max(compulsory, reread);
+    }
+
+    /// <summary>
+    /// Bank passes for one shared load by a warp whose lanes read <paramref name="width"/>
+    /// consecutive words from rl*strideLane + x*strideX + y*strideY (reduce lanes fastest):
+    /// the most distinct words any one bank must serve. Lanes reading the same word share a broadcast.
+    /// </summary>
+    private static int Passes(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
+    {
+        var banks = Math.Max(1, p.SharedMemoryBanks);
+        Span<long> words = stackalloc long[p.WarpSize * 4];
+        var count = 0;
+        for (var lane = 0; lane < p.WarpSize; lane++)
+        {
+            var rl = lane % lanes;
+            var rest = lane / lanes;
+            var x = rest % threadsX;
+            // Lanes past the two innermost axes move along outer axes, whose strides this leaves out.
+            var y = rest / threadsX % Math.Max(1, threadsY);
+            var start = rl * strideLane + x * strideX + y * strideY;
+            for (var w = 0; w < Math.Min(width, 4) && count < words.Length; w++)
+            {
+                var word = start + w;
+                if (!words[..count].Contains(word))
+                {
+                    words[count++] = word;
+                }
+            }
+        }
+        Span<int> perBank = stackalloc int[banks];
+        var worst = 1;
+        foreach (var word in words[..count])
+        {
+            var bank = (int)(((word % banks) + banks) % banks);
+            worst = Math.Max(worst, ++perBank[bank]);
+        }
+        return worst;
+    }
+
+    /// <summary>32-byte sectors one global load by a warp touches, its lanes at element offsets rl*strideLane + x*strideX + y*strideY.</summary>
+    private static int Sectors(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, HardwareProfile p)
+    {
+        Span<long> sectors = stackalloc long[p.WarpSize];
+        var count = 0;
+        for (var lane = 0; lane < p.WarpSize; lane++)
+        {
+            var rest = lane / lanes;
+            var element = lane % lanes * strideLane + rest % threadsX * strideX + rest / threadsX % Math.Max(1, threadsY) * strideY;
+            var sector = element * sizeof(float) / p.TransactionBytes;
+            if (!sectors[..count].Contains(sector))
+            {
+                sectors[count++] = sector;
+            }
+        }
+        return Math.Max(1, count);
+    }
+
+    /// <summary>Passes of the same load without conflicts: its distinct words over the banks.</summary>
+    private static int IdealPasses(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
+    {
+        var distinct = Math.Min(p.WarpSize, Math.Max(1, (strideLane != 0 ? lanes : 1) * (strideX != 0 ? threadsX : 1) * (strideY != 0 ? threadsY : 1))) * width;
+        return (int)Math.Max(1, Math.Ceiling(distinct / (double)p.SharedMemoryBanks));
     }
 
     private static long SectorsFor(long elements, int sector) => (elements * sizeof(float) + sector - 1) / sector;
 
     private static double LatencyEfficiency(long residentWarps, int ilp) => Math.Min(1.0, residentWarps * ilp / LatencyTarget);
 
-    /// <summary>
-    /// One round of <paramref name="resident"/> blocks: per stage, each block
-    /// waits <paramref name="stageLatency"/>, then computes; other resident blocks
-    /// fill the wait (so the stage costs the larger of the summed work and one
-    /// block's latency plus work), then the barriers.
-    /// </summary>
-    private static double RoundSeconds(long resident, int warps, int ilp, long stages, double stageWork, double storeWork, double stageLatency)
-    {
-        var efficiency = LatencyEfficiency(resident * warps, ilp);
-        var work = stageWork / efficiency;
-        var perStage = Math.Max(resident * work, stageLatency + work) + BarrierSeconds;
-        return stages * perStage + resident * storeWork / efficiency + GlobalLatencySeconds;
-    }
-
-    /// <summary>
-    /// The worst number of distinct words one shared-memory bank serves for a
-    /// warp whose lanes sit at x*strideX + y*strideY (lanes with the same
-    /// address share a broadcast).
-    /// </summary>
-    private static int ConflictDegree(long strideX, int lanesX, long strideY, int lanesY, int banks)
-    {
-        // Fast paths for a single row of lanes: a broadcast, or lanes s apart that
-        // cycle through banks/gcd(s, banks) banks.
-        if (lanesY <= 1 || strideY == 0)
-        {
-            if (strideX == 0)
-            {
-                return 1;
-            }
-            var cycle = banks / Gcd(Math.Abs(strideX), banks);
-            return (int)((lanesX + cycle - 1) / cycle);
-        }
-        Span<long> distinct = stackalloc long[64];
-        var count = 0;
-        for (var y = 0; y < lanesY; y++)
-        {
-            for (var x = 0; x < lanesX && count < distinct.Length; x++)
-            {
-                var address = x * strideX + y * strideY;
-                if (!distinct[..count].Contains(address))
-                {
-                    distinct[count++] = address;
-                }
-            }
-        }
-        Span<int> perBank = stackalloc int[Math.Max(1, banks)];
-        var worst = 1;
-        foreach (var address in distinct[..count])
-        {
-            var bank = (int)(((address % banks) + banks) % banks);
-            worst = Math.Max(worst, ++perBank[bank]);
-        }
-        return worst;
-    }
-
     private struct Terms
     {
         public double TotalMs, DramMs, L2Ms, SmMs, DramBytes, L2Bytes, SharedBytes, L1Bytes;
-        public long Blocks, Stages, Waves;
-        public int BlocksPerSm;
-        public double IssueEfficiency, LatencyEfficiency, Coalescing, BankConflicts, Padding;
+        public long Blocks, Stages, Rounds;
+        public int BlocksPerSm, Registers, ActiveSms;
+        public long SharedBytesPerBlock;
+        public string Limiter;
+        public double LatencyEfficiency, TailEfficiency, InFlightPerSm, NeededPerSm, AchievedFraction;
+        public double PassesPerStage, ConflictFactor, InstructionsPerStage, FmaPerStage, LoadsPerStage, FmaFraction, ReductionInstructions, Padding;
     }
 }

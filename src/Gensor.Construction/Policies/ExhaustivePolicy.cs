@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Gensor.Construction.Cost;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Diagnostics;
 using Gensor.Etir;
@@ -15,7 +15,7 @@ namespace Gensor.Construction.Policies;
 /// </summary>
 public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMaxStates) : ISchedulePolicy
 {
-    public const long DefaultMaxStates = 4_000_000;
+    public const long DefaultMaxStates = 16_000_000;
 
     public string Name => "exhaustive";
 
@@ -50,9 +50,12 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
         }
         var reduceCombos = Combinations(Enumerable.Range(0, space.Analysis.ReduceRank).Select(space.ReduceChoices).ToArray());
         var sharedSets = Subsets(space);
-        // Keep the best topK in a max-heap by estimate.
+        // Keep the best topK in a max-heap by estimate, and the best of every
+        // structure: the ranking wants structurally diverse candidates, and the
+        // overall top-k alone is often one structure in many refinements.
         var topK = Math.Max(1, options.TopK);
         var best = new PriorityQueue<RankedSchedule, double>(Comparer<double>.Create((x, y) => y.CompareTo(x)));
+        var bestPerStructure = new Dictionary<(ValueArray<int>, ValueArray<int>, ValueArray<int>, ValueArray<string>), RankedSchedule>();
         var blockAt = new int[spatial];
         var threadAt = new int[spatial];
         var vthreadAt = new int[spatial];
@@ -72,14 +75,26 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
                 {
                     foreach (var shared in sharedSets)
                     {
-                        foreach (var (vector, padding, prefetch) in ScheduleSpace.CopyVariants(shared.Count > 0))
+                        foreach (var (vector, padding, prefetch, buffers) in ScheduleSpace.CopyVariants(shared.Count > 0))
+                        foreach (var lanes in space.ReduceThreads)
                         {
-                            var schedule = new Schedule(tiles, threadTiles, vthreads, reduce, shared, vector) { SharedPadding = padding, Prefetch = prefetch };
+                            var schedule = new Schedule(tiles, threadTiles, vthreads, reduce, shared, vector)
+                            {
+                                SharedPadding = padding,
+                                RegisterPrefetch = prefetch,
+                                SharedBuffers = buffers,
+                                ReduceThreads = lanes,
+                            };
                             if (Legality.Check(op, schedule, profile) is not null)
                             {
                                 continue;
                             }
                             var estimate = CostModel.EstimateMs(op, schedule, profile);
+                            var structure = Ranking.StructureOf(schedule);
+                            if (!bestPerStructure.TryGetValue(structure, out var incumbent) || estimate < incumbent.EstimatedMs)
+                            {
+                                bestPerStructure[structure] = new RankedSchedule(schedule, estimate);
+                            }
                             if (best.Count < topK)
                             {
                                 best.Enqueue(new RankedSchedule(schedule, estimate), estimate);
@@ -103,7 +118,7 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
         }
 
         Spatial(0, 1);
-        var ranked = Ranking.TopRanked(best.UnorderedItems.Select(item => item.Element), topK);
+        var ranked = Ranking.TopRanked(best.UnorderedItems.Select(item => item.Element).Concat(bestPerStructure.Values).Distinct(), topK);
         return new ConstructionResult(Name, ranked, (int)Math.Min(int.MaxValue, size), watch.Elapsed.TotalMilliseconds);
     }
 

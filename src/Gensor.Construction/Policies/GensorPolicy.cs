@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Primitives;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Etir;
 

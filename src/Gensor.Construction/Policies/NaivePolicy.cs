@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Etir;
 

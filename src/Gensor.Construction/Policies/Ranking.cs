@@ -1,11 +1,11 @@
 using Gensor.Construction.Cost;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Policies;
 
 /// <summary>Ranks schedules by the cost model, best first; ties broken by the schedule's text so results are deterministic.</summary>
-internal static class Ranking
+public static class Ranking
 {
     public static IReadOnlyList<RankedSchedule> Top(Operator op, HardwareProfile profile, IEnumerable<Schedule> schedules, int topK) =>
         TopRanked(schedules.Distinct().Select(s => new RankedSchedule(s, CostModel.EstimateMs(op, s, profile))), topK);
@@ -31,8 +31,7 @@ internal static class Ranking
         var rest = new List<RankedSchedule>();
         foreach (var candidate in byCost)
         {
-            var s = candidate.Schedule;
-            (seen.Add((s.BlockTile, s.ThreadTile, s.ReduceStep, s.SharedInputs)) ? firsts : rest).Add(candidate);
+            (seen.Add(StructureOf(candidate.Schedule)) ? firsts : rest).Add(candidate);
             if (firsts.Count >= k)
             {
                 break;
@@ -40,4 +39,11 @@ internal static class Ranking
         }
         return [.. firsts.Concat(rest).Take(k)];
     }
+
+    /// <summary>
+    /// What makes two schedules structurally different programs: their tiles and
+    /// staged inputs. Virtual threads and copy details are refinements of one structure.
+    /// </summary>
+    public static (ValueArray<int> Block, ValueArray<int> Thread, ValueArray<int> Reduce, ValueArray<string> Shared) StructureOf(Schedule s) =>
+        (s.BlockTile, s.ThreadTile, s.ReduceStep, s.SharedInputs);
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Gensor.Construction.Analysis;
+using Gensor.Analysis;
 using Gensor.Construction.Cost;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Etir;
 
@@ -301,20 +301,20 @@ public sealed class RollerPolicy : ISchedulePolicy
             return Legality.Check(op, scaled, profile) is null ? scaled : Legality.Check(op, schedule, profile) is null ? schedule : null;
         }
 
+        /// <summary>The widest copy vector with which every staged box moves in aligned vectors (<see cref="CopyPlan"/>); 1 if none.</summary>
         private int AlignedVector(Schedule schedule)
         {
             if (schedule.SharedInputs.Count == 0)
             {
                 return 1;
             }
-            Span<int> tile = stackalloc int[A.AxisCount];
-            A.BlockStageTile(schedule, tile);
             foreach (var width in new[] { 4, 2 })
             {
+                var widened = schedule with { VectorWidth = width };
                 var aligned = true;
                 for (var r = 0; r < A.ReadCount; r++)
                 {
-                    if (schedule.IsShared(A.ReadTensor(r)) && A.InnermostRun(r, tile, clamp: true) % width != 0)
+                    if (schedule.IsShared(A.ReadTensor(r)) && !A.Copy(r, widened).VectorLoad)
                     {
                         aligned = false;
                     }
@@ -358,7 +358,7 @@ public sealed class RollerPolicy : ISchedulePolicy
             var fmaPerSm = profile.PeakGflops * 1e9 / 2 / profile.Multiprocessors;
             var bytesPerSm = profile.DramBandwidthGBs * 1e9 / profile.Multiprocessors;
             var peakCompute = points / bytes >= profile.PeakGflops / 2 / profile.DramBandwidthGBs;
-            var memoryLatency = CostModel.GlobalLatencySeconds + bytes / bytesPerSm;
+            var memoryLatency = profile.MemoryLatencyNs * 1e-9 + bytes / bytesPerSm;
             return peakCompute && memoryLatency <= points / fmaPerSm;
         }
 
@@ -366,7 +366,9 @@ public sealed class RollerPolicy : ISchedulePolicy
         private bool RegisterBound(int[] thread)
         {
             var outputs = thread.Aggregate(1, (product, t) => product * t);
-            return outputs / OperandsPerPoint(thread) >= sizeof(float) / (2 * CostModel.SharedBytesPerFlop);
+            // Shared memory serves 32 banks x 4 bytes per clock against 2 flops per FP32 lane.
+            var sharedBytesPerFlop = profile.SharedMemoryBanks * 4.0 / (2 * profile.Fp32LanesPerMultiprocessor);
+            return outputs / OperandsPerPoint(thread) >= sizeof(float) / (2 * sharedBytesPerFlop);
         }
 
         private double RegisterTraffic(int[] blockTile, int[] thread) => Threads(blockTile, thread) * OperandsPerPoint(thread);
@@ -386,18 +388,9 @@ public sealed class RollerPolicy : ISchedulePolicy
             return operands;
         }
 
-        private int Registers(int[] thread) =>
-            thread.Aggregate(1, (product, t) => product * t) + (int)OperandsPerPoint(thread) + Legality.BaseRegisters;
+        private int Registers(int[] thread) => A.RegistersFor(thread, prefetchRegisters: 0);
 
-        private static long Threads(int[] blockTile, int[] thread)
-        {
-            long threads = 1;
-            for (var i = 0; i < thread.Length; i++)
-            {
-                threads *= blockTile[i] / thread[i];
-            }
-            return threads;
-        }
+        private static long Threads(int[] blockTile, int[] thread) => Schedule.ThreadCount(blockTile, thread);
 
         private IReadOnlyList<int> Steps(int slot)
         {

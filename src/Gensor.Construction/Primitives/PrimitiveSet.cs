@@ -1,4 +1,4 @@
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Etir;
 
@@ -32,6 +32,12 @@ public static class PrimitiveSet
         primitives.Add(new ChangeVectorWidth(Grow: false));
         primitives.Add(new TogglePadding());
         primitives.Add(new TogglePrefetch());
+        primitives.Add(new ToggleDoubleBuffering());
+        if (space.ReduceThreads.Count > 1)
+        {
+            primitives.Add(new ResizeReduceThreads(Grow: true));
+            primitives.Add(new ResizeReduceThreads(Grow: false));
+        }
         return primitives;
     }
 

@@ -2,13 +2,13 @@ using Gensor.Etir;
 
 namespace Gensor.Construction.Primitives;
 
-/// <summary>Turns the register prefetch of the next stage (double buffering) on or off.</summary>
+/// <summary>Turns the register prefetch of the next stage on or off (off also ends double buffering, which needs it).</summary>
 public sealed record TogglePrefetch : IPrimitive
 {
     public PrimitiveOutcome Apply(Operator op, Schedule schedule) =>
         schedule.SharedInputs.Count == 0
             ? PrimitiveOutcome.Refused("nothing is staged, so there is no next stage to prefetch")
-            : PrimitiveOutcome.To(schedule with { Prefetch = !schedule.Prefetch });
+            : PrimitiveOutcome.To(schedule with { RegisterPrefetch = !schedule.RegisterPrefetch, SharedBuffers = 1 });
 
     public override string ToString() => "toggle prefetch";
 }

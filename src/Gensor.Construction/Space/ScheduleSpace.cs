@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using Gensor.Construction.Analysis;
+using Gensor.Analysis;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Space;
@@ -17,7 +17,10 @@ namespace Gensor.Construction.Space;
 /// <item>virtual threads: powers of two dividing the thread tile, at most <see cref="MaxVirtualThreads"/>
 /// (4 strided sub-tiles suffice to break a 4-way bank conflict; more only shrink the contiguous chunk);</item>
 /// <item>reduce step: powers of two up to the extent, plus the extent itself (a 3-wide window in one stage);</item>
-/// <item>any subset of the stageable inputs; vector width 1, 2 or 4.</item>
+/// <item>any subset of the stageable inputs; vector width 1, 2 or 4, row padding 0 or 4,
+/// register prefetch off or on, and with it one or two shared buffers;</item>
+/// <item>reduce threads (<see cref="Schedule.ReduceThreads"/>): 1, or for an operator with a
+/// reduction 4, 32 or 128 (a few lanes, a warp, four warps), where they divide the reduce step.</item>
 /// </list>
 /// </summary>
 public sealed class ScheduleSpace
@@ -28,13 +31,19 @@ public sealed class ScheduleSpace
 
     private static readonly int[] VectorWidths = [1, 2, 4];
 
-    private static readonly (int Vector, int Padding, bool Prefetch)[] Unstaged = [(1, 0, false)];
+    private static readonly (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[] Unstaged = [(1, 0, false, 1)];
 
     /// <summary>Shared-row padding choices: none, or 4 words (keeps rows 16-byte aligned).</summary>
     public static readonly int[] Paddings = [0, 4];
 
-    private static readonly (int Vector, int Padding, bool Prefetch)[] StagedVariants =
-        [.. from vector in VectorWidths from padding in Paddings from prefetch in new[] { false, true } select (vector, padding, prefetch)];
+    private static readonly (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[] StagedVariants =
+        [.. from vector in VectorWidths
+            from padding in Paddings
+            from pipeline in new[] { (false, 1), (true, 1), (true, 2) }
+            select (vector, padding, pipeline.Item1, pipeline.Item2)];
+
+    /// <summary>Reduce-thread choices for an operator with a reduction: one thread, a few lanes, a warp, four warps.</summary>
+    public static readonly int[] ReduceThreadChoices = [1, 4, 32, 128];
 
     // Per operator instance, like OperatorAnalysis: primitives ask for the space on every application.
     private static readonly ConditionalWeakTable<Operator, ScheduleSpace> Cache = [];
@@ -94,8 +103,11 @@ public sealed class ScheduleSpace
     /// that stages something, or only the defaults when nothing is staged: then
     /// there is no copy, and schedules that differ only in them are one program.
     /// </summary>
-    public static IReadOnlyList<(int Vector, int Padding, bool Prefetch)> CopyVariants(bool anyStaged) =>
+    public static IReadOnlyList<(int Vector, int Padding, bool RegisterPrefetch, int Buffers)> CopyVariants(bool anyStaged) =>
         anyStaged ? StagedVariants : Unstaged;
+
+    /// <summary>The reduce-thread choices of this operator: only 1 without a reduction.</summary>
+    public IReadOnlyList<int> ReduceThreads => Analysis.ReduceRank > 0 && Operator.Reduction != Reduction.None ? ReduceThreadChoices : [1];
 
     /// <summary>The largest block tile along spatial axis <paramref name="axis"/>.</summary>
     public int BlockCap(int axis) => _blockCaps[axis];
@@ -121,6 +133,7 @@ public sealed class ScheduleSpace
                 size *= choices.Length;
             }
             size *= 1 + (Math.Pow(2, StageableInputs.Count) - 1) * StagedVariants.Length;
+            size *= ReduceThreads.Count;
             return size >= long.MaxValue ? long.MaxValue : (long)size;
         }
     }
@@ -166,7 +179,8 @@ public sealed class ScheduleSpace
             }
         }
         return schedule.SharedInputs.All(StageableInputs.Contains)
-            && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.Prefetch));
+            && ReduceThreads.Contains(schedule.ReduceThreads)
+            && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.RegisterPrefetch, schedule.SharedBuffers));
     }
 
     /// <summary>The shared-input list holding exactly <paramref name="tensors"/>, in canonical (input) order.</summary>

@@ -50,7 +50,7 @@ public sealed class CanonicalForm
             tensors[op.Inputs[i].Name] = $"T{i + 1}";
         }
 
-        var assign = op.Reduction switch { Reduction.Sum => "+=", Reduction.Max => "max=", _ => "=" };
+        var assign = op.Reduction.Assignment();
         var output = $"T0[{string.Join(",", op.SpatialAxes.Select(a => names[a.Name]))}]";
         var text = new StringBuilder();
         text.Append(output).Append(' ').Append(assign).Append(' ').Append(Rename(op.Body, names, tensors));

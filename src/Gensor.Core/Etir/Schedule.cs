@@ -38,32 +38,75 @@ public sealed record Schedule(
     public int SharedPadding { get; init; }
 
     /// <summary>
-    /// Double buffering through registers: while a stage is computed from
-    /// shared memory, each thread already holds its share of the next stage's
-    /// boxes, loaded from global memory, so the global latency overlaps the
-    /// computation.
+    /// Threads that share the reduction of each output (text <c>rthreads=N</c>,
+    /// default 1): a power of two that divides the reduce step of the innermost
+    /// reduce axis. Reduce lane l of a thread takes that axis's points l, l+N, ...
+    /// of every stage, so neighbouring lanes read neighbouring addresses; at the
+    /// end the lanes combine their partial results with warp shuffles, and
+    /// across warps through shared memory when N exceeds a warp. This is how a
+    /// matrix-vector product or a row reduction with few outputs still keeps
+    /// thousands of threads busy.
     /// </summary>
-    public bool Prefetch { get; init; }
+    public int ReduceThreads { get; init; } = 1;
 
-    /// <summary>Threads per block: the block tile divided by the thread tile, over all spatial axes.</summary>
-    public int ThreadsPerBlock
+    /// <summary>
+    /// Shared-memory buffers per staged input (text <c>buffers=2</c>, default 1).
+    /// With two, stage s+1 is stored into the other buffer while stage s is
+    /// computed, so a stage needs one barrier instead of two. The next stage's
+    /// data arrives through the register prefetch, which double buffering needs.
+    /// </summary>
+    public int SharedBuffers { get; init; } = 1;
+
+    /// <summary>
+    /// Register prefetch (text <c>prefetch=1</c>): while a stage is computed
+    /// from shared memory, each thread already loads its share of the next
+    /// stage's boxes from global memory into registers, so the global latency
+    /// overlaps the computation.
+    /// </summary>
+    public bool RegisterPrefetch { get; init; }
+
+    /// <summary>
+    /// Threads per block: the block tile divided by the thread tile over all
+    /// spatial axes, times the reduce threads; saturates at <see cref="int.MaxValue"/>,
+    /// which exceeds every limit.
+    /// </summary>
+    public int ThreadsPerBlock => (int)Math.Min(int.MaxValue, (double)SpatialThreads * Math.Max(1, ReduceThreads));
+
+    /// <summary>Threads per block along the spatial axes alone (each with its own outputs).</summary>
+    public int SpatialThreads => (int)Math.Min(int.MaxValue, ThreadCount(BlockTile.AsSpan(), ThreadTile.AsSpan()));
+
+    /// <summary>
+    /// Threads of a block with tiles <paramref name="block"/> and <paramref name="thread"/>
+    /// along the spatial axes (the one thread formula); <paramref name="block"/> may go on
+    /// with reduce axes, which take no threads.
+    /// </summary>
+    public static long ThreadCount(ReadOnlySpan<int> block, ReadOnlySpan<int> thread)
     {
-        get
+        long threads = 1;
+        for (var i = 0; i < thread.Length; i++)
         {
-            var threads = 1;
-            for (var i = 0; i < BlockTile.Count; i++)
-            {
-                threads *= BlockTile[i] / ThreadTile[i];
-            }
-            return threads;
+            long factor = block[i] / Math.Max(1, thread[i]);
+            threads = factor != 0 && threads > long.MaxValue / factor ? long.MaxValue : threads * factor;
         }
+        return threads;
     }
 
     /// <summary>Threads along one spatial axis.</summary>
     public int ThreadsAlong(int spatialAxis) => BlockTile[spatialAxis] / ThreadTile[spatialAxis];
 
     /// <summary>Outputs each thread accumulates (its registers for accumulators).</summary>
-    public int OutputsPerThread => ThreadTile.Aggregate(1, (product, tile) => product * tile);
+    public int OutputsPerThread
+    {
+        get
+        {
+            long outputs = 1;
+            for (var i = 0; i < ThreadTile.Count; i++)
+            {
+                outputs = Math.Min(int.MaxValue, outputs * ThreadTile[i]);
+            }
+            return (int)outputs;
+        }
+    }
 
     public bool IsShared(string tensor) => SharedInputs.Contains(tensor);
 
@@ -85,9 +128,17 @@ public sealed record Schedule(
         {
             text.Append(" pad=").Append(SharedPadding.ToString(CultureInfo.InvariantCulture));
         }
-        if (Prefetch)
+        if (RegisterPrefetch)
         {
             text.Append(" prefetch=1");
+        }
+        if (SharedBuffers != 1)
+        {
+            text.Append(" buffers=").Append(SharedBuffers.ToString(CultureInfo.InvariantCulture));
+        }
+        if (ReduceThreads != 1)
+        {
+            text.Append(" rthreads=").Append(ReduceThreads.ToString(CultureInfo.InvariantCulture));
         }
         return text.ToString();
     }
@@ -98,8 +149,9 @@ public sealed record Schedule(
     /// <summary>
     /// Reads the text form. Fields may come in any order; <c>vthread</c>
     /// (default all 1), <c>shared</c> (default none), <c>vector</c> (default 1),
-    /// <c>pad</c> (default 0) and <c>prefetch</c> (0 or 1, default 0) may be left out. Throws <see cref="FormatException"/> with a message
-    /// naming the problem.
+    /// <c>pad</c> (default 0), <c>prefetch</c> (0 or 1, default 0), <c>buffers</c> (default 1)
+    /// and <c>rthreads</c> (default 1) may be left out. Throws <see cref="FormatException"/>
+    /// with a message naming the problem.
     /// </summary>
     public static Schedule Parse(string text)
     {
@@ -112,9 +164,9 @@ public sealed record Schedule(
                 throw new FormatException($"schedule field '{part}' is not of the form name=value");
             }
             var name = part[..equals];
-            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch"))
+            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "rthreads"))
             {
-                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch)");
+                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, rthreads)");
             }
             if (!fields.TryAdd(name, part[(equals + 1)..]))
             {
@@ -143,7 +195,15 @@ public sealed record Schedule(
             1 => true,
             _ => throw new FormatException($"schedule field 'prefetch' has '{f}', not 0 or 1"),
         };
-        return new Schedule(block, thread, vthread, reduce, shared, vector) { SharedPadding = pad, Prefetch = prefetch };
+        var buffers = fields.TryGetValue("buffers", out var b) ? ParsePositive("buffers", b) : 1;
+        var reduceThreads = fields.TryGetValue("rthreads", out var rt) ? ParsePositive("rthreads", rt) : 1;
+        return new Schedule(block, thread, vthread, reduce, shared, vector)
+        {
+            SharedPadding = pad,
+            RegisterPrefetch = prefetch,
+            SharedBuffers = buffers,
+            ReduceThreads = reduceThreads,
+        };
     }
 
     private static ValueArray<int> ParseDims(string field, string text) =>

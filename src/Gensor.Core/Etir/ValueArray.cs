@@ -22,6 +22,8 @@ public readonly struct ValueArray<T> : IReadOnlyList<T>, IEquatable<ValueArray<T
 
     public T this[int index] => Items[index];
 
+    public ReadOnlySpan<T> AsSpan() => Items.AsSpan();
+
     /// <summary>A copy with one element replaced.</summary>
     public ValueArray<T> SetItem(int index, T value) => new(Items.SetItem(index, value));
 

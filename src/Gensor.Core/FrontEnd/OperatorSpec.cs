@@ -12,6 +12,8 @@ namespace Gensor.FrontEnd;
 /// <param name="Epilogue">An element-wise expression of the accumulated output, or null.</param>
 /// <param name="Count">How many times the operator occurs in a model (suites), default 1.</param>
 /// <param name="Source">Where the spec came from (a file path, or "--compute"), for error messages.</param>
+/// <param name="OnnxOp">Suites imported from a model: the type of the ONNX node the operator computes (e.g. <c>Conv</c>), or null.</param>
+/// <param name="Nodes">Suites imported from a model: the names of the ONNX nodes the operator computes, or null.</param>
 public sealed record OperatorSpec(
     string Name,
     string Compute,
@@ -20,4 +22,6 @@ public sealed record OperatorSpec(
     string Dtype,
     string? Epilogue,
     int Count,
-    string Source);
+    string Source,
+    string? OnnxOp = null,
+    IReadOnlyList<string>? Nodes = null);

@@ -12,7 +12,7 @@ public static class OperatorSpecWriter
 {
     public static OperatorSpec ToSpec(Operator op, string source = "(operator)")
     {
-        var assign = op.Reduction switch { Reduction.Sum => "+=", Reduction.Max => "max=", _ => "=" };
+        var assign = op.Reduction.Assignment();
         var compute = $"{op.Output.Name}[{string.Join(",", op.SpatialAxes.Select(a => a.Name))}] {assign} {op.Body}";
         var shape = op.Axes.ToDictionary(a => a.Name, a => (long)a.Extent);
         var tensors = op.Inputs.ToDictionary(t => t.Name, t => (IReadOnlyList<long>)t.Shape.Select(d => (long)d).ToArray());
@@ -23,7 +23,9 @@ public static class OperatorSpecWriter
     public static string ToJson(OperatorSpec spec)
     {
         using var stream = new MemoryStream();
-        using (var json = new System.Text.Json.Utf8JsonWriter(stream))
+        // Relaxed escaping keeps "+=" and "<" readable in suite files; the text is still valid JSON.
+        var options = new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        using (var json = new System.Text.Json.Utf8JsonWriter(stream, options))
         {
             json.WriteStartObject();
             json.WriteString("name", spec.Name);
@@ -56,8 +58,28 @@ public static class OperatorSpecWriter
             {
                 json.WriteNumber("count", spec.Count);
             }
+            if (spec.OnnxOp is not null)
+            {
+                json.WriteString("onnx_op", spec.OnnxOp);
+            }
+            if (spec.Nodes is not null)
+            {
+                json.WriteStartArray("nodes");
+                foreach (var node in spec.Nodes)
+                {
+                    json.WriteStringValue(node);
+                }
+                json.WriteEndArray();
+            }
             json.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
+
+    /// <summary>
+    /// A suite file's text: a JSON array with one operator object a line, as in
+    /// <c>samples/suites/</c>, so that diffs of a regenerated suite stay readable.
+    /// </summary>
+    public static string ToSuiteJson(IEnumerable<OperatorSpec> specs) =>
+        "[\n" + string.Join(",\n", specs.Select(spec => "  " + ToJson(spec))) + "\n]\n";
 }

@@ -17,7 +17,7 @@ public static class SpecReader
     /// <summary>The largest spec or suite file read: far above any real suite, far below what would exhaust memory.</summary>
     public const long MaxFileBytes = 64L << 20;
 
-    private static readonly string[] _fields = ["name", "compute", "shape", "tensors", "dtype", "epilogue", "count"];
+    private static readonly string[] _fields = ["name", "compute", "shape", "tensors", "dtype", "epilogue", "count", "onnx_op", "nodes"];
 
     /// <summary>Reads every operator in a spec file.</summary>
     /// <exception cref="GensorException">BadInput, with a message starting with <paramref name="path"/>.</exception>
@@ -147,7 +147,19 @@ public static class SpecReader
                 throw GensorException.BadInput($"{where}: field 'count' must be a positive integer but is {Describe(countElement)}");
             }
         }
-        return new OperatorSpec(name, compute, shape, tensors, dtype, epilogue, count, source);
+        // Provenance from `gensor import`: carried along for reports, never part of what is tuned.
+        var onnxOp = OptionalString(element, "onnx_op", where);
+        var nodes = element.TryGetProperty("nodes", out var nodesElement) ? ReadNodes(nodesElement, where) : null;
+        return new OperatorSpec(name, compute, shape, tensors, dtype, epilogue, count, source, onnxOp, nodes);
+    }
+
+    private static string[] ReadNodes(JsonElement element, string where)
+    {
+        if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(node => node.ValueKind != JsonValueKind.String))
+        {
+            throw GensorException.BadInput($"{where}: field 'nodes' must be an array of node names (strings) but is {Describe(element)}");
+        }
+        return element.EnumerateArray().Select(node => node.GetString()!).ToArray();
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 
 namespace Gensor.Tuning.Batch;
 

@@ -16,9 +16,15 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
     /// <param name="path">The suite file.</param>
     /// <param name="memoryLimitBytes">An operator whose buffers would take more (<see cref="MemoryEstimate"/>) is an entry with that error.</param>
     /// <exception cref="GensorException">The file is missing or not a JSON array (or object) of specs.</exception>
-    public static BatchPlan Read(string path, long memoryLimitBytes = MemoryEstimate.DefaultLimitBytes)
+    public static BatchPlan Read(string path, long memoryLimitBytes = MemoryEstimate.DefaultLimitBytes) =>
+        From(path, SpecReader.ReadFile(path), memoryLimitBytes);
+
+    /// <summary>
+    /// A plan for specs already in memory (a model just imported); <paramref name="suite"/>
+    /// names them in reports. Each spec is built as <see cref="Read"/> builds a file's.
+    /// </summary>
+    public static BatchPlan From(string suite, IReadOnlyList<OperatorSpec> specs, long memoryLimitBytes = MemoryEstimate.DefaultLimitBytes)
     {
-        var specs = SpecReader.ReadFile(path);
         var entries = new List<BatchEntry>();
         for (var i = 0; i < specs.Count; i++)
         {
@@ -34,7 +40,7 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
                 entries.Add(new BatchEntry(i + 1, spec.Name, spec.Count, null, null, exception.Error.Message));
             }
         }
-        return new BatchPlan(path, specs.Count, entries);
+        return new BatchPlan(suite, specs.Count, entries);
     }
 
     /// <summary>The entries that fall in <paramref name="shard"/>.</summary>

@@ -16,6 +16,8 @@ public static class EtirJson
         ["reduce"] = Numbers(schedule.ReduceStep),
         ["shared"] = new JsonArray(schedule.SharedInputs.Select(name => (JsonNode)JsonValue.Create(name)!).ToArray()),
         ["vector"] = schedule.VectorWidth,
+        ["pad"] = schedule.SharedPadding,
+        ["register_prefetch"] = schedule.RegisterPrefetch,
         ["threads_per_block"] = schedule.ThreadsPerBlock,
     };
 

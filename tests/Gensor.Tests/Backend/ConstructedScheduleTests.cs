@@ -2,7 +2,7 @@ using Gensor.Backend.Compilation;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Runtime;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Etir;
 using Gensor.Tests.Support;
 

@@ -84,7 +84,7 @@ public sealed class GeneratedKernelTests(CpuDeviceFixture fixture)
     {
         var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=8,n=8,k=4");
         var good = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=8x8 thread=1x1 reduce=4")), "GoodKernel");
-        var bad = good with { ClassName = "BadKernel", Text = good.Text.Replace("class GoodKernel", "class BadKernel").Replace("g_acc0 +=", "g_acc0 += undefined_name +") };
+        var bad = good with { ClassName = "BadKernel", Text = good.Text.Replace("class GoodKernel", "class BadKernel").Replace("g_acc0 = (g_acc0 +", "g_acc0 = (undefined_name + g_acc0 +") };
 
         var compiled = RoslynKernelCompiler.Compile([bad, good]);
 

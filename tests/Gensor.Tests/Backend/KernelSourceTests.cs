@@ -1,38 +1,77 @@
 using Gensor.Backend.Lowering;
+using Gensor.Backend.Lowering.Ir;
 using Gensor.Etir;
 using Gensor.Tests.Support;
 
 namespace Gensor.Tests.Backend;
 
-/// <summary>What the generated C# looks like: constants, no checks where none are needed, the launch it declares.</summary>
+/// <summary>
+/// The structure of lowered kernels, read from the IR (<see cref="KernelIr"/>) rather than
+/// from text: bounds checks only where needed, operands loaded once and four at a time,
+/// unrolled stages, one barrier per double-buffered stage, reductions across threads, vector stores.
+/// </summary>
 public sealed class KernelSourceTests
 {
-    private static KernelSource Gemm(string shape, string schedule) =>
-        CSharpKernelGenerator.Generate(new EtirState(Operators.Parse("C[m,n] += A[m,k] * B[k,n]", shape), Schedule.Parse(schedule)), "K");
+    private static EtirState Gemm(string shape, string schedule) =>
+        new(Operators.Parse("C[m,n] += A[m,k] * B[k,n]", shape), Schedule.Parse(schedule));
+
+    private static IEnumerable<IrExpr> Expressions(KernelIr kernel) => kernel.Statements.SelectMany(statement => statement switch
+    {
+        IrStmt.Declare { Init: { } init } => Flatten(init),
+        IrStmt.Assign assign => Flatten(assign.Value),
+        IrStmt.Store store => Flatten(store.Index).Concat(Flatten(store.Value)),
+        IrStmt.If branch => Flatten(branch.Condition),
+        _ => [],
+    });
+
+    private static IEnumerable<IrExpr> Flatten(IrExpr expr)
+    {
+        yield return expr;
+        var children = expr switch
+        {
+            IrExpr.Binary b => [b.Left, b.Right],
+            IrExpr.Unary u => [u.Operand],
+            IrExpr.Select s => [s.Condition, s.Then, s.Else],
+            IrExpr.InRange r => [r.Index],
+            IrExpr.Load l => [l.Index],
+            IrExpr.Lane l => [l.Vector],
+            IrExpr.Pack p => p.Lanes.AsEnumerable(),
+            IrExpr.ShuffleXor x => [x.Value],
+            _ => [],
+        };
+        foreach (var child in children.SelectMany(Flatten))
+        {
+            yield return child;
+        }
+    }
+
+    /// <summary>The loop over the reduction stages.</summary>
+    private static IrStmt.For StageLoop(KernelIr kernel) => kernel.Statements.OfType<IrStmt.For>().Single(f => f.Index.Name == "g_st");
 
     [Fact]
     public void Tiles_that_divide_the_extents_need_no_bounds_checks()
     {
-        var source = Gemm("m=64,n=64,k=32", "block=32x32 thread=4x4 reduce=8 shared=A,B");
+        var kernel = CSharpKernelGenerator.Lower(Gemm("m=64,n=64,k=32", "block=32x32 thread=4x4 reduce=8 shared=A,B"));
 
-        Assert.DoesNotContain("(uint)", source.Text);
-        Assert.DoesNotContain("break;", source.Text);
+        Assert.Empty(Expressions(kernel).OfType<IrExpr.InRange>());
+        Assert.Empty(kernel.Statements.OfType<IrStmt.If>());
     }
 
     [Fact]
     public void Ragged_extents_get_guarded_loads_reduce_points_and_stores()
     {
-        var source = Gemm("m=60,n=64,k=30", "block=32x32 thread=4x4 reduce=8 shared=A,B");
+        var kernel = CSharpKernelGenerator.Lower(Gemm("m=60,n=64,k=30", "block=32x32 thread=4x4 reduce=8 shared=A,B"));
 
-        Assert.Contains("(uint)", source.Text);
-        Assert.Contains("if (g_r0 >= 30) break;", source.Text);
-        Assert.Contains("if (g_y0 < 60)", source.Text);
+        // The copy checks its chunks, the last stage's points past k=30 are skipped, rows past m=60 are not stored.
+        Assert.NotEmpty(Expressions(kernel).OfType<IrExpr.InRange>());
+        Assert.Contains(StageLoop(kernel).Walk().OfType<IrStmt.If>(), branch => branch.Condition is IrExpr.Binary { Op: BinaryOperator.Less, Right: IrExpr.Int { Value: 30 } });
+        Assert.Contains(kernel.Statements.OfType<IrStmt.If>(), branch => branch.Then is IrStmt.Store && branch.Condition is IrExpr.Binary { Right: IrExpr.Int { Value: 60 } });
     }
 
     [Fact]
     public void Launch_configuration_follows_the_schedule()
     {
-        var source = Gemm("m=64,n=96,k=32", "block=32x32 thread=4x2 reduce=8 shared=A,B");
+        var source = CSharpKernelGenerator.Generate(Gemm("m=64,n=96,k=32", "block=32x32 thread=4x2 reduce=8 shared=A,B"), "K");
 
         Assert.Equal(2 * 3, source.Launch.GridSize);
         Assert.Equal(8 * 16, source.Launch.GroupSize);
@@ -42,13 +81,65 @@ public sealed class KernelSourceTests
     }
 
     [Fact]
-    public void The_outer_product_loads_each_operand_once_per_reduce_point()
+    public void The_outer_product_loads_each_operand_once_per_reduce_point_four_at_a_time()
     {
-        var source = Gemm("m=64,n=64,k=32", "block=32x32 thread=4x4 reduce=8 shared=A,B");
+        // Before unrolling, the stage loop's body is one reduce point.
+        var kernel = KernelLowering.Lower(Gemm("m=64,n=64,k=32", "block=32x32 thread=4x4 reduce=8 shared=A,B"));
+        var point = StageLoop(kernel).Walk().OfType<IrStmt.For>().Single(f => f.Index.Name == "g_kk0");
 
-        // 4 values of A and 4 of B feed 16 multiply-adds.
-        Assert.Equal(8, source.Text.Split("float g_v").Length - 1);
-        Assert.Equal(16, source.Text.Split("+= (g_v").Length - 1);
+        // A is stored k-major, so the 4 values of A, like the 4 of B, are one 128-bit shared load; together they feed 16 multiply-adds.
+        var declares = point.Walk().OfType<IrStmt.Declare>().ToArray();
+        Assert.Equal(2, declares.Count(d => d.Init is IrExpr.Load { Width: 4, Buffer.Scope: BufferScope.Shared }));
+        Assert.Equal(8, declares.Count(d => d.Variable.Name.StartsWith("g_v", StringComparison.Ordinal)));
+        Assert.Equal(16, point.Walk().OfType<IrStmt.Assign>().Count(a => a.Variable.Name.StartsWith("g_acc", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_small_stage_is_unrolled_into_straight_line_code_with_constant_offsets()
+    {
+        var state = Gemm("m=64,n=64,k=32", "block=32x32 thread=4x4 reduce=8 shared=A,B");
+
+        Assert.True(StageLoop(KernelLowering.Lower(state)).Walk().OfType<IrStmt.For>().Single(f => f.Index.Name == "g_kk0").Unroll);
+        var unrolled = StageLoop(CSharpKernelGenerator.Lower(state));
+        Assert.Empty(unrolled.Walk().OfType<IrStmt.For>().Skip(1));
+        // Every shared load's index is a base variable plus a constant: no point variable is left.
+        Assert.All(unrolled.Walk().OfType<IrStmt.Declare>().Select(d => d.Init).OfType<IrExpr.Load>().Where(l => l.Buffer.Scope == BufferScope.Shared),
+            load => Assert.DoesNotContain(((IrExpr.Linear)load.Index).Terms, t => t.Variable.Name.StartsWith("g_kk", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Double_buffering_needs_one_barrier_per_stage_and_a_single_buffer_two()
+    {
+        var single = CSharpKernelGenerator.Lower(Gemm("m=64,n=64,k=64", "block=32x32 thread=4x4 reduce=8 shared=A,B vector=4 prefetch=1"));
+        var doubled = CSharpKernelGenerator.Lower(Gemm("m=64,n=64,k=64", "block=32x32 thread=4x4 reduce=8 shared=A,B vector=4 prefetch=1 buffers=2"));
+
+        Assert.Equal(2, StageLoop(single).Walk().OfType<IrStmt.Barrier>().Count());
+        Assert.Single(StageLoop(doubled).Walk().OfType<IrStmt.Barrier>());
+        Assert.Equal(2 * single.SharedBytes, doubled.SharedBytes);
+    }
+
+    [Fact]
+    public void Reduce_threads_combine_their_partial_sums_with_warp_shuffles_and_then_shared_memory()
+    {
+        var gemv = Operators.Parse("y[i] += A[i,j] * x[j]", "i=64,j=256");
+        var warp = CSharpKernelGenerator.Lower(new EtirState(gemv, Schedule.Parse("block=4 thread=1 reduce=64 rthreads=32")));
+        var twoWarps = CSharpKernelGenerator.Lower(new EtirState(gemv, Schedule.Parse("block=2 thread=1 reduce=64 rthreads=64")));
+
+        Assert.Equal([16, 8, 4, 2, 1], Expressions(warp).OfType<IrExpr.ShuffleXor>().Select(x => x.LaneMask));
+        Assert.Empty(warp.Shared);
+        Assert.Equal(128, warp.GroupSize);
+        Assert.Single(twoWarps.Shared, buffer => buffer.Name == "g_red");
+        Assert.Single(twoWarps.Statements.OfType<IrStmt.Barrier>());
+    }
+
+    [Fact]
+    public void Four_consecutive_outputs_of_a_thread_are_stored_as_one_vector()
+    {
+        var kernel = CSharpKernelGenerator.Lower(Gemm("m=64,n=64,k=32", "block=32x32 thread=4x4 reduce=8 shared=A,B"));
+
+        var stores = kernel.Statements.OfType<IrStmt.Store>().Where(s => s.Buffer.Scope == BufferScope.Global).ToArray();
+        Assert.Equal(4, stores.Length);
+        Assert.All(stores, store => Assert.Equal(4, store.Width));
     }
 
     [Fact]

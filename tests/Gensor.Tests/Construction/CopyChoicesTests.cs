@@ -1,8 +1,9 @@
+using Gensor.Analysis;
 using Gensor.Construction;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Construction.Primitives;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Etir;
 
@@ -22,18 +23,18 @@ public sealed class CopyChoicesTests
     {
         var schedule = Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4 pad=4");
 
-        // A's box is 32 rows of 8 (+4) floats, B's 8 rows of 32 (+4).
-        Assert.Equal((32 * 12 + 8 * 36) * sizeof(float), Legality.SharedMemoryBytes(Gemm, schedule));
+        // A's box is stored k-major, like B's: 8 rows of 32 (+4) floats each.
+        Assert.Equal((8 * 36 + 8 * 36) * sizeof(float), OperatorAnalysis.Of(Gemm).SharedMemoryBytes(schedule));
     }
 
     [Fact]
     public void Prefetch_holds_each_threads_share_of_the_next_stage_in_registers()
     {
         var plain = Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4");
-        var prefetch = plain with { Prefetch = true };
+        var prefetch = plain with { RegisterPrefetch = true };
 
         // 64 threads copy 256 + 256 floats in chunks of 4: 4 + 4 registers each.
-        Assert.Equal(Legality.RegistersPerThread(Gemm, plain) + 8, Legality.RegistersPerThread(Gemm, prefetch));
+        Assert.Equal(OperatorAnalysis.Of(Gemm).RegistersPerThread(plain) + 8, OperatorAnalysis.Of(Gemm).RegistersPerThread(prefetch));
     }
 
     [Fact]
@@ -60,13 +61,14 @@ public sealed class CopyChoicesTests
     [Fact]
     public void Padding_removes_the_bank_conflict_between_rows_of_a_warp()
     {
-        // A's box rows are 32 floats: the two thread rows of a warp read A 4 rows
-        // apart, 128 words, the same bank, unless the rows are padded.
-        var plain = Schedule.Parse("block=64x64 thread=4x4 reduce=32 shared=A,B vector=4");
+        // A pointwise convolution's input box rows are 32 floats along x: the eight rows
+        // of a warp read the box 32 words apart, the same bank, unless the rows are padded.
+        var conv = TestOperators.Conv2d(1, 64, 64, 32, 1, 1, 0);
+        var plain = Schedule.Parse("block=1x4x8x32 thread=1x1x1x16 reduce=8x1x1 shared=I,W vector=4");
         var padded = plain with { SharedPadding = 4 };
 
-        Assert.True(CostModel.Breakdown(Gemm, padded, BuiltInProfiles.H100).BankConflictFactor
-            < CostModel.Breakdown(Gemm, plain, BuiltInProfiles.H100).BankConflictFactor);
+        Assert.True(CostModel.Breakdown(conv, padded, BuiltInProfiles.H100).SharedMemory.ConflictFactor
+            < CostModel.Breakdown(conv, plain, BuiltInProfiles.H100).SharedMemory.ConflictFactor);
     }
 
     [Fact]
@@ -74,7 +76,7 @@ public sealed class CopyChoicesTests
     {
         // One block per SM at most, many short stages: each stage waits for its copy.
         var plain = Schedule.Parse("block=128x128 thread=8x8 reduce=8 shared=A,B vector=4");
-        var prefetch = plain with { Prefetch = true };
+        var prefetch = plain with { RegisterPrefetch = true };
 
         Assert.True(CostModel.EstimateMs(Gemm, prefetch, BuiltInProfiles.H100) < CostModel.EstimateMs(Gemm, plain, BuiltInProfiles.H100));
     }
@@ -95,7 +97,7 @@ public sealed class CopyChoicesTests
         // 64 KB of staged boxes: the H100 has 227 KB per block, but only 48 KB can be static.
         var schedule = Schedule.Parse("block=128x128 thread=8x8 reduce=64 shared=A,B");
 
-        Assert.Equal(2 * 128 * 64 * sizeof(float), Legality.SharedMemoryBytes(Gemm, schedule));
+        Assert.Equal(2 * 128 * 64 * sizeof(float), OperatorAnalysis.Of(Gemm).SharedMemoryBytes(schedule));
         Assert.Contains("(48 KB)", Legality.Check(Gemm, schedule, BuiltInProfiles.H100));
     }
 }

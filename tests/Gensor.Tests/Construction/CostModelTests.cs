@@ -1,6 +1,7 @@
+using Gensor.Analysis;
 using Gensor.Construction;
 using Gensor.Construction.Cost;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Etir;
 using Xunit;
 
@@ -20,7 +21,7 @@ public class CostModelTests
         var smallCost = CostModel.Breakdown(op, small, H100);
         var largeCost = CostModel.Breakdown(op, large, H100);
 
-        Assert.True(largeCost.L2Bytes < smallCost.L2Bytes / 3);
+        Assert.True(largeCost.L2Reuse.L2Bytes < smallCost.L2Reuse.L2Bytes / 3);
         Assert.True(largeCost.TotalMs < smallCost.TotalMs);
     }
 
@@ -70,15 +71,17 @@ public class CostModelTests
     [Fact]
     public void Virtual_threads_remove_shared_memory_bank_conflicts()
     {
+        // Two outputs per thread along n: lanes read B two words apart, two lanes per bank;
+        // with two virtual threads neighbouring lanes read neighbouring words.
         var op = TestOperators.Gemm(1024, 1024, 1024);
-        var contiguous = Schedule.Parse("block=64x128 thread=4x4 vthread=1x1 reduce=8 shared=A,B vector=4");
-        var strided = contiguous with { VirtualThreads = ValueArray.Of(1, 4) };
+        var contiguous = Schedule.Parse("block=64x64 thread=4x2 vthread=1x1 reduce=8 shared=A,B vector=4");
+        var strided = contiguous with { VirtualThreads = ValueArray.Of(1, 2) };
 
         var conflicted = CostModel.Breakdown(op, contiguous, H100);
         var spread = CostModel.Breakdown(op, strided, H100);
 
-        Assert.True(spread.BankConflictFactor < conflicted.BankConflictFactor);
-        Assert.True(spread.SharedBytes < conflicted.SharedBytes);
+        Assert.True(spread.SharedMemory.ConflictFactor < conflicted.SharedMemory.ConflictFactor);
+        Assert.True(spread.SharedMemory.Bytes < conflicted.SharedMemory.Bytes);
     }
 
     [Fact]
@@ -88,7 +91,7 @@ public class CostModelTests
         var tiny = Schedule.Parse("block=16x16 thread=1x1 reduce=16 shared=A,B");
         var blocked = Schedule.Parse("block=64x64 thread=4x4 reduce=16 shared=A,B");
 
-        Assert.True(CostModel.Breakdown(op, tiny, H100).IssueEfficiency < CostModel.Breakdown(op, blocked, H100).IssueEfficiency);
+        Assert.True(CostModel.Breakdown(op, tiny, H100).Issue.FmaFraction < CostModel.Breakdown(op, blocked, H100).Issue.FmaFraction);
     }
 
     [Fact]
@@ -104,7 +107,7 @@ public class CostModelTests
                 TestOperators.Read("B", TestOperators.Ix("n"), TestOperators.Ix("k"))),
             null);
 
-        Assert.True(CostModel.Breakdown(transposed, schedule, H100).L1Bytes > 4 * CostModel.Breakdown(op, schedule, H100).L1Bytes);
+        Assert.True(CostModel.Breakdown(transposed, schedule, H100).SharedMemory.L1Bytes > 4 * CostModel.Breakdown(op, schedule, H100).SharedMemory.L1Bytes);
     }
 
     [Fact]
@@ -123,18 +126,32 @@ public class CostModelTests
     [Theory]
     [InlineData("block=1x16x4x16 thread=1x4x2x2 reduce=8x3x3 shared=I,W vector=2")]
     [InlineData("block=1x8x8x8 thread=1x2x2x2 vthread=1x1x1x2 reduce=4x1x3 shared=W")]
-    public void The_cached_analysis_agrees_with_the_tile_footprint_of_the_contract(string text)
+    [InlineData("block=1x8x8x8 thread=1x2x2x2 reduce=4x1x3 shared=I,W vector=4 pad=4 prefetch=1")]
+    public void The_hot_path_sizes_agree_with_the_staged_layouts_and_copy_plans(string text)
     {
         var op = TestOperators.Conv2d(1, 64, 64, 56, 3, 1, 1);
         var schedule = Schedule.Parse(text);
+        var analysis = OperatorAnalysis.Of(op);
+        var staged = Enumerable.Range(0, analysis.ReadCount).Where(r => schedule.IsShared(analysis.ReadTensor(r))).ToArray();
 
-        var expectedShared = op.BodyReads.Where(read => schedule.IsShared(read.Tensor))
-            .Sum(read => TileFootprint.OfBlockStage(op, schedule, read).Elements * sizeof(float));
-        var spatial = op.SpatialAxes.Select((axis, i) => (axis.Name, schedule.ThreadTile[i])).ToDictionary();
-        var expectedRegisters = schedule.OutputsPerThread + Legality.BaseRegisters
-            + op.BodyReads.Sum(read => TileFootprint.Of(read, axis => spatial.GetValueOrDefault(axis, 1)).Elements);
+        var expectedShared = staged.Sum(r => analysis.Layout(r, schedule).StoredElements * sizeof(float));
+        var expectedPrefetch = schedule.RegisterPrefetch ? staged.Sum(r => analysis.Copy(r, schedule).RegistersPerThread) : 0;
 
-        Assert.Equal(expectedShared, Legality.SharedMemoryBytes(op, schedule));
-        Assert.Equal(expectedRegisters, Legality.RegistersPerThread(op, schedule));
+        Assert.Equal(expectedShared, analysis.SharedMemoryBytes(schedule));
+        Assert.Equal(expectedPrefetch, analysis.PrefetchRegisters(schedule));
+    }
+
+    [Fact]
+    public void A_strided_window_box_spans_every_point_the_tile_reads()
+    {
+        // I[b,c,y*2+r-1,x*2+s-1] over a block of 8 along y and x and a 3x3 window: 2*7 + 2 + 1 = 17 rows and columns.
+        var op = TestOperators.Conv2d(1, 64, 64, 56, 3, 2, 1);
+        var analysis = OperatorAnalysis.Of(op);
+        var schedule = Schedule.Parse("block=1x8x8x8 thread=1x2x2x2 reduce=4x3x3 shared=I");
+
+        var box = analysis.BlockStageBox(0, schedule);
+
+        Assert.Equal(new[] { 1, 4, 17, 17 }, box.Extents.ToArray());
+        Assert.Equal(new[] { 0, 0, 0, 0 }, box.Offsets.ToArray());
     }
 }

@@ -1,5 +1,5 @@
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Diagnostics;
 using Xunit;
@@ -26,10 +26,11 @@ public class ExhaustivePolicyTests
     {
         // Per spatial axis of extent 4: block 1 (1 triple), 2 (3), 4 (6) = 10 (block, thread, vthread)
         // triples; reduce steps 1, 2, 4; nothing staged (1 copy variant) or one of 3
-        // non-empty subsets of {A, B} with 3 vector widths x 2 paddings x prefetch on/off.
+        // non-empty subsets of {A, B} with 3 vector widths x 2 paddings x 3 pipelines (none,
+        // register prefetch, prefetch into two buffers); 4 reduce-thread choices.
         var op = TestOperators.Gemm(4, 4, 4);
 
-        Assert.Equal(10L * 10 * 3 * (1 + 3 * 3 * 2 * 2), ScheduleSpace.For(op).Size);
+        Assert.Equal(10L * 10 * 3 * (1 + 3 * 3 * 2 * 3) * 4, ScheduleSpace.For(op).Size);
     }
 
     [Fact]
@@ -40,5 +41,15 @@ public class ExhaustivePolicyTests
         var result = new ExhaustivePolicy().Construct(op, BuiltInProfiles.H100, new ConstructionOptions());
 
         Assert.Equal(ScheduleSpace.For(op).Size, result.StatesVisited);
+    }
+
+    [Fact]
+    public void Returns_the_best_schedule_of_each_structure_before_refinements_of_one()
+    {
+        var op = TestOperators.Gemm(64, 64, 32);
+
+        var result = new ExhaustivePolicy().Construct(op, BuiltInProfiles.H100, new ConstructionOptions(TopK: 6));
+
+        Assert.Equal(6, result.Candidates.Select(c => Ranking.StructureOf(c.Schedule)).Distinct().Count());
     }
 }

@@ -1,6 +1,6 @@
 using Gensor.Construction;
-using Gensor.Construction.Analysis;
-using Gensor.Construction.Profiles;
+using Gensor.Analysis;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Gensor.Etir;
 using Gensor.Tests.Support;
@@ -25,7 +25,7 @@ public sealed class LegalityOverflowTests
 
         Assert.NotNull(reason);
         Assert.Contains("threads per block exceed", reason);
-        Assert.True(Legality.ThreadsPerBlock(Schedule.Parse(schedule)) > int.MaxValue / 2);
+        Assert.True(Schedule.Parse(schedule).ThreadsPerBlock > int.MaxValue / 2, "saturates rather than wraps");
     }
 
     [Fact]

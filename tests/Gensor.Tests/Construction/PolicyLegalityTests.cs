@@ -1,6 +1,6 @@
 using Gensor.Construction;
 using Gensor.Construction.Policies;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Construction.Space;
 using Xunit;
 

@@ -1,5 +1,5 @@
 using Gensor.Construction.Primitives;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Etir;
 using Xunit;
 

@@ -1,4 +1,4 @@
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using Gensor.Diagnostics;
 using Xunit;
 

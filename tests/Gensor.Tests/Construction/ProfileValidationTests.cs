@@ -1,4 +1,4 @@
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 
 namespace Gensor.Tests.Construction;
 

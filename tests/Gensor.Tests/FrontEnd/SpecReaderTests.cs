@@ -88,7 +88,7 @@ public class SpecReaderTests
     [Fact]
     public void UnknownFieldIsNamedWithTheExpectedOnes() =>
         Assert.EndsWith(
-            ": unknown field 'shapes' in operator 1 (expected name, compute, shape, tensors, dtype, epilogue, count)",
+            ": unknown field 'shapes' in operator 1 (expected name, compute, shape, tensors, dtype, epilogue, count, onnx_op, nodes)",
             ReadError("""{ "name": "g", "compute": "C[i] = A[i]", "shapes": { "i": 4 } }"""));
 
     [Theory]
@@ -162,4 +162,24 @@ public class SpecReaderTests
     [Fact]
     public void InlineRepeatedAxisNamesShapeOption() =>
         Assert.Equal("--shape: 'm' is given twice", BadInput.Thrown(() => SpecReader.FromInline("C[m] = A[m]", "m=2,m=3", null, null)));
+    [Fact]
+    public void ImportProvenanceFieldsAreReadAndNotRequired()
+    {
+        using var file = new TempFile("""
+            [{ "name": "conv", "compute": "O[y] += I[y+r] * W[r]", "shape": { "y": 8, "r": 3 }, "count": 2, "onnx_op": "Conv", "nodes": ["n0", "n1"] }]
+            """);
+
+        var spec = Assert.Single(SpecReader.ReadFile(file.Path));
+
+        Assert.Equal("Conv", spec.OnnxOp);
+        Assert.Equal(["n0", "n1"], spec.Nodes);
+    }
+
+    [Fact]
+    public void NodesThatAreNotStringsAreRejected() =>
+        Assert.Contains("field 'nodes' must be an array of node names", ReadError("""{ "name": "c", "compute": "O[y] = I[y]", "shape": { "y": 2 }, "nodes": [1] }"""));
+
+    [Fact]
+    public void AnOnnxOpThatIsNotAStringIsRejected() =>
+        Assert.Contains("field 'onnx_op' must be a string", ReadError("""{ "name": "c", "compute": "O[y] = I[y]", "shape": { "y": 2 }, "onnx_op": 3 }"""));
 }

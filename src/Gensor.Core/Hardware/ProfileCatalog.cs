@@ -5,7 +5,7 @@ using System.Text.Json;
 using Gensor.Diagnostics;
 using Gensor.Files;
 
-namespace Gensor.Construction.Profiles;
+namespace Gensor.Hardware;
 
 /// <summary>
 /// Finds a profile by built-in name or profile file, and reads and writes
@@ -25,6 +25,8 @@ public static class ProfileCatalog
         "max_blocks_per_multiprocessor", "registers_per_multiprocessor", "max_registers_per_thread",
         "shared_memory_per_block", "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs",
         "peak_gflops", "shared_memory_banks", "transaction_bytes",
+        "clock_mhz", "l2_bandwidth_gbs", "memory_latency_ns", "dram_efficiency", "issue_efficiency",
+        "barrier_ns", "launch_us", "occupancy_goal_threads",
     ];
 
     /// <summary>The largest profile file read.</summary>
@@ -52,6 +54,14 @@ public static class ProfileCatalog
         ["peak_gflops"] = (1e-3, 1e9, false),
         ["shared_memory_banks"] = (1, 1024, true),
         ["transaction_bytes"] = (4, 4096, true),
+        ["clock_mhz"] = (1, 100_000, false),
+        ["l2_bandwidth_gbs"] = (1e-3, 1e9, false),
+        ["memory_latency_ns"] = (1e-3, 1e7, false),
+        ["dram_efficiency"] = (1e-3, 1, false),
+        ["issue_efficiency"] = (1e-3, 1, false),
+        ["barrier_ns"] = (1e-3, 1e7, false),
+        ["launch_us"] = (1e-3, 1e7, false),
+        ["occupancy_goal_threads"] = (1, 1 << 20, false),
     };
 
     /// <summary>The built-in profiles, for <c>gensor profiles</c>.</summary>
@@ -138,7 +148,7 @@ public static class ProfileCatalog
             {
                 throw GensorException.BadInput($"profile file {source}: expected a JSON object");
             }
-            var known = NumericFields.Concat(["name", "architecture", "simulated", "estimated_fields"]).ToHashSet();
+            var known = NumericFields.Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles"]).ToHashSet();
             foreach (var property in root.EnumerateObject())
             {
                 if (!known.Contains(property.Name))
@@ -204,6 +214,20 @@ public static class ProfileCatalog
                 Number("peak_gflops", closest.PeakGflops),
                 Int("shared_memory_banks", closest.SharedMemoryBanks),
                 Int("transaction_bytes", closest.TransactionBytes));
+            profile = profile with
+            {
+                ClockMhz = Number("clock_mhz", closest.ClockMhz),
+                L2BandwidthGBs = Number("l2_bandwidth_gbs", closest.L2BandwidthGBs),
+                MemoryLatencyNs = Number("memory_latency_ns", closest.MemoryLatencyNs),
+                DramEfficiency = Number("dram_efficiency", closest.DramEfficiency),
+                IssueEfficiency = Number("issue_efficiency", closest.IssueEfficiency),
+                BarrierNs = Number("barrier_ns", closest.BarrierNs),
+                LaunchMicroseconds = Number("launch_us", closest.LaunchMicroseconds),
+                // 0 is meaningful here: no minimum occupancy.
+                OccupancyGoalThreads = root.TryGetProperty("occupancy_goal_threads", out var goal) && goal.ValueKind == JsonValueKind.Number && goal.TryGetInt32(out var threads) && threads == 0
+                    ? 0
+                    : Int("occupancy_goal_threads", closest.OccupancyGoalThreads),
+            };
             var simulated = closest.Simulated && !root.TryGetProperty("simulated", out _);
             if (root.TryGetProperty("simulated", out var flag))
             {
@@ -214,8 +238,18 @@ public static class ProfileCatalog
                     _ => throw GensorException.BadInput($"profile file {source}: field 'simulated' is not true or false"),
                 };
             }
+            var shuffles = closest.WarpShuffles;
+            if (root.TryGetProperty("warp_shuffles", out var shuffleFlag))
+            {
+                shuffles = shuffleFlag.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw GensorException.BadInput($"profile file {source}: field 'warp_shuffles' is not true or false"),
+                };
+            }
             Validate(profile, source);
-            return profile with { EstimatedFields = estimated.Distinct().ToArray(), Simulated = simulated };
+            return profile with { EstimatedFields = estimated.Distinct().ToArray(), Simulated = simulated, WarpShuffles = shuffles };
         }
     }
 
@@ -242,6 +276,15 @@ public static class ProfileCatalog
             writer.WriteNumber("peak_gflops", profile.PeakGflops);
             writer.WriteNumber("shared_memory_banks", profile.SharedMemoryBanks);
             writer.WriteNumber("transaction_bytes", profile.TransactionBytes);
+            writer.WriteNumber("clock_mhz", profile.ClockMhz);
+            writer.WriteNumber("l2_bandwidth_gbs", profile.EffectiveL2BandwidthGBs);
+            writer.WriteNumber("memory_latency_ns", profile.MemoryLatencyNs);
+            writer.WriteNumber("dram_efficiency", profile.DramEfficiency);
+            writer.WriteNumber("issue_efficiency", profile.IssueEfficiency);
+            writer.WriteNumber("barrier_ns", profile.BarrierNs);
+            writer.WriteNumber("launch_us", profile.LaunchMicroseconds);
+            writer.WriteNumber("occupancy_goal_threads", profile.OccupancyGoalThreads);
+            writer.WriteBoolean("warp_shuffles", profile.WarpShuffles);
             writer.WriteBoolean("simulated", profile.Simulated);
             writer.WriteStartArray("estimated_fields");
             foreach (var field in profile.EstimatedFields)

@@ -1,9 +1,9 @@
 using Gensor.Backend.Runtime;
-using Gensor.Construction.Profiles;
+using Gensor.Hardware;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 
-namespace Gensor.Tuning;
+namespace Gensor.Backend.Runtime;
 
 /// <summary>
 /// The hardware profile of the device kernels run on: what the device reports,
@@ -22,6 +22,8 @@ public static class DeviceProfiles
             _ => ProfileCatalog.Closest("sm_80") with
             {
                 Name = device.Name,
+                // ILGPU's OpenCL back end writes no sub-group shuffles.
+                WarpShuffles = false,
                 EstimatedFields = ["architecture", "max_blocks_per_multiprocessor", "registers_per_multiprocessor", "max_registers_per_thread",
                     "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs", "peak_gflops", "shared_memory_banks", "transaction_bytes"],
             },

@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text;
+using Gensor.Backend.Lowering.Ir;
+
+namespace Gensor.Backend.Lowering;
+
+/// <summary>
+/// Prints a <see cref="KernelIr"/> as the C# source of an explicitly grouped
+/// ILGPU kernel: a static class with the launch constants and the kernel
+/// method. ILGPU's intrinsics (XMath, Warp, Group) map to each back end's own,
+/// so the same source runs on CUDA, OpenCL and the CPU accelerator.
+/// </summary>
+public static class CSharpPrinter
+{
+    /// <summary>The source of <paramref name="kernel"/> in class <paramref name="className"/>, after the comment lines <paramref name="header"/>.</summary>
+    public static string Print(KernelIr kernel, string className, IEnumerable<string> header)
+    {
+        var w = new SourceWriter();
+        foreach (var line in header)
+        {
+            w.Line("// " + line);
+        }
+        w.Line("using ILGPU;");
+        w.Line("using ILGPU.Algorithms;");
+        w.Line("using ILGPU.Runtime;");
+        w.Line("using ILGPU.Util;");
+        w.Line();
+        using (w.Block($"public static class {className}"))
+        {
+            w.Line("/// <summary>Blocks in the one-dimensional grid.</summary>");
+            w.Line($"public const int GridSize = {Int(kernel.GridSize)};");
+            w.Line("/// <summary>Threads per block.</summary>");
+            w.Line($"public const int GroupSize = {Int(kernel.GroupSize)};");
+            w.Line();
+            var parameters = string.Join(", ", kernel.Parameters.Select(p => $"ArrayView1D<float, Stride1D.Dense> {p.Name}"));
+            using (w.Block($"public static void {KernelSource.MethodName}({parameters})"))
+            {
+                new Body(w, kernel).Write();
+            }
+        }
+        return w.ToString();
+    }
+
+    private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private sealed class Body(SourceWriter w, KernelIr kernel)
+    {
+        // Views of a buffer as 2- or 4-wide vectors, declared once at the top.
+        private readonly Dictionary<(KernelBuffer, int), string> _views = [];
+
+        public void Write()
+        {
+            foreach (var buffer in kernel.Shared)
+            {
+                if (buffer.QuadAligned)
+                {
+                    // Allocated as Float4 so the buffer is 16-byte aligned for 128-bit accesses.
+                    w.Line($"var {buffer.Name}_4 = SharedMemory.Allocate<Float4>({Int(buffer.Elements / 4)});");
+                    w.Line($"var {buffer.Name} = {buffer.Name}_4.Cast<float>();");
+                    _views[(buffer, 4)] = $"{buffer.Name}_4";
+                }
+                else
+                {
+                    w.Line($"var {buffer.Name} = SharedMemory.Allocate<float>({Int(buffer.Elements)});");
+                }
+            }
+            foreach (var (buffer, width) in VectorAccesses().Distinct())
+            {
+                if (_views.ContainsKey((buffer, width)))
+                {
+                    continue;
+                }
+                var name = $"{buffer.Name}_{width}";
+                var type = width == 4 ? "Float4" : "Float2";
+                w.Line(buffer.Scope == BufferScope.Global
+                    ? $"var {name} = {buffer.Name}.AsContiguous().Cast<{type}>();"
+                    : $"var {name} = {(buffer.QuadAligned ? buffer.Name + "_4" : buffer.Name)}.Cast<{type}>();");
+                _views[(buffer, width)] = name;
+            }
+            Statement(kernel.Body, braces: false);
+        }
+
+        private IEnumerable<(KernelBuffer, int)> VectorAccesses()
+        {
+            foreach (var statement in kernel.Statements)
+            {
+                var expressions = statement switch
+                {
+                    IrStmt.Declare { Init: { } init } => [init],
+                    IrStmt.Assign assign => [assign.Value],
+                    IrStmt.Store store => [store.Index, store.Value],
+                    IrStmt.If branch => [branch.Condition],
+                    _ => Array.Empty<IrExpr>(),
+                };
+                if (statement is IrStmt.Store { Width: > 1 } vectorStore)
+                {
+                    yield return (vectorStore.Buffer, vectorStore.Width);
+                }
+                foreach (var load in expressions.SelectMany(Loads))
+                {
+                    if (load.Width > 1)
+                    {
+                        yield return (load.Buffer, load.Width);
+                    }
+                }
+            }
+        }
+
+        private static IEnumerable<IrExpr.Load> Loads(IrExpr expr)
+        {
+            var children = expr switch
+            {
+                IrExpr.Load load => [load.Index],
+                IrExpr.Binary b => [b.Left, b.Right],
+                IrExpr.Unary u => [u.Operand],
+                IrExpr.Select s => [s.Condition, s.Then, s.Else],
+                IrExpr.InRange r => [r.Index],
+                IrExpr.Lane l => [l.Vector],
+                IrExpr.Pack p => p.Lanes.AsEnumerable(),
+                IrExpr.ShuffleXor x => [x.Value],
+                _ => [],
+            };
+            if (expr is IrExpr.Load self)
+            {
+                yield return self;
+            }
+            foreach (var load in children.SelectMany(Loads))
+            {
+                yield return load;
+            }
+        }
+
+        private void Statement(IrStmt statement, bool braces = true)
+        {
+            switch (statement)
+            {
+                case IrStmt.Seq seq when seq.Scoped && braces:
+                    using (w.Block(""))
+                    {
+                        foreach (var s in seq.Body)
+                        {
+                            Statement(s);
+                        }
+                    }
+                    break;
+                case IrStmt.Seq seq:
+                    foreach (var s in seq.Body)
+                    {
+                        Statement(s);
+                    }
+                    break;
+                case IrStmt.Declare declare:
+                    w.Line($"{TypeName(declare.Variable.Type)} {declare.Variable.Name} = {(declare.Init is null ? Default(declare.Variable.Type) : Expr(declare.Init))};");
+                    break;
+                case IrStmt.Assign assign:
+                    w.Line($"{assign.Variable.Name} = {Expr(assign.Value)};");
+                    break;
+                case IrStmt.Store store:
+                    w.Line($"{View(store.Buffer, store.Width)}[{Expr(store.Index)}] = {Expr(store.Value)};");
+                    break;
+                case IrStmt.For loop:
+                    var i = loop.Index.Name;
+                    var step = loop.Step == 1 ? $"{i}++" : $"{i} += {Int(loop.Step)}";
+                    using (w.Block($"for (int {i} = {Int(loop.Start)}; {i} < {Int(loop.End)}; {step})"))
+                    {
+                        Statement(loop.Body, braces: false);
+                    }
+                    break;
+                case IrStmt.If branch:
+                    using (w.Block($"if ({Expr(branch.Condition)})"))
+                    {
+                        Statement(branch.Then, braces: false);
+                    }
+                    break;
+                case IrStmt.Barrier:
+                    w.Line("Group.Barrier();");
+                    break;
+                case IrStmt.Comment comment:
+                    w.Line("// " + comment.Text);
+                    break;
+                default:
+                    throw new NotSupportedException($"statement {statement.GetType().Name}");
+            }
+        }
+
+        private string View(KernelBuffer buffer, int width) => width == 1 ? buffer.Name : _views[(buffer, width)];
+
+        private static string TypeName(IrType type) => type switch
+        {
+            IrType.Int => "int",
+            IrType.Bool => "bool",
+            IrType.Float => "float",
+            IrType.Float2 => "Float2",
+            IrType.Float4 => "Float4",
+            _ => throw new NotSupportedException(type.ToString()),
+        };
+
+        private static string Default(IrType type) => type switch
+        {
+            IrType.Int => "0",
+            IrType.Bool => "false",
+            IrType.Float => "0f",
+            _ => "default",
+        };
+
+        private string Expr(IrExpr expr) => expr switch
+        {
+            IrExpr.Int i => Int(i.Value),
+            IrExpr.Bool b => b.Value ? "true" : "false",
+            IrExpr.Float f => CSharpExpression.FloatLiteral(f.Value),
+            IrExpr.Ref r => r.Variable.Name,
+            IrExpr.Linear linear => Linear(linear),
+            IrExpr.Special { Which: SpecialValue.BlockIndex } => "Grid.IdxX",
+            IrExpr.Special { Which: SpecialValue.ThreadIndex } => "Group.IdxX",
+            IrExpr.Binary b => BinaryText(b.Op, Expr(b.Left), Expr(b.Right)),
+            IrExpr.Unary u => CSharpExpression.UnaryText(u.Op, Expr(u.Operand)),
+            IrExpr.Select s => $"({Expr(s.Condition)} ? {Expr(s.Then)} : {Expr(s.Else)})",
+            IrExpr.InRange r => $"(uint)({Expr(r.Index)}) < {Int(r.Extent)}u",
+            IrExpr.Load load => $"{View(load.Buffer, load.Width)}[{Expr(load.Index)}]",
+            IrExpr.Lane lane => $"{Expr(lane.Vector)}.{"XYZW"[lane.Index]}",
+            IrExpr.Pack pack => $"new {(pack.Lanes.Length == 4 ? "Float4" : "Float2")}({string.Join(", ", pack.Lanes.Select(Expr))})",
+            IrExpr.ShuffleXor x => $"Warp.ShuffleXor({Expr(x.Value)}, {Int(x.LaneMask)})",
+            _ => throw new NotSupportedException($"expression {expr.GetType().Name}"),
+        };
+
+        private static string Linear(IrExpr.Linear linear)
+        {
+            var text = new StringBuilder();
+            foreach (var (coefficient, variable) in linear.Terms)
+            {
+                var magnitude = Math.Abs(coefficient);
+                var term = magnitude == 1 ? variable.Name : $"{Int(magnitude)} * {variable.Name}";
+                text.Append(text.Length == 0 ? (coefficient < 0 ? "-" : "") : (coefficient < 0 ? " - " : " + ")).Append(term);
+            }
+            if (linear.Constant != 0 || text.Length == 0)
+            {
+                text.Append(text.Length == 0 ? Int(linear.Constant) : (linear.Constant < 0 ? " - " : " + ") + Int(Math.Abs(linear.Constant)));
+            }
+            var simple = linear.Terms.Length == 0 || (linear.Terms.Length == 1 && linear.Constant == 0 && Math.Abs(linear.Terms[0].Coefficient) == 1);
+            return simple ? text.ToString() : $"({text})";
+        }
+
+        private static string BinaryText(BinaryOperator op, string l, string r) => op switch
+        {
+            BinaryOperator.Add => $"({l} + {r})",
+            BinaryOperator.Subtract => $"({l} - {r})",
+            BinaryOperator.Multiply => $"({l} * {r})",
+            BinaryOperator.Divide => $"({l} / {r})",
+            BinaryOperator.Remainder => $"({l} % {r})",
+            BinaryOperator.Max => $"XMath.Max({l}, {r})",
+            BinaryOperator.Min => $"XMath.Min({l}, {r})",
+            BinaryOperator.Less => $"({l} < {r})",
+            BinaryOperator.And => $"({l} && {r})",
+            _ => throw new NotSupportedException($"binary {op}"),
+        };
+    }
+}

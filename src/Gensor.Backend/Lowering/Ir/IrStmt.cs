@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+
+namespace Gensor.Backend.Lowering.Ir;
+
+/// <summary>A statement of the kernel body.</summary>
+public abstract record IrStmt
+{
+    /// <summary>Declares <paramref name="Variable"/>, with an initial value or its type's default.</summary>
+    public sealed record Declare(Variable Variable, IrExpr? Init) : IrStmt;
+
+    public sealed record Assign(Variable Variable, IrExpr Value) : IrStmt;
+
+    /// <summary>Stores <paramref name="Width"/> floats (a scalar or a vector value) at vector <paramref name="Index"/> (elements / width) of <paramref name="Buffer"/>.</summary>
+    public sealed record Store(KernelBuffer Buffer, IrExpr Index, IrExpr Value, int Width) : IrStmt;
+
+    /// <summary>
+    /// A counted loop of <paramref name="Index"/> from <paramref name="Start"/> while below
+    /// <paramref name="End"/> by <paramref name="Step"/>. An <paramref name="Unroll"/>ed loop is
+    /// replaced by copies of its body, one per value, before printing (<see cref="Unrolling"/>).
+    /// </summary>
+    public sealed record For(Variable Index, long Start, long End, long Step, bool Unroll, IrStmt Body) : IrStmt
+    {
+        public long Trips => End <= Start ? 0 : (End - Start + Step - 1) / Step;
+    }
+
+    public sealed record If(IrExpr Condition, IrStmt Then) : IrStmt;
+
+    /// <summary>Statements in order; a <paramref name="Scoped"/> sequence is a C# block (its declarations end with it).</summary>
+    public sealed record Seq(ImmutableArray<IrStmt> Body, bool Scoped = false) : IrStmt
+    {
+        public bool Equals(Seq? other) => other is not null && Scoped == other.Scoped && Body.SequenceEqual(other.Body);
+
+        public override int GetHashCode() => HashCode.Combine(Scoped, Body.Length);
+    }
+
+    /// <summary>Every thread of the block waits here until all have arrived (and shared writes are visible).</summary>
+    public sealed record Barrier : IrStmt;
+
+    /// <summary>A comment in the printed source.</summary>
+    public sealed record Comment(string Text) : IrStmt;
+
+    /// <summary>Every statement of the tree, depth first, this one included.</summary>
+    public IEnumerable<IrStmt> Walk()
+    {
+        yield return this;
+        var children = this switch
+        {
+            For loop => [loop.Body],
+            If branch => [branch.Then],
+            Seq seq => seq.Body.AsEnumerable(),
+            _ => [],
+        };
+        foreach (var child in children)
+        {
+            foreach (var statement in child.Walk())
+            {
+                yield return statement;
+            }
+        }
+    }
+}

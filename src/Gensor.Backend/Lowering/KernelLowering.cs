@@ -1,0 +1,1144 @@
+using System.Collections.Immutable;
+using Gensor.Analysis;
+using Gensor.Backend.Lowering.Ir;
+using Gensor.Etir;
+
+namespace Gensor.Backend.Lowering;
+
+/// <summary>
+/// Lowers one ETIR to a <see cref="KernelIr"/>: the kernel every thread of a
+/// block runs, with every size a constant.
+/// </summary>
+/// <remarks>
+/// The kernel's shape, for one block:
+/// <list type="number">
+/// <item>The block index picks the block tile; the thread index picks a reduce
+/// lane (fastest, when reduce threads share each output) and the thread's
+/// position in the tile, innermost spatial axis next, so neighbouring threads
+/// touch neighbouring addresses.</item>
+/// <item>Per reduction stage, the staged inputs' boxes are copied into shared
+/// memory by all threads together (<see cref="CopyPlan"/>, laid out as
+/// <see cref="StagedLayout"/> says), with the box coordinates of each thread's
+/// chunks computed once before the stage loop; with the register prefetch the
+/// next stage's chunks are loaded while this one computes, and with two
+/// buffers one barrier per stage suffices.</item>
+/// <item>Per reduce point of the stage (unrolled when small enough,
+/// <see cref="OperatorAnalysis.UnrollsStage"/>), each read's distinct operands
+/// over the thread tile are loaded once, four at a time where they are
+/// contiguous in shared memory, and every output of the thread tile
+/// accumulates: for a matrix product the outer product of a column of A and
+/// a row of B.</item>
+/// <item>Reduce lanes combine their partial results by warp shuffles, then
+/// across warps through shared memory.</item>
+/// <item>The epilogue, and the stores, four at a time where they are contiguous.</item>
+/// </list>
+/// Every address is a base computed once per thread or per stage plus a
+/// constant, and bounds checks are written only where a static range analysis
+/// of the indices over the padded iteration space shows a read can leave its tensor.
+/// </remarks>
+public static class KernelLowering
+{
+    /// <summary>Lanes of a warp on every target Gensor lowers for (NVIDIA GPUs and ILGPU's CPU accelerator as configured).</summary>
+    public const int WarpSize = 32;
+
+    /// <summary>The kernel of <paramref name="state"/>, before any pass.</summary>
+    /// <exception cref="ArgumentException">The schedule does not fit the operator (see <see cref="OperatorAnalysis.CheckStructure"/>).</exception>
+    public static KernelIr Lower(EtirState state)
+    {
+        var problem = OperatorAnalysis.Of(state.Operator).CheckStructure(state.Schedule);
+        if (problem is not null)
+        {
+            throw new ArgumentException($"cannot lower {state}: {problem}", nameof(state));
+        }
+        return new Lowerer(state.Operator, state.Schedule).Run();
+    }
+
+    private sealed class Lowerer
+    {
+        private readonly Operator _op;
+        private readonly Schedule _s;
+        private readonly OperatorAnalysis _a;
+        private readonly Axis[] _spatial;
+        private readonly Axis[] _reduce;
+        private readonly TensorRead[] _reads;
+        private readonly Dictionary<string, KernelBuffer> _parameter = [];
+        private readonly Dictionary<string, Tensor> _tensor = [];
+        private readonly int[][] _elements;
+        private readonly KernelBuffer?[] _shared;
+        private readonly List<KernelBuffer> _sharedBuffers = [];
+        private readonly bool _prefetch;
+        private readonly bool _double;
+
+        // Thread coordinates: block index and thread index per spatial axis, the reduce lane.
+        private readonly Variable[] _blockIndex;
+        private readonly Variable[] _threadIndex;
+        private readonly Variable? _lane;
+        // Per stage: stage index per reduce axis; per point: the point's offset per reduce axis.
+        private readonly Variable[] _stageIndex;
+        private readonly Variable[] _point;
+        private readonly Variable[] _acc;
+        private Variable? _parity;
+
+        public Lowerer(Operator op, Schedule schedule)
+        {
+            _op = op;
+            _s = schedule;
+            _a = OperatorAnalysis.Of(op);
+            _spatial = [.. op.SpatialAxes];
+            _reduce = [.. op.ReduceAxes];
+            _reads = [.. op.BodyReads];
+            var tensors = new[] { op.Output }.Concat(op.Inputs).ToArray();
+            for (var i = 0; i < tensors.Length; i++)
+            {
+                _tensor[tensors[i].Name] = tensors[i];
+                _parameter[tensors[i].Name] = new KernelBuffer(KernelNames.Parameter(tensors[i].Name, i), BufferScope.Global, tensors[i].ElementCount, tensors[i].Name);
+            }
+            _elements = ThreadTileElements();
+            _prefetch = schedule.RegisterPrefetch && schedule.SharedInputs.Count > 0;
+            _double = _prefetch && schedule.SharedBuffers == 2;
+            _shared = new KernelBuffer?[_reads.Length];
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                if (_s.IsShared(_reads[r].Tensor))
+                {
+                    var layout = _a.Layout(r, _s);
+                    _shared[r] = new KernelBuffer($"g_s{r}", BufferScope.Shared, layout.StoredElements * (_double ? 2 : 1), _reads[r].Tensor);
+                    _sharedBuffers.Add(_shared[r]!);
+                }
+            }
+            _blockIndex = [.. Enumerable.Range(0, Rank).Select(a => Int($"g_b{a}"))];
+            _threadIndex = [.. Enumerable.Range(0, Rank).Select(a => Int($"g_t{a}"))];
+            _lane = Lanes > 1 ? Int("g_rl") : null;
+            _stageIndex = [.. Enumerable.Range(0, _reduce.Length).Select(j => Int($"g_kx{j}"))];
+            _point = [.. Enumerable.Range(0, _reduce.Length).Select(j => Int($"g_kk{j}"))];
+            _acc = [.. Enumerable.Range(0, _elements.Length).Select(e => new Variable($"g_acc{e}", IrType.Float))];
+        }
+
+        private int Rank => _spatial.Length;
+
+        private int Lanes => _s.ReduceThreads;
+
+        private int Threads => _s.ThreadsPerBlock;
+
+        private int Inner => _reduce.Length - 1;
+
+        private static Variable Int(string name) => new(name, IrType.Int);
+
+        private long BlocksAlong(int a) => (_spatial[a].Extent + _s.BlockTile[a] - 1) / _s.BlockTile[a];
+
+        private long GridSize => Enumerable.Range(0, Rank).Aggregate(1L, (product, a) => product * BlocksAlong(a));
+
+        private long StagesAlong(int j) => (_reduce[j].Extent + _s.ReduceStep[j] - 1) / _s.ReduceStep[j];
+
+        private long StageCount => Enumerable.Range(0, _reduce.Length).Aggregate(1L, (product, j) => product * StagesAlong(j));
+
+        private int Chunk(int a) => _s.ThreadTile[a] / _s.VirtualThreads[a];
+
+        private bool Staged(int r) => _shared[r] is not null;
+
+        private int SpatialIndex(string axis) => Array.FindIndex(_spatial, a => a.Name == axis);
+
+        private int ReduceIndex(string axis) => Array.FindIndex(_reduce, a => a.Name == axis);
+
+        /// <summary>Every position of the thread tile, as one offset per spatial axis, row-major.</summary>
+        private int[][] ThreadTileElements()
+        {
+            IEnumerable<int[]> elements = [[]];
+            for (var a = 0; a < Rank; a++)
+            {
+                var tile = _s.ThreadTile[a];
+                elements = elements.SelectMany(prefix => Enumerable.Range(0, tile).Select(i => prefix.Append(i).ToArray()));
+            }
+            return [.. elements];
+        }
+
+        /// <summary>
+        /// The offset of thread-tile position <paramref name="i"/> along spatial axis <paramref name="a"/>
+        /// from the thread's base: virtual-thread chunk c of ThreadTile/v consecutive outputs starts BlockTile/v * c into the block.
+        /// </summary>
+        private long LocalOffset(int a, int i) => (long)i / Chunk(a) * (_s.BlockTile[a] / _s.VirtualThreads[a]) + i % Chunk(a);
+
+        private static long[] RowMajorStrides(IReadOnlyList<int> shape)
+        {
+            var strides = new long[shape.Count];
+            long stride = 1;
+            for (var d = shape.Count - 1; d >= 0; d--)
+            {
+                strides[d] = stride;
+                stride *= shape[d];
+            }
+            return strides;
+        }
+
+        /// <summary>
+        /// An index of a read as an affine form of the kernel's variables. Spatial axis a is
+        /// block a's origin + thread a's base + <paramref name="local"/>(a) when
+        /// <paramref name="withThread"/>, else only the block's origin; reduce axis j is the
+        /// stage origin (when <paramref name="withStage"/>) + the point (when <paramref name="withPoint"/>)
+        /// + the reduce lane on the innermost axis (when <paramref name="withThread"/>).
+        /// </summary>
+        private IrExpr.Linear Index(AffineIndex index, bool withThread, bool withStage, bool withPoint, Func<int, long>? local = null, long constant = 0)
+        {
+            var terms = new List<(long, Variable)>();
+            var c = constant;
+            foreach (var term in index.Terms)
+            {
+                var a = SpatialIndex(term.Axis);
+                if (a >= 0)
+                {
+                    terms.Add((term.Coefficient * (long)_s.BlockTile[a], _blockIndex[a]));
+                    if (withThread)
+                    {
+                        terms.Add((term.Coefficient * (long)Chunk(a), _threadIndex[a]));
+                        c += term.Coefficient * (local?.Invoke(a) ?? 0);
+                    }
+                    continue;
+                }
+                var j = ReduceIndex(term.Axis);
+                if (withStage)
+                {
+                    terms.Add((term.Coefficient * (long)_s.ReduceStep[j], _stageIndex[j]));
+                }
+                if (withPoint)
+                {
+                    terms.Add((term.Coefficient, _point[j]));
+                }
+                if (withThread && j == Inner && _lane is not null)
+                {
+                    terms.Add((term.Coefficient, _lane));
+                }
+            }
+            return IrExpr.Sum(terms, c);
+        }
+
+        /// <summary>Whether index <paramref name="d"/> of read <paramref name="r"/> can leave its tensor (<see cref="OperatorAnalysis.IndexCanLeave"/>).</summary>
+        private bool NeedsCheck(int r, int d, bool reduceGuarded) => _a.IndexCanLeave(r, d, _s, reduceGuarded);
+
+        /// <summary>
+        /// Whether index <paramref name="d"/> of an epilogue read can leave its tensor; stores are
+        /// guarded, so the spatial coordinates stay inside their real extents there.
+        /// </summary>
+        private bool EpilogueNeedsCheck(TensorRead read, int d)
+        {
+            var (min, max) = read.Indices[d].Range(axis => _op.AxisNamed(axis).Extent);
+            return min < 0 || max >= _tensor[read.Tensor].Shape[d];
+        }
+
+        public KernelIr Run()
+        {
+            var body = new List<IrStmt>();
+            body.AddRange(ThreadCoordinates());
+            var init = _op.Reduction == Reduction.Max ? double.NegativeInfinity : 0.0;
+            body.AddRange(_acc.Select(acc => (IrStmt)new IrStmt.Declare(acc, new IrExpr.Float(init))));
+            body.AddRange(ThreadBases());
+            body.AddRange(CopyCoordinates());
+            body.AddRange(StageLoop());
+            body.AddRange(CrossThreadReduction());
+            body.AddRange(Stores());
+            return new KernelIr(
+                [.. new[] { _op.Output }.Concat(_op.Inputs).Select(t => _parameter[t.Name])],
+                [.. _sharedBuffers],
+                new IrStmt.Seq([.. body]),
+                GridSize,
+                Threads);
+        }
+
+        // ---- Thread coordinates -------------------------------------------------------------
+
+        private IEnumerable<IrStmt> ThreadCoordinates()
+        {
+            var block = Int("g_block");
+            var tid = Int("g_tid");
+            yield return new IrStmt.Declare(block, new IrExpr.Special(SpecialValue.BlockIndex));
+            yield return new IrStmt.Declare(tid, new IrExpr.Special(SpecialValue.ThreadIndex));
+            // Innermost spatial axis fastest, for blocks and threads alike.
+            long after = 1;
+            for (var a = Rank - 1; a >= 0; a--)
+            {
+                yield return new IrStmt.Declare(_blockIndex[a], DivRem(IrExpr.Of(block), after, BlocksAlong(a)));
+                after *= BlocksAlong(a);
+            }
+            IrExpr spatialThread = IrExpr.Of(tid);
+            if (_lane is not null)
+            {
+                // The reduce lanes of one output are neighbouring threads, inside one warp when they fit.
+                yield return new IrStmt.Declare(_lane, new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
+                var ts = Int("g_ts");
+                yield return new IrStmt.Declare(ts, new IrExpr.Binary(BinaryOperator.Divide, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
+                spatialThread = IrExpr.Of(ts);
+            }
+            after = 1;
+            for (var a = Rank - 1; a >= 0; a--)
+            {
+                var along = _s.ThreadsAlong(a);
+                yield return new IrStmt.Declare(_threadIndex[a], DivRem(spatialThread, after, along));
+                after *= along;
+            }
+        }
+
+        /// <summary>(value / divisor) % modulus, written without the operations that are identities.</summary>
+        private static IrExpr DivRem(IrExpr value, long divisor, long modulus)
+        {
+            var quotient = divisor == 1 ? value : new IrExpr.Binary(BinaryOperator.Divide, value, new IrExpr.Int(divisor));
+            return modulus == 1 ? new IrExpr.Int(0) : new IrExpr.Binary(BinaryOperator.Remainder, quotient, new IrExpr.Int(modulus));
+        }
+
+        // ---- Per-thread bases of every read -------------------------------------------------
+
+        private readonly Dictionary<int, Variable> _sharedBase = [];
+        private readonly Dictionary<int, Variable> _sharedQuadBase = [];
+        private readonly Dictionary<int, Variable> _globalBase = [];
+        private readonly Dictionary<(int, int), Variable> _coordinateBase = [];
+
+        /// <summary>
+        /// What every read's addresses share across the whole reduction: for a staged read the
+        /// thread's offset in the box, for a global read its flat address and the coordinates the
+        /// bounds checks need, without the stage and point parts.
+        /// </summary>
+        private IEnumerable<IrStmt> ThreadBases()
+        {
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                var read = _reads[r];
+                if (Staged(r))
+                {
+                    var (form, quad) = StagedBase(r);
+                    var variable = Int($"g_sb{r}");
+                    _sharedBase[r] = variable;
+                    yield return new IrStmt.Declare(variable, form);
+                    if (quad is not null)
+                    {
+                        var quadVariable = Int($"g_sb{r}q");
+                        _sharedQuadBase[r] = quadVariable;
+                        yield return new IrStmt.Declare(quadVariable, quad);
+                    }
+                    continue;
+                }
+                var strides = RowMajorStrides(_tensor[read.Tensor].Shape);
+                var flat = IrExpr.Sum(Enumerable.Range(0, read.Indices.Count)
+                    .Select(d => (strides[d], Index(read.Indices[d], withThread: true, withStage: false, withPoint: false, constant: read.Indices[d].Constant))).ToArray());
+                var global = Int($"g_gb{r}");
+                _globalBase[r] = global;
+                yield return new IrStmt.Declare(global, flat);
+                for (var d = 0; d < read.Indices.Count; d++)
+                {
+                    if (NeedsCheck(r, d, reduceGuarded: true))
+                    {
+                        var coordinate = Int($"g_gc{r}_{d}");
+                        _coordinateBase[(r, d)] = coordinate;
+                        yield return new IrStmt.Declare(coordinate, Index(read.Indices[d], withThread: true, withStage: false, withPoint: false, constant: read.Indices[d].Constant));
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// The thread's offset in the staged box of <paramref name="r"/> (its spatial position and
+        /// reduce lane), and the same in 4-element units when every operand offset the kernel adds
+        /// to it keeps 128-bit alignment; null otherwise.
+        /// </summary>
+        private (IrExpr.Linear Form, IrExpr.Linear? Quad) StagedBase(int r)
+        {
+            var read = _reads[r];
+            var layout = _a.Layout(r, _s);
+            var terms = new List<(long, Variable)>();
+            long constant = 0;
+            for (var d = 0; d < read.Indices.Count; d++)
+            {
+                var stride = layout.Strides[d];
+                constant -= stride * layout.Box.Offsets[d];
+                foreach (var term in read.Indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    if (a >= 0)
+                    {
+                        terms.Add((stride * term.Coefficient * Chunk(a), _threadIndex[a]));
+                    }
+                    else if (ReduceIndex(term.Axis) == Inner && _lane is not null)
+                    {
+                        terms.Add((stride * term.Coefficient, _lane));
+                    }
+                }
+            }
+            var form = IrExpr.Sum(terms, constant);
+            var aligned = _a.QuadAlignedOperands(r, _s);
+            return (form, aligned ? IrExpr.Sum(form.Terms.Select(t => (t.Coefficient / 4, t.Variable)), form.Constant / 4) : null);
+        }
+
+        // ---- Copies of staged boxes ---------------------------------------------------------
+
+        /// <summary>Box coordinates of one copy chunk: hoisted variables, or expressions computed where used.</summary>
+        private sealed record ChunkCoordinates(IrExpr SharedOffset, IrExpr GlobalOffset, IrExpr?[] Coordinate, IrExpr? Valid);
+
+        private readonly Dictionary<(int, int), ChunkCoordinates> _chunks = [];
+
+        private bool CopyLooped(int r) => !OperatorAnalysis.HoistsCopy(_s, _a.Copy(r, _s).IterationsPerThread);
+
+        /// <summary>
+        /// The box coordinates of every chunk a thread copies do not change from stage to stage
+        /// (only the box's origin does), so they are computed once, before the stage loop.
+        /// </summary>
+        private IEnumerable<IrStmt> CopyCoordinates()
+        {
+            var tid = Int("g_tid");
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                if (!Staged(r) || CopyLooped(r))
+                {
+                    continue;
+                }
+                var plan = _a.Copy(r, _s);
+                for (var it = 0; it < plan.IterationsPerThread; it++)
+                {
+                    var element = IrExpr.Sum([(plan.Width, tid)], (long)it * Threads * plan.Width);
+                    var (statements, chunk) = Coordinates(r, element, $"{r}_{it}", hoist: true, partial: (long)(it + 1) * Threads * plan.Width > plan.Elements);
+                    _chunks[(r, it)] = chunk;
+                    foreach (var statement in statements)
+                    {
+                        yield return statement;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// The coordinates of the chunk starting at box element <paramref name="element"/> of read
+        /// <paramref name="r"/>: its offsets in shared memory and in the tensor (in vector units when
+        /// the copy is vectorized), the coordinates the bounds checks need, and whether it exists.
+        /// </summary>
+        private (List<IrStmt> Statements, ChunkCoordinates Chunk) Coordinates(int r, IrExpr.Linear element, string suffix, bool hoist, bool partial)
+        {
+            var read = _reads[r];
+            var plan = _a.Copy(r, _s);
+            var layout = _a.Layout(r, _s);
+            var box = layout.Box;
+            var rank = read.Indices.Count;
+            var tensorStrides = RowMajorStrides(_tensor[read.Tensor].Shape);
+            var statements = new List<IrStmt>();
+            IrExpr Bind(string name, IrType type, IrExpr value)
+            {
+                if (!hoist)
+                {
+                    return value;
+                }
+                var variable = new Variable($"{name}{suffix}", type);
+                statements.Add(new IrStmt.Declare(variable, value));
+                return IrExpr.Of(variable);
+            }
+            // Coordinates in the box, innermost dimension fastest.
+            var coordinate = new IrExpr[rank];
+            long after = 1;
+            for (var d = rank - 1; d >= 0; d--)
+            {
+                coordinate[d] = DivRem(element, after, box.Extents[d]);
+                after *= box.Extents[d];
+            }
+            var checks = new IrExpr?[rank];
+            for (var d = 0; d < rank; d++)
+            {
+                if (NeedsCheck(r, d, reduceGuarded: false))
+                {
+                    checks[d] = Bind($"g_cc{d}_", IrType.Int, coordinate[d]);
+                }
+            }
+            var last = rank - 1;
+            // In vector units when vectorized: every stride but the innermost is a whole number of vectors, and chunks start on one.
+            IrExpr Offset(Func<int, long> stride, bool vector)
+            {
+                IrExpr sum = new IrExpr.Int(0);
+                for (var d = 0; d < rank; d++)
+                {
+                    var s = stride(d);
+                    if (s == 0 || box.Extents[d] == 1)
+                    {
+                        continue;
+                    }
+                    var scale = vector && d != last ? s / plan.Width : s;
+                    IrExpr part = vector && d == last
+                        ? new IrExpr.Binary(BinaryOperator.Divide, coordinate[d], new IrExpr.Int(plan.Width))
+                        : scale == 1 ? coordinate[d] : new IrExpr.Binary(BinaryOperator.Multiply, coordinate[d], new IrExpr.Int(scale));
+                    sum = sum is IrExpr.Int { Value: 0 } ? part : new IrExpr.Binary(BinaryOperator.Add, sum, part);
+                }
+                return sum;
+            }
+            var shared = Bind("g_cs", IrType.Int, Offset(d => layout.Strides[d], plan.VectorStore));
+            var global = Bind("g_cg", IrType.Int, Offset(d => tensorStrides[d], plan.VectorLoad));
+            var valid = partial ? Bind("g_cv", IrType.Bool, new IrExpr.Binary(BinaryOperator.Less, element, new IrExpr.Int(plan.Elements))) : null;
+            return (statements, new ChunkCoordinates(shared, global, checks, valid));
+        }
+
+        /// <summary>The origin of read <paramref name="r"/>'s box in the stage whose indices are <paramref name="stage"/>, per tensor dimension.</summary>
+        private IrExpr.Linear[] BoxOrigin(int r, Variable[] stage)
+        {
+            var read = _reads[r];
+            var box = _a.Layout(r, _s).Box;
+            return [.. Enumerable.Range(0, read.Indices.Count).Select(d =>
+            {
+                var terms = new List<(long, Variable)>();
+                foreach (var term in read.Indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    terms.Add(a >= 0
+                        ? (term.Coefficient * (long)_s.BlockTile[a], _blockIndex[a])
+                        : (term.Coefficient * (long)_s.ReduceStep[ReduceIndex(term.Axis)], stage[ReduceIndex(term.Axis)]));
+                }
+                return IrExpr.Sum(terms, (long)read.Indices[d].Constant + box.Offsets[d]);
+            })];
+        }
+
+        private enum CopyPart { Whole, Load, Store }
+
+        /// <summary>
+        /// The copy of read <paramref name="r"/>'s box for the stage whose indices are
+        /// <paramref name="stage"/>: from global memory into shared memory (at buffer offset
+        /// <paramref name="buffer"/>, in elements), or only into the prefetch registers, or only from them.
+        /// </summary>
+        private IEnumerable<IrStmt> Copy(int r, Variable[] stage, CopyPart part, IrExpr.Linear buffer, string suffix)
+        {
+            var read = _reads[r];
+            var plan = _a.Copy(r, _s);
+            var tensor = _tensor[read.Tensor];
+            var rank = read.Indices.Count;
+            var width = plan.Width;
+            var tensorStrides = RowMajorStrides(tensor.Shape);
+            var statements = new List<IrStmt>();
+            var origin = BoxOrigin(r, stage);
+            IrExpr.Linear? flatOrigin = null;
+            if (part != CopyPart.Store)
+            {
+                var sum = IrExpr.Sum([.. Enumerable.Range(0, rank).Select(d => (tensorStrides[d], origin[d]))]);
+                // In vector units when the load is vectorized: the origin is a whole vector (CopyPlan).
+                flatOrigin = plan.VectorLoad ? IrExpr.Sum(sum.Terms.Select(t => (t.Coefficient / width, t.Variable)), sum.Constant / width) : sum;
+                var variable = Int($"g_so{r}{suffix}");
+                statements.Add(new IrStmt.Declare(variable, flatOrigin));
+                flatOrigin = IrExpr.Lin(variable);
+            }
+
+            IrStmt Chunk(ChunkCoordinates chunk, string register)
+            {
+                var body = new List<IrStmt>();
+                var guard = part == CopyPart.Store ? null : Guard(chunk, origin, tensor, 0);
+                if (plan.VectorLoad)
+                {
+                    var type = IrTypes.FloatOfWidth(width);
+                    var value = new Variable(register, type);
+                    if (part != CopyPart.Store)
+                    {
+                        var load = new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum((1, flatOrigin!), (1, Linearize(chunk.GlobalOffset))), width);
+                        IrExpr loaded = guard is null ? load : new IrExpr.Select(guard, load, new IrExpr.Pack([.. Enumerable.Repeat<IrExpr>(new IrExpr.Float(0), width)]));
+                        body.Add(part == CopyPart.Load ? new IrStmt.Assign(value, loaded) : new IrStmt.Declare(value, loaded));
+                    }
+                    if (part != CopyPart.Load)
+                    {
+                        body.AddRange(StoreChunk(r, chunk, buffer, u => width == 1 ? IrExpr.Of(value) : new IrExpr.Lane(IrExpr.Of(value), u), IrExpr.Of(value)));
+                    }
+                }
+                else
+                {
+                    var values = new Variable[width];
+                    for (var u = 0; u < width; u++)
+                    {
+                        values[u] = new Variable($"{register}_{u}", IrType.Float);
+                        if (part != CopyPart.Store)
+                        {
+                            var laneGuard = Guard(chunk, origin, tensor, u);
+                            IrExpr load = new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum((1, flatOrigin!), (1, Linearize(chunk.GlobalOffset)), (1, IrExpr.Lin(u))), 1);
+                            var loaded = laneGuard is null ? load : new IrExpr.Select(laneGuard, load, new IrExpr.Float(0));
+                            body.Add(part == CopyPart.Load ? new IrStmt.Assign(values[u], loaded) : new IrStmt.Declare(values[u], loaded));
+                        }
+                    }
+                    if (part != CopyPart.Load)
+                    {
+                        body.AddRange(StoreChunk(r, chunk, buffer, u => IrExpr.Of(values[u]), null));
+                    }
+                }
+                var scoped = new IrStmt.Seq([.. body], Scoped: part != CopyPart.Load);
+                return chunk.Valid is null ? scoped : new IrStmt.If(chunk.Valid, scoped);
+            }
+
+            if (CopyLooped(r))
+            {
+                // Too many chunks per thread to keep their coordinates: a loop computes them per stage.
+                var it = Int($"g_it{r}");
+                var element = IrExpr.Sum([(width, Int("g_tid")), ((long)Threads * width, it)]);
+                var (coordinates, chunk) = Coordinates(r, element, "", hoist: true, partial: true);
+                statements.Add(new IrStmt.For(it, 0, plan.IterationsPerThread, 1, Unroll: false, new IrStmt.Seq([.. coordinates, Chunk(chunk, $"g_w{r}")])));
+                return statements;
+            }
+            for (var it = 0; it < plan.IterationsPerThread; it++)
+            {
+                statements.Add(Chunk(_chunks[(r, it)], $"g_p{r}_{it}"));
+            }
+            return statements;
+        }
+
+        private static IrExpr.Linear Linearize(IrExpr expr) => expr switch
+        {
+            IrExpr.Linear linear => linear,
+            IrExpr.Ref r => IrExpr.Lin(r.Variable),
+            IrExpr.Int i => IrExpr.Lin(i.Value),
+            _ => throw new InvalidOperationException("a chunk offset is hoisted into a variable before it is added to"),
+        };
+
+        /// <summary>The bounds check of lane <paramref name="u"/> of a chunk: null when no dimension can leave the tensor.</summary>
+        private IrExpr? Guard(ChunkCoordinates chunk, IrExpr.Linear[] origin, Tensor tensor, int u)
+        {
+            IrExpr? guard = null;
+            var last = origin.Length - 1;
+            for (var d = 0; d < origin.Length; d++)
+            {
+                if (chunk.Coordinate[d] is not { } coordinate)
+                {
+                    continue;
+                }
+                var index = IrExpr.Sum((1, origin[d]), (1, Linearize(coordinate)), (1, IrExpr.Lin(d == last ? u : 0)));
+                IrExpr check = new IrExpr.InRange(index, tensor.Shape[d]);
+                guard = guard is null ? check : new IrExpr.Binary(BinaryOperator.And, guard, check);
+            }
+            return guard;
+        }
+
+        /// <summary>Stores one chunk into the staged box: one vector store when the layout keeps it contiguous, else one store per element.</summary>
+        private IEnumerable<IrStmt> StoreChunk(int r, ChunkCoordinates chunk, IrExpr.Linear buffer, Func<int, IrExpr> lane, IrExpr? vector)
+        {
+            var plan = _a.Copy(r, _s);
+            var layout = _a.Layout(r, _s);
+            var shared = _shared[r]!;
+            if (plan.VectorStore && vector is not null)
+            {
+                var index = IrExpr.Sum((1, Linearize(chunk.SharedOffset)), (1, IrExpr.Sum(buffer.Terms.Select(t => (t.Coefficient / plan.Width, t.Variable)), buffer.Constant / plan.Width)));
+                yield return new IrStmt.Store(shared, index, vector, plan.Width);
+                yield break;
+            }
+            // A transposed box: consecutive elements of a tensor row are a stored stride apart.
+            var step = layout.Strides[^1];
+            for (var u = 0; u < plan.Width; u++)
+            {
+                yield return new IrStmt.Store(shared, IrExpr.Sum((1, Linearize(chunk.SharedOffset)), (1, buffer), (1, IrExpr.Lin(u * step))), lane(u), 1);
+            }
+        }
+
+        // ---- The stage loop ----------------------------------------------------------------
+
+        /// <summary>The stage indices along every reduce axis of the flat stage <paramref name="stage"/>.</summary>
+        private IEnumerable<IrStmt> StageIndices(IrExpr stage, Variable[] into)
+        {
+            long after = 1;
+            for (var j = _reduce.Length - 1; j >= 0; j--)
+            {
+                yield return new IrStmt.Declare(into[j], DivRem(stage, after, StagesAlong(j)));
+                after *= StagesAlong(j);
+            }
+        }
+
+        private IEnumerable<IrStmt> StageLoop()
+        {
+            var staged = Enumerable.Range(0, _reads.Length).Where(Staged).ToArray();
+            var st = Int("g_st");
+            var next = _stageIndex.Select(v => Int(v.Name.Replace("g_kx", "g_nx", StringComparison.Ordinal))).ToArray();
+            var body = new List<IrStmt>();
+            var prologue = new List<IrStmt>();
+            // Where stage st's boxes are: with two buffers, the one of its parity.
+            _parity = _double ? Int("g_par") : null;
+            IrExpr.Linear Current(int r) => _parity is null ? IrExpr.Lin(0) : IrExpr.Lin(_parity, _a.Layout(r, _s).StoredElements);
+            IrExpr.Linear Other(int r) => IrExpr.Sum([(-_a.Layout(r, _s).StoredElements, _parity!)], _a.Layout(r, _s).StoredElements);
+            // The stage after this one; the last stage loads itself again instead, because a
+            // conditional load would keep ptxas from overlapping it with the computation (it
+            // then holds the next stage's shared loads in registers: 217 registers instead of
+            // 129 for a 128x128 GEMM tile). One redundant stage per block is the price.
+            var following = new IrExpr.Binary(BinaryOperator.Min, IrExpr.Sum([(1, st)], 1), new IrExpr.Int(StageCount - 1));
+
+            if (_prefetch)
+            {
+                // The prologue fills the registers (and, with two buffers, buffer 0) with stage 0.
+                var first = new List<IrStmt>(StageIndices(new IrExpr.Int(0), next));
+                foreach (var r in staged)
+                {
+                    first.AddRange(Copy(r, next, CopyPart.Load, IrExpr.Lin(0), "n"));
+                }
+                prologue.AddRange(staged.SelectMany(DeclarePrefetchRegisters));
+                prologue.Add(new IrStmt.Seq([.. first], Scoped: true));
+                if (_double)
+                {
+                    foreach (var r in staged)
+                    {
+                        prologue.AddRange(Copy(r, next, CopyPart.Store, IrExpr.Lin(0), "n"));
+                    }
+                    prologue.Add(new IrStmt.Barrier());
+                }
+            }
+
+            body.AddRange(StageIndices(IrExpr.Of(st), _stageIndex));
+            if (_parity is not null)
+            {
+                body.Add(new IrStmt.Declare(_parity, new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(st), new IrExpr.Int(2))));
+            }
+            body.AddRange(StageBases());
+            if (!_double)
+            {
+                foreach (var r in staged)
+                {
+                    body.AddRange(Copy(r, _stageIndex, _prefetch ? CopyPart.Store : CopyPart.Whole, Current(r), ""));
+                }
+                if (staged.Length > 0)
+                {
+                    body.Add(new IrStmt.Barrier());
+                }
+            }
+            var loadNext = new List<IrStmt>(StageIndices(following, next));
+            foreach (var r in staged)
+            {
+                loadNext.AddRange(Copy(r, next, CopyPart.Load, IrExpr.Lin(0), "n"));
+            }
+            if (_prefetch)
+            {
+                // The next stage's global loads are in flight while this stage computes.
+                body.Add(new IrStmt.Seq([.. loadNext], Scoped: true));
+            }
+            body.Add(ReducePoints());
+            if (_double)
+            {
+                // Into the other buffer, which every thread finished reading before the last barrier.
+                var storeNext = new List<IrStmt>();
+                foreach (var r in staged)
+                {
+                    storeNext.AddRange(Copy(r, next, CopyPart.Store, Other(r), "n"));
+                }
+                body.Add(new IrStmt.Seq([.. storeNext], Scoped: true));
+            }
+            if (staged.Length > 0)
+            {
+                // Single buffer: the next stage overwrites the boxes, so wait until every thread has read them.
+                // Two buffers: the stores above must be visible before the next stage reads them.
+                body.Add(new IrStmt.Barrier());
+            }
+            foreach (var statement in prologue)
+            {
+                yield return statement;
+            }
+            yield return new IrStmt.For(st, 0, StageCount, 1, Unroll: false, new IrStmt.Seq([.. body]));
+        }
+
+        private IEnumerable<IrStmt> DeclarePrefetchRegisters(int r)
+        {
+            var plan = _a.Copy(r, _s);
+            for (var it = 0; it < plan.IterationsPerThread; it++)
+            {
+                if (plan.VectorLoad)
+                {
+                    yield return new IrStmt.Declare(new Variable($"g_p{r}_{it}", IrTypes.FloatOfWidth(plan.Width)), null);
+                }
+                else
+                {
+                    for (var u = 0; u < plan.Width; u++)
+                    {
+                        yield return new IrStmt.Declare(new Variable($"g_p{r}_{it}_{u}", IrType.Float), null);
+                    }
+                }
+            }
+        }
+
+        private readonly Dictionary<int, Variable> _stageBase = [];
+        private readonly Dictionary<(int, int), Variable> _stageCoordinate = [];
+
+        /// <summary>Per stage, the global reads' addresses and checked coordinates at the stage's first point.</summary>
+        private IEnumerable<IrStmt> StageBases()
+        {
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                if (Staged(r))
+                {
+                    continue;
+                }
+                var read = _reads[r];
+                var strides = RowMajorStrides(_tensor[read.Tensor].Shape);
+                var stagePart = IrExpr.Sum([.. Enumerable.Range(0, read.Indices.Count).Select(d => (strides[d], StageOnly(read.Indices[d])))]);
+                var variable = Int($"g_gs{r}");
+                _stageBase[r] = variable;
+                yield return new IrStmt.Declare(variable, IrExpr.Sum((1, IrExpr.Lin(_globalBase[r])), (1, stagePart)));
+                for (var d = 0; d < read.Indices.Count; d++)
+                {
+                    if (_coordinateBase.TryGetValue((r, d), out var coordinate))
+                    {
+                        var stageCoordinate = Int($"g_gcs{r}_{d}");
+                        _stageCoordinate[(r, d)] = stageCoordinate;
+                        yield return new IrStmt.Declare(stageCoordinate, IrExpr.Sum((1, IrExpr.Lin(coordinate)), (1, StageOnly(read.Indices[d]))));
+                    }
+                }
+            }
+        }
+
+        /// <summary>The stage origins' part of an index (reduce axes only).</summary>
+        private IrExpr.Linear StageOnly(AffineIndex index) =>
+            IrExpr.Sum(index.Terms.Where(t => ReduceIndex(t.Axis) >= 0)
+                .Select(t => (t.Coefficient * (long)_s.ReduceStep[ReduceIndex(t.Axis)], _stageIndex[ReduceIndex(t.Axis)])));
+
+        // ---- Reduce points -----------------------------------------------------------------
+
+        /// <summary>The loops over the points of one stage, the innermost reduce axis stepping by the reduce lanes.</summary>
+        private IrStmt ReducePoints()
+        {
+            var unroll = OperatorAnalysis.UnrollsStage(_s);
+            IrStmt body = ReducePoint();
+            for (var j = _reduce.Length - 1; j >= 0; j--)
+            {
+                var step = j == Inner ? Lanes : 1;
+                if (_reduce[j].Extent % _s.ReduceStep[j] != 0)
+                {
+                    // The last stage runs past the axis: the points beyond it do not exist.
+                    var position = IrExpr.Sum([(_s.ReduceStep[j], _stageIndex[j]), (1, _point[j]), .. (j == Inner && _lane is not null ? new[] { (1L, _lane) } : [])]);
+                    body = new IrStmt.If(new IrExpr.Binary(BinaryOperator.Less, position, new IrExpr.Int(_reduce[j].Extent)), body);
+                }
+                body = new IrStmt.For(_point[j], 0, _s.ReduceStep[j], step, unroll, body);
+            }
+            return body;
+        }
+
+        /// <summary>One reduce point: load each read's distinct operands, then update every accumulator.</summary>
+        private IrStmt ReducePoint()
+        {
+            var statements = new List<IrStmt>();
+            var registerOf = new Dictionary<(int Read, string Key), IrExpr>();
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                var operands = new List<(Variable Register, int[] Element)>();
+                foreach (var element in _elements)
+                {
+                    var key = KeyOf(_reads[r], element);
+                    if (registerOf.ContainsKey((r, key)))
+                    {
+                        continue;
+                    }
+                    var register = new Variable($"g_v{r}_{operands.Count}", IrType.Float);
+                    registerOf[(r, key)] = IrExpr.Of(register);
+                    operands.Add((register, element));
+                }
+                statements.AddRange(Staged(r) ? StagedOperands(r, operands) : GlobalOperands(r, operands));
+            }
+            for (var e = 0; e < _elements.Length; e++)
+            {
+                var element = _elements[e];
+                var read = 0;
+                var value = Convert(_op.Body, _ => registerOf[(read, KeyOf(_reads[read], element))], () => read++);
+                var acc = IrExpr.Of(_acc[e]);
+                statements.Add(new IrStmt.Assign(_acc[e], _op.Reduction switch
+                {
+                    Reduction.Sum => new IrExpr.Binary(BinaryOperator.Add, acc, value),
+                    Reduction.Max => new IrExpr.Binary(BinaryOperator.Max, acc, value),
+                    _ => value,
+                }));
+            }
+            return new IrStmt.Seq([.. statements], Scoped: true);
+        }
+
+        /// <summary>The thread-tile offsets a read depends on: outputs that agree on them share one operand.</summary>
+        private string KeyOf(TensorRead read, int[] element) =>
+            string.Join(",", Enumerable.Range(0, Rank).Select(a => read.Indices.Any(index => index.Uses(_spatial[a].Name)) ? element[a] : -1));
+
+        /// <summary>The constant offset of a thread-tile position's operand from the thread's base in the staged box.</summary>
+        private long StagedOffset(int r, int[] element)
+        {
+            var strides = _a.Layout(r, _s).Strides;
+            var indices = _reads[r].Indices;
+            long offset = 0;
+            for (var d = 0; d < indices.Count; d++)
+            {
+                foreach (var term in indices[d].Terms)
+                {
+                    var a = SpatialIndex(term.Axis);
+                    if (a >= 0)
+                    {
+                        offset += strides[d] * term.Coefficient * LocalOffset(a, element[a]);
+                    }
+                }
+            }
+            return offset;
+        }
+
+        /// <summary>The reduce points' part of a staged read's offset in its box.</summary>
+        private IrExpr.Linear StagedPointPart(int r)
+        {
+            var strides = _a.Layout(r, _s).Strides;
+            var indices = _reads[r].Indices;
+            var terms = new List<(long, Variable)>();
+            for (var d = 0; d < indices.Count; d++)
+            {
+                foreach (var term in indices[d].Terms)
+                {
+                    var j = ReduceIndex(term.Axis);
+                    if (j >= 0)
+                    {
+                        terms.Add((strides[d] * term.Coefficient, _point[j]));
+                    }
+                }
+            }
+            return IrExpr.Sum(terms);
+        }
+
+        /// <summary>
+        /// A staged read's operands, four at a time with one 128-bit shared load wherever four of
+        /// them sit at offsets 4i..4i+3 from the thread's aligned base.
+        /// </summary>
+        private IEnumerable<IrStmt> StagedOperands(int r, List<(Variable Register, int[] Element)> operands)
+        {
+            var shared = _shared[r]!;
+            var buffer = _parity is null ? IrExpr.Lin(0) : IrExpr.Lin(_parity, _a.Layout(r, _s).StoredElements);
+            var points = StagedPointPart(r);
+            var byOffset = operands.ToDictionary(o => StagedOffset(r, o.Element), o => o.Register);
+            var done = new HashSet<Variable>();
+            if (_sharedQuadBase.TryGetValue(r, out var quadBase))
+            {
+                var quads = 0;
+                foreach (var offset in byOffset.Keys.Order())
+                {
+                    if (done.Contains(byOffset[offset]) || offset % 4 != 0 || !Enumerable.Range(1, 3).All(i => byOffset.ContainsKey(offset + i)))
+                    {
+                        continue;
+                    }
+                    var quad = new Variable($"g_w{r}_{quads++}", IrType.Float4);
+                    // In 4-element units: base, buffer and point parts are whole quads (StagedBase checked).
+                    var index = IrExpr.Sum(
+                        (1, IrExpr.Lin(quadBase)),
+                        (1, IrExpr.Sum(buffer.Terms.Select(t => (t.Coefficient / 4, t.Variable)), buffer.Constant / 4)),
+                        (1, QuarterOf(points)),
+                        (1, IrExpr.Lin(offset / 4)));
+                    yield return new IrStmt.Declare(quad, new IrExpr.Load(shared, index, 4));
+                    for (var i = 0; i < 4; i++)
+                    {
+                        yield return new IrStmt.Declare(byOffset[offset + i], new IrExpr.Lane(IrExpr.Of(quad), i));
+                        done.Add(byOffset[offset + i]);
+                    }
+                }
+            }
+            foreach (var (register, element) in operands)
+            {
+                if (!done.Contains(register))
+                {
+                    var index = IrExpr.Sum((1, IrExpr.Lin(_sharedBase[r])), (1, buffer), (1, points), (1, IrExpr.Lin(StagedOffset(r, element))));
+                    yield return new IrStmt.Declare(register, new IrExpr.Load(shared, index, 1));
+                }
+            }
+        }
+
+        /// <summary>A point part in 4-element units (exact: StagedBase allows quads only when every coefficient is a multiple of 4).</summary>
+        private static IrExpr.Linear QuarterOf(IrExpr.Linear points) => IrExpr.Sum(points.Terms.Select(t => (t.Coefficient / 4, t.Variable)), points.Constant / 4);
+
+        private IEnumerable<IrStmt> GlobalOperands(int r, List<(Variable Register, int[] Element)> operands)
+        {
+            var read = _reads[r];
+            var tensor = _tensor[read.Tensor];
+            var strides = RowMajorStrides(tensor.Shape);
+            foreach (var (register, element) in operands)
+            {
+                // Address: the stage's base plus this point's and this position's constant parts.
+                var perDimension = Enumerable.Range(0, read.Indices.Count)
+                    .Select(d => PointAndLocal(Index(read.Indices[d], withThread: true, withStage: false, withPoint: true, a => LocalOffset(a, element[a]))))
+                    .ToArray();
+                var offset = IrExpr.Sum([.. Enumerable.Range(0, read.Indices.Count).Select(d => (strides[d], perDimension[d]))]);
+                IrExpr load = new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, offset)), 1);
+                IrExpr? guard = null;
+                for (var d = 0; d < read.Indices.Count; d++)
+                {
+                    if (_stageCoordinate.TryGetValue((r, d), out var coordinate))
+                    {
+                        IrExpr check = new IrExpr.InRange(IrExpr.Sum((1, IrExpr.Lin(coordinate)), (1, perDimension[d])), tensor.Shape[d]);
+                        guard = guard is null ? check : new IrExpr.Binary(BinaryOperator.And, guard, check);
+                    }
+                }
+                yield return new IrStmt.Declare(register, guard is null ? load : new IrExpr.Select(guard, load, new IrExpr.Float(0)));
+            }
+        }
+
+        /// <summary>The parts of an index that vary inside a thread's stage: the points and the constant of the position in the tile.</summary>
+        private IrExpr.Linear PointAndLocal(IrExpr.Linear full) =>
+            IrExpr.Sum(full.Terms.Where(t => _point.Contains(t.Variable)), full.Constant);
+
+        /// <summary>
+        /// An ETIR expression as an IR float expression: <paramref name="read"/> gives the operand of
+        /// each tensor read, <paramref name="next"/> is called after each read (left to right).
+        /// </summary>
+        private static IrExpr Convert(Expr expr, Func<TensorRead, IrExpr> read, Action next) => expr switch
+        {
+            Constant c => new IrExpr.Float(c.Value),
+            TensorRead t => ReadThen(read(t), next),
+            Unary u => new IrExpr.Unary(CSharpExpression.ToIr(u.Op), Convert(u.Operand, read, next)),
+            Binary b => ConvertBinary(b, read, next),
+            _ => throw new NotSupportedException($"expression node {expr.GetType().Name}"),
+        };
+
+        private static IrExpr ReadThen(IrExpr value, Action next)
+        {
+            next();
+            return value;
+        }
+
+        private static IrExpr ConvertBinary(Binary b, Func<TensorRead, IrExpr> read, Action next)
+        {
+            var left = Convert(b.Left, read, next);
+            var right = Convert(b.Right, read, next);
+            return new IrExpr.Binary(b.Op switch
+            {
+                BinaryOp.Add => BinaryOperator.Add,
+                BinaryOp.Subtract => BinaryOperator.Subtract,
+                BinaryOp.Multiply => BinaryOperator.Multiply,
+                BinaryOp.Divide => BinaryOperator.Divide,
+                BinaryOp.Max => BinaryOperator.Max,
+                BinaryOp.Min => BinaryOperator.Min,
+                _ => throw new NotSupportedException($"binary {b.Op}"),
+            }, left, right);
+        }
+
+        // ---- Reduction across threads ------------------------------------------------------
+
+        private IEnumerable<IrStmt> CrossThreadReduction()
+        {
+            if (_lane is null)
+            {
+                yield break;
+            }
+            IrExpr Combine(IrExpr x, IrExpr y) => new IrExpr.Binary(_op.Reduction == Reduction.Max ? BinaryOperator.Max : BinaryOperator.Add, x, y);
+            // Butterfly within each warp's share of the lanes: afterwards every lane holds the warp's result.
+            for (var mask = Math.Min(Lanes, WarpSize) / 2; mask >= 1; mask /= 2)
+            {
+                foreach (var acc in _acc)
+                {
+                    yield return new IrStmt.Assign(acc, Combine(IrExpr.Of(acc), new IrExpr.ShuffleXor(IrExpr.Of(acc), mask)));
+                }
+            }
+            if (Lanes <= WarpSize)
+            {
+                yield break;
+            }
+            // Across warps: the first lane of each warp leaves its result in shared memory.
+            var warps = Lanes / WarpSize;
+            var scratch = new KernelBuffer("g_red", BufferScope.Shared, OperatorAnalysis.ReductionScratchElements(_s, WarpSize), "");
+            _sharedBuffers.Add(scratch);
+            var ts = Int("g_ts");
+            var warp = Int("g_rw");
+            yield return new IrStmt.Declare(warp, new IrExpr.Binary(BinaryOperator.Divide, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)));
+            var first = new IrExpr.InRange(new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)), 1);
+            var writes = _acc.Select((acc, e) => (IrStmt)new IrStmt.Store(scratch,
+                IrExpr.Sum([((long)_acc.Length * warps, ts), (1, warp)], (long)e * warps), IrExpr.Of(acc), 1));
+            yield return new IrStmt.If(first, new IrStmt.Seq([.. writes]));
+            yield return new IrStmt.Barrier();
+            var sums = new List<IrStmt>();
+            for (var e = 0; e < _acc.Length; e++)
+            {
+                for (var w = 1; w < warps; w++)
+                {
+                    sums.Add(new IrStmt.Assign(_acc[e], Combine(IrExpr.Of(_acc[e]),
+                        new IrExpr.Load(scratch, IrExpr.Sum([((long)_acc.Length * warps, ts)], (long)e * warps + w), 1))));
+                }
+            }
+            yield return new IrStmt.If(new IrExpr.InRange(IrExpr.Of(_lane), 1), new IrStmt.Seq([.. sums]));
+        }
+
+        // ---- Epilogue and stores -----------------------------------------------------------
+
+        private IEnumerable<IrStmt> Stores()
+        {
+            var output = _op.Output;
+            var strides = RowMajorStrides(output.Shape);
+            var last = Rank - 1;
+            var stores = new List<IrStmt>();
+            var done = new HashSet<int>();
+            for (var e = 0; e < _elements.Length; e++)
+            {
+                if (done.Contains(e))
+                {
+                    continue;
+                }
+                var group = VectorGroup(e);
+                foreach (var member in group)
+                {
+                    done.Add(member);
+                }
+                var element = _elements[e];
+                var coordinates = Enumerable.Range(0, Rank).Select(a => IrExpr.Sum(
+                    [((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])], LocalOffset(a, element[a]))).ToArray();
+                IrExpr? guard = null;
+                for (var a = 0; a < Rank; a++)
+                {
+                    if (_spatial[a].Extent % _s.BlockTile[a] != 0)
+                    {
+                        IrExpr check = new IrExpr.Binary(BinaryOperator.Less, coordinates[a], new IrExpr.Int(_spatial[a].Extent));
+                        guard = guard is null ? check : new IrExpr.Binary(BinaryOperator.And, guard, check);
+                    }
+                }
+                var flat = IrExpr.Sum([.. Enumerable.Range(0, Rank).Select(a => (strides[a], coordinates[a]))]);
+                IrStmt store;
+                if (group.Length == 4)
+                {
+                    var values = group.Select(member => EpilogueValue(member)).ToArray();
+                    store = new IrStmt.Store(_parameter[output.Name], IrExpr.Sum(flat.Terms.Select(t => (t.Coefficient / 4, t.Variable)), flat.Constant / 4),
+                        new IrExpr.Pack([.. values]), 4);
+                }
+                else
+                {
+                    store = new IrStmt.Store(_parameter[output.Name], flat, EpilogueValue(e), 1);
+                }
+                stores.Add(guard is null ? store : new IrStmt.If(guard, store));
+            }
+            IrStmt all = new IrStmt.Seq([.. stores]);
+            if (_lane is not null)
+            {
+                // Every reduce lane holds the result (lane 0 after the warps' combination); lane 0 stores it.
+                all = new IrStmt.If(new IrExpr.InRange(IrExpr.Of(_lane), 1), all);
+            }
+            yield return all;
+        }
+
+        /// <summary>
+        /// The thread-tile positions stored together with position <paramref name="e"/>: four
+        /// consecutive outputs along the innermost axis that start a 16-byte aligned quad of the
+        /// output and fall inside or outside it together; else <paramref name="e"/> alone.
+        /// </summary>
+        private int[] VectorGroup(int e)
+        {
+            var last = Rank - 1;
+            var element = _elements[e];
+            if (last < 0 || Chunk(last) % 4 != 0 || _spatial[last].Extent % 4 != 0 || _s.BlockTile[last] % 4 != 0 || LocalOffset(last, element[last]) % 4 != 0)
+            {
+                return [e];
+            }
+            // Positions are row-major with the innermost axis fastest, so the next three follow.
+            return e + 3 < _elements.Length && Enumerable.Range(1, 3).All(i => _elements[e + i][last] == element[last] + i) ? [e, e + 1, e + 2, e + 3] : [e];
+        }
+
+        /// <summary>
+        /// The epilogue at thread-tile position <paramref name="e"/>: a read of the output tensor is the
+        /// accumulated value; other tensors are read from global memory at the output's coordinates.
+        /// </summary>
+        private IrExpr EpilogueValue(int e)
+        {
+            if (_op.Epilogue is null)
+            {
+                return IrExpr.Of(_acc[e]);
+            }
+            var element = _elements[e];
+            var coordinate = Enumerable.Range(0, Rank).ToDictionary(a => _spatial[a].Name,
+                a => IrExpr.Sum([((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])], LocalOffset(a, element[a])));
+            return Convert(_op.Epilogue, read =>
+            {
+                if (read.Tensor == _op.Output.Name)
+                {
+                    return IrExpr.Of(_acc[e]);
+                }
+                var tensor = _tensor[read.Tensor];
+                var strides = RowMajorStrides(tensor.Shape);
+                var index = read.Indices.Select(index => IrExpr.Sum([.. index.Terms.Select(t => ((long)t.Coefficient, coordinate[t.Axis])), (1, IrExpr.Lin(index.Constant))])).ToArray();
+                IrExpr load = new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum(Enumerable.Range(0, index.Length).Select(d => (strides[d], index[d])).ToArray()), 1);
+                IrExpr? guard = null;
+                for (var d = 0; d < index.Length; d++)
+                {
+                    if (EpilogueNeedsCheck(read, d))
+                    {
+                        IrExpr check = new IrExpr.InRange(index[d], tensor.Shape[d]);
+                        guard = guard is null ? check : new IrExpr.Binary(BinaryOperator.And, guard, check);
+                    }
+                }
+                return guard is null ? load : new IrExpr.Select(guard, load, new IrExpr.Float(0));
+            }, () => { });
+        }
+    }
+}

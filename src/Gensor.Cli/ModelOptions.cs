@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Globalization;
+using Gensor.Diagnostics;
+using Gensor.Onnx.Import;
+
+namespace Gensor.Cli;
+
+/// <summary>The options <c>import</c> and <c>tune-model</c> share: the model and how to fix its input shapes.</summary>
+internal sealed class ModelOptions
+{
+    private readonly Argument<string> _model = new("MODEL") { Description = "An ONNX model file (.onnx)." };
+    private readonly Option<long?> _batch = new("--batch") { Description = "The batch size: sets the first dimension of every data input." };
+    private readonly Option<string[]> _dims = new("--dim")
+    {
+        Description = "A symbolic input dimension's value, NAME=N (repeat the option, or separate with commas).",
+        DefaultValueFactory = _ => [],
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(_model);
+        command.Options.Add(_batch);
+        command.Options.Add(_dims);
+    }
+
+    public string Model(ParseResult parse) => parse.GetValue(_model)!;
+
+    /// <summary>Writes a suite file (atomically), making its folder if needed.</summary>
+    public static void WriteSuite(string path, string suite)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+        AtomicFile.Write(path, suite);
+    }
+
+    /// <summary>The checked shape options.</summary>
+    /// <exception cref="GensorException">BadInput for a batch below 1 or a malformed --dim.</exception>
+    public ImportOptions Read(ParseResult parse)
+    {
+        var batch = parse.GetValue(_batch);
+        if (batch is < 1)
+        {
+            throw GensorException.BadInput($"--batch must be at least 1, not {batch}");
+        }
+        var dims = new Dictionary<string, long>();
+        foreach (var part in parse.GetValue(_dims)!.SelectMany(text => text.Split(',')))
+        {
+            var pieces = part.Split('=');
+            if (pieces.Length != 2 || pieces[0].Trim().Length == 0
+                || !long.TryParse(pieces[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
+            {
+                throw GensorException.BadInput($"--dim '{part}': expected NAME=N with N a positive integer, e.g. --dim seq=128");
+            }
+            if (!dims.TryAdd(pieces[0].Trim(), value))
+            {
+                throw GensorException.BadInput($"--dim: '{pieces[0].Trim()}' is given twice");
+            }
+        }
+        return new ImportOptions(batch, dims);
+    }
+}

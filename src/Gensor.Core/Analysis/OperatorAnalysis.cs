@@ -1,0 +1,826 @@
+using System.Runtime.CompilerServices;
+using Gensor.Etir;
+
+namespace Gensor.Analysis;
+
+/// <summary>
+/// Facts about an operator that every schedule of it shares, computed once:
+/// extents in axis order, and for each body read the axis slots and
+/// coefficients of its indices and its row-major strides; and the facts of a
+/// schedule that follow from them: footprints, staged layouts, copy plans,
+/// registers, shared memory, structural legality. This is the one place those
+/// are computed: the code generator, legality, the cost model and every policy
+/// read them here. The cost model evaluates thousands of schedules per
+/// operator, so the hot paths work over plain arrays and spans.
+/// </summary>
+public sealed class OperatorAnalysis
+{
+    // Keyed by reference: an Operator is an immutable record, and a policy
+    // reuses the same instance for every schedule it looks at.
+    private static readonly ConditionalWeakTable<Operator, OperatorAnalysis> Cache = [];
+
+    private readonly int[] _extents;
+    private readonly ReadInfo[] _reads;
+
+    // The body in postorder, for the registers a long expression needs: a read's
+    // index (>= 0), a leaf that needs no register (-1: a constant), a unary (-2)
+    // or a binary (-3) node.
+    private readonly int[] _bodyPostorder;
+
+    private OperatorAnalysis(Operator op)
+    {
+        Operator = op;
+        var axes = op.Axes.ToArray();
+        _extents = axes.Select(axis => axis.Extent).ToArray();
+        SpatialRank = axes.Count(axis => axis.Kind == AxisKind.Spatial);
+        ReduceRank = axes.Length - SpatialRank;
+        var slotOf = new Dictionary<string, int>();
+        for (var i = 0; i < axes.Length; i++)
+        {
+            slotOf[axes[i].Name] = i;
+        }
+        var bodyReads = op.BodyReads.ToArray();
+        _reads = new ReadInfo[bodyReads.Length];
+        for (var r = 0; r < bodyReads.Length; r++)
+        {
+            var read = bodyReads[r];
+            var tensor = op.Inputs.First(input => input.Name == read.Tensor);
+            var shape = tensor.Shape.ToArray();
+            var strides = new long[shape.Length];
+            long stride = 1;
+            for (var d = shape.Length - 1; d >= 0; d--)
+            {
+                strides[d] = stride;
+                stride *= shape[d];
+            }
+            var terms = read.Indices
+                .Select(index => index.Terms.Select(term => (slotOf[term.Axis], term.Coefficient)).ToArray())
+                .ToArray();
+            var constants = read.Indices.Select(index => index.Constant).ToArray();
+            var axisStrides = new long[axes.Length];
+            for (var d = 0; d < terms.Length; d++)
+            {
+                foreach (var (slot, coefficient) in terms[d])
+                {
+                    axisStrides[slot] += coefficient * strides[d];
+                }
+            }
+            var stageable = bodyReads.Count(other => other.Tensor == read.Tensor) == 1;
+            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, StoredOrder(terms, SpatialRank));
+        }
+        OutputElements = op.Output.ElementCount;
+        InputElements = op.Inputs.Sum(input => input.ElementCount);
+        _bodyPostorder = Postorder(op.Body);
+    }
+
+    private static int[] Postorder(Expr body)
+    {
+        // Reads are numbered left to right, as Expr.Reads() and the lowering number them.
+        var order = new List<int>();
+        var read = 0;
+        var pending = new Stack<(Expr Node, bool Expanded)>();
+        pending.Push((body, false));
+        while (pending.Count > 0)
+        {
+            var (node, expanded) = pending.Pop();
+            switch (node)
+            {
+                case TensorRead:
+                    order.Add(read++);
+                    break;
+                case Unary unary when !expanded:
+                    pending.Push((node, true));
+                    pending.Push((unary.Operand, false));
+                    break;
+                case Binary binary when !expanded:
+                    pending.Push((node, true));
+                    pending.Push((binary.Right, false));
+                    pending.Push((binary.Left, false));
+                    break;
+                case Unary:
+                    order.Add(-2);
+                    break;
+                case Binary:
+                    order.Add(-3);
+                    break;
+                default:
+                    order.Add(-1);
+                    break;
+            }
+        }
+        return [.. order];
+    }
+
+    /// <summary>
+    /// The order in which a staged box's dimensions are stored, outermost first:
+    /// the dimensions indexed by reduce axes alone come first, the others keep
+    /// their order. A thread's operands at one reduce point then lie along the
+    /// innermost stored dimension, contiguous, and load as 128-bit vectors (A of
+    /// a matrix product is stored k-major, as CUTLASS's SIMT kernels do); lanes
+    /// of a warp reading different outputs read neighbouring words, free of bank
+    /// conflicts.
+    /// </summary>
+    private static int[] StoredOrder((int Slot, int Coefficient)[][] terms, int spatialRank)
+    {
+        bool ReduceOnly(int d) => terms[d].Length > 0 && terms[d].All(term => term.Slot >= spatialRank);
+        var dims = Enumerable.Range(0, terms.Length).ToArray();
+        return [.. dims.Where(ReduceOnly), .. dims.Where(d => !ReduceOnly(d))];
+    }
+
+    /// <summary>The analysis of <paramref name="op"/>, computed on first use and cached per instance.</summary>
+    public static OperatorAnalysis Of(Operator op) => Cache.GetValue(op, static o => new OperatorAnalysis(o));
+
+    public Operator Operator { get; }
+
+    public int SpatialRank { get; }
+
+    public int ReduceRank { get; }
+
+    public int AxisCount => _extents.Length;
+
+    /// <summary>Extent of every axis, spatial axes first, in <see cref="Operator.Axes"/> order.</summary>
+    public IReadOnlyList<int> Extents => _extents;
+
+    public int ReadCount => _reads.Length;
+
+    public long OutputElements { get; }
+
+    public long InputElements { get; }
+
+    internal ReadInfo Read(int index) => _reads[index];
+
+    public string ReadTensor(int index) => _reads[index].Tensor;
+
+    /// <summary>Whether a read may be staged in shared memory (the body reads its tensor exactly once).</summary>
+    public bool IsStageable(int index) => _reads[index].Stageable;
+
+    /// <summary>
+    /// Elements of read <paramref name="index"/> touched by a tile of <paramref name="tile"/> points per axis slot;
+    /// with <paramref name="clamp"/> each dimension is clipped to the tensor's size (real traffic), else the raw box (buffer sizes).
+    /// </summary>
+    public long Footprint(int index, ReadOnlySpan<int> tile, bool clamp)
+    {
+        var read = _reads[index];
+        long elements = 1;
+        for (var d = 0; d < read.Terms.Length; d++)
+        {
+            elements = Saturating(elements, DimensionExtent(read, d, tile, clamp));
+        }
+        return elements;
+    }
+
+    /// <summary>Elements along the tensor's innermost (contiguous) dimension of the same box.</summary>
+    public long InnermostRun(int index, ReadOnlySpan<int> tile, bool clamp)
+    {
+        var read = _reads[index];
+        return read.Terms.Length == 0 ? 1 : DimensionExtent(read, read.Terms.Length - 1, tile, clamp);
+    }
+
+    /// <summary>How far (in elements) the address of read <paramref name="index"/> moves per unit step of axis <paramref name="slot"/>.</summary>
+    public long AddressStride(int index, int slot) => _reads[index].AxisStrides[slot];
+
+    /// <summary>Elements of the input tensor read by <paramref name="index"/>.</summary>
+    public long TensorElements(int index) => _reads[index].TensorElements;
+
+    private static long DimensionExtent(ReadInfo read, int d, ReadOnlySpan<int> tile, bool clamp)
+    {
+        long extent = 1;
+        foreach (var (slot, coefficient) in read.Terms[d])
+        {
+            extent += (long)Math.Abs(coefficient) * (tile[slot] - 1);
+        }
+        return clamp ? Math.Min(extent, read.Shape[d]) : extent;
+    }
+
+    /// <summary>The tile of one block stage: block tile on spatial slots, reduce step on reduce slots.</summary>
+    public void BlockStageTile(Schedule schedule, Span<int> tile)
+    {
+        for (var i = 0; i < SpatialRank; i++)
+        {
+            tile[i] = schedule.BlockTile[i];
+        }
+        for (var j = 0; j < ReduceRank; j++)
+        {
+            tile[SpatialRank + j] = schedule.ReduceStep[j];
+        }
+    }
+
+    /// <summary>The tile of one thread at one reduce point: thread tile on spatial slots, 1 on reduce slots.</summary>
+    public void ThreadPointTile(Schedule schedule, Span<int> tile)
+    {
+        for (var i = 0; i < SpatialRank; i++)
+        {
+            tile[i] = schedule.ThreadTile[i];
+        }
+        for (var j = 0; j < ReduceRank; j++)
+        {
+            tile[SpatialRank + j] = 1;
+        }
+    }
+
+    /// <summary>
+    /// The box of read <paramref name="index"/> over a tile of <paramref name="tile"/> points
+    /// per axis slot (unclamped): elements per tensor dimension, and where the box starts
+    /// relative to the index at the tile's origin (negative where a coefficient is).
+    /// </summary>
+    public TileFootprint Box(int index, ReadOnlySpan<int> tile)
+    {
+        var read = _reads[index];
+        var extents = new int[read.Terms.Length];
+        var offsets = new int[read.Terms.Length];
+        for (var d = 0; d < read.Terms.Length; d++)
+        {
+            extents[d] = (int)Math.Min(int.MaxValue, DimensionExtent(read, d, tile, clamp: false));
+            long offset = 0;
+            foreach (var (slot, coefficient) in read.Terms[d])
+            {
+                if (coefficient < 0)
+                {
+                    offset += (long)coefficient * (tile[slot] - 1);
+                }
+            }
+            offsets[d] = (int)Math.Max(int.MinValue, offset);
+        }
+        return new TileFootprint(read.Tensor, extents, offsets);
+    }
+
+    /// <summary>The box read <paramref name="index"/> touches in one block's stage of <paramref name="schedule"/>.</summary>
+    public TileFootprint BlockStageBox(int index, Schedule schedule)
+    {
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        return Box(index, tile);
+    }
+
+    /// <summary>How the staged box of read <paramref name="index"/> lies in shared memory under <paramref name="schedule"/>.</summary>
+    public StagedLayout Layout(int index, Schedule schedule)
+    {
+        var read = _reads[index];
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        var box = Box(index, tile);
+        var strides = new long[read.Terms.Length];
+        var elements = StoredStrides(read, tile, schedule.SharedPadding, strides);
+        return new StagedLayout(box, PaddingOf(read, schedule.SharedPadding), read.Order, strides, elements);
+    }
+
+    /// <summary>
+    /// The stride of every tensor dimension in the stored box (storage order,
+    /// innermost stored row padded), written to <paramref name="strides"/>; returns
+    /// the elements stored. The one layout formula, shared by <see cref="Layout"/>
+    /// and the cost model's allocation-free paths.
+    /// </summary>
+    private static long StoredStrides(ReadInfo read, ReadOnlySpan<int> tile, int padding, Span<long> strides)
+    {
+        var pad = PaddingOf(read, padding);
+        long stride = 1;
+        for (var i = read.Order.Length - 1; i >= 0; i--)
+        {
+            var d = read.Order[i];
+            strides[d] = stride;
+            stride = Saturating(stride, DimensionExtent(read, d, tile, clamp: false) + (i == read.Order.Length - 1 ? pad : 0));
+        }
+        return stride;
+    }
+
+    /// <summary>
+    /// How the block copies the staged box of read <paramref name="index"/> (see <see cref="CopyPlan"/>).
+    /// A chunk loads as one vector when the box rows and the tensor rows hold
+    /// whole vectors and the box origin along the innermost dimension is a
+    /// multiple of the width for every block and stage: an aligned chunk is then
+    /// entirely inside or entirely outside the tensor. It stores as one vector
+    /// when, besides, the tensor's innermost dimension is also the innermost
+    /// stored one and the stored rows keep vectors aligned.
+    /// </summary>
+    public CopyPlan Copy(int index, Schedule schedule)
+    {
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        var (width, vectorLoad, vectorStore, iterations) = CopyShape(index, schedule, tile);
+        return new CopyPlan(width, vectorLoad, vectorStore, Footprint(index, tile, clamp: false), iterations);
+    }
+
+    /// <summary><see cref="Copy"/> without allocating, over the block-stage tile <paramref name="tile"/>, for the cost model's hot path.</summary>
+    public (int Width, bool VectorLoad, bool VectorStore, int IterationsPerThread) CopyShape(int index, Schedule schedule, ReadOnlySpan<int> tile)
+    {
+        var read = _reads[index];
+        var rank = read.Terms.Length;
+        var row = rank > 0 ? DimensionExtent(read, rank - 1, tile, clamp: false) : 1;
+        var width = rank > 0 && row % schedule.VectorWidth == 0 ? schedule.VectorWidth : 1;
+        var vectorLoad = width > 1 && read.Shape[rank - 1] % width == 0;
+        if (vectorLoad)
+        {
+            // The box origin along the innermost dimension: the index's constant plus the box offset, plus multiples of each term's tile.
+            long origin = read.Constants[rank - 1];
+            foreach (var (slot, coefficient) in read.Terms[rank - 1])
+            {
+                vectorLoad &= Divides(width, (long)coefficient * tile[slot]);
+                if (coefficient < 0)
+                {
+                    origin += (long)coefficient * (tile[slot] - 1);
+                }
+            }
+            vectorLoad &= Divides(width, origin);
+        }
+        var vectorStore = vectorLoad && read.Order[^1] == rank - 1
+            && StoredElements(index, tile, schedule.SharedPadding) % 4 == 0 && (row + PaddingOf(read, schedule.SharedPadding)) % width == 0;
+        var elements = Footprint(index, tile, clamp: false);
+        var perRound = (long)schedule.ThreadsPerBlock * width;
+        return (width, vectorLoad, vectorStore, (int)Math.Min(int.MaxValue, (elements + perRound - 1) / perRound));
+    }
+
+    private static bool Divides(long divisor, long value) => value % divisor == 0;
+
+    /// <summary>Row padding of a staged box: rows exist only in boxes of two or more dimensions.</summary>
+    private static int PaddingOf(ReadInfo read, int padding) => read.Terms.Length >= 2 ? padding : 0;
+
+    /// <summary>
+    /// Shared bytes a block of <paramref name="schedule"/> uses: the stored layout
+    /// of every staged read, float32, once per buffer, plus the scratch the
+    /// reduce threads combine their partial results in across warps.
+    /// </summary>
+    public long SharedMemoryBytes(Schedule schedule, int warpSize = 32)
+    {
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        long bytes = 0;
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            if (IsShared(schedule, _reads[r].Tensor))
+            {
+                bytes = Math.Min(bytes + Saturating(StoredElements(r, tile, schedule.SharedPadding), sizeof(float)), SaturationCap);
+            }
+        }
+        return Math.Min(Saturating(bytes, Math.Max(1, schedule.SharedBuffers)) + Saturating(ReductionScratchElements(schedule, warpSize), sizeof(float)), SaturationCap);
+    }
+
+    // Sizes of absurd schedules (a 65536x65536 block of a read with huge
+    // coefficients) saturate here instead of wrapping to a small or negative
+    // number that would pass a limit; 2^53 is beyond every limit and exact in a double.
+    private const long SaturationCap = 1L << 53;
+
+    private static long Saturating(long a, long b) =>
+        a <= 0 || b <= 0 ? a * b : a > SaturationCap / b ? SaturationCap : Math.Min(a * b, SaturationCap);
+
+    /// <summary>
+    /// Elements of the shared scratch for a reduction across warps: one partial
+    /// result per warp of reduce lanes, per spatial thread and output; none when
+    /// the reduce lanes fit in one warp (shuffles suffice).
+    /// </summary>
+    public static long ReductionScratchElements(Schedule schedule, int warpSize = 32) =>
+        schedule.ReduceThreads > warpSize
+            ? (long)(schedule.ReduceThreads / warpSize) * schedule.SpatialThreads * schedule.OutputsPerThread
+            : 0;
+
+    /// <summary>
+    /// <see cref="StagedLayout.StoredElements"/> without allocating, for the
+    /// cost model's hot path: the box with every row longer by the padding.
+    /// </summary>
+    public long StoredElements(int index, ReadOnlySpan<int> tile, int padding)
+    {
+        var read = _reads[index];
+        Span<long> strides = stackalloc long[read.Terms.Length];
+        return StoredStrides(read, tile, padding, strides);
+    }
+
+    /// <summary>
+    /// How far a position moves per unit step of axis <paramref name="slot"/> in the
+    /// stored layout (<see cref="StagedLayout.Strides"/>), without allocating.
+    /// </summary>
+    public long StoredBoxStride(int index, int slot, ReadOnlySpan<int> tile, int padding)
+    {
+        var read = _reads[index];
+        Span<long> strides = stackalloc long[read.Terms.Length];
+        StoredStrides(read, tile, padding, strides);
+        long total = 0;
+        for (var d = 0; d < read.Terms.Length; d++)
+        {
+            foreach (var (termSlot, coefficient) in read.Terms[d])
+            {
+                if (termSlot == slot)
+                {
+                    total += coefficient * strides[d];
+                }
+            }
+        }
+        return total;
+    }
+
+    /// <summary>Registers a thread holds for the register prefetch of the next stage: its share of every staged box (<see cref="CopyPlan"/>).</summary>
+    public int PrefetchRegisters(Schedule schedule)
+    {
+        if (!schedule.RegisterPrefetch)
+        {
+            return 0;
+        }
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        long registers = 0;
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            if (IsShared(schedule, _reads[r].Tensor))
+            {
+                var (width, _, _, iterations) = CopyShape(r, schedule, tile);
+                registers += (long)iterations * width;
+            }
+        }
+        return (int)Math.Min(int.MaxValue, registers);
+    }
+
+    /// <summary>Reduce points a thread computes in one stage: the stage's points, shared among the reduce threads.</summary>
+    public static long PointsPerThreadPerStage(Schedule schedule)
+    {
+        long points = 1;
+        for (var j = 0; j < schedule.ReduceStep.Count; j++)
+        {
+            points *= schedule.ReduceStep[j];
+        }
+        return points / Math.Max(1, schedule.ReduceThreads);
+    }
+
+    /// <summary>Largest stage, in reduce points per thread, whose loops the lowering unrolls.</summary>
+    public const int MaxUnrolledPoints = 128;
+
+    /// <summary>Largest stage, in multiply-adds per thread, whose loops the lowering unrolls.</summary>
+    public const int MaxUnrolledUpdates = 4096;
+
+    /// <summary>
+    /// Whether the reduce points of a stage are unrolled into straight-line code:
+    /// constant shared-memory offsets and no loop overhead, at the price of code
+    /// size, so only up to <see cref="MaxUnrolledPoints"/> points and
+    /// <see cref="MaxUnrolledUpdates"/> multiply-adds per thread.
+    /// </summary>
+    public static bool UnrollsStage(Schedule schedule)
+    {
+        var points = PointsPerThreadPerStage(schedule);
+        return points <= MaxUnrolledPoints && points * schedule.OutputsPerThread <= MaxUnrolledUpdates;
+    }
+
+    /// <summary>
+    /// Whether index <paramref name="dimension"/> of read <paramref name="index"/> can leave its
+    /// tensor over the padded iteration space of <paramref name="schedule"/> (whole block tiles,
+    /// and whole stages unless <paramref name="reduceGuarded"/>, where points past a reduce
+    /// axis are skipped): only then does a load need a bounds check.
+    /// </summary>
+    public bool IndexCanLeave(int index, int dimension, Schedule schedule, bool reduceGuarded)
+    {
+        var read = _reads[index];
+        long min = read.Constants[dimension], max = min;
+        foreach (var (slot, coefficient) in read.Terms[dimension])
+        {
+            long extent = _extents[slot];
+            var step = slot < SpatialRank ? schedule.BlockTile[slot] : schedule.ReduceStep[slot - SpatialRank];
+            var padded = slot >= SpatialRank && reduceGuarded ? extent : (extent + step - 1) / step * step;
+            var span = coefficient * (padded - 1);
+            if (span >= 0)
+            {
+                max += span;
+            }
+            else
+            {
+                min += span;
+            }
+        }
+        return min < 0 || max >= read.Shape[dimension];
+    }
+
+    /// <summary>Dimensions of read <paramref name="index"/> whose loads need bounds checks (see <see cref="IndexCanLeave"/>).</summary>
+    public int CheckedDimensions(int index, Schedule schedule, bool reduceGuarded)
+    {
+        var count = 0;
+        for (var d = 0; d < _reads[index].Terms.Length; d++)
+        {
+            if (IndexCanLeave(index, d, schedule, reduceGuarded))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Registers a thread needs whatever the tiles: thread and block coordinates, loop counters, stage indices.</summary>
+    public const int BaseRegisters = 16;
+
+    /// <summary>
+    /// Whether a thread's offsets into the staged box of read <paramref name="index"/> stay
+    /// multiples of 4 whatever its position, reduce lane, stage buffer and reduce point, so
+    /// that four operands at offsets 4i..4i+3 load as one 128-bit shared load.
+    /// </summary>
+    public bool QuadAlignedOperands(int index, Schedule schedule)
+    {
+        var read = _reads[index];
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        Span<long> strides = stackalloc long[read.Terms.Length];
+        if (StoredStrides(read, tile, schedule.SharedPadding, strides) % 4 != 0)
+        {
+            return false;
+        }
+        long constant = 0;
+        for (var d = 0; d < read.Terms.Length; d++)
+        {
+            foreach (var (slot, coefficient) in read.Terms[d])
+            {
+                if (coefficient < 0)
+                {
+                    // The box starts at the most negative point: the offset moves the base.
+                    constant -= strides[d] * coefficient * (tile[slot] - 1);
+                }
+                long step = slot < SpatialRank
+                    ? strides[d] * coefficient * (schedule.ThreadTile[slot] / schedule.VirtualThreads[slot])
+                    : strides[d] * coefficient;
+                if (step % 4 != 0)
+                {
+                    return false;
+                }
+            }
+        }
+        return constant % 4 == 0;
+    }
+
+    /// <summary>
+    /// Shared loads per reduce point for staged read <paramref name="index"/>: one per four
+    /// operands where they lie contiguous along a spatial axis of the thread tile and stay
+    /// aligned (<see cref="QuadAlignedOperands"/>), else one per operand.
+    /// </summary>
+    public long SharedLoadsPerPoint(int index, Schedule schedule)
+    {
+        Span<int> point = stackalloc int[AxisCount];
+        ThreadPointTile(schedule, point);
+        var operands = Footprint(index, point, clamp: false);
+        if (!QuadAlignedOperands(index, schedule))
+        {
+            return operands;
+        }
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        for (var a = 0; a < SpatialRank; a++)
+        {
+            if (schedule.ThreadTile[a] / schedule.VirtualThreads[a] % 4 == 0 && StoredBoxStride(index, a, tile, schedule.SharedPadding) == 1)
+            {
+                return (operands + 3) / 4;
+            }
+        }
+        return operands;
+    }
+
+    /// <summary>Most chunks per thread whose copy coordinates a kernel computes once and keeps in registers; more are recomputed per stage.</summary>
+    public const int MaxHoistedCopyIterations = 16;
+
+    /// <summary>Whether the lowering keeps every copy chunk's coordinates in registers (else a loop recomputes them per stage).</summary>
+    public static bool HoistsCopy(Schedule schedule, int iterations) => schedule.RegisterPrefetch || iterations <= MaxHoistedCopyIterations;
+
+    /// <summary>
+    /// An estimate of registers per thread, term by term as the lowering writes the kernel
+    /// (checked against ptxas for sm_90 on the bench suites' operators):
+    /// one accumulator per output; the operands of a reduce point (one per distinct footprint
+    /// element of each read over the thread tile), for two points when a stage is unrolled
+    /// (ptxas issues the next point's loads early); the register prefetch; per copy
+    /// chunk kept across stages its shared and global offsets, checked coordinates and
+    /// validity; per global read its base address and checked coordinates, per thread and per
+    /// stage; and a fixed part.
+    /// </summary>
+    public int RegistersPerThread(Schedule schedule)
+    {
+        Span<int> point = stackalloc int[AxisCount];
+        ThreadPointTile(schedule, point);
+        Span<int> stage = stackalloc int[AxisCount];
+        BlockStageTile(schedule, stage);
+        var unrolled = UnrollsStage(schedule);
+        var points = PointsPerThreadPerStage(schedule);
+        long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
+        Span<long> perRead = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
+        Span<bool> reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            var operands = Footprint(r, point, clamp: false);
+            reused[r] = operands < schedule.OutputsPerThread;
+            if (IsShared(schedule, _reads[r].Tensor))
+            {
+                var (_, _, _, iterations) = CopyShape(r, schedule, stage);
+                var checks = CheckedDimensions(r, schedule, reduceGuarded: false);
+                var partial = Footprint(r, stage, clamp: false) % ((long)schedule.ThreadsPerBlock * CopyShape(r, schedule, stage).Width) != 0 ? 1 : 0;
+                // The copy's registers are the block's cooperative copy, held whatever the expression.
+                registers += HoistsCopy(schedule, iterations) ? (long)iterations * (2 + checks) + partial : 4 + checks;
+                perRead[r] = operands * (unrolled ? Math.Min(points, 2) : 1);
+            }
+            else
+            {
+                perRead[r] = operands * (unrolled ? Math.Min(points, 2) : 1) + 2 * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
+            }
+        }
+        registers += LiveAtOnce(perRead, reused);
+        if (schedule.ReduceThreads > 1)
+        {
+            registers += 2;
+        }
+        return (int)Math.Min(int.MaxValue, registers);
+    }
+
+    /// <summary><see cref="RegistersPerThread"/> for a thread tile alone, before a whole schedule exists (Roller's scale-up): accumulators, one point's operands and the fixed part.</summary>
+    public int RegistersFor(ReadOnlySpan<int> threadTile, long prefetchRegisters)
+    {
+        Span<int> tile = stackalloc int[AxisCount];
+        long outputs = 1;
+        for (var i = 0; i < SpatialRank; i++)
+        {
+            tile[i] = threadTile[i];
+            outputs *= threadTile[i];
+        }
+        for (var j = 0; j < ReduceRank; j++)
+        {
+            tile[SpatialRank + j] = 1;
+        }
+        Span<long> perRead = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
+        Span<bool> reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            perRead[r] = Footprint(r, tile, clamp: false);
+            reused[r] = perRead[r] < outputs;
+        }
+        return (int)Math.Min(int.MaxValue, outputs + LiveAtOnce(perRead, reused) + prefetchRegisters + BaseRegisters);
+    }
+
+    /// <summary>
+    /// The registers of the reads that are live at once (issue 13): a read whose
+    /// operands are shared by several outputs of the thread tile (<paramref name="reused"/>:
+    /// its footprint is smaller than the tile, a column of A in a matrix product)
+    /// keeps them through the reduce point, so all of its registers count. A read
+    /// used by one output only is consumed where it is loaded: of those, only as
+    /// many are live at once as evaluating the body's tree takes (its
+    /// Sethi-Ullman number: two for a sum of any length), each at the cost of
+    /// the dearest. This is never more than counting every read, and the same
+    /// for bodies of one or two such reads (every operator of the suites).
+    /// </summary>
+    private long LiveAtOnce(ReadOnlySpan<long> perRead, ReadOnlySpan<bool> reused)
+    {
+        long total = 0, single = 0, dearest = 0;
+        for (var r = 0; r < perRead.Length; r++)
+        {
+            if (reused[r])
+            {
+                total += perRead[r];
+            }
+            else
+            {
+                single += perRead[r];
+                dearest = Math.Max(dearest, perRead[r]);
+            }
+        }
+        return total + Math.Min(single, EvaluationRegisters(reused) * dearest);
+    }
+
+    /// <summary>
+    /// Registers to evaluate the body once (Sethi-Ullman): a read already live
+    /// (<paramref name="live"/>) or a constant needs none, any other read one;
+    /// a node needs the larger of its operands' needs, one more when they tie.
+    /// </summary>
+    private long EvaluationRegisters(ReadOnlySpan<bool> live)
+    {
+        Span<int> needs = _bodyPostorder.Length <= 512 ? stackalloc int[_bodyPostorder.Length] : new int[_bodyPostorder.Length];
+        var top = 0;
+        foreach (var entry in _bodyPostorder)
+        {
+            switch (entry)
+            {
+                case -1:
+                    needs[top++] = 0;
+                    break;
+                case -2:
+                    needs[top - 1] = Math.Max(needs[top - 1], 1);
+                    break;
+                case -3:
+                    var right = needs[--top];
+                    var left = needs[top - 1];
+                    needs[top - 1] = left == right ? left + 1 : Math.Max(left, right);
+                    break;
+                default:
+                    needs[top++] = live[entry] ? 0 : 1;
+                    break;
+            }
+        }
+        return needs[0];
+    }
+
+    /// <summary>
+    /// Null when <paramref name="schedule"/> fits the operator whatever the
+    /// hardware (list lengths, divisibility, what may be staged); otherwise the
+    /// reason it does not. Hardware limits are the construction's legality.
+    /// </summary>
+    public string? CheckStructure(Schedule schedule)
+    {
+        var op = Operator;
+        if (schedule.BlockTile.Count != SpatialRank || schedule.ThreadTile.Count != SpatialRank || schedule.VirtualThreads.Count != SpatialRank)
+        {
+            return $"the schedule needs {SpatialRank} block, thread and vthread sizes, one per spatial axis";
+        }
+        if (schedule.ReduceStep.Count != ReduceRank)
+        {
+            return $"the schedule needs {ReduceRank} reduce steps, one per reduce axis";
+        }
+        for (var i = 0; i < SpatialRank; i++)
+        {
+            if (schedule.BlockTile[i] <= 0 || schedule.ThreadTile[i] <= 0 || schedule.VirtualThreads[i] <= 0)
+            {
+                return $"tile sizes along {op.Axes[i].Name} must be positive";
+            }
+            if (schedule.BlockTile[i] % schedule.ThreadTile[i] != 0)
+            {
+                return $"block tile {schedule.BlockTile[i]} along {op.Axes[i].Name} is not a multiple of thread tile {schedule.ThreadTile[i]}";
+            }
+            if (schedule.ThreadTile[i] % schedule.VirtualThreads[i] != 0)
+            {
+                return $"thread tile {schedule.ThreadTile[i]} along {op.Axes[i].Name} is not a multiple of {schedule.VirtualThreads[i]} virtual threads";
+            }
+        }
+        for (var j = 0; j < ReduceRank; j++)
+        {
+            if (schedule.ReduceStep[j] <= 0)
+            {
+                return $"reduce step along {op.Axes[SpatialRank + j].Name} must be positive";
+            }
+        }
+        // Loops, not LINQ: policies check thousands of schedules per operator.
+        for (var k = 0; k < schedule.SharedInputs.Count; k++)
+        {
+            var tensor = schedule.SharedInputs[k];
+            var isInput = false;
+            for (var i = 0; i < op.Inputs.Count && !isInput; i++)
+            {
+                isInput = op.Inputs[i].Name == tensor;
+            }
+            if (!isInput)
+            {
+                return $"'{tensor}' is not an input of {op.Name}";
+            }
+            // A staged tile is the box of one access pattern; a tensor read twice
+            // (or only in the epilogue) has no single box to stage.
+            var stageable = false;
+            for (var r = 0; r < _reads.Length && !stageable; r++)
+            {
+                stageable = _reads[r].Tensor == tensor && _reads[r].Stageable;
+            }
+            if (!stageable)
+            {
+                return $"'{tensor}' can be staged in shared memory only when the body reads it exactly once";
+            }
+        }
+        if (schedule.VectorWidth is not (1 or 2 or 4))
+        {
+            return $"vector width {schedule.VectorWidth} is not 1, 2 or 4";
+        }
+        if (schedule.SharedBuffers is not (1 or 2))
+        {
+            return $"{schedule.SharedBuffers} shared buffers: 1 or 2";
+        }
+        if (schedule.SharedBuffers == 2 && (schedule.SharedInputs.Count == 0 || !schedule.RegisterPrefetch))
+        {
+            return "double buffering (buffers=2) needs staged inputs and the register prefetch (prefetch=1) that fills the second buffer";
+        }
+        var lanes = schedule.ReduceThreads;
+        if (lanes < 1 || (lanes & (lanes - 1)) != 0)
+        {
+            return $"{lanes} reduce threads: a power of two";
+        }
+        if (lanes > 1)
+        {
+            if (ReduceRank == 0 || op.Reduction == Reduction.None)
+            {
+                return $"{lanes} reduce threads, but {op.Name} has no reduction to share";
+            }
+            var step = schedule.ReduceStep[ReduceRank - 1];
+            if (step % lanes != 0)
+            {
+                return $"{lanes} reduce threads do not divide the reduce step {step} along {op.Axes[SpatialRank + ReduceRank - 1].Name}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// <see cref="Schedule.IsShared"/> without LINQ: the hot path of the cost
+    /// model must not allocate an enumerator per read.
+    /// </summary>
+    public static bool IsShared(Schedule schedule, string tensor)
+    {
+        var shared = schedule.SharedInputs;
+        for (var i = 0; i < shared.Count; i++)
+        {
+            if (shared[i] == tensor)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    internal sealed record ReadInfo(
+        string Tensor,
+        int[] Shape,
+        (int Slot, int Coefficient)[][] Terms,
+        int[] Constants,
+        long[] AxisStrides,
+        long TensorElements,
+        bool Stageable,
+        int[] Order);
+}

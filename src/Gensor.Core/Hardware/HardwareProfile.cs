@@ -1,0 +1,75 @@
+namespace Gensor.Hardware;
+
+/// <summary>
+/// What construction needs to know about a GPU. A profile is data: a wrong
+/// figure is fixed here or in a profile file, never by an <c>if</c> in the code.
+/// Sizes are in bytes, bandwidth in GB/s, peak in GFLOP/s.
+/// </summary>
+public sealed record HardwareProfile(
+    string Name,
+    string Architecture,
+    int Multiprocessors,
+    int WarpSize,
+    int MaxThreadsPerBlock,
+    int MaxThreadsPerMultiprocessor,
+    int MaxBlocksPerMultiprocessor,
+    int RegistersPerMultiprocessor,
+    int MaxRegistersPerThread,
+    int SharedMemoryPerBlock,
+    int SharedMemoryPerMultiprocessor,
+    long L2Bytes,
+    double DramBandwidthGBs,
+    double PeakGflops,
+    int SharedMemoryBanks,
+    int TransactionBytes)
+{
+    /// <summary>Fields that were not read from a device but filled from a built-in profile.</summary>
+    public IReadOnlyList<string> EstimatedFields { get; init; } = [];
+
+    /// <summary>True for ILGPU's CPU accelerator, whose times say nothing about a GPU.</summary>
+    public bool Simulated { get; init; }
+
+    // The cost model's constants. Spec-sheet figures where one exists, else typical
+    // measured values; `gensor calibrate` fits them to measured records.
+
+    /// <summary>Boost clock in MHz: with the peak rate it gives the FP32 lanes per SM and the issue rate.</summary>
+    public double ClockMhz { get; init; } = 1500;
+
+    /// <summary>Bandwidth between L2 and the SMs, GB/s (about 3x DRAM on V100..H100; rarely published).</summary>
+    public double L2BandwidthGBs { get; init; }
+
+    /// <summary>Latency of a global load that misses L1, in ns (about 500-600 on V100..H100).</summary>
+    public double MemoryLatencyNs { get; init; } = 550;
+
+    /// <summary>Fraction of the DRAM bandwidth a streaming kernel reaches (about 0.8-0.9).</summary>
+    public double DramEfficiency { get; init; } = 0.85;
+
+    /// <summary>Fraction of the peak instruction issue rate a well-occupied kernel reaches.</summary>
+    public double IssueEfficiency { get; init; } = 0.9;
+
+    /// <summary>What a block barrier costs the threads that wait at it, in ns.</summary>
+    public double BarrierNs { get; init; } = 20;
+
+    /// <summary>Fixed cost of a kernel launch, in microseconds.</summary>
+    public double LaunchMicroseconds { get; init; } = 3;
+
+    /// <summary>
+    /// Threads per SM a schedule must leave room for (registers, shared memory,
+    /// threads per block): fewer resident threads cannot hide the latencies.
+    /// 0 means no minimum (the CPU accelerator).
+    /// </summary>
+    public int OccupancyGoalThreads { get; init; } = 256;
+
+    /// <summary>
+    /// Whether kernels may exchange values between the lanes of a warp (shuffles), which
+    /// reduce threads combine their results with. NVIDIA GPUs and ILGPU's CPU accelerator
+    /// can; ILGPU's OpenCL back end (1.5) cannot.
+    /// </summary>
+    public bool WarpShuffles { get; init; } = true;
+
+    /// <summary><see cref="L2BandwidthGBs"/>, or 3x DRAM when the profile does not give it.</summary>
+    public double EffectiveL2BandwidthGBs => L2BandwidthGBs > 0 ? L2BandwidthGBs : 3 * DramBandwidthGBs;
+
+    /// <summary>FP32 lanes per SM: the peak rate over two flops per lane per clock.</summary>
+    public double Fp32LanesPerMultiprocessor => PeakGflops * 1e3 / (2.0 * Multiprocessors * ClockMhz);
+}

@@ -1,0 +1,74 @@
+using Gensor.Onnx.Import;
+
+namespace Gensor.Tests.Onnx;
+
+/// <summary>Every node is accounted for: computed, folded, layout, constant or listed unsupported; equal operators merge.</summary>
+public class AccountingTests
+{
+    private static ImportedModel Import(OnnxModelBuilder model) => OnnxImporter.Import(model.Model, ImportOptions.Default, "test.onnx");
+
+    [Fact]
+    public void EqualOperatorsMergeIntoOneEntryWithACountAndAllTheirNodes()
+    {
+        var model = new OnnxModelBuilder().Input("x", 2, 4).Weight("w1", [4, 4]).Weight("w2", [4, 4]).Weight("w3", [4, 3])
+            .Node("MatMul", ["x", "w1"], ["a"]).Node("Relu", ["a"], ["b"]).Node("MatMul", ["b", "w2"], ["c"]).Node("Relu", ["c"], ["d"])
+            .Node("MatMul", ["d", "w3"], ["y"]).Output("y");
+
+        var entries = Import(model).Entries;
+
+        Assert.Equal([2, 1], entries.Select(entry => entry.Count));
+        Assert.Equal(["matmul0", "relu1", "matmul2", "relu3"], entries[0].Spec.Nodes);
+        Assert.Equal(2, entries[0].Spec.Count);
+    }
+
+    [Fact]
+    public void OperatorsOfDifferentOnnxTypesAreNotMerged()
+    {
+        // A 1x1 average pool over one position and a one-element-window max pool compute the same copy, but they are different nodes.
+        var model = new OnnxModelBuilder().Input("x", 1, 2, 3, 3)
+            .Node("MaxPool", ["x"], ["a"], ("kernel_shape", new long[] { 1, 1 })).Node("AveragePool", ["x"], ["b"], ("kernel_shape", new long[] { 1, 1 }))
+            .Output("a").Output("b");
+
+        Assert.Equal(["MaxPool", "AveragePool"], Import(model).Entries.Select(entry => entry.OnnxOp));
+    }
+
+    [Fact]
+    public void AnUnmappedNodeIsListedWithItsReason()
+    {
+        var model = new OnnxModelBuilder().Input("x", 4, 5).Node("Erf", ["x"], ["y"]).Output("y");
+
+        var node = Assert.Single(Import(model).Unsupported);
+
+        Assert.Equal(("Erf", "no Gensor mapping for Erf"), (node.OpType, node.Reason));
+    }
+
+    [Fact]
+    public void ANodeOfAnotherDomainIsListedUnsupported()
+    {
+        var model = new OnnxModelBuilder().Input("x", 4, 5).Node("Gelu", ["x"], ["y"]).Output("y");
+        model.Model.Graph.Node[0].Domain = "com.microsoft";
+
+        Assert.Contains("com.microsoft", Assert.Single(Import(model).Unsupported).Reason);
+    }
+
+    [Fact]
+    public void EveryNodeHasExactlyOneAccount()
+    {
+        var model = new OnnxModelBuilder().Input("x", 1, 2, 4, 4).Weight("w", [2, 2, 3, 3]).Ints("shape", 1, -1)
+            .Node("Conv", ["x", "w"], ["c"], ("pads", new long[] { 1, 1, 1, 1 })).Node("Relu", ["c"], ["r"])
+            .Node("Reshape", ["r", "shape"], ["f"]).Node("Erf", ["f"], ["y"]).Output("y");
+
+        var nodes = Import(model).Nodes;
+
+        Assert.Equal([NodeRole.Kernel, NodeRole.Fused, NodeRole.Layout, NodeRole.Unsupported], nodes.Select(node => node.Role));
+        Assert.Equal([0, 1, 2, 3], nodes.Select(node => node.Index));
+    }
+
+    [Fact]
+    public void UnnamedNodesAreNamedByTypeAndPosition()
+    {
+        var model = new OnnxModelBuilder().Input("x", 4, 5).NamedNode("", "Relu", ["x"], ["y"]).Output("y");
+
+        Assert.Equal(["Relu_0"], Import(model).Entries[0].Spec.Nodes);
+    }
+}

@@ -1,0 +1,69 @@
+using Gensor.Onnx.Import;
+using Gensor.Onnx.Loading;
+using Gensor.Tests.FrontEnd;
+
+namespace Gensor.Tests.Onnx;
+
+/// <summary>A file that is not a usable model is bad input: one message that names the file and the problem.</summary>
+public class BadModelTests
+{
+    private static OnnxModelBuilder Valid(int opset = 13) =>
+        new OnnxModelBuilder(opset).Input("x", 2, 4).Weight("w", [4, 3]).Node("MatMul", ["x", "w"], ["y"]).Output("y");
+
+    private static string Parse(byte[] bytes) => BadInput.Thrown(() => OnnxModelFile.Parse(bytes, "m.onnx"));
+
+    private static string Import(OnnxModelBuilder model, ImportOptions? options = null) =>
+        BadInput.Thrown(() => OnnxImporter.Import(model.Model, options ?? ImportOptions.Default, "m.onnx"));
+
+    [Fact]
+    public void ATextFileIsNotAnOnnxModel() =>
+        Assert.StartsWith("m.onnx: not an ONNX model", Parse("name: a spec, not a model\n"u8.ToArray()));
+
+    [Fact]
+    public void AnEmptyFileIsNotAnOnnxModel() =>
+        Assert.Equal("m.onnx: empty file, not an ONNX model", Parse([]));
+
+    [Fact]
+    public void ATruncatedModelIsSaidToBeTruncated()
+    {
+        var bytes = Valid().Bytes();
+
+        Assert.Contains("truncated", Parse(bytes[..(bytes.Length / 2)]));
+    }
+
+    [Fact]
+    public void AMissingFileIsNamed() =>
+        Assert.Equal("no-such.onnx: no such file", BadInput.Thrown(() => OnnxModelFile.Read("no-such.onnx")));
+
+    [Fact]
+    public void ADynamicDimensionWithoutAValueNamesTheOptionThatGivesIt()
+    {
+        var model = new OnnxModelBuilder().Input("x", "N", "seq", 4).Weight("w", [4, 3]).Node("MatMul", ["x", "w"], ["y"]).Output("y");
+
+        Assert.Equal("m.onnx: input 'x' has the dynamic dimension 'N' (dimension 1); give it with --batch SIZE or --dim N=SIZE", Import(model));
+        Assert.Equal("m.onnx: input 'x' has the dynamic dimension 'seq' (dimension 2); give it with --dim seq=SIZE",
+            Import(model, new ImportOptions(2, new Dictionary<string, long>())));
+    }
+
+    [Fact]
+    public void AnUnknownDimNameIsRejected()
+    {
+        var message = Import(Valid(), new ImportOptions(null, new Dictionary<string, long> { ["seq"] = 4 }));
+
+        Assert.Equal("m.onnx: --dim seq: no input of the model has a dimension named 'seq'", message);
+    }
+
+    [Theory]
+    [InlineData(24, "newer")]
+    [InlineData(6, "older")]
+    public void AnOpsetOutsideWhatIsHandledIsRejected(int opset, string which) =>
+        Assert.Equal($"m.onnx: opset {opset} is {which} than gensor handles (7 to 23)", Import(Valid(opset)));
+
+    [Fact]
+    public void AGraphThatReadsAValueBeforeItIsProducedIsRejected()
+    {
+        var model = new OnnxModelBuilder().Input("x", 2, 4).Node("Relu", ["r"], ["y"]).Node("Relu", ["x"], ["r"]).Output("y");
+
+        Assert.Contains("not in topological order", Import(model));
+    }
+}
