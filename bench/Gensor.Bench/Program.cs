@@ -12,6 +12,11 @@ using Gensor.Diagnostics;
 // Construction times of naive, roller and gensor are the median of --repeat runs
 // (the same seed gives the same result), to damp a busy machine's noise.
 // Suites are read from samples/suites by the front end.
+// `Gensor.Bench sass ...` prints instead what ptxas makes of the kernels (SassTable.cs).
+if (args is ["sass", .. var sassArgs])
+{
+    return SassTable.Run(sassArgs);
+}
 var profileName = "h100";
 var suites = new List<string>();
 var seed = 0;

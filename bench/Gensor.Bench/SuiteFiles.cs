@@ -13,9 +13,12 @@ internal static class SuiteFiles
 
     public static IReadOnlyList<SuiteEntry> Load(string nameOrPath)
     {
-        var path = File.Exists(nameOrPath) ? nameOrPath : Path.Combine(SuitesDirectory(), nameOrPath + ".json");
+        var path = File.Exists(nameOrPath) ? nameOrPath : PathOf(nameOrPath);
         return [.. SpecReader.ReadFile(path).Select(spec => new SuiteEntry(OperatorBuilder.Build(spec), spec.Count))];
     }
+
+    /// <summary>The file of the suite named <paramref name="name"/> in samples/suites.</summary>
+    public static string PathOf(string name) => Path.Combine(SuitesDirectory(), name + ".json");
 
     /// <summary>samples/suites in the repository, found upwards from the working directory.</summary>
     private static string SuitesDirectory()

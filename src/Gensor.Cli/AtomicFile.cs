@@ -13,13 +13,20 @@ internal static class AtomicFile
     /// <summary>Writes one file through a temporary file and a rename; the temporary file never outlives a failure.</summary>
     public static void Write(string path, string content) => WriteAll([(path, content)]);
 
+    /// <summary>Writes one binary file (a cubin) as <see cref="Write(string, string)"/> does.</summary>
+    public static void Write(string path, byte[] content) => WriteAll([(path, content)]);
+
+    /// <summary>Writes text files (UTF-8, no BOM) all or none; see <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}})"/>.</summary>
+    public static void WriteAll(IReadOnlyList<(string Path, string Content)> files) =>
+        WriteAll(files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray());
+
     /// <summary>
     /// Writes every file or none: all contents go to temporary files first, then
     /// each replaces its target by a rename. If anything fails, the targets
     /// already replaced get their old content back and every temporary file is
     /// removed, then the exception goes on.
     /// </summary>
-    public static void WriteAll(IReadOnlyList<(string Path, string Content)> files)
+    public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files)
     {
         var suffix = "." + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8];
         var temporaries = files.Select(f => f.Path + ".tmp" + suffix).ToArray();
@@ -29,7 +36,7 @@ internal static class AtomicFile
         {
             for (var i = 0; i < files.Count; i++)
             {
-                File.WriteAllText(temporaries[i], files[i].Content);
+                File.WriteAllBytes(temporaries[i], files[i].Content);
             }
             for (var i = 0; i < files.Count; i++)
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace Gensor.Cli;
 
@@ -15,11 +16,11 @@ internal static class CommonOptions
 
     public static Option<string?> Compute() => new("--compute") { Description = "The tensor expression, e.g. \"C[m,n] += A[m,k] * B[k,n]\"." };
 
-    public static Option<string?> Shape() => new("--shape") { Description = "Extents of the index variables with --compute, e.g. m=128,n=128,k=128." };
+    public static Option<string?> Shape() => new("--shape") { Description = "Extents of the index variables with --compute, e.g. m=128,n=128,k=128; with a SPEC file, overrides the extents it names." };
 
-    public static Option<string?> Name() => new("--name") { Description = "The operator's name with --compute (default: inline)." };
+    public static Option<string?> Name() => new("--name") { Description = "The operator's name (default with --compute: inline); with a SPEC file, overrides its name." };
 
-    public static Option<string?> Epilogue() => new("--epilogue") { Description = "An element-wise epilogue with --compute, e.g. \"relu(C[m,n])\"." };
+    public static Option<string?> Epilogue() => new("--epilogue") { Description = "An element-wise epilogue of the output, e.g. \"relu(C[m,n])\"; with a SPEC file, overrides its epilogue." };
 
     public static Option<string> Format() => new("--format")
     {
@@ -78,6 +79,41 @@ internal static class CommonOptions
     {
         Description = "The most memory the inputs, output and reference of one operator may take, e.g. 16G (default 4G). Larger operators are refused before anything is allocated.",
     };
+
+    public static Option<string?> Schedule(string what) => new("--schedule")
+    {
+        Description = $"{what}, e.g. \"block=32x32 thread=4x4 reduce=8 shared=A,B\" (vthread, shared, vector, pad and prefetch may be left out).",
+    };
+
+    public static Option<string> Namespace() => new("--namespace")
+    {
+        Description = "The C# namespace of the written kernel and its launcher.",
+        DefaultValueFactory = _ => Gensor.Backend.Launch.LauncherName.DefaultNamespace,
+    };
+
+    /// <summary>Reads <c>--schedule</c>; null when not given.</summary>
+    public static Gensor.Etir.Schedule? ParseSchedule(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        try
+        {
+            return Gensor.Etir.Schedule.Parse(text);
+        }
+        catch (FormatException exception)
+        {
+            throw GensorException.BadInput($"--schedule: {exception.Message}");
+        }
+    }
+
+    /// <summary>The records of <paramref name="path"/>; a missing or unreadable file is bad input, a torn or untrue line a warning on stderr.</summary>
+    public static IReadOnlyList<Gensor.Tuning.Records.TuningRecord> ReadRecords(string path, CliContext cli)
+    {
+        using var logs = cli.CreateLoggerFactory();
+        return Gensor.Tuning.Records.RecordReader.ReadExisting(path, logs.CreateLogger("gensor"));
+    }
 
     public static bool ParseFormatIsJson(string format) => format switch
     {

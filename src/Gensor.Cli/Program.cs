@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(BatchCommand.Create(Context));
         root.Subcommands.Add(RecordsCommand.Create(Context));
         root.Subcommands.Add(EmitCommand.Create(Context));
+        root.Subcommands.Add(ReportCommand.Create(Context));
         root.Subcommands.Add(ImportCommand.Create(Context));
         root.Subcommands.Add(TuneModelCommand.Create(Context));
         // The worker side of --isolate: not for users, so not in the help.
@@ -29,6 +30,15 @@ public static class Program
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
+            var command = parse.CommandResult.Command;
+            if (command.Subcommands.Count > 0 && command.Action is null)
+            {
+                // A command that only groups others (gensor, gensor records): say which exist, and the nearest to a typo.
+                var token = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-'));
+                error.WriteLine(token is null ? "error: no command given" : $"error: unknown command '{token}'{Usage.Suggestion(command, token)}");
+                Usage.Write(error, command);
+                return 2;
+            }
             // One line, like every other user error, and the bad-input exit code.
             error.WriteLine($"error: {parse.Errors[0].Message}");
             return 2;

@@ -23,10 +23,18 @@ internal sealed class SpecInput
         command.Options.Add(_epilogue);
     }
 
-    public Operator Read(ParseResult parse)
+    /// <summary>
+    /// The operator. Next to a spec file, <c>--shape</c>, <c>--name</c> and
+    /// <c>--epilogue</c> override the file's values, and each override is noted
+    /// on stderr, so nothing given on the command line is silently dropped.
+    /// </summary>
+    public Operator Read(ParseResult parse, CliContext cli)
     {
         var path = parse.GetValue(_spec);
         var compute = parse.GetValue(_compute);
+        var shape = parse.GetValue(_shape);
+        var name = parse.GetValue(_name);
+        var epilogue = parse.GetValue(_epilogue);
         if (path is not null && path.StartsWith('-'))
         {
             // System.CommandLine hands an unknown option to the optional SPEC argument.
@@ -38,8 +46,8 @@ internal sealed class SpecInput
         }
         if (compute is not null)
         {
-            var shape = parse.GetValue(_shape) ?? throw GensorException.BadInput("--compute needs --shape with the extent of every index variable");
-            return OperatorBuilder.Build(SpecReader.FromInline(compute, shape, parse.GetValue(_name), parse.GetValue(_epilogue)));
+            shape = shape ?? throw GensorException.BadInput("--compute needs --shape with the extent of every index variable");
+            return OperatorBuilder.Build(SpecReader.FromInline(compute, shape, name, epilogue));
         }
         if (path is null)
         {
@@ -50,6 +58,35 @@ internal sealed class SpecInput
         {
             throw GensorException.BadInput($"{path}: is a suite of {specs.Count} operators; this command takes one (use `gensor batch` for suites)");
         }
-        return OperatorBuilder.Build(specs[0]);
+        var spec = specs[0];
+        var notes = new List<string>();
+        if (shape is not null)
+        {
+            var given = SpecReader.ParseShape(shape);
+            var merged = new Dictionary<string, long>(spec.Shape);
+            foreach (var (axis, extent) in given)
+            {
+                notes.Add(spec.Shape.TryGetValue(axis, out var old) ? $"--shape sets {axis}={extent} (the spec has {axis}={old})" : $"--shape adds {axis}={extent}");
+                merged[axis] = extent;
+            }
+            spec = spec with { Shape = merged };
+        }
+        if (name is not null)
+        {
+            notes.Add($"--name '{name}' replaces the spec's name '{spec.Name}'");
+            spec = spec with { Name = name };
+        }
+        if (epilogue is not null)
+        {
+            notes.Add(spec.Epilogue is null ? $"--epilogue adds {epilogue}" : $"--epilogue {epilogue} replaces the spec's {spec.Epilogue}");
+            spec = spec with { Epilogue = epilogue };
+        }
+        var op = OperatorBuilder.Build(spec);
+        // Notes only once the overridden spec builds: bad input stays one error line.
+        foreach (var note in notes)
+        {
+            cli.Error.WriteLine($"note: {path}: {note}");
+        }
+        return op;
     }
 }

@@ -1,5 +1,7 @@
 using Gensor.Backend.Lowering;
 using Gensor.Etir;
+using Gensor.Tuning.Reports;
+using Gensor.Tuning.Resources;
 
 namespace Gensor.Tuning;
 
@@ -20,4 +22,14 @@ public sealed record TuneReport(
     IReadOnlyList<CandidateResult> Candidates,
     CandidateResult? Best,
     KernelSource? BestSource,
-    TuneTimings Timings);
+    TuneTimings Timings)
+{
+    /// <summary>The best kernel's throughput against the device's profile; null when nothing verified.</summary>
+    public Performance? BestPerformance { get; init; }
+
+    /// <summary>
+    /// What the best kernel uses, read back from NVIDIA's tools (and the CUDA driver);
+    /// null when not read, as in a batch's reports.
+    /// </summary>
+    public ResourceReading? Resources { get; init; }
+}

@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using Gensor.Backend.Compilation;
-using Gensor.Backend.Lowering;
 using Gensor.Backend.Runtime;
 using Gensor.Construction;
 using Gensor.Construction.Policies;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Tuning.Isolation;
+using Gensor.Tuning.Reports;
 using Microsoft.Extensions.Logging;
 
 namespace Gensor.Tuning;
@@ -36,7 +35,7 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
     {
         var op = request.Operator;
         var clock = Stopwatch.StartNew();
-        var (candidates, statesVisited) = Construct(request);
+        var (candidates, statesVisited) = KernelService.Construct(request);
         var constructMs = clock.Elapsed.TotalMilliseconds;
         logger.LogInformation("{Op}: {Count} candidates from {Policy} in {Ms:F1} ms", op.Name, candidates.Count, request.Policy.Name, constructMs);
 
@@ -80,37 +79,14 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
 
         var all = results.Select(r => r!).ToArray();
         var best = all.Where(r => r.Verified).MinBy(r => r.MeasuredMs);
-        // Generating the source again is cheap and deterministic; it is what --out writes.
-        var bestSource = best is null ? null : CSharpKernelGenerator.Generate(new EtirState(op, best.Schedule), ClassName(op, Array.IndexOf(all, best)));
+        // Lowering is deterministic, class name included: this is the text the measurer compiled, and what --out writes.
+        var bestSource = best is null ? null : KernelService.Lower(op, best.Schedule);
         return new TuneReport(op, device.Description, device.Simulated, request.FixedSchedule is null ? request.Policy.Name : "fixed",
-            request.Target.Name, statesVisited, all, best, bestSource, new TuneTimings(constructMs, compileMs, measureMs));
+            request.Target.Name, statesVisited, all, best, bestSource, new TuneTimings(constructMs, compileMs, measureMs))
+        {
+            BestPerformance = best?.MeasuredMs is { } ms ? Performance.Of(op, ms, request.DeviceProfile) : null,
+        };
     }
 
     private static double? Estimate(RankedSchedule candidate) => double.IsNaN(candidate.EstimatedMs) ? null : candidate.EstimatedMs;
-
-    private static (IReadOnlyList<RankedSchedule> Candidates, int StatesVisited) Construct(TuneRequest request)
-    {
-        if (request.FixedSchedule is { } schedule)
-        {
-            var reason = Legality.Check(request.Operator, schedule, request.Target);
-            if (reason is not null)
-            {
-                throw GensorException.BadInput($"--schedule '{schedule}': {reason}");
-            }
-            return ([new RankedSchedule(schedule, double.NaN)], 1);
-        }
-        var construction = request.Policy.Construct(request.Operator, request.Target, new ConstructionOptions(request.TopK, request.Seed));
-        return (construction.Candidates.Take(request.TopK).ToArray(), construction.StatesVisited);
-    }
-
-    /// <summary>A C# class name for candidate <paramref name="index"/>: the operator's name, sanitized.</summary>
-    public static string ClassName(Operator op, int index)
-    {
-        var name = new string(op.Name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
-        if (name.Length == 0 || !char.IsAsciiLetter(name[0]))
-        {
-            name = "Op" + name;
-        }
-        return $"{char.ToUpperInvariant(name[0])}{name[1..]}Kernel{index}";
-    }
 }

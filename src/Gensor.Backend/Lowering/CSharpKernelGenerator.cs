@@ -1,4 +1,5 @@
 using Gensor.Analysis;
+using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering.Ir;
 using Gensor.Etir;
 
@@ -22,13 +23,16 @@ public static class CSharpKernelGenerator
     public static KernelSource Generate(EtirState state, string className)
     {
         var kernel = Lower(state);
-        var op = state.Operator;
         var text = CSharpPrinter.Print(kernel, className, Header(state, kernel));
-        var arguments = new[] { op.Output }.Concat(op.Inputs)
-            .Select((t, i) => new KernelArgument(t.Name, kernel.Parameters[i].Name.TrimStart('@'), t.Shape.ToArray(), i == 0))
-            .ToArray();
-        var launch = new LaunchConfiguration(checked((int)kernel.GridSize), kernel.GroupSize, kernel.SharedBytes, arguments);
-        return new KernelSource(state, className, text, launch);
+        // The launch contract is what the runner, launch.json and the launcher rely on: the kernel must say the same.
+        var contract = LaunchContract.Of(state);
+        if (contract.GridSize != kernel.GridSize || contract.GroupSize != kernel.GroupSize || contract.SharedMemoryBytes != kernel.SharedBytes
+            || !contract.Tensors.Select(t => t.Parameter).SequenceEqual(kernel.Parameters.Select(p => p.Name)))
+        {
+            throw new InvalidOperationException($"the lowered kernel of {state} disagrees with its launch contract " +
+                $"(grid {kernel.GridSize}/{contract.GridSize}, group {kernel.GroupSize}/{contract.GroupSize}, shared {kernel.SharedBytes}/{contract.SharedMemoryBytes})");
+        }
+        return new KernelSource(state, className, text, contract);
     }
 
     private static IEnumerable<string> Header(EtirState state, KernelIr kernel)

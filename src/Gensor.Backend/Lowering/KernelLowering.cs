@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Gensor.Analysis;
+using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering.Ir;
 using Gensor.Etir;
 
@@ -88,10 +89,12 @@ public static class KernelLowering
             _reduce = [.. op.ReduceAxes];
             _reads = [.. op.BodyReads];
             var tensors = new[] { op.Output }.Concat(op.Inputs).ToArray();
+            // Parameter names and order come from the launch contract, which the runner and the launcher share.
+            var contract = LaunchContract.Of(new EtirState(op, schedule));
             for (var i = 0; i < tensors.Length; i++)
             {
                 _tensor[tensors[i].Name] = tensors[i];
-                _parameter[tensors[i].Name] = new KernelBuffer(KernelNames.Parameter(tensors[i].Name, i), BufferScope.Global, tensors[i].ElementCount, tensors[i].Name);
+                _parameter[tensors[i].Name] = new KernelBuffer(contract.Tensors[i].Parameter, BufferScope.Global, tensors[i].ElementCount, tensors[i].Name);
             }
             _elements = ThreadTileElements();
             _prefetch = schedule.RegisterPrefetch && schedule.SharedInputs.Count > 0;

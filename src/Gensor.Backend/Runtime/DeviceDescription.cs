@@ -3,7 +3,7 @@ using ILGPU.Runtime.Cuda;
 
 namespace Gensor.Backend.Runtime;
 
-/// <summary>What an ILGPU device reports about itself.</summary>
+/// <summary>What an ILGPU device reports about itself; for the CPU accelerator, the memory is the host's.</summary>
 public sealed record DeviceDescription(
     string Kind,
     string Name,
@@ -21,6 +21,7 @@ public sealed record DeviceDescription(
         device.WarpSize,
         device.MaxNumThreadsPerGroup,
         device.MaxSharedMemoryPerGroup,
-        device.MemorySize,
+        // ILGPU's CPU device reports long.MaxValue: its memory is the host's, as much as this process may use.
+        device.AcceleratorType == AcceleratorType.CPU ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : device.MemorySize,
         device is CudaDevice cuda && cuda.Architecture is { } arch ? arch.ToString() : null);
 }

@@ -20,6 +20,7 @@ public sealed class KernelRunner : IDisposable
     private readonly ReferenceResult _reference;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _output;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _inputs;
+    private readonly Dictionary<string, MemoryBuffer1D<float, Stride1D.Dense>> _byName = [];
     private readonly float[] _firstPoison;
     private readonly float[] _secondPoison;
 
@@ -46,6 +47,11 @@ public sealed class KernelRunner : IDisposable
             buffer.CopyFromCPU(inputs[tensor.Name]);
             return buffer;
         }).ToArray();
+        _byName[op.Output.Name] = _output;
+        for (var i = 0; i < op.Inputs.Count; i++)
+        {
+            _byName[op.Inputs[i].Name] = _inputs[i];
+        }
         _firstPoison = Enumerable.Repeat(_firstFill, (int)op.Output.ElementCount).ToArray();
         _secondPoison = Enumerable.Repeat(_secondFill, (int)op.Output.ElementCount).ToArray();
     }
@@ -74,7 +80,8 @@ public sealed class KernelRunner : IDisposable
             try
             {
                 var config = new KernelConfig(launch.GridSize, launch.GroupSize);
-                var arguments = new object[] { _output.View }.Concat(_inputs.Select(buffer => (object)buffer.View)).ToArray();
+                // Buffers go in the launch contract's order, the order the kernel declares its parameters in.
+                var arguments = launch.Tensors.Select(tensor => (object)_byName[tensor.Name].View).ToArray();
                 var stream = _device.Accelerator.DefaultStream;
                 var actual = RunOnce(kernel, stream, config, arguments, _firstPoison);
                 var again = RunOnce(kernel, stream, config, arguments, _secondPoison);

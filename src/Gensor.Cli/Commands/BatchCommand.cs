@@ -1,7 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
+using System.Runtime.InteropServices;
 using Gensor.Tuning;
 using Gensor.Tuning.Batch;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Cli.Commands;
 
@@ -19,7 +20,7 @@ internal static class BatchCommand
         var format = CommonOptions.Format();
         var verbose = CommonOptions.Verbose();
         var shard = new Option<string?>("--shard") { Description = "Tune only shard I of N (e.g. 2/4), split by operator hash: N machines cover the suite once." };
-        var noBaselines = new Option<bool>("--no-baselines") { Description = "Do not also tune with the naive and roller policies (the speedup columns stay empty)." };
+        var noBaselines = new Option<bool>("--no-baselines") { Description = "Do not also tune with the naive and roller policies (the per-policy columns stay empty)." };
         var command = new Command("batch", "Tune every operator of a suite; operators equal up to names are tuned once.");
         command.Arguments.Add(suite);
         tuning.AddTo(command);
@@ -35,69 +36,81 @@ internal static class BatchCommand
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var settings = tuning.Read(parse);
                 var part = parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
-                var plan = BatchPlan.Read(parse.GetValue(suite)!, settings.MemoryLimitBytes).Shard(part);
+                var plan = BatchPlan.Read(parse.GetValue(suite)!, settings.MemoryLimitBytes).InShard(part);
                 if (part.Count > 1)
                 {
                     cli.Error.WriteLine($"shard {part}: {plan.Entries.Count} of {plan.SuiteSize} operators");
                 }
-                var summary = Run(cli, settings, plan, !parse.GetValue(noBaselines));
-                if (json)
+                var summary = Run(cli, settings, plan, !parse.GetValue(noBaselines), result =>
                 {
-                    cli.Output.WriteLine(summary.ToJsonText());
-                }
-                else
-                {
-                    summary.WriteText(cli.Output);
-                }
+                    if (json)
+                    {
+                        cli.Output.WriteLine(result.ToJsonText());
+                    }
+                    else
+                    {
+                        result.WriteText(cli.Output);
+                    }
+                });
                 return summary.ExitCode;
             });
         });
         return command;
     }
 
-    /// <summary>Opens the device and tunes every operator of the plan, with progress on stderr.</summary>
-    internal static BatchSummary Run(CliContext cli, TuningSettings settings, BatchPlan plan, bool baselines)
+    /// <summary>
+    /// Opens the device and tunes every operator of the plan, with progress on
+    /// stderr, then hands the summary to <paramref name="print"/> once. A batch
+    /// stopped with Ctrl+C or a kill (SIGINT, SIGTERM) hands over the summary of
+    /// the operators done so far, marked interrupted, and the signal then ends
+    /// the process as usual.
+    /// </summary>
+    internal static BatchSummary Run(CliContext cli, TuningSettings settings, BatchPlan plan, bool baselines, Action<BatchSummary> print)
     {
         using var session = settings.Open(cli);
         var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, baselines, settings.Force);
-        return new BatchRunner(session.Tuner, session.Records, options, session.Logger).Run(plan, new ProgressDisplay(cli.Error));
-    }
-
-    /// <summary>
-    /// Progress on stderr. On a terminal, one live line per operator is
-    /// rewritten as its phases go by; redirected, only one plain line per
-    /// finished operator (<c>[3/20] conv3: 1.2340 ms (verified)</c>), which logs keep well.
-    /// </summary>
-    private sealed class ProgressDisplay(TextWriter error) : IBatchProgress
-    {
-        private const string _clearLine = "\r\u001b[2K";
-
-        private readonly bool _live = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
-
-        public void Started(int number, int total, string name, string phase)
+        var runner = new BatchRunner(session.Tuner, session.Records, options, session.Logger);
+        var progress = BatchProgressDisplay.ForConsole(cli.Error);
+        var done = new List<BatchResult>();
+        var gate = new object();
+        var printed = false;
+        void PrintOnce(BatchSummary summary)
         {
-            if (_live)
+            lock (gate)
             {
-                error.Write($"{_clearLine}[{number}/{total}] {name}: tuning with {phase}...");
-                error.Flush();
+                if (printed)
+                {
+                    return;
+                }
+                printed = true;
+                progress.Stop();
+                print(summary);
+                cli.Output.Flush();
             }
         }
-
-        public void Finished(int number, int total, BatchResult result)
+        void Interrupted(PosixSignalContext signal)
         {
-            var line = $"[{number}/{total}] {result.Entry.Name}: {Outcome(result)}";
-            error.WriteLine(_live ? _clearLine + line : line);
-        }
-
-        private static string Outcome(BatchResult result)
-        {
-            var same = result.SameAs is not null ? $" (same operator as {result.SameAs})" : "";
-            if (result.BestMs is { } ms)
+            BatchResult[] soFar;
+            lock (gate)
             {
-                var reused = result.FromRecords > 0 ? $", {result.FromRecords} from records" : "";
-                return $"{ms.ToString("F4", CultureInfo.InvariantCulture)} ms (verified{reused}){same}";
+                soFar = done.ToArray();
             }
-            return $"{(result.BadInput ? "bad input" : "failed")}: {result.Error}{same}";
+            cli.Error.WriteLine($"{(signal.Signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: the summary of the {NumberText.Count(soFar.Length, "operator")} done so far follows");
+            PrintOnce(new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, soFar)
+            {
+                Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, Interrupted = true,
+            });
         }
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
+        var summary = runner.Run(plan, progress, result =>
+        {
+            lock (gate)
+            {
+                done.Add(result);
+            }
+        });
+        PrintOnce(summary);
+        return summary;
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Cli.Commands;
 
@@ -42,8 +43,11 @@ internal static class DevicesCommand
                 foreach (var d in devices)
                 {
                     cli.Output.WriteLine($"{d.Kind}: {d.Name}{(d.Architecture is null ? "" : " (" + d.Architecture + ")")}");
+                    var cpu = d.Kind == "cpu";
+                    // The CPU accelerator's "shared memory" is ordinary host memory with no per-group limit (it reports int.MaxValue).
+                    var shared = cpu && d.MaxSharedMemoryPerGroup == int.MaxValue ? "unlimited" : NumberText.Bytes(d.MaxSharedMemoryPerGroup);
                     cli.Output.WriteLine($"    multiprocessors {d.Multiprocessors}, warp size {d.WarpSize}, threads per group {d.MaxThreadsPerGroup}, " +
-                        $"shared memory per group {d.MaxSharedMemoryPerGroup} bytes, memory {d.MemoryBytes} bytes{(d.Kind == "cpu" ? " (simulates GPU threads)" : "")}");
+                        $"shared memory per group {shared}, memory {NumberText.Bytes(d.MemoryBytes)}{(cpu ? " (the host's; simulates GPU threads)" : "")}");
                 }
                 return 0;
             });

@@ -1,25 +1,30 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Emission;
+using Gensor.Backend.Inspection;
+using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
-using Gensor.Construction;
 using Gensor.Construction.Policies;
-using Gensor.Hardware;
 using Gensor.Diagnostics;
 using Gensor.Etir;
+using Gensor.Hardware;
 using Gensor.Tuning;
+using Gensor.Tuning.Emission;
 using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
+using Gensor.Tuning.Resources;
 using Microsoft.Extensions.Logging;
 
 namespace Gensor.Cli.Commands;
 
 /// <summary>
-/// <c>gensor emit SPEC --target PROFILE --lang cs|ptx|opencl --out DIR</c>:
+/// <c>gensor emit SPEC --target PROFILE --lang cs|ptx|sass|opencl --out DIR</c>:
 /// construct for a GPU that need not be present and write its kernel with
-/// the launch configuration a caller needs (launch.json).
+/// the launch configuration a caller needs (launch.json). It constructs under
+/// the cost model (or takes a recorded or given schedule) and measures nothing.
+/// For a CUDA profile, launch.json also holds the kernel's resources as NVIDIA's tools read them.
 /// </summary>
 internal static class EmitCommand
 {
@@ -31,17 +36,21 @@ internal static class EmitCommand
         var target = new Option<string>("--target") { Description = "The hardware profile to emit for: a built-in name (see `gensor profiles`) or a JSON file.", Required = true };
         var language = new Option<string>("--lang")
         {
-            Description = "What to write: cs (C# ILGPU source, kernel.cs), ptx (kernel.ptx for the profile's sm_XX) or opencl (OpenCL C, kernel.cl).",
+            Description = "What to write: cs (C# ILGPU source with a launcher, kernel.cs), ptx (kernel.ptx for the profile's sm_XX), sass (kernel.cubin and kernel.sass, assembled by NVIDIA's ptxas) or opencl (OpenCL C, kernel.cl).",
             DefaultValueFactory = _ => "cs",
         };
         var output = new Option<string>("--out") { Description = "Directory to write the kernel and launch.json to.", Required = true };
         var policy = CommonOptions.Policy();
         var seed = CommonOptions.Seed();
-        var records = new Option<string?>("--records") { Description = "A records file: emit the best measured verified schedule for this operator, when it holds one." };
+        var records = new Option<string?>("--records") { Description = "A records file: emit the best verified schedule measured on the same kind of device (GPU for a GPU profile), when it holds one that fits." };
+        var schedule = CommonOptions.Schedule("Emit this schedule instead of constructing one");
+        var @namespace = CommonOptions.Namespace();
         var verbose = CommonOptions.Verbose();
-        var command = new Command("emit", "Construct a kernel for a profile (no GPU needed) and write its source, PTX or OpenCL C with launch.json.");
+        var command = new Command("emit",
+            "Construct a kernel for a profile under the cost model and write its C# (with a launcher), PTX, SASS or OpenCL C, with launch.json. " +
+            "No GPU is needed and nothing is measured: the schedule is the model's choice, a recorded one or --schedule.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { target, language, output, policy, seed, records, verbose })
+        foreach (var option in new Option[] { target, language, output, policy, seed, records, schedule, @namespace, verbose })
         {
             command.Options.Add(option);
         }
@@ -52,122 +61,140 @@ internal static class EmitCommand
             {
                 // Everything is checked and produced before the first file is written, so bad input writes nothing.
                 var lang = parse.GetValue(language)!;
-                var extension = lang switch
+                if (lang is not ("cs" or "ptx" or "sass" or "opencl"))
                 {
-                    "cs" => "cs",
-                    "ptx" => "ptx",
-                    "opencl" => "cl",
-                    _ => throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx or opencl)"),
-                };
+                    throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx, sass or opencl)");
+                }
                 var profile = ProfileCatalog.Get(parse.GetValue(target)!);
                 if (lang == "opencl")
                 {
                     // ILGPU's OpenCL back end writes no warp shuffles: construct without them.
                     profile = profile with { WarpShuffles = false };
                 }
-                if (lang == "ptx")
+                if (lang is "ptx" or "sass")
                 {
                     OfflineKernelCompiler.ParseArchitecture(profile.Architecture);
                 }
-                var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
-                var outDir = parse.GetValue(output)!;
-                var kernelName = "kernel." + extension;
-                AtomicFile.CheckDirectory(outDir, [kernelName, "launch.json"], "--out");
-                var recordsPath = parse.GetValue(records);
-                if (recordsPath is not null)
+                NvidiaTools? tools = null;
+                if (lang == "sass" && !NvidiaTools.TryFind(out tools, out var missing))
                 {
-                    RecordFile.CheckPath(recordsPath, "--records");
+                    throw new GensorException(new GensorError(ErrorKind.Internal, $"--lang sass: {missing}"));
                 }
-                var op = spec.Read(parse);
+                var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
+                var fixedSchedule = CommonOptions.ParseSchedule(parse.GetValue(schedule));
+                var recordsPath = parse.GetValue(records);
+                if (fixedSchedule is not null && recordsPath is not null)
+                {
+                    throw GensorException.BadInput("give --schedule or --records, not both");
+                }
+                if (recordsPath is not null && !File.Exists(recordsPath))
+                {
+                    throw GensorException.BadInput($"{Printable.Text(recordsPath)}: no such file");
+                }
+                var outDir = parse.GetValue(output)!;
+                // Checked before any work, so that a path that cannot take the files fails at once.
+                AtomicFile.CheckDirectory(outDir, [.. FileNames(lang), "launch.json"], "--out");
+                var op = spec.Read(parse, cli);
+                var launcher = LauncherName.For(op.Name, parse.GetValue(@namespace)!);
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
-                var form = CanonicalForm.Of(op);
-                var (schedule, origin) = Choose(op, form, profile, chosenPolicy, parse.GetValue(seed), recordsPath, logger);
-                var source = CSharpKernelGenerator.Generate(new EtirState(op, schedule), Tuner.ClassName(op, 0));
-                var text = lang == "cs" ? source.Text : Compile(source, lang, profile);
-                var launch = Launch(op, form, profile, lang, source, origin);
+                var request = new TuneRequest(op, chosenPolicy, profile, profile, 1, parse.GetValue(seed), fixedSchedule);
+                var recordSet = recordsPath is null ? null : new RecordSet(RecordReader.ReadExisting(recordsPath, logger));
+                var (chosen, origin) = Emitter.Choose(request, recordSet, logger);
+                var source = KernelService.Lower(op, chosen);
+                var (files, reading, entry) = Produce(source, lang, launcher, profile, tools, logger);
+                var launch = LaunchJson.Of(op, profile, lang, source, lang == "cs" ? launcher : null, origin, entry);
+                ResourcesJson.AddTo(launch, reading, withDriver: false);
 
                 Directory.CreateDirectory(outDir);
-                var kernelPath = Path.Combine(outDir, kernelName);
                 var launchPath = Path.Combine(outDir, "launch.json");
-                // Both files or neither: a kernel without its launch configuration is of no use.
-                AtomicFile.WriteAll([(kernelPath, text), (launchPath, launch.ToJsonString(_indented) + "\n")]);
-                cli.Output.WriteLine($"schedule:  {schedule}  ({origin["source"]})");
+                var contents = files.Select(file => (Path: Path.Combine(outDir, file.Name), Content: file.Content switch
+                {
+                    byte[] bytes => bytes,
+                    var text => new System.Text.UTF8Encoding(false).GetBytes((string)text),
+                })).Append((Path: launchPath, Content: new System.Text.UTF8Encoding(false).GetBytes(launch.ToJsonString(_indented) + "\n"))).ToArray();
+                // All the files or none: a kernel without its launch configuration is of no use.
+                AtomicFile.WriteAll(contents);
+                var written = contents.Select(file => file.Path).ToList();
+                cli.Output.WriteLine($"schedule:  {chosen}  ({Describe(origin)})");
                 cli.Output.WriteLine($"launch:    grid {source.Launch.GridSize}, group {source.Launch.GroupSize}, shared {source.Launch.SharedMemoryBytes} bytes");
-                cli.Output.WriteLine($"wrote:     {kernelPath}, {launchPath}");
+                if (lang == "cs")
+                {
+                    cli.Output.WriteLine($"launcher:  {launcher.Namespace}.{launcher.Class}.{launcher.Method}(accelerator, {string.Join(", ", source.Launch.Tensors.Select(t => t.Parameter))})");
+                }
+                if (reading.Resources is { } read)
+                {
+                    cli.Output.WriteLine($"resources: {ResourcesText.Describe(read)}");
+                }
+                cli.Output.WriteLine($"wrote:     {string.Join(", ", written)}");
                 return 0;
             });
         });
         return command;
     }
 
-    /// <summary>The schedule to emit: the best verified record when one is usable on the target, else the policy's first choice.</summary>
-    private static (Schedule Schedule, JsonObject Origin) Choose(
-        Operator op, CanonicalForm form, HardwareProfile profile, ISchedulePolicy policy, int seed, string? recordsPath, ILogger logger)
+    private static string Describe(ScheduleOrigin origin) => origin.Source switch
     {
-        if (recordsPath is not null)
+        "model" => $"the {origin.Policy} policy's choice under the cost model" + (origin.EstimatedMs is { } e ? $", estimated {NumberText.Estimate(e)} ms" : ""),
+        "records" => $"measured {NumberText.Ms(origin.Record!.MeasuredMs!.Value)} ms on {origin.Record.Device}",
+        _ => "given with --schedule",
+    };
+
+    /// <summary>The kernel files <see cref="Produce"/> writes for <paramref name="lang"/>, known before any work so the paths can be checked first.</summary>
+    private static string[] FileNames(string lang) => lang switch
+    {
+        "cs" => ["kernel.cs"],
+        "ptx" => ["kernel.ptx"],
+        "sass" => ["kernel.cubin", "kernel.sass"],
+        _ => ["kernel.cl"],
+    };
+
+    /// <summary>The entry point's name as the PTX (<c>.entry NAME(</c>) or OpenCL C (<c>kernel void NAME(</c>) declares it; null for C#.</summary>
+    private static string? EntryPoint(string text, string lang)
+    {
+        var pattern = lang switch
         {
-            var best = new RecordSet(RecordReader.ReadExisting(recordsPath, logger)).BestFor(form.Hash, profile.Name);
-            if (best is not null)
-            {
-                var schedule = form.FromCanonical(best.Schedule);
-                var reason = Legality.Check(op, schedule, profile);
-                if (reason is null)
-                {
-                    return (schedule, new JsonObject
-                    {
-                        ["source"] = "records",
-                        ["policy"] = best.Policy,
-                        ["measured_ms"] = best.MeasuredMs,
-                        ["device"] = best.Device,
-                        ["profile"] = best.Profile,
-                    });
-                }
-                // A schedule measured on another device may exceed this profile's limits; the model's choice is then the safe one.
-                logger.LogWarning("{Op}: the best recorded schedule ({Schedule}) does not fit {Profile}: {Reason}; using the {Policy} policy's choice",
-                    op.Name, schedule, profile.Name, reason, policy.Name);
-            }
-            else
-            {
-                logger.LogWarning("{Op}: no verified record in {Path}; using the {Policy} policy's choice", op.Name, recordsPath, policy.Name);
-            }
-        }
-        var construction = policy.Construct(op, profile, new ConstructionOptions(1, seed));
-        var first = construction.Candidates.FirstOrDefault()
-            ?? throw new GensorException(new GensorError(ErrorKind.NoResult, $"the {policy.Name} policy constructed no schedule of {op.Name} for {profile.Name}"));
-        return (first.Schedule, new JsonObject
-        {
-            ["source"] = "model",
-            ["policy"] = policy.Name,
-            ["estimated_ms"] = double.IsNaN(first.EstimatedMs) ? null : first.EstimatedMs,
-        });
+            "ptx" => @"\.entry\s+([A-Za-z_$][\w$]*)\s*\(",
+            "opencl" => @"kernel\s+void\s+([A-Za-z_]\w*)\s*\(",
+            _ => null,
+        };
+        return pattern is null ? null : System.Text.RegularExpressions.Regex.Match(text, pattern) is { Success: true } match ? match.Groups[1].Value : null;
     }
 
-    private static string Compile(KernelSource source, string lang, HardwareProfile profile)
+    /// <summary>The files to write (text or bytes), what NVIDIA's tools read of the kernel, and the entry point's name.</summary>
+    private static (List<(string Name, object Content)> Files, ResourceReading Reading, string? Entry) Produce(
+        KernelSource source, string lang, LauncherName launcher, HardwareProfile profile, NvidiaTools? tools, ILogger logger)
+    {
+        if (lang == "opencl")
+        {
+            var openCl = OfflineKernelCompiler.OpenCl(CompileMethod(source));
+            return ([("kernel.cl", openCl)],
+                new ResourceReading(null, "resources are read from PTX with NVIDIA's tools; --lang opencl writes OpenCL C"),
+                EntryPoint(openCl, lang));
+        }
+        if (!KernelInspector.IsCuda(profile))
+        {
+            return ([("kernel.cs", LauncherWriter.KernelFile(source, launcher))], ResourceReader.Read(source, profile, logger), null);
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var ptx = OfflineKernelCompiler.Ptx(CompileMethod(source), profile.Architecture);
+        var ptxMs = clock.Elapsed.TotalMilliseconds;
+        if (lang == "sass")
+        {
+            // A kernel ptxas refuses is an internal error here, since the user asked for its SASS.
+            var inspection = KernelInspector.Inspect(tools!, ptx, profile, source.Launch, ptxMs);
+            return ([("kernel.cubin", inspection.Cubin), ("kernel.sass", inspection.Sass)],
+                new ResourceReading(inspection.Resources, null), EntryPoint(ptx, "ptx"));
+        }
+        var reading = ResourceReader.Read(source, profile, logger, ptx, ptxMs);
+        return lang == "cs"
+            ? ([("kernel.cs", LauncherWriter.KernelFile(source, launcher))], reading, null)
+            : ([("kernel.ptx", ptx)], reading, EntryPoint(ptx, lang));
+    }
+
+    private static System.Reflection.MethodInfo CompileMethod(KernelSource source)
     {
         var compiled = RoslynKernelCompiler.Compile([source]).Single();
-        var method = compiled.Method ?? throw new InvalidOperationException($"generated kernel did not compile: {compiled.Error}");
-        return lang == "ptx" ? OfflineKernelCompiler.Ptx(method, profile.Architecture) : OfflineKernelCompiler.OpenCl(method);
+        return compiled.Method ?? throw new InvalidOperationException($"generated kernel did not compile: {compiled.Error}");
     }
-
-    private static JsonObject Launch(Operator op, CanonicalForm form, HardwareProfile profile, string lang, KernelSource source, JsonObject origin) => new()
-    {
-        ["operator"] = op.Name,
-        ["op_hash"] = form.Hash,
-        ["target"] = new JsonObject { ["name"] = profile.Name, ["architecture"] = profile.Architecture },
-        ["language"] = lang,
-        ["kernel"] = new JsonObject { ["class"] = source.ClassName, ["method"] = KernelSource.MethodName },
-        ["grid"] = source.Launch.GridSize,
-        ["group"] = source.Launch.GroupSize,
-        ["shared_memory_bytes"] = source.Launch.SharedMemoryBytes,
-        ["arguments"] = new JsonArray(source.Launch.Arguments.Select(a => (JsonNode)new JsonObject
-        {
-            ["tensor"] = a.Tensor,
-            ["parameter"] = a.Parameter,
-            ["shape"] = new JsonArray(a.Shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
-            ["output"] = a.IsOutput,
-        }).ToArray()),
-        ["schedule"] = EtirJson.Schedule(source.State.Schedule),
-        ["schedule_origin"] = origin,
-    };
 }

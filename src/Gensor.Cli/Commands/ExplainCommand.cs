@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
 using Gensor.Construction;
+using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Hardware;
 using Gensor.Tuning;
@@ -27,7 +28,9 @@ internal static class ExplainCommand
         var policy = new Option<string?>("--policy") { Description = "Also construct with this policy: gensor, roller, exhaustive or naive." };
         var seed = CommonOptions.Seed();
         var topK = CommonOptions.TopK();
-        var command = new Command("explain", "Print the parsed operator (ETIR) and, with --policy/--target, the constructed candidates.");
+        var command = new Command("explain",
+            "Print the parsed operator (ETIR) and, with --policy/--target, the candidates the policy constructs and the cost model's estimates. " +
+            "Nothing is compiled or measured: the times are the model's, not a device's.");
         spec.AddTo(command);
         foreach (var option in new Option[] { format, verbose, target, policy, seed, topK })
         {
@@ -43,7 +46,7 @@ internal static class ExplainCommand
                 var policyName = parse.GetValue(policy);
                 var targetName = parse.GetValue(target);
                 var chosenPolicy = policyName is not null || targetName is not null ? PolicyCatalog.Get(policyName ?? "gensor") : null;
-                var op = spec.Read(parse);
+                var op = spec.Read(parse, cli);
                 var document = EtirJson.Operator(op);
                 ConstructionResult? construction = null;
                 HardwareProfile? profile = null;
@@ -55,12 +58,17 @@ internal static class ExplainCommand
                     document["policy"] = construction.Policy;
                     document["states_visited"] = construction.StatesVisited;
                     document["construct_ms"] = Math.Round(construction.ConstructMs, 3);
-                    document["candidates"] = new JsonArray(construction.Candidates.Take(k).Select(c => (JsonNode)new JsonObject
+                    document["candidates"] = new JsonArray(construction.Candidates.Take(k).Select(c =>
                     {
-                        ["schedule"] = EtirJson.Schedule(c.Schedule),
-                        ["estimated_ms"] = double.IsFinite(c.EstimatedMs) ? Math.Round(c.EstimatedMs, 6) : null,
-                        ["legal"] = Legality.Check(op, c.Schedule, profile) is null,
-                        ["illegal_because"] = Legality.Check(op, c.Schedule, profile),
+                        var illegal = Legality.Check(op, c.Schedule, profile);
+                        return (JsonNode)new JsonObject
+                        {
+                            ["schedule"] = EtirJson.Schedule(c.Schedule),
+                            ["estimated_ms"] = double.IsFinite(c.EstimatedMs) ? Math.Round(c.EstimatedMs, 6) : null,
+                            ["legal"] = illegal is null,
+                            ["illegal_because"] = illegal,
+                            ["breakdown"] = illegal is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile)) : null,
+                        };
                     }).ToArray());
                 }
                 if (json)
@@ -72,20 +80,44 @@ internal static class ExplainCommand
                 if (construction is not null)
                 {
                     cli.Output.WriteLine($"target:    {profile!.Name}");
-                    cli.Output.WriteLine($"policy:    {construction.Policy}, {construction.StatesVisited} states visited in {construction.ConstructMs.ToString("F1", CultureInfo.InvariantCulture)} ms");
-                    cli.Output.WriteLine("candidates (best first by the cost model):");
+                    cli.Output.WriteLine($"policy:    {construction.Policy}, {NumberText.Count(construction.StatesVisited, "state")} visited in {construction.ConstructMs.ToString("F1", CultureInfo.InvariantCulture)} ms");
+                    cli.Output.WriteLine("candidates (best first by the cost model; estimates, nothing was measured):");
                     var rank = 1;
                     foreach (var candidate in construction.Candidates.Take(k))
                     {
                         // A policy may hand back a schedule the target cannot run (naive and roller do not all check); say so.
                         var illegal = Legality.Check(op, candidate.Schedule, profile) is { } reason ? $"  (illegal on {profile.Name}: {reason})" : "";
-                        cli.Output.WriteLine($"  {rank++,2}  {candidate.EstimatedMs.ToString("F4", CultureInfo.InvariantCulture),10} ms  {candidate.Schedule}{illegal}");
+                        cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}{illegal}");
+                    }
+                    if (construction.Candidates.Count > 0 && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)
+                    {
+                        WriteBreakdown(cli.Output, CostModel.Breakdown(op, construction.Candidates[0].Schedule, profile));
                     }
                 }
                 return 0;
             });
         });
         return command;
+    }
+
+    /// <summary>The first candidate's estimate, effect by effect, as the cost model sees it.</summary>
+    private static void WriteBreakdown(TextWriter output, CostBreakdown b)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine("estimate of the first candidate (under the model; nothing is measured):");
+        output.WriteLine(string.Format(c, "  bounds       multiprocessor {0:G3} ms, DRAM {1:G3} ms, L2 {2:G3} ms, launch {3:G3} ms", b.MultiprocessorMs, b.DramMs, b.L2Ms, b.LaunchMs));
+        output.WriteLine(string.Format(c, "  occupancy    {0} blocks = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
+            b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread, b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter));
+        output.WriteLine(string.Format(c, "  waves        {0} blocks in {1} rounds on the busiest SM, tail efficiency {2:P0}", b.Blocks, b.Waves.Rounds, b.Waves.TailEfficiency));
+        output.WriteLine(string.Format(c, "  memory       {0:G3} of {1:G3} bytes in flight per SM needed: {2:P0} of DRAM bandwidth reachable",
+            b.MemoryParallelism.BytesInFlightPerMultiprocessor, b.MemoryParallelism.BytesNeededPerMultiprocessor, b.MemoryParallelism.AchievedFraction));
+        output.WriteLine(string.Format(c, "  shared/L1    {0:G3} passes per warp and stage, conflict factor {1:G3}", b.SharedMemory.PassesPerStage, b.SharedMemory.ConflictFactor));
+        output.WriteLine(string.Format(c, "  issue        {0:G3} instructions per thread and stage, {1:P0} multiply-adds", b.Issue.InstructionsPerStage, b.Issue.FmaFraction));
+        output.WriteLine(string.Format(c, "  L2 reuse     {0:G3} bytes from DRAM, {1:G3} from L2 ({2:G3}x)", b.L2Reuse.DramBytes, b.L2Reuse.L2Bytes, b.L2Reuse.ReuseFactor));
+        if (b.Reduction.ReduceThreads > 1)
+        {
+            output.WriteLine(string.Format(c, "  reduction    {0} threads per output, {1:G3} instructions per thread to combine them", b.Reduction.ReduceThreads, b.Reduction.InstructionsPerThread));
+        }
     }
 
     private static HardwareProfile OwnProfile()

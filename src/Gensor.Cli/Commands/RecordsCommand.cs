@@ -37,8 +37,7 @@ internal static class RecordsCommand
             {
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var path = parse.GetValue(file)!;
-                using var logs = cli.CreateLoggerFactory();
-                var best = new RecordSet(RecordReader.ReadExisting(path, logs.CreateLogger("gensor"))).BestPerOperator();
+                var best = new RecordSet(CommonOptions.ReadRecords(path, cli)).BestPerOperator();
                 if (json)
                 {
                     var array = new JsonArray(best.Select(r => JsonNode.Parse(r.ToJsonLine())).ToArray());

@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using Gensor.Backend.Launch;
 using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Tuning;
 using Gensor.Tuning.Records;
 using Gensor.Tuning.Reports;
+using Gensor.Tuning.Resources;
 
 namespace Gensor.Cli.Commands;
 
@@ -16,14 +18,15 @@ internal static class TuneCommand
     {
         var spec = new SpecInput();
         var tuning = new TuningOptions();
-        var schedule = new Option<string?>("--schedule") { Description = "Run only this schedule, e.g. \"block=32x32 thread=4x4 reduce=8 shared=A,B\"." };
-        var output = new Option<string?>("--out") { Description = "Directory to write kernel.cs and report.json of the chosen kernel." };
+        var schedule = CommonOptions.Schedule("Run only this schedule");
+        var output = new Option<string?>("--out") { Description = "Directory to write kernel.cs (the measured kernel with its launcher) and report.json of the chosen kernel." };
+        var @namespace = CommonOptions.Namespace();
         var format = CommonOptions.Format();
         var verbose = CommonOptions.Verbose();
         var command = new Command("tune", "Construct schedules for one operator, then compile, verify and time the best on an accelerator.");
         spec.AddTo(command);
         tuning.AddTo(command);
-        foreach (var option in new Option[] { schedule, output, format, verbose })
+        foreach (var option in new Option[] { schedule, output, @namespace, format, verbose })
         {
             command.Options.Add(option);
         }
@@ -35,18 +38,20 @@ internal static class TuneCommand
                 // Every input is checked before any work, so bad input writes nothing.
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var settings = tuning.Read(parse);
-                var fixedSchedule = ParseSchedule(parse.GetValue(schedule));
+                var fixedSchedule = CommonOptions.ParseSchedule(parse.GetValue(schedule));
                 var outDir = parse.GetValue(output);
                 if (outDir is not null)
                 {
                     AtomicFile.CheckDirectory(outDir, OutputNames, "--out");
                 }
-                var op = spec.Read(parse);
+                var op = spec.Read(parse, cli);
                 MemoryEstimate.Check(op, settings.MemoryLimitBytes);
+                var launcher = LauncherName.For(op.Name, parse.GetValue(@namespace)!);
                 using var session = settings.Open(cli);
                 var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, fixedSchedule);
                 var report = RecordLog.Tune(session.Tuner, request, session.Records, settings.Force);
-                var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report) : [];
+                report = ResourceReader.Attach(report, session.Target, session.Device, session.Logger);
+                var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report, launcher) : [];
                 if (json)
                 {
                     cli.Output.WriteLine(TuneReportJson.ToText(report));
@@ -66,31 +71,15 @@ internal static class TuneCommand
         return command;
     }
 
-    private static Schedule? ParseSchedule(string? text)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-        try
-        {
-            return Schedule.Parse(text);
-        }
-        catch (FormatException exception)
-        {
-            throw GensorException.BadInput($"--schedule: {exception.Message}");
-        }
-    }
-
     private static readonly string[] OutputNames = ["kernel.cs", "report.json"];
 
     /// <summary>Writes kernel.cs and report.json, both or neither, each through a temporary file so a crash leaves no half-written file.</summary>
-    private static IReadOnlyList<string> WriteOutputs(string directory, TuneReport report)
+    private static IReadOnlyList<string> WriteOutputs(string directory, TuneReport report, LauncherName launcher)
     {
         Directory.CreateDirectory(directory);
         var kernel = Path.Combine(directory, OutputNames[0]);
         var json = Path.Combine(directory, OutputNames[1]);
-        AtomicFile.WriteAll([(kernel, report.BestSource!.Text), (json, TuneReportJson.ToText(report) + "\n")]);
+        AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")]);
         return [kernel, json];
     }
 }
@@ -114,28 +103,36 @@ internal static class TuneText
         {
             w.WriteLine("           (simulated: ILGPU's CPU accelerator runs GPU threads on the CPU; its times say nothing about a GPU)");
         }
-        w.WriteLine($"policy:    {report.Policy} for target {report.Target}, {report.StatesVisited} states visited");
+        w.WriteLine($"policy:    {report.Policy} for target {report.Target}, {NumberText.Count(report.StatesVisited, "state")} visited");
         var verified = report.Candidates.Count(c => c.Verified);
         var reused = report.Candidates.Count(c => c.FromRecords);
-        w.WriteLine($"measured:  {report.Candidates.Count} candidates, {verified} verified{(reused > 0 ? $", {reused} from records" : "")}");
+        w.WriteLine($"measured:  {NumberText.Count(report.Candidates.Count, "candidate")}, {verified} verified{(reused > 0 ? $", {reused} from records" : "")}");
         w.WriteLine($"  {"#",2}  {"estimated ms",12}  {"measured ms",12}  {"ok",3}  schedule");
         for (var i = 0; i < report.Candidates.Count; i++)
         {
             var c = report.Candidates[i];
-            var estimate = c.EstimatedMs is { } e ? e.ToString("F4", CultureInfo.InvariantCulture) : "-";
-            var measured = c.MeasuredMs is { } m ? m.ToString("F4", CultureInfo.InvariantCulture) : "-";
+            var estimate = c.EstimatedMs is { } e ? NumberText.Estimate(e) : "-";
+            var measured = c.MeasuredMs is { } m ? NumberText.Ms(m) : "-";
             w.WriteLine($"  {i + 1,2}  {estimate,12}  {measured,12}  {(c.Verified ? "yes" : "no"),3}  {c.Schedule}{(c.FromRecords ? "  (from records)" : "")}{(c.Measurement.Error is { } error ? "  (" + error + ")" : "")}");
         }
         if (report.Best is { } best)
         {
             var m = best.Measurement;
             w.WriteLine($"best:      {best.Schedule}");
-            w.WriteLine($"time:      {m.MedianMs:F4} ms (median of {m.Repetitions}, spread {m.MinMs:F4}..{m.MaxMs:F4} ms){(report.Simulated ? ", simulated" : "")}");
+            w.WriteLine($"time:      {NumberText.Ms(m.MedianMs!.Value)} ms (median of {m.Repetitions}, spread {NumberText.Ms(m.MinMs!.Value)}..{NumberText.Ms(m.MaxMs!.Value)} ms){(report.Simulated ? ", simulated" : "")}");
+            if (report.BestPerformance is { } performance)
+            {
+                w.WriteLine($"speed:     {performance}{(report.Simulated ? ", simulated" : "")}");
+            }
             w.WriteLine($"verified:  yes, max abs error {m.MaxAbsError:G3} against the CPU reference (double precision)");
             if (double.IsFinite(m.Tolerance))
             {
                 // The tolerance is a forward error bound of the float32 arithmetic, not a fixed slack (Verifier).
                 w.WriteLine($"           within the float32 error bound, at most {m.Tolerance:G3} for an element: the rounding of every operation and of {Terms(op)}");
+            }
+            if (report.Resources?.Resources is { } resources)
+            {
+                w.WriteLine($"resources: {ResourcesText.Describe(resources)}");
             }
         }
         else

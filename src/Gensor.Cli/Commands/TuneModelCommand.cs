@@ -53,17 +53,20 @@ internal static class TuneModelCommand
                     ModelOptions.WriteSuite(suiteFile, OperatorSpecWriter.ToSuiteJson(suite));
                 }
                 cli.Error.WriteLine($"{path}: {imported.Kernels.Count} operators in {suite.Count} suite entries");
-                var summary = BatchCommand.Run(cli, settings, BatchPlan.From(path, suite, settings.MemoryLimitBytes), !parse.GetValue(noBaselines));
                 var untimed = imported.Unsupported.GroupBy(node => node.OpType).Select(group => (group.Key, group.Count())).ToArray();
-                var report = new EndToEndReport(path, summary, suite, untimed);
-                if (json)
+                var summary = BatchCommand.Run(cli, settings, BatchPlan.From(path, suite, settings.MemoryLimitBytes), !parse.GetValue(noBaselines), done =>
                 {
-                    cli.Output.WriteLine(report.ToJsonText());
-                }
-                else
-                {
-                    report.WriteText(cli.Output);
-                }
+                    // Also what an interrupted run prints: the report of the operators done so far.
+                    var report = new EndToEndReport(path, done, suite, untimed);
+                    if (json)
+                    {
+                        cli.Output.WriteLine(report.ToJsonText());
+                    }
+                    else
+                    {
+                        report.WriteText(cli.Output);
+                    }
+                });
                 return summary.ExitCode;
             });
         });

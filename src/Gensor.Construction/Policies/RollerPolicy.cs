@@ -26,9 +26,11 @@ namespace Gensor.Construction.Policies;
 /// it is compute bound (its arithmetic intensity reaches the profile's
 /// FLOP-per-byte balance) or can grow no more. An emitted block tile then
 /// scales up its thread (register) tile the same way, with Q the shared-to-register
-/// loads and F the registers, keeping the thread count a multiple of the warp.</item>
+/// loads and F the registers (the estimate legality applies to the whole program),
+/// keeping the thread count a multiple of the warp.</item>
 /// <item>Scale-out (§4.3): the grid should fill the SMs; a tile with fewer
-/// blocks than SMs is halved along its widest axis until it does (our reading).</item>
+/// blocks than SMs is halved along its widest axis until it does, its thread tile
+/// with it so the block keeps its warps (our reading).</item>
 /// <item>Up to <see cref="TopK"/> programs are constructed and ranked by the micro
 /// performance model, here our <see cref="CostModel"/>.</item>
 /// </list>
@@ -217,7 +219,7 @@ public sealed class RollerPolicy : ISchedulePolicy
             }
             Nodes++;
             var q = RegisterTraffic(blockTile, thread);
-            var f = (double)Registers(thread);
+            var f = (double)Registers(blockTile, thread);
             var candidates = new List<(double Score, int Axis, int[] Thread)>();
             for (var axis = 0; axis < A.SpatialRank; axis++)
             {
@@ -227,7 +229,7 @@ public sealed class RollerPolicy : ISchedulePolicy
                 }
                 var grown = (int[])thread.Clone();
                 grown[axis] *= 2;
-                candidates.Add((Score(q, RegisterTraffic(blockTile, grown), f, Registers(grown)), axis, grown));
+                candidates.Add((Score(q, RegisterTraffic(blockTile, grown), f, Registers(blockTile, grown)), axis, grown));
             }
             candidates.Sort((x, y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : y.Axis.CompareTo(x.Axis));
             var grew = false;
@@ -239,9 +241,10 @@ public sealed class RollerPolicy : ISchedulePolicy
                 }
                 var threads = Threads(blockTile, grown);
                 // Warp alignment: a block keeps whole warps (unless the tile itself is smaller than one).
-                if (Registers(grown) > profile.MaxRegistersPerThread
+                var registers = Registers(blockTile, grown);
+                if (registers > profile.MaxRegistersPerThread
                     || (threads < profile.WarpSize && Threads(blockTile, thread) >= profile.WarpSize)
-                    || (long)Registers(grown) * Math.Min(threads, profile.MaxThreadsPerBlock) > profile.RegistersPerMultiprocessor)
+                    || (long)registers * Math.Min(threads, profile.MaxThreadsPerBlock) > profile.RegistersPerMultiprocessor)
                 {
                     continue;
                 }
@@ -261,7 +264,10 @@ public sealed class RollerPolicy : ISchedulePolicy
             }
         }
 
-        private void Emit(int[] blockTile, int[] thread)
+        private void Emit(int[] blockTile, int[] thread) => Results.Add(ScheduleOf(blockTile, thread));
+
+        /// <summary>The program a block and thread tile make in Roller's space: every stageable input staged, the copy as wide as aligned.</summary>
+        private Schedule ScheduleOf(int[] blockTile, int[] thread)
         {
             var spatial = A.SpatialRank;
             var schedule = new Schedule(
@@ -271,10 +277,10 @@ public sealed class RollerPolicy : ISchedulePolicy
                 blockTile[spatial..],
                 _space.CanonicalShared(_space.StageableInputs),
                 1);
-            Results.Add(schedule with { VectorWidth = AlignedVector(schedule) });
+            return schedule with { VectorWidth = AlignedVector(schedule) };
         }
 
-        /// <summary>Scale-out: halve the widest block tile until the grid covers every SM; null if that leaves it illegal.</summary>
+        /// <summary>Scale-out: halve the widest block tile (and its thread tile) until the grid covers every SM; null if that leaves it illegal.</summary>
         public Schedule? ScaleOut(Schedule schedule)
         {
             var block = schedule.BlockTile.ToArray();
@@ -293,12 +299,42 @@ public sealed class RollerPolicy : ISchedulePolicy
                 {
                     break;
                 }
+                // The thread tile shrinks with the block tile while it can, so the block keeps its
+                // threads (whole warps) and only the work per thread falls.
                 block[widest] /= 2;
-                thread[widest] = Math.Min(thread[widest], block[widest]);
+                thread[widest] = Math.Max(1, thread[widest] / 2);
             }
             var scaled = schedule with { BlockTile = block, ThreadTile = thread };
             scaled = scaled with { VectorWidth = AlignedVector(scaled) };
-            return Legality.Check(op, scaled, profile) is null ? scaled : Legality.Check(op, schedule, profile) is null ? schedule : null;
+            return Fit(scaled) ?? Fit(schedule);
+        }
+
+        /// <summary>
+        /// The schedule, or its reduce steps halved until it fits the hardware (shared memory
+        /// and registers for the occupancy goal); null if even one-point steps do not fit.
+        /// Roller sizes its tiles against one block's shared memory; the SM must hold more than one.
+        /// </summary>
+        private Schedule? Fit(Schedule schedule)
+        {
+            while (Legality.Check(op, schedule, profile) is not null)
+            {
+                var widest = -1;
+                for (var j = 0; j < schedule.ReduceStep.Count; j++)
+                {
+                    if (schedule.ReduceStep[j] > 1 && (widest < 0 || schedule.ReduceStep[j] > schedule.ReduceStep[widest]))
+                    {
+                        widest = j;
+                    }
+                }
+                if (widest < 0)
+                {
+                    return null;
+                }
+                var smaller = _space.ReduceChoices(widest).Where(step => step < schedule.ReduceStep[widest]).DefaultIfEmpty(1).Max();
+                schedule = schedule with { ReduceStep = schedule.ReduceStep.SetItem(widest, smaller) };
+                schedule = schedule with { VectorWidth = AlignedVector(schedule) };
+            }
+            return schedule;
         }
 
         /// <summary>The widest copy vector with which every staged box moves in aligned vectors (<see cref="CopyPlan"/>); 1 if none.</summary>
@@ -388,7 +424,8 @@ public sealed class RollerPolicy : ISchedulePolicy
             return operands;
         }
 
-        private int Registers(int[] thread) => A.RegistersFor(thread, prefetchRegisters: 0);
+        /// <summary>Registers of the program the tiles make: the one estimate legality applies.</summary>
+        private int Registers(int[] blockTile, int[] thread) => A.RegistersPerThread(ScheduleOf(blockTile, thread));
 
         private static long Threads(int[] blockTile, int[] thread) => Schedule.ThreadCount(blockTile, thread);
 

@@ -574,8 +574,8 @@ public sealed class OperatorAnalysis
     /// An estimate of registers per thread, term by term as the lowering writes the kernel
     /// (checked against ptxas for sm_90 on the bench suites' operators):
     /// one accumulator per output; the operands of a reduce point (one per distinct footprint
-    /// element of each read over the thread tile), for two points when a stage is unrolled
-    /// (ptxas issues the next point's loads early); the register prefetch; per copy
+    /// element of each read over the thread tile), for 2 + points/8 points when a stage is
+    /// unrolled (ptxas issues later points' loads early); the register prefetch; per copy
     /// chunk kept across stages its shared and global offsets, checked coordinates and
     /// validity; per global read its base address and checked coordinates, per thread and per
     /// stage; and a fixed part.
@@ -586,8 +586,9 @@ public sealed class OperatorAnalysis
         ThreadPointTile(schedule, point);
         Span<int> stage = stackalloc int[AxisCount];
         BlockStageTile(schedule, stage);
-        var unrolled = UnrollsStage(schedule);
+        // ptxas issues the loads of later points early in an unrolled stage, more of them the longer the stage.
         var points = PointsPerThreadPerStage(schedule);
+        var live = UnrollsStage(schedule) ? Math.Min(points, 2 + points / 8) : 1;
         long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
         Span<long> perRead = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
         Span<bool> reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
@@ -602,11 +603,11 @@ public sealed class OperatorAnalysis
                 var partial = Footprint(r, stage, clamp: false) % ((long)schedule.ThreadsPerBlock * CopyShape(r, schedule, stage).Width) != 0 ? 1 : 0;
                 // The copy's registers are the block's cooperative copy, held whatever the expression.
                 registers += HoistsCopy(schedule, iterations) ? (long)iterations * (2 + checks) + partial : 4 + checks;
-                perRead[r] = operands * (unrolled ? Math.Min(points, 2) : 1);
+                perRead[r] = operands * live;
             }
             else
             {
-                perRead[r] = operands * (unrolled ? Math.Min(points, 2) : 1) + 2 * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
+                perRead[r] = operands * live + 2 * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
             }
         }
         registers += LiveAtOnce(perRead, reused);
@@ -615,30 +616,6 @@ public sealed class OperatorAnalysis
             registers += 2;
         }
         return (int)Math.Min(int.MaxValue, registers);
-    }
-
-    /// <summary><see cref="RegistersPerThread"/> for a thread tile alone, before a whole schedule exists (Roller's scale-up): accumulators, one point's operands and the fixed part.</summary>
-    public int RegistersFor(ReadOnlySpan<int> threadTile, long prefetchRegisters)
-    {
-        Span<int> tile = stackalloc int[AxisCount];
-        long outputs = 1;
-        for (var i = 0; i < SpatialRank; i++)
-        {
-            tile[i] = threadTile[i];
-            outputs *= threadTile[i];
-        }
-        for (var j = 0; j < ReduceRank; j++)
-        {
-            tile[SpatialRank + j] = 1;
-        }
-        Span<long> perRead = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
-        Span<bool> reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
-        for (var r = 0; r < _reads.Length; r++)
-        {
-            perRead[r] = Footprint(r, tile, clamp: false);
-            reused[r] = perRead[r] < outputs;
-        }
-        return (int)Math.Min(int.MaxValue, outputs + LiveAtOnce(perRead, reused) + prefetchRegisters + BaseRegisters);
     }
 
     /// <summary>

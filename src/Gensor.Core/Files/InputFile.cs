@@ -81,7 +81,10 @@ public static class InputFile
     private static FileStream Open(string path, string shown, string what)
     {
         // Opening a FIFO blocks until someone opens it for writing; do it aside and give up after a while.
-        var open = Task.Run(() => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan));
+        // On a thread of its own: a busy thread pool (a batch compiling kernels) must not make an ordinary file time out.
+        var open = Task.Factory.StartNew(
+            () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             if (!open.Wait(OpenTimeout))

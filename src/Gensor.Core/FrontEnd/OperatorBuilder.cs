@@ -45,7 +45,10 @@ public static class OperatorBuilder
         }
 
         var epilogueReads = epilogue?.Reads().ToList() ?? [];
-        CheckEpilogue(source, output, spatial, epilogueReads);
+        if (epilogue is not null)
+        {
+            CheckEpilogue(source, output, spatial, epilogueReads);
+        }
 
         var axes = BuildAxes(spec, spatial, reduce);
         var extents = axes.ToDictionary(axis => axis.Name, axis => (long)axis.Extent);
@@ -97,6 +100,13 @@ public static class OperatorBuilder
 
     private static void CheckEpilogue(string source, string output, List<string> spatial, List<TensorRead> reads)
     {
+        // An epilogue is a function of the accumulated value: one that never reads the
+        // output would throw the whole reduction away (relu(D[m,n]) for C[m,n] += ...).
+        if (reads.All(read => read.Tensor != output))
+        {
+            var named = reads.Count == 0 ? "no tensor" : string.Join(", ", reads.Select(read => read.Tensor).Distinct());
+            throw Fail(source, $"the epilogue reads {named} but not the output {output}, so it would discard what the operator computes; write it in terms of {output}[{string.Join(",", spatial)}], e.g. relu({output}[{string.Join(",", spatial)}])");
+        }
         foreach (var read in reads)
         {
             if (read.Tensor == output)

@@ -77,6 +77,26 @@ public static class SpecReader
     /// <exception cref="GensorException">BadInput naming <c>--shape</c> when the shape text is malformed.</exception>
     public static OperatorSpec FromInline(string compute, string shapeText, string? name, string? epilogue)
     {
+        var shape = ParseShape(shapeText);
+        if (name is not null)
+        {
+            CheckName(name, "--name");
+        }
+        return new(
+            name ?? "inline",
+            compute,
+            shape,
+            new Dictionary<string, IReadOnlyList<long>>(),
+            "float32",
+            epilogue,
+            1,
+            _inlineSource);
+    }
+
+    /// <summary>Reads <c>--shape m=128,n=128</c>: each index variable's extent, in the order given.</summary>
+    /// <exception cref="GensorException">BadInput naming <c>--shape</c> when the text is malformed.</exception>
+    public static IReadOnlyDictionary<string, long> ParseShape(string shapeText)
+    {
         var shape = new Dictionary<string, long>();
         if (string.IsNullOrWhiteSpace(shapeText))
         {
@@ -100,19 +120,7 @@ public static class SpecReader
                 throw GensorException.BadInput($"--shape: '{axis}' is given twice");
             }
         }
-        if (name is not null)
-        {
-            CheckName(name, "--name");
-        }
-        return new OperatorSpec(
-            name ?? "inline",
-            compute,
-            shape,
-            new Dictionary<string, IReadOnlyList<long>>(),
-            "float32",
-            epilogue,
-            1,
-            _inlineSource);
+        return shape;
     }
 
     private static OperatorSpec ReadOperator(JsonElement element, int number, string source)

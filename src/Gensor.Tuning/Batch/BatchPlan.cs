@@ -8,6 +8,9 @@ namespace Gensor.Tuning.Batch;
 /// <summary>The operators of a suite file that one batch run tunes, in suite order.</summary>
 public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchEntry> Entries)
 {
+    /// <summary>The shard these entries are, <see cref="ShardSpec.All"/> for the whole suite.</summary>
+    public ShardSpec Shard { get; init; } = ShardSpec.All;
+
     /// <summary>
     /// Reads a suite. A file that is not a suite at all is bad input for the
     /// whole run; an operator whose expression does not build is kept as an
@@ -44,5 +47,5 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
     }
 
     /// <summary>The entries that fall in <paramref name="shard"/>.</summary>
-    public BatchPlan Shard(ShardSpec shard) => this with { Entries = Entries.Where(e => shard.Contains(e.ShardKey)).ToArray() };
+    public BatchPlan InShard(ShardSpec shard) => this with { Entries = Entries.Where(e => shard.Contains(e.ShardKey)).ToArray(), Shard = shard };
 }

@@ -1,42 +1,52 @@
-using Gensor.Etir;
-
 namespace Gensor.Tuning.Batch;
 
 /// <summary>
-/// What a batch found for one operator of the suite. Baseline times are the
-/// best verified times of the naive and roller policies (null when skipped or
-/// when none verified); speedups are baseline time over best time.
+/// What a batch found for one operator of the suite: a tuning report per
+/// policy that ran (the chosen policy first, then the baselines), and from
+/// them the best verified kernel over all policies.
 /// </summary>
 /// <param name="Entry">The suite's operator.</param>
-/// <param name="Report">The tuning report with the chosen policy, or null when it was not tuned (bad spec, failure).</param>
-/// <param name="NaiveMs">The naive policy's best time.</param>
-/// <param name="RollerMs">The roller policy's best time.</param>
+/// <param name="Reports">One report per policy that ran, the chosen policy's first; empty when it was not tuned (bad spec, failure).</param>
 /// <param name="SameAs">The name of an earlier operator with the same canonical form, whose result this is.</param>
 /// <param name="Error">Why the operator has no result, or null.</param>
 /// <param name="Measured">Candidates measured for it in this run, baselines included.</param>
 /// <param name="FromRecords">Candidates answered from the records instead, baselines included.</param>
 public sealed record BatchResult(
     BatchEntry Entry,
-    TuneReport? Report,
-    double? NaiveMs,
-    double? RollerMs,
+    IReadOnlyList<TuneReport> Reports,
     string? SameAs,
     string? Error,
     int Measured = 0,
     int FromRecords = 0)
 {
-    public CandidateResult? Best => Report?.Best;
+    /// <summary>The chosen policy's report, or null when nothing was tuned.</summary>
+    public TuneReport? Report => Reports.Count > 0 ? Reports[0] : null;
+
+    /// <summary>The report holding the fastest verified kernel over all policies (the earlier policy on a tie).</summary>
+    public TuneReport? BestReport => Reports.Where(r => r.Best?.MeasuredMs is not null).MinBy(r => r.Best!.MeasuredMs);
+
+    public CandidateResult? Best => BestReport?.Best;
 
     public double? BestMs => Best?.MeasuredMs;
+
+    /// <summary>The policy whose kernel is <see cref="Best"/>.</summary>
+    public string? BestPolicy => BestReport?.Policy;
 
     public bool Verified => Best is not null;
 
     public bool BadInput => Entry.Error is not null;
+
+    /// <summary>The best verified time <paramref name="policy"/> reached, or null when it did not run or nothing verified.</summary>
+    public double? PolicyMs(string policy) => Reports.FirstOrDefault(r => r.Policy == policy)?.Best?.MeasuredMs;
+
+    public double? NaiveMs => PolicyMs("naive");
+
+    public double? RollerMs => PolicyMs("roller");
 
     public double? SpeedupOverNaive => NaiveMs is { } naive && BestMs is { } best && best > 0 ? naive / best : null;
 
     public double? SpeedupOverRoller => RollerMs is { } roller && BestMs is { } best && best > 0 ? roller / best : null;
 
     /// <summary>The best schedule, in the operator's own names.</summary>
-    public Schedule? Schedule => Best?.Schedule;
+    public Gensor.Etir.Schedule? Schedule => Best?.Schedule;
 }

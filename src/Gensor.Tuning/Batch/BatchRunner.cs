@@ -16,7 +16,12 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
 {
     private static readonly string[] _baselines = ["naive", "roller"];
 
-    public BatchSummary Run(BatchPlan plan, IBatchProgress? progress = null)
+    /// <summary>
+    /// Tunes the plan's operators in order. <paramref name="onResult"/> hears
+    /// each result as it is known, so a caller can summarize what is done if
+    /// the batch is stopped early.
+    /// </summary>
+    public BatchSummary Run(BatchPlan plan, IBatchProgress? progress = null, Action<BatchResult>? onResult = null)
     {
         var results = new List<BatchResult>();
         var tuned = new Dictionary<string, BatchResult>(StringComparer.Ordinal);
@@ -27,7 +32,7 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
             BatchResult result;
             if (entry.Operator is null || entry.Form is null)
             {
-                result = new BatchResult(entry, null, null, null, null, entry.Error);
+                result = new BatchResult(entry, [], null, entry.Error);
             }
             else if (tuned.TryGetValue(entry.Form.Hash, out var earlier))
             {
@@ -39,9 +44,10 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
                 tuned[entry.Form.Hash] = result;
             }
             results.Add(result);
+            onResult?.Invoke(result);
             progress?.Finished(i + 1, total, result);
         }
-        return new BatchSummary(plan.Suite, options.Policy.Name, tuner.DeviceName, results);
+        return new BatchSummary(plan.Suite, options.Policy.Name, tuner.DeviceName, results) { Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = total };
     }
 
     private BatchResult Tune(BatchEntry entry, int number, int total, IBatchProgress? progress)
@@ -58,42 +64,23 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
             // One operator's failure (a bad fixed schedule, a fault in the runtime) must not end the batch.
             var message = exception is GensorException g ? g.Error.Message : $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
             logger.LogWarning("{Op}: tuning failed: {Message}", entry.Name, message);
-            return new BatchResult(entry, null, null, null, null, message);
+            return new BatchResult(entry, [], null, message);
         }
-        double? naive = null, roller = null;
         var reports = new List<TuneReport> { report };
         if (options.Baselines)
         {
-            foreach (var name in _baselines)
+            foreach (var name in _baselines.Where(name => name != options.Policy.Name))
             {
-                double? best;
-                if (name == options.Policy.Name)
+                progress?.Started(number, total, entry.Name, name);
+                if (TryBaseline(entry, name) is { } baseline)
                 {
-                    best = report.Best?.MeasuredMs;
-                }
-                else
-                {
-                    progress?.Started(number, total, entry.Name, name);
-                    var baseline = TryBaseline(entry, name);
-                    best = baseline?.Best?.MeasuredMs;
-                    if (baseline is not null)
-                    {
-                        reports.Add(baseline);
-                    }
-                }
-                if (name == "naive")
-                {
-                    naive = best;
-                }
-                else
-                {
-                    roller = best;
+                    reports.Add(baseline);
                 }
             }
         }
-        var error = report.Best is null ? $"no candidate verified ({report.Candidates.Count} tried)" : null;
+        var error = reports.All(r => r.Best is null) ? $"no candidate verified ({reports.Sum(r => r.Candidates.Count)} tried)" : null;
         var candidates = reports.SelectMany(r => r.Candidates).ToArray();
-        return new BatchResult(entry, report, naive, roller, null, error, candidates.Count(c => !c.FromRecords), candidates.Count(c => c.FromRecords));
+        return new BatchResult(entry, reports, null, error, candidates.Count(c => !c.FromRecords), candidates.Count(c => c.FromRecords));
     }
 
     private TuneReport? TryBaseline(BatchEntry entry, string policy)

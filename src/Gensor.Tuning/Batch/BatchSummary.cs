@@ -1,29 +1,49 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Diagnostics;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Tuning.Batch;
 
 /// <summary>
-/// The outcome of a batch: a result per suite operator, the model's total time
-/// (the sum of count x best time), and the exit code. Exit codes: 0 when every
-/// operator has a verified result; 2 when some spec was bad input (this wins,
-/// since it needs the suite fixed); else 3 when some operator has no verified result.
+/// The outcome of a batch: a result per operator tuned, the best verified
+/// kernel of each over all policies and what each policy reached, the model's
+/// total time (the sum of count x best time) and the exit code. Exit codes: 0
+/// when every operator has a verified result; 2 when some spec was bad input
+/// (this wins, since it needs the suite fixed); else 3 when some operator has
+/// no verified result.
 /// </summary>
 public sealed record BatchSummary(string Suite, string Policy, string Device, IReadOnlyList<BatchResult> Results)
 {
     private static readonly JsonSerializerOptions _indented = new() { WriteIndented = true };
 
-    /// <summary>Sum over operators of count x best time; null when no operator has a result.</summary>
+    /// <summary>The shard the results cover; <see cref="ShardSpec.All"/> for the whole suite.</summary>
+    public ShardSpec Shard { get; init; } = ShardSpec.All;
+
+    /// <summary>Operators in the whole suite (the shard's and the others').</summary>
+    public int SuiteSize { get; init; }
+
+    /// <summary>Operators the run was to tune: the shard's, or the whole suite's.</summary>
+    public int Planned { get; init; }
+
+    /// <summary>True when the batch was stopped (a signal) before every planned operator was tuned.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>Sum over operators of count x best time over all policies; null when no operator has a result.</summary>
     public double? ModelTotalMs => Total(r => r.BestMs);
 
-    /// <summary>Whether every operator contributed to <see cref="ModelTotalMs"/>.</summary>
-    public bool ModelTotalComplete => Results.All(r => r.BestMs is not null);
+    /// <summary>Whether every operator of the run contributed to <see cref="ModelTotalMs"/>.</summary>
+    public bool ModelTotalComplete => !Interrupted && Results.All(r => r.BestMs is not null);
 
-    public double? ModelTotalNaiveMs => Total(r => r.NaiveMs);
+    /// <summary>The policies that ran, the chosen one first.</summary>
+    public IReadOnlyList<string> Policies => Results.SelectMany(r => r.Reports.Select(report => report.Policy)).Distinct().ToArray();
 
-    public double? ModelTotalRollerMs => Total(r => r.RollerMs);
+    /// <summary>Sum over operators of count x the best time <paramref name="policy"/> reached alone.</summary>
+    public double? PolicyTotalMs(string policy) => Total(r => r.PolicyMs(policy));
+
+    public double? ModelTotalNaiveMs => PolicyTotalMs("naive");
+
+    public double? ModelTotalRollerMs => PolicyTotalMs("roller");
 
     public int Measured => Results.Sum(r => r.Measured);
 
@@ -34,6 +54,16 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         : Results.Any(r => !r.Verified) ? (int)ErrorKind.NoResult
         : 0;
 
+    /// <summary>What the total covers: "the suite", "shard 1/2 (12 of 25 operators)", or the part done before an interruption.</summary>
+    public string Scope
+    {
+        get
+        {
+            var scope = Shard.Count > 1 ? $"shard {Shard} ({NumberText.Count(Planned, "operator")} of the suite's {SuiteSize})" : "the suite";
+            return Interrupted ? $"{scope}, interrupted after {Results.Count} of {NumberText.Count(Planned, "operator")}" : scope;
+        }
+    }
+
     private double? Total(Func<BatchResult, double?> time) =>
         Results.Any(r => time(r) is not null) ? Results.Sum(r => r.Entry.Count * (time(r) ?? 0)) : null;
 
@@ -42,9 +72,14 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         ["suite"] = Suite,
         ["policy"] = Policy,
         ["device"] = Device,
+        ["shard"] = Shard.ToString(),
+        ["suite_operators"] = SuiteSize,
+        ["planned_operators"] = Planned,
+        ["interrupted"] = Interrupted,
         ["operators"] = new JsonArray(Results.Select(r => (JsonNode)Operator(r)).ToArray()),
         ["model_total_ms"] = Round(ModelTotalMs),
         ["model_total_complete"] = ModelTotalComplete,
+        ["policy_totals_ms"] = new JsonObject(Policies.Select(p => KeyValuePair.Create(p, (JsonNode?)Round(PolicyTotalMs(p))))),
         ["model_total_naive_ms"] = Round(ModelTotalNaiveMs),
         ["model_total_roller_ms"] = Round(ModelTotalRollerMs),
         ["measured"] = Measured,
@@ -54,20 +89,41 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
 
     public string ToJsonText() => ToJson().ToJsonString(_indented);
 
-    /// <summary>The summary table: one row per suite operator, then the model total.</summary>
+    /// <summary>
+    /// The summary table: one row per operator with the best kernel over all
+    /// policies, the policy that made it, and each policy's own best; then the totals.
+    /// </summary>
     public void WriteText(TextWriter w)
     {
-        w.WriteLine($"{"#",3}  {"operator",-20} {"count",5} {"best ms",10} {"vs naive",9} {"vs roller",9} {"ok",3}  note");
+        var policies = Policies;
+        var header = $"{"#",3}  {"operator",-20} {"count",5} {"best ms",10} {"by",-8} {"speed",-29}";
+        foreach (var p in policies)
+        {
+            header += $" {p + " ms",10}";
+        }
+        w.WriteLine(header + $" {"ok",3}  schedule or note");
         foreach (var r in Results)
         {
             var note = r.Error ?? (r.SameAs is not null ? $"same operator as {r.SameAs}" : r.Schedule?.ToString() ?? "");
-            w.WriteLine($"{r.Entry.Number,3}  {r.Entry.Name,-20} {r.Entry.Count,5} {Ms(r.BestMs),10} {Speedup(r.SpeedupOverNaive),9} {Speedup(r.SpeedupOverRoller),9} {(r.Verified ? "yes" : "no"),3}  {note}");
+            var speed = r.BestReport?.BestPerformance is { } perf ? Speed(perf) : "-";
+            var row = $"{r.Entry.Number,3}  {r.Entry.Name,-20} {r.Entry.Count,5} {Ms(r.BestMs),10} {r.BestPolicy ?? "-",-8} {speed,-29}";
+            foreach (var p in policies)
+            {
+                row += $" {Ms(r.PolicyMs(p)),10}";
+            }
+            w.WriteLine(row + $" {(r.Verified ? "yes" : "no"),3}  {note}");
         }
-        var total = ModelTotalMs is null ? "-" : $"{Ms(ModelTotalMs)} ms{(ModelTotalComplete ? "" : " (incomplete: some operators have no result)")}";
-        w.WriteLine($"model total (sum of count x best): {total}");
-        if (ModelTotalNaiveMs is not null || ModelTotalRollerMs is not null)
+        if (Interrupted)
         {
-            w.WriteLine($"baselines total: naive {Ms(ModelTotalNaiveMs)} ms, roller {Ms(ModelTotalRollerMs)} ms");
+            w.WriteLine($"interrupted: {NumberText.Count(Results.Count, "operator")} of {Planned} done; the totals cover those only");
+        }
+        var total = ModelTotalMs is null ? "-" : $"{Ms(ModelTotalMs)} ms";
+        var missing = Results.Count(r => r.BestMs is null);
+        var incomplete = missing > 0 ? $" ({NumberText.Count(missing, "operator")} without a result)" : "";
+        w.WriteLine($"model total over {Scope}, best of all policies (sum of count x best): {total}{incomplete}");
+        if (policies.Count > 1)
+        {
+            w.WriteLine($"each policy alone: {string.Join(", ", policies.Select(p => $"{p} {Ms(PolicyTotalMs(p))} ms"))}");
         }
         w.WriteLine($"candidates: {Measured} measured, {FromRecords} from records");
     }
@@ -79,8 +135,16 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         ["count"] = r.Entry.Count,
         ["op_hash"] = r.Entry.Form?.Hash,
         ["best_ms"] = Round(r.BestMs),
+        ["best_policy"] = r.BestPolicy,
         ["schedule"] = r.Schedule?.ToString(),
         ["verified"] = r.Verified,
+        ["performance"] = r.BestReport?.BestPerformance is { } perf ? TuneReportJson.Performance(perf) : null,
+        ["policies"] = new JsonObject(r.Reports.Select(report => KeyValuePair.Create(report.Policy, (JsonNode?)new JsonObject
+        {
+            ["best_ms"] = Round(report.Best?.MeasuredMs),
+            ["schedule"] = report.Best?.Schedule.ToString(),
+            ["candidates"] = report.Candidates.Count,
+        }))),
         ["naive_ms"] = Round(r.NaiveMs),
         ["roller_ms"] = Round(r.RollerMs),
         ["speedup_over_naive"] = Round(r.SpeedupOverNaive),
@@ -92,9 +156,12 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         ["bad_input"] = r.BadInput,
     };
 
+    /// <summary>"1.23 GFLOP/s (0.5%)" or "812 GB/s (24.2%)": the throughput and its share of the profile's bound.</summary>
+    private static string Speed(Performance p) => p.MemoryBound
+        ? $"{NumberText.Significant(p.GBs)} GB/s ({NumberText.Significant(p.PercentOfPeak)}%)"
+        : $"{NumberText.Significant(p.Gflops)} GFLOP/s ({NumberText.Significant(p.PercentOfPeak)}%)";
+
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;
 
-    private static string Ms(double? value) => value is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
-
-    private static string Speedup(double? value) => value is { } v ? v.ToString("F2", CultureInfo.InvariantCulture) + "x" : "-";
+    private static string Ms(double? value) => value is { } v ? NumberText.Ms(v) : "-";
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Gensor.Backend.Compilation;
-using Gensor.Backend.Lowering;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
 
@@ -22,7 +21,7 @@ public sealed class InProcessMeasurer(KernelDevice device, Action<double>? onCom
             return 0;
         }
         var clock = Stopwatch.StartNew();
-        var sources = schedules.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), Tuner.ClassName(op, i))).ToArray();
+        var sources = schedules.Select(s => KernelService.Lower(op, s)).ToArray();
         var compiled = RoslynKernelCompiler.Compile(sources);
         var compileMs = clock.Elapsed.TotalMilliseconds;
         onCompiled?.Invoke(compileMs);

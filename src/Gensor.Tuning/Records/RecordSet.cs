@@ -37,18 +37,6 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
             .ToArray();
 
     /// <summary>
-    /// The fastest verified record of the operator on any device, preferring
-    /// records constructed for <paramref name="profile"/> (times from one
-    /// device are comparable with each other, not with another's).
-    /// </summary>
-    public TuningRecord? BestFor(string opHash, string profile)
-    {
-        var verified = _records.Where(r => r.OpHash == opHash && r.Verified && r.MeasuredMs is not null).ToArray();
-        var pool = verified.Any(r => r.Profile == profile) ? verified.Where(r => r.Profile == profile) : verified;
-        return pool.OrderBy(r => r.MeasuredMs).ThenBy(r => r.Time).FirstOrDefault();
-    }
-
-    /// <summary>
     /// Records from several files without duplicates: of records with the same
     /// operator, device, policy and schedule the earliest is kept (it is the
     /// original measurement; later ones are re-runs or copies), ordered by time.

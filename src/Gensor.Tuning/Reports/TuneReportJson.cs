@@ -33,6 +33,10 @@ public static class TuneReportJson
                 ["measure_ms"] = Round(report.Timings.MeasureMs),
             },
         };
+        if (report.BestPerformance is { } performance)
+        {
+            json["performance"] = Performance(performance);
+        }
         if (report.BestSource is { } source)
         {
             json["launch"] = new JsonObject
@@ -41,6 +45,10 @@ public static class TuneReportJson
                 ["group"] = source.Launch.GroupSize,
                 ["shared_memory_bytes"] = source.Launch.SharedMemoryBytes,
             };
+        }
+        if (report.Resources is { } resources)
+        {
+            ResourcesJson.AddTo(json, resources, withDriver: true);
         }
         return json;
     }
@@ -69,6 +77,19 @@ public static class TuneReportJson
         }
         return json;
     }
+
+    /// <summary>Throughput of a measured kernel against its device's profile (see <see cref="Reports.Performance"/>).</summary>
+    public static JsonObject Performance(Performance p) => new()
+    {
+        ["gflops"] = Round(p.Gflops),
+        ["gbs"] = Round(p.GBs),
+        ["flops"] = p.Flops,
+        ["bytes"] = p.Bytes,
+        ["intensity_flops_per_byte"] = Round(p.Intensity),
+        ["bound"] = p.MemoryBound ? "memory" : "compute",
+        ["percent_of_peak"] = Round(p.PercentOfPeak),
+        ["profile"] = p.Profile.Name,
+    };
 
     private static double Round(double value) => Math.Round(value, 6);
 }

@@ -1,4 +1,5 @@
 using Gensor.Backend.Compilation;
+using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
@@ -67,7 +68,8 @@ public sealed class GeneratedKernelTests(CpuDeviceFixture fixture)
         var wrongSource = CSharpKernelGenerator.Generate(new EtirState(other, Schedule.Parse("block=8x8 thread=1x1 reduce=4")), "WrongKernel");
         // Same argument list shape (C, A, B) but a body that ignores B.
         var text = wrongSource.Text.Replace("ArrayView1D<float, Stride1D.Dense> t_A)", "ArrayView1D<float, Stride1D.Dense> t_A, ArrayView1D<float, Stride1D.Dense> t_B)");
-        var wrong = wrongSource with { Text = text };
+        // The runner passes buffers as the source's launch contract says: give it the real operator's (C, A, B).
+        var wrong = wrongSource with { Text = text, Launch = LaunchContract.Of(new EtirState(op, wrongSource.State.Schedule)) };
         var compiled = RoslynKernelCompiler.Compile([wrong]).Single();
         Assert.Null(compiled.Error);
 

@@ -76,7 +76,7 @@ public sealed class KernelSourceTests
         Assert.Equal(2 * 3, source.Launch.GridSize);
         Assert.Equal(8 * 16, source.Launch.GroupSize);
         Assert.Equal((32 * 8 + 8 * 32) * sizeof(float), source.Launch.SharedMemoryBytes);
-        Assert.Equal(["C", "A", "B"], source.Launch.Arguments.Select(a => a.Tensor));
+        Assert.Equal(["C", "A", "B"], source.Launch.Tensors.Select(t => t.Name));
         Assert.Contains("public const int GroupSize = 128;", source.Text);
     }
 

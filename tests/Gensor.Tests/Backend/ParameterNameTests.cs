@@ -1,4 +1,5 @@
 using Gensor.Backend.Compilation;
+using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
 using Gensor.Etir;
 using Gensor.Tests.Support;
@@ -29,7 +30,7 @@ public sealed class ParameterNameTests
         var compiled = RoslynKernelCompiler.Compile([source]).Single();
 
         Assert.True(compiled.Error is null, compiled.Error);
-        Assert.Contains(source.Launch.Arguments, a => a.Tensor == name && a.Parameter == "t_" + name);
+        Assert.Contains(source.Launch.Tensors, t => t.Name == name && t.Parameter == "t_" + name);
     }
 
     [Fact]
@@ -39,5 +40,18 @@ public sealed class ParameterNameTests
         var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=8 thread=1 reduce=-")), "GridKernel");
 
         Assert.Null(RoslynKernelCompiler.Compile([source]).Single().Error);
+    }
+
+    [Fact]
+    public void The_launcher_compiles_with_tensors_named_like_its_own_identifiers()
+    {
+        // The launcher takes "accelerator" and declares GridSize, Launch and Load: tensors of those names must not clash with them.
+        var op = Operators.Parse("accelerator[m] = GridSize[m] + Launch[m] * Load[m]", "m=8");
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=8 thread=1 reduce=-")), "LauncherNameKernel");
+
+        var assembly = CSharpProgram.Compile(executable: false, LauncherWriter.KernelFile(source, LauncherName.For("names")));
+
+        var launch = assembly.GetTypes().Single(t => t.Name == "Names").GetMethod("Launch")!;
+        Assert.Equal(["accelerator", "t_accelerator", "t_GridSize", "t_Launch", "t_Load"], launch.GetParameters().Select(p => p.Name));
     }
 }

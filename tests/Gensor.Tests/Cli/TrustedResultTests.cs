@@ -18,7 +18,7 @@ public sealed class TrustedResultTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private GensorProcess.Result Run(params string[] args) => GensorProcess.Run(_dir.Path, args);
+    private GensorProcess.Observed Run(params string[] args) => GensorProcess.Observe(_dir.Path, args);
 
     // Item 1.
     [Fact]

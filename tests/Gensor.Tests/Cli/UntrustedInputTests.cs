@@ -17,7 +17,7 @@ public sealed class UntrustedInputTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private GensorProcess.Result Run(params string[] args) => GensorProcess.Run(_dir.Path, args);
+    private GensorProcess.Observed Run(params string[] args) => GensorProcess.Observe(_dir.Path, args);
 
     private string Spec(string name, object spec) => _dir.File(name, System.Text.Json.JsonSerializer.Serialize(spec));
 
@@ -156,7 +156,7 @@ public sealed class UntrustedInputTests : IDisposable
         var fifo = Path.Combine(_dir.Path, "fifo");
         Process.Start("mkfifo", [fifo])!.WaitForExit();
 
-        var result = GensorProcess.Run(_dir.Path, ["explain", fifo], TimeSpan.FromSeconds(60));
+        var result = GensorProcess.Observe(_dir.Path, ["explain", fifo], TimeSpan.FromSeconds(60));
 
         GensorProcess.AssertBadInput(result, "FIFO");
     }
@@ -164,7 +164,7 @@ public sealed class UntrustedInputTests : IDisposable
     [Fact]
     public void Dev_zero_as_the_spec_is_refused_without_reading_it_to_the_end()
     {
-        var result = GensorProcess.Run(_dir.Path, ["explain", "/dev/zero"], TimeSpan.FromSeconds(60));
+        var result = GensorProcess.Observe(_dir.Path, ["explain", "/dev/zero"], TimeSpan.FromSeconds(60));
 
         GensorProcess.AssertBadInput(result, "/dev/zero");
     }
@@ -176,7 +176,7 @@ public sealed class UntrustedInputTests : IDisposable
     [InlineData("{\"spec\": {\"name\": \"x\", \"compute\": \"C[m] = A[m]\", \"shape\": {\"m\": 4}}, \"seed\": 0, \"device\": \"cpu\", \"schedules\": [\"bogus\"]}")]
     public void The_measure_worker_answers_bad_input_with_one_error_line(string job)
     {
-        var result = GensorProcess.Run(_dir.Path, ["measure-worker"], stdin: job + "\n");
+        var result = GensorProcess.Observe(_dir.Path, ["measure-worker"], stdin: job + "\n");
 
         GensorProcess.AssertBadInput(result, "measure-worker");
     }

@@ -48,7 +48,9 @@ public sealed class InputFileTests : IDisposable
     {
         var fifo = Path.Combine(_dir.Path, "fifo");
         Process.Start("mkfifo", [fifo])!.WaitForExit();
-        var writer = Task.Run(() => File.WriteAllText(fifo, """{"name": "p", "compute": "C[m] = A[m]", "shape": {"m": 4}}"""));
+        // A thread of its own, as a shell's writer would be: a pool busy with other tests must not delay it past the open timeout.
+        var writer = Task.Factory.StartNew(() => File.WriteAllText(fifo, """{"name": "p", "compute": "C[m] = A[m]", "shape": {"m": 4}}"""),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         var specs = SpecReader.ReadFile(fifo);
 

@@ -56,43 +56,22 @@ public sealed class GpuKitTests
 
     private static PythonResult RunPython(params string[] args)
     {
-        var root = RepositoryRoot();
-        var info = new ProcessStartInfo("python3")
-        {
-            WorkingDirectory = root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo("python3") { WorkingDirectory = RepositoryRoot() };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
         info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         var command = "python3 " + string.Join(' ', args);
-
-        Process process;
         try
         {
-            process = Process.Start(info) ?? throw new InvalidOperationException("Process.Start returned null");
+            var output = Support.ChildProcess.Run(info, Timeout);
+            return new PythonResult(output.ExitCode, output.Stdout, output.Stderr, command);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
             Assert.Fail($"python3 is required for the GPU kit tests (bench/gpu) but could not be started: {ex.Message}. Install Python 3 and put python3 on PATH.");
             throw;
-        }
-
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(Timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{command} did not finish within {Timeout.TotalSeconds} s");
-            }
-            process.WaitForExit();
-            return new PythonResult(process.ExitCode, stdout.Result, stderr.Result, command);
         }
     }
 

@@ -258,7 +258,7 @@ public sealed class InputPropertyTests
         SpecText.Sample(text =>
         {
             var path = dir.File($"s{n++}.json", text);
-            var result = GensorProcess.Run(dir.Path, ["explain", path]);
+            var result = GensorProcess.Observe(dir.Path, ["explain", path]);
             Assert.False(result.TimedOut);
             if (result.ExitCode != 0)
             {

@@ -3,14 +3,17 @@ using System.Diagnostics;
 namespace Gensor.Tests.Support;
 
 /// <summary>
-/// Runs the real gensor program (<c>dotnet gensor.dll</c>) in a working
-/// directory, for what only a process shows: its exit code, what it leaves on
-/// disk, how long it takes, a crash or a hang. <c>GENSOR_TEST_DLL</c> points the
-/// tests at another build (to see a test fail before its fix).
+/// Runs the real <c>gensor</c> binary (the gensor.dll built beside the tests,
+/// under <c>dotnet</c>) as a user's shell would: its own process, its own
+/// stdout, stderr and exit code. <see cref="Observe"/> also shows what only a
+/// process shows: how long it took, and a hang (killed, not failed, so a test
+/// can say what it expected). <c>GENSOR_TEST_DLL</c> points the tests at
+/// another build (to see a test fail before its fix).
 /// </summary>
 public static class GensorProcess
 {
-    public sealed record Result(int ExitCode, string Output, string Error, TimeSpan Elapsed, bool TimedOut)
+    /// <summary>A run seen from outside: exit code, streams, time taken, and whether it was killed for taking too long.</summary>
+    public sealed record Observed(int ExitCode, string Output, string Error, TimeSpan Elapsed, bool TimedOut)
     {
         /// <summary>The non-empty lines of stderr.</summary>
         public string[] ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -18,25 +21,36 @@ public static class GensorProcess
 
     public static string Dll => Environment.GetEnvironmentVariable("GENSOR_TEST_DLL") is { Length: > 0 } dll
         ? dll
-        : typeof(Gensor.Cli.Program).Assembly.Location;
+        : Path.Combine(AppContext.BaseDirectory, "gensor.dll");
 
-    public static Result Run(string workingDirectory, IEnumerable<string> args, TimeSpan? timeout = null, string? stdin = null)
+    /// <summary>Runs gensor with <paramref name="args"/> to the end (or kills it after <paramref name="timeout"/> and fails).</summary>
+    public static GensorCli.Result Run(string[] args, TimeSpan? timeout = null, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var run = Observe(workingDirectory ?? Environment.CurrentDirectory, args, timeout ?? TimeSpan.FromMinutes(3), environment: environment);
+        if (run.TimedOut)
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Dll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
+            Assert.Fail($"gensor {string.Join(' ', args)} did not finish in time");
         }
+        return new GensorCli.Result(run.ExitCode, run.Output, run.Error);
+    }
+
+    public static GensorCli.Result Run(params string[] args) => Run(args, null);
+
+    /// <summary>Runs gensor with changes to its environment (a null value removes the variable).</summary>
+    public static GensorCli.Result Run(IReadOnlyDictionary<string, string?>? environment, params string[] args) =>
+        Run(args, null, null, environment);
+
+    /// <summary>
+    /// Runs gensor in <paramref name="workingDirectory"/> with <paramref name="stdin"/>
+    /// (or an empty, closed stdin); after <paramref name="timeout"/> (default two
+    /// minutes) kills it and reports <see cref="Observed.TimedOut"/>.
+    /// </summary>
+    public static Observed Observe(string workingDirectory, IEnumerable<string> args, TimeSpan? timeout = null, string? stdin = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
+    {
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
+        using var process = Start([.. args], workingDirectory, environment);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (stdin is not null)
@@ -48,9 +62,32 @@ public static class GensorProcess
         if (!finished)
         {
             process.Kill(entireProcessTree: true);
-            process.WaitForExit();
         }
-        return new Result(finished ? process.ExitCode : -1, output.Result, error.Result, clock.Elapsed, !finished);
+        process.WaitForExit();
+        return new Observed(finished ? process.ExitCode : -1, output.Result, error.Result, clock.Elapsed, !finished);
+    }
+
+    /// <summary>Starts gensor with redirected streams; the caller reads them and waits.</summary>
+    public static Process Start(string[] args, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        info.ArgumentList.Add(Dll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[name] = value;
+        }
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
     }
 
     /// <summary>Every file and directory under <paramref name="directory"/>, relative, sorted.</summary>
@@ -61,7 +98,7 @@ public static class GensorProcess
             .ToArray();
 
     /// <summary>Bad input as the README promises it: exit 2, one "error: " line, no stack trace.</summary>
-    public static void AssertBadInput(Result result, params string[] expectedWords)
+    public static void AssertBadInput(Observed result, params string[] expectedWords)
     {
         Assert.False(result.TimedOut, "timed out");
         Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Error}");

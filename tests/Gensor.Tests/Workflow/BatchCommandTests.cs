@@ -89,7 +89,8 @@ public sealed class BatchCommandTests
         var (result, _) = Batch(dir.File("suite.json", GoodSuite));
 
         Assert.Contains("[1/2] mm: ", result.Error);
-        Assert.Contains("ms (verified", result.Error);
+        Assert.Contains(" ms by gensor, ", result.Error);
+        Assert.Contains("(verified", result.Error);
         Assert.Contains("[2/2] gemv: ", result.Error);
         Assert.DoesNotContain("\r", result.Error);
     }
@@ -133,7 +134,7 @@ public sealed class BatchCommandTests
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("mm", result.Output);
         Assert.Contains("gemv", result.Output);
-        Assert.Contains("model total (sum of count x best):", result.Output);
+        Assert.Contains("model total over the suite, best of all policies (sum of count x best):", result.Output);
     }
 
     [Fact]

@@ -8,21 +8,75 @@ namespace Gensor.Tests.Workflow;
 /// <summary>A batch's exit code and totals, from results made by hand.</summary>
 public sealed class BatchSummaryTests
 {
-    private static BatchResult Verified(string name, int count, double ms)
+    private static TuneReport Report(string policy, double? ms)
     {
         var op = Records.Gemm();
-        var best = new CandidateResult(Schedule.Parse("block=16x16 thread=2x2 reduce=8"), null, new Measurement(true, 0, ms, ms, ms, 3, 0, null));
-        var report = new TuneReport(op, "cpu", true, "gensor", "cpu", 1, [best], best, null, new TuneTimings(0, 0, 0));
-        return new BatchResult(new BatchEntry(1, name, count, op, CanonicalForm.Of(op), null), report, null, null, null, null);
+        var candidate = new CandidateResult(Schedule.Parse("block=16x16 thread=2x2 reduce=8"), null,
+            ms is { } t ? new Measurement(true, 0, t, t, t, 3, 0, null) : Measurement.Failed("wrong result"));
+        return new TuneReport(op, "cpu", true, policy, "cpu", 1, [candidate], ms is null ? null : candidate, null, new TuneTimings(0, 0, 0));
     }
 
-    private static BatchResult Unverified(string name)
+    private static BatchEntry Entry(string name, int count)
     {
         var op = Records.Gemm();
-        return new BatchResult(new BatchEntry(2, name, 1, op, CanonicalForm.Of(op), null), null, null, null, null, "no candidate verified");
+        return new BatchEntry(1, name, count, op, CanonicalForm.Of(op), null);
     }
 
-    private static BatchResult BadSpec(string name) => new(new BatchEntry(3, name, 1, null, null, "bad"), null, null, null, null, "bad");
+    private static BatchResult Verified(string name, int count, double ms) => new(Entry(name, count), [Report("gensor", ms)], null, null);
+
+    private static BatchResult Unverified(string name) => new(Entry(name, 1), [Report("gensor", null)], null, "no candidate verified");
+
+    private static BatchResult BadSpec(string name) => new(new BatchEntry(3, name, 1, null, null, "bad"), [], null, "bad");
+
+    private static string Text(BatchSummary summary)
+    {
+        using var w = new StringWriter();
+        summary.WriteText(w);
+        return w.ToString();
+    }
+
+    [Fact]
+    public void The_best_kernel_is_the_fastest_verified_over_all_policies()
+    {
+        var result = new BatchResult(Entry("mm", 1), [Report("gensor", 2.0), Report("naive", 9.0), Report("roller", 1.5)], null, null);
+
+        Assert.Equal(1.5, result.BestMs);
+        Assert.Equal("roller", result.BestPolicy);
+        Assert.Equal(2.0, result.PolicyMs("gensor"));
+        Assert.Equal(6.0, result.SpeedupOverNaive);
+    }
+
+    [Fact]
+    public void The_table_says_which_policy_made_the_best_kernel_and_what_each_policy_reached()
+    {
+        var summary = new BatchSummary("s", "gensor", "cpu",
+            [new BatchResult(Entry("mm", 2), [Report("gensor", 2.0), Report("roller", 1.5), Report("naive", 9.0)], null, null)]);
+
+        var text = Text(summary);
+
+        Assert.Contains("roller", text.Split('\n')[1]);
+        Assert.Contains("model total over the suite, best of all policies (sum of count x best): 3.000 ms", text);
+        Assert.Contains("each policy alone: gensor 4.000 ms, roller 3.000 ms, naive 18.00 ms", text);
+    }
+
+    [Fact]
+    public void A_shard_summary_says_which_shard_it_covers()
+    {
+        var summary = new BatchSummary("s", "gensor", "cpu", [Verified("a", 1, 1)]) { Shard = ShardSpec.Parse("2/3"), SuiteSize = 7, Planned = 1 };
+
+        Assert.Contains("model total over shard 2/3 (1 operator of the suite's 7)", Text(summary));
+        Assert.DoesNotContain("incomplete", Text(summary));
+        Assert.Equal("2/3", (string?)summary.ToJson()["shard"]);
+    }
+
+    [Fact]
+    public void An_interrupted_summary_says_how_far_it_got()
+    {
+        var summary = new BatchSummary("s", "gensor", "cpu", [Verified("a", 1, 1)]) { SuiteSize = 4, Planned = 4, Interrupted = true };
+
+        Assert.Contains("interrupted: 1 operator of 4 done", Text(summary));
+        Assert.False(summary.ModelTotalComplete);
+    }
 
     [Fact]
     public void All_verified_exits_0()

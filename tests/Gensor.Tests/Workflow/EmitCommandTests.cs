@@ -11,6 +11,17 @@ public sealed class EmitCommandTests
     private static GensorCli.Result Emit(string outDir, string target, string lang, params string[] extra) =>
         GensorCli.Run(["emit", .. Gemm, "--target", target, "--lang", lang, "--out", outDir, .. extra]);
 
+    /// <summary>Emits the 64x64x32 product for <paramref name="target"/> with a records file of one record; returns the run and launch.json.</summary>
+    private static (GensorCli.Result Result, JsonNode Launch) EmitWithRecord(TempDirectory dir, string target, string schedule, string device, string profile)
+    {
+        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
+        var records = dir.File("r.jsonl", Records.Make(op, schedule, 0.5, device: device, profile: profile).ToJsonLine() + "\n");
+        var outDir = Path.Combine(dir.Path, "out");
+        var result = Emit(outDir, target, "cs", "--records", records);
+        Assert.True(result.ExitCode == 0, result.Error);
+        return (result, JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!);
+    }
+
     [Theory]
     [InlineData("h100", "sm_90")]
     [InlineData("v100", "sm_70")]
@@ -70,8 +81,8 @@ public sealed class EmitCommandTests
         using var dir = new TempDirectory();
         var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
         var records = dir.File("r.jsonl", string.Concat(
-            Records.Make(op, "block=32x32 thread=4x4 reduce=8 shared=A,B", 1.0, profile: "h100").ToJsonLine() + "\n",
-            Records.Make(op, "block=16x16 thread=2x2 reduce=8", 0.5, profile: "v100").ToJsonLine() + "\n"));
+            Records.Make(op, "block=32x32 thread=4x4 reduce=8 shared=A,B", 1.0, device: "cuda: NVIDIA H100", profile: "h100").ToJsonLine() + "\n",
+            Records.Make(op, "block=16x16 thread=2x2 reduce=8", 0.5, device: "cuda: Tesla V100", profile: "v100").ToJsonLine() + "\n"));
         var outDir = Path.Combine(dir.Path, "out");
 
         var result = Emit(outDir, "h100", "cs", "--records", records);
@@ -87,17 +98,88 @@ public sealed class EmitCommandTests
     public void A_recorded_schedule_beyond_the_targets_limits_gives_way_to_the_models_choice()
     {
         using var dir = new TempDirectory();
-        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
+
         // 64x64 threads per block: more than any GPU allows.
-        var records = dir.File("r.jsonl", Records.Make(op, "block=64x64 thread=1x1 reduce=8", 0.5, profile: "h100").ToJsonLine() + "\n");
+        var (result, launch) = EmitWithRecord(dir, "h100", "block=64x64 thread=1x1 reduce=8", "cuda: NVIDIA H100", "h100");
+
+        Assert.Contains("does not fit h100", result.Error);
+        Assert.Equal("model", (string?)launch["schedule_origin"]!["source"]);
+    }
+
+    [Fact]
+    public void Records_measured_on_the_cpu_simulator_are_not_used_for_a_gpu_target_and_it_says_why()
+    {
+        using var dir = new TempDirectory();
+
+        var (result, launch) = EmitWithRecord(dir, "h100", "block=16x16 thread=2x2 reduce=8", "cpu: CPUAccelerator", "h100");
+
+        Assert.Contains("made on cpu: CPUAccelerator, not on a GPU like h100", result.Error);
+        Assert.Equal("model", (string?)launch["schedule_origin"]!["source"]);
+    }
+
+    [Fact]
+    public void Records_measured_on_the_cpu_simulator_are_used_for_the_cpu_target()
+    {
+        using var dir = new TempDirectory();
+
+        var (_, launch) = EmitWithRecord(dir, "cpu", "block=16x16 thread=2x2 reduce=8", "cpu: CPUAccelerator", "cpu");
+
+        Assert.Equal("records", (string?)launch["schedule_origin"]!["source"]);
+        Assert.Equal("cpu: CPUAccelerator", (string?)launch["schedule_origin"]!["device"]);
+    }
+
+    [Fact]
+    public void A_given_schedule_is_emitted_as_given()
+    {
+        using var dir = new TempDirectory();
         var outDir = Path.Combine(dir.Path, "out");
 
-        var result = Emit(outDir, "h100", "cs", "--records", records);
+        var result = Emit(outDir, "h100", "cs", "--schedule", "block=32x16 thread=4x2 reduce=8 shared=A");
 
         Assert.True(result.ExitCode == 0, result.Error);
-        Assert.Contains("does not fit h100", result.Error);
         var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!;
-        Assert.Equal("model", (string?)launch["schedule_origin"]!["source"]);
+        Assert.Equal("block=32x16 thread=4x2 vthread=1x1 reduce=8 shared=A vector=1", (string?)launch["schedule"]!["text"]);
+        Assert.Equal("given", (string?)launch["schedule_origin"]!["source"]);
+        Assert.Equal(8 * 8, (int)launch["group"]!);
+    }
+
+    [Theory]
+    [InlineData("block=64x64 thread=1x1 reduce=8")]
+    [InlineData("block=32x32 thread=4x4")]
+    public void A_given_schedule_that_does_not_fit_is_bad_input(string schedule)
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, "h100", "cs", "--schedule", schedule);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: --schedule", result.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("ptx", "kernel.ptx", ".entry Kernel_Kernel(")]
+    [InlineData("opencl", "kernel.cl", "kernel void Kernel_Kernel(")]
+    public void Launch_json_names_the_entry_point_of_ptx_and_opencl(string lang, string file, string declaration)
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        Assert.Equal(0, Emit(outDir, "h100", lang).ExitCode);
+
+        var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!;
+        Assert.Equal("Kernel_Kernel", (string?)launch["kernel"]!["entry"]);
+        Assert.Contains(declaration, File.ReadAllText(Path.Combine(outDir, file)));
+        Assert.Null(launch["launcher"]);
+    }
+
+    [Fact]
+    public void Emit_help_says_it_measures_nothing()
+    {
+        var result = GensorCli.Run("emit", "--help");
+
+        Assert.Contains("nothing is measured", result.Output);
     }
 
     [Fact]
@@ -116,6 +198,7 @@ public sealed class EmitCommandTests
     [InlineData("h100", "fortran")]
     [InlineData("nosuchgpu", "ptx")]
     [InlineData("cpu", "ptx")]
+    [InlineData("cpu", "sass")]
     public void Bad_input_exits_2_with_one_error_line_and_writes_nothing(string target, string lang)
     {
         using var dir = new TempDirectory();

@@ -24,8 +24,8 @@ public sealed class ShardTests
         using var dir = new TempDirectory();
         var whole = Suite(dir);
 
-        var first = whole.Shard(ShardSpec.Parse("1/2")).Entries.Select(e => e.Name).ToArray();
-        var second = whole.Shard(ShardSpec.Parse("2/2")).Entries.Select(e => e.Name).ToArray();
+        var first = whole.InShard(ShardSpec.Parse("1/2")).Entries.Select(e => e.Name).ToArray();
+        var second = whole.InShard(ShardSpec.Parse("2/2")).Entries.Select(e => e.Name).ToArray();
 
         Assert.Empty(first.Intersect(second));
         Assert.Equal(whole.Entries.Select(e => e.Name).Order(), first.Concat(second).Order());
@@ -38,8 +38,8 @@ public sealed class ShardTests
     {
         using var dir = new TempDirectory();
 
-        var forward = Suite(dir).Shard(ShardSpec.Parse("2/3")).Entries.Select(e => e.Name).Order();
-        var backward = Suite(dir, reversed: true).Shard(ShardSpec.Parse("2/3")).Entries.Select(e => e.Name).Order();
+        var forward = Suite(dir).InShard(ShardSpec.Parse("2/3")).Entries.Select(e => e.Name).Order();
+        var backward = Suite(dir, reversed: true).InShard(ShardSpec.Parse("2/3")).Entries.Select(e => e.Name).Order();
 
         Assert.Equal(forward, backward);
     }

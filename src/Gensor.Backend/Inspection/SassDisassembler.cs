@@ -1,0 +1,27 @@
+namespace Gensor.Backend.Inspection;
+
+/// <summary>The SASS of a cubin, as <c>cuobjdump -sass</c> prints it.</summary>
+public static class SassDisassembler
+{
+    /// <summary>The listing's text and cuobjdump's wall time.</summary>
+    /// <exception cref="InvalidOperationException">cuobjdump refused the file.</exception>
+    public static (string Text, double Milliseconds) Disassemble(NvidiaTools tools, byte[] cubin)
+    {
+        var folder = Directory.CreateTempSubdirectory("gensor-sass-");
+        try
+        {
+            var input = Path.Combine(folder.FullName, "kernel.cubin");
+            File.WriteAllBytes(input, cubin);
+            var run = ToolProcess.Run(tools.Cuobjdump, "-sass", input);
+            if (run.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"cuobjdump could not read the cubin: {run.Message}");
+            }
+            return (run.Output, run.Milliseconds);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}

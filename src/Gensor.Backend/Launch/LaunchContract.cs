@@ -1,0 +1,38 @@
+using Gensor.Analysis;
+using Gensor.Backend.Lowering;
+using Gensor.Etir;
+
+namespace Gensor.Backend.Launch;
+
+/// <summary>
+/// How a generated kernel is called, stated once: the tensors in parameter
+/// order (the output, then the inputs in the operator's order) with their
+/// parameter names, shapes and element types; a one-dimensional grid of
+/// <see cref="GridSize"/> blocks of <see cref="GroupSize"/> threads; and the
+/// static shared memory a block uses. The generator declares its parameters
+/// from it, the runner passes buffers in its order, launch.json prints it and
+/// the launcher is written from it, so the four cannot disagree. Parameter
+/// names follow the one naming rule, <see cref="KernelNames.Parameter"/>.
+/// </summary>
+public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSize, int GroupSize, long SharedMemoryBytes)
+{
+    /// <summary>The element type name of float32 tensors.</summary>
+    public const string Float32 = "f32";
+
+    public LaunchTensor Output => Tensors.Single(t => t.Role == TensorRole.Output);
+
+    public IEnumerable<LaunchTensor> Inputs => Tensors.Where(t => t.Role == TensorRole.Input);
+
+    /// <summary>The contract of <paramref name="state"/>'s kernel.</summary>
+    public static LaunchContract Of(EtirState state)
+    {
+        var op = state.Operator;
+        var schedule = state.Schedule;
+        var tensors = new[] { op.Output }.Concat(op.Inputs).ToArray();
+        var launch = tensors.Select((t, i) => new LaunchTensor(t.Name, KernelNames.Parameter(t.Name, i), t.Shape, Float32, i == 0 ? TensorRole.Output : TensorRole.Input));
+        var spatial = op.SpatialAxes.ToArray();
+        var grid = checked((int)Enumerable.Range(0, spatial.Length)
+            .Aggregate(1L, (product, a) => product * ((spatial[a].Extent + schedule.BlockTile[a] - 1) / schedule.BlockTile[a])));
+        return new LaunchContract(ValueArray.From(launch), grid, schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule));
+    }
+}

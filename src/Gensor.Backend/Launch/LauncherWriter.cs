@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text;
+using Gensor.Backend.Lowering;
+
+namespace Gensor.Backend.Launch;
+
+/// <summary>
+/// Writes the <c>kernel.cs</c> a user keeps: the generated kernel class, as it
+/// was compiled and measured, placed in a namespace, followed by a launcher
+/// class printed from the kernel's <see cref="LaunchContract"/>. The launcher's
+/// <c>Launch(Accelerator, ArrayView&lt;float&gt;...)</c> takes the tensors in
+/// the contract's order, loads the kernel once per accelerator, checks buffer
+/// sizes and the accelerator's limits, and launches with the tuned grid and group.
+/// </summary>
+public static class LauncherWriter
+{
+    private const string Ilgpu = "global::ILGPU";
+
+    /// <summary>The whole file: <paramref name="source"/>'s kernel in <paramref name="name"/>'s namespace, then its launcher.</summary>
+    public static string KernelFile(KernelSource source, LauncherName name)
+    {
+        // The generated text is comments, usings, then the class: a file-scoped
+        // namespace goes right before the class, after the usings, as C# requires.
+        var declaration = $"public static class {source.ClassName}";
+        var lines = source.Text.Split('\n');
+        var at = Array.FindIndex(lines, line => line.StartsWith(declaration, StringComparison.Ordinal));
+        if (at < 0)
+        {
+            throw new InvalidOperationException($"the kernel source does not declare '{declaration}' at the start of a line");
+        }
+        var text = new StringBuilder();
+        text.Append(string.Join('\n', lines[..at])).Append('\n');
+        text.Append($"namespace {name.Namespace};\n\n");
+        text.Append(string.Join('\n', lines[at..]).TrimEnd('\n')).Append("\n\n");
+        text.Append(Launcher(source, name));
+        return text.ToString();
+    }
+
+    /// <summary>The launcher class alone (no namespace line).</summary>
+    public static string Launcher(KernelSource source, LauncherName name)
+    {
+        var contract = source.Launch;
+        var w = new StringBuilder();
+        void Line(int depth, string line = "") => w.Append(line.Length == 0 ? "" : new string(' ', depth * 4)).Append(line).Append('\n');
+        var state = source.State;
+        // Inside Launch a tensor parameter may share a name with anything here: refer to every member fully qualified.
+        var self = $"global::{name.Namespace}.{name.Class}";
+        var kernelClass = $"global::{name.Namespace}.{source.ClassName}";
+        var tensors = contract.Tensors;
+        var signature = string.Join(", ", tensors.Select(t => $"{Ilgpu}.ArrayView<{CSharpType(t)}> {t.Parameter}"));
+        var views = string.Join(", ", tensors.Select(t => $"{Ilgpu}.Runtime.ArrayView1D<{CSharpType(t)}, {Ilgpu}.Stride1D.Dense> {t.Parameter}"));
+        var written = string.Join(", ", tensors.Where(t => t.Role == TensorRole.Output).Select(Describe));
+        var read = string.Join(", ", tensors.Where(t => t.Role == TensorRole.Input).Select(Describe));
+
+        Line(0, "/// <summary>");
+        Line(0, $"/// Launches {Xml(state.Operator.Name)} as tuned: a grid of {Int(contract.GridSize)} groups of {Int(contract.GroupSize)} threads,");
+        Line(0, $"/// {Int(contract.SharedMemoryBytes)} bytes of shared memory per group (schedule {Xml(state.Schedule.ToString())}).");
+        Line(0, "/// </summary>");
+        Line(0, $"public static class {name.Class}");
+        Line(0, "{");
+        Line(1, "/// <summary>Groups (blocks) in the one-dimensional grid.</summary>");
+        Line(1, $"public const int GridSize = {Int(contract.GridSize)};");
+        Line(1, "/// <summary>Threads per group.</summary>");
+        Line(1, $"public const int GroupSize = {Int(contract.GroupSize)};");
+        Line(1, "/// <summary>Static shared memory per group, in bytes.</summary>");
+        Line(1, $"public const long SharedMemoryBytes = {Int(contract.SharedMemoryBytes)};");
+        Line(1);
+        Line(1, $"private delegate void Launcher({Ilgpu}.Runtime.AcceleratorStream stream, {Ilgpu}.KernelConfig config, {views});");
+        Line(1);
+        Line(1, "// One loaded kernel per accelerator; an entry goes when its accelerator is collected.");
+        Line(1, $"private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<{Ilgpu}.Runtime.Accelerator, Launcher> s_loaded = new();");
+        Line(1);
+        Line(1, "/// <summary>");
+        Line(1, $"/// Queues the kernel on <paramref name=\"accelerator\"/>'s default stream: it writes {Xml(written)}");
+        Line(1, read.Length > 0 ? $"/// and reads {Xml(read)}, each a dense row-major buffer." : "/// as a dense row-major buffer.");
+        Line(1, "/// Call <c>accelerator.Synchronize()</c> before reading the result. The first call on an accelerator compiles the kernel for it.");
+        Line(1, "/// </summary>");
+        Line(1, "/// <exception cref=\"global::System.ArgumentException\">A buffer does not hold exactly its tensor's elements.</exception>");
+        Line(1, "/// <exception cref=\"global::System.NotSupportedException\">The accelerator's groups, grid or shared memory are smaller than the kernel needs.</exception>");
+        Line(1, $"public static void {name.Method}({Ilgpu}.Runtime.Accelerator accelerator, {signature})");
+        Line(1, "{");
+        Line(2, "global::System.ArgumentNullException.ThrowIfNull(accelerator);");
+        foreach (var t in tensors)
+        {
+            Line(2, $"{self}.CheckLength({t.Parameter}.Length, {Int(t.ElementCount)}, \"{Describe(t)}\");");
+        }
+        Line(2, $"{self}.CheckLimits(accelerator);");
+        Line(2, $"{self}.s_loaded.GetValue(accelerator, {self}.Load)(accelerator.DefaultStream, new {Ilgpu}.KernelConfig({self}.GridSize, {self}.GroupSize), {string.Join(", ", tensors.Select(t => t.Parameter))});");
+        Line(1, "}");
+        Line(1);
+        Line(1, $"private static Launcher Load({Ilgpu}.Runtime.Accelerator accelerator) =>");
+        Line(2, $"accelerator.LoadKernel(typeof({kernelClass}).GetMethod(\"{KernelSource.MethodName}\")!).CreateLauncherDelegate<Launcher>();");
+        Line(1);
+        Line(1, "private static void CheckLength(long length, long expected, string tensor)");
+        Line(1, "{");
+        Line(2, "if (length != expected)");
+        Line(2, "{");
+        Line(3, $"throw new global::System.ArgumentException($\"{name.Class}.{name.Method}: the buffer for {{tensor}} holds {{length}} elements; the tensor has {{expected}}\", tensor);");
+        Line(2, "}");
+        Line(1, "}");
+        Line(1);
+        Line(1, $"private static void CheckLimits({Ilgpu}.Runtime.Accelerator accelerator)");
+        Line(1, "{");
+        Line(2, "if (accelerator.MaxNumThreadsPerGroup < GroupSize)");
+        Line(2, "{");
+        Line(3, $"throw new global::System.NotSupportedException($\"{name.Class}.{name.Method}: {{accelerator.Name}} allows {{accelerator.MaxNumThreadsPerGroup}} threads per group; " +
+            "this kernel needs {GroupSize} (ILGPU's CPU accelerator: create it from a CPUDevice with more threads per group, e.g. new CPUDevice(32, 8, 2) allows 256)\");");
+        Line(2, "}");
+        Line(2, "if (accelerator.MaxGridSize.X < GridSize)");
+        Line(2, "{");
+        Line(3, $"throw new global::System.NotSupportedException($\"{name.Class}.{name.Method}: {{accelerator.Name}} allows {{accelerator.MaxGridSize.X}} groups in a grid; this kernel needs {{GridSize}}\");");
+        Line(2, "}");
+        Line(2, "if (accelerator.MaxSharedMemoryPerGroup < SharedMemoryBytes)");
+        Line(2, "{");
+        Line(3, $"throw new global::System.NotSupportedException($\"{name.Class}.{name.Method}: {{accelerator.Name}} allows {{accelerator.MaxSharedMemoryPerGroup}} bytes of shared memory per group; this kernel needs {{SharedMemoryBytes}}\");");
+        Line(2, "}");
+        Line(1, "}");
+        Line(0, "}");
+        return w.ToString();
+    }
+
+    /// <summary>The C# element type of a contract element type.</summary>
+    private static string CSharpType(LaunchTensor tensor) => tensor.ElementType switch
+    {
+        LaunchContract.Float32 => "float",
+        _ => throw new InvalidOperationException($"no C# type for element type '{tensor.ElementType}'"),
+    };
+
+    private static string Describe(LaunchTensor t) => $"{t.Name}[{string.Join(",", t.Shape)}]";
+
+    private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Xml(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+}

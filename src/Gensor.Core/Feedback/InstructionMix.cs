@@ -1,0 +1,52 @@
+namespace Gensor.Feedback;
+
+/// <summary>
+/// The static SASS instruction mix of a kernel: how many instructions of each
+/// kind its machine code holds (each counted once, however often it runs).
+/// Variants count with their base opcode (<c>IMAD.WIDE</c> and <c>IMAD.MOV.U32</c>
+/// are IMADs; <c>LDS.U.128</c> is an LDS and an LDS.128). NOP padding is not counted,
+/// nor are instructions guarded by <c>@!PT</c>, which never run.
+/// </summary>
+/// <param name="Total">All instructions but NOPs and never-run ones.</param>
+/// <param name="CodeBytes">The size of the function's machine code, NOP padding included.</param>
+/// <param name="Ffma">FP32 fused multiply-adds.</param>
+/// <param name="Hmma">Tensor-core matrix multiply-adds (HMMA).</param>
+/// <param name="Lds">Shared-memory loads, of any width.</param>
+/// <param name="Lds128">Shared-memory loads of 128 bits.</param>
+/// <param name="Ldg">Global-memory loads, of any width.</param>
+/// <param name="Ldg128">Global-memory loads of 128 bits.</param>
+/// <param name="Ldgsts">Asynchronous global-to-shared copies (<c>cp.async</c>, sm_80 and later).</param>
+/// <param name="Sts">Shared-memory stores, of any width.</param>
+/// <param name="Sts128">Shared-memory stores of 128 bits.</param>
+/// <param name="Stg">Global-memory stores, of any width.</param>
+/// <param name="Stg128">Global-memory stores of 128 bits.</param>
+/// <param name="Imad">Integer multiply-adds, every variant (address and index arithmetic, moves).</param>
+/// <param name="Shfl">Warp shuffles.</param>
+/// <param name="Bar">Barriers (<c>BAR.SYNC</c> and kin).</param>
+/// <param name="Opcodes">Every base opcode with its count (NOPs included), for what the named counts leave out.</param>
+public sealed record InstructionMix(
+    int Total,
+    int CodeBytes,
+    int Ffma,
+    int Hmma,
+    int Lds,
+    int Lds128,
+    int Ldg,
+    int Ldg128,
+    int Ldgsts,
+    int Sts,
+    int Sts128,
+    int Stg,
+    int Stg128,
+    int Imad,
+    int Shfl,
+    int Bar,
+    IReadOnlyDictionary<string, int> Opcodes)
+{
+    /// <summary>
+    /// FFMA per load instruction, FFMA / (LDS + LDG + LDGSTS): how much arithmetic
+    /// each load feeds. A cp.async copy replaces an LDG and an STS, so it counts as
+    /// the global load it is. Null when the kernel loads nothing.
+    /// </summary>
+    public double? FfmaPerLoad => Lds + Ldg + Ldgsts == 0 ? null : (double)Ffma / (Lds + Ldg + Ldgsts);
+}

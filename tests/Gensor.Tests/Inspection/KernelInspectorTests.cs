@@ -1,0 +1,91 @@
+using System.Reflection;
+using Gensor.Backend.Compilation;
+using Gensor.Backend.Inspection;
+using Gensor.Backend.Lowering;
+using Gensor.Feedback;
+using Gensor.Hardware;
+using Gensor.Etir;
+using Gensor.Tests.Support;
+
+namespace Gensor.Tests.Inspection;
+
+/// <summary>A generated kernel read back through ptxas and cuobjdump, and the compiler-feedback API over it.</summary>
+public sealed class KernelInspectorTests
+{
+    private static readonly Operator Gemm = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=64");
+
+    private const string Staged = "block=32x32 thread=4x4 reduce=8 shared=A,B vector=4";
+
+    private static KernelSource Source(string schedule = Staged) =>
+        CSharpKernelGenerator.Generate(new EtirState(Gemm, Schedule.Parse(schedule)), "InspectedKernel");
+
+    public static MethodInfo GemmKernel() => RoslynKernelCompiler.Compile([Source()]).Single().Method!;
+
+    [Fact]
+    public void A_staged_gemm_reads_back_with_its_shared_memory_vector_loads_and_occupancy()
+    {
+        var tools = InstalledTools.Require();
+        var source = Source();
+
+        var r = KernelInspector.Inspect(tools, source, BuiltInProfiles.H100).Resources;
+
+        Assert.Equal("sm_90", r.Architecture);
+        Assert.Equal(source.Launch.SharedMemoryBytes, r.StaticSharedMemoryBytes);
+        Assert.False(r.Spills);
+        // B's four operands of a thread are one 128-bit shared load; the copies are 128-bit global loads.
+        Assert.True(r.Instructions.Lds128 > 0 && r.Instructions.Ldg128 > 0, $"LDS.128 {r.Instructions.Lds128}, LDG.128 {r.Instructions.Ldg128}");
+        // A 4x4 thread tile and a reduce step of 8, unrolled: 128 multiply-adds, fused by ptxas.
+        Assert.True(r.Instructions.Ffma >= 16, $"{r.Instructions.Ffma} FFMA");
+        Assert.Equal(KernelOccupancy.Of(BuiltInProfiles.H100, source.Launch.GroupSize, source.Launch.GridSize, r.Registers, r.StaticSharedMemoryBytes), r.Occupancy);
+        Assert.True(r.Timings.PtxMs > 0 && r.Timings.AssembleMs > 0 && r.Timings.DisassembleMs > 0);
+    }
+
+    [Fact]
+    public void The_sass_text_is_headed_by_how_it_was_made_and_parses_to_the_same_mix()
+    {
+        var tools = InstalledTools.Require();
+
+        var inspection = KernelInspector.Inspect(tools, Source(), BuiltInProfiles.V100);
+
+        Assert.StartsWith($"// Gensor: SASS of Kernel_Kernel for sm_70, from ptxas {tools.Release.ToString(2)}", inspection.Sass);
+        Assert.Equal(inspection.Resources.Instructions.Total, SassListing.Parse(inspection.Sass).Single().Mix().Total);
+    }
+
+    [Fact]
+    public void Ptx_that_ptxas_refuses_is_an_error_in_ptxas_words()
+    {
+        var tools = InstalledTools.Require();
+        var launch = Source().Launch;
+
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            KernelInspector.Inspect(tools, ".version 7.8\n.target sm_90\n.address_size 64\n.visible .entry k()\n{\n\tnot_an_instruction;\n}\n", BuiltInProfiles.H100, launch));
+
+        Assert.Contains("ptxas", error.Message);
+        Assert.Contains("kernel.ptx", error.Message);
+    }
+
+    [Fact]
+    public void Compiler_feedback_answers_each_schedule_in_order()
+    {
+        var feedback = new NvidiaCompilerFeedback(InstalledTools.Require());
+        Schedule[] schedules = [Schedule.Parse(Staged), Schedule.Parse("block=16x16 thread=1x1 reduce=8")];
+
+        var results = feedback.Inspect(Gemm, schedules, BuiltInProfiles.A100);
+
+        Assert.Equal(schedules, results.Select(r => r.Schedule));
+        Assert.All(results, r => Assert.True(r.Resources is { Architecture: "sm_80", Registers: > 0 }, r.Error));
+        Assert.Equal(256, results[1].Resources!.Occupancy!.GroupSize);
+        Assert.All(results, r => Assert.True(r.Milliseconds > 0));
+    }
+
+    [Fact]
+    public void Compiler_feedback_for_a_profile_that_is_not_a_gpus_gives_reasons_not_figures()
+    {
+        var feedback = new NvidiaCompilerFeedback(InstalledTools.Require());
+
+        var result = feedback.Inspect(Gemm, [Schedule.Parse(Staged)], BuiltInProfiles.Cpu).Single();
+
+        Assert.Null(result.Resources);
+        Assert.Contains("not an NVIDIA GPU profile", result.Error);
+    }
+}

@@ -1,0 +1,180 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using Gensor.Backend.Runtime;
+using Gensor.Etir;
+using Gensor.Reference;
+using Gensor.Tests.Support;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+
+namespace Gensor.Tests.Workflow;
+
+/// <summary>
+/// The launcher in an emitted kernel.cs: a user's program compiles against it
+/// with ILGPU alone and gets the operator's result from one Launch call.
+/// </summary>
+[Collection(CpuDeviceCollection.Name)]
+public sealed class LauncherTests(CpuDeviceFixture fixture)
+{
+    private static string RepoFile(string path) => Path.Combine(AppContext.BaseDirectory, path);
+
+    private static (string KernelCs, JsonNode Launch) Emit(TempDirectory dir, params string[] args)
+    {
+        var outDir = Path.Combine(dir.Path, "out");
+        var result = GensorCli.Run(["emit", .. args, "--out", outDir]);
+        Assert.True(result.ExitCode == 0, result.Error);
+        return (File.ReadAllText(Path.Combine(outDir, "kernel.cs")), JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "launch.json")))!);
+    }
+
+    [Fact]
+    public void The_readme_program_runs_the_emitted_gemm_through_its_launcher()
+    {
+        using var dir = new TempDirectory();
+        var (kernel, _) = Emit(dir, Operators.SamplePath("gemm"), "--target", "h100");
+
+        var program = CSharpProgram.Compile(executable: true, kernel, File.ReadAllText(RepoFile("samples/launch/Program.cs")));
+
+        // The program checks C against its own triple loop and returns 0 when it matches.
+        Assert.Equal(0, program.EntryPoint!.Invoke(null, [Array.Empty<string>()]));
+    }
+
+    [Fact]
+    public void Launch_takes_the_tensors_in_launch_json_order_and_matches_the_reference()
+    {
+        using var dir = new TempDirectory();
+        // Inputs read in the epilogue as well as the body, so the order is not just "the output, then A, B".
+        var (kernel, launch) = Emit(dir, "--compute", "Y[i,j] += W[j,q] * X[i,q]", "--shape", "i=24,j=20,q=12",
+            "--epilogue", "relu(Y[i,j] + bias[j])", "--name", "linear_relu", "--target", "h100");
+        var op = Operators.Parse("Y[i,j] += W[j,q] * X[i,q]", "i=24,j=20,q=12", "relu(Y[i,j] + bias[j])");
+        var inputs = InputGenerator.Generate(op, seed: 7);
+        var order = launch["arguments"]!.AsArray().Select(a => (string)a!["tensor"]!).ToArray();
+        Assert.Equal(["Y", "W", "X", "bias"], order);
+
+        var assembly = CSharpProgram.Compile(executable: false, kernel);
+        var launcher = assembly.GetType($"{launch["launcher"]!["namespace"]}.{launch["launcher"]!["class"]}")!;
+        var accelerator = fixture.Device.Accelerator;
+        var buffers = order.Select(name => accelerator.Allocate1D(name == "Y" ? new float[op.Output.ElementCount] : inputs[name])).ToArray();
+        try
+        {
+            Invoke(launcher, (string)launch["launcher"]!["method"]!, accelerator, buffers);
+            accelerator.Synchronize();
+
+            var check = Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), buffers[0].GetAsArray1D());
+            Assert.True(check.Passed, $"max abs error {check.MaxAbsError}");
+        }
+        finally
+        {
+            foreach (var buffer in buffers)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void A_buffer_of_the_wrong_size_is_refused_with_the_tensor_named()
+    {
+        using var dir = new TempDirectory();
+        var (kernel, launch) = Emit(dir, "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=16,n=16,k=8", "--name", "mm", "--target", "h100");
+        var launcher = CSharpProgram.Compile(executable: false, kernel).GetType("Gensor.Kernels.Mm")!;
+        var accelerator = fixture.Device.Accelerator;
+        using var c = accelerator.Allocate1D<float>(256);
+        using var a = accelerator.Allocate1D<float>(100);
+        using var b = accelerator.Allocate1D<float>(128);
+
+        var error = Assert.Throws<ArgumentException>(() => Invoke(launcher, "Launch", accelerator, [c, a, b]));
+
+        Assert.Contains("A[16,8] holds 100 elements; the tensor has 128", error.Message);
+    }
+
+    [Fact]
+    public void An_accelerator_with_groups_smaller_than_the_kernels_is_refused_with_advice()
+    {
+        using var dir = new TempDirectory();
+        var (kernel, launch) = Emit(dir, "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=64,n=64,k=8", "--name", "mm",
+            "--target", "h100", "--schedule", "block=64x64 thread=2x2 reduce=8");
+        Assert.Equal(1024, (int)launch["group"]!);
+        var launcher = CSharpProgram.Compile(executable: false, kernel).GetType("Gensor.Kernels.Mm")!;
+
+        var accelerator = fixture.Device.Accelerator;
+        using var c = accelerator.Allocate1D<float>(64 * 64);
+        using var a = accelerator.Allocate1D<float>(64 * 8);
+        using var b = accelerator.Allocate1D<float>(8 * 64);
+
+        var error = Assert.Throws<NotSupportedException>(() => Invoke(launcher, "Launch", accelerator, [c, a, b]));
+
+        Assert.Contains("allows 256 threads per group; this kernel needs 1024", error.Message);
+        Assert.Contains("CPUDevice", error.Message);
+    }
+
+    [Fact]
+    public void Tensors_named_like_the_launchers_own_names_still_compile_and_run()
+    {
+        using var dir = new TempDirectory();
+        // The output shares the operator's (and so the launcher class's) name; inputs are named like the launcher's members.
+        var (kernel, launch) = Emit(dir, "--compute", "Mm[i] += CheckLength[i,j] * accelerator[j]", "--shape", "i=16,j=8", "--name", "mm", "--target", "h100");
+        var op = Operators.Parse("Mm[i] += CheckLength[i,j] * accelerator[j]", "i=16,j=8");
+        var inputs = InputGenerator.Generate(op, seed: 3);
+        var launcher = CSharpProgram.Compile(executable: false, kernel).GetType("Gensor.Kernels.Mm")!;
+        var accelerator = fixture.Device.Accelerator;
+        var names = launch["arguments"]!.AsArray().Select(a => (string)a!["tensor"]!).ToArray();
+        var buffers = names.Select(n => accelerator.Allocate1D(n == "Mm" ? new float[16] : inputs[n])).ToArray();
+        try
+        {
+            Invoke(launcher, "Launch", accelerator, buffers);
+            accelerator.Synchronize();
+
+            Assert.True(Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), buffers[0].GetAsArray1D()).Passed);
+        }
+        finally
+        {
+            foreach (var buffer in buffers)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void The_namespace_option_places_kernel_and_launcher()
+    {
+        using var dir = new TempDirectory();
+        var (kernel, launch) = Emit(dir, "--compute", "y[i] += A[i,j] * x[j]", "--shape", "i=16,j=8", "--name", "gemv", "--target", "h100", "--namespace", "MyApp.Kernels");
+
+        var assembly = CSharpProgram.Compile(executable: false, kernel);
+
+        Assert.NotNull(assembly.GetType("MyApp.Kernels.Gemv"));
+        Assert.NotNull(assembly.GetType((string)launch["kernel"]!["class"]!));
+        Assert.StartsWith("MyApp.Kernels.", (string?)launch["kernel"]!["class"]);
+    }
+
+    [Theory]
+    [InlineData("My App")]
+    [InlineData("class")]
+    [InlineData("A..B")]
+    public void A_namespace_that_is_not_csharp_is_bad_input(string name)
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = GensorCli.Run("emit", Operators.SamplePath("gemm"), "--target", "h100", "--namespace", name, "--out", outDir);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: --namespace", result.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    private static void Invoke(Type launcher, string method, Accelerator accelerator, MemoryBuffer1D<float, Stride1D.Dense>[] buffers)
+    {
+        var arguments = new object[] { accelerator }.Concat(buffers.Select(buffer => (object)buffer.View.AsContiguous())).ToArray();
+        try
+        {
+            launcher.GetMethod(method)!.Invoke(null, arguments);
+        }
+        catch (TargetInvocationException exception) when (exception.InnerException is not null)
+        {
+            throw exception.InnerException;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using Gensor.Tests.Support;
+using SkiaSharp;
+
+namespace Gensor.Tests.Workflow;
+
+/// <summary><c>gensor report</c>: the pictures render, at the expected size, with the expected series.</summary>
+public sealed class ReportCommandTests
+{
+    /// <summary>Two operators on the CPU simulator and one on a GPU, measured by three policies.</summary>
+    private static string RecordsFile(TempDirectory dir)
+    {
+        var mm = Records.Gemm(64, 64, 32);
+        var gemv = Gensor.Tests.Support.Operators.Parse("y[i] += A[i,j] * x[j]", "i=256,j=64");
+        var lines = new[]
+        {
+            Records.Make(mm, "block=32x32 thread=4x4 reduce=8", 3.0, policy: "gensor"),
+            Records.Make(mm, "block=32x32 thread=2x4 reduce=8", 2.0, policy: "gensor"),
+            Records.Make(mm, "block=16x16 thread=2x2 reduce=8", 5.0, policy: "roller"),
+            Records.Make(mm, "block=16x16 thread=1x1 reduce=1", 9.0, policy: "naive"),
+            Records.Make(mm, "block=16x16 thread=1x1 reduce=2", null, policy: "gensor"),
+            Records.Make(gemv, "block=128 thread=8 reduce=16", 1.5, policy: "gensor"),
+            Records.Make(gemv, "block=64 thread=1 reduce=1", 4.0, policy: "naive"),
+            Records.Make(mm, "block=32x32 thread=4x4 reduce=8", 0.02, device: "cuda: NVIDIA H100", profile: "h100", policy: "gensor"),
+        };
+        return dir.File("r.jsonl", string.Concat(lines.Select(r => r.ToJsonLine() + "\n")));
+    }
+
+    private static JsonNode Report(TempDirectory dir, string outDir)
+    {
+        var result = GensorProcess.Run("report", RecordsFile(dir), "--out", outDir, "--format", "json");
+        Assert.True(result.ExitCode == 0, result.Error);
+        return JsonNode.Parse(result.Output)!;
+    }
+
+    [Fact]
+    public void Every_picture_is_written_as_svg_and_png_with_an_index_page_linking_them()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "report");
+
+        var files = Report(dir, outDir)["files"]!.AsArray().Select(f => Path.GetFileName((string)f!)).ToArray();
+
+        // Per operator and device: kernels and tuning curve; per device: a roofline. Each as SVG and PNG, plus index.html.
+        Assert.Equal(3 * 2 * 2 + 2 * 2 + 1, files.Length);
+        Assert.Contains("roofline-cpu__test.svg", files);
+        Assert.Contains("roofline-cuda__nvidia_h100.png", files);
+        var index = File.ReadAllText(Path.Combine(outDir, "index.html"));
+        foreach (var file in files.Where(f => f != "index.html"))
+        {
+            Assert.Contains($"href=\"{file}\"", index);
+            Assert.True(File.Exists(Path.Combine(outDir, file)), file);
+        }
+    }
+
+    [Fact]
+    public void A_png_decodes_at_the_expected_size_and_is_not_blank()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "report");
+        Report(dir, outDir);
+
+        var png = Directory.GetFiles(outDir, "*-kernels.png").First(f => Path.GetFileName(f).StartsWith("op-cpu"));
+        using var bitmap = SKBitmap.Decode(png);
+
+        Assert.Equal(900, bitmap.Width);
+        Assert.Equal(520, bitmap.Height);
+        var colors = new HashSet<SKColor>();
+        var dark = 0;
+        for (var y = 0; y < bitmap.Height; y += 2)
+        {
+            for (var x = 0; x < bitmap.Width; x += 2)
+            {
+                var pixel = bitmap.GetPixel(x, y);
+                colors.Add(pixel);
+                dark += pixel.Red + pixel.Green + pixel.Blue < 200 ? 1 : 0;
+            }
+        }
+        // Text, axes and coloured series: many colours and some dark ink, not a blank canvas.
+        Assert.True(colors.Count > 50, $"{colors.Count} colours");
+        Assert.True(dark > 500, $"{dark} dark pixels");
+    }
+
+    [Fact]
+    public void The_kernels_svg_has_a_series_per_policy_with_its_best_time()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "report");
+        Report(dir, outDir);
+
+        var svg = XDocument.Load(Directory.GetFiles(outDir, "op-cpu-*-kernels.svg").Single(f => File.ReadAllText(f).Contains("roller")));
+
+        Assert.Equal("900", (string?)svg.Root!.Attribute("width"));
+        Assert.Equal("520", (string?)svg.Root.Attribute("height"));
+        var text = string.Join("\n", svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value));
+        Assert.Contains("gensor: 2 kernels, best 2.000 ms", text);
+        Assert.Contains("roller: 1 kernel, best 5.000 ms", text);
+        Assert.Contains("naive: 1 kernel, best 9.000 ms", text);
+    }
+
+    [Fact]
+    public void The_roofline_places_each_operators_best_kernel_against_the_devices_profile()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "report");
+        Report(dir, outDir);
+
+        var svg = XDocument.Load(Path.Combine(outDir, "roofline-cuda__nvidia_h100.svg"));
+
+        var text = string.Join("\n", svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value));
+        Assert.Contains("h100 roof: 3350 GB/s", text);
+        // 2*64*64*32 flops in 0.02 ms: 13.1 GFLOP/s.
+        Assert.Contains("op: 13.1 GFLOP/s", text);
+    }
+
+    [Fact]
+    public void A_missing_records_file_is_bad_input_and_writes_nothing()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "report");
+
+        var result = GensorProcess.Run("report", Path.Combine(dir.Path, "none.jsonl"), "--out", outDir);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error:", result.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+}
