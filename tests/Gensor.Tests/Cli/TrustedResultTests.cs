@@ -109,10 +109,16 @@ public sealed class TrustedResultTests : IDisposable
     [Fact]
     public void Tensors_named_like_the_types_a_kernel_uses_tune_and_emit_kernels_that_compile()
     {
-        var result = Run("tune", "--compute", "Grid[m] += Group[m,k] * XMath[k] + SharedMemory[m]", "--shape", "m=8,k=4", "--device", "cpu", "--top-k", "1");
+        string[] op = ["--compute", "Grid[m] += Group[m,k] * XMath[k] + SharedMemory[m]", "--shape", "m=8,k=4"];
 
-        Assert.True(result.ExitCode == 0, result.Output + result.Error);
-        Assert.Contains("verified:  yes", result.Output);
+        var tuned = Run(["tune", .. op, "--device", "cpu", "--top-k", "1"]);
+        var emitted = Run(["emit", .. op, "--target", "h100", "--out", "out"]);
+
+        Assert.True(tuned.ExitCode == 0, tuned.Output + tuned.Error);
+        Assert.Contains("verified:  yes", tuned.Output);
+        Assert.True(emitted.ExitCode == 0, emitted.Output + emitted.Error);
+        // As a user's project compiles it: against ILGPU alone.
+        CSharpProgram.Compile(executable: false, File.ReadAllText(Path.Combine(_dir.Path, "out", "kernel.cs")));
     }
 
     // Item 13.
@@ -125,5 +131,23 @@ public sealed class TrustedResultTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
         Assert.Contains("verified:  yes", result.Output);
+    }
+
+    // Item 13: a policy's candidate the target cannot run is listed as such, in text and JSON.
+    [Fact]
+    public void Explain_says_which_candidates_the_target_cannot_run_and_why()
+    {
+        // Naive's one-output-per-thread matrix product needs about 23 registers; this profile allows 16.
+        var profile = _dir.File("tight.json", """{"name": "tight", "architecture": "sm_80", "max_registers_per_thread": 16}""");
+        string[] args = ["explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=256,n=256,k=256", "--target", profile, "--policy", "naive"];
+
+        var text = Run(args);
+        var json = Run([.. args, "--format", "json"]);
+
+        Assert.True(text.ExitCode == 0, text.Error);
+        Assert.Contains("(illegal on tight: about 23 registers per thread exceed the limit of 16)", text.Output);
+        var candidate = JsonNode.Parse(json.Output)!["candidates"]![0]!;
+        Assert.False((bool)candidate["legal"]!);
+        Assert.Contains("registers per thread", (string)candidate["illegal_because"]!);
     }
 }
