@@ -34,7 +34,7 @@ internal static class SassCriteria
         {
             failed.Add("launched");
         }
-        var m = r.Instructions;
+        var m = r.Instructions ?? throw new InvalidOperationException("the SASS criteria need the disassembled kernel");
         if (kind == "gemm" && (m.FfmaPerLoad ?? 0) < 12)
         {
             failed.Add("ffma/load");

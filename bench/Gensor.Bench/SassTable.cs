@@ -155,7 +155,7 @@ internal static class SassTable
                     Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | | {result.Error} |");
                     continue;
                 }
-                var m = r.Instructions;
+                var m = r.Instructions!;
                 var failed = SassCriteria.Failures(op, kind, r);
                 kernels++;
                 (ptxMs, ptxasMs, cuobjdumpMs) = (ptxMs + r.Timings.PtxMs, ptxasMs + r.Timings.AssembleMs, cuobjdumpMs + r.Timings.DisassembleMs);

@@ -85,6 +85,13 @@ internal static class CommonOptions
         Description = $"{what}, e.g. \"block=32x32 thread=4x4 reduce=8 shared=A,B\" (vthread, shared, vector, pad and prefetch may be left out).",
     };
 
+    public static Option<string> CompilerCheck() => new("--compiler-check")
+    {
+        Description = "Compile the leading candidates with NVIDIA's ptxas before ranking them (drop spilling kernels, rank the rest with their real registers): "
+            + "auto (when the target is an NVIDIA GPU profile and ptxas is found), on (required) or off.",
+        DefaultValueFactory = _ => "auto",
+    };
+
     public static Option<string> Namespace() => new("--namespace")
     {
         Description = "The C# namespace of the written kernel and its launcher.",

@@ -25,10 +25,11 @@ internal sealed class TuningOptions
     private readonly Option<string> _isolate = CommonOptions.Isolate();
     private readonly Option<int> _candidateTimeout = CommonOptions.CandidateTimeout();
     private readonly Option<string?> _memoryLimit = CommonOptions.MemoryLimit();
+    private readonly Option<string> _compilerCheck = CommonOptions.CompilerCheck();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout, _memoryLimit })
+        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout, _memoryLimit, _compilerCheck })
         {
             command.Options.Add(option);
         }
@@ -56,7 +57,8 @@ internal sealed class TuningOptions
             parse.GetValue(_force),
             isolate,
             timeout,
-            memoryLimit);
+            memoryLimit,
+            CompilerChecks.Validate(parse.GetValue(_compilerCheck)!));
     }
 }
 
@@ -71,7 +73,8 @@ internal sealed record TuningSettings(
     bool Force,
     string Isolate,
     int CandidateTimeoutSeconds,
-    long MemoryLimitBytes)
+    long MemoryLimitBytes,
+    string CompilerCheck)
 {
     public TuningSession Open(CliContext cli) => new(this, cli);
 }
@@ -93,6 +96,7 @@ internal sealed class TuningSession : IDisposable
             Records = settings.Records is { } path ? RecordLog.Open(path, Logger) : null;
             var measurer = Measurers.Choose(settings.Isolate, settings.CandidateTimeoutSeconds, Device, Logger);
             Tuner = new Tuner(Device, Logger, measurer);
+            Compiler = CompilerChecks.For(settings.CompilerCheck, Target, Logger);
         }
         catch
         {
@@ -113,6 +117,9 @@ internal sealed class TuningSession : IDisposable
     public RecordLog? Records { get; }
 
     public Tuner Tuner { get; }
+
+    /// <summary>The compiler construction asks about its leading candidates, or null (<c>--compiler-check</c>).</summary>
+    public Gensor.Feedback.ICompilerFeedback? Compiler { get; }
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
+using Gensor.Feedback;
 
 namespace Gensor.Tuning;
 
@@ -12,4 +13,7 @@ public sealed record CandidateResult(Schedule Schedule, double? EstimatedMs, Mea
 
     /// <summary>True when the result was read from a records file instead of measured in this run.</summary>
     public bool FromRecords { get; init; }
+
+    /// <summary>What the vendor's compiler read back from this kernel during construction (registers, spills); null when it was not asked.</summary>
+    public KernelResources? Compiled { get; init; }
 }

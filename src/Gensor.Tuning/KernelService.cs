@@ -3,6 +3,7 @@ using System.Text;
 using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
 using Gensor.Construction;
+using Gensor.Construction.Feedback;
 using Gensor.Construction.Policies;
 using Gensor.Diagnostics;
 using Gensor.Etir;
@@ -20,10 +21,11 @@ public static class KernelService
 {
     /// <summary>
     /// The request's candidates, best first: its fixed schedule alone, or the
-    /// policy's top-k for the target, with the states the policy visited.
+    /// policy's top-k for the target (checked by the request's compiler when it
+    /// has one), with the states the policy visited.
     /// </summary>
     /// <exception cref="GensorException">A fixed schedule does not fit the operator or the target (bad input).</exception>
-    public static (IReadOnlyList<RankedSchedule> Candidates, int StatesVisited) Construct(TuneRequest request)
+    public static ConstructionResult Construct(TuneRequest request)
     {
         if (request.FixedSchedule is { } schedule)
         {
@@ -32,10 +34,11 @@ public static class KernelService
             {
                 throw GensorException.BadInput($"--schedule '{schedule}': {reason}");
             }
-            return ([new RankedSchedule(schedule, double.NaN)], 1);
+            return new ConstructionResult("fixed", [new RankedSchedule(schedule, double.NaN)], 1, 0);
         }
-        var construction = request.Policy.Construct(request.Operator, request.Target, new ConstructionOptions(request.TopK, request.Seed));
-        return (construction.Candidates.Take(request.TopK).ToArray(), construction.StatesVisited);
+        var policy = request.Compiler is { } compiler ? new CompilerCheckedPolicy(request.Policy, compiler) : request.Policy;
+        var construction = policy.Construct(request.Operator, request.Target, new ConstructionOptions(request.TopK, request.Seed));
+        return construction with { Candidates = [.. construction.Candidates.Take(request.TopK)] };
     }
 
     /// <summary>The kernel source of <paramref name="schedule"/>, in class <see cref="ClassName"/>.</summary>

@@ -1,4 +1,5 @@
 using Gensor.Backend.Lowering;
+using Gensor.Construction.Feedback;
 using Gensor.Etir;
 using Gensor.Tuning.Reports;
 using Gensor.Tuning.Resources;
@@ -26,6 +27,9 @@ public sealed record TuneReport(
 {
     /// <summary>The best kernel's throughput against the device's profile; null when nothing verified.</summary>
     public Performance? BestPerformance { get; init; }
+
+    /// <summary>What compiling the leading candidates found and cost, when construction asked the compiler.</summary>
+    public CompilerCheck? CompilerCheck { get; init; }
 
     /// <summary>
     /// What the best kernel uses, read back from NVIDIA's tools (and the CUDA driver);

@@ -1,4 +1,5 @@
 using Gensor.Construction.Policies;
+using Gensor.Feedback;
 using Gensor.Hardware;
 using Gensor.Etir;
 
@@ -20,6 +21,11 @@ namespace Gensor.Tuning;
 /// Results already measured on this device (from a records file): a candidate
 /// found here is reported with this result instead of being compiled and run again.
 /// </param>
+/// <param name="Compiler">
+/// When set, the policy's leading candidates go through this compiler before
+/// they are measured or emitted: spilling kernels are dropped, the rest ranked
+/// with their real registers (<see cref="Gensor.Construction.Feedback.CompilerCheckedPolicy"/>).
+/// </param>
 public sealed record TuneRequest(
     Operator Operator,
     ISchedulePolicy Policy,
@@ -28,4 +34,5 @@ public sealed record TuneRequest(
     int TopK = 10,
     int Seed = 0,
     Schedule? FixedSchedule = null,
-    IReadOnlyDictionary<Schedule, CandidateResult>? Known = null);
+    IReadOnlyDictionary<Schedule, CandidateResult>? Known = null,
+    ICompilerFeedback? Compiler = null);

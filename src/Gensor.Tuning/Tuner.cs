@@ -35,8 +35,16 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
     {
         var op = request.Operator;
         var clock = Stopwatch.StartNew();
-        var (candidates, statesVisited) = KernelService.Construct(request);
-        var constructMs = clock.Elapsed.TotalMilliseconds;
+        var construction = KernelService.Construct(request);
+        var (candidates, statesVisited) = (construction.Candidates, construction.StatesVisited);
+        // The compiler check is reported on its own; construction's time is the policy's alone.
+        var checkMs = construction.Check?.Milliseconds ?? 0;
+        var constructMs = clock.Elapsed.TotalMilliseconds - checkMs;
+        if (construction.Check is { } check)
+        {
+            logger.LogInformation("{Op}: {Compiled} of {Count} leading candidates compiled by {Tool} in {Ms:F0} ms, {Dropped} dropped for spilling",
+                op.Name, check.Compiled, check.Kernels.Count, check.Tool ?? "no tool", check.Milliseconds, check.Dropped);
+        }
         logger.LogInformation("{Op}: {Count} candidates from {Policy} in {Ms:F1} ms", op.Name, candidates.Count, request.Policy.Name, constructMs);
 
         clock.Restart();
@@ -48,13 +56,13 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
             var candidate = candidates[i];
             if (request.Known is { } known && known.TryGetValue(candidate.Schedule, out var recorded))
             {
-                results[i] = recorded with { EstimatedMs = Estimate(candidate) ?? recorded.EstimatedMs, FromRecords = true };
+                results[i] = recorded with { EstimatedMs = Estimate(candidate) ?? recorded.EstimatedMs, FromRecords = true, Compiled = candidate.Compiled ?? recorded.Compiled };
                 continue;
             }
             var reason = Legality.Check(op, candidate.Schedule, request.DeviceProfile);
             if (reason is not null)
             {
-                results[i] = new CandidateResult(candidate.Schedule, Estimate(candidate), Measurement.Failed($"cannot run on {device.Description}: {reason}"));
+                results[i] = new CandidateResult(candidate.Schedule, Estimate(candidate), Measurement.Failed($"cannot run on {device.Description}: {reason}")) { Compiled = candidate.Compiled };
                 onMeasured?.Invoke(results[i]!);
                 continue;
             }
@@ -68,7 +76,7 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
             op, runnable.Select(r => r.Candidate.Schedule).ToArray(), request.Seed, (i, measurement) =>
             {
                 loadMs += measurement.LoadMs;
-                var result = new CandidateResult(runnable[i].Candidate.Schedule, Estimate(runnable[i].Candidate), measurement);
+                var result = new CandidateResult(runnable[i].Candidate.Schedule, Estimate(runnable[i].Candidate), measurement) { Compiled = runnable[i].Candidate.Compiled };
                 results[runnable[i].Index] = result;
                 onMeasured?.Invoke(result);
                 logger.LogInformation("{Op}: [{Index}/{Count}] {Schedule}: {Outcome}", op.Name, i + 1, runnable.Count, result.Schedule,
@@ -85,6 +93,7 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
             request.Target.Name, statesVisited, all, best, bestSource, new TuneTimings(constructMs, compileMs, measureMs))
         {
             BestPerformance = best?.MeasuredMs is { } ms ? Performance.Of(op, ms, request.DeviceProfile) : null,
+            CompilerCheck = construction.Check,
         };
     }
 

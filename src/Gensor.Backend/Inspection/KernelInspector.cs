@@ -53,4 +53,23 @@ public static class KernelInspector
             + $".\n// {report.Registers} registers, {report.SpillStoreBytes} bytes spill stores, {report.SpillLoadBytes} bytes spill loads, {report.SharedMemoryBytes} bytes static shared memory.\n";
         return new KernelInspection(resources, assembled.Cubin, header + sass, assembled.Ptx);
     }
+
+    /// <summary>
+    /// What ptxas alone reports of PTX (registers, spills, shared memory and the
+    /// occupancy they allow), without disassembling: the instruction mix is null.
+    /// Cheaper than <see cref="Inspect(NvidiaTools, string, HardwareProfile, LaunchContract, double)"/>
+    /// by the cuobjdump run, which is what construction's compiler check needs.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">ptxas refused the PTX.</exception>
+    public static KernelResources Assemble(NvidiaTools tools, string ptx, HardwareProfile profile, LaunchContract launch, double ptxMs = 0)
+    {
+        var assembled = PtxAssembler.Assemble(tools, ptx, profile.Architecture);
+        var report = assembled.Report;
+        var occupancy = KernelOccupancy.Of(profile, launch.GroupSize, launch.GridSize, report.Registers, report.SharedMemoryBytes);
+        return new KernelResources(
+            report.Architecture, report.Name, report.Registers, report.StackFrameBytes, report.SpillStoreBytes, report.SpillLoadBytes,
+            report.SharedMemoryBytes, null, occupancy,
+            new ToolIdentity(tools.Ptxas, tools.Release.ToString(2), assembled.PtxVersionLoweredTo?.ToString(2)),
+            new InspectionTimings(ptxMs, assembled.Milliseconds, 0));
+    }
 }

@@ -2,26 +2,32 @@ using System.Diagnostics;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Emission;
 using Gensor.Backend.Lowering;
+using Gensor.Etir;
 using Gensor.Feedback;
 using Gensor.Hardware;
-using Gensor.Etir;
 
 namespace Gensor.Backend.Inspection;
 
 /// <summary>
 /// Compiler feedback from NVIDIA's tools: each schedule is lowered to C#, all
 /// of them are compiled by Roslyn in one compilation (its fixed cost is then
-/// paid once), each kernel goes to PTX with ILGPU and through ptxas and cuobjdump
-/// for the profile's architecture. The tool runs of different kernels overlap,
-/// up to <paramref name="parallelism"/> at a time.
+/// paid once), and each kernel goes to PTX with ILGPU and through ptxas (and
+/// cuobjdump, when the instruction mix is wanted) for the profile's
+/// architecture. Kernels go through ILGPU and the tools
+/// <paramref name="parallelism"/> at a time: a large unrolled kernel takes
+/// ILGPU seconds, so this is where the time goes.
 /// </summary>
 /// <param name="tools">The tools to run.</param>
-/// <param name="parallelism">How many kernels go through ptxas at once.</param>
-public sealed class NvidiaCompilerFeedback(NvidiaTools tools, int parallelism = 2) : ICompilerFeedback
+/// <param name="parallelism">How many kernels are compiled at once.</param>
+/// <param name="disassemble">Also disassemble each cubin for its instruction mix (a cuobjdump run per kernel).</param>
+public sealed class NvidiaCompilerFeedback(NvidiaTools tools, int parallelism = 2, bool disassemble = true) : ICompilerFeedback
 {
-    /// <summary>Feedback from the tools found on this machine, or null (with the reason) when there are none.</summary>
-    public static NvidiaCompilerFeedback? TryCreate(out string missing) =>
-        NvidiaTools.TryFind(out var tools, out missing) ? new NvidiaCompilerFeedback(tools) : null;
+    /// <summary>
+    /// Feedback from the tools found on this machine, or null (with the reason)
+    /// when there are none; without disassembly unless <paramref name="disassemble"/>.
+    /// </summary>
+    public static NvidiaCompilerFeedback? TryCreate(out string missing, bool disassemble = false) =>
+        NvidiaTools.TryFind(out var tools, out missing) ? new NvidiaCompilerFeedback(tools, Math.Max(1, Environment.ProcessorCount), disassemble) : null;
 
     /// <inheritdoc />
     public IReadOnlyList<KernelFeedback> Inspect(Operator op, IReadOnlyList<Schedule> schedules, HardwareProfile profile)
@@ -32,7 +38,7 @@ public sealed class NvidiaCompilerFeedback(NvidiaTools tools, int parallelism = 
         }
         var clock = Stopwatch.StartNew();
         var sources = new KernelSource?[schedules.Count];
-        var errors = new string?[schedules.Count];
+        var results = new KernelFeedback?[schedules.Count];
         for (var i = 0; i < schedules.Count; i++)
         {
             try
@@ -41,55 +47,46 @@ public sealed class NvidiaCompilerFeedback(NvidiaTools tools, int parallelism = 
             }
             catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or Gensor.Diagnostics.GensorException)
             {
-                errors[i] = $"does not lower: {exception.Message}";
+                results[i] = new KernelFeedback(schedules[i], null, $"does not lower: {exception.Message}", 0);
             }
         }
         var lowered = Enumerable.Range(0, schedules.Count).Where(i => sources[i] is not null).ToArray();
         var compiled = RoslynKernelCompiler.Compile([.. lowered.Select(i => sources[i]!)]);
         // Roslyn's time is shared by all; each kernel is charged its share.
         var sharedMs = clock.Elapsed.TotalMilliseconds / Math.Max(1, lowered.Length);
-        // ILGPU's PTX generation runs here one kernel at a time; only the tools' processes overlap.
-        var results = new KernelFeedback[schedules.Count];
-        var ptxs = new (string Ptx, double Ms)?[schedules.Count];
-        for (var i = 0; i < schedules.Count; i++)
+        Parallel.For(0, lowered.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, n =>
         {
-            var index = Array.IndexOf(lowered, i);
-            if (index < 0)
-            {
-                results[i] = new KernelFeedback(schedules[i], null, errors[i], 0);
-                continue;
-            }
-            if (compiled[index].Method is not { } method)
-            {
-                results[i] = new KernelFeedback(schedules[i], null, $"does not compile: {compiled[index].Error}", sharedMs);
-                continue;
-            }
-            var ptxClock = Stopwatch.StartNew();
-            try
-            {
-                ptxs[i] = (OfflineKernelCompiler.Ptx(method, profile.Architecture), ptxClock.Elapsed.TotalMilliseconds + sharedMs);
-            }
-            catch (Exception exception) when (exception is InvalidOperationException or NotSupportedException)
-            {
-                results[i] = new KernelFeedback(schedules[i], null, $"ILGPU could not compile it: {exception.Message}", ptxClock.Elapsed.TotalMilliseconds + sharedMs);
-            }
-        }
-        Parallel.For(0, schedules.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
-        {
-            if (ptxs[i] is not { } ptx)
-            {
-                return;
-            }
-            try
-            {
-                var resources = KernelInspector.Inspect(tools, ptx.Ptx, profile, sources[i]!.Launch, ptx.Ms).Resources;
-                results[i] = new KernelFeedback(schedules[i], resources, null, resources.Timings.TotalMs);
-            }
-            catch (Exception exception) when (exception is InvalidOperationException or FormatException or TimeoutException)
-            {
-                results[i] = new KernelFeedback(schedules[i], null, exception.Message, ptx.Ms);
-            }
+            var i = lowered[n];
+            results[i] = compiled[n].Method is { } method
+                ? Compile(schedules[i], method, sources[i]!, profile, sharedMs)
+                : new KernelFeedback(schedules[i], null, $"does not compile: {compiled[n].Error}", sharedMs);
         });
-        return results;
+        return [.. results.Select(r => r!)];
+    }
+
+    private KernelFeedback Compile(Schedule schedule, System.Reflection.MethodInfo method, KernelSource source, HardwareProfile profile, double sharedMs)
+    {
+        var clock = Stopwatch.StartNew();
+        string ptx;
+        try
+        {
+            ptx = OfflineKernelCompiler.Ptx(method, profile.Architecture);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or NotSupportedException)
+        {
+            return new KernelFeedback(schedule, null, $"ILGPU could not compile it: {exception.Message}", clock.Elapsed.TotalMilliseconds + sharedMs);
+        }
+        var ptxMs = clock.Elapsed.TotalMilliseconds + sharedMs;
+        try
+        {
+            var resources = disassemble
+                ? KernelInspector.Inspect(tools, ptx, profile, source.Launch, ptxMs).Resources
+                : KernelInspector.Assemble(tools, ptx, profile, source.Launch, ptxMs);
+            return new KernelFeedback(schedule, resources, null, resources.Timings.TotalMs);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or FormatException or TimeoutException)
+        {
+            return new KernelFeedback(schedule, null, exception.Message, ptxMs);
+        }
     }
 }

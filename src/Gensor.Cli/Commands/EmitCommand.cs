@@ -45,12 +45,13 @@ internal static class EmitCommand
         var records = new Option<string?>("--records") { Description = "A records file: emit the best verified schedule measured on the same kind of device (GPU for a GPU profile), when it holds one that fits." };
         var schedule = CommonOptions.Schedule("Emit this schedule instead of constructing one");
         var @namespace = CommonOptions.Namespace();
+        var compilerCheck = CommonOptions.CompilerCheck();
         var verbose = CommonOptions.Verbose();
         var command = new Command("emit",
             "Construct a kernel for a profile under the cost model and write its C# (with a launcher), PTX, SASS or OpenCL C, with launch.json. " +
             "No GPU is needed and nothing is measured: the schedule is the model's choice, a recorded one or --schedule.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { target, language, output, policy, seed, records, schedule, @namespace, verbose })
+        foreach (var option in new Option[] { target, language, output, policy, seed, records, schedule, @namespace, compilerCheck, verbose })
         {
             command.Options.Add(option);
         }
@@ -81,6 +82,7 @@ internal static class EmitCommand
                     throw new GensorException(new GensorError(ErrorKind.Internal, $"--lang sass: {missing}"));
                 }
                 var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!);
+                var checkMode = CompilerChecks.Validate(parse.GetValue(compilerCheck)!);
                 var fixedSchedule = CommonOptions.ParseSchedule(parse.GetValue(schedule));
                 var recordsPath = parse.GetValue(records);
                 if (fixedSchedule is not null && recordsPath is not null)
@@ -98,7 +100,8 @@ internal static class EmitCommand
                 var launcher = LauncherName.For(op.Name, parse.GetValue(@namespace)!);
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
-                var request = new TuneRequest(op, chosenPolicy, profile, profile, 1, parse.GetValue(seed), fixedSchedule);
+                var request = new TuneRequest(op, chosenPolicy, profile, profile, 1, parse.GetValue(seed), fixedSchedule,
+                    Compiler: lang == "opencl" ? null : CompilerChecks.For(checkMode, profile, logger));
                 var recordSet = recordsPath is null ? null : new RecordSet(RecordReader.ReadExisting(recordsPath, logger));
                 var (chosen, origin) = Emitter.Choose(request, recordSet, logger);
                 var source = KernelService.Lower(op, chosen);

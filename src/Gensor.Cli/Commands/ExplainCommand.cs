@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
 using Gensor.Construction;
 using Gensor.Construction.Cost;
+using Gensor.Construction.Feedback;
 using Gensor.Construction.Policies;
 using Gensor.Hardware;
 using Gensor.Tuning;
@@ -28,11 +29,13 @@ internal static class ExplainCommand
         var policy = new Option<string?>("--policy") { Description = "Also construct with this policy: gensor, roller, exhaustive or naive." };
         var seed = CommonOptions.Seed();
         var topK = CommonOptions.TopK();
+        var compilerCheck = CommonOptions.CompilerCheck();
         var command = new Command("explain",
             "Print the parsed operator (ETIR) and, with --policy/--target, the candidates the policy constructs and the cost model's estimates. " +
-            "Nothing is compiled or measured: the times are the model's, not a device's.");
+            "Nothing is measured: the times are the model's, not a device's. For an NVIDIA profile the leading candidates go through ptxas (--compiler-check), " +
+            "which drops spilling kernels and gives their real registers.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { format, verbose, target, policy, seed, topK })
+        foreach (var option in new Option[] { format, verbose, target, policy, seed, topK, compilerCheck })
         {
             command.Options.Add(option);
         }
@@ -43,6 +46,7 @@ internal static class ExplainCommand
             {
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var k = CommonOptions.ParseTopK(parse.GetValue(topK));
+                var checkMode = CompilerChecks.Validate(parse.GetValue(compilerCheck)!);
                 var policyName = parse.GetValue(policy);
                 var targetName = parse.GetValue(target);
                 var chosenPolicy = policyName is not null || targetName is not null ? PolicyCatalog.Get(policyName ?? "gensor") : null;
@@ -53,11 +57,15 @@ internal static class ExplainCommand
                 if (chosenPolicy is not null)
                 {
                     profile = targetName is not null ? ProfileCatalog.Get(targetName) : OwnProfile();
-                    construction = chosenPolicy.Construct(op, profile, new ConstructionOptions(k, parse.GetValue(seed)));
+                    using var logs = cli.CreateLoggerFactory();
+                    var compiler = CompilerChecks.For(checkMode, profile, logs.CreateLogger("gensor"));
+                    var constructing = compiler is null ? chosenPolicy : new CompilerCheckedPolicy(chosenPolicy, compiler);
+                    construction = constructing.Construct(op, profile, new ConstructionOptions(k, parse.GetValue(seed)));
                     document["target"] = profile.Name;
                     document["policy"] = construction.Policy;
                     document["states_visited"] = construction.StatesVisited;
                     document["construct_ms"] = Math.Round(construction.ConstructMs, 3);
+                    document["compiler_check"] = construction.Check is { } check ? CompilerCheckJson.Summary(check) : null;
                     document["candidates"] = new JsonArray(construction.Candidates.Take(k).Select(c =>
                     {
                         var illegal = Legality.Check(op, c.Schedule, profile);
@@ -67,7 +75,8 @@ internal static class ExplainCommand
                             ["estimated_ms"] = double.IsFinite(c.EstimatedMs) ? Math.Round(c.EstimatedMs, 6) : null,
                             ["legal"] = illegal is null,
                             ["illegal_because"] = illegal,
-                            ["breakdown"] = illegal is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile)) : null,
+                            ["compiled"] = c.Compiled is { } compiled ? CompilerCheckJson.Kernel(compiled) : null,
+                            ["breakdown"] = illegal is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile, c.Compiled?.Registers)) : null,
                         };
                     }).ToArray());
                 }
@@ -87,11 +96,17 @@ internal static class ExplainCommand
                     {
                         // A policy may hand back a schedule the target cannot run (naive and roller do not all check); say so.
                         var illegal = Legality.Check(op, candidate.Schedule, profile) is { } reason ? $"  (illegal on {profile.Name}: {reason})" : "";
-                        cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}{illegal}");
+                        var registers = candidate.Compiled is { } compiled ? $"  [{compiled.Registers} registers by ptxas]" : "";
+                        cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}{registers}{illegal}");
+                    }
+                    if (construction.Check is { } check)
+                    {
+                        cli.Output.WriteLine($"compiler:  {CompilerCheckJson.Describe(check)}");
                     }
                     if (construction.Candidates.Count > 0 && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)
                     {
-                        WriteBreakdown(cli.Output, CostModel.Breakdown(op, construction.Candidates[0].Schedule, profile));
+                        var first = construction.Candidates[0];
+                        WriteBreakdown(cli.Output, CostModel.Breakdown(op, first.Schedule, profile, first.Compiled?.Registers));
                     }
                 }
                 return 0;

@@ -48,7 +48,7 @@ internal static class TuneCommand
                 MemoryEstimate.Check(op, settings.MemoryLimitBytes);
                 var launcher = LauncherName.For(op.Name, parse.GetValue(@namespace)!);
                 using var session = settings.Open(cli);
-                var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, fixedSchedule);
+                var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, fixedSchedule, Compiler: session.Compiler);
                 var report = RecordLog.Tune(session.Tuner, request, session.Records, settings.Force);
                 report = ResourceReader.Attach(report, session.Target, session.Device, session.Logger);
                 var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report, launcher) : [];
@@ -139,8 +139,12 @@ internal static class TuneText
         {
             w.WriteLine("best:      none (no candidate compiled and verified)");
         }
+        if (report.CompilerCheck is { } check)
+        {
+            w.WriteLine($"compiler:  {CompilerCheckJson.Describe(check)}");
+        }
         var t = report.Timings;
-        w.WriteLine($"timings:   construct {t.ConstructMs:F1} ms, compile {t.CompileMs:F0} ms, measure {t.MeasureMs:F0} ms");
+        w.WriteLine($"timings:   construct {t.ConstructMs:F1} ms, {(report.CompilerCheck is { } checkTime ? $"compiler check {checkTime.Milliseconds:F0} ms, " : "")}compile {t.CompileMs:F0} ms, measure {t.MeasureMs:F0} ms");
         if (written.Count > 0)
         {
             w.WriteLine($"wrote:     {string.Join(", ", written)}");

@@ -357,18 +357,22 @@ public static class CostModel
             var start = rl * strideLane + x * strideX + y * strideY;
             for (var w = 0; w < Math.Min(width, 4) && count < words.Length; w++)
             {
-                var word = start + w;
-                if (!words[..count].Contains(word))
-                {
-                    words[count++] = word;
-                }
+                words[count++] = start + w;
             }
         }
+        // Lanes reading the same word are served together (a broadcast): count distinct words
+        // per bank. Sorting and skipping repeats is what keeps this cheap enough for every state.
+        var used = words[..count];
+        used.Sort();
         Span<int> perBank = stackalloc int[banks];
         var worst = 1;
-        foreach (var word in words[..count])
+        for (var i = 0; i < used.Length; i++)
         {
-            var bank = (int)(((word % banks) + banks) % banks);
+            if (i > 0 && used[i] == used[i - 1])
+            {
+                continue;
+            }
+            var bank = (int)(((used[i] % banks) + banks) % banks);
             worst = Math.Max(worst, ++perBank[bank]);
         }
         return worst;
@@ -383,13 +387,16 @@ public static class CostModel
         {
             var rest = lane / lanes;
             var element = lane % lanes * strideLane + rest % threadsX * strideX + rest / threadsX % Math.Max(1, threadsY) * strideY;
-            var sector = element * sizeof(float) / p.TransactionBytes;
-            if (!sectors[..count].Contains(sector))
-            {
-                sectors[count++] = sector;
-            }
+            sectors[count++] = element * sizeof(float) / p.TransactionBytes;
         }
-        return Math.Max(1, count);
+        var touched = sectors[..count];
+        touched.Sort();
+        var distinct = 0;
+        for (var i = 0; i < touched.Length; i++)
+        {
+            distinct += i == 0 || touched[i] != touched[i - 1] ? 1 : 0;
+        }
+        return Math.Max(1, distinct);
     }
 
     /// <summary>Passes of the same load without conflicts: its distinct words over the banks.</summary>

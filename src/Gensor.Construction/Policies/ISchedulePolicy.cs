@@ -1,5 +1,7 @@
-using Gensor.Hardware;
+using Gensor.Construction.Feedback;
 using Gensor.Etir;
+using Gensor.Feedback;
+using Gensor.Hardware;
 
 namespace Gensor.Construction.Policies;
 
@@ -20,12 +22,21 @@ public interface ISchedulePolicy
 /// <summary>How many candidates to return and the seed for randomized policies.</summary>
 public sealed record ConstructionOptions(int TopK = 10, int Seed = 0);
 
-/// <summary>A schedule with the cost model's estimate of its time.</summary>
-public sealed record RankedSchedule(Schedule Schedule, double EstimatedMs);
+/// <summary>
+/// A schedule with the cost model's estimate of its time, and what the vendor's
+/// compiler read back from its kernel when construction asked it (the estimate
+/// then uses the real register count).
+/// </summary>
+public sealed record RankedSchedule(Schedule Schedule, double EstimatedMs, KernelResources? Compiled = null);
 
-/// <summary>What a policy produced: candidates best first, how many states it looked at, and how long it took.</summary>
+/// <summary>
+/// What a policy produced: candidates best first, how many states it looked at,
+/// how long it took, and, when the candidates went through the compiler, what
+/// that check found and cost (its time is not part of <paramref name="ConstructMs"/>).
+/// </summary>
 public sealed record ConstructionResult(
     string Policy,
     IReadOnlyList<RankedSchedule> Candidates,
     int StatesVisited,
-    double ConstructMs);
+    double ConstructMs,
+    CompilerCheck? Check = null);

@@ -22,20 +22,35 @@ public static class Ranking
     public static IReadOnlyList<RankedSchedule> TopRanked(IEnumerable<RankedSchedule> ranked, int topK)
     {
         var k = Math.Max(1, topK);
-        var byCost = ranked
-            .OrderBy(candidate => candidate.EstimatedMs)
-            .ThenBy(candidate => candidate.Schedule.ToString(), StringComparer.Ordinal)
-            .ToArray();
+        var byCost = ranked.ToArray();
+        Array.Sort([.. byCost.Select(c => c.EstimatedMs)], byCost);
         var seen = new HashSet<(ValueArray<int>, ValueArray<int>, ValueArray<int>, ValueArray<string>)>();
         var firsts = new List<RankedSchedule>();
         var rest = new List<RankedSchedule>();
-        foreach (var candidate in byCost)
+        for (var start = 0; start < byCost.Length && firsts.Count < k; )
         {
-            (seen.Add(StructureOf(candidate.Schedule)) ? firsts : rest).Add(candidate);
-            if (firsts.Count >= k)
+            // Equal estimates are ordered by the schedule's text, so results are deterministic.
+            // Only the groups reached are ordered: writing the text of every state visited
+            // cost more than the walk that visited them.
+            var end = start + 1;
+            while (end < byCost.Length && byCost[end].EstimatedMs.Equals(byCost[start].EstimatedMs))
             {
-                break;
+                end++;
             }
+            var group = byCost[start..end];
+            if (group.Length > 1)
+            {
+                Array.Sort([.. group.Select(c => c.Schedule.ToString())], group, StringComparer.Ordinal);
+            }
+            foreach (var candidate in group)
+            {
+                (seen.Add(StructureOf(candidate.Schedule)) ? firsts : rest).Add(candidate);
+                if (firsts.Count >= k)
+                {
+                    break;
+                }
+            }
+            start = end;
         }
         return [.. firsts.Concat(rest).Take(k)];
     }

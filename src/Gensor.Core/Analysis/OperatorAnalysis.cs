@@ -587,8 +587,15 @@ public sealed class OperatorAnalysis
         Span<int> stage = stackalloc int[AxisCount];
         BlockStageTile(schedule, stage);
         // ptxas issues the loads of later points early in an unrolled stage, more of them the longer the stage.
+        // A stage with no barrier inside to stop it (double-buffered, or nothing staged) past 16 points
+        // has all of them issued up front (seen with ptxas 11.8 for sm_90, 256x256x256 GEMMs with 4 reduce
+        // threads: 64 points spilled 400 to 1000 registers' worth where the shorter rule said 120-245,
+        // 32 unstaged points took 178 registers).
         var points = PointsPerThreadPerStage(schedule);
-        var live = UnrollsStage(schedule) ? Math.Min(points, 2 + points / 8) : 1;
+        var unbarred = schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
+        var live = !UnrollsStage(schedule) ? 1
+            : unbarred && points > 16 ? points
+            : Math.Min(points, 2 + points / 8);
         long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
         Span<long> perRead = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
         Span<bool> reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];

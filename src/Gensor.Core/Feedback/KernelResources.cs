@@ -15,7 +15,7 @@ namespace Gensor.Feedback;
 /// <param name="SpillStoreBytes">Bytes a thread's spill stores write to local memory.</param>
 /// <param name="SpillLoadBytes">Bytes a thread's spill loads read back.</param>
 /// <param name="StaticSharedMemoryBytes">Shared memory per block that the kernel declares.</param>
-/// <param name="Instructions">The static SASS instruction mix.</param>
+/// <param name="Instructions">The static SASS instruction mix; null when the cubin was not disassembled (construction's compiler check needs only ptxas's figures).</param>
 /// <param name="Occupancy">Resident blocks and waves on the profile; null when the profile is not an NVIDIA GPU's.</param>
 /// <param name="Tools">Which tools produced the figures.</param>
 /// <param name="Timings">What producing them cost.</param>
@@ -27,7 +27,7 @@ public sealed record KernelResources(
     int SpillStoreBytes,
     int SpillLoadBytes,
     int StaticSharedMemoryBytes,
-    InstructionMix Instructions,
+    InstructionMix? Instructions,
     KernelOccupancy? Occupancy,
     ToolIdentity Tools,
     InspectionTimings Timings)

@@ -1,4 +1,5 @@
 using Gensor.Construction.Policies;
+using Gensor.Feedback;
 using Gensor.Hardware;
 
 namespace Gensor.Tuning.Batch;
@@ -11,6 +12,7 @@ namespace Gensor.Tuning.Batch;
 /// <param name="Seed">Seeds construction and verification inputs.</param>
 /// <param name="Baselines">Also tune with the naive and roller policies, for the speedups.</param>
 /// <param name="Force">Measure again what the records already hold.</param>
+/// <param name="Compiler">When set, every policy's leading candidates (baselines' too) go through this compiler first.</param>
 public sealed record BatchOptions(
     ISchedulePolicy Policy,
     HardwareProfile Target,
@@ -18,4 +20,5 @@ public sealed record BatchOptions(
     int TopK,
     int Seed,
     bool Baselines,
-    bool Force);
+    bool Force,
+    ICompilerFeedback? Compiler = null);

@@ -98,5 +98,5 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
     }
 
     private TuneReport TuneWith(Gensor.Etir.Operator op, ISchedulePolicy policy) =>
-        RecordLog.Tune(tuner, new TuneRequest(op, policy, options.Target, options.DeviceProfile, options.TopK, options.Seed), log, options.Force);
+        RecordLog.Tune(tuner, new TuneRequest(op, policy, options.Target, options.DeviceProfile, options.TopK, options.Seed, Compiler: options.Compiler), log, options.Force);
 }

@@ -26,15 +26,14 @@ public static class Emitter
         var op = request.Operator;
         if (request.FixedSchedule is not null)
         {
-            var (given, _) = KernelService.Construct(request);
+            var given = KernelService.Construct(request).Candidates;
             return (given[0].Schedule, new ScheduleOrigin("given", "fixed", null, null));
         }
         if (records is not null && FromRecords(request, records, logger) is { } recorded)
         {
             return recorded;
         }
-        var (candidates, _) = KernelService.Construct(request with { TopK = 1 });
-        var first = candidates.FirstOrDefault()
+        var first = KernelService.Construct(request with { TopK = 1 }).Candidates.FirstOrDefault()
             ?? throw new GensorException(new GensorError(ErrorKind.NoResult, $"the {request.Policy.Name} policy constructed no schedule of {op.Name} for {request.Target.Name}"));
         return (first.Schedule, new ScheduleOrigin("model", request.Policy.Name, double.IsNaN(first.EstimatedMs) ? null : first.EstimatedMs, null));
     }

@@ -39,7 +39,7 @@ public static class ResourcesJson
         ["spill_load_bytes"] = r.SpillLoadBytes,
         ["stack_frame_bytes"] = r.StackFrameBytes,
         ["static_shared_memory_bytes"] = r.StaticSharedMemoryBytes,
-        ["instructions"] = Instructions(r.Instructions),
+        ["instructions"] = r.Instructions is { } mix ? Instructions(mix) : null,
         ["occupancy"] = r.Occupancy is { } o ? Occupancy(o) : null,
         ["tools"] = new JsonObject
         {

@@ -17,9 +17,12 @@ public static class ResourcesText
         var occupancy = r.Occupancy is { } o
             ? string.Create(invariant, $"; {o.ResidentThreads} threads/SM resident ({o.LimitedBy}), {(o.Waves is { } w ? w.ToString("0.###", invariant) : "-")} waves on {o.Multiprocessors} SMs")
             : "";
-        var m = r.Instructions;
-        return $"{r.Architecture}: {r.Registers} registers, {spills}, {r.StaticSharedMemoryBytes} B shared{occupancy}; "
-            + $"SASS {m.Total} instructions, {m.Ffma} FFMA, {m.Lds} LDS ({m.Lds128} .128), {m.Ldg} LDG ({m.Ldg128} .128), {m.Imad} IMAD"
+        var head = $"{r.Architecture}: {r.Registers} registers, {spills}, {r.StaticSharedMemoryBytes} B shared{occupancy}";
+        if (r.Instructions is not { } m)
+        {
+            return head;
+        }
+        return head + $"; SASS {m.Total} instructions, {m.Ffma} FFMA, {m.Lds} LDS ({m.Lds128} .128), {m.Ldg} LDG ({m.Ldg128} .128), {m.Imad} IMAD"
             + (m.Shfl > 0 ? $", {m.Shfl} SHFL" : "") + (m.Hmma > 0 ? $", {m.Hmma} HMMA" : "");
     }
 }

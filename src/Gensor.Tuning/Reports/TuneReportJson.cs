@@ -37,6 +37,10 @@ public static class TuneReportJson
         {
             json["performance"] = Performance(performance);
         }
+        if (report.CompilerCheck is { } check)
+        {
+            json["compiler_check"] = CompilerCheckJson.Summary(check);
+        }
         if (report.BestSource is { } source)
         {
             json["launch"] = new JsonObject
@@ -74,6 +78,10 @@ public static class TuneReportJson
         if (m.Error is not null)
         {
             json["error"] = m.Error;
+        }
+        if (candidate.Compiled is { } compiled)
+        {
+            json["compiled"] = CompilerCheckJson.Kernel(compiled);
         }
         return json;
     }

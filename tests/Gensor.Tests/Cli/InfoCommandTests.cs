@@ -39,6 +39,46 @@ public sealed class InfoCommandTests
     }
 
     [Fact]
+    public void Explain_for_an_nvidia_profile_reports_the_compiler_check_and_each_candidates_registers()
+    {
+        var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=256,n=256,k=256",
+            "--target", "h100", "--top-k", "2", "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var json = JsonNode.Parse(result.Output)!;
+        var check = json["compiler_check"]!;
+        Assert.StartsWith("ptxas ", (string?)check["tool"]);
+        Assert.Equal(CompilerCheckedPolicyCount, (int)check["checked"]!);
+        Assert.All(json["candidates"]!.AsArray(), c => Assert.True((int)c!["compiled"]!["registers"]! > 0));
+    }
+
+    [Fact]
+    public void Explain_with_the_compiler_check_off_ranks_by_the_model_alone()
+    {
+        var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=256,n=256,k=256",
+            "--target", "h100", "--compiler-check", "off", "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var json = JsonNode.Parse(result.Output)!;
+        Assert.Null(json["compiler_check"]);
+        Assert.All(json["candidates"]!.AsArray(), c => Assert.Null(c!["compiled"]));
+    }
+
+    [Theory]
+    [InlineData("on", "cpu", "is not an NVIDIA GPU profile")]
+    [InlineData("sometimes", "h100", "unknown --compiler-check 'sometimes'")]
+    public void A_compiler_check_that_cannot_be_done_is_bad_input(string mode, string target, string message)
+    {
+        var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=64,n=64,k=64",
+            "--target", target, "--compiler-check", mode);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error);
+    }
+
+    private const int CompilerCheckedPolicyCount = Gensor.Construction.Feedback.CompilerCheckedPolicy.DefaultChecked;
+
+    [Fact]
     public void Devices_lists_the_cpu_accelerator()
     {
         var result = GensorCli.Run("devices", "--format", "json");

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Gensor.Construction.Cost;
+using Gensor.Construction.Policies;
+using Gensor.Etir;
+using Gensor.Feedback;
+using Gensor.Hardware;
+
+namespace Gensor.Construction.Feedback;
+
+/// <summary>
+/// A policy whose leading candidates go through the vendor's compiler before
+/// they are ranked (Triton prunes its configurations the same way): a kernel
+/// that spills registers to local memory is dropped, and the others are
+/// estimated again with the registers ptxas really gave them, which decide
+/// occupancy. The cost model's register count is an estimate (within about 25%
+/// of ptxas on the median); the compiler's is the truth for that kernel.
+/// Candidates beyond the checked ones keep the model's estimate and come after.
+/// </summary>
+/// <param name="inner">The policy that constructs the candidates.</param>
+/// <param name="compiler">Compiles schedules and reads back their resources.</param>
+/// <param name="checkedCount">How many leading candidates to compile (at least the top-k asked for).</param>
+public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedback compiler, int checkedCount = CompilerCheckedPolicy.DefaultChecked) : ISchedulePolicy
+{
+    /// <summary>Candidates compiled when the caller asks for fewer: enough to replace the ones that spill.</summary>
+    public const int DefaultChecked = 8;
+
+    /// <summary>The inner policy's name: records and reports name the construction, not the check.</summary>
+    public string Name => inner.Name;
+
+    /// <inheritdoc />
+    public ConstructionResult Construct(Operator op, HardwareProfile profile, ConstructionOptions options)
+    {
+        var count = Math.Max(checkedCount, options.TopK);
+        // Twice as many as are checked, so that the unchecked ones can stand in for those dropped.
+        var constructed = inner.Construct(op, profile, options with { TopK = count + options.TopK });
+        var head = constructed.Candidates.Take(count).ToArray();
+        var clock = Stopwatch.StartNew();
+        var feedback = compiler.Inspect(op, [.. head.Select(c => c.Schedule)], profile);
+        var ms = clock.Elapsed.TotalMilliseconds;
+
+        var kept = new List<RankedSchedule>();
+        var spilling = new List<(RankedSchedule Candidate, int Bytes)>();
+        for (var i = 0; i < head.Length; i++)
+        {
+            if (feedback[i].Resources is not { } resources)
+            {
+                // Nothing read back (the tools refused it): the model's estimate stands and the measurement will tell.
+                kept.Add(head[i]);
+            }
+            else if (resources.Spills)
+            {
+                spilling.Add((head[i] with { Compiled = resources }, resources.SpillStoreBytes + resources.SpillLoadBytes));
+            }
+            else
+            {
+                kept.Add(head[i] with
+                {
+                    EstimatedMs = CostModel.EstimateMs(op, head[i].Schedule, profile, resources.Registers),
+                    Compiled = resources,
+                });
+            }
+        }
+        var ranked = kept.OrderBy(c => c.EstimatedMs).ToList();
+        var rest = constructed.Candidates.Skip(count);
+        if (ranked.Count == 0)
+        {
+            // Every checked kernel spills: the least spilling ones are still better than no kernel at all.
+            ranked.AddRange(spilling.OrderBy(s => s.Bytes).ThenBy(s => s.Candidate.EstimatedMs).Select(s => s.Candidate));
+            spilling.Clear();
+        }
+        return constructed with
+        {
+            Candidates = [.. ranked.Concat(rest).Take(options.TopK)],
+            Check = new CompilerCheck(feedback, spilling.Count, ms),
+        };
+    }
+}

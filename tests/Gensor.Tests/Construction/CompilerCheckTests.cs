@@ -1,0 +1,108 @@
+using Gensor.Backend.Inspection;
+using Gensor.Construction.Cost;
+using Gensor.Construction.Feedback;
+using Gensor.Construction.Policies;
+using Gensor.Etir;
+using Gensor.Feedback;
+using Gensor.FrontEnd;
+using Gensor.Hardware;
+using Gensor.Tests.Support;
+
+namespace Gensor.Tests.Construction;
+
+/// <summary>
+/// Construction's compiler check: the leading candidates' kernels as ptxas compiles
+/// them decide which survive (no spills) and how they rank (real registers).
+/// </summary>
+public class CompilerCheckTests
+{
+    private static readonly Operator Gemm = OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=1024,n=1024,k=1024", "gemm", null));
+
+    [Fact]
+    public void A_kernel_that_spills_is_dropped_and_the_rest_are_estimated_with_their_real_registers()
+    {
+        var model = new GensorPolicy().Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(8, 0));
+        var spilling = model.Candidates[0].Schedule;
+        var compiler = new ScriptedCompiler(s => s == spilling ? Resources(255, spillBytes: 64) : Resources(64, 0));
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler).Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(3, 0));
+
+        Assert.DoesNotContain(result.Candidates, c => c.Schedule == spilling);
+        Assert.Equal(1, result.Check!.Dropped);
+        Assert.All(result.Candidates, c =>
+        {
+            Assert.Equal(64, c.Compiled!.Registers);
+            Assert.Equal(CostModel.EstimateMs(Gemm, c.Schedule, BuiltInProfiles.H100, 64), c.EstimatedMs);
+        });
+        Assert.Equal(result.Candidates.OrderBy(c => c.EstimatedMs).Select(c => c.Schedule), result.Candidates.Select(c => c.Schedule));
+    }
+
+    [Fact]
+    public void Real_registers_that_cut_occupancy_move_a_memory_bound_candidate_down()
+    {
+        // A GEMV streams its matrix: what hides DRAM latency is the number of threads resident.
+        var gemv = OperatorBuilder.Build(SpecReader.FromInline("y[m] += A[m,k] * x[k]", "m=4096,k=4096", "gemv", null));
+        var model = new GensorPolicy().Construct(gemv, BuiltInProfiles.H100, new ConstructionOptions(8, 0));
+        var first = model.Candidates[0].Schedule;
+        // The model's first choice, compiled to the most registers a thread can have, loses most of its resident threads.
+        var compiler = new ScriptedCompiler(s => s == first ? Resources(255, 0) : Resources(32, 0));
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler).Construct(gemv, BuiltInProfiles.H100, new ConstructionOptions(8, 0));
+
+        Assert.NotEqual(first, result.Candidates[0].Schedule);
+        Assert.Equal(0, result.Check!.Dropped);
+    }
+
+    [Fact]
+    public void When_every_kernel_spills_the_least_spilling_come_first_rather_than_nothing()
+    {
+        var model = new GensorPolicy().Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(8, 0));
+        var least = model.Candidates[5].Schedule;
+        var compiler = new ScriptedCompiler(s => Resources(255, s == least ? 8 : 512));
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler).Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(2, 0));
+
+        Assert.Equal(least, result.Candidates[0].Schedule);
+        Assert.Equal(2, result.Candidates.Count);
+    }
+
+    [Fact]
+    public void A_kernel_the_tools_refuse_keeps_the_models_estimate()
+    {
+        var model = new GensorPolicy().Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(8, 0));
+        var compiler = new ScriptedCompiler(_ => null);
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler).Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(3, 0));
+
+        Assert.Equal(model.Candidates.Take(3), result.Candidates);
+        Assert.Equal(0, result.Check!.Compiled);
+    }
+
+    [Fact]
+    public void With_ptxas_every_leading_candidate_comes_back_with_its_registers_and_none_spills()
+    {
+        var small = OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=256,n=256,k=256", "gemm", null));
+        var compiler = new NvidiaCompilerFeedback(InstalledTools.Require(), disassemble: false);
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler, checkedCount: 3).Construct(small, BuiltInProfiles.H100, new ConstructionOptions(3, 0));
+
+        Assert.Equal(3, result.Check!.Compiled);
+        Assert.StartsWith("ptxas ", result.Check.Tool);
+        Assert.All(result.Candidates, c =>
+        {
+            Assert.True(c.Compiled is { Registers: > 0, Spills: false, Instructions: null }, c.Schedule.ToString());
+            Assert.Equal(CostModel.EstimateMs(small, c.Schedule, BuiltInProfiles.H100, c.Compiled!.Registers), c.EstimatedMs);
+        });
+    }
+
+    private static KernelResources Resources(int registers, int spillBytes) => new(
+        "sm_90", "kernel", registers, 0, spillBytes, spillBytes, 0, null, null,
+        new ToolIdentity("ptxas", "11.8", null), new InspectionTimings(1, 1, 0));
+
+    /// <summary>A compiler whose answers the test gives, to pin down what the check does with each kind of answer.</summary>
+    private sealed class ScriptedCompiler(Func<Schedule, KernelResources?> answer) : ICompilerFeedback
+    {
+        public IReadOnlyList<KernelFeedback> Inspect(Operator op, IReadOnlyList<Schedule> schedules, HardwareProfile profile) =>
+            [.. schedules.Select(s => answer(s) is { } r ? new KernelFeedback(s, r, null, 1) : new KernelFeedback(s, null, "refused", 1))];
+    }
+}
