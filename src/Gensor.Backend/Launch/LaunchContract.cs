@@ -32,7 +32,7 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
         var launch = tensors.Select((t, i) => new LaunchTensor(t.Name, KernelNames.Parameter(t.Name, i), t.Shape, Float32, i == 0 ? TensorRole.Output : TensorRole.Input));
         var spatial = op.SpatialAxes.ToArray();
         var grid = checked((int)Enumerable.Range(0, spatial.Length)
-            .Aggregate(1L, (product, a) => product * ((spatial[a].Extent + schedule.BlockTile[a] - 1) / schedule.BlockTile[a])));
+            .Aggregate(1L, (product, a) => product * (((long)spatial[a].Extent + schedule.BlockTile[a] - 1) / schedule.BlockTile[a])));
         return new LaunchContract(ValueArray.From(launch), grid, schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule));
     }
 }

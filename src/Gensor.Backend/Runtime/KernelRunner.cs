@@ -21,7 +21,16 @@ public sealed class KernelRunner : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _output;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _inputs;
     private readonly Dictionary<string, MemoryBuffer1D<float, Stride1D.Dense>> _byName = [];
-    private readonly float[] _poison;
+    private readonly float[] _firstPoison;
+    private readonly float[] _secondPoison;
+
+    // Two fills a correct kernel overwrites everywhere: a quiet NaN with a
+    // payload no arithmetic produces, then a huge negative finite value. An
+    // element that differs between the two runs was never written (or the
+    // kernel read its own output); one NaN fill alone would pass an unwritten
+    // element wherever the reference is NaN.
+    private static readonly float _firstFill = BitConverter.Int32BitsToSingle(0x7FC05A5A);
+    private static readonly float _secondFill = BitConverter.Int32BitsToSingle(unchecked((int)0xFF7FA5A5));
 
     /// <summary>Makes inputs from <paramref name="seed"/>, evaluates the reference and uploads the inputs.</summary>
     public KernelRunner(KernelDevice device, Operator op, int seed)
@@ -43,8 +52,8 @@ public sealed class KernelRunner : IDisposable
         {
             _byName[op.Inputs[i].Name] = _inputs[i];
         }
-        // A kernel that skips an output leaves NaN behind and fails verification.
-        _poison = Enumerable.Repeat(float.NaN, (int)op.Output.ElementCount).ToArray();
+        _firstPoison = Enumerable.Repeat(_firstFill, (int)op.Output.ElementCount).ToArray();
+        _secondPoison = Enumerable.Repeat(_secondFill, (int)op.Output.ElementCount).ToArray();
     }
 
     /// <summary>Loads, verifies and (if verified) times one compiled candidate. Never throws for a bad kernel.</summary>
@@ -74,15 +83,16 @@ public sealed class KernelRunner : IDisposable
                 // Buffers go in the launch contract's order, the order the kernel declares its parameters in.
                 var arguments = launch.Tensors.Select(tensor => (object)_byName[tensor.Name].View).ToArray();
                 var stream = _device.Accelerator.DefaultStream;
-                _output.CopyFromCPU(_poison);
-                kernel.Launch(stream, config, arguments);
-                stream.Synchronize();
-                var actual = _output.GetAsArray1D();
-                var check = Verifier.Compare(_op, _reference, actual);
+                var actual = RunOnce(kernel, stream, config, arguments, _firstPoison);
+                var again = RunOnce(kernel, stream, config, arguments, _secondPoison);
+                var check = Verifier.Compare(_reference, actual, Unwritten(actual, again));
                 if (!check.Passed)
                 {
                     return new Measurement(false, check.MaxAbsError, null, null, null, 0, loadMs,
-                        $"wrong result: max abs error {check.MaxAbsError:G3}");
+                        check.Checked == 0 && check.FirstBadIndex < 0 ? $"cannot be verified: {check.Problem}" : $"wrong result: {check.Problem}")
+                    {
+                        Tolerance = check.Tolerance,
+                    };
                 }
                 for (var i = 0; i < options.WarmupRuns; i++)
                 {
@@ -103,13 +113,41 @@ public sealed class KernelRunner : IDisposable
                     total += ms;
                 }
                 times.Sort();
-                return new Measurement(true, check.MaxAbsError, times[times.Count / 2], times[0], times[^1], times.Count, loadMs, null);
+                return new Measurement(true, check.MaxAbsError, times[times.Count / 2], times[0], times[^1], times.Count, loadMs, null)
+                {
+                    Tolerance = check.Tolerance,
+                };
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
                 return Measurement.Failed($"failed to run: {exception.Message}", loadMs);
             }
         }
+    }
+
+    /// <summary>The reference this runner verifies against (its values and error bounds).</summary>
+    public ReferenceResult Reference => _reference;
+
+    private float[] RunOnce(Kernel kernel, AcceleratorStream stream, KernelConfig config, object[] arguments, float[] poison)
+    {
+        _output.CopyFromCPU(poison);
+        kernel.Launch(stream, config, arguments);
+        stream.Synchronize();
+        return _output.GetAsArray1D();
+    }
+
+    /// <summary>Elements whose bits differ between the runs over the two fills.</summary>
+    private static List<int> Unwritten(float[] first, float[] second)
+    {
+        var unwritten = new List<int>();
+        for (var i = 0; i < first.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(first[i]) != BitConverter.SingleToInt32Bits(second[i]))
+            {
+                unwritten.Add(i);
+            }
+        }
+        return unwritten;
     }
 
     /// <summary>

@@ -1,76 +1,120 @@
-using Gensor.Etir;
+using System.Globalization;
 
 namespace Gensor.Reference;
 
 /// <summary>
-/// Decides whether a kernel's float32 output matches the double-precision
-/// reference, allowing for the rounding a correct float32 kernel may incur.
+/// Decides whether a kernel's output matches the double-precision reference,
+/// allowing for the rounding a correct kernel may incur: each element's
+/// tolerance is twice the forward error bound the reference carries for it
+/// (<see cref="ReferenceResult.ErrorBounds"/>), which follows from the
+/// operations of the expression, the reduction length and the magnitudes
+/// involved, in the unit roundoff of the kernel's format. A NaN or an
+/// infinity is right only where the reference has the same one.
 /// </summary>
 public static class Verifier
 {
-    private const double _relativeSlack = 1e-5;
+    /// <summary>
+    /// Twice the first-order bound: the bound drops second-order terms (products
+    /// of two roundings), and the factor covers them for any reduction short
+    /// enough to be verified at all (n u below 1/2).
+    /// </summary>
+    public const double Safety = 2.0;
 
-    // One float32 rounding; a sum of L terms accumulates at most about L of them (times a safety factor of 4).
-    private const double _unitRoundoff = 1.0 / (1 << 24);
+    /// <summary>The tolerance of an element whose reference error bound is <paramref name="bound"/>.</summary>
+    public static double Tolerance(double bound, FloatFormat format) => (Safety * bound) + format.MinNormal;
 
     /// <summary>Compares <paramref name="actual"/> element by element with the reference.</summary>
+    /// <param name="reference">The reference values and their error bounds.</param>
+    /// <param name="actual">The kernel's output.</param>
+    /// <param name="unwritten">Elements the kernel is known not to have written (null: none known); each fails.</param>
     /// <exception cref="ArgumentException">The arrays' lengths differ.</exception>
-    public static VerificationResult Compare(Operator op, ReferenceResult reference, float[] actual)
+    public static VerificationResult Compare(ReferenceResult reference, float[] actual, IReadOnlyCollection<int>? unwritten = null)
     {
         var expected = reference.Values;
         if (actual.Length != expected.Length)
         {
             throw new ArgumentException($"output has {actual.Length} elements but the reference has {expected.Length}", nameof(actual));
         }
-        var reductionLength = op.ReductionLength;
-        var transcendental = UsesTranscendental(op.Body) || (op.Epilogue is not null && UsesTranscendental(op.Epilogue));
+        var format = reference.Format;
         var maxError = 0.0;
         var maxRatio = 0.0;
-        var firstBad = -1;
+        var tolerance = 0.0;
+        var firstWrong = -1;
+        string? wrongProblem = null;
+        int checkedCount = 0, uncheckedCount = 0, referenceNaN = 0;
+        var skipped = unwritten is { Count: > 0 } ? new HashSet<int>(unwritten) : null;
         for (var i = 0; i < expected.Length; i++)
         {
+            if (skipped is not null && skipped.Contains(i))
+            {
+                continue;
+            }
             var want = expected[i];
             double got = actual[i];
-            var (error, ratio) = Judge(want, got, reference.Magnitude[i], reductionLength, transcendental);
-            maxError = Math.Max(maxError, error);
-            maxRatio = Math.Max(maxRatio, ratio);
-            if (ratio > 1.0 && firstBad < 0)
+            var bound = reference.ErrorBounds[i];
+            string? wrong = null;
+            if (double.IsPositiveInfinity(bound))
             {
-                firstBad = i;
+                uncheckedCount++;
+                continue;
+            }
+            if (double.IsNaN(want) || double.IsInfinity(want) || !double.IsFinite(got))
+            {
+                // A NaN or an infinity is right only where the reference has the same one.
+                referenceNaN += double.IsNaN(want) ? 1 : 0;
+                checkedCount += double.IsNaN(want) ? 0 : 1;
+                if (!(double.IsNaN(want) && double.IsNaN(got)) && got != want)
+                {
+                    wrong = $"{Describe(got)} where the reference is {Describe(want)}";
+                    maxError = double.PositiveInfinity;
+                    maxRatio = double.PositiveInfinity;
+                }
+            }
+            else
+            {
+                checkedCount++;
+                var allowed = Tolerance(bound, format);
+                tolerance = Math.Max(tolerance, allowed);
+                var error = Math.Abs(got - want);
+                maxError = Math.Max(maxError, error);
+                maxRatio = Math.Max(maxRatio, error / allowed);
+                if (error > allowed)
+                {
+                    wrong = $"{Describe(got)} where the reference is {Describe(want)}: off by {Describe(error)}, beyond its bound {Describe(allowed)}";
+                }
+            }
+            if (wrong is not null && firstWrong < 0)
+            {
+                firstWrong = i;
+                wrongProblem = $"element {i} is {wrong}";
             }
         }
-        return new VerificationResult(firstBad < 0, maxError, maxRatio, firstBad);
+        int firstBad;
+        string? problem;
+        if (skipped is not null)
+        {
+            // Never written is the more basic fault, so it is the one named.
+            var firstSkipped = skipped.Min();
+            firstBad = firstWrong >= 0 ? Math.Min(firstWrong, firstSkipped) : firstSkipped;
+            problem = $"{skipped.Count} of {expected.Length} output elements were never written (the first is element {firstSkipped})";
+            maxError = double.PositiveInfinity;
+            maxRatio = double.PositiveInfinity;
+        }
+        else if (firstWrong >= 0)
+        {
+            firstBad = firstWrong;
+            problem = wrongProblem;
+        }
+        else
+        {
+            firstBad = -1;
+            problem = checkedCount > 0 ? null
+                : referenceNaN == expected.Length ? "nothing to check: the reference is NaN at every element"
+                : $"nothing to check: no element has a finite error bound ({uncheckedCount} may overflow {format.Name} or are near a singularity, {referenceNaN} are NaN)";
+        }
+        var passed = problem is null;
+        return new VerificationResult(passed, maxError, maxRatio, firstBad, tolerance, checkedCount, uncheckedCount, referenceNaN, problem);
     }
 
-    private static (double Error, double Ratio) Judge(double want, double got, double magnitude, long reductionLength, bool transcendental)
-    {
-        if (double.IsNaN(want) || double.IsNaN(got))
-        {
-            return double.IsNaN(want) && double.IsNaN(got) ? (0.0, 0.0) : (double.PositiveInfinity, double.PositiveInfinity);
-        }
-        // Compare infinities as float32 sees them: a finite double beyond float range is infinity there too.
-        var wantAsFloat = (double)(float)want;
-        if (double.IsInfinity(wantAsFloat) || double.IsInfinity(got))
-        {
-            return wantAsFloat == got ? (0.0, 0.0) : (double.PositiveInfinity, double.PositiveInfinity);
-        }
-        var scale = Math.Max(1.0, Math.Abs(want));
-        var accumulation = 4.0 * reductionLength * _unitRoundoff * magnitude;
-        var allowed = (_relativeSlack * scale) + accumulation;
-        if (transcendental)
-        {
-            // GPU exp/tanh are a few ulps off, and exp amplifies the accumulated error by its own value.
-            allowed += (_relativeSlack * scale) + (accumulation * scale);
-        }
-        var error = Math.Abs(got - want);
-        return (error, error / allowed);
-    }
-
-    private static bool UsesTranscendental(Expr expr) => expr switch
-    {
-        Unary { Op: UnaryOp.Exp or UnaryOp.Tanh or UnaryOp.Sigmoid or UnaryOp.Sqrt } => true,
-        Unary unary => UsesTranscendental(unary.Operand),
-        Binary binary => UsesTranscendental(binary.Left) || UsesTranscendental(binary.Right),
-        _ => false,
-    };
+    private static string Describe(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
 }
