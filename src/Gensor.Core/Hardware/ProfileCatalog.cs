@@ -62,6 +62,8 @@ public static class ProfileCatalog
         ["barrier_ns"] = (1e-3, 1e7, false),
         ["launch_us"] = (1e-3, 1e7, false),
         ["occupancy_goal_threads"] = (1, 1 << 20, false),
+        ["thread_sync_ns"] = (1e-3, 1e9, false),
+        ["max_unrolled_updates"] = (1, 1 << 24, false),
     };
 
     /// <summary>The built-in profiles, for <c>gensor profiles</c>.</summary>

@@ -127,7 +127,8 @@ public sealed class TrustedResultTests : IDisposable
     {
         var body = string.Join(" + ", Enumerable.Range(0, 300).Select(i => $"A[m]*{i % 7 + 1}"));
 
-        var result = Run("tune", "--compute", $"C[m] = {body}", "--shape", "m=16", "--device", "cpu", "--top-k", "1");
+        // Roslyn and ILGPU take long over 300 terms on a loaded machine: this checks the result, not the speed.
+        var result = GensorProcess.Observe(_dir.Path, ["tune", "--compute", $"C[m] = {body}", "--shape", "m=16", "--device", "cpu", "--top-k", "1"], TimeSpan.FromMinutes(8));
 
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
         Assert.Contains("verified:  yes", result.Output);
