@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Gensor.Backend.Inspection;
 using Gensor.Feedback;
+using Gensor.Construction.Feedback;
 using Gensor.Construction.Policies;
 using Gensor.Hardware;
 using Gensor.Diagnostics;
@@ -114,7 +115,8 @@ internal static class SassTable
         Console.WriteLine($"# SASS of {policy.Name}'s kernels for {profile.Name} ({profile.Architecture})");
         Console.WriteLine();
         Console.WriteLine($"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(Commit() is { } commit ? $" at commit {commit}" : "")} by `dotnet run -c Release --project bench/Gensor.Bench -- sass {string.Join(' ', args)}`.");
-        Console.WriteLine($"For each operator: the {policy.Name} policy's first choice for {profile.Name} (seed {seed}), lowered to C#, compiled to PTX by ILGPU, "
+        Console.WriteLine($"For each operator: the {policy.Name} policy's first choice for {profile.Name} (seed {seed}) after the compiler check that emit and tune make "
+            + $"(its {CompilerCheckedPolicy.DefaultChecked} leading candidates through ptxas, spilling ones dropped, the rest ranked with their real registers), lowered to C#, compiled to PTX by ILGPU, "
             + $"assembled by ptxas {tools.Release.ToString(2)} ({tools.Origin}) with `-arch={profile.Architecture} -v` and read back with `cuobjdump -sass`. "
             + "Instruction counts are static (each instruction once, however often it runs); resident threads follow NVIDIA's occupancy calculation "
             + $"for the registers and shared memory ptxas reports, on {profile.Multiprocessors} SMs. No kernel ran: these are compiler figures, not GPU times. "
@@ -125,6 +127,7 @@ internal static class SassTable
         Console.WriteLine();
         Console.WriteLine(SassCriteria.Legend);
         var feedback = new NvidiaCompilerFeedback(tools, parallelism: 1);
+        var check = new NvidiaCompilerFeedback(tools, disassemble: false);
         var allKernels = 0;
         var allPassed = 0;
         var total = Stopwatch.StartNew();
@@ -143,7 +146,8 @@ internal static class SassTable
             {
                 var op = operators[i];
                 var kind = KernelKind.Of(op);
-                var construction = policy.Construct(op, profile, new ConstructionOptions(1, seed));
+                // As emit and tune choose: the policy's leading candidates through ptxas first (spills dropped, real registers).
+                var construction = new CompilerCheckedPolicy(policy, check).Construct(op, profile, new ConstructionOptions(1, seed));
                 if (construction.Candidates.Count == 0)
                 {
                     Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | | no schedule |");

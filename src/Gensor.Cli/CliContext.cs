@@ -42,7 +42,7 @@ public sealed class CliContext(TextWriter output, TextWriter error, bool verbose
         }
         catch (Exception exception)
         {
-            Error.WriteLine($"error: internal error: {exception.GetType().Name}: {FirstLine(exception.Message)}");
+            Error.WriteLine($"error: internal error: {exception.GetType().Name}: {Printable.Text(FirstLine(exception.Message))}");
             if (Verbose)
             {
                 Error.WriteLine(exception);

@@ -85,6 +85,11 @@ internal static class CommonOptions
         DefaultValueFactory = _ => 60,
     };
 
+    public static Option<string?> MemoryLimit() => new("--memory-limit")
+    {
+        Description = "The most memory the inputs, output and reference of one operator may take, e.g. 16G (default 4G). Larger operators are refused before anything is allocated.",
+    };
+
     public static Option<string?> Schedule(string what) => new("--schedule")
     {
         Description = $"{what}, e.g. \"block=32x32 thread=4x4 reduce=8 shared=A,B\" (vthread, shared, vector, pad and prefetch may be left out).",
@@ -120,15 +125,11 @@ internal static class CommonOptions
         }
     }
 
-    /// <summary>The records of <paramref name="path"/>; a missing file is bad input, a torn line a warning on stderr.</summary>
+    /// <summary>The records of <paramref name="path"/>; a missing or unreadable file is bad input, a torn or untrue line a warning on stderr.</summary>
     public static IReadOnlyList<Gensor.Tuning.Records.TuningRecord> ReadRecords(string path, CliContext cli)
     {
-        if (!File.Exists(path))
-        {
-            throw GensorException.BadInput($"{path}: no such file");
-        }
         using var logs = cli.CreateLoggerFactory();
-        return Gensor.Tuning.Records.RecordReader.Read(path, logs.CreateLogger("gensor"));
+        return Gensor.Tuning.Records.RecordReader.ReadExisting(path, logs.CreateLogger("gensor"));
     }
 
     public static bool ParseFormatIsJson(string format) => format switch

@@ -26,7 +26,7 @@ public static class Program
         root.Subcommands.Add(TuneModelCommand.Create(Context));
         // The worker side of --isolate: not for users, so not in the help.
         var worker = new Command("measure-worker", "Measure candidates for a parent gensor process (JSON lines on stdin/stdout).") { Hidden = true };
-        worker.SetAction(_ => Gensor.Tuning.Isolation.MeasureWorker.Run(Console.In, output));
+        worker.SetAction(_ => Context(false).Guard(() => Gensor.Tuning.Isolation.MeasureWorker.Run(Console.In, output)));
         root.Subcommands.Add(worker);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -32,7 +32,8 @@ internal sealed class StderrLoggerProvider(TextWriter error) : ILoggerProvider
             };
             lock (error)
             {
-                error.WriteLine($"{level}: {formatter(state, exception)}");
+                // One line per message, whatever names or paths it quotes.
+                error.WriteLine($"{level}: {Gensor.Diagnostics.Printable.Text(formatter(state, exception))}");
             }
         }
     }

@@ -24,12 +24,13 @@ internal sealed class TuningOptions
     private readonly Option<bool> _force = CommonOptions.Force();
     private readonly Option<string> _isolate = CommonOptions.Isolate();
     private readonly Option<int> _candidateTimeout = CommonOptions.CandidateTimeout();
+    private readonly Option<string?> _memoryLimit = CommonOptions.MemoryLimit();
     private readonly Option<string> _compilerCheck = CommonOptions.CompilerCheck();
     private readonly Option<bool> _allowTf32 = CommonOptions.AllowTf32();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout, _compilerCheck, _allowTf32 })
+        foreach (var option in new Option[] { _device, _seed, _target, _policy, _topK, _records, _force, _isolate, _candidateTimeout, _memoryLimit, _compilerCheck, _allowTf32 })
         {
             command.Options.Add(option);
         }
@@ -41,16 +42,23 @@ internal sealed class TuningOptions
         var isolate = parse.GetValue(_isolate)!;
         var timeout = parse.GetValue(_candidateTimeout);
         Measurers.Validate(isolate, timeout);
+        var records = parse.GetValue(_records);
+        if (records is not null)
+        {
+            RecordFile.CheckPath(records, "--records");
+        }
+        var memoryLimit = parse.GetValue(_memoryLimit) is { } limit ? MemoryEstimate.ParseSize(limit, "--memory-limit") : MemoryEstimate.DefaultLimitBytes;
         return new TuningSettings(
             CommonOptions.ParseDevice(parse.GetValue(_device)!),
             PolicyCatalog.Get(parse.GetValue(_policy)!, parse.GetValue(_allowTf32)),
             parse.GetValue(_target) is { } target ? ProfileCatalog.Get(target) : null,
             CommonOptions.ParseTopK(parse.GetValue(_topK)),
             parse.GetValue(_seed),
-            parse.GetValue(_records),
+            records,
             parse.GetValue(_force),
             isolate,
             timeout,
+            memoryLimit,
             CompilerChecks.Validate(parse.GetValue(_compilerCheck)!));
     }
 }
@@ -66,6 +74,7 @@ internal sealed record TuningSettings(
     bool Force,
     string Isolate,
     int CandidateTimeoutSeconds,
+    long MemoryLimitBytes,
     string CompilerCheck)
 {
     public TuningSession Open(CliContext cli) => new(this, cli);

@@ -42,7 +42,7 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
         }
         var spatial = op.SpatialAxes.ToArray();
         var grid = checked((int)Enumerable.Range(0, spatial.Length)
-            .Aggregate(1L, (product, a) => product * ((spatial[a].Extent + schedule.BlockTile[a] - 1) / schedule.BlockTile[a])));
+            .Aggregate(1L, (product, a) => product * (((long)spatial[a].Extent + schedule.BlockTile[a] - 1) / schedule.BlockTile[a])));
         return new LaunchContract(launch, grid, schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule));
     }
 }

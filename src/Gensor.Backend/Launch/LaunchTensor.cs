@@ -8,17 +8,15 @@ namespace Gensor.Backend.Launch;
 /// </summary>
 /// <param name="Name">The tensor's name in the operator.</param>
 /// <param name="Parameter">
-/// The C# parameter as the kernel declares it (<c>@A</c>, or <c>g_arg0</c> when
-/// a name would collide with the code's own); see <see cref="Lowering.KernelNames.Parameter"/>.
+/// The C# parameter as the kernel and its launcher declare it (<c>t_A</c>, or
+/// <c>g_arg0</c> when the name is not a C# identifier), and what launch.json
+/// calls it; see <see cref="Lowering.KernelNames.Parameter"/>.
 /// </param>
 /// <param name="Shape">The tensor's extents, outermost first.</param>
 /// <param name="ElementType">The element type's name: <c>f32</c>, <c>f16</c> (ILGPU <c>Half</c>) or <c>bf16</c> (<c>ushort</c> bits).</param>
 /// <param name="Role">Output or input.</param>
 public sealed record LaunchTensor(string Name, string Parameter, ValueArray<int> Shape, string ElementType, TensorRole Role)
 {
-    /// <summary>The parameter's identifier without C#'s verbatim <c>@</c>: what launch.json and PTX entry points call it.</summary>
-    public string Identifier => Parameter.TrimStart('@');
-
     public long ElementCount => Shape.Aggregate(1L, (product, extent) => product * extent);
 
     /// <summary>Bytes of one element of <see cref="ElementType"/>.</summary>

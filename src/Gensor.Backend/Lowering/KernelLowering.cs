@@ -130,11 +130,11 @@ public static class KernelLowering
 
         private static Variable Int(string name) => new(name, IrType.Int);
 
-        private long BlocksAlong(int a) => (_spatial[a].Extent + _s.BlockTile[a] - 1) / _s.BlockTile[a];
+        private long BlocksAlong(int a) => ((long)_spatial[a].Extent + _s.BlockTile[a] - 1) / _s.BlockTile[a];
 
         private long GridSize => Enumerable.Range(0, Rank).Aggregate(1L, (product, a) => product * BlocksAlong(a));
 
-        private long StagesAlong(int j) => (_reduce[j].Extent + _s.ReduceStep[j] - 1) / _s.ReduceStep[j];
+        private long StagesAlong(int j) => ((long)_reduce[j].Extent + _s.ReduceStep[j] - 1) / _s.ReduceStep[j];
 
         private long StageCount => Enumerable.Range(0, _reduce.Length).Aggregate(1L, (product, j) => product * StagesAlong(j));
 

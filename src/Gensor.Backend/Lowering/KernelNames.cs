@@ -1,30 +1,22 @@
 namespace Gensor.Backend.Lowering;
 
 /// <summary>
-/// The identifiers generated kernels use. Locals all start with <c>g_</c>; a
-/// tensor's parameter is its own name unless that could collide with a local
-/// or with a name the kernel uses from ILGPU or the framework (a tensor named
-/// <c>Grid</c> would hide <c>Grid.IdxX</c>), in which case it is positional.
+/// The identifiers generated kernels use. Locals all start with <c>g_</c>. A
+/// tensor's parameter is never the user's name alone: it is <c>t_</c> and the
+/// name (<c>t_A</c>, <c>t_Grid</c>), so it cannot hide a name the kernel uses
+/// from ILGPU or the framework (a parameter <c>Grid</c> would hide
+/// <c>Grid.IdxX</c>), nor the launcher's own <c>accelerator</c> parameter,
+/// whatever names a later printer starts to use: no ILGPU or System name
+/// starts with <c>t_</c>, no local does, no C# keyword does, and
+/// distinct tensor names give distinct parameters. A name that is not a C#
+/// identifier (an imported model's <c>conv1/weight:0</c>) is positional,
+/// <c>g_arg</c> and its index.
 /// </summary>
 public static class KernelNames
 {
-    /// <summary>Names the generated source refers to, which a parameter must not hide.</summary>
-    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
-    {
-        "ILGPU", "System", "Grid", "Group", "Warp", "SharedMemory", "XMath", "Float2", "Float4",
-        "ArrayView", "ArrayView1D", "Stride1D", "Index1D", "Math", "MathF", "Kernel", "GridSize", "GroupSize",
-        "Accelerator", "KernelConfig", "Launch", "Ref", "Input",
-        // The launcher's own parameter (see LauncherWriter).
-        "accelerator",
-        // Element types and the helpers typed and tensor-core kernels define.
-        "Half", "Interop", "CudaAsm", "FloatToHalf", "BFloat16ToFloat", "FloatToBFloat16", "Mma", "Dot", "Low", "High",
-    };
-
     /// <summary>The parameter identifier of tensor <paramref name="tensor"/>, argument <paramref name="index"/> of the kernel.</summary>
     public static string Parameter(string tensor, int index) =>
-        IsPlainIdentifier(tensor) && !tensor.StartsWith("g_", StringComparison.Ordinal) && !Reserved.Contains(tensor)
-            ? "@" + tensor
-            : $"g_arg{index}";
+        IsPlainIdentifier(tensor) ? "t_" + tensor : $"g_arg{index}";
 
     private static bool IsPlainIdentifier(string name) =>
         name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');

@@ -18,10 +18,22 @@ public sealed class KernelRunner : IDisposable
     private readonly KernelDevice _device;
     private readonly Operator _op;
     private readonly ReferenceResult _reference;
+    private readonly IReadOnlyDictionary<string, float[]> _inputData;
+    private ReferenceResult? _tf32Reference;
     private readonly DeviceTensor _output;
     private readonly DeviceTensor[] _inputs;
     private readonly Dictionary<string, DeviceTensor> _byName = [];
-    private readonly float[] _poison;
+    private readonly float[] _firstPoison;
+    private readonly float[] _secondPoison;
+
+    // Two fills a correct kernel overwrites everywhere: a quiet NaN with a
+    // payload no arithmetic produces, then a huge negative finite value. An
+    // element that differs between the two runs was never written (or the
+    // kernel read its own output); one NaN fill alone would pass an unwritten
+    // element wherever the reference is NaN. A 16-bit output stores them as
+    // a NaN and as negative infinity, still two different fills.
+    private static readonly float _firstFill = BitConverter.Int32BitsToSingle(0x7FC05A5A);
+    private static readonly float _secondFill = BitConverter.Int32BitsToSingle(unchecked((int)0xFF7FA5A5));
 
     /// <summary>Makes inputs from <paramref name="seed"/>, evaluates the reference and uploads the inputs.</summary>
     public KernelRunner(KernelDevice device, Operator op, int seed)
@@ -29,6 +41,7 @@ public sealed class KernelRunner : IDisposable
         _device = device;
         _op = op;
         var inputs = InputGenerator.Generate(op, seed);
+        _inputData = inputs;
         _reference = ReferenceEvaluator.Evaluate(op, inputs);
         var accelerator = device.Accelerator;
         _output = DeviceTensor.Allocate(accelerator, op.Output.Type, op.Output.ElementCount);
@@ -43,8 +56,8 @@ public sealed class KernelRunner : IDisposable
         {
             _byName[op.Inputs[i].Name] = _inputs[i];
         }
-        // A kernel that skips an output leaves NaN behind and fails verification.
-        _poison = Enumerable.Repeat(float.NaN, (int)op.Output.ElementCount).ToArray();
+        _firstPoison = Enumerable.Repeat(_firstFill, (int)op.Output.ElementCount).ToArray();
+        _secondPoison = Enumerable.Repeat(_secondFill, (int)op.Output.ElementCount).ToArray();
     }
 
     /// <summary>Loads, verifies and (if verified) times one compiled candidate. Never throws for a bad kernel.</summary>
@@ -74,17 +87,18 @@ public sealed class KernelRunner : IDisposable
                 // Buffers go in the launch contract's order, the order the kernel declares its parameters in.
                 var arguments = launch.Tensors.Select(tensor => _byName[tensor.Name].View).ToArray();
                 var stream = _device.Accelerator.DefaultStream;
-                _output.Upload(_poison);
-                kernel.Launch(stream, config, arguments);
-                stream.Synchronize();
-                var actual = _output.Download();
-                // TF32 tensor cores round the float32 inputs: their tolerance says so.
-                var tolerance = Tolerance.Of(_op, tf32: compiled.Source.State.Schedule.Mma == MmaShape.M16N8K8Tf32);
-                var check = Verifier.Compare(_op, _reference, actual, tolerance);
+                var actual = RunOnce(kernel, stream, config, arguments, _firstPoison);
+                var again = RunOnce(kernel, stream, config, arguments, _secondPoison);
+                // TF32 tensor cores round the float32 inputs: their reference's error bounds say so.
+                var reference = compiled.Source.State.Schedule.Mma == MmaShape.M16N8K8Tf32 ? Tf32Reference() : _reference;
+                var check = Verifier.Compare(reference, actual, Unwritten(actual, again));
                 if (!check.Passed)
                 {
                     return new Measurement(false, check.MaxAbsError, null, null, null, 0, loadMs,
-                        $"wrong result: max abs error {check.MaxAbsError:G3}");
+                        check.Checked == 0 && check.FirstBadIndex < 0 ? $"cannot be verified: {check.Problem}" : $"wrong result: {check.Problem}")
+                    {
+                        Tolerance = check.Tolerance,
+                    };
                 }
                 for (var i = 0; i < options.WarmupRuns; i++)
                 {
@@ -105,13 +119,44 @@ public sealed class KernelRunner : IDisposable
                     total += ms;
                 }
                 times.Sort();
-                return new Measurement(true, check.MaxAbsError, times[times.Count / 2], times[0], times[^1], times.Count, loadMs, null);
+                return new Measurement(true, check.MaxAbsError, times[times.Count / 2], times[0], times[^1], times.Count, loadMs, null)
+                {
+                    Tolerance = check.Tolerance,
+                };
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
                 return Measurement.Failed($"failed to run: {exception.Message}", loadMs);
             }
         }
+    }
+
+    /// <summary>The reference this runner verifies against (its values and error bounds).</summary>
+    public ReferenceResult Reference => _reference;
+
+    private ReferenceResult Tf32Reference() =>
+        _tf32Reference ??= ReferenceEvaluator.Evaluate(_op, _inputData, Tolerance.Of(_op, tf32: true));
+
+    private float[] RunOnce(Kernel kernel, AcceleratorStream stream, KernelConfig config, object[] arguments, float[] poison)
+    {
+        _output.Upload(poison);
+        kernel.Launch(stream, config, arguments);
+        stream.Synchronize();
+        return _output.Download();
+    }
+
+    /// <summary>Elements whose bits differ between the runs over the two fills.</summary>
+    private static List<int> Unwritten(float[] first, float[] second)
+    {
+        var unwritten = new List<int>();
+        for (var i = 0; i < first.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(first[i]) != BitConverter.SingleToInt32Bits(second[i]))
+            {
+                unwritten.Add(i);
+            }
+        }
+        return unwritten;
     }
 
     /// <summary>

@@ -5,6 +5,11 @@ namespace Gensor.Backend.Runtime;
 /// reference, and, only if it did, its time (median of the timed runs, with
 /// their spread). <see cref="Error"/> says why a candidate failed.
 /// </summary>
+/// <remarks>
+/// <see cref="Tolerance"/> is the largest error the verifier allowed an
+/// element (see <c>Verifier</c>): records keep it, so that a reader can check
+/// that a record claiming verified has an error within it.
+/// </remarks>
 public sealed record Measurement(
     bool Verified,
     double MaxAbsError,
@@ -15,5 +20,8 @@ public sealed record Measurement(
     double LoadMs,
     string? Error)
 {
+    /// <summary>The largest tolerance verification applied to an element; NaN when it did not run.</summary>
+    public double Tolerance { get; init; } = double.NaN;
+
     public static Measurement Failed(string error, double loadMs = 0) => new(false, double.NaN, null, null, null, 0, loadMs, error);
 }

@@ -37,7 +37,7 @@ internal static class BatchCommand
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var settings = tuning.Read(parse);
                 var part = parse.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.All;
-                var plan = BatchPlan.Read(parse.GetValue(suite)!, CommonOptions.ParseDtype(parse.GetValue(dtype))).InShard(part);
+                var plan = BatchPlan.Read(parse.GetValue(suite)!, CommonOptions.ParseDtype(parse.GetValue(dtype)), settings.MemoryLimitBytes).InShard(part);
                 if (part.Count > 1)
                 {
                     cli.Error.WriteLine($"shard {part}: {plan.Entries.Count} of {plan.SuiteSize} operators");

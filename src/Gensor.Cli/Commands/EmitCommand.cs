@@ -92,16 +92,18 @@ internal static class EmitCommand
                 }
                 if (recordsPath is not null && !File.Exists(recordsPath))
                 {
-                    throw GensorException.BadInput($"{recordsPath}: no such file");
+                    throw GensorException.BadInput($"{Printable.Text(recordsPath)}: no such file");
                 }
                 var outDir = parse.GetValue(output)!;
+                // Checked before any work, so that a path that cannot take the files fails at once.
+                AtomicFile.CheckDirectory(outDir, [.. FileNames(lang), "launch.json"], "--out");
                 var op = spec.Read(parse, cli);
                 var launcher = LauncherName.For(op.Name, parse.GetValue(@namespace)!);
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
                 var request = new TuneRequest(op, chosenPolicy, profile, profile, 1, parse.GetValue(seed), fixedSchedule,
                     Compiler: lang == "opencl" ? null : CompilerChecks.For(checkMode, profile, logger));
-                var recordSet = recordsPath is null ? null : new RecordSet(RecordReader.Read(recordsPath, logger));
+                var recordSet = recordsPath is null ? null : new RecordSet(RecordReader.ReadExisting(recordsPath, logger));
                 var (chosen, origin) = Emitter.Choose(request, recordSet, logger);
                 var source = KernelService.Lower(op, chosen);
                 var (files, reading, entry) = Produce(source, lang, launcher, profile, tools, logger);
@@ -109,28 +111,20 @@ internal static class EmitCommand
                 ResourcesJson.AddTo(launch, reading, withDriver: false);
 
                 Directory.CreateDirectory(outDir);
-                var written = new List<string>();
-                foreach (var (name, content) in files)
-                {
-                    var path = Path.Combine(outDir, name);
-                    if (content is byte[] bytes)
-                    {
-                        AtomicFile.Write(path, bytes);
-                    }
-                    else
-                    {
-                        AtomicFile.Write(path, (string)content);
-                    }
-                    written.Add(path);
-                }
                 var launchPath = Path.Combine(outDir, "launch.json");
-                AtomicFile.Write(launchPath, launch.ToJsonString(_indented) + "\n");
-                written.Add(launchPath);
+                var contents = files.Select(file => (Path: Path.Combine(outDir, file.Name), Content: file.Content switch
+                {
+                    byte[] bytes => bytes,
+                    var text => new System.Text.UTF8Encoding(false).GetBytes((string)text),
+                })).Append((Path: launchPath, Content: new System.Text.UTF8Encoding(false).GetBytes(launch.ToJsonString(_indented) + "\n"))).ToArray();
+                // All the files or none: a kernel without its launch configuration is of no use.
+                AtomicFile.WriteAll(contents);
+                var written = contents.Select(file => file.Path).ToList();
                 cli.Output.WriteLine($"schedule:  {chosen}  ({Describe(origin)})");
                 cli.Output.WriteLine($"launch:    grid {source.Launch.GridSize}, group {source.Launch.GroupSize}, shared {source.Launch.SharedMemoryBytes} bytes");
                 if (lang == "cs")
                 {
-                    cli.Output.WriteLine($"launcher:  {launcher.Namespace}.{launcher.Class}.{launcher.Method}(accelerator, {string.Join(", ", source.Launch.Tensors.Select(t => t.Identifier))})");
+                    cli.Output.WriteLine($"launcher:  {launcher.Namespace}.{launcher.Class}.{launcher.Method}(accelerator, {string.Join(", ", source.Launch.Tensors.Select(t => t.Parameter))})");
                 }
                 if (reading.Resources is { } read)
                 {
@@ -148,6 +142,15 @@ internal static class EmitCommand
         "model" => $"the {origin.Policy} policy's choice under the cost model" + (origin.EstimatedMs is { } e ? $", estimated {NumberText.Estimate(e)} ms" : ""),
         "records" => $"measured {NumberText.Ms(origin.Record!.MeasuredMs!.Value)} ms on {origin.Record.Device}",
         _ => "given with --schedule",
+    };
+
+    /// <summary>The kernel files <see cref="Produce"/> writes for <paramref name="lang"/>, known before any work so the paths can be checked first.</summary>
+    private static string[] FileNames(string lang) => lang switch
+    {
+        "cs" => ["kernel.cs"],
+        "ptx" => ["kernel.ptx"],
+        "sass" => ["kernel.cubin", "kernel.sass"],
+        _ => ["kernel.cl"],
     };
 
     /// <summary>The entry point's name as the PTX (<c>.entry NAME(</c>) or OpenCL C (<c>kernel void NAME(</c>) declares it; null for C#.</summary>

@@ -78,13 +78,19 @@ internal static class ExplainCommand
                     document["states_visited"] = construction.StatesVisited;
                     document["construct_ms"] = Math.Round(construction.ConstructMs, 3);
                     document["compiler_check"] = construction.Check is { } check ? CompilerCheckJson.Summary(check) : null;
-                    document["candidates"] = new JsonArray(construction.Candidates.Take(k).Select(c => (JsonNode)new JsonObject
+                    document["candidates"] = new JsonArray(construction.Candidates.Take(k).Select(c =>
                     {
-                        ["schedule"] = EtirJson.Schedule(c.Schedule),
-                        ["estimated_ms"] = Math.Round(c.EstimatedMs, 6),
-                        ["compiled"] = c.Compiled is { } compiled ? CompilerCheckJson.Kernel(compiled) : null,
-                        // The breakdown's terms are the scalar kernels'; a tensor-core schedule has its own model.
-                        ["breakdown"] = c.Schedule.Mma == MmaShape.None && Legality.Check(op, c.Schedule, profile) is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile, c.Compiled?.Registers)) : null,
+                        var illegal = Legality.Check(op, c.Schedule, profile);
+                        return (JsonNode)new JsonObject
+                        {
+                            ["schedule"] = EtirJson.Schedule(c.Schedule),
+                            ["estimated_ms"] = double.IsFinite(c.EstimatedMs) ? Math.Round(c.EstimatedMs, 6) : null,
+                            ["legal"] = illegal is null,
+                            ["illegal_because"] = illegal,
+                            ["compiled"] = c.Compiled is { } compiled ? CompilerCheckJson.Kernel(compiled) : null,
+                            // The breakdown's terms are the scalar kernels'; a tensor-core schedule has its own model.
+                            ["breakdown"] = c.Schedule.Mma == MmaShape.None && illegal is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile, c.Compiled?.Registers)) : null,
+                        };
                     }).ToArray());
                 }
                 IReadOnlyList<DeviceFit>? fits = null;
@@ -118,8 +124,10 @@ internal static class ExplainCommand
                     var rank = 1;
                     foreach (var candidate in construction.Candidates.Take(k))
                     {
+                        // A policy may hand back a schedule the target cannot run (naive and roller do not all check); say so.
+                        var illegal = Legality.Check(op, candidate.Schedule, profile) is { } reason ? $"  (illegal on {profile.Name}: {reason})" : "";
                         var registers = candidate.Compiled is { } compiled ? $"  [{compiled.Registers} registers by ptxas]" : "";
-                        cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}{registers}");
+                        cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}{registers}{illegal}");
                     }
                     if (construction.Check is { } check)
                     {

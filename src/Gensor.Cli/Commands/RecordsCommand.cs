@@ -71,15 +71,13 @@ internal static class RecordsCommand
             return cli.Guard(() =>
             {
                 var paths = parse.GetValue(files)!;
-                foreach (var path in paths.Where(p => !File.Exists(p)))
-                {
-                    throw GensorException.BadInput($"{path}: no such file");
-                }
+                var target = parse.GetValue(output)!;
+                AtomicFile.CheckFile(target, "--out");
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
-                var all = paths.SelectMany(path => RecordReader.Read(path, logger)).ToArray();
+                // Every input is read before the output is written, so merging into one of the inputs is safe.
+                var all = paths.Select(path => RecordReader.ReadExisting(path, logger)).ToArray().SelectMany(records => records).ToArray();
                 var merged = RecordSet.Merge(all);
-                var target = parse.GetValue(output)!;
                 AtomicFile.Write(target, string.Concat(merged.Select(r => r.ToJsonLine() + "\n")));
                 cli.Error.WriteLine($"merged {paths.Length} files: {all.Length} records, {merged.Count} kept, {all.Length - merged.Count} duplicates dropped -> {target}");
                 return 0;

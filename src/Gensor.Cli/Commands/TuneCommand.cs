@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Gensor.Backend.Launch;
+using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Tuning;
@@ -39,7 +40,12 @@ internal static class TuneCommand
                 var settings = tuning.Read(parse);
                 var fixedSchedule = CommonOptions.ParseSchedule(parse.GetValue(schedule));
                 var outDir = parse.GetValue(output);
+                if (outDir is not null)
+                {
+                    AtomicFile.CheckDirectory(outDir, OutputNames, "--out");
+                }
                 var op = spec.Read(parse, cli);
+                MemoryEstimate.Check(op, settings.MemoryLimitBytes);
                 var launcher = LauncherName.For(op.Name, parse.GetValue(@namespace)!);
                 using var session = settings.Open(cli);
                 var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, fixedSchedule, Compiler: session.Compiler);
@@ -65,14 +71,15 @@ internal static class TuneCommand
         return command;
     }
 
-    /// <summary>Writes kernel.cs and report.json, each through a temporary file so a crash leaves no half-written file.</summary>
+    private static readonly string[] OutputNames = ["kernel.cs", "report.json"];
+
+    /// <summary>Writes kernel.cs and report.json, both or neither, each through a temporary file so a crash leaves no half-written file.</summary>
     private static IReadOnlyList<string> WriteOutputs(string directory, TuneReport report, LauncherName launcher)
     {
         Directory.CreateDirectory(directory);
-        var kernel = Path.Combine(directory, "kernel.cs");
-        var json = Path.Combine(directory, "report.json");
-        AtomicFile.Write(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher));
-        AtomicFile.Write(json, TuneReportJson.ToText(report) + "\n");
+        var kernel = Path.Combine(directory, OutputNames[0]);
+        var json = Path.Combine(directory, OutputNames[1]);
+        AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")]);
         return [kernel, json];
     }
 }
@@ -80,6 +87,13 @@ internal static class TuneCommand
 /// <summary>The human-readable form of a tuning report.</summary>
 internal static class TuneText
 {
+    private static string Terms(Operator op) => op.Reduction switch
+    {
+        Reduction.Sum => $"{op.ReductionLength}-term sums",
+        Reduction.Max => $"{op.ReductionLength}-term maxima (exact)",
+        _ => "no reduction",
+    };
+
     public static void Write(TextWriter w, TuneReport report, IReadOnlyList<string> written)
     {
         var op = report.Operator;
@@ -115,6 +129,12 @@ internal static class TuneText
                 w.WriteLine($"speed:     {performance}{(report.Simulated ? ", simulated" : "")}");
             }
             w.WriteLine($"verified:  yes, max abs error {m.MaxAbsError:G3} against the CPU reference (double precision)");
+            if (double.IsFinite(m.Tolerance))
+            {
+                // The tolerance is a forward error bound of the float32 arithmetic, not a fixed slack (Verifier).
+                var stored = op.Output.Type == ElementType.F32 ? "" : $", then the {op.Output.Type.Name()} rounding of the output";
+                w.WriteLine($"           within the float32 error bound, at most {m.Tolerance:G3} for an element: the rounding of every operation and of {Terms(op)}{stored}");
+            }
             var tf32 = best.Schedule.Mma == MmaShape.M16N8K8Tf32;
             if (tf32)
             {

@@ -46,7 +46,7 @@ internal static class TuneModelCommand
                 }
                 foreach (var warning in imported.Warnings)
                 {
-                    cli.Error.WriteLine($"warning: {warning}");
+                    cli.Error.WriteLine($"warning: {Printable.Text(warning)}");
                 }
                 if (parse.GetValue(saveSuite) is { } suiteFile)
                 {
@@ -54,7 +54,7 @@ internal static class TuneModelCommand
                 }
                 cli.Error.WriteLine($"{path}: {imported.Kernels.Count} operators in {suite.Count} suite entries");
                 var untimed = imported.Unsupported.GroupBy(node => node.OpType).Select(group => (group.Key, group.Count())).ToArray();
-                var summary = BatchCommand.Run(cli, settings, BatchPlan.From(path, suite), !parse.GetValue(noBaselines), done =>
+                var summary = BatchCommand.Run(cli, settings, BatchPlan.From(path, suite, settings.MemoryLimitBytes), !parse.GetValue(noBaselines), done =>
                 {
                     // Also what an interrupted run prints: the report of the operators done so far.
                     var report = new EndToEndReport(path, done, suite, untimed);

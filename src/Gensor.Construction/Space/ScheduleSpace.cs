@@ -58,16 +58,17 @@ public sealed class ScheduleSpace
         _blockCaps = new int[Analysis.SpatialRank];
         for (var i = 0; i < _blockCaps.Length; i++)
         {
-            _blockCaps[i] = Math.Min(MaxBlockTile, (int)BitOperations.RoundUpToPowerOf2((uint)Analysis.Extents[i]));
+            // In 64 bits: an extent above 2^30 rounds up to 2^31, which is no int.
+            _blockCaps[i] = (int)Math.Min(MaxBlockTile, BitOperations.RoundUpToPowerOf2((ulong)Analysis.Extents[i]));
         }
         _reduceChoices = new int[Analysis.ReduceRank][];
         for (var j = 0; j < _reduceChoices.Length; j++)
         {
             var extent = Analysis.Extents[Analysis.SpatialRank + j];
             var choices = new List<int>();
-            for (var step = 1; step <= extent; step *= 2)
+            for (long step = 1; step <= extent; step *= 2)
             {
-                choices.Add(step);
+                choices.Add((int)step);
             }
             if (choices[^1] != extent)
             {

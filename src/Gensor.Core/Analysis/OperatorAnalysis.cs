@@ -22,6 +22,11 @@ public sealed class OperatorAnalysis
     private readonly int[] _extents;
     private readonly ReadInfo[] _reads;
 
+    // The body in postorder, for the registers a long expression needs: a read's
+    // index (>= 0), a leaf that needs no register (-1: a constant), a unary (-2)
+    // or a binary (-3) node.
+    private readonly int[] _bodyPostorder;
+
     private OperatorAnalysis(Operator op)
     {
         Operator = op;
@@ -65,6 +70,45 @@ public sealed class OperatorAnalysis
         }
         OutputElements = op.Output.ElementCount;
         InputElements = op.Inputs.Sum(input => input.ElementCount);
+        _bodyPostorder = Postorder(op.Body);
+    }
+
+    private static int[] Postorder(Expr body)
+    {
+        // Reads are numbered left to right, as Expr.Reads() and the lowering number them.
+        var order = new List<int>();
+        var read = 0;
+        var pending = new Stack<(Expr Node, bool Expanded)>();
+        pending.Push((body, false));
+        while (pending.Count > 0)
+        {
+            var (node, expanded) = pending.Pop();
+            switch (node)
+            {
+                case TensorRead:
+                    order.Add(read++);
+                    break;
+                case Unary unary when !expanded:
+                    pending.Push((node, true));
+                    pending.Push((unary.Operand, false));
+                    break;
+                case Binary binary when !expanded:
+                    pending.Push((node, true));
+                    pending.Push((binary.Right, false));
+                    pending.Push((binary.Left, false));
+                    break;
+                case Unary:
+                    order.Add(-2);
+                    break;
+                case Binary:
+                    order.Add(-3);
+                    break;
+                default:
+                    order.Add(-1);
+                    break;
+            }
+        }
+        return [.. order];
     }
 
     /// <summary>
@@ -120,7 +164,7 @@ public sealed class OperatorAnalysis
         long elements = 1;
         for (var d = 0; d < read.Terms.Length; d++)
         {
-            elements *= DimensionExtent(read, d, tile, clamp);
+            elements = Saturating(elements, DimensionExtent(read, d, tile, clamp));
         }
         return elements;
     }
@@ -234,7 +278,7 @@ public sealed class OperatorAnalysis
         {
             var d = read.Order[i];
             strides[d] = stride;
-            stride *= DimensionExtent(read, d, tile, clamp: false) + (i == read.Order.Length - 1 ? pad : 0);
+            stride = Saturating(stride, DimensionExtent(read, d, tile, clamp: false) + (i == read.Order.Length - 1 ? pad : 0));
         }
         return stride;
     }
@@ -304,11 +348,19 @@ public sealed class OperatorAnalysis
         {
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                bytes += StoredElements(r, tile, schedule.SharedPadding) * sizeof(float);
+                bytes = Math.Min(bytes + Saturating(StoredElements(r, tile, schedule.SharedPadding), sizeof(float)), SaturationCap);
             }
         }
-        return bytes * Math.Max(1, schedule.SharedBuffers) + ReductionScratchElements(schedule, warpSize) * sizeof(float);
+        return Math.Min(Saturating(bytes, Math.Max(1, schedule.SharedBuffers)) + Saturating(ReductionScratchElements(schedule, warpSize), sizeof(float)), SaturationCap);
     }
+
+    // Sizes of absurd schedules (a 65536x65536 block of a read with huge
+    // coefficients) saturate here instead of wrapping to a small or negative
+    // number that would pass a limit; 2^53 is beyond every limit and exact in a double.
+    private const long SaturationCap = 1L << 53;
+
+    private static long Saturating(long a, long b) =>
+        a <= 0 || b <= 0 ? a * b : a > SaturationCap / b ? SaturationCap : Math.Min(a * b, SaturationCap);
 
     /// <summary>
     /// Elements of the shared scratch for a reduction across warps: one partial
@@ -545,28 +597,93 @@ public sealed class OperatorAnalysis
             : unbarred && points > 16 ? points
             : Math.Min(points, 2 + points / 8);
         long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
+        Span<long> perRead = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
+        Span<bool> reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
         for (var r = 0; r < _reads.Length; r++)
         {
             var operands = Footprint(r, point, clamp: false);
+            reused[r] = operands < schedule.OutputsPerThread;
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                registers += operands * live;
                 var (_, _, _, iterations) = CopyShape(r, schedule, stage);
                 var checks = CheckedDimensions(r, schedule, reduceGuarded: false);
                 var partial = Footprint(r, stage, clamp: false) % ((long)schedule.ThreadsPerBlock * CopyShape(r, schedule, stage).Width) != 0 ? 1 : 0;
+                // The copy's registers are the block's cooperative copy, held whatever the expression.
                 registers += HoistsCopy(schedule, iterations) ? (long)iterations * (2 + checks) + partial : 4 + checks;
+                perRead[r] = operands * live;
             }
             else
             {
-                registers += operands * live;
-                registers += 2 * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
+                perRead[r] = operands * live + 2 * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
             }
         }
+        registers += LiveAtOnce(perRead, reused);
         if (schedule.ReduceThreads > 1)
         {
             registers += 2;
         }
         return (int)Math.Min(int.MaxValue, registers);
+    }
+
+    /// <summary>
+    /// The registers of the reads that are live at once (issue 13): a read whose
+    /// operands are shared by several outputs of the thread tile (<paramref name="reused"/>:
+    /// its footprint is smaller than the tile, a column of A in a matrix product)
+    /// keeps them through the reduce point, so all of its registers count. A read
+    /// used by one output only is consumed where it is loaded: of those, only as
+    /// many are live at once as evaluating the body's tree takes (its
+    /// Sethi-Ullman number: two for a sum of any length), each at the cost of
+    /// the dearest. This is never more than counting every read, and the same
+    /// for bodies of one or two such reads (every operator of the suites).
+    /// </summary>
+    private long LiveAtOnce(ReadOnlySpan<long> perRead, ReadOnlySpan<bool> reused)
+    {
+        long total = 0, single = 0, dearest = 0;
+        for (var r = 0; r < perRead.Length; r++)
+        {
+            if (reused[r])
+            {
+                total += perRead[r];
+            }
+            else
+            {
+                single += perRead[r];
+                dearest = Math.Max(dearest, perRead[r]);
+            }
+        }
+        return total + Math.Min(single, EvaluationRegisters(reused) * dearest);
+    }
+
+    /// <summary>
+    /// Registers to evaluate the body once (Sethi-Ullman): a read already live
+    /// (<paramref name="live"/>) or a constant needs none, any other read one;
+    /// a node needs the larger of its operands' needs, one more when they tie.
+    /// </summary>
+    private long EvaluationRegisters(ReadOnlySpan<bool> live)
+    {
+        Span<int> needs = _bodyPostorder.Length <= 512 ? stackalloc int[_bodyPostorder.Length] : new int[_bodyPostorder.Length];
+        var top = 0;
+        foreach (var entry in _bodyPostorder)
+        {
+            switch (entry)
+            {
+                case -1:
+                    needs[top++] = 0;
+                    break;
+                case -2:
+                    needs[top - 1] = Math.Max(needs[top - 1], 1);
+                    break;
+                case -3:
+                    var right = needs[--top];
+                    var left = needs[top - 1];
+                    needs[top - 1] = left == right ? left + 1 : Math.Max(left, right);
+                    break;
+                default:
+                    needs[top++] = live[entry] ? 0 : 1;
+                    break;
+            }
+        }
+        return needs[0];
     }
 
     /// <summary>

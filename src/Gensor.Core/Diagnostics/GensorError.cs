@@ -23,7 +23,8 @@ public sealed record GensorError(ErrorKind Kind, string Message)
 
     public static GensorError BadInput(string message) => new(ErrorKind.BadInput, message);
 
-    public override string ToString() => $"error: {Message}";
+    /// <summary>The line printed for it: control characters in the message (from a name or a path) are escaped, so it stays one line.</summary>
+    public override string ToString() => $"error: {Printable.Text(Message)}";
 }
 
 /// <summary>

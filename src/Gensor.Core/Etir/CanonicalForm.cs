@@ -90,7 +90,8 @@ public sealed class CanonicalForm
         _ => expr,
     };
 
-    private static string HashOf(string text) =>
+    /// <summary>The hash of a canonical text: the first 16 hex digits of its SHA-256 (what <see cref="Hash"/> is).</summary>
+    public static string HashOf(string text) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -11,6 +11,21 @@ namespace Gensor.FrontEnd;
 /// </summary>
 public sealed class ExpressionParser
 {
+    /// <summary>
+    /// The deepest expression tree accepted, counting operators chained in one
+    /// sum or product (<c>a + b + c</c> is two levels deep, plus one for the
+    /// reads). Every later stage walks the tree recursively, and so does the C#
+    /// compiler that compiles the kernel; this bound keeps all of them within
+    /// their stacks. A sum of 1,000 terms fits.
+    /// </summary>
+    public const int MaxDepth = 1024;
+
+    /// <summary>
+    /// The most levels of parentheses, unary minus and function calls inside
+    /// one another. The parser recurses on each, several frames a level.
+    /// </summary>
+    public const int MaxNesting = 256;
+
     private static readonly Dictionary<string, UnaryOp> _unaryFunctions = new()
     {
         ["relu"] = UnaryOp.Relu,
@@ -31,6 +46,7 @@ public sealed class ExpressionParser
     private readonly string _context;
     private readonly List<Token> _tokens;
     private int _position;
+    private int _nesting;
 
     private ExpressionParser(string text, string context)
     {
@@ -46,7 +62,9 @@ public sealed class ExpressionParser
     public static ComputeStatement ParseCompute(string text)
     {
         var parser = new ExpressionParser(text, "compute");
-        return parser.ParseStatement();
+        var statement = parser.ParseStatement();
+        parser.CheckDepth(statement.Body);
+        return statement;
     }
 
     /// <summary>Parses an epilogue: an expression in which a read of the output means the accumulated value.</summary>
@@ -56,6 +74,7 @@ public sealed class ExpressionParser
         var parser = new ExpressionParser(text, "epilogue");
         var expr = parser.ParseExpression();
         parser.Expect(TokenKind.End, "end of text");
+        parser.CheckDepth(expr);
         return expr;
     }
 
@@ -139,7 +158,7 @@ public sealed class ExpressionParser
         {
             return ParsePrimary();
         }
-        Advance();
+        using var nested = Nest(Advance());
         var operand = ParseUnary();
         // Folding keeps "-1" a constant, which is what every later stage expects to see.
         return operand is Constant constant ? new Constant(-constant.Value) : new Unary(UnaryOp.Negate, operand);
@@ -158,7 +177,7 @@ public sealed class ExpressionParser
             }
             case TokenKind.LeftParen:
             {
-                Advance();
+                using var nested = Nest(Advance());
                 var inner = ParseExpression();
                 Expect(TokenKind.RightParen, "')'");
                 return inner;
@@ -177,7 +196,7 @@ public sealed class ExpressionParser
     private Expr ParseCall()
     {
         var name = Advance();
-        Advance();
+        using var nested = Nest(Advance());
         var arguments = new List<Expr>();
         if (Current.Kind != TokenKind.RightParen)
         {
@@ -283,7 +302,7 @@ public sealed class ExpressionParser
         {
             case TokenKind.Minus:
             {
-                Advance();
+                using var nested = Nest(Advance());
                 var operand = ParseAffineUnary();
                 return operand is null ? null : Checked(token, () => operand.Scale(-1));
             }
@@ -299,7 +318,7 @@ public sealed class ExpressionParser
                 return LinearForm.OfAxis(token.Text);
             case TokenKind.LeftParen:
             {
-                Advance();
+                using var nested = Nest(Advance());
                 var inner = ParseAffineSum();
                 Expect(TokenKind.RightParen, "')'");
                 return inner;
@@ -319,6 +338,50 @@ public sealed class ExpressionParser
         {
             throw Error(at, $"index '{SourceFrom(at)}' has coefficients too large for 32 bits");
         }
+    }
+
+    /// <summary>One level of the parser's own recursion, refused past <see cref="MaxNesting"/> before the stack runs out.</summary>
+    private Nesting Nest(Token at)
+    {
+        if (++_nesting > MaxNesting)
+        {
+            throw Error(at, $"parentheses, minus signs and calls nested more than {MaxNesting} levels deep");
+        }
+        return new Nesting(this);
+    }
+
+    /// <summary>
+    /// Refuses a tree deeper than <see cref="MaxDepth"/>: sums and products are
+    /// parsed in loops, so a long chain of them is deep without nesting. The walk
+    /// keeps its own stack, so it cannot overflow on what it refuses.
+    /// </summary>
+    private void CheckDepth(Expr expr)
+    {
+        var pending = new Stack<(Expr Node, int Depth)>();
+        pending.Push((expr, 1));
+        while (pending.Count > 0)
+        {
+            var (node, depth) = pending.Pop();
+            if (depth > MaxDepth)
+            {
+                throw GensorException.BadInput($"{_context}: the expression is more than {MaxDepth} levels deep (each + - * / chained in one sum or product is a level; sum over an index instead)");
+            }
+            switch (node)
+            {
+                case Unary unary:
+                    pending.Push((unary.Operand, depth + 1));
+                    break;
+                case Binary binary:
+                    pending.Push((binary.Left, depth + 1));
+                    pending.Push((binary.Right, depth + 1));
+                    break;
+            }
+        }
+    }
+
+    private readonly struct Nesting(ExpressionParser parser) : IDisposable
+    {
+        public void Dispose() => parser._nesting--;
     }
 
     private Token Expect(TokenKind kind, string description)
@@ -398,8 +461,10 @@ public sealed class ExpressionParser
 
         private LinearForm Validate()
         {
-            // Keeping every intermediate within int makes the final narrowing to AffineIndex safe.
-            if (Constant is > int.MaxValue or < int.MinValue || Terms.Any(term => term.Value is > int.MaxValue or < int.MinValue))
+            // Keeping every intermediate within +-int.MaxValue makes the final narrowing to
+            // AffineIndex safe, and so is negating or taking the absolute value of any of
+            // them later (int.MinValue has no positive counterpart).
+            if (Constant is > int.MaxValue or < -int.MaxValue || Terms.Any(term => term.Value is > int.MaxValue or < -int.MaxValue))
             {
                 throw new OverflowException();
             }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Gensor.Diagnostics;
+using Gensor.Files;
 
 namespace Gensor.FrontEnd;
 
@@ -13,26 +14,16 @@ public static class SpecReader
 {
     private const string _inlineSource = "--compute";
 
+    /// <summary>The largest spec or suite file read: far above any real suite, far below what would exhaust memory.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
     private static readonly string[] _fields = ["name", "compute", "shape", "tensors", "dtype", "dtypes", "epilogue", "count", "onnx_op", "nodes"];
 
     /// <summary>Reads every operator in a spec file.</summary>
     /// <exception cref="GensorException">BadInput, with a message starting with <paramref name="path"/>.</exception>
     public static IReadOnlyList<OperatorSpec> ReadFile(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw GensorException.BadInput($"{path}: no such file");
-        }
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            throw new GensorException(GensorError.BadInput($"{path}: cannot read: {exception.Message}"), exception);
-        }
-        return Read(text, path);
+        return Read(InputFile.ReadText(path, "spec file", MaxFileBytes), Printable.Text(path));
     }
 
     /// <summary>Reads operators from JSON text; <paramref name="source"/> names it in errors.</summary>
@@ -84,15 +75,23 @@ public static class SpecReader
     /// Builds a spec from <c>--compute "C[m,n] += ..." --shape m=128,n=128,k=128</c>.
     /// </summary>
     /// <exception cref="GensorException">BadInput naming <c>--shape</c> when the shape text is malformed.</exception>
-    public static OperatorSpec FromInline(string compute, string shapeText, string? name, string? epilogue) => new(
-        name ?? "inline",
-        compute,
-        ParseShape(shapeText),
-        new Dictionary<string, IReadOnlyList<long>>(),
-        "f32",
-        epilogue,
-        1,
-        _inlineSource);
+    public static OperatorSpec FromInline(string compute, string shapeText, string? name, string? epilogue)
+    {
+        var shape = ParseShape(shapeText);
+        if (name is not null)
+        {
+            CheckName(name, "--name");
+        }
+        return new(
+            name ?? "inline",
+            compute,
+            shape,
+            new Dictionary<string, IReadOnlyList<long>>(),
+            "f32",
+            epilogue,
+            1,
+            _inlineSource);
+    }
 
     /// <summary>Reads <c>--shape m=128,n=128</c>: each index variable's extent, in the order given.</summary>
     /// <exception cref="GensorException">BadInput naming <c>--shape</c> when the text is malformed.</exception>
@@ -140,10 +139,7 @@ public static class SpecReader
             }
         }
         var name = RequiredString(element, "name", where);
-        if (name.Length == 0)
-        {
-            throw GensorException.BadInput($"{where}: field 'name' is empty");
-        }
+        CheckName(name, $"{where}: field 'name'");
         var compute = RequiredString(element, "compute", where);
         var shape = ReadShape(Required(element, "shape", where), where);
         var tensors = element.TryGetProperty("tensors", out var tensorsElement)
@@ -194,6 +190,27 @@ public static class SpecReader
             throw GensorException.BadInput($"{where}: field 'nodes' must be an array of node names (strings) but is {Describe(element)}");
         }
         return element.EnumerateArray().Select(node => node.GetString()!).ToArray();
+    }
+
+    /// <summary>
+    /// A name labels tables, reports and records, one per line: it may not be
+    /// empty, hold a control character (a newline would split a line, an escape
+    /// would recolour a terminal) or run past 200 characters.
+    /// </summary>
+    private static void CheckName(string name, string what)
+    {
+        if (name.Length == 0)
+        {
+            throw GensorException.BadInput($"{what} is empty");
+        }
+        if (Printable.HasControl(name))
+        {
+            throw GensorException.BadInput($"{what} '{Printable.Text(name)}' holds a control character");
+        }
+        if (name.Length > 200)
+        {
+            throw GensorException.BadInput($"{what} is {name.Length} characters long; at most 200");
+        }
     }
 
     private static Dictionary<string, long> ReadShape(JsonElement element, string where)

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using Gensor.Diagnostics;
+using Gensor.Files;
 
 namespace Gensor.Hardware;
 
@@ -29,6 +31,42 @@ public static class ProfileCatalog
 
     // Tensor-core peaks: optional, 0 meaning none; a file without them takes the closest built-in's (not marked estimated).
     private static readonly string[] TensorFields = ["tensor_gflops_f16", "tensor_gflops_bf16", "tensor_gflops_tf32"];
+    /// <summary>The largest profile file read.</summary>
+    private const long MaxFileBytes = 1L << 20;
+
+    /// <summary>
+    /// What each figure may be: far beyond any GPU at the top, so a real device
+    /// always fits, and small enough that the cost model's products and its
+    /// per-bank and per-lane tables stay within their types. Fields marked
+    /// powerOfTwo are used as divisors and moduli that assume it.
+    /// </summary>
+    private static readonly Dictionary<string, (double Min, double Max, bool PowerOfTwo)> Ranges = new()
+    {
+        ["multiprocessors"] = (1, 65_536, false),
+        ["warp_size"] = (1, 1024, true),
+        ["max_threads_per_block"] = (1, 65_536, false),
+        ["max_threads_per_multiprocessor"] = (1, 1 << 20, false),
+        ["max_blocks_per_multiprocessor"] = (1, 1024, false),
+        ["registers_per_multiprocessor"] = (1, 1 << 24, false),
+        ["max_registers_per_thread"] = (1, 65_536, false),
+        ["shared_memory_per_block"] = (1, 1 << 30, false),
+        ["shared_memory_per_multiprocessor"] = (1, 1 << 30, false),
+        ["l2_bytes"] = (1, 1L << 40, false),
+        ["dram_bandwidth_gbs"] = (1e-3, 1e9, false),
+        ["peak_gflops"] = (1e-3, 1e9, false),
+        ["shared_memory_banks"] = (1, 1024, true),
+        ["transaction_bytes"] = (4, 4096, true),
+        ["clock_mhz"] = (1, 100_000, false),
+        ["l2_bandwidth_gbs"] = (1e-3, 1e9, false),
+        ["memory_latency_ns"] = (1e-3, 1e7, false),
+        ["dram_efficiency"] = (1e-3, 1, false),
+        ["issue_efficiency"] = (1e-3, 1, false),
+        ["barrier_ns"] = (1e-3, 1e7, false),
+        ["launch_us"] = (1e-3, 1e7, false),
+        ["occupancy_goal_threads"] = (1, 1 << 20, false),
+        ["thread_sync_ns"] = (1e-3, 1e9, false),
+        ["max_unrolled_updates"] = (1, 1 << 24, false),
+    };
 
     /// <summary>The built-in profiles, for <c>gensor profiles</c>.</summary>
     public static IReadOnlyList<HardwareProfile> All => BuiltInProfiles.All;
@@ -47,12 +85,12 @@ public static class ProfileCatalog
                 return profile;
             }
         }
-        if (File.Exists(nameOrPath))
+        if (File.Exists(nameOrPath) || Directory.Exists(nameOrPath))
         {
             return ReadFile(nameOrPath);
         }
         throw GensorException.BadInput(
-            $"unknown profile '{nameOrPath}' (known: {string.Join(", ", All.Select(p => p.Name))}; or give a profile JSON file)");
+            $"unknown profile '{Printable.Text(nameOrPath)}' (known: {string.Join(", ", All.Select(p => p.Name))}; or give a profile JSON file)");
     }
 
     /// <summary>
@@ -92,16 +130,7 @@ public static class ProfileCatalog
     /// <summary>Reads a profile file; errors name the file and the field.</summary>
     public static HardwareProfile ReadFile(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw GensorException.BadInput($"cannot read profile file {path}: {error.Message}");
-        }
-        return FromJson(text, path);
+        return FromJson(InputFile.ReadText(path, "profile file", MaxFileBytes), Printable.Text(path));
     }
 
     /// <summary>Reads a profile from JSON text; <paramref name="source"/> names it in error messages.</summary>
@@ -149,9 +178,9 @@ public static class ProfileCatalog
                 {
                     return fallback;
                 }
-                return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number >= 0
+                return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number >= 0 && number <= Ranges["peak_gflops"].Max
                     ? number
-                    : throw GensorException.BadInput($"profile file {source}: field '{field}' is not a number of GFLOP/s (0 for none)");
+                    : throw GensorException.BadInput($"profile file {source}: field '{field}' is not a number of GFLOP/s within 0..{Ranges["peak_gflops"].Max.ToString(CultureInfo.InvariantCulture)} (0 for none)");
             }
             double Number(string field, double fallback)
             {
@@ -160,9 +189,18 @@ public static class ProfileCatalog
                     estimated.Add(field);
                     return fallback;
                 }
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || number <= 0)
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number) || number <= 0)
                 {
                     throw GensorException.BadInput($"profile file {source}: field '{field}' is not a positive number");
+                }
+                var (min, max, powerOfTwo) = Ranges[field];
+                if (number < min || number > max)
+                {
+                    throw GensorException.BadInput($"profile file {source}: field '{field}' is {number.ToString(CultureInfo.InvariantCulture)}, outside {min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}");
+                }
+                if (powerOfTwo && !(number == Math.Floor(number) && BitOperations.IsPow2((long)number)))
+                {
+                    throw GensorException.BadInput($"profile file {source}: field '{field}' is {number.ToString(CultureInfo.InvariantCulture)}, not a power of two");
                 }
                 return number;
             }
@@ -235,6 +273,7 @@ public static class ProfileCatalog
                     _ => throw GensorException.BadInput($"profile file {source}: field 'warp_shuffles' is not true or false"),
                 };
             }
+            Validate(profile, source);
             return profile with { EstimatedFields = estimated.Distinct().ToArray(), Simulated = simulated, WarpShuffles = shuffles };
         }
     }
@@ -291,10 +330,43 @@ public static class ProfileCatalog
     /// <summary>Writes <paramref name="profile"/> to <paramref name="path"/> as JSON.</summary>
     public static void WriteFile(HardwareProfile profile, string path) => File.WriteAllText(path, ToJson(profile));
 
-    private static string RequiredString(JsonElement root, string field, string source) =>
-        root.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
-            ? text
-            : throw GensorException.BadInput($"profile file {source}: field '{field}' is missing or not a string");
+    /// <summary>
+    /// The rules between figures, which no figure alone can break: a block fits
+    /// on a multiprocessor, holds at least one warp, and a thread's registers fit
+    /// in a multiprocessor's. Figures filled in from a built-in profile count
+    /// too, so a file that sets one figure is checked against the rest.
+    /// </summary>
+    private static void Validate(HardwareProfile p, string source)
+    {
+        string? problem =
+            p.SharedMemoryPerBlock > p.SharedMemoryPerMultiprocessor
+                ? $"shared_memory_per_block ({p.SharedMemoryPerBlock}) exceeds shared_memory_per_multiprocessor ({p.SharedMemoryPerMultiprocessor})"
+            : p.MaxThreadsPerBlock < p.WarpSize
+                ? $"max_threads_per_block ({p.MaxThreadsPerBlock}) is less than one warp (warp_size {p.WarpSize})"
+            : p.MaxThreadsPerBlock > p.MaxThreadsPerMultiprocessor
+                ? $"max_threads_per_block ({p.MaxThreadsPerBlock}) exceeds max_threads_per_multiprocessor ({p.MaxThreadsPerMultiprocessor})"
+            : p.MaxRegistersPerThread > p.RegistersPerMultiprocessor
+                ? $"max_registers_per_thread ({p.MaxRegistersPerThread}) exceeds registers_per_multiprocessor ({p.RegistersPerMultiprocessor})"
+            : null;
+        if (problem is not null)
+        {
+            throw GensorException.BadInput($"profile file {source}: {problem}");
+        }
+    }
+
+    private static string RequiredString(JsonElement root, string field, string source)
+    {
+        if (!(root.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text))
+        {
+            throw GensorException.BadInput($"profile file {source}: field '{field}' is missing or not a string");
+        }
+        // Names are printed in tables and reports, one per line.
+        if (Printable.HasControl(text) || text.Length > 200)
+        {
+            throw GensorException.BadInput($"profile file {source}: field '{field}' holds a control character or is longer than 200 characters");
+        }
+        return text;
+    }
 
     private static int? ComputeCapability(string architecture) =>
         architecture.StartsWith("sm_", StringComparison.OrdinalIgnoreCase)

@@ -4,18 +4,34 @@ namespace Gensor.Reference;
 
 /// <summary>
 /// A plain interpreter of an <see cref="Operator"/> in double precision: the
-/// ground truth every generated kernel is checked against. Inputs are first
-/// rounded to their tensors' element types (an f16 tensor holds only f16
-/// values); everything after that is exact up to double rounding, and the
-/// rounding of a 16-bit output is left to the verifier's tolerance. It
-/// favours being obviously right over being fast.
+/// ground truth every generated kernel is checked against. Along with each
+/// value it carries a bound on the error of the same computation in the
+/// kernel's <see cref="FloatFormat"/> (<see cref="Bounded"/>), so the verifier's
+/// tolerance follows the arithmetic: the operations of the body and the
+/// epilogue, the reduction length and the magnitudes involved. It favours
+/// being obviously right over being fast. Inputs are first rounded to their
+/// tensors' element types (an f16 tensor holds only f16 values); TF32 tensor
+/// cores round them once more (<see cref="Tolerance.InputRounding"/>), and a
+/// 16-bit output's rounding at the store is the verifier's to add
+/// (<see cref="ReferenceResult.Output"/>).
 /// </summary>
 public static class ReferenceEvaluator
 {
-    /// <summary>Evaluates the operator on the given inputs (one row-major array per input tensor).</summary>
+    /// <summary>Evaluates the operator on the given inputs (one row-major array per input tensor), with error bounds for its own types (<see cref="Tolerance.Of"/>, no TF32).</summary>
     /// <exception cref="ArgumentException">An input is missing or has the wrong length.</exception>
-    public static ReferenceResult Evaluate(Operator op, IReadOnlyDictionary<string, float[]> inputs)
+    public static ReferenceResult Evaluate(Operator op, IReadOnlyDictionary<string, float[]> inputs) =>
+        Evaluate(op, inputs, Tolerance.Of(op));
+
+    /// <summary>Evaluates the operator with error bounds for a kernel that computes in <paramref name="format"/>.</summary>
+    /// <exception cref="ArgumentException">An input is missing or has the wrong length.</exception>
+    public static ReferenceResult Evaluate(Operator op, IReadOnlyDictionary<string, float[]> inputs, FloatFormat format) =>
+        Evaluate(op, inputs, Tolerance.Of(op) with { Arithmetic = format });
+
+    /// <summary>Evaluates the operator with error bounds for a kernel that makes the roundings <paramref name="rounding"/> describes.</summary>
+    /// <exception cref="ArgumentException">An input is missing or has the wrong length.</exception>
+    public static ReferenceResult Evaluate(Operator op, IReadOnlyDictionary<string, float[]> inputs, Tolerance rounding)
     {
+        var format = rounding.Arithmetic;
         foreach (var tensor in op.Inputs)
         {
             if (!inputs.TryGetValue(tensor.Name, out var data))
@@ -30,10 +46,11 @@ public static class ReferenceEvaluator
 
         var axes = op.Axes.ToList();
         var point = new int[axes.Count];
-        var accumulated = new double[1];
+        var accumulated = new Bounded[1];
         var shapes = op.Inputs.ToDictionary(tensor => tensor.Name, tensor => tensor.Shape.ToArray());
         var typed = op.Inputs.ToDictionary(tensor => tensor.Name, tensor => RoundedTo(tensor.Type, inputs[tensor.Name]));
-        var context = new Context(axes.Select(axis => axis.Name).ToList(), point, typed, shapes, op.Output.Name, accumulated);
+        var context = new Context(axes.Select(axis => axis.Name).ToList(), point, typed, shapes, op.Output.Name, accumulated, format, rounding.InputRounding);
+        var stored = rounding.Output == ElementType.F32 ? null : FloatFormat.Of(rounding.Output);
         var body = Compile(op.Body, context);
         var epilogue = op.Epilogue is null ? null : Compile(op.Epilogue, context);
 
@@ -41,7 +58,8 @@ public static class ReferenceEvaluator
         var extents = axes.Select(axis => axis.Extent).ToArray();
         var count = checked((int)op.Output.ElementCount);
         var values = new double[count];
-        var magnitude = new double[count];
+        var bounds = new double[count];
+        var terms = op.ReductionLength;
         for (var element = 0; element < count; element++)
         {
             // Row-major: the last spatial axis varies fastest.
@@ -57,21 +75,29 @@ public static class ReferenceEvaluator
             }
 
             var value = op.Reduction == Reduction.Max ? double.NegativeInfinity : 0.0;
+            var error = 0.0;
             var absoluteSum = 0.0;
+            var unknown = false;
             while (true)
             {
                 var term = body();
+                unknown |= term.Unknown;
                 switch (op.Reduction)
                 {
                     case Reduction.Sum:
-                        value += term;
-                        absoluteSum += Math.Abs(term);
+                        value += term.Value;
+                        absoluteSum += Math.Abs(term.Value);
+                        error += term.Error;
                         break;
                     case Reduction.Max:
-                        value = Math.Max(value, term);
+                        // A GPU's max skips a NaN, the CPU's keeps it: a NaN term leaves the result unknown.
+                        unknown |= double.IsNaN(term.Value);
+                        value = Math.Max(value, term.Value);
+                        error = Math.Max(error, term.Error);
                         break;
                     default:
-                        value = term;
+                        value = term.Value;
+                        error = term.Error;
                         break;
                 }
                 if (!NextReducePoint(point, extents, spatialRank))
@@ -80,14 +106,21 @@ public static class ReferenceEvaluator
                 }
             }
 
-            accumulated[0] = value;
-            var result = epilogue is null ? value : epilogue();
-            values[element] = result;
-            magnitude[element] = op.Reduction == Reduction.Sum
-                ? absoluteSum
-                : Math.Max(Math.Abs(value), Math.Abs(result));
+            var reduced = op.Reduction == Reduction.Sum
+                ? Bounded.Sum(value, absoluteSum, error, terms, unknown, format)
+                : unknown ? new Bounded(value, double.PositiveInfinity) : Bounded.Finish(value, error, format);
+            accumulated[0] = reduced;
+            var result = epilogue is null ? reduced : epilogue();
+            if (stored is not null)
+            {
+                // A value that certainly overflows the output type is its infinity there, one that may is unknown;
+                // the rounding of the store itself the verifier adds (it is exact, outside the safety factor).
+                result = Bounded.Finish(result.Value, result.Error, stored);
+            }
+            values[element] = result.Value;
+            bounds[element] = result.Unknown ? double.PositiveInfinity : result.Error;
         }
-        return new ReferenceResult(values, magnitude);
+        return new ReferenceResult(values, bounds, format, terms, stored);
     }
 
     private static float[] RoundedTo(ElementType type, float[] values) =>
@@ -112,15 +145,18 @@ public static class ReferenceEvaluator
         IReadOnlyDictionary<string, float[]> Inputs,
         Dictionary<string, int[]> Shapes,
         string Output,
-        double[] Accumulated);
+        Bounded[] Accumulated,
+        FloatFormat Format,
+        double InputRounding);
 
-    private static Func<double> Compile(Expr expr, Context context)
+    private static Func<Bounded> Compile(Expr expr, Context context)
     {
+        var f = context.Format;
         switch (expr)
         {
             case Constant constant:
             {
-                var value = constant.Value;
+                var value = Bounded.Constant(constant.Value, f);
                 return () => value;
             }
             case TensorRead read when read.Tensor == context.Output:
@@ -130,19 +166,33 @@ public static class ReferenceEvaluator
                 return () => accumulated[0];
             }
             case TensorRead read:
-                return CompileRead(read, context);
+            {
+                // Inputs are exact in the format (InputGenerator makes them so, and they are rounded to
+                // their types above); TF32 tensor cores round each once more, relative to its size.
+                var load = CompileRead(read, context);
+                var u = context.InputRounding;
+                if (u > 0)
+                {
+                    return () =>
+                    {
+                        var value = load();
+                        return new Bounded(value, u * Math.Abs(value));
+                    };
+                }
+                return () => Bounded.Exact(load());
+            }
             case Unary unary:
             {
                 var operand = Compile(unary.Operand, context);
                 return unary.Op switch
                 {
-                    UnaryOp.Negate => () => -operand(),
-                    UnaryOp.Relu => () => Math.Max(operand(), 0.0),
-                    UnaryOp.Exp => () => Math.Exp(operand()),
-                    UnaryOp.Tanh => () => Math.Tanh(operand()),
-                    UnaryOp.Sigmoid => () => 1.0 / (1.0 + Math.Exp(-operand())),
-                    UnaryOp.Sqrt => () => Math.Sqrt(operand()),
-                    UnaryOp.Abs => () => Math.Abs(operand()),
+                    UnaryOp.Negate => () => Bounded.Negate(operand()),
+                    UnaryOp.Relu => () => Bounded.Relu(operand()),
+                    UnaryOp.Exp => () => Bounded.Exp(operand(), f),
+                    UnaryOp.Tanh => () => Bounded.Tanh(operand(), f),
+                    UnaryOp.Sigmoid => () => Bounded.Sigmoid(operand(), f),
+                    UnaryOp.Sqrt => () => Bounded.Sqrt(operand(), f),
+                    UnaryOp.Abs => () => Bounded.Abs(operand()),
                     _ => throw new NotSupportedException($"unary operator {unary.Op}"),
                 };
             }
@@ -152,12 +202,12 @@ public static class ReferenceEvaluator
                 var right = Compile(binary.Right, context);
                 return binary.Op switch
                 {
-                    BinaryOp.Add => () => left() + right(),
-                    BinaryOp.Subtract => () => left() - right(),
-                    BinaryOp.Multiply => () => left() * right(),
-                    BinaryOp.Divide => () => left() / right(),
-                    BinaryOp.Max => () => Math.Max(left(), right()),
-                    BinaryOp.Min => () => Math.Min(left(), right()),
+                    BinaryOp.Add => () => Bounded.Add(left(), right(), 1, f),
+                    BinaryOp.Subtract => () => Bounded.Add(left(), right(), -1, f),
+                    BinaryOp.Multiply => () => Bounded.Multiply(left(), right(), f),
+                    BinaryOp.Divide => () => Bounded.Divide(left(), right(), f),
+                    BinaryOp.Max => () => Bounded.Max(left(), right(), max: true),
+                    BinaryOp.Min => () => Bounded.Max(left(), right(), max: false),
                     _ => throw new NotSupportedException($"binary operator {binary.Op}"),
                 };
             }

@@ -1,3 +1,4 @@
+using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.FrontEnd;
@@ -17,15 +18,16 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
     /// </summary>
     /// <param name="path">The suite file.</param>
     /// <param name="dtype">An element type for every operator's tensors (<c>--dtype</c>), replacing each spec's dtype; null keeps them.</param>
+    /// <param name="memoryLimitBytes">An operator whose buffers would take more (<see cref="MemoryEstimate"/>) is an entry with that error.</param>
     /// <exception cref="GensorException">The file is missing or not a JSON array (or object) of specs.</exception>
-    public static BatchPlan Read(string path, string? dtype = null) =>
-        From(path, [.. SpecReader.ReadFile(path).Select(spec => dtype is null ? spec : spec with { Dtype = dtype })]);
+    public static BatchPlan Read(string path, string? dtype = null, long memoryLimitBytes = MemoryEstimate.DefaultLimitBytes) =>
+        From(path, [.. SpecReader.ReadFile(path).Select(spec => dtype is null ? spec : spec with { Dtype = dtype })], memoryLimitBytes);
 
     /// <summary>
     /// A plan for specs already in memory (a model just imported); <paramref name="suite"/>
     /// names them in reports. Each spec is built as <see cref="Read"/> builds a file's.
     /// </summary>
-    public static BatchPlan From(string suite, IReadOnlyList<OperatorSpec> specs)
+    public static BatchPlan From(string suite, IReadOnlyList<OperatorSpec> specs, long memoryLimitBytes = MemoryEstimate.DefaultLimitBytes)
     {
         var entries = new List<BatchEntry>();
         for (var i = 0; i < specs.Count; i++)
@@ -34,6 +36,7 @@ public sealed record BatchPlan(string Suite, int SuiteSize, IReadOnlyList<BatchE
             try
             {
                 var op = OperatorBuilder.Build(spec);
+                MemoryEstimate.Check(op, memoryLimitBytes);
                 entries.Add(new BatchEntry(i + 1, spec.Name, spec.Count, op, CanonicalForm.Of(op), null));
             }
             catch (GensorException exception)

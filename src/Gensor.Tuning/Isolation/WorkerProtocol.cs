@@ -27,6 +27,7 @@ public static class WorkerProtocol
         ["index"] = index,
         ["verified"] = m.Verified,
         ["max_abs_error"] = double.IsFinite(m.MaxAbsError) ? m.MaxAbsError : null,
+        ["tolerance"] = double.IsFinite(m.Tolerance) ? m.Tolerance : null,
         ["median_ms"] = m.MedianMs,
         ["min_ms"] = m.MinMs,
         ["max_ms"] = m.MaxMs,
@@ -43,7 +44,10 @@ public static class WorkerProtocol
         (double?)line["max_ms"],
         (int?)line["repetitions"] ?? 0,
         (double?)line["load_ms"] ?? 0,
-        (string?)line["error"]);
+        (string?)line["error"])
+    {
+        Tolerance = (double?)line["tolerance"] ?? double.NaN,
+    };
 
     public static JsonNode? Parse(string line)
     {

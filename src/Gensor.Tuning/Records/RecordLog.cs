@@ -21,7 +21,9 @@ public sealed class RecordLog
     public RecordSet Records { get; }
 
     /// <summary>Opens <paramref name="path"/> (it need not exist yet), reading what it holds.</summary>
-    public static RecordLog Open(string path, ILogger logger) => new(path, new RecordSet(RecordReader.Read(path, logger)));
+    /// <exception cref="Gensor.Diagnostics.GensorException">BadInput: the path cannot take records (see <see cref="RecordFile"/>).</exception>
+    public static RecordLog Open(string path, ILogger logger) =>
+        new(path, new RecordSet(RecordReader.Parse(RecordFile.ReadForAppend(path, "--records"), path, logger)));
 
     /// <summary>
     /// Tunes with <paramref name="tuner"/>: candidates recorded for this

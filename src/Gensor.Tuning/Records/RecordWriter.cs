@@ -1,4 +1,5 @@
 using System.Text;
+using Gensor.Diagnostics;
 
 namespace Gensor.Tuning.Records;
 
@@ -13,6 +14,9 @@ namespace Gensor.Tuning.Records;
 /// process). A sidecar is used rather than locking the records file itself so
 /// that readers, which open it shared, never wait. The lock file is left in
 /// place: deleting it would let a waiting writer lock a file no one else sees.
+/// The holder of the lock writes who it is to <c>FILE.lock.owner</c> (the lock
+/// file itself cannot be read while it is held), so a writer that waits too
+/// long can say who holds it.
 /// </summary>
 public sealed class RecordWriter(string path)
 {
@@ -21,10 +25,12 @@ public sealed class RecordWriter(string path)
     public string Path { get; } = path;
 
     /// <summary>Appends <paramref name="record"/> as one line.</summary>
-    /// <exception cref="IOException">The lock was not had within a minute, or the write failed.</exception>
+    /// <exception cref="GensorException">The lock was not had within a minute (the message says who holds it).</exception>
+    /// <exception cref="IOException">The write failed.</exception>
     public void Append(TuningRecord record)
     {
         using var held = AcquireLock();
+        WriteOwner();
         var line = record.ToJsonLine() + "\n";
         // A writer killed mid-line left no newline: start on a fresh line so the
         // torn one stays alone (the reader skips it) and this one stays whole.
@@ -52,21 +58,66 @@ public sealed class RecordWriter(string path)
         return stream.ReadByte() != '\n';
     }
 
+    /// <summary>How long a writer waits for the lock before it gives up (a test may shorten it).</summary>
+    public TimeSpan LockTimeout { get; init; } = _lockTimeout;
+
+    private string OwnerPath => Path + ".lock.owner";
+
     private FileStream AcquireLock()
     {
         var lockPath = Path + ".lock";
-        var deadline = DateTime.UtcNow + _lockTimeout;
+        var deadline = DateTime.UtcNow + LockTimeout;
         while (true)
         {
             try
             {
                 return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
+            catch (IOException exception) when (IsHeld(exception))
             {
+                if (DateTime.UtcNow >= deadline)
+                {
+                    throw new GensorException(new GensorError(ErrorKind.Internal,
+                        $"{Printable.Text(Path)}: the records file has been locked for {LockTimeout.TotalSeconds:0} s by {Owner()}; " +
+                        "this measurement was not recorded (run again when it is free: recorded candidates are not measured twice)"), exception);
+                }
                 // Another writer holds it for one line: a short, jittered wait keeps writers from retrying in step.
                 Thread.Sleep(Random.Shared.Next(1, 10));
             }
         }
+    }
+
+    // A held lock is a plain IOException; a missing directory, a path too long or
+    // a read-only place are its subclasses or another type, and waiting would not help.
+    private static bool IsHeld(IOException exception) => exception.GetType() == typeof(IOException);
+
+    private void WriteOwner()
+    {
+        var process = Environment.ProcessId;
+        var command = string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Take(2));
+        try
+        {
+            File.WriteAllText(OwnerPath, $"pid {process} on {Environment.MachineName} ({command}), since {DateTime.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}\n");
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Only a courtesy to a writer that waits: never a reason to lose a record.
+        }
+    }
+
+    private string Owner()
+    {
+        try
+        {
+            var owner = File.ReadAllText(OwnerPath).Trim();
+            if (owner.Length > 0)
+            {
+                return $"{Printable.Text(owner)} (the last writer that recorded itself in {Printable.Text(System.IO.Path.GetFileName(OwnerPath))})";
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+        }
+        return "a process that did not record who it is (not gensor?)";
     }
 }

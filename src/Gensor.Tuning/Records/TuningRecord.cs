@@ -76,6 +76,7 @@ public sealed record TuningRecord(
             ["max_ms"] = m.MaxMs,
             ["repetitions"] = m.Repetitions,
             ["max_abs_error"] = double.IsFinite(m.MaxAbsError) ? m.MaxAbsError : null,
+            ["tolerance"] = double.IsFinite(m.Tolerance) ? m.Tolerance : null,
             ["verified"] = m.Verified,
             ["error"] = m.Error,
             ["version"] = Version,
@@ -84,43 +85,207 @@ public sealed record TuningRecord(
         return json.ToJsonString(_lineOptions);
     }
 
-    /// <summary>Reads a line written by <see cref="ToJsonLine"/>; null when it is not a whole record.</summary>
-    public static TuningRecord? TryParse(string line)
+    /// <summary>Reads a line written by <see cref="ToJsonLine"/>; null when it is not a whole, valid record.</summary>
+    public static TuningRecord? TryParse(string line) => TryParse(line, out _);
+
+    /// <summary>
+    /// Reads a line written by <see cref="ToJsonLine"/> and checks it as the
+    /// verifier and the timer would have written it: the schema (every field of
+    /// its type), an <c>op_hash</c> that is the hash of <c>op</c>, a schedule
+    /// that fits the operator's axes, and for a verified record finite positive
+    /// times with min &lt;= median &lt;= max and a <c>max_abs_error</c> within its
+    /// recorded <c>tolerance</c>. Null, with <paramref name="problem"/> saying
+    /// why, for anything else: a torn line, a damaged one, a forged one.
+    /// </summary>
+    public static TuningRecord? TryParse(string line, out string problem)
     {
         try
         {
             if (JsonNode.Parse(line) is not JsonObject json)
             {
+                problem = "not a JSON object";
                 return null;
             }
-            var measurement = new Measurement(
-                json["verified"]?.GetValue<bool>() ?? throw new FormatException("record lacks 'verified'"),
-                (double?)json["max_abs_error"] ?? double.NaN,
-                (double?)json["measured_ms"],
-                (double?)json["min_ms"],
-                (double?)json["max_ms"],
-                (int?)json["repetitions"] ?? 0,
-                0,
-                (string?)json["error"]);
-            return new TuningRecord(
-                Required(json, "op"),
-                Required(json, "op_hash"),
-                (string?)json["name"] ?? "",
-                Required(json, "device"),
-                Required(json, "profile"),
-                Required(json, "policy"),
-                Schedule.Parse(Required(json, "schedule")),
-                (double?)json["estimated_ms"],
-                measurement,
-                (string?)json["version"] ?? "unknown",
-                DateTimeOffset.Parse(Required(json, "time"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal));
+            return Validate(json, out problem);
         }
-        catch (Exception exception) when (exception is JsonException or FormatException or InvalidOperationException)
+        catch (JsonException)
         {
+            problem = "not a whole JSON object (a line torn by a killed run?)";
+            return null;
+        }
+        catch (FormatException exception)
+        {
+            problem = exception.Message;
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            problem = "a field has a value out of its type's range";
             return null;
         }
     }
 
-    private static string Required(JsonObject json, string field) =>
-        (string?)json[field] ?? throw new FormatException($"record lacks '{field}'");
+    private static TuningRecord? Validate(JsonObject json, out string problem)
+    {
+        var op = Text(json, "op", required: true)!;
+        var opHash = Text(json, "op_hash", required: true)!;
+        if (opHash != CanonicalForm.HashOf(op))
+        {
+            problem = $"'op_hash' {opHash} is not the hash of its 'op'";
+            return null;
+        }
+        Schedule schedule;
+        try
+        {
+            schedule = Schedule.Parse(Text(json, "schedule", required: true)!);
+        }
+        catch (FormatException exception)
+        {
+            problem = $"'schedule': {exception.Message}";
+            return null;
+        }
+        if (ScheduleMismatch(op, schedule) is { } mismatch)
+        {
+            problem = mismatch;
+            return null;
+        }
+        var verified = json["verified"] is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False
+            ? v.GetValue<bool>()
+            : throw new FormatException("'verified' is missing or not true/false");
+        var error = Number(json, "max_abs_error");
+        var tolerance = Number(json, "tolerance");
+        var median = Number(json, "measured_ms");
+        var min = Number(json, "min_ms");
+        var max = Number(json, "max_ms");
+        var estimated = Number(json, "estimated_ms");
+        var repetitions = json["repetitions"] is null ? 0 : Integer(json, "repetitions");
+        var message = Text(json, "error", required: false);
+        foreach (var (name, value) in new[] { ("max_abs_error", error), ("tolerance", tolerance), ("estimated_ms", estimated) })
+        {
+            if (value is { } x && !(double.IsFinite(x) && x >= 0))
+            {
+                problem = $"'{name}' is {Show(x)}, not a finite number of at least 0";
+                return null;
+            }
+        }
+        foreach (var (name, value) in new[] { ("measured_ms", median), ("min_ms", min), ("max_ms", max) })
+        {
+            if (value is { } x && !(double.IsFinite(x) && x > 0))
+            {
+                problem = $"'{name}' is {Show(x)}, not a finite positive time";
+                return null;
+            }
+        }
+        if (repetitions < 0)
+        {
+            problem = $"'repetitions' is {repetitions}";
+            return null;
+        }
+        if (verified)
+        {
+            if (median is null || min is null || max is null || repetitions < 1)
+            {
+                problem = "verified, but without its times (measured_ms, min_ms, max_ms, repetitions)";
+                return null;
+            }
+            if (!(min <= median && median <= max))
+            {
+                problem = $"the median {Show(median.Value)} ms is not within its spread {Show(min.Value)}..{Show(max.Value)} ms";
+                return null;
+            }
+            if (error is null || tolerance is null)
+            {
+                problem = "verified, but without 'max_abs_error' and the 'tolerance' it was verified against (written by an older gensor?); it will be measured again";
+                return null;
+            }
+            if (error > tolerance)
+            {
+                problem = $"verified, but its max_abs_error {Show(error.Value)} exceeds its tolerance {Show(tolerance.Value)}";
+                return null;
+            }
+            if (message is not null)
+            {
+                problem = "verified, yet it carries an error message";
+                return null;
+            }
+        }
+        var measurement = new Measurement(verified, error ?? double.NaN, median, min, max, repetitions, 0, message)
+        {
+            Tolerance = tolerance ?? double.NaN,
+        };
+        problem = "";
+        return new TuningRecord(
+            op,
+            opHash,
+            Text(json, "name", required: false) ?? "",
+            NonEmpty(json, "device"),
+            NonEmpty(json, "profile"),
+            NonEmpty(json, "policy"),
+            schedule,
+            estimated,
+            measurement,
+            Text(json, "version", required: false) ?? "unknown",
+            DateTimeOffset.TryParse(Text(json, "time", required: true), CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+                ? time
+                : throw new FormatException("'time' is not a date and time"));
+    }
+
+    /// <summary>
+    /// Whether the schedule has one block, thread and vthread size per spatial
+    /// axis and one reduce step per reduce axis of the canonical operator
+    /// (<c>extents s0=..,r0=..</c>), and stages only its inputs (<c>T1, T2, ...</c>).
+    /// </summary>
+    private static string? ScheduleMismatch(string op, Schedule schedule)
+    {
+        var extents = op.IndexOf("; extents ", StringComparison.Ordinal);
+        var shapes = op.IndexOf("; shapes ", StringComparison.Ordinal);
+        if (extents < 0 || shapes < extents)
+        {
+            return "'op' is not a canonical operator";
+        }
+        var axes = op[(extents + "; extents ".Length)..shapes].Split(',');
+        var spatial = axes.Count(a => a.StartsWith('s'));
+        var reduce = axes.Count(a => a.StartsWith('r'));
+        var inputs = op[(shapes + "; shapes ".Length)..].Split("],").Length - 1;
+        if (schedule.BlockTile.Count != spatial || schedule.ThreadTile.Count != spatial || schedule.VirtualThreads.Count != spatial
+            || schedule.ReduceStep.Count != reduce)
+        {
+            return $"its schedule ({schedule}) does not fit the operator's {spatial} spatial and {reduce} reduce axes";
+        }
+        foreach (var staged in schedule.SharedInputs)
+        {
+            if (!(staged.Length > 1 && staged[0] == 'T' && int.TryParse(staged.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var input)
+                && input >= 1 && input <= inputs))
+            {
+                return $"its schedule stages '{staged}', which is not an input of the operator";
+            }
+        }
+        return null;
+    }
+
+    private static string? Text(JsonObject json, string field, bool required) => json[field] switch
+    {
+        null when !required => null,
+        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        null => throw new FormatException($"'{field}' is missing"),
+        _ => throw new FormatException($"'{field}' is not a string"),
+    };
+
+    private static string NonEmpty(JsonObject json, string field) =>
+        Text(json, field, required: true) is { Length: > 0 } text ? text : throw new FormatException($"'{field}' is empty");
+
+    private static double? Number(JsonObject json, string field) => json[field] switch
+    {
+        null => null,
+        JsonValue value when value.GetValueKind() == JsonValueKind.Number => value.GetValue<double>(),
+        _ => throw new FormatException($"'{field}' is not a number"),
+    };
+
+    private static int Integer(JsonObject json, string field) =>
+        json[field] is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<int>(out var integer)
+            ? integer
+            : throw new FormatException($"'{field}' is not an integer");
+
+    private static string Show(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 }

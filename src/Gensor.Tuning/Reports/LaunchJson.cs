@@ -44,7 +44,7 @@ public static class LaunchJson
         {
             ["index"] = i,
             ["tensor"] = t.Name,
-            ["parameter"] = t.Identifier,
+            ["parameter"] = t.Parameter,
             ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
             ["elements"] = t.ElementCount,
             ["element_type"] = t.ElementType,

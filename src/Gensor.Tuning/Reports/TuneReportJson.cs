@@ -77,6 +77,7 @@ public static class TuneReportJson
             ["verified"] = m.Verified,
             ["from_records"] = candidate.FromRecords,
             ["max_abs_error"] = double.IsFinite(m.MaxAbsError) ? m.MaxAbsError : null,
+            ["tolerance"] = double.IsFinite(m.Tolerance) ? m.Tolerance : null,
         };
         if (m.Error is not null)
         {

@@ -67,7 +67,7 @@ public sealed class GeneratedKernelTests(CpuDeviceFixture fixture)
         var other = Operators.Parse("C[m,n] += A[m,k] * A[m,k]", "m=8,n=8,k=4");
         var wrongSource = CSharpKernelGenerator.Generate(new EtirState(other, Schedule.Parse("block=8x8 thread=1x1 reduce=4")), "WrongKernel");
         // Same argument list shape (C, A, B) but a body that ignores B.
-        var text = wrongSource.Text.Replace("ArrayView1D<float, Stride1D.Dense> @A)", "ArrayView1D<float, Stride1D.Dense> @A, ArrayView1D<float, Stride1D.Dense> @B)");
+        var text = wrongSource.Text.Replace("ArrayView1D<float, Stride1D.Dense> t_A)", "ArrayView1D<float, Stride1D.Dense> t_A, ArrayView1D<float, Stride1D.Dense> t_B)");
         // The runner passes buffers as the source's launch contract says: give it the real operator's (C, A, B).
         var wrong = wrongSource with { Text = text, Launch = LaunchContract.Of(new EtirState(op, wrongSource.State.Schedule)) };
         var compiled = RoslynKernelCompiler.Compile([wrong]).Single();

@@ -22,7 +22,7 @@ public class ReferenceEvaluatorTests
     }
 
     [Fact]
-    public void SumMagnitudeIsTheSumOfAbsoluteTerms()
+    public void The_error_bound_of_a_sum_grows_with_its_terms_and_their_magnitudes()
     {
         var op = Build("C[m] += A[m,k] * B[k]", "m=1,k=2");
         var inputs = new Dictionary<string, float[]> { ["A"] = [1, 2], ["B"] = [3, -4] };
@@ -30,7 +30,56 @@ public class ReferenceEvaluatorTests
         var result = ReferenceEvaluator.Evaluate(op, inputs);
 
         Assert.Equal([-5.0], result.Values);
-        Assert.Equal([11.0], result.Magnitude);
+        // Each product is exact in value but rounded once (u|3| and u|8|); the sum of two
+        // terms adds one rounding of at most u times the sum of absolute terms (11).
+        var u = FloatFormat.Float32.UnitRoundoff;
+        Assert.InRange(result.ErrorBounds[0], (3 + 8 + 11) * u, (3 + 8 + 11) * u * 1.01);
+    }
+
+    [Fact]
+    public void An_exact_copy_has_no_error_to_allow()
+    {
+        var op = Build("C[m] = A[m]", "m=2");
+
+        var result = ReferenceEvaluator.Evaluate(op, new Dictionary<string, float[]> { ["A"] = [1.5f, -2] });
+
+        Assert.Equal([0.0, 0.0], result.ErrorBounds);
+    }
+
+    [Fact]
+    public void The_bound_follows_the_unit_roundoff_of_the_format()
+    {
+        var op = Build("C[m] += A[m,k] * 3", "m=1,k=100");
+        var inputs = new Dictionary<string, float[]> { ["A"] = Enumerable.Repeat(0.5f, 100).ToArray() };
+        // float16 for instance: 11-bit significand.
+        var half = new FloatFormat("float16", Math.ScaleB(1.0, -11), Math.ScaleB(1.0, -14), 65504);
+
+        var single = ReferenceEvaluator.Evaluate(op, inputs).ErrorBounds[0];
+        var narrow = ReferenceEvaluator.Evaluate(op, inputs, half).ErrorBounds[0];
+
+        // 2^13 times coarser rounding, a little more for the second-order factor 1 / (1 - (n-1)u) of the sum.
+        Assert.InRange(narrow / single, 8192, 9000);
+    }
+
+    [Fact]
+    public void A_value_that_overflows_float32_is_its_infinity()
+    {
+        var op = Build("C[m] = exp(A[m] + 100)", "m=1");
+
+        var result = ReferenceEvaluator.Evaluate(op, new Dictionary<string, float[]> { ["A"] = [0] });
+
+        Assert.Equal(double.PositiveInfinity, result.Values[0]);
+        Assert.Equal(0.0, result.ErrorBounds[0]);
+    }
+
+    [Fact]
+    public void A_division_by_what_rounding_could_make_zero_cannot_be_checked()
+    {
+        var op = Build("C[m] = 1 / (A[m] - 0.5)", "m=1");
+
+        var result = ReferenceEvaluator.Evaluate(op, new Dictionary<string, float[]> { ["A"] = [0.5f] });
+
+        Assert.Equal(double.PositiveInfinity, result.ErrorBounds[0]);
     }
 
     [Fact]
@@ -53,7 +102,8 @@ public class ReferenceEvaluatorTests
         var result = ReferenceEvaluator.Evaluate(op, inputs);
 
         Assert.Equal([1.0, -2.0], result.Values);
-        Assert.Equal([1.0, 2.0], result.Magnitude);
+        // A maximum of exact values is exact.
+        Assert.Equal([0.0, 0.0], result.ErrorBounds);
     }
 
     [Fact]

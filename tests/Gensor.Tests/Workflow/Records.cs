@@ -15,7 +15,7 @@ public static class Records
     public static TuningRecord Make(Operator op, string schedule, double? ms, string device = "cpu: test", string profile = "cpu", string policy = "gensor")
     {
         var measurement = ms is { } t
-            ? new Measurement(true, 1e-6, t, t, t, 3, 0, null)
+            ? new Measurement(true, 1e-6, t, t, t, 3, 0, null) { Tolerance = 1e-4 }
             : Measurement.Failed("did not verify");
         var result = new CandidateResult(Schedule.Parse(schedule), 0.1, measurement);
         return TuningRecord.Of(CanonicalForm.Of(op), op.Name, device, profile, policy, result);

@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using Gensor.Diagnostics;
+using Gensor.Tests.Support;
+using Gensor.Tuning.Records;
+using Microsoft.Extensions.Logging;
+
+namespace Gensor.Tests.Workflow;
+
+/// <summary>
+/// Records are checked when read (issue 13, items 2, 7 and 12): a line whose
+/// figures cannot be true is skipped with one warning that says where and why;
+/// a file that is not a records file is never appended to; a held lock says
+/// who holds it.
+/// </summary>
+public sealed class RecordValidationTests : IDisposable
+{
+    private const string Schedule = "block=16x16 thread=2x2 reduce=8 shared=A,B";
+
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static string Honest(double ms = 2.0) => Records.Make(Records.Gemm(), Schedule, ms).ToJsonLine();
+
+    private static string Forged(Action<JsonObject> change)
+    {
+        var json = JsonNode.Parse(Honest())!.AsObject();
+        change(json);
+        return json.ToJsonString();
+    }
+
+    private static string Problem(string line)
+    {
+        Assert.Null(TuningRecord.TryParse(line, out var problem));
+        return problem;
+    }
+
+    [Fact]
+    public void An_honest_record_is_valid() => Assert.NotNull(TuningRecord.TryParse(Honest(), out _));
+
+    [Fact]
+    public void A_verified_record_with_an_error_beyond_its_tolerance_is_invalid() =>
+        Assert.Contains("exceeds its tolerance", Problem(Forged(r => r["max_abs_error"] = 12345.0)));
+
+    [Fact]
+    public void A_verified_record_without_a_tolerance_is_invalid_and_will_be_measured_again() =>
+        Assert.Contains("measured again", Problem(Forged(r => r.Remove("tolerance"))));
+
+    [Theory]
+    [InlineData("measured_ms", -5.0)]
+    [InlineData("measured_ms", 0.0)]
+    [InlineData("min_ms", -1.0)]
+    public void A_time_that_is_not_finite_and_positive_is_invalid(string field, double value) =>
+        Problem(Forged(r => r[field] = value));
+
+    [Fact]
+    public void A_time_beyond_a_double_is_invalid() =>
+        Problem(Honest().Replace("\"max_ms\":2", "\"max_ms\":1e400", StringComparison.Ordinal));
+
+    [Fact]
+    public void A_median_outside_its_own_spread_is_invalid() =>
+        Assert.Contains("not within its spread", Problem(Forged(r => { r["min_ms"] = 5.0; r["max_ms"] = 6.0; })));
+
+    [Fact]
+    public void A_hash_that_is_not_the_hash_of_its_operator_is_invalid() =>
+        Assert.Contains("not the hash", Problem(Forged(r => r["op_hash"] = "0000000000000000")));
+
+    [Fact]
+    public void A_schedule_that_does_not_fit_the_operator_is_invalid() =>
+        Assert.Contains("does not fit", Problem(Forged(r => r["schedule"] = "block=16 thread=2 reduce=8")));
+
+    [Fact]
+    public void A_field_of_the_wrong_type_is_invalid()
+    {
+        Assert.Contains("'verified'", Problem(Forged(r => r["verified"] = "true")));
+        Assert.Contains("'measured_ms'", Problem(Forged(r => r["measured_ms"] = "2.0")));
+    }
+
+    [Fact]
+    public void Each_skipped_line_gets_one_warning_with_its_file_line_and_reason()
+    {
+        var path = _dir.File("r.jsonl", string.Join("\n", Honest(), Forged(r => r["measured_ms"] = -5.0), Honest(3.0), "{\"op\": \"T0[s0] = ", "") );
+        var logger = new ListLogger();
+
+        var records = RecordReader.Read(path, logger);
+
+        Assert.Equal([2.0, 3.0], records.Select(r => r.MeasuredMs!.Value));
+        var warnings = logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToArray();
+        Assert.Equal(2, warnings.Length);
+        Assert.StartsWith($"{path}:2: skipped a record: 'measured_ms' is -5", warnings[0]);
+        Assert.StartsWith($"{path}:4: skipped a record: not a whole JSON object", warnings[1]);
+    }
+
+    [Fact]
+    public void A_spec_file_is_not_a_records_file_and_is_not_opened_for_append()
+    {
+        var spec = _dir.File("spec.json", "{\n  \"name\": \"x\",\n  \"compute\": \"C[m] = A[m]\",\n  \"shape\": {\"m\": 4}\n}\n");
+
+        var message = FrontEnd.BadInput.Thrown(() => RecordLog.Open(spec, new ListLogger()));
+
+        Assert.Contains("not a records file", message);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n\n")]
+    [InlineData("{\"op\":\"T0[s0] = (T1")] // the torn first line of a killed run
+    public void An_empty_or_torn_file_is_a_records_file(string text) => Assert.True(RecordFile.IsRecordsText(text));
+
+    [Fact]
+    public void A_records_path_in_a_missing_directory_is_bad_input() =>
+        Assert.Contains("does not exist", FrontEnd.BadInput.Thrown(() => RecordFile.CheckPath(Path.Combine(_dir.Path, "no", "r.jsonl"), "--records")));
+
+    [Fact]
+    public void A_writer_that_cannot_get_the_lock_says_who_holds_it()
+    {
+        var path = Path.Combine(_dir.Path, "r.jsonl");
+        new RecordWriter(path).Append(Records.Make(Records.Gemm(), Schedule, 1.0));
+        using var held = new FileStream(path + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+
+        var error = Assert.Throws<GensorException>(() => new RecordWriter(path) { LockTimeout = TimeSpan.FromMilliseconds(300) }.Append(Records.Make(Records.Gemm(), Schedule, 2.0)));
+
+        Assert.Contains($"pid {Environment.ProcessId}", error.Message);
+        Assert.Contains("not recorded", error.Message);
+    }
+
+    [Fact]
+    public void A_writer_in_a_missing_directory_fails_at_once_instead_of_waiting_for_a_lock()
+    {
+        var writer = new RecordWriter(Path.Combine(_dir.Path, "no", "r.jsonl"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        Assert.Throws<DirectoryNotFoundException>(() => writer.Append(Records.Make(Records.Gemm(), Schedule, 1.0)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
+    }
+}
