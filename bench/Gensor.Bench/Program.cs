@@ -9,6 +9,7 @@ using Gensor.Diagnostics;
 // operator, the cost model's estimate of each policy's best schedule, the
 // ratios gensor/roller and gensor/exhaustive, states visited and construction
 // time. Usage: Gensor.Bench [--profile h100] [--suite gpt2|path]... [--seed 0] [--no-exhaustive] [--repeat 3]
+// [--walkers 8] [--steps 40] (the gensor policy's walk, to try shorter ones against the same criteria)
 // Construction times of naive, roller and gensor are the median of --repeat runs
 // (the same seed gives the same result), to damp a busy machine's noise.
 // Suites are read from samples/suites by the front end.
@@ -17,11 +18,23 @@ if (args is ["sass", .. var sassArgs])
 {
     return SassTable.Run(sassArgs);
 }
+// `Gensor.Bench cold ...`: construction in a fresh gensor process per operator (ColdTable.cs);
+// `Gensor.Bench samples ...`: each sample's tune on the CPU accelerator (SampleTable.cs).
+if (args is ["cold", .. var coldArgs])
+{
+    return ColdTable.Run(coldArgs);
+}
+if (args is ["samples", .. var sampleArgs])
+{
+    return SampleTable.Run(sampleArgs);
+}
 var profileName = "h100";
 var suites = new List<string>();
 var seed = 0;
 var exhaustive = true;
 var repeat = 3;
+var walkers = GensorPolicy.DefaultWalkers;
+var steps = GensorPolicy.DefaultSteps;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -31,6 +44,8 @@ for (var i = 0; i < args.Length; i++)
         case "--seed": seed = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--no-exhaustive": exhaustive = false; break;
         case "--repeat": repeat = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+        case "--walkers": walkers = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+        case "--steps": steps = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
         default: Console.Error.WriteLine($"error: unknown option '{args[i]}'"); return 2;
     }
 }
@@ -52,7 +67,7 @@ catch (GensorException error)
 var options = new ConstructionOptions(TopK: 10, Seed: seed);
 var naive = new NaivePolicy();
 var roller = new RollerPolicy();
-var gensor = new GensorPolicy();
+var gensor = new GensorPolicy(walkers, steps);
 var oracle = new ExhaustivePolicy();
 IReadOnlyList<SuiteEntry>[] loaded;
 try

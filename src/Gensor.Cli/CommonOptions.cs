@@ -63,8 +63,27 @@ internal static class CommonOptions
     public static Option<int> TopK() => new("--top-k")
     {
         Description = "How many constructed candidates to compile, verify and measure.",
-        DefaultValueFactory = _ => 10,
+        DefaultValueFactory = _ => DefaultTopK,
     };
+
+    /// <summary>Candidates measured per operator on a GPU when <c>--top-k</c> is not given.</summary>
+    public const int DefaultTopK = 10;
+
+    /// <summary>
+    /// Candidates measured per operator on ILGPU's CPU accelerator when <c>--top-k</c> is not given.
+    /// Each one there costs seconds of compilation and seconds per launch (every GPU thread is an
+    /// OS thread), and its times say nothing about a GPU: five keep a tune well under a minute.
+    /// </summary>
+    public const int SimulatedTopK = 5;
+
+    /// <summary><c>--top-k</c> of the commands that measure: no default here, because it depends on the device (<see cref="MeasuredTopK(int?, bool)"/>).</summary>
+    public static Option<int?> MeasuredTopK() => new("--top-k")
+    {
+        Description = $"How many constructed candidates to compile, verify and measure. Default: {DefaultTopK}; {SimulatedTopK} on the CPU accelerator.",
+    };
+
+    /// <summary>The <c>--top-k</c> given, else the device's default.</summary>
+    public static int MeasuredTopK(int? given, bool simulated) => given ?? (simulated ? SimulatedTopK : DefaultTopK);
 
     public static Option<string?> Records() => new("--records")
     {

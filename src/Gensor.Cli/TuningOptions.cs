@@ -19,7 +19,7 @@ internal sealed class TuningOptions
     private readonly Option<int> _seed = CommonOptions.Seed();
     private readonly Option<string?> _target = CommonOptions.Target();
     private readonly Option<string> _policy = CommonOptions.Policy();
-    private readonly Option<int> _topK = CommonOptions.TopK();
+    private readonly Option<int?> _topK = CommonOptions.MeasuredTopK();
     private readonly Option<string?> _records = CommonOptions.Records();
     private readonly Option<bool> _force = CommonOptions.Force();
     private readonly Option<string> _isolate = CommonOptions.Isolate();
@@ -52,7 +52,7 @@ internal sealed class TuningOptions
             CommonOptions.ParseDevice(parse.GetValue(_device)!),
             PolicyCatalog.Get(parse.GetValue(_policy)!, parse.GetValue(_allowTf32)),
             parse.GetValue(_target) is { } target ? ProfileCatalog.Get(target) : null,
-            CommonOptions.ParseTopK(parse.GetValue(_topK)),
+            parse.GetValue(_topK) is { } topK ? CommonOptions.ParseTopK(topK) : null,
             parse.GetValue(_seed),
             records,
             parse.GetValue(_force),
@@ -63,12 +63,15 @@ internal sealed class TuningOptions
     }
 }
 
-/// <summary>The checked values of <see cref="TuningOptions"/>; <see cref="Target"/> is null for the device's own profile.</summary>
+/// <summary>
+/// The checked values of <see cref="TuningOptions"/>; <see cref="Target"/> is null for the device's own profile,
+/// <see cref="TopK"/> null for the device's default (<see cref="TuningSession.TopK"/>).
+/// </summary>
 internal sealed record TuningSettings(
     DeviceKind Device,
     ISchedulePolicy Policy,
     HardwareProfile? Target,
-    int TopK,
+    int? TopK,
     int Seed,
     string? Records,
     bool Force,
@@ -92,6 +95,7 @@ internal sealed class TuningSession : IDisposable
         {
             DeviceProfile = DeviceProfiles.Of(Device);
             Target = settings.Target ?? DeviceProfile;
+            TopK = CommonOptions.MeasuredTopK(settings.TopK, Device.Simulated);
             _logs = cli.CreateLoggerFactory();
             Logger = _logs.CreateLogger("gensor");
             Records = settings.Records is { } path ? RecordLog.Open(path, Logger) : null;
@@ -112,6 +116,9 @@ internal sealed class TuningSession : IDisposable
 
     /// <summary>The profile construction targets: the one asked for, else the device's.</summary>
     public HardwareProfile Target { get; }
+
+    /// <summary>Candidates to measure per operator: <c>--top-k</c>, else the device's default.</summary>
+    public int TopK { get; }
 
     public ILogger Logger { get; }
 

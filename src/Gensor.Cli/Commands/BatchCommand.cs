@@ -69,7 +69,7 @@ internal static class BatchCommand
     internal static BatchSummary Run(CliContext cli, TuningSettings settings, BatchPlan plan, bool baselines, Action<BatchSummary> print)
     {
         using var session = settings.Open(cli);
-        var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, settings.TopK, settings.Seed, baselines, settings.Force, session.Compiler);
+        var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, session.TopK, settings.Seed, baselines, settings.Force, session.Compiler);
         var runner = new BatchRunner(session.Tuner, session.Records, options, session.Logger);
         var progress = BatchProgressDisplay.ForConsole(cli.Error);
         var done = new List<BatchResult>();

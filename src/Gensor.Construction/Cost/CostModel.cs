@@ -354,6 +354,19 @@ public static class CostModel
     /// </summary>
     private static int Passes(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
     {
+        var question = new WarpAccessMemo.Question(1, lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p.WarpSize, p.SharedMemoryBanks);
+        var memo = WarpAccessMemo.Current;
+        var passes = memo.Find(question);
+        if (passes == 0)
+        {
+            passes = CountPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
+            memo.Keep(question, passes);
+        }
+        return passes;
+    }
+
+    private static int CountPasses(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
+    {
         var banks = Math.Max(1, p.SharedMemoryBanks);
         Span<long> words = stackalloc long[p.WarpSize * 4];
         var count = 0;
@@ -390,6 +403,19 @@ public static class CostModel
 
     /// <summary>32-byte sectors one global load by a warp touches, its lanes at element offsets rl*strideLane + x*strideX + y*strideY.</summary>
     private static int Sectors(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, HardwareProfile p)
+    {
+        var question = new WarpAccessMemo.Question(2, lanes, strideLane, threadsX, strideX, threadsY, strideY, 0, p.WarpSize, p.TransactionBytes);
+        var memo = WarpAccessMemo.Current;
+        var sectors = memo.Find(question);
+        if (sectors == 0)
+        {
+            sectors = CountSectors(lanes, strideLane, threadsX, strideX, threadsY, strideY, p);
+            memo.Keep(question, sectors);
+        }
+        return sectors;
+    }
+
+    private static int CountSectors(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, HardwareProfile p)
     {
         Span<long> sectors = stackalloc long[p.WarpSize];
         var count = 0;

@@ -186,8 +186,17 @@ public sealed class ScheduleSpace
     /// <summary>The shared-input list holding exactly <paramref name="tensors"/>, in canonical (input) order.</summary>
     public ValueArray<string> CanonicalShared(IEnumerable<string> tensors)
     {
-        var set = tensors.ToHashSet();
-        return ValueArray.From(StageableInputs.Where(set.Contains));
+        // A loop over a handful of names: primitives call this for every state they toggle.
+        var given = tensors as ICollection<string> ?? [.. tensors];
+        var staged = new List<string>(StageableInputs.Count);
+        foreach (var name in StageableInputs)
+        {
+            if (given.Contains(name))
+            {
+                staged.Add(name);
+            }
+        }
+        return ValueArray.From(staged);
     }
 
     private static bool IsPowerOfTwo(int value) => value > 0 && (value & (value - 1)) == 0;

@@ -60,7 +60,9 @@ public static class BuiltInProfiles
         TensorGflopsBF16 = 2,
         TensorGflopsTf32 = 2,
         ThreadSyncNs = 100_000,
-        MaxUnrolledUpdates = 512,
+        // ILGPU's compile of a kernel grows faster than its length: GEMM kernels of 512 unrolled
+        // multiply-adds per stage took 2-3.6 s each to load, those of 128 0.2-0.8 s (load average 20-40).
+        MaxUnrolledUpdates = 128,
     };
 
     /// <summary>All built-in profiles, GPUs by architecture, then the CPU accelerator.</summary>

@@ -67,7 +67,8 @@ public sealed record HardwareProfile(
     /// limit (every GPU). ILGPU's CPU accelerator compiles each kernel at run time (Roslyn, ILGPU,
     /// then the .NET JIT): stages of thousands of straight-line updates make kernels of over
     /// 100 KB of C# that take seconds each to compile, and on this accelerator they ran slower
-    /// than half the unrolling (bmm: 2048 updates 54-108 ms, 1024 updates 33-42 ms).
+    /// than half the unrolling (bmm: 2048 updates 54-108 ms, 1024 updates 33-42 ms). The CPU
+    /// profile's 128 keeps every sample's tune (10 kernels) to a few seconds of compilation.
     /// </summary>
     public int MaxUnrolledUpdates { get; init; }
 

@@ -30,6 +30,17 @@ public sealed class TuneCommandTests
     }
 
     [Fact]
+    public void Without_top_k_the_cpu_accelerator_measures_five_candidates()
+    {
+        var result = GensorCli.Run("tune", "--compute", "C[m,n] = A[m,n] * 2", "--shape", "m=64,n=64", "--device", "cpu", "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var report = JsonNode.Parse(result.Output)!;
+        Assert.Equal(5, (int)report["measured"]!);
+        Assert.Equal(5, report["candidates"]!.AsArray().Count);
+    }
+
+    [Fact]
     public void Text_output_names_the_device_the_schedule_the_time_and_the_verification()
     {
         var result = GensorCli.Run(["tune", .. SmallGemm, "--top-k", "2"]);
