@@ -49,7 +49,7 @@ internal static class ColdTable
         try
         {
             Console.WriteLine($"construction in a fresh process: {gensor} explain --target {profile} --policy gensor --compiler-check off; median of {repeat}");
-            Console.WriteLine(string.Format(_invariant, "{0,-24} {1,7} {2,13} {3,12} {4,12} {5,6}", "operator", "states", "construct ms", "process ms", "process CPU", "load"));
+            Console.WriteLine(string.Format(_invariant, "{0,-34} {1,7} {2,13} {3,12} {4,12} {5,6}", "operator", "states", "construct ms", "process ms", "process CPU", "load"));
             var constructs = new List<double>();
             var cpus = new List<double>();
             var loads = new List<double>();
@@ -75,7 +75,7 @@ internal static class ColdTable
                     constructs.Add(construct);
                     cpus.Add(cpu);
                     loads.AddRange(runs.Select(r => r.LoadAverage));
-                    Console.WriteLine(string.Format(_invariant, "{0,-24} {1,7} {2,13:F1} {3,12:F0} {4,12:F0} {5,6:F1}",
+                    Console.WriteLine(string.Format(_invariant, "{0,-34} {1,7} {2,13:F1} {3,12:F0} {4,12:F0} {5,6:F1}",
                         $"{Path.GetFileNameWithoutExtension(path)}/{name}", (int)runs[0].Json!["states_visited"]!, construct,
                         Median(runs.Select(r => r.WallMs)), cpu, runs[^1].LoadAverage));
                 }
