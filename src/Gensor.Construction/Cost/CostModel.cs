@@ -40,6 +40,14 @@ public static class CostModel
     /// </summary>
     public const double LatencyTarget = 32;
 
+    /// <summary>
+    /// Independent accumulator updates of a thread that count towards hiding latency. Four cover
+    /// the FP32 pipe's dependent-issue latency (about 4 cycles); they do not cover a shared load
+    /// (about 30) or a barrier, which only other warps do, so past four a warp counts no more.
+    /// With <see cref="LatencyTarget"/> this asks for 8 warps per SM, 2 per scheduler.
+    /// </summary>
+    public const int MaxIndependentUpdates = 4;
+
     /// <summary>Latency of a load that hits L1, relative to the profile's memory latency.</summary>
     public const double L1LatencyShare = 0.06;
 
@@ -241,7 +249,7 @@ public static class CostModel
         var onceWork = warps * (once / IssuePerClock / p.IssueEfficiency) / clock;
 
         // ---- Latency: what a block waits for per stage, hidden by other resident blocks ----
-        var ilp = Math.Min(outputs, 8);
+        var ilp = Math.Min(outputs, MaxIndependentUpdates);
         var latency = p.MemoryLatencyNs * 1e-9;
         var stageLatency = (anyStaged && !prefetch ? latency : 0) + (unrolled ? 1 : points) * unstagedLatency;
         // ILGPU's CPU accelerator synchronises OS threads: each thread taking part is woken at every

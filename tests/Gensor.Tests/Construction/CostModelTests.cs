@@ -56,6 +56,23 @@ public class CostModelTests
     }
 
     [Fact]
+    public void Independent_accumulators_do_not_replace_a_second_warp_per_scheduler()
+    {
+        // 132 blocks of four warps: one block, one warp per scheduler, on each SM.
+        var op = TestOperators.Gemm(128, 132 * 64, 256);
+        var fewWarps = Schedule.Parse("block=128x64 thread=8x8 reduce=16 shared=A,B vector=4");
+        var eightWarps = TestOperators.Gemm(128, 132 * 128, 256);
+
+        var few = CostModel.Breakdown(op, fewWarps, H100);
+        var many = CostModel.Breakdown(eightWarps, fewWarps, H100);
+
+        // 64 accumulators per thread, yet 4 warps per SM hide only half the latency; 8 warps hide it all.
+        Assert.Equal(132, few.Blocks);
+        Assert.Equal(0.5, few.Occupancy.LatencyEfficiency, 3);
+        Assert.Equal(1.0, many.Occupancy.LatencyEfficiency, 3);
+    }
+
+    [Fact]
     public void Splitting_a_long_reduction_of_a_small_output_fills_the_multiprocessors()
     {
         // A batch-1 3x3 convolution at 7x7 with 512 channels: 32 blocks of this tile leave 100 of 132 SMs idle.
