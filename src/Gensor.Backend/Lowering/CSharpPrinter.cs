@@ -309,6 +309,8 @@ public static class CSharpPrinter
             BinaryOperator.Multiply => $"({l} * {r})",
             BinaryOperator.Divide => $"({l} / {r})",
             BinaryOperator.Remainder => $"({l} % {r})",
+            BinaryOperator.IndexDivide => $"((int)((uint){l} / (uint){r}))",
+            BinaryOperator.IndexRemainder => $"((int)((uint){l} % (uint){r}))",
             BinaryOperator.Max => $"XMath.Max({l}, {r})",
             BinaryOperator.Min => $"XMath.Min({l}, {r})",
             BinaryOperator.Less => $"({l} < {r})",

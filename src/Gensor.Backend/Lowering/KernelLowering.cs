@@ -270,7 +270,7 @@ public static class KernelLowering
             if (Split > 1)
             {
                 // The slice is the slowest index: blocks that run together share a slice's inputs.
-                yield return new IrStmt.Declare(_splitIndex, new IrExpr.Binary(BinaryOperator.Divide, IrExpr.Of(block), new IrExpr.Int(SpatialGrid)));
+                yield return new IrStmt.Declare(_splitIndex, new IrExpr.Binary(BinaryOperator.IndexDivide, IrExpr.Of(block), new IrExpr.Int(SpatialGrid)));
             }
             // Innermost spatial axis fastest, for blocks and threads alike.
             long after = 1;
@@ -283,9 +283,9 @@ public static class KernelLowering
             if (_lane is not null)
             {
                 // The reduce lanes of one output are neighbouring threads, inside one warp when they fit.
-                yield return new IrStmt.Declare(_lane, new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
+                yield return new IrStmt.Declare(_lane, new IrExpr.Binary(BinaryOperator.IndexRemainder, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
                 var ts = Int("g_ts");
-                yield return new IrStmt.Declare(ts, new IrExpr.Binary(BinaryOperator.Divide, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
+                yield return new IrStmt.Declare(ts, new IrExpr.Binary(BinaryOperator.IndexDivide, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
                 spatialThread = IrExpr.Of(ts);
             }
             after = 1;
@@ -300,8 +300,8 @@ public static class KernelLowering
         /// <summary>(value / divisor) % modulus, written without the operations that are identities.</summary>
         private static IrExpr DivRem(IrExpr value, long divisor, long modulus)
         {
-            var quotient = divisor == 1 ? value : new IrExpr.Binary(BinaryOperator.Divide, value, new IrExpr.Int(divisor));
-            return modulus == 1 ? new IrExpr.Int(0) : new IrExpr.Binary(BinaryOperator.Remainder, quotient, new IrExpr.Int(modulus));
+            var quotient = divisor == 1 ? value : new IrExpr.Binary(BinaryOperator.IndexDivide, value, new IrExpr.Int(divisor));
+            return modulus == 1 ? new IrExpr.Int(0) : new IrExpr.Binary(BinaryOperator.IndexRemainder, quotient, new IrExpr.Int(modulus));
         }
 
         // ---- Per-thread bases of every read -------------------------------------------------
@@ -476,7 +476,7 @@ public static class KernelLowering
                     }
                     var scale = vector && d != last ? s / plan.Width : s;
                     IrExpr part = vector && d == last
-                        ? new IrExpr.Binary(BinaryOperator.Divide, coordinate[d], new IrExpr.Int(plan.Width))
+                        ? new IrExpr.Binary(BinaryOperator.IndexDivide, coordinate[d], new IrExpr.Int(plan.Width))
                         : scale == 1 ? coordinate[d] : new IrExpr.Binary(BinaryOperator.Multiply, coordinate[d], new IrExpr.Int(scale));
                     sum = sum is IrExpr.Int { Value: 0 } ? part : new IrExpr.Binary(BinaryOperator.Add, sum, part);
                 }
@@ -699,7 +699,7 @@ public static class KernelLowering
             if (_parity is not null)
             {
                 // The block's first stage is in buffer 0 (the prologue's).
-                body.Add(new IrStmt.Declare(_parity, new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(local), new IrExpr.Int(2))));
+                body.Add(new IrStmt.Declare(_parity, new IrExpr.Binary(BinaryOperator.IndexRemainder, IrExpr.Of(local), new IrExpr.Int(2))));
             }
             body.AddRange(StageBases());
             if (!_double)
@@ -1046,8 +1046,8 @@ public static class KernelLowering
             _sharedBuffers.Add(scratch);
             var ts = Int("g_ts");
             var warp = Int("g_rw");
-            yield return new IrStmt.Declare(warp, new IrExpr.Binary(BinaryOperator.Divide, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)));
-            var first = new IrExpr.InRange(new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)), 1);
+            yield return new IrStmt.Declare(warp, new IrExpr.Binary(BinaryOperator.IndexDivide, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)));
+            var first = new IrExpr.InRange(new IrExpr.Binary(BinaryOperator.IndexRemainder, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)), 1);
             var writes = _acc.Select((acc, e) => (IrStmt)new IrStmt.Store(scratch,
                 IrExpr.Sum([((long)_acc.Length * warps, ts), (1, warp)], (long)e * warps), IrExpr.Of(acc), 1));
             yield return new IrStmt.If(first, new IrStmt.Seq([.. writes]));

@@ -106,6 +106,8 @@ public static class Unrolling
                 case BinaryOperator.Multiply: return new IrExpr.Int(l * r);
                 case BinaryOperator.Divide when r != 0: return new IrExpr.Int(l / r);
                 case BinaryOperator.Remainder when r != 0: return new IrExpr.Int(l % r);
+                case BinaryOperator.IndexDivide when r != 0: return new IrExpr.Int(l / r);
+                case BinaryOperator.IndexRemainder when r != 0: return new IrExpr.Int(l % r);
                 case BinaryOperator.Less: return new IrExpr.Bool(l < r);
             }
         }
