@@ -656,13 +656,16 @@ def reference_points(op: Op, ts, torch, npoints, gen):
 def check_tolerance(plan: Plan, red: int, scale: float, value: float, magnitude: float) -> float:
     """What a correct vendor result may be off at one point: the f32 allowance of before
     (1e-4 sqrt(n) of the scale), plus TF32's rounding of both inputs (2 * 2^-11 of the sum
-    of |terms|), plus one rounding of a 16-bit output (twice its unit roundoff of |value|).
+    of |terms|), plus one rounding to each 16-bit type the result is stored in (twice its
+    unit roundoff of |value|): the output's, and the call's own when a cast follows it.
     16-bit inputs are exact: the reference reads the very same values."""
     tol = 1e-4 * math.sqrt(red) * scale
     if plan.tf32:
         tol += 2 * 2.0 ** -11 * magnitude
-    if plan.out_dtype != "f32":
-        tol += 2 * UNIT_ROUNDOFF[plan.out_dtype] * abs(value)
+    stored = [plan.out_dtype] + ([plan.in_dtype] if plan.cast == "to" else [])
+    for t in stored:
+        if t != "f32":
+            tol += 2 * UNIT_ROUNDOFF[t] * abs(value)
     return tol
 
 

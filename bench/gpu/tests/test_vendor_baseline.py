@@ -182,6 +182,13 @@ class ElementTypeTests(unittest.TestCase):
         tf32 = vb.plan_op(vb.parse_op({"name": "g", "compute": self.GEMM, "shape": self.S}), allow_tf32=True)
         self.assertAlmostEqual(vb.check_tolerance(tf32, 4096, 64.0, 64.0, 2600.0) - base, 2 * 2.0 ** -11 * 2600)
 
+    def test_check_tolerance_counts_the_call_s_own_rounding_before_a_cast(self):
+        base = vb.check_tolerance(plan(self.GEMM, self.S), 4096, 64.0, 64.0, 2600.0)
+        direct = plan(self.GEMM, self.S, dtype="bf16", dtypes={"C": "f32"})  # out_dtype: stored once, in f32
+        self.assertAlmostEqual(vb.check_tolerance(direct, 4096, 64.0, 64.0, 2600.0), base)
+        direct.cast = "to"  # what build falls back to on a torch without out_dtype: bf16 first
+        self.assertAlmostEqual(vb.check_tolerance(direct, 4096, 64.0, 64.0, 2600.0) - base, 2 * 2.0 ** -8 * 64)
+
 
 if __name__ == "__main__":
     unittest.main()
