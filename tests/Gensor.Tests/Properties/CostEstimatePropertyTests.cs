@@ -113,4 +113,20 @@ public sealed class CostEstimatePropertyTests
             Assert.Equal(candidate.EstimatedMs, CostModel.EstimateMs(op, candidate.Schedule, profile));
         });
     }
+
+    [Theory]
+    [InlineData("m=128,n=128,k=16777088")]
+    [InlineData("m=16777088,n=128,k=128")]
+    [InlineData("m=128,n=16777088,k=128")]
+    public void A_tensor_core_estimate_for_tensors_of_nearly_int_max_elements_is_a_finite_positive_time(string shape)
+    {
+        // Every tensor holds at most int.MaxValue elements, and tensor-core tiles divide the extents.
+        var op = OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", shape, "op", null) with { Dtype = "f16" });
+        var schedule = Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16");
+        Assert.Null(Legality.Check(op, schedule, BuiltInProfiles.H100));
+
+        var ms = CostModel.EstimateMs(op, schedule, BuiltInProfiles.H100);
+
+        Assert.True(double.IsFinite(ms) && ms > 0, $"{ms} ms");
+    }
 }
