@@ -14,7 +14,8 @@ the real binary in a fresh directory and is judged by the rules of the README:
   * never a crash, an internal error (exit 1), a hang or a wait of minutes;
   * plus an oracle per case where the answer is known: a forged record is never
     reported, a valid expression verifies, an all-NaN output is not "verified",
-    a launch has a positive group size, a refused records file is left unchanged.
+    a launch has a positive group size, a refused records file is left unchanged,
+    a cost estimate is a positive time.
 
 Usage:
   scripts/fuzz-cli.py --gensor "dotnet src/Gensor.Cli/bin/Release/net10.0/gensor.dll" [--seed 13] [--only CATEGORY] [--name TEXT]
@@ -29,6 +30,7 @@ import concurrent.futures
 import json
 import os
 import random
+import re
 import shlex
 import shutil
 import signal
@@ -215,6 +217,14 @@ def positive_group(res):
     return None
 
 
+NEGATIVE_ESTIMATE = re.compile(r"(estimated |^ +\d+ +)(-\d|NaN|-?Infinity|-?∞)", re.MULTILINE)
+
+
+def positive_estimates(res):
+    """An estimate (emit's "estimated X ms", explain's candidate lines) is a finite positive time."""
+    return "wrong-result" if res.rc == 0 and NEGATIVE_ESTIMATE.search(res.out) else None
+
+
 def no_raw_line(marker):
     """A name with a newline must not start a line of its own in the output."""
     return lambda res: "control-char" if any(line.startswith(marker) for line in (res.out + res.err).split("\n")) else None
@@ -369,9 +379,10 @@ def index_extremes(rng):
         cases.append(Case("expr-index", f"coefficient {coefficient} tuned", ["tune", "{d}/s.json", *CPU_TUNE], files={"s.json": json.dumps(
             {"name": "x", "compute": f"C[m] = A[m*{coefficient} - {coefficient}*m + m]", "shape": {"m": 4}}).encode()}))
     for extent in ("2147483647", "1073741824", "65536"):
-        cases.append(Case("expr-index", f"extent {extent}", explain_inline("C[m,n] += A[m,k] * B[k,n]", f"m={extent},n=1,k=1")))
+        cases.append(Case("expr-index", f"extent {extent}", explain_inline("C[m,n] += A[m,k] * B[k,n]", f"m={extent},n=1,k=1"),
+                          checks=[positive_estimates]))
         cases.append(Case("expr-index", f"extent {extent} emitted", ["emit", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", f"m={extent},n=1,k=1",
-                                                                      "--target", "h100", "--out", "{d}/out"]))
+                                                                      "--target", "h100", "--out", "{d}/out"], checks=[positive_estimates]))
     return cases
 
 
