@@ -79,6 +79,7 @@ public static class KernelLowering
         private readonly Variable[] _point;
         private readonly Variable[] _acc;
         private Variable? _parity;
+        private readonly Variable _splitIndex = new("g_split", IrType.Int);
 
         public Lowerer(Operator op, Schedule schedule)
         {
@@ -132,7 +133,16 @@ public static class KernelLowering
 
         private long BlocksAlong(int a) => ((long)_spatial[a].Extent + _s.BlockTile[a] - 1) / _s.BlockTile[a];
 
-        private long GridSize => Enumerable.Range(0, Rank).Aggregate(1L, (product, a) => product * BlocksAlong(a));
+        /// <summary>Blocks that cover the output once: one per block tile.</summary>
+        private long SpatialGrid => Enumerable.Range(0, Rank).Aggregate(1L, (product, a) => product * BlocksAlong(a));
+
+        /// <summary>Every block: with split-K, the block tiles once per slice of the reduction.</summary>
+        private long GridSize => SpatialGrid * Split;
+
+        private int Split => _s.SplitReduce;
+
+        /// <summary>Stages each block runs: its slice of the reduction.</summary>
+        private long StagesPerBlock => StageCount / Split;
 
         private long StagesAlong(int j) => ((long)_reduce[j].Extent + _s.ReduceStep[j] - 1) / _s.ReduceStep[j];
 
@@ -257,6 +267,11 @@ public static class KernelLowering
             var tid = Int("g_tid");
             yield return new IrStmt.Declare(block, new IrExpr.Special(SpecialValue.BlockIndex));
             yield return new IrStmt.Declare(tid, new IrExpr.Special(SpecialValue.ThreadIndex));
+            if (Split > 1)
+            {
+                // The slice is the slowest index: blocks that run together share a slice's inputs.
+                yield return new IrStmt.Declare(_splitIndex, new IrExpr.Binary(BinaryOperator.Divide, IrExpr.Of(block), new IrExpr.Int(SpatialGrid)));
+            }
             // Innermost spatial axis fastest, for blocks and threads alike.
             long after = 1;
             for (var a = Rank - 1; a >= 0; a--)
@@ -657,7 +672,7 @@ public static class KernelLowering
             if (_prefetch)
             {
                 // The prologue fills the registers (and, with two buffers, buffer 0) with stage 0.
-                var first = new List<IrStmt>(StageIndices(new IrExpr.Int(0), next));
+                var first = new List<IrStmt>(StageIndices(FirstStage, next));
                 foreach (var r in staged)
                 {
                     first.AddRange(Copy(r, next, CopyPart.Load, IrExpr.Lin(0), "n"));
@@ -674,10 +689,17 @@ public static class KernelLowering
                 }
             }
 
+            // With split-K the loop counts this block's stages; st is the stage of the whole reduction.
+            var local = Split > 1 ? Int("g_sl") : st;
+            if (Split > 1)
+            {
+                body.Add(new IrStmt.Declare(st, IrExpr.Sum([(StagesPerBlock, _splitIndex), (1, local)])));
+            }
             body.AddRange(StageIndices(IrExpr.Of(st), _stageIndex));
             if (_parity is not null)
             {
-                body.Add(new IrStmt.Declare(_parity, new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(st), new IrExpr.Int(2))));
+                // The block's first stage is in buffer 0 (the prologue's).
+                body.Add(new IrStmt.Declare(_parity, new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(local), new IrExpr.Int(2))));
             }
             body.AddRange(StageBases());
             if (!_double)
@@ -722,8 +744,11 @@ public static class KernelLowering
             {
                 yield return statement;
             }
-            yield return new IrStmt.For(st, 0, StageCount, 1, Unroll: false, new IrStmt.Seq([.. body]));
+            yield return new IrStmt.For(local, 0, StagesPerBlock, 1, Unroll: false, new IrStmt.Seq([.. body]));
         }
+
+        /// <summary>The block's first stage: 0, or the start of its slice with split-K.</summary>
+        private IrExpr FirstStage => Split > 1 ? IrExpr.Sum([(StagesPerBlock, _splitIndex)]) : new IrExpr.Int(0);
 
         private IEnumerable<IrStmt> DeclarePrefetchRegisters(int r)
         {
@@ -1054,7 +1079,8 @@ public static class KernelLowering
                 {
                     continue;
                 }
-                var group = VectorGroup(e);
+                // Split-K blocks add their partial sums one element at a time.
+                var group = Split > 1 ? [e] : VectorGroup(e);
                 foreach (var member in group)
                 {
                     done.Add(member);
@@ -1078,6 +1104,10 @@ public static class KernelLowering
                     var values = group.Select(member => EpilogueValue(member)).ToArray();
                     store = new IrStmt.Store(_parameter[output.Name], IrExpr.Sum(flat.Terms.Select(t => (t.Coefficient / 4, t.Variable)), flat.Constant / 4),
                         new IrExpr.Pack([.. values]), 4);
+                }
+                else if (Split > 1)
+                {
+                    store = new IrStmt.AtomicAdd(_parameter[output.Name], flat, IrExpr.Of(_acc[e]));
                 }
                 else
                 {
