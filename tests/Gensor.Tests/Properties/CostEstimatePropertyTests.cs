@@ -62,6 +62,7 @@ public sealed class CostEstimatePropertyTests
             RegisterPrefetch = prefetch,
             SharedBuffers = buffers,
             ReduceThreads = space.ReduceThreads[(int)(bits[13] % (uint)space.ReduceThreads.Count)],
+            SplitReduce = space.Splits[(int)(bits[14] % (uint)space.Splits.Count)],
         };
         return space.Contains(schedule) ? schedule : null;
     }
@@ -69,7 +70,7 @@ public sealed class CostEstimatePropertyTests
     [Fact]
     public void Every_estimate_of_a_legal_schedule_is_a_finite_time_at_least_the_launch()
     {
-        Gen.Select(Gen.Int[0, Shapes.Length - 1], Extent.Array[3], Gen.UInt.Array[14], Profile, (shape, extents, bits, profile) => (shape, extents, bits, profile))
+        Gen.Select(Gen.Int[0, Shapes.Length - 1], Extent.Array[3], Gen.UInt.Array[15], Profile, (shape, extents, bits, profile) => (shape, extents, bits, profile))
             .Sample((shape, extents, bits, profile) =>
             {
                 var (compute, axes) = Shapes[shape];
