@@ -109,7 +109,7 @@ public static class CostModel
         for (var i = 0; i < spatialRank; i++)
         {
             var extent = a.Extents[i];
-            var tiles = (extent + s.BlockTile[i] - 1) / s.BlockTile[i];
+            var tiles = Tiles(extent, s.BlockTile[i]);
             blocks *= tiles;
             paddedOutputs *= (double)tiles * s.BlockTile[i];
             outputClamped *= Math.Min(extent, s.BlockTile[i]);
@@ -121,7 +121,7 @@ public static class CostModel
         {
             var extent = a.Extents[spatialRank + j];
             var step = s.ReduceStep[j];
-            var count = (extent + step - 1) / step;
+            var count = Tiles(extent, step);
             stages *= count;
             paddedReduce *= (double)count * step;
             threadStage[spatialRank + j] = step;
@@ -344,7 +344,7 @@ public static class CostModel
         var remaining = concurrent;
         for (var i = a.SpatialRank - 1; i >= 0; i--)
         {
-            var along = (a.Extents[i] + s.BlockTile[i] - 1) / s.BlockTile[i];
+            var along = Tiles(a.Extents[i], s.BlockTile[i]);
             var covered = Math.Min(remaining, along);
             wave[i] = (int)Math.Min(a.Extents[i], covered * s.BlockTile[i]);
             remaining = Math.Max(1, (remaining + along - 1) / along);
@@ -437,6 +437,9 @@ public static class CostModel
         var distinct = Math.Min(p.WarpSize, Math.Max(1, (strideLane != 0 ? lanes : 1) * (strideX != 0 ? threadsX : 1) * (strideY != 0 ? threadsY : 1))) * width;
         return (int)Math.Max(1, Math.Ceiling(distinct / (double)p.SharedMemoryBanks));
     }
+
+    // In long: an extent near int.MaxValue plus a tile would wrap to a negative count (and a negative estimate).
+    private static long Tiles(int extent, int tile) => ((long)extent + tile - 1) / tile;
 
     private static long SectorsFor(long elements, int sector) => (elements * sizeof(float) + sector - 1) / sector;
 
