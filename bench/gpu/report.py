@@ -12,7 +12,8 @@ RUN_DIR is what run_benchmark.sh writes (it works offline on saved files):
   vendor.json         vendor_baseline.py output (JSON array)
 
 Prints a Markdown table per run and writes RUN_DIR/report.md and RUN_DIR/report.json.
-Per operator: measured ms of each policy's best verified kernel, the cost model's
+Per operator: its element types (the spec's dtype/dtypes; which sides ran TF32),
+measured ms of each policy's best verified kernel, the cost model's
 estimate, tune wall time, vendor ms, "x of vendor speed" = vendor_ms / gensor_ms and
 gensor vs roller = roller_ms / gensor_ms (> 1: gensor faster). Per suite: geometric
 means of those ratios and the end-to-end sum of count x time.
@@ -38,6 +39,18 @@ def _load_json(path):
 
 def _safe(name):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+_DTYPE = {"f32": "f32", "float32": "f32", "f16": "f16", "float16": "f16", "bf16": "bf16", "bfloat16": "bf16"}
+
+
+def spec_dtype(spec):
+    """The spec's element types in short: its dtype (f32 when absent), then any per-tensor
+    types that differ, e.g. "f16", "bf16 (C=f32)"."""
+    default = _DTYPE.get(spec.get("dtype", "f32"), spec.get("dtype"))
+    per = {t: _DTYPE.get(v, v) for t, v in (spec.get("dtypes") or {}).items()}
+    other = [f"{t}={v}" for t, v in per.items() if v != default]
+    return default + (f" ({', '.join(other)})" if other else "")
 
 
 def geomean(xs):
@@ -71,7 +84,7 @@ def collect(run_dir):
         name = spec.get("name", f"op{i}")
         stem = f"{i:02d}_{_safe(name)}"
         row = {"name": name, "count": int(spec.get("count", 1)), "compute": spec.get("compute"),
-               "shape": spec.get("shape"), "policies": {}}
+               "shape": spec.get("shape"), "dtype": spec_dtype(spec), "policies": {}}
         for p in policies:
             rep = _load_json(os.path.join(run_dir, "tune", p, stem + ".json"))
             w = walls.get((stem + ".json", p), {})
@@ -82,7 +95,8 @@ def collect(run_dir):
                 b = rep["best"]
                 entry.update(estimated_ms=b.get("estimated_ms"), verified=bool(b.get("verified")),
                              schedule=(b.get("schedule") or {}).get("text"),
-                             states_visited=rep.get("states_visited"), timings=rep.get("timings"))
+                             states_visited=rep.get("states_visited"), timings=rep.get("timings"),
+                             tf32=bool(rep.get("tf32")))
                 if b.get("verified"):
                     entry.update(measured_ms=b.get("measured_ms"), min_ms=b.get("min_ms"), max_ms=b.get("max_ms"))
                 simulated |= bool(rep.get("simulated"))
@@ -92,11 +106,16 @@ def collect(run_dir):
         v = vendor_by_name.get(name) or {}
         row["vendor"] = {"pattern": v.get("pattern"), "call": v.get("call"), "median_ms": v.get("median_ms"),
                          "min_ms": v.get("min_ms"), "max_ms": v.get("max_ms"), "reps": v.get("reps"),
-                         "note": v.get("note") or v.get("error")}
+                         "note": v.get("note") or v.get("error"), "dtype": v.get("dtype"),
+                         "tf32": bool(v.get("tf32"))}
+        if v and "dtypes" not in v and row["dtype"] != "f32":
+            # A vendor.json from before the kit carried element types: timed in f32.
+            row["vendor"]["note"] = (f"vendor timed in f32, the operator is {row['dtype']}: not comparable"
+                                     + (f"; {row['vendor']['note']}" if row["vendor"]["note"] else ""))
         g = row["policies"].get("gensor", {}).get("measured_ms")
         r = row["policies"].get("roller", {}).get("measured_ms")
         vm = row["vendor"]["median_ms"]
-        comparable = not (v.get("note") and "not comparable" in v.get("note", ""))
+        comparable = "not comparable" not in (row["vendor"]["note"] or "")
         row["x_of_vendor"] = (vm / g) if (g and vm and comparable) else None
         row["roller_x_of_vendor"] = (vm / r) if (r and vm and comparable) else None
         row["gensor_vs_roller"] = (r / g) if (g and r) else None
@@ -139,13 +158,14 @@ def markdown(rep):
     if rep["simulated"]:
         lines += ["**SIMULATED: at least one Gensor time comes from ILGPU's CPU accelerator; "
                   "these times say nothing about a GPU.**", ""]
-    head = ["operator", "count"] + [f"{p} ms" for p in pol] + [f"{p} est ms" for p in pol] + \
+    head = ["operator", "count", "dtype"] + [f"{p} ms" for p in pol] + [f"{p} est ms" for p in pol] + \
            [f"{p} tune s" for p in pol] + ["vendor ms", "vendor call", "x of vendor (gensor)", "gensor vs roller"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for o in rep["operators"]:
         pp = o["policies"]
-        cells = [o["name"], str(o["count"])]
+        tf32 = [p for p in pol if pp[p].get("tf32")] + (["vendor"] if o["vendor"].get("tf32") else [])
+        cells = [o["name"], str(o["count"]), o["dtype"] + (f"; TF32: {', '.join(tf32)}" if tf32 else "")]
         cells += [_f(pp[p]["measured_ms"]) for p in pol]
         cells += [_f(pp[p]["estimated_ms"]) for p in pol]
         cells += [_f(pp[p]["tune_wall_s"], 1) for p in pol]

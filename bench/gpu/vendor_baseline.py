@@ -3,7 +3,7 @@
 
 Usage:
   vendor_baseline.py SUITE.json [--reps N] [--warmup N] [--min-total-ms T]
-                     [--dry-run] [--check] [--out FILE.json]
+                     [--allow-tf32] [--dry-run] [--check] [--out FILE.json]
 
 For every operator of the suite (a JSON array of Gensor specs, or one spec object)
 the `compute` text is parsed and a pattern is recognised:
@@ -22,13 +22,24 @@ the `compute` text is parsed and a pattern is recognised:
   unsupported anything else (strided/padded indices outside the patterns above)
 
 An `epilogue` is applied after the main call, unfused, in eager PyTorch; the torch call
-says so. FP32, TF32 off, cudnn.benchmark on. Each call is timed with CUDA events after
-warm-up; the number of repetitions grows until their total lasts >= --min-total-ms.
+says so. cudnn.benchmark on. Each call is timed with CUDA events after warm-up; the
+number of repetitions grows until their total lasts >= --min-total-ms.
 
---dry-run needs no torch and no GPU: it prints the pattern and the torch call per
-operator and exits 0. Without --dry-run the output is one JSON array (stdout, or
---out), one object per operator: name, pattern, call, median_ms, min_ms, max_ms,
-reps, device, count, ...
+Element types follow the spec, as Gensor reads them: `dtype` (f32, f16, bf16; also
+float32, float16, bfloat16) for every tensor, `dtypes` {"C": "f32"} per tensor, f32 when
+neither is given. Inputs are created in their type; the call runs in the inputs' type
+(all inputs must share one); a different output type is torch.mm/bmm's out_dtype for
+16-bit inputs into f32 (cuBLAS accumulates and stores f32), else an unfused .to() after
+the call (the call says so). Gensor accumulates in f32, so cuBLAS's reduced-precision
+reductions for f16/bf16 are switched off. TF32 stays off unless --allow-tf32 (give it
+when Gensor's run had --allow-tf32): then torch.backends.cuda.matmul.allow_tf32 is on,
+for float32 matrix products only (cuDNN's TF32 stays off: Gensor uses TF32 only for
+matrix products).
+
+--dry-run needs no torch and no GPU: it prints the pattern, the torch call and its
+element types per operator and exits 0. Without --dry-run the output is one JSON array
+(stdout, or --out), one object per operator: name, pattern, call, dtype, dtypes, tf32,
+median_ms, min_ms, max_ms, reps, device, count, ...
 """
 from __future__ import annotations
 
@@ -134,6 +145,10 @@ class Op:
     epilogue: str | None
     count: int
     spec: dict = field(repr=False, default_factory=dict)
+    types: dict = field(default_factory=dict)  # tensor name -> canonical element type (f32, f16, bf16)
+
+    def type_of(self, tensor: str) -> str:
+        return self.types.get(tensor, "f32")
 
     @property
     def out_vars(self):
@@ -185,9 +200,39 @@ def parse_op(spec: dict) -> Op:
             for v in a.vars:
                 if v not in shape:
                     raise ParseError(f"index '{v}' has no extent in shape")
+    epilogue = spec.get("epilogue")
+    names = [out.tensor] + [a.tensor for a in inputs]
+    if epilogue:
+        names += [mm.group(1) for mm in _ACCESS.finditer(epilogue)]
     return Op(spec.get("name", out.tensor), out, m.group(3), rhs, inputs, shape,
               {k: list(v) for k, v in spec.get("tensors", {}).items()},
-              spec.get("epilogue"), int(spec.get("count", 1)), spec)
+              epilogue, int(spec.get("count", 1)), spec, element_types(spec, names))
+
+
+# Gensor's names of the element types (src/Gensor.Core/Etir/ElementTypes.cs), canonical first.
+DTYPE_NAMES = {"f32": "f32", "float32": "f32", "f16": "f16", "float16": "f16", "bf16": "bf16", "bfloat16": "bf16"}
+TORCH_DTYPES = {"f32": "torch.float32", "f16": "torch.float16", "bf16": "torch.bfloat16"}
+# Unit roundoff of each type (2^-p, p the significand's bits), for the --check tolerance.
+UNIT_ROUNDOFF = {"f32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8}
+
+
+def _dtype(name, where) -> str:
+    if not isinstance(name, str) or name not in DTYPE_NAMES:
+        raise ParseError(f"{where}: unknown element type {name!r} (f32, f16, bf16; or float32, float16, bfloat16)")
+    return DTYPE_NAMES[name]
+
+
+def element_types(spec: dict, tensors: list) -> dict:
+    """The element type of every tensor, as Gensor reads a spec: `dtypes` per tensor over
+    `dtype` over f32."""
+    default = _dtype(spec["dtype"], "dtype") if "dtype" in spec else "f32"
+    per = spec.get("dtypes") or {}
+    if not isinstance(per, dict):
+        raise ParseError("dtypes must be an object of tensor name -> type")
+    for t in per:
+        if t not in tensors:
+            raise ParseError(f"dtypes names '{t}', which the operator does not use")
+    return {t: (_dtype(per[t], f"dtypes.{t}") if t in per else default) for t in dict.fromkeys(tensors)}
 
 
 # ----------------------------------------------------------------------------------
@@ -200,6 +245,21 @@ class Plan:
     call: str
     params: dict
     note: str | None = None
+    in_dtype: str = "f32"   # the type of every input, in which the call runs
+    out_dtype: str = "f32"  # the output's type
+    cast: str | None = None  # None, "out_dtype" (torch.mm/bmm's argument) or "to" (an unfused .to() after)
+    tf32: bool = False      # TF32 allowed for this call (float32 matrix product with --allow-tf32)
+    dtype_text: str = ""    # the element types, in words, for the dry run and the record
+
+    @property
+    def dtype(self) -> str:
+        """Short label: f32, f16, bf16, bf16->f32, f32 (TF32)."""
+        t = self.in_dtype if self.in_dtype == self.out_dtype else f"{self.in_dtype}->{self.out_dtype}"
+        return t + (" (TF32)" if self.tf32 else "")
+
+
+# Patterns whose torch call is a cuBLAS matrix product, where allow_tf32 applies.
+MATRIX_PATTERNS = ("matmul", "batched_matmul", "gemv", "einsum")
 
 
 def _is_product_of_two(op: Op) -> bool:
@@ -363,15 +423,52 @@ def _match_generic(op: Op) -> Plan | None:
     return None
 
 
-def plan_op(op: Op) -> Plan:
+def plan_op(op: Op, allow_tf32: bool = False) -> Plan:
     for matcher in (_match_matmul, _match_conv, _match_maxpool, _match_generic):
         p = matcher(op)
         if p is not None:
+            p = _apply_types(op, p, allow_tf32)
+            if p.pattern == "unsupported":
+                return p
             if op.epilogue:
                 p.call += f"; then epilogue '{op.epilogue}' in eager torch (unfused)"
+            if p.cast == "to":
+                p.call += f"; then .to({TORCH_DTYPES[p.out_dtype]}) (unfused cast)"
             return p
     return Plan("unsupported", "-", {}, "no vendor equivalent recognised (strided or padded indices "
                                           "outside the matmul/conv/pool patterns)")
+
+
+def _apply_types(op: Op, p: Plan, allow_tf32: bool) -> Plan:
+    """The call in the spec's element types: inputs in their (common) type, the output's type
+    through out_dtype where cuBLAS stores it directly, else an unfused cast after."""
+    ins = list(dict.fromkeys(op.type_of(a.tensor) for a in op.inputs))
+    out_t = op.type_of(op.out.tensor)
+    if len(ins) > 1:
+        each = ", ".join(f"{a.tensor}={op.type_of(a.tensor)}" for a in op.inputs)
+        return Plan("unsupported", "-", {}, f"inputs of different element types ({each}): "
+                                            "no single torch call takes them; not measured")
+    in_t = ins[0] if ins else out_t
+    p.in_dtype, p.out_dtype = in_t, out_t
+    p.tf32 = allow_tf32 and in_t == "f32" and p.pattern in MATRIX_PATTERNS
+    if out_t != in_t:
+        direct = (p.pattern == "matmul" or (p.pattern == "batched_matmul" and p.params["nbatch"] == 1))
+        if direct and in_t in ("f16", "bf16") and out_t == "f32" and not op.epilogue:
+            p.cast = "out_dtype"
+            p.call = p.call[:-1] + f", {TORCH_DTYPES[out_t]})"
+        else:
+            p.cast = "to"
+    names_in = ", ".join(dict.fromkeys(a.tensor for a in op.inputs))
+    if in_t == out_t:
+        text = f"{names_in}, {op.out.tensor}: {TORCH_DTYPES[in_t]}" if names_in else f"{op.out.tensor}: {TORCH_DTYPES[in_t]}"
+    else:
+        text = f"{names_in}: {TORCH_DTYPES[in_t]} -> {op.out.tensor}: {TORCH_DTYPES[out_t]}"
+    if in_t == "f32":
+        text += "; TF32 on (allow_tf32, as gensor --allow-tf32)" if p.tf32 else "; TF32 off"
+    elif p.pattern in MATRIX_PATTERNS:
+        text += "; f32 accumulation (reduced-precision reduction off)"
+    p.dtype_text = text
+    return p
 
 
 # ----------------------------------------------------------------------------------
@@ -405,19 +502,30 @@ def _broadcast_view(t, vars_, target_vars):
 def build(op: Op, plan: Plan, torch, device, gen):
     """Returns (fn, tensors): fn() runs the timed torch call and returns the output."""
     F = torch.nn.functional
-    ts = [torch.randn(op.tensor_shape(acc), device=device, dtype=torch.float32, generator=gen) for acc in op.inputs]
+    tdt = {k: getattr(torch, v.split(".")[1]) for k, v in TORCH_DTYPES.items()}
+    ts = [torch.randn(op.tensor_shape(acc), device=device, dtype=tdt[op.type_of(acc.tensor)], generator=gen)
+          for acc in op.inputs]
     p = plan.params
     if plan.pattern in ("matmul", "batched_matmul"):
         L, R = ts[p["left"]], ts[p["right"]]
         if p["nbatch"] == 0:
             Lv, Rv = (L.t() if p["lt"] else L), (R.t() if p["rt"] else R)
-            fn0 = lambda: torch.mm(Lv, Rv)  # noqa: E731
+            product = torch.mm
         else:
             Lv, Rv = (L.mT if p["lt"] else L), (R.mT if p["rt"] else R)
-            if p["nbatch"] == 1:
-                fn0 = lambda: torch.bmm(Lv, Rv)  # noqa: E731
-            else:
-                fn0 = lambda: torch.matmul(Lv, Rv)  # noqa: E731
+            product = torch.bmm if p["nbatch"] == 1 else torch.matmul
+        if plan.cast == "out_dtype":
+            od = tdt[plan.out_dtype]
+            fn0 = lambda: product(Lv, Rv, od)  # noqa: E731
+            try:  # older PyTorch has no out_dtype: then cast after the call and say so
+                fn0()
+            except (TypeError, RuntimeError):
+                plan.cast = "to"
+                plan.call = plan.call[:plan.call.rindex(",")] + f"); then .to({TORCH_DTYPES[plan.out_dtype]}) " \
+                    "(unfused cast: this torch's mm/bmm take no out_dtype)"
+                fn0 = lambda: product(Lv, Rv)  # noqa: E731
+        else:
+            fn0 = lambda: product(Lv, Rv)  # noqa: E731
     elif plan.pattern == "gemv":
         M, v = ts[p["mat"]], ts[1 - p["mat"]]
         Mv = M.t() if p["transpose"] else M
@@ -451,8 +559,12 @@ def build(op: Op, plan: Plan, torch, device, gen):
         fn0 = lambda: torch.amax(ts[0], dim=p["dims"]).permute(*perm)  # noqa: E731
     else:
         raise RuntimeError(f"pattern {plan.pattern} cannot run")
+    # The output's own type, when the call cannot store it: cast last (after any epilogue).
+    cast_to = tdt[plan.out_dtype] if plan.cast == "to" else None
     if not op.epilogue:
-        return fn0, ts
+        if cast_to is None:
+            return fn0, ts
+        return (lambda: fn0().to(cast_to)), ts
     # Epilogue: accesses to the output tensor take the main result; others are new inputs.
     ns = _namespace(torch)
     ep_inputs = []
@@ -468,13 +580,15 @@ def build(op: Op, plan: Plan, torch, device, gen):
     for i, acc in enumerate(ep_inputs):
         if acc.tensor != op.out.tensor and acc.plain_vars is not None:
             shape = [op.shape[v] for v in acc.plain_vars]
-            extra[i] = _broadcast_view(torch.randn(shape, device=device, generator=gen), acc.plain_vars, op.out_vars)
+            t = torch.randn(shape, device=device, dtype=tdt[op.type_of(acc.tensor)], generator=gen)
+            extra[i] = _broadcast_view(t, acc.plain_vars, op.out_vars)
 
     def fn():
         out = fn0()
         for i, acc in enumerate(ep_inputs):
             ns[f"__e{i}"] = out if acc.tensor == op.out.tensor else extra[i]
-        return eval(ep_code, ns)  # noqa: S307
+        res = eval(ep_code, ns)  # noqa: S307
+        return res if cast_to is None else res.to(cast_to)
 
     return fn, ts
 
@@ -505,13 +619,14 @@ def time_fn(torch, fn, warmup, min_reps, min_total_ms, max_reps=100000):
 
 def reference_points(op: Op, ts, torch, npoints, gen):
     """Naive reference at a few random output points, in float64 on the CPU.
-    Reads outside a tensor are 0, as in Gensor. Returns (indices, values)."""
+    Reads outside a tensor are 0, as in Gensor. Returns (indices, values, magnitudes): a
+    magnitude is the sum of |terms| of the reduction (|value| without one)."""
     out_vars, red_vars = op.out_vars, op.reduce_vars
     cpu = [t.detach().double().cpu() for t in ts]
     grids = torch.meshgrid(*[torch.arange(op.shape[v]) for v in red_vars], indexing="ij") if red_vars else []
     red_idx = {v: g.reshape(-1) for v, g in zip(red_vars, grids)}
     ns = _namespace(torch)
-    pts, vals = [], []
+    pts, vals, mags = [], [], []
     for _ in range(npoints):
         pt = {v: int(torch.randint(op.shape[v], (1,), generator=gen)) for v in out_vars}
         env = {**{v: torch.tensor([x]) for v, x in pt.items()}, **red_idx}
@@ -527,13 +642,31 @@ def reference_points(op: Op, ts, torch, npoints, gen):
             ns[f"__t{i}"] = torch.where(ok, t[tuple(safe)], torch.zeros(n, dtype=torch.float64))
         v = eval(op.rhs_text, ns)  # noqa: S307
         v = torch.as_tensor(v, dtype=torch.float64)
+        mag = v.abs().sum()
         if op.reduce_op == "+=":
             v = v.sum()
         elif op.reduce_op == "max=":
             v = v.max()
         pts.append([pt[x] for x in out_vars])
         vals.append(float(v.reshape(-1)[0]))
-    return pts, vals
+        mags.append(float(mag) if op.reduce_op == "+=" else abs(vals[-1]))
+    return pts, vals, mags
+
+
+def check_tolerance(plan: Plan, red: int, scale: float, value: float, magnitude: float) -> float:
+    """What a correct vendor result may be off at one point: the f32 allowance of before
+    (1e-4 sqrt(n) of the scale), plus TF32's rounding of both inputs (2 * 2^-11 of the sum
+    of |terms|), plus one rounding to each 16-bit type the result is stored in (twice its
+    unit roundoff of |value|): the output's, and the call's own when a cast follows it.
+    16-bit inputs are exact: the reference reads the very same values."""
+    tol = 1e-4 * math.sqrt(red) * scale
+    if plan.tf32:
+        tol += 2 * 2.0 ** -11 * magnitude
+    stored = [plan.out_dtype] + ([plan.in_dtype] if plan.cast == "to" else [])
+    for t in stored:
+        if t != "f32":
+            tol += 2 * UNIT_ROUNDOFF[t] * abs(value)
+    return tol
 
 
 def check(op: Op, plan: Plan, torch, device):
@@ -541,12 +674,18 @@ def check(op: Op, plan: Plan, torch, device):
     if op.epilogue:
         return None, "skipped: epilogue"
     fn, ts = build(op, plan, torch, device, gen)
-    out = fn().detach().double().cpu()
-    pts, ref = reference_points(op, ts, torch, 16, torch.Generator().manual_seed(2))
-    err = max(abs(out[tuple(p)].item() - r) for p, r in zip(pts, ref))
+    out = fn()
+    if str(out.dtype) != TORCH_DTYPES[plan.out_dtype]:
+        return None, f"MISMATCH (output is {out.dtype}, the spec says {TORCH_DTYPES[plan.out_dtype]})"
+    out = out.detach().double().cpu()
+    pts, ref, mags = reference_points(op, ts, torch, 16, torch.Generator().manual_seed(2))
     red = max(1, math.prod(op.shape[v] for v in op.reduce_vars))
-    tol = 1e-4 * math.sqrt(red) * max(1.0, max(abs(r) for r in ref))
-    return err, ("ok" if err <= tol else f"MISMATCH (tolerance {tol:.3g})")
+    scale = max(1.0, max(abs(r) for r in ref))
+    errs = [abs(out[tuple(p)].item() - r) for p, r in zip(pts, ref)]
+    tols = [check_tolerance(plan, red, scale, r, m) for r, m in zip(ref, mags)]
+    worst = max(range(len(errs)), key=lambda i: errs[i] / tols[i])
+    ok = all(e <= t for e, t in zip(errs, tols))
+    return max(errs), ("ok" if ok else f"MISMATCH (error {errs[worst]:.3g} over tolerance {tols[worst]:.3g})")
 
 
 # ----------------------------------------------------------------------------------
@@ -564,6 +703,8 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=10, help="warm-up calls (default 10)")
     ap.add_argument("--min-total-ms", type=float, default=50.0,
                     help="repeat until the timed calls last at least this long in total (default 50)")
+    ap.add_argument("--allow-tf32", action="store_true",
+                    help="let float32 matrix products use TF32 (give it when gensor ran with --allow-tf32)")
     ap.add_argument("--dry-run", action="store_true", help="print patterns and calls; needs no torch")
     ap.add_argument("--check", action="store_true", help="also compare torch's result with a naive reference")
     ap.add_argument("--out", help="write the JSON array here instead of stdout")
@@ -574,7 +715,7 @@ def main(argv=None):
     for spec in specs:
         try:
             op = parse_op(spec)
-            plan = plan_op(op)
+            plan = plan_op(op, args.allow_tf32)
         except (ParseError, KeyError) as ex:
             op, plan = None, Plan("unsupported", "-", {}, f"parse error: {ex}")
         planned.append((spec, op, plan))
@@ -583,6 +724,7 @@ def main(argv=None):
         print(f"vendor baseline (dry run) for {args.suite}: {len(planned)} operators")
         for spec, op, plan in planned:
             print(f"  {spec.get('name', '?')}: {plan.pattern}: {plan.call}"
+                  + (f"  [{plan.dtype_text}]" if plan.dtype_text else "")
                   + (f"  [note: {plan.note}]" if plan.note else ""))
         return 0
 
@@ -596,8 +738,12 @@ def main(argv=None):
     if not torch.cuda.is_available():
         print("error: torch sees no CUDA device", file=sys.stderr)
         return 2
-    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = args.allow_tf32
     torch.backends.cudnn.allow_tf32 = False
+    # Gensor accumulates 16-bit products in f32: so must cuBLAS (its default may reduce in 16 bits).
+    for flag in ("allow_fp16_reduced_precision_reduction", "allow_bf16_reduced_precision_reduction"):
+        if hasattr(torch.backends.cuda.matmul, flag):
+            setattr(torch.backends.cuda.matmul, flag, False)
     torch.backends.cudnn.benchmark = True
     device = torch.device("cuda")
     dev_name = torch.cuda.get_device_name(device)
@@ -605,14 +751,18 @@ def main(argv=None):
     results = []
     for spec, op, plan in planned:
         rec = {"name": spec.get("name"), "pattern": plan.pattern, "call": plan.call, "count": int(spec.get("count", 1)),
+               "dtype": plan.dtype if plan.pattern != "unsupported" else None,
+               "dtypes": op.types if op else None, "dtype_text": plan.dtype_text or None,
                "device": dev_name, "torch": torch.__version__, "cudnn": torch.backends.cudnn.version(),
-               "tf32": False, "date": date, "median_ms": None, "min_ms": None, "max_ms": None, "reps": 0}
+               "tf32": plan.tf32, "allow_tf32": args.allow_tf32, "reduced_precision_reduction": False,
+               "date": date, "median_ms": None, "min_ms": None, "max_ms": None, "reps": 0}
         if plan.note:
             rec["note"] = plan.note
         if plan.pattern != "unsupported":
             try:
                 gen = torch.Generator(device=device).manual_seed(0)
                 fn, _ = build(op, plan, torch, device, gen)
+                rec["call"] = plan.call  # build may fall back to a cast when this torch lacks out_dtype
                 med, lo, hi, reps = time_fn(torch, fn, args.warmup, args.reps, args.min_total_ms)
                 rec.update(median_ms=med, min_ms=lo, max_ms=hi, reps=reps)
                 if args.check:
@@ -626,7 +776,8 @@ def main(argv=None):
         results.append(rec)
         shown = f"{rec['median_ms']:.4f} ms (min {rec['min_ms']:.4f}, max {rec['max_ms']:.4f}, {rec['reps']} reps)" \
             if rec["median_ms"] is not None else rec.get("error", rec.get("note", "not measured"))
-        print(f"  {rec['name']}: {plan.pattern}: {shown}" + (f"  check {rec['check']}" if "check" in rec else ""),
+        print(f"  {rec['name']}: {plan.pattern} [{rec['dtype'] or '-'}]: {shown}"
+              + (f"  check {rec['check']}" if "check" in rec else ""),
               file=sys.stderr)
     text = json.dumps(results, indent=1)
     if args.out:

@@ -65,5 +65,39 @@ class ReportTests(unittest.TestCase):
         self.assertIn("SIMULATED", report.markdown(report.collect(self.run)))
 
 
+    def _rewrite(self, name, change):
+        import json
+        p = os.path.join(self.run, name)
+        with open(p) as f:
+            d = json.load(f)
+        change(d)
+        with open(p, "w") as f:
+            json.dump(d, f)
+
+    def test_the_element_types_are_named(self):
+        def typed(suite):
+            suite[0]["dtype"] = "bfloat16"
+            suite[0]["dtypes"] = {"C": "f32"}
+        self._rewrite("suite.json", typed)
+        self._rewrite("vendor.json", lambda v: v[0].update(dtype="bf16->f32", dtypes={"A": "bf16", "B": "bf16", "C": "f32"}))
+        rep = report.collect(self.run)
+        ops = {o["name"]: o for o in rep["operators"]}
+        self.assertEqual(ops["fixture_op_a"]["dtype"], "bf16 (C=f32)")
+        self.assertEqual(ops["fixture_op_b"]["dtype"], "f32")
+        self.assertAlmostEqual(ops["fixture_op_a"]["x_of_vendor"], 0.5)
+        self.assertIn("| fixture_op_a | 2 | bf16 (C=f32) |", report.markdown(rep))
+
+    def test_tf32_is_named_per_side(self):
+        self._rewrite("tune/gensor/00_fixture_op_a.json", lambda d: d.update(tf32=True))
+        self._rewrite("vendor.json", lambda v: v[0].update(tf32=True, dtype="f32 (TF32)", dtypes={}))
+        self.assertIn("| fixture_op_a | 2 | f32; TF32: gensor, vendor |", report.markdown(report.collect(self.run)))
+
+    def test_an_f32_vendor_time_is_not_compared_with_a_16_bit_operator(self):
+        self._rewrite("suite.json", lambda suite: suite[0].update(dtype="f16"))  # vendor.json has no dtypes: f32
+        ops = {o["name"]: o for o in report.collect(self.run)["operators"]}
+        self.assertIsNone(ops["fixture_op_a"]["x_of_vendor"])
+        self.assertIn("not comparable", ops["fixture_op_a"]["vendor"]["note"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -87,6 +87,13 @@ class PatternTests(unittest.TestCase):
         p = plan("O[i] += A[i*2+j]", {"i": 4, "j": 3}, {"A": [8]})
         self.assertEqual(p.pattern, "unsupported")
 
+    def test_dry_run_names_the_element_types(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            self.assertEqual(vb.main(["--dry-run", os.path.join(root, "samples", "gemm-f16.json")]), 0)
+        self.assertIn("gemm_f16: matmul: torch.mm(A, B)  [A, B, C: torch.float16; f32 accumulation", buf.getvalue())
+
     def test_dry_run_on_samples(self):
         root = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
         suite = os.path.join(os.path.dirname(HERE), "square_gemm.json")
@@ -100,6 +107,87 @@ class PatternTests(unittest.TestCase):
                 if f.endswith(".json"):
                     with redirect_stdout(io.StringIO()):
                         self.assertEqual(vb.main(["--dry-run", os.path.join(samples, f)]), 0)
+
+
+class ElementTypeTests(unittest.TestCase):
+    GEMM = "C[m,n] += A[m,k] * B[k,n]"
+    S = {"m": 8, "n": 8, "k": 8}
+
+    def test_f32_is_the_default_with_tf32_off(self):
+        p = plan(self.GEMM, self.S)
+        self.assertEqual((p.in_dtype, p.out_dtype, p.tf32, p.cast, p.dtype), ("f32", "f32", False, None, "f32"))
+        self.assertEqual(p.dtype_text, "A, B, C: torch.float32; TF32 off")
+
+    def test_f16_runs_in_f16_from_end_to_end(self):
+        p = plan(self.GEMM, self.S, dtype="f16")
+        self.assertEqual((p.call, p.in_dtype, p.out_dtype, p.cast), ("torch.mm(A, B)", "f16", "f16", None))
+        self.assertIn("A, B, C: torch.float16", p.dtype_text)
+
+    def test_long_names_are_accepted(self):
+        self.assertEqual(plan(self.GEMM, self.S, dtype="bfloat16").dtype, "bf16")
+        self.assertEqual(plan(self.GEMM, self.S, dtype="float16", dtypes={"C": "float32"}).dtype, "f16->f32")
+
+    def test_bf16_into_f32_uses_out_dtype(self):
+        p = plan(self.GEMM, self.S, dtype="bf16", dtypes={"C": "f32"})
+        self.assertEqual((p.call, p.cast, p.dtype), ("torch.mm(A, B, torch.float32)", "out_dtype", "bf16->f32"))
+        self.assertIn("A, B: torch.bfloat16 -> C: torch.float32", p.dtype_text)
+
+    def test_other_output_types_are_cast_after_the_call(self):
+        p = plan("S[b,h,i,j] += Q[b,h,i,d] * K[b,h,j,d]", {"b": 1, "h": 2, "i": 4, "j": 4, "d": 8},
+                 dtype="f16", dtypes={"S": "f32"})
+        self.assertEqual(p.cast, "to")  # torch.matmul has no out_dtype
+        self.assertTrue(p.call.endswith("; then .to(torch.float32) (unfused cast)"), p.call)
+        p = plan(self.GEMM, self.S, dtypes={"C": "f16"})
+        self.assertEqual((p.cast, p.dtype), ("to", "f32->f16"))  # out_dtype takes 16-bit inputs only
+
+    def test_the_cast_comes_after_an_epilogue(self):
+        p = plan(self.GEMM, self.S, dtype="bf16", dtypes={"C": "f32"}, epilogue="relu(C[m,n])")
+        self.assertEqual(p.cast, "to")
+        self.assertLess(p.call.index("epilogue"), p.call.index(".to(torch.float32)"))
+
+    def test_tf32_only_with_allow_tf32_and_only_for_f32_matrix_products(self):
+        spec = {"name": "g", "compute": self.GEMM, "shape": self.S}
+        p = vb.plan_op(vb.parse_op(spec), allow_tf32=True)
+        self.assertEqual((p.tf32, p.dtype), (True, "f32 (TF32)"))
+        self.assertIn("TF32 on (allow_tf32", p.dtype_text)
+        self.assertFalse(vb.plan_op(vb.parse_op({**spec, "dtype": "f16"}), allow_tf32=True).tf32)
+        conv = {"name": "c", "compute": "O[n,f,y,x] += I[n,c,y+r,x+s] * W[f,c,r,s]",
+                "shape": {"n": 1, "f": 4, "y": 4, "x": 4, "c": 4, "r": 3, "s": 3}}
+        self.assertFalse(vb.plan_op(vb.parse_op(conv), allow_tf32=True).tf32)  # cuDNN's TF32 stays off
+
+    def test_other_patterns_carry_the_type(self):
+        p = plan("O[n,f,y,x] += I[n,c,y+r,x+s] * W[f,c,r,s]",
+                 {"n": 1, "f": 4, "y": 4, "x": 4, "c": 4, "r": 3, "s": 3}, dtype="bf16")
+        self.assertEqual((p.pattern, p.dtype), ("conv2d", "bf16"))
+        p = plan("S[i] += A[i,j]", {"i": 4, "j": 4}, dtype="f16")
+        self.assertEqual((p.pattern, p.dtype), ("einsum", "f16"))
+
+    def test_inputs_of_different_types_are_not_measured(self):
+        p = plan(self.GEMM, self.S, dtype="f16", dtypes={"B": "bf16"})
+        self.assertEqual(p.pattern, "unsupported")
+        self.assertIn("A=f16, B=bf16", p.note)
+
+    def test_bad_types_are_parse_errors(self):
+        with self.assertRaises(vb.ParseError):
+            plan(self.GEMM, self.S, dtype="f8")
+        with self.assertRaises(vb.ParseError):
+            plan(self.GEMM, self.S, dtypes={"Z": "f16"})
+
+    def test_check_tolerance_allows_tf32_and_16_bit_output_rounding(self):
+        f32 = plan(self.GEMM, self.S)
+        base = vb.check_tolerance(f32, 4096, 64.0, 64.0, 2600.0)
+        self.assertAlmostEqual(base, 1e-4 * 64 * 64)
+        f16 = plan(self.GEMM, self.S, dtype="f16")
+        self.assertAlmostEqual(vb.check_tolerance(f16, 4096, 64.0, 64.0, 2600.0) - base, 2 * 2.0 ** -11 * 64)
+        tf32 = vb.plan_op(vb.parse_op({"name": "g", "compute": self.GEMM, "shape": self.S}), allow_tf32=True)
+        self.assertAlmostEqual(vb.check_tolerance(tf32, 4096, 64.0, 64.0, 2600.0) - base, 2 * 2.0 ** -11 * 2600)
+
+    def test_check_tolerance_counts_the_call_s_own_rounding_before_a_cast(self):
+        base = vb.check_tolerance(plan(self.GEMM, self.S), 4096, 64.0, 64.0, 2600.0)
+        direct = plan(self.GEMM, self.S, dtype="bf16", dtypes={"C": "f32"})  # out_dtype: stored once, in f32
+        self.assertAlmostEqual(vb.check_tolerance(direct, 4096, 64.0, 64.0, 2600.0), base)
+        direct.cast = "to"  # what build falls back to on a torch without out_dtype: bf16 first
+        self.assertAlmostEqual(vb.check_tolerance(direct, 4096, 64.0, 64.0, 2600.0) - base, 2 * 2.0 ** -8 * 64)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ namespace Gensor.Backend.Launch;
 /// order (the output, then the inputs in the operator's order) with their
 /// parameter names, shapes and element types; a one-dimensional grid of
 /// <see cref="GridSize"/> blocks of <see cref="GroupSize"/> threads; and the
-/// static shared memory a block uses. The generator declares its parameters
+/// static shared memory a block uses; and whether the output must be zero
+/// before the launch (<see cref="AddsIntoOutput"/>). The generator declares its parameters
 /// from it, the runner passes buffers in its order, launch.json prints it and
 /// the launcher is written from it, so the four cannot disagree. Parameter
 /// names follow the one naming rule, <see cref="KernelNames.Parameter"/>.
@@ -18,6 +19,13 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
 {
     /// <summary>The element type name of float32 tensors (<see cref="ElementTypes.Name"/>).</summary>
     public const string Float32 = "f32";
+
+    /// <summary>
+    /// The kernel adds its result into the output instead of storing it (split-K:
+    /// several blocks add partial sums), so the output must hold zeros when the kernel
+    /// starts: clear it before every launch. The launcher and the runner do.
+    /// </summary>
+    public bool AddsIntoOutput { get; init; }
 
     public LaunchTensor Output => Tensors.Single(t => t.Role == TensorRole.Output);
 
@@ -41,8 +49,11 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
             return new LaunchContract(launch, checked((int)tiling.Blocks), tiling.Threads, tiling.SharedBytes);
         }
         var spatial = op.SpatialAxes.ToArray();
-        var grid = checked((int)Enumerable.Range(0, spatial.Length)
-            .Aggregate(1L, (product, a) => product * (((long)spatial[a].Extent + schedule.BlockTile[a] - 1) / schedule.BlockTile[a])));
-        return new LaunchContract(launch, grid, schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule));
+        var grid = checked((int)(Enumerable.Range(0, spatial.Length)
+            .Aggregate(1L, (product, a) => product * (((long)spatial[a].Extent + schedule.BlockTile[a] - 1) / schedule.BlockTile[a])) * schedule.SplitReduce));
+        return new LaunchContract(launch, grid, schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule))
+        {
+            AddsIntoOutput = schedule.SplitReduce > 1,
+        };
     }
 }

@@ -73,6 +73,10 @@ public static class LauncherWriter
         Line(1, "/// <summary>");
         Line(1, $"/// Queues the kernel on <paramref name=\"accelerator\"/>'s default stream: it writes {Xml(written)}");
         Line(1, read.Length > 0 ? $"/// and reads {Xml(read)}, each a dense row-major buffer." : "/// as a dense row-major buffer.");
+        if (contract.AddsIntoOutput)
+        {
+            Line(1, $"/// Several groups add partial sums into {Xml(written)} (split reduction): it is cleared to zeros on the same stream first.");
+        }
         Line(1, "/// Call <c>accelerator.Synchronize()</c> before reading the result. The first call on an accelerator compiles the kernel for it.");
         Line(1, "/// </summary>");
         Line(1, "/// <exception cref=\"global::System.ArgumentException\">A buffer does not hold exactly its tensor's elements.</exception>");
@@ -85,6 +89,10 @@ public static class LauncherWriter
             Line(2, $"{self}.CheckLength({t.Parameter}.Length, {Int(t.ElementCount)}, \"{Describe(t)}\");");
         }
         Line(2, $"{self}.CheckLimits(accelerator);");
+        if (contract.AddsIntoOutput)
+        {
+            Line(2, $"{Ilgpu}.Runtime.ArrayViewExtensions.MemSetToZero({contract.Output.Parameter}, accelerator.DefaultStream);");
+        }
         Line(2, $"{self}.s_loaded.GetValue(accelerator, {self}.Load)(accelerator.DefaultStream, new {Ilgpu}.KernelConfig({self}.GridSize, {self}.GroupSize), {string.Join(", ", tensors.Select(t => t.Parameter))});");
         Line(1, "}");
         Line(1);

@@ -116,6 +116,7 @@ public static class CSharpPrinter
                     IrStmt.Declare { Init: { } init } => [init],
                     IrStmt.Assign assign => [assign.Value],
                     IrStmt.Store store => [store.Index, store.Value],
+                    IrStmt.AtomicAdd add => [add.Index, add.Value],
                     IrStmt.If branch => [branch.Condition],
                     _ => Array.Empty<IrExpr>(),
                 };
@@ -181,6 +182,9 @@ public static class CSharpPrinter
                     break;
                 case IrStmt.Assign assign:
                     w.Line($"{assign.Variable.Name} = {Expr(assign.Value)};");
+                    break;
+                case IrStmt.AtomicAdd add:
+                    w.Line($"Atomic.Add(ref {add.Buffer.Name}[{Expr(add.Index)}], {Expr(add.Value)});");
                     break;
                 case IrStmt.Store { Buffer.Element: ElementType.F32 } store:
                     w.Line($"{View(store.Buffer, store.Width)}[{Expr(store.Index)}] = {Expr(store.Value)};");
@@ -305,6 +309,8 @@ public static class CSharpPrinter
             BinaryOperator.Multiply => $"({l} * {r})",
             BinaryOperator.Divide => $"({l} / {r})",
             BinaryOperator.Remainder => $"({l} % {r})",
+            BinaryOperator.IndexDivide => $"((int)((uint){l} / (uint){r}))",
+            BinaryOperator.IndexRemainder => $"((int)((uint){l} % (uint){r}))",
             BinaryOperator.Max => $"XMath.Max({l}, {r})",
             BinaryOperator.Min => $"XMath.Min({l}, {r})",
             BinaryOperator.Less => $"({l} < {r})",

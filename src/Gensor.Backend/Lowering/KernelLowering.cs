@@ -79,6 +79,7 @@ public static class KernelLowering
         private readonly Variable[] _point;
         private readonly Variable[] _acc;
         private Variable? _parity;
+        private readonly Variable _splitIndex = new("g_split", IrType.Int);
 
         public Lowerer(Operator op, Schedule schedule)
         {
@@ -132,7 +133,16 @@ public static class KernelLowering
 
         private long BlocksAlong(int a) => ((long)_spatial[a].Extent + _s.BlockTile[a] - 1) / _s.BlockTile[a];
 
-        private long GridSize => Enumerable.Range(0, Rank).Aggregate(1L, (product, a) => product * BlocksAlong(a));
+        /// <summary>Blocks that cover the output once: one per block tile.</summary>
+        private long SpatialGrid => Enumerable.Range(0, Rank).Aggregate(1L, (product, a) => product * BlocksAlong(a));
+
+        /// <summary>Every block: with split-K, the block tiles once per slice of the reduction.</summary>
+        private long GridSize => SpatialGrid * Split;
+
+        private int Split => _s.SplitReduce;
+
+        /// <summary>Stages each block runs: its slice of the reduction.</summary>
+        private long StagesPerBlock => StageCount / Split;
 
         private long StagesAlong(int j) => ((long)_reduce[j].Extent + _s.ReduceStep[j] - 1) / _s.ReduceStep[j];
 
@@ -257,6 +267,11 @@ public static class KernelLowering
             var tid = Int("g_tid");
             yield return new IrStmt.Declare(block, new IrExpr.Special(SpecialValue.BlockIndex));
             yield return new IrStmt.Declare(tid, new IrExpr.Special(SpecialValue.ThreadIndex));
+            if (Split > 1)
+            {
+                // The slice is the slowest index: blocks that run together share a slice's inputs.
+                yield return new IrStmt.Declare(_splitIndex, new IrExpr.Binary(BinaryOperator.IndexDivide, IrExpr.Of(block), new IrExpr.Int(SpatialGrid)));
+            }
             // Innermost spatial axis fastest, for blocks and threads alike.
             long after = 1;
             for (var a = Rank - 1; a >= 0; a--)
@@ -268,9 +283,9 @@ public static class KernelLowering
             if (_lane is not null)
             {
                 // The reduce lanes of one output are neighbouring threads, inside one warp when they fit.
-                yield return new IrStmt.Declare(_lane, new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
+                yield return new IrStmt.Declare(_lane, new IrExpr.Binary(BinaryOperator.IndexRemainder, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
                 var ts = Int("g_ts");
-                yield return new IrStmt.Declare(ts, new IrExpr.Binary(BinaryOperator.Divide, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
+                yield return new IrStmt.Declare(ts, new IrExpr.Binary(BinaryOperator.IndexDivide, IrExpr.Of(tid), new IrExpr.Int(Lanes)));
                 spatialThread = IrExpr.Of(ts);
             }
             after = 1;
@@ -285,8 +300,8 @@ public static class KernelLowering
         /// <summary>(value / divisor) % modulus, written without the operations that are identities.</summary>
         private static IrExpr DivRem(IrExpr value, long divisor, long modulus)
         {
-            var quotient = divisor == 1 ? value : new IrExpr.Binary(BinaryOperator.Divide, value, new IrExpr.Int(divisor));
-            return modulus == 1 ? new IrExpr.Int(0) : new IrExpr.Binary(BinaryOperator.Remainder, quotient, new IrExpr.Int(modulus));
+            var quotient = divisor == 1 ? value : new IrExpr.Binary(BinaryOperator.IndexDivide, value, new IrExpr.Int(divisor));
+            return modulus == 1 ? new IrExpr.Int(0) : new IrExpr.Binary(BinaryOperator.IndexRemainder, quotient, new IrExpr.Int(modulus));
         }
 
         // ---- Per-thread bases of every read -------------------------------------------------
@@ -461,7 +476,7 @@ public static class KernelLowering
                     }
                     var scale = vector && d != last ? s / plan.Width : s;
                     IrExpr part = vector && d == last
-                        ? new IrExpr.Binary(BinaryOperator.Divide, coordinate[d], new IrExpr.Int(plan.Width))
+                        ? new IrExpr.Binary(BinaryOperator.IndexDivide, coordinate[d], new IrExpr.Int(plan.Width))
                         : scale == 1 ? coordinate[d] : new IrExpr.Binary(BinaryOperator.Multiply, coordinate[d], new IrExpr.Int(scale));
                     sum = sum is IrExpr.Int { Value: 0 } ? part : new IrExpr.Binary(BinaryOperator.Add, sum, part);
                 }
@@ -657,7 +672,7 @@ public static class KernelLowering
             if (_prefetch)
             {
                 // The prologue fills the registers (and, with two buffers, buffer 0) with stage 0.
-                var first = new List<IrStmt>(StageIndices(new IrExpr.Int(0), next));
+                var first = new List<IrStmt>(StageIndices(FirstStage, next));
                 foreach (var r in staged)
                 {
                     first.AddRange(Copy(r, next, CopyPart.Load, IrExpr.Lin(0), "n"));
@@ -674,10 +689,17 @@ public static class KernelLowering
                 }
             }
 
+            // With split-K the loop counts this block's stages; st is the stage of the whole reduction.
+            var local = Split > 1 ? Int("g_sl") : st;
+            if (Split > 1)
+            {
+                body.Add(new IrStmt.Declare(st, IrExpr.Sum([(StagesPerBlock, _splitIndex), (1, local)])));
+            }
             body.AddRange(StageIndices(IrExpr.Of(st), _stageIndex));
             if (_parity is not null)
             {
-                body.Add(new IrStmt.Declare(_parity, new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(st), new IrExpr.Int(2))));
+                // The block's first stage is in buffer 0 (the prologue's).
+                body.Add(new IrStmt.Declare(_parity, new IrExpr.Binary(BinaryOperator.IndexRemainder, IrExpr.Of(local), new IrExpr.Int(2))));
             }
             body.AddRange(StageBases());
             if (!_double)
@@ -722,8 +744,11 @@ public static class KernelLowering
             {
                 yield return statement;
             }
-            yield return new IrStmt.For(st, 0, StageCount, 1, Unroll: false, new IrStmt.Seq([.. body]));
+            yield return new IrStmt.For(local, 0, StagesPerBlock, 1, Unroll: false, new IrStmt.Seq([.. body]));
         }
+
+        /// <summary>The block's first stage: 0, or the start of its slice with split-K.</summary>
+        private IrExpr FirstStage => Split > 1 ? IrExpr.Sum([(StagesPerBlock, _splitIndex)]) : new IrExpr.Int(0);
 
         private IEnumerable<IrStmt> DeclarePrefetchRegisters(int r)
         {
@@ -1021,8 +1046,8 @@ public static class KernelLowering
             _sharedBuffers.Add(scratch);
             var ts = Int("g_ts");
             var warp = Int("g_rw");
-            yield return new IrStmt.Declare(warp, new IrExpr.Binary(BinaryOperator.Divide, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)));
-            var first = new IrExpr.InRange(new IrExpr.Binary(BinaryOperator.Remainder, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)), 1);
+            yield return new IrStmt.Declare(warp, new IrExpr.Binary(BinaryOperator.IndexDivide, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)));
+            var first = new IrExpr.InRange(new IrExpr.Binary(BinaryOperator.IndexRemainder, IrExpr.Of(_lane), new IrExpr.Int(WarpSize)), 1);
             var writes = _acc.Select((acc, e) => (IrStmt)new IrStmt.Store(scratch,
                 IrExpr.Sum([((long)_acc.Length * warps, ts), (1, warp)], (long)e * warps), IrExpr.Of(acc), 1));
             yield return new IrStmt.If(first, new IrStmt.Seq([.. writes]));
@@ -1054,7 +1079,8 @@ public static class KernelLowering
                 {
                     continue;
                 }
-                var group = VectorGroup(e);
+                // Split-K blocks add their partial sums one element at a time.
+                var group = Split > 1 ? [e] : VectorGroup(e);
                 foreach (var member in group)
                 {
                     done.Add(member);
@@ -1078,6 +1104,10 @@ public static class KernelLowering
                     var values = group.Select(member => EpilogueValue(member)).ToArray();
                     store = new IrStmt.Store(_parameter[output.Name], IrExpr.Sum(flat.Terms.Select(t => (t.Coefficient / 4, t.Variable)), flat.Constant / 4),
                         new IrExpr.Pack([.. values]), 4);
+                }
+                else if (Split > 1)
+                {
+                    store = new IrStmt.AtomicAdd(_parameter[output.Name], flat, IrExpr.Of(_acc[e]));
                 }
                 else
                 {

@@ -83,5 +83,8 @@ internal sealed class DeviceTensor : IDisposable
 
     private float[] Floats(ushort[] bits) => bits.Select(value => Type.FromBits(value)).ToArray();
 
+    /// <summary>Queues zeros over the whole buffer on <paramref name="stream"/> (a kernel that adds into its output starts from them).</summary>
+    public void Clear(AcceleratorStream stream) => _buffer.MemSet(stream, 0, 0, _buffer.LengthInBytes);
+
     public void Dispose() => _buffer.Dispose();
 }

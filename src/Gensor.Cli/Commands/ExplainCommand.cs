@@ -168,6 +168,10 @@ internal static class ExplainCommand
         {
             output.WriteLine(string.Format(c, "  reduction    {0} threads per output, {1:G3} instructions per thread to combine them", b.Reduction.ReduceThreads, b.Reduction.InstructionsPerThread));
         }
+        if (b.Reduction.SplitBlocks > 1)
+        {
+            output.WriteLine(string.Format(c, "  split        {0} blocks per tile add partial sums atomically: {1:G3} bytes through L2, the output cleared first", b.Reduction.SplitBlocks, b.Reduction.AtomicBytes));
+        }
     }
 
     /// <summary>How the profile's estimates rank the operator's measured records, per device.</summary>

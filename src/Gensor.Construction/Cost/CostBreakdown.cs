@@ -85,4 +85,6 @@ public sealed record L2ReuseTerm(double DramBytes, double L2Bytes, double ReuseF
 /// <summary>Reductions across threads.</summary>
 /// <param name="ReduceThreads">Threads sharing each output's reduction.</param>
 /// <param name="InstructionsPerThread">Shuffles, adds and shared-memory steps per thread to combine them.</param>
-public sealed record ReductionTerm(int ReduceThreads, double InstructionsPerThread);
+/// <param name="SplitBlocks">Blocks sharing each block tile's reduction (split-K), which add their partial sums into the output atomically.</param>
+/// <param name="AtomicBytes">Bytes the split blocks' atomic additions move through L2 (a read and a write per element and block); 0 without a split.</param>
+public sealed record ReductionTerm(int ReduceThreads, double InstructionsPerThread, int SplitBlocks, double AtomicBytes);

@@ -40,6 +40,14 @@ public static class CostModel
     /// </summary>
     public const double LatencyTarget = 32;
 
+    /// <summary>
+    /// Independent accumulator updates of a thread that count towards hiding latency. Four cover
+    /// the FP32 pipe's dependent-issue latency (about 4 cycles); they do not cover a shared load
+    /// (about 30) or a barrier, which only other warps do, so past four a warp counts no more.
+    /// With <see cref="LatencyTarget"/> this asks for 8 warps per SM, 2 per scheduler.
+    /// </summary>
+    public const int MaxIndependentUpdates = 4;
+
     /// <summary>Latency of a load that hits L1, relative to the profile's memory latency.</summary>
     public const double L1LatencyShare = 0.06;
 
@@ -80,7 +88,7 @@ public static class CostModel
             new SharedMemoryTerm(t.PassesPerStage, t.ConflictFactor, t.SharedBytes, t.L1Bytes),
             new IssueTerm(t.InstructionsPerStage, t.FmaPerStage, t.LoadsPerStage, t.FmaFraction),
             new L2ReuseTerm(t.DramBytes, t.L2Bytes, t.L2Bytes / Math.Max(1, t.DramBytes)),
-            new ReductionTerm(schedule.ReduceThreads, t.ReductionInstructions),
+            new ReductionTerm(schedule.ReduceThreads, t.ReductionInstructions, schedule.SplitReduce, t.AtomicBytes),
             t.Blocks, t.Stages, t.Padding);
     }
 
@@ -101,7 +109,7 @@ public static class CostModel
         for (var i = 0; i < spatialRank; i++)
         {
             var extent = a.Extents[i];
-            var tiles = (extent + s.BlockTile[i] - 1) / s.BlockTile[i];
+            var tiles = Tiles(extent, s.BlockTile[i]);
             blocks *= tiles;
             paddedOutputs *= (double)tiles * s.BlockTile[i];
             outputClamped *= Math.Min(extent, s.BlockTile[i]);
@@ -113,12 +121,16 @@ public static class CostModel
         {
             var extent = a.Extents[spatialRank + j];
             var step = s.ReduceStep[j];
-            var count = (extent + step - 1) / step;
+            var count = Tiles(extent, step);
             stages *= count;
             paddedReduce *= (double)count * step;
             threadStage[spatialRank + j] = step;
             raggedReduce |= extent % step != 0;
         }
+        // Split-K: every block tile once per slice of the reduction, each block a slice's stages.
+        var split = Math.Max(1, s.SplitReduce);
+        blocks *= split;
+        stages = Math.Max(1, stages / split);
         var threads = s.ThreadsPerBlock;
         var warps = (threads + p.WarpSize - 1) / p.WarpSize;
         var outputs = s.OutputsPerThread;
@@ -237,7 +249,7 @@ public static class CostModel
         var onceWork = warps * (once / IssuePerClock / p.IssueEfficiency) / clock;
 
         // ---- Latency: what a block waits for per stage, hidden by other resident blocks ----
-        var ilp = Math.Min(outputs, 8);
+        var ilp = Math.Min(outputs, MaxIndependentUpdates);
         var latency = p.MemoryLatencyNs * 1e-9;
         var stageLatency = (anyStaged && !prefetch ? latency : 0) + (unrolled ? 1 : points) * unstagedLatency;
         // ILGPU's CPU accelerator synchronises OS threads: each thread taking part is woken at every
@@ -263,8 +275,11 @@ public static class CostModel
         var outputRun = innermost >= 0 ? Math.Min(a.Extents[innermost], s.BlockTile[innermost]) : 1;
         var outputMoved = (double)(outputClamped / outputRun) * SectorsFor(outputRun, sector) * sector;
         var outputBytes = a.OutputElements * (double)sizeof(float);
-        var l2Bytes = blocks * (stages * l2PerStage + outputMoved);
-        compulsory += outputBytes;
+        // Split blocks add into the output at L2: a read and a write of each sector, and the output
+        // is cleared first (one more pass over it in DRAM, and one more operation on the stream).
+        var atomicBytes = split > 1 ? blocks * outputMoved * 2 : 0;
+        var l2Bytes = split > 1 ? blocks * stages * l2PerStage + atomicBytes : blocks * (stages * l2PerStage + outputMoved);
+        compulsory += outputBytes * (split > 1 ? 2 : 1);
         var dramBytes = DramBytes(a, s, p, blocks, bpsm, inputBytes + outputBytes, compulsory, l2Bytes);
 
         var inFlightPerSm = bpsm * (double)threads * inFlightPerThread;
@@ -274,7 +289,8 @@ public static class CostModel
         var l2Fraction = Math.Min(1, inFlightPerSm / Math.Max(1, neededPerSm * L2LatencyShare)) * activeSms / p.Multiprocessors;
         var l2Seconds = l2Bytes / (p.EffectiveL2BandwidthGBs * 1e9 * Math.Max(1e-6, l2Fraction));
 
-        var totalMs = Math.Max(dramSeconds, Math.Max(l2Seconds, smSeconds)) * 1e3 + p.LaunchMicroseconds / 1e3;
+        var launches = split > 1 ? 2 : 1;
+        var totalMs = Math.Max(dramSeconds, Math.Max(l2Seconds, smSeconds)) * 1e3 + launches * p.LaunchMicroseconds / 1e3;
         return new Terms
         {
             TotalMs = totalMs,
@@ -305,6 +321,7 @@ public static class CostModel
             LoadsPerStage = lds + ldg,
             FmaFraction = fma / perStage,
             ReductionInstructions = reductionInstructions,
+            AtomicBytes = atomicBytes,
             Padding = paddedOutputs * paddedReduce / Math.Max(1, a.OutputElements * (double)a.Operator.ReductionLength),
         };
     }
@@ -327,7 +344,7 @@ public static class CostModel
         var remaining = concurrent;
         for (var i = a.SpatialRank - 1; i >= 0; i--)
         {
-            var along = (a.Extents[i] + s.BlockTile[i] - 1) / s.BlockTile[i];
+            var along = Tiles(a.Extents[i], s.BlockTile[i]);
             var covered = Math.Min(remaining, along);
             wave[i] = (int)Math.Min(a.Extents[i], covered * s.BlockTile[i]);
             remaining = Math.Max(1, (remaining + along - 1) / along);
@@ -335,6 +352,11 @@ public static class CostModel
         for (var j = 0; j < a.ReduceRank; j++)
         {
             wave[a.SpatialRank + j] = a.Extents[a.SpatialRank + j];
+        }
+        if (s.SplitReduce > 1 && a.ReduceRank > 0)
+        {
+            // Blocks run slice by slice (the slice is the slowest block index): a round reads about one slice of the reduction.
+            wave[a.SpatialRank] = Math.Max(1, (int)((a.Extents[a.SpatialRank] + (long)s.SplitReduce - 1) / s.SplitReduce));
         }
         double perRound = 0;
         for (var r = 0; r < a.ReadCount; r++)
@@ -442,6 +464,9 @@ public static class CostModel
         return (int)Math.Max(1, Math.Ceiling(distinct / (double)p.SharedMemoryBanks));
     }
 
+    // In long: an extent near int.MaxValue plus a tile would wrap to a negative count (and a negative estimate).
+    private static long Tiles(int extent, int tile) => ((long)extent + tile - 1) / tile;
+
     private static long SectorsFor(long elements, int sector) => (elements * sizeof(float) + sector - 1) / sector;
 
     private static double LatencyEfficiency(long residentWarps, int ilp) => Math.Min(1.0, residentWarps * ilp / LatencyTarget);
@@ -454,6 +479,6 @@ public static class CostModel
         public long SharedBytesPerBlock;
         public string Limiter;
         public double LatencyEfficiency, TailEfficiency, InFlightPerSm, NeededPerSm, AchievedFraction;
-        public double PassesPerStage, ConflictFactor, InstructionsPerStage, FmaPerStage, LoadsPerStage, FmaFraction, ReductionInstructions, Padding;
+        public double PassesPerStage, ConflictFactor, InstructionsPerStage, FmaPerStage, LoadsPerStage, FmaFraction, ReductionInstructions, Padding, AtomicBytes;
     }
 }

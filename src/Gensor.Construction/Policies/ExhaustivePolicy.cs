@@ -77,6 +77,7 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
                     {
                         foreach (var (vector, padding, prefetch, buffers) in ScheduleSpace.CopyVariants(shared.Count > 0))
                         foreach (var lanes in space.ReduceThreads)
+                        foreach (var split in space.Splits)
                         {
                             var schedule = new Schedule(tiles, threadTiles, vthreads, reduce, shared, vector)
                             {
@@ -84,6 +85,7 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
                                 RegisterPrefetch = prefetch,
                                 SharedBuffers = buffers,
                                 ReduceThreads = lanes,
+                                SplitReduce = split,
                             };
                             if (Legality.Check(op, schedule, profile) is not null)
                             {

@@ -38,6 +38,12 @@ public static class PrimitiveSet
             primitives.Add(new ResizeReduceThreads(Grow: true));
             primitives.Add(new ResizeReduceThreads(Grow: false));
         }
+        if (space.Splits.Count > 1)
+        {
+            primitives.Add(new ResizeSplit(Grow: true));
+            primitives.Add(new ResizeSplit(Grow: false));
+            primitives.Add(new ResizeSplit(Grow: false, Undo: true));
+        }
         return primitives;
     }
 

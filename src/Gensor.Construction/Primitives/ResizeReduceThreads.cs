@@ -13,19 +13,10 @@ public sealed record ResizeReduceThreads(bool Grow) : IPrimitive
 {
     public PrimitiveOutcome Apply(Operator op, Schedule schedule)
     {
-        var choices = ScheduleSpace.For(op).ReduceThreads;
-        var index = -1;
-        for (var i = 0; i < choices.Count; i++)
-        {
-            if (choices[i] == schedule.ReduceThreads)
-            {
-                index = i;
-            }
-        }
-        var next = Grow ? index + 1 : index - 1;
-        return index < 0 || next < 0 || next >= choices.Count
+        var next = ChoiceSteps.Next(ScheduleSpace.For(op).ReduceThreads, schedule.ReduceThreads, Grow);
+        return next is null
             ? PrimitiveOutcome.Refused($"{schedule.ReduceThreads} reduce threads have no {(Grow ? "larger" : "smaller")} choice")
-            : PrimitiveOutcome.To(schedule with { ReduceThreads = choices[next] });
+            : PrimitiveOutcome.To(schedule with { ReduceThreads = next.Value });
     }
 
     public override string ToString() => $"{(Grow ? "grow" : "shrink")} reduce threads";

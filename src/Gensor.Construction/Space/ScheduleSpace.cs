@@ -20,7 +20,10 @@ namespace Gensor.Construction.Space;
 /// <item>any subset of the stageable inputs; vector width 1, 2 or 4, row padding 0 or 4,
 /// register prefetch off or on, and with it one or two shared buffers;</item>
 /// <item>reduce threads (<see cref="Schedule.ReduceThreads"/>): 1, or for an operator with a
-/// reduction 4, 32 or 128 (a few lanes, a warp, four warps), where they divide the reduce step.</item>
+/// reduction 4, 32 or 128 (a few lanes, a warp, four warps), where they divide the reduce step;</item>
+/// <item>split reduction (<see cref="Schedule.SplitReduce"/>): 1, or 2 to 16 blocks per tile for a float32
+/// sum with no epilogue, an output of at most <see cref="MaxSplitOutputs"/> elements and at least
+/// <see cref="MinSplitPoints"/> reduce points per slice.</item>
 /// </list>
 /// </summary>
 public sealed class ScheduleSpace
@@ -45,11 +48,25 @@ public sealed class ScheduleSpace
     /// <summary>Reduce-thread choices for an operator with a reduction: one thread, a few lanes, a warp, four warps.</summary>
     public static readonly int[] ReduceThreadChoices = [1, 4, 32, 128];
 
+    /// <summary>Split-reduction choices (blocks per block tile) for an operator that may split.</summary>
+    public static readonly int[] SplitChoices = [1, 2, 4, 8, 16];
+
+    /// <summary>
+    /// The largest output whose reduction is split. A GPU holds about 2^18 threads at once
+    /// (an H100: 132 SMs × 2048); an output of 2^21 elements already gives each of them 8,
+    /// so a split would only add atomic traffic.
+    /// </summary>
+    public const long MaxSplitOutputs = 1L << 21;
+
+    /// <summary>Reduce points a slice keeps at least: fewer, and the atomic additions cost more than the slice saves.</summary>
+    public const long MinSplitPoints = 64;
+
     // Per operator instance, like OperatorAnalysis: primitives ask for the space on every application.
     private static readonly ConditionalWeakTable<Operator, ScheduleSpace> Cache = [];
 
     private readonly int[][] _reduceChoices;
     private readonly int[] _blockCaps;
+    private readonly int[] _splits;
 
     private ScheduleSpace(Operator op)
     {
@@ -84,6 +101,9 @@ public sealed class ScheduleSpace
                 stageable.Add(Analysis.ReadTensor(r));
             }
         }
+        var splits = Analysis.ReduceRank > 0 && op.Reduction == Reduction.Sum && op.Epilogue is null && op.Output.Type == ElementType.F32
+            && op.Output.ElementCount <= MaxSplitOutputs;
+        _splits = splits ? [.. SplitChoices.Where(split => op.ReductionLength / split >= MinSplitPoints || split == 1)] : [1];
         // Input order, so that a schedule's SharedInputs list is canonical.
         StageableInputs = [.. op.Inputs.Select(input => input.Name).Where(stageable.Contains)];
     }
@@ -108,6 +128,9 @@ public sealed class ScheduleSpace
 
     /// <summary>The reduce-thread choices of this operator: only 1 without a reduction.</summary>
     public IReadOnlyList<int> ReduceThreads => Analysis.ReduceRank > 0 && Operator.Reduction != Reduction.None ? ReduceThreadChoices : [1];
+
+    /// <summary>The split-reduction choices of this operator, ascending: only 1 when it may not split.</summary>
+    public IReadOnlyList<int> Splits => _splits;
 
     /// <summary>The largest block tile along spatial axis <paramref name="axis"/>.</summary>
     public int BlockCap(int axis) => _blockCaps[axis];
@@ -134,6 +157,7 @@ public sealed class ScheduleSpace
             }
             size *= 1 + (Math.Pow(2, StageableInputs.Count) - 1) * StagedVariants.Length;
             size *= ReduceThreads.Count;
+            size *= _splits.Length;
             return size >= long.MaxValue ? long.MaxValue : (long)size;
         }
     }
@@ -180,6 +204,7 @@ public sealed class ScheduleSpace
         }
         return schedule.SharedInputs.All(StageableInputs.Contains)
             && ReduceThreads.Contains(schedule.ReduceThreads)
+            && _splits.Contains(schedule.SplitReduce)
             && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.RegisterPrefetch, schedule.SharedBuffers));
     }
 

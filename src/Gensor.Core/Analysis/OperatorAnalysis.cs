@@ -778,6 +778,55 @@ public sealed class OperatorAnalysis
                 return $"{lanes} reduce threads do not divide the reduce step {step} along {op.Axes[SpatialRank + ReduceRank - 1].Name}";
             }
         }
+        return CheckSplit(schedule);
+    }
+
+    /// <summary>Stages of the whole reduction (the product over reduce axes of extent / step, rounded up), before any split.</summary>
+    public long StageCount(Schedule schedule)
+    {
+        long stages = 1;
+        for (var j = 0; j < ReduceRank; j++)
+        {
+            var step = Math.Max(1, schedule.ReduceStep[j]);
+            stages = Math.Min(long.MaxValue / 2, stages * ((_extents[SpatialRank + j] + (long)step - 1) / step));
+        }
+        return stages;
+    }
+
+    /// <summary>
+    /// Split-K (<see cref="Schedule.SplitReduce"/>): blocks add partial sums into the output
+    /// atomically, which only a float32 sum with nothing applied after it allows, and each
+    /// slice holds the same whole number of stages.
+    /// </summary>
+    private string? CheckSplit(Schedule schedule)
+    {
+        var split = schedule.SplitReduce;
+        if (split == 1)
+        {
+            return null;
+        }
+        var op = Operator;
+        if (split < 1)
+        {
+            return $"split={split}: the reduction is split among at least one block";
+        }
+        if (ReduceRank == 0 || op.Reduction != Reduction.Sum)
+        {
+            return $"split={split} adds partial sums, but {op.Name} has no sum to split";
+        }
+        if (op.Epilogue is not null)
+        {
+            return $"split={split}: an epilogue must see the whole sum, which no block of a split reduction has";
+        }
+        if (op.Output.Type != ElementType.F32)
+        {
+            return $"split={split} adds partial sums atomically in float32; the output is {op.Output.Type.Name()}";
+        }
+        var stages = StageCount(schedule);
+        if (stages % split != 0)
+        {
+            return $"split={split} does not divide the {stages} stages of the reduction";
+        }
         return null;
     }
 

@@ -157,10 +157,10 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
         {
             return $"a tensor-core schedule stages both operands in shared memory (shared={Product.A.Name},{Product.B.Name})";
         }
-        if (Schedule.VirtualThreads.Any(v => v != 1) || Schedule.ReduceThreads != 1 || Schedule.RegisterPrefetch
+        if (Schedule.VirtualThreads.Any(v => v != 1) || Schedule.ReduceThreads != 1 || Schedule.SplitReduce != 1 || Schedule.RegisterPrefetch
             || Schedule.SharedBuffers != 1 || Schedule.SharedPadding != 0 || Schedule.VectorWidth != 1)
         {
-            return "a tensor-core schedule has its own copy and layout: no vthread, rthreads, prefetch, buffers, pad or vector";
+            return "a tensor-core schedule has its own copy and layout: no vthread, rthreads, split, prefetch, buffers, pad or vector";
         }
         // The copy keeps one base per thread: whole rows of A's box per round of threads, and
         // B's columns either all covered by a round or covered in whole rounds.

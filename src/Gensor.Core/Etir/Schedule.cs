@@ -75,6 +75,17 @@ public sealed record Schedule(
     public MmaShape Mma { get; init; }
 
     /// <summary>
+    /// Blocks that share the reduction of each block tile (text <c>split=N</c>, default 1;
+    /// split-K). The reduction's stages, in their flat order, are cut into N equal
+    /// slices; block b of the grid takes slice b / (blocks per slice) and adds its partial
+    /// results into the output atomically, so the output must hold zeros before the launch
+    /// (the launch contract says so). An output too small to fill the GPU with blocks but
+    /// with a long reduction (a batch-1 convolution, a skinny matrix product, a matrix-vector
+    /// product) then still keeps every multiprocessor busy.
+    /// </summary>
+    public int SplitReduce { get; init; } = 1;
+
+    /// <summary>
     /// Threads per block: the block tile divided by the thread tile over all
     /// spatial axes, times the reduce threads; saturates at <see cref="int.MaxValue"/>,
     /// which exceeds every limit.
@@ -154,6 +165,10 @@ public sealed record Schedule(
         {
             text.Append(" rthreads=").Append(ReduceThreads.ToString(CultureInfo.InvariantCulture));
         }
+        if (SplitReduce != 1)
+        {
+            text.Append(" split=").Append(SplitReduce.ToString(CultureInfo.InvariantCulture));
+        }
         if (Mma != MmaShape.None)
         {
             text.Append(" mma=").Append(MmaName(Mma));
@@ -176,7 +191,7 @@ public sealed record Schedule(
     /// Reads the text form. Fields may come in any order; <c>vthread</c>
     /// (default all 1), <c>shared</c> (default none), <c>vector</c> (default 1),
     /// <c>pad</c> (default 0), <c>prefetch</c> (0 or 1, default 0), <c>buffers</c> (default 1)
-    /// and <c>rthreads</c> (default 1) may be left out. Throws <see cref="FormatException"/>
+    /// <c>rthreads</c> and <c>split</c> (default 1) may be left out. Throws <see cref="FormatException"/>
     /// with a message naming the problem.
     /// </summary>
     public static Schedule Parse(string text)
@@ -190,9 +205,9 @@ public sealed record Schedule(
                 throw new FormatException($"schedule field '{part}' is not of the form name=value");
             }
             var name = part[..equals];
-            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "rthreads" or "mma"))
+            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "rthreads" or "split" or "mma"))
             {
-                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, rthreads, mma)");
+                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, rthreads, split, mma)");
             }
             if (!fields.TryAdd(name, part[(equals + 1)..]))
             {
@@ -223,6 +238,7 @@ public sealed record Schedule(
         };
         var buffers = fields.TryGetValue("buffers", out var b) ? ParsePositive("buffers", b) : 1;
         var reduceThreads = fields.TryGetValue("rthreads", out var rt) ? ParsePositive("rthreads", rt) : 1;
+        var split = fields.TryGetValue("split", out var sp) ? ParsePositive("split", sp) : 1;
         var mma = !fields.TryGetValue("mma", out var mm) ? MmaShape.None : mm switch
         {
             "m16n8k16" => MmaShape.M16N8K16,
@@ -236,6 +252,7 @@ public sealed record Schedule(
             RegisterPrefetch = prefetch,
             SharedBuffers = buffers,
             ReduceThreads = reduceThreads,
+            SplitReduce = split,
             Mma = mma,
         };
     }

@@ -12,9 +12,10 @@ internal readonly record struct Bounded(double Value, double Error)
     // GPU exp, tanh and division may be a few units in the last place off
     // (PTX ex2.approx is within 2 ulp, ILGPU.Algorithms' software versions a few
     // more); 8 ulp is 16 u. Division is allowed 2 ulp, square root 2 ulp.
-    private const double _functionRoundings = 16;
-    private const double _divisionRoundings = 4;
-    private const double _sqrtRoundings = 4;
+    // ToleranceCeiling bounds these formulas over every input, so it reads the same constants.
+    internal const double FunctionRoundings = 16;
+    internal const double DivisionRoundings = 4;
+    internal const double SqrtRoundings = 4;
 
     public static Bounded Exact(double value) => new(value, 0);
 
@@ -64,7 +65,7 @@ internal readonly record struct Bounded(double Value, double Error)
         if (b.Error == 0 && (a.Error == 0 || b.Value == 0 && Math.Abs(a.Value) > a.Error))
         {
             // Exact operands, or a dividend of certain sign over an exact zero: an infinity of known sign.
-            return Finish(value, _divisionRoundings * Round(Math.Abs(value), f), f);
+            return Finish(value, DivisionRoundings * Round(Math.Abs(value), f), f);
         }
         var divisor = Math.Abs(b.Value) - b.Error;
         if (!(divisor > 0))
@@ -73,7 +74,7 @@ internal readonly record struct Bounded(double Value, double Error)
             return Uncertain(value);
         }
         var propagated = (a.Error + Times(Math.Abs(value), b.Error)) / divisor;
-        return Finish(value, propagated + (_divisionRoundings * Round(Math.Abs(value) + propagated, f)), f);
+        return Finish(value, propagated + (DivisionRoundings * Round(Math.Abs(value) + propagated, f)), f);
     }
 
     public static Bounded Max(Bounded a, Bounded b, bool max)
@@ -95,7 +96,7 @@ internal readonly record struct Bounded(double Value, double Error)
         }
         var propagated = Times(value, Math.Exp(a.Error) - 1);
         // exp(x) = 2^(x log2 e): rounding the argument costs u|x| relative.
-        var roundings = _functionRoundings + Math.Abs(a.Value);
+        var roundings = FunctionRoundings + Math.Abs(a.Value);
         return Finish(value, propagated + (roundings * Round(value + propagated, f)), f);
     }
 
@@ -109,7 +110,7 @@ internal readonly record struct Bounded(double Value, double Error)
         // tanh is 1-Lipschitz and bounded by 1; formulas through exp lose relative
         // accuracy near 0 but keep a few u of absolute accuracy.
         var propagated = Math.Min(a.Error, 2.0);
-        var roundings = _functionRoundings + (2 * Math.Min(Math.Abs(a.Value), 20.0));
+        var roundings = FunctionRoundings + (2 * Math.Min(Math.Abs(a.Value), 20.0));
         return Finish(value, propagated + (roundings * Round(1.0, f)), f);
     }
 
@@ -123,8 +124,8 @@ internal readonly record struct Bounded(double Value, double Error)
         }
         var propagated = Math.Min(a.Error / 4, 1.0);
         var slope = value * (1 - value);
-        var fromExp = slope * (_functionRoundings + Math.Abs(a.Value)) * f.UnitRoundoff;
-        return Finish(value, propagated + fromExp + ((1 + _divisionRoundings) * Round(value + propagated, f)), f);
+        var fromExp = slope * (FunctionRoundings + Math.Abs(a.Value)) * f.UnitRoundoff;
+        return Finish(value, propagated + fromExp + ((1 + DivisionRoundings) * Round(value + propagated, f)), f);
     }
 
     public static Bounded Sqrt(Bounded a, FloatFormat f)
@@ -136,7 +137,7 @@ internal readonly record struct Bounded(double Value, double Error)
         }
         if (a.Error == 0)
         {
-            return Finish(value, _sqrtRoundings * Round(value, f), f);
+            return Finish(value, SqrtRoundings * Round(value, f), f);
         }
         if (!(a.Value - a.Error >= 0))
         {
@@ -145,7 +146,7 @@ internal readonly record struct Bounded(double Value, double Error)
         }
         // |sqrt(x) - sqrt(y)| <= |x - y| / sqrt(x), and <= sqrt(|x - y|).
         var propagated = a.Value > 0 ? Math.Min(Math.Sqrt(a.Error), a.Error / value) : Math.Sqrt(a.Error);
-        return Finish(value, propagated + (_sqrtRoundings * Round(value + propagated, f)), f);
+        return Finish(value, propagated + (SqrtRoundings * Round(value + propagated, f)), f);
     }
 
     /// <summary>
@@ -206,11 +207,11 @@ internal readonly record struct Bounded(double Value, double Error)
     private static Bounded Uncertain(double value) => new(value, double.PositiveInfinity);
 
     // Values at or beyond Max (1 + u) round to infinity.
-    private static double Overflow(FloatFormat f) => f.MaxValue * (1 + f.UnitRoundoff);
+    internal static double Overflow(FloatFormat f) => f.MaxValue * (1 + f.UnitRoundoff);
 
     /// <summary>One rounding of a result of this size, including a flush of a subnormal result to zero.</summary>
-    private static double Round(double magnitude, FloatFormat f) => (f.UnitRoundoff * magnitude) + f.MinNormal;
+    internal static double Round(double magnitude, FloatFormat f) => (f.UnitRoundoff * magnitude) + f.MinNormal;
 
     // 0 * infinity is 0 here: an exact zero error stays zero next to an infinite value.
-    private static double Times(double x, double y) => x == 0 || y == 0 ? 0 : x * y;
+    internal static double Times(double x, double y) => x == 0 || y == 0 ? 0 : x * y;
 }

@@ -10,6 +10,9 @@ namespace Gensor.Reference;
 /// </summary>
 public static class InputGenerator
 {
+    /// <summary>No input value is larger in magnitude than this (the verifier's tolerances are bounded by it, see <see cref="ToleranceCeiling"/>).</summary>
+    public const double MaxMagnitude = 1.0;
+
     /// <summary>One array per input tensor, keyed by name, each of the tensor's element count.</summary>
     public static IReadOnlyDictionary<string, float[]> Generate(Operator op, int seed)
     {

@@ -7,7 +7,8 @@ namespace Gensor.Tuning.Records;
 
 /// <summary>
 /// The operator a record stands for, rebuilt from its canonical text
-/// (<see cref="CanonicalForm.Text"/>: statement, epilogue, extents and shapes).
+/// (<see cref="CanonicalForm.Text"/>: statement, epilogue, extents, shapes and
+/// the element types when some tensor is not float32).
 /// A record then needs no spec file to be estimated again, which is what
 /// <c>gensor calibrate</c> does with every record under each trial profile.
 /// </summary>
@@ -16,6 +17,7 @@ public static class RecordedOperator
     private const string EpilogueMark = "; epilogue ";
     private const string ExtentsMark = "; extents ";
     private const string ShapesMark = "; shapes ";
+    private const string TypesMark = "; types ";
 
     /// <summary>
     /// The operator of <paramref name="canonicalText"/>, or null when the text does
@@ -34,7 +36,8 @@ public static class RecordedOperator
         var statement = canonicalText[..epilogueAt];
         var epilogue = canonicalText[(epilogueAt + EpilogueMark.Length)..extentsAt];
         var extents = canonicalText[(extentsAt + ExtentsMark.Length)..shapesAt];
-        var shapes = canonicalText[(shapesAt + ShapesMark.Length)..];
+        var typesAt = canonicalText.IndexOf(TypesMark, shapesAt, StringComparison.Ordinal);
+        var shapes = canonicalText[(shapesAt + ShapesMark.Length)..(typesAt < 0 ? canonicalText.Length : typesAt)];
         try
         {
             var shape = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -50,7 +53,17 @@ public static class RecordedOperator
                 var dims = tensor[(open + 1)..].TrimEnd(']');
                 tensors[tensor[..open]] = dims.Split('x').Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
             }
-            var spec = new OperatorSpec("record", statement, shape, tensors, "float32", epilogue == "-" ? null : epilogue, 1, "record");
+            Dictionary<string, string>? types = null;
+            if (typesAt >= 0)
+            {
+                types = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var pair in canonicalText[(typesAt + TypesMark.Length)..].Split(','))
+                {
+                    var parts = pair.Split('=');
+                    types[parts[0]] = parts[1];
+                }
+            }
+            var spec = new OperatorSpec("record", statement, shape, tensors, "float32", epilogue == "-" ? null : epilogue, 1, "record", Dtypes: types);
             var op = OperatorBuilder.Build(spec);
             return CanonicalForm.Of(op).Hash == opHash ? op : null;
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Encodings.Web;
@@ -5,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
+using Gensor.Reference;
 
 namespace Gensor.Tuning.Records;
 
@@ -94,7 +96,8 @@ public sealed record TuningRecord(
     /// its type), an <c>op_hash</c> that is the hash of <c>op</c>, a schedule
     /// that fits the operator's axes, and for a verified record finite positive
     /// times with min &lt;= median &lt;= max and a <c>max_abs_error</c> within its
-    /// recorded <c>tolerance</c>. Null, with <paramref name="problem"/> saying
+    /// recorded <c>tolerance</c>, itself no more than the verifier can state for
+    /// the operator (<see cref="ToleranceCeiling"/>). Null, with <paramref name="problem"/> saying
     /// why, for anything else: a torn line, a damaged one, a forged one.
     /// </summary>
     public static TuningRecord? TryParse(string line, out string problem)
@@ -208,6 +211,11 @@ public sealed record TuningRecord(
                 problem = "verified, yet it carries an error message";
                 return null;
             }
+            if (ToleranceProblem(op, opHash, schedule, tolerance.Value) is { } claimed)
+            {
+                problem = claimed;
+                return null;
+            }
         }
         var measurement = new Measurement(verified, error ?? double.NaN, median, min, max, repetitions, 0, message)
         {
@@ -230,6 +238,38 @@ public sealed record TuningRecord(
                 ? time
                 : throw new FormatException("'time' is not a date and time"));
     }
+
+    /// <summary>
+    /// Why a verified record's tolerance cannot be one the verifier stated, or
+    /// null: it must be at most <see cref="ToleranceCeiling"/> of its operator,
+    /// the largest tolerance any inputs the verifier makes can give it, or the
+    /// record's error was measured against a bound of its own making.
+    /// </summary>
+    private static string? ToleranceProblem(string op, string opHash, Schedule schedule, double tolerance)
+    {
+        var tf32 = schedule.Mma == MmaShape.M16N8K8Tf32;
+        if (_ceilings.Count > MaxCachedCeilings)
+        {
+            _ceilings.Clear();
+        }
+        var ceiling = _ceilings.GetOrAdd((op, tf32), static key =>
+            RecordedOperator.TryRebuild(key.Op, CanonicalForm.HashOf(key.Op)) is { } rebuilt
+                ? ToleranceCeiling.Of(rebuilt, Reference.Tolerance.Of(rebuilt, key.Tf32))
+                : null);
+        if (ceiling is null)
+        {
+            return $"verified, but its 'op' does not rebuild to an operator (hash {opHash}), so its tolerance cannot be checked";
+        }
+        // The ceiling is computed in another order of double operations than the bound itself: allow for their rounding.
+        return tolerance > ceiling.Value * (1 + 1e-9)
+            ? $"verified, but its tolerance {Show(tolerance)} exceeds {Show(ceiling.Value)}, the most the verifier states for this operator"
+                + $" ({(tf32 ? "tf32, " : "")}inputs in [-{Show(InputGenerator.MaxMagnitude)}, {Show(InputGenerator.MaxMagnitude)}])"
+            : null;
+    }
+
+    // Records of one operator repeat its text: its ceiling is computed once (a bounded cache, for files of many operators).
+    private const int MaxCachedCeilings = 4096;
+    private static readonly ConcurrentDictionary<(string Op, bool Tf32), double?> _ceilings = new();
 
     /// <summary>
     /// Whether the schedule has one block, thread and vthread size per spatial

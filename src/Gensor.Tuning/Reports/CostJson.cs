@@ -61,6 +61,8 @@ public static class CostJson
         {
             ["reduce_threads"] = b.Reduction.ReduceThreads,
             ["instructions_per_thread"] = Round(b.Reduction.InstructionsPerThread),
+            ["split_blocks"] = b.Reduction.SplitBlocks,
+            ["atomic_bytes"] = Round(b.Reduction.AtomicBytes),
         },
     };
 

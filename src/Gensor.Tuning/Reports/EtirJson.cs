@@ -20,6 +20,9 @@ public static class EtirJson
             ["vector"] = schedule.VectorWidth,
             ["pad"] = schedule.SharedPadding,
             ["register_prefetch"] = schedule.RegisterPrefetch,
+            ["buffers"] = schedule.SharedBuffers,
+            ["reduce_threads"] = schedule.ReduceThreads,
+            ["split"] = schedule.SplitReduce,
             ["threads_per_block"] = schedule.ThreadsPerBlock,
         };
         // Only tensor-core schedules say so, which keeps the other schedules' JSON as it was.

@@ -40,6 +40,7 @@ public static class LaunchJson
         ["grid"] = source.Launch.GridSize,
         ["group"] = source.Launch.GroupSize,
         ["shared_memory_bytes"] = source.Launch.SharedMemoryBytes,
+        ["zero_output_before_launch"] = source.Launch.AddsIntoOutput,
         ["arguments"] = new JsonArray(source.Launch.Tensors.Select((t, i) => (JsonNode)new JsonObject
         {
             ["index"] = i,

@@ -133,6 +133,23 @@ public sealed class KernelSourceTests
     }
 
     [Fact]
+    public void Index_arithmetic_divides_unsigned_and_only_the_expressions_own_division_is_signed()
+    {
+        // Copy coordinates of a 3x3 window divide by the box extents: unsigned, ptxas makes each a multiply-high.
+        var conv = new EtirState(Operators.Parse("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=16,y=6,x=6,c=8,r=3,s=3"),
+            Schedule.Parse("block=8x4x6 thread=1x1x3 reduce=2x3x3 shared=I,W"));
+        var scaled = new EtirState(Operators.Parse("y[i] = x[i] / 3", "i=64"), Schedule.Parse("block=32 thread=1 reduce=-"));
+
+        var divisions = Expressions(CSharpKernelGenerator.Lower(conv)).OfType<IrExpr.Binary>().Select(b => b.Op).ToArray();
+
+        Assert.Contains(BinaryOperator.IndexDivide, divisions);
+        Assert.DoesNotContain(BinaryOperator.Divide, divisions);
+        Assert.DoesNotContain(BinaryOperator.Remainder, divisions);
+        Assert.Contains("(uint)", CSharpKernelGenerator.Generate(conv, "K").Text);
+        Assert.Contains(Expressions(CSharpKernelGenerator.Lower(scaled)).OfType<IrExpr.Binary>(), b => b.Op == BinaryOperator.Divide);
+    }
+
+    [Fact]
     public void Four_consecutive_outputs_of_a_thread_are_stored_as_one_vector()
     {
         var kernel = CSharpKernelGenerator.Lower(Gemm("m=64,n=64,k=32", "block=32x32 thread=4x4 reduce=8 shared=A,B"));

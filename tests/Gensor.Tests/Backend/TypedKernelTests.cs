@@ -56,7 +56,7 @@ public sealed class TypedKernelTests(CpuDeviceFixture fixture)
 
         var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=8x8 thread=1x1 reduce=8")), "K");
 
-        Assert.Contains("ArrayView1D<ushort, Stride1D.Dense> @C, ArrayView1D<Half, Stride1D.Dense> @A, ArrayView1D<ushort, Stride1D.Dense> @B", source.Text);
+        Assert.Contains("ArrayView1D<ushort, Stride1D.Dense> t_C, ArrayView1D<Half, Stride1D.Dense> t_A, ArrayView1D<ushort, Stride1D.Dense> t_B", source.Text);
         Assert.Contains("FloatToBFloat16(", source.Text);
         Assert.Equal([ElementType.BF16, ElementType.F16, ElementType.BF16], source.Launch.Tensors.Select(t => t.Type));
     }

@@ -34,6 +34,20 @@ public class RecordedOperatorTests
     }
 
     [Fact]
+    public void A_typed_operators_canonical_text_rebuilds_with_its_types()
+    {
+        var op = Gensor.FrontEnd.OperatorBuilder.Build(Gensor.FrontEnd.SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=32,n=16,k=32", "op", null)
+            with { Dtype = "f16", Dtypes = new Dictionary<string, string> { ["C"] = "f32" } });
+        var form = CanonicalForm.Of(op);
+
+        var rebuilt = RecordedOperator.TryRebuild(form.Text, form.Hash);
+
+        Assert.Contains("; types ", form.Text);
+        Assert.NotNull(rebuilt);
+        Assert.Equal(form.Text, CanonicalForm.Of(rebuilt).Text);
+    }
+
+    [Fact]
     public void Text_that_does_not_match_its_hash_is_refused()
     {
         var form = CanonicalForm.Of(Operators.SmallSample("gemm", "m=32,n=16,k=8"));

@@ -65,12 +65,59 @@ public sealed class TrustedResultTests : IDisposable
         Assert.Contains(reason, warning);
     }
 
-    [Fact]
-    public void Tune_does_not_reuse_a_forged_verified_record()
+    [Theory]
+    [InlineData("text")]
+    [InlineData("json")]
+    public void Records_best_skips_a_record_whose_tolerance_is_forged_as_large_as_its_error(string format)
+    {
+        var op = Records.Gemm();
+        var honest = Records.Make(op, "block=16x16 thread=2x2 reduce=8", 3.0).ToJsonLine();
+        var forged = JsonNode.Parse(Records.Make(op, "block=32x16 thread=2x2 reduce=8", 0.5).ToJsonLine())!;
+        forged["max_abs_error"] = 12345.0;
+        forged["tolerance"] = 1e9;
+        var file = _dir.File("r.jsonl", honest + "\n" + forged.ToJsonString() + "\n");
+
+        var result = Run("records", "best", file, "--format", format);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("block=16x16", result.Output);
+        Assert.DoesNotContain("block=32x16", result.Output);
+        var warning = Assert.Single(result.ErrorLines);
+        Assert.StartsWith($"warning: {file}:2: skipped a record: verified, but its tolerance 1E+09 exceeds", warning);
+    }
+
+    [Theory]
+    [InlineData("C[m] = A[m] * 2", "m=16", "f32", "--policy", "gensor")]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=16,n=16,k=16", "bf16", "--policy", "gensor")]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=32,n=16,k=32", "f32", "--schedule", "block=32x16 thread=16x16 reduce=16 shared=A,B mma=m16n8k8tf32")]
+    public void A_record_tune_wrote_is_read_back_without_a_warning_and_reused(string compute, string shape, string dtype, string option, string value)
+    {
+        var file = Path.Combine(_dir.Path, "r.jsonl");
+        string[] tune = ["tune", "--compute", compute, "--shape", shape, "--dtype", dtype, "--device", "cpu", "--top-k", "1", option, value, "--allow-tf32",
+            "--records", file, "--format", "json"];
+
+        var first = Run(tune);
+        var best = Run("records", "best", file);
+        var again = Run(tune);
+
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.True(best.ExitCode == 0 && best.ErrorLines.Length == 0, best.Error);
+        Assert.True(again.ExitCode == 0 && again.ErrorLines.Length == 0, again.Error);
+        Assert.True((bool)JsonNode.Parse(again.Output)!["best"]!["from_records"]!, again.Output);
+    }
+
+    [Theory]
+    [InlineData(12345.0, null)]
+    [InlineData(12345.0, 1e9)]
+    public void Tune_does_not_reuse_a_forged_verified_record(double error, double? tolerance)
     {
         var op = Gensor.Tests.Support.Operators.Parse("C[m] = A[m] * 2", "m=16");
         var record = JsonNode.Parse(Records.Make(op, "block=16 thread=1 reduce=-", 1e-6, device: "cpu: CPUAccelerator").ToJsonLine())!;
-        record["max_abs_error"] = 12345.0;
+        record["max_abs_error"] = error;
+        if (tolerance is { } claimed)
+        {
+            record["tolerance"] = claimed;
+        }
         var file = _dir.File("r.jsonl", record.ToJsonString() + "\n");
 
         var result = Run("tune", "--compute", "C[m] = A[m] * 2", "--shape", "m=16", "--device", "cpu", "--schedule", "block=16 thread=1 reduce=-",
@@ -80,6 +127,7 @@ public sealed class TrustedResultTests : IDisposable
         var best = JsonNode.Parse(result.Output)!["best"]!;
         Assert.False((bool)best["from_records"]!);
         Assert.True((double)best["max_abs_error"]! < 1e-3);
+        Assert.Contains(result.ErrorLines, line => line.Contains("skipped a record: verified, but its", StringComparison.Ordinal));
     }
 
     // Item 3.

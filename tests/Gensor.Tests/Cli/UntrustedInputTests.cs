@@ -79,6 +79,18 @@ public sealed class UntrustedInputTests : IDisposable
         Assert.True(emitted.ExitCode == 0, emitted.Error);
     }
 
+    [Fact]
+    public void An_extent_of_int_max_is_estimated_at_a_positive_time()
+    {
+        var emitted = Run("emit", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=2147483647,n=1,k=1", "--target", "h100", "--out", "out");
+
+        // The cost model counted tiles as (extent + tile - 1) in int, which wrapped: "estimated -13.1 ms".
+        var estimate = System.Text.RegularExpressions.Regex.Match(emitted.Output, @"estimated (\S+) ms");
+        Assert.True(estimate.Success, emitted.Output);
+        var ms = double.Parse(estimate.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(double.IsFinite(ms) && ms > 0, estimate.Value);
+    }
+
     // Item 7: a records file in a missing directory.
     [Fact]
     public void Records_in_a_missing_directory_are_refused_before_any_work()

@@ -56,6 +56,55 @@ public class CostModelTests
     }
 
     [Fact]
+    public void Independent_accumulators_do_not_replace_a_second_warp_per_scheduler()
+    {
+        // 132 blocks of four warps: one block, one warp per scheduler, on each SM.
+        var op = TestOperators.Gemm(128, 132 * 64, 256);
+        var fewWarps = Schedule.Parse("block=128x64 thread=8x8 reduce=16 shared=A,B vector=4");
+        var eightWarps = TestOperators.Gemm(128, 132 * 128, 256);
+
+        var few = CostModel.Breakdown(op, fewWarps, H100);
+        var many = CostModel.Breakdown(eightWarps, fewWarps, H100);
+
+        // 64 accumulators per thread, yet 4 warps per SM hide only half the latency; 8 warps hide it all.
+        Assert.Equal(132, few.Blocks);
+        Assert.Equal(0.5, few.Occupancy.LatencyEfficiency, 3);
+        Assert.Equal(1.0, many.Occupancy.LatencyEfficiency, 3);
+    }
+
+    [Fact]
+    public void Splitting_a_long_reduction_of_a_small_output_fills_the_multiprocessors()
+    {
+        // A batch-1 3x3 convolution at 7x7 with 512 channels: 32 blocks of this tile leave 100 of 132 SMs idle.
+        var op = TestOperators.Conv2d(1, 512, 512, 7, 3, 1, 1);
+        var whole = Schedule.Parse("block=1x32x8x4 thread=1x4x1x2 vthread=1x1x1x2 reduce=8x3x3 shared=I,W vector=2 pad=4 prefetch=1");
+        var split = whole with { SplitReduce = 4 };
+
+        var wholeCost = CostModel.Breakdown(op, whole, H100);
+        var splitCost = CostModel.Breakdown(op, split, H100);
+
+        Assert.Null(Legality.Check(op, split, H100));
+        Assert.Equal(4 * wholeCost.Blocks, splitCost.Blocks);
+        Assert.True(splitCost.Waves.ActiveMultiprocessors > wholeCost.Waves.ActiveMultiprocessors);
+        Assert.Equal(4, splitCost.Reduction.SplitBlocks);
+        Assert.True(splitCost.Reduction.AtomicBytes > 0);
+        Assert.True(splitCost.TotalMs < wholeCost.TotalMs / 1.5);
+    }
+
+    [Fact]
+    public void Splitting_the_reduction_of_an_output_that_fills_the_gpu_only_adds_atomics()
+    {
+        var op = TestOperators.Gemm(2048, 2048, 2048);
+        var whole = Schedule.Parse("block=128x128 thread=8x8 reduce=16 shared=A,B vector=4 prefetch=1 buffers=2");
+
+        var wholeCost = CostModel.Breakdown(op, whole, H100);
+        var splitCost = CostModel.Breakdown(op, whole with { SplitReduce = 4 }, H100);
+
+        Assert.Equal(0, wholeCost.Reduction.AtomicBytes);
+        Assert.True(splitCost.TotalMs > wholeCost.TotalMs);
+    }
+
+    [Fact]
     public void More_work_with_the_same_schedule_never_costs_less()
     {
         var schedule = Schedule.Parse("block=64x64 thread=4x4 reduce=8 shared=A,B vector=4");

@@ -4,7 +4,8 @@ namespace Gensor.Tests.Packaging;
 
 /// <summary>
 /// The GPU measurement kit's Python side (bench/gpu): the vendor baseline's dry run, which
-/// needs no torch and no GPU, and the unit tests of the report and the pattern recogniser.
+/// needs no torch and no GPU, and the unit tests of the report, the pattern recogniser
+/// with its element types, and run_benchmark.sh's dry run.
 /// </summary>
 public sealed class GpuKitTests
 {
@@ -26,6 +27,35 @@ public sealed class GpuKitTests
 
         Assert.True(result.ExitCode == 0, result.Describe());
         Assert.Contains("conv2d: conv2d: F.conv2d(I, W, stride=2, padding=1, dilation=1)", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vendor_baseline_dry_run_times_the_f16_gemm_in_f16()
+    {
+        var result = RunPython("bench/gpu/vendor_baseline.py", "--dry-run", "samples/gemm-f16.json");
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.Contains("gemm_f16: matmul: torch.mm(A, B)  [A, B, C: torch.float16; f32 accumulation", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vendor_baseline_dry_run_stores_bf16_products_in_f32_through_out_dtype()
+    {
+        var result = RunPython("bench/gpu/vendor_baseline.py", "--dry-run", "samples/gemm-bf16.json");
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.Contains("gemm_bf16: matmul: torch.mm(A, B, torch.float32)  [A, B: torch.bfloat16 -> C: torch.float32;", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vendor_baseline_dry_run_allows_tf32_only_when_asked()
+    {
+        var plain = RunPython("bench/gpu/vendor_baseline.py", "--dry-run", "samples/gemm.json");
+        var tf32 = RunPython("bench/gpu/vendor_baseline.py", "--dry-run", "--allow-tf32", "samples/gemm.json");
+
+        Assert.True(plain.ExitCode == 0 && tf32.ExitCode == 0, plain.Describe() + tf32.Describe());
+        Assert.Contains("[A, B, C: torch.float32; TF32 off]", plain.Output, StringComparison.Ordinal);
+        Assert.Contains("[A, B, C: torch.float32; TF32 on (allow_tf32", tf32.Output, StringComparison.Ordinal);
     }
 
     [Fact]

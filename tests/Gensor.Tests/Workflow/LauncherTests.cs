@@ -109,6 +109,31 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
+    public void A_split_kernel_is_launched_on_a_cleared_output_whatever_the_buffer_held()
+    {
+        using var dir = new TempDirectory();
+        var (kernel, launch) = Emit(dir, "--compute", "y[i] += A[i,j] * x[j]", "--shape", "i=64,j=256", "--name", "mv",
+            "--target", "h100", "--schedule", "block=32 thread=1 reduce=32 split=4");
+        Assert.True((bool)launch["zero_output_before_launch"]!);
+        Assert.Equal(8, (int)launch["grid"]!);
+        var op = Operators.Parse("y[i] += A[i,j] * x[j]", "i=64,j=256");
+        var inputs = InputGenerator.Generate(op, seed: 4);
+        var launcher = CSharpProgram.Compile(executable: false, kernel).GetType("Gensor.Kernels.Mv")!;
+        var accelerator = fixture.Device.Accelerator;
+        // The output starts as garbage, and the kernel runs twice: neither may leak into the result.
+        using var y = accelerator.Allocate1D(Enumerable.Repeat(1e6f, 64).ToArray());
+        using var a = accelerator.Allocate1D(inputs["A"]);
+        using var x = accelerator.Allocate1D(inputs["x"]);
+
+        Invoke(launcher, "Launch", accelerator, [y, a, x]);
+        Invoke(launcher, "Launch", accelerator, [y, a, x]);
+        accelerator.Synchronize();
+
+        var check = Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), y.GetAsArray1D());
+        Assert.True(check.Passed, check.Problem);
+    }
+
+    [Fact]
     public void Tensors_named_like_the_launchers_own_names_still_compile_and_run()
     {
         using var dir = new TempDirectory();

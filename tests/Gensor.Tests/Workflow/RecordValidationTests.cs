@@ -43,6 +43,34 @@ public sealed class RecordValidationTests : IDisposable
         Assert.Contains("exceeds its tolerance", Problem(Forged(r => r["max_abs_error"] = 12345.0)));
 
     [Fact]
+    public void A_verified_record_claiming_a_tolerance_as_large_as_its_forged_error_is_invalid()
+    {
+        var problem = Problem(Forged(r =>
+        {
+            r["max_abs_error"] = 12345.0;
+            r["tolerance"] = 1e9;
+        }));
+
+        // The gemm's 16-term sums of inputs in [-1, 1] give the verifier a tolerance of about 3e-5 at most.
+        Assert.Contains("its tolerance 1E+09 exceeds", problem);
+        Assert.Contains("the most the verifier states for this operator", problem);
+    }
+
+    [Fact]
+    public void A_verified_record_whose_operator_text_does_not_rebuild_is_invalid()
+    {
+        // Not the canonical text of any operator (a space too many), with its own hash so that the hash check passes.
+        var op = (string)JsonNode.Parse(Honest())!["op"]! + " ";
+        var problem = Problem(Forged(r =>
+        {
+            r["op"] = op;
+            r["op_hash"] = Gensor.Etir.CanonicalForm.HashOf(op);
+        }));
+
+        Assert.Contains("does not rebuild", problem);
+    }
+
+    [Fact]
     public void A_verified_record_without_a_tolerance_is_invalid_and_will_be_measured_again() =>
         Assert.Contains("measured again", Problem(Forged(r => r.Remove("tolerance"))));
 

@@ -1,5 +1,6 @@
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
+using Gensor.Reference;
 using Gensor.Tests.Support;
 using Gensor.Tuning;
 using Gensor.Tuning.Records;
@@ -14,10 +15,13 @@ public static class Records
 
     public static TuningRecord Make(Operator op, string schedule, double? ms, string device = "cpu: test", string profile = "cpu", string policy = "gensor")
     {
+        var parsed = Schedule.Parse(schedule);
+        // A tolerance the verifier could have stated for the operator (no more than its ceiling), and an error within it.
+        var tolerance = ToleranceCeiling.Of(op, Tolerance.Of(op, parsed.Mma == MmaShape.M16N8K8Tf32)) / 2;
         var measurement = ms is { } t
-            ? new Measurement(true, 1e-6, t, t, t, 3, 0, null) { Tolerance = 1e-4 }
+            ? new Measurement(true, tolerance / 4, t, t, t, 3, 0, null) { Tolerance = tolerance }
             : Measurement.Failed("did not verify");
-        var result = new CandidateResult(Schedule.Parse(schedule), 0.1, measurement);
+        var result = new CandidateResult(parsed, 0.1, measurement);
         return TuningRecord.Of(CanonicalForm.Of(op), op.Name, device, profile, policy, result);
     }
 }

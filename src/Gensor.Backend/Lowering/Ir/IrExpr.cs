@@ -104,7 +104,14 @@ public abstract record IrExpr
 public enum SpecialValue { BlockIndex, ThreadIndex }
 
 /// <summary>Operators of two operands; integer or float by their operands.</summary>
-public enum BinaryOperator { Add, Subtract, Multiply, Divide, Remainder, Max, Min, Less, And }
+/// <remarks>
+/// <see cref="IndexDivide"/> and <see cref="IndexRemainder"/> are integer division of a
+/// non-negative index by a positive constant (coordinates of blocks, threads, stages and
+/// copy elements). They are printed unsigned: ptxas turns an unsigned division by a
+/// constant into a multiply-high and a shift, a signed one into about three times the
+/// instructions, which the index arithmetic of a convolution's copies pays for every element.
+/// </remarks>
+public enum BinaryOperator { Add, Subtract, Multiply, Divide, Remainder, Max, Min, Less, And, IndexDivide, IndexRemainder }
 
 /// <summary>Element-wise float functions.</summary>
 public enum UnaryOperator { Negate, Relu, Exp, Tanh, Sigmoid, Sqrt, Abs }

@@ -13,6 +13,9 @@ public abstract record IrStmt
     /// <summary>Stores <paramref name="Width"/> floats (a scalar or a vector value) at vector <paramref name="Index"/> (elements / width) of <paramref name="Buffer"/>.</summary>
     public sealed record Store(KernelBuffer Buffer, IrExpr Index, IrExpr Value, int Width) : IrStmt;
 
+    /// <summary>Adds the float <paramref name="Value"/> to element <paramref name="Index"/> of <paramref name="Buffer"/> atomically (split-K partial sums).</summary>
+    public sealed record AtomicAdd(KernelBuffer Buffer, IrExpr Index, IrExpr Value) : IrStmt;
+
     /// <summary>
     /// A counted loop of <paramref name="Index"/> from <paramref name="Start"/> while below
     /// <paramref name="End"/> by <paramref name="Step"/>. An <paramref name="Unroll"/>ed loop is

@@ -29,6 +29,7 @@ public static class Unrolling
         IrStmt.Declare declare => declare with { Init = declare.Init is null ? null : Fold(declare.Init, known) },
         IrStmt.Assign assign => assign with { Value = Fold(assign.Value, known) },
         IrStmt.Store store => store with { Index = Fold(store.Index, known), Value = Fold(store.Value, known) },
+        IrStmt.AtomicAdd add => add with { Index = Fold(add.Index, known), Value = Fold(add.Value, known) },
         _ => statement,
     };
 
@@ -105,6 +106,8 @@ public static class Unrolling
                 case BinaryOperator.Multiply: return new IrExpr.Int(l * r);
                 case BinaryOperator.Divide when r != 0: return new IrExpr.Int(l / r);
                 case BinaryOperator.Remainder when r != 0: return new IrExpr.Int(l % r);
+                case BinaryOperator.IndexDivide when r != 0: return new IrExpr.Int(l / r);
+                case BinaryOperator.IndexRemainder when r != 0: return new IrExpr.Int(l % r);
                 case BinaryOperator.Less: return new IrExpr.Bool(l < r);
             }
         }
