@@ -77,8 +77,7 @@ public static class CSharpKernelGenerator
                 string.Join(", ", new[] { op.Output }.Concat(op.Inputs).Select(t => $"{t.Name}[{string.Join(",", t.Shape)}]"))
             : $"Launch: grid {gridSize} x group {groupSize}; tensors dense row-major (f16 as ILGPU Half, bf16 as ushort bits), accumulated in f32: " +
                 string.Join(", ", new[] { op.Output }.Concat(op.Inputs).Select(t => $"{t.Name}[{string.Join(",", t.Shape)}] {t.Type.Name()}"));
-        yield return state.Schedule.SplitReduce > 1
-            ? $"Load with accelerator.LoadStreamKernel<...>(Kernel) and launch with new KernelConfig(GridSize, GroupSize), after clearing {op.Output.Name} to zeros: its blocks add partial sums into it."
-            : "Load with accelerator.LoadStreamKernel<...>(Kernel) and launch with new KernelConfig(GridSize, GroupSize).";
+        var load = "Load with accelerator.LoadStreamKernel<...>(Kernel) and launch with new KernelConfig(GridSize, GroupSize)";
+        yield return state.Schedule.SplitReduce > 1 ? $"{load}, after clearing {op.Output.Name} to zeros: its blocks add partial sums into it." : load + ".";
     }
 }

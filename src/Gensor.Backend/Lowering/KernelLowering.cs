@@ -146,7 +146,7 @@ public static class KernelLowering
 
         private long StagesAlong(int j) => ((long)_reduce[j].Extent + _s.ReduceStep[j] - 1) / _s.ReduceStep[j];
 
-        private long StageCount => Enumerable.Range(0, _reduce.Length).Aggregate(1L, (product, j) => product * StagesAlong(j));
+        private long StageCount => _a.StageCount(_s);
 
         private int Chunk(int a) => _s.ThreadTile[a] / _s.VirtualThreads[a];
 

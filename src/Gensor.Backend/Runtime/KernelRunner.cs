@@ -153,15 +153,11 @@ public sealed class KernelRunner : IDisposable
     /// <summary>One launch over an output filled with <paramref name="poison"/>, or cleared to zeros when it is null.</summary>
     private float[] RunOnce(Kernel kernel, AcceleratorStream stream, KernelConfig config, object[] arguments, float[]? poison)
     {
-        if (poison is null)
-        {
-            _output.Clear(stream);
-        }
-        else
+        if (poison is not null)
         {
             _output.Upload(poison);
         }
-        kernel.Launch(stream, config, arguments);
+        Launch(kernel, stream, config, arguments, clearOutput: poison is null);
         stream.Synchronize();
         return _output.Download();
     }

@@ -65,13 +65,14 @@ public static class CostModel
     public const double UsableL2 = 0.5;
 
     /// <summary>The estimated time in milliseconds.</summary>
-    public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile) =>
-        schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
-            ? TensorCoreCost.EstimateMs(tiling, profile)
-            : Evaluate(OperatorAnalysis.Of(op), schedule, profile, null).TotalMs;
+    public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile) => Estimate(op, schedule, profile, null);
 
     /// <summary>The estimated time with ptxas's register count instead of the estimate (compiler feedback).</summary>
     public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile, int registersPerThread) =>
+        Estimate(op, schedule, profile, registersPerThread);
+
+    /// <summary>Tensor-core schedules have their own model (<see cref="TensorCoreCost"/>); the others are evaluated here.</summary>
+    private static double Estimate(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread) =>
         schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
             ? TensorCoreCost.EstimateMs(tiling, profile, registersPerThread)
             : Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread).TotalMs;
@@ -356,7 +357,7 @@ public static class CostModel
         if (s.SplitReduce > 1 && a.ReduceRank > 0)
         {
             // Blocks run slice by slice (the slice is the slowest block index): a round reads about one slice of the reduction.
-            wave[a.SpatialRank] = Math.Max(1, (int)((a.Extents[a.SpatialRank] + (long)s.SplitReduce - 1) / s.SplitReduce));
+            wave[a.SpatialRank] = (int)Tiles(a.Extents[a.SpatialRank], s.SplitReduce);
         }
         double perRound = 0;
         for (var r = 0; r < a.ReadCount; r++)

@@ -101,9 +101,7 @@ public sealed class ScheduleSpace
                 stageable.Add(Analysis.ReadTensor(r));
             }
         }
-        var splits = Analysis.ReduceRank > 0 && op.Reduction == Reduction.Sum && op.Epilogue is null && op.Output.Type == ElementType.F32
-            && op.Output.ElementCount <= MaxSplitOutputs;
-        _splits = splits ? [.. SplitChoices.Where(split => op.ReductionLength / split >= MinSplitPoints || split == 1)] : [1];
+        _splits = Analysis.CanSplitReduction && op.Output.ElementCount <= MaxSplitOutputs ? [.. SplitChoices.Where(split => op.ReductionLength / split >= MinSplitPoints || split == 1)] : [1];
         // Input order, so that a schedule's SharedInputs list is canonical.
         StageableInputs = [.. op.Inputs.Select(input => input.Name).Where(stageable.Contains)];
     }

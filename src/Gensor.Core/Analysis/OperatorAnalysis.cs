@@ -794,22 +794,15 @@ public sealed class OperatorAnalysis
     }
 
     /// <summary>
-    /// Split-K (<see cref="Schedule.SplitReduce"/>): blocks add partial sums into the output
-    /// atomically, which only a float32 sum with nothing applied after it allows, and each
-    /// slice holds the same whole number of stages.
+    /// Whether blocks may add partial sums of the reduction into the output atomically
+    /// (<see cref="Schedule.SplitReduce"/>): only a float32 sum with nothing applied after it.
     /// </summary>
-    private string? CheckSplit(Schedule schedule)
+    public bool CanSplitReduction => SplitRefusal(2) is null;
+
+    /// <summary>Why this operator's reduction cannot be split among <paramref name="split"/> blocks; null when it can.</summary>
+    private string? SplitRefusal(int split)
     {
-        var split = schedule.SplitReduce;
-        if (split == 1)
-        {
-            return null;
-        }
         var op = Operator;
-        if (split < 1)
-        {
-            return $"split={split}: the reduction is split among at least one block";
-        }
         if (ReduceRank == 0 || op.Reduction != Reduction.Sum)
         {
             return $"split={split} adds partial sums, but {op.Name} has no sum to split";
@@ -818,9 +811,26 @@ public sealed class OperatorAnalysis
         {
             return $"split={split}: an epilogue must see the whole sum, which no block of a split reduction has";
         }
-        if (op.Output.Type != ElementType.F32)
+        return op.Output.Type != ElementType.F32
+            ? $"split={split} adds partial sums atomically in float32; the output is {op.Output.Type.Name()}"
+            : null;
+    }
+
+    /// <summary>Split-K (<see cref="Schedule.SplitReduce"/>): an operator that <see cref="CanSplitReduction"/>, each slice the same whole number of stages.</summary>
+    private string? CheckSplit(Schedule schedule)
+    {
+        var split = schedule.SplitReduce;
+        if (split == 1)
         {
-            return $"split={split} adds partial sums atomically in float32; the output is {op.Output.Type.Name()}";
+            return null;
+        }
+        if (split < 1)
+        {
+            return $"split={split}: the reduction is split among at least one block";
+        }
+        if (SplitRefusal(split) is { } refusal)
+        {
+            return refusal;
         }
         var stages = StageCount(schedule);
         if (stages % split != 0)
