@@ -71,10 +71,11 @@ public static class Legality
             return $"about {(long)registers * threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
         }
         // A profile may bound the straight-line code of an unrolled stage (the CPU accelerator compiles it at run time).
-        if (profile.MaxUnrolledUpdates > 0 && OperatorAnalysis.UnrollsStage(schedule)
-            && OperatorAnalysis.PointsPerThreadPerStage(schedule) * schedule.OutputsPerThread > profile.MaxUnrolledUpdates)
+        var unrolledUpdates = OperatorAnalysis.UnrolledPoints(schedule) * schedule.OutputsPerThread;
+        var anyUnrolled = OperatorAnalysis.UnrolledReduceLoops(schedule) > 0 || OperatorAnalysis.UnrollsStage(schedule);
+        if (profile.MaxUnrolledUpdates > 0 && anyUnrolled && unrolledUpdates > profile.MaxUnrolledUpdates)
         {
-            return $"{OperatorAnalysis.PointsPerThreadPerStage(schedule) * schedule.OutputsPerThread} multiply-adds per thread in one unrolled stage exceed the limit of {profile.MaxUnrolledUpdates}";
+            return $"{unrolledUpdates} multiply-adds per thread in one unrolled stage exceed the limit of {profile.MaxUnrolledUpdates}";
         }
         // Latency is hidden by other warps: a multiprocessor must be able to hold the profile's goal.
         var goal = Math.Min(profile.OccupancyGoalThreads, profile.MaxThreadsPerMultiprocessor);

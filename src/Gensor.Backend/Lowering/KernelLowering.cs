@@ -23,8 +23,8 @@ namespace Gensor.Backend.Lowering;
 /// chunks computed once before the stage loop; with the register prefetch the
 /// next stage's chunks are loaded while this one computes, and with two
 /// buffers one barrier per stage suffices.</item>
-/// <item>Per reduce point of the stage (unrolled when small enough,
-/// <see cref="OperatorAnalysis.UnrollsStage"/>), each read's distinct operands
+/// <item>Per reduce point of the stage (its inner loops unrolled as far as
+/// <see cref="OperatorAnalysis.UnrolledReduceLoops"/> says), each read's distinct operands
 /// over the thread tile are loaded once, four at a time where they are
 /// contiguous in shared memory, and every output of the thread tile
 /// accumulates: for a matrix product the outer product of a column of A and
@@ -809,7 +809,7 @@ public static class KernelLowering
         /// <summary>The loops over the points of one stage, the innermost reduce axis stepping by the reduce lanes.</summary>
         private IrStmt ReducePoints()
         {
-            var unroll = OperatorAnalysis.UnrollsStage(_s);
+            var rolled = _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(_s);
             IrStmt body = ReducePoint();
             for (var j = _reduce.Length - 1; j >= 0; j--)
             {
@@ -820,7 +820,7 @@ public static class KernelLowering
                     var position = IrExpr.Sum([(_s.ReduceStep[j], _stageIndex[j]), (1, _point[j]), .. (j == Inner && _lane is not null ? new[] { (1L, _lane) } : [])]);
                     body = new IrStmt.If(new IrExpr.Binary(BinaryOperator.Less, position, new IrExpr.Int(_reduce[j].Extent)), body);
                 }
-                body = new IrStmt.For(_point[j], 0, _s.ReduceStep[j], step, unroll, body);
+                body = new IrStmt.For(_point[j], 0, _s.ReduceStep[j], step, Unroll: j >= rolled, body);
             }
             return body;
         }

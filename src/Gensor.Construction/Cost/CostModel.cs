@@ -136,7 +136,9 @@ public static class CostModel
         var warps = (threads + p.WarpSize - 1) / p.WarpSize;
         var outputs = s.OutputsPerThread;
         var points = (double)OperatorAnalysis.PointsPerThreadPerStage(s);
-        var unrolled = OperatorAnalysis.UnrollsStage(s);
+        // Points per unrolled body: the whole stage when it fits, else its innermost loops (1 when none is unrolled).
+        var unrolledPoints = (double)OperatorAnalysis.UnrolledPoints(s);
+        var rolledIterations = points / unrolledPoints;
         var anyStaged = s.SharedInputs.Count > 0;
         var prefetch = s.RegisterPrefetch && anyStaged;
 
@@ -223,7 +225,7 @@ public static class CostModel
                 var sectors = Sectors(lanes, a.AddressStride(r, innerReduce), threadsX, innermost >= 0 ? a.AddressStride(r, innermost) * chunkX : 0,
                     threadsY, outer >= 0 ? a.AddressStride(r, outer) * chunkY : 0, p);
                 l1Sectors += points * operands * sectors;
-                inFlightPerThread += operands * sizeof(float) * (unrolled ? Math.Min(points, 4) : 1);
+                inFlightPerThread += operands * sizeof(float) * Math.Min(unrolledPoints, 4);
                 // Each point waits for its loads; the share of them that misses L1 waits for L2.
                 var warpBytes = (double)warps * points * operands * p.WarpSize * sizeof(float);
                 var miss = Math.Min(1, (moved + missed) / Math.Max(1, warpBytes));
@@ -233,7 +235,7 @@ public static class CostModel
 
         // ---- Issue: instructions per thread per stage, and once per thread ----
         var fma = points * outputs;
-        var loopOverhead = unrolled ? 0 : points * 3;
+        var loopOverhead = rolledIterations > 1 ? rolledIterations * 3 : 0;
         var barriers = anyStaged ? (s.SharedBuffers == 2 ? 1 : 2) : 0;
         var perStage = fma + lds + ldg + guards + copyInstructions + loopOverhead + (raggedReduce ? points : 0) + 8 + barriers;
         var reductionInstructions = lanes > 1
@@ -252,7 +254,7 @@ public static class CostModel
         // ---- Latency: what a block waits for per stage, hidden by other resident blocks ----
         var ilp = Math.Min(outputs, MaxIndependentUpdates);
         var latency = p.MemoryLatencyNs * 1e-9;
-        var stageLatency = (anyStaged && !prefetch ? latency : 0) + (unrolled ? 1 : points) * unstagedLatency;
+        var stageLatency = (anyStaged && !prefetch ? latency : 0) + rolledIterations * unstagedLatency;
         // ILGPU's CPU accelerator synchronises OS threads: each thread taking part is woken at every
         // block barrier, at each shuffle (two warp barriers) and when its block ends. GPUs: ThreadSyncNs = 0.
         var threadSync = threads * p.ThreadSyncNs * 1e-9;

@@ -450,10 +450,49 @@ public sealed class OperatorAnalysis
     /// size, so only up to <see cref="MaxUnrolledPoints"/> points and
     /// <see cref="MaxUnrolledUpdates"/> multiply-adds per thread.
     /// </summary>
-    public static bool UnrollsStage(Schedule schedule)
+    public static bool UnrollsStage(Schedule schedule) => UnrolledReduceLoops(schedule) == schedule.ReduceStep.Count;
+
+    /// <summary>
+    /// How many of a stage's reduce loops, counted from the innermost, the lowering unrolls:
+    /// loops are unrolled from the inside out while the unrolled body stays within
+    /// <see cref="MaxUnrolledPoints"/> points and <see cref="MaxUnrolledUpdates"/> multiply-adds
+    /// per thread. A stage too long to unroll whole (a 3x3 convolution's 8x3x3 points for 64
+    /// outputs) still has its inner loops unrolled: a rolled loop of one point per iteration
+    /// costs a compare, a branch and its address arithmetic per 64 multiply-adds, and ptxas
+    /// can issue a later point's loads early only within an unrolled body.
+    /// </summary>
+    public static int UnrolledReduceLoops(Schedule schedule)
     {
-        var points = PointsPerThreadPerStage(schedule);
-        return points <= MaxUnrolledPoints && points * schedule.OutputsPerThread <= MaxUnrolledUpdates;
+        long points = 1;
+        var loops = 0;
+        for (var j = schedule.ReduceStep.Count - 1; j >= 0; j--)
+        {
+            // The innermost loop steps by the reduce threads (each thread takes every ReduceThreads-th point).
+            var trips = j == schedule.ReduceStep.Count - 1
+                ? (schedule.ReduceStep[j] + Math.Max(1, schedule.ReduceThreads) - 1) / Math.Max(1, schedule.ReduceThreads)
+                : schedule.ReduceStep[j];
+            if (points * trips > MaxUnrolledPoints || points * trips * schedule.OutputsPerThread > MaxUnrolledUpdates)
+            {
+                break;
+            }
+            points *= trips;
+            loops++;
+        }
+        return loops;
+    }
+
+    /// <summary>Reduce points per thread in one unrolled body of a stage (see <see cref="UnrolledReduceLoops"/>): 1 when nothing is unrolled.</summary>
+    public static long UnrolledPoints(Schedule schedule)
+    {
+        long points = 1;
+        var loops = UnrolledReduceLoops(schedule);
+        for (var j = schedule.ReduceStep.Count - 1; j >= schedule.ReduceStep.Count - loops; j--)
+        {
+            points *= j == schedule.ReduceStep.Count - 1
+                ? (schedule.ReduceStep[j] + Math.Max(1, schedule.ReduceThreads) - 1) / Math.Max(1, schedule.ReduceThreads)
+                : schedule.ReduceStep[j];
+        }
+        return points;
     }
 
     /// <summary>
@@ -591,9 +630,10 @@ public sealed class OperatorAnalysis
         // has all of them issued up front (seen with ptxas 11.8 for sm_90, 256x256x256 GEMMs with 4 reduce
         // threads: 64 points spilled 400 to 1000 registers' worth where the shorter rule said 120-245,
         // 32 unstaged points took 178 registers).
-        var points = PointsPerThreadPerStage(schedule);
+        // Within an unrolled body only: a rolled loop around it issues its iterations one after another.
+        var points = UnrolledPoints(schedule);
         var unbarred = schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
-        var live = !UnrollsStage(schedule) ? 1
+        var live = points == 1 ? 1
             : unbarred && points > 16 ? points
             : Math.Min(points, 2 + points / 8);
         long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
