@@ -31,8 +31,13 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
 
     public const int MinSteps = 4;
 
-    /// <summary>Temperature at the start and at the end of a walk.</summary>
-    public const double StartTemperature = 0.5, EndTemperature = 0.05;
+    /// <summary>
+    /// Temperature at the start and at the end of a walk. At 0.5 a 10% worse edge still weighed 0.83
+    /// against 1.21 for a 10% better one, so walks drifted; at 0.2 (0.62 against 1.61) the walks of 8
+    /// seeds on gpt2's qkv and mlp_up GEMMs for h100 ended within 0.4% and 0.9% of exhaustive
+    /// enumeration in geometric mean (1.1% and 2.1% at 0.5), visiting fewer states.
+    /// </summary>
+    public const double StartTemperature = 0.2, EndTemperature = 0.02;
 
     /// <summary>Smallest weight an edge to a worse (but legal) state keeps.</summary>
     public const double WorseningFloor = 0.02;
@@ -99,7 +104,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         for (var i = 0; i < neighbours.Length; i++)
         {
             var gain = cost / graph.Cost(neighbours[i]);
-            // exp(-log(cost'/cost) / T): a 10% gain at T = 0.5 weighs 1.21, at T = 0.05 6.7.
+            // exp(-log(cost'/cost) / T): a 10% gain at T = 0.2 weighs 1.61, at T = 0.02 117.
             var weight = Math.Pow(gain, 1 / temperature);
             weights[i] = gain >= 1 ? weight : Math.Max(weight, WorseningFloor);
             total += weights[i];
