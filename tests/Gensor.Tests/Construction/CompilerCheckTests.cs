@@ -67,6 +67,33 @@ public class CompilerCheckTests
     }
 
     [Fact]
+    public void When_every_checked_kernel_spills_the_next_ranks_are_compiled_and_one_that_does_not_spill_wins()
+    {
+        var model = new GensorPolicy().Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(CompilerCheckedPolicy.DefaultChecked, 0));
+        var firstRound = model.Candidates.Select(c => c.Schedule).ToHashSet();
+        var compiler = new ScriptedCompiler(s => firstRound.Contains(s) ? Resources(255, 64) : Resources(128, 0));
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler).Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(3, 0));
+
+        Assert.Equal(2 * CompilerCheckedPolicy.DefaultChecked, result.Check!.Kernels.Count);
+        Assert.Equal(CompilerCheckedPolicy.DefaultChecked, result.Check.Dropped);
+        Assert.All(result.Candidates, c => Assert.DoesNotContain(c.Schedule, firstRound));
+        Assert.Equal(128, result.Candidates[0].Compiled!.Registers);
+    }
+
+    [Fact]
+    public void The_rounds_stop_after_the_last_one_even_if_every_kernel_spilled()
+    {
+        var compiler = new ScriptedCompiler(_ => Resources(255, 64));
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler).Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(3, 0));
+
+        Assert.Equal(CompilerCheckedPolicy.MaxRounds * CompilerCheckedPolicy.DefaultChecked, result.Check!.Kernels.Count);
+        Assert.Equal(3, result.Candidates.Count);
+        Assert.All(result.Candidates, c => Assert.True(c.Compiled!.Spills));
+    }
+
+    [Fact]
     public void A_kernel_the_tools_refuse_keeps_the_models_estimate()
     {
         var model = new GensorPolicy().Construct(Gemm, BuiltInProfiles.H100, new ConstructionOptions(8, 0));
