@@ -37,22 +37,22 @@ public static class Calibrator
         // it stays off, and a log-space search could not move it anyway.
         var candidates = considered.Where(p => p.Get(baseProfile) > 0).ToArray();
         var problem = new Problem(samples, baseProfile, candidates);
-        // A copy: the search moves x, and Start stays what "kept" and "fitted" are judged against.
-        var x = (double[])problem.Start.Clone();
-        var before = problem.Quality(x);
+        // A copy: the sweeps move it, and Start stays what "kept" and "fitted" are judged against.
+        var swept = (double[])problem.Start.Clone();
+        var before = problem.Quality(swept);
 
         // Coarse sweeps: each constant alone over its range, a factor of ~3 apart.
         for (var sweep = 0; sweep < 2; sweep++)
         {
             for (var j = 0; j < candidates.Length; j++)
             {
-                var current = problem.Objective(x);
+                var current = problem.Objective(swept);
                 var bestValue = current;
-                var bestX = x[j];
+                var bestX = swept[j];
                 for (var k = -12; k <= 12; k++)
                 {
-                    var trial = (double[])x.Clone();
-                    trial[j] = Math.Clamp(x[j] + k * Math.Log(10) / 2, problem.Low[j], problem.High[j]);
+                    var trial = (double[])swept.Clone();
+                    trial[j] = Math.Clamp(swept[j] + k * Math.Log(10) / 2, problem.Low[j], problem.High[j]);
                     var value = problem.Objective(trial);
                     if (value < bestValue - 1e-12 * Math.Max(1, bestValue))
                     {
@@ -60,11 +60,52 @@ public static class Calibrator
                         bestX = trial[j];
                     }
                 }
-                x[j] = bestX;
+                swept[j] = bestX;
             }
         }
 
-        // Nelder–Mead over what the samples identify, until the identified set settles.
+        // Nelder–Mead over what the samples identify, from the sweeps' point and from the base profile:
+        // the model's kinks (its min and max terms) make local minima, and the sweeps, one constant at
+        // a time, can land in the wrong one (an H100 fit whose latency came back 23% high did).
+        var (x, selected, status) = Refine(problem, swept);
+        var (fromBase, selectedFromBase, statusFromBase) = Refine(problem, (double[])problem.Start.Clone());
+        if (problem.Objective(fromBase) < problem.Objective(x))
+        {
+            (x, selected, status) = (fromBase, selectedFromBase, statusFromBase);
+        }
+
+        // A constant the samples do not identify goes back to its base value, unless the sweep
+        // moved it somewhere that matters (across one of the model's kinks).
+        var final = (double[])x.Clone();
+        for (var j = 0; j < candidates.Length; j++)
+        {
+            if (selected.Contains(j))
+            {
+                continue;
+            }
+            var restored = (double[])final.Clone();
+            restored[j] = problem.Start[j];
+            if (problem.Objective(restored) <= problem.Objective(final) + 1e-12)
+            {
+                final = restored;
+            }
+        }
+        var off = considered.Where(p => !(p.Get(baseProfile) > 0))
+            .Select(p => new ParameterFit(p.Name, p.Get(baseProfile), p.Get(baseProfile), false, "0 in the base profile: the effect is off"));
+        var fits = candidates.Select((parameter, j) =>
+        {
+            var fitted = selected.Contains(j) || final[j] != problem.Start[j];
+            var atBound = Math.Abs(final[j] - problem.Low[j]) < 1e-9 || Math.Abs(final[j] - problem.High[j]) < 1e-9;
+            // A value at the edge of the search range is where the fit ran out of room, not a measurement of the constant.
+            var note = !fitted ? status[j].Note : atBound ? "at the edge of its search range: the records do not pin it" : null;
+            return new ParameterFit(parameter.Name, parameter.Get(baseProfile), fitted ? Math.Exp(final[j]) : parameter.Get(baseProfile), fitted, note);
+        }).Concat(off).OrderBy(f => considered.Select(p => p.Name).ToList().IndexOf(f.Name)).ToArray();
+        return new CalibrationResult(problem.ToProfile(final), fits, before, problem.Quality(final), problem.Evaluations);
+    }
+
+    /// <summary>Nelder–Mead over the constants the samples identify at <paramref name="x"/>, until that set settles.</summary>
+    private static (double[] X, int[] Selected, IReadOnlyList<ParameterFit> Status) Refine(Problem problem, double[] x)
+    {
         IReadOnlyList<ParameterFit> status = [];
         int[] selected = [];
         for (var round = 0; round < 4; round++)
@@ -95,34 +136,7 @@ public static class Calibrator
                 break;
             }
         }
-
-        // A constant the samples do not identify goes back to its base value, unless the sweep
-        // moved it somewhere that matters (across one of the model's kinks).
-        var final = (double[])x.Clone();
-        for (var j = 0; j < candidates.Length; j++)
-        {
-            if (selected.Contains(j))
-            {
-                continue;
-            }
-            var restored = (double[])final.Clone();
-            restored[j] = problem.Start[j];
-            if (problem.Objective(restored) <= problem.Objective(final) + 1e-12)
-            {
-                final = restored;
-            }
-        }
-        var off = considered.Where(p => !(p.Get(baseProfile) > 0))
-            .Select(p => new ParameterFit(p.Name, p.Get(baseProfile), p.Get(baseProfile), false, "0 in the base profile: the effect is off"));
-        var fits = candidates.Select((parameter, j) =>
-        {
-            var fitted = selected.Contains(j) || final[j] != problem.Start[j];
-            var atBound = Math.Abs(final[j] - problem.Low[j]) < 1e-9 || Math.Abs(final[j] - problem.High[j]) < 1e-9;
-            // A value at the edge of the search range is where the fit ran out of room, not a measurement of the constant.
-            var note = !fitted ? status[j].Note : atBound ? "at the edge of its search range: the records do not pin it" : null;
-            return new ParameterFit(parameter.Name, parameter.Get(baseProfile), fitted ? Math.Exp(final[j]) : parameter.Get(baseProfile), fitted, note);
-        }).Concat(off).OrderBy(f => considered.Select(p => p.Name).ToList().IndexOf(f.Name)).ToArray();
-        return new CalibrationResult(problem.ToProfile(final), fits, before, problem.Quality(final), problem.Evaluations);
+        return (x, selected, status);
     }
 
     /// <summary>The samples, the constants in log space, and the objective.</summary>

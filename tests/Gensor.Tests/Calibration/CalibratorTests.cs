@@ -38,7 +38,7 @@ public class CalibratorTests
             var fit = result.Parameters.Single(p => p.Name == name);
             var truth = CalibrationParameter.Named(name)!.Get(Truth);
             Assert.True(fit.Fitted, $"{name}: {fit.Note}");
-            Assert.InRange(fit.After / truth, 0.9, 1.1);
+            Assert.True(fit.After / truth is >= 0.9 and <= 1.1, $"{name}: fitted {fit.After}, truth {truth} (before {fit.Before}); after {result.After}; {string.Join(", ", result.Parameters.Select(p => p.Name + "=" + p.After))}");
         }
         Assert.True(result.After.MedianAbsLogError < 0.01, $"median |log error| {result.After.MedianAbsLogError}");
     }
