@@ -1,8 +1,6 @@
 using Gensor.Analysis;
-using Gensor.Backend.Compilation;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Lowering.Ir;
-using Gensor.Backend.Runtime;
 using Gensor.Construction;
 using Gensor.Etir;
 using Gensor.Hardware;
@@ -64,11 +62,8 @@ public sealed class PartialUnrollTests(CpuDeviceFixture fixture)
         var state = new EtirState(op, Schedule.Parse(schedule));
         Assert.True(OperatorAnalysis.UnrolledReduceLoops(state.Schedule) is > 0 and < 3);
         Assert.Null(Legality.Check(op, state.Schedule, BuiltInProfiles.Cpu));
-        var compiled = RoslynKernelCompiler.Compile([CSharpKernelGenerator.Generate(state, "PartlyUnrolled")]).Single();
-        Assert.Null(compiled.Error);
 
-        using var runner = new KernelRunner(fixture.Device, op, seed: 3);
-        var measurement = runner.Run(compiled, MeasureOptions.Simulated);
+        var measurement = fixture.Run(state, "PartlyUnrolled", seed: 3);
 
         Assert.True(measurement.Verified, measurement.Error);
     }

@@ -1,8 +1,6 @@
-using Gensor.Backend.Compilation;
 using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Lowering.Ir;
-using Gensor.Backend.Runtime;
 using Gensor.Construction;
 using Gensor.Etir;
 using Gensor.Hardware;
@@ -37,11 +35,8 @@ public sealed class SplitReduceTests(CpuDeviceFixture fixture)
         var op = Operators.Parse(compute, shape);
         var state = new EtirState(op, Schedule.Parse(schedule));
         Assert.Null(Legality.Check(op, state.Schedule, BuiltInProfiles.Cpu));
-        var compiled = RoslynKernelCompiler.Compile([CSharpKernelGenerator.Generate(state, "SplitKernel")]).Single();
-        Assert.Null(compiled.Error);
 
-        using var runner = new KernelRunner(fixture.Device, op, seed: 5);
-        var measurement = runner.Run(compiled, MeasureOptions.Simulated);
+        var measurement = fixture.Run(state, "SplitKernel", seed: 5);
 
         Assert.True(measurement.Verified, measurement.Error);
     }

@@ -1,5 +1,3 @@
-using Gensor.Backend.Compilation;
-using Gensor.Backend.Lowering;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
 using Gensor.FrontEnd;
@@ -30,10 +28,7 @@ public sealed class VerifiedRecordTests(CpuDeviceFixture fixture)
     {
         var op = OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", epilogue) with { Dtype = dtype });
         var parsed = Schedule.Parse(schedule);
-        var compiled = RoslynKernelCompiler.Compile([CSharpKernelGenerator.Generate(new EtirState(op, parsed), "RecordedKernel")]).Single();
-        Assert.Null(compiled.Error);
-        using var runner = new KernelRunner(fixture.Device, op, seed: 11);
-        var measurement = runner.Run(compiled, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
+        var measurement = fixture.Run(new EtirState(op, parsed), "RecordedKernel", seed: 11, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
         Assert.True(measurement.Verified, measurement.Error);
 
         var line = TuningRecord.Of(CanonicalForm.Of(op), op.Name, fixture.Device.Description, "cpu", "fixed", new CandidateResult(parsed, null, measurement)).ToJsonLine();
