@@ -40,7 +40,15 @@ public static class CompilerCheckJson
     public static string Describe(CompilerCheck check)
     {
         var failed = check.Kernels.Count - check.Compiled;
-        return $"{check.Kernels.Count} leading candidates through {check.Tool ?? "the compiler"} in {check.Milliseconds / 1000:F1} s: "
+        var spilled = check.Kernels.Count(k => k.Resources is { Spills: true });
+        var head = $"{check.Kernels.Count} leading candidates through {check.Tool ?? "the compiler"} in {check.Milliseconds / 1000:F1} s: ";
+        if (spilled > 0 && spilled == check.Compiled && check.Dropped == 0)
+        {
+            // Nothing was dropped because nothing better was left: say so rather than "none spilled".
+            return head + $"all {spilled} read back spilled, the least spilling ranked first"
+                + (failed > 0 ? $", {failed} could not be read back" : "");
+        }
+        return head
             + (check.Dropped == 0 ? "none spilled" : $"{check.Dropped} spilled and were dropped")
             + (failed > 0 ? $", {failed} could not be read back" : "")
             + ", the rest ranked with their real registers";

@@ -7,6 +7,7 @@ using Gensor.Feedback;
 using Gensor.FrontEnd;
 using Gensor.Hardware;
 using Gensor.Tests.Support;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Tests.Construction;
 
@@ -91,6 +92,8 @@ public class CompilerCheckTests
         Assert.Equal(CompilerCheckedPolicy.MaxRounds * CompilerCheckedPolicy.DefaultChecked, result.Check!.Kernels.Count);
         Assert.Equal(3, result.Candidates.Count);
         Assert.All(result.Candidates, c => Assert.True(c.Compiled!.Spills));
+        // The report line must not say "none spilled" when nothing was dropped only because nothing better was left.
+        Assert.Contains($"all {result.Check.Kernels.Count} read back spilled", CompilerCheckJson.Describe(result.Check));
     }
 
     [Fact]
