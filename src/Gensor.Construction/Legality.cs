@@ -71,9 +71,10 @@ public static class Legality
             return $"about {(long)registers * threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
         }
         // A profile may bound the straight-line code of an unrolled stage (the CPU accelerator compiles it at run time).
+        // A stage with its loops all rolled has no straight-line body (a stage with no reduce loop is one).
         var unrolledUpdates = OperatorAnalysis.UnrolledPoints(schedule) * schedule.OutputsPerThread;
-        var anyUnrolled = OperatorAnalysis.UnrolledReduceLoops(schedule) > 0 || OperatorAnalysis.UnrollsStage(schedule);
-        if (profile.MaxUnrolledUpdates > 0 && anyUnrolled && unrolledUpdates > profile.MaxUnrolledUpdates)
+        var straightLine = OperatorAnalysis.UnrolledReduceLoops(schedule) > 0 || schedule.ReduceStep.Count == 0;
+        if (profile.MaxUnrolledUpdates > 0 && straightLine && unrolledUpdates > profile.MaxUnrolledUpdates)
         {
             return $"{unrolledUpdates} multiply-adds per thread in one unrolled stage exceed the limit of {profile.MaxUnrolledUpdates}";
         }

@@ -461,16 +461,21 @@ public sealed class OperatorAnalysis
     /// costs a compare, a branch and its address arithmetic per 64 multiply-adds, and ptxas
     /// can issue a later point's loads early only within an unrolled body.
     /// </summary>
-    public static int UnrolledReduceLoops(Schedule schedule)
+    public static int UnrolledReduceLoops(Schedule schedule) => Unrolled(schedule).Loops;
+
+    /// <summary>Reduce points per thread in one unrolled body of a stage (see <see cref="UnrolledReduceLoops"/>): 1 when nothing is unrolled.</summary>
+    public static long UnrolledPoints(Schedule schedule) => Unrolled(schedule).Points;
+
+    private static (int Loops, long Points) Unrolled(Schedule schedule)
     {
+        var inner = schedule.ReduceStep.Count - 1;
+        var lanes = Math.Max(1, schedule.ReduceThreads);
         long points = 1;
         var loops = 0;
-        for (var j = schedule.ReduceStep.Count - 1; j >= 0; j--)
+        for (var j = inner; j >= 0; j--)
         {
             // The innermost loop steps by the reduce threads (each thread takes every ReduceThreads-th point).
-            var trips = j == schedule.ReduceStep.Count - 1
-                ? (schedule.ReduceStep[j] + Math.Max(1, schedule.ReduceThreads) - 1) / Math.Max(1, schedule.ReduceThreads)
-                : schedule.ReduceStep[j];
+            var trips = j == inner ? (schedule.ReduceStep[j] + lanes - 1) / lanes : schedule.ReduceStep[j];
             if (points * trips > MaxUnrolledPoints || points * trips * schedule.OutputsPerThread > MaxUnrolledUpdates)
             {
                 break;
@@ -478,21 +483,7 @@ public sealed class OperatorAnalysis
             points *= trips;
             loops++;
         }
-        return loops;
-    }
-
-    /// <summary>Reduce points per thread in one unrolled body of a stage (see <see cref="UnrolledReduceLoops"/>): 1 when nothing is unrolled.</summary>
-    public static long UnrolledPoints(Schedule schedule)
-    {
-        long points = 1;
-        var loops = UnrolledReduceLoops(schedule);
-        for (var j = schedule.ReduceStep.Count - 1; j >= schedule.ReduceStep.Count - loops; j--)
-        {
-            points *= j == schedule.ReduceStep.Count - 1
-                ? (schedule.ReduceStep[j] + Math.Max(1, schedule.ReduceThreads) - 1) / Math.Max(1, schedule.ReduceThreads)
-                : schedule.ReduceStep[j];
-        }
-        return points;
+        return (loops, points);
     }
 
     /// <summary>

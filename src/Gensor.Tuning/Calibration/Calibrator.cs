@@ -103,7 +103,7 @@ public static class Calibrator
         return new CalibrationResult(problem.ToProfile(final), fits, before, problem.Quality(final), problem.Evaluations);
     }
 
-    /// <summary>Nelder–Mead over the constants the samples identify at <paramref name="x"/>, until that set settles.</summary>
+    /// <summary>Nelder–Mead over the constants the samples identify at <paramref name="x"/>, until that set settles; moves <paramref name="x"/> and returns it.</summary>
     private static (double[] X, int[] Selected, IReadOnlyList<ParameterFit> Status) Refine(Problem problem, double[] x)
     {
         IReadOnlyList<ParameterFit> status = [];
