@@ -6,7 +6,11 @@ namespace Gensor.Cli;
 /// <summary>The <c>gensor</c> command line.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        JitProfile.Start(args);
+        return Run(args, Console.Out, Console.Error);
+    }
 
     /// <summary>Runs the command line with the given writers (tests pass string writers).</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)

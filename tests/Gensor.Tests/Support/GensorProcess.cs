@@ -23,6 +23,9 @@ public static class GensorProcess
         ? dll
         : Path.Combine(AppContext.BaseDirectory, "gensor.dll");
 
+    /// <summary>Where the gensor processes of this test run keep their JIT profiles.</summary>
+    public static string JitProfiles { get; } = Path.Combine(Path.GetTempPath(), $"gensor-tests-jit-{Environment.ProcessId}");
+
     /// <summary>Runs gensor with <paramref name="args"/> to the end (or kills it after <paramref name="timeout"/> and fails).</summary>
     public static GensorCli.Result Run(string[] args, TimeSpan? timeout = null, string? workingDirectory = null,
         IReadOnlyDictionary<string, string?>? environment = null)
@@ -83,6 +86,8 @@ public static class GensorProcess
         {
             info.ArgumentList.Add(arg);
         }
+        // JIT profiles go to the test run's own folder, not the user's (a test may name another).
+        info.Environment["GENSOR_JIT_PROFILE"] = JitProfiles;
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
             info.Environment[name] = value;
