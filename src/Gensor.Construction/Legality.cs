@@ -56,6 +56,10 @@ public static class Legality
         {
             return $"{threads} threads per block are not whole warps of {profile.WarpSize}";
         }
+        if (threads < profile.MinThreadsPerBlock && !GridIsOneBlock(analysis, schedule))
+        {
+            return $"{threads} threads per block are fewer than the {profile.MinThreadsPerBlock} {profile.Name} asks of a block";
+        }
         var shared = analysis.SharedMemoryBytes(schedule, profile.WarpSize);
         if (shared > SharedMemoryLimit(profile))
         {
@@ -110,6 +114,10 @@ public static class Legality
         if (tiling.Threads > profile.MaxThreadsPerBlock)
         {
             return $"{tiling.Threads} threads per block exceed the limit of {profile.MaxThreadsPerBlock}";
+        }
+        if (tiling.Threads < profile.MinThreadsPerBlock)
+        {
+            return $"{tiling.Threads} threads per block are fewer than the {profile.MinThreadsPerBlock} {profile.Name} asks of a block";
         }
         if (tiling.SharedBytes > SharedMemoryLimit(profile))
         {

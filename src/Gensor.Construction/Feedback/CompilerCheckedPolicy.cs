@@ -15,6 +15,9 @@ namespace Gensor.Construction.Feedback;
 /// occupancy. The cost model's register count is an estimate (within about 25%
 /// of ptxas on the median); the compiler's is the truth for that kernel.
 /// Candidates beyond the checked ones keep the model's estimate and come after.
+/// When every kernel of a round spills, the next round compiles only candidates whose
+/// register estimate is below the lowest estimate that spilled: the compiler has shown
+/// where the model's estimate runs out on this operator.
 /// </summary>
 /// <param name="inner">The policy that constructs the candidates.</param>
 /// <param name="compiler">Compiles schedules and reads back their resources.</param>
@@ -34,23 +37,38 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
     /// </summary>
     public const int MaxRounds = 3;
 
+    /// <summary>
+    /// Candidates the inner policy ranks for the rounds to choose from. Its leading ones are often
+    /// one tile shape in variants (resnet50 batch 32's s1_expand for h100: the first 30, all 128
+    /// outputs per thread, all spilled), so later rounds need ranks far down the list.
+    /// </summary>
+    public const int Pool = 256;
+
     /// <inheritdoc />
     public ConstructionResult Construct(Operator op, HardwareProfile profile, ConstructionOptions options)
     {
         var count = Math.Max(checkedCount, options.TopK);
         // More than are checked, so that the unchecked ones can stand in for those dropped.
-        var constructed = inner.Construct(op, profile, options with { TopK = MaxRounds * count + options.TopK });
+        var constructed = inner.Construct(op, profile, options with { TopK = Math.Max(Pool, MaxRounds * count + options.TopK) });
         var clock = Stopwatch.StartNew();
         var feedback = new List<KernelFeedback>();
         var kept = new List<RankedSchedule>();
         var spilling = new List<(RankedSchedule Candidate, int Bytes)>();
-        var checkedSoFar = 0;
-        for (var round = 0; round < MaxRounds && kept.Count == 0 && checkedSoFar < constructed.Candidates.Count; round++)
+        var analysis = Space.ScheduleSpace.For(op).Analysis;
+        var notChecked = constructed.Candidates.ToList();
+        // The lowest register estimate of a kernel that spilled: after a round in which every kernel
+        // spilled, the next takes only candidates the model thinks need fewer registers than that.
+        var spilledFrom = int.MaxValue;
+        for (var round = 0; round < MaxRounds && kept.Count == 0; round++)
         {
-            var head = constructed.Candidates.Skip(checkedSoFar).Take(count).ToArray();
+            var head = notChecked.Where(c => analysis.RegistersPerThread(c.Schedule) < spilledFrom).Take(count).ToArray();
+            if (head.Length == 0)
+            {
+                break;
+            }
             var answers = compiler.Inspect(op, [.. head.Select(c => c.Schedule)], profile);
             feedback.AddRange(answers);
-            checkedSoFar += head.Length;
+            notChecked.RemoveAll(head.Contains);
             for (var i = 0; i < head.Length; i++)
             {
                 if (answers[i].Resources is not { } resources)
@@ -61,6 +79,7 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
                 else if (resources.Spills)
                 {
                     spilling.Add((head[i] with { Compiled = resources }, resources.SpillStoreBytes + resources.SpillLoadBytes));
+                    spilledFrom = Math.Min(spilledFrom, analysis.RegistersPerThread(head[i].Schedule));
                 }
                 else
                 {
@@ -75,7 +94,7 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
         var ms = clock.Elapsed.TotalMilliseconds;
 
         var ranked = kept.OrderBy(c => c.EstimatedMs).ToList();
-        var rest = constructed.Candidates.Skip(checkedSoFar);
+        var rest = notChecked;
         if (ranked.Count == 0)
         {
             // Every checked kernel spills: the least spilling ones are still better than no kernel at all.

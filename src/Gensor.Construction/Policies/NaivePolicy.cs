@@ -46,4 +46,25 @@ public sealed class NaivePolicy : ISchedulePolicy
             ValueArray<string>.Empty,
             1);
     }
+
+    /// <summary>
+    /// The naive schedule of a reduction done by threads together: one output per block, its
+    /// reduction shared by as many threads as the space offers (at most <see cref="TargetThreads"/>),
+    /// each taking one point of the innermost reduce axis per step (the walk checks it is legal);
+    /// null where the space has no cross-thread reduction. The natural matrix-vector kernel.
+    /// </summary>
+    public static Schedule? SharedReductionScheduleFor(Operator op, HardwareProfile profile)
+    {
+        var space = ScheduleSpace.For(op);
+        var threads = space.ReduceThreads.Where(t => t > 1 && t <= Math.Min(TargetThreads, profile.MaxThreadsPerBlock)).DefaultIfEmpty(1).Max();
+        if (threads == 1)
+        {
+            return null;
+        }
+        var ones = Enumerable.Repeat(1, space.Analysis.SpatialRank).ToArray();
+        // The threads share the innermost reduce axis, one point each per step.
+        var step = Enumerable.Repeat(1, space.Analysis.ReduceRank).ToArray();
+        step[^1] = threads;
+        return new Schedule(ones, ones, ones, step, ValueArray<string>.Empty, 1) with { ReduceThreads = threads };
+    }
 }

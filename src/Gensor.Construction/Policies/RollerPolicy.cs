@@ -126,6 +126,7 @@ public sealed class RollerPolicy : ISchedulePolicy
         private readonly ScheduleSpace _space = ScheduleSpace.For(op);
         private readonly HashSet<string> _seenBlocks = [];
         private readonly HashSet<string> _seenThreads = [];
+        private readonly int _minThreads = Math.Max(profile.WarpSize, profile.MinThreadsPerBlock);
 
         private OperatorAnalysis A => _space.Analysis;
 
@@ -240,10 +241,11 @@ public sealed class RollerPolicy : ISchedulePolicy
                     return;
                 }
                 var threads = Threads(blockTile, grown);
-                // Warp alignment: a block keeps whole warps (unless the tile itself is smaller than one).
+                // Warp alignment: a block keeps whole warps, and the profile's fewest threads per block
+                // (unless the tile itself is smaller than that).
                 var registers = Registers(blockTile, grown);
                 if (registers > profile.MaxRegistersPerThread
-                    || (threads < profile.WarpSize && Threads(blockTile, thread) >= profile.WarpSize)
+                    || (threads < _minThreads && Threads(blockTile, thread) >= _minThreads)
                     || (long)registers * Math.Min(threads, profile.MaxThreadsPerBlock) > profile.RegistersPerMultiprocessor)
                 {
                     continue;

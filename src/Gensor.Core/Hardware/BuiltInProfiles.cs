@@ -56,6 +56,7 @@ public static class BuiltInProfiles
         Simulated = true,
         L2BandwidthGBs = 15,
         OccupancyGoalThreads = 0,
+        MinThreadsPerBlock = 0,
         TensorGflopsF16 = 2,
         TensorGflopsBF16 = 2,
         TensorGflopsTf32 = 2,

@@ -80,6 +80,15 @@ public sealed record HardwareProfile(
     public int OccupancyGoalThreads { get; init; } = 256;
 
     /// <summary>
+    /// The fewest threads a block may have, unless the whole grid is one smaller block. NVIDIA's
+    /// CUDA C++ Best Practices Guide (thread and block heuristics) asks for at least 64, and that
+    /// only with several blocks resident per multiprocessor: a one-warp block stages its shared
+    /// tiles for one warp alone and leaves the multiprocessor's block slots, not its registers,
+    /// to bound how many threads it holds. 0: no minimum (the CPU accelerator, whose block threads are OS threads).
+    /// </summary>
+    public int MinThreadsPerBlock { get; init; } = 64;
+
+    /// <summary>
     /// Whether kernels may exchange values between the lanes of a warp (shuffles), which
     /// reduce threads combine their results with. NVIDIA GPUs and ILGPU's CPU accelerator
     /// can; ILGPU's OpenCL back end (1.5) cannot.

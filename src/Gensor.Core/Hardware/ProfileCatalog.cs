@@ -31,6 +31,9 @@ public static class ProfileCatalog
 
     // Tensor-core peaks: optional, 0 meaning none; a file without them takes the closest built-in's (not marked estimated).
     private static readonly string[] TensorFields = ["tensor_gflops_f16", "tensor_gflops_bf16", "tensor_gflops_tf32"];
+
+    // Rules of thumb rather than figures of the device: optional, a file without them takes the closest built-in's (not marked estimated).
+    private static readonly string[] RuleFields = ["min_threads_per_block"];
     /// <summary>The largest profile file read.</summary>
     private const long MaxFileBytes = 1L << 20;
 
@@ -152,7 +155,7 @@ public static class ProfileCatalog
             {
                 throw GensorException.BadInput($"profile file {source}: expected a JSON object");
             }
-            var known = NumericFields.Concat(TensorFields).Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles"]).ToHashSet();
+            var known = NumericFields.Concat(TensorFields).Concat(RuleFields).Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles"]).ToHashSet();
             foreach (var property in root.EnumerateObject())
             {
                 if (!known.Contains(property.Name))
@@ -204,6 +207,16 @@ public static class ProfileCatalog
                 }
                 return number;
             }
+            int MinThreads(int fallback)
+            {
+                if (!root.TryGetProperty("min_threads_per_block", out var value))
+                {
+                    return fallback;
+                }
+                return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var threads) && threads >= 0 && threads <= Ranges["max_threads_per_block"].Max
+                    ? threads
+                    : throw GensorException.BadInput($"profile file {source}: field 'min_threads_per_block' is not a whole number of threads within 0..{Ranges["max_threads_per_block"].Max.ToString(CultureInfo.InvariantCulture)} (0 for none)");
+            }
             int Int(string field, int fallback)
             {
                 var number = Number(field, fallback);
@@ -240,6 +253,7 @@ public static class ProfileCatalog
                 TensorGflopsF16 = TensorPeak("tensor_gflops_f16", closest.TensorGflopsF16),
                 TensorGflopsBF16 = TensorPeak("tensor_gflops_bf16", closest.TensorGflopsBF16),
                 TensorGflopsTf32 = TensorPeak("tensor_gflops_tf32", closest.TensorGflopsTf32),
+                MinThreadsPerBlock = MinThreads(closest.MinThreadsPerBlock),
                 // 0 is meaningful here: no minimum occupancy.
                 OccupancyGoalThreads = root.TryGetProperty("occupancy_goal_threads", out var goal) && goal.ValueKind == JsonValueKind.Number && goal.TryGetInt32(out var threads) && threads == 0
                     ? 0
@@ -312,6 +326,7 @@ public static class ProfileCatalog
             writer.WriteNumber("tensor_gflops_bf16", profile.TensorGflopsBF16);
             writer.WriteNumber("tensor_gflops_tf32", profile.TensorGflopsTf32);
             writer.WriteNumber("occupancy_goal_threads", profile.OccupancyGoalThreads);
+            writer.WriteNumber("min_threads_per_block", profile.MinThreadsPerBlock);
             writer.WriteNumber("thread_sync_ns", profile.ThreadSyncNs);
             writer.WriteNumber("max_unrolled_updates", profile.MaxUnrolledUpdates);
             writer.WriteBoolean("warp_shuffles", profile.WarpShuffles);
@@ -343,6 +358,8 @@ public static class ProfileCatalog
                 ? $"shared_memory_per_block ({p.SharedMemoryPerBlock}) exceeds shared_memory_per_multiprocessor ({p.SharedMemoryPerMultiprocessor})"
             : p.MaxThreadsPerBlock < p.WarpSize
                 ? $"max_threads_per_block ({p.MaxThreadsPerBlock}) is less than one warp (warp_size {p.WarpSize})"
+            : p.MinThreadsPerBlock > p.MaxThreadsPerBlock
+                ? $"min_threads_per_block ({p.MinThreadsPerBlock}) exceeds max_threads_per_block ({p.MaxThreadsPerBlock})"
             : p.MaxThreadsPerBlock > p.MaxThreadsPerMultiprocessor
                 ? $"max_threads_per_block ({p.MaxThreadsPerBlock}) exceeds max_threads_per_multiprocessor ({p.MaxThreadsPerMultiprocessor})"
             : p.MaxRegistersPerThread > p.RegistersPerMultiprocessor
