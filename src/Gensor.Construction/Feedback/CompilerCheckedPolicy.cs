@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
+using Gensor.Construction.Space;
 using Gensor.Etir;
 using Gensor.Feedback;
 using Gensor.Hardware;
@@ -54,7 +55,7 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
         var feedback = new List<KernelFeedback>();
         var kept = new List<RankedSchedule>();
         var spilling = new List<(RankedSchedule Candidate, int Bytes)>();
-        var analysis = Space.ScheduleSpace.For(op).Analysis;
+        var analysis = ScheduleSpace.For(op).Analysis;
         var notChecked = constructed.Candidates.ToList();
         // The lowest register estimate of a kernel that spilled: after a round in which every kernel
         // spilled, the next takes only candidates the model thinks need fewer registers than that.

@@ -23,8 +23,23 @@ public static class GensorProcess
         ? dll
         : Path.Combine(AppContext.BaseDirectory, "gensor.dll");
 
-    /// <summary>Where the gensor processes of this test run keep their JIT profiles.</summary>
+    /// <summary>Where the gensor processes of this test run keep their JIT profiles (removed when the run ends).</summary>
     public static string JitProfiles { get; } = Path.Combine(Path.GetTempPath(), $"gensor-tests-jit-{Environment.ProcessId}");
+
+    static GensorProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(JitProfiles, recursive: true);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // Never created, or already gone.
+            }
+        };
+    }
 
     /// <summary>Runs gensor with <paramref name="args"/> to the end (or kills it after <paramref name="timeout"/> and fails).</summary>
     public static GensorCli.Result Run(string[] args, TimeSpan? timeout = null, string? workingDirectory = null,

@@ -113,9 +113,9 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
     {
         using var dir = new TempDirectory();
         var (kernel, launch) = Emit(dir, "--compute", "y[i] += A[i,j] * x[j]", "--shape", "i=64,j=256", "--name", "mv",
-            "--target", "h100", "--schedule", "block=32 thread=1 reduce=32 split=4");
+            "--target", "h100", "--schedule", "block=64 thread=1 reduce=32 split=4");
         Assert.True((bool)launch["zero_output_before_launch"]!);
-        Assert.Equal(8, (int)launch["grid"]!);
+        Assert.Equal(4, (int)launch["grid"]!);
         var op = Operators.Parse("y[i] += A[i,j] * x[j]", "i=64,j=256");
         var inputs = InputGenerator.Generate(op, seed: 4);
         var launcher = CSharpProgram.Compile(executable: false, kernel).GetType("Gensor.Kernels.Mv")!;
