@@ -25,6 +25,10 @@ echo "publishing gensor (Release, linux-x64, self-contained, not single-file, no
 # ReadyToRun: every tune call on the GPU host is a cold process, and precompiled
 # code halves it (Roslyn's first compilation above all): measured here on a
 # 32x32x16 tune, 2.6-3.0 s plain against 1.3-1.4 s ReadyToRun.
+# ReadyToRun intermediates are reused between publishes: after a composite experiment
+# (PublishReadyToRunComposite) they held component stubs of a composite image this publish
+# does not ship, and the kit's gensor aborted at start. Publish from clean ones.
+rm -rf src/*/obj/Release/net10.0/linux-x64
 dotnet publish src/Gensor.Cli -c Release -r linux-x64 --self-contained true \
   -p:PublishSingleFile=false -p:PublishTrimmed=false -p:PackAsTool=false -p:PublishReadyToRun=true \
   -o "$kit/bin" --nologo -v quiet >&2
@@ -32,6 +36,11 @@ dotnet publish src/Gensor.Cli -c Release -r linux-x64 --self-contained true \
 # Debug symbols and XML docs are not needed to run.
 find "$kit/bin" \( -name '*.pdb' -o -name '*.xml' -o -name '*.dbg' \) -delete
 chmod +x "$kit/bin/gensor"
+# A kit that cannot start would cost device time to find out: start it here once.
+if ! "$kit/bin/gensor" --version >/dev/null 2>&1; then
+  echo "error: the published gensor does not start ($kit/bin/gensor --version failed)" >&2
+  exit 1
+fi
 # ./gensor at the kit root: a launcher for bin/gensor (the self-contained apphost).
 cat > "$kit/gensor" <<'SH'
 #!/bin/sh
