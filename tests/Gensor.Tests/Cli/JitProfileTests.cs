@@ -50,6 +50,29 @@ public sealed class JitProfileTests
     }
 
     [Fact]
+    public void A_damaged_profile_costs_nothing_but_time()
+    {
+        // Two gensor processes may write one profile at once; what the runtime reads must never matter.
+        var folder = Directory.CreateTempSubdirectory("gensor-jit-").FullName;
+        try
+        {
+            var garbage = new byte[40_000];
+            new Random(7).NextBytes(garbage);
+            File.WriteAllBytes(Path.Combine(folder, "profiles.jitprofile"), garbage);
+            var off = GensorProcess.Run(new Dictionary<string, string?> { [JitProfile.Variable] = "off" }, "profiles", "--format", "json");
+
+            var damaged = GensorProcess.Run(new Dictionary<string, string?> { [JitProfile.Variable] = folder }, "profiles", "--format", "json");
+
+            Assert.True(damaged.ExitCode == 0, damaged.Error);
+            Assert.Equal(off.Output, damaged.Output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Off_writes_nothing_and_an_unwritable_folder_does_not_stop_the_command()
     {
         var folder = Directory.CreateTempSubdirectory("gensor-jit-").FullName;
