@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gensor.Analysis;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Construction.Space;
@@ -56,13 +57,17 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
         var kept = new List<RankedSchedule>();
         var spilling = new List<(RankedSchedule Candidate, int Bytes)>();
         var analysis = ScheduleSpace.For(op).Analysis;
+        var estimates = new Dictionary<Schedule, int>();
+        int Estimate(Schedule schedule) => estimates.TryGetValue(schedule, out var registers)
+            ? registers
+            : estimates[schedule] = EstimatedRegisters(op, schedule, analysis);
         var notChecked = constructed.Candidates.ToList();
         // The lowest register estimate of a kernel that spilled: after a round in which every kernel
         // spilled, the next takes only candidates the model thinks need fewer registers than that.
         var spilledFrom = int.MaxValue;
         for (var round = 0; round < MaxRounds && kept.Count == 0; round++)
         {
-            var head = notChecked.Where(c => analysis.RegistersPerThread(c.Schedule) < spilledFrom).Take(count).ToArray();
+            var head = notChecked.Where(c => Estimate(c.Schedule) < spilledFrom).Take(count).ToArray();
             if (head.Length == 0)
             {
                 break;
@@ -80,7 +85,7 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
                 else if (resources.Spills)
                 {
                     spilling.Add((head[i] with { Compiled = resources }, resources.SpillStoreBytes + resources.SpillLoadBytes));
-                    spilledFrom = Math.Min(spilledFrom, analysis.RegistersPerThread(head[i].Schedule));
+                    spilledFrom = Math.Min(spilledFrom, Estimate(head[i].Schedule));
                 }
                 else
                 {
@@ -108,4 +113,10 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
             Check = new CompilerCheck(feedback, spilling.Count, ms),
         };
     }
+
+    /// <summary>The model's register estimate as legality makes it: the tensor-core tiling's for an MMA schedule.</summary>
+    private static int EstimatedRegisters(Operator op, Schedule schedule, OperatorAnalysis analysis) =>
+        schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
+            ? tiling.RegistersPerThread
+            : analysis.RegistersPerThread(schedule);
 }
