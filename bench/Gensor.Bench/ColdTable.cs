@@ -70,13 +70,14 @@ internal static class ColdTable
                     var name = (string)entry!["name"]!;
                     var spec = Path.Combine(scratch.FullName, name + ".json");
                     File.WriteAllText(spec, entry.ToJsonString());
+                    string[] explain = ["explain", spec, "--target", profile, "--policy", "gensor", "--compiler-check", "off", "--format", "json"];
                     if (jitProfile == "on" && !recorded)
                     {
-                        ChildRun.Of(gensor, ["explain", spec, "--target", profile, "--policy", "gensor", "--compiler-check", "off", "--format", "json"]);
+                        ChildRun.Of(gensor, explain);
                         recorded = true;
                     }
                     var runs = Enumerable.Range(0, repeat)
-                        .Select(_ => ChildRun.Of(gensor, ["explain", spec, "--target", profile, "--policy", "gensor", "--compiler-check", "off", "--format", "json"]))
+                        .Select(_ => ChildRun.Of(gensor, explain))
                         .ToArray();
                     if (runs.FirstOrDefault(r => r.ExitCode != 0 || r.Json is null) is { } failed)
                     {

@@ -56,9 +56,9 @@ public static class Legality
         {
             return $"{threads} threads per block are not whole warps of {profile.WarpSize}";
         }
-        if (threads < profile.MinThreadsPerBlock && !GridIsOneBlock(analysis, schedule))
+        if (!GridIsOneBlock(analysis, schedule) && TooFewThreads(threads, profile) is { } few)
         {
-            return $"{threads} threads per block are fewer than the {profile.MinThreadsPerBlock} {profile.Name} asks of a block";
+            return few;
         }
         var shared = analysis.SharedMemoryBytes(schedule, profile.WarpSize);
         if (shared > SharedMemoryLimit(profile))
@@ -115,9 +115,9 @@ public static class Legality
         {
             return $"{tiling.Threads} threads per block exceed the limit of {profile.MaxThreadsPerBlock}";
         }
-        if (tiling.Threads < profile.MinThreadsPerBlock)
+        if (TooFewThreads(tiling.Threads, profile) is { } few)
         {
-            return $"{tiling.Threads} threads per block are fewer than the {profile.MinThreadsPerBlock} {profile.Name} asks of a block";
+            return few;
         }
         if (tiling.SharedBytes > SharedMemoryLimit(profile))
         {
@@ -143,6 +143,10 @@ public static class Legality
         }
         return null;
     }
+
+    /// <summary>Why a block of <paramref name="threads"/> is under the profile's floor, or null.</summary>
+    private static string? TooFewThreads(int threads, HardwareProfile profile) =>
+        threads < profile.MinThreadsPerBlock ? $"{threads} threads per block are fewer than the {profile.MinThreadsPerBlock} {profile.Name} asks of a block" : null;
 
     private static bool GridIsOneBlock(OperatorAnalysis analysis, Schedule schedule)
     {

@@ -27,72 +27,53 @@ public sealed class JitProfileTests
         Assert.Null(JitProfile.FileFor(["measure-worker"], null, "/data"));
     }
 
+    /// <summary>Runs gensor with its JIT profiles in <paramref name="folder"/> (or <c>off</c>), and other variables.</summary>
+    private static GensorCli.Result RunWithProfiles(string folder, params string[] args) =>
+        GensorProcess.Run(new Dictionary<string, string?> { [JitProfile.Variable] = folder }, args);
+
     [Fact]
     public void A_run_records_its_profile_and_the_next_run_plays_it_back_with_the_same_output()
     {
-        var folder = Directory.CreateTempSubdirectory("gensor-jit-").FullName;
-        try
-        {
-            var environment = new Dictionary<string, string?> { [JitProfile.Variable] = folder };
-            var first = GensorProcess.Run(environment, "profiles", "--format", "json");
-            Assert.True(first.ExitCode == 0, first.Error);
-            var profile = Path.Combine(folder, "profiles.jitprofile");
-            Assert.True(File.Exists(profile) && new FileInfo(profile).Length > 0, "no profile recorded");
+        using var dir = new TempDirectory();
+        var first = RunWithProfiles(dir.Path, "profiles", "--format", "json");
+        Assert.True(first.ExitCode == 0, first.Error);
+        var profile = Path.Combine(dir.Path, "profiles.jitprofile");
+        Assert.True(File.Exists(profile) && new FileInfo(profile).Length > 0, "no profile recorded");
 
-            var second = GensorProcess.Run(environment, "profiles", "--format", "json");
-            Assert.True(second.ExitCode == 0, second.Error);
-            Assert.Equal(first.Output, second.Output);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        var second = RunWithProfiles(dir.Path, "profiles", "--format", "json");
+        Assert.True(second.ExitCode == 0, second.Error);
+        Assert.Equal(first.Output, second.Output);
     }
 
     [Fact]
     public void A_damaged_profile_costs_nothing_but_time()
     {
         // Two gensor processes may write one profile at once; what the runtime reads must never matter.
-        var folder = Directory.CreateTempSubdirectory("gensor-jit-").FullName;
-        try
-        {
-            var garbage = new byte[40_000];
-            new Random(7).NextBytes(garbage);
-            File.WriteAllBytes(Path.Combine(folder, "profiles.jitprofile"), garbage);
-            var off = GensorProcess.Run(new Dictionary<string, string?> { [JitProfile.Variable] = "off" }, "profiles", "--format", "json");
+        using var dir = new TempDirectory();
+        var garbage = new byte[40_000];
+        new Random(7).NextBytes(garbage);
+        File.WriteAllBytes(Path.Combine(dir.Path, "profiles.jitprofile"), garbage);
+        var off = RunWithProfiles("off", "profiles", "--format", "json");
 
-            var damaged = GensorProcess.Run(new Dictionary<string, string?> { [JitProfile.Variable] = folder }, "profiles", "--format", "json");
+        var damaged = RunWithProfiles(dir.Path, "profiles", "--format", "json");
 
-            Assert.True(damaged.ExitCode == 0, damaged.Error);
-            Assert.Equal(off.Output, damaged.Output);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.True(damaged.ExitCode == 0, damaged.Error);
+        Assert.Equal(off.Output, damaged.Output);
     }
 
     [Fact]
     public void Off_writes_nothing_and_an_unwritable_folder_does_not_stop_the_command()
     {
-        var folder = Directory.CreateTempSubdirectory("gensor-jit-").FullName;
-        try
-        {
-            var off = GensorProcess.Run(new Dictionary<string, string?> { [JitProfile.Variable] = "off", ["HOME"] = folder }, "profiles");
-            Assert.True(off.ExitCode == 0, off.Error);
-            Assert.Empty(GensorProcess.Files(folder));
+        using var dir = new TempDirectory();
+        var off = GensorProcess.Run(new Dictionary<string, string?> { [JitProfile.Variable] = "off", ["HOME"] = dir.Path }, "profiles");
+        Assert.True(off.ExitCode == 0, off.Error);
+        Assert.Empty(GensorProcess.Files(dir.Path));
 
-            // A file where the folder should be: creating the folder fails, the command runs as without it.
-            var blocker = Path.Combine(folder, "file");
-            File.WriteAllText(blocker, "");
-            var blocked = GensorProcess.Run(new Dictionary<string, string?> { [JitProfile.Variable] = Path.Combine(blocker, "jit") }, "profiles");
-            Assert.True(blocked.ExitCode == 0, blocked.Error);
-            Assert.Equal(off.Output, blocked.Output);
-            Assert.Equal("", blocked.Error);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        // A file where the folder should be: creating the folder fails, the command runs as without it.
+        var blocker = dir.File("file", "");
+        var blocked = RunWithProfiles(Path.Combine(blocker, "jit"), "profiles");
+        Assert.True(blocked.ExitCode == 0, blocked.Error);
+        Assert.Equal(off.Output, blocked.Output);
+        Assert.Equal("", blocked.Error);
     }
 }
