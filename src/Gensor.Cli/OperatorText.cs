@@ -23,7 +23,8 @@ internal static class OperatorText
         w.WriteLine("axes:");
         foreach (var axis in op.Axes)
         {
-            w.WriteLine($"  {axis.Name,-8} extent {axis.Extent,-8} {(axis.Kind == AxisKind.Spatial ? "spatial" : "reduce")}");
+            var fused = axis.FusedFrom.Count > 0 ? $"  ({string.Join(", ", axis.FusedFrom)} fused: one contiguous run in every tensor)" : "";
+            w.WriteLine($"  {axis.Name,-8} extent {axis.Extent,-8} {(axis.Kind == AxisKind.Spatial ? "spatial" : "reduce")}{fused}");
         }
         w.WriteLine("tensors:");
         w.WriteLine($"  {op.Output.Name,-8} [{string.Join(",", op.Output.Shape)}] output");

@@ -4,7 +4,20 @@ namespace Gensor.Etir;
 public enum AxisKind { Spatial, Reduce }
 
 /// <summary>An index variable of the iteration space with its extent.</summary>
-public sealed record Axis(string Name, int Extent, AxisKind Kind);
+public sealed record Axis(string Name, int Extent, AxisKind Kind)
+{
+    /// <summary>The index variables of the spec that <see cref="AxisFusion"/> made this one axis, outermost first; empty for an axis of the spec.</summary>
+    public ValueArray<string> FusedFrom { get; init; } = ValueArray<string>.Empty;
+
+    /// <summary>
+    /// Name, extent and kind: what the axis is to construction and lowering. Where it came from
+    /// (<see cref="FusedFrom"/>) is for people, so an operator written back as a spec and built
+    /// again (the isolated measurer does) equals the one it came from.
+    /// </summary>
+    public bool Equals(Axis? other) => other is not null && Name == other.Name && Extent == other.Extent && Kind == other.Kind;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Extent, Kind);
+}
 
 /// <summary>A dense, row-major tensor of <see cref="Type"/> elements.</summary>
 public sealed record Tensor(string Name, ValueArray<int> Shape)

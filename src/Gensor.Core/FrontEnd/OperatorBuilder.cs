@@ -73,14 +73,16 @@ public static class OperatorBuilder
         }
 
         var types = TensorTypes(spec, dtype, inputs.Select(tensor => tensor.Name).Prepend(output));
-        return new Operator(
+        // Axes that are one contiguous run in every tensor become one axis (a 1x1 convolution's
+        // pixels), so that construction can tile and vectorize along the whole run.
+        return AxisFusion.Apply(new Operator(
             spec.Name,
             new Tensor(output, ValueArray.From(outputShape)) { Type = types[output] },
             ValueArray.From(axes),
             ValueArray.From(inputs.Select(tensor => tensor with { Type = types[tensor.Name] })),
             statement.Reduction,
             statement.Body,
-            epilogue);
+            epilogue));
     }
 
     /// <summary>Every tensor's type: its entry in <c>dtypes</c>, else the spec's <c>dtype</c>.</summary>

@@ -33,16 +33,26 @@ public static class EtirJson
         return json;
     }
 
-    /// <summary>The parsed operator: axes with extents and kinds, tensors with shapes, the reduction, the epilogue.</summary>
-    public static JsonObject Operator(Operator op) => new()
+    private static JsonObject AxisJson(Axis axis)
     {
-        ["name"] = op.Name,
-        ["axes"] = new JsonArray(op.Axes.Select(axis => (JsonNode)new JsonObject
+        var json = new JsonObject
         {
             ["name"] = axis.Name,
             ["extent"] = axis.Extent,
             ["kind"] = axis.Kind == AxisKind.Spatial ? "spatial" : "reduce",
-        }).ToArray()),
+        };
+        if (axis.FusedFrom.Count > 0)
+        {
+            json["fused_from"] = new JsonArray(axis.FusedFrom.Select(name => (JsonNode)name).ToArray());
+        }
+        return json;
+    }
+
+    /// <summary>The parsed operator: axes with extents and kinds, tensors with shapes, the reduction, the epilogue.</summary>
+    public static JsonObject Operator(Operator op) => new()
+    {
+        ["name"] = op.Name,
+        ["axes"] = new JsonArray(op.Axes.Select(axis => (JsonNode)AxisJson(axis)).ToArray()),
         ["output"] = Tensor(op.Output),
         ["inputs"] = new JsonArray(op.Inputs.Select(tensor => (JsonNode)Tensor(tensor)).ToArray()),
         ["reduction"] = ReductionName(op.Reduction),

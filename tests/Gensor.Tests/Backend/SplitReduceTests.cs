@@ -64,7 +64,7 @@ public sealed class SplitReduceTests(CpuDeviceFixture fixture)
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=32,n=32,k=64", null, "block=32x32 thread=4x4 reduce=8 split=3", "does not divide the 8 stages")]
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=32,n=32,k=64", "relu(C[m,n])", "block=32x32 thread=4x4 reduce=8 split=2", "epilogue")]
     [InlineData("C[m,n] max= A[m,k]", "m=32,n=32,k=64", null, "block=32x32 thread=4x4 reduce=8 split=2", "no sum to split")]
-    [InlineData("C[m,n] = A[m,n] * 2", "m=32,n=32", null, "block=32x32 thread=4x4 reduce=- split=2", "no sum to split")]
+    [InlineData("C[m,n] = A[n,m] * 2", "m=32,n=32", null, "block=32x32 thread=4x4 reduce=- split=2", "no sum to split")]
     public void A_split_needs_a_plain_float32_sum_in_equal_slices(string compute, string shape, string? epilogue, string schedule, string reason)
     {
         var op = Operators.Parse(compute, shape, epilogue);

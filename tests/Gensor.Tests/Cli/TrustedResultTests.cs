@@ -134,7 +134,7 @@ public sealed class TrustedResultTests : IDisposable
     [Fact]
     public void A_schedule_whose_threads_per_block_overflow_int_is_bad_input()
     {
-        var result = Run("tune", "--compute", "C[m,n] = A[m,n]", "--shape", "m=4,n=4", "--device", "cpu", "--schedule", "block=65536x65536 thread=1x1 reduce=-");
+        var result = Run("tune", "--compute", "C[m,n] = A[n,m]", "--shape", "m=4,n=4", "--device", "cpu", "--schedule", "block=65536x65536 thread=1x1 reduce=-");
 
         GensorProcess.AssertBadInput(result, "threads per block");
     }
@@ -145,7 +145,7 @@ public sealed class TrustedResultTests : IDisposable
         var op = Gensor.Tests.Support.Operators.Parse("C[m,n] = A[m,n]", "m=16,n=16");
         var file = _dir.File("r.jsonl", Records.Make(op, "block=65536x65536 thread=1x1 reduce=-", 1e-3).ToJsonLine() + "\n");
 
-        var result = Run("emit", "--compute", "C[m,n] = A[m,n]", "--shape", "m=16,n=16", "--target", "h100", "--records", file, "--out", "out");
+        var result = Run("emit", "--compute", "C[m,n] = A[n,m]", "--shape", "m=16,n=16", "--target", "h100", "--records", file, "--out", "out");
 
         Assert.True(result.ExitCode == 0, result.Error);
         var launch = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir.Path, "out", "launch.json")))!;
