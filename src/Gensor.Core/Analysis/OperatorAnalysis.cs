@@ -724,14 +724,18 @@ public sealed class OperatorAnalysis
     /// </summary>
     public string? CheckStructure(Schedule schedule)
     {
+        // Fused axes are named with what they replaced: a schedule written for the spec's axes must say it per fused axis.
+        static string AxisList(IEnumerable<Axis> axes) => axes.Any()
+            ? string.Join("; ", axes.Select(axis => axis.FusedFrom.Count > 0 ? $"{axis.Name}, fused from {string.Join(" and ", axis.FusedFrom)}" : axis.Name))
+            : "none";
         var op = Operator;
         if (schedule.BlockTile.Count != SpatialRank || schedule.ThreadTile.Count != SpatialRank || schedule.VirtualThreads.Count != SpatialRank)
         {
-            return $"the schedule needs {SpatialRank} block, thread and vthread sizes, one per spatial axis";
+            return $"the schedule needs {SpatialRank} block, thread and vthread sizes, one per spatial axis ({AxisList(op.SpatialAxes)})";
         }
         if (schedule.ReduceStep.Count != ReduceRank)
         {
-            return $"the schedule needs {ReduceRank} reduce steps, one per reduce axis";
+            return $"the schedule needs {ReduceRank} reduce steps, one per reduce axis ({AxisList(op.ReduceAxes)})";
         }
         for (var i = 0; i < SpatialRank; i++)
         {

@@ -81,6 +81,16 @@ public sealed class AxisFusionTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
+    public void A_schedule_written_for_the_unfused_axes_is_refused_with_the_fused_axes_named()
+    {
+        var op = Operators.Parse(Pointwise, "b=1,f=8,y=4,x=4,c=4");
+
+        var why = Gensor.Analysis.OperatorAnalysis.Of(op).CheckStructure(Schedule.Parse("block=1x8x4x4 thread=1x2x2x2 reduce=4"));
+
+        Assert.Equal("the schedule needs 3 block, thread and vthread sizes, one per spatial axis (b; f; y_x, fused from y and x)", why);
+    }
+
+    [Fact]
     public void The_reference_of_the_fused_operator_is_the_pointwise_convolution_as_written()
     {
         var op = Operators.Parse(Pointwise, "b=2,f=3,y=5,x=7,c=4");
