@@ -22,6 +22,23 @@ public sealed class InfoCommandTests
     }
 
     [Fact]
+    public void Explain_names_a_fused_axis_and_the_axes_it_replaced_in_json_and_text()
+    {
+        string[] op = ["explain", "--compute", "O[n,f,y,x] += I[n,c,y,x] * W[f,c]", "--shape", "n=1,f=8,y=14,x=14,c=4"];
+
+        var json = GensorCli.Run([.. op, "--format", "json"]);
+        var text = GensorCli.Run(op);
+
+        Assert.True(json.ExitCode == 0, json.Error);
+        var pixels = JsonNode.Parse(json.Output)!["axes"]!.AsArray().Single(a => (string?)a!["name"] == "y_x")!;
+        Assert.Equal(196, (int)pixels["extent"]!);
+        Assert.Equal(["y", "x"], pixels["fused_from"]!.AsArray().Select(v => (string)v!));
+        Assert.True(text.ExitCode == 0, text.Error);
+        Assert.Contains("y_x      extent 196      spatial  (y, x fused: one contiguous run in every tensor)", text.Output);
+        Assert.Contains("I        [1,4,196] input", text.Output);
+    }
+
+    [Fact]
     public void Explain_with_a_policy_and_target_reports_the_construction()
     {
         var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=512,n=512,k=512",
