@@ -1,6 +1,7 @@
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
+using Gensor.Backend.Lowering.Ir;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
 using Gensor.FrontEnd;
@@ -112,6 +113,26 @@ public sealed class AxisFusionTests(CpuDeviceFixture fixture)
             }
             Assert.Equal(sum, values[at], 1e-12);
         }
+    }
+
+    [Fact]
+    public void The_fused_pixels_of_14_by_14_images_are_copied_with_128_bit_loads()
+    {
+        // As y and x, a copy of I could be vectorized only along rows of 14 (not a multiple of 4 from every row start).
+        var op = Operators.Parse(Pointwise, "b=2,f=64,y=14,x=14,c=32");
+        var kernel = KernelLowering.Lower(new EtirState(op, Schedule.Parse("block=1x64x64 thread=1x8x8 reduce=8 shared=I,W vector=4")));
+
+        // A load of the ragged last tile (196 pixels in tiles of 64) is guarded: the value of a select.
+        static IrExpr? Loaded(IrExpr? value) => value is IrExpr.Select select ? select.Then : value;
+        var loads = kernel.Statements.Select(statement => statement switch
+        {
+            IrStmt.Declare { Init: { } init } => Loaded(init),
+            IrStmt.Assign assign => Loaded(assign.Value),
+            _ => null,
+        }).OfType<IrExpr.Load>().Where(load => load.Buffer.Scope == BufferScope.Global).ToList();
+
+        Assert.Contains(loads, load => load.Buffer.Tensor == "I" && load.Width == 4);
+        Assert.DoesNotContain(loads, load => load.Buffer.Tensor == "I" && load.Width != 4);
     }
 
     [Fact]
