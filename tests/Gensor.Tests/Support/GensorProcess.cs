@@ -86,9 +86,14 @@ public static class GensorProcess
     }
 
     /// <summary>Starts gensor with redirected streams; the caller reads them and waits.</summary>
-    public static Process Start(string[] args, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
+    public static Process Start(string[] args, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null,
+        bool defaultSignals = false)
     {
-        var info = new ProcessStartInfo("dotnet")
+        // A job started in the background by a non-interactive shell ignores SIGINT and SIGQUIT, and
+        // its children inherit that (a test run started with '&' does). A test of what gensor does
+        // on those signals starts it through coreutils' env with their default handling restored,
+        // as an interactive shell would start it; env execs dotnet, so the process id stays gensor's.
+        var info = new ProcessStartInfo(defaultSignals ? "env" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -96,6 +101,11 @@ public static class GensorProcess
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
+        if (defaultSignals)
+        {
+            info.ArgumentList.Add("--default-signal=INT,QUIT");
+            info.ArgumentList.Add("dotnet");
+        }
         info.ArgumentList.Add(Dll);
         foreach (var arg in args)
         {

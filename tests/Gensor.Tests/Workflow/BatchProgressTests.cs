@@ -75,18 +75,16 @@ public sealed class BatchProgressTests
     public async Task A_batch_stopped_by_a_signal_prints_the_summary_of_what_it_finished(string name, int signal)
     {
         using var dir = new TempDirectory();
-        // Enough operators that the batch is still running when the test reads the first one's
-        // line, even when this test's thread waits its turn on a loaded machine: with 6, a full
-        // run on 2 cores twice saw the batch finish (exit code 0) before the signal was sent.
-        const int planned = 40;
-        var specs = Enumerable.Range(1, planned).Select(i =>
-            "{\"name\": \"op" + i + "\", \"compute\": \"C[m,n] += A[m,k] * B[k,n]\", \"shape\": {\"m\": " + 8 * (1 + i % 6) + ", \"n\": 16, \"k\": 8}}");
+        // Enough operators that the batch is still running when the first one is done.
+        var specs = Enumerable.Range(1, 6).Select(i =>
+            "{\"name\": \"op" + i + "\", \"compute\": \"C[m,n] += A[m,k] * B[k,n]\", \"shape\": {\"m\": " + 8 * i + ", \"n\": 16, \"k\": 8}}");
         var suite = dir.File("suite.json", "[" + string.Join(",", specs) + "]");
-        using var process = GensorProcess.Start(["batch", suite, "--device", "cpu", "--top-k", "2", "--format", "json"]);
+        // With SIGINT's default handling, even when this test run was started in the background (where it is ignored).
+        using var process = GensorProcess.Start(["batch", suite, "--device", "cpu", "--top-k", "2", "--format", "json"], defaultSignals: true);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = new System.Text.StringBuilder();
         string? line;
-        while ((line = await process.StandardError.ReadLineAsync()) is not null && !line.StartsWith($"[1/{planned}] op1: "))
+        while ((line = await process.StandardError.ReadLineAsync()) is not null && !line.StartsWith("[1/6] op1: "))
         {
             error.AppendLine(line);
         }
@@ -100,9 +98,9 @@ public sealed class BatchProgressTests
         Assert.Contains("the summary of the ", rest);
         var summary = JsonNode.Parse(await output)!;
         Assert.True((bool)summary["interrupted"]!);
-        Assert.Equal(planned, (int)summary["planned_operators"]!);
+        Assert.Equal(6, (int)summary["planned_operators"]!);
         var operators = summary["operators"]!.AsArray();
-        Assert.InRange(operators.Count, 1, planned - 1);
+        Assert.InRange(operators.Count, 1, 5);
         Assert.Equal("op1", (string?)operators[0]!["name"]);
         Assert.True((bool)operators[0]!["verified"]!);
     }
