@@ -15,58 +15,56 @@ public static class AxisFusion
     /// <summary>The operator with every fusable pair of axes fused, repeatedly (three axes can become one).</summary>
     public static Operator Apply(Operator op)
     {
-        while (FirstFusablePair(op) is var (outer, inner))
+        while (FirstFusablePair(op) is var (outer, inner, dimensions))
         {
-            op = Fuse(op, outer, inner);
+            op = Fuse(op, outer, inner, dimensions);
         }
         return op;
     }
 
-    private static (Axis Outer, Axis Inner)? FirstFusablePair(Operator op)
+    private static (Axis Outer, Axis Inner, Dictionary<string, int> Dimensions)? FirstFusablePair(Operator op)
     {
         for (var i = 0; i + 1 < op.Axes.Count; i++)
         {
             var (outer, inner) = (op.Axes[i], op.Axes[i + 1]);
-            if (outer.Kind == inner.Kind && (long)outer.Extent * inner.Extent <= int.MaxValue && Fusable(op, outer, inner))
+            if (outer.Kind == inner.Kind && (long)outer.Extent * inner.Extent <= int.MaxValue && PairDimensions(op, outer, inner) is { } dimensions)
             {
-                return (outer, inner);
+                return (outer, inner, dimensions);
             }
         }
         return null;
     }
 
-    private static bool Fusable(Operator op, Axis outer, Axis inner)
+    /// <summary>
+    /// The dimension at which each tensor using the pair holds it (outer there, inner next), or
+    /// null when some tensor uses either axis otherwise; tensors that use neither are left out.
+    /// </summary>
+    private static Dictionary<string, int>? PairDimensions(Operator op, Axis outer, Axis inner)
     {
-        var reads = AllReads(op).ToList();
-        // The output is indexed by the spatial axes in order, so two neighbouring spatial axes
-        // are neighbours in it; its epilogue reads are that same plain index.
-        foreach (var tensor in op.Inputs.Prepend(op.Output))
+        var dimensions = new Dictionary<string, int>();
+        if (outer.Kind == AxisKind.Spatial)
         {
-            var ofTensor = reads.Where(read => read.Tensor == tensor.Name).ToList();
-            var uses = ofTensor.Any(read => read.Indices.Any(index => index.Uses(outer.Name) || index.Uses(inner.Name)));
-            if (tensor == op.Output && outer.Kind == AxisKind.Spatial)
-            {
-                var position = op.SpatialAxes.Select(axis => axis.Name).ToList().IndexOf(outer.Name);
-                if (tensor.Shape[position + 1] != inner.Extent)
-                {
-                    return false;
-                }
-                uses = false; // checked: the output's own index, and its epilogue reads, are the spatial axes in order
-            }
-            if (!uses)
+            // The output is indexed by the spatial axes in order, each as long as its axis, and so
+            // are its epilogue reads: two neighbouring spatial axes are neighbours in it.
+            dimensions[op.Output.Name] = op.SpatialAxes.Select(axis => axis.Name).ToList().IndexOf(outer.Name);
+        }
+        foreach (var reads in AllReads(op).Where(read => read.Tensor != op.Output.Name).GroupBy(read => read.Tensor))
+        {
+            if (!reads.Any(read => read.Indices.Any(index => index.Uses(outer.Name) || index.Uses(inner.Name))))
             {
                 continue;
             }
             // Every read of the tensor must index it the same way in the fused dimensions: plain
             // outer then plain inner, and nowhere else (a shifted or strided read means padding
             // or holes that one fused index could not express).
-            var at = PlainPairPosition(ofTensor[0], outer.Name, inner.Name);
-            if (at < 0 || tensor.Shape[at + 1] != inner.Extent || ofTensor.Any(read => PlainPairPosition(read, outer.Name, inner.Name) != at))
+            var at = reads.Select(read => PlainPairPosition(read, outer.Name, inner.Name)).Distinct().ToList();
+            if (at is not [var dimension] || dimension < 0 || op.InputNamed(reads.Key).Shape[dimension + 1] != inner.Extent)
             {
-                return false;
+                return null;
             }
+            dimensions[reads.Key] = dimension;
         }
-        return true;
+        return dimensions;
     }
 
     /// <summary>Where a read indexes outer then inner plainly in neighbouring dimensions, using neither elsewhere; -1 otherwise.</summary>
@@ -85,62 +83,41 @@ public static class AxisFusion
 
     private static IEnumerable<TensorRead> AllReads(Operator op) => op.Body.Reads().Concat(op.Epilogue?.Reads() ?? []);
 
-    private static Operator Fuse(Operator op, Axis outer, Axis inner)
+    private static Operator Fuse(Operator op, Axis outer, Axis inner, Dictionary<string, int> dimensions)
     {
         var name = FreshName(op, $"{outer.Name}_{inner.Name}");
         IEnumerable<string> Originals(Axis axis) => axis.FusedFrom.Count > 0 ? axis.FusedFrom : [axis.Name];
         var fused = new Axis(name, outer.Extent * inner.Extent, outer.Kind) { FusedFrom = ValueArray.From(Originals(outer).Concat(Originals(inner))) };
         var axes = op.Axes.Where(axis => axis != inner).Select(axis => axis == outer ? fused : axis);
-        var reads = AllReads(op).ToList();
         Tensor Reshape(Tensor tensor)
         {
-            int at;
-            if (tensor == op.Output)
+            if (!dimensions.TryGetValue(tensor.Name, out var at))
             {
-                if (outer.Kind != AxisKind.Spatial)
-                {
-                    return tensor;
-                }
-                at = op.SpatialAxes.Select(axis => axis.Name).ToList().IndexOf(outer.Name);
-            }
-            else
-            {
-                var read = reads.FirstOrDefault(read => read.Tensor == tensor.Name && PlainPairPosition(read, outer.Name, inner.Name) >= 0);
-                if (read is null)
-                {
-                    return tensor;
-                }
-                at = PlainPairPosition(read, outer.Name, inner.Name);
+                return tensor;
             }
             var shape = tensor.Shape.ToList();
             shape[at] *= shape[at + 1];
             shape.RemoveAt(at + 1);
             return tensor with { Shape = ValueArray.From(shape) };
         }
+        Expr Rewrite(Expr expr) => expr switch
+        {
+            TensorRead read when dimensions.TryGetValue(read.Tensor, out var at) => read with
+            {
+                Indices = ValueArray.From(read.Indices.Where((_, i) => i != at + 1).Select((index, i) => i == at ? AffineIndex.OfAxis(fused.Name) : index)),
+            },
+            Unary unary => unary with { Operand = Rewrite(unary.Operand) },
+            Binary binary => binary with { Left = Rewrite(binary.Left), Right = Rewrite(binary.Right) },
+            _ => expr,
+        };
         return op with
         {
             Output = Reshape(op.Output),
             Axes = ValueArray.From(axes),
             Inputs = ValueArray.From(op.Inputs.Select(Reshape)),
-            Body = Rewrite(op.Body, outer.Name, inner.Name, fused.Name),
-            Epilogue = op.Epilogue is null ? null : Rewrite(op.Epilogue, outer.Name, inner.Name, fused.Name),
+            Body = Rewrite(op.Body),
+            Epilogue = op.Epilogue is null ? null : Rewrite(op.Epilogue),
         };
-    }
-
-    private static Expr Rewrite(Expr expr, string outer, string inner, string fused)
-    {
-        switch (expr)
-        {
-            case TensorRead read when PlainPairPosition(read, outer, inner) is var at && at >= 0:
-                var indices = read.Indices.Where((_, i) => i != at + 1).Select((index, i) => i == at ? AffineIndex.OfAxis(fused) : index);
-                return read with { Indices = ValueArray.From(indices) };
-            case Unary unary:
-                return unary with { Operand = Rewrite(unary.Operand, outer, inner, fused) };
-            case Binary binary:
-                return binary with { Left = Rewrite(binary.Left, outer, inner, fused), Right = Rewrite(binary.Right, outer, inner, fused) };
-            default:
-                return expr;
-        }
     }
 
     /// <summary>outer_inner, or with a number after it when an axis or tensor already has that name.</summary>
