@@ -446,20 +446,24 @@ public static class KernelLowering
                 statements.Add(new IrStmt.Declare(variable, value));
                 return IrExpr.Of(variable);
             }
-            // Coordinates in the box, innermost dimension fastest.
-            var coordinate = new IrExpr[rank];
+            // Coordinates in the box, innermost dimension fastest, over runs of dimensions (CopyRuns).
+            var checkedDimension = Enumerable.Range(0, rank).Select(d => NeedsCheck(r, d, reduceGuarded: false)).ToArray();
+            var runs = CopyRuns(box.Extents, tensorStrides, layout.Strides, checkedDimension);
+            var coordinate = new IrExpr[runs.Count];
             long after = 1;
-            for (var d = rank - 1; d >= 0; d--)
+            for (var i = runs.Count - 1; i >= 0; i--)
             {
-                coordinate[d] = DivRem(element, after, box.Extents[d]);
-                after *= box.Extents[d];
+                coordinate[i] = DivRem(element, after, runs[i].Extent);
+                after *= runs[i].Extent;
             }
             var checks = new IrExpr?[rank];
-            for (var d = 0; d < rank; d++)
+            for (var i = 0; i < runs.Count; i++)
             {
-                if (NeedsCheck(r, d, reduceGuarded: false))
+                // A checked dimension is a run of its own (CopyRuns).
+                var d = runs[i].First;
+                if (checkedDimension[d])
                 {
-                    checks[d] = Bind($"g_cc{d}_", IrType.Int, coordinate[d]);
+                    checks[d] = Bind($"g_cc{d}_", IrType.Int, coordinate[i]);
                 }
             }
             var last = rank - 1;
@@ -467,17 +471,20 @@ public static class KernelLowering
             IrExpr Offset(Func<int, long> stride, bool vector)
             {
                 IrExpr sum = new IrExpr.Int(0);
-                for (var d = 0; d < rank; d++)
+                for (var i = 0; i < runs.Count; i++)
                 {
-                    var s = stride(d);
-                    if (s == 0 || box.Extents[d] == 1)
+                    var (first, innermost, extent) = runs[i];
+                    var s = stride(innermost);
+                    if (s == 0 || extent == 1)
                     {
                         continue;
                     }
-                    var scale = vector && d != last ? s / plan.Width : s;
-                    IrExpr part = vector && d == last
-                        ? new IrExpr.Binary(BinaryOperator.IndexDivide, coordinate[d], new IrExpr.Int(plan.Width))
-                        : scale == 1 ? coordinate[d] : new IrExpr.Binary(BinaryOperator.Multiply, coordinate[d], new IrExpr.Int(scale));
+                    // The innermost run has stride 1 in a vectorized copy: its coordinate counts elements.
+                    var inner = innermost == last;
+                    var scale = vector && !inner ? s / plan.Width : s;
+                    IrExpr part = vector && inner
+                        ? new IrExpr.Binary(BinaryOperator.IndexDivide, coordinate[i], new IrExpr.Int(plan.Width))
+                        : scale == 1 ? coordinate[i] : new IrExpr.Binary(BinaryOperator.Multiply, coordinate[i], new IrExpr.Int(scale));
                     sum = sum is IrExpr.Int { Value: 0 } ? part : new IrExpr.Binary(BinaryOperator.Add, sum, part);
                 }
                 return sum;
@@ -486,6 +493,35 @@ public static class KernelLowering
             var global = Bind("g_cg", IrType.Int, Offset(d => tensorStrides[d], plan.VectorLoad));
             var valid = partial ? Bind("g_cv", IrType.Bool, new IrExpr.Binary(BinaryOperator.Less, element, new IrExpr.Int(plan.Elements))) : null;
             return (statements, new ChunkCoordinates(shared, global, checks, valid));
+        }
+
+        /// <summary>Neighbouring box dimensions <c>First..Innermost</c> that a copy walks as one, <c>Extent</c> elements long.</summary>
+        internal readonly record struct CopyRun(int First, int Innermost, long Extent);
+
+        /// <summary>
+        /// The box's dimensions in runs that a copy can walk as one: a dimension joins the run
+        /// inside it when, in the tensor and in shared memory alike, its stride is the run's
+        /// length times the run's stride (the box spans the inner dimensions whole, with no
+        /// padding between rows). A chunk's coordinate then costs one division per run instead of
+        /// one per dimension: a convolution's weights W[f,c,r,s] copy as f and one run of c, r, s.
+        /// A dimension whose index is bounds-checked keeps a run of its own, since the check needs
+        /// its coordinate.
+        /// </summary>
+        internal static List<CopyRun> CopyRuns(IReadOnlyList<int> extents, IReadOnlyList<long> tensorStrides, IReadOnlyList<long> sharedStrides, IReadOnlyList<bool> checkedDimension)
+        {
+            var runs = new List<CopyRun>();
+            for (var d = extents.Count - 1; d >= 0; d--)
+            {
+                if (runs.Count > 0 && runs[^1] is var (first, innermost, extent) && !checkedDimension[d] && !checkedDimension[first]
+                    && tensorStrides[d] == extent * tensorStrides[innermost] && sharedStrides[d] == extent * sharedStrides[innermost])
+                {
+                    runs[^1] = new CopyRun(d, innermost, extent * extents[d]);
+                    continue;
+                }
+                runs.Add(new CopyRun(d, d, extents[d]));
+            }
+            runs.Reverse();
+            return runs;
         }
 
         /// <summary>The origin of read <paramref name="r"/>'s box in the stage whose indices are <paramref name="stage"/>, per tensor dimension.</summary>
@@ -718,13 +754,15 @@ public static class KernelLowering
             {
                 loadNext.AddRange(Copy(r, next, CopyPart.Load, IrExpr.Lin(0), "n"));
             }
-            if (_prefetch)
+            // A block of one stage has no next stage to load: the prologue's loads are all it needs.
+            var ahead = _prefetch && StagesPerBlock > 1;
+            if (ahead)
             {
                 // The next stage's global loads are in flight while this stage computes.
                 body.Add(new IrStmt.Seq([.. loadNext], Scoped: true));
             }
             body.Add(ReducePoints());
-            if (_double)
+            if (_double && ahead)
             {
                 // Into the other buffer, which every thread finished reading before the last barrier.
                 var storeNext = new List<IrStmt>();

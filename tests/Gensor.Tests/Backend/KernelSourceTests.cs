@@ -15,35 +15,8 @@ public sealed class KernelSourceTests
     private static EtirState Gemm(string shape, string schedule) =>
         new(Operators.Parse("C[m,n] += A[m,k] * B[k,n]", shape), Schedule.Parse(schedule));
 
-    private static IEnumerable<IrExpr> Expressions(KernelIr kernel) => kernel.Statements.SelectMany(statement => statement switch
-    {
-        IrStmt.Declare { Init: { } init } => Flatten(init),
-        IrStmt.Assign assign => Flatten(assign.Value),
-        IrStmt.Store store => Flatten(store.Index).Concat(Flatten(store.Value)),
-        IrStmt.If branch => Flatten(branch.Condition),
-        _ => [],
-    });
-
-    private static IEnumerable<IrExpr> Flatten(IrExpr expr)
-    {
-        yield return expr;
-        var children = expr switch
-        {
-            IrExpr.Binary b => [b.Left, b.Right],
-            IrExpr.Unary u => [u.Operand],
-            IrExpr.Select s => [s.Condition, s.Then, s.Else],
-            IrExpr.InRange r => [r.Index],
-            IrExpr.Load l => [l.Index],
-            IrExpr.Lane l => [l.Vector],
-            IrExpr.Pack p => p.Lanes.AsEnumerable(),
-            IrExpr.ShuffleXor x => [x.Value],
-            _ => [],
-        };
-        foreach (var child in children.SelectMany(Flatten))
-        {
-            yield return child;
-        }
-    }
+    private static IEnumerable<IrExpr> Expressions(KernelIr kernel) =>
+        kernel.Statements.SelectMany(statement => statement.Expressions()).SelectMany(expression => expression.Walk());
 
     /// <summary>The loop over the reduction stages.</summary>
     private static IrStmt.For StageLoop(KernelIr kernel) => kernel.Statements.OfType<IrStmt.For>().Single(f => f.Index.Name == "g_st");

@@ -62,6 +62,31 @@ public abstract record IrExpr
     /// <summary>The value of <paramref name="Value"/> in the lane whose index differs in the bits of <paramref name="LaneMask"/> (a butterfly shuffle).</summary>
     public sealed record ShuffleXor(IrExpr Value, int LaneMask) : IrExpr;
 
+    /// <summary>Every expression of the tree, depth first, this one included.</summary>
+    public IEnumerable<IrExpr> Walk()
+    {
+        yield return this;
+        var children = this switch
+        {
+            Binary b => [b.Left, b.Right],
+            Unary u => [u.Operand],
+            Select s => [s.Condition, s.Then, s.Else],
+            InRange r => [r.Index],
+            Load l => [l.Index],
+            Lane l => [l.Vector],
+            Pack p => p.Lanes.AsEnumerable(),
+            ShuffleXor x => [x.Value],
+            _ => [],
+        };
+        foreach (var child in children)
+        {
+            foreach (var expression in child.Walk())
+            {
+                yield return expression;
+            }
+        }
+    }
+
     public static IrExpr Of(Variable variable) => new Ref(variable);
 
     public static Linear Lin(long constant) => new([], constant);

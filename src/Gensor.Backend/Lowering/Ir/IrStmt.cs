@@ -42,6 +42,16 @@ public abstract record IrStmt
     /// <summary>A comment in the printed source.</summary>
     public sealed record Comment(string Text) : IrStmt;
 
+    /// <summary>The expressions this statement holds itself (not those of the statements inside it).</summary>
+    public IEnumerable<IrExpr> Expressions() => this switch
+    {
+        Declare { Init: { } init } => [init],
+        Assign assign => [assign.Value],
+        Store store => [store.Index, store.Value],
+        If branch => [branch.Condition],
+        _ => [],
+    };
+
     /// <summary>Every statement of the tree, depth first, this one included.</summary>
     public IEnumerable<IrStmt> Walk()
     {

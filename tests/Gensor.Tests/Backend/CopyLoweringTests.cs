@@ -1,0 +1,84 @@
+using Gensor.Analysis;
+using Gensor.Backend.Lowering;
+using Gensor.Backend.Lowering.Ir;
+using Gensor.Construction;
+using Gensor.Etir;
+using Gensor.Hardware;
+using Gensor.Tests.Support;
+using Xunit;
+
+namespace Gensor.Tests.Backend;
+
+/// <summary>
+/// How a block copies its staged boxes: dimensions that are one run in the tensor and in shared
+/// memory are walked as one (fewer divisions per chunk, issue 9's IMAD count), and a block of
+/// one stage loads it once even with the register prefetch.
+/// </summary>
+[Collection(CpuDeviceCollection.Name)]
+public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
+{
+    private const string Conv = "O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]";
+
+    // 16 of 32 channels per stage: W's box is 8 filters of one contiguous run of 16x3x3 = 144 weights
+    // (stored transposed, f innermost, where c, r and s are one run too); I's box is 16 channels of
+    // whole 4x10 rows, a run of 40 in the tensor and in shared memory.
+    private const string Shape = "f=8,y=6,x=8,c=32,r=3,s=3";
+    private const string Staged = "block=8x2x8 thread=1x1x1 reduce=16x3x3 shared=I,W";
+
+    [Fact]
+    public void A_convolution_copies_its_weights_as_filters_of_one_run_of_channels_and_window()
+    {
+        var kernel = KernelLowering.Lower(new EtirState(Operators.Parse(Conv, Shape), Schedule.Parse(Staged)));
+
+        // Read 1 is W: each chunk's coordinates are a filter and a place in the run of 144, not c, r and s apiece.
+        Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cg1"));
+        Assert.Equal([(BinaryOperator.IndexDivide, 40L), (BinaryOperator.IndexRemainder, 16L), (BinaryOperator.IndexRemainder, 40L)], Divisions(kernel, "g_cg0"));
+    }
+
+    [Fact]
+    public void A_padded_box_keeps_its_rows_apart()
+    {
+        // Padding separates I's stored rows: y and x are no longer one run in shared memory.
+        var kernel = KernelLowering.Lower(new EtirState(Operators.Parse(Conv, Shape), Schedule.Parse(Staged + " pad=4")));
+
+        Assert.Contains((BinaryOperator.IndexRemainder, 10L), Divisions(kernel, "g_cs0"));
+        Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cg1"));
+    }
+
+    [Theory]
+    [InlineData(Staged)]
+    [InlineData(Staged + " pad=4 prefetch=1 split=2")]
+    [InlineData(Staged + " prefetch=1 buffers=2 split=2")]
+    public void Copies_by_runs_match_the_reference(string schedule)
+    {
+        var state = new EtirState(Operators.Parse(Conv, Shape), Schedule.Parse(schedule));
+        Assert.Null(Legality.Check(state.Operator, state.Schedule, BuiltInProfiles.Cpu));
+
+        var measurement = fixture.Run(state, "CopyRuns", seed: 5);
+
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+
+    [Theory]
+    // Two stages of 16 channels, split over two blocks: one stage each.
+    [InlineData("split=2", 0)]
+    // Two stages in one block: the first stage's computation overlaps the second's loads.
+    [InlineData("split=1", 2)]
+    public void The_prefetch_loads_ahead_only_when_the_block_has_a_next_stage(string split, int loadsInTheLoop)
+    {
+        var state = new EtirState(Operators.Parse(Conv, Shape), Schedule.Parse($"{Staged} prefetch=1 {split}"));
+
+        var loop = KernelLowering.Lower(state).Statements.OfType<IrStmt.For>().Single(f => f.Index.Name is "g_st" or "g_sl");
+        var loadedInLoop = loop.Walk().SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>().Where(l => l.Buffer.Scope == BufferScope.Global).Select(l => l.Buffer.Name).Distinct().Count();
+
+        Assert.Equal(loadsInTheLoop, loadedInLoop);
+    }
+
+    /// <summary>The divisions and remainders by constants in the declarations of the variables named <paramref name="prefix"/>..., once each, sorted.</summary>
+    private static (BinaryOperator, long)[] Divisions(KernelIr kernel, string prefix) =>
+        [.. kernel.Statements.SelectMany(s => s.Walk()).OfType<IrStmt.Declare>()
+            .Where(d => d.Variable.Name.StartsWith(prefix, StringComparison.Ordinal) && d.Init is not null)
+            .SelectMany(d => d.Init!.Walk()).OfType<IrExpr.Binary>()
+            .Where(b => b.Op is BinaryOperator.IndexDivide or BinaryOperator.IndexRemainder && b.Right is IrExpr.Int)
+            .Select(b => (b.Op, ((IrExpr.Int)b.Right).Value)).Distinct().Order()];
+}
