@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using Gensor.Backend.Lowering.Ir;
 using Gensor.Etir;
@@ -262,6 +263,8 @@ public static class CSharpPrinter
             IrExpr.Linear linear => Linear(linear),
             IrExpr.Special { Which: SpecialValue.BlockIndex } => "Grid.IdxX",
             IrExpr.Special { Which: SpecialValue.ThreadIndex } => "Group.IdxX",
+            IrExpr.Binary { Op: BinaryOperator.IndexDivide or BinaryOperator.IndexRemainder, Right: IrExpr.Int { Value: > 0 } divisor } b =>
+                IndexDivision(b.Op == BinaryOperator.IndexRemainder, Expr(b.Left), divisor.Value),
             IrExpr.Binary b => BinaryText(b.Op, Expr(b.Left), Expr(b.Right)),
             IrExpr.Unary u => CSharpExpression.UnaryText(u.Op, Expr(u.Operand)),
             IrExpr.Select s => $"({Expr(s.Condition)} ? {Expr(s.Then)} : {Expr(s.Else)})",
@@ -300,6 +303,29 @@ public static class CSharpPrinter
             }
             var simple = linear.Terms.Length == 0 || (linear.Terms.Length == 1 && linear.Constant == 0 && Math.Abs(linear.Terms[0].Coefficient) == 1);
             return simple ? text.ToString() : $"({text})";
+        }
+
+        /// <summary>
+        /// A non-negative index divided by a positive constant, or its remainder, without a
+        /// division instruction (<see cref="ConstantDivision"/>): a shift or a mask for a power of
+        /// two, else a multiply-high and a shift; the remainder is the index less the divisor times the quotient.
+        /// </summary>
+        private static string IndexDivision(bool remainder, string index, long divisor)
+        {
+            if (divisor == 1)
+            {
+                return remainder ? "0" : index;
+            }
+            if (BitOperations.IsPow2(divisor))
+            {
+                return remainder ? $"({index} & {Int(divisor - 1)})" : $"({index} >> {BitOperations.Log2((ulong)divisor)})";
+            }
+            if (ConstantDivision.MultiplyHigh(divisor) is not var (multiplier, shift))
+            {
+                return BinaryText(remainder ? BinaryOperator.IndexRemainder : BinaryOperator.IndexDivide, index, Int(divisor));
+            }
+            var quotient = $"((int)(((ulong)(uint){index} * {multiplier}UL) >> {shift}))";
+            return remainder ? $"({index} - {Int(divisor)} * {quotient})" : quotient;
         }
 
         private static string BinaryText(BinaryOperator op, string l, string r) => op switch

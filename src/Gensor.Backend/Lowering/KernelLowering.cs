@@ -1111,6 +1111,29 @@ public static class KernelLowering
             var last = Rank - 1;
             var stores = new List<IrStmt>();
             var done = new HashSet<int>();
+            // The thread's origin in the output, per axis and flat, once: every store is that plus a
+            // constant. Written out in each store, ptxas recomputes it inside every guarded branch
+            // (three IMADs per store of a split-K convolution's 32 outputs).
+            var origins = new IrExpr.Linear[Rank];
+            for (var a = 0; a < Rank; a++)
+            {
+                origins[a] = IrExpr.Sum([((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])]);
+                if (_spatial[a].Extent % _s.BlockTile[a] != 0 && _elements.Length > 1)
+                {
+                    var variable = Int($"g_oc{a}");
+                    stores.Add(new IrStmt.Declare(variable, origins[a]));
+                    origins[a] = IrExpr.Lin(variable);
+                }
+            }
+            var origin = IrExpr.Sum([.. Enumerable.Range(0, Rank).Select(a => (strides[a], IrExpr.Sum([((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])])))]);
+            if (_elements.Length > 1)
+            {
+                // In quads where it can be (the 128-bit stores index quads): four times the variable.
+                var quads = origin.Terms.All(t => t.Coefficient % 4 == 0) && origin.Constant % 4 == 0;
+                var variable = Int(quads ? "g_obq" : "g_ob");
+                stores.Add(new IrStmt.Declare(variable, quads ? IrExpr.Sum(origin.Terms.Select(t => (t.Coefficient / 4, t.Variable)), origin.Constant / 4) : origin));
+                origin = IrExpr.Lin(variable, quads ? 4 : 1);
+            }
             for (var e = 0; e < _elements.Length; e++)
             {
                 if (done.Contains(e))
@@ -1124,8 +1147,7 @@ public static class KernelLowering
                     done.Add(member);
                 }
                 var element = _elements[e];
-                var coordinates = Enumerable.Range(0, Rank).Select(a => IrExpr.Sum(
-                    [((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])], LocalOffset(a, element[a]))).ToArray();
+                var coordinates = Enumerable.Range(0, Rank).Select(a => IrExpr.Sum((1, origins[a]), (1, IrExpr.Lin(LocalOffset(a, element[a]))))).ToArray();
                 IrExpr? guard = null;
                 for (var a = 0; a < Rank; a++)
                 {
@@ -1135,7 +1157,8 @@ public static class KernelLowering
                         guard = guard is null ? check : new IrExpr.Binary(BinaryOperator.And, guard, check);
                     }
                 }
-                var flat = IrExpr.Sum([.. Enumerable.Range(0, Rank).Select(a => (strides[a], coordinates[a]))]);
+                var offset = Enumerable.Range(0, Rank).Sum(a => strides[a] * LocalOffset(a, element[a]));
+                var flat = IrExpr.Sum((1, origin), (1, IrExpr.Lin(offset)));
                 IrStmt store;
                 if (group.Length == 4)
                 {

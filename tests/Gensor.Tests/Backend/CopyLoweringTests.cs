@@ -76,7 +76,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
 
     /// <summary>The divisions and remainders by constants in the declarations of the variables named <paramref name="prefix"/>..., once each, sorted.</summary>
     private static (BinaryOperator, long)[] Divisions(KernelIr kernel, string prefix) =>
-        [.. kernel.Statements.SelectMany(s => s.Walk()).OfType<IrStmt.Declare>()
+        [.. kernel.Statements.OfType<IrStmt.Declare>()
             .Where(d => d.Variable.Name.StartsWith(prefix, StringComparison.Ordinal) && d.Init is not null)
             .SelectMany(d => d.Init!.Walk()).OfType<IrExpr.Binary>()
             .Where(b => b.Op is BinaryOperator.IndexDivide or BinaryOperator.IndexRemainder && b.Right is IrExpr.Int)

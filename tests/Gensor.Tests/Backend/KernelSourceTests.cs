@@ -142,4 +142,17 @@ public sealed class KernelSourceTests
 
         Assert.Contains("not a multiple", error.Message);
     }
+
+    [Fact]
+    public void Every_store_is_the_thread_origin_plus_a_constant()
+    {
+        // A split-K convolution over a ragged 16x16 tile of 14x14 pixels: 8 guarded atomic adds per thread.
+        var op = Operators.Parse("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=8,y=14,x=14,c=32,r=3,s=3");
+        var kernel = KernelLowering.Lower(new EtirState(op, Schedule.Parse("block=8x16x16 thread=2x1x4 reduce=16x3x3 shared=I,W split=2")));
+
+        var adds = kernel.Statements.OfType<IrStmt.AtomicAdd>().ToArray();
+        Assert.Equal(8, adds.Length);
+        Assert.All(adds, add => Assert.Equal("g_ob", Assert.Single(Assert.IsType<IrExpr.Linear>(add.Index).Terms).Variable.Name));
+        Assert.Equal(8, adds.Select(add => ((IrExpr.Linear)add.Index).Constant).Distinct().Count());
+    }
 }

@@ -132,9 +132,9 @@ public enum SpecialValue { BlockIndex, ThreadIndex }
 /// <remarks>
 /// <see cref="IndexDivide"/> and <see cref="IndexRemainder"/> are integer division of a
 /// non-negative index by a positive constant (coordinates of blocks, threads, stages and
-/// copy elements). They are printed unsigned: ptxas turns an unsigned division by a
-/// constant into a multiply-high and a shift, a signed one into about three times the
-/// instructions, which the index arithmetic of a convolution's copies pays for every element.
+/// copy elements). The printer writes them as shifts and masks, or as a multiply-high and a
+/// shift (<see cref="Gensor.Backend.Lowering.ConstantDivision"/>): ptxas divides by an immediate
+/// with a reciprocal and corrections, which a convolution's copies would pay for every element.
 /// </remarks>
 public enum BinaryOperator { Add, Subtract, Multiply, Divide, Remainder, Max, Min, Less, And, IndexDivide, IndexRemainder }
 
