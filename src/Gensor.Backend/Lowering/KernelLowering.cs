@@ -496,7 +496,7 @@ public static class KernelLowering
         }
 
         /// <summary>Neighbouring box dimensions <c>First..Innermost</c> that a copy walks as one, <c>Extent</c> elements long.</summary>
-        internal readonly record struct CopyRun(int First, int Innermost, long Extent);
+        private readonly record struct CopyRun(int First, int Innermost, long Extent);
 
         /// <summary>
         /// The box's dimensions in runs that a copy can walk as one: a dimension joins the run
@@ -507,7 +507,7 @@ public static class KernelLowering
         /// A dimension whose index is bounds-checked keeps a run of its own, since the check needs
         /// its coordinate.
         /// </summary>
-        internal static List<CopyRun> CopyRuns(IReadOnlyList<int> extents, IReadOnlyList<long> tensorStrides, IReadOnlyList<long> sharedStrides, IReadOnlyList<bool> checkedDimension)
+        private static List<CopyRun> CopyRuns(IReadOnlyList<int> extents, IReadOnlyList<long> tensorStrides, IReadOnlyList<long> sharedStrides, IReadOnlyList<bool> checkedDimension)
         {
             var runs = new List<CopyRun>();
             for (var d = extents.Count - 1; d >= 0; d--)

@@ -48,6 +48,7 @@ public abstract record IrStmt
         Declare { Init: { } init } => [init],
         Assign assign => [assign.Value],
         Store store => [store.Index, store.Value],
+        AtomicAdd add => [add.Index, add.Value],
         If branch => [branch.Condition],
         _ => [],
     };
