@@ -112,50 +112,17 @@ public static class CSharpPrinter
         {
             foreach (var statement in kernel.Statements)
             {
-                var expressions = statement switch
-                {
-                    IrStmt.Declare { Init: { } init } => [init],
-                    IrStmt.Assign assign => [assign.Value],
-                    IrStmt.Store store => [store.Index, store.Value],
-                    IrStmt.AtomicAdd add => [add.Index, add.Value],
-                    IrStmt.If branch => [branch.Condition],
-                    _ => Array.Empty<IrExpr>(),
-                };
                 if (statement is IrStmt.Store { Width: > 1 } vectorStore)
                 {
                     yield return (vectorStore.Buffer, vectorStore.Width);
                 }
-                foreach (var load in expressions.SelectMany(Loads))
+                foreach (var load in statement.Expressions().SelectMany(expression => expression.Walk()).OfType<IrExpr.Load>())
                 {
                     if (load.Width > 1)
                     {
                         yield return (load.Buffer, load.Width);
                     }
                 }
-            }
-        }
-
-        private static IEnumerable<IrExpr.Load> Loads(IrExpr expr)
-        {
-            var children = expr switch
-            {
-                IrExpr.Load load => [load.Index],
-                IrExpr.Binary b => [b.Left, b.Right],
-                IrExpr.Unary u => [u.Operand],
-                IrExpr.Select s => [s.Condition, s.Then, s.Else],
-                IrExpr.InRange r => [r.Index],
-                IrExpr.Lane l => [l.Vector],
-                IrExpr.Pack p => p.Lanes.AsEnumerable(),
-                IrExpr.ShuffleXor x => [x.Value],
-                _ => [],
-            };
-            if (expr is IrExpr.Load self)
-            {
-                yield return self;
-            }
-            foreach (var load in children.SelectMany(Loads))
-            {
-                yield return load;
             }
         }
 

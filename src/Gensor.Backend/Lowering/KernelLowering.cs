@@ -383,7 +383,7 @@ public static class KernelLowering
             }
             var form = IrExpr.Sum(terms, constant);
             var aligned = _a.QuadAlignedOperands(r, _s);
-            return (form, aligned ? IrExpr.Sum(form.Terms.Select(t => (t.Coefficient / 4, t.Variable)), form.Constant / 4) : null);
+            return (form, aligned ? DividedBy(form, 4) : null);
         }
 
         // ---- Copies of staged boxes ---------------------------------------------------------
@@ -565,7 +565,7 @@ public static class KernelLowering
             {
                 var sum = IrExpr.Sum([.. Enumerable.Range(0, rank).Select(d => (tensorStrides[d], origin[d]))]);
                 // In vector units when the load is vectorized: the origin is a whole vector (CopyPlan).
-                flatOrigin = plan.VectorLoad ? IrExpr.Sum(sum.Terms.Select(t => (t.Coefficient / width, t.Variable)), sum.Constant / width) : sum;
+                flatOrigin = plan.VectorLoad ? DividedBy(sum, width) : sum;
                 var variable = Int($"g_so{r}{suffix}");
                 statements.Add(new IrStmt.Declare(variable, flatOrigin));
                 flatOrigin = IrExpr.Lin(variable);
@@ -663,7 +663,7 @@ public static class KernelLowering
             var shared = _shared[r]!;
             if (plan.VectorStore && vector is not null)
             {
-                var index = IrExpr.Sum((1, Linearize(chunk.SharedOffset)), (1, IrExpr.Sum(buffer.Terms.Select(t => (t.Coefficient / plan.Width, t.Variable)), buffer.Constant / plan.Width)));
+                var index = IrExpr.Sum((1, Linearize(chunk.SharedOffset)), (1, DividedBy(buffer, plan.Width)));
                 yield return new IrStmt.Store(shared, index, vector, plan.Width);
                 yield break;
             }
@@ -968,8 +968,8 @@ public static class KernelLowering
                     // In 4-element units: base, buffer and point parts are whole quads (StagedBase checked).
                     var index = IrExpr.Sum(
                         (1, IrExpr.Lin(quadBase)),
-                        (1, IrExpr.Sum(buffer.Terms.Select(t => (t.Coefficient / 4, t.Variable)), buffer.Constant / 4)),
-                        (1, QuarterOf(points)),
+                        (1, DividedBy(buffer, 4)),
+                        (1, DividedBy(points, 4)),
                         (1, IrExpr.Lin(offset / 4)));
                     yield return new IrStmt.Declare(quad, new IrExpr.Load(shared, index, 4));
                     for (var i = 0; i < 4; i++)
@@ -989,8 +989,12 @@ public static class KernelLowering
             }
         }
 
-        /// <summary>A point part in 4-element units (exact: StagedBase allows quads only when every coefficient is a multiple of 4).</summary>
-        private static IrExpr.Linear QuarterOf(IrExpr.Linear points) => IrExpr.Sum(points.Terms.Select(t => (t.Coefficient / 4, t.Variable)), points.Constant / 4);
+        /// <summary>
+        /// A linear form in units of <paramref name="divisor"/> elements (vectors, quads); exact only where
+        /// every coefficient and the constant are multiples of it, which the callers have established.
+        /// </summary>
+        private static IrExpr.Linear DividedBy(IrExpr.Linear form, long divisor) =>
+            IrExpr.Sum(form.Terms.Select(t => (t.Coefficient / divisor, t.Variable)), form.Constant / divisor);
 
         private IEnumerable<IrStmt> GlobalOperands(int r, List<(Variable Register, int[] Element)> operands)
         {
@@ -1104,11 +1108,13 @@ public static class KernelLowering
 
         // ---- Epilogue and stores -----------------------------------------------------------
 
+        /// <summary>Where the thread's tile starts along spatial axis <paramref name="a"/> of the output.</summary>
+        private IrExpr.Linear OutputOrigin(int a) => IrExpr.Sum([((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])]);
+
         private IEnumerable<IrStmt> Stores()
         {
             var output = _op.Output;
             var strides = RowMajorStrides(output.Shape);
-            var last = Rank - 1;
             var stores = new List<IrStmt>();
             var done = new HashSet<int>();
             // The thread's origin in the output, per axis and flat, once: every store is that plus a
@@ -1117,7 +1123,7 @@ public static class KernelLowering
             var origins = new IrExpr.Linear[Rank];
             for (var a = 0; a < Rank; a++)
             {
-                origins[a] = IrExpr.Sum([((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])]);
+                origins[a] = OutputOrigin(a);
                 if (_spatial[a].Extent % _s.BlockTile[a] != 0 && _elements.Length > 1)
                 {
                     var variable = Int($"g_oc{a}");
@@ -1125,13 +1131,13 @@ public static class KernelLowering
                     origins[a] = IrExpr.Lin(variable);
                 }
             }
-            var origin = IrExpr.Sum([.. Enumerable.Range(0, Rank).Select(a => (strides[a], IrExpr.Sum([((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])])))]);
+            var origin = IrExpr.Sum([.. Enumerable.Range(0, Rank).Select(a => (strides[a], OutputOrigin(a)))]);
             if (_elements.Length > 1)
             {
                 // In quads where it can be (the 128-bit stores index quads): four times the variable.
                 var quads = origin.Terms.All(t => t.Coefficient % 4 == 0) && origin.Constant % 4 == 0;
                 var variable = Int(quads ? "g_obq" : "g_ob");
-                stores.Add(new IrStmt.Declare(variable, quads ? IrExpr.Sum(origin.Terms.Select(t => (t.Coefficient / 4, t.Variable)), origin.Constant / 4) : origin));
+                stores.Add(new IrStmt.Declare(variable, quads ? DividedBy(origin, 4) : origin));
                 origin = IrExpr.Lin(variable, quads ? 4 : 1);
             }
             for (var e = 0; e < _elements.Length; e++)
@@ -1163,8 +1169,7 @@ public static class KernelLowering
                 if (group.Length == 4)
                 {
                     var values = group.Select(member => EpilogueValue(member)).ToArray();
-                    store = new IrStmt.Store(_parameter[output.Name], IrExpr.Sum(flat.Terms.Select(t => (t.Coefficient / 4, t.Variable)), flat.Constant / 4),
-                        new IrExpr.Pack([.. values]), 4);
+                    store = new IrStmt.Store(_parameter[output.Name], DividedBy(flat, 4), new IrExpr.Pack([.. values]), 4);
                 }
                 else if (Split > 1)
                 {
@@ -1214,7 +1219,7 @@ public static class KernelLowering
             }
             var element = _elements[e];
             var coordinate = Enumerable.Range(0, Rank).ToDictionary(a => _spatial[a].Name,
-                a => IrExpr.Sum([((long)_s.BlockTile[a], _blockIndex[a]), (Chunk(a), _threadIndex[a])], LocalOffset(a, element[a])));
+                a => OutputOrigin(a) with { Constant = LocalOffset(a, element[a]) });
             return Convert(_op.Epilogue, read =>
             {
                 if (read.Tensor == _op.Output.Name)

@@ -53,7 +53,7 @@ public sealed class ConstantDivisionTests
     [Fact]
     public void A_convolution_kernel_divides_nowhere()
     {
-        var state = new EtirState(Operators.Parse("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=8,y=14,x=14,c=32,r=3,s=3"),
+        var state = new EtirState(Operators.Parse(Operators.ConvChw, "f=8,y=14,x=14,c=32,r=3,s=3"),
             Schedule.Parse("block=8x7x14 thread=2x1x2 reduce=16x3x3 shared=I,W"));
 
         var source = CSharpKernelGenerator.Generate(state, "Conv").Text;

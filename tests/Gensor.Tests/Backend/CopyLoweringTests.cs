@@ -17,8 +17,6 @@ namespace Gensor.Tests.Backend;
 [Collection(CpuDeviceCollection.Name)]
 public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
 {
-    private const string Conv = "O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]";
-
     // 16 of 32 channels per stage: W's box is 8 filters of one contiguous run of 16x3x3 = 144 weights
     // (stored transposed, f innermost, where c, r and s are one run too); I's box is 16 channels of
     // whole 4x10 rows, a run of 40 in the tensor and in shared memory.
@@ -28,7 +26,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
     [Fact]
     public void A_convolution_copies_its_weights_as_filters_of_one_run_of_channels_and_window()
     {
-        var kernel = KernelLowering.Lower(new EtirState(Operators.Parse(Conv, Shape), Schedule.Parse(Staged)));
+        var kernel = KernelLowering.Lower(new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse(Staged)));
 
         // Read 1 is W: each chunk's coordinates are a filter and a place in the run of 144, not c, r and s apiece.
         Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cg1"));
@@ -39,7 +37,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
     public void A_padded_box_keeps_its_rows_apart()
     {
         // Padding separates I's stored rows: y and x are no longer one run in shared memory.
-        var kernel = KernelLowering.Lower(new EtirState(Operators.Parse(Conv, Shape), Schedule.Parse(Staged + " pad=4")));
+        var kernel = KernelLowering.Lower(new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse(Staged + " pad=4")));
 
         Assert.Contains((BinaryOperator.IndexRemainder, 10L), Divisions(kernel, "g_cs0"));
         Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cg1"));
@@ -51,7 +49,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
     [InlineData(Staged + " prefetch=1 buffers=2 split=2")]
     public void Copies_by_runs_match_the_reference(string schedule)
     {
-        var state = new EtirState(Operators.Parse(Conv, Shape), Schedule.Parse(schedule));
+        var state = new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse(schedule));
         Assert.Null(Legality.Check(state.Operator, state.Schedule, BuiltInProfiles.Cpu));
 
         var measurement = fixture.Run(state, "CopyRuns", seed: 5);
@@ -66,7 +64,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
     [InlineData("split=1", 2)]
     public void The_prefetch_loads_ahead_only_when_the_block_has_a_next_stage(string split, int loadsInTheLoop)
     {
-        var state = new EtirState(Operators.Parse(Conv, Shape), Schedule.Parse($"{Staged} prefetch=1 {split}"));
+        var state = new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse($"{Staged} prefetch=1 {split}"));
 
         var loop = KernelLowering.Lower(state).Statements.OfType<IrStmt.For>().Single(f => f.Index.Name is "g_st" or "g_sl");
         var loadedInLoop = loop.Walk().SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>().Where(l => l.Buffer.Scope == BufferScope.Global).Select(l => l.Buffer.Name).Distinct().Count();

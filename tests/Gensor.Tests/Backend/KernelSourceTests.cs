@@ -109,7 +109,7 @@ public sealed class KernelSourceTests
     public void Index_arithmetic_divides_unsigned_and_only_the_expressions_own_division_is_signed()
     {
         // Copy coordinates of a 3x3 window divide by the box extents: unsigned, ptxas makes each a multiply-high.
-        var conv = new EtirState(Operators.Parse("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=16,y=6,x=6,c=8,r=3,s=3"),
+        var conv = new EtirState(Operators.Parse(Operators.ConvChw, "f=16,y=6,x=6,c=8,r=3,s=3"),
             Schedule.Parse("block=8x4x6 thread=1x1x3 reduce=2x3x3 shared=I,W"));
         var scaled = new EtirState(Operators.Parse("y[i] = x[i] / 3", "i=64"), Schedule.Parse("block=32 thread=1 reduce=-"));
 
@@ -147,7 +147,7 @@ public sealed class KernelSourceTests
     public void Every_store_is_the_thread_origin_plus_a_constant()
     {
         // A split-K convolution over a ragged 16x16 tile of 14x14 pixels: 8 guarded atomic adds per thread.
-        var op = Operators.Parse("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=8,y=14,x=14,c=32,r=3,s=3");
+        var op = Operators.Parse(Operators.ConvChw, "f=8,y=14,x=14,c=32,r=3,s=3");
         var kernel = KernelLowering.Lower(new EtirState(op, Schedule.Parse("block=8x16x16 thread=2x1x4 reduce=16x3x3 shared=I,W split=2")));
 
         var adds = kernel.Statements.OfType<IrStmt.AtomicAdd>().ToArray();

@@ -17,8 +17,6 @@ namespace Gensor.Tests.Backend;
 [Collection(CpuDeviceCollection.Name)]
 public sealed class PartialUnrollTests(CpuDeviceFixture fixture)
 {
-    private const string Conv = "O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]";
-
     [Theory]
     // 8x3x3 points x 64 outputs = 4608 multiply-adds: over the 4096 of a whole unrolled stage; 3x3 x 64 = 576 is not.
     [InlineData("block=64x4x8 thread=8x2x4 reduce=8x3x3", 2, 9)]
@@ -40,7 +38,7 @@ public sealed class PartialUnrollTests(CpuDeviceFixture fixture)
     [Fact]
     public void A_long_stage_loops_over_its_outer_axis_around_an_unrolled_window()
     {
-        var op = Operators.Parse(Conv, "f=64,y=8,x=8,c=16,r=3,s=3");
+        var op = Operators.Parse(Operators.ConvChw, "f=64,y=8,x=8,c=16,r=3,s=3");
         var state = new EtirState(op, Schedule.Parse("block=64x4x8 thread=8x2x4 reduce=8x3x3 shared=I,W"));
 
         var lowered = StageLoop(KernelLowering.Lower(state)).Walk().OfType<IrStmt.For>().Where(f => f.Index.Name.StartsWith("g_kk", StringComparison.Ordinal)).ToArray();
@@ -58,7 +56,7 @@ public sealed class PartialUnrollTests(CpuDeviceFixture fixture)
     [InlineData("f=8,y=6,x=8,c=40,r=3,s=3", "block=8x2x8 thread=2x1x2 reduce=16x3x3 shared=I,W")]
     public void A_partly_unrolled_kernel_matches_the_reference(string shape, string schedule)
     {
-        var op = Operators.Parse(Conv, shape);
+        var op = Operators.Parse(Operators.ConvChw, shape);
         var state = new EtirState(op, Schedule.Parse(schedule));
         Assert.True(OperatorAnalysis.UnrolledReduceLoops(state.Schedule) is > 0 and < 3);
         Assert.Null(Legality.Check(op, state.Schedule, BuiltInProfiles.Cpu));

@@ -25,7 +25,7 @@ public sealed class SplitReduceTests(CpuDeviceFixture fixture)
         // An odd number of stages per slice: each slice's first stage is in buffer 0.
         { "C[m,n] += A[m,k] * B[k,n]", "m=32,n=32,k=48", "block=32x32 thread=4x4 reduce=8 shared=A,B vector=4 prefetch=1 buffers=2 split=2" },
         // Stages over three reduce axes, sliced in their flat order.
-        { "O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=16,y=6,x=6,c=8,r=3,s=3", "block=8x4x6 thread=1x1x3 reduce=2x3x1 shared=W split=12" },
+        { Operators.ConvChw, "f=16,y=6,x=6,c=8,r=3,s=3", "block=8x4x6 thread=1x1x3 reduce=2x3x1 shared=W split=12" },
     };
 
     [Theory]

@@ -6,6 +6,9 @@ namespace Gensor.Tests.Support;
 /// <summary>Operators for tests: the samples under samples/, at extents small enough for the CPU accelerator.</summary>
 public static class Operators
 {
+    /// <summary>A 3x3 (r x s) convolution over CHW tensors without padding, the window read at y+r, x+s.</summary>
+    public const string ConvChw = "O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]";
+
     public static string SamplePath(string name) => Path.Combine(AppContext.BaseDirectory, "samples", name + ".json");
 
     /// <summary>The sample's expression with the given extents (explicit tensor shapes dropped, so they follow the extents).</summary>
