@@ -24,7 +24,8 @@ namespace Gensor.Backend.Lowering;
 /// next stage's chunks are loaded while this one computes, and with two
 /// buffers one barrier per stage suffices.</item>
 /// <item>Per reduce point of the stage (its inner loops unrolled as far as
-/// <see cref="OperatorAnalysis.UnrolledReduceLoops"/> says), each read's distinct operands
+/// <see cref="OperatorAnalysis.UnrolledReduceLoops"/> says, the next one by
+/// <see cref="OperatorAnalysis.PartialUnrollFactor"/>), each read's distinct operands
 /// over the thread tile are loaded once, four at a time where they are
 /// contiguous in shared memory, and every output of the thread tile
 /// accumulates: for a matrix product the outer product of a column of A and
@@ -858,7 +859,8 @@ public static class KernelLowering
                     var position = IrExpr.Sum([(_s.ReduceStep[j], _stageIndex[j]), (1, _point[j]), .. (j == Inner && _lane is not null ? new[] { (1L, _lane) } : [])]);
                     body = new IrStmt.If(new IrExpr.Binary(BinaryOperator.Less, position, new IrExpr.Int(_reduce[j].Extent)), body);
                 }
-                body = new IrStmt.For(_point[j], 0, _s.ReduceStep[j], step, Unroll: j >= rolled, body);
+                var unrollBy = j == rolled - 1 ? OperatorAnalysis.PartialUnrollFactor(_s) : 1;
+                body = new IrStmt.For(_point[j], 0, _s.ReduceStep[j], step, Unroll: j >= rolled, body, unrollBy);
             }
             return body;
         }

@@ -441,6 +441,13 @@ public sealed class OperatorAnalysis
     /// <summary>Largest stage, in reduce points per thread, whose loops the lowering unrolls.</summary>
     public const int MaxUnrolledPoints = 128;
 
+    /// <summary>
+    /// Largest body of a partly unrolled loop, in reduce points per thread, in a stage with no
+    /// barrier inside (double-buffered, or nothing staged): the register estimate counts every
+    /// load of such a body past 16 points as live at once.
+    /// </summary>
+    public const int MaxUnbarredPartialPoints = 16;
+
     /// <summary>Largest stage, in multiply-adds per thread, whose loops the lowering unrolls.</summary>
     public const int MaxUnrolledUpdates = 4096;
 
@@ -463,10 +470,25 @@ public sealed class OperatorAnalysis
     /// </summary>
     public static int UnrolledReduceLoops(Schedule schedule) => Unrolled(schedule).Loops;
 
-    /// <summary>Reduce points per thread in one unrolled body of a stage (see <see cref="UnrolledReduceLoops"/>): 1 when nothing is unrolled.</summary>
+    /// <summary>
+    /// Reduce points per thread in one unrolled body of a stage (see <see cref="UnrolledReduceLoops"/>
+    /// and <see cref="PartialUnrollFactor"/>): 1 when nothing is unrolled.
+    /// </summary>
     public static long UnrolledPoints(Schedule schedule) => Unrolled(schedule).Points;
 
-    private static (int Loops, long Points) Unrolled(Schedule schedule)
+    /// <summary>
+    /// How many trips of the innermost rolled reduce loop one iteration of it runs (1: none, or no
+    /// rolled loop): the loop is unrolled by the largest divisor of its trips that keeps the body
+    /// within <see cref="MaxUnrolledPoints"/> points (<see cref="MaxUnbarredPartialPoints"/> in a
+    /// stage with no barrier inside) and <see cref="MaxUnrolledUpdates"/> multiply-adds per
+    /// thread. A 3x3 convolution's stage of 16 channels for 32 outputs
+    /// (4608 multiply-adds, too long to unroll whole) loops over pairs of channels around 18
+    /// unrolled points: the loop's compare and branch are paid half as often, and ptxas can
+    /// schedule a whole body's shared loads together, as CUTLASS does with its whole k-group.
+    /// </summary>
+    public static int PartialUnrollFactor(Schedule schedule) => Unrolled(schedule).Factor;
+
+    private static (int Loops, long Points, int Factor) Unrolled(Schedule schedule)
     {
         var inner = schedule.ReduceStep.Count - 1;
         var lanes = Math.Max(1, schedule.ReduceThreads);
@@ -474,17 +496,39 @@ public sealed class OperatorAnalysis
         var loops = 0;
         for (var j = inner; j >= 0; j--)
         {
-            // The innermost loop steps by the reduce threads (each thread takes every ReduceThreads-th point).
-            var trips = j == inner ? (schedule.ReduceStep[j] + lanes - 1) / lanes : schedule.ReduceStep[j];
-            if (points * trips > MaxUnrolledPoints || points * trips * schedule.OutputsPerThread > MaxUnrolledUpdates)
+            if (!Fits(points * Trips(schedule, j, lanes), schedule))
             {
                 break;
             }
-            points *= trips;
+            points *= Trips(schedule, j, lanes);
             loops++;
         }
-        return (loops, points);
+        var rolled = inner - loops;
+        // The innermost loop steps by the lanes: only whole rounds of them unroll.
+        if (rolled < 0 || rolled == inner && schedule.ReduceStep[rolled] % lanes != 0)
+        {
+            return (loops, points, 1);
+        }
+        var trips = Trips(schedule, rolled, lanes);
+        // With no barrier inside the stage ptxas issues a whole unrolled body's loads up front
+        // (see RegistersPerThread): a longer body that the schedule did not ask for would only
+        // cost registers, so such stages take at most MaxUnbarredPartialPoints at a time.
+        var unbarred = schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
+        for (var factor = trips / 2; factor >= 2; factor--)
+        {
+            if (trips % factor == 0 && Fits(points * factor, schedule) && (!unbarred || points * factor <= MaxUnbarredPartialPoints))
+            {
+                return (loops, points * factor, (int)factor);
+            }
+        }
+        return (loops, points, 1);
     }
+
+    private static long Trips(Schedule schedule, int j, int lanes) =>
+        j == schedule.ReduceStep.Count - 1 ? (schedule.ReduceStep[j] + lanes - 1) / lanes : schedule.ReduceStep[j];
+
+    private static bool Fits(long points, Schedule schedule) =>
+        points <= MaxUnrolledPoints && points * schedule.OutputsPerThread <= MaxUnrolledUpdates;
 
     /// <summary>
     /// Whether index <paramref name="dimension"/> of read <paramref name="index"/> can leave its

@@ -19,9 +19,11 @@ public abstract record IrStmt
     /// <summary>
     /// A counted loop of <paramref name="Index"/> from <paramref name="Start"/> while below
     /// <paramref name="End"/> by <paramref name="Step"/>. An <paramref name="Unroll"/>ed loop is
-    /// replaced by copies of its body, one per value, before printing (<see cref="Unrolling"/>).
+    /// replaced by copies of its body, one per value, before printing (<see cref="Unrolling"/>);
+    /// a loop unrolled <paramref name="UnrollBy"/> times (its trips a multiple of it) stays a loop
+    /// whose body holds that many copies.
     /// </summary>
-    public sealed record For(Variable Index, long Start, long End, long Step, bool Unroll, IrStmt Body) : IrStmt
+    public sealed record For(Variable Index, long Start, long End, long Step, bool Unroll, IrStmt Body, int UnrollBy = 1) : IrStmt
     {
         public long Trips => End <= Start ? 0 : (End - Start + Step - 1) / Step;
     }

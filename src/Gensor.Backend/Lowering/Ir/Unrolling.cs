@@ -8,16 +8,26 @@ namespace Gensor.Backend.Lowering.Ir;
 /// constants folded. A loop over the reduce points of a stage then leaves
 /// straight-line code whose shared-memory offsets are constants added to a
 /// base computed once, and bounds checks that are known to pass disappear.
+/// A loop unrolled by a factor keeps its variable, now stepping over whole
+/// bodies; copy k of the body reads it plus k steps, so its offsets are
+/// constants added to the loop's base in the same way.
 /// </summary>
 public static class Unrolling
 {
-    /// <summary>The kernel with every loop marked <see cref="IrStmt.For.Unroll"/> unrolled.</summary>
-    public static KernelIr Apply(KernelIr kernel) => kernel with { Body = Rewrite(kernel.Body, ImmutableDictionary<Variable, long>.Empty) };
+    /// <summary>The kernel with every loop marked <see cref="IrStmt.For.Unroll"/> unrolled, and every <see cref="IrStmt.For.UnrollBy"/> applied.</summary>
+    public static KernelIr Apply(KernelIr kernel) => kernel with { Body = Rewrite(kernel.Body, ImmutableDictionary<Variable, IrExpr.Linear>.Empty) };
 
-    private static IrStmt Rewrite(IrStmt statement, ImmutableDictionary<Variable, long> known) => statement switch
+    private static IrStmt Rewrite(IrStmt statement, ImmutableDictionary<Variable, IrExpr.Linear> known) => statement switch
     {
         IrStmt.For { Unroll: true } loop => new IrStmt.Seq(
-            [.. Trips(loop).Select(value => (IrStmt)new IrStmt.Seq([Rewrite(loop.Body, known.SetItem(loop.Index, value))], Scoped: true))]),
+            [.. Trips(loop).Select(value => (IrStmt)new IrStmt.Seq([Rewrite(loop.Body, known.SetItem(loop.Index, IrExpr.Lin(value)))], Scoped: true))]),
+        IrStmt.For { UnrollBy: > 1 } loop => loop with
+        {
+            Step = loop.Step * loop.UnrollBy,
+            UnrollBy = 1,
+            Body = new IrStmt.Seq([.. Enumerable.Range(0, loop.UnrollBy).Select(k =>
+                (IrStmt)new IrStmt.Seq([Rewrite(loop.Body, known.SetItem(loop.Index, IrExpr.Sum([(1, loop.Index)], k * loop.Step)))], Scoped: true))]),
+        },
         IrStmt.For loop => loop with { Body = Rewrite(loop.Body, known) },
         IrStmt.If branch => Fold(branch.Condition, known) switch
         {
@@ -41,10 +51,10 @@ public static class Unrolling
         }
     }
 
-    /// <summary><paramref name="expr"/> with the known variables replaced by their values, constants folded.</summary>
-    public static IrExpr Fold(IrExpr expr, IReadOnlyDictionary<Variable, long> known) => expr switch
+    /// <summary><paramref name="expr"/> with the known variables replaced by their values (constants, or another variable plus a constant), constants folded.</summary>
+    public static IrExpr Fold(IrExpr expr, IReadOnlyDictionary<Variable, IrExpr.Linear> known) => expr switch
     {
-        IrExpr.Ref r when known.TryGetValue(r.Variable, out var value) => new IrExpr.Int(value),
+        IrExpr.Ref r when known.TryGetValue(r.Variable, out var value) => value.Terms.Length == 0 ? new IrExpr.Int(value.Constant) : value,
         IrExpr.Linear linear => FoldLinear(linear, known),
         IrExpr.Binary b => FoldBinary(b.Op, Fold(b.Left, known), Fold(b.Right, known)),
         IrExpr.Unary u => u with { Operand = Fold(u.Operand, known) },
@@ -67,7 +77,7 @@ public static class Unrolling
         _ => expr,
     };
 
-    private static IrExpr.Linear FoldLinear(IrExpr.Linear linear, IReadOnlyDictionary<Variable, long> known)
+    private static IrExpr.Linear FoldLinear(IrExpr.Linear linear, IReadOnlyDictionary<Variable, IrExpr.Linear> known)
     {
         var constant = linear.Constant;
         var terms = new List<(long, Variable)>();
@@ -75,7 +85,8 @@ public static class Unrolling
         {
             if (known.TryGetValue(variable, out var value))
             {
-                constant += coefficient * value;
+                constant += coefficient * value.Constant;
+                terms.AddRange(value.Terms.Select(term => (coefficient * term.Coefficient, term.Variable)));
             }
             else
             {
