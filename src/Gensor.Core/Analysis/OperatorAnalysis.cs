@@ -481,10 +481,10 @@ public sealed class OperatorAnalysis
     /// rolled loop): the loop is unrolled by the largest divisor of its trips that keeps the body
     /// within <see cref="MaxUnrolledPoints"/> points (<see cref="MaxUnbarredPartialPoints"/> in a
     /// stage with no barrier inside) and <see cref="MaxUnrolledUpdates"/> multiply-adds per
-    /// thread. A 3x3 convolution's stage of 16 channels for 32 outputs
-    /// (4608 multiply-adds, too long to unroll whole) loops over pairs of channels around 18
-    /// unrolled points: the loop's compare and branch are paid half as often, and ptxas can
-    /// schedule a whole body's shared loads together, as CUTLASS does with its whole k-group.
+    /// thread. A 3x3 convolution's stage of 16 staged channels for 32 outputs (4608 multiply-adds,
+    /// too long to unroll whole) loops over 8 channels at a time, 72 unrolled points: the loop's
+    /// compare and branch are paid an eighth as often, and ptxas can schedule a whole body's
+    /// shared loads together, as CUTLASS does with its whole k-group.
     /// </summary>
     public static int PartialUnrollFactor(Schedule schedule) => Unrolled(schedule).Factor;
 
