@@ -76,8 +76,9 @@ public static class Legality
         }
         // A profile may bound the straight-line code of an unrolled stage (the CPU accelerator compiles it at run time).
         // A stage with its loops all rolled has no straight-line body (a stage with no reduce loop is one).
-        var unrolledUpdates = OperatorAnalysis.UnrolledPoints(schedule) * schedule.OutputsPerThread;
-        var straightLine = OperatorAnalysis.UnrolledReduceLoops(schedule) > 0 || OperatorAnalysis.PartialUnrollFactor(schedule) > 1 || schedule.ReduceStep.Count == 0;
+        var unrolled = OperatorAnalysis.StageUnrolling(schedule);
+        var unrolledUpdates = unrolled.Points * schedule.OutputsPerThread;
+        var straightLine = unrolled.Loops > 0 || unrolled.Factor > 1 || schedule.ReduceStep.Count == 0;
         if (profile.MaxUnrolledUpdates > 0 && straightLine && unrolledUpdates > profile.MaxUnrolledUpdates)
         {
             return $"{unrolledUpdates} multiply-adds per thread in one unrolled stage exceed the limit of {profile.MaxUnrolledUpdates}";

@@ -468,13 +468,13 @@ public sealed class OperatorAnalysis
     /// costs a compare, a branch and its address arithmetic per 64 multiply-adds, and ptxas
     /// can issue a later point's loads early only within an unrolled body.
     /// </summary>
-    public static int UnrolledReduceLoops(Schedule schedule) => Unrolled(schedule).Loops;
+    public static int UnrolledReduceLoops(Schedule schedule) => StageUnrolling(schedule).Loops;
 
     /// <summary>
     /// Reduce points per thread in one unrolled body of a stage (see <see cref="UnrolledReduceLoops"/>
     /// and <see cref="PartialUnrollFactor"/>): 1 when nothing is unrolled.
     /// </summary>
-    public static long UnrolledPoints(Schedule schedule) => Unrolled(schedule).Points;
+    public static long UnrolledPoints(Schedule schedule) => StageUnrolling(schedule).Points;
 
     /// <summary>
     /// How many trips of the innermost rolled reduce loop one iteration of it runs (1: none, or no
@@ -486,9 +486,13 @@ public sealed class OperatorAnalysis
     /// compare and branch are paid an eighth as often, and ptxas can schedule a whole body's
     /// shared loads together, as CUTLASS does with its whole k-group.
     /// </summary>
-    public static int PartialUnrollFactor(Schedule schedule) => Unrolled(schedule).Factor;
+    public static int PartialUnrollFactor(Schedule schedule) => StageUnrolling(schedule).Factor;
 
-    private static (int Loops, long Points, int Factor) Unrolled(Schedule schedule)
+    /// <summary>
+    /// <see cref="UnrolledReduceLoops"/>, <see cref="UnrolledPoints"/> and <see cref="PartialUnrollFactor"/>
+    /// at once, for callers that need more than one of them on a hot path (legality).
+    /// </summary>
+    public static (int Loops, long Points, int Factor) StageUnrolling(Schedule schedule)
     {
         var inner = schedule.ReduceStep.Count - 1;
         var lanes = Math.Max(1, schedule.ReduceThreads);
@@ -496,11 +500,12 @@ public sealed class OperatorAnalysis
         var loops = 0;
         for (var j = inner; j >= 0; j--)
         {
-            if (!Fits(points * Trips(schedule, j, lanes), schedule))
+            var loopTrips = Trips(schedule, j, lanes);
+            if (!Fits(points * loopTrips, schedule))
             {
                 break;
             }
-            points *= Trips(schedule, j, lanes);
+            points *= loopTrips;
             loops++;
         }
         var rolled = inner - loops;
@@ -513,7 +518,7 @@ public sealed class OperatorAnalysis
         // With no barrier inside the stage ptxas issues a whole unrolled body's loads up front
         // (see RegistersPerThread): a longer body that the schedule did not ask for would only
         // cost registers, so such stages take at most MaxUnbarredPartialPoints at a time.
-        var unbarred = schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
+        var unbarred = NoBarrierInStage(schedule);
         for (var factor = trips / 2; factor >= 2; factor--)
         {
             if (trips % factor == 0 && Fits(points * factor, schedule) && (!unbarred || points * factor <= MaxUnbarredPartialPoints))
@@ -523,6 +528,9 @@ public sealed class OperatorAnalysis
         }
         return (loops, points, 1);
     }
+
+    /// <summary>Whether a stage's points run with no barrier among them: double-buffered, or nothing staged.</summary>
+    private static bool NoBarrierInStage(Schedule schedule) => schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
 
     private static long Trips(Schedule schedule, int j, int lanes) =>
         j == schedule.ReduceStep.Count - 1 ? (schedule.ReduceStep[j] + lanes - 1) / lanes : schedule.ReduceStep[j];
@@ -667,7 +675,7 @@ public sealed class OperatorAnalysis
         // 32 unstaged points took 178 registers).
         // Within an unrolled body only: a rolled loop around it issues its iterations one after another.
         var points = UnrolledPoints(schedule);
-        var unbarred = schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
+        var unbarred = NoBarrierInStage(schedule);
         var live = points == 1 ? 1
             : unbarred && points > 16 ? points
             : Math.Min(points, 2 + points / 8);
