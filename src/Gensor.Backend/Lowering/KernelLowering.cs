@@ -310,6 +310,9 @@ public static class KernelLowering
         private readonly Dictionary<int, Variable> _sharedBase = [];
         private readonly Dictionary<int, Variable> _sharedQuadBase = [];
         private readonly Dictionary<int, Variable> _globalBase = [];
+        private readonly Dictionary<int, GlobalVectors> _globalVectors = [];
+        private readonly Dictionary<int, Variable> _globalVectorBase = [];
+        private readonly Dictionary<int, Variable> _stageVectorBase = [];
         private readonly Dictionary<(int, int), Variable> _coordinateBase = [];
 
         /// <summary>
@@ -339,6 +342,17 @@ public static class KernelLowering
                 var strides = RowMajorStrides(_tensor[read.Tensor].Shape);
                 var flat = IrExpr.Sum(Enumerable.Range(0, read.Indices.Count)
                     .Select(d => (strides[d], Index(read.Indices[d], withThread: true, withStage: false, withPoint: false, constant: read.Indices[d].Constant))).ToArray());
+                if (PlanGlobalVectors(r, flat) is { } vectors)
+                {
+                    _globalVectors[r] = vectors;
+                    var vectorBase = Int($"g_gb{r}v");
+                    _globalVectorBase[r] = vectorBase;
+                    yield return new IrStmt.Declare(vectorBase, DividedBy(flat, vectors.Width));
+                    if (vectors.AllGrouped)
+                    {
+                        continue;
+                    }
+                }
                 var global = Int($"g_gb{r}");
                 _globalBase[r] = global;
                 yield return new IrStmt.Declare(global, flat);
@@ -821,8 +835,17 @@ public static class KernelLowering
                     continue;
                 }
                 var read = _reads[r];
-                var strides = RowMajorStrides(_tensor[read.Tensor].Shape);
-                var stagePart = IrExpr.Sum([.. Enumerable.Range(0, read.Indices.Count).Select(d => (strides[d], StageOnly(read.Indices[d])))]);
+                var stagePart = GlobalStagePart(r);
+                if (_globalVectors.TryGetValue(r, out var vectors))
+                {
+                    var vectorStage = Int($"g_gs{r}v");
+                    _stageVectorBase[r] = vectorStage;
+                    yield return new IrStmt.Declare(vectorStage, IrExpr.Sum((1, IrExpr.Lin(_globalVectorBase[r])), (1, DividedBy(stagePart, vectors.Width))));
+                }
+                if (!_globalBase.ContainsKey(r))
+                {
+                    continue;
+                }
                 var variable = Int($"g_gs{r}");
                 _stageBase[r] = variable;
                 yield return new IrStmt.Declare(variable, IrExpr.Sum((1, IrExpr.Lin(_globalBase[r])), (1, stagePart)));
@@ -836,6 +859,14 @@ public static class KernelLowering
                     }
                 }
             }
+        }
+
+        /// <summary>The stage origins' part of a global read's flat address.</summary>
+        private IrExpr.Linear GlobalStagePart(int r)
+        {
+            var read = _reads[r];
+            var strides = RowMajorStrides(_tensor[read.Tensor].Shape);
+            return IrExpr.Sum([.. Enumerable.Range(0, read.Indices.Count).Select(d => (strides[d], StageOnly(read.Indices[d])))]);
         }
 
         /// <summary>The stage origins' part of an index (reduce axes only).</summary>
@@ -1002,14 +1033,35 @@ public static class KernelLowering
         {
             var read = _reads[r];
             var tensor = _tensor[read.Tensor];
-            var strides = RowMajorStrides(tensor.Shape);
+            var done = new HashSet<Variable>();
+            if (_globalVectors.TryGetValue(r, out var vectors))
+            {
+                var width = vectors.Width;
+                var byConstant = operands.ToDictionary(o => GlobalOperandOffset(r, o.Element).Constant, o => o.Register);
+                var points = IrExpr.Sum(GlobalOperandOffset(r, operands[0].Element).Terms);
+                var count = 0;
+                foreach (var start in vectors.Starts.Order())
+                {
+                    var vector = new Variable($"g_w{r}_{count++}", width == 4 ? IrType.Float4 : IrType.Float2);
+                    // In units of the vector: the base, stage and point parts are whole vectors (PlanGlobalVectors checked).
+                    var index = IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(points, width)), (1, IrExpr.Lin(start / width)));
+                    yield return new IrStmt.Declare(vector, new IrExpr.Load(_parameter[read.Tensor], index, width));
+                    for (var i = 0; i < width; i++)
+                    {
+                        yield return new IrStmt.Declare(byConstant[start + i], new IrExpr.Lane(IrExpr.Of(vector), i));
+                        done.Add(byConstant[start + i]);
+                    }
+                }
+            }
             foreach (var (register, element) in operands)
             {
+                if (done.Contains(register))
+                {
+                    continue;
+                }
                 // Address: the stage's base plus this point's and this position's constant parts.
-                var perDimension = Enumerable.Range(0, read.Indices.Count)
-                    .Select(d => PointAndLocal(Index(read.Indices[d], withThread: true, withStage: false, withPoint: true, a => LocalOffset(a, element[a]))))
-                    .ToArray();
-                var offset = IrExpr.Sum([.. Enumerable.Range(0, read.Indices.Count).Select(d => (strides[d], perDimension[d]))]);
+                var perDimension = GlobalOperandIndices(r, element);
+                var offset = GlobalOperandOffset(r, element);
                 IrExpr load = new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, offset)), 1);
                 IrExpr? guard = null;
                 for (var d = 0; d < read.Indices.Count; d++)
@@ -1023,6 +1075,61 @@ public static class KernelLowering
                 yield return new IrStmt.Declare(register, guard is null ? load : new IrExpr.Select(guard, load, new IrExpr.Float(0)));
             }
         }
+
+        /// <summary>Per index of global read <paramref name="r"/>, the part that varies inside a thread's stage for tile position <paramref name="element"/>.</summary>
+        private IrExpr.Linear[] GlobalOperandIndices(int r, int[] element) =>
+            [.. _reads[r].Indices.Select(index => PointAndLocal(Index(index, withThread: true, withStage: false, withPoint: true, a => LocalOffset(a, element[a]))))];
+
+        /// <summary>The flat offset of tile position <paramref name="element"/>'s operand from the stage's base: the points' terms and a constant.</summary>
+        private IrExpr.Linear GlobalOperandOffset(int r, int[] element)
+        {
+            var strides = RowMajorStrides(_tensor[_reads[r].Tensor].Shape);
+            var indices = GlobalOperandIndices(r, element);
+            return IrExpr.Sum([.. Enumerable.Range(0, indices.Length).Select(d => (strides[d], indices[d]))]);
+        }
+
+        /// <summary>
+        /// How a thread loads the operands of unstaged read <paramref name="r"/> several at a time: w
+        /// (4, else 2) operands at consecutive addresses, the first a multiple of w, become one 128- or
+        /// 64-bit load wherever every address the kernel forms for the read is a multiple of w
+        /// elements (thread base <paramref name="threadBase"/>, stage and point parts) and no bound is
+        /// checked. Null when no such group exists. Buffers are allocated 16-byte aligned, as the
+        /// staged copies' vector loads assume too.
+        /// </summary>
+        private GlobalVectors? PlanGlobalVectors(int r, IrExpr.Linear threadBase)
+        {
+            var read = _reads[r];
+            if (_parameter[read.Tensor].Element != ElementType.F32 || Enumerable.Range(0, read.Indices.Count).Any(d => NeedsCheck(r, d, reduceGuarded: true)))
+            {
+                return null;
+            }
+            var offsets = _elements.DistinctBy(element => KeyOf(read, element)).Select(element => GlobalOperandOffset(r, element)).ToArray();
+            var constants = offsets.Select(offset => offset.Constant).ToHashSet();
+            if (constants.Count != offsets.Length)
+            {
+                return null;
+            }
+            var alignment = threadBase.Terms.Concat(GlobalStagePart(r).Terms).Concat(offsets[0].Terms)
+                .Aggregate(threadBase.Constant, (g, term) => Gcd(g, term.Coefficient));
+            foreach (var width in new[] { 4, 2 })
+            {
+                if (alignment % width != 0)
+                {
+                    continue;
+                }
+                var starts = constants.Where(c => c % width == 0 && Enumerable.Range(1, width - 1).All(i => constants.Contains(c + i))).ToHashSet();
+                if (starts.Count > 0)
+                {
+                    return new GlobalVectors(width, starts, starts.Count * width == constants.Count);
+                }
+            }
+            return null;
+        }
+
+        private static long Gcd(long a, long b) => b == 0 ? Math.Abs(a) : Gcd(b, a % b);
+
+        /// <summary>A global read's vector loads: their width, the first operand offset of each, and whether they load every operand.</summary>
+        private sealed record GlobalVectors(int Width, IReadOnlySet<long> Starts, bool AllGrouped);
 
         /// <summary>The parts of an index that vary inside a thread's stage: the points and the constant of the position in the tile.</summary>
         private IrExpr.Linear PointAndLocal(IrExpr.Linear full) =>
