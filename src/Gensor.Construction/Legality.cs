@@ -66,13 +66,9 @@ public static class Legality
             return $"{shared} bytes of shared memory per block exceed the limit of {SharedMemoryLimit(profile)} ({SharedMemoryLimit(profile) / 1024} KB)";
         }
         var registers = analysis.RegistersPerThread(schedule);
-        if (registers > profile.MaxRegistersPerThread)
+        if (RegisterLimits(threads, registers, "about ", "", profile) is { } tooMany)
         {
-            return $"about {registers} registers per thread exceed the limit of {profile.MaxRegistersPerThread}";
-        }
-        if ((long)registers * threads > profile.RegistersPerMultiprocessor)
-        {
-            return $"about {(long)registers * threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
+            return tooMany;
         }
         // A profile may bound the straight-line code of an unrolled stage (the CPU accelerator compiles it at run time).
         // A stage with its loops all rolled has no straight-line body (a stage with no reduce loop is one).
@@ -83,17 +79,41 @@ public static class Legality
         {
             return $"{unrolledUpdates} multiply-adds per thread in one unrolled stage exceed the limit of {profile.MaxUnrolledUpdates}";
         }
-        // Latency is hidden by other warps: a multiprocessor must be able to hold the profile's goal.
+        return BelowOccupancyGoal(threads, registers, shared, profile);
+    }
+
+    /// <summary>
+    /// Null when <paramref name="schedule"/>, compiled to <paramref name="registers"/> per thread
+    /// (ptxas's count rather than the estimate), keeps within the register limits and the
+    /// occupancy goal; otherwise the reason. The other rules do not depend on registers.
+    /// </summary>
+    public static string? CheckRegisters(Operator op, Schedule schedule, HardwareProfile profile, int registers)
+    {
+        var (threads, shared) = schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
+            ? (tiling.Threads, (long)tiling.SharedBytes)
+            : (schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule, profile.WarpSize));
+        return RegisterLimits(threads, registers, "", " (compiled)", profile) ?? BelowOccupancyGoal(threads, registers, shared, profile);
+    }
+
+    private static string? RegisterLimits(int threads, int registers, string about, string compiled, HardwareProfile profile) =>
+        registers > profile.MaxRegistersPerThread
+            ? $"{about}{registers} registers per thread{compiled} exceed the limit of {profile.MaxRegistersPerThread}"
+            : (long)registers * threads > profile.RegistersPerMultiprocessor
+                ? $"{about}{(long)registers * threads} registers per block{compiled} exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor"
+                : null;
+
+    /// <summary>Latency is hidden by other warps: a multiprocessor must be able to hold the profile's goal.</summary>
+    private static string? BelowOccupancyGoal(int threads, int registers, long shared, HardwareProfile profile)
+    {
         var goal = Math.Min(profile.OccupancyGoalThreads, profile.MaxThreadsPerMultiprocessor);
-        if (goal > 0)
+        if (goal <= 0)
         {
-            var (blocks, limiter) = Occupancy.Resident(threads, registers, shared, profile);
-            if ((long)blocks * threads < goal)
-            {
-                return $"only {(long)blocks * threads} threads fit a multiprocessor (limited by {limiter}), below the occupancy goal of {goal}";
-            }
+            return null;
         }
-        return null;
+        var (blocks, limiter) = Occupancy.Resident(threads, registers, shared, profile);
+        return (long)blocks * threads < goal
+            ? $"only {(long)blocks * threads} threads fit a multiprocessor (limited by {limiter}), below the occupancy goal of {goal}"
+            : null;
     }
 
     /// <summary>
@@ -124,25 +144,8 @@ public static class Legality
         {
             return $"{tiling.SharedBytes} bytes of shared memory per block exceed the limit of {SharedMemoryLimit(profile)} ({SharedMemoryLimit(profile) / 1024} KB)";
         }
-        var registers = tiling.RegistersPerThread;
-        if (registers > profile.MaxRegistersPerThread)
-        {
-            return $"about {registers} registers per thread (fragments and accumulators) exceed the limit of {profile.MaxRegistersPerThread}";
-        }
-        if ((long)registers * tiling.Threads > profile.RegistersPerMultiprocessor)
-        {
-            return $"about {(long)registers * tiling.Threads} registers per block exceed the {profile.RegistersPerMultiprocessor} of a multiprocessor";
-        }
-        var goal = Math.Min(profile.OccupancyGoalThreads, profile.MaxThreadsPerMultiprocessor);
-        if (goal > 0)
-        {
-            var (blocks, limiter) = Occupancy.Resident(tiling.Threads, registers, tiling.SharedBytes, profile);
-            if ((long)blocks * tiling.Threads < goal)
-            {
-                return $"only {(long)blocks * tiling.Threads} threads fit a multiprocessor (limited by {limiter}), below the occupancy goal of {goal}";
-            }
-        }
-        return null;
+        return RegisterLimits(tiling.Threads, tiling.RegistersPerThread, "about ", " (fragments and accumulators)", profile)
+            ?? BelowOccupancyGoal(tiling.Threads, tiling.RegistersPerThread, tiling.SharedBytes, profile);
     }
 
     /// <summary>Why a block of <paramref name="threads"/> is under the profile's floor, or null.</summary>

@@ -12,6 +12,12 @@ namespace Gensor.Construction.Feedback;
 /// <param name="Milliseconds">Wall time of lowering, compiling and assembling them.</param>
 public sealed record CompilerCheck(IReadOnlyList<KernelFeedback> Kernels, int Dropped, double Milliseconds)
 {
+    /// <summary>
+    /// Candidates left out because ptxas gave them more registers than the register file holds
+    /// for their block, or than leave the occupancy goal (<see cref="Legality.CheckRegisters"/>).
+    /// </summary>
+    public int DroppedOverLimit { get; init; }
+
     /// <summary>How many candidates the compiler read back (those that compiled).</summary>
     public int Compiled => Kernels.Count(k => k.Resources is not null);
 

@@ -12,7 +12,8 @@ namespace Gensor.Construction.Feedback;
 /// <summary>
 /// A policy whose leading candidates go through the vendor's compiler before
 /// they are ranked (Triton prunes its configurations the same way): a kernel
-/// that spills registers to local memory is dropped, and the others are
+/// that spills registers to local memory is dropped, so is one whose real
+/// registers break legality's register limits or occupancy goal, and the others are
 /// estimated again with the registers ptxas really gave them, which decide
 /// occupancy. The cost model's register count is an estimate (within about 25%
 /// of ptxas on the median); the compiler's is the truth for that kernel.
@@ -56,6 +57,7 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
         var feedback = new List<KernelFeedback>();
         var kept = new List<RankedSchedule>();
         var spilling = new List<(RankedSchedule Candidate, int Bytes)>();
+        var overLimit = 0;
         var analysis = ScheduleSpace.For(op).Analysis;
         var estimates = new Dictionary<Schedule, int>();
         int Estimate(Schedule schedule) => estimates.TryGetValue(schedule, out var registers)
@@ -87,6 +89,13 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
                     spilling.Add((head[i] with { Compiled = resources }, resources.SpillStoreBytes + resources.SpillLoadBytes));
                     spilledFrom = Math.Min(spilledFrom, Estimate(head[i].Schedule));
                 }
+                else if (Legality.CheckRegisters(op, head[i].Schedule, profile, resources.Registers) is not null)
+                {
+                    // More registers than the estimate that made it legal: the block no longer fits the
+                    // register file, or the multiprocessor holds fewer threads than the occupancy goal.
+                    overLimit++;
+                    spilledFrom = Math.Min(spilledFrom, Estimate(head[i].Schedule));
+                }
                 else
                 {
                     kept.Add(head[i] with
@@ -110,7 +119,7 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
         return constructed with
         {
             Candidates = [.. ranked.Concat(rest).Take(options.TopK)],
-            Check = new CompilerCheck(feedback, spilling.Count, ms),
+            Check = new CompilerCheck(feedback, spilling.Count, ms) { DroppedOverLimit = overLimit },
         };
     }
 

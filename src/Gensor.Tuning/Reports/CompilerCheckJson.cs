@@ -11,13 +11,14 @@ namespace Gensor.Tuning.Reports;
 /// </summary>
 public static class CompilerCheckJson
 {
-    /// <summary><c>{"tool", "checked", "compiled", "dropped_spilling", "ms", "kernels"}</c>, each kernel with its schedule, registers and spills (or error).</summary>
+    /// <summary><c>{"tool", "checked", "compiled", "dropped_spilling", "dropped_registers", "ms", "kernels"}</c>, each kernel with its schedule, registers and spills (or error).</summary>
     public static JsonObject Summary(CompilerCheck check) => new()
     {
         ["tool"] = check.Tool,
         ["checked"] = check.Kernels.Count,
         ["compiled"] = check.Compiled,
         ["dropped_spilling"] = check.Dropped,
+        ["dropped_registers"] = check.DroppedOverLimit,
         ["ms"] = Math.Round(check.Milliseconds, 1),
         ["kernels"] = new JsonArray([.. check.Kernels.Select(k => (JsonNode)new JsonObject
         {
@@ -50,6 +51,7 @@ public static class CompilerCheckJson
         }
         return head
             + (check.Dropped == 0 ? "none spilled" : $"{check.Dropped} spilled and were dropped")
+            + (check.DroppedOverLimit > 0 ? $", {check.DroppedOverLimit} dropped for registers over the occupancy goal" : "")
             + (failed > 0 ? $", {failed} could not be read back" : "")
             + ", the rest ranked with their real registers";
     }

@@ -1,4 +1,5 @@
 using Gensor.Backend.Inspection;
+using Gensor.Construction;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Feedback;
 using Gensor.Construction.Policies;
@@ -18,6 +19,8 @@ namespace Gensor.Tests.Construction;
 public class CompilerCheckTests
 {
     private static readonly Operator Gemm = OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=1024,n=1024,k=1024", "gemm", null));
+
+    private static readonly Operator S4Expand = OperatorBuilder.Build(SpecReader.FromInline("O[b,f,y,x] += I[b,c,y,x] * W[f,c]", "b=1,f=2048,y=7,x=7,c=1024", "s4_expand", null));
 
     [Fact]
     public void A_kernel_that_spills_is_dropped_and_the_rest_are_estimated_with_their_real_registers()
@@ -52,6 +55,35 @@ public class CompilerCheckTests
 
         Assert.NotEqual(first, result.Candidates[0].Schedule);
         Assert.Equal(0, result.Check!.Dropped);
+    }
+
+    [Fact]
+    public void A_kernel_whose_real_registers_break_the_occupancy_goal_is_dropped()
+    {
+        // A profile asking for 512 resident threads: the model's leading candidate, estimated to allow
+        // that, compiled to 255 registers leaves room for one block of at most 256 threads.
+        var profile = BuiltInProfiles.H100 with { OccupancyGoalThreads = 512 };
+        var model = new GensorPolicy().Construct(Gemm, profile, new ConstructionOptions(8, 0));
+        var overLimit = model.Candidates[0].Schedule;
+        Assert.NotNull(Legality.CheckRegisters(Gemm, overLimit, profile, 255));
+        var compiler = new ScriptedCompiler(s => s == overLimit ? Resources(255, 0) : Resources(64, 0));
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler).Construct(Gemm, profile, new ConstructionOptions(8, 0));
+
+        Assert.DoesNotContain(result.Candidates, c => c.Schedule == overLimit);
+        Assert.Equal((0, 1), (result.Check!.Dropped, result.Check.DroppedOverLimit));
+        Assert.Contains("1 dropped for registers over the occupancy goal", CompilerCheckJson.Describe(result.Check));
+        Assert.Equal(1, (int)CompilerCheckJson.Summary(result.Check)["dropped_registers"]!);
+    }
+
+    [Theory]
+    [InlineData("block=1x64x16 thread=1x2x4 reduce=256 shared=I rthreads=4", 165, "84480 registers per block (compiled) exceed the 65536 of a multiprocessor")]
+    [InlineData("block=1x64x16 thread=1x2x4 reduce=256 shared=I rthreads=4", 64, null)]
+    // 192 threads at 255 registers: one block, 192 threads resident.
+    [InlineData("block=1x24x16 thread=1x2x1 reduce=256 shared=I", 255, "only 192 threads fit a multiprocessor (limited by registers), below the occupancy goal of 256")]
+    public void Compiled_registers_are_checked_against_the_register_file_and_the_occupancy_goal(string schedule, int registers, string? reason)
+    {
+        Assert.Equal(reason, Legality.CheckRegisters(S4Expand, Schedule.Parse(schedule), BuiltInProfiles.H100, registers));
     }
 
     [Fact]
