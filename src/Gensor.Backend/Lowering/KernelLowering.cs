@@ -348,10 +348,7 @@ public static class KernelLowering
                     var vectorBase = Int($"g_gb{r}v");
                     _globalVectorBase[r] = vectorBase;
                     yield return new IrStmt.Declare(vectorBase, DividedBy(flat, vectors.Width));
-                    if (vectors.AllGrouped)
-                    {
-                        continue;
-                    }
+                    continue;
                 }
                 var global = Int($"g_gb{r}");
                 _globalBase[r] = global;
@@ -1029,36 +1026,36 @@ public static class KernelLowering
         private static IrExpr.Linear DividedBy(IrExpr.Linear form, long divisor) =>
             IrExpr.Sum(form.Terms.Select(t => (t.Coefficient / divisor, t.Variable)), form.Constant / divisor);
 
-        private IEnumerable<IrStmt> GlobalOperands(int r, List<(Variable Register, int[] Element)> operands)
+        private IEnumerable<IrStmt> GlobalOperands(int r, List<(Variable Register, int[] Element)> operands) =>
+            _globalVectors.TryGetValue(r, out var vectors) ? GlobalVectorOperands(r, operands, vectors) : GlobalScalarOperands(r, operands);
+
+        /// <summary>Every operand as a lane of one of the read's vector loads.</summary>
+        private IEnumerable<IrStmt> GlobalVectorOperands(int r, List<(Variable Register, int[] Element)> operands, GlobalVectors vectors)
+        {
+            var width = vectors.Width;
+            var byConstant = operands.ToDictionary(o => GlobalOperandOffset(r, o.Element).Constant, o => o.Register);
+            var points = IrExpr.Sum(GlobalOperandOffset(r, operands[0].Element).Terms);
+            var count = 0;
+            foreach (var start in vectors.Starts.Order())
+            {
+                var vector = new Variable($"g_w{r}_{count++}", width == 4 ? IrType.Float4 : IrType.Float2);
+                // In units of the vector: the base, stage and point parts are whole vectors (PlanGlobalVectors checked).
+                var index = IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(points, width)), (1, IrExpr.Lin(start / width)));
+                yield return new IrStmt.Declare(vector, new IrExpr.Load(_parameter[_reads[r].Tensor], index, width));
+                for (var i = 0; i < width; i++)
+                {
+                    yield return new IrStmt.Declare(byConstant[start + i], new IrExpr.Lane(IrExpr.Of(vector), i));
+                }
+            }
+        }
+
+        /// <summary>Each operand by its own load, guarded where its index can leave the tensor.</summary>
+        private IEnumerable<IrStmt> GlobalScalarOperands(int r, List<(Variable Register, int[] Element)> operands)
         {
             var read = _reads[r];
             var tensor = _tensor[read.Tensor];
-            var done = new HashSet<Variable>();
-            if (_globalVectors.TryGetValue(r, out var vectors))
-            {
-                var width = vectors.Width;
-                var byConstant = operands.ToDictionary(o => GlobalOperandOffset(r, o.Element).Constant, o => o.Register);
-                var points = IrExpr.Sum(GlobalOperandOffset(r, operands[0].Element).Terms);
-                var count = 0;
-                foreach (var start in vectors.Starts.Order())
-                {
-                    var vector = new Variable($"g_w{r}_{count++}", width == 4 ? IrType.Float4 : IrType.Float2);
-                    // In units of the vector: the base, stage and point parts are whole vectors (PlanGlobalVectors checked).
-                    var index = IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(points, width)), (1, IrExpr.Lin(start / width)));
-                    yield return new IrStmt.Declare(vector, new IrExpr.Load(_parameter[read.Tensor], index, width));
-                    for (var i = 0; i < width; i++)
-                    {
-                        yield return new IrStmt.Declare(byConstant[start + i], new IrExpr.Lane(IrExpr.Of(vector), i));
-                        done.Add(byConstant[start + i]);
-                    }
-                }
-            }
             foreach (var (register, element) in operands)
             {
-                if (done.Contains(register))
-                {
-                    continue;
-                }
                 // Address: the stage's base plus this point's and this position's constant parts.
                 var perDimension = GlobalOperandIndices(r, element);
                 var offset = GlobalOperandOffset(r, element);
@@ -1089,47 +1086,36 @@ public static class KernelLowering
         }
 
         /// <summary>
-        /// How a thread loads the operands of unstaged read <paramref name="r"/> several at a time: w
-        /// (4, else 2) operands at consecutive addresses, the first a multiple of w, become one 128- or
-        /// 64-bit load wherever every address the kernel forms for the read is a multiple of w
-        /// elements (thread base <paramref name="threadBase"/>, stage and point parts) and no bound is
-        /// checked. Null when no such group exists. Buffers are allocated 16-byte aligned, as the
-        /// staged copies' vector loads assume too.
+        /// The vector loads of unstaged read <paramref name="r"/> at the width the analysis gives
+        /// (<see cref="OperatorAnalysis.GlobalVectorWidth"/>, which the cost model counts): every
+        /// run of that many consecutive operands, the first at a multiple of it, is one load. The
+        /// addresses' forms are checked again here (thread base <paramref name="threadBase"/>, stage
+        /// and point parts); should they disagree with the analysis, the loads stay scalar rather
+        /// than misaligned. Buffers are allocated 16-byte aligned, as the staged copies' vector
+        /// loads assume too.
         /// </summary>
         private GlobalVectors? PlanGlobalVectors(int r, IrExpr.Linear threadBase)
         {
-            var read = _reads[r];
-            if (_parameter[read.Tensor].Element != ElementType.F32 || Enumerable.Range(0, read.Indices.Count).Any(d => NeedsCheck(r, d, reduceGuarded: true)))
+            var width = _a.GlobalVectorWidth(r, _s);
+            if (width == 1)
             {
                 return null;
             }
+            var read = _reads[r];
             var offsets = _elements.DistinctBy(element => KeyOf(read, element)).Select(element => GlobalOperandOffset(r, element)).ToArray();
             var constants = offsets.Select(offset => offset.Constant).ToHashSet();
-            if (constants.Count != offsets.Length)
-            {
-                return null;
-            }
             var alignment = threadBase.Terms.Concat(GlobalStagePart(r).Terms).Concat(offsets[0].Terms)
                 .Aggregate(threadBase.Constant, (g, term) => Gcd(g, term.Coefficient));
-            foreach (var width in new[] { 4, 2 })
-            {
-                if (alignment % width != 0)
-                {
-                    continue;
-                }
-                var starts = constants.Where(c => c % width == 0 && Enumerable.Range(1, width - 1).All(i => constants.Contains(c + i))).ToHashSet();
-                if (starts.Count > 0)
-                {
-                    return new GlobalVectors(width, starts, starts.Count * width == constants.Count);
-                }
-            }
-            return null;
+            var starts = constants.Where(c => c % width == 0 && Enumerable.Range(1, width - 1).All(i => constants.Contains(c + i))).ToHashSet();
+            return constants.Count == offsets.Length && alignment % width == 0 && starts.Count * width == constants.Count
+                ? new GlobalVectors(width, starts)
+                : null;
         }
 
         private static long Gcd(long a, long b) => b == 0 ? Math.Abs(a) : Gcd(b, a % b);
 
-        /// <summary>A global read's vector loads: their width, the first operand offset of each, and whether they load every operand.</summary>
-        private sealed record GlobalVectors(int Width, IReadOnlySet<long> Starts, bool AllGrouped);
+        /// <summary>A global read's vector loads, which load every operand: their width and the first operand offset of each.</summary>
+        private sealed record GlobalVectors(int Width, IReadOnlySet<long> Starts);
 
         /// <summary>The parts of an index that vary inside a thread's stage: the points and the constant of the position in the tile.</summary>
         private IrExpr.Linear PointAndLocal(IrExpr.Linear full) =>

@@ -219,7 +219,8 @@ public static class CostModel
                 var redundant = Math.Max(0, threadReads - footprint) * sizeof(float);
                 var missed = (1 - l1Hit) * redundant * (moved / (footprint * sizeof(float)));
                 l2PerStage += moved + missed;
-                ldg += points * operands;
+                // Runs of consecutive, aligned operands load as one vector each (OperatorAnalysis.GlobalVectorWidth).
+                ldg += points * operands / a.GlobalVectorWidth(r, s);
                 guards += points * operands * a.CheckedDimensions(r, s, reduceGuarded: true);
                 // Each of these loads is a warp request through L1: as many 32-byte sectors as its lanes' addresses touch.
                 var sectors = Sectors(lanes, a.AddressStride(r, innerReduce), threadsX, innermost >= 0 ? a.AddressStride(r, innermost) * chunkX : 0,

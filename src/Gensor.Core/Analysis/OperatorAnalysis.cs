@@ -66,7 +66,12 @@ public sealed class OperatorAnalysis
                 }
             }
             var stageable = bodyReads.Count(other => other.Tensor == read.Tensor) == 1;
-            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, StoredOrder(terms, SpatialRank));
+            var flatConstant = Enumerable.Range(0, shape.Length).Sum(d => constants[d] * strides[d]);
+            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, StoredOrder(terms, SpatialRank))
+            {
+                FlatConstant = flatConstant,
+                Float32 = tensor.Type == ElementType.F32,
+            };
         }
         OutputElements = op.Output.ElementCount;
         InputElements = op.Inputs.Sum(input => input.ElementCount);
@@ -646,6 +651,52 @@ public sealed class OperatorAnalysis
         return operands;
     }
 
+    /// <summary>
+    /// How many elements a thread loads at once from unstaged read <paramref name="index"/>: 4 or 2
+    /// where its operands lie in runs of that many consecutive elements (along a spatial axis of
+    /// address stride 1 whose thread chunk is a multiple of it) and every address the kernel forms
+    /// for the read stays a multiple of it (block, thread and virtual-thread offsets along that
+    /// axis, the other axes' strides, which carry the stage, point and lane offsets, and the
+    /// indices' constants), with no bound checked; else 1. The lowering loads such runs as 128- or
+    /// 64-bit vectors, and the cost model counts one load per run.
+    /// </summary>
+    public int GlobalVectorWidth(int index, Schedule schedule)
+    {
+        var read = _reads[index];
+        if (!read.Float32 || CheckedDimensions(index, schedule, reduceGuarded: true) > 0)
+        {
+            return 1;
+        }
+        for (var width = 4; width > 1; width /= 2)
+        {
+            if (read.FlatConstant % width != 0)
+            {
+                continue;
+            }
+            var runs = false;
+            var aligned = true;
+            for (var slot = 0; slot < AxisCount && aligned; slot++)
+            {
+                var stride = read.AxisStrides[slot];
+                if (slot < SpatialRank && stride == 1 && !runs)
+                {
+                    var chunk = schedule.ThreadTile[slot] / schedule.VirtualThreads[slot];
+                    aligned = chunk % width == 0 && schedule.BlockTile[slot] / schedule.VirtualThreads[slot] % width == 0;
+                    runs = true;
+                }
+                else
+                {
+                    aligned = stride % width == 0;
+                }
+            }
+            if (runs && aligned)
+            {
+                return width;
+            }
+        }
+        return 1;
+    }
+
     /// <summary>Most chunks per thread whose copy coordinates a kernel computes once and keeps in registers; more are recomputed per stage.</summary>
     public const int MaxHoistedCopyIterations = 16;
 
@@ -952,5 +1003,12 @@ public sealed class OperatorAnalysis
         long[] AxisStrides,
         long TensorElements,
         bool Stageable,
-        int[] Order);
+        int[] Order)
+    {
+        /// <summary>The indices' constants as one offset into the row-major tensor.</summary>
+        public long FlatConstant { get; init; }
+
+        /// <summary>Whether the tensor holds float32 (16-bit tensors are widened element by element).</summary>
+        public bool Float32 { get; init; }
+    }
 }

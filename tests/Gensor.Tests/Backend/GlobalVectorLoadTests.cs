@@ -1,6 +1,11 @@
+using System.Numerics;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Lowering.Ir;
+using Gensor.Construction;
+using Gensor.Construction.Space;
 using Gensor.Etir;
+using Gensor.FrontEnd;
+using Gensor.Hardware;
 using Gensor.Tests.Construction;
 using Gensor.Tests.Support;
 using Xunit;
@@ -48,5 +53,50 @@ public sealed class GlobalVectorLoadTests(CpuDeviceFixture fixture)
         var measurement = fixture.Run(state, "GlobalVectors", seed: 11);
 
         Assert.True(measurement.Verified, measurement.Error);
+    }
+
+    [Theory]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=64,n=128,k=64")]
+    [InlineData("O[b,f,y,x] += I[b,c,y,x] * W[f,c]", "b=1,f=64,y=8,x=8,c=32")]
+    [InlineData("O[h,i,d] += P[h,i,j] * V[h,j,d]", "h=2,i=32,d=16,j=32")]
+    public void The_lowering_loads_what_the_cost_model_counts(string compute, string shape)
+    {
+        // The model counts one load per run of OperatorAnalysis.GlobalVectorWidth operands: the kernel must make exactly those.
+        var op = OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", null));
+        var space = ScheduleSpace.For(op);
+        var analysis = space.Analysis;
+        var random = new Random(5);
+        var vectorized = 0;
+        for (var drawn = 0; drawn < 300; drawn++)
+        {
+            var rank = analysis.SpatialRank;
+            var block = Enumerable.Range(0, rank).Select(i => 1 << random.Next(BitOperations.Log2((uint)space.BlockCap(i)) + 1)).ToArray();
+            var thread = block.Select(b => 1 << random.Next(BitOperations.Log2((uint)Math.Min(b, 8)) + 1)).ToArray();
+            var vthread = thread.Select(t => 1 << random.Next(BitOperations.Log2((uint)Math.Min(t, 2)) + 1)).ToArray();
+            var reduce = Enumerable.Range(0, analysis.ReduceRank).Select(j => space.ReduceChoices(j)[random.Next(space.ReduceChoices(j).Count)]).ToArray();
+            var shared = space.CanonicalShared(space.StageableInputs.Where(_ => random.Next(2) == 0));
+            var schedule = new Schedule(block, thread, vthread, reduce, shared, 1) { ReduceThreads = space.ReduceThreads[random.Next(space.ReduceThreads.Count)] };
+            if (Legality.Check(op, schedule, BuiltInProfiles.H100) is not null)
+            {
+                continue;
+            }
+            var loads = KernelLowering.Lower(new EtirState(op, schedule)).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
+                .OfType<IrExpr.Load>().Where(load => load.Buffer.Scope == BufferScope.Global).ToArray();
+            var point = new int[analysis.AxisCount];
+            analysis.ThreadPointTile(schedule, point);
+            for (var r = 0; r < analysis.ReadCount; r++)
+            {
+                if (schedule.IsShared(analysis.ReadTensor(r)))
+                {
+                    continue;
+                }
+                var width = analysis.GlobalVectorWidth(r, schedule);
+                var ofRead = loads.Where(load => load.Buffer.Tensor == analysis.ReadTensor(r)).ToArray();
+                Assert.All(ofRead, load => Assert.Equal(width, load.Width));
+                Assert.Equal(analysis.Footprint(r, point, clamp: false) / width, ofRead.Length);
+                vectorized += width > 1 ? 1 : 0;
+            }
+        }
+        Assert.True(vectorized > 0);
     }
 }
