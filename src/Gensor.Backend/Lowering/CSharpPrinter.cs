@@ -90,9 +90,11 @@ public static class CSharpPrinter
                     w.Line($"var {buffer.Name} = SharedMemory.Allocate<float>({Int(buffer.Elements)});");
                 }
             }
+            var windows = kernel.Statements.OfType<IrStmt.DeclareWindow>().Select(window => window.Window).ToHashSet();
             foreach (var (buffer, width) in VectorAccesses().Distinct())
             {
-                if (_views.ContainsKey((buffer, width)))
+                // A window's vector views follow its declaration (DeclareWindow below).
+                if (_views.ContainsKey((buffer, width)) || windows.Contains(buffer))
                 {
                     continue;
                 }
@@ -150,6 +152,15 @@ public static class CSharpPrinter
                     break;
                 case IrStmt.Assign assign:
                     w.Line($"{assign.Variable.Name} = {Expr(assign.Value)};");
+                    break;
+                case IrStmt.DeclareWindow window:
+                    w.Line($"var {window.Window.Name} = {window.Buffer.Name}.BaseView.SubView({Expr(window.Offset)});");
+                    foreach (var width in VectorAccesses().Where(access => access.Item1 == window.Window).Select(access => access.Item2).Distinct().Order())
+                    {
+                        var name = $"{window.Window.Name}_{width}";
+                        w.Line($"var {name} = {window.Window.Name}.Cast<{(width == 4 ? "Float4" : "Float2")}>();");
+                        _views[(window.Window, width)] = name;
+                    }
                     break;
                 case IrStmt.AtomicAdd add:
                     w.Line($"Atomic.Add(ref {add.Buffer.Name}[{Expr(add.Index)}], {Expr(add.Value)});");

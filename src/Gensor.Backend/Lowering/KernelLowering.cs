@@ -1227,13 +1227,23 @@ public static class KernelLowering
                 }
             }
             var origin = IrExpr.Sum([.. Enumerable.Range(0, Rank).Select(a => (strides[a], OutputOrigin(a)))]);
-            if (_elements.Length > 1)
+            var target = _parameter[output.Name];
+            if (_elements.Length > 1 && Enumerable.Range(0, Rank).All(a => _spatial[a].Extent % _s.BlockTile[a] == 0))
             {
-                // In quads where it can be (the 128-bit stores index quads): four times the variable.
-                var quads = origin.Terms.All(t => t.Coefficient % 4 == 0) && origin.Constant % 4 == 0;
-                var variable = Int(quads ? "g_obq" : "g_ob");
-                stores.Add(new IrStmt.Declare(variable, quads ? DividedBy(origin, 4) : origin));
-                origin = IrExpr.Lin(variable, quads ? 4 : 1);
+                // Every output of every thread exists, so a window of the output at the thread's origin
+                // stays inside it, and each store is the window plus a constant.
+                target = new KernelBuffer("g_ow", BufferScope.Global, output.ElementCount, output.Name) { Element = output.Type };
+                stores.Add(new IrStmt.DeclareWindow(target, _parameter[output.Name], origin));
+                origin = IrExpr.Lin(0);
+            }
+            else if (_elements.Length > 1)
+            {
+                // In vectors when the stores are (they index vectors): that many times the variable.
+                // VectorGroup's rules make the origin a whole number of them.
+                var unit = Split > 1 ? 1 : Enumerable.Range(0, _elements.Length).Max(e => VectorGroup(e).Length);
+                var variable = Int(unit == 1 ? "g_ob" : $"g_ob{unit}");
+                stores.Add(new IrStmt.Declare(variable, DividedBy(origin, unit)));
+                origin = IrExpr.Lin(variable, unit);
             }
             for (var e = 0; e < _elements.Length; e++)
             {
@@ -1261,18 +1271,18 @@ public static class KernelLowering
                 var offset = Enumerable.Range(0, Rank).Sum(a => strides[a] * LocalOffset(a, element[a]));
                 var flat = IrExpr.Sum((1, origin), (1, IrExpr.Lin(offset)));
                 IrStmt store;
-                if (group.Length == 4)
+                if (group.Length > 1)
                 {
                     var values = group.Select(member => EpilogueValue(member)).ToArray();
-                    store = new IrStmt.Store(_parameter[output.Name], DividedBy(flat, 4), new IrExpr.Pack([.. values]), 4);
+                    store = new IrStmt.Store(target, DividedBy(flat, group.Length), new IrExpr.Pack([.. values]), group.Length);
                 }
                 else if (Split > 1)
                 {
-                    store = new IrStmt.AtomicAdd(_parameter[output.Name], flat, IrExpr.Of(_acc[e]));
+                    store = new IrStmt.AtomicAdd(target, flat, IrExpr.Of(_acc[e]));
                 }
                 else
                 {
-                    store = new IrStmt.Store(_parameter[output.Name], flat, EpilogueValue(e), 1);
+                    store = new IrStmt.Store(target, flat, EpilogueValue(e), 1);
                 }
                 stores.Add(guard is null ? store : new IrStmt.If(guard, store));
             }
@@ -1286,20 +1296,27 @@ public static class KernelLowering
         }
 
         /// <summary>
-        /// The thread-tile positions stored together with position <paramref name="e"/>: four
-        /// consecutive outputs along the innermost axis that start a 16-byte aligned quad of the
+        /// The thread-tile positions stored together with position <paramref name="e"/>: four (else
+        /// two) consecutive outputs along the innermost axis that start an aligned vector of the
         /// output and fall inside or outside it together; else <paramref name="e"/> alone.
         /// </summary>
         private int[] VectorGroup(int e)
         {
             var last = Rank - 1;
             var element = _elements[e];
-            if (last < 0 || Chunk(last) % 4 != 0 || _spatial[last].Extent % 4 != 0 || _s.BlockTile[last] % 4 != 0 || LocalOffset(last, element[last]) % 4 != 0)
+            foreach (var width in new[] { 4, 2 })
             {
-                return [e];
+                if (last < 0 || Chunk(last) % width != 0 || _spatial[last].Extent % width != 0 || _s.BlockTile[last] % width != 0 || LocalOffset(last, element[last]) % width != 0)
+                {
+                    continue;
+                }
+                // Positions are row-major with the innermost axis fastest, so the next ones follow.
+                if (e + width - 1 < _elements.Length && Enumerable.Range(1, width - 1).All(i => _elements[e + i][last] == element[last] + i))
+                {
+                    return [.. Enumerable.Range(e, width)];
+                }
             }
-            // Positions are row-major with the innermost axis fastest, so the next three follow.
-            return e + 3 < _elements.Length && Enumerable.Range(1, 3).All(i => _elements[e + i][last] == element[last] + i) ? [e, e + 1, e + 2, e + 3] : [e];
+            return [e];
         }
 
         /// <summary>

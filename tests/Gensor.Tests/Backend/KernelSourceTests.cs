@@ -155,4 +155,38 @@ public sealed class KernelSourceTests
         Assert.All(adds, add => Assert.Equal("g_ob", Assert.Single(Assert.IsType<IrExpr.Linear>(add.Index).Terms).Variable.Name));
         Assert.Equal(8, adds.Select(add => ((IrExpr.Linear)add.Index).Constant).Distinct().Count());
     }
+
+    [Theory]
+    // Four consecutive outputs per chunk: 128-bit stores; two virtual threads of two: 64-bit stores.
+    [InlineData("block=16x64 thread=4x8 reduce=8 shared=A,B", 4, 8)]
+    [InlineData("block=16x64 thread=4x8 vthread=1x4 reduce=8 shared=A,B", 2, 16)]
+    public void Whole_tiles_store_into_a_window_at_the_thread_origin(string schedule, int width, int stores)
+    {
+        // Every output of every thread exists: each store is the window plus a constant, which ptxas folds into the store.
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=32,n=128,k=16");
+        var kernel = KernelLowering.Lower(new EtirState(op, Schedule.Parse(schedule)));
+
+        var window = Assert.Single(kernel.Statements.OfType<IrStmt.DeclareWindow>());
+        Assert.Equal("t_C", window.Buffer.Name);
+        var all = kernel.Statements.OfType<IrStmt.Store>().Where(store => store.Buffer.Scope == BufferScope.Global).ToArray();
+        Assert.Equal(stores, all.Length);
+        Assert.All(all, store =>
+        {
+            Assert.Same(window.Window, store.Buffer);
+            Assert.Equal(width, store.Width);
+            Assert.Empty(Assert.IsType<IrExpr.Linear>(store.Index).Terms);
+        });
+        Assert.Contains("var g_ow = t_C.BaseView.SubView(", CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "K").Text);
+    }
+
+    [Fact]
+    public void A_ragged_tile_stores_into_the_whole_output()
+    {
+        // The last block's threads have outputs past the edge: a window there could start past the buffer's end.
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=30,n=128,k=16");
+        var kernel = KernelLowering.Lower(new EtirState(op, Schedule.Parse("block=16x64 thread=4x8 reduce=8 shared=A,B")));
+
+        Assert.Empty(kernel.Statements.OfType<IrStmt.DeclareWindow>());
+        Assert.All(kernel.Statements.OfType<IrStmt.Store>().Where(store => store.Buffer.Scope == BufferScope.Global), store => Assert.Equal("t_C", store.Buffer.Name));
+    }
 }

@@ -13,6 +13,14 @@ public abstract record IrStmt
     /// <summary>Stores <paramref name="Width"/> floats (a scalar or a vector value) at vector <paramref name="Index"/> (elements / width) of <paramref name="Buffer"/>.</summary>
     public sealed record Store(KernelBuffer Buffer, IrExpr Index, IrExpr Value, int Width) : IrStmt;
 
+    /// <summary>
+    /// Declares <paramref name="Window"/> as global <paramref name="Buffer"/> from element
+    /// <paramref name="Offset"/> on (a sub-view). Accesses to the window a constant apart share its
+    /// address: ptxas folds each constant into the access, where indexing the whole buffer costs a
+    /// 64-bit multiply-add per access (the 32-bit index is widened before it is scaled).
+    /// </summary>
+    public sealed record DeclareWindow(KernelBuffer Window, KernelBuffer Buffer, IrExpr Offset) : IrStmt;
+
     /// <summary>Adds the float <paramref name="Value"/> to element <paramref name="Index"/> of <paramref name="Buffer"/> atomically (split-K partial sums).</summary>
     public sealed record AtomicAdd(KernelBuffer Buffer, IrExpr Index, IrExpr Value) : IrStmt;
 
@@ -51,6 +59,7 @@ public abstract record IrStmt
         Assign assign => [assign.Value],
         Store store => [store.Index, store.Value],
         AtomicAdd add => [add.Index, add.Value],
+        DeclareWindow window => [window.Offset],
         If branch => [branch.Condition],
         _ => [],
     };

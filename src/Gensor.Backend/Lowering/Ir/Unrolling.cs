@@ -40,6 +40,7 @@ public static class Unrolling
         IrStmt.Assign assign => assign with { Value = Fold(assign.Value, known) },
         IrStmt.Store store => store with { Index = Fold(store.Index, known), Value = Fold(store.Value, known) },
         IrStmt.AtomicAdd add => add with { Index = Fold(add.Index, known), Value = Fold(add.Value, known) },
+        IrStmt.DeclareWindow window => window with { Offset = Fold(window.Offset, known) },
         _ => statement,
     };
 
