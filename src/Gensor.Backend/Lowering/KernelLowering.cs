@@ -342,6 +342,11 @@ public static class KernelLowering
                 var strides = RowMajorStrides(_tensor[read.Tensor].Shape);
                 var flat = IrExpr.Sum(Enumerable.Range(0, read.Indices.Count)
                     .Select(d => (strides[d], Index(read.Indices[d], withThread: true, withStage: false, withPoint: false, constant: read.Indices[d].Constant))).ToArray());
+                if (LoadsThroughWindows(r))
+                {
+                    var tensor = _tensor[read.Tensor];
+                    _windows[r] = new KernelBuffer($"g_gw{r}", BufferScope.Global, tensor.ElementCount, read.Tensor) { Element = tensor.Type };
+                }
                 if (PlanGlobalVectors(r, flat) is { } vectors)
                 {
                     _globalVectors[r] = vectors;
@@ -876,10 +881,14 @@ public static class KernelLowering
         /// <summary>The loops over the points of one stage, the innermost reduce axis stepping by the reduce lanes.</summary>
         private IrStmt ReducePoints()
         {
-            var rolled = _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(_s);
+            var rolled = Rolled;
             IrStmt body = ReducePoint();
             for (var j = _reduce.Length - 1; j >= 0; j--)
             {
+                if (j == rolled - 1)
+                {
+                    body = WithWindows(body);
+                }
                 var step = j == Inner ? Lanes : 1;
                 if (_reduce[j].Extent % _s.ReduceStep[j] != 0)
                 {
@@ -890,7 +899,51 @@ public static class KernelLowering
                 var unrollBy = j == rolled - 1 ? OperatorAnalysis.PartialUnrollFactor(_s) : 1;
                 body = new IrStmt.For(_point[j], 0, _s.ReduceStep[j], step, Unroll: j >= rolled, body, unrollBy);
             }
-            return body;
+            return rolled == 0 ? WithWindows(body) : body;
+        }
+
+        /// <summary>Reduce loops that stay loops (the outer ones); the inner ones are unrolled.</summary>
+        private int Rolled => _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(_s);
+
+        /// <summary>Whether <paramref name="point"/> is a reduce loop variable that stays a variable in the printed kernel (not unrolled to constants).</summary>
+        private bool RolledPoint(Variable point) => Array.IndexOf(_point, point) is var j && j >= 0 && j < Rolled;
+
+        private readonly Dictionary<int, KernelBuffer> _windows = [];
+
+        /// <summary>
+        /// <paramref name="body"/> (the unrolled points of an iteration of the innermost rolled reduce
+        /// loop, or of the whole stage) after a window of each unstaged read at its first operand: the
+        /// stage's base plus the rolled loops' part. Each load is then the window plus a constant.
+        /// </summary>
+        private IrStmt WithWindows(IrStmt body)
+        {
+            var windows = new List<IrStmt>();
+            foreach (var (r, window) in _windows.OrderBy(pair => pair.Key))
+            {
+                var rolled = IrExpr.Sum(GlobalOperandOffset(r, _elements[0]).Terms.Where(t => RolledPoint(t.Variable)));
+                var origin = _globalVectors.TryGetValue(r, out var vectors)
+                    ? IrExpr.Sum((vectors.Width, IrExpr.Lin(_stageVectorBase[r])), (1, rolled))
+                    : IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, rolled));
+                windows.Add(new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], origin));
+            }
+            return windows.Count == 0 ? body : new IrStmt.Seq([.. windows, body], Scoped: true);
+        }
+
+        /// <summary>
+        /// Whether unstaged read <paramref name="r"/> loads through windows (<see cref="WithWindows"/>):
+        /// every address it forms must lie inside its tensor with no check, including the window's
+        /// start (no bound checked, every stage whole), and at or after the window's start (no
+        /// negative offset), since the CPU accelerator checks a sub-view's bounds.
+        /// </summary>
+        private bool LoadsThroughWindows(int r)
+        {
+            if (Staged(r) || Enumerable.Range(0, _reads[r].Indices.Count).Any(d => NeedsCheck(r, d, reduceGuarded: true))
+                || Enumerable.Range(0, _reduce.Length).Any(j => _reduce[j].Extent % _s.ReduceStep[j] != 0))
+            {
+                return false;
+            }
+            return _elements.Select(element => GlobalOperandOffset(r, element))
+                .All(offset => offset.Constant >= 0 && offset.Terms.All(t => RolledPoint(t.Variable) || t.Coefficient >= 0));
         }
 
         /// <summary>One reduce point: load each read's distinct operands, then update every accumulator.</summary>
@@ -1036,12 +1089,15 @@ public static class KernelLowering
             var byConstant = operands.ToDictionary(o => GlobalOperandOffset(r, o.Element).Constant, o => o.Register);
             var points = IrExpr.Sum(GlobalOperandOffset(r, operands[0].Element).Terms);
             var count = 0;
+            _windows.TryGetValue(r, out var window);
             foreach (var start in vectors.Starts.Order())
             {
                 var vector = new Variable($"g_w{r}_{count++}", width == 4 ? IrType.Float4 : IrType.Float2);
                 // In units of the vector: the base, stage and point parts are whole vectors (PlanGlobalVectors checked).
-                var index = IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(points, width)), (1, IrExpr.Lin(start / width)));
-                yield return new IrStmt.Declare(vector, new IrExpr.Load(_parameter[_reads[r].Tensor], index, width));
+                var index = window is null
+                    ? IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(points, width)), (1, IrExpr.Lin(start / width)))
+                    : IrExpr.Sum((1, DividedBy(Unrolled(points), width)), (1, IrExpr.Lin(start / width)));
+                yield return new IrStmt.Declare(vector, new IrExpr.Load(window ?? _parameter[_reads[r].Tensor], index, width));
                 for (var i = 0; i < width; i++)
                 {
                     yield return new IrStmt.Declare(byConstant[start + i], new IrExpr.Lane(IrExpr.Of(vector), i));
@@ -1054,12 +1110,15 @@ public static class KernelLowering
         {
             var read = _reads[r];
             var tensor = _tensor[read.Tensor];
+            _windows.TryGetValue(r, out var window);
             foreach (var (register, element) in operands)
             {
                 // Address: the stage's base plus this point's and this position's constant parts.
                 var perDimension = GlobalOperandIndices(r, element);
                 var offset = GlobalOperandOffset(r, element);
-                IrExpr load = new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, offset)), 1);
+                IrExpr load = window is null
+                    ? new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, offset)), 1)
+                    : new IrExpr.Load(window, Unrolled(offset), 1);
                 IrExpr? guard = null;
                 for (var d = 0; d < read.Indices.Count; d++)
                 {
@@ -1072,6 +1131,9 @@ public static class KernelLowering
                 yield return new IrStmt.Declare(register, guard is null ? load : new IrExpr.Select(guard, load, new IrExpr.Float(0)));
             }
         }
+
+        /// <summary>A form without its rolled loops' terms (a window's origin holds them).</summary>
+        private IrExpr.Linear Unrolled(IrExpr.Linear form) => IrExpr.Sum(form.Terms.Where(t => !RolledPoint(t.Variable)), form.Constant);
 
         /// <summary>Per index of global read <paramref name="r"/>, the part that varies inside a thread's stage for tile position <paramref name="element"/>.</summary>
         private IrExpr.Linear[] GlobalOperandIndices(int r, int[] element) =>

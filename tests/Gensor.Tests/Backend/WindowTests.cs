@@ -1,0 +1,68 @@
+using Gensor.Backend.Lowering;
+using Gensor.Backend.Lowering.Ir;
+using Gensor.Construction;
+using Gensor.Etir;
+using Gensor.Hardware;
+using Gensor.Tests.Construction;
+using Gensor.Tests.Support;
+using Xunit;
+
+namespace Gensor.Tests.Backend;
+
+/// <summary>
+/// An unstaged read loads through a window of its tensor (an ILGPU sub-view) that starts at the
+/// thread's first operand of the stage, or of each iteration of the rolled reduce loop: every
+/// load is then the window plus a constant, which ptxas folds into the load's address instead
+/// of a 64-bit multiply-add per load. Where the window could start outside the tensor (a checked
+/// bound, a ragged last stage) or a load would fall before it (a negative offset), the read
+/// indexes the whole tensor, as the CPU accelerator checks a sub-view's bounds.
+/// </summary>
+[Collection(CpuDeviceCollection.Name)]
+public sealed class WindowTests(CpuDeviceFixture fixture)
+{
+    [Theory]
+    // The whole stage unrolled: one window per stage, every load a constant into it.
+    [InlineData(16, 64, 16, "block=8x32 thread=2x4 reduce=8 shared=A", false)]
+    // 1024 points, 16 per iteration of the rolled loop: one window per unrolled copy, at the loop variable.
+    [InlineData(16, 16, 1024, "block=8x8 thread=1x1 reduce=1024", true)]
+    public void Unstaged_reads_load_a_constant_into_a_window(int m, int n, int k, string schedule, bool rolled)
+    {
+        var op = TestOperators.Gemm(m, n, k);
+        var state = new EtirState(op, Schedule.Parse(schedule));
+
+        var kernel = CSharpKernelGenerator.Lower(state);
+        var windows = kernel.Statements.OfType<IrStmt.DeclareWindow>().Where(w => w.Buffer.Name == "t_B").ToArray();
+        Assert.NotEmpty(windows);
+        Assert.All(windows, w => Assert.Equal(rolled, Assert.IsType<IrExpr.Linear>(w.Offset).Terms.Any(t => t.Variable.Name.StartsWith("g_kk", StringComparison.Ordinal))));
+        var loads = kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>().Where(l => l.Buffer.Tensor == "B").ToArray();
+        Assert.All(loads, load =>
+        {
+            Assert.Equal("g_gw1", load.Buffer.Name);
+            Assert.True(load.Index is IrExpr.Int || load.Index is IrExpr.Linear { Terms.Length: 0 }, load.Index.ToString());
+        });
+
+        var measurement = fixture.Run(state, "Windows", seed: 7);
+
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+
+    [Theory]
+    // 13 points in stages of 8: the last stage's window would start at rows that do not exist.
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=16,n=16,k=13", "block=8x8 thread=1x2 reduce=8 shared=A")]
+    // 30 columns in blocks of 16: checked loads.
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=16,n=30,k=8", "block=8x16 thread=1x2 reduce=8 shared=A")]
+    // The reversed reduce axis: later points load before the window's start.
+    [InlineData("C[m,n] += A[m,k] * B[7-k,n]", "m=16,n=16,k=8", "block=8x8 thread=1x2 reduce=8 shared=A")]
+    public void Reads_a_window_cannot_hold_index_the_whole_tensor(string compute, string shape, string schedule)
+    {
+        var op = Operators.Parse(compute, shape);
+        var state = new EtirState(op, Schedule.Parse(schedule));
+
+        var kernel = KernelLowering.Lower(state);
+
+        Assert.DoesNotContain(kernel.Statements.OfType<IrStmt.DeclareWindow>(), w => w.Buffer.Name != "t_C");
+        Assert.Null(Legality.Check(op, state.Schedule, BuiltInProfiles.Cpu));
+        var measurement = fixture.Run(state, "NoWindows", seed: 7);
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+}
