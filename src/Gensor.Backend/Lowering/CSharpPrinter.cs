@@ -90,11 +90,13 @@ public static class CSharpPrinter
                     w.Line($"var {buffer.Name} = SharedMemory.Allocate<float>({Int(buffer.Elements)});");
                 }
             }
-            var windows = kernel.Statements.OfType<IrStmt.DeclareWindow>().Select(window => window.Window).ToHashSet();
-            foreach (var (buffer, width) in VectorAccesses().Distinct())
+            var windows = kernel.Statements.OfType<IrStmt.DeclareWindow>().ToArray();
+            var windowed = windows.Select(window => window.Window).ToHashSet();
+            // A window of vectors is cut from its buffer's vector view (DeclareWindow below).
+            var sources = windows.Where(window => window.Width > 1).Select(window => (window.Buffer, window.Width));
+            foreach (var (buffer, width) in VectorAccesses().Concat(sources).Distinct())
             {
-                // A window's vector views follow its declaration (DeclareWindow below).
-                if (_views.ContainsKey((buffer, width)) || windows.Contains(buffer))
+                if (_views.ContainsKey((buffer, width)) || windowed.Contains(buffer))
                 {
                     continue;
                 }
@@ -154,13 +156,10 @@ public static class CSharpPrinter
                     w.Line($"{assign.Variable.Name} = {Expr(assign.Value)};");
                     break;
                 case IrStmt.DeclareWindow window:
-                    w.Line($"var {window.Window.Name} = {window.Buffer.Name}.BaseView.SubView({Expr(window.Offset)});");
-                    foreach (var width in VectorAccesses().Where(access => access.Item1 == window.Window).Select(access => access.Item2).Distinct().Order())
-                    {
-                        var name = $"{window.Window.Name}_{width}";
-                        w.Line($"var {name} = {window.Window.Name}.Cast<{(width == 4 ? "Float4" : "Float2")}>();");
-                        _views[(window.Window, width)] = name;
-                    }
+                    // A parameter is an ArrayView1D (its BaseView a plain ArrayView); its vector view already is one.
+                    var whole = window.Width > 1 ? View(window.Buffer, window.Width) : $"{window.Buffer.Name}.BaseView";
+                    w.Line($"var {window.Window.Name} = {whole}.SubView({Expr(window.Offset)});");
+                    _views[(window.Window, window.Width)] = window.Window.Name;
                     break;
                 case IrStmt.AtomicAdd add:
                     w.Line($"Atomic.Add(ref {add.Buffer.Name}[{Expr(add.Index)}], {Expr(add.Value)});");

@@ -921,10 +921,10 @@ public static class KernelLowering
             foreach (var (r, window) in _windows.OrderBy(pair => pair.Key))
             {
                 var rolled = IrExpr.Sum(GlobalOperandOffset(r, _elements[0]).Terms.Where(t => RolledPoint(t.Variable)));
-                var origin = _globalVectors.TryGetValue(r, out var vectors)
-                    ? IrExpr.Sum((vectors.Width, IrExpr.Lin(_stageVectorBase[r])), (1, rolled))
-                    : IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, rolled));
-                windows.Add(new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], origin));
+                // A window of the read's vectors when it loads vectors: in their units, so it stays aligned.
+                windows.Add(_globalVectors.TryGetValue(r, out var vectors)
+                    ? new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(rolled, vectors.Width))), vectors.Width)
+                    : new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, rolled)), 1));
             }
             return windows.Count == 0 ? body : new IrStmt.Seq([.. windows, body], Scoped: true);
         }
@@ -1295,14 +1295,17 @@ public static class KernelLowering
                 // Every output of every thread exists, so a window of the output at the thread's origin
                 // stays inside it, and each store is the window plus a constant.
                 target = new KernelBuffer("g_ow", BufferScope.Global, output.ElementCount, output.Name) { Element = output.Type };
-                stores.Add(new IrStmt.DeclareWindow(target, _parameter[output.Name], origin));
+                // Of vectors as wide as the stores (VectorGroup's rules make the origin a whole number of them);
+                // a 16-bit output has no vector view and stores its lanes one by one.
+                var unit = Split > 1 || output.Type != ElementType.F32 ? 1 : StoreWidth();
+                stores.Add(new IrStmt.DeclareWindow(target, _parameter[output.Name], DividedBy(origin, unit), unit));
                 origin = IrExpr.Lin(0);
             }
             else if (_elements.Length > 1)
             {
                 // In vectors when the stores are (they index vectors): that many times the variable.
                 // VectorGroup's rules make the origin a whole number of them.
-                var unit = Split > 1 ? 1 : Enumerable.Range(0, _elements.Length).Max(e => VectorGroup(e).Length);
+                var unit = Split > 1 ? 1 : StoreWidth();
                 var variable = Int(unit == 1 ? "g_ob" : $"g_ob{unit}");
                 stores.Add(new IrStmt.Declare(variable, DividedBy(origin, unit)));
                 origin = IrExpr.Lin(variable, unit);
@@ -1356,6 +1359,9 @@ public static class KernelLowering
             }
             yield return all;
         }
+
+        /// <summary>The width of the thread's vector stores (<see cref="VectorGroup"/>), 1 when it has none.</summary>
+        private int StoreWidth() => Enumerable.Range(0, _elements.Length).Max(e => VectorGroup(e).Length);
 
         /// <summary>
         /// The thread-tile positions stored together with position <paramref name="e"/>: four (else

@@ -46,6 +46,19 @@ public sealed class WindowTests(CpuDeviceFixture fixture)
         Assert.True(measurement.Verified, measurement.Error);
     }
 
+    [Fact]
+    public void A_read_that_loads_vectors_takes_a_window_of_its_vectors()
+    {
+        // A window cut from the elements loses the 16-byte alignment ILGPU needs for 128-bit loads (it split them into four).
+        var op = TestOperators.Gemm(16, 64, 16);
+        var state = new EtirState(op, Schedule.Parse("block=8x32 thread=2x4 reduce=8 shared=A"));
+
+        var window = Assert.Single(KernelLowering.Lower(state).Statements.OfType<IrStmt.DeclareWindow>(), w => w.Buffer.Name == "t_B");
+
+        Assert.Equal(4, window.Width);
+        Assert.Contains("var g_gw1 = t_B_4.SubView(", CSharpKernelGenerator.Generate(state, "K").Text);
+    }
+
     [Theory]
     // 13 points in stages of 8: the last stage's window would start at rows that do not exist.
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=16,n=16,k=13", "block=8x8 thread=1x2 reduce=8 shared=A")]

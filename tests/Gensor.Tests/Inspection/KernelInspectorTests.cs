@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Gensor.Backend.Compilation;
 using Gensor.Backend.Inspection;
 using Gensor.Backend.Lowering;
@@ -39,6 +40,26 @@ public sealed class KernelInspectorTests
         Assert.True(mix.Ffma >= 16, $"{mix.Ffma} FFMA");
         Assert.Equal(KernelOccupancy.Of(BuiltInProfiles.H100, source.Launch.GroupSize, source.Launch.GridSize, r.Registers, r.StaticSharedMemoryBytes), r.Occupancy);
         Assert.True(r.Timings.PtxMs > 0 && r.Timings.AssembleMs > 0 && r.Timings.DisassembleMs > 0);
+    }
+
+    [Theory]
+    // B unstaged, four consecutive columns per thread: loads and stores through windows of 128-bit vectors.
+    [InlineData("block=32x32 thread=4x4 reduce=8 shared=A vector=4", 4)]
+    // Two virtual threads of two columns: 64-bit.
+    [InlineData("block=32x32 thread=4x4 vthread=1x2 reduce=8 shared=A vector=4", 2)]
+    public void Windows_keep_the_vector_width_of_their_loads_and_stores(string schedule, int width)
+    {
+        // ILGPU splits a vector access into scalar ones unless it can prove the alignment, which a window
+        // cut from the elements loses: the window must be cut from the vector view.
+        var tools = InstalledTools.Require();
+
+        var sass = KernelInspector.Inspect(tools, Source(schedule), BuiltInProfiles.H100).Sass;
+
+        var bits = width * 32;
+        var wide = (Regex.Count(sass, $@"\bLDG\.E\.{bits}\b"), Regex.Count(sass, $@"\bSTG\.E\.{bits}\b"));
+        // Per reduce point a thread's 4 columns of B are one 128-bit load or two 64-bit ones (8 points), and A's
+        // copy is one more 128-bit load; 16 outputs are 4 or 8 stores.
+        Assert.Equal((8 * 4 / width + (width == 4 ? 1 : 0), 16 / width), wide);
     }
 
     [Fact]

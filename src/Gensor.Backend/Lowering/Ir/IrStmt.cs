@@ -14,12 +14,14 @@ public abstract record IrStmt
     public sealed record Store(KernelBuffer Buffer, IrExpr Index, IrExpr Value, int Width) : IrStmt;
 
     /// <summary>
-    /// Declares <paramref name="Window"/> as global <paramref name="Buffer"/> from element
-    /// <paramref name="Offset"/> on (a sub-view). Accesses to the window a constant apart share its
-    /// address: ptxas folds each constant into the access, where indexing the whole buffer costs a
-    /// 64-bit multiply-add per access (the 32-bit index is widened before it is scaled).
+    /// Declares <paramref name="Window"/> as global <paramref name="Buffer"/>'s vectors of
+    /// <paramref name="Width"/> elements (1: its elements) from vector <paramref name="Offset"/> on
+    /// (a sub-view); the window's accesses of that width index its vectors. Accesses to the window a
+    /// constant apart share its address: ptxas folds each constant into the access, where indexing
+    /// the whole buffer costs a 64-bit multiply-add per access (the 32-bit index is widened before
+    /// it is scaled). A window of vectors keeps their alignment, which 128- and 64-bit accesses need.
     /// </summary>
-    public sealed record DeclareWindow(KernelBuffer Window, KernelBuffer Buffer, IrExpr Offset) : IrStmt;
+    public sealed record DeclareWindow(KernelBuffer Window, KernelBuffer Buffer, IrExpr Offset, int Width) : IrStmt;
 
     /// <summary>Adds the float <paramref name="Value"/> to element <paramref name="Index"/> of <paramref name="Buffer"/> atomically (split-K partial sums).</summary>
     public sealed record AtomicAdd(KernelBuffer Buffer, IrExpr Index, IrExpr Value) : IrStmt;
