@@ -903,7 +903,9 @@ public static class KernelLowering
         }
 
         /// <summary>Reduce loops that stay loops (the outer ones); the inner ones are unrolled.</summary>
-        private int Rolled => _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(_s);
+        private int Rolled => _rolled ??= _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(_s);
+
+        private int? _rolled;
 
         /// <summary>Whether <paramref name="point"/> is a reduce loop variable that stays a variable in the printed kernel (not unrolled to constants).</summary>
         private bool RolledPoint(Variable point) => Array.IndexOf(_point, point) is var j && j >= 0 && j < Rolled;

@@ -51,7 +51,7 @@ public static class CompilerCheckJson
         }
         return head
             + (check.Dropped == 0 ? "none spilled" : $"{check.Dropped} spilled and were dropped")
-            + (check.DroppedOverLimit > 0 ? $", {check.DroppedOverLimit} dropped for registers over the occupancy goal" : "")
+            + (check.DroppedOverLimit > 0 ? $", {check.DroppedOverLimit} dropped for registers past the register file or the occupancy goal" : "")
             + (failed > 0 ? $", {failed} could not be read back" : "")
             + ", the rest ranked with their real registers";
     }

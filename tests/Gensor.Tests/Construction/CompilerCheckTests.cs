@@ -72,7 +72,7 @@ public class CompilerCheckTests
 
         Assert.DoesNotContain(result.Candidates, c => c.Schedule == overLimit);
         Assert.Equal((0, 1), (result.Check!.Dropped, result.Check.DroppedOverLimit));
-        Assert.Contains("1 dropped for registers over the occupancy goal", CompilerCheckJson.Describe(result.Check));
+        Assert.Contains("1 dropped for registers past the register file or the occupancy goal", CompilerCheckJson.Describe(result.Check));
         Assert.Equal(1, (int)CompilerCheckJson.Summary(result.Check)["dropped_registers"]!);
     }
 
