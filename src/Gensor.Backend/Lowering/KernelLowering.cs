@@ -80,6 +80,7 @@ public static class KernelLowering
         private readonly Variable[] _point;
         private readonly Variable[] _acc;
         private Variable? _parity;
+        private readonly int _rolled;
         private readonly Variable _splitIndex = new("g_split", IrType.Int);
 
         public Lowerer(Operator op, Schedule schedule)
@@ -120,6 +121,7 @@ public static class KernelLowering
             _stageIndex = [.. Enumerable.Range(0, _reduce.Length).Select(j => Int($"g_kx{j}"))];
             _point = [.. Enumerable.Range(0, _reduce.Length).Select(j => Int($"g_kk{j}"))];
             _acc = [.. Enumerable.Range(0, _elements.Length).Select(e => new Variable($"g_acc{e}", IrType.Float))];
+            _rolled = _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(schedule);
         }
 
         private int Rank => _spatial.Length;
@@ -903,9 +905,7 @@ public static class KernelLowering
         }
 
         /// <summary>Reduce loops that stay loops (the outer ones); the inner ones are unrolled.</summary>
-        private int Rolled => _rolled ??= _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(_s);
-
-        private int? _rolled;
+        private int Rolled => _rolled;
 
         /// <summary>Whether <paramref name="point"/> is a reduce loop variable that stays a variable in the printed kernel (not unrolled to constants).</summary>
         private bool RolledPoint(Variable point) => Array.IndexOf(_point, point) is var j && j >= 0 && j < Rolled;
@@ -944,8 +944,7 @@ public static class KernelLowering
             {
                 return false;
             }
-            return _elements.Select(element => GlobalOperandOffset(r, element))
-                .All(offset => offset.Constant >= 0 && offset.Terms.All(t => RolledPoint(t.Variable) || t.Coefficient >= 0));
+            return OperandOffsets(r).All(offset => offset.Constant >= 0 && offset.Terms.All(t => RolledPoint(t.Variable) || t.Coefficient >= 0));
         }
 
         /// <summary>One reduce point: load each read's distinct operands, then update every accumulator.</summary>
@@ -1149,6 +1148,10 @@ public static class KernelLowering
             return IrExpr.Sum([.. Enumerable.Range(0, indices.Length).Select(d => (strides[d], indices[d]))]);
         }
 
+        /// <summary>The offsets of read <paramref name="r"/>'s distinct operands of the thread tile from the stage's base (<see cref="GlobalOperandOffset"/>).</summary>
+        private IrExpr.Linear[] OperandOffsets(int r) =>
+            [.. _elements.DistinctBy(element => KeyOf(_reads[r], element)).Select(element => GlobalOperandOffset(r, element))];
+
         /// <summary>
         /// The vector loads of unstaged read <paramref name="r"/> at the width the analysis gives
         /// (<see cref="OperatorAnalysis.GlobalVectorWidth"/>, which the cost model counts): every
@@ -1165,8 +1168,7 @@ public static class KernelLowering
             {
                 return null;
             }
-            var read = _reads[r];
-            var offsets = _elements.DistinctBy(element => KeyOf(read, element)).Select(element => GlobalOperandOffset(r, element)).ToArray();
+            var offsets = OperandOffsets(r);
             var constants = offsets.Select(offset => offset.Constant).ToHashSet();
             var alignment = threadBase.Terms.Concat(GlobalStagePart(r).Terms).Concat(offsets[0].Terms)
                 .Aggregate(threadBase.Constant, (g, term) => Gcd(g, term.Coefficient));
@@ -1292,6 +1294,8 @@ public static class KernelLowering
             }
             var origin = IrExpr.Sum([.. Enumerable.Range(0, Rank).Select(a => (strides[a], OutputOrigin(a)))]);
             var target = _parameter[output.Name];
+            // Split-K blocks add their partial sums one element at a time: no vectors.
+            var storeWidth = Split > 1 ? 1 : StoreWidth();
             if (_elements.Length > 1 && Enumerable.Range(0, Rank).All(a => _spatial[a].Extent % _s.BlockTile[a] == 0))
             {
                 // Every output of every thread exists, so a window of the output at the thread's origin
@@ -1299,7 +1303,7 @@ public static class KernelLowering
                 target = new KernelBuffer("g_ow", BufferScope.Global, output.ElementCount, output.Name) { Element = output.Type };
                 // Of vectors as wide as the stores (VectorGroup's rules make the origin a whole number of them);
                 // a 16-bit output has no vector view and stores its lanes one by one.
-                var unit = Split > 1 || output.Type != ElementType.F32 ? 1 : StoreWidth();
+                var unit = output.Type == ElementType.F32 ? storeWidth : 1;
                 stores.Add(new IrStmt.DeclareWindow(target, _parameter[output.Name], DividedBy(origin, unit), unit));
                 origin = IrExpr.Lin(0);
             }
@@ -1307,10 +1311,9 @@ public static class KernelLowering
             {
                 // In vectors when the stores are (they index vectors): that many times the variable.
                 // VectorGroup's rules make the origin a whole number of them.
-                var unit = Split > 1 ? 1 : StoreWidth();
-                var variable = Int(unit == 1 ? "g_ob" : $"g_ob{unit}");
-                stores.Add(new IrStmt.Declare(variable, DividedBy(origin, unit)));
-                origin = IrExpr.Lin(variable, unit);
+                var variable = Int(storeWidth == 1 ? "g_ob" : $"g_ob{storeWidth}");
+                stores.Add(new IrStmt.Declare(variable, DividedBy(origin, storeWidth)));
+                origin = IrExpr.Lin(variable, storeWidth);
             }
             for (var e = 0; e < _elements.Length; e++)
             {
@@ -1318,7 +1321,6 @@ public static class KernelLowering
                 {
                     continue;
                 }
-                // Split-K blocks add their partial sums one element at a time.
                 var group = Split > 1 ? [e] : VectorGroup(e);
                 foreach (var member in group)
                 {

@@ -1,8 +1,6 @@
-using System.Numerics;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Lowering.Ir;
-using Gensor.Construction;
-using Gensor.Construction.Space;
+using Gensor.Analysis;
 using Gensor.Etir;
 using Gensor.FrontEnd;
 using Gensor.Hardware;
@@ -63,23 +61,10 @@ public sealed class GlobalVectorLoadTests(CpuDeviceFixture fixture)
     {
         // The model counts one load per run of OperatorAnalysis.GlobalVectorWidth operands: the kernel must make exactly those.
         var op = OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", null));
-        var space = ScheduleSpace.For(op);
-        var analysis = space.Analysis;
-        var random = new Random(5);
+        var analysis = OperatorAnalysis.Of(op);
         var vectorized = 0;
-        for (var drawn = 0; drawn < 300; drawn++)
+        foreach (var schedule in RandomSchedules.Draw(op, new Random(5), 300, BuiltInProfiles.H100))
         {
-            var rank = analysis.SpatialRank;
-            var block = Enumerable.Range(0, rank).Select(i => 1 << random.Next(BitOperations.Log2((uint)space.BlockCap(i)) + 1)).ToArray();
-            var thread = block.Select(b => 1 << random.Next(BitOperations.Log2((uint)Math.Min(b, 8)) + 1)).ToArray();
-            var vthread = thread.Select(t => 1 << random.Next(BitOperations.Log2((uint)Math.Min(t, 2)) + 1)).ToArray();
-            var reduce = Enumerable.Range(0, analysis.ReduceRank).Select(j => space.ReduceChoices(j)[random.Next(space.ReduceChoices(j).Count)]).ToArray();
-            var shared = space.CanonicalShared(space.StageableInputs.Where(_ => random.Next(2) == 0));
-            var schedule = new Schedule(block, thread, vthread, reduce, shared, 1) { ReduceThreads = space.ReduceThreads[random.Next(space.ReduceThreads.Count)] };
-            if (Legality.Check(op, schedule, BuiltInProfiles.H100) is not null)
-            {
-                continue;
-            }
             var loads = KernelLowering.Lower(new EtirState(op, schedule)).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
                 .OfType<IrExpr.Load>().Where(load => load.Buffer.Scope == BufferScope.Global).ToArray();
             var point = new int[analysis.AxisCount];

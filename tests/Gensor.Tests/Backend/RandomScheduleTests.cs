@@ -39,7 +39,7 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
     public void Random_legal_schedules_verify(string sample, string shape)
     {
         var op = Support.Operators.SmallSample(sample, shape);
-        var schedules = Draw(op, new Random(Seed(sample)), SchedulesPerOperator);
+        var schedules = RandomSchedules.Draw(op, new Random(Seed(sample)), SchedulesPerOperator, BuiltInProfiles.Cpu);
         var sources = schedules.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), $"Random{sample}{i}")).ToArray();
         var compiled = RoslynKernelCompiler.Compile(sources);
 
@@ -58,7 +58,7 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
         var drawn = Operators.SelectMany(row =>
         {
             var (sample, shape) = ((string)row[0], (string)row[1]);
-            return Draw(Support.Operators.SmallSample(sample, shape), new Random(Seed(sample)), SchedulesPerOperator);
+            return RandomSchedules.Draw(Support.Operators.SmallSample(sample, shape), new Random(Seed(sample)), SchedulesPerOperator, BuiltInProfiles.Cpu);
         }).ToArray();
 
         Assert.Contains(drawn, s => s.VirtualThreads.Any(v => v > 1));
@@ -71,45 +71,6 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
         Assert.Contains(drawn, s => s.SharedInputs.Count == 0);
     }
 
-    /// <summary>Distinct schedules drawn uniformly per choice from the operator's space, kept when legal on the CPU profile.</summary>
-    private static List<Schedule> Draw(Operator op, Random random, int count)
-    {
-        var space = ScheduleSpace.For(op);
-        var rank = space.Analysis.SpatialRank;
-        var drawn = new List<Schedule>();
-        for (var attempt = 0; attempt < 10_000 && drawn.Count < count; attempt++)
-        {
-            var block = new int[rank];
-            var thread = new int[rank];
-            var vthread = new int[rank];
-            for (var i = 0; i < rank; i++)
-            {
-                block[i] = PowerOfTwoUpTo(random, space.BlockCap(i));
-                thread[i] = PowerOfTwoUpTo(random, Math.Min(block[i], ScheduleSpace.MaxThreadTile));
-                vthread[i] = PowerOfTwoUpTo(random, Math.Min(thread[i], ScheduleSpace.MaxVirtualThreads));
-            }
-            var reduce = Enumerable.Range(0, space.Analysis.ReduceRank).Select(j => space.ReduceChoices(j)[random.Next(space.ReduceChoices(j).Count)]).ToArray();
-            var shared = space.CanonicalShared(space.StageableInputs.Where(_ => random.Next(2) == 0));
-            var variants = ScheduleSpace.CopyVariants(shared.Count > 0);
-            var (vector, padding, prefetch, buffers) = variants[random.Next(variants.Count)];
-            var lanes = space.ReduceThreads[random.Next(space.ReduceThreads.Count)];
-            var schedule = new Schedule(block, thread, vthread, reduce, shared, vector)
-            {
-                SharedPadding = padding,
-                RegisterPrefetch = prefetch,
-                SharedBuffers = buffers,
-                ReduceThreads = lanes,
-            };
-            if (Legality.Check(op, schedule, BuiltInProfiles.Cpu) is null && !drawn.Contains(schedule))
-            {
-                drawn.Add(schedule);
-            }
-        }
-        return drawn;
-    }
-
     /// <summary>A seed fixed per sample (string.GetHashCode is randomized per process).</summary>
     private static int Seed(string sample) => sample.Aggregate(17, (hash, c) => hash * 31 + c) & 0x7fffffff;
-
-    private static int PowerOfTwoUpTo(Random random, int cap) => 1 << random.Next(System.Numerics.BitOperations.Log2((uint)cap) + 1);
 }
