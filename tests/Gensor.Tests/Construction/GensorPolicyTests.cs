@@ -1,4 +1,9 @@
+using Gensor.Construction;
+using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
+using Gensor.Construction.Primitives;
+using Gensor.Etir;
+using Gensor.FrontEnd;
 using Gensor.Hardware;
 using Xunit;
 
@@ -46,6 +51,23 @@ public class GensorPolicyTests
 
         Assert.True(gensor.Candidates[0].EstimatedMs <= exhaustive.Candidates[0].EstimatedMs * 1.01);
         Assert.True(gensor.StatesVisited < exhaustive.StatesVisited * 0.05);
+    }
+
+    [Fact]
+    public void Its_best_state_has_no_better_state_one_or_two_primitives_away()
+    {
+        // ResNet-50's batch-1 s1_expand on h100, seed 0: its walks ended 1.6% above exhaustive
+        // enumeration's optimum, which two primitives (through a worse middle state) reach.
+        var op = OperatorBuilder.Build(SpecReader.FromInline("O[b,f,y,x] += I[b,c,y,x] * W[f,c]", "b=1,f=256,y=56,x=56,c=64", "s1_expand", null));
+        var profile = BuiltInProfiles.H100;
+
+        var best = new GensorPolicy().Construct(op, profile, new ConstructionOptions(Seed: 0)).Candidates[0];
+
+        var primitives = PrimitiveSet.For(op);
+        IEnumerable<Schedule> Neighbours(Schedule s) =>
+            primitives.Select(p => PrimitiveSet.ApplyLegal(p, op, s, profile).Schedule).OfType<Schedule>();
+        var withinTwo = Neighbours(best.Schedule).SelectMany(n => Neighbours(n).Prepend(n)).Distinct();
+        Assert.All(withinTwo, s => Assert.True(CostModel.EstimateMs(op, s, profile) >= best.EstimatedMs, $"{s} is better than {best.Schedule}"));
     }
 
     [Fact]
