@@ -86,7 +86,7 @@ public sealed class GpuKitTests
 
     private static PythonResult RunPython(params string[] args)
     {
-        var info = new ProcessStartInfo("python3") { WorkingDirectory = RepositoryRoot() };
+        var info = new ProcessStartInfo("python3") { WorkingDirectory = Support.Repository.Root() };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -103,17 +103,5 @@ public sealed class GpuKitTests
             Assert.Fail($"python3 is required for the GPU kit tests (bench/gpu) but could not be started: {ex.Message}. Install Python 3 and put python3 on PATH.");
             throw;
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Gensor.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no Gensor.sln above {AppContext.BaseDirectory}");
     }
 }
