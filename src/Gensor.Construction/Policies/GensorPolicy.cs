@@ -196,28 +196,24 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
     private sealed class Graph(Operator op, HardwareProfile profile)
     {
         private readonly IReadOnlyList<IPrimitive> _primitives = PrimitiveSet.For(op);
-        private readonly Dictionary<Schedule, double> _costs = [];
-        private readonly Dictionary<Schedule, Schedule[]> _edges = [];
 
-        public int StatesSeen => _costs.Count;
+        // One table of reference values: a dictionary from schedules to doubles is a framework generic
+        // that no ReadyToRun image holds, and a fresh process would look states up in unoptimised code.
+        private readonly Dictionary<Schedule, State> _states = [];
 
-        public IEnumerable<KeyValuePair<Schedule, double>> Legal => _costs.Where(pair => pair.Value < double.PositiveInfinity);
+        public int StatesSeen => _states.Count;
+
+        public IEnumerable<KeyValuePair<Schedule, double>> Legal =>
+            _states.Where(pair => pair.Value.Cost < double.PositiveInfinity).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Cost));
 
         /// <summary>The estimate of a state, +infinity when it is illegal; computed once per state.</summary>
-        public double Cost(Schedule schedule)
-        {
-            if (!_costs.TryGetValue(schedule, out var cost))
-            {
-                cost = Legality.Check(op, schedule, profile) is null ? CostModel.EstimateMs(op, schedule, profile) : double.PositiveInfinity;
-                _costs[schedule] = cost;
-            }
-            return cost;
-        }
+        public double Cost(Schedule schedule) => StateOf(schedule).Cost;
 
         /// <summary>The legal states one primitive away, in primitive order.</summary>
         public Schedule[] Neighbours(Schedule schedule)
         {
-            if (!_edges.TryGetValue(schedule, out var neighbours))
+            var state = StateOf(schedule);
+            if (state.Neighbours is null)
             {
                 var list = new List<Schedule>(_primitives.Count);
                 foreach (var primitive in _primitives)
@@ -227,10 +223,27 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
                         list.Add(next);
                     }
                 }
-                neighbours = [.. list];
-                _edges[schedule] = neighbours;
+                state.Neighbours = [.. list];
             }
-            return neighbours;
+            return state.Neighbours;
+        }
+
+        private State StateOf(Schedule schedule)
+        {
+            if (!_states.TryGetValue(schedule, out var state))
+            {
+                var cost = Legality.Check(op, schedule, profile) is null ? CostModel.EstimateMs(op, schedule, profile) : double.PositiveInfinity;
+                state = new State(cost);
+                _states[schedule] = state;
+            }
+            return state;
+        }
+
+        private sealed class State(double cost)
+        {
+            public double Cost { get; } = cost;
+
+            public Schedule[]? Neighbours { get; set; }
         }
     }
 }
