@@ -55,7 +55,7 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
         // overall top-k alone is often one structure in many refinements.
         var topK = Math.Max(1, options.TopK);
         var best = new PriorityQueue<RankedSchedule, double>(Comparer<double>.Create((x, y) => y.CompareTo(x)));
-        var bestPerStructure = new Dictionary<(ValueArray<int>, ValueArray<int>, ValueArray<int>, ValueArray<string>), RankedSchedule>();
+        var bestPerStructure = new Dictionary<Schedule, RankedSchedule>();
         var blockAt = new int[spatial];
         var threadAt = new int[spatial];
         var vthreadAt = new int[spatial];

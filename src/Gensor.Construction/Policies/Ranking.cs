@@ -23,8 +23,10 @@ public static class Ranking
     {
         var k = Math.Max(1, topK);
         var byCost = ranked.ToArray();
-        Array.Sort([.. byCost.Select(c => c.EstimatedMs)], byCost);
-        var seen = new HashSet<(ValueArray<int>, ValueArray<int>, ValueArray<int>, ValueArray<string>)>();
+        // A comparison of references, not keys of doubles beside them: the generic sort of doubles
+        // with references is not precompiled in any ReadyToRun image, and every construction ranks.
+        Array.Sort(byCost, static (x, y) => x.EstimatedMs.CompareTo(y.EstimatedMs));
+        var seen = new HashSet<Schedule>();
         var firsts = new List<RankedSchedule>();
         var rest = new List<RankedSchedule>();
         for (var start = 0; start < byCost.Length && firsts.Count < k; )
@@ -57,8 +59,17 @@ public static class Ranking
 
     /// <summary>
     /// What makes two schedules structurally different programs: their tiles and
-    /// staged inputs. Virtual threads and copy details are refinements of one structure.
+    /// staged inputs. Virtual threads, copy details, reduce lanes and splits are
+    /// refinements of one structure, so the structure is the schedule with each of
+    /// them at its default.
     /// </summary>
-    public static (ValueArray<int> Block, ValueArray<int> Thread, ValueArray<int> Reduce, ValueArray<string> Shared) StructureOf(Schedule s) =>
-        (s.BlockTile, s.ThreadTile, s.ReduceStep, s.SharedInputs);
+    public static Schedule StructureOf(Schedule s)
+    {
+        var ones = new int[s.VirtualThreads.Count];
+        for (var i = 0; i < ones.Length; i++)
+        {
+            ones[i] = 1;
+        }
+        return new Schedule(s.BlockTile, s.ThreadTile, ones, s.ReduceStep, s.SharedInputs, VectorWidth: 1);
+    }
 }

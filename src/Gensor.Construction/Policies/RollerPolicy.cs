@@ -121,6 +121,17 @@ public sealed class RollerPolicy : ISchedulePolicy
         return bytes;
     }
 
+    /// <summary>
+    /// One way to grow a tile: its score, the axis it grows along, and the grown tile. A class, not a
+    /// tuple: a list of tuples is a framework generic that no ReadyToRun image holds, compiled by the
+    /// JIT in every fresh process, while a list of references shares precompiled code.
+    /// </summary>
+    private sealed record Growth(double Score, int Axis, int[] Tile)
+    {
+        /// <summary>Highest score first; among equal scores the higher axis (the innermost, contiguous one).</summary>
+        public static int BestFirst(Growth x, Growth y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : y.Axis.CompareTo(x.Axis);
+    }
+
     private sealed class Builder(Operator op, HardwareProfile profile)
     {
         private readonly ScheduleSpace _space = ScheduleSpace.For(op);
@@ -164,7 +175,7 @@ public sealed class RollerPolicy : ISchedulePolicy
             var capacity = (double)Legality.SharedMemoryLimit(profile);
             var q = GlobalTraffic(A, tile);
             var f = StagedBytes(A, tile);
-            var candidates = new List<(double Score, int Slot, int[] Tile)>();
+            var candidates = new List<Growth>();
             for (var slot = 0; slot < A.AxisCount; slot++)
             {
                 var next = NextStep(slot, tile[slot]);
@@ -174,10 +185,10 @@ public sealed class RollerPolicy : ISchedulePolicy
                 }
                 var grown = (int[])tile.Clone();
                 grown[slot] = next.Value;
-                candidates.Add((Score(q, GlobalTraffic(A, grown), f, StagedBytes(A, grown)), slot, grown));
+                candidates.Add(new Growth(Score(q, GlobalTraffic(A, grown), f, StagedBytes(A, grown)), slot, grown));
             }
             // Highest score first; among equal scores the innermost axis (contiguous, coalesced) first.
-            candidates.Sort((x, y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : y.Slot.CompareTo(x.Slot));
+            candidates.Sort(Growth.BestFirst);
             var grew = false;
             foreach (var (_, _, grown) in candidates)
             {
@@ -221,7 +232,7 @@ public sealed class RollerPolicy : ISchedulePolicy
             Nodes++;
             var q = RegisterTraffic(blockTile, thread);
             var f = (double)Registers(blockTile, thread);
-            var candidates = new List<(double Score, int Axis, int[] Thread)>();
+            var candidates = new List<Growth>();
             for (var axis = 0; axis < A.SpatialRank; axis++)
             {
                 if (thread[axis] * 2 > Math.Min(blockTile[axis], ScheduleSpace.MaxThreadTile))
@@ -230,9 +241,9 @@ public sealed class RollerPolicy : ISchedulePolicy
                 }
                 var grown = (int[])thread.Clone();
                 grown[axis] *= 2;
-                candidates.Add((Score(q, RegisterTraffic(blockTile, grown), f, Registers(blockTile, grown)), axis, grown));
+                candidates.Add(new Growth(Score(q, RegisterTraffic(blockTile, grown), f, Registers(blockTile, grown)), axis, grown));
             }
-            candidates.Sort((x, y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : y.Axis.CompareTo(x.Axis));
+            candidates.Sort(Growth.BestFirst);
             var grew = false;
             foreach (var (_, _, grown) in candidates)
             {

@@ -39,11 +39,28 @@ public sealed class ScheduleSpace
     /// <summary>Shared-row padding choices: none, or 4 words (keeps rows 16-byte aligned).</summary>
     public static readonly int[] Paddings = [0, 4];
 
-    private static readonly (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[] StagedVariants =
-        [.. from vector in VectorWidths
-            from padding in Paddings
-            from pipeline in new[] { (false, 1), (true, 1), (true, 2) }
-            select (vector, padding, pipeline.Item1, pipeline.Item2)];
+    private static readonly (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[] StagedVariants = BuildStagedVariants();
+
+    /// <summary>
+    /// Every vector width and padding, each with no prefetch, prefetch, and prefetch into two buffers.
+    /// Loops rather than a query: a query over these tuples instantiates some forty framework methods
+    /// that no ReadyToRun image holds, which the JIT compiled in every fresh process.
+    /// </summary>
+    private static (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[] BuildStagedVariants()
+    {
+        var variants = new (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[VectorWidths.Length * Paddings.Length * 3];
+        var i = 0;
+        foreach (var vector in VectorWidths)
+        {
+            foreach (var padding in Paddings)
+            {
+                variants[i++] = (vector, padding, false, 1);
+                variants[i++] = (vector, padding, true, 1);
+                variants[i++] = (vector, padding, true, 2);
+            }
+        }
+        return variants;
+    }
 
     /// <summary>Reduce-thread choices for an operator with a reduction: one thread, a few lanes, a warp, four warps.</summary>
     public static readonly int[] ReduceThreadChoices = [1, 4, 32, 128];
