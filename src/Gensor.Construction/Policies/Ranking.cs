@@ -63,13 +63,23 @@ public static class Ranking
     /// refinements of one structure, so the structure is the schedule with each of
     /// them at its default.
     /// </summary>
-    public static Schedule StructureOf(Schedule s)
+    public static Schedule StructureOf(Schedule s) =>
+        new(s.BlockTile, s.ThreadTile, Ones(s.VirtualThreads.Count), s.ReduceStep, s.SharedInputs, VectorWidth: 1);
+
+    // Exhaustive enumeration asks for the structure of every state: the arrays of ones are shared.
+    private static readonly ValueArray<int>[] OnesByRank = OnesUpTo(8);
+
+    private static ValueArray<int> Ones(int rank) => rank < OnesByRank.Length ? OnesByRank[rank] : OnesUpTo(rank)[rank];
+
+    private static ValueArray<int>[] OnesUpTo(int rank)
     {
-        var ones = new int[s.VirtualThreads.Count];
-        for (var i = 0; i < ones.Length; i++)
+        var all = new ValueArray<int>[rank + 1];
+        for (var r = 0; r <= rank; r++)
         {
-            ones[i] = 1;
+            var ones = new int[r];
+            Array.Fill(ones, 1);
+            all[r] = ones;
         }
-        return new Schedule(s.BlockTile, s.ThreadTile, ones, s.ReduceStep, s.SharedInputs, VectorWidth: 1);
+        return all;
     }
 }

@@ -57,6 +57,18 @@ public sealed class ScheduleEqualityTests
     }
 
     [Fact]
+    public void Every_settable_property_is_one_the_equality_compares()
+    {
+        // Schedule's Equals and GetHashCode are written by hand: a new property must join them,
+        // and OneFieldChanged above must change it.
+        var settable = typeof(Schedule).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order().ToArray();
+
+        Assert.Equal(
+            ["BlockTile", "Mma", "ReduceStep", "ReduceThreads", "RegisterPrefetch", "SharedBuffers", "SharedInputs", "SharedPadding", "SplitReduce", "ThreadTile", "VectorWidth", "VirtualThreads"],
+            settable);
+    }
+
+    [Fact]
     public void Null_and_the_same_instance_compare_as_records_do()
     {
         Assert.False(Base.Equals(null));
