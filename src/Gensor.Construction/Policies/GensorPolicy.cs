@@ -100,7 +100,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         if (overall is not null)
         {
             // The states it reaches join the graph, which the ranking below reads.
-            DescendOverPairs(graph, overall);
+            Descend(graph, overall, overPairs: true);
         }
         var ranked = Ranking.TopRanked(graph.Legal.Select(pair => new RankedSchedule(pair.Key, pair.Value)), options.TopK);
         return new ConstructionResult(Name, ranked, graph.StatesSeen + roller.StatesVisited, watch.Elapsed.TotalMilliseconds);
@@ -136,35 +136,16 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         return neighbours[^1];
     }
 
-    private static Schedule Descend(Graph graph, Schedule start)
-    {
-        var current = start;
-        while (true)
-        {
-            var best = current;
-            foreach (var neighbour in graph.Neighbours(current))
-            {
-                if (graph.Cost(neighbour) < graph.Cost(best))
-                {
-                    best = neighbour;
-                }
-            }
-            if (best == current)
-            {
-                return current;
-            }
-            current = best;
-        }
-    }
-
     /// <summary>
-    /// Greedy descent over the states one or two primitives away (our choice, after the walks):
-    /// the model's occupancy and wave steps make some optima reachable only by two moves whose
-    /// middle state is worse, such as a larger reduce step together with a smaller thread tile.
-    /// Run once, from the best state of all walks, it costs a few hundred states (h100, seeds 0-7:
-    /// batch-1 s1_expand's seed 0 ends at exhaustive's optimum instead of 1.6% above it).
+    /// Greedy descent: to the best state one primitive away until none is better. With
+    /// <paramref name="overPairs"/> it looks one or two primitives away, and after each such move
+    /// descends plainly (our choice, run once from the best state of all walks): the model's
+    /// occupancy and wave steps make some optima reachable only by two moves whose middle state is
+    /// worse, such as a larger reduce step together with a smaller thread tile. That costs a few
+    /// hundred states (h100, seeds 0-7: batch-1 s1_expand's seed 0 ends at exhaustive's optimum
+    /// instead of 1.6% above it).
     /// </summary>
-    private static Schedule DescendOverPairs(Graph graph, Schedule start)
+    private static Schedule Descend(Graph graph, Schedule start, bool overPairs = false)
     {
         var current = start;
         while (true)
@@ -172,23 +153,21 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
             var best = current;
             foreach (var neighbour in graph.Neighbours(current))
             {
-                if (graph.Cost(neighbour) < graph.Cost(best))
+                best = graph.Cost(neighbour) < graph.Cost(best) ? neighbour : best;
+                if (!overPairs)
                 {
-                    best = neighbour;
+                    continue;
                 }
                 foreach (var second in graph.Neighbours(neighbour))
                 {
-                    if (graph.Cost(second) < graph.Cost(best))
-                    {
-                        best = second;
-                    }
+                    best = graph.Cost(second) < graph.Cost(best) ? second : best;
                 }
             }
             if (best == current)
             {
                 return current;
             }
-            current = Descend(graph, best);
+            current = overPairs ? Descend(graph, best) : best;
         }
     }
 
