@@ -412,7 +412,7 @@ public static class CostModel
         // Lanes reading the same word are served together (a broadcast): count distinct words
         // per bank. Sorting and skipping repeats is what keeps this cheap enough for every state.
         var used = words[..count];
-        used.Sort();
+        SortSmall(used);
         Span<int> perBank = stackalloc int[banks];
         var worst = 1;
         for (var i = 0; i < used.Length; i++)
@@ -452,13 +452,33 @@ public static class CostModel
             sectors[count++] = element * sizeof(float) / p.TransactionBytes;
         }
         var touched = sectors[..count];
-        touched.Sort();
+        SortSmall(touched);
         var distinct = 0;
         for (var i = 0; i < touched.Length; i++)
         {
             distinct += i == 0 || touched[i] != touched[i - 1] ? 1 : 0;
         }
         return Math.Max(1, distinct);
+    }
+
+    /// <summary>
+    /// Insertion sort of at most a warp's words (4 per lane): they arrive nearly in order, and the
+    /// framework's generic sort of longs is not in any ReadyToRun image, so every fresh process
+    /// compiled it in the JIT.
+    /// </summary>
+    private static void SortSmall(Span<long> values)
+    {
+        for (var i = 1; i < values.Length; i++)
+        {
+            var value = values[i];
+            var j = i - 1;
+            while (j >= 0 && values[j] > value)
+            {
+                values[j + 1] = values[j];
+                j--;
+            }
+            values[j + 1] = value;
+        }
     }
 
     /// <summary>Passes of the same load without conflicts: its distinct words over the banks.</summary>

@@ -137,6 +137,21 @@ public sealed class RollerPolicy : ISchedulePolicy
         private readonly ScheduleSpace _space = ScheduleSpace.For(op);
         private readonly HashSet<string> _seenBlocks = [];
         private readonly HashSet<string> _seenThreads = [];
+
+        /// <summary>
+        /// A tile as text, to remember the tiles seen. Written out: string.Join over integers is a
+        /// framework generic that no ReadyToRun image holds, and the JIT compiled it fully optimised
+        /// in every fresh process.
+        /// </summary>
+        private static string Key(int[] tile)
+        {
+            var text = new System.Text.StringBuilder(tile.Length * 4);
+            foreach (var size in tile)
+            {
+                text.Append(size).Append(',');
+            }
+            return text.ToString();
+        }
         private readonly int _minThreads = Math.Max(profile.WarpSize, profile.MinThreadsPerBlock);
 
         private OperatorAnalysis A => _space.Analysis;
@@ -167,7 +182,7 @@ public sealed class RollerPolicy : ISchedulePolicy
 
         public void ScaleUpBlock(int[] tile)
         {
-            if (Done || !_seenBlocks.Add(string.Join(",", tile)))
+            if (Done || !_seenBlocks.Add(Key(tile)))
             {
                 return;
             }
@@ -225,7 +240,7 @@ public sealed class RollerPolicy : ISchedulePolicy
 
         private void ScaleUpThread(int[] blockTile, int[] thread)
         {
-            if (Done || !_seenThreads.Add(string.Join(",", blockTile) + "|" + string.Join(",", thread)))
+            if (Done || !_seenThreads.Add(Key(blockTile) + "|" + Key(thread)))
             {
                 return;
             }
