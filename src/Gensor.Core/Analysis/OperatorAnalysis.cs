@@ -30,9 +30,17 @@ public sealed class OperatorAnalysis
     private OperatorAnalysis(Operator op)
     {
         Operator = op;
-        var axes = op.Axes.ToArray();
-        _extents = axes.Select(axis => axis.Extent).ToArray();
-        SpatialRank = axes.Count(axis => axis.Kind == AxisKind.Spatial);
+        // Loops rather than queries here: each query over integers or tuples is a framework generic
+        // that no ReadyToRun image holds, compiled by the JIT in every fresh process that constructs.
+        var axes = op.Axes.AsSpan();
+        _extents = new int[axes.Length];
+        var spatialRank = 0;
+        for (var i = 0; i < axes.Length; i++)
+        {
+            _extents[i] = axes[i].Extent;
+            spatialRank += axes[i].Kind == AxisKind.Spatial ? 1 : 0;
+        }
+        SpatialRank = spatialRank;
         ReduceRank = axes.Length - SpatialRank;
         var slotOf = new Dictionary<string, int>();
         for (var i = 0; i < axes.Length; i++)
@@ -53,10 +61,18 @@ public sealed class OperatorAnalysis
                 strides[d] = stride;
                 stride *= shape[d];
             }
-            var terms = read.Indices
-                .Select(index => index.Terms.Select(term => (slotOf[term.Axis], term.Coefficient)).ToArray())
-                .ToArray();
-            var constants = read.Indices.Select(index => index.Constant).ToArray();
+            var terms = new (int Slot, int Coefficient)[read.Indices.Count][];
+            var constants = new int[read.Indices.Count];
+            for (var d = 0; d < terms.Length; d++)
+            {
+                var index = read.Indices[d];
+                terms[d] = new (int Slot, int Coefficient)[index.Terms.Count];
+                for (var t = 0; t < terms[d].Length; t++)
+                {
+                    terms[d][t] = (slotOf[index.Terms[t].Axis], index.Terms[t].Coefficient);
+                }
+                constants[d] = index.Constant;
+            }
             var axisStrides = new long[axes.Length];
             for (var d = 0; d < terms.Length; d++)
             {
@@ -66,7 +82,11 @@ public sealed class OperatorAnalysis
                 }
             }
             var stageable = bodyReads.Count(other => other.Tensor == read.Tensor) == 1;
-            var flatConstant = Enumerable.Range(0, shape.Length).Sum(d => constants[d] * strides[d]);
+            long flatConstant = 0;
+            for (var d = 0; d < shape.Length; d++)
+            {
+                flatConstant += constants[d] * strides[d];
+            }
             _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, StoredOrder(terms, SpatialRank))
             {
                 FlatConstant = flatConstant,
@@ -74,7 +94,10 @@ public sealed class OperatorAnalysis
             };
         }
         OutputElements = op.Output.ElementCount;
-        InputElements = op.Inputs.Sum(input => input.ElementCount);
+        foreach (var input in op.Inputs)
+        {
+            InputElements += input.ElementCount;
+        }
         _bodyPostorder = Postorder(op.Body);
     }
 
@@ -127,9 +150,33 @@ public sealed class OperatorAnalysis
     /// </summary>
     private static int[] StoredOrder((int Slot, int Coefficient)[][] terms, int spatialRank)
     {
-        bool ReduceOnly(int d) => terms[d].Length > 0 && terms[d].All(term => term.Slot >= spatialRank);
-        var dims = Enumerable.Range(0, terms.Length).ToArray();
-        return [.. dims.Where(ReduceOnly), .. dims.Where(d => !ReduceOnly(d))];
+        bool ReduceOnly(int d)
+        {
+            foreach (var (slot, _) in terms[d])
+            {
+                if (slot < spatialRank)
+                {
+                    return false;
+                }
+            }
+            return terms[d].Length > 0;
+        }
+        var order = new List<int>(terms.Length);
+        for (var d = 0; d < terms.Length; d++)
+        {
+            if (ReduceOnly(d))
+            {
+                order.Add(d);
+            }
+        }
+        for (var d = 0; d < terms.Length; d++)
+        {
+            if (!ReduceOnly(d))
+            {
+                order.Add(d);
+            }
+        }
+        return [.. order];
     }
 
     /// <summary>The analysis of <paramref name="op"/>, computed on first use and cached per instance.</summary>

@@ -37,9 +37,33 @@ public readonly struct ValueArray<T> : IReadOnlyList<T>, IEquatable<ValueArray<T
         return new(ImmutableCollectionsMarshal.AsImmutableArray(items));
     }
 
-    public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)Items).GetEnumerator();
+    /// <summary>
+    /// A struct enumerator: a foreach over a value array allocates nothing and makes no interface
+    /// calls (the boxed enumerator of an immutable array of integers is also a framework generic that
+    /// no ReadyToRun image holds, which a fresh process compiled in the JIT).
+    /// </summary>
+    public Enumerator GetEnumerator() => new(Items);
 
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    IEnumerator<T> IEnumerable<T>.GetEnumerator() => ((IEnumerable<T>)Items).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<T>)Items).GetEnumerator();
+
+    /// <summary>Enumerates a <see cref="ValueArray{T}"/> in order.</summary>
+    public struct Enumerator
+    {
+        private readonly ImmutableArray<T> _items;
+        private int _index;
+
+        internal Enumerator(ImmutableArray<T> items)
+        {
+            _items = items;
+            _index = -1;
+        }
+
+        public readonly T Current => _items[_index];
+
+        public bool MoveNext() => ++_index < _items.Length;
+    }
 
     public bool Equals(ValueArray<T> other) => Items.AsSpan().SequenceEqual(other.Items.AsSpan());
 

@@ -68,7 +68,7 @@ public static class LayoutOps
                 var axes = opset >= 13 ? ConstantInts(node, 1, value, "axes") : node.Ints("axes") ?? throw new UnsupportedNodeException("no axes");
                 var outRank = rank + axes.Length;
                 var normalized = axes.Select(a => Normalize(a, outRank)).ToHashSet();
-                var rest = x.Shape.GetEnumerator();
+                IEnumerator<long> rest = ((IEnumerable<long>)x.Shape).GetEnumerator();
                 shape = Enumerable.Range(0, outRank).Select(d => normalized.Contains(d) ? 1L : Next(rest)).ToArray();
                 break;
             }
