@@ -80,7 +80,6 @@ public static class KernelLowering
         private readonly Variable[] _point;
         private readonly Variable[] _acc;
         private Variable? _parity;
-        private readonly int _rolled;
         private readonly Variable _splitIndex = new("g_split", IrType.Int);
 
         public Lowerer(Operator op, Schedule schedule)
@@ -121,7 +120,7 @@ public static class KernelLowering
             _stageIndex = [.. Enumerable.Range(0, _reduce.Length).Select(j => Int($"g_kx{j}"))];
             _point = [.. Enumerable.Range(0, _reduce.Length).Select(j => Int($"g_kk{j}"))];
             _acc = [.. Enumerable.Range(0, _elements.Length).Select(e => new Variable($"g_acc{e}", IrType.Float))];
-            _rolled = _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(schedule);
+            Rolled = _reduce.Length - OperatorAnalysis.UnrolledReduceLoops(schedule);
         }
 
         private int Rank => _spatial.Length;
@@ -905,7 +904,7 @@ public static class KernelLowering
         }
 
         /// <summary>Reduce loops that stay loops (the outer ones); the inner ones are unrolled.</summary>
-        private int Rolled => _rolled;
+        private int Rolled { get; }
 
         /// <summary>Whether <paramref name="point"/> is a reduce loop variable that stays a variable in the printed kernel (not unrolled to constants).</summary>
         private bool RolledPoint(Variable point) => Array.IndexOf(_point, point) is var j && j >= 0 && j < Rolled;

@@ -102,7 +102,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
             // The states it reaches join the graph, which the ranking below reads.
             Descend(graph, overall, overPairs: true);
         }
-        var ranked = Ranking.TopRanked(graph.Legal.Select(pair => new RankedSchedule(pair.Key, pair.Value)), options.TopK);
+        var ranked = Ranking.TopRanked(graph.Legal, options.TopK);
         return new ConstructionResult(Name, ranked, graph.StatesSeen + roller.StatesVisited, watch.Elapsed.TotalMilliseconds);
     }
 
@@ -182,8 +182,9 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
 
         public int StatesSeen => _states.Count;
 
-        public IEnumerable<KeyValuePair<Schedule, double>> Legal =>
-            _states.Where(pair => pair.Value.Cost < double.PositiveInfinity).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Cost));
+        /// <summary>Every legal state seen, with its estimate.</summary>
+        public IEnumerable<RankedSchedule> Legal =>
+            _states.Where(pair => pair.Value.Cost < double.PositiveInfinity).Select(pair => new RankedSchedule(pair.Key, pair.Value.Cost));
 
         /// <summary>The estimate of a state, +infinity when it is illegal; computed once per state.</summary>
         public double Cost(Schedule schedule) => StateOf(schedule).Cost;

@@ -148,7 +148,7 @@ public sealed record Schedule(
         && SplitReduce == other.SplitReduce
         && SameItems(BlockTile, other.BlockTile) && SameItems(ThreadTile, other.ThreadTile)
         && SameItems(VirtualThreads, other.VirtualThreads) && SameItems(ReduceStep, other.ReduceStep)
-        && SameNames(SharedInputs, other.SharedInputs);
+        && SameItems(SharedInputs, other.SharedInputs);
 
     public override int GetHashCode()
     {
@@ -176,33 +176,17 @@ public sealed record Schedule(
     private static uint Mix(uint hash, int a, int b, int c) =>
         ((((hash * 31) + (uint)a) * 31 + (uint)b) * 31 + (uint)c) * 0x9E3779B1u;
 
-    private static bool SameItems(ValueArray<int> left, ValueArray<int> right)
+    /// <summary>Element by element, with no framework comparer (see above).</summary>
+    private static bool SameItems<T>(ValueArray<T> left, ValueArray<T> right) where T : IEquatable<T>
     {
-        ReadOnlySpan<int> a = left.AsSpan(), b = right.AsSpan();
+        ReadOnlySpan<T> a = left.AsSpan(), b = right.AsSpan();
         if (a.Length != b.Length)
         {
             return false;
         }
         for (var i = 0; i < a.Length; i++)
         {
-            if (a[i] != b[i])
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static bool SameNames(ValueArray<string> left, ValueArray<string> right)
-    {
-        ReadOnlySpan<string> a = left.AsSpan(), b = right.AsSpan();
-        if (a.Length != b.Length)
-        {
-            return false;
-        }
-        for (var i = 0; i < a.Length; i++)
-        {
-            if (!string.Equals(a[i], b[i], StringComparison.Ordinal))
+            if (!a[i].Equals(b[i]))
             {
                 return false;
             }
