@@ -523,7 +523,8 @@ public static class KernelLowering
         /// padding between rows). A chunk's coordinate then costs one division per run instead of
         /// one per dimension: a convolution's weights W[f,c,r,s] copy as f and one run of c, r, s.
         /// A dimension whose index is bounds-checked keeps a run of its own, since the check needs
-        /// its coordinate.
+        /// its coordinate. The innermost run is <see cref="OperatorAnalysis.CopyRun"/>'s, whose length
+        /// the copy plan's vector width divides.
         /// </summary>
         private static List<CopyRun> CopyRuns(IReadOnlyList<int> extents, IReadOnlyList<long> tensorStrides, IReadOnlyList<long> sharedStrides, IReadOnlyList<bool> checkedDimension)
         {
@@ -553,9 +554,14 @@ public static class KernelLowering
                 foreach (var term in read.Indices[d].Terms)
                 {
                     var a = SpatialIndex(term.Axis);
-                    terms.Add(a >= 0
-                        ? (term.Coefficient * (long)_s.BlockTile[a], _blockIndex[a])
-                        : (term.Coefficient * (long)_s.ReduceStep[ReduceIndex(term.Axis)], stage[ReduceIndex(term.Axis)]));
+                    var tile = a >= 0 ? _s.BlockTile[a] : _s.ReduceStep[ReduceIndex(term.Axis)];
+                    if (tile >= _op.AxisNamed(term.Axis).Extent)
+                    {
+                        // One block or one stage along the axis: its index is always 0, and the copy plan's
+                        // vector alignment (OperatorAnalysis.CopyShape) does not count on its term.
+                        continue;
+                    }
+                    terms.Add((term.Coefficient * (long)tile, a >= 0 ? _blockIndex[a] : stage[ReduceIndex(term.Axis)]));
                 }
                 return IrExpr.Sum(terms, (long)read.Indices[d].Constant + box.Offsets[d]);
             })];

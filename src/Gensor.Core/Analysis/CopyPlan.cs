@@ -2,12 +2,13 @@ namespace Gensor.Analysis;
 
 /// <summary>
 /// How the threads of a block copy one staged box from global to shared
-/// memory together: in chunks of <see cref="Width"/> consecutive elements of a
-/// box row (the tensor's innermost dimension), thread t taking chunks t,
+/// memory together: in chunks of <see cref="Width"/> consecutive elements of the
+/// box's innermost copy run (the tensor's innermost dimension, with the outer ones
+/// the box spans whole: <see cref="OperatorAnalysis.CopyRun"/>), thread t taking chunks t,
 /// t + threads, ... The code generator writes this copy; the cost model counts
 /// its instructions and the register prefetch its registers, from this one value.
 /// </summary>
-/// <param name="Width">Elements per chunk: the schedule's vector width when a box row holds whole chunks, else 1.</param>
+/// <param name="Width">Elements per chunk: the schedule's vector width when the run holds whole chunks, else 1.</param>
 /// <param name="VectorLoad">
 /// Whether every chunk is one aligned vector in global memory, so it loads
 /// with one 64- or 128-bit load and one bounds check covers it.

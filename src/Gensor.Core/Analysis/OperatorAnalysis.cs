@@ -337,12 +337,11 @@ public sealed class OperatorAnalysis
 
     /// <summary>
     /// How the block copies the staged box of read <paramref name="index"/> (see <see cref="CopyPlan"/>).
-    /// A chunk loads as one vector when the box rows and the tensor rows hold
-    /// whole vectors and the box origin along the innermost dimension is a
-    /// multiple of the width for every block and stage: an aligned chunk is then
-    /// entirely inside or entirely outside the tensor. It stores as one vector
-    /// when, besides, the tensor's innermost dimension is also the innermost
-    /// stored one and the stored rows keep vectors aligned.
+    /// Chunks run along the box's innermost copy run (<see cref="CopyRun"/>). A chunk loads as one
+    /// vector when the run holds whole vectors, the tensor's stride outside the run is whole vectors,
+    /// and the run's origin is a multiple of the width for every block and stage: an aligned chunk is
+    /// then entirely inside or entirely outside the tensor. It stores as one vector when, besides, the
+    /// tensor's innermost dimension is also the innermost stored one and the stored rows keep vectors aligned.
     /// </summary>
     public CopyPlan Copy(int index, Schedule schedule)
     {
@@ -357,28 +356,77 @@ public sealed class OperatorAnalysis
     {
         var read = _reads[index];
         var rank = read.Terms.Length;
-        var row = rank > 0 ? DimensionExtent(read, rank - 1, tile, clamp: false) : 1;
+        var (first, row) = CopyRun(index, schedule, tile);
         var width = rank > 0 && row % schedule.VectorWidth == 0 ? schedule.VectorWidth : 1;
-        var vectorLoad = width > 1 && read.Shape[rank - 1] % width == 0;
+        var vectorLoad = width > 1;
         if (vectorLoad)
         {
-            // The box origin along the innermost dimension: the index's constant plus the box offset, plus multiples of each term's tile.
-            long origin = read.Constants[rank - 1];
-            foreach (var (slot, coefficient) in read.Terms[rank - 1])
+            // The run's origin in elements: each dimension's index constant plus its box offset, plus
+            // multiples of each term's tile, weighted by the dimension's stride in the tensor.
+            long stride = 1, origin = 0;
+            for (var d = rank - 1; d >= first; d--)
             {
-                vectorLoad &= Divides(width, (long)coefficient * tile[slot]);
-                if (coefficient < 0)
+                long start = read.Constants[d];
+                foreach (var (slot, coefficient) in read.Terms[d])
                 {
-                    origin += (long)coefficient * (tile[slot] - 1);
+                    // An axis of a single tile (one block or one stage) always starts at 0: the lowering leaves its term out.
+                    if (tile[slot] < _extents[slot])
+                    {
+                        vectorLoad &= Divides(width, stride * coefficient * tile[slot]);
+                    }
+                    if (coefficient < 0)
+                    {
+                        start += (long)coefficient * (tile[slot] - 1);
+                    }
                 }
+                origin += stride * start;
+                stride *= read.Shape[d];
             }
-            vectorLoad &= Divides(width, origin);
+            // Every dimension outside the run moves by whole vectors (and a checked row holds whole chunks).
+            vectorLoad &= Divides(width, stride) && Divides(width, origin);
         }
         var vectorStore = vectorLoad && read.Order[^1] == rank - 1
-            && StoredElements(index, tile, schedule.SharedPadding) % 4 == 0 && (row + PaddingOf(read, schedule.SharedPadding)) % width == 0;
+            && StoredElements(index, tile, schedule.SharedPadding) % 4 == 0 && (row + (first == rank - 1 ? PaddingOf(read, schedule.SharedPadding) : 0)) % width == 0;
         var elements = Footprint(index, tile, clamp: false);
         var perRound = (long)schedule.ThreadsPerBlock * width;
         return (width, vectorLoad, vectorStore, (int)Math.Min(int.MaxValue, (elements + perRound - 1) / perRound));
+    }
+
+    /// <summary>
+    /// The innermost run of the staged box of read <paramref name="index"/> that a copy walks as one
+    /// row: the tensor's innermost dimension, joined by each next-outer dimension while the box spans
+    /// the inner ones whole, so that the run is contiguous in the tensor and evenly strided in shared
+    /// memory, and no dimension of it is bounds-checked (a check needs its own coordinate). A
+    /// convolution's weights W[f,c,r,s] with whole 3x3 windows copy in runs of c, r and s: 9 elements per
+    /// channel instead of rows of 3, so they load as vectors. Returns the run's outermost dimension and
+    /// its length in elements. The lowering walks the box in the same runs.
+    /// </summary>
+    public (int First, long Length) CopyRun(int index, Schedule schedule, ReadOnlySpan<int> tile)
+    {
+        var read = _reads[index];
+        var rank = read.Terms.Length;
+        if (rank == 0)
+        {
+            return (0, 1);
+        }
+        Span<long> stored = stackalloc long[rank];
+        StoredStrides(read, tile, schedule.SharedPadding, stored);
+        var last = rank - 1;
+        var first = last;
+        var length = DimensionExtent(read, last, tile, clamp: false);
+        long tensorStride = read.Shape[last];
+        while (first > 0 && !IndexCanLeave(index, first, schedule, reduceGuarded: false))
+        {
+            var d = first - 1;
+            if (IndexCanLeave(index, d, schedule, reduceGuarded: false) || tensorStride != length || stored[d] != length * stored[last])
+            {
+                break;
+            }
+            length = Saturating(length, DimensionExtent(read, d, tile, clamp: false));
+            tensorStride = Saturating(tensorStride, read.Shape[d]);
+            first = d;
+        }
+        return (first, length);
     }
 
     private static bool Divides(long divisor, long value) => value % divisor == 0;

@@ -43,8 +43,39 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cg1"));
     }
 
+    [Fact]
+    public void A_convolution_loads_its_weights_as_vectors_along_the_run_of_channels_and_window()
+    {
+        // Rows of W are 3 long, but a stage's 16 channels of whole 3x3 windows are one run of 144
+        // weights in the tensor: 4-wide chunks fit it, and each starts at a multiple of 4.
+        var state = new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse(Staged + " vector=4"));
+        var plan = OperatorAnalysis.Of(state.Operator).Copy(1, state.Schedule);
+
+        Assert.Equal((4, true, false), (plan.Width, plan.VectorLoad, plan.VectorStore));
+        var kernel = KernelLowering.Lower(state);
+        var loads = kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
+            .Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Name.EndsWith('W')).ToArray();
+        Assert.NotEmpty(loads);
+        Assert.All(loads, l => Assert.Equal(4, l.Width));
+    }
+
+    [Fact]
+    public void A_window_split_over_stages_leaves_runs_too_short_for_vectors()
+    {
+        // One window row per stage: the box no longer spans r whole, so W's run is r's one row of 3 weights.
+        var state = new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse("block=8x2x8 thread=1x1x1 reduce=16x1x3 shared=I,W vector=4"));
+        var analysis = OperatorAnalysis.Of(state.Operator);
+        Span<int> tile = stackalloc int[analysis.AxisCount];
+        analysis.BlockStageTile(state.Schedule, tile);
+
+        Assert.Equal((2, 3L), analysis.CopyRun(1, state.Schedule, tile));
+        Assert.Equal(1, analysis.Copy(1, state.Schedule).Width);
+    }
+
     [Theory]
     [InlineData(Staged)]
+    [InlineData(Staged + " vector=4")]
+    [InlineData(Staged + " vector=4 prefetch=1 buffers=2 split=2")]
     [InlineData(Staged + " pad=4 prefetch=1 split=2")]
     [InlineData(Staged + " prefetch=1 buffers=2 split=2")]
     public void Copies_by_runs_match_the_reference(string schedule)
