@@ -99,8 +99,9 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         }
         if (overall is not null)
         {
-            // The states it reaches join the graph, which the ranking below reads.
-            Descend(graph, overall, overPairs: true);
+            // From the best state seen, which may be a neighbour weighed but never taken and better
+            // than every walk's end. The states it reaches join the graph, which the ranking below reads.
+            Descend(graph, graph.Best(), overPairs: true);
         }
         var ranked = Ranking.TopRanked(graph.Legal, options.TopK);
         return new ConstructionResult(Name, ranked, graph.StatesSeen + roller.StatesVisited, watch.Elapsed.TotalMilliseconds);
@@ -185,6 +186,21 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         /// <summary>Every legal state seen, with its estimate.</summary>
         public IEnumerable<RankedSchedule> Legal =>
             _states.Where(pair => pair.Value.Cost < double.PositiveInfinity).Select(pair => new RankedSchedule(pair.Key, pair.Value.Cost));
+
+        /// <summary>The legal state of lowest estimate seen so far (the first such when several tie).</summary>
+        public Schedule Best()
+        {
+            Schedule? best = null;
+            var cost = double.PositiveInfinity;
+            foreach (var (schedule, state) in _states)
+            {
+                if (state.Cost < cost)
+                {
+                    (best, cost) = (schedule, state.Cost);
+                }
+            }
+            return best ?? throw new InvalidOperationException("no legal state was seen");
+        }
 
         /// <summary>The estimate of a state, +infinity when it is illegal; computed once per state.</summary>
         public double Cost(Schedule schedule) => StateOf(schedule).Cost;
