@@ -205,8 +205,9 @@ public static class CostModel
                 var (copyWidth, vectorLoad, vectorStore, iterations) = a.CopyShape(r, s, blockStage);
                 var checks = a.CheckedDimensions(r, s, reduceGuarded: false);
                 copyInstructions += iterations * ((vectorLoad ? 1 : copyWidth) + (vectorStore ? 1 : copyWidth) + checks + 1);
-                // A warp's copy stores: vectors along stored rows, or single words a stored stride apart.
-                var storePasses = vectorStore ? copyWidth : copyWidth * Math.Max(1.0, Math.Min(p.WarpSize, p.WarpSize * copyWidth / (double)p.SharedMemoryBanks));
+                // A warp's copy stores: vectors along stored rows, or one store per element of its chunks,
+                // each with the bank conflicts of where the lanes' elements are stored.
+                var storePasses = vectorStore ? copyWidth : CopyStorePasses(a, r, s, blockStage, copyWidth, p);
                 passes += iterations * storePasses;
                 idealPasses += iterations * copyWidth;
                 inFlightPerThread += iterations * copyWidth * sizeof(float);
@@ -425,6 +426,26 @@ public static class CostModel
             worst = Math.Max(worst, ++perBank[bank]);
         }
         return worst;
+    }
+
+    /// <summary>
+    /// Bank passes of a warp's element-by-element stores of its copy chunks: per element of a chunk,
+    /// the most lanes one bank must take (<see cref="OperatorAnalysis.CopyStoreOffsets"/>). The
+    /// elements of a chunk are stored one stride apart, so every element's stores fall on the banks of
+    /// the first's, shifted alike: the same passes, once per element. Distinct elements are distinct words.
+    /// </summary>
+    private static int CopyStorePasses(OperatorAnalysis a, int read, Schedule s, ReadOnlySpan<int> tile, int width, HardwareProfile p)
+    {
+        Span<long> words = stackalloc long[p.WarpSize];
+        var count = a.CopyStoreOffsets(read, s, tile, width, words);
+        var banks = Math.Max(1, p.SharedMemoryBanks);
+        Span<int> perBank = stackalloc int[banks];
+        var worst = 1;
+        for (var i = 0; i < count; i++)
+        {
+            worst = Math.Max(worst, ++perBank[(int)(words[i] % banks)]);
+        }
+        return width * worst;
     }
 
     /// <summary>32-byte sectors one global load by a warp touches, its lanes at element offsets rl*strideLane + x*strideX + y*strideY.</summary>

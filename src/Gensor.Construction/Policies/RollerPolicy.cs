@@ -31,8 +31,8 @@ namespace Gensor.Construction.Policies;
 /// <item>Scale-out (§4.3): the grid should fill the SMs; a tile with fewer
 /// blocks than SMs is halved along its widest axis until it does, its thread tile
 /// with it so the block keeps its warps (our reading).</item>
-/// <item>Up to <see cref="TopK"/> programs are constructed and ranked by the micro
-/// performance model, here our <see cref="CostModel"/>.</item>
+/// <item>Up to <see cref="TopK"/> programs are constructed, each with the padding of its staged
+/// rows the model rates best, and ranked by the micro performance model, here our <see cref="CostModel"/>.</item>
 /// </list>
 /// Roller's space has no virtual threads; every stageable input is staged (its
 /// rTile lives in shared memory), and the copy is vectorized as wide as the
@@ -56,7 +56,7 @@ public sealed class RollerPolicy : ISchedulePolicy
         var watch = Stopwatch.StartNew();
         var builder = new Builder(op, profile);
         builder.ScaleUpBlock(builder.InitialTile());
-        var schedules = builder.Results.Select(builder.ScaleOut).Where(s => s is not null).Select(s => s!).ToList();
+        var schedules = builder.Results.Select(builder.ScaleOut).Where(s => s is not null).Select(s => builder.Padded(s!)).Distinct().ToList();
         if (schedules.Count == 0)
         {
             schedules.Add(NaivePolicy.ScheduleFor(op, profile));
@@ -335,6 +335,30 @@ public sealed class RollerPolicy : ISchedulePolicy
             var scaled = schedule with { BlockTile = block, ThreadTile = thread };
             scaled = scaled with { VectorWidth = AlignedVector(scaled) };
             return Fit(scaled) ?? Fit(schedule);
+        }
+
+        /// <summary>
+        /// The schedule with the row padding of the space that the model rates best, fitted again
+        /// (our choice): the lowering stores some staged boxes transposed (a matrix product's A
+        /// k-major, a convolution's weights filter-innermost), which Roller's own kernels do not, and
+        /// a padded row is what keeps their copy stores off a few banks.
+        /// </summary>
+        public Schedule Padded(Schedule schedule)
+        {
+            if (schedule.SharedInputs.Count == 0)
+            {
+                return schedule;
+            }
+            var best = schedule;
+            var cost = CostModel.EstimateMs(op, schedule, profile);
+            foreach (var padding in ScheduleSpace.Paddings)
+            {
+                if (Fit(schedule with { SharedPadding = padding }) is { } padded && CostModel.EstimateMs(op, padded, profile) < cost)
+                {
+                    (best, cost) = (padded, CostModel.EstimateMs(op, padded, profile));
+                }
+            }
+            return best;
         }
 
         /// <summary>

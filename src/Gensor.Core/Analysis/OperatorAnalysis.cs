@@ -393,6 +393,56 @@ public sealed class OperatorAnalysis
     }
 
     /// <summary>
+    /// Where the first warp's copy stores land: for each lane, the stored offset
+    /// (<see cref="StagedLayout.Strides"/>, padding included) of the first element of its first chunk
+    /// of <paramref name="width"/> elements, the box walked innermost tensor dimension first as the
+    /// copy walks it. The chunk's other elements lie one innermost stored stride further each (a chunk
+    /// stays inside the copy run, which is evenly strided in shared memory). Writes one offset per lane
+    /// that has a chunk into <paramref name="offsets"/> and returns how many. The cost model counts the
+    /// bank conflicts of these stores: a transposed box (a convolution's weights stored
+    /// filter-innermost) puts consecutive elements a stored row apart, and rows of 20 words put 4
+    /// lanes on each bank.
+    /// </summary>
+    public int CopyStoreOffsets(int index, Schedule schedule, ReadOnlySpan<int> tile, int width, Span<long> offsets)
+    {
+        var read = _reads[index];
+        var rank = read.Terms.Length;
+        if (rank == 0)
+        {
+            offsets[0] = 0;
+            return Math.Min(1, offsets.Length);
+        }
+        Span<long> stored = stackalloc long[rank];
+        StoredStrides(read, tile, schedule.SharedPadding, stored);
+        Span<long> extent = stackalloc long[rank];
+        Span<long> at = stackalloc long[rank];
+        for (var d = 0; d < rank; d++)
+        {
+            extent[d] = DimensionExtent(read, d, tile, clamp: false);
+        }
+        var elements = Footprint(index, tile, clamp: false);
+        // An odometer over the box's dimensions (innermost fastest), `width` elements per lane, instead
+        // of a division per dimension and lane: the cost model asks this for every state.
+        long offset = 0;
+        var count = 0;
+        for (long element = 0; count < offsets.Length && element < elements; element += width)
+        {
+            offsets[count++] = offset;
+            at[rank - 1] += width;
+            offset += width * stored[rank - 1];
+            for (var d = rank - 1; d > 0 && at[d] >= extent[d]; d--)
+            {
+                // Carry: past the end of this dimension's row, on to the next row of the one outside it.
+                var carries = at[d] / extent[d];
+                at[d] -= carries * extent[d];
+                offset += carries * (stored[d - 1] - extent[d] * stored[d]);
+                at[d - 1] += carries;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>
     /// The innermost run of the staged box of read <paramref name="index"/> that a copy walks as one
     /// row: the tensor's innermost dimension, joined by each next-outer dimension while the box spans
     /// the inner ones whole, so that the run is contiguous in the tensor and evenly strided in shared

@@ -1,6 +1,7 @@
 using Gensor.Analysis;
 using Gensor.Construction;
 using Gensor.Construction.Cost;
+using Gensor.FrontEnd;
 using Gensor.Hardware;
 using Gensor.Etir;
 using Xunit;
@@ -134,6 +135,27 @@ public class CostModelTests
     }
 
     [Fact]
+    public void A_copy_stored_transposed_conflicts_as_its_stored_rows_fall_on_the_banks()
+    {
+        // W is stored filter-innermost: the lanes of a warp copy consecutive weights of one filter,
+        // which land a stored row of 16 filters apart (pad=0), on 2 of the 32 banks: 16 lanes a bank.
+        // Rows of 20 (pad=4) spread them over 8 banks, 4 lanes each.
+        var op = OperatorBuilder.Build(SpecReader.FromInline("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=64,y=16,x=16,c=64,r=3,s=3", "conv", null));
+        var unpadded = Schedule.Parse("block=16x4x16 thread=2x1x2 reduce=8x3x3 shared=W pad=0");
+        var padded = unpadded with { SharedPadding = 4 };
+        var analysis = OperatorAnalysis.Of(op);
+        Span<int> tile = stackalloc int[analysis.AxisCount];
+        analysis.BlockStageTile(padded, tile);
+        Span<long> stored = stackalloc long[32];
+
+        Assert.Equal(32, analysis.CopyStoreOffsets(1, padded, tile, 1, stored));
+        Assert.Equal([0L, 20, 40, 60], stored[..4].ToArray());
+        // The box's 1152 weights take 256 threads 5 rounds; W's reads in the loop are the same either way.
+        var passes = CostModel.Breakdown(op, unpadded, H100).SharedMemory.PassesPerStage - CostModel.Breakdown(op, padded, H100).SharedMemory.PassesPerStage;
+        Assert.Equal(5 * (16 - 4), passes);
+    }
+
+    [Fact]
     public void A_thread_tile_of_one_output_issues_mostly_loads()
     {
         var op = TestOperators.Gemm(1024, 1024, 1024);
@@ -188,6 +210,34 @@ public class CostModelTests
 
         Assert.Equal(expectedShared, analysis.SharedMemoryBytes(schedule));
         Assert.Equal(expectedPrefetch, analysis.PrefetchRegisters(schedule));
+        // The first warp's copy stores, walked without divisions, land where the layout stores each element.
+        Span<int> tile = stackalloc int[analysis.AxisCount];
+        analysis.BlockStageTile(schedule, tile);
+        Span<long> offsets = stackalloc long[32];
+        foreach (var r in staged)
+        {
+            var layout = analysis.Layout(r, schedule);
+            var width = analysis.Copy(r, schedule).Width;
+            var count = analysis.CopyStoreOffsets(r, schedule, tile, width, offsets);
+            var expected = Enumerable.Range(0, count).Select(l => layout.OffsetOf(Coordinates((long)l * width, layout.Box.Extents))).ToArray();
+            Assert.Equal(expected, offsets[..count].ToArray());
+            // A chunk's elements are one innermost stored stride apart.
+            var firsts = offsets[..count].ToArray();
+            Assert.All(Enumerable.Range(0, count * width), e =>
+                Assert.Equal(layout.OffsetOf(Coordinates(e, layout.Box.Extents)), firsts[e / width] + e % width * layout.Strides[^1]));
+        }
+    }
+
+    /// <summary>The coordinates of element <paramref name="element"/> of a box walked innermost dimension first.</summary>
+    private static long[] Coordinates(long element, IReadOnlyList<int> extents)
+    {
+        var coordinates = new long[extents.Count];
+        for (var d = extents.Count - 1; d >= 0; d--)
+        {
+            coordinates[d] = element % extents[d];
+            element /= extents[d];
+        }
+        return coordinates;
     }
 
     [Fact]
