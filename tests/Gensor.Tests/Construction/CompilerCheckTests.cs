@@ -137,6 +137,24 @@ public class CompilerCheckTests
     }
 
     [Fact]
+    public void When_real_registers_put_the_first_round_behind_the_next_candidates_those_are_compiled_too()
+    {
+        // As ptxas did for GPT-2's MLP-up: the leading candidates compile to far more registers than
+        // estimated, which costs them occupancy (here a GEMV's, memory-bound), and the model rates the
+        // next ones better than them.
+        var gemv = OperatorBuilder.Build(SpecReader.FromInline("y[m] += A[m,k] * x[k]", "m=4096,k=4096", "gemv", null));
+        var model = new GensorPolicy().Construct(gemv, BuiltInProfiles.H100, new ConstructionOptions(CompilerCheckedPolicy.DefaultChecked, 0));
+        var firstRound = model.Candidates.Select(c => c.Schedule).ToHashSet();
+        var compiler = new ScriptedCompiler(s => Resources(firstRound.Contains(s) ? 255 : 32, 0));
+
+        var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler).Construct(gemv, BuiltInProfiles.H100, new ConstructionOptions(3, 0));
+
+        Assert.Equal(2 * CompilerCheckedPolicy.DefaultChecked, result.Check!.Kernels.Count);
+        Assert.DoesNotContain(result.Candidates[0].Schedule, firstRound);
+        Assert.Equal(32, result.Candidates[0].Compiled!.Registers);
+    }
+
+    [Fact]
     public void The_rounds_stop_after_the_last_one_even_if_every_kernel_spilled()
     {
         var compiler = new ScriptedCompiler(_ => Resources(255, 64));
