@@ -356,7 +356,8 @@ public sealed class OperatorAnalysis
     {
         var read = _reads[index];
         var rank = read.Terms.Length;
-        var (first, row) = CopyRun(index, schedule, tile);
+        // Single-element chunks need no run (the cost model asks for every state: skip the work).
+        var (first, row) = schedule.VectorWidth > 1 ? CopyRun(index, schedule, tile) : (rank - 1, 1L);
         var width = rank > 0 && row % schedule.VectorWidth == 0 ? schedule.VectorWidth : 1;
         var vectorLoad = width > 1;
         if (vectorLoad)
@@ -459,16 +460,21 @@ public sealed class OperatorAnalysis
         {
             return (0, 1);
         }
-        Span<long> stored = stackalloc long[rank];
-        StoredStrides(read, tile, schedule.SharedPadding, stored);
         var last = rank - 1;
         var first = last;
         var length = DimensionExtent(read, last, tile, clamp: false);
         long tensorStride = read.Shape[last];
+        // The cheap test first: most boxes do not span the tensor's innermost dimension whole.
+        if (rank < 2 || tensorStride != length)
+        {
+            return (first, length);
+        }
+        Span<long> stored = stackalloc long[rank];
+        StoredStrides(read, tile, schedule.SharedPadding, stored);
         while (first > 0 && !IndexCanLeave(index, first, schedule, reduceGuarded: false))
         {
             var d = first - 1;
-            if (IndexCanLeave(index, d, schedule, reduceGuarded: false) || tensorStride != length || stored[d] != length * stored[last])
+            if (tensorStride != length || stored[d] != length * stored[last] || IndexCanLeave(index, d, schedule, reduceGuarded: false))
             {
                 break;
             }
