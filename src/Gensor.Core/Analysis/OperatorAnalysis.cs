@@ -408,9 +408,10 @@ public sealed class OperatorAnalysis
     {
         var read = _reads[index];
         var rank = read.Terms.Length;
-        if (rank == 0)
+        if (rank == 0 || offsets.Length == 0)
         {
-            offsets[0] = 0;
+            // A scalar box is one element, stored at 0.
+            offsets.Fill(0);
             return Math.Min(1, offsets.Length);
         }
         Span<long> stored = stackalloc long[rank];
