@@ -450,7 +450,6 @@ public static class KernelLowering
             var read = _reads[r];
             var plan = _a.Copy(r, _s);
             var layout = _a.Layout(r, _s);
-            var box = layout.Box;
             var rank = read.Indices.Count;
             var tensorStrides = RowMajorStrides(_tensor[read.Tensor].Shape);
             var statements = new List<IrStmt>();
@@ -466,7 +465,7 @@ public static class KernelLowering
             }
             // Coordinates in the box, innermost dimension fastest, over runs of dimensions (CopyRuns).
             var checkedDimension = Enumerable.Range(0, rank).Select(d => NeedsCheck(r, d, reduceGuarded: false)).ToArray();
-            var runs = CopyRuns(box.Extents, tensorStrides, layout.Strides, checkedDimension);
+            var runs = CopyRuns(r);
             var coordinate = new IrExpr[runs.Count];
             long after = 1;
             for (var i = runs.Count - 1; i >= 0; i--)
@@ -517,27 +516,21 @@ public static class KernelLowering
         private readonly record struct CopyRun(int First, int Innermost, long Extent);
 
         /// <summary>
-        /// The box's dimensions in runs that a copy can walk as one: a dimension joins the run
-        /// inside it when, in the tensor and in shared memory alike, its stride is the run's
-        /// length times the run's stride (the box spans the inner dimensions whole, with no
-        /// padding between rows). A chunk's coordinate then costs one division per run instead of
-        /// one per dimension: a convolution's weights W[f,c,r,s] copy as f and one run of c, r, s.
-        /// A dimension whose index is bounds-checked keeps a run of its own, since the check needs
-        /// its coordinate. The innermost run is <see cref="OperatorAnalysis.CopyRun"/>'s, whose length
-        /// the copy plan's vector width divides.
+        /// The box's dimensions of read <paramref name="r"/> in the runs that a copy walks as one
+        /// (<see cref="OperatorAnalysis.CopyRun(int, Schedule, ReadOnlySpan{int}, int)"/>), outermost
+        /// first: a convolution's weights W[f,c,r,s] copy as f and one run of c, r, s. A checked
+        /// dimension is a run of its own.
         /// </summary>
-        private static List<CopyRun> CopyRuns(IReadOnlyList<int> extents, IReadOnlyList<long> tensorStrides, IReadOnlyList<long> sharedStrides, IReadOnlyList<bool> checkedDimension)
+        private List<CopyRun> CopyRuns(int r)
         {
+            var tile = new int[_a.AxisCount];
+            _a.BlockStageTile(_s, tile);
             var runs = new List<CopyRun>();
-            for (var d = extents.Count - 1; d >= 0; d--)
+            for (var innermost = _reads[r].Indices.Count - 1; innermost >= 0;)
             {
-                if (runs.Count > 0 && runs[^1] is var (first, innermost, extent) && !checkedDimension[d] && !checkedDimension[first]
-                    && tensorStrides[d] == extent * tensorStrides[innermost] && sharedStrides[d] == extent * sharedStrides[innermost])
-                {
-                    runs[^1] = new CopyRun(d, innermost, extent * extents[d]);
-                    continue;
-                }
-                runs.Add(new CopyRun(d, d, extents[d]));
+                var (first, length) = _a.CopyRun(r, _s, tile, innermost);
+                runs.Add(new CopyRun(first, innermost, length));
+                innermost = first - 1;
             }
             runs.Reverse();
             return runs;

@@ -137,6 +137,9 @@ public sealed class RollerPolicy : ISchedulePolicy
         private readonly ScheduleSpace _space = ScheduleSpace.For(op);
         private readonly HashSet<string> _seenBlocks = [];
         private readonly HashSet<string> _seenThreads = [];
+        private readonly int _minThreads = Math.Max(profile.WarpSize, profile.MinThreadsPerBlock);
+
+        private OperatorAnalysis A => _space.Analysis;
 
         /// <summary>
         /// A tile as text, to remember the tiles seen. Written out: string.Join over integers is a
@@ -152,9 +155,6 @@ public sealed class RollerPolicy : ISchedulePolicy
             }
             return text.ToString();
         }
-        private readonly int _minThreads = Math.Max(profile.WarpSize, profile.MinThreadsPerBlock);
-
-        private OperatorAnalysis A => _space.Analysis;
 
         public List<Schedule> Results { get; } = [];
 
@@ -353,9 +353,9 @@ public sealed class RollerPolicy : ISchedulePolicy
             var cost = CostModel.EstimateMs(op, schedule, profile);
             foreach (var padding in ScheduleSpace.Paddings)
             {
-                if (Fit(schedule with { SharedPadding = padding }) is { } padded && CostModel.EstimateMs(op, padded, profile) < cost)
+                if (Fit(schedule with { SharedPadding = padding }) is { } padded && CostModel.EstimateMs(op, padded, profile) is var estimate && estimate < cost)
                 {
-                    (best, cost) = (padded, CostModel.EstimateMs(op, padded, profile));
+                    (best, cost) = (padded, estimate);
                 }
             }
             return best;

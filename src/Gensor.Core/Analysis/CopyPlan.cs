@@ -4,7 +4,7 @@ namespace Gensor.Analysis;
 /// How the threads of a block copy one staged box from global to shared
 /// memory together: in chunks of <see cref="Width"/> consecutive elements of the
 /// box's innermost copy run (the tensor's innermost dimension, with the outer ones
-/// the box spans whole: <see cref="OperatorAnalysis.CopyRun"/>), thread t taking chunks t,
+/// the box spans whole: <see cref="OperatorAnalysis.CopyRun(int, Etir.Schedule, ReadOnlySpan{int})"/>), thread t taking chunks t,
 /// t + threads, ... The code generator writes this copy; the cost model counts
 /// its instructions and the register prefetch its registers, from this one value.
 /// </summary>

@@ -337,7 +337,7 @@ public sealed class OperatorAnalysis
 
     /// <summary>
     /// How the block copies the staged box of read <paramref name="index"/> (see <see cref="CopyPlan"/>).
-    /// Chunks run along the box's innermost copy run (<see cref="CopyRun"/>). A chunk loads as one
+    /// Chunks run along the box's innermost copy run (<see cref="CopyRun(int, Schedule, ReadOnlySpan{int})"/>). A chunk loads as one
     /// vector when the run holds whole vectors, the tensor's stride outside the run is whole vectors,
     /// and the run's origin is a multiple of the width for every block and stage: an aligned chunk is
     /// then entirely inside or entirely outside the tensor. It stores as one vector when, besides, the
@@ -446,36 +446,45 @@ public sealed class OperatorAnalysis
 
     /// <summary>
     /// The innermost run of the staged box of read <paramref name="index"/> that a copy walks as one
-    /// row: the tensor's innermost dimension, joined by each next-outer dimension while the box spans
-    /// the inner ones whole, so that the run is contiguous in the tensor and evenly strided in shared
-    /// memory, and no dimension of it is bounds-checked (a check needs its own coordinate). A
-    /// convolution's weights W[f,c,r,s] with whole 3x3 windows copy in runs of c, r and s: 9 elements per
-    /// channel instead of rows of 3, so they load as vectors. Returns the run's outermost dimension and
-    /// its length in elements. The lowering walks the box in the same runs.
+    /// row (<see cref="CopyRun(int, Schedule, ReadOnlySpan{int}, int)"/> from the tensor's innermost
+    /// dimension). A convolution's weights W[f,c,r,s] with whole 3x3 windows copy in runs of c, r and s:
+    /// 9 elements per channel instead of rows of 3, so they load as vectors.
     /// </summary>
-    public (int First, long Length) CopyRun(int index, Schedule schedule, ReadOnlySpan<int> tile)
+    public (int First, long Length) CopyRun(int index, Schedule schedule, ReadOnlySpan<int> tile) =>
+        _reads[index].Terms.Length == 0 ? (0, 1) : CopyRun(index, schedule, tile, _reads[index].Terms.Length - 1);
+
+    /// <summary>
+    /// The run of box dimensions ending at <paramref name="innermost"/> that a copy walks as one: a
+    /// dimension joins the run inside it when, in the tensor and in shared memory alike, its stride is
+    /// the run's length times the run's stride (the box spans the inner dimensions whole, with no
+    /// padding between rows), and neither it nor the run's outermost dimension is bounds-checked (a
+    /// check needs its own coordinate). A chunk's coordinate then costs one division per run instead
+    /// of one per dimension. Returns the run's outermost dimension and its length in elements. The
+    /// lowering walks every box in these runs; the copy plan's vector width divides the innermost.
+    /// </summary>
+    public (int First, long Length) CopyRun(int index, Schedule schedule, ReadOnlySpan<int> tile, int innermost)
     {
         var read = _reads[index];
-        var rank = read.Terms.Length;
-        if (rank == 0)
+        var first = innermost;
+        var length = DimensionExtent(read, innermost, tile, clamp: false);
+        long innerStride = 1;
+        for (var d = innermost + 1; d < read.Terms.Length; d++)
         {
-            return (0, 1);
+            innerStride = Saturating(innerStride, read.Shape[d]);
         }
-        var last = rank - 1;
-        var first = last;
-        var length = DimensionExtent(read, last, tile, clamp: false);
-        long tensorStride = read.Shape[last];
-        // The cheap test first: most boxes do not span the tensor's innermost dimension whole.
-        if (rank < 2 || tensorStride != length)
+        // The tensor stride of the dimension outside the run; the cheap test first: most boxes do not
+        // span their innermost dimension whole.
+        var tensorStride = Saturating(innerStride, read.Shape[innermost]);
+        if (innermost == 0 || tensorStride != length * innerStride)
         {
             return (first, length);
         }
-        Span<long> stored = stackalloc long[rank];
+        Span<long> stored = stackalloc long[read.Terms.Length];
         StoredStrides(read, tile, schedule.SharedPadding, stored);
         while (first > 0 && !IndexCanLeave(index, first, schedule, reduceGuarded: false))
         {
             var d = first - 1;
-            if (tensorStride != length || stored[d] != length * stored[last] || IndexCanLeave(index, d, schedule, reduceGuarded: false))
+            if (tensorStride != length * innerStride || stored[d] != length * stored[innermost] || IndexCanLeave(index, d, schedule, reduceGuarded: false))
             {
                 break;
             }
