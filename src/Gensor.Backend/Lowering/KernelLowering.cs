@@ -406,16 +406,25 @@ public static class KernelLowering
 
         // ---- Copies of staged boxes ---------------------------------------------------------
 
-        /// <summary>Box coordinates of one copy chunk: hoisted variables, or expressions computed where used.</summary>
-        private sealed record ChunkCoordinates(IrExpr SharedOffset, IrExpr GlobalOffset, IrExpr?[] Coordinate, IrExpr? Valid);
+        /// <summary>
+        /// Box coordinates of one copy chunk: its offsets in shared memory and in the tensor, the
+        /// coordinates its bounds checks need and whether it exists, as variables or expressions;
+        /// <paramref name="Setup"/> declares the variables where the chunk is copied (empty when
+        /// they are declared once, before the stage loop).
+        /// </summary>
+        private sealed record ChunkCoordinates(IrExpr SharedOffset, IrExpr GlobalOffset, IrExpr?[] Coordinate, IrExpr? Valid, ImmutableArray<IrStmt> Setup);
 
         private readonly Dictionary<(int, int), ChunkCoordinates> _chunks = [];
 
         private bool CopyLooped(int r) => !OperatorAnalysis.HoistsCopy(_s, _a.Copy(r, _s).IterationsPerThread);
 
         /// <summary>
-        /// The box coordinates of every chunk a thread copies do not change from stage to stage
-        /// (only the box's origin does), so they are computed once, before the stage loop.
+        /// A thread's chunks of a box lie a constant number of elements apart (threads × width), so
+        /// only its first chunk's box coordinates take divisions, once, before the stage loop. Each
+        /// later chunk adds the constant's digits to them where it is copied, digit by digit in the
+        /// copy's runs with a carry when a digit passes its run's extent: a comparison and a
+        /// selected constant per run, where a division per chunk and run costs multiply-highs and
+        /// keeping every chunk's offsets costs two registers per chunk for the whole kernel.
         /// </summary>
         private IEnumerable<IrStmt> CopyCoordinates()
         {
@@ -427,17 +436,125 @@ public static class KernelLowering
                     continue;
                 }
                 var plan = _a.Copy(r, _s);
+                var first = IrExpr.Sum([(plan.Width, tid)]);
+                var (statements, chunk) = Coordinates(r, first, $"{r}", hoist: true, partial: false);
+                foreach (var statement in statements)
+                {
+                    yield return statement;
+                }
+                var runs = CopyRuns(r);
+                var digits = new Variable[runs.Count];
+                long after = 1;
+                for (var i = runs.Count - 1; i >= 0; i--)
+                {
+                    digits[i] = Int($"g_cd{r}_{i}");
+                    yield return new IrStmt.Declare(digits[i], DivRem(first, after, runs[i].Extent));
+                    after *= runs[i].Extent;
+                }
                 for (var it = 0; it < plan.IterationsPerThread; it++)
                 {
-                    var element = IrExpr.Sum([(plan.Width, tid)], (long)it * Threads * plan.Width);
-                    var (statements, chunk) = Coordinates(r, element, $"{r}_{it}", hoist: true, partial: (long)(it + 1) * Threads * plan.Width > plan.Elements);
-                    _chunks[(r, it)] = chunk;
-                    foreach (var statement in statements)
-                    {
-                        yield return statement;
-                    }
+                    var step = (long)it * Threads * plan.Width;
+                    var partial = (long)(it + 1) * Threads * plan.Width > plan.Elements;
+                    _chunks[(r, it)] = it == 0 && !partial ? chunk : Advanced(r, chunk, digits, first, step, partial);
                 }
             }
+        }
+
+        /// <summary>
+        /// The coordinates of the chunk <paramref name="step"/> elements after the thread's first
+        /// (<paramref name="first"/>, whose digits in the copy runs are <paramref name="digits"/>):
+        /// the first chunk's offsets plus the step's digits, with the carries between runs.
+        /// </summary>
+        private ChunkCoordinates Advanced(int r, ChunkCoordinates first, Variable[] digits, IrExpr.Linear element, long step, bool partial)
+        {
+            var plan = _a.Copy(r, _s);
+            var runs = CopyRuns(r);
+            var setup = new List<IrStmt>();
+            // The step's digits, innermost run last, and the carry out of each run (null: never).
+            var add = new long[runs.Count];
+            var rest = step;
+            for (var i = runs.Count - 1; i >= 0; i--)
+            {
+                add[i] = rest % runs[i].Extent;
+                rest /= runs[i].Extent;
+            }
+            add[0] += rest * runs[0].Extent;
+            var carry = new IrExpr?[runs.Count];
+            IrExpr? carryIn = null;
+            for (var i = runs.Count - 1; i >= 1; i--)
+            {
+                // digit + add + carry-in passes the extent when the digit is above extent - add - carry-in - 1.
+                var extent = runs[i].Extent;
+                IrExpr Passes(long carried) => extent - add[i] - carried <= 0
+                    ? new IrExpr.Bool(true)
+                    : new IrExpr.Binary(BinaryOperator.Less, new IrExpr.Int(extent - add[i] - carried - 1), IrExpr.Of(digits[i]));
+                IrExpr? passes = carryIn is null
+                    ? add[i] == 0 ? null : Passes(0)
+                    : new IrExpr.Select(carryIn, Passes(1), add[i] == 0 ? new IrExpr.Bool(false) : Passes(0));
+                if (passes is not null)
+                {
+                    var variable = new Variable($"g_ck{i}", IrType.Bool);
+                    setup.Add(new IrStmt.Declare(variable, passes));
+                    carry[i] = IrExpr.Of(variable);
+                }
+                carryIn = carry[i];
+            }
+            var tensorStrides = RowMajorStrides(_tensor[_reads[r].Tensor].Shape);
+            var layout = _a.Layout(r, _s);
+            var last = _reads[r].Indices.Count - 1;
+            // A digit's share of an offset, in vector units when vectorized (as Coordinates writes it).
+            long Share(int i, long digit, Func<int, long> stride, bool vector)
+            {
+                var s = stride(runs[i].Innermost);
+                return vector && runs[i].Innermost == last ? digit / plan.Width : vector ? digit * (s / plan.Width) : digit * s;
+            }
+            IrExpr Offset(string name, IrExpr firstOffset, Func<int, long> stride, bool vector)
+            {
+                long constant = 0;
+                for (var i = 0; i < runs.Count; i++)
+                {
+                    constant += Share(i, add[i], stride, vector);
+                }
+                IrExpr sum = IrExpr.Sum((1, Linearize(firstOffset)), (1, IrExpr.Lin(constant)));
+                for (var i = 1; i < runs.Count; i++)
+                {
+                    // A carry out of run i: its digit wraps by the extent, the next run out moves by one.
+                    var delta = Share(i - 1, 1, stride, vector) - Share(i, runs[i].Extent, stride, vector);
+                    if (carry[i] is { } c && delta != 0)
+                    {
+                        sum = new IrExpr.Binary(BinaryOperator.Add, sum, new IrExpr.Select(c, new IrExpr.Int(delta), new IrExpr.Int(0)));
+                    }
+                }
+                var variable = Int(name);
+                setup.Add(new IrStmt.Declare(variable, sum));
+                return IrExpr.Of(variable);
+            }
+            var shared = Offset("g_cs", first.SharedOffset, d => layout.Strides[d], plan.VectorStore);
+            var global = Offset("g_cg", first.GlobalOffset, d => tensorStrides[d], plan.VectorLoad);
+            var checks = new IrExpr?[first.Coordinate.Length];
+            for (var i = 0; i < runs.Count; i++)
+            {
+                var d = runs[i].First;
+                if (first.Coordinate[d] is null)
+                {
+                    continue;
+                }
+                // A checked dimension is a run of its own: its coordinate is its digit.
+                IrExpr coordinate = IrExpr.Sum((1, IrExpr.Lin(digits[i])), (1, IrExpr.Lin(add[i])));
+                if (i + 1 < runs.Count && carry[i + 1] is { } carried)
+                {
+                    coordinate = new IrExpr.Binary(BinaryOperator.Add, coordinate, new IrExpr.Select(carried, new IrExpr.Int(1), new IrExpr.Int(0)));
+                }
+                if (carry[i] is { } wrapped)
+                {
+                    coordinate = new IrExpr.Binary(BinaryOperator.Subtract, coordinate, new IrExpr.Select(wrapped, new IrExpr.Int(runs[i].Extent), new IrExpr.Int(0)));
+                }
+                var variable = Int($"g_cc{d}_");
+                setup.Add(new IrStmt.Declare(variable, coordinate));
+                checks[d] = IrExpr.Of(variable);
+            }
+            var valid = partial ? new IrExpr.Binary(BinaryOperator.Less, IrExpr.Sum((1, element), (1, IrExpr.Lin(step))), new IrExpr.Int(plan.Elements)) : null;
+            return new ChunkCoordinates(shared, global, checks, valid, [.. setup]);
         }
 
         /// <summary>
@@ -509,7 +626,7 @@ public static class KernelLowering
             var shared = Bind("g_cs", IrType.Int, Offset(d => layout.Strides[d], plan.VectorStore));
             var global = Bind("g_cg", IrType.Int, Offset(d => tensorStrides[d], plan.VectorLoad));
             var valid = partial ? Bind("g_cv", IrType.Bool, new IrExpr.Binary(BinaryOperator.Less, element, new IrExpr.Int(plan.Elements))) : null;
-            return (statements, new ChunkCoordinates(shared, global, checks, valid));
+            return (statements, new ChunkCoordinates(shared, global, checks, valid, []));
         }
 
         /// <summary>Neighbouring box dimensions <c>First..Innermost</c> that a copy walks as one, <c>Extent</c> elements long.</summary>
@@ -626,7 +743,7 @@ public static class KernelLowering
                         body.AddRange(StoreChunk(r, chunk, buffer, u => IrExpr.Of(values[u]), null));
                     }
                 }
-                var scoped = new IrStmt.Seq([.. body], Scoped: part != CopyPart.Load);
+                var scoped = new IrStmt.Seq([.. chunk.Setup, .. body], Scoped: part != CopyPart.Load || chunk.Setup.Length > 0);
                 return chunk.Valid is null ? scoped : new IrStmt.If(chunk.Valid, scoped);
             }
 
