@@ -407,8 +407,9 @@ public static class KernelLowering
         // ---- Copies of staged boxes ---------------------------------------------------------
 
         /// <summary>
-        /// Box coordinates of one copy chunk: its offsets in shared memory and in the tensor, the
-        /// coordinates its bounds checks need and whether it exists, as variables or expressions;
+        /// Box coordinates of one copy chunk: its offsets in shared memory and in the tensor (for a
+        /// copy through a window, from the thread's first chunk on: <see cref="CopiesThroughWindow"/>),
+        /// the coordinates its bounds checks need and whether it exists, as variables or expressions;
         /// <paramref name="Setup"/> declares the variables where the chunk is copied (empty when
         /// they are declared once, before the stage loop).
         /// </summary>
@@ -451,14 +452,34 @@ public static class KernelLowering
                     yield return new IrStmt.Declare(digits[i], DivRem(first, after, runs[i].Extent));
                     after *= runs[i].Extent;
                 }
+                _firstChunkOffset[r] = chunk.GlobalOffset;
                 for (var it = 0; it < plan.IterationsPerThread; it++)
                 {
                     var step = (long)it * Threads * plan.Width;
                     var partial = (long)(it + 1) * Threads * plan.Width > plan.Elements;
-                    _chunks[(r, it)] = it == 0 && !partial ? chunk : Advanced(r, chunk, digits, first, step, partial);
+                    _chunks[(r, it)] = it == 0 && !partial
+                        ? CopiesThroughWindow(r) ? chunk with { GlobalOffset = new IrExpr.Int(0) } : chunk
+                        : Advanced(r, chunk, digits, first, step, partial);
                 }
             }
         }
+
+        /// <summary>The tensor offset of each staged read's first copy chunk (a hoisted variable), per read.</summary>
+        private readonly Dictionary<int, IrExpr> _firstChunkOffset = [];
+
+        /// <summary>
+        /// Whether read <paramref name="r"/>'s copy loads through a window of the tensor at the
+        /// thread's first chunk of each stage's box, so that each later chunk loads at a constant
+        /// (plus the carries) from it: ptxas folds the constant into the load, where an index into
+        /// the whole tensor costs a 64-bit multiply-add per chunk. Only for an unrolled copy with no
+        /// bound checked: the first chunk then lies inside the tensor, even when the box is not a
+        /// whole number of chunks (its coordinates wrap inside the box), and the CPU accelerator
+        /// checks a window's start. Float32 tensors only: a 16-bit tensor has no vector view to cut
+        /// a window of vectors from.
+        /// </summary>
+        private bool CopiesThroughWindow(int r) =>
+            !CopyLooped(r) && _tensor[_reads[r].Tensor].Type == ElementType.F32
+            && !Enumerable.Range(0, _reads[r].Indices.Count).Any(d => NeedsCheck(r, d, reduceGuarded: false));
 
         /// <summary>
         /// The coordinates of the chunk <paramref name="step"/> elements after the thread's first
@@ -508,14 +529,15 @@ public static class KernelLowering
                 var s = stride(runs[i].Innermost);
                 return vector && runs[i].Innermost == last ? digit / plan.Width : vector ? digit * (s / plan.Width) : digit * s;
             }
-            IrExpr Offset(string name, IrExpr firstOffset, Func<int, long> stride, bool vector)
+            IrExpr Offset(string name, IrExpr? firstOffset, Func<int, long> stride, bool vector)
             {
                 long constant = 0;
                 for (var i = 0; i < runs.Count; i++)
                 {
                     constant += Share(i, add[i], stride, vector);
                 }
-                IrExpr sum = IrExpr.Sum((1, Linearize(firstOffset)), (1, IrExpr.Lin(constant)));
+                // Without a first offset, relative to the first chunk: a constant and the carries, not bound to a variable.
+                IrExpr sum = firstOffset is null ? new IrExpr.Int(constant) : IrExpr.Sum((1, Linearize(firstOffset)), (1, IrExpr.Lin(constant)));
                 for (var i = 1; i < runs.Count; i++)
                 {
                     // A carry out of run i: its digit wraps by the extent, the next run out moves by one.
@@ -525,12 +547,16 @@ public static class KernelLowering
                         sum = new IrExpr.Binary(BinaryOperator.Add, sum, new IrExpr.Select(c, new IrExpr.Int(delta), new IrExpr.Int(0)));
                     }
                 }
+                if (firstOffset is null)
+                {
+                    return sum;
+                }
                 var variable = Int(name);
                 setup.Add(new IrStmt.Declare(variable, sum));
                 return IrExpr.Of(variable);
             }
             var shared = Offset("g_cs", first.SharedOffset, d => layout.Strides[d], plan.VectorStore);
-            var global = Offset("g_cg", first.GlobalOffset, d => tensorStrides[d], plan.VectorLoad);
+            var global = Offset("g_cg", CopiesThroughWindow(r) ? null : first.GlobalOffset, d => tensorStrides[d], plan.VectorLoad);
             var checks = new IrExpr?[first.Coordinate.Length];
             for (var i = 0; i < runs.Count; i++)
             {
@@ -695,6 +721,7 @@ public static class KernelLowering
             var statements = new List<IrStmt>();
             var origin = BoxOrigin(r, stage);
             IrExpr.Linear? flatOrigin = null;
+            KernelBuffer? window = null;
             if (part != CopyPart.Store)
             {
                 var sum = IrExpr.Sum([.. Enumerable.Range(0, rank).Select(d => (tensorStrides[d], origin[d]))]);
@@ -703,7 +730,18 @@ public static class KernelLowering
                 var variable = Int($"g_so{r}{suffix}");
                 statements.Add(new IrStmt.Declare(variable, flatOrigin));
                 flatOrigin = IrExpr.Lin(variable);
+                if (CopiesThroughWindow(r))
+                {
+                    window = new KernelBuffer($"g_cw{r}{suffix}", BufferScope.Global, tensor.ElementCount, read.Tensor) { Element = tensor.Type };
+                    var start = IrExpr.Sum((1, flatOrigin), (1, Linearize(_firstChunkOffset[r])));
+                    statements.Add(new IrStmt.DeclareWindow(window, _parameter[read.Tensor], start, plan.VectorLoad ? width : 1));
+                }
             }
+            // Where a chunk's loads start: its offset in the window, or in the whole tensor.
+            IrExpr LoadIndex(ChunkCoordinates chunk, int lane) => window is null
+                ? IrExpr.Sum((1, flatOrigin!), (1, Linearize(chunk.GlobalOffset)), (1, IrExpr.Lin(lane)))
+                : chunk.GlobalOffset is IrExpr.Int offset ? new IrExpr.Int(offset.Value + lane)
+                : lane == 0 ? chunk.GlobalOffset : new IrExpr.Binary(BinaryOperator.Add, chunk.GlobalOffset, new IrExpr.Int(lane));
 
             IrStmt Chunk(ChunkCoordinates chunk, string register)
             {
@@ -715,7 +753,7 @@ public static class KernelLowering
                     var value = new Variable(register, type);
                     if (part != CopyPart.Store)
                     {
-                        var load = new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum((1, flatOrigin!), (1, Linearize(chunk.GlobalOffset))), width);
+                        var load = new IrExpr.Load(window ?? _parameter[read.Tensor], LoadIndex(chunk, 0), width);
                         IrExpr loaded = guard is null ? load : new IrExpr.Select(guard, load, new IrExpr.Pack([.. Enumerable.Repeat<IrExpr>(new IrExpr.Float(0), width)]));
                         body.Add(part == CopyPart.Load ? new IrStmt.Assign(value, loaded) : new IrStmt.Declare(value, loaded));
                     }
@@ -733,7 +771,7 @@ public static class KernelLowering
                         if (part != CopyPart.Store)
                         {
                             var laneGuard = Guard(chunk, origin, tensor, u);
-                            IrExpr load = new IrExpr.Load(_parameter[read.Tensor], IrExpr.Sum((1, flatOrigin!), (1, Linearize(chunk.GlobalOffset)), (1, IrExpr.Lin(u))), 1);
+                            IrExpr load = new IrExpr.Load(window ?? _parameter[read.Tensor], LoadIndex(chunk, u), 1);
                             var loaded = laneGuard is null ? load : new IrExpr.Select(laneGuard, load, new IrExpr.Float(0));
                             body.Add(part == CopyPart.Load ? new IrStmt.Assign(values[u], loaded) : new IrStmt.Declare(values[u], loaded));
                         }

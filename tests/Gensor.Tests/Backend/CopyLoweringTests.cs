@@ -55,7 +55,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         Assert.Equal((4, true, false), (plan.Width, plan.VectorLoad, plan.VectorStore));
         var kernel = KernelLowering.Lower(state);
         var loads = kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
-            .Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Name.EndsWith('W')).ToArray();
+            .Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Tensor == "W").ToArray();
         Assert.NotEmpty(loads);
         Assert.All(loads, l => Assert.Equal(4, l.Width));
     }
@@ -121,6 +121,34 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         // ...and a step of 128 elements along runs of 144 carries into the next filter for some threads only.
         Assert.Contains(later.SelectMany(d => d.Init!.Walk()), e => e is IrExpr.Select);
     }
+
+    [Fact]
+    public void A_copy_with_no_bound_checked_loads_its_chunks_at_constants_from_a_window_at_the_first()
+    {
+        // W's box (8 filters x 144 weights) lies inside W: each stage's copy cuts a window at the
+        // thread's first chunk and loads the others at constant offsets, which ptxas folds into the loads.
+        var conv = KernelLowering.Lower(new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse(Staged + " prefetch=1")));
+        var windows = conv.Statements.OfType<IrStmt.DeclareWindow>().Where(w => w.Buffer.Tensor == "W").ToArray();
+        Assert.NotEmpty(windows);
+        var loads = GlobalLoads(conv, "W");
+        Assert.All(loads, l => Assert.Contains(l.Buffer, windows.Select(w => w.Window)));
+        // A step of 128 elements along runs of 144 weights: a constant plus the carry into the next filter.
+        Assert.Contains(loads, l => l.Index.Walk().Any(e => e is IrExpr.Select));
+
+        // A's box of a matrix product, 32 rows of 16, over 64 threads: a step of 4 whole rows, a constant.
+        var gemm = KernelLowering.Lower(new EtirState(Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=64"), Schedule.Parse("block=32x32 thread=4x4 reduce=16 shared=A,B prefetch=1")));
+        Assert.Equal(8, GlobalLoads(gemm, "A").Length / 2);
+        Assert.All(GlobalLoads(gemm, "A"), l => Assert.IsType<IrExpr.Int>(l.Index));
+
+        // Padding makes I's rows checked: its chunks may start outside the tensor, so it loads from the whole tensor.
+        var padded = KernelLowering.Lower(new EtirState(Operators.Parse(PaddedConv, PaddedShape), Schedule.Parse("block=8x2x8 thread=1x1x1 reduce=12x3x3 shared=I,W prefetch=1")));
+        Assert.All(GlobalLoads(padded, "I"), l => Assert.Equal("t_I", l.Buffer.Name));
+        Assert.NotEmpty(GlobalLoads(padded, "I"));
+    }
+
+    private static IrExpr.Load[] GlobalLoads(KernelIr kernel, string tensor) =>
+        [.. kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
+            .Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Tensor == tensor)];
 
     [Fact]
     public void Many_chunks_per_thread_keep_few_registers()
