@@ -459,7 +459,7 @@ public static class KernelLowering
                     var partial = (long)(it + 1) * Threads * plan.Width > plan.Elements;
                     _chunks[(r, it)] = it == 0 && !partial
                         ? CopiesThroughWindow(r) ? chunk with { GlobalOffset = new IrExpr.Int(0) } : chunk
-                        : Advanced(r, chunk, digits, first, step, partial);
+                        : ChunkAfterFirst(r, chunk, digits, first, step, partial);
                 }
             }
         }
@@ -486,7 +486,7 @@ public static class KernelLowering
         /// (<paramref name="first"/>, whose digits in the copy runs are <paramref name="digits"/>):
         /// the first chunk's offsets plus the step's digits, with the carries between runs.
         /// </summary>
-        private ChunkCoordinates Advanced(int r, ChunkCoordinates first, Variable[] digits, IrExpr.Linear element, long step, bool partial)
+        private ChunkCoordinates ChunkAfterFirst(int r, ChunkCoordinates first, Variable[] digits, IrExpr.Linear element, long step, bool partial)
         {
             var plan = _a.Copy(r, _s);
             var runs = CopyRuns(r);

@@ -24,6 +24,12 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
     private const string Shape = "f=8,y=6,x=8,c=32,r=3,s=3";
     private const string Staged = "block=8x2x8 thread=1x1x1 reduce=16x3x3 shared=I,W";
 
+    // Padding makes y and x checked dimensions, each a run of its own: 12 channels of 4x10 windows
+    // are 480 elements, which 128 threads copy in 4 chunks, the last one partial. A step of 128
+    // elements carries from x into y and from y into c.
+    private const string PaddedConv = "O[f,y,x] += I[c,y+r-1,x+s-1] * W[f,c,r,s]";
+    private const string PaddedShape = "f=8,y=6,x=8,c=36,r=3,s=3";
+
     [Fact]
     public void A_convolution_copies_its_weights_as_filters_of_one_run_of_channels_and_window()
     {
@@ -146,16 +152,12 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         Assert.NotEmpty(GlobalLoads(padded, "I"));
     }
 
-    private static IrExpr.Load[] GlobalLoads(KernelIr kernel, string tensor) =>
-        [.. kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
-            .Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Tensor == tensor)];
-
     [Fact]
     public void Many_chunks_per_thread_keep_few_registers()
     {
         // Batch-32 ResNet-50 s2_conv3x3_stride2 as gensor chose it for h100: W's box is 32 filters of
         // 16x3x3 weights, 36 chunks of 2 per thread, prefetched into 72 registers. Keeping two offsets
-        // per chunk as well took ptxas 11.8 to 247 registers; adding constants to the first chunk's, 140.
+        // per chunk as well took ptxas 11.8 to 247 registers; adding constants to the first chunk's, 134.
         var op = Operators.Parse("O[b,f,y,x] += I[b,c,y*2+r-1,x*2+s-1] * W[f,c,r,s]", "b=32,f=128,y=28,x=28,c=128,r=3,s=3");
         var schedule = Schedule.Parse("block=16x32x1x4 thread=2x16x1x1 vthread=2x2x1x1 reduce=16x3x3 shared=W vector=2 pad=4 prefetch=1 buffers=2");
         Assert.Equal(36, OperatorAnalysis.Of(op).Copy(1, schedule).IterationsPerThread);
@@ -164,12 +166,6 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
 
         Assert.True(compiled.Resources is { SpillStoreBytes: 0, Registers: < 200 }, compiled.Error ?? $"{compiled.Resources!.Registers} registers");
     }
-
-    // Padding makes y and x checked dimensions, each a run of its own: 12 channels of 4x10 windows
-    // are 480 elements, which 128 threads copy in 4 chunks, the last one partial. A step of 128
-    // elements carries from x into y and from y into c.
-    private const string PaddedConv = "O[f,y,x] += I[c,y+r-1,x+s-1] * W[f,c,r,s]";
-    private const string PaddedShape = "f=8,y=6,x=8,c=36,r=3,s=3";
 
     [Theory]
     [InlineData("block=8x2x8 thread=1x1x1 reduce=12x3x3 shared=I,W")]
@@ -187,6 +183,11 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
 
         Assert.True(measurement.Verified, measurement.Error);
     }
+
+    /// <summary>The loads of <paramref name="tensor"/> from global memory, through windows or not.</summary>
+    private static IrExpr.Load[] GlobalLoads(KernelIr kernel, string tensor) =>
+        [.. kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
+            .Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Tensor == tensor)];
 
     /// <summary>The divisions and remainders by constants in the declarations of the variables named <paramref name="prefix"/>..., once each, sorted.</summary>
     private static (BinaryOperator, long)[] Divisions(KernelIr kernel, string prefix) =>
