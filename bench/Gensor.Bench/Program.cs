@@ -28,6 +28,11 @@ if (args is ["samples", .. var sampleArgs])
 {
     return SampleTable.Run(sampleArgs);
 }
+// `Gensor.Bench registers ...`: the model's register estimate against ptxas (RegisterTable.cs).
+if (args is ["registers", .. var registerArgs])
+{
+    return RegisterTable.Run(registerArgs);
+}
 var profileName = "h100";
 var suites = new List<string>();
 var seed = 0;

@@ -192,7 +192,7 @@ internal static class SassTable
     private static double Mean(double total, int count) => count == 0 ? 0 : total / count;
 
     /// <summary>The repository's commit, for the table's header; null outside a git checkout.</summary>
-    private static string? Commit()
+    internal static string? Commit()
     {
         try
         {

@@ -1,0 +1,126 @@
+using System.Globalization;
+using Gensor.Analysis;
+using Gensor.Backend.Inspection;
+using Gensor.Construction.Policies;
+using Gensor.Diagnostics;
+using Gensor.Hardware;
+
+namespace Gensor.Bench;
+
+/// <summary>
+/// <c>Gensor.Bench registers</c>: how well the cost model's register estimate
+/// (<see cref="OperatorAnalysis.RegistersPerThread"/>) knows what ptxas makes of the kernels
+/// construction ranks highest, before the compiler check corrects them. For every operator of
+/// the suites, the policy's leading candidates under the model are compiled with ptxas; the table
+/// gives, per operator, how many spill and how many of those the estimate put over the register
+/// limit (which would have ruled them out), and for the ones that fit, the estimate against
+/// ptxas's count. Usage: <c>registers [--profile h100] [--policy gensor] [--top 10] [SUITE]...</c>.
+/// </summary>
+internal static class RegisterTable
+{
+    private static readonly CultureInfo _invariant = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args)
+    {
+        var profileName = "h100";
+        var policyName = "gensor";
+        var top = 10;
+        var suites = new List<string>();
+        try
+        {
+            for (var i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--profile": profileName = args[++i]; break;
+                    case "--policy": policyName = args[++i]; break;
+                    case "--top": top = Math.Max(1, int.Parse(args[++i], _invariant)); break;
+                    case var option when option.StartsWith("--", StringComparison.Ordinal):
+                        throw GensorException.BadInput($"unknown option '{option}'");
+                    default: suites.Add(args[i]); break;
+                }
+            }
+            if (suites.Count == 0)
+            {
+                suites.AddRange(SuiteFiles.Defaults);
+            }
+            var profile = ProfileCatalog.Get(profileName);
+            if (!KernelInspector.IsCuda(profile))
+            {
+                throw GensorException.BadInput($"--profile {profile.Name} ({profile.Architecture}) is not an NVIDIA GPU profile");
+            }
+            if (!NvidiaTools.TryFind(out var tools, out var missing))
+            {
+                Console.Error.WriteLine($"error: {missing}");
+                return 1;
+            }
+            Print(suites, profile, PolicyCatalog.Get(policyName), top, tools, args);
+            return 0;
+        }
+        catch (GensorException error)
+        {
+            Console.Error.WriteLine(error.Error);
+            return error.Error.ExitCode;
+        }
+    }
+
+    private static void Print(List<string> suites, HardwareProfile profile, ISchedulePolicy policy, int top, NvidiaTools tools, string[] args)
+    {
+        Console.WriteLine($"# Register estimate against ptxas, {policy.Name}'s leading {top} candidates for {profile.Name} ({profile.Architecture})");
+        Console.WriteLine();
+        Console.WriteLine($"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(SassTable.Commit() is { } commit ? $" at commit {commit}" : "")} by `dotnet run -c Release --project bench/Gensor.Bench -- registers {string.Join(' ', args)}`, "
+            + $"ptxas {tools.Release.ToString(2)} ({tools.Origin}). The candidates are ranked by the model alone (no compiler check). "
+            + $"`fit`: no spill and under {profile.MaxRegistersPerThread} registers; `caught`: spilling kernels the estimate put over {profile.MaxRegistersPerThread}, which legality would have dropped.");
+        var feedback = new NvidiaCompilerFeedback(tools, disassemble: false);
+        int allKernels = 0, allSpills = 0, allCaught = 0, allFit = 0;
+        double allLog = 0, allAbs = 0;
+        foreach (var suite in suites)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"## {suite}");
+            Console.WriteLine();
+            Console.WriteLine("| operator | kernels | spill | caught | fit | estimate / ptxas (fit, geometric mean) | mean abs difference (fit) |");
+            Console.WriteLine("|---|---|---|---|---|---|---|");
+            int kernels = 0, spills = 0, caught = 0, fit = 0;
+            double sumLog = 0, sumAbs = 0;
+            foreach (var entry in SuiteFiles.Load(suite))
+            {
+                var op = entry.Operator;
+                var analysis = OperatorAnalysis.Of(op);
+                var schedules = policy.Construct(op, profile, new ConstructionOptions(top, 0)).Candidates.Select(c => c.Schedule).ToArray();
+                int opSpills = 0, opCaught = 0, opFit = 0;
+                double opLog = 0, opAbs = 0;
+                foreach (var result in feedback.Inspect(op, schedules, profile))
+                {
+                    if (result.Resources is not { } r)
+                    {
+                        continue;
+                    }
+                    var estimate = analysis.RegistersPerThread(result.Schedule);
+                    if (r.SpillStoreBytes > 0)
+                    {
+                        opSpills++;
+                        opCaught += estimate > profile.MaxRegistersPerThread ? 1 : 0;
+                    }
+                    else if (r.Registers < profile.MaxRegistersPerThread)
+                    {
+                        opFit++;
+                        opLog += Math.Log(estimate / (double)r.Registers);
+                        opAbs += Math.Abs(estimate - r.Registers);
+                    }
+                }
+                Console.WriteLine(string.Create(_invariant,
+                    $"| {op.Name} | {schedules.Length} | {opSpills} | {opCaught} | {opFit} | {(opFit > 0 ? Math.Exp(opLog / opFit).ToString("F3", _invariant) : "-")} | {(opFit > 0 ? (opAbs / opFit).ToString("F1", _invariant) : "-")} |"));
+                (kernels, spills, caught, fit, sumLog, sumAbs) = (kernels + schedules.Length, spills + opSpills, caught + opCaught, fit + opFit, sumLog + opLog, sumAbs + opAbs);
+            }
+            Console.WriteLine();
+            Console.WriteLine(Summary("Summary", kernels, spills, caught, fit, sumLog, sumAbs));
+            (allKernels, allSpills, allCaught, allFit, allLog, allAbs) = (allKernels + kernels, allSpills + spills, allCaught + caught, allFit + fit, allLog + sumLog, allAbs + sumAbs);
+        }
+        Console.WriteLine();
+        Console.WriteLine(Summary("Overall", allKernels, allSpills, allCaught, allFit, allLog, allAbs));
+    }
+
+    private static string Summary(string label, int kernels, int spills, int caught, int fit, double sumLog, double sumAbs) => string.Create(_invariant,
+        $"{label}: {kernels} kernels, {spills} spill ({caught} of them estimated over the limit), {fit} fit: estimate / ptxas geometric mean {(fit > 0 ? Math.Exp(sumLog / fit).ToString("F3", _invariant) : "-")}, mean abs difference {(fit > 0 ? (sumAbs / fit).ToString("F1", _invariant) : "-")} registers.");
+}
