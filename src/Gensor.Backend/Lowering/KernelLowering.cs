@@ -438,11 +438,7 @@ public static class KernelLowering
                 }
                 var plan = _a.Copy(r, _s);
                 var first = IrExpr.Sum([(plan.Width, tid)]);
-                var (statements, chunk) = Coordinates(r, first, $"{r}", hoist: true, partial: false);
-                foreach (var statement in statements)
-                {
-                    yield return statement;
-                }
+                // The first chunk's digit in each copy run: its coordinates, and where the later chunks start from.
                 var runs = CopyRuns(r);
                 var digits = new Variable[runs.Count];
                 long after = 1;
@@ -452,6 +448,11 @@ public static class KernelLowering
                     yield return new IrStmt.Declare(digits[i], DivRem(first, after, runs[i].Extent));
                     after *= runs[i].Extent;
                 }
+                var (statements, chunk) = Coordinates(r, first, $"{r}", hoist: true, partial: false, digits);
+                foreach (var statement in statements)
+                {
+                    yield return statement;
+                }
                 _firstChunkOffset[r] = chunk.GlobalOffset;
                 for (var it = 0; it < plan.IterationsPerThread; it++)
                 {
@@ -459,7 +460,7 @@ public static class KernelLowering
                     var partial = (long)(it + 1) * Threads * plan.Width > plan.Elements;
                     _chunks[(r, it)] = it == 0 && !partial
                         ? CopiesThroughWindow(r) ? chunk with { GlobalOffset = new IrExpr.Int(0) } : chunk
-                        : ChunkAfterFirst(r, chunk, digits, first, step, partial);
+                        : ChunkAfterFirst(r, runs, chunk, digits, first, step, partial);
                 }
             }
         }
@@ -483,13 +484,12 @@ public static class KernelLowering
 
         /// <summary>
         /// The coordinates of the chunk <paramref name="step"/> elements after the thread's first
-        /// (<paramref name="first"/>, whose digits in the copy runs are <paramref name="digits"/>):
+        /// (<paramref name="first"/>, whose digits in the copy <paramref name="runs"/> are <paramref name="digits"/>):
         /// the first chunk's offsets plus the step's digits, with the carries between runs.
         /// </summary>
-        private ChunkCoordinates ChunkAfterFirst(int r, ChunkCoordinates first, Variable[] digits, IrExpr.Linear element, long step, bool partial)
+        private ChunkCoordinates ChunkAfterFirst(int r, List<CopyRun> runs, ChunkCoordinates first, Variable[] digits, IrExpr.Linear element, long step, bool partial)
         {
             var plan = _a.Copy(r, _s);
-            var runs = CopyRuns(r);
             var setup = new List<IrStmt>();
             // The step's digits, innermost run last, and the carry out of each run (null: never).
             var add = new long[runs.Count];
@@ -586,9 +586,10 @@ public static class KernelLowering
         /// <summary>
         /// The coordinates of the chunk starting at box element <paramref name="element"/> of read
         /// <paramref name="r"/>: its offsets in shared memory and in the tensor (in vector units when
-        /// the copy is vectorized), the coordinates the bounds checks need, and whether it exists.
+        /// the copy is vectorized), the coordinates the bounds checks need, and whether it exists;
+        /// from <paramref name="digits"/>, its coordinate in each copy run, where they are declared already.
         /// </summary>
-        private (List<IrStmt> Statements, ChunkCoordinates Chunk) Coordinates(int r, IrExpr.Linear element, string suffix, bool hoist, bool partial)
+        private (List<IrStmt> Statements, ChunkCoordinates Chunk) Coordinates(int r, IrExpr.Linear element, string suffix, bool hoist, bool partial, Variable[]? digits = null)
         {
             var read = _reads[r];
             var plan = _a.Copy(r, _s);
@@ -613,7 +614,8 @@ public static class KernelLowering
             long after = 1;
             for (var i = runs.Count - 1; i >= 0; i--)
             {
-                coordinate[i] = DivRem(element, after, runs[i].Extent);
+                // Already declared (the digits of a thread's first chunk), or divided out here.
+                coordinate[i] = digits is null ? DivRem(element, after, runs[i].Extent) : IrExpr.Of(digits[i]);
                 after *= runs[i].Extent;
             }
             var checks = new IrExpr?[rank];
@@ -623,7 +625,7 @@ public static class KernelLowering
                 var d = runs[i].First;
                 if (checkedDimension[d])
                 {
-                    checks[d] = Bind($"g_cc{d}_", IrType.Int, coordinate[i]);
+                    checks[d] = digits is null ? Bind($"g_cc{d}_", IrType.Int, coordinate[i]) : coordinate[i];
                 }
             }
             var last = rank - 1;

@@ -35,9 +35,9 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
     {
         var kernel = KernelLowering.Lower(new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse(Staged)));
 
-        // Read 1 is W: each chunk's coordinates are a filter and a place in the run of 144, not c, r and s apiece.
-        Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cg1"));
-        Assert.Equal([(BinaryOperator.IndexDivide, 40L), (BinaryOperator.IndexRemainder, 16L), (BinaryOperator.IndexRemainder, 40L)], Divisions(kernel, "g_cg0"));
+        // Read 1 is W: each chunk's coordinates (its digits g_cd) are a filter and a place in the run of 144, not c, r and s apiece.
+        Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cd1"));
+        Assert.Equal([(BinaryOperator.IndexDivide, 40L), (BinaryOperator.IndexRemainder, 16L), (BinaryOperator.IndexRemainder, 40L)], Divisions(kernel, "g_cd0"));
     }
 
     [Fact]
@@ -46,8 +46,8 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         // Padding separates I's stored rows: y and x are no longer one run in shared memory.
         var kernel = KernelLowering.Lower(new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse(Staged + " pad=4")));
 
-        Assert.Contains((BinaryOperator.IndexRemainder, 10L), Divisions(kernel, "g_cs0"));
-        Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cg1"));
+        Assert.Contains((BinaryOperator.IndexRemainder, 10L), Divisions(kernel, "g_cd0"));
+        Assert.Equal([(BinaryOperator.IndexDivide, 144L), (BinaryOperator.IndexRemainder, 8L), (BinaryOperator.IndexRemainder, 144L)], Divisions(kernel, "g_cd1"));
     }
 
     [Fact]
