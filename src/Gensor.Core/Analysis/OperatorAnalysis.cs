@@ -872,25 +872,53 @@ public sealed class OperatorAnalysis
     /// unrolled (ptxas issues later points' loads early); the register prefetch; per copy
     /// chunk kept across stages its shared and global offsets, checked coordinates and
     /// validity; per global read its base address and checked coordinates, per thread and per
-    /// stage; and a fixed part.
+    /// stage; and a fixed part. Where ptxas would spill instead (below), the estimate is what
+    /// the kernel asks for, above the register limit, so legality rules it out.
     /// </summary>
     public int RegistersPerThread(Schedule schedule)
     {
-        Span<int> point = stackalloc int[AxisCount];
-        ThreadPointTile(schedule, point);
-        Span<int> stage = stackalloc int[AxisCount];
-        BlockStageTile(schedule, stage);
         // ptxas issues the loads of later points early in an unrolled stage, more of them the longer the stage.
         // A stage with no barrier inside to stop it (double-buffered, or nothing staged) past 16 points
         // has all of them issued up front (seen with ptxas 11.8 for sm_90, 256x256x256 GEMMs with 4 reduce
         // threads: 64 points spilled 400 to 1000 registers' worth where the shorter rule said 120-245,
         // 32 unstaged points took 178 registers).
+        // At exactly 16 points it does so too, and then pulls them back, unless they need more than twice
+        // the register file: among gensor's 10 to 20 leading h100 candidates of the bench suites (1,080
+        // kernels, ptxas 11.8), 70 of the 75 unbarred 16-point stages asking for more than 510 registers
+        // with every point live spilled (3 more took all 255), against 38 of the 165 asking for less.
         // Within an unrolled body only: a rolled loop around it issues its iterations one after another.
         var points = UnrolledPoints(schedule);
         var unbarred = NoBarrierInStage(schedule);
-        var live = points == 1 ? 1
-            : unbarred && points > 16 ? points
-            : Math.Min(points, 2 + points / 8);
+        if (points == 1)
+        {
+            return Estimate(schedule, 1);
+        }
+        if (unbarred && points > MaxUnbarredPartialPoints)
+        {
+            return Estimate(schedule, points);
+        }
+        var estimate = Estimate(schedule, Math.Min(points, 2 + points / 8));
+        if (unbarred && points == MaxUnbarredPartialPoints)
+        {
+            var everyPointLive = Estimate(schedule, points);
+            if (everyPointLive > 2 * PtxasRegisterLimit)
+            {
+                return everyPointLive;
+            }
+        }
+        return estimate;
+    }
+
+    /// <summary>Most registers ptxas gives a thread (sm_50 and later); what a kernel needs beyond them it spills.</summary>
+    private const int PtxasRegisterLimit = 255;
+
+    /// <summary>The estimate of <see cref="RegistersPerThread"/> with <paramref name="live"/> reduce points' operands held at once.</summary>
+    private int Estimate(Schedule schedule, long live)
+    {
+        Span<int> point = stackalloc int[AxisCount];
+        ThreadPointTile(schedule, point);
+        Span<int> stage = stackalloc int[AxisCount];
+        BlockStageTile(schedule, stage);
         long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
         Span<long> perRead = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
         Span<bool> reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];

@@ -1,4 +1,5 @@
 using Gensor.Analysis;
+using Gensor.Backend.Inspection;
 using Gensor.Construction;
 using Gensor.Construction.Policies;
 using Gensor.Etir;
@@ -9,7 +10,8 @@ namespace Gensor.Tests.Construction;
 
 /// <summary>
 /// The register estimate counts the operands live at once, not every read
-/// (issue 13, item 13): a long expression needs what evaluating its tree takes.
+/// (issue 13, item 13): a long expression needs what evaluating its tree takes;
+/// and it says where ptxas would spill (issue 10, item 1).
 /// </summary>
 public sealed class RegisterEstimateTests
 {
@@ -48,5 +50,24 @@ public sealed class RegisterEstimateTests
 
         // Halving the tile along n drops 32 accumulators and 4 operands of B.
         Assert.True(wide - narrow >= 32 + 4, $"{wide} - {narrow}");
+    }
+
+    [Fact]
+    public void A_double_buffered_stage_of_16_points_that_asks_for_twice_the_register_file_is_ruled_out_as_ptxas_spills_it()
+    {
+        // GPT-2's MLP down-projection as gensor ranked it for h100: 128 accumulators and 24 operands per
+        // point; with no barrier in the stage ptxas 11.8 issues all 16 points' loads ahead and spills.
+        // Half the points it schedules within the 255 registers.
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=1024,n=768,k=3072");
+        var sixteen = Schedule.Parse("block=128x256 thread=8x16 vthread=1x4 reduce=16 shared=A vector=4 pad=4 prefetch=1 buffers=2 split=16");
+        var eight = Schedule.Parse("block=128x256 thread=8x16 vthread=1x4 reduce=8 shared=A vector=4 pad=4 prefetch=1 buffers=2 split=16");
+
+        Assert.True(OperatorAnalysis.Of(op).RegistersPerThread(sixteen) > 2 * 255);
+        Assert.Contains("registers per thread", Legality.Check(op, sixteen, BuiltInProfiles.H100));
+        Assert.Null(Legality.Check(op, eight, BuiltInProfiles.H100));
+
+        var compiled = new NvidiaCompilerFeedback(InstalledTools.Require()).Inspect(op, [sixteen, eight], BuiltInProfiles.H100);
+        Assert.True(compiled[0].Resources is { SpillStoreBytes: > 0 }, compiled[0].Error ?? $"{compiled[0].Resources!.Registers} registers, no spill");
+        Assert.True(compiled[1].Resources is { SpillStoreBytes: 0 }, compiled[1].Error ?? $"{compiled[1].Resources!.SpillStoreBytes} bytes spilled");
     }
 }
