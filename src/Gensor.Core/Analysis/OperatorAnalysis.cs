@@ -869,10 +869,10 @@ public sealed class OperatorAnalysis
     /// (checked against ptxas for sm_90 on the bench suites' operators):
     /// one accumulator per output; the operands of a reduce point (one per distinct footprint
     /// element of each read over the thread tile), for 2 + points/8 points when a stage is
-    /// unrolled (ptxas issues later points' loads early); the register prefetch; per copy
-    /// chunk kept across stages its shared and global offsets, checked coordinates and
-    /// validity; per global read its base address and checked coordinates, per thread and per
-    /// stage; and a fixed part. Where ptxas would spill instead (below), the estimate is what
+    /// unrolled (ptxas issues later points' loads early); the register prefetch; per staged
+    /// read its copy's first chunk (coordinates, offsets, checked coordinates and validity;
+    /// the later chunks are constants from it); per global read its base address and checked
+    /// coordinates, per thread and per stage; and a fixed part. Where ptxas would spill instead (below), the estimate is what
     /// the kernel asks for, above the register limit, so legality rules it out.
     /// </summary>
     public int RegistersPerThread(Schedule schedule)
@@ -928,11 +928,12 @@ public sealed class OperatorAnalysis
             reused[r] = operands < schedule.OutputsPerThread;
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                var (_, _, _, iterations) = CopyShape(r, schedule, stage);
                 var checks = CheckedDimensions(r, schedule, reduceGuarded: false);
                 var partial = Footprint(r, stage, clamp: false) % ((long)schedule.ThreadsPerBlock * CopyShape(r, schedule, stage).Width) != 0 ? 1 : 0;
-                // The copy's registers are the block's cooperative copy, held whatever the expression.
-                registers += HoistsCopy(schedule, iterations) ? (long)iterations * (2 + checks) + partial : 4 + checks;
+                // The copy's registers are the block's cooperative copy, held whatever the expression: the
+                // coordinates and offsets of a thread's first chunk, from which the lowering reaches the
+                // later ones by constants (or which a copy loop recomputes per chunk), and its checks.
+                registers += 4 + checks + partial;
                 perRead[r] = operands * live;
             }
             else

@@ -45,7 +45,7 @@ public class CompilerCheckTests
     public void Real_registers_that_cut_occupancy_move_a_memory_bound_candidate_down()
     {
         // A GEMV streams its matrix: what hides DRAM latency is the number of threads resident.
-        var gemv = OperatorBuilder.Build(SpecReader.FromInline("y[m] += A[m,k] * x[k]", "m=4096,k=4096", "gemv", null));
+        var gemv = OperatorBuilder.Build(SpecReader.FromInline("y[m] += A[m,k] * x[k]", "m=2048,k=2048", "gemv", null));
         var model = new GensorPolicy().Construct(gemv, BuiltInProfiles.H100, new ConstructionOptions(8, 0));
         var first = model.Candidates[0].Schedule;
         // The model's first choice, compiled to the most registers a thread can have, loses most of its resident threads.
@@ -142,7 +142,7 @@ public class CompilerCheckTests
         // As ptxas did for GPT-2's MLP-up: the leading candidates compile to far more registers than
         // estimated, which costs them occupancy (here a GEMV's, memory-bound), and the model rates the
         // next ones better than them.
-        var gemv = OperatorBuilder.Build(SpecReader.FromInline("y[m] += A[m,k] * x[k]", "m=4096,k=4096", "gemv", null));
+        var gemv = OperatorBuilder.Build(SpecReader.FromInline("y[m] += A[m,k] * x[k]", "m=2048,k=2048", "gemv", null));
         var model = new GensorPolicy().Construct(gemv, BuiltInProfiles.H100, new ConstructionOptions(CompilerCheckedPolicy.DefaultChecked, 0));
         var firstRound = model.Candidates.Select(c => c.Schedule).ToHashSet();
         var compiler = new ScriptedCompiler(s => Resources(firstRound.Contains(s) ? 255 : 32, 0));
