@@ -884,8 +884,8 @@ public sealed class OperatorAnalysis
         // 32 unstaged points took 178 registers).
         // At exactly 16 points it does so too, and then pulls them back, unless they need more than twice
         // the register file: among gensor's 10 to 20 leading h100 candidates of the bench suites (1,080
-        // kernels, ptxas 11.8), 70 of the 75 unbarred 16-point stages asking for more than 510 registers
-        // with every point live spilled (3 more took all 255), against 38 of the 165 asking for less.
+        // kernels, ptxas 11.8), 70 of the 73 unbarred 16-point stages asking for more than 510 registers
+        // with every point live spilled and the other 3 took all 255, against 38 of the 167 asking for less.
         // Within an unrolled body only: a rolled loop around it issues its iterations one after another.
         var points = UnrolledPoints(schedule);
         var unbarred = NoBarrierInStage(schedule);
