@@ -33,6 +33,11 @@ if (args is ["registers", .. var registerArgs])
 {
     return RegisterTable.Run(registerArgs);
 }
+// `Gensor.Bench seeds ...`: how the gensor policy's estimate varies with its seed (SeedTable.cs).
+if (args is ["seeds", .. var seedArgs])
+{
+    return SeedTable.Run(seedArgs);
+}
 var profileName = "h100";
 var suites = new List<string>();
 var seed = 0;

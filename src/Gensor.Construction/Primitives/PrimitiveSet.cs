@@ -22,6 +22,16 @@ public static class PrimitiveSet
                 primitives.Add(new ResizeVirtualThreads(axis, grow));
             }
         }
+        for (var from = 0; from < space.Analysis.SpatialRank; from++)
+        {
+            for (var to = 0; to < space.Analysis.SpatialRank; to++)
+            {
+                if (from != to)
+                {
+                    primitives.Add(new MoveThreadWork(from, to));
+                }
+            }
+        }
         for (var axis = 0; axis < space.Analysis.ReduceRank; axis++)
         {
             primitives.Add(new ResizeReduceStep(axis, Grow: true));

@@ -16,6 +16,7 @@ public class PrimitiveTests
         { new ResizeBlockTile(1, Grow: true), new ResizeBlockTile(1, Grow: false) },
         { new ResizeThreadTile(3, Grow: true), new ResizeThreadTile(3, Grow: false) },
         { new ScaleThreadWork(2, Grow: true), new ScaleThreadWork(2, Grow: false) },
+        { new MoveThreadWork(1, 3), new MoveThreadWork(3, 1) },
         { new ResizeVirtualThreads(3, Grow: true), new ResizeVirtualThreads(3, Grow: false) },
         { new ResizeReduceStep(0, Grow: true), new ResizeReduceStep(0, Grow: false) },
         { new ToggleStaging("W"), new ToggleStaging("W") },
@@ -31,6 +32,18 @@ public class PrimitiveTests
         Assert.NotNull(there);
         Assert.NotEqual(Start, there);
         Assert.Equal(Start, back.Apply(Conv, there!).Schedule);
+    }
+
+    [Fact]
+    public void Moving_thread_work_to_another_axis_keeps_the_threads_and_the_outputs_per_thread()
+    {
+        // One edge where two ScaleThreadWork edges would pass through a thread tile of half the outputs.
+        var moved = new MoveThreadWork(3, 2).Apply(Conv, Start with { BlockTile = ValueArray.Of(1, 8, 4, 32), ThreadTile = ValueArray.Of(1, 4, 2, 8) }).Schedule!;
+
+        Assert.Equal(ValueArray.Of(1, 8, 8, 16), moved.BlockTile);
+        Assert.Equal(ValueArray.Of(1, 4, 4, 4), moved.ThreadTile);
+        Assert.Equal(Start.ThreadsPerBlock, moved.ThreadsPerBlock);
+        Assert.Equal(64, moved.OutputsPerThread);
     }
 
     [Fact]

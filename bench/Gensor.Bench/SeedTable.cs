@@ -1,0 +1,96 @@
+using System.Globalization;
+using Gensor.Construction.Policies;
+using Gensor.Diagnostics;
+using Gensor.Hardware;
+
+namespace Gensor.Bench;
+
+/// <summary>
+/// <c>Gensor.Bench seeds</c>: how much the gensor policy's result depends on its seed. The main
+/// table runs one seed; a walk that finds a good basin from some seeds only looks fine or poor there
+/// by luck. For every operator of the suites, the policy constructs with seeds 0..N-1 and the table
+/// gives each seed's estimate over the best of them (geometric mean and worst), and the states
+/// visited. Estimates of the cost model, nothing is measured. Usage:
+/// <c>seeds [--profile h100] [--seeds 8] [SUITE]...</c>.
+/// </summary>
+internal static class SeedTable
+{
+    private static readonly CultureInfo _invariant = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args)
+    {
+        var profileName = "h100";
+        var seeds = 8;
+        var suites = new List<string>();
+        try
+        {
+            for (var i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--profile": profileName = args[++i]; break;
+                    case "--seeds": seeds = Math.Max(1, int.Parse(args[++i], _invariant)); break;
+                    case var option when option.StartsWith("--", StringComparison.Ordinal):
+                        throw GensorException.BadInput($"unknown option '{option}'");
+                    default: suites.Add(args[i]); break;
+                }
+            }
+            if (suites.Count == 0)
+            {
+                suites.AddRange(SuiteFiles.Defaults);
+            }
+            Print(suites, ProfileCatalog.Get(profileName), seeds, args);
+            return 0;
+        }
+        catch (GensorException error)
+        {
+            Console.Error.WriteLine(error.Error);
+            return error.Error.ExitCode;
+        }
+    }
+
+    private static void Print(List<string> suites, HardwareProfile profile, int seeds, string[] args)
+    {
+        Console.WriteLine($"# The gensor policy's estimate by seed, {profile.Name}");
+        Console.WriteLine();
+        Console.WriteLine($"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(SassTable.Commit() is { } commit ? $" at commit {commit}" : "")} by `dotnet run -c Release --project bench/Gensor.Bench -- seeds {string.Join(' ', args)}`. "
+            + $"Each operator is constructed with seeds 0 to {seeds - 1}; `mean` and `worst` are the geometric mean and the largest of each seed's estimate over the best of the {seeds} "
+            + "(1.000: every seed found the same). Cost-model estimates; nothing ran.");
+        double allLog = 0, allWorstLog = 0, allStates = 0;
+        var allOperators = 0;
+        var allWorst = 1.0;
+        foreach (var suite in suites)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"## {suite}");
+            Console.WriteLine();
+            Console.WriteLine("| operator | best ms | mean | worst | seed 0 | states, mean |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            double sumLog = 0, sumWorstLog = 0;
+            var operators = 0;
+            foreach (var entry in SuiteFiles.Load(suite))
+            {
+                var runs = Enumerable.Range(0, seeds)
+                    .Select(seed => new GensorPolicy().Construct(entry.Operator, profile, new ConstructionOptions(TopK: 1, Seed: seed)))
+                    .ToArray();
+                var estimates = runs.Select(r => r.Candidates[0].EstimatedMs).ToArray();
+                var best = estimates.Min();
+                var mean = Math.Exp(estimates.Average(e => Math.Log(e / best)));
+                var worst = estimates.Max() / best;
+                var states = runs.Average(r => r.StatesVisited);
+                Console.WriteLine(string.Create(_invariant,
+                    $"| {entry.Operator.Name} | {best:F4} | {mean:F3} | {worst:F3} | {estimates[0] / best:F3} | {states:F0} |"));
+                (sumLog, sumWorstLog, operators) = (sumLog + Math.Log(mean), sumWorstLog + Math.Log(worst), operators + 1);
+                allStates += states;
+                allWorst = Math.Max(allWorst, worst);
+            }
+            Console.WriteLine();
+            Console.WriteLine(string.Create(_invariant,
+                $"Summary: {operators} operators; over them, geometric mean of `mean` {Math.Exp(sumLog / operators):F4}, of `worst` {Math.Exp(sumWorstLog / operators):F4}."));
+            (allLog, allWorstLog, allOperators) = (allLog + sumLog, allWorstLog + sumWorstLog, allOperators + operators);
+        }
+        Console.WriteLine();
+        Console.WriteLine(string.Create(_invariant,
+            $"Overall: {allOperators} operators; geometric mean of `mean` {Math.Exp(allLog / allOperators):F4}, of `worst` {Math.Exp(allWorstLog / allOperators):F4}; worst {allWorst:F3}; {allStates / allOperators:F0} states per construction."));
+    }
+}
