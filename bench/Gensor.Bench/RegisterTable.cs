@@ -20,51 +20,24 @@ internal static class RegisterTable
 {
     private static readonly CultureInfo _invariant = CultureInfo.InvariantCulture;
 
-    public static int Run(string[] args)
+    public static int Run(string[] args) => SuiteArguments.Run(() =>
     {
-        var profileName = "h100";
-        var policyName = "gensor";
-        var top = 10;
-        var suites = new List<string>();
-        try
+        var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top");
+        var profile = ProfileCatalog.Get(arguments.Text("--profile", "h100"));
+        if (!KernelInspector.IsCuda(profile))
         {
-            for (var i = 0; i < args.Length; i++)
-            {
-                switch (args[i])
-                {
-                    case "--profile": profileName = args[++i]; break;
-                    case "--policy": policyName = args[++i]; break;
-                    case "--top": top = Math.Max(1, int.Parse(args[++i], _invariant)); break;
-                    case var option when option.StartsWith("--", StringComparison.Ordinal):
-                        throw GensorException.BadInput($"unknown option '{option}'");
-                    default: suites.Add(args[i]); break;
-                }
-            }
-            if (suites.Count == 0)
-            {
-                suites.AddRange(SuiteFiles.Defaults);
-            }
-            var profile = ProfileCatalog.Get(profileName);
-            if (!KernelInspector.IsCuda(profile))
-            {
-                throw GensorException.BadInput($"--profile {profile.Name} ({profile.Architecture}) is not an NVIDIA GPU profile");
-            }
-            if (!NvidiaTools.TryFind(out var tools, out var missing))
-            {
-                Console.Error.WriteLine($"error: {missing}");
-                return 1;
-            }
-            Print(suites, profile, PolicyCatalog.Get(policyName), top, tools, args);
-            return 0;
+            throw GensorException.BadInput($"--profile {profile.Name} ({profile.Architecture}) is not an NVIDIA GPU profile");
         }
-        catch (GensorException error)
+        if (!NvidiaTools.TryFind(out var tools, out var missing))
         {
-            Console.Error.WriteLine(error.Error);
-            return error.Error.ExitCode;
+            Console.Error.WriteLine($"error: {missing}");
+            return 1;
         }
-    }
+        Print(arguments.Suites, profile, PolicyCatalog.Get(arguments.Text("--policy", "gensor")), arguments.Count("--top", 10), tools, args);
+        return 0;
+    });
 
-    private static void Print(List<string> suites, HardwareProfile profile, ISchedulePolicy policy, int top, NvidiaTools tools, string[] args)
+    private static void Print(IReadOnlyList<string> suites, HardwareProfile profile, ISchedulePolicy policy, int top, NvidiaTools tools, string[] args)
     {
         Console.WriteLine($"# Register estimate against ptxas, {policy.Name}'s leading {top} candidates for {profile.Name} ({profile.Architecture})");
         Console.WriteLine();

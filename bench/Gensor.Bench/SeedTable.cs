@@ -1,6 +1,5 @@
 using System.Globalization;
 using Gensor.Construction.Policies;
-using Gensor.Diagnostics;
 using Gensor.Hardware;
 
 namespace Gensor.Bench;
@@ -17,39 +16,14 @@ internal static class SeedTable
 {
     private static readonly CultureInfo _invariant = CultureInfo.InvariantCulture;
 
-    public static int Run(string[] args)
+    public static int Run(string[] args) => SuiteArguments.Run(() =>
     {
-        var profileName = "h100";
-        var seeds = 8;
-        var suites = new List<string>();
-        try
-        {
-            for (var i = 0; i < args.Length; i++)
-            {
-                switch (args[i])
-                {
-                    case "--profile": profileName = args[++i]; break;
-                    case "--seeds": seeds = Math.Max(1, int.Parse(args[++i], _invariant)); break;
-                    case var option when option.StartsWith("--", StringComparison.Ordinal):
-                        throw GensorException.BadInput($"unknown option '{option}'");
-                    default: suites.Add(args[i]); break;
-                }
-            }
-            if (suites.Count == 0)
-            {
-                suites.AddRange(SuiteFiles.Defaults);
-            }
-            Print(suites, ProfileCatalog.Get(profileName), seeds, args);
-            return 0;
-        }
-        catch (GensorException error)
-        {
-            Console.Error.WriteLine(error.Error);
-            return error.Error.ExitCode;
-        }
-    }
+        var arguments = SuiteArguments.Parse(args, "--profile", "--seeds");
+        Print(arguments.Suites, ProfileCatalog.Get(arguments.Text("--profile", "h100")), arguments.Count("--seeds", 8), args);
+        return 0;
+    });
 
-    private static void Print(List<string> suites, HardwareProfile profile, int seeds, string[] args)
+    private static void Print(IReadOnlyList<string> suites, HardwareProfile profile, int seeds, string[] args)
     {
         Console.WriteLine($"# The gensor policy's estimate by seed, {profile.Name}");
         Console.WriteLine();
