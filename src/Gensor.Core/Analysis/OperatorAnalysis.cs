@@ -872,8 +872,9 @@ public sealed class OperatorAnalysis
     /// unrolled (ptxas issues later points' loads early); the register prefetch; per staged
     /// read its copy's first chunk (coordinates, offsets, checked coordinates and validity;
     /// the later chunks are constants from it); per global read its base address and checked
-    /// coordinates, per thread and per stage; and a fixed part. Where ptxas would spill instead (below), the estimate is what
-    /// the kernel asks for, above the register limit, so legality rules it out.
+    /// coordinates, per thread and per stage; and a fixed part. Where ptxas would spill instead
+    /// (below), the estimate is what the kernel asks for, above the register limit, so legality
+    /// rules it out.
     /// </summary>
     public int RegistersPerThread(Schedule schedule)
     {
