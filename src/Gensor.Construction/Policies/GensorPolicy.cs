@@ -26,9 +26,9 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
 {
     /// <summary>
     /// Walkers per construction. 7 since the <see cref="MoveThreadWork"/> edges (8 before): the extra
-    /// edges cost states, and 7 walkers with them visit as many as 8 did without (6,610 against 6,651
-    /// per construction, h100, the 54 suite operators, seeds 0-7) and end nearer the best estimate any
-    /// of those runs reached (1.027 of it in geometric mean over operators and seeds, against 1.032).
+    /// edges cost states, and 7 walkers with them visit as many as 8 did without (`Gensor.Bench seeds`,
+    /// h100, the 56 suite operators, seeds 0-7: 6,519 states per construction against 6,559) and a
+    /// seed ends nearer the best of the eight (2.6% above it in geometric mean, against 3.1%).
     /// </summary>
     public const int DefaultWalkers = 7;
     public const int DefaultSteps = 40;
