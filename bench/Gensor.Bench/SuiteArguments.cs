@@ -9,9 +9,9 @@ namespace Gensor.Bench;
 /// </summary>
 internal sealed class SuiteArguments
 {
-    private readonly Dictionary<string, string> _options = [];
+    private readonly Dictionary<string, string> _options;
 
-    private SuiteArguments(IReadOnlyList<string> suites) => Suites = suites;
+    private SuiteArguments(IReadOnlyList<string> suites, Dictionary<string, string> options) => (Suites, _options) = (suites, options);
 
     public IReadOnlyList<string> Suites { get; }
 
@@ -37,12 +37,7 @@ internal sealed class SuiteArguments
             }
             parsed[args[i]] = args[++i];
         }
-        var arguments = new SuiteArguments(suites.Count == 0 ? SuiteFiles.Defaults : suites);
-        foreach (var (name, value) in parsed)
-        {
-            arguments._options[name] = value;
-        }
-        return arguments;
+        return new SuiteArguments(suites.Count == 0 ? SuiteFiles.Defaults : suites, parsed);
     }
 
     public string Text(string option, string fallback) => _options.GetValueOrDefault(option, fallback);

@@ -1,4 +1,3 @@
-using Gensor.Construction.Space;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Primitives;
@@ -15,19 +14,16 @@ public sealed record MoveThreadWork(int From, int To) : IPrimitive
 {
     public PrimitiveOutcome Apply(Operator op, Schedule schedule)
     {
-        int block = schedule.BlockTile[To], thread = schedule.ThreadTile[To];
-        if (block * 2 > ScheduleSpace.For(op).BlockCap(To) || thread * 2 > ScheduleSpace.MaxThreadTile)
+        // The limits of the two ScaleThreadWork edges it composes, checked on the schedule itself:
+        // one edge, without the middle state.
+        if ((ScaleThreadWork.CannotGrow(op, schedule, To) ?? ScaleThreadWork.CannotShrink(schedule, From)) is { } reason)
         {
-            return PrimitiveOutcome.Refused($"block {block} and thread {thread} along axis {To} are at their limits");
-        }
-        if (schedule.ThreadTile[From] / 2 < schedule.VirtualThreads[From])
-        {
-            return PrimitiveOutcome.Refused($"thread tile {schedule.ThreadTile[From]} along axis {From} cannot shrink below its virtual threads");
+            return PrimitiveOutcome.Refused(reason);
         }
         return PrimitiveOutcome.To(schedule with
         {
-            BlockTile = schedule.BlockTile.SetItem(From, schedule.BlockTile[From] / 2).SetItem(To, block * 2),
-            ThreadTile = schedule.ThreadTile.SetItem(From, schedule.ThreadTile[From] / 2).SetItem(To, thread * 2),
+            BlockTile = schedule.BlockTile.SetItem(From, schedule.BlockTile[From] / 2).SetItem(To, schedule.BlockTile[To] * 2),
+            ThreadTile = schedule.ThreadTile.SetItem(From, schedule.ThreadTile[From] / 2).SetItem(To, schedule.ThreadTile[To] * 2),
         });
     }
 

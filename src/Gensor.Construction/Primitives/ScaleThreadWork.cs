@@ -15,24 +15,37 @@ public sealed record ScaleThreadWork(int Axis, bool Grow) : IPrimitive
     public PrimitiveOutcome Apply(Operator op, Schedule schedule)
     {
         int block = schedule.BlockTile[Axis], thread = schedule.ThreadTile[Axis];
-        if (Grow)
+        if ((Grow ? CannotGrow(op, schedule, Axis) : CannotShrink(schedule, Axis)) is { } reason)
         {
-            return block * 2 > ScheduleSpace.For(op).BlockCap(Axis) || thread * 2 > ScheduleSpace.MaxThreadTile
-                ? PrimitiveOutcome.Refused($"block {block} and thread {thread} along axis {Axis} are at their limits")
-                : PrimitiveOutcome.To(schedule with
-                {
-                    BlockTile = schedule.BlockTile.SetItem(Axis, block * 2),
-                    ThreadTile = schedule.ThreadTile.SetItem(Axis, thread * 2),
-                });
+            return PrimitiveOutcome.Refused(reason);
         }
-        return thread / 2 < schedule.VirtualThreads[Axis]
-            ? PrimitiveOutcome.Refused($"thread tile {thread} along axis {Axis} cannot shrink below its virtual threads")
+        return Grow
+            ? PrimitiveOutcome.To(schedule with
+            {
+                BlockTile = schedule.BlockTile.SetItem(Axis, block * 2),
+                ThreadTile = schedule.ThreadTile.SetItem(Axis, thread * 2),
+            })
             : PrimitiveOutcome.To(schedule with
             {
                 BlockTile = schedule.BlockTile.SetItem(Axis, block / 2),
                 ThreadTile = schedule.ThreadTile.SetItem(Axis, thread / 2),
             });
     }
+
+    /// <summary>Why block and thread tile cannot double along <paramref name="axis"/>; null when they can.</summary>
+    internal static string? CannotGrow(Operator op, Schedule schedule, int axis)
+    {
+        int block = schedule.BlockTile[axis], thread = schedule.ThreadTile[axis];
+        return block * 2 > ScheduleSpace.For(op).BlockCap(axis) || thread * 2 > ScheduleSpace.MaxThreadTile
+            ? $"block {block} and thread {thread} along axis {axis} are at their limits"
+            : null;
+    }
+
+    /// <summary>Why block and thread tile cannot halve along <paramref name="axis"/>; null when they can.</summary>
+    internal static string? CannotShrink(Schedule schedule, int axis) =>
+        schedule.ThreadTile[axis] / 2 < schedule.VirtualThreads[axis]
+            ? $"thread tile {schedule.ThreadTile[axis]} along axis {axis} cannot shrink below its virtual threads"
+            : null;
 
     public override string ToString() => $"{(Grow ? "scale up" : "scale down")} work[{Axis}]";
 }
