@@ -31,7 +31,6 @@ public static class ReferenceEvaluator
     /// <exception cref="ArgumentException">An input is missing or has the wrong length.</exception>
     public static ReferenceResult Evaluate(Operator op, IReadOnlyDictionary<string, float[]> inputs, Tolerance rounding)
     {
-        var format = rounding.Arithmetic;
         foreach (var tensor in op.Inputs)
         {
             if (!inputs.TryGetValue(tensor.Name, out var data))
@@ -44,23 +43,60 @@ public static class ReferenceEvaluator
             }
         }
 
+        var typed = op.Inputs.ToDictionary(tensor => tensor.Name, tensor => RoundedTo(tensor.Type, inputs[tensor.Name]));
+        var stored = rounding.Output == ElementType.F32 ? null : FloatFormat.Of(rounding.Output);
+        var count = checked((int)op.Output.ElementCount);
+        var values = new double[count];
+        var bounds = new double[count];
+        // Every output element is evaluated on its own, so ranges of them can go to separate cores: the
+        // result is the same element for element whatever the split. A GPU-sized product (2048^3 is
+        // 8.6e9 terms) is otherwise minutes of one core.
+        var ranges = Math.Max(1, Math.Min(count / MinimumElementsPerRange, Environment.ProcessorCount * 4));
+        try
+        {
+            Parallel.For(0, ranges, range =>
+            {
+                var start = (int)((long)count * range / ranges);
+                var end = (int)((long)count * (range + 1) / ranges);
+                EvaluateRange(op, typed, rounding, stored, start, end, values, bounds);
+            });
+        }
+        catch (AggregateException parallel) when (parallel.InnerExceptions.Count > 0)
+        {
+            // The caller sees what a single-threaded evaluation would have thrown (an unsupported expression).
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(parallel.InnerExceptions[0]).Throw();
+            throw;
+        }
+        return new ReferenceResult(values, bounds, rounding.Arithmetic, op.ReductionLength, stored);
+    }
+
+    /// <summary>Output elements below which a range is not worth a core of its own.</summary>
+    private const int MinimumElementsPerRange = 64;
+
+    /// <summary>Evaluates output elements [start, end) into values and bounds, with an interpreter (point, accumulator) of its own.</summary>
+    private static void EvaluateRange(
+        Operator op,
+        IReadOnlyDictionary<string, float[]> typed,
+        Tolerance rounding,
+        FloatFormat? stored,
+        int start,
+        int end,
+        double[] values,
+        double[] bounds)
+    {
+        var format = rounding.Arithmetic;
         var axes = op.Axes.ToList();
         var point = new int[axes.Count];
         var accumulated = new Bounded[1];
         var shapes = op.Inputs.ToDictionary(tensor => tensor.Name, tensor => tensor.Shape.ToArray());
-        var typed = op.Inputs.ToDictionary(tensor => tensor.Name, tensor => RoundedTo(tensor.Type, inputs[tensor.Name]));
         var context = new Context(axes.Select(axis => axis.Name).ToList(), point, typed, shapes, op.Output.Name, accumulated, format, rounding.InputRounding);
-        var stored = rounding.Output == ElementType.F32 ? null : FloatFormat.Of(rounding.Output);
         var body = Compile(op.Body, context);
         var epilogue = op.Epilogue is null ? null : Compile(op.Epilogue, context);
 
         var spatialRank = op.SpatialRank;
         var extents = axes.Select(axis => axis.Extent).ToArray();
-        var count = checked((int)op.Output.ElementCount);
-        var values = new double[count];
-        var bounds = new double[count];
         var terms = op.ReductionLength;
-        for (var element = 0; element < count; element++)
+        for (var element = start; element < end; element++)
         {
             // Row-major: the last spatial axis varies fastest.
             var rest = element;
@@ -120,7 +156,6 @@ public static class ReferenceEvaluator
             values[element] = result.Value;
             bounds[element] = result.Unknown ? double.PositiveInfinity : result.Error;
         }
-        return new ReferenceResult(values, bounds, format, terms, stored);
     }
 
     private static float[] RoundedTo(ElementType type, float[] values) =>

@@ -22,6 +22,31 @@ public class ReferenceEvaluatorTests
     }
 
     [Fact]
+    public void Every_element_of_a_large_output_is_evaluated_whatever_the_split_across_cores()
+    {
+        // 7,679 elements (a prime count) are split into ranges evaluated in parallel: each one must be
+        // the plain sum over k in order, epilogue applied, exactly as one core would compute it.
+        var op = Build("C[m,n] += A[m,k] * B[k,n]", "m=7679,n=1,k=5", epilogue: "relu(C[m,n]) + 1");
+        var inputs = InputGenerator.Generate(op, seed: 3);
+        var a = inputs["A"];
+        var b = inputs["B"];
+
+        var result = ReferenceEvaluator.Evaluate(op, inputs);
+
+        Assert.Equal(7679, result.Values.Length);
+        for (var m = 0; m < 7679; m++)
+        {
+            var sum = 0.0;
+            for (var k = 0; k < 5; k++)
+            {
+                sum += (double)a[(m * 5) + k] * b[k];
+            }
+            Assert.Equal(Math.Max(sum, 0) + 1, result.Values[m]);
+            Assert.True(result.ErrorBounds[m] > 0, $"element {m} has no error bound");
+        }
+    }
+
+    [Fact]
     public void The_error_bound_of_a_sum_grows_with_its_terms_and_their_magnitudes()
     {
         var op = Build("C[m] += A[m,k] * B[k]", "m=1,k=2");
