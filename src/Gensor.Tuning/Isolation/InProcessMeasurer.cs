@@ -24,9 +24,11 @@ public sealed class InProcessMeasurer(KernelDevice device, Action<double>? onCom
         var sources = schedules.Select(s => KernelService.Lower(op, s)).ToArray();
         var compiled = RoslynKernelCompiler.Compile(sources);
         var compileMs = clock.Elapsed.TotalMilliseconds;
-        onCompiled?.Invoke(compileMs);
         var options = device.Simulated ? MeasureOptions.Simulated : new MeasureOptions();
+        // The reference is evaluated before "ready": a worker's per-candidate timeout is for one
+        // kernel's verification and timing, and a GPU-sized reference (a 4096^3 product) takes minutes.
         using var runner = new KernelRunner(device, op, seed);
+        onCompiled?.Invoke(compileMs);
         for (var i = 0; i < compiled.Count; i++)
         {
             onResult(i, runner.Run(compiled[i], options));

@@ -17,8 +17,8 @@ namespace Gensor.Tuning.Isolation;
 /// <param name="logger">Where restarts are reported.</param>
 public sealed class IsolatedMeasurer(WorkerCommand command, DeviceKind device, TimeSpan candidateTimeout, ILogger logger) : ICandidateMeasurer
 {
-    /// <summary>How long a worker may take to start and compile every kernel.</summary>
-    public static TimeSpan CompileTimeout { get; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long a worker may take to start, compile every kernel and evaluate the reference.</summary>
+    public static TimeSpan CompileTimeout { get; } = TimeSpan.FromMinutes(10);
 
     public double MeasureAll(Operator op, IReadOnlyList<Schedule> schedules, int seed, Action<int, Measurement> onResult)
     {
