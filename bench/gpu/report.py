@@ -58,6 +58,48 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
 
+def _ranks(xs):
+    """Ranks from 1, ties sharing their mean rank."""
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    ranks = [0.0] * len(xs)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(xs, ys):
+    """Spearman's rank correlation (Pearson's of the ranks); None for fewer than 3 pairs or a constant side."""
+    if len(xs) < 3:
+        return None
+    rx, ry = _ranks(xs), _ranks(ys)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = sum((a - mx) ** 2 for a in rx)
+    syy = sum((b - my) ** 2 for b in ry)
+    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else None
+
+
+def candidate_fit(report):
+    """How the cost model's estimates rank a tune report's measured candidates: tried, verified,
+    Spearman of estimate and measured time over the verified ones, and the measured time of the
+    model's first choice among them over the best measured (1.0: the model picked the fastest)."""
+    cands = [c for c in (report.get("candidates") or []) if not c.get("from_records")]
+    ok = [c for c in cands if c.get("verified") and c.get("measured_ms") and c.get("estimated_ms") is not None]
+    fit = {"tried": len(cands), "verified": len(ok), "spearman": None, "first_choice_x_best": None,
+           "failures": sorted({(c.get("error") or "").split(":")[0] for c in cands if not c.get("verified")} - {""})}
+    if ok:
+        fit["spearman"] = spearman([c["estimated_ms"] for c in ok], [c["measured_ms"] for c in ok])
+        first = min(ok, key=lambda c: c["estimated_ms"])
+        fit["first_choice_x_best"] = first["measured_ms"] / min(c["measured_ms"] for c in ok)
+    return fit
+
+
 def collect(run_dir):
     suite = _load_json(os.path.join(run_dir, "suite.json")) or []
     if isinstance(suite, dict):
@@ -100,6 +142,8 @@ def collect(run_dir):
                 if b.get("verified"):
                     entry.update(measured_ms=b.get("measured_ms"), min_ms=b.get("min_ms"), max_ms=b.get("max_ms"))
                 simulated |= bool(rep.get("simulated"))
+            if rep and isinstance(rep, dict):
+                entry["fit"] = candidate_fit(rep)
                 if rep.get("device"):
                     gensor_devices.add(rep["device"])
             row["policies"][p] = entry
@@ -132,6 +176,7 @@ def collect(run_dir):
         "geomean_roller_x_of_vendor": geomean([o["roller_x_of_vendor"] for o in ops]),
         "geomean_gensor_vs_roller": geomean([o["gensor_vs_roller"] for o in ops]),
         "end_to_end": {p: e2e(lambda o, p=p: o["policies"].get(p, {}).get("measured_ms")) for p in policies},
+        "mean_spearman": {p: _mean([(o["policies"].get(p, {}).get("fit") or {}).get("spearman") for o in ops]) for p in policies},
     }
     summary["end_to_end"]["vendor"] = e2e(lambda o: o["vendor"]["median_ms"])
     vdev = sorted({v.get("device") for v in vendor if v.get("device")})
@@ -139,6 +184,11 @@ def collect(run_dir):
             "gpu": meta.get("gpu") or (vdev[0] if vdev else None), "date": meta.get("date"),
             "vendor_device": vdev, "gensor_device": sorted(gensor_devices), "simulated": simulated,
             "policies": policies, "top_k": meta.get("top_k"), "operators": ops, "summary": summary}
+
+
+def _mean(xs):
+    xs = [x for x in xs if x is not None]
+    return sum(xs) / len(xs) if xs else None
 
 
 def _f(x, digits=4):
@@ -184,6 +234,17 @@ def markdown(rep):
         else:
             lines.append(f"- {k}: incomplete ({len(e['missing'])} operators without a time; "
                          f"partial {e['partial_ms']:.4f} ms)")
+    fits = [(o, p, o["policies"][p].get("fit")) for p in pol for o in rep["operators"] if o["policies"][p].get("fit")]
+    if fits:
+        lines += ["", "Estimate against measurement, per tune call's measured candidates (Spearman over the verified "
+                      "ones; first choice = measured time of the lowest estimate over the fastest measured):", "",
+                  "| operator | policy | verified / tried | spearman | first choice x best | failures |", "|---|---|---|---|---|---|"]
+        for o, p, f in fits:
+            lines.append(f"| {o['name']} | {p} | {f['verified']} / {f['tried']} | {_f(f['spearman'], 3)} | "
+                         f"{_f(f['first_choice_x_best'], 3)} | {', '.join(f['failures']) or '-'} |")
+        for p in pol:
+            if s["mean_spearman"].get(p) is not None:
+                lines.append(f"\nMean Spearman, {p}: {s['mean_spearman'][p]:.3f}")
     notes = [(o["name"], o["vendor"]["note"]) for o in rep["operators"] if o["vendor"]["note"]]
     if notes:
         lines += ["", "Vendor notes:"] + [f"- {n}: {t}" for n, t in notes]

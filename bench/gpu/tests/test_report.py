@@ -101,3 +101,24 @@ class ReportTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CandidateFitTests(unittest.TestCase):
+    def test_spearman_of_ranks_with_ties(self):
+        self.assertAlmostEqual(report.spearman([1, 2, 3, 4], [10, 20, 30, 40]), 1.0)
+        self.assertAlmostEqual(report.spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1.0)
+        # Tied estimates share their mean rank: x ranks 1.5, 1.5, 3, 4 against 1, 2, 3, 4.
+        self.assertAlmostEqual(report.spearman([5, 5, 6, 7], [1, 2, 3, 4]), 0.9486832980505138)
+        self.assertIsNone(report.spearman([1, 2], [1, 2]))
+        self.assertIsNone(report.spearman([3, 3, 3], [1, 2, 3]))
+
+    def test_fit_counts_only_verified_candidates_and_names_failures(self):
+        def cand(est, ms, ok=True, error=None):
+            return {"estimated_ms": est, "measured_ms": ms if ok else None, "verified": ok, "error": error}
+        rep = {"candidates": [cand(1.0, 3.0), cand(2.0, 1.0), cand(3.0, 2.0), cand(0.5, None, False, "wrong result: 3 of 9")]}
+        fit = report.candidate_fit(rep)
+        self.assertEqual((fit["tried"], fit["verified"]), (4, 3))
+        self.assertAlmostEqual(fit["spearman"], -0.5)
+        # The lowest estimate among the verified (1.0) measured 3.0 against the fastest 1.0.
+        self.assertAlmostEqual(fit["first_choice_x_best"], 3.0)
+        self.assertEqual(fit["failures"], ["wrong result"])

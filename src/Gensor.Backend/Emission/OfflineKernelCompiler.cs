@@ -1,4 +1,5 @@
 using System.Reflection;
+using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
@@ -20,7 +21,7 @@ public static class OfflineKernelCompiler
     public static string Ptx(MethodInfo kernel, string architecture)
     {
         var arch = ParseArchitecture(architecture);
-        using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(KernelDevice.KernelOptimization));
         // PTX ISA 8.0 (CUDA 12.0) covers every architecture up to sm_90; newer ones need a newer ISA.
         var isa = arch.Major >= 10 ? CudaInstructionSet.ISA_88 : CudaInstructionSet.ISA_80;
         using var backend = new PTXBackend(context, new CudaCapabilityContext(arch), arch, isa, nvvmAPI: null);
@@ -51,7 +52,7 @@ public static class OfflineKernelCompiler
     /// <summary>OpenCL C 2.0 source of the kernel, as ILGPU's OpenCL back end writes it.</summary>
     public static string OpenCl(MethodInfo kernel)
     {
-        using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(KernelDevice.KernelOptimization));
         // Only sub-groups (cl_khr_subgroups, core in OpenCL 2.1): kernels whose reduce threads
         // combine by warp shuffles need them; the others compile to source that uses none.
         var capabilities = new CLCapabilityContext(float16: false, float64: false, genericAddressSpace: false, int64_Atomics: false, subGroups: true);

@@ -14,6 +14,9 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
         var live = Instructions.Where(i => i.Predicate != "!PT").ToArray();
         int Count(string opcode, bool wide = false) =>
             live.Count(i => i.Opcode == opcode && (!wide || i.Is128Bit));
+        // Generic LD and ST count with LDG and STG: the kernels are compiled at ILGPU's O1 (KernelDevice), which
+        // leaves kernel parameters in the generic address space, and shared memory is always addressed as such (LDS, STS).
+        int Global(string global, string generic, bool wide = false) => Count(global, wide) + Count(generic, wide);
         var opcodes = live
             .GroupBy(i => i.Opcode, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -28,13 +31,13 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
             Hmma: Count("HMMA"),
             Lds: Count("LDS"),
             Lds128: Count("LDS", wide: true),
-            Ldg: Count("LDG"),
-            Ldg128: Count("LDG", wide: true),
+            Ldg: Global("LDG", "LD"),
+            Ldg128: Global("LDG", "LD", wide: true),
             Ldgsts: Count("LDGSTS"),
             Sts: Count("STS"),
             Sts128: Count("STS", wide: true),
-            Stg: Count("STG"),
-            Stg128: Count("STG", wide: true),
+            Stg: Global("STG", "ST"),
+            Stg128: Global("STG", "ST", wide: true),
             Imad: Count("IMAD"),
             Shfl: Count("SHFL"),
             Bar: Count("BAR"),

@@ -44,9 +44,8 @@ public static class DeviceProfiles
     {
         var arch = cuda.Architecture is { } a ? $"sm_{a.Major}{a.Minor}" : "sm_80";
         var closest = ProfileCatalog.Closest(arch);
-        // Memory clock is in kHz and the bus in bits; DDR moves two words per clock.
         var bandwidth = cuda.MemoryClockRate > 0 && cuda.MemoryBusWidth > 0
-            ? 2.0 * cuda.MemoryClockRate * 1e3 * (cuda.MemoryBusWidth / 8.0) / 1e9
+            ? DramBandwidthGBs(cuda.MemoryClockRate, cuda.MemoryBusWidth)
             : closest.DramBandwidthGBs;
         return closest with
         {
@@ -59,4 +58,11 @@ public static class DeviceProfiles
             EstimatedFields = ["max_blocks_per_multiprocessor", "max_registers_per_thread", "peak_gflops", "shared_memory_banks", "transaction_bytes"],
         };
     }
+
+    /// <summary>
+    /// Peak DRAM bandwidth in GB/s from the memory clock as ILGPU reports it (MHz: it divides
+    /// the driver's kHz by 1000) and the bus width in bits; the memory moves two words per clock.
+    /// </summary>
+    public static double DramBandwidthGBs(int memoryClockMHz, int busWidthBits) =>
+        2.0 * memoryClockMHz * 1e6 * (busWidthBits / 8.0) / 1e9;
 }

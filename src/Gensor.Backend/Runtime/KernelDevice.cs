@@ -73,6 +73,16 @@ public sealed class KernelDevice : IDisposable
         return context.Devices.Select(DeviceDescription.Of).ToArray();
     }
 
+    /// <summary>
+    /// ILGPU's optimization level for every kernel, run or emitted. O2's aggressive code placement
+    /// reorders a block's shared-memory loads and barriers: in a staged loop it put the barrier that
+    /// ends a stage next to the one after the copy, so the next copy overwrote shared memory other
+    /// warps still read (an H200 gave results that changed from run to run; the CPU accelerator runs
+    /// the .NET code and cannot show it). O1 keeps the order; kernel parameters then stay generic
+    /// pointers (LD, ST in SASS rather than LDG, STG).
+    /// </summary>
+    public const OptimizationLevel KernelOptimization = OptimizationLevel.O1;
+
     private static Context CreateContext() =>
         Context.Create(builder => builder
             .Cuda()
@@ -80,7 +90,7 @@ public sealed class KernelDevice : IDisposable
             .CPU(SimulatedGpu)
             .EnableAlgorithms()
             .Profiling()
-            .Optimize(OptimizationLevel.O2));
+            .Optimize(KernelOptimization));
 
     private static Device? Choose(Context context, DeviceKind kind)
     {

@@ -872,9 +872,7 @@ public sealed class OperatorAnalysis
     /// unrolled (ptxas issues later points' loads early); the register prefetch; per staged
     /// read its copy's first chunk (coordinates, offsets, checked coordinates and validity;
     /// the later chunks are constants from it); per global read its base address and checked
-    /// coordinates, per thread and per stage; and a fixed part. Where ptxas would spill instead
-    /// (below), the estimate is what the kernel asks for, above the register limit, so legality
-    /// rules it out.
+    /// coordinates, per thread and per stage; and a fixed part.
     /// </summary>
     public int RegistersPerThread(Schedule schedule)
     {
@@ -882,11 +880,9 @@ public sealed class OperatorAnalysis
         // A stage with no barrier inside to stop it (double-buffered, or nothing staged) past 16 points
         // has all of them issued up front (seen with ptxas 11.8 for sm_90, 256x256x256 GEMMs with 4 reduce
         // threads: 64 points spilled 400 to 1000 registers' worth where the shorter rule said 120-245,
-        // 32 unstaged points took 178 registers).
-        // At exactly 16 points it does so too, and then pulls them back, unless they need more than twice
-        // the register file: among gensor's 10 to 20 leading h100 candidates of the bench suites (1,080
-        // kernels, ptxas 11.8), 70 of the 73 unbarred 16-point stages asking for more than 510 registers
-        // with every point live spilled and the other 3 took all 255, against 38 of the 167 asking for less.
+        // 32 unstaged points took 178 registers). Those counts were read from ILGPU's O2 output, whose code
+        // placement hoisted the loads; kernels are compiled at O1 since, where GPT-2 MLP-down's double-buffered
+        // 16-point stage that spilled at O2 takes 205 registers: the rule is still to be measured again there.
         // Within an unrolled body only: a rolled loop around it issues its iterations one after another.
         var points = UnrolledPoints(schedule);
         var unbarred = NoBarrierInStage(schedule);
@@ -898,20 +894,8 @@ public sealed class OperatorAnalysis
         {
             return Estimate(schedule, points);
         }
-        var estimate = Estimate(schedule, Math.Min(points, 2 + points / 8));
-        if (unbarred && points == MaxUnbarredPartialPoints)
-        {
-            var everyPointLive = Estimate(schedule, points);
-            if (everyPointLive > 2 * PtxasRegisterLimit)
-            {
-                return everyPointLive;
-            }
-        }
-        return estimate;
+        return Estimate(schedule, Math.Min(points, 2 + points / 8));
     }
-
-    /// <summary>Most registers ptxas gives a thread (sm_50 and later); what a kernel needs beyond them it spills.</summary>
-    private const int PtxasRegisterLimit = 255;
 
     /// <summary>The estimate of <see cref="RegistersPerThread"/> with <paramref name="live"/> reduce points' operands held at once.</summary>
     private int Estimate(Schedule schedule, long live)

@@ -13,12 +13,12 @@ namespace Gensor.Feedback;
 /// <param name="Hmma">Tensor-core matrix multiply-adds (HMMA).</param>
 /// <param name="Lds">Shared-memory loads, of any width.</param>
 /// <param name="Lds128">Shared-memory loads of 128 bits.</param>
-/// <param name="Ldg">Global-memory loads, of any width.</param>
+/// <param name="Ldg">Global-memory loads, of any width: LDG and generic LD (how a kernel parameter is read when the compiler did not infer its address space).</param>
 /// <param name="Ldg128">Global-memory loads of 128 bits.</param>
 /// <param name="Ldgsts">Asynchronous global-to-shared copies (<c>cp.async</c>, sm_80 and later).</param>
 /// <param name="Sts">Shared-memory stores, of any width.</param>
 /// <param name="Sts128">Shared-memory stores of 128 bits.</param>
-/// <param name="Stg">Global-memory stores, of any width.</param>
+/// <param name="Stg">Global-memory stores, of any width: STG and generic ST.</param>
 /// <param name="Stg128">Global-memory stores of 128 bits.</param>
 /// <param name="Imad">Integer multiply-adds, every variant (address and index arithmetic, moves).</param>
 /// <param name="Shfl">Warp shuffles.</param>

@@ -53,21 +53,19 @@ public sealed class RegisterEstimateTests
     }
 
     [Fact]
-    public void A_double_buffered_stage_of_16_points_that_asks_for_twice_the_register_file_is_ruled_out_as_ptxas_spills_it()
+    public void A_double_buffered_stage_of_16_points_is_legal_and_fits_as_ptxas_compiles_it()
     {
         // GPT-2's MLP down-projection as gensor ranked it for h100: 128 accumulators and 24 operands per
-        // point; with no barrier in the stage ptxas 11.8 issues all 16 points' loads ahead and spills.
-        // Half the points it schedules within the 255 registers.
+        // point. ILGPU's O2 hoisted all 16 points' loads and ptxas spilled; at O1 (KernelDevice) the loads
+        // stay with their points and ptxas 11.8 fits it (205 registers), as the estimate says.
         var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=1024,n=768,k=3072");
         var sixteen = Schedule.Parse("block=128x256 thread=8x16 vthread=1x4 reduce=16 shared=A vector=4 pad=4 prefetch=1 buffers=2 split=16");
-        var eight = Schedule.Parse("block=128x256 thread=8x16 vthread=1x4 reduce=8 shared=A vector=4 pad=4 prefetch=1 buffers=2 split=16");
 
-        Assert.True(OperatorAnalysis.Of(op).RegistersPerThread(sixteen) > 2 * 255);
-        Assert.Contains("registers per thread", Legality.Check(op, sixteen, BuiltInProfiles.H100));
-        Assert.Null(Legality.Check(op, eight, BuiltInProfiles.H100));
+        var estimate = OperatorAnalysis.Of(op).RegistersPerThread(sixteen);
+        Assert.InRange(estimate, 128 + 24, 255);
+        Assert.Null(Legality.Check(op, sixteen, BuiltInProfiles.H100));
 
-        var compiled = new NvidiaCompilerFeedback(InstalledTools.Require()).Inspect(op, [sixteen, eight], BuiltInProfiles.H100);
-        Assert.True(compiled[0].Resources is { SpillStoreBytes: > 0 }, compiled[0].Error ?? $"{compiled[0].Resources!.Registers} registers, no spill");
-        Assert.True(compiled[1].Resources is { SpillStoreBytes: 0 }, compiled[1].Error ?? $"{compiled[1].Resources!.SpillStoreBytes} bytes spilled");
+        var compiled = new NvidiaCompilerFeedback(InstalledTools.Require()).Inspect(op, [sixteen], BuiltInProfiles.H100);
+        Assert.True(compiled[0].Resources is { SpillStoreBytes: 0 }, compiled[0].Error ?? $"{compiled[0].Resources!.SpillStoreBytes} bytes spilled");
     }
 }

@@ -56,7 +56,8 @@ public sealed class KernelInspectorTests
         var sass = KernelInspector.Inspect(tools, Source(schedule), BuiltInProfiles.H100).Sass;
 
         var bits = width * 32;
-        var wide = (Regex.Count(sass, $@"\bLDG\.E\.{bits}\b"), Regex.Count(sass, $@"\bSTG\.E\.{bits}\b"));
+        // Generic LD and ST: kernel parameters are not put in the global address space at ILGPU's O1.
+        var wide = (Regex.Count(sass, $@"\bLDG?\.E\.{bits}\b"), Regex.Count(sass, $@"\bSTG?\.E\.{bits}\b"));
         // Per reduce point a thread's 4 columns of B are one 128-bit load or two 64-bit ones (8 points), and A's
         // copy is one more 128-bit load; 16 outputs are 4 or 8 stores.
         Assert.Equal((8 * 4 / width + (width == 4 ? 1 : 0), 16 / width), wide);
