@@ -46,6 +46,28 @@ public class ReferenceEvaluatorTests
         }
     }
 
+    [Theory]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=9,n=7,k=13", "relu(C[m,n]) * 2")]
+    // Padding and a stride: reads outside the input are zero, on both paths.
+    [InlineData("O[n,f,y,x] += I[n,c,y*2+r-1,x*2+s-1] * W[f,c,r,s]", "n=2,f=3,c=4,y=5,x=5,r=3,s=3", null)]
+    [InlineData("O[n,c,y,x] += I[n,c,y+r-1,x+s-1] * W[c,r,s]", "n=1,c=3,y=6,x=6,r=3,s=3", null)]
+    [InlineData("S[b,i,j] += Q[b,i,d] * K[b,j,d]", "b=3,i=5,j=4,d=6", null)]
+    [InlineData("y[i] += A[i,j] * x[j]", "i=11,j=17", null)]
+    // A reduce axis in two dimensions of one read, and one of extent 1.
+    [InlineData("C[m] += A[m+k,k] * B[k,u]", "m=4,k=5,u=1", null)]
+    public void The_product_path_gives_what_the_interpreter_gives_bit_for_bit(string compute, string shape, string? epilogue)
+    {
+        var op = Build(compute, shape, epilogue);
+        var inputs = InputGenerator.Generate(op, seed: 7);
+
+        var fast = ReferenceEvaluator.Evaluate(op, inputs, Tolerance.Of(op), interpretOnly: false);
+        var interpreted = ReferenceEvaluator.Evaluate(op, inputs, Tolerance.Of(op), interpretOnly: true);
+
+        Assert.Equal(interpreted.Values, fast.Values);
+        Assert.Equal(interpreted.ErrorBounds, fast.ErrorBounds);
+        Assert.Contains(fast.Values, value => value != 0);
+    }
+
     [Fact]
     public void The_error_bound_of_a_sum_grows_with_its_terms_and_their_magnitudes()
     {
