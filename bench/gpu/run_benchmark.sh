@@ -21,7 +21,9 @@
 # from a clone of the repository it builds src/Gensor.Cli (Release) and runs that.
 # Each suite gets RUN_DIR = OUT_DIR/<suite>-<UTC time>/ with the suite, one spec per
 # operator, one tune report per operator and policy, the tune wall times, the vendor
-# times, and report.md / report.json written by report.py.
+# times, and report.md / report.json written by report.py. Every measured candidate also goes to
+# RUN_DIR/records.jsonl (gensor tune --records), which `gensor calibrate` and `gensor report` read;
+# a schedule one policy measured is not measured again for the next.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -156,7 +158,7 @@ for suite in "${suites[@]}"; do
       n=$((n + 1))
       echo "  spec  $(basename "$spec"): $json"
       for p in "${policy_list[@]}"; do
-        echo "  tune  $name  policy=$p: ${gensor[*]} tune $(basename "$spec") --device $device --format json --top-k $top_k --policy $p${tf32:+ $tf32}"
+        echo "  tune  $name  policy=$p: ${gensor[*]} tune $(basename "$spec") --device $device --format json --top-k $top_k --records RUN_DIR/records.jsonl --policy $p${tf32:+ $tf32}"
       done
     done < <(split_suite "$tmp/suite.json" "$tmp/ops")
     echo "  vendor: $PY $here/vendor_baseline.py RUN_DIR/suite.json --reps $reps${check:+ $check}${tf32:+ $tf32} --out RUN_DIR/vendor.json"
@@ -187,7 +189,8 @@ PYEOF
       mkdir -p "$run_dir/tune/$p"
       t0=$(now_ns)
       set +e
-      timeout "$timeout_s" "${gensor[@]}" tune "$spec" --device "$device" --format json --top-k "$top_k" --policy "$p" $tf32 \
+      timeout "$timeout_s" "${gensor[@]}" tune "$spec" --device "$device" --format json --top-k "$top_k" \
+        --records "$run_dir/records.jsonl" --policy "$p" $tf32 \
         > "$run_dir/tune/$p/$stem.json" 2> "$run_dir/logs/$p-$stem.err"
       rc=$?
       set -e
