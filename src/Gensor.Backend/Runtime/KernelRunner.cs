@@ -29,7 +29,8 @@ public sealed class KernelRunner : IDisposable
     // Two fills a correct kernel overwrites everywhere: a quiet NaN with a
     // payload no arithmetic produces, then a huge negative finite value. An
     // element that differs between the two runs was never written (or the
-    // kernel read its own output); one NaN fill alone would pass an unwritten
+    // kernel read its own output, or raced: on an H200, kernels whose barriers
+    // ILGPU's O2 had reordered); one NaN fill alone would pass an unwritten
     // element wherever the reference is NaN. A 16-bit output stores them as
     // a NaN and as negative infinity, still two different fills.
     private static readonly float _firstFill = BitConverter.Int32BitsToSingle(0x7FC05A5A);

@@ -9,7 +9,10 @@ namespace Gensor.Reference;
 /// kernel's <see cref="FloatFormat"/> (<see cref="Bounded"/>), so the verifier's
 /// tolerance follows the arithmetic: the operations of the body and the
 /// epilogue, the reduction length and the magnitudes involved. It favours
-/// being obviously right over being fast. Inputs are first rounded to their
+/// being obviously right over being fast: output elements are split across
+/// cores, and only a sum of products of two inputs (matrix products,
+/// convolutions) takes a path of its own, which tests hold to the general
+/// interpreter bit for bit. Inputs are first rounded to their
 /// tensors' element types (an f16 tensor holds only f16 values); TF32 tensor
 /// cores round them once more (<see cref="Tolerance.InputRounding"/>), and a
 /// 16-bit output's rounding at the store is the verifier's to add

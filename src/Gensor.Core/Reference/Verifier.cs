@@ -112,7 +112,8 @@ public static class Verifier
             // Never written is the more basic fault, so it is the one named.
             var firstSkipped = skipped.Min();
             firstBad = firstWrong >= 0 ? Math.Min(firstWrong, firstSkipped) : firstSkipped;
-            problem = $"{skipped.Count} of {expected.Length} output elements were never written (the first is element {firstSkipped})";
+            // A race gives the same symptom as an unwritten element: results that differ between two runs.
+            problem = $"{skipped.Count} of {expected.Length} output elements were never written or differed between two runs (the first is element {firstSkipped})";
             maxError = double.PositiveInfinity;
             maxRatio = double.PositiveInfinity;
         }
