@@ -886,15 +886,10 @@ public sealed class OperatorAnalysis
         // Within an unrolled body only: a rolled loop around it issues its iterations one after another.
         var points = UnrolledPoints(schedule);
         var unbarred = NoBarrierInStage(schedule);
-        if (points == 1)
-        {
-            return Estimate(schedule, 1);
-        }
-        if (unbarred && points > MaxUnbarredPartialPoints)
-        {
-            return Estimate(schedule, points);
-        }
-        return Estimate(schedule, Math.Min(points, 2 + points / 8));
+        var live = points == 1 ? 1
+            : unbarred && points > MaxUnbarredPartialPoints ? points
+            : Math.Min(points, 2 + points / 8);
+        return Estimate(schedule, live);
     }
 
     /// <summary>The estimate of <see cref="RegistersPerThread"/> with <paramref name="live"/> reduce points' operands held at once.</summary>

@@ -103,11 +103,14 @@ public static class ReferenceEvaluator
         var epilogue = op.Epilogue is null ? null : Compile(op.Epilogue, context);
         // The body of matrix products and convolutions, a sum of products of two inputs, is evaluated
         // without delegates: the same Bounded arithmetic as Compile's, several times faster.
-        var product = !interpretOnly && op.Reduction == Reduction.Sum && rounding.InputRounding == 0
+        AffineRead? productLeft = null, productRight = null;
+        if (!interpretOnly && op.Reduction == Reduction.Sum && rounding.InputRounding == 0
             && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
-            && left.Tensor != op.Output.Name && right.Tensor != op.Output.Name
-            ? (Left: new AffineRead(left, context), Right: new AffineRead(right, context))
-            : default((AffineRead Left, AffineRead Right)?);
+            && left.Tensor != op.Output.Name && right.Tensor != op.Output.Name)
+        {
+            productLeft = new AffineRead(left, context);
+            productRight = new AffineRead(right, context);
+        }
 
         var spatialRank = op.SpatialRank;
         var terms = op.ReductionLength;
@@ -129,15 +132,12 @@ public static class ReferenceEvaluator
             var error = 0.0;
             var absoluteSum = 0.0;
             var unknown = false;
-            if (product is { } started)
-            {
-                started.Left.Start();
-                started.Right.Start();
-            }
+            productLeft?.Start();
+            productRight?.Start();
             while (true)
             {
-                var term = product is { } reads
-                    ? Bounded.Multiply(Bounded.Exact(reads.Left.Value()), Bounded.Exact(reads.Right.Value()), format)
+                var term = productLeft is not null
+                    ? Bounded.Multiply(Bounded.Exact(productLeft.Value()), Bounded.Exact(productRight!.Value()), format)
                     : body();
                 unknown |= term.Unknown;
                 switch (op.Reduction)
@@ -163,11 +163,8 @@ public static class ReferenceEvaluator
                 {
                     break;
                 }
-                if (product is { } stepped)
-                {
-                    stepped.Left.Advance(moved);
-                    stepped.Right.Advance(moved);
-                }
+                productLeft?.Advance(moved);
+                productRight?.Advance(moved);
             }
 
             var reduced = op.Reduction == Reduction.Sum
@@ -364,13 +361,14 @@ public static class ReferenceEvaluator
             }
         }
 
-        /// <summary>The value at the stepped indices: what <see cref="Load"/> reads at the same point.</summary>
+        /// <summary>The value at the stepped indices.</summary>
         public double Value()
         {
             long offset = 0;
             for (var d = 0; d < _index.Length; d++)
             {
                 var index = _index[d];
+                // Out-of-bounds reads are zero: that is how padding is written.
                 if (index < 0 || index >= _shape[d])
                 {
                     return 0.0;
@@ -380,26 +378,11 @@ public static class ReferenceEvaluator
             return _data[offset];
         }
 
+        /// <summary>The value at the context's point, indices computed afresh.</summary>
         public double Load()
         {
-            long offset = 0;
-            for (var d = 0; d < _shape.Length; d++)
-            {
-                var index = _constants[d];
-                var slots = _axisSlots[d];
-                var factors = _coefficients[d];
-                for (var t = 0; t < slots.Length; t++)
-                {
-                    index += factors[t] * _point[slots[t]];
-                }
-                // Out-of-bounds reads are zero: that is how padding is written.
-                if (index < 0 || index >= _shape[d])
-                {
-                    return 0.0;
-                }
-                offset = (offset * _shape[d]) + index;
-            }
-            return _data[offset];
+            Start();
+            return Value();
         }
     }
 }
