@@ -200,7 +200,14 @@ internal static class SassTable
             using var git = Process.Start(info)!;
             var head = git.StandardOutput.ReadToEnd().Trim();
             git.WaitForExit();
-            return git.ExitCode == 0 && head.Length > 0 ? head : null;
+            if (git.ExitCode != 0 || head.Length == 0)
+            {
+                return null;
+            }
+            // A table made from a working tree whose sources differ from HEAD says so: it is not HEAD's.
+            using var diff = Process.Start(new ProcessStartInfo("git", "diff --quiet HEAD -- src") { RedirectStandardError = true, UseShellExecute = false })!;
+            diff.WaitForExit();
+            return diff.ExitCode == 0 ? head : head + " with uncommitted changes to src";
         }
         catch (System.ComponentModel.Win32Exception)
         {

@@ -71,8 +71,13 @@ public static class CSharpPrinter
 
     private sealed class Body(SourceWriter w, KernelIr kernel)
     {
+        private const string CudaOnly = "ILGPU.Runtime.Cuda.CudaAsm.IsSupported";
+
         // Views of a buffer as 2- or 4-wide vectors, declared once at the top.
         private readonly Dictionary<(KernelBuffer, int), string> _views = [];
+
+        // Per window that may start outside its buffer, the variable its accesses are indexed from.
+        private readonly Dictionary<KernelBuffer, string> _windowOrigins = [];
 
         public void Write()
         {
@@ -158,7 +163,20 @@ public static class CSharpPrinter
                 case IrStmt.DeclareWindow window:
                     // A parameter is an ArrayView1D (its BaseView a plain ArrayView); its vector view already is one.
                     var whole = window.Width > 1 ? View(window.Buffer, window.Width) : $"{window.Buffer.Name}.BaseView";
-                    w.Line($"var {window.Window.Name} = {whole}.SubView({Expr(window.Offset)});");
+                    if (window.MayStartOutside)
+                    {
+                        // The CPU accelerator checks a sub-view's start and every index into it, so there the
+                        // window is the whole buffer and its accesses are indexed from the offset. ILGPU folds
+                        // CudaAsm.IsSupported to a constant per back end: the CUDA kernel keeps only the sub-view.
+                        var origin = window.Window.Name + "_at";
+                        w.Line($"var {window.Window.Name} = {CudaOnly} ? {whole}.SubView({Expr(window.Offset)}) : {whole};");
+                        w.Line($"int {origin} = {CudaOnly} ? 0 : {Expr(window.Offset)};");
+                        _windowOrigins[window.Window] = origin;
+                    }
+                    else
+                    {
+                        w.Line($"var {window.Window.Name} = {whole}.SubView({Expr(window.Offset)});");
+                    }
                     _views[(window.Window, window.Width)] = window.Window.Name;
                     break;
                 case IrStmt.AtomicAdd add:
@@ -246,16 +264,20 @@ public static class CSharpPrinter
             IrExpr.Unary u => CSharpExpression.UnaryText(u.Op, Expr(u.Operand)),
             IrExpr.Select s => $"({Expr(s.Condition)} ? {Expr(s.Then)} : {Expr(s.Else)})",
             IrExpr.InRange r => $"(uint)({Expr(r.Index)}) < {Int(r.Extent)}u",
-            IrExpr.Load { Buffer.Element: ElementType.F32 } load => $"{View(load.Buffer, load.Width)}[{Expr(load.Index)}]",
-            IrExpr.Load { Width: 1 } load => ElementTypeNames.Widen(load.Buffer.Element, $"{load.Buffer.Name}[{Expr(load.Index)}]"),
+            IrExpr.Load { Buffer.Element: ElementType.F32 } load => $"{View(load.Buffer, load.Width)}[{Index(load.Buffer, load.Index)}]",
+            IrExpr.Load { Width: 1 } load => ElementTypeNames.Widen(load.Buffer.Element, $"{load.Buffer.Name}[{Index(load.Buffer, load.Index)}]"),
             // A 16-bit buffer has no vector view: the lanes are loaded and widened one by one.
             IrExpr.Load load => $"new {(load.Width == 4 ? "Float4" : "Float2")}({string.Join(", ", Enumerable.Range(0, load.Width)
-                .Select(lane => ElementTypeNames.Widen(load.Buffer.Element, $"{load.Buffer.Name}[{Expr(ElementIndex(load.Index, load.Width, lane))}]")))})",
+                .Select(lane => ElementTypeNames.Widen(load.Buffer.Element, $"{load.Buffer.Name}[{Index(load.Buffer, ElementIndex(load.Index, load.Width, lane))}]")))})",
             IrExpr.Lane lane => $"{Expr(lane.Vector)}.{"XYZW"[lane.Index]}",
             IrExpr.Pack pack => $"new {(pack.Lanes.Length == 4 ? "Float4" : "Float2")}({string.Join(", ", pack.Lanes.Select(Expr))})",
             IrExpr.ShuffleXor x => $"Warp.ShuffleXor({Expr(x.Value)}, {Int(x.LaneMask)})",
             _ => throw new NotSupportedException($"expression {expr.GetType().Name}"),
         };
+
+        /// <summary>An index into <paramref name="buffer"/>, from its origin when it is a window that may start outside its buffer.</summary>
+        private string Index(KernelBuffer buffer, IrExpr index) =>
+            _windowOrigins.TryGetValue(buffer, out var origin) ? $"{origin} + {Expr(index)}" : Expr(index);
 
         /// <summary>The element index of lane <paramref name="lane"/> of the vector at <paramref name="index"/> (in vectors of <paramref name="width"/>).</summary>
         private static IrExpr ElementIndex(IrExpr index, int width, int lane) => index switch

@@ -343,11 +343,8 @@ public static class KernelLowering
                 var strides = RowMajorStrides(_tensor[read.Tensor].Shape);
                 var flat = IrExpr.Sum(Enumerable.Range(0, read.Indices.Count)
                     .Select(d => (strides[d], Index(read.Indices[d], withThread: true, withStage: false, withPoint: false, constant: read.Indices[d].Constant))).ToArray());
-                if (LoadsThroughWindows(r))
-                {
-                    var tensor = _tensor[read.Tensor];
-                    _windows[r] = new KernelBuffer($"g_gw{r}", BufferScope.Global, tensor.ElementCount, read.Tensor) { Element = tensor.Type };
-                }
+                var tensor = _tensor[read.Tensor];
+                _windows[r] = new KernelBuffer($"g_gw{r}", BufferScope.Global, tensor.ElementCount, read.Tensor) { Element = tensor.Type };
                 if (PlanGlobalVectors(r, flat) is { } vectors)
                 {
                     _globalVectors[r] = vectors;
@@ -1080,21 +1077,21 @@ public static class KernelLowering
                 var rolled = IrExpr.Sum(GlobalOperandOffset(r, _elements[0]).Terms.Where(t => RolledPoint(t.Variable)));
                 // A window of the read's vectors when it loads vectors: in their units, so it stays aligned.
                 windows.Add(_globalVectors.TryGetValue(r, out var vectors)
-                    ? new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(rolled, vectors.Width))), vectors.Width)
-                    : new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, rolled)), 1));
+                    ? new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(rolled, vectors.Width))), vectors.Width, !WindowStaysInside(r))
+                    : new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, rolled)), 1, !WindowStaysInside(r)));
             }
             return windows.Count == 0 ? body : new IrStmt.Seq([.. windows, body], Scoped: true);
         }
 
         /// <summary>
-        /// Whether unstaged read <paramref name="r"/> loads through windows (<see cref="WithWindows"/>):
-        /// every address it forms must lie inside its tensor with no check, including the window's
-        /// start (no bound checked, every stage whole), and at or after the window's start (no
-        /// negative offset), since the CPU accelerator checks a sub-view's bounds.
+        /// Whether the windows of unstaged read <paramref name="r"/> (<see cref="WithWindows"/>) start
+        /// inside its tensor and every load through them lies at or after their start: no bound
+        /// checked, every stage whole, no negative offset. Otherwise a window
+        /// <see cref="IrStmt.DeclareWindow.MayStartOutside"/>.
         /// </summary>
-        private bool LoadsThroughWindows(int r)
+        private bool WindowStaysInside(int r)
         {
-            if (Staged(r) || Enumerable.Range(0, _reads[r].Indices.Count).Any(d => NeedsCheck(r, d, reduceGuarded: true))
+            if (Enumerable.Range(0, _reads[r].Indices.Count).Any(d => NeedsCheck(r, d, reduceGuarded: true))
                 || Enumerable.Range(0, _reduce.Length).Any(j => _reduce[j].Extent % _s.ReduceStep[j] != 0))
             {
                 return false;

@@ -42,6 +42,24 @@ public sealed class KernelInspectorTests
         Assert.True(r.Timings.PtxMs > 0 && r.Timings.AssembleMs > 0 && r.Timings.DisassembleMs > 0);
     }
 
+    [Fact]
+    public void A_padded_convolution_loads_its_input_at_constant_offsets_from_one_address()
+    {
+        // Issue 9's depthwise convolution reads I straight from global memory, every load guarded (the
+        // padding). Indexed from the whole tensor, each of its 45 loads widened its own 32-bit index:
+        // 23 IMAD.WIDE (and 46 IMAD for 36 FFMA). Through a window, ptxas folds the constants: 6.
+        var tools = InstalledTools.Require();
+        var op = Operators.Parse("O[n,c,y,x] += I[n,c,y+r-1,x+s-1] * W[c,r,s]", "n=1,c=512,y=14,x=14,r=3,s=3");
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse("block=1x1x16x16 thread=1x1x4x1 reduce=3x3")), "DepthwiseKernel");
+
+        var sass = KernelInspector.Inspect(tools, source, BuiltInProfiles.H100).Sass;
+
+        var loads = Regex.Count(sass, @"\bLDG?\.E\b");
+        var widened = Regex.Count(sass, @"\bIMAD\.WIDE\b");
+        Assert.True(loads >= 36, $"{loads} loads");
+        Assert.True(widened * 4 <= loads, $"{widened} IMAD.WIDE for {loads} loads");
+    }
+
     [Theory]
     // B unstaged, four consecutive columns per thread: loads and stores through windows of 128-bit vectors.
     [InlineData("block=32x32 thread=4x4 reduce=8 shared=A vector=4", 4)]

@@ -20,8 +20,11 @@ public abstract record IrStmt
     /// constant apart share its address: ptxas folds each constant into the access, where indexing
     /// the whole buffer costs a 64-bit multiply-add per access (the 32-bit index is widened before
     /// it is scaled). A window of vectors keeps their alignment, which 128- and 64-bit accesses need.
+    /// A window that <paramref name="MayStartOutside"/> can start before the buffer or past its
+    /// end (a padded convolution's first operand, a ragged last stage) and be indexed below its
+    /// start: only the accesses made through it lie inside the buffer.
     /// </summary>
-    public sealed record DeclareWindow(KernelBuffer Window, KernelBuffer Buffer, IrExpr Offset, int Width) : IrStmt;
+    public sealed record DeclareWindow(KernelBuffer Window, KernelBuffer Buffer, IrExpr Offset, int Width, bool MayStartOutside = false) : IrStmt;
 
     /// <summary>Adds the float <paramref name="Value"/> to element <paramref name="Index"/> of <paramref name="Buffer"/> atomically (split-K partial sums).</summary>
     public sealed record AtomicAdd(KernelBuffer Buffer, IrExpr Index, IrExpr Value) : IrStmt;
