@@ -14,7 +14,10 @@ namespace Gensor.Bench;
 /// the suites, the policy's leading candidates under the model are compiled with ptxas; the table
 /// gives, per operator, how many spill and how many of those the estimate put over the register
 /// limit (which would have ruled them out), and for the ones that fit, the estimate against
-/// ptxas's count. Usage: <c>registers [--profile h100] [--policy gensor] [--top 10] [SUITE]...</c>.
+/// ptxas's count. <c>--rows FILE</c> also writes every kernel as a tab-separated line (its
+/// schedule, ptxas's registers and spills, the estimate and the stage's shape), the data for
+/// fitting the estimate without compiling again. Usage:
+/// <c>registers [--profile h100] [--policy gensor] [--top 10] [--rows FILE] [SUITE]...</c>.
 /// </summary>
 internal static class RegisterTable
 {
@@ -22,7 +25,7 @@ internal static class RegisterTable
 
     public static int Run(string[] args) => SuiteArguments.Run(() =>
     {
-        var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top");
+        var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top", "--rows");
         var profile = ProfileCatalog.Get(arguments.Text("--profile", "h100"));
         if (!KernelInspector.IsCuda(profile))
         {
@@ -33,11 +36,20 @@ internal static class RegisterTable
             Console.Error.WriteLine($"error: {missing}");
             return 1;
         }
-        Print(arguments.Suites, profile, PolicyCatalog.Get(arguments.Text("--policy", "gensor")), arguments.Count("--top", 10), tools, args);
+        var rowsPath = arguments.Text("--rows", "");
+        using var rows = rowsPath.Length == 0 ? null : new StreamWriter(rowsPath);
+        rows?.WriteLine(string.Join('\t', RowColumns));
+        Print(arguments.Suites, profile, PolicyCatalog.Get(arguments.Text("--policy", "gensor")), arguments.Count("--top", 10), tools, args, rows);
         return 0;
     });
 
-    private static void Print(IReadOnlyList<string> suites, HardwareProfile profile, ISchedulePolicy policy, int top, NvidiaTools tools, string[] args)
+    private static readonly string[] RowColumns =
+    [
+        "suite", "operator", "rank", "schedule", "ptxas_registers", "spill_store_bytes", "spill_load_bytes", "estimate",
+        "unrolled_points", "barrier_in_stage", "staged_reads", "reads", "outputs_per_thread", "reduce_threads",
+    ];
+
+    private static void Print(IReadOnlyList<string> suites, HardwareProfile profile, ISchedulePolicy policy, int top, NvidiaTools tools, string[] args, StreamWriter? rows)
     {
         Console.WriteLine($"# Register estimate against ptxas, {policy.Name}'s leading {top} candidates for {profile.Name} ({profile.Architecture})");
         Console.WriteLine();
@@ -70,6 +82,14 @@ internal static class RegisterTable
                         continue;
                     }
                     var estimate = analysis.RegistersPerThread(result.Schedule);
+                    if (rows is not null)
+                    {
+                        var schedule = result.Schedule;
+                        var reads = op.BodyReads.Select(read => read.Tensor).Distinct().ToArray();
+                        var barrier = schedule.SharedInputs.Count > 0 && schedule.SharedBuffers == 1;
+                        rows.WriteLine(string.Join('\t', suite, op.Name, Array.IndexOf(schedules, schedule), schedule, r.Registers, r.SpillStoreBytes, r.SpillLoadBytes, estimate,
+                            OperatorAnalysis.UnrolledPoints(schedule), barrier ? 1 : 0, reads.Count(schedule.IsShared), reads.Length, schedule.OutputsPerThread, schedule.ReduceThreads));
+                    }
                     if (r.SpillStoreBytes > 0)
                     {
                         opSpills++;
