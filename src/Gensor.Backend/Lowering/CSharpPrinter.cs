@@ -10,7 +10,10 @@ namespace Gensor.Backend.Lowering;
 /// Prints a <see cref="KernelIr"/> as the C# source of an explicitly grouped
 /// ILGPU kernel: a static class with the launch constants and the kernel
 /// method. ILGPU's intrinsics (XMath, Warp, Group) map to each back end's own,
-/// so the same source runs on CUDA, OpenCL and the CPU accelerator.
+/// so the same source runs on CUDA, OpenCL and the CPU accelerator. Where the
+/// back ends must differ, the source tests <c>CudaAsm.IsSupported</c>, which ILGPU
+/// folds per back end: a window that may start outside its buffer is a sub-view
+/// on CUDA only, since the CPU accelerator checks a sub-view's bounds.
 /// </summary>
 public static class CSharpPrinter
 {
