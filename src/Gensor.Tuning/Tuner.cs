@@ -71,7 +71,7 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
         // The reference is evaluated before the first candidate: at GPU sizes it is the long wait (a 2048^3
         // product is 8.6e9 terms), so the line says how much of it there is.
         logger.LogInformation("{Op}: measuring {Count} candidates ({Known} known from records) after the reference, {Terms:0.#e0} terms",
-            op.Name, runnable.Count, results.Count(r => r is not null && r.FromRecords), (double)op.Output.ElementCount * op.ReductionLength);
+            op.Name, runnable.Count, results.Count(r => r is not null && r.FromRecords), (double)op.IterationPoints);
 
         var loadMs = 0.0;
         var roslynMs = (measurer ?? new InProcessMeasurer(device)).MeasureAll(
