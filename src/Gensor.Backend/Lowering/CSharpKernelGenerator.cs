@@ -9,15 +9,15 @@ namespace Gensor.Backend.Lowering;
 /// <summary>
 /// Lowers one ETIR to the C# source of an explicitly grouped ILGPU kernel:
 /// <see cref="KernelLowering"/> builds the kernel as a tree of values,
-/// <see cref="Unrolling"/> unrolls what the schedule says to, and
-/// <see cref="CSharpPrinter"/> writes it. Every size is a constant in the
+/// <see cref="Unrolling"/> unrolls what the schedule says to, <see cref="LoadReuse"/>
+/// loads each value of the unrolled code once, and <see cref="CSharpPrinter"/> writes it. Every size is a constant in the
 /// source, so the C# and ILGPU compilers see constant loop bounds.
 /// </summary>
 public static class CSharpKernelGenerator
 {
     /// <summary>The kernel of <paramref name="state"/> after every pass, ready to print.</summary>
     /// <exception cref="ArgumentException">The schedule does not fit the operator (see <see cref="OperatorAnalysis.CheckStructure"/>).</exception>
-    public static KernelIr Lower(EtirState state) => Unrolling.Apply(KernelLowering.Lower(state));
+    public static KernelIr Lower(EtirState state) => LoadReuse.Apply(Unrolling.Apply(KernelLowering.Lower(state)));
 
     /// <summary>Generates the kernel for <paramref name="state"/> in a static class named <paramref name="className"/>.</summary>
     /// <exception cref="ArgumentException">The schedule does not fit the operator (see <see cref="OperatorAnalysis.CheckStructure"/>).</exception>

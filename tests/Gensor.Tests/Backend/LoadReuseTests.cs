@@ -1,0 +1,82 @@
+using Gensor.Backend.Lowering;
+using Gensor.Backend.Lowering.Ir;
+using Gensor.Etir;
+using Gensor.Tests.Construction;
+using Gensor.Tests.Support;
+using Xunit;
+
+namespace Gensor.Tests.Backend;
+
+/// <summary>
+/// The unrolled points of a convolution overlap (output row y + 1 at filter row r reads what row
+/// y reads at r + 1): <see cref="LoadReuse"/> loads each distinct value once, in straight-line
+/// code only, where nothing can change it between the two loads.
+/// </summary>
+[Collection(CpuDeviceCollection.Name)]
+public sealed class LoadReuseTests(CpuDeviceFixture fixture)
+{
+    private static readonly KernelBuffer Input = new("t_I", BufferScope.Global, 64, "I");
+    private static readonly KernelBuffer Window = new("g_gw0", BufferScope.Global, 64, "I");
+
+    [Fact]
+    public void A_convolution_loads_each_input_value_its_points_share_once()
+    {
+        // Four output rows per thread, 3x3 filter taps, all unrolled: 36 operands of I at 6 rows x 3 columns.
+        var op = Operators.Parse("O[c,y,x] += I[c,y+r-1,x+s-1] * W[c,r,s]", "c=2,y=16,x=16,r=3,s=3");
+        var state = new EtirState(op, Schedule.Parse("block=1x8x16 thread=1x4x1 reduce=3x3"));
+
+        var loads = CSharpKernelGenerator.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
+            .OfType<IrExpr.Load>().Where(l => l.Buffer.Tensor == "I").ToArray();
+
+        Assert.Equal(18, loads.Length);
+        Assert.Equal(18, loads.Distinct().Count());
+        var measurement = fixture.Run(state, "ReusedLoads", seed: 3);
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+
+    [Fact]
+    public void Repeated_loads_in_straight_line_code_read_the_first_ones_register()
+    {
+        var a = new Variable("g_a", IrType.Float);
+        var b = new Variable("g_b", IrType.Float);
+        var body = new IrStmt.Seq([
+            new IrStmt.DeclareWindow(Window, Input, IrExpr.Lin(8), 1),
+            new IrStmt.Seq([new IrStmt.Declare(a, new IrExpr.Load(Window, IrExpr.Lin(3), 1))], Scoped: true),
+            new IrStmt.Seq([new IrStmt.Declare(b, new IrExpr.Load(Window, IrExpr.Lin(3), 1))], Scoped: true),
+        ], Scoped: true);
+
+        var merged = LoadReuse.Apply(Kernel(body)).Body;
+
+        Assert.Single(merged.Walk().SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>());
+        var declarations = merged.Walk().OfType<IrStmt.Declare>().ToDictionary(d => d.Variable.Name);
+        var register = Assert.IsType<IrExpr.Ref>(declarations["g_b"].Init).Variable;
+        Assert.Equal(register, Assert.IsType<IrExpr.Ref>(declarations["g_a"].Init).Variable);
+        Assert.Null(declarations[register.Name].Init);
+    }
+
+    [Fact]
+    public void A_load_after_a_store_or_through_a_window_declared_again_is_made_again()
+    {
+        var a = new Variable("g_a", IrType.Float);
+        var b = new Variable("g_b", IrType.Float);
+        // A store between the two loads: memory may have changed.
+        var afterStore = new IrStmt.Seq([
+            new IrStmt.Declare(a, new IrExpr.Load(Input, IrExpr.Lin(3), 1)),
+            new IrStmt.Store(Input, IrExpr.Lin(3), new IrExpr.Float(1), 1),
+            new IrStmt.Declare(b, new IrExpr.Load(Input, IrExpr.Lin(3), 1)),
+        ], Scoped: true);
+        // Each copy of a partly unrolled body declares its own window: the same name, another place.
+        var twoWindows = new IrStmt.Seq([
+            new IrStmt.Seq([new IrStmt.DeclareWindow(Window, Input, IrExpr.Lin(0), 1), new IrStmt.Declare(a, new IrExpr.Load(Window, IrExpr.Lin(3), 1))], Scoped: true),
+            new IrStmt.Seq([new IrStmt.DeclareWindow(Window, Input, IrExpr.Lin(8), 1), new IrStmt.Declare(b, new IrExpr.Load(Window, IrExpr.Lin(3), 1))], Scoped: true),
+        ], Scoped: true);
+
+        foreach (var body in new IrStmt[] { afterStore, twoWindows })
+        {
+            var rewritten = LoadReuse.Apply(Kernel(body)).Body;
+            Assert.Equal(2, rewritten.Walk().SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>().Count());
+        }
+    }
+
+    private static KernelIr Kernel(IrStmt body) => new([Input], [], body, 1, 32);
+}
