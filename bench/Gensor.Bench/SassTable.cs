@@ -118,7 +118,9 @@ internal static class SassTable
         Console.WriteLine($"For each operator: the {policy.Name} policy's first choice for {profile.Name} (seed {seed}) after the compiler check that emit and tune make "
             + $"(its {CompilerCheckedPolicy.DefaultChecked} leading candidates through ptxas, spilling ones dropped, the rest ranked with their real registers), lowered to C#, compiled to PTX by ILGPU, "
             + $"assembled by ptxas {tools.Release.ToString(2)} ({tools.Origin}) with `-arch={profile.Architecture} -v` and read back with `cuobjdump -sass`. "
-            + "Instruction counts are static (each instruction once, however often it runs); resident threads follow NVIDIA's occupancy calculation "
+            + "Instruction counts are static (each instruction once, however often it runs); generic loads and stores (LD, ST: ILGPU's O1 leaves kernel parameters generic) count as LDG and STG, "
+            + "and the code ptxas adds after a generic atomic for shared and local addresses (split-K's partial sums; a parameter is global, so it never runs) is left out of every count. "
+            + "Resident threads follow NVIDIA's occupancy calculation "
             + $"for the registers and shared memory ptxas reports, on {profile.Multiprocessors} SMs. No kernel ran: these are compiler figures, not GPU times. "
             + $"The read-back times are wall times on this machine ({Environment.ProcessorCount} cores), shared with other work while it ran.");
         Console.WriteLine();

@@ -7,11 +7,13 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
 {
     /// <summary>
     /// The static instruction mix: each instruction counted once, by kind. Instructions
-    /// guarded by <c>@!PT</c> never run (ptxas pads Volta code with such a SHFL) and are not counted.
+    /// guarded by <c>@!PT</c> never run (ptxas pads Volta code with such a SHFL) and are not counted,
+    /// nor are those that serve only a generic atomic's shared or local address (<see cref="GenericAtomicFallback"/>).
     /// </summary>
     public InstructionMix Mix()
     {
-        var live = Instructions.Where(i => i.Predicate != "!PT").ToArray();
+        var fallback = GenericAtomicFallback();
+        var live = Instructions.Where((i, at) => i.Predicate != "!PT" && !fallback.Contains(at)).ToArray();
         int Count(string opcode, bool wide = false) =>
             live.Count(i => i.Opcode == opcode && (!wide || i.Is128Bit));
         // Generic LD and ST count with LDG and STG: the kernels are compiled at ILGPU's O1 (KernelDevice), which
@@ -41,6 +43,89 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
             Imad: Count("IMAD"),
             Shfl: Count("SHFL"),
             Bar: Count("BAR"),
-            Opcodes: opcodes);
+            Opcodes: opcodes)
+        {
+            GenericFallback = fallback.Count,
+        };
+    }
+
+    /// <summary>
+    /// The positions of the instructions that serve only a generic atomic's shared or local
+    /// address. For an atomic on a generic address (<c>ATOM.E</c>: ILGPU leaves kernel parameters
+    /// generic at O1, so split-K's partial sums add this way), ptxas emits the global atomic with a
+    /// predicate saying whether it took and, when it did not, jumps past it (<c>@P0 BRA</c> to where
+    /// the paths join, or <c>@P0 EXIT</c> at the end) into an address-space test (<c>QSPC</c>) and
+    /// code for the other spaces: a shared-memory compare-and-swap loop (LDS, ATOMS) and a local
+    /// load, add and store (LD, ST). A kernel parameter is global, so none of it runs; counted with
+    /// the rest it would read as two loads per atomic. The code is what is reachable from the test
+    /// before the join.
+    /// </summary>
+    private HashSet<int> GenericAtomicFallback()
+    {
+        var fallback = new HashSet<int>();
+        var positions = new Dictionary<int, int>();
+        for (var i = 0; i < Instructions.Count; i++)
+        {
+            positions.TryAdd(Instructions[i].Offset, i);
+        }
+        string? atomicTaken = null;
+        for (var i = 1; i < Instructions.Count; i++)
+        {
+            var previous = Instructions[i - 1];
+            if (previous is { Opcode: "ATOM" } atom && atom.Modifiers.Contains("E") && FirstOperand(atom) is ['P', >= '0' and <= '6'] taken)
+            {
+                atomicTaken = taken;
+            }
+            if (Instructions[i].Opcode != "QSPC" || atomicTaken is null || previous.Predicate != atomicTaken || previous.Opcode is not ("BRA" or "EXIT"))
+            {
+                continue;
+            }
+            var join = previous.Opcode == "BRA" ? BranchTarget(previous) : null;
+            if (previous.Opcode == "BRA" && join is null)
+            {
+                continue;
+            }
+            var pending = new Stack<int>([i]);
+            while (pending.TryPop(out var at))
+            {
+                if (at >= Instructions.Count || Instructions[at].Offset == join || !fallback.Add(at))
+                {
+                    continue;
+                }
+                var instruction = Instructions[at];
+                if (instruction.Opcode == "BRA" && BranchTarget(instruction) is { } target && positions.TryGetValue(target, out var to))
+                {
+                    pending.Push(to);
+                }
+                if (instruction.Predicate is not null || instruction.Opcode is not ("BRA" or "EXIT"))
+                {
+                    pending.Push(at + 1);
+                }
+            }
+        }
+        return fallback;
+    }
+
+    private static int? BranchTarget(SassInstruction branch) =>
+        FirstOperand(branch) is { } operand && operand.StartsWith("0x", StringComparison.Ordinal)
+        && int.TryParse(operand.AsSpan(2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var target)
+            ? target
+            : null;
+
+    /// <summary>The first operand as printed (<c>P0</c> in <c>ATOM.E.ADD P0, RZ, [R4.64], R75 ;</c>), or null when there is none.</summary>
+    private static string? FirstOperand(SassInstruction instruction)
+    {
+        var text = instruction.Text.TrimStart('{', ' ');
+        if (text.StartsWith('@'))
+        {
+            text = text[(text.IndexOf(' ') + 1)..].TrimStart();
+        }
+        var space = text.IndexOfAny([' ', '\t']);
+        if (space < 0)
+        {
+            return null;
+        }
+        var operand = text[(space + 1)..].Split(',', ';')[0].Trim();
+        return operand.Length == 0 ? null : operand;
     }
 }

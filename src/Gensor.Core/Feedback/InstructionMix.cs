@@ -7,7 +7,7 @@ namespace Gensor.Feedback;
 /// are IMADs; <c>LDS.U.128</c> is an LDS and an LDS.128). NOP padding is not counted,
 /// nor are instructions guarded by <c>@!PT</c>, which never run.
 /// </summary>
-/// <param name="Total">All instructions but NOPs and never-run ones.</param>
+/// <param name="Total">All instructions but NOPs and never-run ones (<see cref="GenericFallback"/> left out too).</param>
 /// <param name="CodeBytes">The size of the function's machine code, NOP padding included.</param>
 /// <param name="Ffma">FP32 fused multiply-adds.</param>
 /// <param name="Hmma">Tensor-core matrix multiply-adds (HMMA).</param>
@@ -43,6 +43,13 @@ public sealed record InstructionMix(
     int Bar,
     IReadOnlyDictionary<string, int> Opcodes)
 {
+    /// <summary>
+    /// Instructions left out of every count above because they serve only a generic atomic's shared
+    /// or local address, which a kernel parameter never is: ptxas's fallback after an atomic on a
+    /// generic address (a compare-and-swap loop on shared memory, a load, add and store on local).
+    /// </summary>
+    public int GenericFallback { get; init; }
+
     /// <summary>
     /// FFMA per load instruction, FFMA / (LDS + LDG + LDGSTS): how much arithmetic
     /// each load feeds. A cp.async copy replaces an LDG and an STS, so it counts as

@@ -73,6 +73,7 @@ public static class ResourcesJson
         ["imad"] = m.Imad,
         ["shfl"] = m.Shfl,
         ["bar"] = m.Bar,
+        ["generic_fallback"] = m.GenericFallback,
         ["ffma_per_load"] = m.FfmaPerLoad is { } ratio ? Math.Round(ratio, 3) : null,
         ["opcodes"] = new JsonObject(m.Opcodes.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)JsonValue.Create(pair.Value)))),
     };

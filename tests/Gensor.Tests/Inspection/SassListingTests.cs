@@ -87,6 +87,27 @@ public sealed class SassListingTests
     }
 
     [Fact]
+    public void A_generic_atomics_code_for_shared_and_local_addresses_is_counted_apart()
+    {
+        // A split-K GEMM (64^3, block=8x32 thread=1x2 reduce=8 split=2): each thread adds its two partial sums
+        // with ATOM.E, each followed by ptxas's fallback for a non-global address (a CAS loop on shared memory:
+        // LDS, ATOMS; a load, add and store on local: LD, ST), the first joining at a BSYNC, the second ending in EXITs.
+        var function = SassListing.Parse(Fixture.Read("split_gemm.sm_90.sass")).Single();
+        var mix = function.Mix();
+
+        // 0xaf0..0xba0 (12) and 0xbe0..0xcb0 (14).
+        Assert.Equal(26, mix.GenericFallback);
+        Assert.Equal(2, function.Instructions.Count(i => i.Opcode == "LDS"));
+        Assert.Equal(0, mix.Lds);
+        // The 64 operand loads of the 2x8 points of two stages; the fallback's two LD are left out.
+        Assert.Equal(64, mix.Ldg);
+        Assert.Equal(0, mix.Stg);
+        Assert.Equal(2, mix.Opcodes["ATOM"]);
+        Assert.False(mix.Opcodes.ContainsKey("ATOMS"));
+        Assert.Equal(64, mix.Ffma);
+    }
+
+    [Fact]
     public void Live_cuobjdump_output_is_read()
     {
         var tools = Support.InstalledTools.Require();
