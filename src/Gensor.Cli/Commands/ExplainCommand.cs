@@ -160,7 +160,8 @@ internal static class ExplainCommand
             b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread, b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter));
         output.WriteLine(string.Format(c, "  waves        {0} blocks in {1} rounds on the busiest SM, tail efficiency {2:P0}", b.Blocks, b.Waves.Rounds, b.Waves.TailEfficiency));
         output.WriteLine(string.Format(c, "  memory       {0:G3} of {1:G3} bytes in flight per SM needed: {2:P0} of DRAM bandwidth reachable",
-            b.MemoryParallelism.BytesInFlightPerMultiprocessor, b.MemoryParallelism.BytesNeededPerMultiprocessor, b.MemoryParallelism.AchievedFraction));
+            b.MemoryParallelism.BytesInFlightPerMultiprocessor, b.MemoryParallelism.BytesNeededPerMultiprocessor, b.MemoryParallelism.AchievedFraction)
+            + (b.MemoryParallelism.CopyWaitMs > 0 ? string.Format(c, "; single-buffered copies wait {0:G3} ms unhidden", b.MemoryParallelism.CopyWaitMs) : ""));
         output.WriteLine(string.Format(c, "  shared/L1    {0:G3} passes per warp and stage, conflict factor {1:G3}", b.SharedMemory.PassesPerStage, b.SharedMemory.ConflictFactor));
         output.WriteLine(string.Format(c, "  issue        {0:G3} instructions per thread and stage, {1:P0} multiply-adds", b.Issue.InstructionsPerStage, b.Issue.FmaFraction));
         output.WriteLine(string.Format(c, "  L2 reuse     {0:G3} bytes from DRAM, {1:G3} from L2 ({2:G3}x)", b.L2Reuse.DramBytes, b.L2Reuse.L2Bytes, b.L2Reuse.ReuseFactor));

@@ -60,7 +60,12 @@ public sealed record WavesTerm(long Rounds, double TailEfficiency, int ActiveMul
 /// <param name="BytesInFlightPerMultiprocessor">Bytes of loads each SM keeps outstanding.</param>
 /// <param name="BytesNeededPerMultiprocessor">Latency × the SM's share of DRAM bandwidth.</param>
 /// <param name="AchievedFraction">Fraction of the DRAM bandwidth the kernel can reach (at most the profile's efficiency).</param>
-public sealed record MemoryParallelismTerm(double BytesInFlightPerMultiprocessor, double BytesNeededPerMultiprocessor, double AchievedFraction);
+/// <param name="CopyWaitMs">
+/// Time the busiest SM waits, unhidden, for single-buffered copies: a memory latency per stage and
+/// round. Its blocks reach the barrier after their copy together, so no other block's work fills
+/// the wait; a prefetched copy overlaps the stage before. 0 when nothing is staged or the copy is prefetched.
+/// </param>
+public sealed record MemoryParallelismTerm(double BytesInFlightPerMultiprocessor, double BytesNeededPerMultiprocessor, double AchievedFraction, double CopyWaitMs);
 
 /// <summary>Shared memory and L1 (one SRAM per SM): bank passes and L1 sectors.</summary>
 /// <param name="PassesPerStage">Bank passes per warp per stage (shared loads and stores, conflicts counted).</param>

@@ -85,7 +85,7 @@ public static class CostModel
             t.TotalMs, t.SmMs, t.DramMs, t.L2Ms, profile.LaunchMicroseconds / 1e3,
             new OccupancyTerm(t.BlocksPerSm, t.BlocksPerSm * schedule.ThreadsPerBlock, t.Registers, t.SharedBytesPerBlock, t.Limiter, t.LatencyEfficiency),
             new WavesTerm(t.Rounds, t.TailEfficiency, t.ActiveSms),
-            new MemoryParallelismTerm(t.InFlightPerSm, t.NeededPerSm, t.AchievedFraction),
+            new MemoryParallelismTerm(t.InFlightPerSm, t.NeededPerSm, t.AchievedFraction, t.CopyWaitMs),
             new SharedMemoryTerm(t.PassesPerStage, t.ConflictFactor, t.SharedBytes, t.L1Bytes),
             new IssueTerm(t.InstructionsPerStage, t.FmaPerStage, t.LoadsPerStage, t.FmaFraction),
             new L2ReuseTerm(t.DramBytes, t.L2Bytes, t.L2Bytes / Math.Max(1, t.DramBytes)),
@@ -281,6 +281,7 @@ public static class CostModel
             return stages * (stageTime + barrier) + resident * onceWork / efficiency + latency + resident * blockSync;
         }
         var smSeconds = fullRounds * Round(bpsm) + (lastRound > 0 ? Round(lastRound) : 0);
+        var copyWaitSeconds = rounds * stages * copyWait;
 
         // ---- Memory: L2 reuse between concurrent blocks, and bytes in flight ----
         var outputRun = innermost >= 0 ? Math.Min(a.Extents[innermost], s.BlockTile[innermost]) : 1;
@@ -325,6 +326,7 @@ public static class CostModel
             InFlightPerSm = inFlightPerSm,
             NeededPerSm = neededPerSm,
             AchievedFraction = achieved,
+            CopyWaitMs = copyWaitSeconds * 1e3,
             PassesPerStage = passes,
             ConflictFactor = idealPasses == 0 ? 1 : passes / idealPasses,
             InstructionsPerStage = perStage,
@@ -529,7 +531,7 @@ public static class CostModel
         public int BlocksPerSm, Registers, ActiveSms;
         public long SharedBytesPerBlock;
         public string Limiter;
-        public double LatencyEfficiency, TailEfficiency, InFlightPerSm, NeededPerSm, AchievedFraction;
+        public double LatencyEfficiency, TailEfficiency, InFlightPerSm, NeededPerSm, AchievedFraction, CopyWaitMs;
         public double PassesPerStage, ConflictFactor, InstructionsPerStage, FmaPerStage, LoadsPerStage, FmaFraction, ReductionInstructions, Padding, AtomicBytes;
     }
 }

@@ -36,6 +36,7 @@ public static class CostJson
             ["bytes_in_flight_per_sm"] = Round(b.MemoryParallelism.BytesInFlightPerMultiprocessor),
             ["bytes_needed_per_sm"] = Round(b.MemoryParallelism.BytesNeededPerMultiprocessor),
             ["achieved_fraction"] = Round(b.MemoryParallelism.AchievedFraction),
+            ["copy_wait_ms"] = Round(b.MemoryParallelism.CopyWaitMs),
         },
         ["shared_memory"] = new JsonObject
         {

@@ -120,6 +120,9 @@ public class CostModelTests
 
         Assert.True(singleCost.Occupancy.BlocksPerMultiprocessor > 1);
         Assert.True(prefetchedCost.TotalMs * 1.1 < singleCost.TotalMs, $"{singleCost.TotalMs} ms single-buffered, {prefetchedCost.TotalMs} ms prefetched");
+        // The wait explain reports: a memory latency per stage and round of the busiest SM.
+        Assert.Equal(singleCost.Waves.Rounds * singleCost.Stages * H100.MemoryLatencyNs * 1e-6, singleCost.MemoryParallelism.CopyWaitMs, 9);
+        Assert.Equal(0, prefetchedCost.MemoryParallelism.CopyWaitMs);
     }
 
     [Fact]
