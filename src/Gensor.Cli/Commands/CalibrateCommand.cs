@@ -157,11 +157,12 @@ internal static class CalibrateCommand
         o.WriteLine($"  median |log error|        {Fixed(result.Before.MedianAbsLogError),8} {Fixed(result.After.MedianAbsLogError),8}");
         o.WriteLine($"  spearman, all records     {Fixed(result.Before.Spearman),8} {Fixed(result.After.Spearman),8}");
         o.WriteLine($"  spearman, operator mean   {Fixed(result.Before.MeanOperatorSpearman),8} {Fixed(result.After.MeanOperatorSpearman),8}");
+        o.WriteLine($"  first choice / fastest    {Fixed(result.Before.GeomeanFirstChoiceOverBest),8} {Fixed(result.After.GeomeanFirstChoiceOverBest),8}  (geometric mean over operators)");
         o.WriteLine("per operator:");
-        o.WriteLine($"  {"operator",-22} {"records",7} {"spearman before",16} {"after",6} {"|log err| before",17} {"after",6}");
+        o.WriteLine($"  {"operator",-22} {"records",7} {"spearman before",16} {"after",6} {"|log err| before",17} {"after",6} {"first/fastest before",21} {"after",6}");
         foreach (var (b, a) in result.Before.Operators.Zip(result.After.Operators))
         {
-            o.WriteLine($"  {b.Name,-22} {b.Count,7} {Fixed(b.Spearman),16} {Fixed(a.Spearman),6} {Fixed(b.MedianAbsLogError),17} {Fixed(a.MedianAbsLogError),6}");
+            o.WriteLine($"  {b.Name,-22} {b.Count,7} {Fixed(b.Spearman),16} {Fixed(a.Spearman),6} {Fixed(b.MedianAbsLogError),17} {Fixed(a.MedianAbsLogError),6} {Fixed(b.FirstChoiceOverBest),21} {Fixed(a.FirstChoiceOverBest),6}");
         }
         o.WriteLine($"wrote:     {outPath} (profile '{profile.Name}'; use it with --target {outPath})");
     }
@@ -199,6 +200,7 @@ internal static class CalibrateCommand
         ["median_abs_log_error"] = quality.MedianAbsLogError,
         ["spearman"] = quality.Spearman,
         ["mean_operator_spearman"] = quality.MeanOperatorSpearman,
+        ["geomean_first_choice_over_fastest"] = double.IsFinite(quality.GeomeanFirstChoiceOverBest) ? quality.GeomeanFirstChoiceOverBest : null,
         ["operators"] = new JsonArray(quality.Operators.Select(o => (JsonNode)new JsonObject
         {
             ["name"] = o.Name,
@@ -206,6 +208,7 @@ internal static class CalibrateCommand
             ["records"] = o.Count,
             ["spearman"] = o.Spearman,
             ["median_abs_log_error"] = o.MedianAbsLogError,
+            ["first_choice_over_fastest"] = double.IsFinite(o.FirstChoiceOverBest) ? o.FirstChoiceOverBest : null,
         }).ToArray()),
     };
 }

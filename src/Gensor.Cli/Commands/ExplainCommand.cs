@@ -107,6 +107,7 @@ internal static class ExplainCommand
                             ["records"] = f.Count,
                             ["spearman"] = f.Spearman,
                             ["median_abs_log_error"] = f.MedianAbsLogError,
+                            ["first_choice_over_fastest"] = double.IsFinite(f.FirstChoiceOverBest) ? f.FirstChoiceOverBest : null,
                         }).ToArray()),
                     };
                 }
@@ -184,11 +185,11 @@ internal static class ExplainCommand
             return;
         }
         output.WriteLine($"records:   {path}: estimates under {profile.Name} against measured times of verified records, per device");
-        output.WriteLine($"  {"device",-32} {"records",7} {"spearman",9} {"median |log err|",17}");
+        output.WriteLine($"  {"device",-32} {"records",7} {"spearman",9} {"median |log err|",17} {"first/fastest",14}");
         foreach (var f in fits)
         {
             var spearman = f.Spearman is { } r ? r.ToString("F3", CultureInfo.InvariantCulture) : "-";
-            output.WriteLine($"  {f.Device,-32} {f.Count,7} {spearman,9} {f.MedianAbsLogError.ToString("F3", CultureInfo.InvariantCulture),17}");
+            output.WriteLine($"  {f.Device,-32} {f.Count,7} {spearman,9} {f.MedianAbsLogError.ToString("F3", CultureInfo.InvariantCulture),17} {f.FirstChoiceOverBest.ToString("F3", CultureInfo.InvariantCulture),14}");
         }
     }
 

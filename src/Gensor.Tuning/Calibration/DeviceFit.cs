@@ -14,7 +14,8 @@ namespace Gensor.Tuning.Calibration;
 /// <param name="Count">Verified, timed records (one per schedule, the latest).</param>
 /// <param name="Spearman">Rank correlation of estimate and measurement (null with fewer than 3 records).</param>
 /// <param name="MedianAbsLogError">Median |log(estimate / measured)|.</param>
-public sealed record DeviceFit(string Device, int Count, double? Spearman, double MedianAbsLogError)
+/// <param name="FirstChoiceOverBest">Measured time of the record with the smallest estimate over the fastest record's.</param>
+public sealed record DeviceFit(string Device, int Count, double? Spearman, double MedianAbsLogError, double FirstChoiceOverBest)
 {
     /// <summary>The fit per device of the records of <paramref name="op"/> among <paramref name="records"/>, by device name.</summary>
     public static IReadOnlyList<DeviceFit> Of(IEnumerable<TuningRecord> records, Operator op, HardwareProfile profile)
@@ -31,7 +32,8 @@ public sealed record DeviceFit(string Device, int Count, double? Spearman, doubl
             }
             var estimates = samples.Select(s => CostModel.EstimateMs(s.Operator, s.Schedule, profile)).ToArray();
             var quality = FitQuality.Of(samples, estimates);
-            fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError));
+            fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError,
+                RankCorrelation.FirstChoiceOverBest(estimates, [.. samples.Select(s => s.MeasuredMs)])));
         }
         return fits;
     }

@@ -17,12 +17,17 @@ public sealed record FitQuality(double MedianAbsLogError, double? Spearman, IRea
                 var estimated = group.Select(p => estimates[p.Index]).ToArray();
                 var times = group.Select(p => p.Sample.MeasuredMs).ToArray();
                 return new OperatorFit(group.First().Sample.Name, group.Key, estimated.Length,
-                    RankCorrelation.Spearman(estimated, times), RankCorrelation.MedianAbsLogError(estimated, times));
+                    RankCorrelation.Spearman(estimated, times), RankCorrelation.MedianAbsLogError(estimated, times),
+                    RankCorrelation.FirstChoiceOverBest(estimated, times));
             })
             .OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.OpHash, StringComparer.Ordinal)
             .ToArray();
         return new FitQuality(RankCorrelation.MedianAbsLogError(estimates, measured), RankCorrelation.Spearman(estimates, measured), operators);
     }
+
+    /// <summary>The geometric mean over the operators of their first choice's time over their fastest (<see cref="OperatorFit.FirstChoiceOverBest"/>); NaN with no operator.</summary>
+    public double GeomeanFirstChoiceOverBest =>
+        Operators.Count == 0 ? double.NaN : Math.Exp(Operators.Average(o => Math.Log(o.FirstChoiceOverBest)));
 
     /// <summary>The mean of the per-operator rank correlations that are defined, or null.</summary>
     public double? MeanOperatorSpearman =>
@@ -37,4 +42,5 @@ public sealed record FitQuality(double MedianAbsLogError, double? Spearman, IRea
 /// <param name="Count">Its samples.</param>
 /// <param name="Spearman">Rank correlation of estimate and measurement (null with fewer than 3 samples or ties throughout).</param>
 /// <param name="MedianAbsLogError">Median |log(estimate / measured)|.</param>
-public sealed record OperatorFit(string Name, string OpHash, int Count, double? Spearman, double MedianAbsLogError);
+/// <param name="FirstChoiceOverBest">Measured time of the sample with the smallest estimate over the fastest sample's (1: the model picks the fastest).</param>
+public sealed record OperatorFit(string Name, string OpHash, int Count, double? Spearman, double MedianAbsLogError, double FirstChoiceOverBest);

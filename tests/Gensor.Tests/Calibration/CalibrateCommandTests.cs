@@ -62,6 +62,9 @@ public sealed class CalibrateCommandTests : IDisposable
         Assert.Equal("cpu", root.GetProperty("base_profile").GetString());
         var after = root.GetProperty("after").GetProperty("spearman").GetDouble();
         Assert.True(after > 0.9, $"spearman after calibration {after}");
+        var first = root.GetProperty("after").GetProperty("geomean_first_choice_over_fastest").GetDouble();
+        Assert.True(first >= 1, $"first choice over fastest {first}");
+        Assert.All(root.GetProperty("after").GetProperty("operators").EnumerateArray(), o => Assert.True(o.GetProperty("first_choice_over_fastest").GetDouble() >= 1));
     }
 
     [Fact]
