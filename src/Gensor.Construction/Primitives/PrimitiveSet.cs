@@ -38,6 +38,7 @@ public static class PrimitiveSet
             primitives.Add(new ResizeReduceStep(axis, Grow: false));
         }
         primitives.AddRange(space.StageableInputs.Select(tensor => new ToggleStaging(tensor)));
+        primitives.AddRange(space.StageableInputs.Select(tensor => new StagePipelined(tensor)));
         primitives.Add(new ChangeVectorWidth(Grow: true));
         primitives.Add(new ChangeVectorWidth(Grow: false));
         primitives.Add(new TogglePadding());

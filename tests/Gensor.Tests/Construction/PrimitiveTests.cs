@@ -80,6 +80,22 @@ public class PrimitiveTests
     }
 
     [Fact]
+    public void Staging_pipelined_is_one_move_from_reading_through_l1_to_a_prefetched_double_buffered_copy()
+    {
+        var unstaged = Start with { SharedInputs = ValueArray<string>.Empty, VectorWidth = 1 };
+
+        var pipelined = new StagePipelined("I").Apply(Conv, unstaged).Schedule!;
+
+        Assert.Equal(ValueArray.Of("I"), pipelined.SharedInputs);
+        Assert.True(pipelined.RegisterPrefetch);
+        Assert.Equal(2, pipelined.SharedBuffers);
+        // Staged already, or pipelined already (then staging another input is ToggleStaging's move).
+        Assert.False(new StagePipelined("I").Apply(Conv, pipelined).Applied);
+        Assert.False(new StagePipelined("W").Apply(Conv, pipelined).Applied);
+        Assert.Contains(PrimitiveSet.For(Conv), p => p is StagePipelined { Tensor: "W" });
+    }
+
+    [Fact]
     public void An_application_that_breaks_a_hardware_limit_is_refused_with_the_reason()
     {
         var op = TestOperators.Gemm(1024, 1024, 1024);
