@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Gensor.Backend.Lowering.Ir;
 
 /// <summary>
