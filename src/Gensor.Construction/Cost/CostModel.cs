@@ -137,7 +137,10 @@ public static class CostModel
         var outputs = s.OutputsPerThread;
         var points = (double)OperatorAnalysis.PointsPerThreadPerStage(s);
         // Points per unrolled body: the whole stage when it fits, else its innermost loops (1 when none is unrolled).
-        var unrolledPoints = (double)OperatorAnalysis.UnrolledPoints(s);
+        var (unrolledLoops, unrolledPointsLong, partialFactor) = OperatorAnalysis.StageUnrolling(s);
+        var unrolledPoints = (double)unrolledPointsLong;
+        // Points of one copy of the unrolled body: a partly unrolled loop's copies each load their own operands.
+        var unrolledBody = unrolledPoints / partialFactor;
         var rolledIterations = points / unrolledPoints;
         var anyStaged = s.SharedInputs.Count > 0;
         var prefetch = s.RegisterPrefetch && anyStaged;
@@ -221,12 +224,14 @@ public static class CostModel
                 var missed = (1 - l1Hit) * redundant * (moved / (footprint * sizeof(float)));
                 l2PerStage += moved + missed;
                 // Runs of consecutive, aligned operands load as one vector each (OperatorAnalysis.GlobalVectorWidth).
-                ldg += points * operands / a.GlobalVectorWidth(r, s);
-                guards += points * operands * a.CheckedDimensions(r, s, reduceGuarded: true);
+                // Each distinct value of an unrolled body is loaded once (LoadReuse): overlapping points of a convolution share loads.
+                var loaded = Math.Min(points * operands, points / unrolledBody * (double)a.OperandsPerUnrolledBody(r, s, unrolledLoops));
+                ldg += loaded / a.GlobalVectorWidth(r, s);
+                guards += loaded * a.CheckedDimensions(r, s, reduceGuarded: true);
                 // Each of these loads is a warp request through L1: as many 32-byte sectors as its lanes' addresses touch.
                 var sectors = Sectors(lanes, a.AddressStride(r, innerReduce), threadsX, innermost >= 0 ? a.AddressStride(r, innermost) * chunkX : 0,
                     threadsY, outer >= 0 ? a.AddressStride(r, outer) * chunkY : 0, p);
-                l1Sectors += points * operands * sectors;
+                l1Sectors += loaded * sectors;
                 inFlightPerThread += operands * sizeof(float) * Math.Min(unrolledPoints, 4);
                 // Each point waits for its loads; the share of them that misses L1 waits for L2.
                 var warpBytes = (double)warps * points * operands * p.WarpSize * sizeof(float);

@@ -221,6 +221,48 @@ public sealed class OperatorAnalysis
         return elements;
     }
 
+    /// <summary>
+    /// Distinct elements of read <paramref name="index"/> that one thread loads in one unrolled body
+    /// of a stage (its thread tile over the points of the innermost <paramref name="unrolledLoops"/>
+    /// reduce loops): the lowering loads each distinct value of straight-line code once (LoadReuse).
+    /// Per tensor dimension, the positions the body's axes reach, or the span they cover where that
+    /// is fewer: a convolution's four output rows over three filter rows read six input rows, not
+    /// twelve. Dimensions are taken as independent.
+    /// </summary>
+    public long OperandsPerUnrolledBody(int index, Schedule schedule, int unrolledLoops)
+    {
+        var read = _reads[index];
+        var inner = ReduceRank - 1;
+        var lanes = Math.Max(1, schedule.ReduceThreads);
+        long elements = 1;
+        for (var d = 0; d < read.Terms.Length; d++)
+        {
+            long count = 1, span = 1;
+            foreach (var (slot, coefficient) in read.Terms[d])
+            {
+                long positions, last;
+                if (slot < SpatialRank)
+                {
+                    // A thread's positions: chunks of ThreadTile / VirtualThreads, one per virtual thread, BlockTile / VirtualThreads apart.
+                    var virtualThreads = Math.Max(1, schedule.VirtualThreads[slot]);
+                    positions = schedule.ThreadTile[slot];
+                    last = (long)(virtualThreads - 1) * (schedule.BlockTile[slot] / virtualThreads) + positions / virtualThreads - 1;
+                }
+                else
+                {
+                    var j = slot - SpatialRank;
+                    var step = j == inner ? lanes : 1;
+                    positions = j >= ReduceRank - unrolledLoops ? (schedule.ReduceStep[j] + step - 1) / step : 1;
+                    last = (positions - 1) * step;
+                }
+                count = Saturating(count, positions);
+                span += (long)Math.Abs(coefficient) * last;
+            }
+            elements = Saturating(elements, Math.Min(count, span));
+        }
+        return elements;
+    }
+
     /// <summary>Elements along the tensor's innermost (contiguous) dimension of the same box.</summary>
     public long InnermostRun(int index, ReadOnlySpan<int> tile, bool clamp)
     {

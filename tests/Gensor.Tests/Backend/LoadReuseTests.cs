@@ -34,6 +34,28 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
         Assert.True(measurement.Verified, measurement.Error);
     }
 
+    [Theory]
+    // Four rows per thread over three filter rows: 6 rows x 3 columns of I, and W's 9 taps.
+    [InlineData("block=1x1x16x16 thread=1x1x4x1 reduce=3x3", 27)]
+    // Two channels, two rows four apart (virtual threads): the rows' windows do not overlap.
+    [InlineData("block=1x2x8x16 thread=1x2x2x1 vthread=1x1x2x1 reduce=3x3", 54)]
+    // Stride 2: four output rows read 9 input rows, not 12 (27 of I, 9 of W).
+    [InlineData("block=1x1x8x16 thread=1x1x4x1 reduce=3x3", 36, 2)]
+    public void The_cost_model_counts_the_loads_the_lowering_makes(string schedule, int loads, int stride = 1)
+    {
+        var op = stride == 1
+            ? Operators.Parse("O[n,c,y,x] += I[n,c,y+r-1,x+s-1] * W[c,r,s]", "n=1,c=64,y=14,x=14,r=3,s=3")
+            : Operators.Parse("O[n,c,y,x] += I[n,c,2*y+r,2*x+s] * W[c,r,s]", "n=1,c=64,y=7,x=7,r=3,s=3");
+        var state = new EtirState(op, Schedule.Parse(schedule));
+
+        var lowered = CSharpKernelGenerator.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
+            .OfType<IrExpr.Load>().Count(l => l.Buffer.Tensor is "I" or "W");
+        var estimated = Gensor.Construction.Cost.CostModel.Breakdown(op, state.Schedule, Gensor.Hardware.BuiltInProfiles.H100).Issue.LoadsPerStage;
+
+        Assert.Equal(loads, lowered);
+        Assert.Equal(loads, estimated, 9);
+    }
+
     [Fact]
     public void Repeated_loads_in_straight_line_code_read_the_first_ones_register()
     {
