@@ -1,4 +1,3 @@
-using Gensor.Construction.Space;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Primitives;
@@ -15,11 +14,6 @@ public sealed record StagePipelined(string Tensor) : IPrimitive
 {
     public PrimitiveOutcome Apply(Operator op, Schedule schedule)
     {
-        var space = ScheduleSpace.For(op);
-        if (!space.StageableInputs.Contains(Tensor))
-        {
-            return PrimitiveOutcome.Refused($"'{Tensor}' cannot be staged in shared memory");
-        }
         if (schedule.IsShared(Tensor))
         {
             return PrimitiveOutcome.Refused($"'{Tensor}' is staged already");
@@ -28,8 +22,9 @@ public sealed record StagePipelined(string Tensor) : IPrimitive
         {
             return PrimitiveOutcome.Refused("the copies are pipelined already: staging is the toggle's move");
         }
-        var staged = space.CanonicalShared(schedule.SharedInputs.Append(Tensor));
-        return PrimitiveOutcome.To(schedule with { SharedInputs = staged, RegisterPrefetch = true, SharedBuffers = 2 });
+        // Staging itself (what can be staged, in which order) is ToggleStaging's; this adds the pipelining.
+        var staged = new ToggleStaging(Tensor).Apply(op, schedule);
+        return staged.Schedule is { } next ? PrimitiveOutcome.To(next with { RegisterPrefetch = true, SharedBuffers = 2 }) : staged;
     }
 
     public override string ToString() => $"stage {Tensor} pipelined";
