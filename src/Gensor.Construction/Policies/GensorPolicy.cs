@@ -109,7 +109,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
             // than every walk's end. The states it reaches join the graph, which the ranking below reads.
             Descend(graph, graph.Best(), overPairs: true);
         }
-        var ranked = Ranking.TopRanked(graph.Legal, options.TopK);
+        var ranked = Ranking.TopRanked(graph.Legal(), options.TopK);
         return new ConstructionResult(Name, ranked, graph.StatesSeen + roller.StatesVisited, watch.Elapsed.TotalMilliseconds);
     }
 
@@ -190,8 +190,20 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         public int StatesSeen => _states.Count;
 
         /// <summary>Every legal state seen, with its estimate.</summary>
-        public IEnumerable<RankedSchedule> Legal =>
-            _states.Where(pair => pair.Value.Cost < double.PositiveInfinity).Select(pair => new RankedSchedule(pair.Key, pair.Value.Cost));
+        public List<RankedSchedule> Legal()
+        {
+            // A plain loop: LINQ over the dictionary's pairs is a framework generic that no ReadyToRun image
+            // holds, and a fresh process ran it unoptimised (9-12 ms of a 110 ms construction for 8,000 states).
+            var legal = new List<RankedSchedule>(_states.Count);
+            foreach (var (schedule, state) in _states)
+            {
+                if (state.Cost < double.PositiveInfinity)
+                {
+                    legal.Add(new RankedSchedule(schedule, state.Cost));
+                }
+            }
+            return legal;
+        }
 
         /// <summary>The legal state of lowest estimate seen so far (the first such when several tie).</summary>
         public Schedule Best()
