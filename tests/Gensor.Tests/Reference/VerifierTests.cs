@@ -77,11 +77,12 @@ public class VerifierTests
     [Fact]
     public void InfinitiesMustMatchExactly()
     {
-        var reference = Reference([double.PositiveInfinity], [0]);
+        // Beside a finite element: infinities alone verify nothing (see below).
+        var reference = Reference([double.PositiveInfinity, 1.0], [0, 1e-7]);
 
-        Assert.True(Verifier.Compare(reference, [float.PositiveInfinity]).Passed);
-        Assert.False(Verifier.Compare(reference, [float.NegativeInfinity]).Passed);
-        Assert.False(Verifier.Compare(reference, [float.MaxValue]).Passed);
+        Assert.True(Verifier.Compare(reference, [float.PositiveInfinity, 1f]).Passed);
+        Assert.False(Verifier.Compare(reference, [float.NegativeInfinity, 1f]).Passed);
+        Assert.False(Verifier.Compare(reference, [float.MaxValue, 1f]).Passed);
     }
 
     [Fact]
@@ -124,6 +125,40 @@ public class VerifierTests
         Assert.False(result.Passed);
         Assert.Equal(0, result.Checked);
         Assert.Contains("nothing to check", result.Problem);
+    }
+
+    [Fact]
+    public void An_output_that_overflows_everywhere_verifies_nothing()
+    {
+        // Every product is about 1e59, beyond float32: a kernel that writes infinities of the right
+        // signs is what float32 gives, but so is one that writes them without computing anything.
+        var op = Build("C[m] = A[m] * 1e30 * 1e30", "m=4");
+        var reference = ReferenceEvaluator.Evaluate(op, InputGenerator.Generate(op, 1));
+        var output = reference.Values.Select(v => (float)v).ToArray();
+        Assert.All(output, v => Assert.True(float.IsInfinity(v)));
+
+        var result = Verifier.Compare(reference, output);
+
+        Assert.False(result.Passed);
+        Assert.Equal(0, result.Checked);
+        Assert.Equal(-1, result.FirstBadIndex);
+        Assert.Contains("nothing to check", result.Problem);
+        Assert.Contains("4 overflow float32 for certain", result.Problem);
+    }
+
+    [Fact]
+    public void An_overflow_beside_finite_values_must_match_but_is_not_counted_as_checked()
+    {
+        var op = Build("C[m] = A[m] * 1e30 * 1e30", "m=2");
+        var reference = ReferenceEvaluator.Evaluate(op, new Dictionary<string, float[]> { ["A"] = [0f, -0.5f] });
+
+        var right = Verifier.Compare(reference, [0f, float.NegativeInfinity]);
+        var wrongSign = Verifier.Compare(reference, [0f, float.PositiveInfinity]);
+
+        Assert.True(right.Passed);
+        Assert.Equal(1, right.Checked);
+        Assert.False(wrongSign.Passed);
+        Assert.Equal(1, wrongSign.FirstBadIndex);
     }
 
     [Fact]
