@@ -290,22 +290,37 @@ public static class CSharpPrinter
             _ => new IrExpr.Binary(BinaryOperator.Add, new IrExpr.Binary(BinaryOperator.Multiply, new IrExpr.Int(width), index), new IrExpr.Int(lane)),
         };
 
+        /// <summary>
+        /// An affine index in 32-bit arithmetic. Every index the front end accepts fits an int, but a
+        /// coefficient need not: a block's stride times a block index that is always 0 (one block along
+        /// the axis) can pass 2^31, and a C# literal that large is a long, which an int cannot take.
+        /// Each coefficient is written modulo 2^32 instead: int arithmetic wraps modulo 2^32, so a
+        /// sum whose true value fits an int is exact whatever its terms.
+        /// </summary>
         private static string Linear(IrExpr.Linear linear)
         {
             var text = new StringBuilder();
-            foreach (var (coefficient, variable) in linear.Terms)
+            foreach (var (wide, variable) in linear.Terms)
             {
-                var magnitude = Math.Abs(coefficient);
-                var term = magnitude == 1 ? variable.Name : $"{Int(magnitude)} * {variable.Name}";
-                text.Append(text.Length == 0 ? (coefficient < 0 ? "-" : "") : (coefficient < 0 ? " - " : " + ")).Append(term);
+                var coefficient = Wrapped(wide);
+                var term = coefficient == int.MinValue ? $"int.MinValue * {variable.Name}"
+                    : Math.Abs(coefficient) == 1 ? variable.Name
+                    : $"{Int(Math.Abs(coefficient))} * {variable.Name}";
+                var negative = coefficient < 0 && coefficient != int.MinValue;
+                text.Append(text.Length == 0 ? (negative ? "-" : "") : (negative ? " - " : " + ")).Append(term);
             }
-            if (linear.Constant != 0 || text.Length == 0)
+            var constant = Wrapped(linear.Constant);
+            if (constant != 0 || text.Length == 0)
             {
-                text.Append(text.Length == 0 ? Int(linear.Constant) : (linear.Constant < 0 ? " - " : " + ") + Int(Math.Abs(linear.Constant)));
+                var magnitude = constant == int.MinValue ? "int.MinValue" : Int(Math.Abs(constant));
+                text.Append(text.Length == 0 ? (constant == int.MinValue ? magnitude : Int(constant))
+                    : (constant < 0 && constant != int.MinValue ? " - " : " + ") + magnitude);
             }
-            var simple = linear.Terms.Length == 0 || (linear.Terms.Length == 1 && linear.Constant == 0 && Math.Abs(linear.Terms[0].Coefficient) == 1);
+            var simple = linear.Terms.Length == 0 || (linear.Terms.Length == 1 && constant == 0 && Math.Abs(Wrapped(linear.Terms[0].Coefficient)) == 1);
             return simple ? text.ToString() : $"({text})";
         }
+
+        private static long Wrapped(long value) => unchecked((int)value);
 
         /// <summary>
         /// A non-negative index divided by a positive constant, or its remainder, without a

@@ -2,6 +2,7 @@ using Gensor.Backend.Lowering;
 using Gensor.Backend.Lowering.Ir;
 using Gensor.Construction;
 using Gensor.Etir;
+using Gensor.FrontEnd;
 using Gensor.Hardware;
 using Gensor.Tests.Construction;
 using Gensor.Tests.Support;
@@ -83,6 +84,22 @@ public sealed class WindowTests(CpuDeviceFixture fixture)
         Assert.Contains($"{window.Window.Name}[{window.Window.Name}_at + ", text);
         Assert.Null(Legality.Check(op, state.Schedule, BuiltInProfiles.Cpu));
         var measurement = fixture.Run(state, "OutsideWindows", seed: 7);
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+
+    [Fact]
+    public void A_block_stride_past_the_int_range_compiles_and_verifies()
+    {
+        // Every index fits an int (7 x 2^28), but one block of 8 has a stride of 2^31, times a block
+        // index that is always 0: printed as a literal it was a long, and the kernel did not compile.
+        var spec = SpecReader.Read("""{"name":"wide","compute":"C[i] += A[i*268435456]","shape":{"i":8},"tensors":{"A":[8]}}""", "test")[0];
+        var op = OperatorBuilder.Build(spec);
+        var state = new EtirState(op, Schedule.Parse("block=8 thread=1 reduce=-"));
+
+        var source = CSharpKernelGenerator.Generate(state, "WideStride").Text;
+        var measurement = fixture.Run(state, "WideStride", seed: 7);
+
+        Assert.Contains("int.MinValue * g_b0", source);
         Assert.True(measurement.Verified, measurement.Error);
     }
 }
