@@ -99,7 +99,7 @@ internal static class BatchCommand
             cli.Error.WriteLine($"{(signal.Signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: the summary of the {NumberText.Count(soFar.Length, "operator")} done so far follows");
             PrintOnce(new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, soFar)
             {
-                Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, Interrupted = true,
+                Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, InterruptedBy = signal.Signal,
             });
         }
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);

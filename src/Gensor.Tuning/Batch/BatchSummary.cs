@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Diagnostics;
@@ -26,8 +27,11 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
     /// <summary>Operators the run was to tune: the shard's, or the whole suite's.</summary>
     public int Planned { get; init; }
 
-    /// <summary>True when the batch was stopped (a signal) before every planned operator was tuned.</summary>
-    public bool Interrupted { get; init; }
+    /// <summary>The signal that stopped the batch before every planned operator was tuned; null when none did.</summary>
+    public PosixSignal? InterruptedBy { get; init; }
+
+    /// <summary>True when a signal stopped the batch before every planned operator was tuned.</summary>
+    public bool Interrupted => InterruptedBy is not null;
 
     /// <summary>Sum over operators of count x best time over all policies; null when no operator has a result.</summary>
     public double? ModelTotalMs => Total(r => r.BestMs);
@@ -49,8 +53,13 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
 
     public int FromRecords => Results.Sum(r => r.FromRecords);
 
+    /// <summary>
+    /// The process's exit code. A signal's is the shell's 128 + its number (130 for SIGINT, 143 for
+    /// SIGTERM): the process ends by the signal once the summary is out, and the summary says so too.
+    /// </summary>
     public int ExitCode =>
-        Results.Any(r => r.BadInput) ? (int)ErrorKind.BadInput
+        InterruptedBy is { } signal ? SignalExitCode(signal)
+        : Results.Any(r => r.BadInput) ? (int)ErrorKind.BadInput
         : Results.Any(r => !r.Verified) ? (int)ErrorKind.NoResult
         : 0;
 
@@ -63,6 +72,15 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
             return Interrupted ? $"{scope}, interrupted after {Results.Count} of {NumberText.Count(Planned, "operator")}" : scope;
         }
     }
+
+    private static int SignalExitCode(PosixSignal signal) => 128 + signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGQUIT => 3,
+        PosixSignal.SIGTERM => 15,
+        _ => 0,
+    };
 
     private double? Total(Func<BatchResult, double?> time) =>
         Results.Any(r => time(r) is not null) ? Results.Sum(r => r.Entry.Count * (time(r) ?? 0)) : null;

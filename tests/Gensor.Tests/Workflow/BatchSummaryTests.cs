@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
 using Gensor.Tuning;
@@ -72,10 +73,23 @@ public sealed class BatchSummaryTests
     [Fact]
     public void An_interrupted_summary_says_how_far_it_got()
     {
-        var summary = new BatchSummary("s", "gensor", "cpu", [Verified("a", 1, 1)]) { SuiteSize = 4, Planned = 4, Interrupted = true };
+        var summary = new BatchSummary("s", "gensor", "cpu", [Verified("a", 1, 1)]) { SuiteSize = 4, Planned = 4, InterruptedBy = PosixSignal.SIGINT };
 
         Assert.Contains("interrupted: 1 operator of 4 done", Text(summary));
         Assert.False(summary.ModelTotalComplete);
+    }
+
+    [Theory]
+    [InlineData(PosixSignal.SIGINT, 130)]
+    [InlineData(PosixSignal.SIGTERM, 143)]
+    public void An_interrupted_summary_gives_the_exit_code_the_signal_ends_the_process_with(PosixSignal signal, int exitCode)
+    {
+        // Every operator done so far verified: without the signal this would be 0.
+        var summary = new BatchSummary("s", "gensor", "cpu", [Verified("a", 1, 1)]) { SuiteSize = 4, Planned = 4, InterruptedBy = signal };
+
+        Assert.Equal(exitCode, summary.ExitCode);
+        Assert.Equal(exitCode, (int)summary.ToJson()["exit_code"]!);
+        Assert.True((bool)summary.ToJson()["interrupted"]!);
     }
 
     [Fact]
