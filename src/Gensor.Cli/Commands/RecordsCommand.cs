@@ -73,10 +73,11 @@ internal static class RecordsCommand
                 var paths = parse.GetValue(files)!;
                 var target = parse.GetValue(output)!;
                 AtomicFile.CheckFile(target, "--out");
+                RecordFile.CheckReplaceable(target, "--out");
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
                 // Every input is read before the output is written, so merging into one of the inputs is safe.
-                var all = paths.Select(path => RecordReader.ReadExisting(path, logger)).ToArray().SelectMany(records => records).ToArray();
+                var all = paths.Select(path => ReadRecordsFile(path, logger)).ToArray().SelectMany(records => records).ToArray();
                 var merged = RecordSet.Merge(all);
                 AtomicFile.Write(target, string.Concat(merged.Select(r => r.ToJsonLine() + "\n")));
                 cli.Error.WriteLine($"merged {paths.Length} files: {all.Length} records, {merged.Count} kept, {all.Length - merged.Count} duplicates dropped -> {target}");
@@ -84,5 +85,14 @@ internal static class RecordsCommand
             });
         });
         return command;
+    }
+
+    /// <summary>The records of an input to merge; a file with no record line at all (a spec, say) is bad input, not zero records.</summary>
+    private static IReadOnlyList<TuningRecord> ReadRecordsFile(string path, ILogger logger)
+    {
+        var text = RecordReader.ReadText(path);
+        return RecordFile.IsRecordsText(text)
+            ? RecordReader.Parse(text, path, logger)
+            : throw GensorException.BadInput($"{Printable.Text(path)}: is not a records file (no line of it is a record)");
     }
 }

@@ -38,7 +38,13 @@ public static class RecordFile
     /// the file does not exist yet).
     /// </summary>
     /// <exception cref="GensorException">BadInput: not a records file, or not writable.</exception>
-    public static string ReadForAppend(string path, string option)
+    public static string ReadForAppend(string path, string option) => ReadWritable(path, option, "append to");
+
+    /// <summary>Checks that <paramref name="path"/> may be replaced by a records file: absent, or a records file that can be written.</summary>
+    /// <exception cref="GensorException">BadInput: not a records file, or not writable.</exception>
+    public static void CheckReplaceable(string path, string option) => ReadWritable(path, option, "overwrite");
+
+    private static string ReadWritable(string path, string option, string verb)
     {
         CheckPath(path, option);
         if (!File.Exists(path))
@@ -49,7 +55,7 @@ public static class RecordFile
         var text = RecordReader.ReadText(path);
         if (!IsRecordsText(text))
         {
-            throw GensorException.BadInput($"{option} {shown}: is not a records file (no line of it is a record); refusing to append to it");
+            throw GensorException.BadInput($"{option} {shown}: is not a records file (no line of it is a record); refusing to {verb} it");
         }
         try
         {

@@ -149,6 +149,20 @@ public sealed class UntrustedInputTests : IDisposable
         AssertNothingWritten("merged", "r.jsonl");
     }
 
+    [Fact]
+    public void Records_merge_refuses_to_overwrite_a_file_that_is_not_records_or_to_read_a_spec_as_none()
+    {
+        _dir.File("r.jsonl", "");
+        _dir.File("precious.txt", "precious\n");
+        _dir.File("spec.json", """{"name":"g","compute":"C[m] = A[m]","shape":{"m":4}}""");
+
+        GensorProcess.AssertBadInput(Run("records", "merge", "r.jsonl", "-o", "precious.txt"), "precious.txt", "not a records file");
+        GensorProcess.AssertBadInput(Run("records", "merge", "spec.json", "-o", "merged.jsonl"), "spec.json", "not a records file");
+
+        Assert.Equal("precious\n", File.ReadAllText(Path.Combine(_dir.Path, "precious.txt")));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "merged.jsonl")));
+    }
+
     // Item 9: memory is estimated before anything is allocated.
     [Fact]
     public void An_operator_needing_gigabytes_is_refused_in_seconds_and_says_how_to_allow_it()

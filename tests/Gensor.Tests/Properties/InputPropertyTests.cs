@@ -240,11 +240,19 @@ public sealed class InputPropertyTests
         var n = 0;
         RecordLine.Array[1, 8].Sample(lines =>
         {
-            var path = dir.File($"r{n}.jsonl", string.Join("\n", lines) + "\n");
+            var text = string.Join("\n", lines) + "\n";
+            var path = dir.File($"r{n}.jsonl", text);
             var merged = Path.Combine(dir.Path, $"m{n++}.jsonl");
 
             var result = GensorCli.Run("records", "merge", path, "-o", merged);
 
+            if (!Gensor.Tuning.Records.RecordFile.IsRecordsText(text))
+            {
+                // Junk and torn lines only: not a records file, refused rather than read as none.
+                Assert.Equal(2, result.ExitCode);
+                Assert.False(File.Exists(merged));
+                return;
+            }
             Assert.True(result.ExitCode == 0, result.Error);
             Assert.All(File.ReadAllLines(merged), line => Assert.NotNull(Gensor.Tuning.Records.TuningRecord.TryParse(line)));
         }, iter: 60, threads: 1);
