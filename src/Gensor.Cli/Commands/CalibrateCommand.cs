@@ -45,6 +45,11 @@ internal static class CalibrateCommand
                 }
                 var outPath = parse.GetValue(output)!;
                 CheckWritable(outPath);
+                // The profile it writes must be one that --target reads.
+                if (parse.GetValue(name) is { } given)
+                {
+                    Printable.CheckName(given, "--name");
+                }
                 var considered = ParseFit(parse.GetValue(fit));
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
@@ -78,9 +83,18 @@ internal static class CalibrateCommand
         {
             return null;
         }
-        return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0)
+        {
+            throw GensorException.BadInput($"--fit names no constant (known: {string.Join(", ", CalibrationParameter.All.Select(p => p.Name))})");
+        }
+        if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw GensorException.BadInput($"--fit names '{Printable.Text(twice.Key)}' twice");
+        }
+        return names
             .Select(n => CalibrationParameter.Named(n)
-                ?? throw GensorException.BadInput($"--fit: unknown constant '{n}' (known: {string.Join(", ", CalibrationParameter.All.Select(p => p.Name))})"))
+                ?? throw GensorException.BadInput($"--fit: unknown constant '{Printable.Text(n)}' (known: {string.Join(", ", CalibrationParameter.All.Select(p => p.Name))})"))
             .ToArray();
     }
 

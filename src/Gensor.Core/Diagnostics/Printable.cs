@@ -40,4 +40,25 @@ public static class Printable
         char.IsControl(c)
         || c is '\u2028' or '\u2029' // line and paragraph separators end a line on some terminals
         || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' or '\u200E' or '\u200F';
+
+    /// <summary>
+    /// A name labels tables, reports and records, one per line: it may not be
+    /// empty, hold a control character (a newline would split a line, an escape
+    /// would recolour a terminal) or run past 200 characters.
+    /// </summary>
+    public static void CheckName(string name, string what)
+    {
+        if (name.Length == 0)
+        {
+            throw GensorException.BadInput($"{what} is empty");
+        }
+        if (HasControl(name))
+        {
+            throw GensorException.BadInput($"{what} '{Text(name)}' holds a control character");
+        }
+        if (name.Length > 200)
+        {
+            throw GensorException.BadInput($"{what} is {name.Length} characters long; at most 200");
+        }
+    }
 }

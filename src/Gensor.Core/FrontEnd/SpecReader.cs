@@ -80,7 +80,7 @@ public static class SpecReader
         var shape = ParseShape(shapeText);
         if (name is not null)
         {
-            CheckName(name, "--name");
+            Printable.CheckName(name, "--name");
         }
         return new(
             name ?? "inline",
@@ -139,7 +139,7 @@ public static class SpecReader
             }
         }
         var name = RequiredString(element, "name", where);
-        CheckName(name, $"{where}: field 'name'");
+        Printable.CheckName(name, $"{where}: field 'name'");
         var compute = RequiredString(element, "compute", where);
         var shape = ReadShape(Required(element, "shape", where), where);
         var tensors = element.TryGetProperty("tensors", out var tensorsElement)
@@ -190,27 +190,6 @@ public static class SpecReader
             throw GensorException.BadInput($"{where}: field 'nodes' must be an array of node names (strings) but is {Describe(element)}");
         }
         return element.EnumerateArray().Select(node => node.GetString()!).ToArray();
-    }
-
-    /// <summary>
-    /// A name labels tables, reports and records, one per line: it may not be
-    /// empty, hold a control character (a newline would split a line, an escape
-    /// would recolour a terminal) or run past 200 characters.
-    /// </summary>
-    private static void CheckName(string name, string what)
-    {
-        if (name.Length == 0)
-        {
-            throw GensorException.BadInput($"{what} is empty");
-        }
-        if (Printable.HasControl(name))
-        {
-            throw GensorException.BadInput($"{what} '{Printable.Text(name)}' holds a control character");
-        }
-        if (name.Length > 200)
-        {
-            throw GensorException.BadInput($"{what} is {name.Length} characters long; at most 200");
-        }
     }
 
     private static Dictionary<string, long> ReadShape(JsonElement element, string where)

@@ -373,15 +373,12 @@ public static class ProfileCatalog
 
     private static string RequiredString(JsonElement root, string field, string source)
     {
-        if (!(root.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text))
+        if (!(root.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { } text))
         {
             throw GensorException.BadInput($"profile file {source}: field '{field}' is missing or not a string");
         }
         // Names are printed in tables and reports, one per line.
-        if (Printable.HasControl(text) || text.Length > 200)
-        {
-            throw GensorException.BadInput($"profile file {source}: field '{field}' holds a control character or is longer than 200 characters");
-        }
+        Printable.CheckName(text, $"profile file {source}: field '{field}'");
         return text;
     }
 

@@ -57,6 +57,12 @@ public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList
                 Skip("operator text does not rebuild");
                 continue;
             }
+            if (Gensor.Analysis.OperatorAnalysis.Of(op).CheckStructure(record.Schedule) is not null)
+            {
+                // A forged or damaged record: no kernel of that schedule exists to have been measured.
+                Skip("schedule does not fit its operator");
+                continue;
+            }
             var key = (record.OpHash, record.Schedule);
             if (latest.ContainsKey(key))
             {

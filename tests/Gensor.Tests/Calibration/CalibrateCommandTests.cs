@@ -109,9 +109,34 @@ public sealed class CalibrateCommandTests : IDisposable
     public void An_unknown_constant_to_fit_is_bad_input() =>
         AssertBadInput(GensorCli.Run("calibrate", WriteRecords(0), "--out", OutPath, "--fit", "warp_size"), "warp_size");
 
+    [Theory]
+    // The profile calibrate writes must be one --target reads: its name is checked as a spec's is.
+    [InlineData("--name", "x\ty", "control character")]
+    [InlineData("--name", "", "--name is empty")]
+    [InlineData("--fit", "", "--fit names no constant")]
+    [InlineData("--fit", "launch_us,launch_us", "'launch_us' twice")]
+    public void A_name_or_constants_that_would_make_a_bad_profile_are_bad_input(string option, string value, string words) =>
+        AssertBadInput(GensorCli.Run("calibrate", WriteRecords(0), "--out", OutPath, option, value), words);
+
     [Fact]
     public void An_output_folder_that_does_not_exist_is_bad_input() =>
         AssertBadInput(GensorCli.Run("calibrate", WriteRecords(0), "--out", Path.Combine(_dir.Path, "no", "p.json")), "does not exist");
+
+    [Fact]
+    public void A_record_whose_schedule_does_not_fit_its_operator_is_skipped()
+    {
+        // A forged line: a thread tile of 3 does not divide the block tile of 16.
+        var forged = Records.Make(Operators.Parse(Compute, Shape), "block=16x16 thread=3x2 reduce=8", 0.001).ToJsonLine();
+        var records = WriteRecords(0);
+        File.AppendAllText(records, forged + "\n");
+
+        var result = GensorCli.Run("calibrate", records, "--out", OutPath, "--format", "json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Output);
+        var skipped = json.RootElement.GetProperty("records").GetProperty("skipped").EnumerateArray().ToArray();
+        Assert.Contains(skipped, s => s.GetProperty("reason").GetString() == "schedule does not fit its operator" && s.GetProperty("count").GetInt32() == 1);
+    }
 
     [Fact]
     public void Records_of_two_devices_need_device()
