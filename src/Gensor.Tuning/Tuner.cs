@@ -4,6 +4,7 @@ using Gensor.Construction;
 using Gensor.Construction.Policies;
 using Gensor.Diagnostics;
 using Gensor.Etir;
+using Gensor.Reference;
 using Gensor.Tuning.Isolation;
 using Gensor.Tuning.Reports;
 using Microsoft.Extensions.Logging;
@@ -72,6 +73,13 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
         // product is 8.6e9 terms), so the line says how much of it there is.
         logger.LogInformation("{Op}: measuring {Count} candidates ({Known} known from records) after the reference, {Terms:0.#e0} terms",
             op.Name, runnable.Count, results.Count(r => r is not null && r.FromRecords), (double)op.IterationPoints);
+        var referenceTime = ReferenceEvaluator.EstimatedTime(op, Environment.ProcessorCount);
+        if (runnable.Count > 0 && referenceTime > LongReference)
+        {
+            // Without -v nothing else is printed until the reference is done: say what the wait is.
+            logger.LogWarning("{Op}: the reference evaluation, before any candidate runs, is {Terms:0.#e0} terms in double precision: about {Time} on this machine's {Cores} cores",
+                op.Name, (double)op.IterationPoints, Duration(referenceTime), Environment.ProcessorCount);
+        }
 
         var loadMs = 0.0;
         var roslynMs = (measurer ?? new InProcessMeasurer(device)).MeasureAll(
@@ -98,6 +106,14 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
             CompilerCheck = construction.Check,
         };
     }
+
+    /// <summary>A reference evaluation estimated longer than this is announced at the default verbosity.</summary>
+    public static readonly TimeSpan LongReference = TimeSpan.FromMinutes(1);
+
+    private static string Duration(TimeSpan time) =>
+        time.TotalDays >= 2 ? $"{time.TotalDays:0} days"
+        : time.TotalHours >= 2 ? $"{time.TotalHours:0} hours"
+        : $"{Math.Max(1, time.TotalMinutes):0} minutes";
 
     private static double? Estimate(RankedSchedule candidate) => double.IsNaN(candidate.EstimatedMs) ? null : candidate.EstimatedMs;
 }
