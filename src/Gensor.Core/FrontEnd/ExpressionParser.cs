@@ -74,6 +74,7 @@ public sealed class ExpressionParser
         var parser = new ExpressionParser(text, "epilogue");
         var expr = parser.ParseExpression();
         parser.Expect(TokenKind.End, "end of text");
+        parser.CheckCancelled();
         parser.CheckDepth(expr);
         return expr;
     }
@@ -107,6 +108,7 @@ public sealed class ExpressionParser
         var reduction = ParseAssignment();
         var body = ParseExpression();
         Expect(TokenKind.End, "end of text");
+        CheckCancelled();
         return new ComputeStatement(name.Text, ValueArray.From(axes), reduction, body);
     }
 
@@ -249,8 +251,39 @@ public sealed class ExpressionParser
         {
             throw Error(start, $"index '{SourceFrom(start)}' is not affine (only integer multiples of index variables plus an integer)");
         }
+        foreach (var (axis, coefficient) in form.Terms)
+        {
+            if (coefficient == 0)
+            {
+                _cancelled.TryAdd(axis, start);
+            }
+            else
+            {
+                _indexed.Add(axis);
+            }
+        }
         var terms = form.Terms.Where(term => term.Value != 0).Select(term => new AffineTerm(term.Key, checked((int)term.Value)));
         return new AffineIndex(ValueArray.From(terms), checked((int)form.Constant));
+    }
+
+    // Index variables written in an index but cancelled out of it (i+j-j), with the index's first token,
+    // and those some index keeps.
+    private readonly Dictionary<string, Token> _cancelled = [];
+    private readonly HashSet<string> _indexed = [];
+
+    /// <summary>
+    /// Refuses an index variable that cancels out of every index it is written in: nothing would depend
+    /// on it, so what a sum over it means (the same terms repeated, or none without an extent) is a guess.
+    /// </summary>
+    private void CheckCancelled()
+    {
+        foreach (var (axis, at) in _cancelled)
+        {
+            if (!_indexed.Contains(axis))
+            {
+                throw Error(at, $"index variable '{axis}' cancels out of every index it is written in, so nothing depends on it; write the expression without it");
+            }
+        }
     }
 
     // The affine sub-grammar returns null for a non-affine part but keeps parsing, so the error can quote the whole index.

@@ -239,7 +239,11 @@ public static class SpecReader
         // Sign is left to the builder, which reports a non-positive extent with the rest of its shape checks.
         if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var value))
         {
-            throw GensorException.BadInput($"{what} must be an integer but is {Describe(element)}");
+            // An integer past 64 bits is a number .NET cannot hold as one: say it is too large, not that it is no integer.
+            var tooLarge = element.ValueKind == JsonValueKind.Number && element.GetRawText().TrimStart('-').All(char.IsAsciiDigit);
+            throw GensorException.BadInput(tooLarge
+                ? $"{what} is {Describe(element)}, too large (at most {long.MaxValue})"
+                : $"{what} must be an integer but is {Describe(element)}");
         }
         return value;
     }

@@ -8,8 +8,9 @@ public class ExpressionParserTests
 {
     private static AffineIndex Index(string text)
     {
-        var statement = ExpressionParser.ParseCompute($"O[i] += A[{text}]");
-        return ((TensorRead)statement.Body).Indices[0];
+        // Z keeps every variable the cases write, so one that cancels out of A's index is still the operator's.
+        var statement = ExpressionParser.ParseCompute($"O[i] += A[{text}] * Z[x,y,r]");
+        return ((TensorRead)((Binary)statement.Body).Left).Indices[0];
     }
 
     private static AffineIndex Affine(int constant, params (string Axis, int Coefficient)[] terms) =>
@@ -126,6 +127,21 @@ public class ExpressionParserTests
     [InlineData("min", BinaryOp.Min)]
     public void BinaryFunctionsParse(string name, BinaryOp op) =>
         Assert.Equal(op, Assert.IsType<Binary>(ExpressionParser.ParseEpilogue($"{name}(A[i], 0)")).Op);
+
+    [Theory]
+    [InlineData("C[i] += A[i+j-j]", "compute: column 11: index variable 'j' cancels out")]
+    [InlineData("C[i] += A[i, k*0]", "compute: column 14: index variable 'k' cancels out")]
+    public void A_variable_that_cancels_out_of_every_index_it_is_written_in_is_refused(string compute, string words) =>
+        Assert.StartsWith(words, BadInput.Thrown(() => ExpressionParser.ParseCompute(compute)));
+
+    [Fact]
+    public void A_variable_that_cancels_out_of_one_index_but_stays_in_another_is_kept()
+    {
+        var statement = ExpressionParser.ParseCompute("C[i] += A[i+j-j] * B[j]");
+
+        Assert.Equal(AffineIndex.OfAxis("i"), ((TensorRead)((Binary)statement.Body).Left).Indices[0]);
+        Assert.Equal(AffineIndex.OfAxis("j"), ((TensorRead)((Binary)statement.Body).Right).Indices[0]);
+    }
 
     [Fact]
     public void SyntaxErrorNamesTheColumnAndWhatWasExpected()

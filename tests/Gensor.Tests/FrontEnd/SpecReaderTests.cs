@@ -121,6 +121,10 @@ public class SpecReaderTests
         Assert.Contains("shape 'i' must be an integer but is the number 4.5", ReadError("""{ "name": "g", "compute": "C[i] = A[i]", "shape": { "i": 4.5 } }"""));
 
     [Fact]
+    public void AnExtentPast64BitsIsTooLargeNotAFraction() =>
+        Assert.Contains("shape 'i' is the number 99999999999999999999, too large", ReadError("""{ "name": "g", "compute": "C[i] = A[i]", "shape": { "i": 99999999999999999999 } }"""));
+
+    [Fact]
     public void NonArrayTensorShapeIsRejected() =>
         Assert.Contains("tensors 'A' must be an array", ReadError("""{ "name": "g", "compute": "C[i] = A[i]", "shape": { "i": 4 }, "tensors": { "A": 4 } }"""));
 
