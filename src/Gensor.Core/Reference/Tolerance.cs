@@ -18,7 +18,8 @@ namespace Gensor.Reference;
 /// <param name="InputRounding">u_in: relative rounding of every input inside the kernel (0 for none).</param>
 /// <param name="Output">The output's element type.</param>
 /// <param name="ReductionLength">L: points of the reduction (1 when there is none), for the rule's text.</param>
-public sealed record Tolerance(FloatFormat Arithmetic, double InputRounding, ElementType Output, long ReductionLength = 1)
+/// <param name="Reduction">The reduction's kind, for the rule's text (a maximum rounds nothing).</param>
+public sealed record Tolerance(FloatFormat Arithmetic, double InputRounding, ElementType Output, long ReductionLength = 1, Reduction Reduction = Reduction.Sum)
 {
     /// <summary>The unit roundoff of TF32 (10 stored significand bits, round to nearest).</summary>
     public const double Tf32UnitRoundoff = 1.0 / (1 << 11);
@@ -28,12 +29,14 @@ public sealed record Tolerance(FloatFormat Arithmetic, double InputRounding, Ele
         FloatFormat.Of(op.AccumulatorType),
         tf32 ? Tf32UnitRoundoff : 0.0,
         op.Output.Type,
-        op.ReductionLength);
+        op.ReductionLength,
+        op.Reduction);
 
     /// <summary>The rule as one line for reports, e.g. <c>|err| &lt;= 2*bound(float32 operations, 128-term sum) + 2^-11*|x| (f16 output)</c>.</summary>
     public override string ToString()
     {
-        var terms = ReductionLength > 1 ? $", {ReductionLength.ToString(CultureInfo.InvariantCulture)}-term sum" : "";
+        var terms = ReductionLength <= 1 ? ""
+            : $", {ReductionLength.ToString(CultureInfo.InvariantCulture)}-term {(Reduction == Reduction.Max ? "maximum (exact)" : "sum")}";
         var text = $"|err| <= {Verifier.Safety.ToString(CultureInfo.InvariantCulture)}*bound({Arithmetic.Name} operations{terms}";
         if (InputRounding > 0)
         {

@@ -89,4 +89,9 @@ public sealed class ToleranceTests
     public void The_rule_is_stated_with_its_constants() =>
         Assert.Equal("|err| <= 2*bound(float32 operations, 128-term sum) + 2^-11*|x| (f16 output)",
             Tolerance.Of(Build("C[m] += A[m,k]", "m=2,k=128", "f16")).ToString());
+
+    [Fact]
+    public void A_maximum_is_stated_as_one_not_as_a_sum() =>
+        Assert.Equal("|err| <= 2*bound(float32 operations, 9-term maximum (exact)) + 2^-8*|x| (bf16 output)",
+            Tolerance.Of(Build("O[c,y] max= I[c,y*2+r-1]", "c=2,y=4,r=9", "bf16")).ToString());
 }
