@@ -1,0 +1,53 @@
+#!/bin/bash
+# One device session, in order of what matters, each stage skipped when the time left is short:
+#   1. GEMM 4096^3 FP32, gensor's first choice against cuBLAS (issue 9's headline figure);
+#   2. GPT-2's six products, gensor's top 10 each with records (issue 10's Spearman goal);
+#   3. issue 9's table (GEMM 1024x3072x1024, GEMV, conv 3x3, depthwise), top 10 with records;
+#   4. batch-32 ResNet-50, top 5, as far as time allows.
+# Run from the repository root of a checkout that holds the kit in the ignored .gpurun/
+# (scripts/package-gpu-kit.sh, then cp dist/gpu-kit.tar.xz .gpurun/), through the device tool with
+# carry [".gpurun"]:  BUDGET=480 bash bench/gpu/session.sh
+# BUDGET is seconds for the stages (leave the tool's limit a minute for packing). Results land in
+# $OUT/results.tar.gz (res/<stage>/<suite>-<time>/ with records.jsonl, report.md, vendor.json) and
+# $OUT/log.txt. Back here: tar xzf, then `gensor calibrate res/*/*/records.jsonl --profile h100
+# --out X.json` gives Spearman and first choice over fastest per operator.
+# DRY=1 prints what would run (run_benchmark.sh --dry-run) without a device.
+set -u
+REPO="$(pwd)"
+OUT="${OUT:-/tmp/session-out}"; mkdir -p "$OUT"
+RES=/tmp/res; rm -rf "$RES"; mkdir -p "$RES"
+exec > >(tee "$OUT/log.txt") 2>&1
+t0=$(date +%s); BUDGET=${BUDGET:-480}; deadline=$((t0 + BUDGET))
+el() { echo "=== [$(( $(date +%s) - t0 ))s] $*"; }
+left() { echo $(( deadline - $(date +%s) )); }
+finish() { el "packing"; tar -C /tmp -czf "$OUT/results.tar.gz" res; ls -la "$OUT"; }
+trap finish EXIT
+KIT=/tmp/gpu-kit
+if [ ! -x "$KIT/gensor" ]; then
+  tar -C /tmp -xf "$REPO/.gpurun/gpu-kit.tar.xz" || { echo "error: no kit at .gpurun/gpu-kit.tar.xz"; exit 1; }
+fi
+cd "$KIT" || exit 1
+for d in /usr/local/cuda/bin; do [ -x "$d/ptxas" ] && export PATH="$d:$PATH" && export CUDA_PATH="${d%/bin}"; done
+el "kit"; cat VERSION.txt; nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv 2>/dev/null; ./gensor devices | head -3
+DRY_FLAG=${DRY:+--dry-run}
+device=cuda; [ -n "${DRY:-}" ] && device=cpu
+stage() { # name min-seconds policies top-k suite [extra run_benchmark options]
+  local name=$1 need=$2 policies=$3 topk=$4 suite=$5; shift 5
+  local l; l=$(left)
+  if [ "$l" -lt "$need" ]; then el "skip $name ($l s left, needs $need)"; return; fi
+  el "stage $name ($l s left)"
+  mkdir -p "$RES/$name"
+  timeout "$l" ./bench/run_benchmark.sh $DRY_FLAG --device "$device" --policies "$policies" --top-k "$topk" --out-dir "$RES/$name" "$@" "$suite" 2>&1 | tail -25
+}
+python3 - <<'PY'
+import json
+suite = json.load(open("suites/issue9.json"))
+json.dump([e for e in suite if e["name"] == "gemm_4096"], open("/tmp/gemm4096.json", "w"))
+json.dump([e for e in suite if e["name"] != "gemm_4096"], open("/tmp/issue9-rest.json", "w"))
+PY
+# The reference of a 4096^3 product is the long part (minutes of the host's cores): the first stage needs most.
+stage gemm4096 240 gensor 1 /tmp/gemm4096.json
+stage gpt2 120 gensor 10 suites/gpt2.json
+stage issue9 120 gensor 10 /tmp/issue9-rest.json
+stage resnet50_b32 90 gensor 5 suites/resnet50_b32.json
+el done
