@@ -12,10 +12,17 @@ public sealed record LauncherName(string Namespace, string Class, string Method)
     public const string DefaultNamespace = "Gensor.Kernels";
 
     /// <summary>
-    /// ILGPU names the kernel body uses unqualified: a launcher class of the same
-    /// name in the kernel's namespace would hide them, so it gets a suffix instead.
+    /// Names a launcher class may not take, so it gets a suffix instead: the ILGPU names the
+    /// kernel uses unqualified (a class of the same name in the kernel's namespace would hide
+    /// them, and ILGPU itself would hide the namespace), and the launcher's own members (a
+    /// member may not share its class's name).
     /// </summary>
-    private static readonly string[] _taken = ["Grid", "Group", "Warp", "XMath", "Math", "MathF", "SharedMemory", "ArrayView", "ArrayView1D", "Stride1D", "Interop", "Atomic", "Index1D"];
+    private static readonly string[] _taken =
+    [
+        "ILGPU", "Grid", "Group", "Warp", "XMath", "Math", "MathF", "SharedMemory", "ArrayView", "ArrayView1D", "Stride1D",
+        "Interop", "Atomic", "Index1D", "Half", "Float2", "Float4", "CudaAsm",
+        "Launch", "Launcher", "Load", "CheckLength", "CheckLimits",
+    ];
 
     /// <summary>The launcher of operator <paramref name="operatorName"/> in <paramref name="namespace"/>.</summary>
     /// <exception cref="GensorException">The namespace is not a C# namespace (bad input).</exception>

@@ -21,7 +21,7 @@ public static class CSharpPrinter
     public static string Print(KernelIr kernel, string className, IEnumerable<string> header)
     {
         var w = new SourceWriter();
-        using (OpenClass(w, header, ["ILGPU", "ILGPU.Algorithms", "ILGPU.Runtime", "ILGPU.Util"], className, kernel.GridSize, kernel.GroupSize))
+        using (OpenClass(w, header, Usings(["ILGPU", "ILGPU.Algorithms", "ILGPU.Runtime", "ILGPU.Util"], kernel.Parameters.Select(p => p.Element)), className, kernel.GridSize, kernel.GroupSize))
         {
             using (w.Block($"public static void {KernelSource.MethodName}({Signature(kernel.Parameters.Select(p => (p.Name, p.Element)))})"))
             {
@@ -41,6 +41,13 @@ public static class CSharpPrinter
         }
         return w.ToString();
     }
+
+    /// <summary>
+    /// The usings of a kernel, and for an f16 one an alias that names ILGPU's Half: a project with
+    /// implicit usings (the SDK's default) imports System, whose Half would make the name ambiguous.
+    /// </summary>
+    internal static IEnumerable<string> Usings(IEnumerable<string> namespaces, IEnumerable<ElementType> elements) =>
+        elements.Contains(ElementType.F16) ? [.. namespaces, "Half = ILGPU.Half"] : namespaces;
 
     /// <summary>
     /// Writes the header comments, the usings, and opens the kernel's static class with its
@@ -74,7 +81,7 @@ public static class CSharpPrinter
 
     private sealed class Body(SourceWriter w, KernelIr kernel)
     {
-        private const string CudaOnly = "ILGPU.Runtime.Cuda.CudaAsm.IsSupported";
+        private const string CudaOnly = "global::ILGPU.Runtime.Cuda.CudaAsm.IsSupported";
 
         // Views of a buffer as 2- or 4-wide vectors, declared once at the top.
         private readonly Dictionary<(KernelBuffer, int), string> _views = [];

@@ -45,7 +45,7 @@ internal static class ElementTypeNames
         w.Line("/// <summary>The f16 nearest to a float, ties to even: cvt.rn.f16.f32 on CUDA, integer code elsewhere.</summary>");
         using (w.Block("public static Half FloatToHalf(float value)"))
         {
-            w.Line("if (ILGPU.Runtime.Cuda.CudaAsm.IsSupported) { return (Half)value; }");
+            w.Line("if (global::ILGPU.Runtime.Cuda.CudaAsm.IsSupported) { return (Half)value; }");
             w.Line("uint bits = Interop.FloatAsInt(value);");
             w.Line("uint sign = (bits >> 16) & 0x8000u;");
             w.Line("uint magnitude = bits & 0x7FFFFFFFu;");

@@ -80,7 +80,7 @@ public sealed class WindowTests(CpuDeviceFixture fixture)
         // The output's window and the staged copies' windows (g_cw) are another matter: only the unstaged reads' (g_gw).
         var window = Assert.Single(kernel.Statements.OfType<IrStmt.DeclareWindow>(), w => w.Window.Name.StartsWith("g_gw", StringComparison.Ordinal) && w.MayStartOutside);
         var text = CSharpKernelGenerator.Generate(state, "K").Text;
-        Assert.Contains($"var {window.Window.Name} = ILGPU.Runtime.Cuda.CudaAsm.IsSupported ? ", text);
+        Assert.Contains($"var {window.Window.Name} = global::ILGPU.Runtime.Cuda.CudaAsm.IsSupported ? ", text);
         Assert.Contains($"{window.Window.Name}[{window.Window.Name}_at + ", text);
         Assert.Null(Legality.Check(op, state.Schedule, BuiltInProfiles.Cpu));
         var measurement = fixture.Run(state, "OutsideWindows", seed: 7);

@@ -161,6 +161,26 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
         }
     }
 
+    [Theory]
+    // A project with implicit usings (the SDK's default) imports System.Half: f16 kernels named Half ambiguously.
+    [InlineData("gemm", "f16", "Gemm")]
+    [InlineData("gemm", "bf16", "Gemm")]
+    // Operators named like what the kernel uses unqualified, or like the launcher's own members.
+    [InlineData("ILGPU", "f32", "ILGPUOp")]
+    [InlineData("half", "f16", "HalfOp")]
+    [InlineData("launch", "f32", "LaunchOp")]
+    [InlineData("cuda_asm", "f16", "CudaAsmOp")]
+    public void An_emitted_kernel_compiles_in_a_project_with_implicit_usings_whatever_its_name(string name, string dtype, string launcherClass)
+    {
+        using var dir = new TempDirectory();
+        var (kernel, launch) = Emit(dir, "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=32,n=32,k=16", "--dtype", dtype, "--name", name, "--target", "h100");
+
+        var assembly = CSharpProgram.Compile(executable: false, kernel);
+
+        Assert.Equal(launcherClass, (string?)launch["launcher"]!["class"]);
+        Assert.NotNull(assembly.GetType($"Gensor.Kernels.{launcherClass}"));
+    }
+
     [Fact]
     public void The_namespace_option_places_kernel_and_launcher()
     {

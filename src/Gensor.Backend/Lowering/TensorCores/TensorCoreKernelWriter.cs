@@ -31,9 +31,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     /// <summary>The kernel's source, after the comment lines <paramref name="header"/>.</summary>
     public string Write(IEnumerable<string> header, ElementType outputType)
     {
-        using (CSharpPrinter.OpenClass(_w, header, ["ILGPU", "ILGPU.Runtime", "ILGPU.Runtime.Cuda"], className, tiling.Blocks, tiling.Threads))
+        var types = new[] { outputType, _p.A.Type, _p.B.Type };
+        using (CSharpPrinter.OpenClass(_w, header, CSharpPrinter.Usings(["ILGPU", "ILGPU.Runtime", "ILGPU.Runtime.Cuda"], types), className, tiling.Blocks, tiling.Threads))
         {
-            var types = new[] { outputType, _p.A.Type, _p.B.Type };
             var list = CSharpPrinter.Signature(parameters.Select((name, i) => (name, types[i])));
             using (_w.Block($"public static void {KernelSource.MethodName}({list})"))
             {
