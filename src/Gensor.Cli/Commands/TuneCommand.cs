@@ -138,7 +138,7 @@ internal static class TuneText
             var tf32 = best.Schedule.Mma == MmaShape.M16N8K8Tf32;
             if (tf32)
             {
-                w.WriteLine("tf32:      yes: float32 inputs rounded to TF32 (10 significand bits) on tensor cores (--allow-tf32)");
+                w.WriteLine("tf32:      yes: float32 inputs rounded to TF32 (10 significand bits) on tensor cores");
             }
             if (!op.AllFloat32 || tf32)
             {

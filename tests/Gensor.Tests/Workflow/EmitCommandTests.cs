@@ -95,6 +95,29 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void A_recorded_tf32_schedule_is_emitted_only_with_allow_tf32()
+    {
+        using var dir = new TempDirectory();
+        var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
+        const string tf32 = "block=32x32 thread=16x8 vthread=1x1 reduce=8 shared=A,B vector=1 mma=m16n8k8tf32";
+        var records = dir.File("r.jsonl", string.Concat(
+            Records.Make(op, tf32, 0.1, device: "cuda: NVIDIA H100", profile: "h100").ToJsonLine() + "\n",
+            Records.Make(op, "block=32x32 thread=4x4 reduce=8 shared=A,B", 1.0, device: "cuda: NVIDIA H100", profile: "h100").ToJsonLine() + "\n"));
+
+        var plain = Emit(Path.Combine(dir.Path, "plain"), "h100", "cs", "--records", records);
+        var allowed = Emit(Path.Combine(dir.Path, "allowed"), "h100", "cs", "--records", records, "--allow-tf32");
+
+        Assert.True(plain.ExitCode == 0, plain.Error);
+        Assert.Contains("passing over 1 recorded TF32", plain.Error);
+        Assert.Equal("block=32x32 thread=4x4 vthread=1x1 reduce=8 shared=A,B vector=1", (string?)Launch(dir, "plain")["schedule"]!["text"]);
+        Assert.True(allowed.ExitCode == 0, allowed.Error);
+        Assert.Equal(tf32, (string?)Launch(dir, "allowed")["schedule"]!["text"]);
+    }
+
+    private static JsonNode Launch(TempDirectory dir, string outDir) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, outDir, "launch.json")))!;
+
+    [Fact]
     public void A_recorded_schedule_beyond_the_targets_limits_gives_way_to_the_models_choice()
     {
         using var dir = new TempDirectory();
