@@ -98,6 +98,11 @@ internal static class EmitCommand
                 // Checked before any work, so that a path that cannot take the files fails at once.
                 AtomicFile.CheckDirectory(outDir, [.. FileNames(lang), "launch.json"], "--out");
                 var op = spec.Read(parse, cli);
+                if (lang == "opencl" && op.Inputs.Append(op.Output).Any(t => t.Type == ElementType.F16))
+                {
+                    // ILGPU's OpenCL back end stops with an internal compiler error on Half.
+                    throw GensorException.BadInput("--lang opencl: ILGPU's OpenCL back end does not support f16 tensors; use --lang cs or ptx, or bf16");
+                }
                 var launcher = LauncherName.For(op.Name, parse.GetValue(@namespace)!);
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");

@@ -95,6 +95,19 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void OpenCl_of_an_f16_operator_is_bad_input_and_writes_nothing()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, "h100", "opencl", "--dtype", "f16");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: --lang opencl: ILGPU's OpenCL back end does not support f16", result.Error.Trim());
+        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
+    }
+
+    [Fact]
     public void A_recorded_tf32_schedule_is_emitted_only_with_allow_tf32()
     {
         using var dir = new TempDirectory();
