@@ -76,7 +76,8 @@ public sealed record AffineIndex(ValueArray<AffineTerm> Terms, int Constant)
                 text.Append('-');
             }
             text.Append(term.Axis);
-            var magnitude = Math.Abs(term.Coefficient);
+            // As a long: the magnitude of int.MinValue is no int.
+            var magnitude = Math.Abs((long)term.Coefficient);
             if (magnitude != 1)
             {
                 text.Append('*').Append(magnitude);
@@ -86,7 +87,7 @@ public sealed record AffineIndex(ValueArray<AffineTerm> Terms, int Constant)
         {
             if (text.Length > 0)
             {
-                text.Append(Constant < 0 ? "-" : "+").Append(Math.Abs(Constant));
+                text.Append(Constant < 0 ? "-" : "+").Append(Math.Abs((long)Constant));
             }
             else
             {

@@ -229,9 +229,11 @@ public static class OnnxImporter
                     throw new UnsupportedNodeException($"no Gensor mapping for {node.OpType}");
                 }
             }
-            catch (UnsupportedNodeException exception)
+            catch (Exception exception) when (exception is UnsupportedNodeException or OverflowException)
             {
-                Account(index, name, node, NodeRole.Unsupported, [], exception.Reason);
+                // Checked arithmetic on a node's attributes (a pad of 2^40) overflows: the node is unsupported, not the import.
+                var reason = exception is UnsupportedNodeException unsupported ? unsupported.Reason : "its attributes or shapes overflow 64-bit integers";
+                Account(index, name, node, NodeRole.Unsupported, [], reason);
                 // Shapes the model states for the outputs keep the nodes after it importable.
                 foreach (var output in node.Output.Where(output => output.Length > 0 && !_values.ContainsKey(output)))
                 {

@@ -29,6 +29,11 @@ internal sealed record WindowGeometry(long[] Input, long[] Kernel, long[] Stride
         {
             throw new UnsupportedNodeException("a stride, dilation or kernel extent below 1, or a negative pad");
         }
+        // Index coefficients and constants are 32-bit: larger ones cannot be written as an index.
+        if (strides.Concat(dilations).Concat(pads).Concat(kernel).Any(value => value > int.MaxValue / 2))
+        {
+            throw new UnsupportedNodeException($"a stride, dilation, pad or kernel extent above {int.MaxValue / 2}");
+        }
         var begin = pads[..rank];
         var end = pads[rank..];
         var autoPad = node.String("auto_pad", "NOTSET");

@@ -64,6 +64,20 @@ public class AccountingTests
         Assert.Equal([0, 1, 2, 3], nodes.Select(node => node.Index));
     }
 
+    [Theory]
+    [InlineData(1L << 40)]
+    [InlineData(2147483648L)]
+    [InlineData(long.MaxValue)]
+    public void A_pad_whose_arithmetic_overflows_makes_the_node_unsupported_not_the_import_fail(long pad)
+    {
+        var model = new OnnxModelBuilder().Input("x", 1, 3, 8, 8).Weight("w", [4, 3, 3, 3])
+            .Node("Conv", ["x", "w"], ["y"], ("pads", new long[] { pad, 0, 0, 0 })).Output("y");
+
+        var imported = Import(model);
+
+        Assert.Equal("Conv", Assert.Single(imported.Unsupported).OpType);
+    }
+
     [Fact]
     public void UnnamedNodesAreNamedByTypeAndPosition()
     {
