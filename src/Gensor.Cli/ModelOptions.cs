@@ -26,6 +26,18 @@ internal sealed class ModelOptions
     public string Model(ParseResult parse) => parse.GetValue(_model)!;
 
     /// <summary>Writes a suite file (atomically), making its folder if needed.</summary>
+    /// <summary>Checks, before any work, that a suite can be written to <paramref name="path"/> (its folders may be missing).</summary>
+    /// <exception cref="GensorException">BadInput naming <paramref name="option"/>.</exception>
+    public static void CheckSuitePath(string path, string option)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw GensorException.BadInput($"{option}: the path is empty");
+        }
+        var full = Path.GetFullPath(path);
+        AtomicFile.CheckDirectory(Path.GetDirectoryName(full)!, [Path.GetFileName(full)], option);
+    }
+
     public static void WriteSuite(string path, string suite)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gensor.Diagnostics;
 using Gensor.FrontEnd;
 using Gensor.Onnx.Import;
 
@@ -31,9 +32,19 @@ internal static class ImportCommand
             return cli.Guard(() =>
             {
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
-                var imported = OnnxImporter.Import(model.Model(parse), model.Read(parse));
-                var suite = OperatorSpecWriter.ToSuiteJson(imported.Suite);
                 var path = parse.GetValue(output);
+                if (path is not null)
+                {
+                    ModelOptions.CheckSuitePath(path, "--out");
+                }
+                var modelPath = model.Model(parse);
+                var imported = OnnxImporter.Import(modelPath, model.Read(parse));
+                if (imported.Suite.Count == 0)
+                {
+                    // An empty suite is one batch refuses: say so here, as tune-model does.
+                    throw GensorException.BadInput($"{Printable.Text(modelPath)}: no node maps to a Gensor operator ({imported.Unsupported.Count()} unsupported), so the suite would be empty");
+                }
+                var suite = OperatorSpecWriter.ToSuiteJson(imported.Suite);
                 if (path is not null)
                 {
                     ModelOptions.WriteSuite(path, suite);

@@ -38,10 +38,8 @@ internal static class ReportCommand
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var path = parse.GetValue(file)!;
                 var outDir = parse.GetValue(output)!;
-                if (File.Exists(outDir))
-                {
-                    throw GensorException.BadInput($"--out {outDir}: is a file, not a directory");
-                }
+                // Checked before any picture is drawn, so a folder that cannot take them gets none.
+                AtomicFile.CheckDirectory(outDir, ["index.html"], "--out");
                 var records = CommonOptions.ReadRecords(path, cli);
                 if (records.Count == 0)
                 {

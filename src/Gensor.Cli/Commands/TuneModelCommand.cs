@@ -37,6 +37,10 @@ internal static class TuneModelCommand
                 // Options and the model are checked before a device is opened or a file written.
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var settings = tuning.Read(parse);
+                if (parse.GetValue(saveSuite) is { } suitePath)
+                {
+                    ModelOptions.CheckSuitePath(suitePath, "--save-suite");
+                }
                 var path = model.Model(parse);
                 var imported = OnnxImporter.Import(path, model.Read(parse));
                 var suite = imported.Suite;

@@ -89,6 +89,38 @@ public sealed class ImportCommandTests
     }
 
     [Theory]
+    // A folder where the suite should go, an empty path, a place no file can be made.
+    [InlineData("folder", "s.json is a directory")]
+    [InlineData("empty", "--out: the path is empty")]
+    [InlineData("proc", "cannot create files")]
+    public void An_out_path_that_cannot_take_the_suite_is_bad_input_before_the_import(string kind, string message)
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "s.json"));
+        var path = kind switch { "folder" => Path.Combine(dir.Path, "s.json"), "empty" => "", _ => "/proc/gensor-suite.json" };
+
+        var result = GensorCli.Run("import", _squeezeNet, "--out", path);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error);
+        Assert.Single(result.Error.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void A_model_with_no_node_gensor_maps_is_bad_input_not_an_empty_suite()
+    {
+        using var dir = new TempDirectory();
+        var model = new OnnxModelBuilder().Input("x", 2, 4).Node("Erf", ["x"], ["y"]).Output("y").Save(dir.Path);
+        var suite = Path.Combine(dir.Path, "suite.json");
+
+        var result = GensorCli.Run("import", model, "--out", suite);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no node maps to a Gensor operator (1 unsupported)", result.Error);
+        Assert.False(File.Exists(suite));
+    }
+
+    [Theory]
     [InlineData("--batch", "0", "--batch must be at least 1")]
     [InlineData("--dim", "seq", "--dim 'seq': expected NAME=N")]
     public void ABadShapeOptionIsBadInput(string option, string value, string message)

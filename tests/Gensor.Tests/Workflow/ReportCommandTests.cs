@@ -27,6 +27,20 @@ public sealed class ReportCommandTests
         return dir.File("r.jsonl", string.Concat(lines.Select(r => r.ToJsonLine() + "\n")));
     }
 
+    [Fact]
+    public void An_out_folder_whose_index_is_a_folder_is_bad_input_and_no_picture_is_drawn()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "report");
+        Directory.CreateDirectory(Path.Combine(outDir, "index.html"));
+
+        var result = GensorProcess.Run("report", RecordsFile(dir), "--out", outDir);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("index.html is a directory", result.Error);
+        Assert.Equal([Path.Combine(outDir, "index.html")], Directory.GetFileSystemEntries(outDir));
+    }
+
     private static JsonNode Report(TempDirectory dir, string outDir)
     {
         var result = GensorProcess.Run("report", RecordsFile(dir), "--out", outDir, "--format", "json");
