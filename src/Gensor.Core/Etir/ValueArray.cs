@@ -12,7 +12,8 @@ public readonly struct ValueArray<T> : IReadOnlyList<T>, IEquatable<ValueArray<T
     // A private array that nothing writes after construction, rather than an ImmutableArray: the
     // construction reads tile sizes millions of times, and a fresh process runs ReadyToRun code, which
     // does not inline calls into System.Collections.Immutable (another version bubble). Batch-32
-    // ResNet-50's s4_conv3x3 for h100, cold process: construction 148 -> 106 ms (least of 10 runs).
+    // ResNet-50's s4_conv3x3 for h100, fresh process without the JIT profile (a first run): construction
+    // 148 -> 106 ms (least of 10 runs); with the profile (later runs) the difference is within the noise.
     private readonly T[]? _items;
 
     public ValueArray(IEnumerable<T> items) => _items = [.. items];
