@@ -93,6 +93,21 @@ public sealed class BatchSummaryTests
     }
 
     [Fact]
+    public void A_model_with_untimed_nodes_has_an_incomplete_total_even_when_every_operator_verified()
+    {
+        var summary = new BatchSummary("m.onnx", "gensor", "cpu", [Verified("a", 1, 1)]);
+        var specs = new[] { Gensor.FrontEnd.SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=32,n=32,k=16", "a", null) };
+        var complete = new EndToEndReport("m.onnx", summary, specs, []);
+        var untimed = new EndToEndReport("m.onnx", summary, specs, [("Erf", 1)]);
+
+        Assert.True((bool)complete.ToJson()["model_total_complete"]!);
+        Assert.False((bool)untimed.ToJson()["model_total_complete"]!);
+        using var w = new StringWriter();
+        untimed.WriteText(w);
+        Assert.Contains("(incomplete: unsupported nodes are not timed)", w.ToString());
+    }
+
+    [Fact]
     public void All_verified_exits_0()
     {
         Assert.Equal(0, new BatchSummary("s", "gensor", "cpu", [Verified("a", 1, 1)]).ExitCode);
