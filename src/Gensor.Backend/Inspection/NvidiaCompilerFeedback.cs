@@ -84,8 +84,9 @@ public sealed class NvidiaCompilerFeedback(NvidiaTools tools, int parallelism = 
                 : KernelInspector.Assemble(tools, ptx, profile, source.Launch, ptxMs);
             return new KernelFeedback(schedule, resources, null, resources.Timings.TotalMs);
         }
-        catch (Exception exception) when (exception is InvalidOperationException or FormatException or TimeoutException)
+        catch (Exception exception) when (exception is InvalidOperationException or FormatException or TimeoutException or Gensor.Diagnostics.GensorException)
         {
+            // A GensorException: ptxas does not know the profile's architecture; each kernel says so, and the check goes on.
             return new KernelFeedback(schedule, null, exception.Message, ptxMs);
         }
     }

@@ -1,4 +1,5 @@
 using Gensor.Backend.Emission;
+using Gensor.Diagnostics;
 
 namespace Gensor.Backend.Inspection;
 
@@ -29,6 +30,11 @@ public static class PtxAssembler
             var output = Path.Combine(folder.FullName, "kernel.cubin");
             File.WriteAllText(input, ptx);
             var run = ToolProcess.Run(tools.Ptxas, $"-arch={sm}", "-v", "-o", output, input);
+            if (run.ExitCode != 0 && run.Message.Contains("is not defined for option 'gpu-name'", StringComparison.Ordinal))
+            {
+                // The profile names an architecture this ptxas does not know (a newer one, or none at all): the profile's fault.
+                throw GensorException.BadInput($"ptxas {tools.Release.ToString(2)} does not know {sm}, the profile's architecture");
+            }
             if (run.ExitCode != 0)
             {
                 throw new InvalidOperationException($"ptxas {tools.Release.ToString(2)} could not assemble the kernel for {sm}: {run.Message.Replace(input, "kernel.ptx", StringComparison.Ordinal)}");

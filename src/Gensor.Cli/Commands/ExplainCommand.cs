@@ -122,6 +122,12 @@ internal static class ExplainCommand
                     cli.Output.WriteLine($"target:    {profile!.Name}");
                     cli.Output.WriteLine($"policy:    {construction.Policy}, {NumberText.Count(construction.StatesVisited, "state")} visited in {construction.ConstructMs.ToString("F1", CultureInfo.InvariantCulture)} ms");
                     cli.Output.WriteLine("candidates (best first by the cost model; estimates, nothing was measured):");
+                    if (construction.Candidates.Count == 0)
+                    {
+                        // Say why rather than print an empty list: the simplest schedule's reason is the profile's limit.
+                        var reason = Legality.Check(op, NaivePolicy.ScheduleFor(op, profile), profile);
+                        cli.Output.WriteLine($"  none: no schedule the policy reached is legal on {profile.Name}{(reason is null ? "" : $" (the simplest: {reason})")}");
+                    }
                     var rank = 1;
                     foreach (var candidate in construction.Candidates.Take(k))
                     {

@@ -56,6 +56,25 @@ public sealed class InfoCommandTests
     }
 
     [Fact]
+    public void Explain_says_why_when_no_schedule_is_legal_on_the_target()
+    {
+        using var dir = new TempDirectory();
+        // Sixteen registers a thread: less than the simplest kernel needs.
+        var profile = dir.File("starved.json", """
+            {"name":"starved","architecture":"sm_90","multiprocessors":4,"warp_size":32,"max_threads_per_block":1024,
+             "max_threads_per_multiprocessor":2048,"registers_per_multiprocessor":1024,"max_registers_per_thread":16,
+             "shared_memory_per_block":1024,"shared_memory_per_multiprocessor":1024,"l2_bytes":1048576,
+             "dram_bandwidth_gbs":100,"peak_gflops":100}
+            """);
+
+        var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=64,n=64,k=64", "--target", profile, "--policy", "gensor", "--compiler-check", "off");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("none: no schedule the policy reached is legal on starved (the simplest: about ", result.Output);
+        Assert.Contains("registers per thread exceed the limit of 16", result.Output);
+    }
+
+    [Fact]
     public void Explain_for_an_nvidia_profile_reports_the_compiler_check_and_each_candidates_registers()
     {
         var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=256,n=256,k=256",

@@ -39,6 +39,23 @@ public sealed class ResourcesTests
     }
 
     [Fact]
+    public void Emit_sass_for_an_architecture_ptxas_does_not_know_is_bad_input_and_writes_nothing()
+    {
+        InstalledTools.Require();
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+        var profile = Gensor.Hardware.ProfileCatalog.ToJson(Gensor.Hardware.BuiltInProfiles.H100 with { Name = "future", Architecture = "sm_999" });
+        var profilePath = dir.File("future.json", profile);
+
+        var result = GensorProcess.Run(null, ["emit", .. Gemm, "--target", profilePath, "--lang", "sass", "--out", outDir]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: ptxas ", result.Error);
+        Assert.Contains("does not know sm_999", result.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public void Emit_sass_without_the_tools_fails_saying_how_to_install_them_and_writes_nothing()
     {
         using var dir = new TempDirectory();
