@@ -105,8 +105,16 @@ internal static class ReportCharts
     /// The roofline of <paramref name="profile"/> (min of peak GFLOP/s and DRAM GB/s x intensity) with each operator's best kernel
     /// at its arithmetic intensity and achieved GFLOP/s.
     /// </summary>
-    public static Plot Roofline(string title, HardwareProfile profile, IReadOnlyList<(string Name, Performance Performance)> points)
+    public static Plot Roofline(string title, HardwareProfile profile, IReadOnlyList<(string Name, Performance Performance)> all)
     {
+        // An operator without arithmetic (a transpose, a copy) has no place on a log-scale roofline: its
+        // zero would take the axes to minus infinity. It is left out, and the title says so.
+        var points = all.Where(p => p.Performance.Intensity > 0 && p.Performance.Gflops > 0
+            && double.IsFinite(p.Performance.Intensity) && double.IsFinite(p.Performance.Gflops)).ToArray();
+        if (points.Length < all.Count)
+        {
+            title += $" ({all.Count - points.Length} without arithmetic not drawn)";
+        }
         var plot = new Plot();
         var intensities = points.Select(p => p.Performance.Intensity).Append(profile.PeakGflops / profile.DramBandwidthGBs).ToArray();
         var low = Math.Floor(Math.Log10(intensities.Min() / 2));
@@ -119,7 +127,7 @@ internal static class ReportCharts
         roof.MarkerSize = 0;
         roof.LegendText = $"{profile.Name} roof: {NumberText.Significant(profile.DramBandwidthGBs)} GB/s, {NumberText.Significant(profile.PeakGflops)} GFLOP/s";
         var palette = new ScottPlot.Palettes.Category10();
-        for (var i = 0; i < points.Count; i++)
+        for (var i = 0; i < points.Length; i++)
         {
             var (name, performance) = points[i];
             var dot = plot.Add.ScatterPoints(new[] { Math.Log10(performance.Intensity) }, new[] { Math.Log10(performance.Gflops) }, palette.GetColor(i % 10));

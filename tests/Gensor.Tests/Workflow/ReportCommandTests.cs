@@ -129,6 +129,26 @@ public sealed class ReportCommandTests
     }
 
     [Fact]
+    public void An_operator_without_arithmetic_is_left_off_the_roofline_and_the_title_says_so()
+    {
+        using var dir = new TempDirectory();
+        var transpose = Gensor.Tests.Support.Operators.Parse("C[i,j] = A[j,i]", "i=16,j=8");
+        var records = dir.File("r.jsonl", string.Concat(
+            Records.Make(Records.Gemm(64, 64, 32), "block=32x32 thread=4x4 reduce=8", 0.02, device: "cuda: NVIDIA H100", profile: "h100").ToJsonLine() + "\n",
+            Records.Make(transpose, "block=16x8 thread=1x1 reduce=-", 0.01, device: "cuda: NVIDIA H100", profile: "h100").ToJsonLine() + "\n"));
+        var outDir = Path.Combine(dir.Path, "report");
+
+        var result = GensorProcess.Run("report", records, "--out", outDir);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var svg = XDocument.Load(Path.Combine(outDir, "roofline-cuda__nvidia_h100.svg"));
+        var text = string.Join("\n", svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value));
+        Assert.Contains("(1 without arithmetic not drawn)", text);
+        Assert.Contains("h100 roof: 3350 GB/s", text);
+        Assert.Contains("op: 13.1 GFLOP/s", text);
+    }
+
+    [Fact]
     public void A_missing_records_file_is_bad_input_and_writes_nothing()
     {
         using var dir = new TempDirectory();
