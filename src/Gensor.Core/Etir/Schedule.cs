@@ -256,7 +256,8 @@ public sealed record Schedule(
     public static Schedule Parse(string text)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        // Fields are separated by any white space (a tab pasted from a table too).
+        foreach (var part in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var equals = part.IndexOf('=');
             if (equals <= 0)
@@ -287,6 +288,10 @@ public sealed record Schedule(
         var shared = fields.TryGetValue("shared", out var s) && s != "-" && s.Length > 0
             ? ValueArray.From(s.Split(','))
             : ValueArray<string>.Empty;
+        if (shared.GroupBy(name => name).FirstOrDefault(group => group.Count() > 1) is { } twice)
+        {
+            throw new FormatException($"schedule field 'shared' names '{twice.Key}' twice");
+        }
         var vector = fields.TryGetValue("vector", out var w) ? ParsePositive("vector", w) : 1;
         var pad = fields.TryGetValue("pad", out var p) ? ParseNonNegative("pad", p) : 0;
         var prefetch = fields.TryGetValue("prefetch", out var f) && ParseNonNegative("prefetch", f) switch

@@ -75,4 +75,18 @@ public sealed class ScheduleEqualityTests
         Assert.True(Base.Equals(Base));
         Assert.False(Base == null);
     }
+
+    [Fact]
+    public void Fields_may_be_separated_by_tabs()
+    {
+        Assert.Equal(Schedule.Parse("block=16x16 thread=2x2 reduce=8"), Schedule.Parse("block=16x16\tthread=2x2\treduce=8"));
+    }
+
+    [Fact]
+    public void A_tensor_staged_twice_is_refused()
+    {
+        var error = Assert.Throws<FormatException>(() => Schedule.Parse("block=16x16 thread=2x2 reduce=8 shared=A,A"));
+
+        Assert.Contains("names 'A' twice", error.Message);
+    }
 }
