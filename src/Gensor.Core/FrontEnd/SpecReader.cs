@@ -153,7 +153,10 @@ public static class SpecReader
         {
             if (countElement.ValueKind != JsonValueKind.Number || !countElement.TryGetInt32(out count) || count <= 0)
             {
-                throw GensorException.BadInput($"{where}: field 'count' must be a positive integer but is {Describe(countElement)}");
+                var tooLarge = countElement.ValueKind == JsonValueKind.Number && countElement.TryGetInt64(out var wide) && wide > int.MaxValue;
+                throw GensorException.BadInput(tooLarge
+                    ? $"{where}: field 'count' is {Describe(countElement)}, too large (at most {int.MaxValue})"
+                    : $"{where}: field 'count' must be a positive integer but is {Describe(countElement)}");
             }
         }
         // Provenance from `gensor import`: carried along for reports, never part of what is tuned.

@@ -168,7 +168,11 @@ internal static class ElementwiseRule
         operands.Count > 1 && operands[1] is { } second ? second : throw new UnsupportedNodeException("the second input is missing");
 
     // Before opset 11 the bounds are attributes; an absent one leaves that side open.
-    private static Constant? Bound(NodeProto node, string attribute) => node.Find(attribute) is { } given ? Literal.Of(given.F) : null;
+    // A bound of -inf below or +inf above bounds nothing.
+    private static Constant? Bound(NodeProto node, string attribute) =>
+        node.Find(attribute) is { } given && !(attribute == "min" ? float.IsNegativeInfinity(given.F) : float.IsPositiveInfinity(given.F))
+            ? Literal.Of(given.F)
+            : null;
 
     private static Binary Times(Constant factor, Expr value) => new(BinaryOp.Multiply, factor, value);
 

@@ -41,18 +41,19 @@ public static class CompilerCheckJson
     public static string Describe(CompilerCheck check)
     {
         var failed = check.Kernels.Count - check.Compiled;
+        // The first reason says why (all of them alike, often: a profile's architecture ptxas does not know).
+        var notRead = failed > 0 ? $", {failed} could not be read back ({check.Kernels.First(k => k.Resources is null).Error})" : "";
         var spilled = check.Kernels.Count(k => k.Resources is { Spills: true });
         var head = $"{check.Kernels.Count} leading candidates through {check.Tool ?? "the compiler"} in {check.Milliseconds / 1000:F1} s: ";
         if (spilled > 0 && spilled == check.Compiled && check.Dropped == 0)
         {
             // Nothing was dropped because nothing better was left: say so rather than "none spilled".
-            return head + $"all {spilled} read back spilled, the least spilling ranked first"
-                + (failed > 0 ? $", {failed} could not be read back" : "");
+            return head + $"all {spilled} read back spilled, the least spilling ranked first" + notRead;
         }
         return head
             + (check.Dropped == 0 ? "none spilled" : $"{check.Dropped} spilled and were dropped")
             + (check.DroppedOverLimit > 0 ? $", {check.DroppedOverLimit} dropped for registers past the register file or the occupancy goal" : "")
-            + (failed > 0 ? $", {failed} could not be read back" : "")
+            + notRead
             + ", the rest ranked with their real registers";
     }
 }

@@ -121,6 +121,10 @@ public class SpecReaderTests
         Assert.Contains("shape 'i' must be an integer but is the number 4.5", ReadError("""{ "name": "g", "compute": "C[i] = A[i]", "shape": { "i": 4.5 } }"""));
 
     [Fact]
+    public void ACountPast32BitsIsTooLarge() =>
+        Assert.Contains("field 'count' is the number 2147483648, too large", ReadError("""{ "name": "g", "compute": "C[i] = A[i]", "shape": { "i": 4 }, "count": 2147483648 }"""));
+
+    [Fact]
     public void AnExtentPast64BitsIsTooLargeNotAFraction() =>
         Assert.Contains("shape 'i' is the number 99999999999999999999, too large", ReadError("""{ "name": "g", "compute": "C[i] = A[i]", "shape": { "i": 99999999999999999999 } }"""));
 

@@ -90,6 +90,17 @@ public class MappingRuleTests
     }
 
     [Fact]
+    public void A_gemm_whose_alpha_is_nan_is_unsupported_for_that_reason()
+    {
+        var model = new OnnxModelBuilder().Input("a", 3, 4).Weight("b", [4, 5])
+            .Node("Gemm", ["a", "b"], ["y"], ("alpha", float.NaN)).Output("y");
+
+        var node = Assert.Single(OnnxImporter.Import(model.Model, ImportOptions.Default, "test.onnx").Unsupported);
+
+        Assert.Contains("a constant of NaN (expressions hold finite numbers only)", node.Reason);
+    }
+
+    [Fact]
     public void GemmWithoutCIsAPlainProduct()
     {
         var model = new OnnxModelBuilder().Input("a", 3, 4).Weight("b", [4, 5]).Node("Gemm", ["a", "b"], ["y"]).Output("y");
