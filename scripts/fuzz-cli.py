@@ -395,8 +395,31 @@ def nan_expressions():
         Case("expr-nan", "overflowing sum", tune_inline("C[m] += A[m,k] * 1e38 + 3e38", "m=4,k=64"), checks=[verified_best], allow_exit3=True),
         Case("expr-nan", "sqrt of |x|", tune_inline("C[m] = sqrt(abs(A[m]))", "m=16"), checks=[must_verify]),
         Case("expr-nan", "max over NaN", tune_inline("C[m] max= sqrt(A[m,k])", "m=8,k=8"), checks=[verified_best], allow_exit3=True),
+        # Every output beyond float32: matching infinities check no arithmetic (it was "verified, error 0").
+        Case("expr-nan", "overflow everywhere", tune_inline("C[m] = A[m] * 1e30 * 1e30", "m=8"), checks=[not_verified], allow_exit3=True),
+        Case("expr-nan", "exp overflow everywhere", tune_inline("C[m] = exp(A[m]*0 + 100)", "m=8"), checks=[not_verified], allow_exit3=True),
     ]
     return cases
+
+
+def found_2026_11_30():
+    """Cases the session of 2026-11-30 found by hand (each was a crash, a lie or a silent drop)."""
+    return [
+        # A block stride of 2^31 times an always-zero block index: the kernel did not compile.
+        Case("found", "index stride past 2^31", ["tune", "{d}/w.json", *CPU_TUNE],
+             files={"w.json": b'{"name":"wrap","compute":"C[i] += A[i*268435456]","shape":{"i":8},"tensors":{"A":[8]}}'},
+             checks=[must_verify]),
+        # An index variable that cancels out of every index: refused, not silently dropped.
+        Case("found", "cancelling index variable", explain_inline("C[i] += A[i+j-j]", "i=7"), checks=[exit_code(2, "bad-input-accepted")]),
+        # Names the emitted C# uses: the launcher class gets a suffix (emit exits 0 either way; CI compiles these).
+        Case("found", "operator named Launch", ["emit", "--compute", "C[m] = A[m]", "--shape", "m=8", "--name", "Launch", "--target", "h100", "--out", "{d}/o"]),
+        Case("found", "f16 to OpenCL", ["emit", "--compute", "C[m] = A[m]", "--shape", "m=8", "--dtype", "f16", "--target", "h100",
+                                          "--lang", "opencl", "--out", "{d}/o"], checks=[exit_code(2, "bad-input-accepted")]),
+        Case("found", "records merge over a non-records file", ["records", "merge", "{d}/r.jsonl", "-o", "{d}/precious.txt"],
+             files={"r.jsonl": b"", "precious.txt": b"precious\n"}, checks=[exit_code(2, "bad-input-accepted"), unchanged("precious.txt", "file-clobbered")]),
+        Case("found", "calibrate name with a tab", ["calibrate", "{d}/r.jsonl", "--out", "{d}/p.json", "--name", "x\ty"],
+             files={"r.jsonl": b""}, checks=[exit_code(2, "bad-input-accepted")]),
+    ]
 
 
 def colliding_names():
@@ -762,7 +785,7 @@ def control_cases():
 def all_cases(rng, gensor):
     template = make_template(gensor)
     return (valid_expressions(rng) + long_expressions() + deep_expressions() + mutated_expressions(rng) + index_extremes(rng)
-            + nan_expressions() + colliding_names() + huge_tensors() + spec_cases(rng) + profile_cases(rng)
+            + nan_expressions() + found_2026_11_30() + colliding_names() + huge_tensors() + spec_cases(rng) + profile_cases(rng)
             + records_cases(rng, template) + output_cases() + schedule_cases(rng) + worker_cases() + control_cases())
 
 
