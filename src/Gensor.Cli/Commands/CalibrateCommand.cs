@@ -178,7 +178,7 @@ internal static class CalibrateCommand
         {
             o.WriteLine($"  {b.Name,-22} {b.Count,7} {Fixed(b.Spearman),16} {Fixed(a.Spearman),6} {Fixed(b.MedianAbsLogError),17} {Fixed(a.MedianAbsLogError),6} {Fixed(b.FirstChoiceOverBest),21} {Fixed(a.FirstChoiceOverBest),6}");
         }
-        o.WriteLine($"wrote:     {outPath} (profile '{profile.Name}'; use it with --target {outPath})");
+        o.WriteLine($"wrote:     {Printable.Text(outPath)} (profile '{profile.Name}'; use it with --target {Printable.Text(outPath)})");
     }
 
     private static JsonObject ToJson(string[] paths, CalibrationSet set, HardwareProfile start, HardwareProfile profile, CalibrationResult result, string outPath) => new()

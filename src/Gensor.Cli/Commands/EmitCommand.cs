@@ -135,7 +135,7 @@ internal static class EmitCommand
                 {
                     cli.Output.WriteLine($"resources: {ResourcesText.Describe(read)}");
                 }
-                cli.Output.WriteLine($"wrote:     {string.Join(", ", written)}");
+                cli.Output.WriteLine($"wrote:     {string.Join(", ", written.Select(Printable.Text))}");
                 return 0;
             });
         });

@@ -80,7 +80,7 @@ internal static class RecordsCommand
                 var all = paths.Select(path => ReadRecordsFile(path, logger)).ToArray().SelectMany(records => records).ToArray();
                 var merged = RecordSet.Merge(all);
                 AtomicFile.Write(target, string.Concat(merged.Select(r => r.ToJsonLine() + "\n")));
-                cli.Error.WriteLine($"merged {paths.Length} files: {all.Length} records, {merged.Count} kept, {all.Length - merged.Count} duplicates dropped -> {target}");
+                cli.Error.WriteLine($"merged {paths.Length} files: {all.Length} records, {merged.Count} kept, {all.Length - merged.Count} duplicates dropped -> {Printable.Text(target)}");
                 return 0;
             });
         });

@@ -56,8 +56,8 @@ internal static class ReportCommand
                 }
                 else
                 {
-                    cli.Output.WriteLine($"wrote:     {NumberText.Count(written.Count, "file")} to {outDir}");
-                    cli.Output.WriteLine($"open:      {Path.Combine(outDir, "index.html")}");
+                    cli.Output.WriteLine($"wrote:     {NumberText.Count(written.Count, "file")} to {Printable.Text(outDir)}");
+                    cli.Output.WriteLine($"open:      {Printable.Text(Path.Combine(outDir, "index.html"))}");
                 }
                 return 0;
             });

@@ -161,7 +161,7 @@ internal static class TuneText
         w.WriteLine($"timings:   construct {t.ConstructMs:F1} ms, {(report.CompilerCheck is { } checkTime ? $"compiler check {checkTime.Milliseconds:F0} ms, " : "")}compile {t.CompileMs:F0} ms, measure {t.MeasureMs:F0} ms");
         if (written.Count > 0)
         {
-            w.WriteLine($"wrote:     {string.Join(", ", written)}");
+            w.WriteLine($"wrote:     {string.Join(", ", written.Select(Printable.Text))}");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gensor.Diagnostics;
 
 namespace Gensor.Onnx.Import;
 
@@ -48,7 +49,7 @@ public sealed class ImportReport(ImportedModel model, string? suiteFile)
         }
         if (suiteFile is not null)
         {
-            w.WriteLine($"wrote:     {suiteFile}");
+            w.WriteLine($"wrote:     {Printable.Text(suiteFile)}");
         }
     }
 

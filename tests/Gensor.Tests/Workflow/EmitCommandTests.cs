@@ -95,6 +95,19 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void A_newline_in_the_out_path_is_printed_escaped()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "line\nbreak");
+
+        var result = Emit(outDir, "h100", "cs");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var wrote = Assert.Single(result.Output.Split('\n'), line => line.StartsWith("wrote:", StringComparison.Ordinal));
+        Assert.Contains("line\\nbreak", wrote);
+    }
+
+    [Fact]
     public void OpenCl_of_an_f16_operator_is_bad_input_and_writes_nothing()
     {
         using var dir = new TempDirectory();
