@@ -45,9 +45,23 @@ public static class Program
                 return 2;
             }
             // One line, like every other user error, and the bad-input exit code.
-            error.WriteLine($"error: {parse.Errors[0].Message}");
+            error.WriteLine($"error: {ReadableTypes(parse.Errors[0].Message)}");
             return 2;
         }
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
+
+    /// <summary>
+    /// System.CommandLine names the .NET type a value failed to parse as ("as expected type
+    /// 'System.Nullable`1[System.Int32]'"): say what the user may write instead.
+    /// </summary>
+    internal static string ReadableTypes(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '(?:System\.Nullable`1\[)?System\.(\w+)\]?'", match => match.Groups[1].Value switch
+        {
+            "Int32" => $"as a whole number from {int.MinValue} to {int.MaxValue}",
+            "Int64" => $"as a whole number from {long.MinValue} to {long.MaxValue}",
+            "Double" => "as a number",
+            "Boolean" => "as true or false",
+            _ => match.Value,
+        });
 }

@@ -37,6 +37,16 @@ public sealed class UsageTests
     }
 
     [Fact]
+    public void A_number_that_does_not_parse_is_named_by_what_may_be_written_not_by_its_dotnet_type()
+    {
+        var result = GensorCli.Run("tune", "--compute", "C[m] = A[m]", "--shape", "m=8", "--top-k", "2147483648");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("'--top-k' as a whole number from -2147483648 to 2147483647", result.Error);
+        Assert.DoesNotContain("System.", result.Error);
+    }
+
+    [Fact]
     public void A_command_unlike_any_gets_no_suggestion()
     {
         var result = GensorProcess.Run("xyzzy");
