@@ -59,6 +59,25 @@ public static class OnnxImporter
             _source = source;
         }
 
+        /// <summary>
+        /// An ONNX graph assigns each value once: a value two nodes write (or a node writes over an input
+        /// or initializer) has no one meaning, and was imported as two operators of the same name.
+        /// </summary>
+        private void CheckSingleAssignment()
+        {
+            var written = new HashSet<string>(_graph.Input.Select(input => input.Name).Concat(_graph.Initializer.Select(tensor => tensor.Name)), StringComparer.Ordinal);
+            foreach (var node in _graph.Node)
+            {
+                foreach (var output in node.Output.Where(output => output.Length > 0))
+                {
+                    if (!written.Add(output))
+                    {
+                        throw Bad($"value '{Printable.Text(output)}' is assigned twice (node '{Printable.Text(node.Name)}' writes it again); an ONNX graph assigns each value once");
+                    }
+                }
+            }
+        }
+
         public ImportedModel Run()
         {
             _opset = DefaultOpset();
@@ -69,6 +88,7 @@ public static class OnnxImporter
                     new ConstantTensor(tensor.Dims.ToArray(), () => TensorData.Decode(tensor)));
             }
             var inputs = ResolveInputs();
+            CheckSingleAssignment();
             CountConsumers();
             var context = new MappingContext(_opset, _values, _warnings);
             for (var i = 0; i < _graph.Node.Count; i++)

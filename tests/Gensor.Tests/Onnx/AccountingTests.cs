@@ -79,6 +79,16 @@ public class AccountingTests
     }
 
     [Fact]
+    public void A_value_two_nodes_write_is_bad_input()
+    {
+        var model = new OnnxModelBuilder().Input("x", 4, 5).Node("Relu", ["x"], ["y"]).Node("Sigmoid", ["x"], ["y"]).Output("y");
+
+        var error = Assert.Throws<Gensor.Diagnostics.GensorException>(() => Import(model));
+
+        Assert.Contains("value 'y' is assigned twice", error.Message);
+    }
+
+    [Fact]
     public void UnnamedNodesAreNamedByTypeAndPosition()
     {
         var model = new OnnxModelBuilder().Input("x", 4, 5).NamedNode("", "Relu", ["x"], ["y"]).Output("y");
