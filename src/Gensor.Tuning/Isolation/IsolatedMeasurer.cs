@@ -25,6 +25,7 @@ public sealed class IsolatedMeasurer(WorkerCommand command, DeviceKind device, T
         var spec = OperatorSpecWriter.ToJson(OperatorSpecWriter.ToSpec(op));
         var compileMs = 0.0;
         var next = 0;
+        var startFailures = 0;
         while (next < schedules.Count)
         {
             var offset = next;
@@ -33,8 +34,15 @@ public sealed class IsolatedMeasurer(WorkerCommand command, DeviceKind device, T
             var ready = WorkerProtocol.Parse(worker.ReadLine(CompileTimeout) ?? "");
             if (ready?["ready"] is null)
             {
-                // Nothing was measured: the worker cannot even start or compile, so no retry would help.
                 var why = worker.Failure(CompileTimeout);
+                // A worker killed from outside before it was ready (an OOM kill) says nothing of the candidates,
+                // whose failures the records would keep: one more worker tries. One that fails twice cannot
+                // start or compile, and no further retry would help.
+                if (++startFailures < 2)
+                {
+                    logger.LogWarning("{Op}: the worker stopped before it was ready ({Why}); starting another", op.Name, why);
+                    continue;
+                }
                 for (var i = offset; i < schedules.Count; i++)
                 {
                     onResult(i, Measurement.Failed(why));

@@ -66,6 +66,22 @@ public sealed class IsolatedMeasurerTests
     }
 
     [Fact]
+    public void A_worker_killed_before_it_is_ready_is_replaced_once_and_the_candidates_are_measured()
+    {
+        using var dir = new TempDirectory();
+        var real = Gensor.Cli.Measurers.CurrentWorker();
+        // The first worker dies before it is ready (as an OOM kill would), the second is the real one.
+        var marker = Path.Combine(dir.Path, "started-once");
+        var script = $"if [ ! -e '{marker}' ]; then touch '{marker}'; exit 9; fi; exec \"$0\" \"$@\"";
+
+        var results = Measure(new WorkerCommand("bash", ["-c", script, real.FileName, .. real.Arguments]), TimeSpan.FromSeconds(60));
+
+        Assert.True(File.Exists(marker));
+        Assert.Equal([0, 1], results.Keys.Order());
+        Assert.All(results.Values, m => Assert.True(m.Verified, m.Error));
+    }
+
+    [Fact]
     public void A_worker_that_cannot_start_fails_every_candidate_once()
     {
         var results = Measure(Shell("exit 3"), TimeSpan.FromSeconds(5));
