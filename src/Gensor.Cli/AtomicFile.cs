@@ -22,9 +22,11 @@ internal static class AtomicFile
 
     /// <summary>
     /// Writes every file or none: all contents go to temporary files first, then
-    /// each replaces its target by a rename. If anything fails, the targets
-    /// already replaced get their old content back and every temporary file is
-    /// removed, then the exception goes on.
+    /// each replaces its target by one rename, so a target is never missing, even
+    /// if the process is killed (it is then the old or the new file; of a set, some
+    /// may be new). If anything fails, the targets already replaced get their old
+    /// content back (from a copy taken before) and every temporary file is removed,
+    /// then the exception goes on.
     /// </summary>
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files)
     {
@@ -40,12 +42,14 @@ internal static class AtomicFile
             }
             for (var i = 0; i < files.Count; i++)
             {
+                // A copy, not a rename, keeps the old content for a rollback: renaming it away left a moment
+                // without the file, and a kill then lost it (found by fuzzing with delayed renames).
                 if (File.Exists(files[i].Path))
                 {
-                    File.Move(files[i].Path, backups[i]);
+                    File.Copy(files[i].Path, backups[i]);
                 }
                 replaced.Add(i);
-                File.Move(temporaries[i], files[i].Path);
+                File.Move(temporaries[i], files[i].Path, overwrite: true);
             }
         }
         catch
