@@ -76,10 +76,17 @@ internal static class RecordsCommand
                 RecordFile.CheckReplaceable(target, "--out");
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
-                // Every input is read before the output is written, so merging into one of the inputs is safe.
-                var all = paths.Select(path => ReadRecordsFile(path, logger)).ToArray().SelectMany(records => records).ToArray();
-                var merged = RecordSet.Merge(all);
-                AtomicFile.Write(target, string.Concat(merged.Select(r => r.ToJsonLine() + "\n")));
+                // Every input is read before the output is written, so merging into one of the inputs is safe; the
+                // writers' lock on the output, held from the reads to the rename, keeps a tune appending to it from
+                // losing the lines it appends meanwhile.
+                TuningRecord[] all;
+                IReadOnlyList<TuningRecord> merged;
+                using (new RecordWriter(target).Lock())
+                {
+                    all = paths.Select(path => ReadRecordsFile(path, logger)).ToArray().SelectMany(records => records).ToArray();
+                    merged = RecordSet.Merge(all);
+                    AtomicFile.Write(target, string.Concat(merged.Select(r => r.ToJsonLine() + "\n")));
+                }
                 cli.Error.WriteLine($"merged {paths.Length} files: {all.Length} records, {merged.Count} kept, {all.Length - merged.Count} duplicates dropped -> {Printable.Text(target)}");
                 return 0;
             });

@@ -43,6 +43,18 @@ public sealed class RecordWriter(string path)
         stream.Flush(flushToDisk: true);
     }
 
+    /// <summary>
+    /// Holds the writers' lock until disposed, for a command that replaces the whole file
+    /// (<c>records merge -o</c>): a line appended between its read and its rename would be lost.
+    /// </summary>
+    /// <exception cref="GensorException">The lock was not had within <see cref="LockTimeout"/>.</exception>
+    public IDisposable Lock()
+    {
+        var held = AcquireLock();
+        WriteOwner();
+        return held;
+    }
+
     private bool EndsMidLine()
     {
         if (!File.Exists(Path))

@@ -87,6 +87,28 @@ public sealed class RecordsCommandTests
     }
 
     [Fact]
+    public async Task Merge_waits_for_a_writer_holding_the_outputs_lock()
+    {
+        using var dir = new TempDirectory();
+        var op = Records.Gemm();
+        var input = Write(dir, "in.jsonl", Records.Make(op, "block=16x16 thread=2x2 reduce=8", 1.0));
+        var output = Write(dir, "out.jsonl", Records.Make(op, "block=32x32 thread=4x4 reduce=8", 2.0));
+
+        Task<GensorCli.Result> merging;
+        using (new RecordWriter(output).Lock())
+        {
+            // A tune appending to out.jsonl holds this lock for each line: merge must not read and replace the file meanwhile.
+            merging = Task.Run(() => GensorCli.Run("records", "merge", input, output, "-o", output));
+            await Task.Delay(1500);
+            Assert.False(merging.IsCompleted);
+        }
+        var result = await merging;
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(2, File.ReadAllLines(output).Length);
+    }
+
+    [Fact]
     public void Merged_shard_records_give_the_same_best_schedules_as_one_unsharded_run()
     {
         using var dir = new TempDirectory();
