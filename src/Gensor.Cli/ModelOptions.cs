@@ -38,6 +38,16 @@ internal sealed class ModelOptions
         AtomicFile.CheckDirectory(Path.GetDirectoryName(full)!, [Path.GetFileName(full)], option);
     }
 
+    /// <summary>Refuses a model none of whose nodes maps to an operator; <paramref name="consequence"/> ends the message.</summary>
+    /// <exception cref="GensorException">BadInput naming the model.</exception>
+    public static void RequireOperators(ImportedModel imported, string path, string consequence)
+    {
+        if (imported.Suite.Count == 0)
+        {
+            throw GensorException.BadInput($"{Printable.Text(path)}: no node maps to a Gensor operator ({imported.Unsupported.Count()} unsupported), so {consequence}");
+        }
+    }
+
     public static void WriteSuite(string path, string suite)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Gensor.Diagnostics;
 using Gensor.FrontEnd;
 using Gensor.Onnx.Import;
 
@@ -39,11 +38,8 @@ internal static class ImportCommand
                 }
                 var modelPath = model.Model(parse);
                 var imported = OnnxImporter.Import(modelPath, model.Read(parse));
-                if (imported.Suite.Count == 0)
-                {
-                    // An empty suite is one batch refuses: say so here, as tune-model does.
-                    throw GensorException.BadInput($"{Printable.Text(modelPath)}: no node maps to a Gensor operator ({imported.Unsupported.Count()} unsupported), so the suite would be empty");
-                }
+                // An empty suite is one batch refuses: say so here, as tune-model does.
+                ModelOptions.RequireOperators(imported, modelPath, "the suite would be empty");
                 var suite = OperatorSpecWriter.ToSuiteJson(imported.Suite);
                 if (path is not null)
                 {

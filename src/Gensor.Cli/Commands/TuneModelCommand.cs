@@ -43,11 +43,8 @@ internal static class TuneModelCommand
                 }
                 var path = model.Model(parse);
                 var imported = OnnxImporter.Import(path, model.Read(parse));
+                ModelOptions.RequireOperators(imported, path, "there is nothing to tune");
                 var suite = imported.Suite;
-                if (suite.Count == 0)
-                {
-                    throw GensorException.BadInput($"{path}: no node maps to a Gensor operator ({imported.Unsupported.Count()} unsupported), so there is nothing to tune");
-                }
                 foreach (var warning in imported.Warnings)
                 {
                     cli.Error.WriteLine($"warning: {Printable.Text(warning)}");
