@@ -23,8 +23,10 @@ internal static class AtomicFile
     /// <summary>
     /// Writes every file or none: all contents go to temporary files first, then
     /// each replaces its target by one rename, so a target is never missing, even
-    /// if the process is killed (it is then the old or the new file; of a set, some
-    /// may be new). If anything fails, the targets already replaced get their old
+    /// if the process is killed (it is then the old or the new file). The renames run
+    /// under the directory's lock with SIGINT, SIGTERM and SIGHUP held off, so a set
+    /// is never mixed with another gensor's or cut in two by Ctrl+C (only SIGKILL
+    /// can leave some of a set new). If anything fails, the targets already replaced get their old
     /// content back (from a copy taken before) and every temporary file is removed,
     /// then the exception goes on.
     /// </summary>
@@ -33,13 +35,35 @@ internal static class AtomicFile
         var suffix = "." + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8];
         var temporaries = files.Select(f => f.Path + ".tmp" + suffix).ToArray();
         var backups = files.Select(f => f.Path + ".old" + suffix).ToArray();
-        var replaced = new List<int>();
         try
         {
             for (var i = 0; i < files.Count; i++)
             {
                 File.WriteAllBytes(temporaries[i], files[i].Content);
             }
+            // Another gensor writing the same set at once could interleave its renames with these and leave
+            // a mix (its kernel.cs beside this launch.json), and so could a Ctrl+C between two renames
+            // (both found by fuzzing).
+            using (LockDirectories(files.Select(f => f.Path)))
+            {
+                SignalDeferral.Run(() => Replace(files, temporaries, backups));
+            }
+        }
+        catch
+        {
+            foreach (var temporary in temporaries)
+            {
+                TryDelete(temporary, onlyIf: true);
+            }
+            throw;
+        }
+    }
+
+    private static void Replace(IReadOnlyList<(string Path, byte[] Content)> files, string[] temporaries, string[] backups)
+    {
+        var replaced = new List<int>();
+        try
+        {
             for (var i = 0; i < files.Count; i++)
             {
                 // A copy, not a rename, keeps the old content for a rollback: renaming it away left a moment
@@ -62,15 +86,86 @@ internal static class AtomicFile
                     File.Move(backups[i], files[i].Path, overwrite: true);
                 }
             }
-            foreach (var temporary in temporaries)
-            {
-                TryDelete(temporary, onlyIf: true);
-            }
             throw;
         }
         foreach (var backup in backups)
         {
             TryDelete(backup, onlyIf: true);
+        }
+    }
+
+    private static readonly TimeSpan _lockTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Takes the lock of every directory that holds one of <paramref name="paths"/>, in
+    /// ordinal order (so two writers never wait on each other in a cycle), until disposed.
+    /// The lock is a machine-wide named mutex, so nothing is left in the user's directory.
+    /// </summary>
+    /// <exception cref="GensorException">Internal: another process held a lock for a minute.</exception>
+    internal static IDisposable LockDirectories(IEnumerable<string> paths)
+    {
+        var held = new DirectoryLocks();
+        try
+        {
+            foreach (var directory in paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                held.Take(directory);
+            }
+            return held;
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class DirectoryLocks : IDisposable
+    {
+        private readonly List<Mutex> _mutexes = [];
+
+        public void Take(string directory)
+        {
+            var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(directory)))[..32];
+            Mutex mutex;
+            try
+            {
+                mutex = new Mutex(false, @"Global\gensor-out-" + hash);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or WaitHandleCannotBeOpenedException)
+            {
+                // Another user's gensor made this lock and it cannot be shared: the files are still replaced
+                // one by one whole, only not guarded against that user's writes at the same moment.
+                return;
+            }
+            try
+            {
+                if (!mutex.WaitOne(_lockTimeout))
+                {
+                    throw new GensorException(new GensorError(ErrorKind.Internal,
+                        $"{Printable.Text(directory)}: another gensor process has been writing its output there for {_lockTimeout.TotalSeconds:0} s; nothing was written"));
+                }
+            }
+            catch (AbandonedMutexException)
+            {
+                // Its holder died mid-rename; the lock is this process's now, and what that one left is whole files.
+            }
+            catch
+            {
+                mutex.Dispose();
+                throw;
+            }
+            _mutexes.Add(mutex);
+        }
+
+        public void Dispose()
+        {
+            foreach (var mutex in Enumerable.Reverse(_mutexes))
+            {
+                mutex.ReleaseMutex();
+                mutex.Dispose();
+            }
+            _mutexes.Clear();
         }
     }
 

@@ -67,8 +67,9 @@ internal static class ReportCommand
 
     private static List<string> Write(IReadOnlyList<TuningRecord> records, string outDir, string source, TextWriter error)
     {
-        Directory.CreateDirectory(outDir);
-        var written = new List<string>();
+        // Every picture is drawn in memory first and the folder gets them with the page as one set:
+        // drawn in place, a kill left a 0-byte PNG beside an old index.html (found by fuzzing).
+        var files = new List<(string Path, byte[] Content)>();
         var sections = new List<ReportPage.Section>();
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var device in records.GroupBy(r => r.Device).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -85,8 +86,8 @@ internal static class ReportCommand
                 var verified = opRecords.Where(r => r.Verified && r.MeasuredMs is > 0).ToArray();
                 var pictures = new List<ReportPage.Picture>
                 {
-                    Save(ReportCharts.Kernels($"{name} on {device.Key}: measured kernels per policy", opRecords), outDir, slug + "-kernels", written, $"{name}: kernels per policy"),
-                    Save(ReportCharts.TuningCurve($"{name} on {device.Key}: tuning curve", opRecords), outDir, slug + "-tuning", written, $"{name}: tuning curve"),
+                    Save(ReportCharts.Kernels($"{name} on {device.Key}: measured kernels per policy", opRecords), outDir, slug + "-kernels", files, $"{name}: kernels per policy"),
+                    Save(ReportCharts.TuningCurve($"{name} on {device.Key}: tuning curve", opRecords), outDir, slug + "-tuning", files, $"{name}: tuning curve"),
                 };
                 var best = verified.MinBy(r => r.MeasuredMs);
                 var text = best is null
@@ -106,16 +107,17 @@ internal static class ReportCommand
             if (rooflinePoints.Count > 0)
             {
                 var slug = Unique(used, Slug($"roofline-{device.Key}"));
-                var picture = Save(ReportCharts.Roofline($"Roofline of {device.Key} ({profile.Name} profile)", profile, rooflinePoints), outDir, slug, written, $"roofline of {device.Key}");
+                var picture = Save(ReportCharts.Roofline($"Roofline of {device.Key} ({profile.Name} profile)", profile, rooflinePoints), outDir, slug, files, $"roofline of {device.Key}");
                 sections.Insert(sections.Count - device.GroupBy(r => r.OpHash).Count(), new ReportPage.Section(
                     $"Roofline: {device.Key}", $"The best kernel of each operator against the {profile.Name} profile's roof.{note}", [picture]));
             }
         }
         var index = Path.Combine(outDir, "index.html");
-        AtomicFile.Write(index, ReportPage.Html($"Gensor report: {source}",
-            $"{NumberText.Count(records.Count, "record")} of {NumberText.Count(records.Select(r => r.OpHash).Distinct().Count(), "operator")} on {NumberText.Count(records.Select(r => r.Device).Distinct().Count(), "device")}.", sections));
-        written.Add(index);
-        return written;
+        files.Add((index, new System.Text.UTF8Encoding(false).GetBytes(ReportPage.Html($"Gensor report: {source}",
+            $"{NumberText.Count(records.Count, "record")} of {NumberText.Count(records.Select(r => r.OpHash).Distinct().Count(), "operator")} on {NumberText.Count(records.Select(r => r.Device).Distinct().Count(), "device")}.", sections))));
+        Directory.CreateDirectory(outDir);
+        AtomicFile.WriteAll(files);
+        return files.Select(f => f.Path).ToList();
     }
 
     /// <summary>The profile a device's roofline is drawn against: cpu for the simulator, else the profile most of its records were made for.</summary>
@@ -127,14 +129,10 @@ internal static class ReportCommand
         return ProfileCatalog.All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
     }
 
-    private static ReportPage.Picture Save(Plot plot, string outDir, string stem, List<string> written, string title)
+    private static ReportPage.Picture Save(Plot plot, string outDir, string stem, List<(string Path, byte[] Content)> files, string title)
     {
-        var svg = Path.Combine(outDir, stem + ".svg");
-        var png = Path.Combine(outDir, stem + ".png");
-        plot.SaveSvg(svg, ReportCharts.Width, ReportCharts.Height);
-        plot.SavePng(png, ReportCharts.Width, ReportCharts.Height);
-        written.Add(svg);
-        written.Add(png);
+        files.Add((Path.Combine(outDir, stem + ".svg"), new System.Text.UTF8Encoding(false).GetBytes(plot.GetSvgXml(ReportCharts.Width, ReportCharts.Height))));
+        files.Add((Path.Combine(outDir, stem + ".png"), plot.GetImageBytes(ReportCharts.Width, ReportCharts.Height, ImageFormat.Png)));
         return new ReportPage.Picture(title, stem + ".svg", stem + ".png");
     }
 

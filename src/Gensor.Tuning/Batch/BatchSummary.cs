@@ -58,7 +58,7 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
     /// SIGTERM): the process ends by the signal once the summary is out, and the summary says so too.
     /// </summary>
     public int ExitCode =>
-        InterruptedBy is { } signal ? SignalExitCode(signal)
+        InterruptedBy is { } signal ? SignalExit.Code(signal)
         : Results.Any(r => r.BadInput) ? (int)ErrorKind.BadInput
         : Results.Any(r => !r.Verified) ? (int)ErrorKind.NoResult
         : 0;
@@ -72,15 +72,6 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
             return Interrupted ? $"{scope}, interrupted after {Results.Count} of {NumberText.Count(Planned, "operator")}" : scope;
         }
     }
-
-    private static int SignalExitCode(PosixSignal signal) => 128 + signal switch
-    {
-        PosixSignal.SIGHUP => 1,
-        PosixSignal.SIGINT => 2,
-        PosixSignal.SIGQUIT => 3,
-        PosixSignal.SIGTERM => 15,
-        _ => 0,
-    };
 
     private double? Total(Func<BatchResult, double?> time) =>
         Results.Any(r => time(r) is not null) ? Results.Sum(r => r.Entry.Count * (time(r) ?? 0)) : null;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Runtime.InteropServices;
 using Gensor.FrontEnd;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Tuning.Batch;
 
@@ -36,9 +38,14 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
                 .OrderByDescending(kind => kind.Item2)
                 .ToArray();
 
+    /// <summary>The suite's operators an interruption left untuned, in plan order: neither in the table's times nor in the total.</summary>
+    public IReadOnlyList<string> NotTuned =>
+        Specs.Where((_, index) => Summary.Results.All(r => r.Entry.Number != index + 1)).Select(spec => spec.Name).ToArray();
+
     public void WriteText(TextWriter w)
     {
-        w.WriteLine($"model:     {Model} ({Summary.Results.Count} operators, {Summary.Results.Sum(r => r.Entry.Count)} with counts)");
+        // The model's size is the suite's, not the part an interruption left done.
+        w.WriteLine($"model:     {Model} ({Specs.Count} operators, {Specs.Sum(spec => spec.Count)} with counts)");
         w.WriteLine($"device:    {Summary.Device}{(Simulated ? " (simulated: the CPU accelerator's times say nothing about a GPU)" : "")}");
         var width = Summary.Results.Select(r => r.Entry.Name.Length).Append(20).Max();
         w.WriteLine($"{"#",3}  {"operator".PadRight(width)} {"onnx_op",-18} {"count",5} {"best ms",10} {"count x ms",11} {"share",6} {"naive ms",10} {"roller ms",10} {"ok",3}");
@@ -47,7 +54,12 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
             var note = r.Error is not null ? $"  {r.Error}" : r.SameAs is not null ? $"  same operator as {r.SameAs}" : "";
             w.WriteLine($"{r.Entry.Number,3}  {r.Entry.Name.PadRight(width)} {Kind(r),-18} {r.Entry.Count,5} {Ms(r.BestMs),10} {Ms(Total(r)),11} {Percent(Share(r)),6} {Ms(r.NaiveMs),10} {Ms(r.RollerMs),10} {(r.Verified ? "yes" : "no"),3}{note}");
         }
-        var complete = !Summary.ModelTotalComplete ? " (incomplete: some operators have no result)"
+        if (Summary.InterruptedBy is { } signal)
+        {
+            w.WriteLine($"{(signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: {Summary.Results.Count} of {NumberText.Count(Specs.Count, "operator")} tuned; not tuned: {string.Join(", ", NotTuned)}");
+        }
+        var complete = Summary.Interrupted ? " (incomplete: interrupted before every operator was tuned)"
+            : !Summary.ModelTotalComplete ? " (incomplete: some operators have no result)"
             : Untimed.Count > 0 ? " (incomplete: unsupported nodes are not timed)"
             : "";
         w.WriteLine($"model total (sum of count x best): {Ms(Summary.ModelTotalMs)} ms{complete}");
@@ -72,6 +84,9 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
         ["device"] = Summary.Device,
         ["simulated"] = Simulated,
         ["policy"] = Summary.Policy,
+        ["interrupted"] = Summary.Interrupted,
+        ["planned_operators"] = Specs.Count,
+        ["not_tuned"] = new JsonArray(NotTuned.Select(name => (JsonNode)JsonValue.Create(name)).ToArray()),
         ["operators"] = new JsonArray(Summary.Results.Select(r => (JsonNode)new JsonObject
         {
             ["number"] = r.Entry.Number,

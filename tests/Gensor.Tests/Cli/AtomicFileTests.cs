@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Gensor.Cli;
 using Gensor.Tests.Support;
 
@@ -43,5 +45,66 @@ public sealed class AtomicFileTests : IDisposable
 
         Assert.Contains("is a file", FrontEnd.BadInput.Thrown(() => AtomicFile.CheckDirectory(Path.Combine(_dir.Path, "f", "sub"), ["kernel.cs"], "--out")));
         Assert.Equal(["f"], GensorProcess.Files(_dir.Path));
+    }
+
+    [Fact]
+    public void A_set_waits_while_another_writer_holds_its_directory_so_two_sets_never_mix()
+    {
+        // Two emits into one folder at once left one's kernel.cs beside the other's launch.json (found by fuzzing).
+        var kernel = _dir.File("kernel.cs", "old kernel");
+        var launch = _dir.File("launch.json", "old launch");
+        Exception? failed = null;
+        // A thread, not a task: the lock is a mutex, which its holding thread must release.
+        var writer = new Thread(() =>
+        {
+            try
+            {
+                AtomicFile.WriteAll([(kernel, "new kernel"), (launch, "new launch")]);
+            }
+            catch (Exception exception)
+            {
+                failed = exception;
+            }
+        });
+        using (AtomicFile.LockDirectories([kernel]))
+        {
+            writer.Start();
+            Assert.False(writer.Join(TimeSpan.FromMilliseconds(500)));
+            Assert.Equal("old kernel", File.ReadAllText(kernel));
+        }
+        Assert.True(writer.Join(TimeSpan.FromSeconds(30)));
+        Assert.Null(failed);
+        Assert.Equal("new kernel", File.ReadAllText(kernel));
+        Assert.Equal("new launch", File.ReadAllText(launch));
+        Assert.Equal(["kernel.cs", "launch.json"], GensorProcess.Files(_dir.Path));
+    }
+
+    [Fact]
+    public void A_signal_during_the_renames_waits_for_them_and_then_ends_the_process_by_its_code()
+    {
+        var after = new List<PosixSignal>();
+        var stepEnded = false;
+        // The test's own handler outlives the deferral's, so a signal the runtime dispatched late could not end the test host.
+        using var seen = new ManualResetEventSlim();
+        using var guard = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            seen.Set();
+        });
+        SignalDeferral.Run(() =>
+        {
+            using (var kill = Process.Start("kill", ["-TERM", Environment.ProcessId.ToString()]))
+            {
+                kill.WaitForExit();
+            }
+            // Handlers run one after another on the runtime's signal thread, in an order of its own.
+            Assert.True(seen.Wait(TimeSpan.FromSeconds(30)));
+            Thread.Sleep(200);
+            stepEnded = true;
+        }, signal => after.Add(signal));
+
+        Assert.True(stepEnded);
+        Assert.Equal([PosixSignal.SIGTERM], after);
+        Assert.Equal(143, Gensor.Diagnostics.SignalExit.Code(PosixSignal.SIGTERM));
     }
 }

@@ -108,6 +108,29 @@ public sealed class BatchSummaryTests
     }
 
     [Fact]
+    public void An_interrupted_model_table_counts_the_whole_model_and_names_what_was_not_tuned()
+    {
+        // Three operators planned, a signal after the first (found by fuzzing: "(1 operators)" and no word of the rest).
+        var summary = new BatchSummary("m.onnx", "gensor", "cpu", [Verified("a", 2, 1)]) { SuiteSize = 3, Planned = 3, InterruptedBy = PosixSignal.SIGTERM };
+        var specs = new[] { "a", "b", "c" }
+            .Select(name => Gensor.FrontEnd.SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=32,n=32,k=16", name, null))
+            .ToArray();
+        var report = new EndToEndReport("m.onnx", summary, specs, []);
+
+        using var w = new StringWriter();
+        report.WriteText(w);
+        Assert.Contains("m.onnx (3 operators, 3 with counts)", w.ToString());
+        Assert.Contains("terminated: 1 of 3 operators tuned; not tuned: b, c", w.ToString());
+        Assert.Contains("(incomplete: interrupted before every operator was tuned)", w.ToString());
+        var json = report.ToJson();
+        Assert.True((bool)json["interrupted"]!);
+        Assert.Equal(3, (int)json["planned_operators"]!);
+        Assert.Equal(["b", "c"], json["not_tuned"]!.AsArray().Select(n => (string)n!));
+        Assert.False((bool)json["model_total_complete"]!);
+        Assert.Equal(143, (int)json["exit_code"]!);
+    }
+
+    [Fact]
     public void All_verified_exits_0()
     {
         Assert.Equal(0, new BatchSummary("s", "gensor", "cpu", [Verified("a", 1, 1)]).ExitCode);
