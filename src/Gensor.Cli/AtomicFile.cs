@@ -1,4 +1,5 @@
 using Gensor.Diagnostics;
+using Gensor.Files;
 
 namespace Gensor.Cli;
 
@@ -32,6 +33,7 @@ internal static class AtomicFile
     /// </summary>
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files)
     {
+        files = files.Select(f => (OutputPath.ThroughLinks(f.Path), f.Content)).ToArray();
         var suffix = "." + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8];
         var temporaries = files.Select(f => f.Path + ".tmp" + suffix).ToArray();
         var backups = files.Select(f => f.Path + ".old" + suffix).ToArray();

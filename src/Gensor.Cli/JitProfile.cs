@@ -25,6 +25,13 @@ internal static class JitProfile
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            // An empty profile holds nothing to play back, and something that is not a file there (a FIFO,
+            // /dev/null, which also read as empty) would block the runtime's read or write of it: remove
+            // the entry and let the runtime make a file (a FIFO there hung explain; found by fuzzing).
+            if (new FileInfo(file) is { Exists: true, Length: 0 })
+            {
+                File.Delete(file);
+            }
             System.Runtime.ProfileOptimization.SetProfileRoot(Path.GetDirectoryName(file)!);
             System.Runtime.ProfileOptimization.StartProfile(Path.GetFileName(file));
         }

@@ -9,7 +9,9 @@ namespace Gensor.Cli;
 /// <summary>Chooses how candidates are measured from <c>--isolate</c> and <c>--candidate-timeout</c>.</summary>
 internal static class Measurers
 {
-    /// <summary>The measurer to use, or null for the tuner's default (in this process).</summary>
+    /// <summary>The longest <c>--candidate-timeout</c>: a day (the worker's timers take at most 24.8 days).</summary>
+    public const int MaxTimeoutSeconds = 86_400;
+
     /// <summary>Checks <c>--isolate</c> and <c>--candidate-timeout</c>.</summary>
     public static void Validate(string isolate, int timeoutSeconds)
     {
@@ -21,7 +23,13 @@ internal static class Measurers
         {
             throw GensorException.BadInput($"--candidate-timeout must be at least 1 second, not {timeoutSeconds}");
         }
+        if (timeoutSeconds > MaxTimeoutSeconds)
+        {
+            throw GensorException.BadInput($"--candidate-timeout must be at most {MaxTimeoutSeconds} seconds (a day), not {timeoutSeconds}");
+        }
     }
+
+    /// <summary>The measurer to use, or null for the tuner's default (in this process).</summary>
 
     public static ICandidateMeasurer? Choose(string isolate, int timeoutSeconds, KernelDevice device, ILogger logger)
     {

@@ -165,6 +165,11 @@ public static class ProfileCatalog
             }
             var name = RequiredString(root, "name", source);
             var architecture = RequiredString(root, "architecture", source);
+            // Anything else used to borrow h100's figures in silence and stopped ptxas later.
+            if (!string.Equals(architecture, "cpu", StringComparison.OrdinalIgnoreCase) && ComputeCapability(architecture) is not (>= 10 and <= 999))
+            {
+                throw GensorException.BadInput($"profile file {source}: field 'architecture' is '{Printable.Text(architecture)}', expected sm_XY (a CUDA compute capability, e.g. sm_90) or cpu");
+            }
             var closest = Closest(architecture);
             var estimated = new List<string>();
             if (root.TryGetProperty("estimated_fields", out var listed))

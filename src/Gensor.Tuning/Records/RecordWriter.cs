@@ -1,5 +1,6 @@
 using System.Text;
 using Gensor.Diagnostics;
+using Gensor.Files;
 
 namespace Gensor.Tuning.Records;
 
@@ -73,17 +74,19 @@ public sealed class RecordWriter(string path)
     /// <summary>How long a writer waits for the lock before it gives up (a test may shorten it).</summary>
     public TimeSpan LockTimeout { get; init; } = _lockTimeout;
 
-    private string OwnerPath => Path + ".lock.owner";
+    // Beside the file a link names, not the link: writers through a link and through the file share one lock.
+    private string LockPath => OutputPath.ThroughLinks(Path) + ".lock";
+
+    private string OwnerPath => LockPath + ".owner";
 
     private FileStream AcquireLock()
     {
-        var lockPath = Path + ".lock";
         var deadline = DateTime.UtcNow + LockTimeout;
         while (true)
         {
             try
             {
-                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException exception) when (IsHeld(exception))
             {

@@ -193,6 +193,24 @@ public sealed class UntrustedInputTests : IDisposable
     }
 
     [Fact]
+    public void A_FIFO_where_the_JIT_profile_goes_does_not_hang_the_command()
+    {
+        var profiles = Path.Combine(_dir.Path, "jit");
+        Directory.CreateDirectory(profiles);
+        Process.Start("mkfifo", [Path.Combine(profiles, "explain.jitprofile")])!.WaitForExit();
+
+        var result = GensorProcess.Observe(_dir.Path, ["explain", .. Tiny], TimeSpan.FromSeconds(60),
+            environment: new Dictionary<string, string?> { ["GENSOR_JIT_PROFILE"] = profiles });
+
+        Assert.False(result.TimedOut);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public void A_candidate_timeout_past_a_day_is_refused_not_an_overflow() =>
+        GensorProcess.AssertBadInput(Run(["tune", .. Tiny, "--device", "cpu", "--isolate", "on", "--candidate-timeout", "2147484"]), "at most 86400");
+
+    [Fact]
     public void Dev_zero_as_the_spec_is_refused_without_reading_it_to_the_end()
     {
         var result = GensorProcess.Observe(_dir.Path, ["explain", "/dev/zero"], TimeSpan.FromSeconds(60));

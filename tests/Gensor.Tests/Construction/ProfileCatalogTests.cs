@@ -65,6 +65,8 @@ public class ProfileCatalogTests
     [InlineData("""{ "architecture": "sm_80" }""", "'name'")]
     [InlineData("""[1, 2]""", "JSON object")]
     [InlineData("""{ "name": """, "not valid JSON")]
+    [InlineData("""{ "name": "x", "architecture": "foo" }""", "'architecture' is 'foo', expected sm_XY")]
+    [InlineData("""{ "name": "x", "architecture": "sm_9" }""", "'architecture' is 'sm_9'")]
     public void A_malformed_file_is_bad_input_naming_the_file_and_field(string json, string expected)
     {
         var error = Assert.Throws<GensorException>(() => ProfileCatalog.FromJson(json, "gpu.json"));

@@ -95,4 +95,22 @@ public sealed class RecordFileTests
 
         Assert.Empty(RecordReader.Read(Path.Combine(dir.Path, "none.jsonl"), new ListLogger()));
     }
+
+    [Fact]
+    public void Merge_onto_a_symbolic_link_writes_the_linked_file_and_keeps_the_link()
+    {
+        // The rename replaced the link with a file and left the linked records as they were (found by fuzzing).
+        using var dir = new TempDirectory();
+        var input = Path.Combine(dir.Path, "new.jsonl");
+        new RecordWriter(input).Append(Records.Make(Records.Gemm(), Schedule, 1.25));
+        var linked = dir.File("kept.jsonl", "");
+        var link = Path.Combine(dir.Path, "link.jsonl");
+        File.CreateSymbolicLink(link, linked);
+
+        var merged = GensorCli.Run("records", "merge", input, "-o", link);
+
+        Assert.Equal(0, merged.ExitCode);
+        Assert.Equal(linked, new FileInfo(link).ResolveLinkTarget(returnFinalTarget: true)?.FullName);
+        Assert.Single(RecordReader.Read(linked, new ListLogger()));
+    }
 }
