@@ -8,8 +8,38 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (StandardOutputClosed())
+        {
+            // Results would fail at their first line, after the work and its files: say so before any.
+            Console.Error.WriteLine("error: standard output is closed (>&-) or read-only, so no result could be printed; redirect it to a file or /dev/null instead");
+            return 2;
+        }
         JitProfile.Start(args);
         return Run(args, Console.Out, Console.Error);
+    }
+
+    /// <summary>
+    /// Whether file descriptor 1 cannot be written: closed, or opened for reading only. A closed fd 1 is
+    /// soon reused by the runtime for a file or pipe of its own (seen: a pipe's read end), so the check is
+    /// on the access mode /proc reports for it. Linux only; elsewhere false.
+    /// </summary>
+    private static bool StandardOutputClosed()
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self/fdinfo"))
+        {
+            return false;
+        }
+        try
+        {
+            var flags = File.ReadLines("/proc/self/fdinfo/1").FirstOrDefault(line => line.StartsWith("flags:", StringComparison.Ordinal));
+            // Octal open flags; the low two bits are the access mode, 0 for read-only (O_RDONLY).
+            return flags is not null && (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & 3) == 0;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException)
+        {
+            // No entry: fd 1 is closed.
+            return exception is FileNotFoundException or DirectoryNotFoundException;
+        }
     }
 
     /// <summary>Runs the command line with the given writers (tests pass string writers).</summary>

@@ -211,6 +211,35 @@ public sealed class UntrustedInputTests : IDisposable
         GensorProcess.AssertBadInput(Run(["tune", .. Tiny, "--device", "cpu", "--isolate", "on", "--candidate-timeout", "2147484"]), "at most 86400");
 
     [Fact]
+    public void A_closed_standard_output_is_refused_before_any_work_or_file()
+    {
+        // It failed at the first result line as an internal error, after emit had written its files (found by fuzzing).
+        var info = new ProcessStartInfo("bash") { WorkingDirectory = _dir.Path };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec 1>&-; exec dotnet \"$0\" emit --compute 'C[m] = A[m] * 2' --shape m=16 --target cpu --out out");
+        info.ArgumentList.Add(GensorProcess.Dll);
+
+        var result = ChildProcess.Run(info, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: standard output is closed", result.Stderr);
+        AssertNothingWritten();
+    }
+
+    [Theory]
+    [InlineData("emit")]
+    [InlineData("report")]
+    public void An_out_path_longer_than_the_system_allows_is_bad_input(string command)
+    {
+        var records = _dir.File("r.jsonl", "");
+        var outDir = Path.Combine(_dir.Path, new string('a', 300));
+        string[] args = command == "emit" ? ["emit", .. Tiny, "--target", "cpu", "--out", outDir] : ["report", records, "--out", outDir];
+
+        GensorProcess.AssertBadInput(Run(args), "--out: the path is too long");
+        AssertNothingWritten("r.jsonl");
+    }
+
+    [Fact]
     public void Dev_zero_as_the_spec_is_refused_without_reading_it_to_the_end()
     {
         var result = GensorProcess.Observe(_dir.Path, ["explain", "/dev/zero"], TimeSpan.FromSeconds(60));
