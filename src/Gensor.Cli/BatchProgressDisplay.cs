@@ -23,13 +23,19 @@ internal sealed class BatchProgressDisplay(TextWriter error, bool live, Func<Tim
     private TimeSpan? _startedAt;
     private bool _stopped;
 
-    /// <summary>A display on the process's stderr: live when stderr is a terminal.</summary>
+    /// <summary>A display on the process's stderr: live when stderr is a terminal that takes ANSI escapes.</summary>
     public static BatchProgressDisplay ForConsole(TextWriter error)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var live = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+        var live = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected && TakesEscapes(Environment.GetEnvironmentVariable("TERM"));
         return new BatchProgressDisplay(error, live, () => watch.Elapsed);
     }
+
+    /// <summary>
+    /// Whether a terminal of type <paramref name="term"/> redraws a line from the bar's escapes: not a dumb
+    /// one (Emacs' shell, some CI consoles), which would show them as text (found by fuzzing).
+    /// </summary>
+    internal static bool TakesEscapes(string? term) => !string.Equals(term, "dumb", StringComparison.Ordinal);
 
     public void Started(int number, int total, string name, string phase)
     {

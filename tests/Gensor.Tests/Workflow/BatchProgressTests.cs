@@ -61,6 +61,15 @@ public sealed class BatchProgressTests
     }
 
     [Theory]
+    [InlineData("xterm-256color", true)]
+    [InlineData(null, true)]
+    [InlineData("dumb", false)]
+    public void A_dumb_terminal_gets_the_plain_lines_not_the_bar(string? term, bool live)
+    {
+        Assert.Equal(live, BatchProgressDisplay.TakesEscapes(term));
+    }
+
+    [Theory]
     [InlineData(42, "42s")]
     [InlineData(185, "3m05s")]
     [InlineData(3720, "1h02m")]
