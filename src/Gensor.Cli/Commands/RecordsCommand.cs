@@ -81,6 +81,12 @@ internal static class RecordsCommand
                 // losing the lines it appends meanwhile.
                 TuningRecord[] all;
                 IReadOnlyList<TuningRecord> merged;
+                // Each input is checked once before the lock too: taking it creates the output's lock files,
+                // which a refused input left behind (found by fuzzing).
+                foreach (var path in paths)
+                {
+                    RecordsText(path);
+                }
                 using (new RecordWriter(target).Lock())
                 {
                     all = paths.Select(path => ReadRecordsFile(path, logger)).ToArray().SelectMany(records => records).ToArray();
@@ -95,11 +101,13 @@ internal static class RecordsCommand
     }
 
     /// <summary>The records of an input to merge; a file with no record line at all (a spec, say) is bad input, not zero records.</summary>
-    private static IReadOnlyList<TuningRecord> ReadRecordsFile(string path, ILogger logger)
+    private static IReadOnlyList<TuningRecord> ReadRecordsFile(string path, ILogger logger) => RecordReader.Parse(RecordsText(path), path, logger);
+
+    private static string RecordsText(string path)
     {
         var text = RecordReader.ReadText(path);
         return RecordFile.IsRecordsText(text)
-            ? RecordReader.Parse(text, path, logger)
+            ? text
             : throw GensorException.BadInput($"{Printable.Text(path)}: is not a records file (no line of it is a record)");
     }
 }

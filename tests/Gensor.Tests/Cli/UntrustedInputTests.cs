@@ -163,6 +163,17 @@ public sealed class UntrustedInputTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir.Path, "merged.jsonl")));
     }
 
+    [Fact]
+    public void Records_merge_with_a_bad_input_leaves_not_even_a_lock_file()
+    {
+        _dir.File("r.jsonl", "");
+        _dir.File("bad.jsonl", "\u00ff\u00fe not UTF-8 \u0000");
+
+        GensorProcess.AssertBadInput(Run("records", "merge", "r.jsonl", "nope.jsonl", "-o", "merged.jsonl"), "nope.jsonl", "no such file");
+        GensorProcess.AssertBadInput(Run("records", "merge", "r.jsonl", "bad.jsonl", "-o", "merged.jsonl"), "bad.jsonl");
+        AssertNothingWritten("bad.jsonl", "r.jsonl");
+    }
+
     // Item 9: memory is estimated before anything is allocated.
     [Fact]
     public void An_operator_needing_gigabytes_is_refused_in_seconds_and_says_how_to_allow_it()
