@@ -49,25 +49,30 @@ SLOW_BAD_INPUT = 20  # seconds; bad input must be refused quickly
 
 
 class Case:
-    def __init__(self, group, name, argv, files=None, stdin=None, checks=(), allow_exit3=False, timeout=CASE_TIMEOUT):
+    def __init__(self, group, name, argv, files=None, stdin=None, checks=(), allow_exit3=False, timeout=CASE_TIMEOUT,
+                 env=None, stdout=None, keep=()):
         self.group = group
         self.name = name
         self.argv = argv  # list of str; "{d}" is replaced by the case directory
-        self.files = files or {}  # name -> bytes | "fifo" | "dir"
+        self.files = files or {}  # name -> bytes | "fifo" | "dir" | ("link", target)
         self.stdin = stdin
         self.checks = list(checks)
         self.allow_exit3 = allow_exit3
         self.timeout = timeout
+        self.env = env or {}  # variables set for the run; "{d}" is replaced by the case directory
+        self.stdout = stdout  # None (a pipe), "closed" (fd 1 closed) or "read-only" (fd 1 open for reading only)
+        self.keep = list(keep)  # names whose state after the run the checks may read (Result.kept)
 
 
 class Result:
-    def __init__(self, rc, out, err, seconds, changed, directory):
+    def __init__(self, rc, out, err, seconds, changed, directory, kept=None):
         self.rc = rc
         self.out = out
         self.err = err
         self.seconds = seconds
         self.changed = changed  # paths created, changed or removed in the case directory
         self.directory = directory
+        self.kept = kept or {}  # name in Case.keep -> bytes (a file), ("link", target), "other" or None (absent)
 
     def json(self):
         try:
@@ -94,6 +99,19 @@ def snapshot(directory):
     return state
 
 
+def kept_state(path):
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return ("link", os.readlink(path))
+    if stat.S_ISREG(st.st_mode):
+        with open(path, "rb") as handle:
+            return handle.read()
+    return "other"
+
+
 def run_case(gensor, case):
     directory = tempfile.mkdtemp(prefix="gensor-fuzz-")
     try:
@@ -104,14 +122,24 @@ def run_case(gensor, case):
                 os.mkfifo(path)
             elif content == "dir":
                 os.makedirs(path, exist_ok=True)
+            elif isinstance(content, tuple) and content[0] == "link":
+                os.symlink(content[1], path)
             else:
                 with open(path, "wb") as handle:
                     handle.write(content)
         before = snapshot(directory)
         argv = gensor + [a.replace("{d}", directory) for a in case.argv]
+        if case.stdout is not None:
+            # The child must start with fd 1 closed (or read-only), which Popen cannot arrange without preexec_fn.
+            redirect = {"closed": "exec 1>&-", "read-only": "exec 1</dev/null"}[case.stdout]
+            argv = ["bash", "-c", redirect + '; exec "$@"', "_"] + argv
+        env = None
+        if case.env:
+            env = dict(os.environ)
+            env.update({k: v.replace("{d}", directory) for k, v in case.env.items()})
         start = time.monotonic()
         process = subprocess.Popen(argv, cwd=directory, stdin=subprocess.PIPE if case.stdin is not None else subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
         try:
             out, err = process.communicate(case.stdin, timeout=case.timeout)
             rc = process.returncode
@@ -122,7 +150,8 @@ def run_case(gensor, case):
         seconds = time.monotonic() - start
         after = snapshot(directory)
         changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
-        return Result(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), seconds, changed, directory)
+        kept = {name: kept_state(os.path.join(directory, name)) for name in case.keep}
+        return Result(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), seconds, changed, directory, kept)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -419,6 +448,102 @@ def found_2026_11_30():
              files={"r.jsonl": b"", "precious.txt": b"precious\n"}, checks=[exit_code(2, "bad-input-accepted"), unchanged("precious.txt", "file-clobbered")]),
         Case("found", "calibrate name with a tab", ["calibrate", "{d}/r.jsonl", "--out", "{d}/p.json", "--name", "x\ty"],
              files={"r.jsonl": b""}, checks=[exit_code(2, "bad-input-accepted")]),
+    ]
+
+
+def message(text, category="wrong-message"):
+    """A refusal (exit 2) says this."""
+    return lambda res: category if res.rc == 2 and text not in res.err else None
+
+
+def quicker_than(seconds):
+    """Tighter than SLOW_BAD_INPUT, for input that can be refused from its first bytes."""
+    return lambda res: f"slow-refusal-{seconds}s" if res.seconds > seconds else None
+
+
+def no_lock_files(res):
+    """A refused command takes no records writer's lock (FILE.lock, FILE.lock.owner stay behind once made)."""
+    return "lock-left" if any(p.endswith((".lock", ".lock.owner")) for p in res.changed) else None
+
+
+def link_kept(link, target, schedules):
+    """The link is still a link to target, and target holds exactly the records with these schedules."""
+    def check(res):
+        if res.rc != 0:
+            return None
+        if res.kept.get(link) != ("link", target):
+            return "link-replaced"
+        content = res.kept.get(target)
+        if not isinstance(content, bytes):
+            return "wrong-result"
+        try:
+            found = sorted(json.loads(line)["schedule"] for line in content.decode("utf-8").split("\n") if line.strip())
+        except (ValueError, KeyError, TypeError):
+            return "wrong-result"
+        return None if found == sorted(schedules) else "wrong-result"
+    return check
+
+
+def found_2026_11_30_b(template):
+    """Fixes of 2026-11-30 (second round: commits d5f28fa, 6862860, b9df352), each as the case that showed it."""
+    line = (json.dumps(template) + "\n").encode()
+    other = (json.dumps(forged(template)) + "\n").encode()  # the same operator, another (legal) schedule
+    long_name = "a" * 300
+    long_path = "/".join(["b" * 200] * 25)  # each name legal, over 4096 bytes in all
+    emit = ["emit", "--compute", "C[m] = A[m] * 2", "--shape", "m=16", "--target", "cpu"]
+    tiny = ["--compute", "C[m] = A[m] * 2", "--shape", "m=16"]
+    refused = lambda text: [exit_code(2, "bad-input-accepted"), message(text)]
+    return [
+        # A refused input left OUT.lock and OUT.lock.owner behind: merge took the output's lock before reading its inputs.
+        Case("found", "merge a missing input: no lock left", ["records", "merge", "{d}/nope.jsonl", "-o", "{d}/m.jsonl"],
+             checks=[*refused("no such file"), no_lock_files]),
+        Case("found", "merge a non-UTF-8 input: no lock left", ["records", "merge", "{d}/ok.jsonl", "{d}/bad.jsonl", "-o", "{d}/m.jsonl"],
+             files={"ok.jsonl": b"", "bad.jsonl": b"caf\xe9 {\"x\": 1}\n"}, checks=[*refused("not UTF-8"), no_lock_files]),
+        # /dev/zero was read up to 1 GiB before it was refused (18-23 s); it stops at the first chunk with a NUL byte.
+        Case("found", "records best /dev/zero is refused at once", ["records", "best", "/dev/zero"], timeout=60,
+             checks=[*refused("holds NUL bytes"), quicker_than(8)]),
+        Case("found", "merge /dev/zero is refused at once, no lock left", ["records", "merge", "/dev/zero", "-o", "{d}/m.jsonl"], timeout=60,
+             checks=[*refused("holds NUL bytes"), quicker_than(8), no_lock_files]),
+        Case("found", "tune --records /dev/zero is refused at once", ["tune", *tiny, *CPU_TUNE, "--records", "/dev/zero"], timeout=60,
+             checks=[*refused("holds NUL bytes"), quicker_than(8)]),
+        Case("found", "report /dev/zero is refused at once", ["report", "/dev/zero", "--out", "{d}/rep"], timeout=60,
+             checks=[*refused("holds NUL bytes"), quicker_than(8)]),
+        # A closed or read-only fd 1: an internal error at the first result line, after emit had written its files.
+        Case("found", "emit with stdout closed", [*emit, "--out", "{d}/o"], stdout="closed", checks=refused("standard output is closed")),
+        Case("found", "emit with stdout read-only", [*emit, "--out", "{d}/o"], stdout="read-only", checks=refused("standard output is closed")),
+        Case("found", "records best with stdout closed", ["records", "best", "{d}/r.jsonl"], files={"r.jsonl": line}, stdout="closed",
+             checks=refused("standard output is closed")),
+        # A path past 255 bytes a name or 4096 in all: PathTooLongException was an internal error.
+        Case("found", "emit --out a 300-byte name", [*emit, "--out", "{d}/" + long_name], checks=refused("the path is too long")),
+        Case("found", "emit --out past 4096 bytes", [*emit, "--out", "{d}/" + long_path], checks=refused("the path is too long")),
+        Case("found", "report --out a 300-byte name", ["report", "{d}/r.jsonl", "--out", "{d}/" + long_name], files={"r.jsonl": line},
+             checks=refused("the path is too long")),
+        Case("found", "tune --records a 250-byte name (its .lock.owner is too long)",
+             ["tune", *tiny, "--device", "cpu", "--top-k", "1", "--records", "{d}/" + "r" * 250], checks=refused("the path is too long")),
+        Case("found", "tune --out a 300-byte name", ["tune", *tiny, "--device", "cpu", "--top-k", "1", "--out", "{d}/" + long_name],
+             checks=refused("the path is too long")),
+        # 2147484 s overflowed the worker's timer (internal error); the limit is a day.
+        Case("found", "candidate timeout 2147484 s", ["tune", *tiny, "--device", "cpu", "--isolate", "on", "--candidate-timeout", "2147484"],
+             checks=refused("at most 86400")),
+        Case("found", "candidate timeout a second past a day", ["tune", *tiny, "--device", "cpu", "--isolate", "on", "--candidate-timeout", "86401"],
+             checks=refused("at most 86400")),
+        # An architecture that is neither sm_XY nor cpu borrowed h100's figures.
+        Case("found", "profile architecture foo (explain)", ["explain", *tiny, "--target", "{d}/p.json"],
+             files={"p.json": b'{"name": "p", "architecture": "foo"}'}, checks=refused("'architecture'")),
+        Case("found", "profile architecture foo (emit)", ["emit", *tiny, "--target", "{d}/p.json", "--out", "{d}/o"],
+             files={"p.json": b'{"name": "p", "architecture": "foo"}'}, checks=refused("'architecture'")),
+        # merge -o a symbolic link replaced the link by a file; the records land in its target, locked beside the target.
+        Case("found", "merge -o a link to an empty file", ["records", "merge", "{d}/r.jsonl", "-o", "{d}/link.jsonl"],
+             files={"r.jsonl": line, "target.jsonl": b"", "link.jsonl": ("link", "target.jsonl")}, keep=["link.jsonl", "target.jsonl"],
+             checks=[exit_code(0, "valid-input-rejected"), link_kept("link.jsonl", "target.jsonl", [template["schedule"]]),
+                     never_changed("link.jsonl.lock", "lock-beside-link")]),
+        Case("found", "merge -o a link to a records file", ["records", "merge", "{d}/r.jsonl", "{d}/link.jsonl", "-o", "{d}/link.jsonl"],
+             files={"r.jsonl": line, "target.jsonl": other, "link.jsonl": ("link", "target.jsonl")}, keep=["link.jsonl", "target.jsonl"],
+             checks=[exit_code(0, "valid-input-rejected"), link_kept("link.jsonl", "target.jsonl", [template["schedule"], FORGED_SCHEDULE]),
+                     never_changed("link.jsonl.lock", "lock-beside-link")]),
+        # A FIFO where the JIT profile goes hung explain (the runtime blocked opening it).
+        Case("found", "FIFO at the JIT profile", ["explain", *tiny], files={"jit/explain.jitprofile": "fifo"}, env={"GENSOR_JIT_PROFILE": "{d}/jit"},
+             timeout=30, checks=[exit_code(0, "valid-input-rejected")]),
     ]
 
 
@@ -785,7 +910,7 @@ def control_cases():
 def all_cases(rng, gensor):
     template = make_template(gensor)
     return (valid_expressions(rng) + long_expressions() + deep_expressions() + mutated_expressions(rng) + index_extremes(rng)
-            + nan_expressions() + found_2026_11_30() + colliding_names() + huge_tensors() + spec_cases(rng) + profile_cases(rng)
+            + nan_expressions() + found_2026_11_30() + found_2026_11_30_b(template) + colliding_names() + huge_tensors() + spec_cases(rng) + profile_cases(rng)
             + records_cases(rng, template) + output_cases() + schedule_cases(rng) + worker_cases() + control_cases())
 
 

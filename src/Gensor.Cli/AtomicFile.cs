@@ -184,7 +184,7 @@ internal static class AtomicFile
         {
             throw GensorException.BadInput($"{option}: the path is empty");
         }
-        CheckLength(names.Select(name => Path.Combine(directory, name + ".tmp.0000000-00000000")).Append(directory), option);
+        OutputPath.CheckLength(names.Select(name => Path.Combine(directory, name + ".tmp.0000000-00000000")).Append(directory), option);
         var shown = Printable.Text(directory);
         if (File.Exists(directory))
         {
@@ -209,7 +209,7 @@ internal static class AtomicFile
         {
             throw GensorException.BadInput($"{option}: the path is empty");
         }
-        CheckLength([path + ".tmp.0000000-00000000", path + ".lock.owner"], option);
+        OutputPath.CheckLength([path + ".tmp.0000000-00000000", path + ".lock.owner"], option);
         var shown = Printable.Text(path);
         if (Directory.Exists(path))
         {
@@ -221,34 +221,6 @@ internal static class AtomicFile
             throw GensorException.BadInput($"{option} {shown}: the directory {Printable.Text(parent)} does not exist");
         }
         CheckWritable(parent, option, shown);
-    }
-
-    // Linux's limits: 4096 bytes for a whole path, 255 for one name. Checked with the longest name a write
-    // makes (its temporary file), in bytes as the system counts them; the message gives lengths, since
-    // the path itself would fill a screen.
-    private const int MaxPathBytes = 4095;
-    private const int MaxNameBytes = 255;
-
-    private static void CheckLength(IEnumerable<string> paths, string option)
-    {
-        foreach (var path in paths)
-        {
-            string full;
-            try
-            {
-                full = Path.GetFullPath(path);
-            }
-            catch (PathTooLongException)
-            {
-                full = path;
-            }
-            var bytes = System.Text.Encoding.UTF8.GetByteCount(full);
-            var longestName = full.Split('/').Max(name => System.Text.Encoding.UTF8.GetByteCount(name));
-            if (bytes > MaxPathBytes || longestName > MaxNameBytes)
-            {
-                throw GensorException.BadInput($"{option}: the path is too long ({bytes} bytes with the file names written there, the longest name {longestName}; the system allows {MaxPathBytes + 1} in all and {MaxNameBytes} per name)");
-            }
-        }
     }
 
     private static void CheckWritable(string fullPath, string option, string shown)

@@ -21,6 +21,8 @@ public static class RecordFile
         {
             throw GensorException.BadInput($"{option}: the path is empty");
         }
+        // The longest name a records writer makes is the lock's owner file beside it (merge's temporary file is shorter).
+        OutputPath.CheckLength([path + ".lock.owner"], option);
         var shown = Printable.Text(path);
         if (Directory.Exists(path))
         {
