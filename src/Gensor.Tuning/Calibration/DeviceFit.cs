@@ -32,8 +32,8 @@ public sealed record DeviceFit(string Device, int Count, double? Spearman, doubl
             }
             var estimates = samples.Select(s => CostModel.EstimateMs(s.Operator, s.Schedule, profile)).ToArray();
             var quality = FitQuality.Of(samples, estimates);
-            fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError,
-                RankCorrelation.FirstChoiceOverBest(estimates, [.. samples.Select(s => s.MeasuredMs)])));
+            // One operator's samples: its single per-operator fit holds the first choice over the fastest.
+            fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError, quality.Operators.Single().FirstChoiceOverBest));
         }
         return fits;
     }
