@@ -25,7 +25,6 @@ internal sealed class ModelOptions
 
     public string Model(ParseResult parse) => parse.GetValue(_model)!;
 
-    /// <summary>Writes a suite file (atomically), making its folder if needed.</summary>
     /// <summary>Checks, before any work, that a suite can be written to <paramref name="path"/> (its folders may be missing).</summary>
     /// <exception cref="GensorException">BadInput naming <paramref name="option"/>.</exception>
     public static void CheckSuitePath(string path, string option)
@@ -48,6 +47,7 @@ internal sealed class ModelOptions
         }
     }
 
+    /// <summary>Writes a suite file (atomically), making its folder if needed.</summary>
     public static void WriteSuite(string path, string suite)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)

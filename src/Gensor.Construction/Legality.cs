@@ -43,7 +43,7 @@ public static class Legality
         }
         if (schedule.ReduceThreads > 1 && !profile.WarpShuffles)
         {
-            return $"{schedule.ReduceThreads} reduce threads combine their results by warp shuffles, which {profile.Name} lacks";
+            return $"{schedule.ReduceThreads} reduce threads combine their results by warp shuffles, which the {profile.Name} profile has off (warp_shuffles: ILGPU's OpenCL back end writes none)";
         }
         var threads = schedule.ThreadsPerBlock;
         if (threads > profile.MaxThreadsPerBlock)

@@ -19,11 +19,9 @@ public static class DeviceProfiles
         {
             CudaDevice cuda => OfCuda(cuda),
             _ when device.AcceleratorType == AcceleratorType.CPU => ProfileCatalog.Get("cpu"),
-            _ => ProfileCatalog.Closest("sm_80") with
+            _ => WithoutCudaFeatures(ProfileCatalog.Closest("sm_80")) with
             {
                 Name = device.Name,
-                // ILGPU's OpenCL back end writes no sub-group shuffles.
-                WarpShuffles = false,
                 EstimatedFields = ["architecture", "max_blocks_per_multiprocessor", "registers_per_multiprocessor", "max_registers_per_thread",
                     "shared_memory_per_multiprocessor", "l2_bytes", "dram_bandwidth_gbs", "peak_gflops", "shared_memory_banks", "transaction_bytes"],
             },
@@ -38,6 +36,13 @@ public static class DeviceProfiles
             SharedMemoryPerBlock = device.MaxSharedMemoryPerGroup,
         };
     }
+
+    /// <summary>
+    /// <paramref name="profile"/> for ILGPU's OpenCL back end, which writes no sub-group shuffles and no
+    /// tensor-core (mma) code: construction then chooses neither.
+    /// </summary>
+    public static HardwareProfile WithoutCudaFeatures(HardwareProfile profile) =>
+        profile with { WarpShuffles = false, TensorGflopsF16 = 0, TensorGflopsBF16 = 0, TensorGflopsTf32 = 0 };
 
     /// <summary>The closest built-in profile with what a CUDA device reports beyond the common limits.</summary>
     private static HardwareProfile OfCuda(CudaDevice cuda)

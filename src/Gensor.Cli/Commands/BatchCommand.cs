@@ -64,11 +64,13 @@ internal static class BatchCommand
     /// stderr, then hands the summary to <paramref name="print"/> once. A batch
     /// stopped with Ctrl+C or a kill (SIGINT, SIGTERM) hands over the summary of
     /// the operators done so far, marked interrupted, and the signal then ends
-    /// the process as usual.
+    /// the process as usual. <paramref name="opened"/> runs once the device is open and the records file read.
     /// </summary>
-    internal static BatchSummary Run(CliContext cli, TuningSettings settings, BatchPlan plan, bool baselines, Action<BatchSummary> print)
+    internal static BatchSummary Run(CliContext cli, TuningSettings settings, BatchPlan plan, bool baselines, Action<BatchSummary> print, Action? opened = null)
     {
         using var session = settings.Open(cli);
+        // What a caller writes only once the device and the records file passed their checks (tune-model's suite).
+        opened?.Invoke();
         var options = new BatchOptions(settings.Policy, session.Target, session.DeviceProfile, session.TopK, settings.Seed, baselines, settings.Force, session.Compiler);
         var runner = new BatchRunner(session.Tuner, session.Records, options, session.Logger);
         var progress = BatchProgressDisplay.ForConsole(cli.Error);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Diagnostics;
+using Gensor.Files;
 using Gensor.Hardware;
 using Gensor.Tuning.Calibration;
 using Gensor.Tuning.Records;
@@ -45,6 +46,10 @@ internal static class CalibrateCommand
                 }
                 var outPath = parse.GetValue(output)!;
                 CheckWritable(outPath);
+                if (paths.FirstOrDefault(path => OutputPath.SameFile(path, outPath)) is { } input)
+                {
+                    throw GensorException.BadInput($"--out {Printable.Text(outPath)} is the records file {Printable.Text(input)}: the profile would replace it");
+                }
                 // The profile it writes must be one that --target reads.
                 if (parse.GetValue(name) is { } given)
                 {

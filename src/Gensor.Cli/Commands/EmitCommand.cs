@@ -6,6 +6,7 @@ using Gensor.Backend.Emission;
 using Gensor.Backend.Inspection;
 using Gensor.Backend.Launch;
 using Gensor.Backend.Lowering;
+using Gensor.Backend.Runtime;
 using Gensor.Construction.Policies;
 using Gensor.Diagnostics;
 using Gensor.Etir;
@@ -70,8 +71,9 @@ internal static class EmitCommand
                 var profile = ProfileCatalog.Get(parse.GetValue(target)!);
                 if (lang == "opencl")
                 {
-                    // ILGPU's OpenCL back end writes no warp shuffles: construct without them.
-                    profile = profile with { WarpShuffles = false };
+                    // ILGPU's OpenCL back end writes no warp shuffles and no tensor-core (mma) code: construct
+                    // without them (an mma schedule stopped its compiler with an internal error; found by fuzzing).
+                    profile = DeviceProfiles.WithoutCudaFeatures(profile);
                 }
                 if (lang is "ptx" or "sass")
                 {
@@ -85,6 +87,10 @@ internal static class EmitCommand
                 var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!, parse.GetValue(allowTf32));
                 var checkMode = CompilerChecks.Validate(parse.GetValue(compilerCheck)!);
                 var fixedSchedule = CommonOptions.ParseSchedule(parse.GetValue(schedule));
+                if (lang == "opencl" && fixedSchedule is { Mma: not MmaShape.None })
+                {
+                    throw GensorException.BadInput("--lang opencl: ILGPU's OpenCL back end writes no tensor-core (mma) kernels; use --lang cs or ptx, or a schedule without mma");
+                }
                 var recordsPath = parse.GetValue(records);
                 if (fixedSchedule is not null && recordsPath is not null)
                 {

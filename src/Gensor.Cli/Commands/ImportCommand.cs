@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Gensor.Diagnostics;
+using Gensor.Files;
 using Gensor.FrontEnd;
 using Gensor.Onnx.Import;
 
@@ -32,11 +34,15 @@ internal static class ImportCommand
             {
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var path = parse.GetValue(output);
+                var modelPath = model.Model(parse);
                 if (path is not null)
                 {
                     ModelOptions.CheckSuitePath(path, "--out");
+                    if (OutputPath.SameFile(path, modelPath))
+                    {
+                        throw GensorException.BadInput($"--out {Printable.Text(path)} is the model itself: the suite would replace it");
+                    }
                 }
-                var modelPath = model.Model(parse);
                 var imported = OnnxImporter.Import(modelPath, model.Read(parse));
                 // An empty suite is one batch refuses: say so here, as tune-model does.
                 ModelOptions.RequireOperators(imported, modelPath, "the suite would be empty");
@@ -53,7 +59,7 @@ internal static class ImportCommand
                 var reportWriter = path is null ? cli.Error : cli.Output;
                 foreach (var warning in imported.Warnings)
                 {
-                    cli.Error.WriteLine($"warning: {warning}");
+                    cli.Error.WriteLine($"warning: {Printable.Text(warning)}");
                 }
                 if (json)
                 {

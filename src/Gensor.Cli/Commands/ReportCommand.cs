@@ -115,8 +115,18 @@ internal static class ReportCommand
         var index = Path.Combine(outDir, "index.html");
         files.Add((index, new System.Text.UTF8Encoding(false).GetBytes(ReportPage.Html($"Gensor report: {source}",
             $"{NumberText.Count(records.Count, "record")} of {NumberText.Count(records.Select(r => r.OpHash).Distinct().Count(), "operator")} on {NumberText.Count(records.Select(r => r.Device).Distinct().Count(), "device")}.", sections))));
+        var made = !Directory.Exists(outDir);
         Directory.CreateDirectory(outDir);
-        AtomicFile.WriteAll(files);
+        try
+        {
+            AtomicFile.WriteAll(files);
+        }
+        catch when (made)
+        {
+            // Nothing written: the folder made for it goes too.
+            Directory.Delete(outDir);
+            throw;
+        }
         return files.Select(f => f.Path).ToList();
     }
 
@@ -136,8 +146,17 @@ internal static class ReportCommand
         return new ReportPage.Picture(title, stem + ".svg", stem + ".png");
     }
 
-    private static string Slug(string text) =>
-        new string(text.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? char.ToLowerInvariant(c) : '_').ToArray()).Trim('_');
+    /// <summary>
+    /// A file name stem from <paramref name="text"/>: ASCII letters, digits, '-' and '_', at most 80 characters
+    /// (the start and the end, where the device and hash are), never starting with '-' (a name a command would
+    /// take for an option). A 300-character operator name made names past the system's limit (found by fuzzing).
+    /// </summary>
+    private static string Slug(string text)
+    {
+        var slug = new string(text.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? char.ToLowerInvariant(c) : '_').ToArray()).Trim('_').TrimStart('-');
+        slug = slug.Length > 80 ? slug[..50] + "_" + slug[^29..] : slug;
+        return slug.Length == 0 ? "operator" : slug;
+    }
 
     private static string Unique(HashSet<string> used, string slug)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Gensor.Diagnostics;
+using Gensor.Files;
 using Gensor.FrontEnd;
 using Gensor.Onnx.Import;
 using Gensor.Tuning.Batch;
@@ -40,6 +41,10 @@ internal static class TuneModelCommand
                 if (parse.GetValue(saveSuite) is { } suitePath)
                 {
                     ModelOptions.CheckSuitePath(suitePath, "--save-suite");
+                    if (settings.Records is { } recordsPath && OutputPath.SameFile(suitePath, recordsPath))
+                    {
+                        throw GensorException.BadInput($"--save-suite {Printable.Text(suitePath)} is the --records file: the suite would replace the records");
+                    }
                 }
                 var path = model.Model(parse);
                 var imported = OnnxImporter.Import(path, model.Read(parse));
@@ -49,11 +54,15 @@ internal static class TuneModelCommand
                 {
                     cli.Error.WriteLine($"warning: {Printable.Text(warning)}");
                 }
-                if (parse.GetValue(saveSuite) is { } suiteFile)
+                void Opened()
                 {
-                    ModelOptions.WriteSuite(suiteFile, OperatorSpecWriter.ToSuiteJson(suite));
+                    // Only now: a device or records file refused after the suite was written replaced a file for nothing (found by fuzzing).
+                    if (parse.GetValue(saveSuite) is { } suiteFile)
+                    {
+                        ModelOptions.WriteSuite(suiteFile, OperatorSpecWriter.ToSuiteJson(suite));
+                    }
+                    cli.Error.WriteLine($"{path}: {imported.Kernels.Count} operators in {suite.Count} suite entries");
                 }
-                cli.Error.WriteLine($"{path}: {imported.Kernels.Count} operators in {suite.Count} suite entries");
                 var untimed = imported.Unsupported.GroupBy(node => node.OpType).Select(group => (group.Key, group.Count())).ToArray();
                 var summary = BatchCommand.Run(cli, settings, BatchPlan.From(path, suite, settings.MemoryLimitBytes), !parse.GetValue(noBaselines), done =>
                 {
@@ -67,7 +76,7 @@ internal static class TuneModelCommand
                     {
                         report.WriteText(cli.Output);
                     }
-                });
+                }, Opened);
                 return summary.ExitCode;
             });
         });

@@ -20,14 +20,16 @@ internal static class ReportPage
         html.Append("<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}img{max-width:100%;border:1px solid #ddd}figure{margin:1em 0}</style>\n");
         html.Append("</head>\n<body>\n");
         html.Append($"<h1>{E(title)}</h1>\n<p>{E(intro)}</p>\n<ul>\n");
-        foreach (var section in sections)
+        // Headings repeat (operators named alike, or one name in several dtypes): each anchor gets its section's number.
+        var anchors = sections.Select((section, i) => $"s{i + 1}-{Anchor(section.Heading)}").ToArray();
+        foreach (var (section, anchor) in sections.Zip(anchors))
         {
-            html.Append($"<li><a href=\"#{Anchor(section.Heading)}\">{E(section.Heading)}</a></li>\n");
+            html.Append($"<li><a href=\"#{anchor}\">{E(section.Heading)}</a></li>\n");
         }
         html.Append("</ul>\n");
-        foreach (var section in sections)
+        foreach (var (section, anchor) in sections.Zip(anchors))
         {
-            html.Append($"<h2 id=\"{Anchor(section.Heading)}\">{E(section.Heading)}</h2>\n<p>{E(section.Text)}</p>\n");
+            html.Append($"<h2 id=\"{anchor}\">{E(section.Heading)}</h2>\n<p>{E(section.Text)}</p>\n");
             foreach (var picture in section.Pictures)
             {
                 html.Append($"<figure><a href=\"{E(picture.Svg)}\"><img src=\"{E(picture.Svg)}\" alt=\"{E(picture.Title)}\"></a>");
@@ -40,5 +42,5 @@ internal static class ReportPage
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
-    private static string Anchor(string heading) => new(heading.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray());
+    private static string Anchor(string heading) => new(heading.Take(60).Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray());
 }

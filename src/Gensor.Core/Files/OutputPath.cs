@@ -23,6 +23,10 @@ public static class OutputPath
         }
     }
 
+    /// <summary>Whether two paths name one file (through symbolic links): an output that would replace an input.</summary>
+    public static bool SameFile(string a, string b) =>
+        string.Equals(Path.GetFullPath(ThroughLinks(a)), Path.GetFullPath(ThroughLinks(b)), StringComparison.Ordinal);
+
     // In bytes as the system counts them; the message gives lengths, since the path itself would fill a screen.
     private const int MaxPathBytes = 4095;
     private const int MaxNameBytes = 255;

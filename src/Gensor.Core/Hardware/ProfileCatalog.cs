@@ -71,6 +71,9 @@ public static class ProfileCatalog
         ["max_unrolled_updates"] = (1, 1 << 24, false),
     };
 
+    /// <summary>The values a profile file may give <paramref name="field"/> (its key, e.g. <c>clock_mhz</c>).</summary>
+    public static (double Min, double Max) AcceptedRange(string field) => (Ranges[field].Min, Ranges[field].Max);
+
     /// <summary>The built-in profiles, for <c>gensor profiles</c>.</summary>
     public static IReadOnlyList<HardwareProfile> All => BuiltInProfiles.All;
 

@@ -368,14 +368,20 @@ public static class OnnxImporter
             return new TensorValue(name, ValueArray.From(info.Shape.Dim.Select(dim => dim.DimValue)), info.ElemType);
         }
 
-        /// <summary>The node's name, or <c>OpType_Index</c>; made unique, since kernels are named after nodes.</summary>
+        /// <summary>
+        /// The node's name, or <c>OpType_Index</c>, as an operator name a suite may hold (control characters
+        /// as '_', at most 100 characters); made unique, since kernels are named after nodes. A model's names
+        /// went into the suite as they were, and batch then refused the suite (found by fuzzing).
+        /// </summary>
         private string UniqueName(NodeProto node, int index)
         {
-            var name = NodeLabel(node, index);
-            if (!_names.Add(name))
+            var label = new string(NodeLabel(node, index).Select(c => Printable.HasControl(c.ToString()) ? '_' : c).ToArray());
+            label = label.Length > 100 ? label[..100] : label;
+            var name = label;
+            // Also past a name another node already has with this suffix (nodes "conv_4" and "conv" at index 4).
+            for (var k = 0; !_names.Add(name); k++)
             {
-                name = $"{name}_{index}";
-                _names.Add(name);
+                name = k == 0 ? $"{label}_{index}" : $"{label}_{index}_{k}";
             }
             return name;
         }

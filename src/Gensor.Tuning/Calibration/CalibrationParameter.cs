@@ -43,7 +43,20 @@ public sealed record CalibrationParameter(
     /// <summary>The parameter named <paramref name="name"/>, or null.</summary>
     public static CalibrationParameter? Named(string name) => All.FirstOrDefault(p => p.Name == name);
 
-    /// <summary>The search range around <paramref name="baseValue"/>.</summary>
-    public (double Low, double High) Bounds(double baseValue) =>
-        (baseValue / Range, Math.Min(Max, baseValue * Range));
+    /// <summary>
+    /// The search range around <paramref name="baseValue"/>, inside what a profile file may hold: a fit
+    /// past it (clock_mhz 1500 -> 1.5E+6) wrote a profile that --target refused (found by fuzzing).
+    /// </summary>
+    public (double Low, double High) Bounds(double baseValue)
+    {
+        var (min, max) = ProfileCatalog.AcceptedRange(Name);
+        return (Math.Max(min, baseValue / Range), Math.Min(Math.Min(Max, max), baseValue * Range));
+    }
+
+    /// <summary><paramref name="value"/> inside what a profile file may hold (exp(log(x)) can land a rounding past a bound).</summary>
+    public double Accepted(double value)
+    {
+        var (min, max) = ProfileCatalog.AcceptedRange(Name);
+        return Math.Clamp(value, min, Math.Min(Max, max));
+    }
 }

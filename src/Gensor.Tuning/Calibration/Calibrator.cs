@@ -176,7 +176,7 @@ public static class Calibrator
             var profile = _base;
             for (var j = 0; j < _parameters.Count; j++)
             {
-                profile = _parameters[j].Set(profile, Math.Exp(x[j]));
+                profile = _parameters[j].Set(profile, _parameters[j].Accepted(Math.Exp(x[j])));
             }
             return profile;
         }

@@ -102,6 +102,31 @@ public sealed class CalibrateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_constant_fitted_to_its_bound_stays_one_a_profile_file_may_hold()
+    {
+        // clock_mhz alone went from 1500 to 1.5E+6, past the 100,000 a profile file may give, so --target refused it (found by fuzzing).
+        var records = WriteRecords(verifiedFailing: 0);
+
+        var result = GensorCli.Run("calibrate", records, "--out", OutPath, "--fit", "clock_mhz");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.InRange(ProfileCatalog.ReadFile(OutPath).ClockMhz, 1, 100_000);
+    }
+
+    [Fact]
+    public void An_out_that_is_a_records_input_is_refused_and_left_as_it_was()
+    {
+        var records = WriteRecords(verifiedFailing: 0);
+        var before = File.ReadAllText(records);
+
+        var result = GensorCli.Run("calibrate", records, "--out", records);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("the profile would replace it", result.Error);
+        Assert.Equal(before, File.ReadAllText(records));
+    }
+
+    [Fact]
     public void A_missing_records_file_is_bad_input() =>
         AssertBadInput(GensorCli.Run("calibrate", Path.Combine(_dir.Path, "none.jsonl"), "--out", OutPath), "no such file");
 

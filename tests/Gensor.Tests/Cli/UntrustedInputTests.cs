@@ -185,6 +185,18 @@ public sealed class UntrustedInputTests : IDisposable
         AssertNothingWritten("bad.jsonl", "r.jsonl");
     }
 
+    [Fact]
+    public void Import_out_naming_the_model_itself_is_refused_and_the_model_kept()
+    {
+        var model = Path.Combine(_dir.Path, "m.onnx");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "samples", "models", "tiny_cnn.onnx"), model);
+        var before = File.ReadAllBytes(model);
+
+        GensorProcess.AssertBadInput(Run("import", model, "--out", model), "is the model itself");
+        Assert.Equal(before, File.ReadAllBytes(model));
+        AssertNothingWritten("m.onnx");
+    }
+
     // Item 9: memory is estimated before anything is allocated.
     [Fact]
     public void An_operator_needing_gigabytes_is_refused_in_seconds_and_says_how_to_allow_it()

@@ -95,4 +95,22 @@ public class AccountingTests
 
         Assert.Equal(["Relu_0"], Import(model).Entries[0].Spec.Nodes);
     }
+
+    [Fact]
+    public void Node_names_become_operator_names_a_suite_may_hold_and_stay_unique()
+    {
+        // Control characters and 5000-character names went into the suite as they were, which batch then
+        // refused; "relu_2" and a second "relu" at index 2 made two operators named "relu_2" (found by fuzzing).
+        var model = new OnnxModelBuilder().Input("x", 4, 5)
+            .Weight("w1", [5, 6]).Weight("w2", [6, 7]).Weight("w3", [7, 8]).Weight("w4", [8, 9]).Weight("w5", [9, 3])
+            .NamedNode("relu_2", "MatMul", ["x", "w1"], ["a"]).NamedNode("relu", "MatMul", ["a", "w2"], ["b"]).NamedNode("relu", "MatMul", ["b", "w3"], ["c"])
+            .NamedNode("co\u001b[31mnv\nX", "MatMul", ["c", "w4"], ["d"]).NamedNode(new string('n', 5000), "MatMul", ["d", "w5"], ["y"]).Output("y");
+
+        var names = Import(model).Suite.Select(spec => spec.Name).ToArray();
+
+        Assert.Equal(5, names.Length);
+        Assert.Equal(names.Length, names.Distinct().Count());
+        Assert.All(names, name => Gensor.Diagnostics.Printable.CheckName(name, "name"));
+        Assert.Contains("co_[31mnv_X", names);
+    }
 }

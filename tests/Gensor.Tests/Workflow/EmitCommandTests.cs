@@ -121,6 +121,22 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void OpenCl_of_a_16_bit_product_constructs_without_tensor_cores_and_refuses_an_mma_schedule()
+    {
+        // The model's mma choice, or one given, stopped ILGPU's OpenCL compiler with an internal error (found by fuzzing).
+        using var dir = new TempDirectory();
+
+        var chosen = Emit(Path.Combine(dir.Path, "chosen"), "h100", "opencl", "--dtype", "bf16");
+        var given = Emit(Path.Combine(dir.Path, "given"), "h100", "opencl", "--dtype", "bf16", "--schedule", "block=64x32 thread=4x4 reduce=16 mma=m16n8k16");
+
+        Assert.True(chosen.ExitCode == 0, chosen.Error);
+        Assert.DoesNotContain("mma=", chosen.Output);
+        Assert.Equal(2, given.ExitCode);
+        Assert.StartsWith("error: --lang opencl: ILGPU's OpenCL back end writes no tensor-core (mma) kernels", given.Error.Trim());
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "given")));
+    }
+
+    [Fact]
     public void A_recorded_tf32_schedule_is_emitted_only_with_allow_tf32()
     {
         using var dir = new TempDirectory();

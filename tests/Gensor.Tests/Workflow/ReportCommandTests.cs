@@ -149,6 +149,28 @@ public sealed class ReportCommandTests
     }
 
     [Fact]
+    public void Operators_named_alike_or_at_length_get_short_file_names_and_anchors_of_their_own()
+    {
+        // A 300-character name made file names past the system's limit (internal error, an empty folder left);
+        // one name for two operators made two sections with one anchor (found by fuzzing).
+        using var dir = new TempDirectory();
+        var longName = Records.Gemm(32, 32, 16) with { Name = "-" + new string('a', 300) };
+        var same = Records.Gemm(32, 32, 16) with { Name = "same" };
+        var sameOther = Records.Gemm(64, 32, 16) with { Name = "same" };
+        var records = dir.File("r.jsonl", string.Concat(new[] { longName, same, sameOther }.Select(op => Records.Make(op, "block=16x16 thread=2x2 reduce=8", 1.0).ToJsonLine() + "\n")));
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = GensorCli.Run("report", records, "--out", outDir);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.All(Directory.GetFiles(outDir), file => Assert.InRange(Path.GetFileName(file).Length, 1, 100));
+        Assert.DoesNotContain(Directory.GetFiles(outDir), file => Path.GetFileName(file).StartsWith('-'));
+        var ids = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(outDir, "index.html")), "id=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        Assert.True(ids.Length >= 3);
+    }
+
+    [Fact]
     public void A_missing_records_file_is_bad_input_and_writes_nothing()
     {
         using var dir = new TempDirectory();
