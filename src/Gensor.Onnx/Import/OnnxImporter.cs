@@ -141,6 +141,11 @@ public static class OnnxImporter
                         dims[d] = batch;
                         if (param is not null)
                         {
+                            // Both setting one dimension to different sizes: say so, rather than let --batch win in silence (found by fuzzing).
+                            if (_options.Dims.TryGetValue(param, out var named) && named != batch)
+                            {
+                                throw Bad($"input '{input.Name}': --batch {batch} and --dim {param}={named} both set its dimension 1 ('{param}'); give one of them");
+                            }
                             used.Add(param);
                         }
                         else if (dim.HasDimValue && dim.DimValue > 0 && dim.DimValue != batch)

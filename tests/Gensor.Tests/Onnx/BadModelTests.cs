@@ -46,6 +46,17 @@ public class BadModelTests
     }
 
     [Fact]
+    public void Batch_and_dim_setting_one_dimension_to_two_sizes_are_refused()
+    {
+        // --batch won in silence (found by fuzzing); the same size twice is no conflict.
+        var model = new OnnxModelBuilder().Input("x", "N", 4).Weight("w", [4, 3]).Node("MatMul", ["x", "w"], ["y"]).Output("y");
+
+        Assert.Equal("m.onnx: input 'x': --batch 3 and --dim N=5 both set its dimension 1 ('N'); give one of them",
+            Import(model, new ImportOptions(3, new Dictionary<string, long> { ["N"] = 5 })));
+        Assert.Equal(3, OnnxImporter.Import(model.Model, new ImportOptions(3, new Dictionary<string, long> { ["N"] = 3 }), "m.onnx").Inputs[0].Shape[0]);
+    }
+
+    [Fact]
     public void AnUnknownDimNameIsRejected()
     {
         var message = Import(Valid(), new ImportOptions(null, new Dictionary<string, long> { ["seq"] = 4 }));
