@@ -79,7 +79,9 @@ public static class Legality
         {
             return $"{unrolledUpdates} multiply-adds per thread in one unrolled stage exceed the limit of {profile.MaxUnrolledUpdates}";
         }
-        return BelowOccupancyGoal(threads, registers, shared, profile);
+        // One block is all the operator launches: no other block could share its multiprocessor, whatever fits
+        // there (a 1x1x1 product had no legal schedule for roller or naive on a GPU profile; found by fuzzing).
+        return GridIsOneBlock(analysis, schedule) ? null : BelowOccupancyGoal(threads, registers, shared, profile);
     }
 
     /// <summary>
@@ -92,7 +94,8 @@ public static class Legality
         var (threads, shared) = schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
             ? (tiling.Threads, (long)tiling.SharedBytes)
             : (schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule, profile.WarpSize));
-        return RegisterLimits(threads, registers, "", " (compiled)", profile) ?? BelowOccupancyGoal(threads, registers, shared, profile);
+        return RegisterLimits(threads, registers, "", " (compiled)", profile)
+            ?? (schedule.Mma == MmaShape.None && GridIsOneBlock(OperatorAnalysis.Of(op), schedule) ? null : BelowOccupancyGoal(threads, registers, shared, profile));
     }
 
     private static string? RegisterLimits(int threads, int registers, string about, string compiled, HardwareProfile profile) =>
@@ -154,6 +157,10 @@ public static class Legality
 
     private static bool GridIsOneBlock(OperatorAnalysis analysis, Schedule schedule)
     {
+        if (schedule.SplitReduce > 1)
+        {
+            return false;
+        }
         for (var i = 0; i < analysis.SpatialRank; i++)
         {
             if (schedule.BlockTile[i] < analysis.Extents[i])

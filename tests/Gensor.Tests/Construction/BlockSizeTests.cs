@@ -33,6 +33,20 @@ public sealed class BlockSizeTests
         Assert.Null(Legality.Check(small, Schedule.Parse("block=8x4 thread=1x1 reduce=4"), BuiltInProfiles.H100));
     }
 
+    [Fact]
+    public void A_one_block_operator_is_not_held_to_the_occupancy_goal_that_no_second_block_could_use()
+    {
+        // A 1x1x1 product's one-thread block "fit only 32 threads per multiprocessor", so roller and naive
+        // constructed nothing for GPU profiles (found by fuzzing). Split over blocks, it is no longer one block.
+        var tiny = TestOperators.Gemm(1, 1, 1);
+
+        Assert.Null(Legality.Check(tiny, Schedule.Parse("block=1x1 thread=1x1 reduce=1"), BuiltInProfiles.H100));
+        Assert.NotNull(Legality.Check(TestOperators.Gemm(1, 1, 64), Schedule.Parse("block=1x1 thread=1x1 reduce=8 split=2"), BuiltInProfiles.H100));
+        using var dir = new Gensor.Tests.Support.TempDirectory();
+        Assert.Equal(0, Gensor.Tests.Support.GensorCli.Run("emit", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=1,n=1,k=1", "--target", "h100",
+            "--policy", "roller", "--compiler-check", "off", "--out", Path.Combine(dir.Path, "out")).ExitCode);
+    }
+
     [Theory]
     [InlineData("roller")]
     [InlineData("gensor")]
