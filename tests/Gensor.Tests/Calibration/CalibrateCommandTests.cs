@@ -114,6 +114,21 @@ public sealed class CalibrateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_constant_fitted_alone_that_no_estimate_depends_on_is_kept()
+    {
+        // Seventeen records of three small GEMMs measured on the CPU accelerator (a fuzzing helper's): fitted alone,
+        // barrier_ns, which barely moves their estimates, went a thousandfold to the edge of its range for a
+        // last-digit gain, the fit's figures unchanged. It must come back unless the fit gains materially.
+        var records = Path.Combine(AppContext.BaseDirectory, "Calibration", "Fixtures", "cpu-three-gemms.jsonl");
+
+        var result = GensorCli.Run("calibrate", records, "--out", OutPath, "--fit", "barrier_ns");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(BuiltInProfiles.Cpu.BarrierNs, ProfileCatalog.ReadFile(OutPath).BarrierNs);
+        Assert.Contains("kept", result.Output);
+    }
+
+    [Fact]
     public void An_out_that_is_a_records_input_is_refused_and_left_as_it_was()
     {
         var records = WriteRecords(verifiedFailing: 0);
