@@ -99,6 +99,11 @@ internal sealed class TuningSession : IDisposable
             _logs = cli.CreateLoggerFactory();
             Logger = _logs.CreateLogger("gensor");
             Records = settings.Records is { } path ? RecordLog.Open(path, Logger) : null;
+            if (settings.Force && Records is null)
+            {
+                // Not an error (a script may pass it always), but it did nothing: say so (found by fuzzing).
+                cli.Error.WriteLine("warning: --force has no effect without --records: nothing recorded is skipped anyway");
+            }
             var measurer = Measurers.Choose(settings.Isolate, settings.CandidateTimeoutSeconds, Device, Logger);
             Tuner = new Tuner(Device, Logger, measurer);
             Compiler = CompilerChecks.For(settings.CompilerCheck, Target, Logger);

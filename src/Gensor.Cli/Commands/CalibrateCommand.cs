@@ -7,6 +7,7 @@ using Gensor.Files;
 using Gensor.Hardware;
 using Gensor.Tuning.Calibration;
 using Gensor.Tuning.Records;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Cli.Commands;
 
@@ -219,7 +220,7 @@ internal static class CalibrateCommand
         ["median_abs_log_error"] = quality.MedianAbsLogError,
         ["spearman"] = quality.Spearman,
         ["mean_operator_spearman"] = quality.MeanOperatorSpearman,
-        ["geomean_first_choice_over_fastest"] = double.IsFinite(quality.GeomeanFirstChoiceOverBest) ? quality.GeomeanFirstChoiceOverBest : null,
+        ["geomean_first_choice_over_fastest"] = JsonNumber.Finite(quality.GeomeanFirstChoiceOverBest),
         ["operators"] = new JsonArray(quality.Operators.Select(o => (JsonNode)new JsonObject
         {
             ["name"] = o.Name,
@@ -227,7 +228,7 @@ internal static class CalibrateCommand
             ["records"] = o.Count,
             ["spearman"] = o.Spearman,
             ["median_abs_log_error"] = o.MedianAbsLogError,
-            ["first_choice_over_fastest"] = double.IsFinite(o.FirstChoiceOverBest) ? o.FirstChoiceOverBest : null,
+            ["first_choice_over_fastest"] = JsonNumber.Finite(o.FirstChoiceOverBest),
         }).ToArray()),
     };
 }

@@ -107,7 +107,7 @@ internal static class ExplainCommand
                             ["records"] = f.Count,
                             ["spearman"] = f.Spearman,
                             ["median_abs_log_error"] = f.MedianAbsLogError,
-                            ["first_choice_over_fastest"] = double.IsFinite(f.FirstChoiceOverBest) ? f.FirstChoiceOverBest : null,
+                            ["first_choice_over_fastest"] = JsonNumber.Finite(f.FirstChoiceOverBest),
                         }).ToArray()),
                     };
                 }

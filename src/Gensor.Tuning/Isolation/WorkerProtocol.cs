@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Tuning.Isolation;
 
@@ -26,8 +27,8 @@ public static class WorkerProtocol
     {
         ["index"] = index,
         ["verified"] = m.Verified,
-        ["max_abs_error"] = double.IsFinite(m.MaxAbsError) ? m.MaxAbsError : null,
-        ["tolerance"] = double.IsFinite(m.Tolerance) ? m.Tolerance : null,
+        ["max_abs_error"] = JsonNumber.Finite(m.MaxAbsError),
+        ["tolerance"] = JsonNumber.Finite(m.Tolerance),
         ["median_ms"] = m.MedianMs,
         ["min_ms"] = m.MinMs,
         ["max_ms"] = m.MaxMs,

@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
 using Gensor.Reference;
+using Gensor.Tuning.Reports;
 
 namespace Gensor.Tuning.Records;
 
@@ -77,8 +78,8 @@ public sealed record TuningRecord(
             ["min_ms"] = m.MinMs,
             ["max_ms"] = m.MaxMs,
             ["repetitions"] = m.Repetitions,
-            ["max_abs_error"] = double.IsFinite(m.MaxAbsError) ? m.MaxAbsError : null,
-            ["tolerance"] = double.IsFinite(m.Tolerance) ? m.Tolerance : null,
+            ["max_abs_error"] = JsonNumber.Finite(m.MaxAbsError),
+            ["tolerance"] = JsonNumber.Finite(m.Tolerance),
             ["verified"] = m.Verified,
             ["error"] = m.Error,
             ["version"] = Version,

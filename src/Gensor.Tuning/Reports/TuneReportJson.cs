@@ -76,8 +76,8 @@ public static class TuneReportJson
             ["repetitions"] = m.Repetitions,
             ["verified"] = m.Verified,
             ["from_records"] = candidate.FromRecords,
-            ["max_abs_error"] = double.IsFinite(m.MaxAbsError) ? m.MaxAbsError : null,
-            ["tolerance"] = double.IsFinite(m.Tolerance) ? m.Tolerance : null,
+            ["max_abs_error"] = JsonNumber.Finite(m.MaxAbsError),
+            ["tolerance"] = JsonNumber.Finite(m.Tolerance),
         };
         if (m.Error is not null)
         {

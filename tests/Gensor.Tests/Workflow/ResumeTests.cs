@@ -75,6 +75,15 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public void Force_without_records_works_and_warns_that_it_did_nothing()
+    {
+        var result = GensorCli.Run(["tune", .. SmallGemm, "--force"]);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("warning: --force has no effect without --records", result.Error);
+    }
+
+    [Fact]
     public void A_renamed_operator_reuses_the_records_of_the_original()
     {
         using var dir = new TempDirectory();
