@@ -34,7 +34,7 @@ internal static class AtomicFile
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files)
     {
         files = files.Select(f => (OutputPath.ThroughLinks(f.Path), f.Content)).ToArray();
-        var suffix = "." + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8];
+        var suffix = Suffix();
         var temporaries = files.Select(f => f.Path + ".tmp" + suffix).ToArray();
         var backups = files.Select(f => f.Path + ".old" + suffix).ToArray();
         try
@@ -95,6 +95,9 @@ internal static class AtomicFile
             TryDelete(backup, onlyIf: true);
         }
     }
+
+    /// <summary>What names a write's temporary and backup files apart from another process's: also the length the path checks allow for.</summary>
+    private static string Suffix() => "." + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8];
 
     private static readonly TimeSpan _lockTimeout = TimeSpan.FromSeconds(60);
 
@@ -184,7 +187,7 @@ internal static class AtomicFile
         {
             throw GensorException.BadInput($"{option}: the path is empty");
         }
-        OutputPath.CheckLength(names.Select(name => Path.Combine(directory, name + ".tmp.0000000-00000000")).Append(directory), option);
+        OutputPath.CheckLength(names.Select(name => Path.Combine(directory, name + ".tmp" + Suffix())).Append(directory), option);
         var shown = Printable.Text(directory);
         if (File.Exists(directory))
         {
@@ -209,7 +212,7 @@ internal static class AtomicFile
         {
             throw GensorException.BadInput($"{option}: the path is empty");
         }
-        OutputPath.CheckLength([path + ".tmp.0000000-00000000", path + ".lock.owner"], option);
+        OutputPath.CheckLength([path + ".tmp" + Suffix()], option);
         var shown = Printable.Text(path);
         if (Directory.Exists(path))
         {

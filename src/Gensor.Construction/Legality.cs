@@ -52,11 +52,12 @@ public static class Legality
         }
         // A warp is the unit of issue: a block of a partial warp leaves its lanes idle. Only an
         // operator that fits one block smaller than a warp may have one.
-        if (threads % profile.WarpSize != 0 && !(threads < profile.WarpSize && GridIsOneBlock(analysis, schedule)))
+        var oneBlock = GridIsOneBlock(analysis, schedule);
+        if (threads % profile.WarpSize != 0 && !(threads < profile.WarpSize && oneBlock))
         {
             return $"{threads} threads per block are not whole warps of {profile.WarpSize}";
         }
-        if (!GridIsOneBlock(analysis, schedule) && TooFewThreads(threads, profile) is { } few)
+        if (!oneBlock && TooFewThreads(threads, profile) is { } few)
         {
             return few;
         }
@@ -81,7 +82,7 @@ public static class Legality
         }
         // One block is all the operator launches: no other block could share its multiprocessor, whatever fits
         // there (a 1x1x1 product had no legal schedule for roller or naive on a GPU profile; found by fuzzing).
-        return GridIsOneBlock(analysis, schedule) ? null : BelowOccupancyGoal(threads, registers, shared, profile);
+        return oneBlock ? null : BelowOccupancyGoal(threads, registers, shared, profile);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Diagnostics;
+using Gensor.Files;
 using Gensor.Tuning.Records;
 using Microsoft.Extensions.Logging;
 
@@ -81,15 +82,14 @@ internal static class RecordsCommand
                 // losing the lines it appends meanwhile.
                 TuningRecord[] all;
                 IReadOnlyList<TuningRecord> merged;
-                // Each input is checked once before the lock too: taking it creates the output's lock files,
-                // which a refused input left behind (found by fuzzing).
-                foreach (var path in paths)
-                {
-                    RecordsText(path);
-                }
+                // The inputs are read and checked before the lock: taking it creates the output's lock files,
+                // which a refused input left behind (found by fuzzing). Only an input that is the output itself
+                // is read again under the lock, where nothing can append to it any more.
+                var texts = paths.Select(RecordsText).ToArray();
                 using (new RecordWriter(target).Lock())
                 {
-                    all = paths.Select(path => ReadRecordsFile(path, logger)).ToArray().SelectMany(records => records).ToArray();
+                    all = paths.Select((path, i) => RecordReader.Parse(OutputPath.SameFile(path, target) ? RecordsText(path) : texts[i], path, logger))
+                        .ToArray().SelectMany(records => records).ToArray();
                     merged = RecordSet.Merge(all);
                     AtomicFile.Write(target, string.Concat(merged.Select(r => r.ToJsonLine() + "\n")));
                 }
@@ -100,9 +100,7 @@ internal static class RecordsCommand
         return command;
     }
 
-    /// <summary>The records of an input to merge; a file with no record line at all (a spec, say) is bad input, not zero records.</summary>
-    private static IReadOnlyList<TuningRecord> ReadRecordsFile(string path, ILogger logger) => RecordReader.Parse(RecordsText(path), path, logger);
-
+    /// <summary>The text of an input to merge; a file with no record line at all (a spec, say) is bad input, not zero records.</summary>
     private static string RecordsText(string path)
     {
         var text = RecordReader.ReadText(path);

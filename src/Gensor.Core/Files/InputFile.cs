@@ -108,6 +108,7 @@ public static class InputFile
     {
         // One byte past the limit tells "too large" from "exactly the limit" without reading an endless device to its end.
         var buffer = new MemoryStream();
+        var utf16 = false;
         var chunk = new byte[81920];
         while (buffer.Length <= maxBytes)
         {
@@ -118,8 +119,9 @@ public static class InputFile
             }
             // No text holds a NUL: /dev/zero and binary files stop at their first chunk, not at the
             // size limit (a records file read 1 GiB of /dev/zero first: 23 s; found by fuzzing).
-            // (UTF-16 is full of NULs: Decode names it once read.)
-            if (Array.IndexOf(chunk, (byte)0, 0, read) >= 0 && !StartsUtf16(buffer.Length == 0 ? chunk.AsSpan(0, read) : buffer.GetBuffer().AsSpan(0, (int)Math.Min(2, buffer.Length))))
+            // UTF-16 is full of NULs: Decode names it once read.
+            utf16 = buffer.Length == 0 ? StartsUtf16(chunk.AsSpan(0, read)) : utf16;
+            if (!utf16 && Array.IndexOf(chunk, (byte)0, 0, read) >= 0)
             {
                 throw GensorException.BadInput($"{shown}: holds NUL bytes: binary, not a {what}");
             }

@@ -49,14 +49,20 @@ public sealed record CalibrationParameter(
     /// </summary>
     public (double Low, double High) Bounds(double baseValue)
     {
-        var (min, max) = ProfileCatalog.AcceptedRange(Name);
-        return (Math.Max(min, baseValue / Range), Math.Min(Math.Min(Max, max), baseValue * Range));
+        var (min, max) = Limits;
+        return (Math.Max(min, baseValue / Range), Math.Min(max, baseValue * Range));
     }
 
     /// <summary><paramref name="value"/> inside what a profile file may hold (exp(log(x)) can land a rounding past a bound).</summary>
-    public double Accepted(double value)
+    public double Accepted(double value) => Math.Clamp(value, Limits.Min, Limits.Max);
+
+    /// <summary>What a profile file may hold, and at most <see cref="Max"/>.</summary>
+    private (double Min, double Max) Limits
     {
-        var (min, max) = ProfileCatalog.AcceptedRange(Name);
-        return Math.Clamp(value, min, Math.Min(Max, max));
+        get
+        {
+            var (min, max) = ProfileCatalog.AcceptedRange(Name);
+            return (min, Math.Min(Max, max));
+        }
     }
 }

@@ -75,7 +75,10 @@ public sealed class RecordWriter(string path)
     public TimeSpan LockTimeout { get; init; } = _lockTimeout;
 
     // Beside the file a link names, not the link: writers through a link and through the file share one lock.
-    private string LockPath => OutputPath.ThroughLinks(Path) + ".lock";
+    // Resolved once: the lock is taken for every record appended.
+    private string LockPath => _lockPath ??= OutputPath.ThroughLinks(Path) + ".lock";
+
+    private string? _lockPath;
 
     private string OwnerPath => LockPath + ".owner";
 
