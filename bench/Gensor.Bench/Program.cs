@@ -33,6 +33,11 @@ if (args is ["registers", .. var registerArgs])
 {
     return RegisterTable.Run(registerArgs);
 }
+// `Gensor.Bench reference`: the reference evaluator's speed (ReferenceTable.cs).
+if (args is ["reference", .. var referenceArgs])
+{
+    return ReferenceTable.Run(referenceArgs);
+}
 // `Gensor.Bench seeds ...`: how the gensor policy's estimate varies with its seed (SeedTable.cs).
 if (args is ["seeds", .. var seedArgs])
 {

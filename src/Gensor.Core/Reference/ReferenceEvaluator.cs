@@ -10,8 +10,9 @@ namespace Gensor.Reference;
 /// tolerance follows the arithmetic: the operations of the body and the
 /// epilogue, the reduction length and the magnitudes involved. It favours
 /// being obviously right over being fast: output elements are split across
-/// cores, and only a sum of products of two inputs (matrix products,
-/// convolutions) takes a path of its own, which tests hold to the general
+/// cores, and only a sum of products of two inputs takes a path of its own
+/// (convolutions step their indices directly, matrix products go a row at a
+/// time, <see cref="PlainProduct"/>), which tests hold to the general
 /// interpreter bit for bit. Inputs are first rounded to their
 /// tensors' element types (an f16 tensor holds only f16 values); TF32 tensor
 /// cores round them once more (<see cref="Tolerance.InputRounding"/>), and a
@@ -22,15 +23,17 @@ public static class ReferenceEvaluator
 {
     /// <summary>
     /// Roughly how long <see cref="Evaluate(Operator, IReadOnlyDictionary{string, float[]})"/> takes on
-    /// <paramref name="cores"/> cores: about 2e7 terms a second per core for each operand after the first
-    /// (measured on a 2-core machine, 2026-11: a 512^3 product at 3.9e7 a second per core, a product of
-    /// four reads at 0.7e7). An order of magnitude, for warning before a long wait, not a promise.
+    /// <paramref name="cores"/> cores: about 2e7 terms a second per core for each operand after the first,
+    /// 3e8 for a product of two plain reads (measured on a 2-core machine, 2026-11, `Gensor.Bench
+    /// reference`: a convolution at 1.7e7 a second per core, a product of four reads at 0.7e7, matrix
+    /// products at 1.8e8 to 1.1e9). An order of magnitude, for warning before a long wait, not a promise.
     /// </summary>
     public static TimeSpan EstimatedTime(Operator op, int cores)
     {
-        const double TermsPerSecondPerCore = 2e7;
+        var termsPerSecondPerCore = op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
+            && PlainProduct.HasPlainReads(op, left, right) ? 3e8 : 2e7;
         var operandsAfterFirst = Math.Max(1, op.BodyReads.Count() - 1);
-        return TimeSpan.FromSeconds(Math.Min(1e12, (double)op.IterationPoints * operandsAfterFirst / (TermsPerSecondPerCore * Math.Max(1, cores))));
+        return TimeSpan.FromSeconds(Math.Min(1e12, (double)op.IterationPoints * operandsAfterFirst / (termsPerSecondPerCore * Math.Max(1, cores))));
     }
 
     /// <summary>Evaluates the operator on the given inputs (one row-major array per input tensor), with error bounds for its own types (<see cref="Tolerance.Of"/>, no TF32).</summary>
@@ -72,13 +75,15 @@ public static class ReferenceEvaluator
         // result is the same element for element whatever the split. A GPU-sized product (2048^3 is
         // 8.6e9 terms) is otherwise minutes of one core.
         var ranges = Math.Max(1, Math.Min(count / MinimumElementsPerRange, Environment.ProcessorCount * 4));
+        var product = ProductOfTwoReads(op, rounding, interpretOnly);
+        var plain = product is var (left, right) ? PlainProduct.TryCreate(op, left, right, typed, rounding.Arithmetic) : null;
         try
         {
             Parallel.For(0, ranges, range =>
             {
                 var start = (int)((long)count * range / ranges);
                 var end = (int)((long)count * (range + 1) / ranges);
-                EvaluateRange(op, typed, rounding, stored, interpretOnly, start, end, values, bounds);
+                EvaluateRange(op, typed, rounding, stored, product, plain, start, end, values, bounds);
             });
         }
         catch (AggregateException parallel) when (parallel.InnerExceptions.Count > 0)
@@ -93,13 +98,30 @@ public static class ReferenceEvaluator
     /// <summary>Output elements below which a range is not worth a core of its own.</summary>
     private const int MinimumElementsPerRange = 64;
 
-    /// <summary>Evaluates output elements [start, end) into values and bounds, with an interpreter (point, accumulator) of its own.</summary>
+    /// <summary>
+    /// The two reads of a body that is a sum of products of two inputs (matrix products, convolutions),
+    /// which is evaluated without delegates: the same Bounded arithmetic as Compile's, several times
+    /// faster. Null for any other body, and for every body when <paramref name="interpretOnly"/>.
+    /// </summary>
+    private static (TensorRead Left, TensorRead Right)? ProductOfTwoReads(Operator op, Tolerance rounding, bool interpretOnly) =>
+        !interpretOnly && op.Reduction == Reduction.Sum && rounding.InputRounding == 0
+            && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
+            && left.Tensor != op.Output.Name && right.Tensor != op.Output.Name
+            ? (left, right)
+            : null;
+
+    /// <summary>
+    /// Evaluates output elements [start, end) into values and bounds, with an interpreter (point,
+    /// accumulator) of its own; a product of two reads steps their indices directly, and a plain one
+    /// (<see cref="PlainProduct"/>) sums whole row segments first.
+    /// </summary>
     private static void EvaluateRange(
         Operator op,
         IReadOnlyDictionary<string, float[]> typed,
         Tolerance rounding,
         FloatFormat? stored,
-        bool interpretOnly,
+        (TensorRead Left, TensorRead Right)? product,
+        PlainProduct? plain,
         int start,
         int end,
         double[] values,
@@ -114,15 +136,19 @@ public static class ReferenceEvaluator
         var context = new Context(axes.Select(axis => axis.Name).ToList(), extents, point, typed, shapes, op.Output.Name, accumulated, format, rounding.InputRounding);
         var body = Compile(op.Body, context);
         var epilogue = op.Epilogue is null ? null : Compile(op.Epilogue, context);
-        // The body of matrix products and convolutions, a sum of products of two inputs, is evaluated
-        // without delegates: the same Bounded arithmetic as Compile's, several times faster.
         AffineRead? productLeft = null, productRight = null;
-        if (!interpretOnly && op.Reduction == Reduction.Sum && rounding.InputRounding == 0
-            && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
-            && left.Tensor != op.Output.Name && right.Tensor != op.Output.Name)
+        if (product is var (left, right))
         {
             productLeft = new AffineRead(left, context);
             productRight = new AffineRead(right, context);
+        }
+        double[]? plainValues = null, plainAbsoluteSums = null, plainErrors = null;
+        if (plain is not null)
+        {
+            plainValues = new double[end - start];
+            plainAbsoluteSums = new double[end - start];
+            plainErrors = new double[end - start];
+            plain.Sum(start, end, plainValues, plainAbsoluteSums, plainErrors);
         }
 
         var spatialRank = op.SpatialRank;
@@ -147,7 +173,13 @@ public static class ReferenceEvaluator
             var unknown = false;
             productLeft?.Start();
             productRight?.Start();
-            while (true)
+            if (plain is not null)
+            {
+                value = plainValues![element - start];
+                absoluteSum = plainAbsoluteSums![element - start];
+                error = plainErrors![element - start];
+            }
+            while (plain is null)
             {
                 var term = productLeft is not null
                     ? Bounded.Multiply(Bounded.Exact(productLeft.Value()), Bounded.Exact(productRight!.Value()), format)
