@@ -11,8 +11,8 @@ namespace Gensor.Reference;
 /// epilogue, the reduction length and the magnitudes involved. It favours
 /// being obviously right over being fast: output elements are split across
 /// cores, and only a sum of products of two inputs takes a path of its own
-/// (convolutions step their indices directly, matrix products go a row at a
-/// time, <see cref="PlainProduct"/>), which tests hold to the general
+/// (<see cref="RowProduct"/>: a row of outputs at a time, or the indices stepped
+/// directly where that does not apply), which tests hold to the general
 /// interpreter bit for bit. Inputs are first rounded to their
 /// tensors' element types (an f16 tensor holds only f16 values); TF32 tensor
 /// cores round them once more (<see cref="Tolerance.InputRounding"/>), and a
@@ -24,14 +24,13 @@ public static class ReferenceEvaluator
     /// <summary>
     /// Roughly how long <see cref="Evaluate(Operator, IReadOnlyDictionary{string, float[]})"/> takes on
     /// <paramref name="cores"/> cores: about 2e7 terms a second per core for each operand after the first,
-    /// 3e8 for a product of two plain reads (measured on a 2-core machine, 2026-11, `Gensor.Bench
-    /// reference`: a convolution at 1.7e7 a second per core, a product of four reads at 0.7e7, matrix
-    /// products at 1.8e8 to 1.1e9). An order of magnitude, for warning before a long wait, not a promise.
+    /// 3e8 for a product of two reads, which goes a row at a time (measured on a 2-core machine, 2026-11,
+    /// `Gensor.Bench reference`: a product of four reads at 0.7e7, products of two at 1e8 to 1e9). An
+    /// order of magnitude, for warning before a long wait, not a promise.
     /// </summary>
     public static TimeSpan EstimatedTime(Operator op, int cores)
     {
-        var termsPerSecondPerCore = op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
-            && PlainProduct.HasPlainReads(op, left, right) ? 3e8 : 2e7;
+        var termsPerSecondPerCore = op.SpatialRank > 0 && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead, Right: TensorRead } ? 3e8 : 2e7;
         var operandsAfterFirst = Math.Max(1, op.BodyReads.Count() - 1);
         return TimeSpan.FromSeconds(Math.Min(1e12, (double)op.IterationPoints * operandsAfterFirst / (termsPerSecondPerCore * Math.Max(1, cores))));
     }
@@ -76,14 +75,14 @@ public static class ReferenceEvaluator
         // 8.6e9 terms) is otherwise minutes of one core.
         var ranges = Math.Max(1, Math.Min(count / MinimumElementsPerRange, Environment.ProcessorCount * 4));
         var product = ProductOfTwoReads(op, rounding, interpretOnly);
-        var plain = product is var (left, right) ? PlainProduct.TryCreate(op, left, right, typed, rounding.Arithmetic) : null;
+        var rows = product is var (left, right) ? RowProduct.TryCreate(op, left, right, typed, rounding.Arithmetic) : null;
         try
         {
             Parallel.For(0, ranges, range =>
             {
                 var start = (int)((long)count * range / ranges);
                 var end = (int)((long)count * (range + 1) / ranges);
-                EvaluateRange(op, typed, rounding, stored, product, plain, start, end, values, bounds);
+                EvaluateRange(op, typed, rounding, stored, product, rows, start, end, values, bounds);
             });
         }
         catch (AggregateException parallel) when (parallel.InnerExceptions.Count > 0)
@@ -112,8 +111,8 @@ public static class ReferenceEvaluator
 
     /// <summary>
     /// Evaluates output elements [start, end) into values and bounds, with an interpreter (point,
-    /// accumulator) of its own; a product of two reads steps their indices directly, and a plain one
-    /// (<see cref="PlainProduct"/>) sums whole row segments first.
+    /// accumulator) of its own; a product of two reads sums whole row segments first
+    /// (<see cref="RowProduct"/>), or where that does not apply steps their indices directly.
     /// </summary>
     private static void EvaluateRange(
         Operator op,
@@ -121,7 +120,7 @@ public static class ReferenceEvaluator
         Tolerance rounding,
         FloatFormat? stored,
         (TensorRead Left, TensorRead Right)? product,
-        PlainProduct? plain,
+        RowProduct? rows,
         int start,
         int end,
         double[] values,
@@ -142,13 +141,13 @@ public static class ReferenceEvaluator
             productLeft = new AffineRead(left, context);
             productRight = new AffineRead(right, context);
         }
-        double[]? plainValues = null, plainAbsoluteSums = null, plainErrors = null;
-        if (plain is not null)
+        double[]? rowValues = null, rowAbsoluteSums = null, rowErrors = null;
+        if (rows is not null)
         {
-            plainValues = new double[end - start];
-            plainAbsoluteSums = new double[end - start];
-            plainErrors = new double[end - start];
-            plain.Sum(start, end, plainValues, plainAbsoluteSums, plainErrors);
+            rowValues = new double[end - start];
+            rowAbsoluteSums = new double[end - start];
+            rowErrors = new double[end - start];
+            rows.Sum(start, end, rowValues, rowAbsoluteSums, rowErrors);
         }
 
         var spatialRank = op.SpatialRank;
@@ -173,13 +172,13 @@ public static class ReferenceEvaluator
             var unknown = false;
             productLeft?.Start();
             productRight?.Start();
-            if (plain is not null)
+            if (rows is not null)
             {
-                value = plainValues![element - start];
-                absoluteSum = plainAbsoluteSums![element - start];
-                error = plainErrors![element - start];
+                value = rowValues![element - start];
+                absoluteSum = rowAbsoluteSums![element - start];
+                error = rowErrors![element - start];
             }
-            while (plain is null)
+            while (rows is null)
             {
                 var term = productLeft is not null
                     ? Bounded.Multiply(Bounded.Exact(productLeft.Value()), Bounded.Exact(productRight!.Value()), format)
