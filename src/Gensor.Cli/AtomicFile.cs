@@ -17,7 +17,7 @@ internal static class AtomicFile
     /// <summary>Writes one binary file (a cubin) as <see cref="Write(string, string)"/> does.</summary>
     public static void Write(string path, byte[] content) => WriteAll([(path, content)]);
 
-    /// <summary>Writes text files (UTF-8, no BOM) all or none; see <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}})"/>.</summary>
+    /// <summary>Writes text files (UTF-8, no BOM) all or none; see <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>.</summary>
     public static void WriteAll(IReadOnlyList<(string Path, string Content)> files) =>
         WriteAll(files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray());
 
@@ -27,16 +27,18 @@ internal static class AtomicFile
     /// if the process is killed (it is then the old or the new file). The renames run
     /// under the directory's lock with SIGINT, SIGTERM and SIGHUP held off, so a set
     /// is never mixed with another gensor's or cut in two by Ctrl+C (only SIGKILL
-    /// can leave some of a set new). If anything fails, the targets already replaced get their old
-    /// content back (from a copy taken before) and every temporary file is removed,
-    /// then the exception goes on.
+    /// can leave some of a set new). <paramref name="removed"/> are files of an earlier set that this
+    /// one supersedes (an emit's kernel in another language): those that exist go in the same step.
+    /// If anything fails, the targets already replaced or removed get their old content back (from a
+    /// copy taken before) and every temporary file is removed, then the exception goes on.
     /// </summary>
-    public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files)
+    public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files, IReadOnlyList<string>? removed = null)
     {
         files = files.Select(f => (OutputPath.ThroughLinks(f.Path), f.Content)).ToArray();
         var suffix = Suffix();
         var temporaries = files.Select(f => f.Path + ".tmp" + suffix).ToArray();
         var backups = files.Select(f => f.Path + ".old" + suffix).ToArray();
+        removed ??= [];
         try
         {
             for (var i = 0; i < files.Count; i++)
@@ -46,9 +48,9 @@ internal static class AtomicFile
             // Another gensor writing the same set at once could interleave its renames with these and leave
             // a mix (its kernel.cs beside this launch.json), and so could a Ctrl+C between two renames
             // (both found by fuzzing).
-            using (LockDirectories(files.Select(f => f.Path)))
+            using (LockDirectories(files.Select(f => f.Path).Concat(removed)))
             {
-                SignalDeferral.Run(() => Replace(files, temporaries, backups));
+                SignalDeferral.Run(() => Replace(files, temporaries, backups, removed, suffix));
             }
         }
         catch
@@ -61,9 +63,11 @@ internal static class AtomicFile
         }
     }
 
-    private static void Replace(IReadOnlyList<(string Path, byte[] Content)> files, string[] temporaries, string[] backups)
+    private static void Replace(IReadOnlyList<(string Path, byte[] Content)> files, string[] temporaries, string[] backups, IReadOnlyList<string> removed, string suffix)
     {
         var replaced = new List<int>();
+        // A superseded file is renamed aside (the link itself where it is one), then deleted once the set is whole.
+        var setAside = new List<(string Path, string Aside)>();
         try
         {
             for (var i = 0; i < files.Count; i++)
@@ -77,9 +81,22 @@ internal static class AtomicFile
                 replaced.Add(i);
                 File.Move(temporaries[i], files[i].Path, overwrite: true);
             }
+            foreach (var path in removed)
+            {
+                if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+                {
+                    var aside = path + ".old" + suffix;
+                    File.Move(path, aside);
+                    setAside.Add((path, aside));
+                }
+            }
         }
         catch
         {
+            foreach (var (path, aside) in Enumerable.Reverse(setAside))
+            {
+                File.Move(aside, path);
+            }
             foreach (var i in Enumerable.Reverse(replaced))
             {
                 TryDelete(files[i].Path, onlyIf: !File.Exists(temporaries[i]));
@@ -93,6 +110,11 @@ internal static class AtomicFile
         foreach (var backup in backups)
         {
             TryDelete(backup, onlyIf: true);
+        }
+        foreach (var (_, aside) in setAside)
+        {
+            // File.Delete removes a link itself, dangling or not.
+            TryDelete(aside, onlyIf: true, link: true);
         }
     }
 
@@ -255,11 +277,11 @@ internal static class AtomicFile
         }
     }
 
-    private static void TryDelete(string path, bool onlyIf)
+    private static void TryDelete(string path, bool onlyIf, bool link = false)
     {
         try
         {
-            if (onlyIf && File.Exists(path))
+            if (onlyIf && (File.Exists(path) || (link && new FileInfo(path).LinkTarget is not null)))
             {
                 File.Delete(path);
             }

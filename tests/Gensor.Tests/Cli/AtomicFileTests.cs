@@ -39,6 +39,19 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void Superseded_files_go_with_the_set_and_missing_ones_are_no_error()
+    {
+        var a = _dir.File("a", "old a");
+        _dir.File("b", "old b");
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "d"));
+
+        AtomicFile.WriteAll([(a, "new a"u8.ToArray())], [Path.Combine(_dir.Path, "b"), Path.Combine(_dir.Path, "c"), Path.Combine(_dir.Path, "d")]);
+
+        Assert.Equal("new a", File.ReadAllText(a));
+        Assert.Equal(["a", "d"], GensorProcess.Files(_dir.Path));
+    }
+
+    [Fact]
     public void An_output_directory_under_a_file_is_refused_up_front()
     {
         _dir.File("f", "x");

@@ -47,6 +47,26 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void An_emit_in_another_language_replaces_the_earlier_kernel_and_leaves_other_files_alone()
+    {
+        // launch.json describes one kernel: an earlier emit's kernel.cs beside a new kernel.ptx was a
+        // mix (found by fuzzing). A symbolic link is removed as a link; the file it points to stays.
+        using var dir = new TempDirectory();
+        var notes = dir.File("notes.txt", "mine");
+        var elsewhere = dir.File("elsewhere.cl", "kept");
+        Assert.Equal(0, Emit(dir.Path, "h100", "cs").ExitCode);
+        File.CreateSymbolicLink(Path.Combine(dir.Path, "kernel.cl"), elsewhere);
+
+        var result = Emit(dir.Path, "h100", "ptx");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(["elsewhere.cl", "kernel.ptx", "launch.json", "notes.txt"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal("ptx", JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "launch.json")))!["language"]!.GetValue<string>());
+        Assert.Equal("mine", File.ReadAllText(notes));
+        Assert.Equal("kept", File.ReadAllText(elsewhere));
+    }
+
+    [Fact]
     public void Cs_is_the_ilgpu_source()
     {
         using var dir = new TempDirectory();
