@@ -3,8 +3,9 @@
 #   1. GEMM 4096^3 FP32, gensor's and roller's top 5 against cuBLAS (issue 9's headline figure);
 #   2. GPT-2's six products, gensor's top 10 each with records (issue 10's Spearman goal);
 #   3. issue 9's table (GEMM 1024x3072x1024, GEMV, conv 3x3, depthwise), top 10 with records;
-#   4. GPT-2's six products, roller's top 10 (gensor against roller, as the paper compares them);
-#   5. batch-32 ResNet-50, top 5, as far as time allows.
+#   4. GEMM 4096^3 in f16 (tensor cores, f32 accumulation), roller's and gensor's top 3 (issue 11's goal);
+#   5. GPT-2's six products, roller's top 10 (gensor against roller, as the paper compares them);
+#   6. batch-32 ResNet-50, top 5, as far as time allows.
 # Run from the repository root of a checkout that holds the kit in the ignored .gpurun/
 # (scripts/package-gpu-kit.sh, then cp dist/gpu-kit.tar.xz .gpurun/), through the device tool with
 # carry [".gpurun"]:  BUDGET=480 bash bench/gpu/session.sh
@@ -50,6 +51,7 @@ PY
 stage gemm4096 150 roller,gensor 5 /tmp/gemm4096.json
 stage gpt2 100 gensor 10 suites/gpt2.json
 stage issue9 80 gensor 10 /tmp/issue9-rest.json
+stage gemm4096_f16 90 roller,gensor 3 samples/gemm-f16.json --shape m=4096,n=4096,k=4096
 stage gpt2_roller 100 roller 10 suites/gpt2.json
 stage resnet50_b32 60 gensor 5 suites/resnet50_b32.json
 el done

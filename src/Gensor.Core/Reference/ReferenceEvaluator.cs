@@ -136,7 +136,7 @@ public static class ReferenceEvaluator
         var body = Compile(op.Body, context);
         var epilogue = op.Epilogue is null ? null : Compile(op.Epilogue, context);
         AffineRead? productLeft = null, productRight = null;
-        if (product is var (left, right))
+        if (rows is null && product is var (left, right))
         {
             productLeft = new AffineRead(left, context);
             productRight = new AffineRead(right, context);

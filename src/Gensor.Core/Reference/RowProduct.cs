@@ -113,30 +113,31 @@ internal sealed class RowProduct
             // A read outside its tensor is a zero term: value and magnitude unchanged, one rounding's flush.
             AddZeroTerms(errors[..inside]);
             AddZeroTerms(errors[insideEnd..]);
-            var count = insideEnd - inside;
-            leftIndex += leftStep * inside;
-            rightIndex += rightStep * inside;
-            var segmentValues = values.Slice(inside, count);
-            var segmentAbsoluteSums = absoluteSums.Slice(inside, count);
-            var segmentErrors = errors.Slice(inside, count);
-            // A matrix product's or a convolution's row: one operand fixed along it, the other contiguous.
-            if (count == 0)
+            if (insideEnd > inside)
             {
-            }
-            else if (leftStep == 0 && rightStep == 1)
-            {
-                AddScaledRow(_left.Data[leftIndex], _right.Data.AsSpan(checked((int)rightIndex), count), segmentValues, segmentAbsoluteSums, segmentErrors);
-            }
-            else if (rightStep == 0 && leftStep == 1)
-            {
-                AddScaledRow(_right.Data[rightIndex], _left.Data.AsSpan(checked((int)leftIndex), count), segmentValues, segmentAbsoluteSums, segmentErrors);
-            }
-            else
-            {
-                AddStridedTerms(leftIndex, leftStep, rightIndex, rightStep, segmentValues, segmentAbsoluteSums, segmentErrors);
+                AddTermsInside(leftIndex + (leftStep * inside), leftStep, rightIndex + (rightStep * inside), rightStep,
+                    values[inside..insideEnd], absoluteSums[inside..insideEnd], errors[inside..insideEnd]);
             }
         }
         while (NextReducePoint(point));
+    }
+
+    /// <summary>Adds the terms of one reduce point where both reads are inside their tensors.</summary>
+    private void AddTermsInside(long leftIndex, long leftStep, long rightIndex, long rightStep, Span<double> values, Span<double> absoluteSums, Span<double> errors)
+    {
+        // A matrix product's or a convolution's row: one operand fixed along it, the other contiguous.
+        if (leftStep == 0 && rightStep == 1)
+        {
+            AddScaledRow(_left.Data[leftIndex], _right.Data.AsSpan(checked((int)rightIndex), values.Length), values, absoluteSums, errors);
+        }
+        else if (rightStep == 0 && leftStep == 1)
+        {
+            AddScaledRow(_right.Data[rightIndex], _left.Data.AsSpan(checked((int)leftIndex), values.Length), values, absoluteSums, errors);
+        }
+        else
+        {
+            AddStridedTerms(leftIndex, leftStep, rightIndex, rightStep, values, absoluteSums, errors);
+        }
     }
 
     private void AddZeroTerms(Span<double> errors)
