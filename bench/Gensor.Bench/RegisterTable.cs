@@ -86,7 +86,7 @@ internal static class RegisterTable
                     {
                         var schedule = result.Schedule;
                         var reads = op.BodyReads.Select(read => read.Tensor).Distinct().ToArray();
-                        var barrier = schedule.SharedInputs.Count > 0 && schedule.SharedBuffers == 1;
+                        var barrier = !OperatorAnalysis.NoBarrierInStage(schedule);
                         rows.WriteLine(string.Join('\t', suite, op.Name, Array.IndexOf(schedules, schedule), schedule, r.Registers, r.SpillStoreBytes, r.SpillLoadBytes, estimate,
                             OperatorAnalysis.UnrolledPoints(schedule), barrier ? 1 : 0, reads.Count(schedule.IsShared), reads.Length, schedule.OutputsPerThread, schedule.ReduceThreads));
                     }

@@ -46,7 +46,7 @@ internal static class CalibrateCommand
                     throw GensorException.BadInput($"{path}: no such file");
                 }
                 var outPath = parse.GetValue(output)!;
-                CheckWritable(outPath);
+                AtomicFile.CheckFile(outPath, "--out");
                 if (paths.FirstOrDefault(path => OutputPath.SameFile(path, outPath)) is { } input)
                 {
                     throw GensorException.BadInput($"--out {Printable.Text(outPath)} is the records file {Printable.Text(input)}: the profile would replace it");
@@ -121,19 +121,6 @@ internal static class CalibrateCommand
     }
 
     /// <summary>Fails before any work when <paramref name="path"/> cannot be written: a missing folder, or a folder in its place.</summary>
-    private static void CheckWritable(string path)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is null || !Directory.Exists(folder))
-        {
-            throw GensorException.BadInput($"--out {path}: the folder {folder} does not exist");
-        }
-        if (Directory.Exists(path))
-        {
-            throw GensorException.BadInput($"--out {path}: is a folder");
-        }
-    }
-
     private static void Write(string path, string content)
     {
         try

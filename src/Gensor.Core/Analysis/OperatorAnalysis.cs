@@ -738,7 +738,8 @@ public sealed class OperatorAnalysis
     }
 
     /// <summary>Whether a stage's points run with no barrier among them: double-buffered, or nothing staged.</summary>
-    private static bool NoBarrierInStage(Schedule schedule) => schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
+    /// <summary>Whether a stage runs with no barrier inside it: double-buffered, or nothing staged.</summary>
+    public static bool NoBarrierInStage(Schedule schedule) => schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
 
     private static long Trips(Schedule schedule, int j, int lanes) =>
         j == schedule.ReduceStep.Count - 1 ? (schedule.ReduceStep[j] + lanes - 1) / lanes : schedule.ReduceStep[j];

@@ -51,13 +51,23 @@ public static class LoadReuse
     {
         // Names whose value can differ between two loads: assigned registers, and names declared
         // more than once (each copy of a partly unrolled loop's body declares its own window).
-        var declared = region.Walk().Select(s => s switch
+        var declared = new HashSet<string>();
+        var changing = new HashSet<string>();
+        foreach (var statement in region.Walk())
         {
-            IrStmt.Declare d => d.Variable.Name,
-            IrStmt.DeclareWindow w => w.Window.Name,
-            _ => null,
-        }).OfType<string>().GroupBy(name => name).Where(g => g.Count() > 1).Select(g => g.Key);
-        var changing = region.Walk().OfType<IrStmt.Assign>().Select(a => a.Variable.Name).Concat(declared).ToHashSet();
+            switch (statement)
+            {
+                case IrStmt.Assign assign:
+                    changing.Add(assign.Variable.Name);
+                    break;
+                case IrStmt.Declare { Variable.Name: var name } when !declared.Add(name):
+                    changing.Add(name);
+                    break;
+                case IrStmt.DeclareWindow { Window.Name: var name } when !declared.Add(name):
+                    changing.Add(name);
+                    break;
+            }
+        }
         var counts = new Dictionary<IrExpr, int>();
         foreach (var declare in region.Walk().OfType<IrStmt.Declare>())
         {
