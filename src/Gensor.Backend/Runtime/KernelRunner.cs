@@ -11,7 +11,8 @@ namespace Gensor.Backend.Runtime;
 /// Runs candidate kernels of one operator on a device: the inputs, their
 /// reference result and the device buffers are made once and shared by all
 /// candidates. Each candidate is verified against the reference before its
-/// time counts.
+/// time counts: twice over two output fills, and for a sum of products or a
+/// maximum once more on integer inputs, on which it must be exact.
 /// </summary>
 public sealed class KernelRunner : IDisposable
 {
@@ -25,6 +26,10 @@ public sealed class KernelRunner : IDisposable
     private readonly Dictionary<string, DeviceTensor> _byName = [];
     private readonly float[] _firstPoison;
     private readonly float[] _secondPoison;
+    // Integer inputs on which every correct kernel is exact (InputGenerator.IntegerMagnitude), and their
+    // reference, whose bound is then zero; null where the operator has no such inputs.
+    private readonly ReferenceResult? _integerReference;
+    private readonly Dictionary<string, DeviceTensor>? _integerByName;
 
     // Two fills a correct kernel overwrites everywhere: a quiet NaN with a
     // payload no arithmetic produces, then a huge negative finite value. An
@@ -59,6 +64,18 @@ public sealed class KernelRunner : IDisposable
         }
         _firstPoison = Enumerable.Repeat(_firstFill, (int)op.Output.ElementCount).ToArray();
         _secondPoison = Enumerable.Repeat(_secondFill, (int)op.Output.ElementCount).ToArray();
+        if (InputGenerator.IntegerMagnitude(op) is { } magnitude)
+        {
+            var integers = InputGenerator.GenerateIntegers(op, seed, magnitude);
+            _integerReference = ReferenceEvaluator.Evaluate(op, integers);
+            _integerByName = new Dictionary<string, DeviceTensor> { [op.Output.Name] = _output };
+            foreach (var tensor in op.Inputs)
+            {
+                var buffer = DeviceTensor.Allocate(accelerator, tensor.Type, tensor.ElementCount);
+                buffer.Upload(integers[tensor.Name]);
+                _integerByName[tensor.Name] = buffer;
+            }
+        }
     }
 
     /// <summary>Loads, verifies and (if verified) times one compiled candidate. Never throws for a bad kernel.</summary>
@@ -103,6 +120,23 @@ public sealed class KernelRunner : IDisposable
                     {
                         Tolerance = check.Tolerance,
                     };
+                }
+                if (_integerReference is not null)
+                {
+                    // Random inputs' bound grows with the reduction until one dropped or misread term fits
+                    // inside it (at k = 16384 a whole 32-term tile did); on these integers it is zero. A
+                    // maximum's are all negative: one that starts from 0 shows.
+                    var integerArguments = launch.Tensors.Select(tensor => _integerByName![tensor.Name].View).ToArray();
+                    var exactRun = RunOnce(kernel, stream, config, integerArguments, adds ? null : _firstPoison);
+                    var exactCheck = Verifier.Compare(_integerReference, exactRun);
+                    if (!exactCheck.Passed)
+                    {
+                        return new Measurement(false, exactCheck.MaxAbsError, null, null, null, 0, loadMs,
+                            $"wrong result on integer inputs, on which a correct kernel is exact: {exactCheck.Problem}")
+                        {
+                            Tolerance = exactCheck.Tolerance,
+                        };
+                    }
                 }
                 for (var i = 0; i < options.WarmupRuns; i++)
                 {
@@ -187,7 +221,7 @@ public sealed class KernelRunner : IDisposable
         _device.Accelerator.ClearCache(ClearCacheMode.Everything);
         _device.Context.ClearCache(ClearCacheMode.Everything);
         _output.Dispose();
-        foreach (var buffer in _inputs)
+        foreach (var buffer in _inputs.Concat(_integerByName?.Where(pair => pair.Key != _op.Output.Name).Select(pair => pair.Value) ?? []))
         {
             buffer.Dispose();
         }

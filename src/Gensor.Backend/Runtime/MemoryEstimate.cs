@@ -1,6 +1,7 @@
 using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Files;
+using Gensor.Reference;
 
 namespace Gensor.Backend.Runtime;
 
@@ -17,14 +18,16 @@ public static class MemoryEstimate
 
     /// <summary>
     /// Bytes for one operator: each input as generated inputs on the host and as
-    /// a device buffer (4 + 4 bytes an element); the output as a device buffer,
-    /// two fills, two read-backs (4 bytes each) and the reference's value and
-    /// error bound (8 each). On the CPU accelerator device buffers are host memory too.
+    /// a device buffer (4 + 4 bytes an element), twice for a sum of products (its
+    /// integer inputs); the output as a device buffer, two fills and a read-back
+    /// per run (4 bytes each; two runs, three with integer inputs) and the reference's
+    /// value and error bound (8 each), again for the integer inputs' reference. On the CPU accelerator device buffers are host memory too.
     /// </summary>
     public static long Bytes(Operator op)
     {
         var inputs = op.Inputs.Sum(tensor => tensor.ElementCount);
-        return (inputs * 8) + (op.Output.ElementCount * (5 * sizeof(float) + 2 * sizeof(double)));
+        var references = InputGenerator.IntegerMagnitude(op) is null ? 1 : 2;
+        return (inputs * 8 * references) + (op.Output.ElementCount * (((4 + references) * sizeof(float)) + (2 * sizeof(double) * references)));
     }
 
     /// <summary>Refuses an operator whose buffers would exceed <paramref name="limitBytes"/>.</summary>

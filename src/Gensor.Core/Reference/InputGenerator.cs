@@ -4,7 +4,9 @@ namespace Gensor.Reference;
 
 /// <summary>
 /// Deterministic pseudo-random inputs, uniform in [-1, 1] and rounded to each
-/// tensor's element type (so the reference and the kernel see the same values). The generator is our
+/// tensor's element type (so the reference and the kernel see the same values),
+/// and for sums of products and maxima small nonzero integers, on which every
+/// correct kernel is exact. The generator is our
 /// own (SplitMix64) so that the same seed gives the same inputs on every .NET
 /// version and machine, which keeps verification failures reproducible.
 /// </summary>
@@ -27,6 +29,59 @@ public static class InputGenerator
                 // 24 random bits make every value exactly representable in float32.
                 var bits = Next(ref state) >> 40;
                 values[i] = tensor.Type.Round((float)((bits * (2.0 / (1 << 24))) - 1.0));
+            }
+            inputs[tensor.Name] = values;
+        }
+        return inputs;
+    }
+
+    /// <summary>
+    /// The largest integer magnitude of <see cref="GenerateIntegers"/> inputs for <paramref name="op"/>,
+    /// or null where integer inputs prove nothing more than <see cref="Generate"/>'s. A sum of products
+    /// of two inputs (matrix products, convolutions): every product and partial sum of integers up to
+    /// that size stays exact in the accumulator's type, in any order (reduction length x magnitude^2
+    /// &lt;= 2^24 in float32), at most 8. A maximum of one input (pooling): 8, the values all negative.
+    /// </summary>
+    public static int? IntegerMagnitude(Operator op)
+    {
+        if (op.Reduction == Reduction.Max && op.Body is TensorRead read && read.Tensor != op.Output.Name)
+        {
+            return 8;
+        }
+        if (op.Reduction != Reduction.Sum || op.Body is not Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
+            || left.Tensor == op.Output.Name || right.Tensor == op.Output.Name)
+        {
+            return null;
+        }
+        var significand = 1 / FloatFormat.Of(op.AccumulatorType).UnitRoundoff;
+        var magnitude = (int)Math.Min(8, Math.Floor(Math.Sqrt(significand / op.ReductionLength)));
+        return magnitude >= 1 ? magnitude : null;
+    }
+
+    /// <summary>
+    /// Nonzero integers uniform in [-<paramref name="magnitude"/>, <paramref name="magnitude"/>], exact in
+    /// every element type; for a maximum, in [-<paramref name="magnitude"/>, -1]. With
+    /// <see cref="IntegerMagnitude"/>'s size a correct kernel's sum is exact whatever its order, so the
+    /// reference allows it no error (see <see cref="ReferenceEvaluator"/>): a dropped, repeated or
+    /// misread term is caught however long the reduction, where random inputs' rigorous bound grows
+    /// with the reduction's length until one term fits inside it. Negative values show a maximum
+    /// that starts from 0 instead of the lowest value, which random inputs of either sign rarely do.
+    /// </summary>
+    public static IReadOnlyDictionary<string, float[]> GenerateIntegers(Operator op, int seed, int magnitude)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(magnitude, 1);
+        var negative = op.Reduction == Reduction.Max;
+        var inputs = new Dictionary<string, float[]>();
+        for (var position = 0; position < op.Inputs.Count; position++)
+        {
+            var tensor = op.Inputs[position];
+            // Another stream than Generate's: the same seed gives unrelated values.
+            var state = ((ulong)(uint)seed * 0xD6E8FEB86659FD93UL) ^ ((ulong)(position + 1) * 0x9E3779B97F4A7C15UL);
+            var values = new float[checked((int)tensor.ElementCount)];
+            for (var i = 0; i < values.Length; i++)
+            {
+                var draw = (int)(Next(ref state) % (ulong)(negative ? magnitude : 2 * magnitude));
+                values[i] = draw < magnitude ? draw - magnitude : draw - magnitude + 1;
             }
             inputs[tensor.Name] = values;
         }

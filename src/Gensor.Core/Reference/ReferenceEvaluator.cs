@@ -74,6 +74,7 @@ public static class ReferenceEvaluator
         // result is the same element for element whatever the split. A GPU-sized product (2048^3 is
         // 8.6e9 terms) is otherwise minutes of one core.
         var ranges = Math.Max(1, Math.Min(count / MinimumElementsPerRange, Environment.ProcessorCount * 4));
+        var exact = SumIsExact(op, typed, rounding);
         var product = ProductOfTwoReads(op, rounding, interpretOnly);
         var rows = product is var (left, right) ? RowProduct.TryCreate(op, left, right, typed, rounding.Arithmetic) : null;
         try
@@ -82,7 +83,7 @@ public static class ReferenceEvaluator
             {
                 var start = (int)((long)count * range / ranges);
                 var end = (int)((long)count * (range + 1) / ranges);
-                EvaluateRange(op, typed, rounding, stored, product, rows, start, end, values, bounds);
+                EvaluateRange(op, typed, rounding, stored, product, rows, exact, start, end, values, bounds);
             });
         }
         catch (AggregateException parallel) when (parallel.InnerExceptions.Count > 0)
@@ -99,6 +100,40 @@ public static class ReferenceEvaluator
 
     /// <summary>Output elements below which a range is not worth a core of its own.</summary>
     private const int MinimumElementsPerRange = 64;
+
+    /// <summary>
+    /// Whether every correct kernel computes <paramref name="op"/>'s sum exactly: a sum of products of
+    /// two inputs holding only integers, with the reduction length times their largest magnitudes within
+    /// the arithmetic's significand (2^24 in float32). Every product and every partial sum, in any order,
+    /// with or without fused multiply-adds, is then an integer the format holds, and so is the double
+    /// sum here: the sum has no error to allow (an epilogue and a 16-bit store still round).
+    /// </summary>
+    private static bool SumIsExact(Operator op, IReadOnlyDictionary<string, float[]> typed, Tolerance rounding)
+    {
+        if (op.Reduction != Reduction.Sum || rounding.InputRounding != 0
+            || op.Body is not Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
+            || left.Tensor == op.Output.Name || right.Tensor == op.Output.Name)
+        {
+            return false;
+        }
+        var largest = LargestInteger(typed[left.Tensor]) * LargestInteger(typed[right.Tensor]);
+        return largest * op.ReductionLength <= 1 / rounding.Arithmetic.UnitRoundoff;
+    }
+
+    /// <summary>The largest magnitude of <paramref name="values"/> when all are integers, else infinity.</summary>
+    private static double LargestInteger(float[] values)
+    {
+        var largest = 0.0;
+        foreach (var value in values)
+        {
+            if (!float.IsFinite(value) || value != MathF.Round(value))
+            {
+                return double.PositiveInfinity;
+            }
+            largest = Math.Max(largest, Math.Abs(value));
+        }
+        return largest;
+    }
 
     /// <summary>
     /// The two reads of a body that is a sum of products of two inputs (matrix products, convolutions),
@@ -124,6 +159,7 @@ public static class ReferenceEvaluator
         FloatFormat? stored,
         (TensorRead Left, TensorRead Right)? product,
         RowProduct? rows,
+        bool exact,
         int start,
         int end,
         double[] values,
@@ -223,7 +259,8 @@ public static class ReferenceEvaluator
                 productRight?.Advance(moved);
             }
 
-            var reduced = op.Reduction == Reduction.Sum
+            var reduced = exact ? Bounded.Exact(value)
+                : op.Reduction == Reduction.Sum
                 ? Bounded.Sum(value, absoluteSum, error, terms, unknown, format)
                 : unknown ? new Bounded(value, double.PositiveInfinity) : Bounded.Finish(value, error, format);
             accumulated[0] = reduced;

@@ -102,6 +102,46 @@ public class ReferenceEvaluatorTests
     }
 
     [Theory]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=3,n=20,k=4096", null)]
+    [InlineData("O[n,f,y,x] += I[n,c,y*2+r-1,x*2+s-1] * W[f,c,r,s]", "n=1,f=2,c=3,y=5,x=5,r=3,s=3", null)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=3,n=5,k=64", "relu(C[m,n]) * 2")]
+    public void Integer_inputs_within_the_significand_leave_a_sum_no_error(string compute, string shape, string? epilogue)
+    {
+        var op = Build(compute, shape, epilogue);
+        var magnitude = InputGenerator.IntegerMagnitude(op)!.Value;
+        var inputs = InputGenerator.GenerateIntegers(op, seed: 3, magnitude);
+
+        var result = ReferenceEvaluator.Evaluate(op, inputs);
+        var interpreted = ReferenceEvaluator.Evaluate(op, inputs, Tolerance.Of(op), interpretOnly: true);
+
+        // The sum is exact; an epilogue's operations still count their roundings (a few units of the value).
+        for (var e = 0; e < result.Values.Length; e++)
+        {
+            var roundings = epilogue is null ? 0 : (8 * FloatFormat.Float32.UnitRoundoff * Math.Abs(result.Values[e])) + (2 * FloatFormat.Float32.MinNormal);
+            Assert.InRange(result.ErrorBounds[e], 0, roundings);
+        }
+        Assert.Equal(interpreted.Values, result.Values);
+        Assert.Equal(interpreted.ErrorBounds, result.ErrorBounds);
+        Assert.All(inputs.Values.SelectMany(values => values), value => Assert.True(value != 0 && value == MathF.Round(value) && Math.Abs(value) <= magnitude));
+    }
+
+    [Fact]
+    public void Integer_sums_beyond_the_significand_or_non_integers_keep_their_bound()
+    {
+        var op = Build("C[m,n] += A[m,k] * B[k,n]", "m=2,n=2,k=64");
+        var beyond = new Dictionary<string, float[]> { ["A"] = Enumerable.Repeat(512f, 128).ToArray(), ["B"] = Enumerable.Repeat(512f, 128).ToArray() };
+        var fraction = new Dictionary<string, float[]> { ["A"] = Enumerable.Repeat(1.5f, 128).ToArray(), ["B"] = Enumerable.Repeat(1f, 128).ToArray() };
+
+        // 64 x 512 x 512 = 2^24 exactly is still exact; one more bit is not.
+        Assert.All(ReferenceEvaluator.Evaluate(op, beyond).ErrorBounds, bound => Assert.Equal(0, bound));
+        beyond["A"][0] = 1024f;
+        Assert.Contains(ReferenceEvaluator.Evaluate(op, beyond).ErrorBounds, bound => bound > 0);
+        Assert.All(ReferenceEvaluator.Evaluate(op, fraction).ErrorBounds, bound => Assert.True(bound > 0));
+        Assert.Null(InputGenerator.IntegerMagnitude(Build("C[m,n] += A[m,k] * B[k,n]", "m=2,n=2,k=33554432")));
+        Assert.Null(InputGenerator.IntegerMagnitude(Build("C[m,n] max= A[m,k] * B[k,n]", "m=2,n=2,k=4")));
+    }
+
+    [Theory]
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=4,n=5,k=6", 1f, true)]
     [InlineData("y[i] += A[i,j] * x[j]", "i=4,j=6", 1f, true)]
     [InlineData("O[n,c,y,x] += I[n,c,y+r-1,x+s-1] * W[c,r,s]", "n=1,c=2,y=4,x=4,r=3,s=3", 1f, true)]
@@ -122,15 +162,16 @@ public class ReferenceEvaluatorTests
     public void The_error_bound_of_a_sum_grows_with_its_terms_and_their_magnitudes()
     {
         var op = Build("C[m] += A[m,k] * B[k]", "m=1,k=2");
-        var inputs = new Dictionary<string, float[]> { ["A"] = [1, 2], ["B"] = [3, -4] };
+        // Not all integers: a sum of integer products this small would be exact, with no error to allow.
+        var inputs = new Dictionary<string, float[]> { ["A"] = [1.5f, 2], ["B"] = [3, -4] };
 
         var result = ReferenceEvaluator.Evaluate(op, inputs);
 
-        Assert.Equal([-5.0], result.Values);
-        // Each product is exact in value but rounded once (u|3| and u|8|); the sum of two
-        // terms adds one rounding of at most u times the sum of absolute terms (11).
+        Assert.Equal([-3.5], result.Values);
+        // Each product is exact in value but rounded once (u|4.5| and u|8|); the sum of two
+        // terms adds one rounding of at most u times the sum of absolute terms (12.5).
         var u = FloatFormat.Float32.UnitRoundoff;
-        Assert.InRange(result.ErrorBounds[0], (3 + 8 + 11) * u, (3 + 8 + 11) * u * 1.01);
+        Assert.InRange(result.ErrorBounds[0], (4.5 + 8 + 12.5) * u, (4.5 + 8 + 12.5) * u * 1.01);
     }
 
     [Fact]
