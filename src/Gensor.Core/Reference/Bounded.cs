@@ -206,8 +206,18 @@ internal readonly record struct Bounded(double Value, double Error)
 
     private static Bounded Uncertain(double value) => new(value, double.PositiveInfinity);
 
-    // Values at or beyond Max (1 + u) round to infinity.
-    internal static double Overflow(FloatFormat f) => f.MaxValue * (1 + f.UnitRoundoff);
+    /// <summary>
+    /// The size from which a value rounds to infinity: round to nearest sends everything from the
+    /// midpoint of Max and the next power of two, 2^(emax+1) (1 - u/2), there (65520 for float16,
+    /// 2^128 - 2^103 for float32). Max (1 + u) was half a unit too high: a float16 result of 65521
+    /// passed as certainly finite and a correct kernel's infinity failed (found by fuzzing).
+    /// </summary>
+    internal static double Overflow(FloatFormat f)
+    {
+        // Max = 2^(emax+1) (1 - u) exactly, so the quotient and the difference are exact.
+        var top = f.MaxValue / (1 - f.UnitRoundoff);
+        return top - (top * f.UnitRoundoff / 2);
+    }
 
     /// <summary>One rounding of a result of this size, including a flush of a subnormal result to zero.</summary>
     internal static double Round(double magnitude, FloatFormat f) => (f.UnitRoundoff * magnitude) + f.MinNormal;

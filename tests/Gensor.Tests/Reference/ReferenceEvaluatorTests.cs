@@ -210,6 +210,23 @@ public class ReferenceEvaluatorTests
         Assert.Equal(0.0, result.ErrorBounds[0]);
     }
 
+    [Theory]
+    // From the midpoint of a format's largest value and the next power of two, round to nearest gives
+    // infinity: 65520 in float16 (65504 + 16), 2^128 - 2^119 in bfloat16 (its largest is 255 * 2^120).
+    [InlineData("f16", 65525.0, true)]
+    [InlineData("f16", 65519.0, false)]
+    [InlineData("bf16", 3.399e38, true)]
+    [InlineData("bf16", 3.393e38, false)]
+    public void A_stored_value_past_the_midpoint_above_the_largest_is_infinity(string dtype, double constant, bool infinite)
+    {
+        var op = OperatorBuilder.Build(SpecReader.FromInline("C[m] = A[m] * 0 + " + constant.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "m=2", "op", null) with { Dtype = dtype });
+
+        var result = ReferenceEvaluator.Evaluate(op, InputGenerator.Generate(op, seed: 1));
+
+        Assert.Equal(infinite, double.IsPositiveInfinity(result.Values[0]));
+        Assert.True(double.IsFinite(result.ErrorBounds[0]), $"bound {result.ErrorBounds[0]}: the value is certain either way");
+    }
+
     [Fact]
     public void A_division_by_what_rounding_could_make_zero_cannot_be_checked()
     {
