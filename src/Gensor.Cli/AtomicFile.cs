@@ -53,11 +53,19 @@ internal static class AtomicFile
                 SignalDeferral.Run(() => Replace(files, temporaries, backups, removed, suffix));
             }
         }
-        catch
+        catch (Exception error)
         {
             foreach (var temporary in temporaries)
             {
                 TryDelete(temporary, onlyIf: true);
+            }
+            if (error is IOException or UnauthorizedAccessException)
+            {
+                // Found after the work (a file this user may not replace in a shared folder): one line, and
+                // whether what was there is intact.
+                var restored = error is not SetNotWritten { Restored: false };
+                throw GensorException.BadInput($"cannot write {string.Join(", ", files.Select(f => Printable.Text(f.Path)))}: {(error.InnerException ?? error).Message}; "
+                    + (restored ? "nothing was changed" : "some files could not be put back, and their earlier content is beside them as *.old*"));
             }
             throw;
         }
@@ -65,7 +73,8 @@ internal static class AtomicFile
 
     private static void Replace(IReadOnlyList<(string Path, byte[] Content)> files, string[] temporaries, string[] backups, IReadOnlyList<string> removed, string suffix)
     {
-        var replaced = new List<int>();
+        var copied = new bool[files.Count];
+        var moved = new bool[files.Count];
         // A superseded file is renamed aside (the link itself where it is one), then deleted once the set is whole.
         var setAside = new List<(string Path, string Aside)>();
         try
@@ -77,13 +86,15 @@ internal static class AtomicFile
                 if (File.Exists(files[i].Path))
                 {
                     File.Copy(files[i].Path, backups[i]);
+                    copied[i] = true;
                 }
-                replaced.Add(i);
                 File.Move(temporaries[i], files[i].Path, overwrite: true);
+                moved[i] = true;
             }
             foreach (var path in removed)
             {
-                if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+                // A link to a directory stays, as a directory does.
+                if (File.Exists(path) || (new FileInfo(path).LinkTarget is not null && !Directory.Exists(path)))
                 {
                     var aside = path + ".old" + suffix;
                     File.Move(path, aside);
@@ -91,21 +102,29 @@ internal static class AtomicFile
                 }
             }
         }
-        catch
+        catch (Exception error)
         {
+            // Each step of the rollback on its own: one that fails again for the reason the write did (a file
+            // this user may not replace) must not stop the others (it stopped them, leaving a new kernel.cs
+            // beside the old launch.json; found by fuzzing). A file that cannot be put back keeps its copy.
+            var restored = true;
             foreach (var (path, aside) in Enumerable.Reverse(setAside))
             {
-                File.Move(aside, path);
+                restored &= Attempt(() => File.Move(aside, path));
             }
-            foreach (var i in Enumerable.Reverse(replaced))
+            for (var i = files.Count - 1; i >= 0; i--)
             {
-                TryDelete(files[i].Path, onlyIf: !File.Exists(temporaries[i]));
-                if (File.Exists(backups[i]))
+                if (moved[i])
                 {
-                    File.Move(backups[i], files[i].Path, overwrite: true);
+                    restored &= copied[i] ? Attempt(() => File.Move(backups[i], files[i].Path, overwrite: true)) : Attempt(() => File.Delete(files[i].Path));
+                }
+                else if (copied[i])
+                {
+                    // Never replaced: the copy is not needed.
+                    TryDelete(backups[i], onlyIf: true);
                 }
             }
-            throw;
+            throw new SetNotWritten(error, restored);
         }
         foreach (var backup in backups)
         {
@@ -115,6 +134,25 @@ internal static class AtomicFile
         {
             // File.Delete removes a link itself, dangling or not.
             TryDelete(aside, onlyIf: true, link: true);
+        }
+    }
+
+    /// <summary>A set that could not be written; <paramref name="restored"/> when every file is as it was before.</summary>
+    private sealed class SetNotWritten(Exception inner, bool restored) : IOException(inner.Message, inner)
+    {
+        public bool Restored { get; } = restored;
+    }
+
+    private static bool Attempt(Action step)
+    {
+        try
+        {
+            step();
+            return true;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

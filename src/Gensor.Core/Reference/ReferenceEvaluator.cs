@@ -24,13 +24,15 @@ public static class ReferenceEvaluator
     /// <summary>
     /// Roughly how long <see cref="Evaluate(Operator, IReadOnlyDictionary{string, float[]})"/> takes on
     /// <paramref name="cores"/> cores: about 2e7 terms a second per core for each operand after the first,
-    /// 3e8 for a product of two reads, which goes a row at a time (measured on a 2-core machine, 2026-11,
+    /// 3e8 for a sum of products of two reads, which goes a row at a time (measured on a 2-core machine, 2026-11,
     /// `Gensor.Bench reference`: a product of four reads at 0.7e7, products of two at 1e8 to 1e9). An
     /// order of magnitude, for warning before a long wait, not a promise.
     /// </summary>
     public static TimeSpan EstimatedTime(Operator op, int cores)
     {
-        var termsPerSecondPerCore = op.SpatialRank > 0 && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead, Right: TensorRead } ? 3e8 : 2e7;
+        // The row path's condition (ProductOfTwoReads, RowProduct.TryCreate); a maximum of products steps (found by fuzzing).
+        var termsPerSecondPerCore = op.SpatialRank > 0 && op.Reduction == Reduction.Sum
+            && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead, Right: TensorRead } ? 3e8 : 2e7;
         var operandsAfterFirst = Math.Max(1, op.BodyReads.Count() - 1);
         return TimeSpan.FromSeconds(Math.Min(1e12, (double)op.IterationPoints * operandsAfterFirst / (termsPerSecondPerCore * Math.Max(1, cores))));
     }

@@ -19,8 +19,10 @@ public sealed class AtomicFileTests : IDisposable
         var launch = Path.Combine(_dir.Path, "launch.json");
         Directory.CreateDirectory(launch);
 
-        Assert.ThrowsAny<IOException>(() => AtomicFile.WriteAll([(kernel, "new kernel"), (launch, "{}")]));
+        var error = Assert.Throws<Gensor.Diagnostics.GensorException>(() => AtomicFile.WriteAll([(kernel, "new kernel"), (launch, "{}")]));
 
+        Assert.Equal(2, error.Error.ExitCode);
+        Assert.EndsWith("nothing was changed", error.Message);
         Assert.Equal("old kernel", File.ReadAllText(kernel));
         Assert.Equal(["kernel.cs", "launch.json"], GensorProcess.Files(_dir.Path));
     }

@@ -67,6 +67,20 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void An_earlier_kernel_name_that_links_to_a_directory_stays_as_a_directory_would()
+    {
+        using var dir = new TempDirectory();
+        var elsewhere = Directory.CreateDirectory(Path.Combine(dir.Path, "elsewhere")).FullName;
+        var outDir = Directory.CreateDirectory(Path.Combine(dir.Path, "out")).FullName;
+        File.CreateSymbolicLink(Path.Combine(outDir, "kernel.cs"), elsewhere);
+
+        var result = Emit(outDir, "h100", "ptx");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(["kernel.cs", "kernel.ptx", "launch.json"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Cs_is_the_ilgpu_source()
     {
         using var dir = new TempDirectory();

@@ -31,6 +31,9 @@ public sealed class ReferenceWaitTests(CpuDeviceFixture fixture)
         // A product of two reads goes a row at a time, 15 times the terms a second of the general path.
         Assert.Equal(2 * 15, ReferenceEvaluator.EstimatedTime(threeReads, 2) / ReferenceEvaluator.EstimatedTime(large, 2), 6);
         Assert.Equal(1.5, ReferenceEvaluator.EstimatedTime(fourReads, 2) / ReferenceEvaluator.EstimatedTime(threeReads, 2), 6);
+        // A maximum of products takes the general path.
+        var maximum = Operators.Parse("C[m,n] max= A[m,k] * B[k,n]", "m=4096,n=4096,k=4096");
+        Assert.Equal(15, ReferenceEvaluator.EstimatedTime(maximum, 2) / ReferenceEvaluator.EstimatedTime(large, 2), 6);
         Assert.Equal(8, ReferenceEvaluator.EstimatedTime(large, 2) / ReferenceEvaluator.EstimatedTime(large, 16), 6);
     }
 
