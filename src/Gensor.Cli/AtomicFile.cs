@@ -172,7 +172,7 @@ internal static class AtomicFile
         var held = new DirectoryLocks();
         try
         {
-            foreach (var directory in paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            foreach (var directory in paths.Select(p => OutputPath.RealDirectory(Path.GetDirectoryName(Path.GetFullPath(p))!)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
                 held.Take(directory);
             }
@@ -260,6 +260,7 @@ internal static class AtomicFile
             {
                 throw GensorException.BadInput($"{option} {shown}: {name} is a directory, so it cannot be written");
             }
+            CheckLinkTarget(target, option, $"{shown}: {name}");
         }
         CheckWritable(Path.GetFullPath(directory), option, shown);
     }
@@ -283,7 +284,21 @@ internal static class AtomicFile
         {
             throw GensorException.BadInput($"{option} {shown}: the directory {Printable.Text(parent)} does not exist");
         }
+        CheckLinkTarget(path, option, shown);
         CheckWritable(parent, option, shown);
+    }
+
+    /// <summary>
+    /// An output that is a symbolic link is written in the file it links to (OutputPath.ThroughLinks):
+    /// that file's folder must exist (a dangling link into a missing folder failed after the work).
+    /// </summary>
+    private static void CheckLinkTarget(string path, string option, string shown)
+    {
+        var target = OutputPath.ThroughLinks(path);
+        if (target != path && Path.GetDirectoryName(Path.GetFullPath(target)) is { } folder && !Directory.Exists(folder))
+        {
+            throw GensorException.BadInput($"{option} {shown}: links to {Printable.Text(target)}, whose directory {Printable.Text(folder)} does not exist");
+        }
     }
 
     private static void CheckWritable(string fullPath, string option, string shown)

@@ -19,7 +19,20 @@ public sealed record ToolSearch(string? Explicit, string? CudaPath, IReadOnlyLis
         NonEmpty(Environment.GetEnvironmentVariable("GENSOR_NVIDIA_TOOLS")),
         NonEmpty(Environment.GetEnvironmentVariable("CUDA_PATH")),
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries),
-        [AppContext.BaseDirectory, Environment.CurrentDirectory]);
+        WorkingDirectory() is { } working ? [AppContext.BaseDirectory, working] : [AppContext.BaseDirectory]);
+
+    /// <summary>The working directory, or null where it was deleted under the process (an emit from it failed; found by fuzzing).</summary>
+    private static string? WorkingDirectory()
+    {
+        try
+        {
+            return Environment.CurrentDirectory;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Candidate folders with where each came from, in order of preference among equal releases.</summary>
     public IEnumerable<(string Folder, string Origin)> Candidates()

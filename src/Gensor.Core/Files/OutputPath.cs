@@ -23,6 +23,50 @@ public static class OutputPath
         }
     }
 
+    /// <summary>
+    /// <paramref name="directory"/> as a full path with every symbolic link on the way resolved (as
+    /// realpath does, where the parts exist), so that two names of one folder (a link to it) are one:
+    /// output locks are taken by it (two emits through a folder and a link to it mixed their files;
+    /// found by fuzzing). A loop of links leaves the path as it is.
+    /// </summary>
+    public static string RealDirectory(string directory)
+    {
+        var full = Path.GetFullPath(directory);
+        for (var hops = 0; hops < MaxLinkHops; hops++)
+        {
+            var root = Path.GetPathRoot(full) ?? "/";
+            var parts = full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+            var current = root;
+            string? resolved = null;
+            for (var i = 0; i < parts.Length && resolved is null; i++)
+            {
+                var next = Path.Combine(current, parts[i]);
+                string? target = null;
+                try
+                {
+                    target = new DirectoryInfo(next).LinkTarget;
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                }
+                if (target is not null)
+                {
+                    resolved = Path.Combine([Path.GetFullPath(target, current), .. parts[(i + 1)..]]);
+                }
+                current = next;
+            }
+            if (resolved is null)
+            {
+                return full;
+            }
+            full = resolved;
+        }
+        return Path.GetFullPath(directory);
+    }
+
+    /// <summary>Links followed before a path is taken as a loop (Linux's limit for one lookup).</summary>
+    private const int MaxLinkHops = 40;
+
     /// <summary>Whether two paths name one file (through symbolic links): an output that would replace an input.</summary>
     public static bool SameFile(string a, string b) =>
         string.Equals(Path.GetFullPath(ThroughLinks(a)), Path.GetFullPath(ThroughLinks(b)), StringComparison.Ordinal);

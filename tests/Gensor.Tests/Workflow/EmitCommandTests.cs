@@ -81,6 +81,19 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void A_kernel_name_that_links_into_a_missing_folder_is_bad_input_before_any_work()
+    {
+        using var dir = new TempDirectory();
+        File.CreateSymbolicLink(Path.Combine(dir.Path, "kernel.ptx"), Path.Combine(dir.Path, "nowhere", "k.ptx"));
+
+        var result = Emit(dir.Path, "h100", "ptx");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("does not exist", result.Error);
+        Assert.Equal(["kernel.ptx"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void Cs_is_the_ilgpu_source()
     {
         using var dir = new TempDirectory();
