@@ -547,6 +547,23 @@ def found_2026_11_30_b(template):
     ]
 
 
+def found_2026_11_30_c():
+    """Fixes of the 2026-11-30 afternoon (548474a, ed066e6), each as the case that showed it."""
+    refused = lambda text: [exit_code(2, "bad-input-accepted"), message(text)]
+    return [
+        # 65525 rounds to infinity in float16 (from 65520); the reference took 65504 (1 + u) = 65536 as the edge,
+        # called such results certainly finite and failed the kernel's correct infinity.
+        Case("found", "f16 result past the midpoint above 65504", tune_inline("C[m] = A[m]*0.001 + 65525", "m=16", "--dtype", "f16"),
+             checks=[must_verify]),
+        Case("found", "bf16 result past the midpoint above its largest", tune_inline("C[m] = A[m]*1e30 + 3.4e38", "m=16", "--dtype", "bf16"),
+             checks=[must_verify]),
+        # An output name linking into a missing folder failed after the work (internal error).
+        Case("found", "emit kernel.ptx links into a missing folder",
+             ["emit", "--compute", "C[m] = A[m] * 2", "--shape", "m=16", "--target", "h100", "--lang", "ptx", "--out", "{d}"],
+             files={"kernel.ptx": ("link", "nowhere/k.ptx")}, keep=["kernel.ptx"], checks=refused("does not exist")),
+    ]
+
+
 def colliding_names():
     names = ["Grid", "Group", "XMath", "ArrayView1D", "Stride1D", "SharedMemory", "Float4", "Interop", "ILGPU", "Math",
              "System", "Index1D", "int", "float", "var", "g_acc0", "Kernel", "MathF", "Warp", "Atomic", "Vector4", "Debug"]
@@ -910,7 +927,7 @@ def control_cases():
 def all_cases(rng, gensor):
     template = make_template(gensor)
     return (valid_expressions(rng) + long_expressions() + deep_expressions() + mutated_expressions(rng) + index_extremes(rng)
-            + nan_expressions() + found_2026_11_30() + found_2026_11_30_b(template) + colliding_names() + huge_tensors() + spec_cases(rng) + profile_cases(rng)
+            + nan_expressions() + found_2026_11_30() + found_2026_11_30_b(template) + found_2026_11_30_c() + colliding_names() + huge_tensors() + spec_cases(rng) + profile_cases(rng)
             + records_cases(rng, template) + output_cases() + schedule_cases(rng) + worker_cases() + control_cases())
 
 

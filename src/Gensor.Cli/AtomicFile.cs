@@ -30,8 +30,10 @@ internal static class AtomicFile
     /// can leave some of a set new). <paramref name="removed"/> are files of an earlier set that this
     /// one supersedes (an emit's kernel in another language): those that exist go in the same step.
     /// If anything fails, the targets already replaced or removed get their old content back (from a
-    /// copy taken before) and every temporary file is removed, then the exception goes on.
+    /// copy taken before) and every temporary file is removed; a file system error then becomes one
+    /// bad-input error that says whether everything was put back.
     /// </summary>
+    /// <exception cref="GensorException">BadInput: a file could not be written.</exception>
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files, IReadOnlyList<string>? removed = null)
     {
         files = files.Select(f => (OutputPath.ThroughLinks(f.Path), f.Content)).ToArray();

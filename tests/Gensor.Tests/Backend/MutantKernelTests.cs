@@ -63,45 +63,40 @@ public sealed class MutantKernelTests(CpuDeviceFixture fixture)
     // A whole 32-term stage of a GEMV skipped, and a convolution's last of 1,024 channel stages.
     [InlineData("y[i] += A[i,j] * x[j]", "i=8,j=65536", "block=8 thread=1 reduce=32")]
     [InlineData("O[n,f,y,x] += I[n,c,y+r-1,x+s-1] * W[f,c,r,s]", "n=1,f=2,y=2,x=2,c=2048,r=3,s=3", "block=1x2x2x2 thread=1x1x1x1 reduce=2x3x3")]
-    public void A_stage_skipped_in_a_long_reduction_fails_verification(string compute, string shape, string schedule)
+    public void A_stage_skipped_in_a_long_reduction_fails_verification(string compute, string shape, string schedule) =>
+        AssertCaughtOnIntegers(compute, shape, schedule, "last stage skipped", kernel =>
+        {
+            var stages = kernel.Statements.OfType<IrStmt.For>().Single(loop => loop.Index.Name == "g_st");
+            return Replace(kernel.Body, stages, stages with { End = stages.End - 1 });
+        });
+
+    [Fact]
+    public void A_maximum_that_starts_from_zero_fails_verification() =>
+        // Random inputs of either sign: a 3x3 window is all negative once in 512, so 16 windows
+        // hardly ever show it; the run on negative integers does.
+        AssertCaughtOnIntegers("O[n,c,y,x] max= I[n,c,y+r,x+s]", "n=1,c=4,y=2,x=2,r=3,s=3", "block=4x2x2 thread=1x1x1 reduce=3x3", "maximum from 0", kernel =>
+        {
+            var start = kernel.Statements.OfType<IrStmt.Declare>().Single(d => d.Variable.Name.StartsWith("g_acc", StringComparison.Ordinal));
+            Assert.True(start.Init is IrExpr.Float { Value: double.NegativeInfinity }, $"the maximum starts from {start.Init}");
+            return Replace(kernel.Body, start, start with { Init = new IrExpr.Float(0) });
+        });
+
+    /// <summary>The kernel verifies; its mutant (<paramref name="mutate"/> of its IR) fails, on the integer inputs.</summary>
+    private void AssertCaughtOnIntegers(string compute, string shape, string schedule, string what, Func<KernelIr, IrStmt> mutate)
     {
         var op = Operators.Parse(compute, shape);
         var state = new EtirState(op, Schedule.Parse(schedule));
         var kernel = CSharpKernelGenerator.Lower(state);
         var original = CSharpKernelGenerator.Generate(state, "Original");
-        var stages = kernel.Statements.OfType<IrStmt.For>().Single(loop => loop.Index.Name == "g_st");
-        var mutant = kernel with { Body = Replace(kernel.Body, stages, stages with { End = stages.End - 1 }) };
-        var compiled = RoslynKernelCompiler.Compile([original, original with { ClassName = "Mutant", Text = CSharpPrinter.Print(mutant, "Mutant", ["Mutant: last stage skipped"]) }]);
+        var mutant = kernel with { Body = mutate(kernel) };
+        var compiled = RoslynKernelCompiler.Compile([original, original with { ClassName = "Mutant", Text = CSharpPrinter.Print(mutant, "Mutant", [$"Mutant: {what}"]) }]);
 
         using var runner = new KernelRunner(fixture.Device, op, seed: 5);
         var once = MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 };
         Assert.True(runner.Run(compiled[0], once).Verified, $"{schedule}: the unmutated kernel must verify");
         var measurement = runner.Run(compiled[1], once);
 
-        Assert.False(measurement.Verified, $"{schedule}: the kernel that skips its last stage was verified (max abs error {measurement.MaxAbsError})");
-        Assert.Contains("integer inputs", measurement.Error);
-    }
-
-    [Fact]
-    public void A_maximum_that_starts_from_zero_fails_verification()
-    {
-        // Random inputs of either sign: a 3x3 window is all negative once in 512, so 16 windows
-        // hardly ever show it; the run on negative integers does.
-        var op = Operators.Parse("O[n,c,y,x] max= I[n,c,y+r,x+s]", "n=1,c=4,y=2,x=2,r=3,s=3");
-        var state = new EtirState(op, Schedule.Parse("block=4x2x2 thread=1x1x1 reduce=3x3"));
-        var kernel = CSharpKernelGenerator.Lower(state);
-        var original = CSharpKernelGenerator.Generate(state, "Original");
-        var start = kernel.Statements.OfType<IrStmt.Declare>().Single(d => d.Variable.Name.StartsWith("g_acc", StringComparison.Ordinal));
-        Assert.True(start.Init is IrExpr.Float { Value: double.NegativeInfinity }, $"the maximum starts from {start.Init}");
-        var mutant = kernel with { Body = Replace(kernel.Body, start, start with { Init = new IrExpr.Float(0) }) };
-        var compiled = RoslynKernelCompiler.Compile([original, original with { ClassName = "Mutant", Text = CSharpPrinter.Print(mutant, "Mutant", ["Mutant: maximum from 0"]) }]);
-
-        using var runner = new KernelRunner(fixture.Device, op, seed: 5);
-        var once = MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 };
-        Assert.True(runner.Run(compiled[0], once).Verified, "the unmutated kernel must verify");
-        var measurement = runner.Run(compiled[1], once);
-
-        Assert.False(measurement.Verified, $"the maximum that starts from 0 was verified (max abs error {measurement.MaxAbsError})");
+        Assert.False(measurement.Verified, $"{schedule}, {what}: verified (max abs error {measurement.MaxAbsError})");
         Assert.Contains("integer inputs", measurement.Error);
     }
 
