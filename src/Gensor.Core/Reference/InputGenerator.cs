@@ -48,8 +48,7 @@ public static class InputGenerator
         {
             return 8;
         }
-        if (op.Reduction != Reduction.Sum || op.Body is not Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
-            || left.Tensor == op.Output.Name || right.Tensor == op.Output.Name)
+        if (ReferenceEvaluator.SumOfProducts(op) is null)
         {
             return null;
         }

@@ -30,9 +30,8 @@ public static class ReferenceEvaluator
     /// </summary>
     public static TimeSpan EstimatedTime(Operator op, int cores)
     {
-        // The row path's condition (ProductOfTwoReads, RowProduct.TryCreate); a maximum of products steps (found by fuzzing).
-        var termsPerSecondPerCore = op.SpatialRank > 0 && op.Reduction == Reduction.Sum
-            && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead, Right: TensorRead } ? 3e8 : 2e7;
+        // The row path's condition (ProductOfTwoReads, RowProduct.TryCreate): a maximum of products steps (found by fuzzing).
+        var termsPerSecondPerCore = op.SpatialRank > 0 && SumOfProducts(op) is not null ? 3e8 : 2e7;
         var operandsAfterFirst = Math.Max(1, op.BodyReads.Count() - 1);
         return TimeSpan.FromSeconds(Math.Min(1e12, (double)op.IterationPoints * operandsAfterFirst / (termsPerSecondPerCore * Math.Max(1, cores))));
     }
@@ -112,9 +111,7 @@ public static class ReferenceEvaluator
     /// </summary>
     private static bool SumIsExact(Operator op, IReadOnlyDictionary<string, float[]> typed, Tolerance rounding)
     {
-        if (op.Reduction != Reduction.Sum || rounding.InputRounding != 0
-            || op.Body is not Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
-            || left.Tensor == op.Output.Name || right.Tensor == op.Output.Name)
+        if (rounding.InputRounding != 0 || SumOfProducts(op) is not var (left, right))
         {
             return false;
         }
@@ -137,17 +134,20 @@ public static class ReferenceEvaluator
         return largest;
     }
 
-    /// <summary>
-    /// The two reads of a body that is a sum of products of two inputs (matrix products, convolutions),
-    /// which is evaluated without delegates: the same Bounded arithmetic as Compile's, several times
-    /// faster. Null for any other body, and for every body when <paramref name="interpretOnly"/>.
-    /// </summary>
-    private static (TensorRead Left, TensorRead Right)? ProductOfTwoReads(Operator op, Tolerance rounding, bool interpretOnly) =>
-        !interpretOnly && op.Reduction == Reduction.Sum && rounding.InputRounding == 0
-            && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
+    /// <summary>The two reads of a body that sums products of two inputs (matrix products, convolutions), else null.</summary>
+    internal static (TensorRead Left, TensorRead Right)? SumOfProducts(Operator op) =>
+        op.Reduction == Reduction.Sum && op.Body is Binary { Op: BinaryOp.Multiply, Left: TensorRead left, Right: TensorRead right }
             && left.Tensor != op.Output.Name && right.Tensor != op.Output.Name
             ? (left, right)
             : null;
+
+    /// <summary>
+    /// The two reads of a sum of products evaluated without delegates: the same Bounded arithmetic as
+    /// Compile's, several times faster. Null for any other body, with TF32's input rounding, and for
+    /// every body when <paramref name="interpretOnly"/>.
+    /// </summary>
+    private static (TensorRead Left, TensorRead Right)? ProductOfTwoReads(Operator op, Tolerance rounding, bool interpretOnly) =>
+        !interpretOnly && rounding.InputRounding == 0 ? SumOfProducts(op) : null;
 
     /// <summary>
     /// Evaluates output elements [start, end) into values and bounds, with an interpreter (point,
