@@ -332,18 +332,13 @@ internal static class AtomicFile
         }
     }
 
-    private static void TryDelete(string path, bool onlyIf, bool link = false)
-    {
-        try
+    /// <summary>Deletes <paramref name="path"/> if <paramref name="onlyIf"/> and it exists; cleanup after a failure must not hide the failure.</summary>
+    private static void TryDelete(string path, bool onlyIf, bool link = false) =>
+        Attempt(() =>
         {
             if (onlyIf && (File.Exists(path) || (link && new FileInfo(path).LinkTarget is not null)))
             {
                 File.Delete(path);
             }
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // Cleanup after a failure must not hide the failure.
-        }
-    }
+        });
 }

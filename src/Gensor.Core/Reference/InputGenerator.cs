@@ -16,24 +16,10 @@ public static class InputGenerator
     public const double MaxMagnitude = 1.0;
 
     /// <summary>One array per input tensor, keyed by name, each of the tensor's element count.</summary>
-    public static IReadOnlyDictionary<string, float[]> Generate(Operator op, int seed)
-    {
-        var inputs = new Dictionary<string, float[]>();
-        for (var position = 0; position < op.Inputs.Count; position++)
-        {
-            var tensor = op.Inputs[position];
-            var state = ((ulong)(uint)seed * 0x9E3779B97F4A7C15UL) ^ ((ulong)(position + 1) * 0xD1B54A32D192ED03UL);
-            var values = new float[checked((int)tensor.ElementCount)];
-            for (var i = 0; i < values.Length; i++)
-            {
-                // 24 random bits make every value exactly representable in float32.
-                var bits = Next(ref state) >> 40;
-                values[i] = tensor.Type.Round((float)((bits * (2.0 / (1 << 24))) - 1.0));
-            }
-            inputs[tensor.Name] = values;
-        }
-        return inputs;
-    }
+    public static IReadOnlyDictionary<string, float[]> Generate(Operator op, int seed) =>
+        PerTensor(op, seed, 0x9E3779B97F4A7C15UL, 0xD1B54A32D192ED03UL, (ref ulong state, ElementType type) =>
+            // 24 random bits make every value exactly representable in float32.
+            type.Round((float)(((Next(ref state) >> 40) * (2.0 / (1 << 24))) - 1.0)));
 
     /// <summary>
     /// The largest integer magnitude of <see cref="GenerateIntegers"/> inputs for <paramref name="op"/>,
@@ -69,18 +55,29 @@ public static class InputGenerator
     public static IReadOnlyDictionary<string, float[]> GenerateIntegers(Operator op, int seed, int magnitude)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(magnitude, 1);
-        var negative = op.Reduction == Reduction.Max;
+        var draws = (ulong)(op.Reduction == Reduction.Max ? magnitude : 2 * magnitude);
+        // Another stream than Generate's: the same seed gives unrelated values.
+        return PerTensor(op, seed, 0xD6E8FEB86659FD93UL, 0x9E3779B97F4A7C15UL, (ref ulong state, ElementType _) =>
+        {
+            var draw = (int)(Next(ref state) % draws);
+            return draw < magnitude ? draw - magnitude : draw - magnitude + 1;
+        });
+    }
+
+    private delegate float Draw(ref ulong state, ElementType type);
+
+    /// <summary>One array per input tensor, each drawn from a stream of its own (the seed and the tensor's position mixed).</summary>
+    private static Dictionary<string, float[]> PerTensor(Operator op, int seed, ulong seedMix, ulong positionMix, Draw draw)
+    {
         var inputs = new Dictionary<string, float[]>();
         for (var position = 0; position < op.Inputs.Count; position++)
         {
             var tensor = op.Inputs[position];
-            // Another stream than Generate's: the same seed gives unrelated values.
-            var state = ((ulong)(uint)seed * 0xD6E8FEB86659FD93UL) ^ ((ulong)(position + 1) * 0x9E3779B97F4A7C15UL);
+            var state = ((ulong)(uint)seed * seedMix) ^ ((ulong)(position + 1) * positionMix);
             var values = new float[checked((int)tensor.ElementCount)];
             for (var i = 0; i < values.Length; i++)
             {
-                var draw = (int)(Next(ref state) % (ulong)(negative ? magnitude : 2 * magnitude));
-                values[i] = draw < magnitude ? draw - magnitude : draw - magnitude + 1;
+                values[i] = draw(ref state, tensor.Type);
             }
             inputs[tensor.Name] = values;
         }
