@@ -37,12 +37,13 @@ internal static class ExplainCommand
         var allowTf32 = CommonOptions.AllowTf32();
         var compilerCheck = CommonOptions.CompilerCheck();
         var records = new Option<string?>("--records") { Description = "A records file: report how the profile's estimates rank this operator's measured records, per device (Spearman)." };
+        var schedule = CommonOptions.Schedule("Estimate only this schedule (instead of a policy's candidates)");
         var command = new Command("explain",
             "Print the parsed operator (ETIR) and, with --policy/--target, the candidates the policy constructs and the cost model's estimates. " +
             "Nothing is measured: the times are the model's, not a device's. For an NVIDIA profile the leading candidates go through ptxas (--compiler-check), " +
-            "which drops spilling kernels and gives their real registers.");
+            "which drops spilling kernels and gives their real registers. With --schedule, the estimate and breakdown of that one schedule.");
         spec.AddTo(command);
-        foreach (var option in new Option[] { format, verbose, target, policy, seed, topK, compilerCheck, records, allowTf32 })
+        foreach (var option in new Option[] { format, verbose, target, policy, schedule, seed, topK, compilerCheck, records, allowTf32 })
         {
             command.Options.Add(option);
         }
@@ -61,7 +62,14 @@ internal static class ExplainCommand
                 {
                     throw GensorException.BadInput($"{recordsPath}: no such file");
                 }
-                var chosenPolicy = policyName is not null || targetName is not null || recordsPath is not null ? PolicyCatalog.Get(policyName ?? "gensor", parse.GetValue(allowTf32)) : null;
+                var given = CommonOptions.ParseSchedule(parse.GetValue(schedule));
+                if (given is not null && policyName is not null)
+                {
+                    throw GensorException.BadInput("--schedule explains one schedule and --policy constructs candidates: give one of them");
+                }
+                var chosenPolicy = policyName is not null || targetName is not null || recordsPath is not null || given is not null
+                    ? PolicyCatalog.Get(policyName ?? "gensor", parse.GetValue(allowTf32))
+                    : null;
                 var op = spec.Read(parse, cli);
                 var document = EtirJson.Operator(op);
                 ConstructionResult? construction = null;
@@ -71,8 +79,15 @@ internal static class ExplainCommand
                     profile = targetName is not null ? ProfileCatalog.Get(targetName) : OwnProfile();
                     using var logs = cli.CreateLoggerFactory();
                     var compiler = CompilerChecks.For(checkMode, profile, logs.CreateLogger("gensor"));
-                    var constructing = compiler is null ? chosenPolicy : new CompilerCheckedPolicy(chosenPolicy, compiler);
-                    construction = constructing.Construct(op, profile, new ConstructionOptions(k, parse.GetValue(seed)));
+                    if (given is not null)
+                    {
+                        construction = GivenSchedule.Construct(op, given, profile, compiler);
+                    }
+                    else
+                    {
+                        var constructing = compiler is null ? chosenPolicy : new CompilerCheckedPolicy(chosenPolicy, compiler);
+                        construction = constructing.Construct(op, profile, new ConstructionOptions(k, parse.GetValue(seed)));
+                    }
                     document["target"] = profile.Name;
                     document["policy"] = construction.Policy;
                     document["states_visited"] = construction.StatesVisited;
@@ -121,7 +136,9 @@ internal static class ExplainCommand
                 {
                     cli.Output.WriteLine($"target:    {profile!.Name}");
                     cli.Output.WriteLine($"policy:    {construction.Policy}, {NumberText.Count(construction.StatesVisited, "state")} visited in {construction.ConstructMs.ToString("F1", CultureInfo.InvariantCulture)} ms");
-                    cli.Output.WriteLine("candidates (best first by the cost model; estimates, nothing was measured):");
+                    cli.Output.WriteLine(given is null
+                        ? "candidates (best first by the cost model; estimates, nothing was measured):"
+                        : "schedule (given with --schedule; the cost model's estimate, nothing was measured):");
                     if (construction.Candidates.Count == 0)
                     {
                         // Say why rather than print an empty list: the simplest schedule's reason is the profile's limit.
@@ -133,18 +150,24 @@ internal static class ExplainCommand
                     {
                         // A policy may hand back a schedule the target cannot run (naive and roller do not all check); say so.
                         var illegal = Legality.Check(op, candidate.Schedule, profile) is { } reason ? $"  (illegal on {profile.Name}: {reason})" : "";
-                        var registers = candidate.Compiled is { } compiled ? $"  [{compiled.Registers} registers by ptxas]" : "";
+                        var registers = candidate.Compiled is { } compiled
+                            ? $"  [{compiled.Registers} registers by ptxas{(compiled.Spills ? $", spills {compiled.SpillStoreBytes} B stored, {compiled.SpillLoadBytes} B loaded" : "")}]"
+                            : "";
                         cli.Output.WriteLine($"  {rank++,2}  {NumberText.Estimate(candidate.EstimatedMs),10} ms  {candidate.Schedule}{registers}{illegal}");
                     }
                     if (construction.Check is { } check)
                     {
-                        cli.Output.WriteLine($"compiler:  {CompilerCheckJson.Describe(check)}");
+                        // A given schedule is never dropped or re-ranked: say only what the compiler did with it.
+                        cli.Output.WriteLine(given is null
+                            ? $"compiler:  {CompilerCheckJson.Describe(check)}"
+                            : $"compiler:  {check.Tool ?? "the compiler"} in {(check.Milliseconds / 1000).ToString("F1", CultureInfo.InvariantCulture)} s"
+                                + (check.Kernels[0].Error is { } error ? $": not read back ({error}); the model's register estimate stands" : ": the estimate uses its real registers"));
                     }
                     if (construction.Candidates.Count > 0 && construction.Candidates[0].Schedule.Mma == MmaShape.None
                         && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)
                     {
                         var first = construction.Candidates[0];
-                        WriteBreakdown(cli.Output, CostModel.Breakdown(op, first.Schedule, profile, first.Compiled?.Registers));
+                        WriteBreakdown(cli.Output, given is null ? "the first candidate" : "the schedule", CostModel.Breakdown(op, first.Schedule, profile, first.Compiled?.Registers));
                     }
                 }
                 if (fits is not null)
@@ -157,11 +180,11 @@ internal static class ExplainCommand
         return command;
     }
 
-    /// <summary>The first candidate's estimate, effect by effect, as the cost model sees it.</summary>
-    private static void WriteBreakdown(TextWriter output, CostBreakdown b)
+    /// <summary>A candidate's estimate, effect by effect, as the cost model sees it.</summary>
+    private static void WriteBreakdown(TextWriter output, string what, CostBreakdown b)
     {
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine("estimate of the first candidate (under the model; nothing is measured):");
+        output.WriteLine($"estimate of {what} (under the model; nothing is measured):");
         output.WriteLine(string.Format(c, "  bounds       multiprocessor {0:G3} ms, DRAM {1:G3} ms, L2 {2:G3} ms, launch {3:G3} ms", b.MultiprocessorMs, b.DramMs, b.L2Ms, b.LaunchMs));
         output.WriteLine(string.Format(c, "  occupancy    {0} blocks = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
             b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread, b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter));

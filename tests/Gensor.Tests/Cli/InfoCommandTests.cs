@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using Gensor.Construction.Cost;
+using Gensor.Etir;
+using Gensor.Hardware;
 using Gensor.Tests.Support;
 
 namespace Gensor.Tests.Cli;
@@ -86,6 +89,39 @@ public sealed class InfoCommandTests
         Assert.StartsWith("ptxas ", (string?)check["tool"]);
         Assert.Equal(CompilerCheckedPolicyCount, (int)check["checked"]!);
         Assert.All(json["candidates"]!.AsArray(), c => Assert.True((int)c!["compiled"]!["registers"]! > 0));
+    }
+
+    [Fact]
+    public void Explain_with_a_schedule_estimates_that_schedule_alone_with_its_breakdown()
+    {
+        const string schedule = "block=64x64 thread=4x4 reduce=16 shared=A,B vector=4";
+        string[] args = ["explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=512,n=512,k=512", "--target", "h100", "--compiler-check", "off"];
+
+        var json = JsonNode.Parse(GensorCli.Run([.. args, "--schedule", schedule, "--format", "json"]).Output)!;
+        var text = GensorCli.Run([.. args, "--schedule", schedule]);
+
+        Assert.Equal("fixed", (string?)json["policy"]);
+        var candidate = Assert.Single(json["candidates"]!.AsArray())!;
+        Assert.Equal(Schedule.Parse(schedule).ToString(), (string?)candidate["schedule"]!["text"]);
+        var model = CostModel.EstimateMs(Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=512,n=512,k=512"), Schedule.Parse(schedule), ProfileCatalog.Get("h100"));
+        Assert.Equal(model, (double)candidate["estimated_ms"]!, 6);
+        Assert.NotNull(candidate["breakdown"]);
+        Assert.True(text.ExitCode == 0, text.Error);
+        Assert.Contains("schedule (given with --schedule", text.Output);
+        Assert.Contains("estimate of the schedule", text.Output);
+    }
+
+    [Theory]
+    [InlineData("--policy", "gensor", "give one of them")]
+    [InlineData("--target", "h100", "--schedule 'block=64x64 thread=64x64")]
+    public void Explain_refuses_a_schedule_with_a_policy_or_one_the_target_cannot_run(string option, string value, string message)
+    {
+        var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=512,n=512,k=512", "--compiler-check", "off",
+            option, value, "--schedule", option == "--policy" ? "block=64x64 thread=4x4 reduce=16" : "block=64x64 thread=64x64 reduce=16");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error);
+        Assert.Equal("", result.Output);
     }
 
     [Fact]
