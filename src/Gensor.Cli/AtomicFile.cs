@@ -18,8 +18,8 @@ internal static class AtomicFile
     public static void Write(string path, byte[] content) => WriteAll([(path, content)]);
 
     /// <summary>Writes text files (UTF-8, no BOM) all or none; see <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>.</summary>
-    public static void WriteAll(IReadOnlyList<(string Path, string Content)> files) =>
-        WriteAll(files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray());
+    public static void WriteAll(IReadOnlyList<(string Path, string Content)> files, IReadOnlyList<string>? removed = null) =>
+        WriteAll(files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray(), removed);
 
     /// <summary>
     /// Writes every file or none: all contents go to temporary files first, then
@@ -28,7 +28,7 @@ internal static class AtomicFile
     /// under the directory's lock with SIGINT, SIGTERM and SIGHUP held off, so a set
     /// is never mixed with another gensor's or cut in two by Ctrl+C (only SIGKILL
     /// can leave some of a set new). <paramref name="removed"/> are files of an earlier set that this
-    /// one supersedes (an emit's kernel in another language): those that exist go in the same step.
+    /// one supersedes (another kernel's files: KernelFolder): those that exist go in the same step.
     /// If anything fails, the targets already replaced or removed get their old content back (from a
     /// copy taken before) and every temporary file is removed; a file system error then becomes one
     /// bad-input error that says whether everything was put back.
@@ -37,6 +37,9 @@ internal static class AtomicFile
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files, IReadOnlyList<string>? removed = null)
     {
         files = files.Select(f => (OutputPath.ThroughLinks(f.Path), f.Content)).ToArray();
+        // A superseded name that a written name links to is where that file lands (kernel.ptx linking to
+        // kernel.cs): it is written, not removed; removing it failed the whole set after the work.
+        removed = removed?.Where(r => !files.Any(f => string.Equals(Path.GetFullPath(r), Path.GetFullPath(f.Path), StringComparison.Ordinal))).ToArray();
         var suffix = Suffix();
         var temporaries = files.Select(f => f.Path + ".tmp" + suffix).ToArray();
         var backups = files.Select(f => f.Path + ".old" + suffix).ToArray();

@@ -40,7 +40,7 @@ internal static class EmitCommand
             Description = "What to write: cs (C# ILGPU source with a launcher, kernel.cs), ptx (kernel.ptx for the profile's sm_XX), sass (kernel.cubin and kernel.sass, assembled by NVIDIA's ptxas) or opencl (OpenCL C, kernel.cl).",
             DefaultValueFactory = _ => "cs",
         };
-        var output = new Option<string>("--out") { Description = "Directory to write the kernel and launch.json to; an earlier emit's kernel files in another language are removed from it.", Required = true };
+        var output = new Option<string>("--out") { Description = "Directory to write the kernel and launch.json to; an earlier emit's kernel files in another language, and an earlier tune's report.json, are removed from it.", Required = true };
         var policy = CommonOptions.Policy();
         var seed = CommonOptions.Seed();
         var records = new Option<string?>("--records") { Description = "A records file: emit the best verified schedule measured on the same kind of device (GPU for a GPU profile), when it holds one that fits." };
@@ -64,7 +64,7 @@ internal static class EmitCommand
             {
                 // Everything is checked and produced before the first file is written, so bad input writes nothing.
                 var lang = parse.GetValue(language)!;
-                if (!Languages.Contains(lang))
+                if (!KernelFolder.Languages.Contains(lang))
                 {
                     throw GensorException.BadInput($"unknown --lang '{lang}' (expected cs, ptx, sass or opencl)");
                 }
@@ -102,7 +102,7 @@ internal static class EmitCommand
                 }
                 var outDir = parse.GetValue(output)!;
                 // Checked before any work, so that a path that cannot take the files fails at once.
-                AtomicFile.CheckDirectory(outDir, [.. FileNames(lang), "launch.json"], "--out");
+                AtomicFile.CheckDirectory(outDir, [.. KernelFolder.EmitKernel(lang), KernelFolder.Launch], "--out");
                 var op = spec.Read(parse, cli);
                 if (lang == "opencl" && op.Inputs.Append(op.Output).Any(t => t.Type == ElementType.F16))
                 {
@@ -122,16 +122,15 @@ internal static class EmitCommand
                 ResourcesJson.AddTo(launch, reading, withDriver: false);
 
                 Directory.CreateDirectory(outDir);
-                var launchPath = Path.Combine(outDir, "launch.json");
+                var launchPath = Path.Combine(outDir, KernelFolder.Launch);
                 var contents = files.Select(file => (Path: Path.Combine(outDir, file.Name), Content: file.Content switch
                 {
                     byte[] bytes => bytes,
                     var text => new System.Text.UTF8Encoding(false).GetBytes((string)text),
                 })).Append((Path: launchPath, Content: new System.Text.UTF8Encoding(false).GetBytes(launch.ToJsonString(_indented) + "\n"))).ToArray();
                 // All the files or none: a kernel without its launch configuration is of no use. An earlier
-                // emit's kernel in another language goes with them: launch.json describes this one alone.
-                var superseded = Languages.SelectMany(FileNames).Except(FileNames(lang)).Select(name => Path.Combine(outDir, name)).ToArray();
-                AtomicFile.WriteAll(contents, superseded);
+                // emit's kernel in another language, or tune's report, goes with them (KernelFolder).
+                AtomicFile.WriteAll(contents, KernelFolder.Superseded(outDir, [.. KernelFolder.EmitKernel(lang), KernelFolder.Launch]));
                 var written = contents.Select(file => file.Path).ToList();
                 cli.Output.WriteLine($"schedule:  {chosen}  ({Describe(origin)})");
                 cli.Output.WriteLine($"launch:    grid {source.Launch.GridSize}, group {source.Launch.GroupSize}, shared {source.Launch.SharedMemoryBytes} bytes");
@@ -155,18 +154,6 @@ internal static class EmitCommand
         "model" => $"the {origin.Policy} policy's choice under the cost model" + (origin.EstimatedMs is { } e ? $", estimated {NumberText.Estimate(e)} ms" : ""),
         "records" => $"measured {NumberText.Ms(origin.Record!.MeasuredMs!.Value)} ms on {origin.Record.Device}",
         _ => "given with --schedule",
-    };
-
-    /// <summary>The languages --lang takes.</summary>
-    private static readonly string[] Languages = ["cs", "ptx", "sass", "opencl"];
-
-    /// <summary>The kernel files <see cref="Produce"/> writes for <paramref name="lang"/>, known before any work so the paths can be checked first.</summary>
-    private static string[] FileNames(string lang) => lang switch
-    {
-        "cs" => ["kernel.cs"],
-        "ptx" => ["kernel.ptx"],
-        "sass" => ["kernel.cubin", "kernel.sass"],
-        _ => ["kernel.cl"],
     };
 
     /// <summary>The entry point's name as the PTX (<c>.entry NAME(</c>) or OpenCL C (<c>kernel void NAME(</c>) declares it; null for C#.</summary>

@@ -19,7 +19,7 @@ internal static class TuneCommand
         var spec = new SpecInput();
         var tuning = new TuningOptions();
         var schedule = CommonOptions.Schedule("Run only this schedule");
-        var output = new Option<string?>("--out") { Description = "Directory to write kernel.cs (the measured kernel with its launcher) and report.json of the chosen kernel." };
+        var output = new Option<string?>("--out") { Description = "Directory to write kernel.cs (the measured kernel with its launcher) and report.json of the chosen kernel to; an earlier emit's kernel files and launch.json are removed from it." };
         var @namespace = CommonOptions.Namespace();
         var format = CommonOptions.Format();
         var verbose = CommonOptions.Verbose();
@@ -42,7 +42,7 @@ internal static class TuneCommand
                 var outDir = parse.GetValue(output);
                 if (outDir is not null)
                 {
-                    AtomicFile.CheckDirectory(outDir, OutputNames, "--out");
+                    AtomicFile.CheckDirectory(outDir, KernelFolder.Tune, "--out");
                 }
                 var op = spec.Read(parse, cli);
                 MemoryEstimate.Check(op, settings.MemoryLimitBytes);
@@ -71,15 +71,17 @@ internal static class TuneCommand
         return command;
     }
 
-    private static readonly string[] OutputNames = ["kernel.cs", "report.json"];
-
-    /// <summary>Writes kernel.cs and report.json, both or neither, each through a temporary file so a crash leaves no half-written file.</summary>
+    /// <summary>
+    /// Writes kernel.cs and report.json, both or neither, each through a temporary file so a crash leaves no
+    /// half-written file; an earlier emit's kernel and launch.json there go with them (KernelFolder).
+    /// </summary>
     private static IReadOnlyList<string> WriteOutputs(string directory, TuneReport report, LauncherName launcher)
     {
         Directory.CreateDirectory(directory);
-        var kernel = Path.Combine(directory, OutputNames[0]);
-        var json = Path.Combine(directory, OutputNames[1]);
-        AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")]);
+        var kernel = Path.Combine(directory, KernelFolder.Tune[0]);
+        var json = Path.Combine(directory, KernelFolder.Tune[1]);
+        AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")],
+            KernelFolder.Superseded(directory, KernelFolder.Tune));
         return [kernel, json];
     }
 }

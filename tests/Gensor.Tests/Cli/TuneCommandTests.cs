@@ -70,6 +70,27 @@ public sealed class TuneCommandTests
     }
 
     [Fact]
+    public void A_tune_into_an_emit_folder_replaces_the_emitted_kernel_and_its_launch_json()
+    {
+        // An emit's launch.json left beside tune's kernel.cs described another kernel; the user's files stay.
+        using var dir = new TempDirectory();
+        var notes = dir.File("notes.txt", "mine");
+        var emit = GensorCli.Run("emit", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=32,n=32,k=16", "--target", "h100", "--lang", "ptx", "--out", dir.Path);
+        Assert.True(emit.ExitCode == 0, emit.Error);
+
+        var result = GensorCli.Run(["tune", .. SmallGemm, "--schedule", "block=16x16 thread=2x2 reduce=8", "--out", dir.Path]);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(["kernel.cs", "notes.txt", "report.json"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal("mine", File.ReadAllText(notes));
+
+        var again = GensorCli.Run("emit", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=32,n=32,k=16", "--target", "h100", "--lang", "cs", "--out", dir.Path, "--compiler-check", "off");
+
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Equal(["kernel.cs", "launch.json", "notes.txt"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void A_spec_file_is_tuned_like_the_inline_form()
     {
         using var dir = new TempDirectory();

@@ -81,6 +81,23 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void A_kernel_name_that_links_to_an_earlier_kernel_file_is_written_through_the_link()
+    {
+        // kernel.ptx -> kernel.cs: the write lands in kernel.cs, which therefore is not removed as an
+        // earlier emit's kernel (that failed the whole set after the work).
+        using var dir = new TempDirectory();
+        var earlier = dir.File("kernel.cs", "earlier");
+        File.CreateSymbolicLink(Path.Combine(dir.Path, "kernel.ptx"), earlier);
+
+        var result = Emit(dir.Path, "h100", "ptx", "--compiler-check", "off");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(["kernel.cs", "kernel.ptx", "launch.json"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains(".entry ", File.ReadAllText(earlier));
+        Assert.NotNull(new FileInfo(Path.Combine(dir.Path, "kernel.ptx")).LinkTarget);
+    }
+
+    [Fact]
     public void A_kernel_name_that_links_into_a_missing_folder_is_bad_input_before_any_work()
     {
         using var dir = new TempDirectory();
