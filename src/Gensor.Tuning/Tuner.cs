@@ -73,12 +73,14 @@ public sealed class Tuner(KernelDevice device, ILogger logger, ICandidateMeasure
         // product is 8.6e9 terms), so the line says how much of it there is.
         logger.LogInformation("{Op}: measuring {Count} candidates ({Known} known from records) after the reference, {Terms:0.#e0} terms",
             op.Name, runnable.Count, results.Count(r => r is not null && r.FromRecords), (double)op.IterationPoints);
-        var referenceTime = ReferenceEvaluator.EstimatedTime(op, Environment.ProcessorCount);
+        // A second evaluation on integer inputs where they prove more (InputGenerator.IntegerMagnitude).
+        var evaluations = InputGenerator.IntegerMagnitude(op) is null ? 1 : 2;
+        var referenceTime = ReferenceEvaluator.EstimatedTime(op, Environment.ProcessorCount) * evaluations;
         if (runnable.Count > 0 && referenceTime > LongReference)
         {
             // Without -v nothing else is printed until the reference is done: say what the wait is.
-            logger.LogWarning("{Op}: the reference evaluation, before any candidate runs, is {Terms:0.#e0} terms in double precision: about {Time} on this machine's {Cores} cores",
-                op.Name, (double)op.IterationPoints, Duration(referenceTime), Environment.ProcessorCount);
+            logger.LogWarning("{Op}: the reference evaluation, before any candidate runs, is {Terms:0.#e0} terms in double precision for each of {Evaluations} sets of inputs: about {Time} on this machine's {Cores} cores",
+                op.Name, (double)op.IterationPoints, evaluations, Duration(referenceTime), Environment.ProcessorCount);
         }
 
         var loadMs = 0.0;

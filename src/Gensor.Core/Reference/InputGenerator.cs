@@ -23,10 +23,11 @@ public static class InputGenerator
 
     /// <summary>
     /// The largest integer magnitude of <see cref="GenerateIntegers"/> inputs for <paramref name="op"/>,
-    /// or null where integer inputs prove nothing more than <see cref="Generate"/>'s. A sum of products
-    /// of two inputs (matrix products, convolutions): every product and partial sum of integers up to
-    /// that size stays exact in the accumulator's type, in any order (reduction length x magnitude^2
-    /// &lt;= 2^24 in float32), at most 8. A maximum of one input (pooling): 8, the values all negative.
+    /// or null where integer inputs prove nothing more than <see cref="Generate"/>'s. A sum whose body is
+    /// built of integer operations (matrix products, convolutions, row sums, products of three reads:
+    /// <see cref="IntegerSums"/>): the largest size, at most 8, at which every term and partial sum stays
+    /// exact in the accumulator's type in any order (for a product of two, reduction length x
+    /// magnitude^2 &lt;= 2^24 in float32). A maximum of one input (pooling): 8, the values all negative.
     /// </summary>
     public static int? IntegerMagnitude(Operator op)
     {
@@ -34,14 +35,23 @@ public static class InputGenerator
         {
             return 8;
         }
-        if (ReferenceEvaluator.SumOfProducts(op) is null)
+        if (!IntegerSums.HasIntegerBody(op))
         {
             return null;
         }
         var significand = 1 / FloatFormat.Of(op.AccumulatorType).UnitRoundoff;
-        var magnitude = (int)Math.Min(8, Math.Floor(Math.Sqrt(significand / op.ReductionLength)));
-        return magnitude >= 1 ? magnitude : null;
+        for (var magnitude = MaxIntegerMagnitude; magnitude >= 1; magnitude--)
+        {
+            if (IntegerSums.IsExact(op, _ => magnitude, significand))
+            {
+                return magnitude;
+            }
+        }
+        return null;
     }
+
+    /// <summary>The largest magnitude integer inputs take: a product of two stays within 64, exact in every 16-bit format.</summary>
+    private const int MaxIntegerMagnitude = 8;
 
     /// <summary>
     /// Nonzero integers uniform in [-<paramref name="magnitude"/>, <paramref name="magnitude"/>], exact in

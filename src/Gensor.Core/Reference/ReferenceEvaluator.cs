@@ -103,21 +103,15 @@ public static class ReferenceEvaluator
     private const int MinimumElementsPerRange = 64;
 
     /// <summary>
-    /// Whether every correct kernel computes <paramref name="op"/>'s sum exactly: a sum of products of
-    /// two inputs holding only integers, with the reduction length times their largest magnitudes within
-    /// the arithmetic's significand (2^24 in float32). Every product and every partial sum, in any order,
-    /// with or without fused multiply-adds, is then an integer the format holds, and so is the double
-    /// sum here: the sum has no error to allow (an epilogue and a 16-bit store still round).
+    /// Whether every correct kernel computes <paramref name="op"/>'s sum exactly: a body of integer
+    /// operations (<see cref="IntegerSums"/>) on inputs holding only integers, small enough that every
+    /// term and partial sum stays within the arithmetic's significand (2^24 in float32). Every one of
+    /// them, in any order, with or without fused multiply-adds, is then an integer the format holds, and
+    /// so is the double sum here: the sum has no error to allow (an epilogue and a 16-bit store still round).
     /// </summary>
-    private static bool SumIsExact(Operator op, IReadOnlyDictionary<string, float[]> typed, Tolerance rounding)
-    {
-        if (rounding.InputRounding != 0 || SumOfProducts(op) is not var (left, right))
-        {
-            return false;
-        }
-        var largest = LargestInteger(typed[left.Tensor]) * LargestInteger(typed[right.Tensor]);
-        return largest * op.ReductionLength <= 1 / rounding.Arithmetic.UnitRoundoff;
-    }
+    private static bool SumIsExact(Operator op, IReadOnlyDictionary<string, float[]> typed, Tolerance rounding) =>
+        rounding.InputRounding == 0
+        && IntegerSums.IsExact(op, tensor => LargestInteger(typed[tensor]), 1 / rounding.Arithmetic.UnitRoundoff);
 
     /// <summary>The largest magnitude of <paramref name="values"/> when all are integers, else infinity.</summary>
     private static double LargestInteger(float[] values)

@@ -63,6 +63,10 @@ public sealed class MutantKernelTests(CpuDeviceFixture fixture)
     // A whole 32-term stage of a GEMV skipped, and a convolution's last of 1,024 channel stages.
     [InlineData("y[i] += A[i,j] * x[j]", "i=8,j=65536", "block=8 thread=1 reduce=32")]
     [InlineData("O[n,f,y,x] += I[n,c,y+r-1,x+s-1] * W[f,c,r,s]", "n=1,f=2,y=2,x=2,c=2048,r=3,s=3", "block=1x2x2x2 thread=1x1x1x1 reduce=2x3x3")]
+    // Bodies other than a product of two reads: a row sum, a product of three, a difference of products.
+    [InlineData("y[i] += A[i,j]", "i=8,j=65536", "block=8 thread=1 reduce=32")]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] * s[k]", "m=4,n=4,k=16384", "block=4x4 thread=1x1 reduce=4")]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] - A[m,k] * s[k]", "m=4,n=4,k=16384", "block=4x4 thread=1x1 reduce=4")]
     public void A_stage_skipped_in_a_long_reduction_fails_verification(string compute, string shape, string schedule) =>
         AssertCaughtOnIntegers(compute, shape, schedule, "last stage skipped", kernel =>
         {

@@ -105,6 +105,10 @@ public class ReferenceEvaluatorTests
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=3,n=20,k=4096", null)]
     [InlineData("O[n,f,y,x] += I[n,c,y*2+r-1,x*2+s-1] * W[f,c,r,s]", "n=1,f=2,c=3,y=5,x=5,r=3,s=3", null)]
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=3,n=5,k=64", "relu(C[m,n]) * 2")]
+    // Other bodies of integer operations: a row sum, a product of three, differences, constants, max and abs.
+    [InlineData("y[i] += A[i,j]", "i=3,j=70000", null)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] * s[k]", "m=3,n=4,k=20000", null)]
+    [InlineData("C[m,n] += max(A[m,k], -B[k,n]) * 3 - abs(A[m,k] - s[k])", "m=3,n=4,k=500", null)]
     public void Integer_inputs_within_the_significand_leave_a_sum_no_error(string compute, string shape, string? epilogue)
     {
         var op = Build(compute, shape, epilogue);
@@ -140,6 +144,20 @@ public class ReferenceEvaluatorTests
         Assert.Null(InputGenerator.IntegerMagnitude(Build("C[m,n] += A[m,k] * B[k,n]", "m=2,n=2,k=33554432")));
         Assert.Null(InputGenerator.IntegerMagnitude(Build("C[m,n] max= A[m,k] * B[k,n]", "m=2,n=2,k=4")));
     }
+
+    [Theory]
+    // The largest magnitude whose sums stay within 2^24: 8 at most, then what the body's degree allows.
+    [InlineData("y[i] += A[i,j]", "i=2,j=2097152", 8)]
+    [InlineData("y[i] += A[i,j]", "i=2,j=4194304", 4)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=2,n=2,k=1048576", 4)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] * s[k]", "m=2,n=2,k=65536", 6)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] + s[k]", "m=2,n=2,k=262144", 7)]
+    // Division, a function that rounds, a fraction and a read of the output prove nothing on integers.
+    [InlineData("C[m,n] += A[m,k] / B[k,n]", "m=2,n=2,k=4", null)]
+    [InlineData("C[m,n] += exp(A[m,k]) * B[k,n]", "m=2,n=2,k=4", null)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] * 0.5", "m=2,n=2,k=4", null)]
+    public void Integer_magnitudes_follow_the_body(string compute, string shape, int? magnitude) =>
+        Assert.Equal(magnitude, InputGenerator.IntegerMagnitude(Build(compute, shape)));
 
     [Theory]
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=4,n=5,k=6", 1f, true)]
