@@ -172,7 +172,9 @@ public static class CSharpPrinter
                     break;
                 case IrStmt.DeclareWindow window:
                     // A parameter is an ArrayView1D (its BaseView a plain ArrayView); its vector view already is one.
-                    var whole = window.Width > 1 ? View(window.Buffer, window.Width) : $"{window.Buffer.Name}.BaseView";
+                    var whole = window.Width > 1 ? View(window.Buffer, window.Width)
+                        : window.Buffer.Scope == BufferScope.Global ? $"{window.Buffer.Name}.BaseView"
+                        : window.Buffer.Name;
                     if (window.MayStartOutside)
                     {
                         // The CPU accelerator checks a sub-view's start and every index into it, so there the

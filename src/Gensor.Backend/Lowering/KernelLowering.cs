@@ -310,6 +310,7 @@ public static class KernelLowering
 
         private readonly Dictionary<int, Variable> _sharedBase = [];
         private readonly Dictionary<int, Variable> _sharedQuadBase = [];
+        private readonly Dictionary<int, (KernelBuffer Scalar, KernelBuffer? Quad)> _sharedWindows = [];
         private readonly Dictionary<int, Variable> _globalBase = [];
         private readonly Dictionary<int, GlobalVectors> _globalVectors = [];
         private readonly Dictionary<int, Variable> _globalVectorBase = [];
@@ -337,6 +338,13 @@ public static class KernelLowering
                         var quadVariable = Int($"g_sb{r}q");
                         _sharedQuadBase[r] = quadVariable;
                         yield return new IrStmt.Declare(quadVariable, quad);
+                    }
+                    if (SharedWindowFits(r))
+                    {
+                        var shared = _shared[r]!;
+                        _sharedWindows[r] = (
+                            shared with { Name = $"g_sw{r}" },
+                            quad is null ? null : shared with { Name = $"g_sw{r}q" });
                     }
                     continue;
                 }
@@ -1110,6 +1118,19 @@ public static class KernelLowering
                     ? new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageVectorBase[r])), (1, DividedBy(rolled, vectors.Width))), vectors.Width, !WindowStaysInside(r))
                     : new IrStmt.DeclareWindow(window, _parameter[_reads[r].Tensor], IrExpr.Sum((1, IrExpr.Lin(_stageBase[r])), (1, rolled)), 1, !WindowStaysInside(r)));
             }
+            foreach (var (r, (scalar, quad)) in _sharedWindows.OrderBy(pair => pair.Key))
+            {
+                // The thread's base in the stage's buffer plus the rolled loops' part: its first operand here.
+                var rolled = IrExpr.Sum(StagedPointPart(r).Terms.Where(t => RolledPoint(t.Variable)));
+                var shared = _shared[r]!;
+                windows.Add(new IrStmt.DeclareWindow(scalar, shared, IrExpr.Sum((1, IrExpr.Lin(_sharedBase[r])), (1, SharedBufferPart(r)), (1, rolled)), 1));
+                if (quad is not null)
+                {
+                    // In 4-element units: base, buffer and point parts are whole quads (StagedBase checked).
+                    windows.Add(new IrStmt.DeclareWindow(quad, shared,
+                        IrExpr.Sum((1, IrExpr.Lin(_sharedQuadBase[r])), (1, DividedBy(SharedBufferPart(r), 4)), (1, DividedBy(rolled, 4))), 4));
+                }
+            }
             return windows.Count == 0 ? body : new IrStmt.Seq([.. windows, body], Scoped: true);
         }
 
@@ -1190,6 +1211,19 @@ public static class KernelLowering
             return offset;
         }
 
+        /// <summary>
+        /// Whether staged read <paramref name="r"/>'s loads can go through a window (<see cref="WithWindows"/>)
+        /// that starts at the thread's first operand of an unrolled body: every operand then lies at or after
+        /// it (no tile position or point moves backwards in the box), so the window starts inside the buffer
+        /// and is indexed by constants from 0 on.
+        /// </summary>
+        private bool SharedWindowFits(int r) =>
+            StagedPointPart(r).Terms.All(t => t.Coefficient >= 0) && _elements.All(element => StagedOffset(r, element) >= 0);
+
+        /// <summary>The offset of the buffer a double-buffered stage reads (0 when single-buffered).</summary>
+        private IrExpr.Linear SharedBufferPart(int r) =>
+            _parity is null ? IrExpr.Lin(0) : IrExpr.Lin(_parity, _a.Layout(r, _s).StoredElements);
+
         /// <summary>The reduce points' part of a staged read's offset in its box.</summary>
         private IrExpr.Linear StagedPointPart(int r)
         {
@@ -1217,8 +1251,11 @@ public static class KernelLowering
         private IEnumerable<IrStmt> StagedOperands(int r, List<(Variable Register, int[] Element)> operands)
         {
             var shared = _shared[r]!;
-            var buffer = _parity is null ? IrExpr.Lin(0) : IrExpr.Lin(_parity, _a.Layout(r, _s).StoredElements);
+            var buffer = SharedBufferPart(r);
             var points = StagedPointPart(r);
+            // Through the read's windows (WithWindows), each load is the window plus a constant, which
+            // ptxas folds into the load: indexing the whole buffer costs an add and a shift per load.
+            var window = _sharedWindows.TryGetValue(r, out var windows) ? windows : default;
             var byOffset = operands.ToDictionary(o => StagedOffset(r, o.Element), o => o.Register);
             var done = new HashSet<Variable>();
             if (_sharedQuadBase.TryGetValue(r, out var quadBase))
@@ -1232,12 +1269,14 @@ public static class KernelLowering
                     }
                     var quad = new Variable($"g_w{r}_{quads++}", IrType.Float4);
                     // In 4-element units: base, buffer and point parts are whole quads (StagedBase checked).
-                    var index = IrExpr.Sum(
-                        (1, IrExpr.Lin(quadBase)),
-                        (1, DividedBy(buffer, 4)),
-                        (1, DividedBy(points, 4)),
-                        (1, IrExpr.Lin(offset / 4)));
-                    yield return new IrStmt.Declare(quad, new IrExpr.Load(shared, index, 4));
+                    var load = window.Quad is { } quadWindow
+                        ? new IrExpr.Load(quadWindow, IrExpr.Sum((1, DividedBy(Unrolled(points), 4)), (1, IrExpr.Lin(offset / 4))), 4)
+                        : new IrExpr.Load(shared, IrExpr.Sum(
+                            (1, IrExpr.Lin(quadBase)),
+                            (1, DividedBy(buffer, 4)),
+                            (1, DividedBy(points, 4)),
+                            (1, IrExpr.Lin(offset / 4))), 4);
+                    yield return new IrStmt.Declare(quad, load);
                     for (var i = 0; i < 4; i++)
                     {
                         yield return new IrStmt.Declare(byOffset[offset + i], new IrExpr.Lane(IrExpr.Of(quad), i));
@@ -1249,8 +1288,10 @@ public static class KernelLowering
             {
                 if (!done.Contains(register))
                 {
-                    var index = IrExpr.Sum((1, IrExpr.Lin(_sharedBase[r])), (1, buffer), (1, points), (1, IrExpr.Lin(StagedOffset(r, element))));
-                    yield return new IrStmt.Declare(register, new IrExpr.Load(shared, index, 1));
+                    var load = window.Scalar is { } scalarWindow
+                        ? new IrExpr.Load(scalarWindow, IrExpr.Sum((1, Unrolled(points)), (1, IrExpr.Lin(StagedOffset(r, element)))), 1)
+                        : new IrExpr.Load(shared, IrExpr.Sum((1, IrExpr.Lin(_sharedBase[r])), (1, buffer), (1, points), (1, IrExpr.Lin(StagedOffset(r, element)))), 1);
+                    yield return new IrStmt.Declare(register, load);
                 }
             }
         }

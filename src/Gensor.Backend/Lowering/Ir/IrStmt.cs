@@ -14,7 +14,7 @@ public abstract record IrStmt
     public sealed record Store(KernelBuffer Buffer, IrExpr Index, IrExpr Value, int Width) : IrStmt;
 
     /// <summary>
-    /// Declares <paramref name="Window"/> as global <paramref name="Buffer"/>'s vectors of
+    /// Declares <paramref name="Window"/> as <paramref name="Buffer"/>'s (global or shared) vectors of
     /// <paramref name="Width"/> elements (1: its elements) from vector <paramref name="Offset"/> on
     /// (a sub-view); the window's accesses of that width index its vectors. Accesses to the window a
     /// constant apart share its address: ptxas folds each constant into the access, where indexing
