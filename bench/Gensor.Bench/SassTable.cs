@@ -138,8 +138,8 @@ internal static class SassTable
             Console.WriteLine();
             Console.WriteLine($"## {title}");
             Console.WriteLine();
-            Console.WriteLine("| # | operator | kind | grid × group | regs | spills B st/ld | threads/SM resident (limit) | FFMA | LDS (.128) | LDG (.128) | IMAD | SHFL | FFMA/(LDS+LDG) | code KB | read ms | check |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| # | operator | kind | grid × group | regs | spills B st/ld | threads/SM resident (limit) | FFMA | LDS (.128) | LDG (.128) | IMAD | SHFL | FFMA/(LDS+LDG) | main loop: instr (FMA %) | code KB | read ms | check |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             var failures = new Dictionary<string, int>();
             int passed = 0, kernels = 0;
             double ptxMs = 0, ptxasMs = 0, cuobjdumpMs = 0;
@@ -178,7 +178,7 @@ internal static class SassTable
                     ratios.Add(ratio);
                 }
                 Console.WriteLine(string.Create(_invariant,
-                    $"| {i + 1} | {op.Name} | {kind} | {o.GridSize} × {o.GroupSize} | {r.Registers} | {r.SpillStoreBytes}/{r.SpillLoadBytes} | {o.ResidentThreads} ({o.LimitedBy}) | {m.Ffma} | {m.Lds} ({m.Lds128}) | {m.Ldg} ({m.Ldg128}) | {m.Imad} | {m.Shfl} | {Ratio(m.FfmaPerLoad)} | {m.CodeBytes / 1024.0:F1} | {r.Timings.TotalMs:F0} | {(failed.Count == 0 ? "ok" : string.Join(", ", failed))} |"));
+                    $"| {i + 1} | {op.Name} | {kind} | {o.GridSize} × {o.GroupSize} | {r.Registers} | {r.SpillStoreBytes}/{r.SpillLoadBytes} | {o.ResidentThreads} ({o.LimitedBy}) | {m.Ffma} | {m.Lds} ({m.Lds128}) | {m.Ldg} ({m.Ldg128}) | {m.Imad} | {m.Shfl} | {Ratio(m.FfmaPerLoad)} | {Loop(m.MainLoop)} | {m.CodeBytes / 1024.0:F1} | {r.Timings.TotalMs:F0} | {(failed.Count == 0 ? "ok" : string.Join(", ", failed))} |"));
             }
             Console.WriteLine();
             var failing = failures.Count == 0 ? "none" : string.Join(", ", failures.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}"));
@@ -218,4 +218,7 @@ internal static class SassTable
     }
 
     private static string Ratio(double? ratio) => ratio is { } r ? r.ToString("F1", _invariant) : "-";
+
+    private static string Loop(Gensor.Feedback.LoopMix? loop) =>
+        loop is null ? "-" : string.Create(_invariant, $"{loop.Instructions} ({loop.MathShare * 100:F0})");
 }

@@ -13,7 +13,8 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
     public InstructionMix Mix()
     {
         var fallback = GenericAtomicFallback();
-        var live = Instructions.Where((i, at) => i.Predicate != "!PT" && !fallback.Contains(at)).ToArray();
+        bool Live(SassInstruction i, int at) => i.Predicate != "!PT" && !fallback.Contains(at);
+        var live = Instructions.Where(Live).ToArray();
         int Count(string opcode, bool wide = false) =>
             live.Count(i => i.Opcode == opcode && (!wide || i.Is128Bit));
         // Generic LD and ST count with LDG and STG: the kernels are compiled at ILGPU's O1 (KernelDevice), which
@@ -46,7 +47,49 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
             Opcodes: opcodes)
         {
             GenericFallback = fallback.Count,
+            MainLoop = MainLoop(Live),
         };
+    }
+
+    /// <summary>
+    /// Of the innermost loops (a backward branch whose body, from its target to the branch, holds no
+    /// other backward branch), the one with the most multiply-adds; null when there is none with any.
+    /// </summary>
+    private LoopMix? MainLoop(Func<SassInstruction, int, bool> live)
+    {
+        var positions = new Dictionary<int, int>();
+        for (var i = 0; i < Instructions.Count; i++)
+        {
+            positions.TryAdd(Instructions[i].Offset, i);
+        }
+        var loops = new List<(int Start, int End)>();
+        for (var i = 0; i < Instructions.Count; i++)
+        {
+            if (Instructions[i].Opcode == "BRA" && BranchTarget(Instructions[i]) is { } target
+                && target <= Instructions[i].Offset && positions.TryGetValue(target, out var start))
+            {
+                loops.Add((start, i));
+            }
+        }
+        LoopMix? best = null;
+        foreach (var (start, end) in loops)
+        {
+            if (loops.Any(other => other != (start, end) && other.Start >= start && other.End <= end))
+            {
+                continue;
+            }
+            var body = Enumerable.Range(start, end - start + 1).Where(at => live(Instructions[at], at) && Instructions[at].Opcode != "NOP").Select(at => Instructions[at]).ToArray();
+            var loop = new LoopMix(
+                body.Length,
+                body.Count(i => i.Opcode == "FFMA"),
+                body.Count(i => i.Opcode == "HMMA"),
+                body.Count(i => i.Opcode is "LDS" or "LDG" or "LD" or "LDGSTS"));
+            if (loop.Ffma + loop.Hmma > 0 && (best is null || loop.Ffma + loop.Hmma > best.Ffma + best.Hmma))
+            {
+                best = loop;
+            }
+        }
+        return best;
     }
 
     /// <summary>

@@ -56,4 +56,24 @@ public sealed record InstructionMix(
     /// the global load it is. Null when the kernel loads nothing.
     /// </summary>
     public double? FfmaPerLoad => Lds + Ldg + Ldgsts == 0 ? null : (double)Ffma / (Lds + Ldg + Ldgsts);
+
+    /// <summary>The kernel's main loop (<see cref="LoopMix"/>); null when its code has no loop.</summary>
+    public LoopMix? MainLoop { get; init; }
+}
+
+/// <summary>
+/// A kernel's main loop as its machine code holds it: of the innermost loops (a backward branch
+/// with no other inside its body), the one with the most multiply-adds, each instruction counted
+/// once. What runs most is there: its share of multiply-adds says how much of the issue goes to
+/// arithmetic rather than addresses, loads and loop control, which whole-kernel counts blur with
+/// the code before and after the loop.
+/// </summary>
+/// <param name="Instructions">Instructions in the loop's body, the branch back included (NOPs not counted).</param>
+/// <param name="Ffma">FP32 fused multiply-adds in it.</param>
+/// <param name="Hmma">Tensor-core matrix multiply-adds in it.</param>
+/// <param name="Loads">Shared and global loads in it (LDS, LDG, generic LD, LDGSTS).</param>
+public sealed record LoopMix(int Instructions, int Ffma, int Hmma, int Loads)
+{
+    /// <summary>The multiply-adds' share of the loop's instructions.</summary>
+    public double MathShare => Instructions == 0 ? 0 : (double)(Ffma + Hmma) / Instructions;
 }

@@ -75,6 +75,16 @@ public static class ResourcesJson
         ["bar"] = m.Bar,
         ["generic_fallback"] = m.GenericFallback,
         ["ffma_per_load"] = m.FfmaPerLoad is { } ratio ? Math.Round(ratio, 3) : null,
+        ["main_loop"] = m.MainLoop is { } loop
+            ? new JsonObject
+            {
+                ["instructions"] = loop.Instructions,
+                ["ffma"] = loop.Ffma,
+                ["hmma"] = loop.Hmma,
+                ["loads"] = loop.Loads,
+                ["math_share"] = Math.Round(loop.MathShare, 3),
+            }
+            : null,
         ["opcodes"] = new JsonObject(m.Opcodes.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)JsonValue.Create(pair.Value)))),
     };
 

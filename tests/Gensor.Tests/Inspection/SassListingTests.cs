@@ -66,6 +66,19 @@ public sealed class SassListingTests
     }
 
     [Fact]
+    public void The_main_loop_is_the_innermost_loop_with_the_most_multiply_adds()
+    {
+        // The fixture's loops: 0xf30..0x1070 (the unrolled points), 0x640..0x10a0 around it (the stages), and
+        // the closing "BRA 0x1270" onto itself, which holds no multiply-add. Counted by hand from 0xf30 to 0x1070.
+        var loop = SassListing.Parse(Fixture.Read("gemm_64x64x32.sm_90.sass")).Single().Mix().MainLoop!;
+
+        Assert.Equal(new Gensor.Feedback.LoopMix(Instructions: 21, Ffma: 8, Hmma: 0, Loads: 3), loop);
+        Assert.Equal(8 / 21.0, loop.MathShare, 6);
+        // A function without a backward branch has none.
+        Assert.Null(SassListing.Parse(Fixture.Read("warp_dot.sm_90.sass")).Single().Mix().MainLoop);
+    }
+
+    [Fact]
     public void Every_imad_variant_counts_as_an_imad()
     {
         var function = SassListing.Parse(Fixture.Read("gemm_64x64x32.sm_90.sass")).Single();
