@@ -23,4 +23,22 @@ namespace Gensor.Reference;
 /// which the verifier adds to the element's tolerance. Values that overflow it
 /// are already its infinities here, and <paramref name="ErrorBounds"/> is infinite where they may.
 /// </param>
-public sealed record ReferenceResult(double[] Values, double[] ErrorBounds, FloatFormat Format, long ReductionLength = 1, FloatFormat? Output = null);
+public sealed record ReferenceResult(double[] Values, double[] ErrorBounds, FloatFormat Format, long ReductionLength = 1, FloatFormat? Output = null)
+{
+    /// <summary>
+    /// Whether some element has a finite value with a finite bound: what a comparison checks
+    /// (<see cref="Verifier"/>). Where none has, every output overflows for certain, may overflow or is NaN,
+    /// and no kernel's result can show anything of its arithmetic.
+    /// </summary>
+    public bool HasCheckableElement()
+    {
+        for (var i = 0; i < Values.Length; i++)
+        {
+            if (double.IsFinite(Values[i]) && double.IsFinite(ErrorBounds[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

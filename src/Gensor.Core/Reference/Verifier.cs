@@ -130,7 +130,8 @@ public static class Verifier
             firstBad = -1;
             problem = checkedCount > 0 ? null
                 : referenceNaN == expected.Length ? "nothing to check: the reference is NaN at every element"
-                : overflowed > 0 ? $"nothing to check: no element has a finite value with a finite error bound ({overflowed} overflow {format.Name} for certain, {uncheckedCount} may overflow or are near a singularity, {referenceNaN} are NaN)"
+                // A 16-bit output's infinities are the store's: name the type that overflowed.
+                : overflowed > 0 ? $"nothing to check: no element has a finite value with a finite error bound ({overflowed} overflow {(reference.Output ?? format).Name} for certain, {uncheckedCount} may overflow or are near a singularity, {referenceNaN} are NaN)"
                 : $"nothing to check: no element has a finite error bound ({uncheckedCount} may overflow {format.Name} or are near a singularity, {referenceNaN} are NaN)";
         }
         var passed = problem is null;

@@ -21,4 +21,8 @@ public static class Operators
 
     public static Operator Parse(string compute, string shape, string? epilogue = null) =>
         OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", epilogue));
+
+    /// <summary>As <see cref="Parse(string, string, string?)"/>, every tensor of <paramref name="dtype"/> (f32, f16 or bf16).</summary>
+    public static Operator Parse(string compute, string shape, string? epilogue, string dtype) =>
+        OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", epilogue) with { Dtype = dtype });
 }
