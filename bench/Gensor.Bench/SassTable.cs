@@ -127,6 +127,8 @@ internal static class SassTable
         Console.WriteLine("kind: `conv` when an index combines axes (a window or a stride), `gemv` when one input spans every output axis longer than 1 (nothing of it is reused), "
             + "`gemm` for the other products of two inputs (1×1 convolutions included).");
         Console.WriteLine();
+        Console.WriteLine(MainLoopLegend);
+        Console.WriteLine();
         Console.WriteLine(SassCriteria.Legend);
         var feedback = new NvidiaCompilerFeedback(tools, parallelism: 1);
         var check = new NvidiaCompilerFeedback(tools, disassemble: false);
@@ -218,6 +220,9 @@ internal static class SassTable
     }
 
     private static string Ratio(double? ratio) => ratio is { } r ? r.ToString("F1", _invariant) : "-";
+
+    private const string MainLoopLegend = "main loop: of the innermost loops (a backward branch with no other inside), the one with the most multiply-adds: "
+        + "its instructions and the multiply-adds' share of them (`-`: no loop with a multiply-add, e.g. a stage unrolled whole); the rest is addresses, loads and loop control.";
 
     private static string Loop(Gensor.Feedback.LoopMix? loop) =>
         loop is null ? "-" : string.Create(_invariant, $"{loop.Instructions} ({loop.MathShare * 100:F0})");
