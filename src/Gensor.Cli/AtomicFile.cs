@@ -37,9 +37,6 @@ internal static class AtomicFile
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files, IReadOnlyList<string>? removed = null)
     {
         files = files.Select(f => (OutputPath.ThroughLinks(f.Path), f.Content)).ToArray();
-        // A superseded name that a written name links to is where that file lands (kernel.ptx linking to
-        // kernel.cs): it is written, not removed; removing it failed the whole set after the work.
-        removed = removed?.Where(r => !files.Any(f => string.Equals(Path.GetFullPath(r), Path.GetFullPath(f.Path), StringComparison.Ordinal))).ToArray();
         var suffix = Suffix();
         var temporaries = files.Select(f => f.Path + ".tmp" + suffix).ToArray();
         var backups = files.Select(f => f.Path + ".old" + suffix).ToArray();
@@ -102,7 +99,17 @@ internal static class AtomicFile
                 if (File.Exists(path) || (new FileInfo(path).LinkTarget is not null && !Directory.Exists(path)))
                 {
                     var aside = path + ".old" + suffix;
-                    File.Move(path, aside);
+                    try
+                    {
+                        File.Move(path, aside);
+                    }
+                    catch (Exception) when (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+                    {
+                        // A move refused halfway (a file this user may not remove) can leave a second name
+                        // beside the intact original; "nothing was changed" must hold (found by fuzzing).
+                        TryDelete(aside, onlyIf: true, link: true);
+                        throw;
+                    }
                     setAside.Add((path, aside));
                 }
             }

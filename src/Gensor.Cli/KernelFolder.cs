@@ -1,3 +1,6 @@
+using Gensor.Diagnostics;
+using Gensor.Files;
+
 namespace Gensor.Cli;
 
 /// <summary>
@@ -27,7 +30,36 @@ internal static class KernelFolder
         _ => ["kernel.cl"],
     };
 
+    /// <summary>Every name of every set.</summary>
+    private static IEnumerable<string> AllNames => Languages.SelectMany(EmitKernel).Append(Launch).Concat(Tune).Distinct();
+
+    /// <summary>
+    /// Checks, before any work, that no name of the sets in <paramref name="directory"/> is a symbolic link
+    /// to another of them: a write through kernel.ptx -> kernel.cs left PTX in kernel.cs, and tune wrote
+    /// C# into launch.json through kernel.cs -> launch.json (found by fuzzing). Links elsewhere are written
+    /// through, as a shell's redirection does.
+    /// </summary>
+    /// <exception cref="GensorException">BadInput naming <paramref name="option"/>.</exception>
+    public static void CheckLinks(string directory, string option)
+    {
+        foreach (var name in AllNames)
+        {
+            var path = Path.Combine(directory, name);
+            if (new FileInfo(path).LinkTarget is null)
+            {
+                continue;
+            }
+            foreach (var other in AllNames.Where(other => other != name))
+            {
+                if (OutputPath.SameFile(path, Path.Combine(directory, other)))
+                {
+                    throw GensorException.BadInput($"{option} {Printable.Text(directory)}: {name} is a link to {other}, another of the files gensor writes there; remove the link");
+                }
+            }
+        }
+    }
+
     /// <summary>The paths in <paramref name="directory"/> of the other sets' files: they go when <paramref name="written"/> is written.</summary>
     public static string[] Superseded(string directory, IEnumerable<string> written) =>
-        [.. Languages.SelectMany(EmitKernel).Append(Launch).Concat(Tune).Distinct().Except(written).Select(name => Path.Combine(directory, name))];
+        [.. AllNames.Except(written).Select(name => Path.Combine(directory, name))];
 }

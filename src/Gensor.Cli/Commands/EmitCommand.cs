@@ -103,6 +103,7 @@ internal static class EmitCommand
                 var outDir = parse.GetValue(output)!;
                 // Checked before any work, so that a path that cannot take the files fails at once.
                 AtomicFile.CheckDirectory(outDir, [.. KernelFolder.EmitKernel(lang), KernelFolder.Launch], "--out");
+                KernelFolder.CheckLinks(outDir, "--out");
                 var op = spec.Read(parse, cli);
                 if (lang == "opencl" && op.Inputs.Append(op.Output).Any(t => t.Type == ElementType.F16))
                 {

@@ -43,6 +43,7 @@ internal static class TuneCommand
                 if (outDir is not null)
                 {
                     AtomicFile.CheckDirectory(outDir, KernelFolder.Tune, "--out");
+                    KernelFolder.CheckLinks(outDir, "--out");
                 }
                 var op = spec.Read(parse, cli);
                 MemoryEstimate.Check(op, settings.MemoryLimitBytes);

@@ -91,6 +91,22 @@ public sealed class TuneCommandTests
     }
 
     [Fact]
+    public void A_tune_into_a_folder_whose_kernel_cs_links_to_launch_json_is_bad_input_before_any_work()
+    {
+        // Found by fuzzing: tune wrote its C# kernel into launch.json through the link, exit 0.
+        using var dir = new TempDirectory();
+        var launch = dir.File("launch.json", "{}");
+        File.CreateSymbolicLink(Path.Combine(dir.Path, "kernel.cs"), launch);
+
+        var result = GensorCli.Run(["tune", .. SmallGemm, "--schedule", "block=16x16 thread=2x2 reduce=8", "--out", dir.Path]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("kernel.cs is a link to launch.json", result.Error);
+        Assert.Equal("{}", File.ReadAllText(launch));
+        Assert.Equal(["kernel.cs", "launch.json"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void A_spec_file_is_tuned_like_the_inline_form()
     {
         using var dir = new TempDirectory();
