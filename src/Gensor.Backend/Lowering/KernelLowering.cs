@@ -1104,8 +1104,11 @@ public static class KernelLowering
 
         /// <summary>
         /// <paramref name="body"/> (the unrolled points of an iteration of the innermost rolled reduce
-        /// loop, or of the whole stage) after a window of each unstaged read at its first operand: the
-        /// stage's base plus the rolled loops' part. Each load is then the window plus a constant.
+        /// loop, or of the whole stage) after a window of each unstaged read at its first operand (the
+        /// stage's base plus the rolled loops' part), and of each staged read whose window fits
+        /// (<see cref="SharedWindowFits"/>) in shared memory: the thread's base, the stage's buffer and
+        /// the rolled loops' part, in elements and, for 128-bit loads, in quads. Each load is then the
+        /// window plus a constant.
         /// </summary>
         private IrStmt WithWindows(IrStmt body)
         {
