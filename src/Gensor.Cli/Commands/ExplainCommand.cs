@@ -186,9 +186,10 @@ internal static class ExplainCommand
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"estimate of {what} (under the model; nothing is measured):");
         output.WriteLine(string.Format(c, "  bounds       multiprocessor {0:G3} ms, DRAM {1:G3} ms, L2 {2:G3} ms, launch {3:G3} ms", b.MultiprocessorMs, b.DramMs, b.L2Ms, b.LaunchMs));
-        output.WriteLine(string.Format(c, "  occupancy    {0} blocks = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
-            b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread, b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter));
-        output.WriteLine(string.Format(c, "  waves        {0} blocks in {1} rounds on the busiest SM, tail efficiency {2:P0}", b.Blocks, b.Waves.Rounds, b.Waves.TailEfficiency));
+        output.WriteLine(string.Format(c, "  occupancy    {0} = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
+            NumberText.Count(b.Occupancy.BlocksPerMultiprocessor, "block"), b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread, b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter));
+        output.WriteLine(string.Format(c, "  waves        {0} in {1} on the busiest SM, tail efficiency {2:P0}",
+            NumberText.Count(b.Blocks, "block"), NumberText.Count(b.Waves.Rounds, "round"), b.Waves.TailEfficiency));
         output.WriteLine(string.Format(c, "  memory       {0:G3} of {1:G3} bytes in flight per SM needed: {2:P0} of DRAM bandwidth reachable",
             b.MemoryParallelism.BytesInFlightPerMultiprocessor, b.MemoryParallelism.BytesNeededPerMultiprocessor, b.MemoryParallelism.AchievedFraction)
             + (b.MemoryParallelism.CopyWaitMs > 0 ? string.Format(c, "; single-buffered copies wait {0:G3} ms unhidden", b.MemoryParallelism.CopyWaitMs) : ""));
