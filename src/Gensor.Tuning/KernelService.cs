@@ -29,11 +29,7 @@ public static class KernelService
     {
         if (request.FixedSchedule is { } schedule)
         {
-            var reason = Legality.Check(request.Operator, schedule, request.Target);
-            if (reason is not null)
-            {
-                throw GensorException.BadInput($"--schedule '{schedule}': {reason}");
-            }
+            GivenSchedule.CheckLegal(request.Operator, schedule, request.Target);
             return new ConstructionResult("fixed", [new RankedSchedule(schedule, double.NaN)], 1, 0);
         }
         var policy = request.Compiler is { } compiler ? new CompilerCheckedPolicy(request.Policy, compiler) : request.Policy;

@@ -57,11 +57,7 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
     /// </summary>
     private LoopMix? MainLoop(Func<SassInstruction, int, bool> live)
     {
-        var positions = new Dictionary<int, int>();
-        for (var i = 0; i < Instructions.Count; i++)
-        {
-            positions.TryAdd(Instructions[i].Offset, i);
-        }
+        var positions = PositionsByOffset();
         var loops = new List<(int Start, int End)>();
         for (var i = 0; i < Instructions.Count; i++)
         {
@@ -106,11 +102,7 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
     private HashSet<int> GenericAtomicFallback()
     {
         var fallback = new HashSet<int>();
-        var positions = new Dictionary<int, int>();
-        for (var i = 0; i < Instructions.Count; i++)
-        {
-            positions.TryAdd(Instructions[i].Offset, i);
-        }
+        var positions = PositionsByOffset();
         string? atomicTaken = null;
         for (var i = 1; i < Instructions.Count; i++)
         {
@@ -147,6 +139,17 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
             }
         }
         return fallback;
+    }
+
+    /// <summary>Each instruction's position in <see cref="Instructions"/> by its offset, where branches point.</summary>
+    private Dictionary<int, int> PositionsByOffset()
+    {
+        var positions = new Dictionary<int, int>();
+        for (var i = 0; i < Instructions.Count; i++)
+        {
+            positions.TryAdd(Instructions[i].Offset, i);
+        }
+        return positions;
     }
 
     private static int? BranchTarget(SassInstruction branch) =>

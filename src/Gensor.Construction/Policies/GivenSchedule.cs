@@ -17,13 +17,20 @@ namespace Gensor.Construction.Policies;
 /// </summary>
 public static class GivenSchedule
 {
-    /// <exception cref="GensorException">The schedule does not fit the operator or the profile (bad input).</exception>
-    public static ConstructionResult Construct(Operator op, Schedule schedule, HardwareProfile profile, ICompilerFeedback? compiler)
+    /// <summary>Checks that a given schedule fits the operator and the profile.</summary>
+    /// <exception cref="GensorException">It does not (bad input, naming <c>--schedule</c>).</exception>
+    public static void CheckLegal(Operator op, Schedule schedule, HardwareProfile profile)
     {
         if (Legality.Check(op, schedule, profile) is { } reason)
         {
             throw GensorException.BadInput($"--schedule '{schedule}': {reason}");
         }
+    }
+
+    /// <exception cref="GensorException">The schedule does not fit the operator or the profile (bad input).</exception>
+    public static ConstructionResult Construct(Operator op, Schedule schedule, HardwareProfile profile, ICompilerFeedback? compiler)
+    {
+        CheckLegal(op, schedule, profile);
         if (compiler is null)
         {
             return new ConstructionResult("fixed", [new RankedSchedule(schedule, CostModel.EstimateMs(op, schedule, profile))], 1, 0);
