@@ -3,6 +3,7 @@ using Gensor.Analysis;
 using Gensor.Backend.Inspection;
 using Gensor.Construction.Policies;
 using Gensor.Diagnostics;
+using Gensor.Etir;
 using Gensor.Hardware;
 
 namespace Gensor.Bench;
@@ -15,31 +16,60 @@ namespace Gensor.Bench;
 /// gives, per operator, how many spill and how many of those the estimate put over the register
 /// limit (which would have ruled them out), and for the ones that fit, the estimate against
 /// ptxas's count. <c>--rows FILE</c> also writes every kernel as a tab-separated line (its
-/// schedule, ptxas's registers and spills, the estimate and the stage's shape), the data for
-/// fitting the estimate without compiling again. Usage:
-/// <c>registers [--profile h100] [--policy gensor] [--top 10] [--rows FILE] [SUITE]...</c>.
+/// schedule, ptxas's registers and spills, the estimate and the stage's shape);
+/// <c>--from-rows FILE</c> reads such a file instead of compiling and sets today's estimate
+/// against the registers ptxas gave then, which makes refitting the estimate a matter of seconds
+/// (valid while the lowering of those schedules is unchanged). Usage:
+/// <c>registers [--profile h100] [--policy gensor] [--top 10] [--rows FILE | --from-rows FILE] [SUITE]...</c>.
 /// </summary>
 internal static class RegisterTable
 {
     private static readonly CultureInfo _invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>What ptxas made of one candidate: its rank under the model, registers and spill.</summary>
+    private sealed record Compiled(Schedule Schedule, int Rank, int Registers, int SpillStoreBytes, int SpillLoadBytes);
+
     public static int Run(string[] args) => SuiteArguments.Run(() =>
     {
-        var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top", "--rows");
+        var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top", "--rows", "--from-rows");
         var profile = ProfileCatalog.Get(arguments.Text("--profile", "h100"));
         if (!KernelInspector.IsCuda(profile))
         {
             throw GensorException.BadInput($"--profile {profile.Name} ({profile.Architecture}) is not an NVIDIA GPU profile");
+        }
+        var fromRows = arguments.Text("--from-rows", "");
+        if (fromRows.Length > 0)
+        {
+            var recorded = ReadRows(fromRows);
+            Print(arguments.Suites, profile, $"the kernels of {fromRows}", "ptxas as recorded there", (suite, op) => recorded.GetValueOrDefault((suite, op.Name), []), args);
+            return 0;
         }
         if (!NvidiaTools.TryFind(out var tools, out var missing))
         {
             Console.Error.WriteLine($"error: {missing}");
             return 1;
         }
+        var policy = PolicyCatalog.Get(arguments.Text("--policy", "gensor"));
+        var top = arguments.Count("--top", 10);
         var rowsPath = arguments.Text("--rows", "");
         using var rows = rowsPath.Length == 0 ? null : new StreamWriter(rowsPath);
         rows?.WriteLine(string.Join('\t', RowColumns));
-        Print(arguments.Suites, profile, PolicyCatalog.Get(arguments.Text("--policy", "gensor")), arguments.Count("--top", 10), tools, args, rows);
+        var feedback = new NvidiaCompilerFeedback(tools, disassemble: false);
+        Print(arguments.Suites, profile, $"{policy.Name}'s leading {top} candidates", $"ptxas {tools.Release.ToString(2)} ({tools.Origin})", (suite, op) =>
+        {
+            var schedules = policy.Construct(op, profile, new ConstructionOptions(top, 0)).Candidates.Select(c => c.Schedule).ToArray();
+            var compiled = new List<Compiled>();
+            foreach (var result in feedback.Inspect(op, schedules, profile))
+            {
+                if (result.Resources is { } r)
+                {
+                    var kernel = new Compiled(result.Schedule, Array.IndexOf(schedules, result.Schedule), r.Registers, r.SpillStoreBytes, r.SpillLoadBytes);
+                    compiled.Add(kernel);
+                    rows?.WriteLine(Row(suite, op, kernel));
+                }
+            }
+            return compiled;
+        }, args);
         return 0;
     });
 
@@ -49,14 +79,49 @@ internal static class RegisterTable
         "unrolled_points", "barrier_in_stage", "staged_reads", "reads", "outputs_per_thread", "reduce_threads",
     ];
 
-    private static void Print(IReadOnlyList<string> suites, HardwareProfile profile, ISchedulePolicy policy, int top, NvidiaTools tools, string[] args, StreamWriter? rows)
+    private static string Row(string suite, Operator op, Compiled kernel)
     {
-        Console.WriteLine($"# Register estimate against ptxas, {policy.Name}'s leading {top} candidates for {profile.Name} ({profile.Architecture})");
+        var schedule = kernel.Schedule;
+        var reads = op.BodyReads.Select(read => read.Tensor).Distinct().ToArray();
+        var barrier = !OperatorAnalysis.NoBarrierInStage(schedule);
+        return string.Join('\t', suite, op.Name, kernel.Rank, schedule, kernel.Registers, kernel.SpillStoreBytes, kernel.SpillLoadBytes, OperatorAnalysis.Of(op).RegistersPerThread(schedule),
+            OperatorAnalysis.UnrolledPoints(schedule), barrier ? 1 : 0, reads.Count(schedule.IsShared), reads.Length, schedule.OutputsPerThread, schedule.ReduceThreads);
+    }
+
+    /// <summary>The kernels of a <c>--rows</c> file by suite and operator name.</summary>
+    private static Dictionary<(string Suite, string Operator), List<Compiled>> ReadRows(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw GensorException.BadInput($"--from-rows: no file '{path}'");
+        }
+        var kernels = new Dictionary<(string, string), List<Compiled>>();
+        foreach (var line in File.ReadLines(path).Skip(1))
+        {
+            var cells = line.Split('\t');
+            if (cells.Length < RowColumns.Length)
+            {
+                throw GensorException.BadInput($"--from-rows: '{path}' has a line of {cells.Length} cells, not {RowColumns.Length}: {line}");
+            }
+            int Number(int cell) => int.Parse(cells[cell], NumberStyles.AllowLeadingSign, _invariant);
+            var key = (cells[0], cells[1]);
+            if (!kernels.TryGetValue(key, out var list))
+            {
+                kernels[key] = list = [];
+            }
+            list.Add(new Compiled(Schedule.Parse(cells[3]), Number(2), Number(4), Number(5), Number(6)));
+        }
+        return kernels;
+    }
+
+    private static void Print(IReadOnlyList<string> suites, HardwareProfile profile, string kernelsText, string compilerText,
+        Func<string, Operator, IReadOnlyList<Compiled>> compile, string[] args)
+    {
+        Console.WriteLine($"# Register estimate against ptxas, {kernelsText} for {profile.Name} ({profile.Architecture})");
         Console.WriteLine();
         Console.WriteLine($"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(SassTable.Commit() is { } commit ? $" at commit {commit}" : "")} by `dotnet run -c Release --project bench/Gensor.Bench -- registers {string.Join(' ', args)}`, "
-            + $"ptxas {tools.Release.ToString(2)} ({tools.Origin}). The candidates are ranked by the model alone (no compiler check). "
+            + $"{compilerText}. The candidates are ranked by the model alone (no compiler check). "
             + $"`fit`: no spill and under {profile.MaxRegistersPerThread} registers; `caught`: spilling kernels the estimate put over {profile.MaxRegistersPerThread}, which legality would have dropped.");
-        var feedback = new NvidiaCompilerFeedback(tools, disassemble: false);
         int allKernels = 0, allSpills = 0, allCaught = 0, allFit = 0;
         double allLog = 0, allAbs = 0;
         foreach (var suite in suites)
@@ -72,24 +137,12 @@ internal static class RegisterTable
             {
                 var op = entry.Operator;
                 var analysis = OperatorAnalysis.Of(op);
-                var schedules = policy.Construct(op, profile, new ConstructionOptions(top, 0)).Candidates.Select(c => c.Schedule).ToArray();
+                var compiled = compile(suite, op);
                 int opSpills = 0, opCaught = 0, opFit = 0;
                 double opLog = 0, opAbs = 0;
-                foreach (var result in feedback.Inspect(op, schedules, profile))
+                foreach (var r in compiled)
                 {
-                    if (result.Resources is not { } r)
-                    {
-                        continue;
-                    }
-                    var estimate = analysis.RegistersPerThread(result.Schedule);
-                    if (rows is not null)
-                    {
-                        var schedule = result.Schedule;
-                        var reads = op.BodyReads.Select(read => read.Tensor).Distinct().ToArray();
-                        var barrier = !OperatorAnalysis.NoBarrierInStage(schedule);
-                        rows.WriteLine(string.Join('\t', suite, op.Name, Array.IndexOf(schedules, schedule), schedule, r.Registers, r.SpillStoreBytes, r.SpillLoadBytes, estimate,
-                            OperatorAnalysis.UnrolledPoints(schedule), barrier ? 1 : 0, reads.Count(schedule.IsShared), reads.Length, schedule.OutputsPerThread, schedule.ReduceThreads));
-                    }
+                    var estimate = analysis.RegistersPerThread(r.Schedule);
                     if (r.SpillStoreBytes > 0)
                     {
                         opSpills++;
@@ -103,8 +156,8 @@ internal static class RegisterTable
                     }
                 }
                 Console.WriteLine(string.Create(_invariant,
-                    $"| {op.Name} | {schedules.Length} | {opSpills} | {opCaught} | {opFit} | {(opFit > 0 ? Math.Exp(opLog / opFit).ToString("F3", _invariant) : "-")} | {(opFit > 0 ? (opAbs / opFit).ToString("F1", _invariant) : "-")} |"));
-                (kernels, spills, caught, fit, sumLog, sumAbs) = (kernels + schedules.Length, spills + opSpills, caught + opCaught, fit + opFit, sumLog + opLog, sumAbs + opAbs);
+                    $"| {op.Name} | {compiled.Count} | {opSpills} | {opCaught} | {opFit} | {(opFit > 0 ? Math.Exp(opLog / opFit).ToString("F3", _invariant) : "-")} | {(opFit > 0 ? (opAbs / opFit).ToString("F1", _invariant) : "-")} |"));
+                (kernels, spills, caught, fit, sumLog, sumAbs) = (kernels + compiled.Count, spills + opSpills, caught + opCaught, fit + opFit, sumLog + opLog, sumAbs + opAbs);
             }
             Console.WriteLine();
             Console.WriteLine(Summary("Summary", kernels, spills, caught, fit, sumLog, sumAbs));

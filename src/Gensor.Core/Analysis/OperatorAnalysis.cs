@@ -651,8 +651,9 @@ public sealed class OperatorAnalysis
 
     /// <summary>
     /// Largest body of a partly unrolled loop, in reduce points per thread, in a stage with no
-    /// barrier inside (double-buffered, or nothing staged): the register estimate counts every
-    /// load of such a body past 16 points as live at once.
+    /// barrier inside (double-buffered, or nothing staged): ptxas issued every load of such a
+    /// body past 16 points at once when ILGPU's O2 hoisted them (ptxas 11.8, sm_90, spilling
+    /// 256x256x256 GEMMs), and longer bodies have not been measured at O1 since.
     /// </summary>
     public const int MaxUnbarredPartialPoints = 16;
 
@@ -723,8 +724,8 @@ public sealed class OperatorAnalysis
             return (loops, points, 1);
         }
         var trips = Trips(schedule, rolled, lanes);
-        // With no barrier inside the stage ptxas issues a whole unrolled body's loads up front
-        // (see RegistersPerThread): a longer body that the schedule did not ask for would only
+        // With no barrier inside the stage ptxas may issue a whole unrolled body's loads up front
+        // (see MaxUnbarredPartialPoints): a longer body that the schedule did not ask for would only
         // cost registers, so such stages take at most MaxUnbarredPartialPoints at a time.
         var unbarred = NoBarrierInStage(schedule);
         for (var factor = trips / 2; factor >= 2; factor--)
@@ -790,7 +791,7 @@ public sealed class OperatorAnalysis
     }
 
     /// <summary>Registers a thread needs whatever the tiles: thread and block coordinates, loop counters, stage indices.</summary>
-    public const int BaseRegisters = 16;
+    public const int BaseRegisters = 12;
 
     /// <summary>
     /// Whether a thread's offsets into the staged box of read <paramref name="index"/> stay
@@ -908,69 +909,79 @@ public sealed class OperatorAnalysis
     public static bool HoistsCopy(Schedule schedule, int iterations) => schedule.RegisterPrefetch || iterations <= MaxHoistedCopyIterations;
 
     /// <summary>
-    /// An estimate of registers per thread, term by term as the lowering writes the kernel
-    /// (checked against ptxas for sm_90 on the bench suites' operators):
-    /// one accumulator per output; the operands of a reduce point (one per distinct footprint
-    /// element of each read over the thread tile), for 2 + points/8 points when a stage is
-    /// unrolled (ptxas issues later points' loads early); the register prefetch; per staged
-    /// read its copy's first chunk (coordinates, offsets, checked coordinates and validity;
-    /// the later chunks are constants from it); per global read its base address and checked
-    /// coordinates, per thread and per stage; and a fixed part.
+    /// An estimate of registers per thread, term by term as the lowering writes the kernel,
+    /// fitted to ptxas 11.8 for sm_90 on gensor's leading candidates for the bench suites
+    /// (<c>Gensor.Bench registers</c>): one accumulator per output; the operands of the reduce
+    /// points in flight (<see cref="OperandRegisters"/>); per staged read, the values its copy
+    /// has in flight and its chunks' coordinates (<see cref="CopyRegisters"/>); per global read
+    /// its window's address and its checked coordinates; and a fixed part. A register prefetch
+    /// holds the copy's values through the multiply-adds; without one, the copy and the
+    /// multiply-adds take turns, and only the larger of the two counts.
     /// </summary>
     public int RegistersPerThread(Schedule schedule)
-    {
-        // ptxas issues the loads of later points early in an unrolled stage, more of them the longer the stage.
-        // A stage with no barrier inside to stop it (double-buffered, or nothing staged) past 16 points
-        // has all of them issued up front (seen with ptxas 11.8 for sm_90, 256x256x256 GEMMs with 4 reduce
-        // threads: 64 points spilled 400 to 1000 registers' worth where the shorter rule said 120-245,
-        // 32 unstaged points took 178 registers). Those counts were read from ILGPU's O2 output, whose code
-        // placement hoisted the loads; kernels are compiled at O1 since, where GPT-2 MLP-down's double-buffered
-        // 16-point stage that spilled at O2 takes 205 registers: the rule is still to be measured again there.
-        // Within an unrolled body only: a rolled loop around it issues its iterations one after another.
-        var points = UnrolledPoints(schedule);
-        var unbarred = NoBarrierInStage(schedule);
-        var live = points == 1 ? 1
-            : unbarred && points > MaxUnbarredPartialPoints ? points
-            : Math.Min(points, 2 + points / 8);
-        return Estimate(schedule, live);
-    }
-
-    /// <summary>The estimate of <see cref="RegistersPerThread"/> with <paramref name="live"/> reduce points' operands held at once.</summary>
-    private int Estimate(Schedule schedule, long live)
     {
         Span<int> point = stackalloc int[AxisCount];
         ThreadPointTile(schedule, point);
         Span<int> stage = stackalloc int[AxisCount];
         BlockStageTile(schedule, stage);
-        long registers = schedule.OutputsPerThread + PrefetchRegisters(schedule) + BaseRegisters;
-        Span<long> perRead = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
-        Span<bool> reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
+        var inFlight = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
+        var reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
+        long registers = schedule.OutputsPerThread + BaseRegisters;
+        long copyValues = 0;
         for (var r = 0; r < _reads.Length; r++)
         {
             var operands = Footprint(r, point, clamp: false);
             reused[r] = operands < schedule.OutputsPerThread;
+            inFlight[r] = OperandRegisters(schedule, operands);
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                var checks = CheckedDimensions(r, schedule, reduceGuarded: false);
-                var partial = Footprint(r, stage, clamp: false) % ((long)schedule.ThreadsPerBlock * CopyShape(r, schedule, stage).Width) != 0 ? 1 : 0;
-                // The copy's registers are the block's cooperative copy, held whatever the expression: the
-                // coordinates and offsets of a thread's first chunk, from which the lowering reaches the
-                // later ones by constants (or which a copy loop recomputes per chunk), and its checks.
-                registers += 4 + checks + partial;
-                perRead[r] = operands * live;
+                var (values, coordinates) = CopyRegisters(r, schedule, stage);
+                copyValues += values;
+                registers += coordinates;
             }
             else
             {
-                perRead[r] = operands * live + 2 * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
+                // A global read's window address lives only as long as its operands.
+                inFlight[r] += GlobalReadRegisters * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
             }
         }
-        registers += LiveAtOnce(perRead, reused);
-        if (schedule.ReduceThreads > 1)
-        {
-            registers += 2;
-        }
+        var operandRegisters = LiveAtOnce(inFlight, reused);
+        registers += schedule.RegisterPrefetch ? operandRegisters + copyValues : Math.Max(operandRegisters, copyValues);
         return (int)Math.Min(int.MaxValue, registers);
     }
+
+    /// <summary>
+    /// The operands of the reduce points in flight, <paramref name="perPoint"/> registers per
+    /// point: ptxas loads the next points' operands while the current one's multiply-adds run,
+    /// more of them the more multiply-adds a point has to hide their latency behind: half a
+    /// point's worth at 16 outputs per thread or fewer, three and a half from 112 on (fitted to
+    /// ptxas 11.8 for sm_90, where 128-output tiles that it compiles to 255 registers and spills
+    /// need the top of the range to be caught; the stage's length hardly matters once shared
+    /// loads are a window plus a constant).
+    /// </summary>
+    private static long OperandRegisters(Schedule schedule, long perPoint) =>
+        (long)Math.Ceiling(perPoint * Math.Clamp(schedule.OutputsPerThread / 32.0, 0.5, 3.5));
+
+    /// <summary>
+    /// A staged read's copy: the values in flight (ptxas issues every load of an unrolled copy
+    /// before its stores, so all of a thread's chunks at once; one chunk when a loop copies
+    /// them) and the coordinates: a register per unrolled chunk, two more per bounds-checked
+    /// dimension (the chunk's coordinate and validity), and the first chunk's coordinate and
+    /// bounds per checked dimension.
+    /// </summary>
+    private (long Values, long Coordinates) CopyRegisters(int r, Schedule schedule, ReadOnlySpan<int> stage)
+    {
+        var (width, _, _, iterations) = CopyShape(r, schedule, stage);
+        var checks = CheckedDimensions(r, schedule, reduceGuarded: false);
+        var chunks = HoistsCopy(schedule, iterations) ? iterations : 0;
+        return (Math.Max(chunks, 1) * (long)width, chunks * (1 + 2L * checks) + CopyCheckRegisters * checks);
+    }
+
+    /// <summary>Registers of a global read's window address, and as many again per checked dimension (its coordinate and bound).</summary>
+    private const int GlobalReadRegisters = 4;
+
+    /// <summary>Registers of a staged read's first copy chunk per bounds-checked dimension.</summary>
+    private const int CopyCheckRegisters = 4;
 
     /// <summary>
     /// The registers of the reads that are live at once (issue 13): a read whose

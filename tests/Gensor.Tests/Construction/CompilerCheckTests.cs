@@ -189,7 +189,8 @@ public class CompilerCheckTests
 
         var result = new CompilerCheckedPolicy(new GensorPolicy(), compiler, checkedCount: 3).Construct(small, BuiltInProfiles.H100, new ConstructionOptions(3, 0));
 
-        Assert.Equal(3, result.Check!.Compiled);
+        // A round of 3, and more while ptxas's registers leave the next candidates rated better.
+        Assert.InRange(result.Check!.Compiled, 3, 3 * CompilerCheckedPolicy.MaxRounds);
         Assert.StartsWith("ptxas ", result.Check.Tool);
         Assert.All(result.Candidates, c =>
         {
