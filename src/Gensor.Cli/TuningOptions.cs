@@ -48,9 +48,10 @@ internal sealed class TuningOptions
             RecordFile.CheckPath(records, "--records");
         }
         var memoryLimit = parse.GetValue(_memoryLimit) is { } limit ? MemoryEstimate.ParseSize(limit, "--memory-limit") : MemoryEstimate.DefaultLimitBytes;
+        var allowTf32 = parse.GetValue(_allowTf32);
         return new TuningSettings(
             CommonOptions.ParseDevice(parse.GetValue(_device)!),
-            PolicyCatalog.Get(parse.GetValue(_policy)!, parse.GetValue(_allowTf32)),
+            PolicyCatalog.Get(parse.GetValue(_policy)!, allowTf32),
             parse.GetValue(_target) is { } target ? ProfileCatalog.Get(target) : null,
             parse.GetValue(_topK) is { } topK ? CommonOptions.ParseTopK(topK) : null,
             parse.GetValue(_seed),
@@ -59,7 +60,8 @@ internal sealed class TuningOptions
             isolate,
             timeout,
             memoryLimit,
-            CompilerChecks.Validate(parse.GetValue(_compilerCheck)!));
+            CompilerChecks.Validate(parse.GetValue(_compilerCheck)!),
+            allowTf32);
     }
 }
 
@@ -78,7 +80,8 @@ internal sealed record TuningSettings(
     string Isolate,
     int CandidateTimeoutSeconds,
     long MemoryLimitBytes,
-    string CompilerCheck)
+    string CompilerCheck,
+    bool AllowTf32)
 {
     public TuningSession Open(CliContext cli) => new(this, cli);
 }

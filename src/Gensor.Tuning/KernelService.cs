@@ -24,12 +24,12 @@ public static class KernelService
     /// policy's top-k for the target (checked by the request's compiler when it
     /// has one), with the states the policy visited.
     /// </summary>
-    /// <exception cref="GensorException">A fixed schedule does not fit the operator or the target (bad input).</exception>
+    /// <exception cref="GensorException">A fixed schedule does not fit the operator or the target, or is TF32 without <see cref="TuneRequest.AllowTf32"/> (bad input).</exception>
     public static ConstructionResult Construct(TuneRequest request)
     {
         if (request.FixedSchedule is { } schedule)
         {
-            GivenSchedule.CheckLegal(request.Operator, schedule, request.Target);
+            GivenSchedule.CheckLegal(request.Operator, schedule, request.Target, request.AllowTf32);
             return new ConstructionResult("fixed", [new RankedSchedule(schedule, double.NaN)], 1, 0);
         }
         var policy = request.Compiler is { } compiler ? new CompilerCheckedPolicy(request.Policy, compiler) : request.Policy;

@@ -26,6 +26,10 @@ namespace Gensor.Tuning;
 /// they are measured or emitted: spilling kernels are dropped, the rest ranked
 /// with their real registers (<see cref="Gensor.Construction.Feedback.CompilerCheckedPolicy"/>).
 /// </param>
+/// <param name="AllowTf32">
+/// Whether a fixed or recorded schedule may run on TF32 tensor cores (<c>--allow-tf32</c>); the
+/// policy carries its own copy of the choice for the schedules it constructs.
+/// </param>
 public sealed record TuneRequest(
     Operator Operator,
     ISchedulePolicy Policy,
@@ -35,4 +39,5 @@ public sealed record TuneRequest(
     int Seed = 0,
     Schedule? FixedSchedule = null,
     IReadOnlyDictionary<Schedule, CandidateResult>? Known = null,
-    ICompilerFeedback? Compiler = null);
+    ICompilerFeedback? Compiler = null,
+    bool AllowTf32 = false);

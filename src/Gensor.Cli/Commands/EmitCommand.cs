@@ -114,9 +114,10 @@ internal static class EmitCommand
                 using var logs = cli.CreateLoggerFactory();
                 var logger = logs.CreateLogger("gensor");
                 var request = new TuneRequest(op, chosenPolicy, profile, profile, 1, parse.GetValue(seed), fixedSchedule,
-                    Compiler: lang == "opencl" ? null : CompilerChecks.For(checkMode, profile, logger));
+                    Compiler: lang == "opencl" ? null : CompilerChecks.For(checkMode, profile, logger),
+                    AllowTf32: parse.GetValue(allowTf32));
                 var recordSet = recordsPath is null ? null : new RecordSet(RecordReader.ReadExisting(recordsPath, logger));
-                var (chosen, origin) = Emitter.Choose(request, recordSet, logger, parse.GetValue(allowTf32));
+                var (chosen, origin) = Emitter.Choose(request, recordSet, logger);
                 var source = KernelService.Lower(op, chosen);
                 var (files, reading, entry) = Produce(source, lang, launcher, profile, tools, logger);
                 var launch = LaunchJson.Of(op, profile, lang, source, lang == "cs" ? launcher : null, origin, entry);

@@ -81,7 +81,7 @@ internal static class ExplainCommand
                     var compiler = CompilerChecks.For(checkMode, profile, logs.CreateLogger("gensor"));
                     if (given is not null)
                     {
-                        construction = GivenSchedule.Construct(op, given, profile, compiler);
+                        construction = GivenSchedule.Construct(op, given, profile, compiler, parse.GetValue(allowTf32));
                     }
                     else
                     {

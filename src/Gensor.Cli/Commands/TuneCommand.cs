@@ -49,7 +49,8 @@ internal static class TuneCommand
                 MemoryEstimate.Check(op, settings.MemoryLimitBytes);
                 var launcher = LauncherName.For(op.Name, parse.GetValue(@namespace)!);
                 using var session = settings.Open(cli);
-                var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, session.TopK, settings.Seed, fixedSchedule, Compiler: session.Compiler);
+                var request = new TuneRequest(op, settings.Policy, session.Target, session.DeviceProfile, session.TopK, settings.Seed, fixedSchedule,
+                    Compiler: session.Compiler, AllowTf32: settings.AllowTf32);
                 var report = RecordLog.Tune(session.Tuner, request, session.Records, settings.Force);
                 report = ResourceReader.Attach(report, session.Target, session.Device, session.Logger);
                 var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report, launcher) : [];

@@ -17,20 +17,28 @@ namespace Gensor.Construction.Policies;
 /// </summary>
 public static class GivenSchedule
 {
-    /// <summary>Checks that a given schedule fits the operator and the profile.</summary>
+    /// <summary>
+    /// Checks that a given schedule fits the operator and the profile, and that it runs on TF32
+    /// tensor cores only when <paramref name="allowTf32"/>: TF32 rounds float32 inputs to 10
+    /// significand bits, so a given schedule needs the same opt-in as a constructed or recorded one.
+    /// </summary>
     /// <exception cref="GensorException">It does not (bad input, naming <c>--schedule</c>).</exception>
-    public static void CheckLegal(Operator op, Schedule schedule, HardwareProfile profile)
+    public static void CheckLegal(Operator op, Schedule schedule, HardwareProfile profile, bool allowTf32)
     {
         if (Legality.Check(op, schedule, profile) is { } reason)
         {
             throw GensorException.BadInput($"--schedule '{schedule}': {reason}");
         }
+        if (schedule.Mma == MmaShape.M16N8K8Tf32 && !allowTf32)
+        {
+            throw GensorException.BadInput($"--schedule '{schedule}': the TF32 MMA rounds float32 inputs to 10 significand bits; --allow-tf32 allows it");
+        }
     }
 
-    /// <exception cref="GensorException">The schedule does not fit the operator or the profile (bad input).</exception>
-    public static ConstructionResult Construct(Operator op, Schedule schedule, HardwareProfile profile, ICompilerFeedback? compiler)
+    /// <exception cref="GensorException">The schedule does not fit the operator or the profile, or is TF32 without <paramref name="allowTf32"/> (bad input).</exception>
+    public static ConstructionResult Construct(Operator op, Schedule schedule, HardwareProfile profile, ICompilerFeedback? compiler, bool allowTf32)
     {
-        CheckLegal(op, schedule, profile);
+        CheckLegal(op, schedule, profile, allowTf32);
         if (compiler is null)
         {
             return new ConstructionResult("fixed", [new RankedSchedule(schedule, CostModel.EstimateMs(op, schedule, profile))], 1, 0);

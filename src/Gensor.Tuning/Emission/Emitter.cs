@@ -19,11 +19,11 @@ public static class Emitter
     /// The schedule for <paramref name="request"/>'s operator on its target.
     /// <paramref name="records"/> are the records file's contents, or null
     /// when none was given; why a record was passed over goes to <paramref name="logger"/>.
-    /// A recorded TF32 tensor-core schedule is taken only with <paramref name="allowTf32"/>, as the
-    /// policies construct one only then: it rounds float32 inputs to 10 significand bits.
+    /// A recorded TF32 tensor-core schedule is taken only with the request's <see cref="TuneRequest.AllowTf32"/>,
+    /// as the policies construct one only then: it rounds float32 inputs to 10 significand bits.
     /// </summary>
-    /// <exception cref="GensorException">A fixed schedule does not fit (bad input), or the policy constructed nothing.</exception>
-    public static (Schedule Schedule, ScheduleOrigin Origin) Choose(TuneRequest request, RecordSet? records, ILogger logger, bool allowTf32 = false)
+    /// <exception cref="GensorException">A fixed schedule does not fit, or is TF32 without <see cref="TuneRequest.AllowTf32"/> (bad input); or the policy constructed nothing.</exception>
+    public static (Schedule Schedule, ScheduleOrigin Origin) Choose(TuneRequest request, RecordSet? records, ILogger logger)
     {
         var op = request.Operator;
         if (request.FixedSchedule is not null)
@@ -31,7 +31,7 @@ public static class Emitter
             var given = KernelService.Construct(request).Candidates;
             return (given[0].Schedule, new ScheduleOrigin("given", "fixed", null, null));
         }
-        if (records is not null && FromRecords(request, records, logger, allowTf32) is { } recorded)
+        if (records is not null && FromRecords(request, records, logger) is { } recorded)
         {
             return recorded;
         }
@@ -40,14 +40,14 @@ public static class Emitter
         return (first.Schedule, new ScheduleOrigin("model", request.Policy.Name, double.IsNaN(first.EstimatedMs) ? null : first.EstimatedMs, null));
     }
 
-    private static (Schedule, ScheduleOrigin)? FromRecords(TuneRequest request, RecordSet records, ILogger logger, bool allowTf32)
+    private static (Schedule, ScheduleOrigin)? FromRecords(TuneRequest request, RecordSet records, ILogger logger)
     {
         var op = request.Operator;
         var target = request.Target;
         var form = CanonicalForm.Of(op);
         var verified = records.Records.Where(r => r.OpHash == form.Hash && r.Verified && r.MeasuredMs is not null).ToArray();
         var tf32 = verified.Count(r => r.Schedule.Mma == MmaShape.M16N8K8Tf32);
-        if (tf32 > 0 && !allowTf32)
+        if (tf32 > 0 && !request.AllowTf32)
         {
             logger.LogWarning("{Op}: passing over {Count} recorded TF32 tensor-core schedules (float32 inputs rounded to 10 significand bits); --allow-tf32 allows them",
                 op.Name, tf32);

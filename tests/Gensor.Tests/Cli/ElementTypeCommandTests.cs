@@ -46,4 +46,33 @@ public sealed class ElementTypeCommandTests
         Assert.DoesNotContain("mma=", plain.Output);
         Assert.Contains("mma=m16n8k8tf32", allowed.Output);
     }
+
+    [Theory]
+    [InlineData("explain")]
+    [InlineData("emit")]
+    [InlineData("tune")]
+    public void A_given_tf32_schedule_is_bad_input_without_allow_tf32(string command)
+    {
+        // TF32 rounds float32 inputs to 10 significand bits: constructed and recorded schedules need the opt-in, and so does a given one.
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+        string[] where = command switch
+        {
+            "explain" => ["--target", "h100", "--compiler-check", "off"],
+            "emit" => ["--target", "h100", "--compiler-check", "off", "--out", outDir],
+            _ => ["--device", "cpu"],
+        };
+        string[] args = [command, "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=32,n=16,k=32", .. where,
+            "--schedule", "block=32x16 thread=16x16 reduce=16 shared=A,B mma=m16n8k8tf32"];
+
+        var refused = GensorCli.Run(args);
+        Assert.False(Directory.Exists(outDir));
+        var allowed = GensorCli.Run([.. args, "--allow-tf32"]);
+
+        Assert.Equal(2, refused.ExitCode);
+        var line = Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: --schedule ", line);
+        Assert.EndsWith("--allow-tf32 allows it", line);
+        Assert.True(allowed.ExitCode == 0, allowed.Error);
+    }
 }
