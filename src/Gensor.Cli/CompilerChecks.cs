@@ -20,7 +20,10 @@ internal static class CompilerChecks
         : throw GensorException.BadInput($"unknown --compiler-check '{mode}' (expected auto, on or off)");
 
     /// <summary>The compiler for <paramref name="target"/> under <paramref name="mode"/>; null when there is none to ask.</summary>
-    /// <exception cref="GensorException"><c>on</c> for a target that is not an NVIDIA GPU (bad input), or without ptxas.</exception>
+    /// <exception cref="GensorException">
+    /// <c>on</c> for a target that is not an NVIDIA GPU, or without ptxas: bad input either way, a request
+    /// this machine cannot meet, as <c>--device cuda</c> without a GPU is; nothing was tried, so it is no internal error.
+    /// </exception>
     public static ICompilerFeedback? For(string mode, HardwareProfile target, ILogger logger)
     {
         if (mode == "off")
@@ -39,7 +42,7 @@ internal static class CompilerChecks
         }
         if (mode == "on")
         {
-            throw new GensorException(new GensorError(ErrorKind.Internal, $"--compiler-check on: {missing}"));
+            throw GensorException.BadInput($"--compiler-check on: {missing}");
         }
         logger.LogWarning("no compiler check for {Target}: {Missing}; candidates are ranked by the cost model's register estimate", target.Name, missing);
         return null;

@@ -82,7 +82,8 @@ internal static class EmitCommand
                 NvidiaTools? tools = null;
                 if (lang == "sass" && !NvidiaTools.TryFind(out tools, out var missing))
                 {
-                    throw new GensorException(new GensorError(ErrorKind.Internal, $"--lang sass: {missing}"));
+                    // Bad input, like --compiler-check on without ptxas: what was asked for needs tools this machine lacks.
+                    throw GensorException.BadInput($"--lang sass: {missing}");
                 }
                 var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!, parse.GetValue(allowTf32));
                 var checkMode = CompilerChecks.Validate(parse.GetValue(compilerCheck)!);

@@ -3,10 +3,13 @@ namespace Gensor.Diagnostics;
 /// <summary>What kind of failure an error is; it decides the process exit code.</summary>
 public enum ErrorKind
 {
-    /// <summary>A bug or an environment failure (exit code 1).</summary>
+    /// <summary>A bug, or the environment failing during the work, e.g. a file locked too long (exit code 1).</summary>
     Internal = 1,
 
-    /// <summary>Malformed input: a spec, an expression, an option (exit code 2).</summary>
+    /// <summary>
+    /// Malformed input (a spec, an expression, an option), or a request this machine cannot meet
+    /// before any work: a device or a tool it lacks, such as <c>--device cuda</c> without a GPU (exit code 2).
+    /// </summary>
     BadInput = 2,
 
     /// <summary>No candidate compiled and verified (exit code 3).</summary>

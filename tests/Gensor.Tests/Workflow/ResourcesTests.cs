@@ -56,16 +56,44 @@ public sealed class ResourcesTests
     }
 
     [Fact]
-    public void Emit_sass_without_the_tools_fails_saying_how_to_install_them_and_writes_nothing()
+    public void Emit_sass_without_the_tools_is_bad_input_saying_how_to_install_them_and_writes_nothing()
     {
         using var dir = new TempDirectory();
         var outDir = Path.Combine(dir.Path, "out");
 
         var result = GensorProcess.Run(NoTools(dir), ["emit", .. Gemm, "--target", "h100", "--lang", "sass", "--out", outDir]);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Single(result.Error.Trim().Split('\n'));
         Assert.Contains("scripts/install-nvidia-tools.sh", result.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("explain")]
+    [InlineData("emit")]
+    [InlineData("tune")]
+    [InlineData("batch")]
+    public void A_compiler_check_required_without_the_tools_is_bad_input_in_every_command(string command)
+    {
+        // Like --device cuda without a GPU: a request this machine cannot meet, refused before any work (it was exit 1, an internal error).
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+        var suite = dir.File("suite.json", """[{"name": "gemm", "compute": "C[m,n] += A[m,k] * B[k,n]", "shape": {"m": 64, "n": 64, "k": 32}}]""");
+        string[] args = command switch
+        {
+            "explain" => ["explain", .. Gemm],
+            "emit" => ["emit", .. Gemm, "--out", outDir],
+            "tune" => ["tune", .. Gemm, "--device", "cpu"],
+            _ => ["batch", suite, "--device", "cpu"],
+        };
+
+        var result = GensorProcess.Run(NoTools(dir), [.. args, "--target", "h100", "--compiler-check", "on"]);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.StartsWith("error: --compiler-check on: ", line);
+        Assert.Contains("scripts/install-nvidia-tools.sh", line);
         Assert.False(Directory.Exists(outDir));
     }
 
