@@ -263,7 +263,7 @@ internal static class AtomicFile
         var shown = Printable.Text(directory);
         if (File.Exists(directory))
         {
-            throw GensorException.BadInput($"{option} {shown}: is a file, not a directory");
+            throw GensorException.BadInput($"{option} {shown}: is {NotDirectory(directory)}, not a directory");
         }
         foreach (var name in names)
         {
@@ -313,6 +313,26 @@ internal static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// What stands at <paramref name="path"/> where a directory should be, for a message: a file, or a
+    /// symbolic link that leads nowhere, for which File.Exists is true too (it was called a file; found by fuzzing).
+    /// </summary>
+    private static string NotDirectory(string path) =>
+        new FileInfo(path).LinkTarget is { } link && LeadsNowhere(path) ? $"a broken symbolic link to {Printable.Text(link)}" : "a file";
+
+    /// <summary>Whether the link at <paramref name="path"/> ends at nothing, or in a loop of links.</summary>
+    private static bool LeadsNowhere(string path)
+    {
+        try
+        {
+            return File.ResolveLinkTarget(path, returnFinalTarget: true) is { Exists: false };
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     private static void CheckWritable(string fullPath, string option, string shown)
     {
         // The nearest ancestor that exists decides: a file there means the directory can never be made.
@@ -321,7 +341,7 @@ internal static class AtomicFile
         {
             if (File.Exists(existing))
             {
-                throw GensorException.BadInput($"{option} {shown}: {Printable.Text(existing)} is a file, not a directory");
+                throw GensorException.BadInput($"{option} {shown}: {Printable.Text(existing)} is {NotDirectory(existing)}, not a directory");
             }
             existing = Path.GetDirectoryName(existing) ?? throw GensorException.BadInput($"{option} {shown}: no part of the path exists");
         }

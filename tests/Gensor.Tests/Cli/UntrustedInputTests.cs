@@ -140,6 +140,18 @@ public sealed class UntrustedInputTests : IDisposable
         AssertNothingWritten("taken");
     }
 
+    [Theory]
+    [InlineData("gone")]
+    [InlineData("gone/sub")]
+    public void Emit_out_through_a_broken_link_says_the_link_is_broken(string outDir)
+    {
+        // File.Exists is true for a link to nothing: it was called "a file" (found by fuzzing).
+        File.CreateSymbolicLink(Path.Combine(_dir.Path, "gone"), "nowhere");
+
+        GensorProcess.AssertBadInput(Run(["emit", .. Tiny, "--target", "h100", "--out", outDir]), "is a broken symbolic link to nowhere");
+        AssertNothingWritten("gone");
+    }
+
     [Fact]
     public void Emit_writes_all_of_its_files_or_none()
     {
