@@ -25,7 +25,7 @@ public static class OfflineKernelCompiler
         // PTX ISA 8.0 (CUDA 12.0) covers every architecture up to sm_90; newer ones need a newer ISA.
         var isa = arch.Major >= 10 ? CudaInstructionSet.ISA_88 : CudaInstructionSet.ISA_80;
         using var backend = new PTXBackend(context, new CudaCapabilityContext(arch), arch, isa, nvvmAPI: null);
-        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization());
+        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization(), new GlobalKernelParameters());
         return Retarget(compiled.PTXAssembly, arch);
     }
 

@@ -38,7 +38,7 @@ public static class CudaDriverAttributes
             return null;
         }
         accelerator.Bind();
-        using var loaded = accelerator.LoadKernel(kernel);
+        using var loaded = device.LoadKernel(kernel);
         var function = ((CudaKernel)loaded).FunctionPtr;
         int Attribute(int attribute) =>
             get(out var value, attribute, function) == 0 ? value : throw new InvalidOperationException($"cuFuncGetAttribute({attribute}) failed");

@@ -1,5 +1,6 @@
 using Gensor.Diagnostics;
 using ILGPU;
+using ILGPU.Backends.EntryPoints;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -32,6 +33,15 @@ public sealed class KernelDevice : IDisposable
 
     /// <summary>Times on the CPU accelerator simulate GPU threads and say nothing about a GPU.</summary>
     public bool Simulated => Accelerator.AcceleratorType == AcceleratorType.CPU;
+
+    /// <summary>
+    /// Compiles and loads <paramref name="kernel"/>: on a CUDA device with its tensor parameters in
+    /// global memory (<see cref="GlobalKernelParameters"/>), as the emitted PTX has them, so what runs
+    /// is what ptxas was shown; elsewhere as ILGPU loads any kernel.
+    /// </summary>
+    public Kernel LoadKernel(System.Reflection.MethodInfo kernel) => Accelerator is CudaAccelerator cuda
+        ? cuda.LoadKernel(cuda.Backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization(), new GlobalKernelParameters()))
+        : Accelerator.LoadKernel(kernel);
 
     /// <summary>A short description such as "cuda: NVIDIA H100 80GB HBM3".</summary>
     public string Description => $"{KindName(Accelerator.AcceleratorType)}: {Accelerator.Name}";
@@ -78,8 +88,8 @@ public sealed class KernelDevice : IDisposable
     /// reorders a block's shared-memory loads and barriers: in a staged loop it put the barrier that
     /// ends a stage next to the one after the copy, so the next copy overwrote shared memory other
     /// warps still read (an H200 gave results that changed from run to run; the CPU accelerator runs
-    /// the .NET code and cannot show it). O1 keeps the order; kernel parameters then stay generic
-    /// pointers (LD, ST in SASS rather than LDG, STG).
+    /// the .NET code and cannot show it). O1 keeps the order; its kernel parameters stay generic
+    /// pointers (LD, ST in SASS rather than LDG, STG), which <see cref="GlobalKernelParameters"/> mends.
     /// </summary>
     public const OptimizationLevel KernelOptimization = OptimizationLevel.O1;
 

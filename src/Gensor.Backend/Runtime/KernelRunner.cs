@@ -113,7 +113,7 @@ public sealed class KernelRunner : IDisposable
         Kernel kernel;
         try
         {
-            kernel = _device.Accelerator.LoadKernel(compiled.Method);
+            kernel = _device.LoadKernel(compiled.Method);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {

@@ -22,8 +22,7 @@ public sealed class OfflineEmissionTests
     {
         var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=4"), "sm_90");
 
-        // Global memory is read through generic addresses at ILGPU's O1 (KernelDevice says why).
-        Assert.Contains("ld.v4.f32", ptx);
+        Assert.Contains("ld.global.v4.f32", ptx);
         Assert.Contains("st.shared.v4.f32", ptx);
         // B's four operands of a thread sit side by side in shared memory.
         Assert.Contains("ld.shared.v4.f32", ptx);
@@ -36,7 +35,7 @@ public sealed class OfflineEmissionTests
 
         // A's box is stored k-major like B's: 8 rows of 32 (+4) floats each.
         Assert.Equal(2, Count(ptx, $"[{8 * 36 * 4}]"));
-        Assert.Contains("ld.v4.f32", ptx);
+        Assert.Contains("ld.global.v4.f32", ptx);
         Assert.Contains("st.shared.v4.f32", ptx);
     }
 
@@ -67,12 +66,29 @@ public sealed class OfflineEmissionTests
         Assert.Contains(lines[lastSharedLoad..backEdge], line => line.StartsWith("bar.sync", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=64", "block=32x32 thread=4x4 reduce=8 shared=A,B vector=4 pad=4 prefetch=1")]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=64", "block=32x32 thread=4x4 reduce=8 split=4")]
+    [InlineData("O[b,f,y,x] += I[b,c,y+r-1,x+s-1] * W[f,c,r,s]", "b=1,f=16,y=8,x=8,c=8,r=3,s=3", "block=1x8x4x8 thread=1x2x2x1 reduce=4x3x3 shared=I,W")]
+    public void Tensors_are_read_and_written_in_the_global_address_space(string compute, string shape, string schedule)
+    {
+        // ILGPU's O1 leaves kernel parameters generic (LD and ST in SASS, not LDG and STG; atomics
+        // that test the address space first): GlobalKernelParameters makes them global pointers.
+        var op = Operators.Parse(compute, shape);
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "GlobalKernel");
+        var ptx = OfflineKernelCompiler.Ptx(RoslynKernelCompiler.Compile([source]).Single().Method!, "sm_90");
+
+        Assert.Contains("ld.global.", ptx);
+        Assert.Matches(@"\b(st|red|atom)(\.add)?\.global\.", ptx);
+        Assert.DoesNotMatch(@"\b(ld|st|red|atom)(\.add)?(\.v[24])?\.(f32|b32|u32)", ptx);
+    }
+
     [Fact]
     public void Vector_width_1_copies_element_by_element()
     {
         var ptx = OfflineKernelCompiler.Ptx(GemmKernel("block=32x32 thread=4x4 reduce=8 shared=A,B vector=1"), "sm_90");
 
-        Assert.DoesNotContain("ld.v4.f32", ptx);
+        Assert.DoesNotContain("ld.global.v4.f32", ptx);
     }
 
     [Theory]
