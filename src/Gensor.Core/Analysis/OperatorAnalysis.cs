@@ -1123,11 +1123,11 @@ public sealed class OperatorAnalysis
         {
             return "double buffering (buffers=2) needs staged inputs and the register prefetch (prefetch=1) that fills the second buffer";
         }
-        // Both shape the copy into shared memory, so with nothing staged they change nothing: the kernel is the
+        // Each shapes the copy into shared memory, so with nothing staged they change nothing: the kernel is the
         // plain one, recorded under another schedule's text (construction never makes one; found by fuzzing --schedule).
-        if (schedule.SharedInputs.Count == 0 && (schedule.SharedPadding != 0 || schedule.RegisterPrefetch))
+        if (schedule.SharedInputs.Count == 0 && (schedule.SharedPadding != 0 || schedule.RegisterPrefetch || schedule.VectorWidth != 1))
         {
-            return "padding (pad) and register prefetch (prefetch=1) apply to inputs staged in shared memory, and nothing is staged (shared=-)";
+            return "padding (pad), register prefetch (prefetch=1) and the copy's vector width (vector) apply to inputs staged in shared memory, and nothing is staged (shared=-)";
         }
         var lanes = schedule.ReduceThreads;
         if (lanes < 1 || (lanes & (lanes - 1)) != 0)

@@ -127,9 +127,10 @@ public sealed class InfoCommandTests
     [Theory]
     [InlineData("pad=4")]
     [InlineData("prefetch=1")]
+    [InlineData("vector=4")]
     public void Explain_refuses_padding_or_prefetch_when_nothing_is_staged(string copyChoice)
     {
-        // Both shape the copy into shared memory; without one the kernel is the plain schedule's under another text.
+        // Each shapes the copy into shared memory; without one the kernel is the plain schedule's under another text.
         var result = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=512,n=512,k=512", "--target", "h100", "--compiler-check", "off",
             "--schedule", $"block=64x64 thread=4x4 reduce=16 shared=- {copyChoice}");
 
