@@ -10,23 +10,19 @@ namespace Gensor.Backend.Runtime;
 /// Gensor wants without the rest (<see cref="KernelDevice.KernelOptimization"/>): at O1 they stay
 /// generic pointers, so every tensor access is a generic LD/ST in SASS where CUDA code has
 /// LDG/STG. Every kernel parameter is a tensor that lives in device memory, so the
-/// specialization is exact; the local pass after it removes the casts it leaves. It runs on the
-/// kernel as the context optimized it, before the back end's own passes (O2 runs it among them).
+/// specialization is exact. As in O2, the kernel pass runs before the back end lowers structures
+/// and the local pass, which removes the casts to generic pointers it leaves, after: both at
+/// once before the back end's passes made ILGPU's structure lowering fail on the batch-1
+/// ResNet-50 stem (an unrolled 7x7 window with bounds checks).
 /// Emitted launchers carry their own copy (<c>GlobalTensors</c>, LauncherWriter): they compile in the user's program.
 /// </summary>
 internal readonly struct GlobalKernelParameters : IBackendHook
 {
-    public void OptimizedKernelContext(IRContext kernelContext, Method kernelMethod)
-    {
-    }
+    public void InitializedKernelContext(IRContext kernelContext, Method kernelMethod) =>
+        kernelContext.Transform(Transformer.Create(TransformerConfiguration.Empty, new InferKernelAddressSpaces(MemoryAddressSpace.Global)));
 
-    public void InitializedKernelContext(IRContext kernelContext, Method kernelMethod)
-    {
-        var builder = Transformer.CreateBuilder(TransformerConfiguration.Empty);
-        builder.Add(new InferKernelAddressSpaces(MemoryAddressSpace.Global));
-        builder.Add(new InferLocalAddressSpaces());
-        kernelContext.Transform(builder.ToTransformer());
-    }
+    public void OptimizedKernelContext(IRContext kernelContext, Method kernelMethod) =>
+        kernelContext.Transform(Transformer.Create(TransformerConfiguration.Empty, new InferLocalAddressSpaces()));
 
     public void FinishedCodeGeneration(IRContext context, Method entryPoint)
     {
