@@ -15,8 +15,9 @@ namespace Gensor.Construction.Feedback;
 /// that spills registers to local memory is dropped, so is one whose real
 /// registers break legality's register limits or occupancy goal, and the others are
 /// estimated again with the registers ptxas really gave them, which decide
-/// occupancy. The cost model's register count is an estimate (within about 25%
-/// of ptxas on the median); the compiler's is the truth for that kernel.
+/// occupancy. The cost model's register count is an estimate (15% off ptxas's on the
+/// median, over 50% for a tenth of the leading candidates of the bench suites); the
+/// compiler's is the truth for that kernel.
 /// Candidates beyond the checked ones keep the model's estimate and come after.
 /// A next round compiles the following candidates when every kernel so far spilled, or when the
 /// model rates them better than the best compiled kernel; after a kernel spilled it takes only
