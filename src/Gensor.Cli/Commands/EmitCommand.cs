@@ -87,6 +87,11 @@ internal static class EmitCommand
                 }
                 var chosenPolicy = PolicyCatalog.Get(parse.GetValue(policy)!, parse.GetValue(allowTf32));
                 var checkMode = CompilerChecks.Validate(parse.GetValue(compilerCheck)!);
+                if (lang == "opencl" && checkMode == "on")
+                {
+                    // The check reads what ptxas makes of ILGPU's PTX; an OpenCL kernel is another program.
+                    throw GensorException.BadInput("--compiler-check on: --lang opencl writes OpenCL C, which ptxas does not compile; use auto or off");
+                }
                 var fixedSchedule = CommonOptions.ParseSchedule(parse.GetValue(schedule));
                 if (lang == "opencl" && fixedSchedule is { Mma: not MmaShape.None })
                 {

@@ -187,6 +187,20 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void OpenCl_with_the_compiler_check_required_is_bad_input()
+    {
+        // ptxas compiles PTX: an OpenCL kernel's check was silently skipped (noted by the fuzzing helper).
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = Emit(outDir, "h100", "opencl", "--compiler-check", "on");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: --compiler-check on: --lang opencl writes OpenCL C, which ptxas does not compile", result.Error.Trim());
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public void OpenCl_of_a_16_bit_product_constructs_without_tensor_cores_and_refuses_an_mma_schedule()
     {
         // The model's mma choice, or one given, stopped ILGPU's OpenCL compiler with an internal error (found by fuzzing).
