@@ -95,8 +95,7 @@ internal static class AtomicFile
             }
             foreach (var path in removed)
             {
-                // A link to a directory stays, as a directory does.
-                if (File.Exists(path) || (new FileInfo(path).LinkTarget is not null && !Directory.Exists(path)))
+                if (Removable(path))
                 {
                     var aside = path + ".old" + suffix;
                     try
@@ -332,6 +331,9 @@ internal static class AtomicFile
             return true;
         }
     }
+
+    /// <summary>Whether a file of an earlier set at <paramref name="path"/> goes: a file or a link, dangling or not; a link to a directory stays, as a directory does.</summary>
+    public static bool Removable(string path) => File.Exists(path) || (new FileInfo(path).LinkTarget is not null && !Directory.Exists(path));
 
     private static void CheckWritable(string fullPath, string option, string shown)
     {

@@ -53,14 +53,14 @@ internal static class TuneCommand
                     Compiler: session.Compiler, AllowTf32: settings.AllowTf32);
                 var report = RecordLog.Tune(session.Tuner, request, session.Records, settings.Force);
                 report = ResourceReader.Attach(report, session.Target, session.Device, session.Logger);
-                var written = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report, launcher) : [];
+                var (written, removed) = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report, launcher) : ([], []);
                 if (json)
                 {
                     cli.Output.WriteLine(TuneReportJson.ToText(report));
                 }
                 else
                 {
-                    TuneText.Write(cli.Output, report, written);
+                    TuneText.Write(cli.Output, report, written, removed);
                 }
                 if (report.Best is null)
                 {
@@ -77,14 +77,15 @@ internal static class TuneCommand
     /// Writes kernel.cs and report.json, both or neither, each through a temporary file so a crash leaves no
     /// half-written file; an earlier emit's kernel and launch.json there go with them (KernelFolder).
     /// </summary>
-    private static IReadOnlyList<string> WriteOutputs(string directory, TuneReport report, LauncherName launcher)
+    private static (IReadOnlyList<string> Written, IReadOnlyList<string> Removed) WriteOutputs(string directory, TuneReport report, LauncherName launcher)
     {
         Directory.CreateDirectory(directory);
         var kernel = Path.Combine(directory, KernelFolder.Tune[0]);
         var json = Path.Combine(directory, KernelFolder.Tune[1]);
-        AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")],
-            KernelFolder.Superseded(directory, KernelFolder.Tune));
-        return [kernel, json];
+        var superseded = KernelFolder.Superseded(directory, KernelFolder.Tune);
+        var removed = KernelFolder.Present(superseded);
+        AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")], superseded);
+        return ([kernel, json], removed);
     }
 }
 
@@ -98,7 +99,7 @@ internal static class TuneText
         _ => "no reduction",
     };
 
-    public static void Write(TextWriter w, TuneReport report, IReadOnlyList<string> written)
+    public static void Write(TextWriter w, TuneReport report, IReadOnlyList<string> written, IReadOnlyList<string> removed)
     {
         var op = report.Operator;
         w.WriteLine($"operator:  {op.Name}  {OperatorText.Describe(op)}");
@@ -166,6 +167,10 @@ internal static class TuneText
         if (written.Count > 0)
         {
             w.WriteLine($"wrote:     {string.Join(", ", written.Select(Printable.Text))}");
+        }
+        if (removed.Count > 0)
+        {
+            w.WriteLine($"removed:   {string.Join(", ", removed.Select(Printable.Text))}");
         }
     }
 }

@@ -83,11 +83,13 @@ public sealed class TuneCommandTests
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(["kernel.cs", "notes.txt", "report.json"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal("mine", File.ReadAllText(notes));
+        Assert.Contains($"removed:   {Path.Combine(dir.Path, "kernel.ptx")}, {Path.Combine(dir.Path, "launch.json")}", result.Output);
 
         var again = GensorCli.Run("emit", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=32,n=32,k=16", "--target", "h100", "--lang", "cs", "--out", dir.Path, "--compiler-check", "off");
 
         Assert.True(again.ExitCode == 0, again.Error);
         Assert.Equal(["kernel.cs", "launch.json", "notes.txt"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains($"removed:   {Path.Combine(dir.Path, "report.json")}", again.Output);
     }
 
     [Fact]

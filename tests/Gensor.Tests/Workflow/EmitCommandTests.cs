@@ -61,6 +61,8 @@ public sealed class EmitCommandTests
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(["elsewhere.cl", "kernel.ptx", "launch.json", "notes.txt"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        // The user is told what went.
+        Assert.Contains($"removed:   {Path.Combine(dir.Path, "kernel.cs")}, {Path.Combine(dir.Path, "kernel.cl")}", result.Output);
         Assert.Equal("ptx", JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "launch.json")))!["language"]!.GetValue<string>());
         Assert.Equal("mine", File.ReadAllText(notes));
         Assert.Equal("kept", File.ReadAllText(elsewhere));
@@ -78,6 +80,7 @@ public sealed class EmitCommandTests
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(["kernel.cs", "kernel.ptx", "launch.json"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("removed:", result.Output);
     }
 
     [Theory]
