@@ -18,7 +18,7 @@ internal static class AtomicFile
     public static void Write(string path, byte[] content) => WriteAll([(path, content)]);
 
     /// <summary>Writes text files (UTF-8, no BOM) all or none; see <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>.</summary>
-    public static void WriteAll(IReadOnlyList<(string Path, string Content)> files, IReadOnlyList<string>? removed = null) =>
+    public static IReadOnlyList<string> WriteAll(IReadOnlyList<(string Path, string Content)> files, IReadOnlyList<string>? removed = null) =>
         WriteAll(files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray(), removed);
 
     /// <summary>
@@ -33,14 +33,16 @@ internal static class AtomicFile
     /// copy taken before) and every temporary file is removed; a file system error then becomes one
     /// bad-input error that says whether everything was put back.
     /// </summary>
+    /// <returns>Those of <paramref name="removed"/> that were there and went, for the user to be told.</returns>
     /// <exception cref="GensorException">BadInput: a file could not be written.</exception>
-    public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files, IReadOnlyList<string>? removed = null)
+    public static IReadOnlyList<string> WriteAll(IReadOnlyList<(string Path, byte[] Content)> files, IReadOnlyList<string>? removed = null)
     {
         files = files.Select(f => (OutputPath.ThroughLinks(f.Path), f.Content)).ToArray();
         var suffix = Suffix();
         var temporaries = files.Select(f => f.Path + ".tmp" + suffix).ToArray();
         var backups = files.Select(f => f.Path + ".old" + suffix).ToArray();
         removed ??= [];
+        var gone = new List<string>();
         try
         {
             for (var i = 0; i < files.Count; i++)
@@ -52,8 +54,9 @@ internal static class AtomicFile
             // (both found by fuzzing).
             using (LockDirectories(files.Select(f => f.Path).Concat(removed)))
             {
-                SignalDeferral.Run(() => Replace(files, temporaries, backups, removed, suffix));
+                SignalDeferral.Run(() => Replace(files, temporaries, backups, removed, suffix, gone));
             }
+            return gone;
         }
         catch (Exception error)
         {
@@ -73,7 +76,8 @@ internal static class AtomicFile
         }
     }
 
-    private static void Replace(IReadOnlyList<(string Path, byte[] Content)> files, string[] temporaries, string[] backups, IReadOnlyList<string> removed, string suffix)
+    /// <summary>The renames of <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>; the superseded files that went are added to <paramref name="gone"/>.</summary>
+    private static void Replace(IReadOnlyList<(string Path, byte[] Content)> files, string[] temporaries, string[] backups, IReadOnlyList<string> removed, string suffix, List<string> gone)
     {
         var copied = new bool[files.Count];
         var moved = new bool[files.Count];
@@ -141,10 +145,11 @@ internal static class AtomicFile
         {
             TryDelete(backup, onlyIf: true);
         }
-        foreach (var (_, aside) in setAside)
+        foreach (var (path, aside) in setAside)
         {
             // File.Delete removes a link itself, dangling or not.
             TryDelete(aside, onlyIf: true, link: true);
+            gone.Add(path);
         }
     }
 
@@ -333,7 +338,7 @@ internal static class AtomicFile
     }
 
     /// <summary>Whether a file of an earlier set at <paramref name="path"/> goes: a file or a link, dangling or not; a link to a directory stays, as a directory does.</summary>
-    public static bool Removable(string path) => File.Exists(path) || (new FileInfo(path).LinkTarget is not null && !Directory.Exists(path));
+    private static bool Removable(string path) => File.Exists(path) || (new FileInfo(path).LinkTarget is not null && !Directory.Exists(path));
 
     private static void CheckWritable(string fullPath, string option, string shown)
     {

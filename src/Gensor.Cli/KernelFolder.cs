@@ -62,7 +62,4 @@ internal static class KernelFolder
     /// <summary>The paths in <paramref name="directory"/> of the other sets' files: they go when <paramref name="written"/> is written.</summary>
     public static string[] Superseded(string directory, IEnumerable<string> written) =>
         [.. AllNames.Except(written).Select(name => Path.Combine(directory, name))];
-
-    /// <summary>Those of <paramref name="paths"/> that writing a set removes (<see cref="AtomicFile.Removable"/>), for the user to be told.</summary>
-    public static string[] Present(IEnumerable<string> paths) => [.. paths.Where(AtomicFile.Removable)];
 }

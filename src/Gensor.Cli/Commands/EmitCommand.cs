@@ -138,9 +138,7 @@ internal static class EmitCommand
                 })).Append((Path: launchPath, Content: new System.Text.UTF8Encoding(false).GetBytes(launch.ToJsonString(_indented) + "\n"))).ToArray();
                 // All the files or none: a kernel without its launch configuration is of no use. An earlier
                 // emit's kernel in another language, or tune's report, goes with them (KernelFolder).
-                var superseded = KernelFolder.Superseded(outDir, [.. KernelFolder.EmitKernel(lang), KernelFolder.Launch]);
-                var removed = KernelFolder.Present(superseded);
-                AtomicFile.WriteAll(contents, superseded);
+                var removed = AtomicFile.WriteAll(contents, KernelFolder.Superseded(outDir, [.. KernelFolder.EmitKernel(lang), KernelFolder.Launch]));
                 var written = contents.Select(file => file.Path).ToList();
                 cli.Output.WriteLine($"schedule:  {chosen}  ({Describe(origin)})");
                 cli.Output.WriteLine($"launch:    grid {source.Launch.GridSize}, group {source.Launch.GroupSize}, shared {source.Launch.SharedMemoryBytes} bytes");
@@ -153,7 +151,7 @@ internal static class EmitCommand
                     cli.Output.WriteLine($"resources: {ResourcesText.Describe(read)}");
                 }
                 cli.Output.WriteLine($"wrote:     {string.Join(", ", written.Select(Printable.Text))}");
-                if (removed.Length > 0)
+                if (removed.Count > 0)
                 {
                     cli.Output.WriteLine($"removed:   {string.Join(", ", removed.Select(Printable.Text))}");
                 }

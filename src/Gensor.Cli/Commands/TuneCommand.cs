@@ -82,9 +82,8 @@ internal static class TuneCommand
         Directory.CreateDirectory(directory);
         var kernel = Path.Combine(directory, KernelFolder.Tune[0]);
         var json = Path.Combine(directory, KernelFolder.Tune[1]);
-        var superseded = KernelFolder.Superseded(directory, KernelFolder.Tune);
-        var removed = KernelFolder.Present(superseded);
-        AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")], superseded);
+        var removed = AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")],
+            KernelFolder.Superseded(directory, KernelFolder.Tune));
         return ([kernel, json], removed);
     }
 }
