@@ -34,6 +34,27 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
         Assert.True(measurement.Verified, measurement.Error);
     }
 
+    [Fact]
+    public void Each_copy_of_a_partly_unrolled_channel_loop_loads_its_shared_values_once()
+    {
+        // A stage of 64 channels x 3x3 taps is too long to unroll whole: the channel loop runs 8 channels
+        // per iteration, each copy through its own window of I. Two output rows per thread over three
+        // filter rows read 4 rows x 3 columns per channel: 12 loads, not 18 (batch-1 ResNet-50's
+        // s1_conv3x3 pick loaded 144 values per iteration for 96).
+        var op = Operators.Parse("O[b,f,y,x] += I[b,c,y+r-1,x+s-1] * W[f,c,r,s]", "b=1,f=8,y=8,x=8,c=64,r=3,s=3");
+        var schedule = Schedule.Parse("block=1x8x8x8 thread=1x4x2x1 reduce=64x3x3 shared=W vector=4");
+        var state = new EtirState(op, schedule);
+        var copies = Gensor.Analysis.OperatorAnalysis.PartialUnrollFactor(schedule);
+
+        var loads = CSharpKernelGenerator.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
+            .OfType<IrExpr.Load>().Count(l => l.Buffer.Tensor == "I");
+
+        Assert.True(copies > 1, $"unrolled by {copies}");
+        Assert.Equal(12 * copies, loads);
+        var measurement = fixture.Run(state, "ReusedLoadsPerCopy", seed: 5);
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+
     [Theory]
     // Four rows per thread over three filter rows: 6 rows x 3 columns of I, and W's 9 taps.
     [InlineData("block=1x1x16x16 thread=1x1x4x1 reduce=3x3", 27)]
@@ -88,10 +109,14 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
             new IrStmt.Declare(b, new IrExpr.Load(Input, IrExpr.Lin(3), 1)),
         ], Scoped: true);
         // Each copy of a partly unrolled body declares its own window: the same name, another place.
-        var twoWindows = new IrStmt.Seq([
-            new IrStmt.Seq([new IrStmt.DeclareWindow(Window, Input, IrExpr.Lin(0), 1), new IrStmt.Declare(a, new IrExpr.Load(Window, IrExpr.Lin(3), 1))], Scoped: true),
-            new IrStmt.Seq([new IrStmt.DeclareWindow(Window, Input, IrExpr.Lin(8), 1), new IrStmt.Declare(b, new IrExpr.Load(Window, IrExpr.Lin(3), 1))], Scoped: true),
+        // Within a copy the window stays put: its second load of the same value is merged.
+        var c = new Variable("g_c", IrType.Float);
+        IrStmt Copy(long start, Variable first) => new IrStmt.Seq([
+            new IrStmt.DeclareWindow(Window, Input, IrExpr.Lin(start), 1),
+            new IrStmt.Seq([new IrStmt.Declare(first, new IrExpr.Load(Window, IrExpr.Lin(3), 1))], Scoped: true),
+            new IrStmt.Seq([new IrStmt.Declare(c, new IrExpr.Load(Window, IrExpr.Lin(3), 1))], Scoped: true),
         ], Scoped: true);
+        var twoWindows = new IrStmt.Seq([Copy(0, a), Copy(8, b)], Scoped: true);
 
         foreach (var body in new IrStmt[] { afterStore, twoWindows })
         {

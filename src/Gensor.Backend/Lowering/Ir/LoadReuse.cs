@@ -47,12 +47,13 @@ public static class LoadReuse
         _ => false,
     };
 
-    private static IrStmt Merge(IrStmt.Seq region, NameSource names)
+    private static IrStmt.Seq Merge(IrStmt.Seq region, NameSource names)
     {
         // Names whose value can differ between two loads: assigned registers, and names declared
         // more than once (each copy of a partly unrolled loop's body declares its own window).
         var declared = new HashSet<string>();
         var changing = new HashSet<string>();
+        var redeclared = false;
         foreach (var statement in region.Walk())
         {
             switch (statement)
@@ -62,12 +63,25 @@ public static class LoadReuse
                     break;
                 case IrStmt.Declare { Variable.Name: var name } when !declared.Add(name):
                     changing.Add(name);
+                    redeclared = true;
                     break;
                 case IrStmt.DeclareWindow { Window.Name: var name } when !declared.Add(name):
                     changing.Add(name);
+                    redeclared = true;
                     break;
             }
         }
+        var merged = MergeWhole(region, changing, names);
+        // A name declared again keeps its value inside each block that declares it: each copy of a
+        // partly unrolled body, with its own window, merges its loads within itself (a 3x3
+        // convolution's channel loop unrolled 8 times loaded 18 values per channel for 12).
+        return redeclared
+            ? merged with { Body = [.. merged.Body.Select(s => s is IrStmt.Seq inner ? Merge(inner, names) : s)] }
+            : merged;
+    }
+
+    private static IrStmt.Seq MergeWhole(IrStmt.Seq region, IReadOnlySet<string> changing, NameSource names)
+    {
         var counts = new Dictionary<IrExpr, int>();
         foreach (var declare in region.Walk().OfType<IrStmt.Declare>())
         {
