@@ -276,6 +276,7 @@ public static class CSharpPrinter
             IrExpr.Unary u => CSharpExpression.UnaryText(u.Op, Expr(u.Operand)),
             IrExpr.Select s => $"({Expr(s.Condition)} ? {Expr(s.Then)} : {Expr(s.Else)})",
             IrExpr.InRange r => $"(uint)({Expr(r.Index)}) < {Int(r.Extent)}u",
+            IrExpr.BitSet b => $"(({Expr(b.Value)} & {Int(1L << b.Bit)}) != 0)",
             IrExpr.Load { Buffer.Element: ElementType.F32 } load => $"{View(load.Buffer, load.Width)}[{Index(load.Buffer, load.Index)}]",
             IrExpr.Load { Width: 1 } load => ElementTypeNames.Widen(load.Buffer.Element, $"{load.Buffer.Name}[{Index(load.Buffer, load.Index)}]"),
             // A 16-bit buffer has no vector view: the lanes are loaded and widened one by one.

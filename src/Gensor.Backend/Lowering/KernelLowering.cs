@@ -467,8 +467,142 @@ public static class KernelLowering
                         ? CopiesThroughWindow(r) ? chunk with { GlobalOffset = new IrExpr.Int(0) } : chunk
                         : ChunkAfterFirst(r, runs, chunk, digits, first, step, partial);
                 }
+                foreach (var statement in ChunkConditionBits(r))
+                {
+                    yield return statement;
+                }
             }
         }
+
+        /// <summary>The bit tests that stand for the bounds checks of copy chunks, by read, chunk and lane (<see cref="ChunkConditionBits"/>).</summary>
+        private readonly Dictionary<(int Read, int Chunk, int Lane), IrExpr> _guardBits = [];
+
+        /// <summary>The registers of every staged read's condition bits (<see cref="ChunkConditionBits"/>).</summary>
+        private readonly List<Variable> _conditionRegisters = [];
+
+        /// <summary>Registers of condition bits at most, per staged read (<see cref="ChunkConditionBits"/>).</summary>
+        private const int MaxConditionRegisters = 4;
+
+        /// <summary>
+        /// The conditions of a thread's copy chunks that are the same in every stage, computed once
+        /// before the stage loop into the bits of a few registers, so that each is one bit test in
+        /// a stage: the carries between copy runs (they depend only on the first chunk's digits) and,
+        /// when no reduce axis moves a checked dimension (a stage holds every filter tap), the bounds
+        /// checks of a padded convolution. ptxas has 7 predicate registers: it recomputed such
+        /// conditions in every stage from the digits and coordinates, and kept the rest as bits of
+        /// a register it updated in the loop (batch-1 ResNet-50's s3_conv3x3_stride2 pick: about
+        /// 600 integer and predicate instructions per stage for 2,304 FFMA, 18 chunks of I and 36 of W).
+        /// Rewrites the read's chunks so that their carries are the bit tests.
+        /// </summary>
+        private IEnumerable<IrStmt> ChunkConditionBits(int r)
+        {
+            var plan = _a.Copy(r, _s);
+            var lanes = plan.VectorLoad ? 1 : plan.Width;
+            var origin = BoxOrigin(r, _stageIndex);
+            var tensor = _tensor[_reads[r].Tensor];
+            bool MovesWithStage(IrExpr guard) =>
+                guard.Walk().OfType<IrExpr.Linear>().Any(form => form.Terms.Any(term => _stageIndex.Contains(term.Variable)));
+            var guards = Enumerable.Range(0, plan.IterationsPerThread)
+                .Select(it => Enumerable.Range(0, lanes).Select(u => Guard(_chunks[(r, it)], origin, tensor, u)).ToArray()).ToArray();
+            // A reduce axis moves the box across the bounds: the checks are each stage's own.
+            var guardsAreBits = guards.All(lane => lane.All(g => g is null || !MovesWithStage(g)));
+            var count = 0;
+            for (var it = 0; it < plan.IterationsPerThread; it++)
+            {
+                count += _chunks[(r, it)].Setup.Count(IsCarry) + (guardsAreBits ? guards[it].Count(g => g is not null) : 0);
+            }
+            const int bitsPerRegister = 31;
+            if (count == 0 || count > MaxConditionRegisters * bitsPerRegister)
+            {
+                yield break;
+            }
+            var registers = new Variable[(count + bitsPerRegister - 1) / bitsPerRegister];
+            for (var k = 0; k < registers.Length; k++)
+            {
+                registers[k] = Int($"g_cb{r}_{k}");
+                _conditionRegisters.Add(registers[k]);
+                yield return new IrStmt.Declare(registers[k], new IrExpr.Int(0));
+            }
+            var next = 0;
+            // One bit per distinct condition (chunks a whole number of runs apart carry alike): ptxas
+            // keeps each bit test it hoists in a register of its own.
+            var tests = new Dictionary<IrExpr, IrExpr>();
+            // Sets the next bit where the condition holds, unless a bit holds it already; returns its test.
+            IrExpr Bit(IrExpr condition, IrExpr key, List<IrStmt> setting)
+            {
+                if (tests.TryGetValue(key, out var known))
+                {
+                    return known;
+                }
+                var register = registers[next / bitsPerRegister];
+                var bit = next++ % bitsPerRegister;
+                setting.Add(new IrStmt.Assign(register, new IrExpr.Binary(BinaryOperator.Add, IrExpr.Of(register),
+                    new IrExpr.Select(condition, new IrExpr.Int(1L << bit), new IrExpr.Int(0)))));
+                return tests[key] = new IrExpr.BitSet(IrExpr.Of(register), bit);
+            }
+            for (var it = 0; it < plan.IterationsPerThread; it++)
+            {
+                var chunk = _chunks[(r, it)];
+                var setting = new List<IrStmt>();
+                var setup = new List<IrStmt>();
+                // The setup's values in terms of hoisted names: two chunks' conditions are alike when these are.
+                var values = new Dictionary<Variable, IrExpr>();
+                foreach (var statement in chunk.Setup)
+                {
+                    if (statement is IrStmt.Declare { Init: { } init } declare)
+                    {
+                        values[declare.Variable] = Inlined(init, values);
+                    }
+                    // The carry's own computation stays before the loop, where its bit is set.
+                    setup.Add(IsCarry(statement) && statement is IrStmt.Declare carry
+                        ? carry with { Init = Bit(IrExpr.Of(carry.Variable), values[carry.Variable], setting) }
+                        : statement);
+                }
+                if (guardsAreBits)
+                {
+                    for (var u = 0; u < lanes; u++)
+                    {
+                        if (guards[it][u] is { } guard)
+                        {
+                            _guardBits[(r, it, u)] = Bit(guard, Inlined(guard, values), setting);
+                        }
+                    }
+                }
+                if (setting.Count > 0)
+                {
+                    yield return new IrStmt.Seq([.. chunk.Setup, .. setting], Scoped: true);
+                }
+                _chunks[(r, it)] = chunk with { Setup = [.. setup] };
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="expr"/> with the names of <paramref name="values"/> replaced by their values:
+        /// a key for comparing conditions, not code (a name inside an affine form becomes a sum).
+        /// </summary>
+        private static IrExpr Inlined(IrExpr expr, IReadOnlyDictionary<Variable, IrExpr> values) => expr switch
+        {
+            IrExpr.Ref reference => values.TryGetValue(reference.Variable, out var value) ? value : reference,
+            IrExpr.Linear linear when linear.Terms.Any(term => values.ContainsKey(term.Variable)) => linear.Terms
+                .Where(term => values.ContainsKey(term.Variable))
+                .Aggregate((IrExpr)IrExpr.Sum(linear.Terms.Where(term => !values.ContainsKey(term.Variable)), linear.Constant),
+                    (sum, term) => new IrExpr.Binary(BinaryOperator.Add, sum, new IrExpr.Binary(BinaryOperator.Multiply, new IrExpr.Int(term.Coefficient), values[term.Variable]))),
+            IrExpr.Binary binary => binary with { Left = Inlined(binary.Left, values), Right = Inlined(binary.Right, values) },
+            IrExpr.Select select => select with { Condition = Inlined(select.Condition, values), Then = Inlined(select.Then, values), Else = Inlined(select.Else, values) },
+            IrExpr.InRange range => range with { Index = Inlined(range.Index, values) },
+            IrExpr.BitSet bit => bit with { Value = Inlined(bit.Value, values) },
+            _ => expr,
+        };
+
+        /// <summary>A carry between copy runs in a chunk's setup (<see cref="ChunkAfterFirst"/>).</summary>
+        private static bool IsCarry(IrStmt statement) => statement is IrStmt.Declare { Variable.Type: IrType.Bool, Init: not null };
+
+        /// <summary>
+        /// The bounds check of lane <paramref name="u"/> of read <paramref name="r"/>'s copy chunk
+        /// <paramref name="it"/>: its bit where it has one (<see cref="ChunkConditionBits"/>), else the comparisons.
+        /// </summary>
+        private IrExpr? CopyGuard(int r, int it, ChunkCoordinates chunk, IrExpr.Linear[] origin, Tensor tensor, int u) =>
+            _guardBits.TryGetValue((r, it, u), out var bit) ? bit : Guard(chunk, origin, tensor, u);
 
         /// <summary>The tensor offset of each staged read's first copy chunk (a hoisted variable), per read.</summary>
         private readonly Dictionary<int, IrExpr> _firstChunkOffset = [];
@@ -780,10 +914,10 @@ public static class KernelLowering
                 : chunk.GlobalOffset is IrExpr.Int offset ? new IrExpr.Int(offset.Value + lane)
                 : lane == 0 ? chunk.GlobalOffset : new IrExpr.Binary(BinaryOperator.Add, chunk.GlobalOffset, new IrExpr.Int(lane));
 
-            IrStmt Chunk(ChunkCoordinates chunk, string register)
+            IrStmt Chunk(ChunkCoordinates chunk, int it, string register)
             {
                 var body = new List<IrStmt>();
-                var guard = part == CopyPart.Store ? null : Guard(chunk, origin, tensor, 0);
+                var guard = part == CopyPart.Store ? null : CopyGuard(r, it, chunk, origin, tensor, 0);
                 if (plan.VectorLoad)
                 {
                     var type = IrTypes.FloatOfWidth(width);
@@ -807,7 +941,7 @@ public static class KernelLowering
                         values[u] = new Variable($"{register}_{u}", IrType.Float);
                         if (part != CopyPart.Store)
                         {
-                            var laneGuard = Guard(chunk, origin, tensor, u);
+                            var laneGuard = CopyGuard(r, it, chunk, origin, tensor, u);
                             IrExpr load = LoadChunk(window ?? _parameter[read.Tensor], LoadIndex(chunk, u), 1);
                             var loaded = laneGuard is null ? load : new IrExpr.Select(laneGuard, load, new IrExpr.Float(0));
                             body.Add(part == CopyPart.Load ? new IrStmt.Assign(values[u], loaded) : new IrStmt.Declare(values[u], loaded));
@@ -828,12 +962,12 @@ public static class KernelLowering
                 var it = Int($"g_it{r}");
                 var element = IrExpr.Sum([(width, Int("g_tid")), ((long)Threads * width, it)]);
                 var (coordinates, chunk) = Coordinates(r, element, "", hoist: true, partial: true);
-                statements.Add(new IrStmt.For(it, 0, plan.IterationsPerThread, 1, Unroll: false, new IrStmt.Seq([.. coordinates, Chunk(chunk, $"g_w{r}")])));
+                statements.Add(new IrStmt.For(it, 0, plan.IterationsPerThread, 1, Unroll: false, new IrStmt.Seq([.. coordinates, Chunk(chunk, -1, $"g_w{r}")])));
                 return statements;
             }
             for (var it = 0; it < plan.IterationsPerThread; it++)
             {
-                statements.Add(Chunk(_chunks[(r, it)], $"g_p{r}_{it}"));
+                statements.Add(Chunk(_chunks[(r, it)], it, $"g_p{r}_{it}"));
             }
             return statements;
         }
@@ -941,6 +1075,14 @@ public static class KernelLowering
                 body.Add(new IrStmt.Declare(st, IrExpr.Sum([(StagesPerBlock, _splitIndex), (1, local)])));
             }
             body.AddRange(StageIndices(IrExpr.Of(st), _stageIndex));
+            foreach (var register in _conditionRegisters)
+            {
+                // Adds 0 (a stage index is below 2^31), which ptxas cannot see: the register changes in
+                // the loop, so ptxas tests its bits where they are used, one instruction each, instead of
+                // hoisting every bit into a register of its own before the loop.
+                body.Add(new IrStmt.Assign(register, new IrExpr.Binary(BinaryOperator.Add, IrExpr.Of(register),
+                    new IrExpr.Binary(BinaryOperator.IndexDivide, IrExpr.Of(local), new IrExpr.Int(1L << 31)))));
+            }
             if (_parity is not null)
             {
                 // The block's first stage is in buffer 0 (the prologue's).

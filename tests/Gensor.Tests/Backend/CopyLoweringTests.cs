@@ -188,6 +188,33 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         Assert.True(measurement.Verified, measurement.Error);
     }
 
+    [Theory]
+    // A stage holds every filter tap: I's bounds checks are the same in every stage, bits too.
+    [InlineData("block=8x2x8 thread=1x1x1 reduce=12x3x3 shared=I,W pad=4 prefetch=1", false)]
+    // Filter rows over stages: the box moves across the bounds from stage to stage, so I's checks stay comparisons.
+    [InlineData("block=8x2x8 thread=1x1x1 reduce=12x1x3 shared=I,W pad=4 prefetch=1", true)]
+    public void A_stage_tests_its_chunks_carries_and_fixed_bounds_checks_as_bits_set_before_the_loop(string schedule, bool checksInTheLoop)
+    {
+        var state = new EtirState(Operators.Parse(PaddedConv, PaddedShape), Schedule.Parse(schedule));
+        var kernel = KernelLowering.Lower(state);
+        var stages = kernel.Statements.OfType<IrStmt.For>().Single(loop => loop.Index.Name == "g_st");
+        var inLoop = stages.Body.Walk().SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).ToArray();
+
+        // No carry compares a digit of the first chunk in the loop: each is a bit of a g_cb register...
+        static bool ComparesDigit(IrExpr e) => e is IrExpr.Binary { Op: BinaryOperator.Less } less
+            && less.Walk().Any(x => x is IrExpr.Ref { Variable.Name: var name } && name.StartsWith("g_cd", StringComparison.Ordinal));
+        Assert.DoesNotContain(inLoop, ComparesDigit);
+        Assert.Contains(stages.Body.Walk().OfType<IrStmt.Declare>(), d => d.Variable.Name.StartsWith("g_ck", StringComparison.Ordinal)
+            && d.Init!.Walk().Any(x => x is IrExpr.Ref { Variable.Name: var name } && name.StartsWith("g_cb", StringComparison.Ordinal)));
+        // ...set before the loop, where the comparisons are.
+        var before = kernel.Statements.TakeWhile(s => s != stages).SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).ToArray();
+        Assert.Contains(before, ComparesDigit);
+        Assert.Equal(checksInTheLoop, inLoop.Any(e => e is IrExpr.InRange));
+
+        var measurement = fixture.Run(state, "ConditionBits", seed: 11);
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+
     /// <summary>The loads of <paramref name="tensor"/> from global memory, through windows or not.</summary>
     private static IrExpr.Load[] GlobalLoads(KernelIr kernel, string tensor) =>
         [.. kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()

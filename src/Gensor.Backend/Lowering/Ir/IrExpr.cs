@@ -46,6 +46,9 @@ public abstract record IrExpr
     /// <summary>Whether 0 ≤ <paramref name="Index"/> &lt; <paramref name="Extent"/> (one unsigned comparison).</summary>
     public sealed record InRange(IrExpr Index, long Extent) : IrExpr;
 
+    /// <summary>Whether bit <paramref name="Bit"/> (0 to 30) of the integer <paramref name="Value"/> is set (one LOP3 into a predicate).</summary>
+    public sealed record BitSet(IrExpr Value, int Bit) : IrExpr;
+
     /// <summary>
     /// <paramref name="Width"/> consecutive floats of <paramref name="Buffer"/>: a scalar, or a
     /// 64- or 128-bit vector load. <paramref name="Index"/> counts whole vectors (elements / width),
@@ -72,6 +75,7 @@ public abstract record IrExpr
             Unary u => [u.Operand],
             Select s => [s.Condition, s.Then, s.Else],
             InRange r => [r.Index],
+            BitSet b => [b.Value],
             Load l => [l.Index],
             Lane l => [l.Vector],
             Pack p => p.Lanes.AsEnumerable(),

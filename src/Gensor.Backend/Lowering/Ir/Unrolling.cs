@@ -71,6 +71,7 @@ public static class Unrolling
             IrExpr.Int constant => new IrExpr.Bool(constant.Value >= 0 && constant.Value < range.Extent),
             var index => new IrExpr.InRange(index, range.Extent),
         },
+        IrExpr.BitSet bit => bit with { Value = Fold(bit.Value, known) },
         IrExpr.Load load => load with { Index = Fold(load.Index, known) },
         IrExpr.Lane lane => lane with { Vector = Fold(lane.Vector, known) },
         IrExpr.Pack pack => new IrExpr.Pack([.. pack.Lanes.Select(l => Fold(l, known))]),
