@@ -614,27 +614,6 @@ public sealed class OperatorAnalysis
         return total;
     }
 
-    /// <summary>Registers a thread holds for the register prefetch of the next stage: its share of every staged box (<see cref="CopyPlan"/>).</summary>
-    public int PrefetchRegisters(Schedule schedule)
-    {
-        if (!schedule.RegisterPrefetch)
-        {
-            return 0;
-        }
-        Span<int> tile = stackalloc int[AxisCount];
-        BlockStageTile(schedule, tile);
-        long registers = 0;
-        for (var r = 0; r < _reads.Length; r++)
-        {
-            if (IsShared(schedule, _reads[r].Tensor))
-            {
-                var (width, _, _, iterations) = CopyShape(r, schedule, tile);
-                registers += (long)iterations * width;
-            }
-        }
-        return (int)Math.Min(int.MaxValue, registers);
-    }
-
     /// <summary>Reduce points a thread computes in one stage: the stage's points, shared among the reduce threads.</summary>
     public static long PointsPerThreadPerStage(Schedule schedule)
     {

@@ -226,10 +226,8 @@ public class CostModelTests
         var staged = Enumerable.Range(0, analysis.ReadCount).Where(r => schedule.IsShared(analysis.ReadTensor(r))).ToArray();
 
         var expectedShared = staged.Sum(r => analysis.Layout(r, schedule).StoredElements * sizeof(float));
-        var expectedPrefetch = schedule.RegisterPrefetch ? staged.Sum(r => analysis.Copy(r, schedule).RegistersPerThread) : 0;
 
         Assert.Equal(expectedShared, analysis.SharedMemoryBytes(schedule));
-        Assert.Equal(expectedPrefetch, analysis.PrefetchRegisters(schedule));
         // The first warp's copy stores, walked without divisions, land where the layout stores each element.
         Span<int> tile = stackalloc int[analysis.AxisCount];
         analysis.BlockStageTile(schedule, tile);
