@@ -962,6 +962,7 @@ public static class KernelLowering
                 var it = Int($"g_it{r}");
                 var element = IrExpr.Sum([(width, Int("g_tid")), ((long)Threads * width, it)]);
                 var (coordinates, chunk) = Coordinates(r, element, "", hoist: true, partial: true);
+                // No chunk number: a looped copy's chunks have no condition bits (ChunkConditionBits).
                 statements.Add(new IrStmt.For(it, 0, plan.IterationsPerThread, 1, Unroll: false, new IrStmt.Seq([.. coordinates, Chunk(chunk, -1, $"g_w{r}")])));
                 return statements;
             }

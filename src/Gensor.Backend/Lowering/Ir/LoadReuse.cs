@@ -80,6 +80,7 @@ public static class LoadReuse
             : merged;
     }
 
+    /// <summary>The region with each load that repeats across it, reading no <paramref name="changing"/> name, made once into a register.</summary>
     private static IrStmt.Seq MergeWhole(IrStmt.Seq region, IReadOnlySet<string> changing, NameSource names)
     {
         var counts = new Dictionary<IrExpr, int>();
