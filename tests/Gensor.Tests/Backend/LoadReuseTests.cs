@@ -35,7 +35,7 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
-    public void Each_copy_of_a_partly_unrolled_channel_loop_loads_its_shared_values_once()
+    public void Each_copy_of_a_partly_unrolled_channel_loop_loads_each_value_once()
     {
         // A stage of 64 channels x 3x3 taps is too long to unroll whole: the channel loop runs 8 channels
         // per iteration, each copy through its own window of I. Two output rows per thread over three
