@@ -554,7 +554,7 @@ public static class KernelLowering
                         values[declare.Variable] = Inlined(init, values);
                     }
                     // The carry's own computation stays before the loop, where its bit is set.
-                    setup.Add(IsCarry(statement) && statement is IrStmt.Declare carry
+                    setup.Add(statement is IrStmt.Declare carry && IsCarry(carry)
                         ? carry with { Init = Bit(IrExpr.Of(carry.Variable), values[carry.Variable], setting) }
                         : statement);
                 }

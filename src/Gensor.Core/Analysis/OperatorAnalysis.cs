@@ -954,35 +954,37 @@ public sealed class OperatorAnalysis
     private (long Values, long Coordinates) CopyRegisters(int r, Schedule schedule, ReadOnlySpan<int> stage)
     {
         var (width, _, _, iterations) = CopyShape(r, schedule, stage);
-        var checks = CheckedDimensions(r, schedule, reduceGuarded: false);
+        var (checks, moved) = CopyCheckedDimensions(r, schedule);
         var chunks = HoistsCopy(schedule, iterations) ? iterations : 0;
-        return (Math.Max(chunks, 1) * (long)width, chunks * (long)CheckedDimensionsAStageMoves(r, schedule) + CopyCheckRegisters * checks);
+        return (Math.Max(chunks, 1) * (long)width, chunks * (long)moved + CopyCheckRegisters * checks);
     }
 
     /// <summary>
-    /// Checked dimensions of read <paramref name="r"/> whose index has a reduce axis that takes
-    /// more than one stage: the box moves across the bounds from stage to stage, so a copy checks
-    /// them in each stage; the lowering sets the other checks' bits once.
+    /// The dimensions of read <paramref name="r"/> whose copy loads need bounds checks, and of
+    /// those the ones whose index has a reduce axis that takes more than one stage: the box moves
+    /// across the bounds from stage to stage, so a copy checks them in each stage; the lowering
+    /// sets the other checks' bits once.
     /// </summary>
-    private int CheckedDimensionsAStageMoves(int r, Schedule schedule)
+    private (int Checked, int Moved) CopyCheckedDimensions(int r, Schedule schedule)
     {
-        var count = 0;
+        int count = 0, moved = 0;
         for (var d = 0; d < _reads[r].Terms.Length; d++)
         {
             if (!IndexCanLeave(r, d, schedule, reduceGuarded: false))
             {
                 continue;
             }
+            count++;
             foreach (var (slot, _) in _reads[r].Terms[d])
             {
                 if (slot >= SpatialRank && schedule.ReduceStep[slot - SpatialRank] < _extents[slot])
                 {
-                    count++;
+                    moved++;
                     break;
                 }
             }
         }
-        return count;
+        return (count, moved);
     }
 
     /// <summary>Registers of a global read's window address, and as many again per checked dimension (its coordinate and bound).</summary>
