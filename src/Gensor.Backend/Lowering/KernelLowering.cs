@@ -300,11 +300,11 @@ public static class KernelLowering
         }
 
         /// <summary>(value / divisor) % modulus, written without the operations that are identities.</summary>
-        private static IrExpr DivRem(IrExpr value, long divisor, long modulus)
-        {
-            var quotient = divisor == 1 ? value : new IrExpr.Binary(BinaryOperator.IndexDivide, value, new IrExpr.Int(divisor));
-            return modulus == 1 ? new IrExpr.Int(0) : new IrExpr.Binary(BinaryOperator.IndexRemainder, quotient, new IrExpr.Int(modulus));
-        }
+        private static IrExpr DivRem(IrExpr value, long divisor, long modulus) =>
+            modulus == 1 ? new IrExpr.Int(0) : new IrExpr.Binary(BinaryOperator.IndexRemainder, Quotient(value, divisor), new IrExpr.Int(modulus));
+
+        private static IrExpr Quotient(IrExpr value, long divisor) =>
+            divisor == 1 ? value : new IrExpr.Binary(BinaryOperator.IndexDivide, value, new IrExpr.Int(divisor));
 
         // ---- Per-thread bases of every read -------------------------------------------------
 
@@ -446,11 +446,17 @@ public static class KernelLowering
                 // The first chunk's digit in each copy run: its coordinates, and where the later chunks start from.
                 var runs = CopyRuns(r);
                 var digits = new Variable[runs.Count];
+                var largestDigit = new long[runs.Count];
                 long after = 1;
                 for (var i = runs.Count - 1; i >= 0; i--)
                 {
+                    // The block's threads may not reach a run's last digit (128 threads, 8 chunks of
+                    // 16 elements per channel row: the channel digit stays below 8); then the digit
+                    // needs no remainder, and ChunkAfterFirst drops the carries it can never make.
+                    var reached = (long)plan.Width * (Threads - 1) / after;
+                    largestDigit[i] = Math.Min(reached, runs[i].Extent - 1);
                     digits[i] = Int($"g_cd{r}_{i}");
-                    yield return new IrStmt.Declare(digits[i], DivRem(first, after, runs[i].Extent));
+                    yield return new IrStmt.Declare(digits[i], reached == 0 ? new IrExpr.Int(0) : reached < runs[i].Extent ? Quotient(first, after) : DivRem(first, after, runs[i].Extent));
                     after *= runs[i].Extent;
                 }
                 var (statements, chunk) = Coordinates(r, first, $"{r}", hoist: true, partial: false, digits);
@@ -465,7 +471,7 @@ public static class KernelLowering
                     var partial = (long)(it + 1) * Threads * plan.Width > plan.Elements;
                     _chunks[(r, it)] = it == 0 && !partial
                         ? CopiesThroughWindow(r) ? chunk with { GlobalOffset = new IrExpr.Int(0) } : chunk
-                        : ChunkAfterFirst(r, runs, chunk, digits, first, step, partial);
+                        : ChunkAfterFirst(r, runs, chunk, digits, largestDigit, first, step, partial);
                 }
                 foreach (var statement in ChunkConditionBits(r))
                 {
@@ -656,7 +662,7 @@ public static class KernelLowering
         /// (<paramref name="first"/>, whose digits in the copy <paramref name="runs"/> are <paramref name="digits"/>):
         /// the first chunk's offsets plus the step's digits, with the carries between runs.
         /// </summary>
-        private ChunkCoordinates ChunkAfterFirst(int r, List<CopyRun> runs, ChunkCoordinates first, Variable[] digits, IrExpr.Linear element, long step, bool partial)
+        private ChunkCoordinates ChunkAfterFirst(int r, List<CopyRun> runs, ChunkCoordinates first, Variable[] digits, long[] largestDigit, IrExpr.Linear element, long step, bool partial)
         {
             var plan = _a.Copy(r, _s);
             var setup = new List<IrStmt>();
@@ -675,12 +681,23 @@ public static class KernelLowering
             {
                 // digit + add + carry-in passes the extent when the digit is above extent - add - carry-in - 1.
                 var extent = runs[i].Extent;
-                IrExpr Passes(long carried) => extent - add[i] - carried <= 0
+                var digit = i;
+                IrExpr Passes(long carried) => extent - add[digit] - carried <= 0
                     ? new IrExpr.Bool(true)
-                    : new IrExpr.Binary(BinaryOperator.Less, new IrExpr.Int(extent - add[i] - carried - 1), IrExpr.Of(digits[i]));
+                    : extent - add[digit] - carried - 1 >= largestDigit[digit]
+                        ? new IrExpr.Bool(false)
+                        : new IrExpr.Binary(BinaryOperator.Less, new IrExpr.Int(extent - add[digit] - carried - 1), IrExpr.Of(digits[digit]));
                 IrExpr? passes = carryIn is null
                     ? add[i] == 0 ? null : Passes(0)
-                    : new IrExpr.Select(carryIn, Passes(1), add[i] == 0 ? new IrExpr.Bool(false) : Passes(0));
+                    : (Passes(1), add[i] == 0 ? new IrExpr.Bool(false) : Passes(0)) switch
+                    {
+                        (IrExpr.Bool { Value: false }, IrExpr.Bool { Value: false }) => new IrExpr.Bool(false),
+                        var (ifCarried, otherwise) => new IrExpr.Select(carryIn, ifCarried, otherwise),
+                    };
+                if (passes is IrExpr.Bool { Value: false })
+                {
+                    passes = null;
+                }
                 if (passes is not null)
                 {
                     var variable = new Variable($"g_ck{i}", IrType.Bool);
