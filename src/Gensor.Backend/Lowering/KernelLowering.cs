@@ -117,6 +117,7 @@ public static class KernelLowering
             _blockIndex = [.. Enumerable.Range(0, Rank).Select(a => Int($"g_b{a}"))];
             _threadIndex = [.. Enumerable.Range(0, Rank).Select(a => Int($"g_t{a}"))];
             _lane = Lanes > 1 ? Int("g_rl") : null;
+            _laneRun = _a.ReduceLaneRun(schedule);
             _stageIndex = [.. Enumerable.Range(0, _reduce.Length).Select(j => Int($"g_kx{j}"))];
             _point = [.. Enumerable.Range(0, _reduce.Length).Select(j => Int($"g_kk{j}"))];
             _acc = [.. Enumerable.Range(0, _elements.Length).Select(e => new Variable($"g_acc{e}", IrType.Float))];
@@ -127,9 +128,15 @@ public static class KernelLowering
 
         private int Lanes => _s.ReduceThreads;
 
+        /// <summary>Consecutive innermost reduce points a lane takes before the next lane's (<see cref="OperatorAnalysis.ReduceLaneRun"/>).</summary>
+        private readonly int _laneRun;
+
         private int Threads => _s.ThreadsPerBlock;
 
         private int Inner => _reduce.Length - 1;
+
+        /// <summary>Reduce positions per unit of reduce loop <paramref name="j"/>'s variable: the lanes' runs for the innermost (ReducePoints), else 1.</summary>
+        private long PointScale(int j) => j == Inner ? (long)Math.Max(1, Lanes) * _laneRun : 1;
 
         private static Variable Int(string name) => new(name, IrType.Int);
 
@@ -193,9 +200,10 @@ public static class KernelLowering
         /// block a's origin + thread a's base + <paramref name="local"/>(a) when
         /// <paramref name="withThread"/>, else only the block's origin; reduce axis j is the
         /// stage origin (when <paramref name="withStage"/>) + the point (when <paramref name="withPoint"/>)
-        /// + the reduce lane on the innermost axis (when <paramref name="withThread"/>).
+        /// + the reduce lane's run on the innermost axis (when <paramref name="withThread"/>) and
+        /// the place <paramref name="inRun"/> in it (when <paramref name="withPoint"/>).
         /// </summary>
-        private IrExpr.Linear Index(AffineIndex index, bool withThread, bool withStage, bool withPoint, Func<int, long>? local = null, long constant = 0)
+        private IrExpr.Linear Index(AffineIndex index, bool withThread, bool withStage, bool withPoint, Func<int, long>? local = null, long constant = 0, long inRun = 0)
         {
             var terms = new List<(long, Variable)>();
             var c = constant;
@@ -219,11 +227,12 @@ public static class KernelLowering
                 }
                 if (withPoint)
                 {
-                    terms.Add((term.Coefficient, _point[j]));
+                    terms.Add((term.Coefficient * PointScale(j), _point[j]));
+                    c += j == Inner ? term.Coefficient * inRun : 0;
                 }
                 if (withThread && j == Inner && _lane is not null)
                 {
-                    terms.Add((term.Coefficient, _lane));
+                    terms.Add((term.Coefficient * _laneRun, _lane));
                 }
             }
             return IrExpr.Sum(terms, c);
@@ -400,7 +409,7 @@ public static class KernelLowering
                     }
                     else if (ReduceIndex(term.Axis) == Inner && _lane is not null)
                     {
-                        terms.Add((stride * term.Coefficient, _lane));
+                        terms.Add((stride * term.Coefficient * _laneRun, _lane));
                     }
                 }
             }
@@ -1230,7 +1239,11 @@ public static class KernelLowering
 
         // ---- Reduce points -----------------------------------------------------------------
 
-        /// <summary>The loops over the points of one stage, the innermost reduce axis stepping by the reduce lanes.</summary>
+        /// <summary>
+        /// The loops over the points of one stage. The innermost one counts rounds of the reduce
+        /// lanes' runs (a point is a lane's run: <see cref="ReducePoint"/>), so that every offset
+        /// it adds is a whole multiple of the round, in vectors too.
+        /// </summary>
         private IrStmt ReducePoints()
         {
             var rolled = Rolled;
@@ -1241,15 +1254,15 @@ public static class KernelLowering
                 {
                     body = WithWindows(body);
                 }
-                var step = j == Inner ? Lanes : 1;
                 if (_reduce[j].Extent % _s.ReduceStep[j] != 0)
                 {
                     // The last stage runs past the axis: the points beyond it do not exist.
-                    var position = IrExpr.Sum([(_s.ReduceStep[j], _stageIndex[j]), (1, _point[j]), .. (j == Inner && _lane is not null ? new[] { (1L, _lane) } : [])]);
+                    // (With lane runs every stage is whole: OperatorAnalysis.ReduceLaneRun.)
+                    var position = IrExpr.Sum([(_s.ReduceStep[j], _stageIndex[j]), (PointScale(j), _point[j]), .. (j == Inner && _lane is not null ? new[] { (1L, _lane) } : [])]);
                     body = new IrStmt.If(new IrExpr.Binary(BinaryOperator.Less, position, new IrExpr.Int(_reduce[j].Extent)), body);
                 }
                 var unrollBy = j == rolled - 1 ? OperatorAnalysis.PartialUnrollFactor(_s) : 1;
-                body = new IrStmt.For(_point[j], 0, _s.ReduceStep[j], step, Unroll: j >= rolled, body, unrollBy);
+                body = new IrStmt.For(_point[j], 0, _s.ReduceStep[j] / PointScale(j), 1, Unroll: j >= rolled, body, unrollBy);
             }
             return rolled == 0 ? WithWindows(body) : body;
         }
@@ -1313,7 +1326,10 @@ public static class KernelLowering
             return OperandOffsets(r).All(offset => offset.Constant >= 0 && offset.Terms.All(t => RolledPoint(t.Variable) || t.Coefficient >= 0));
         }
 
-        /// <summary>One reduce point: load each read's distinct operands, then update every accumulator.</summary>
+        /// <summary>
+        /// One reduce point, a lane's run of consecutive ones with lane runs (<see cref="OperatorAnalysis.ReduceLaneRun"/>):
+        /// load each read's distinct operands of the whole run, then update every accumulator point by point.
+        /// </summary>
         private IrStmt ReducePoint()
         {
             var statements = new List<IrStmt>();
@@ -1321,40 +1337,56 @@ public static class KernelLowering
             for (var r = 0; r < _reads.Length; r++)
             {
                 var operands = new List<(Variable Register, int[] Element)>();
-                foreach (var element in _elements)
+                foreach (var position in OperandPositions())
                 {
-                    var key = KeyOf(_reads[r], element);
+                    var key = KeyOf(_reads[r], position);
                     if (registerOf.ContainsKey((r, key)))
                     {
                         continue;
                     }
                     var register = new Variable($"g_v{r}_{operands.Count}", IrType.Float);
                     registerOf[(r, key)] = IrExpr.Of(register);
-                    operands.Add((register, element));
+                    operands.Add((register, position));
                 }
                 statements.AddRange(Staged(r) ? StagedOperands(r, operands) : GlobalOperands(r, operands));
             }
-            for (var e = 0; e < _elements.Length; e++)
+            for (var place = 0; place < _laneRun; place++)
             {
-                var element = _elements[e];
-                var read = 0;
-                var value = Convert(_op.Body, _ => registerOf[(read, KeyOf(_reads[read], element))], () => read++);
-                var acc = IrExpr.Of(_acc[e]);
-                statements.Add(new IrStmt.Assign(_acc[e], _op.Reduction switch
+                for (var e = 0; e < _elements.Length; e++)
                 {
-                    Reduction.Sum => new IrExpr.Binary(BinaryOperator.Add, acc, value),
-                    Reduction.Max => new IrExpr.Binary(BinaryOperator.Max, acc, value),
-                    _ => value,
-                }));
+                    var position = InRunAt(_elements[e], place);
+                    var read = 0;
+                    var value = Convert(_op.Body, _ => registerOf[(read, KeyOf(_reads[read], position))], () => read++);
+                    var acc = IrExpr.Of(_acc[e]);
+                    statements.Add(new IrStmt.Assign(_acc[e], _op.Reduction switch
+                    {
+                        Reduction.Sum => new IrExpr.Binary(BinaryOperator.Add, acc, value),
+                        Reduction.Max => new IrExpr.Binary(BinaryOperator.Max, acc, value),
+                        _ => value,
+                    }));
+                }
             }
             return new IrStmt.Seq([.. statements], Scoped: true);
         }
 
-        /// <summary>The thread-tile offsets a read depends on: outputs that agree on them share one operand.</summary>
-        private string KeyOf(TensorRead read, int[] element) =>
-            string.Join(",", Enumerable.Range(0, Rank).Select(a => read.Indices.Any(index => index.Uses(_spatial[a].Name)) ? element[a] : -1));
+        /// <summary>
+        /// The thread-tile positions of one reduce point's operands, each at every place of a lane's
+        /// run: the place follows the position's spatial offsets in the array (<see cref="InRun"/>).
+        /// </summary>
+        private IEnumerable<int[]> OperandPositions() =>
+            Enumerable.Range(0, _laneRun).SelectMany(place => _elements.Select(element => InRunAt(element, place)));
 
-        /// <summary>The constant offset of a thread-tile position's operand from the thread's base in the staged box.</summary>
+        private int[] InRunAt(int[] element, int place) => _laneRun == 1 ? element : [.. element, place];
+
+        /// <summary>An operand position's place in its lane's run of reduce points (0 without lane runs).</summary>
+        private int InRun(int[] position) => position.Length > Rank ? position[Rank] : 0;
+
+        /// <summary>The thread-tile offsets (and place in a lane's run) a read depends on: outputs that agree on them share one operand.</summary>
+        private string KeyOf(TensorRead read, int[] position) =>
+            string.Join(",", Enumerable.Range(0, Rank).Select(a => read.Indices.Any(index => index.Uses(_spatial[a].Name)) ? position[a] : -1))
+            + (_laneRun > 1 && read.Indices.Any(index => index.Uses(_reduce[Inner].Name)) ? $";{InRun(position)}" : "");
+
+        /// <summary>The constant offset of a thread-tile position's operand (at its place in a lane's run) from the thread's base in the staged box.</summary>
         private long StagedOffset(int r, int[] element)
         {
             var strides = _a.Layout(r, _s).Strides;
@@ -1368,6 +1400,10 @@ public static class KernelLowering
                     if (a >= 0)
                     {
                         offset += strides[d] * term.Coefficient * LocalOffset(a, element[a]);
+                    }
+                    else if (ReduceIndex(term.Axis) == Inner)
+                    {
+                        offset += strides[d] * term.Coefficient * InRun(element);
                     }
                 }
             }
@@ -1400,7 +1436,7 @@ public static class KernelLowering
                     var j = ReduceIndex(term.Axis);
                     if (j >= 0)
                     {
-                        terms.Add((strides[d] * term.Coefficient, _point[j]));
+                        terms.Add((strides[d] * term.Coefficient * PointScale(j), _point[j]));
                     }
                 }
             }
@@ -1520,7 +1556,7 @@ public static class KernelLowering
 
         /// <summary>Per index of global read <paramref name="r"/>, the part that varies inside a thread's stage for tile position <paramref name="element"/>.</summary>
         private IrExpr.Linear[] GlobalOperandIndices(int r, int[] element) =>
-            [.. _reads[r].Indices.Select(index => PointAndLocal(Index(index, withThread: true, withStage: false, withPoint: true, a => LocalOffset(a, element[a]))))];
+            [.. _reads[r].Indices.Select(index => PointAndLocal(Index(index, withThread: true, withStage: false, withPoint: true, a => LocalOffset(a, element[a]), inRun: InRun(element))))];
 
         /// <summary>The flat offset of tile position <paramref name="element"/>'s operand from the stage's base: the points' terms and a constant.</summary>
         private IrExpr.Linear GlobalOperandOffset(int r, int[] element)
@@ -1532,7 +1568,7 @@ public static class KernelLowering
 
         /// <summary>The offsets of read <paramref name="r"/>'s distinct operands of the thread tile from the stage's base (<see cref="GlobalOperandOffset"/>).</summary>
         private IrExpr.Linear[] OperandOffsets(int r) =>
-            [.. _elements.DistinctBy(element => KeyOf(_reads[r], element)).Select(element => GlobalOperandOffset(r, element))];
+            [.. OperandPositions().DistinctBy(position => KeyOf(_reads[r], position)).Select(position => GlobalOperandOffset(r, position))];
 
         /// <summary>
         /// The vector loads of unstaged read <paramref name="r"/> at the width the analysis gives

@@ -168,6 +168,8 @@ public static class CostModel
         var chunkX = innermost >= 0 ? s.ThreadTile[innermost] / s.VirtualThreads[innermost] : 1;
         var chunkY = outer >= 0 ? s.ThreadTile[outer] / s.VirtualThreads[outer] : 1;
         var innerReduce = spatialRank + a.ReduceRank - 1;
+        // Neighbouring lanes start a run of laneRun reduce points apart (OperatorAnalysis.ReduceLaneRun).
+        var laneRun = a.ReduceLaneRun(s);
 
         // L1 and shared memory are one SRAM per SM; what the resident blocks do not stage is L1.
         double unstagedSet = 0;
@@ -199,7 +201,7 @@ public static class CostModel
                 var width = (int)Math.Max(1, operands / Math.Max(1, loads));
                 lds += points * loads;
                 // Bank passes of one of these loads by a warp, at the lanes' word offsets in the stored box.
-                var strideLane = a.StoredBoxStride(r, innerReduce, blockStage, s.SharedPadding);
+                var strideLane = a.StoredBoxStride(r, innerReduce, blockStage, s.SharedPadding) * laneRun;
                 var strideX = innermost >= 0 ? a.StoredBoxStride(r, innermost, blockStage, s.SharedPadding) * chunkX : 0;
                 var strideY = outer >= 0 ? a.StoredBoxStride(r, outer, blockStage, s.SharedPadding) * chunkY : 0;
                 var pass = Passes(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
@@ -229,7 +231,7 @@ public static class CostModel
                 ldg += loaded / a.GlobalVectorWidth(r, s);
                 guards += loaded * a.CheckedDimensions(r, s, reduceGuarded: true);
                 // Each of these loads is a warp request through L1: as many 32-byte sectors as its lanes' addresses touch.
-                var sectors = Sectors(lanes, a.AddressStride(r, innerReduce), threadsX, innermost >= 0 ? a.AddressStride(r, innermost) * chunkX : 0,
+                var sectors = Sectors(lanes, a.AddressStride(r, innerReduce) * laneRun, threadsX, innermost >= 0 ? a.AddressStride(r, innermost) * chunkX : 0,
                     threadsY, outer >= 0 ? a.AddressStride(r, outer) * chunkY : 0, p);
                 l1Sectors += loaded * sectors;
                 inFlightPerThread += operands * sizeof(float) * Math.Min(unrolledPoints, 4);

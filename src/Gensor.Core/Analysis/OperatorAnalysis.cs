@@ -234,6 +234,7 @@ public sealed class OperatorAnalysis
         var read = _reads[index];
         var inner = ReduceRank - 1;
         var lanes = Math.Max(1, schedule.ReduceThreads);
+        var laneRun = ReduceLaneRun(schedule);
         long elements = 1;
         for (var d = 0; d < read.Terms.Length; d++)
         {
@@ -253,7 +254,9 @@ public sealed class OperatorAnalysis
                     var j = slot - SpatialRank;
                     var step = j == inner ? lanes : 1;
                     positions = j >= ReduceRank - unrolledLoops ? (schedule.ReduceStep[j] + step - 1) / step : 1;
-                    last = (positions - 1) * step;
+                    // A lane's points: runs of laneRun consecutive ones, lanes × laneRun apart (ReduceLaneRun).
+                    var run = j == inner && positions % laneRun == 0 ? laneRun : 1;
+                    last = (positions / run - 1) * step * run + run - 1;
                 }
                 count = Saturating(count, positions);
                 span += (long)Math.Abs(coefficient) * last;
@@ -851,6 +854,12 @@ public sealed class OperatorAnalysis
         {
             return 1;
         }
+        // (ReduceLaneRun is not free, and legality and the cost model ask for every read of every state.)
+        if (schedule.ReduceThreads > 1 && ReduceRank > 0 && read.AxisStrides[SpatialRank + ReduceRank - 1] == 1
+            && ReduceLaneRun(schedule) is > 1 and var laneRun && LaneRunLoadsAsVectors(index, schedule, laneRun))
+        {
+            return laneRun;
+        }
         for (var width = 4; width > 1; width /= 2)
         {
             if (read.FlatConstant % width != 0)
@@ -879,6 +888,71 @@ public sealed class OperatorAnalysis
             }
         }
         return 1;
+    }
+
+    /// <summary>
+    /// How many consecutive points of the innermost reduce axis each reduce lane takes before the
+    /// next lane's (4 or 2; 1 without reduce lanes): lane l of L reads k = (L·i + l)·run + v, where
+    /// with a run of 1 it reads every L-th k. A run lets an unstaged read along whose innermost
+    /// reduce axis the tensor is contiguous (a 1x1 convolution's or a GEMV's weight rows) load each
+    /// lane's run as one 128- or 64-bit vector (<see cref="GlobalVectorWidth"/>): batch-1 ResNet-50's
+    /// s3_downsample pick for h100 read W one float per lane and point, 574 LDG in ptxas 11.8. Taken
+    /// when such a read exists and every run fits whole: the stage's step is a whole number of
+    /// rounds of lanes × run, the innermost reduce loop is unrolled, and no stage runs past the
+    /// axis; otherwise 1, the kernel as before.
+    /// </summary>
+    public int ReduceLaneRun(Schedule schedule)
+    {
+        var lanes = schedule.ReduceThreads;
+        if (lanes <= 1 || ReduceRank == 0 || StageUnrolling(schedule).Loops == 0)
+        {
+            return 1;
+        }
+        var inner = ReduceRank - 1;
+        var step = schedule.ReduceStep[inner];
+        if (_extents[SpatialRank + inner] % step != 0)
+        {
+            return 1;
+        }
+        for (var run = 4; run > 1; run /= 2)
+        {
+            if (step % ((long)lanes * run) != 0)
+            {
+                continue;
+            }
+            for (var r = 0; r < _reads.Length; r++)
+            {
+                if (_reads[r].Float32 && CheckedDimensions(r, schedule, reduceGuarded: true) == 0 && LaneRunLoadsAsVectors(r, schedule, run))
+                {
+                    return run;
+                }
+            }
+        }
+        return 1;
+    }
+
+    /// <summary>
+    /// Whether unstaged read <paramref name="index"/> loads a lane's run of <paramref name="run"/>
+    /// reduce points as one aligned vector: contiguous along the innermost reduce axis and along no
+    /// other axis, every other axis's stride and the indices' constant multiples of the run (block,
+    /// thread, stage and lane offsets then keep the alignment).
+    /// </summary>
+    private bool LaneRunLoadsAsVectors(int index, Schedule schedule, int run)
+    {
+        var read = _reads[index];
+        var innerSlot = SpatialRank + ReduceRank - 1;
+        if (IsShared(schedule, read.Tensor) || read.AxisStrides[innerSlot] != 1 || read.FlatConstant % run != 0)
+        {
+            return false;
+        }
+        for (var slot = 0; slot < AxisCount; slot++)
+        {
+            if (slot != innerSlot && read.AxisStrides[slot] % run != 0)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Most chunks per thread whose copy coordinates a kernel computes once and keeps in registers; more are recomputed per stage.</summary>
