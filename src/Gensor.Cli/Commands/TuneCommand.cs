@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Gensor.Backend.Launch;
 using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
@@ -56,7 +57,17 @@ internal static class TuneCommand
                 var (written, removed) = report.BestSource is not null && outDir is not null ? WriteOutputs(outDir, report, launcher) : ([], []);
                 if (json)
                 {
-                    cli.Output.WriteLine(TuneReportJson.ToText(report));
+                    var printed = TuneReportJson.ToJson(report);
+                    if (outDir is not null)
+                    {
+                        // What the text form's wrote: and removed: lines say, for scripts; report.json itself has no such field.
+                        printed["files"] = new JsonObject
+                        {
+                            ["written"] = new JsonArray([.. written.Select(path => JsonValue.Create(path))]),
+                            ["removed"] = new JsonArray([.. removed.Select(path => JsonValue.Create(path))]),
+                        };
+                    }
+                    cli.Output.WriteLine(TuneReportJson.ToText(printed));
                 }
                 else
                 {

@@ -61,7 +61,10 @@ public static class TuneReportJson
         return json;
     }
 
-    public static string ToText(TuneReport report) => ToJson(report).ToJsonString(s_indented);
+    public static string ToText(TuneReport report) => ToText(ToJson(report));
+
+    /// <summary><paramref name="json"/> (a report's object, maybe with fields of the caller's) as <see cref="ToText(TuneReport)"/> writes it.</summary>
+    public static string ToText(JsonObject json) => json.ToJsonString(s_indented);
 
     private static JsonObject Candidate(CandidateResult candidate)
     {

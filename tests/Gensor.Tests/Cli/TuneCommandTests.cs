@@ -65,7 +65,13 @@ public sealed class TuneCommandTests
         var kernel = File.ReadAllText(Path.Combine(outDir, "kernel.cs"));
         Assert.Contains("public static void Kernel(", kernel);
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!;
-        Assert.Equal(JsonNode.Parse(result.Output)!.ToJsonString(), report.ToJsonString());
+        // The printed report is report.json's object plus the files --out now holds and lost.
+        var printed = JsonNode.Parse(result.Output)!.AsObject();
+        var files = printed["files"]!;
+        Assert.Equal([Path.Combine(outDir, "kernel.cs"), Path.Combine(outDir, "report.json")], files["written"]!.AsArray().Select(f => (string?)f));
+        Assert.Empty(files["removed"]!.AsArray());
+        printed.Remove("files");
+        Assert.Equal(printed.ToJsonString(), report.ToJsonString());
         Assert.Equal("fixed", (string?)report["policy"]);
     }
 
@@ -84,6 +90,14 @@ public sealed class TuneCommandTests
         Assert.Equal(["kernel.cs", "notes.txt", "report.json"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal("mine", File.ReadAllText(notes));
         Assert.Contains($"removed:   {Path.Combine(dir.Path, "kernel.ptx")}, {Path.Combine(dir.Path, "launch.json")}", result.Output);
+
+        // With --format json the files removed are in the printed object.
+        var inJson = GensorCli.Run("emit", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=32,n=32,k=16", "--target", "h100", "--lang", "ptx", "--out", dir.Path);
+        Assert.True(inJson.ExitCode == 0, inJson.Error);
+        var json = GensorCli.Run(["tune", .. SmallGemm, "--schedule", "block=16x16 thread=2x2 reduce=8", "--out", dir.Path, "--format", "json"]);
+        Assert.True(json.ExitCode == 0, json.Error);
+        Assert.Equal([Path.Combine(dir.Path, "kernel.ptx"), Path.Combine(dir.Path, "launch.json")],
+            JsonNode.Parse(json.Output)!["files"]!["removed"]!.AsArray().Select(f => (string?)f));
 
         var again = GensorCli.Run("emit", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=32,n=32,k=16", "--target", "h100", "--lang", "cs", "--out", dir.Path, "--compiler-check", "off");
 
