@@ -312,6 +312,7 @@ public static class KernelLowering
         private static IrExpr DivRem(IrExpr value, long divisor, long modulus) =>
             modulus == 1 ? new IrExpr.Int(0) : new IrExpr.Binary(BinaryOperator.IndexRemainder, Quotient(value, divisor), new IrExpr.Int(modulus));
 
+        /// <summary>value / divisor, without the division when the divisor is 1.</summary>
         private static IrExpr Quotient(IrExpr value, long divisor) =>
             divisor == 1 ? value : new IrExpr.Binary(BinaryOperator.IndexDivide, value, new IrExpr.Int(divisor));
 
@@ -690,12 +691,11 @@ public static class KernelLowering
             {
                 // digit + add + carry-in passes the extent when the digit is above extent - add - carry-in - 1.
                 var extent = runs[i].Extent;
-                var digit = i;
-                IrExpr Passes(long carried) => extent - add[digit] - carried <= 0
+                IrExpr Passes(long carried) => extent - add[i] - carried <= 0
                     ? new IrExpr.Bool(true)
-                    : extent - add[digit] - carried - 1 >= largestDigit[digit]
+                    : extent - add[i] - carried - 1 >= largestDigit[i]
                         ? new IrExpr.Bool(false)
-                        : new IrExpr.Binary(BinaryOperator.Less, new IrExpr.Int(extent - add[digit] - carried - 1), IrExpr.Of(digits[digit]));
+                        : new IrExpr.Binary(BinaryOperator.Less, new IrExpr.Int(extent - add[i] - carried - 1), IrExpr.Of(digits[i]));
                 IrExpr? passes = carryIn is null
                     ? add[i] == 0 ? null : Passes(0)
                     : (Passes(1), add[i] == 0 ? new IrExpr.Bool(false) : Passes(0)) switch
