@@ -904,13 +904,14 @@ public sealed class OperatorAnalysis
     public int ReduceLaneRun(Schedule schedule)
     {
         var lanes = schedule.ReduceThreads;
-        if (lanes <= 1 || ReduceRank == 0 || StageUnrolling(schedule).Loops == 0)
+        if (lanes <= 1 || ReduceRank == 0)
         {
             return 1;
         }
         var inner = ReduceRank - 1;
         var step = schedule.ReduceStep[inner];
-        if (_extents[SpatialRank + inner] % step != 0)
+        // Cheapest tests first: legality and the cost model ask for every state with reduce lanes.
+        if (_extents[SpatialRank + inner] % step != 0 || StageUnrolling(schedule).Loops == 0)
         {
             return 1;
         }
@@ -922,7 +923,7 @@ public sealed class OperatorAnalysis
             }
             for (var r = 0; r < _reads.Length; r++)
             {
-                if (_reads[r].Float32 && CheckedDimensions(r, schedule, reduceGuarded: true) == 0 && LaneRunLoadsAsVectors(r, schedule, run))
+                if (LaneRunLoadsAsVectors(r, schedule, run))
                 {
                     return run;
                 }
@@ -935,13 +936,13 @@ public sealed class OperatorAnalysis
     /// Whether unstaged read <paramref name="index"/> loads a lane's run of <paramref name="run"/>
     /// reduce points as one aligned vector: contiguous along the innermost reduce axis and along no
     /// other axis, every other axis's stride and the indices' constant multiples of the run (block,
-    /// thread, stage and lane offsets then keep the alignment).
+    /// thread, stage and lane offsets then keep the alignment), float32 and with no bound checked.
     /// </summary>
     private bool LaneRunLoadsAsVectors(int index, Schedule schedule, int run)
     {
         var read = _reads[index];
         var innerSlot = SpatialRank + ReduceRank - 1;
-        if (IsShared(schedule, read.Tensor) || read.AxisStrides[innerSlot] != 1 || read.FlatConstant % run != 0)
+        if (!read.Float32 || IsShared(schedule, read.Tensor) || read.AxisStrides[innerSlot] != 1 || read.FlatConstant % run != 0)
         {
             return false;
         }
@@ -952,7 +953,8 @@ public sealed class OperatorAnalysis
                 return false;
             }
         }
-        return true;
+        // The costliest test last.
+        return CheckedDimensions(index, schedule, reduceGuarded: true) == 0;
     }
 
     /// <summary>Most chunks per thread whose copy coordinates a kernel computes once and keeps in registers; more are recomputed per stage.</summary>
