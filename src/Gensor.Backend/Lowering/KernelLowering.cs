@@ -1381,10 +1381,15 @@ public static class KernelLowering
         /// <summary>An operand position's place in its lane's run of reduce points (0 without lane runs).</summary>
         private int InRun(int[] position) => position.Length > Rank ? position[Rank] : 0;
 
-        /// <summary>The thread-tile offsets (and place in a lane's run) a read depends on: outputs that agree on them share one operand.</summary>
+        /// <summary>
+        /// Where an operand position's element lies from the thread's first, index by index: positions that
+        /// agree read one element and share one register. Offsets, not positions: with indices such as
+        /// x[h+w] or x[w+k], different positions (or places in a lane's run) reach the same element.
+        /// </summary>
         private string KeyOf(TensorRead read, int[] position) =>
-            string.Join(",", Enumerable.Range(0, Rank).Select(a => read.Indices.Any(index => index.Uses(_spatial[a].Name)) ? position[a] : -1))
-            + (_laneRun > 1 && read.Indices.Any(index => index.Uses(_reduce[Inner].Name)) ? $";{InRun(position)}" : "");
+            string.Join(",", read.Indices.Select(index => index.Terms.Sum(term =>
+                SpatialIndex(term.Axis) is var a and >= 0 ? term.Coefficient * LocalOffset(a, position[a])
+                : ReduceIndex(term.Axis) == Inner ? (long)term.Coefficient * InRun(position) : 0)));
 
         /// <summary>The constant offset of a thread-tile position's operand (at its place in a lane's run) from the thread's base in the staged box.</summary>
         private long StagedOffset(int r, int[] element)

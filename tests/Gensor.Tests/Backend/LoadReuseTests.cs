@@ -34,6 +34,26 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
         Assert.True(measurement.Verified, measurement.Error);
     }
 
+    [Theory]
+    // x[h+w]: positions (0,1) and (1,0) of a 2x2 thread tile read one element; 3 of x's rows per point, not 4.
+    [InlineData("y[h,w] += x[h+w,k] * z[k]", "h=16,w=16,k=16", "block=16x8 thread=2x2 reduce=8 shared=x", 3)]
+    // x[w+s] with runs of 4 reduce points per lane (z is contiguous along s): (w 0, place 1) and (w 1, place 0) meet; 5 of x, not 8.
+    [InlineData("y[w] += x[w+s] * z[s]", "w=64,s=16", "block=64 thread=2 reduce=16 shared=x rthreads=2", 5)]
+    public void Staged_operands_at_one_element_share_one_shared_load(string compute, string shape, string schedule, int loadsOfX)
+    {
+        // Both lowered with a register per position and failed building the kernel (two operands at one offset).
+        var op = Operators.Parse(compute, shape);
+        var state = new EtirState(op, Schedule.Parse(schedule));
+
+        // Before unrolling: one reduce point's body (a lane's run of points).
+        var loads = KernelLowering.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
+            .OfType<IrExpr.Load>().Count(l => l.Buffer.Scope == BufferScope.Shared);
+
+        Assert.Equal(loadsOfX, loads);
+        var measurement = fixture.Run(state, "SharedElementOnce", seed: 7);
+        Assert.True(measurement.Verified, measurement.Error);
+    }
+
     [Fact]
     public void Each_copy_of_a_partly_unrolled_channel_loop_loads_each_value_once()
     {
