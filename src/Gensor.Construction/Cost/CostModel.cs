@@ -198,7 +198,8 @@ public static class CostModel
             {
                 l2PerStage += moved;
                 var loads = a.SharedLoadsPerPoint(r, s);
-                var width = (int)Math.Max(1, operands / Math.Max(1, loads));
+                // Fewer loads than operands: 128-bit ones (along the thread tile or a lane's run).
+                var width = loads < operands ? 4 : 1;
                 lds += points * loads;
                 // Bank passes of one of these loads by a warp, at the lanes' word offsets in the stored box.
                 var strideLane = a.StoredBoxStride(r, innerReduce, blockStage, s.SharedPadding) * laneRun;

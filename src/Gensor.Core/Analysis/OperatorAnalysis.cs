@@ -778,9 +778,13 @@ public sealed class OperatorAnalysis
     /// <summary>
     /// Whether a thread's offsets into the staged box of read <paramref name="index"/> stay
     /// multiples of 4 whatever its position, reduce lane, stage buffer and reduce point, so
-    /// that four operands at offsets 4i..4i+3 load as one 128-bit shared load.
+    /// that four operands at offsets 4i..4i+3 load as one 128-bit shared load: four along a
+    /// spatial axis of the thread's chunk, or a lane's run of four reduce points where the box
+    /// is contiguous along the innermost reduce axis (<see cref="ReduceLaneRun"/>).
     /// </summary>
-    public bool QuadAlignedOperands(int index, Schedule schedule)
+    public bool QuadAlignedOperands(int index, Schedule schedule) => QuadAlignedOperands(index, schedule, ReduceLaneRun(schedule));
+
+    private bool QuadAlignedOperands(int index, Schedule schedule, int laneRun)
     {
         var read = _reads[index];
         Span<int> tile = stackalloc int[AxisCount];
@@ -790,6 +794,7 @@ public sealed class OperatorAnalysis
         {
             return false;
         }
+        var innerSlot = SpatialRank + ReduceRank - 1;
         long constant = 0;
         for (var d = 0; d < read.Terms.Length; d++)
         {
@@ -800,9 +805,16 @@ public sealed class OperatorAnalysis
                     // The box starts at the most negative point: the offset moves the base.
                     constant -= strides[d] * coefficient * (tile[slot] - 1);
                 }
-                long step = slot < SpatialRank
-                    ? strides[d] * coefficient * (schedule.ThreadTile[slot] / schedule.VirtualThreads[slot])
-                    : strides[d] * coefficient;
+                var step = strides[d] * coefficient;
+                if (slot < SpatialRank)
+                {
+                    step *= schedule.ThreadTile[slot] / schedule.VirtualThreads[slot];
+                }
+                else if (slot == innerSlot && step == 1)
+                {
+                    // Contiguous along a lane's run: its places are a quad's elements, lanes and points whole runs apart.
+                    step = laneRun;
+                }
                 if (step % 4 != 0)
                 {
                     return false;
@@ -814,15 +826,17 @@ public sealed class OperatorAnalysis
 
     /// <summary>
     /// Shared loads per reduce point for staged read <paramref name="index"/>: one per four
-    /// operands where they lie contiguous along a spatial axis of the thread tile and stay
-    /// aligned (<see cref="QuadAlignedOperands"/>), else one per operand.
+    /// operands where they lie contiguous along a spatial axis of the thread tile, or along a
+    /// lane's run of four reduce points, and stay aligned (<see cref="QuadAlignedOperands(int, Schedule)"/>);
+    /// else one per operand. Fractional where a run's quads serve its four points.
     /// </summary>
-    public long SharedLoadsPerPoint(int index, Schedule schedule)
+    public double SharedLoadsPerPoint(int index, Schedule schedule)
     {
         Span<int> point = stackalloc int[AxisCount];
         ThreadPointTile(schedule, point);
         var operands = Footprint(index, point, clamp: false);
-        if (!QuadAlignedOperands(index, schedule))
+        var laneRun = ReduceLaneRun(schedule);
+        if (!QuadAlignedOperands(index, schedule, laneRun))
         {
             return operands;
         }
@@ -835,7 +849,9 @@ public sealed class OperatorAnalysis
                 return (operands + 3) / 4;
             }
         }
-        return operands;
+        return laneRun % 4 == 0 && ReduceRank > 0 && StoredBoxStride(index, SpatialRank + ReduceRank - 1, tile, schedule.SharedPadding) == 1
+            ? operands / 4.0
+            : operands;
     }
 
     /// <summary>
@@ -896,8 +912,10 @@ public sealed class OperatorAnalysis
     /// with a run of 1 it reads every L-th k. A run lets an unstaged read along whose innermost
     /// reduce axis the tensor is contiguous (a 1x1 convolution's or a GEMV's weight rows) load each
     /// lane's run as one 128- or 64-bit vector (<see cref="GlobalVectorWidth"/>): batch-1 ResNet-50's
-    /// s3_downsample pick for h100 read W one float per lane and point, 574 LDG in ptxas 11.8. Taken
-    /// when such a read exists and every run fits whole: the stage's step is a whole number of
+    /// s3_downsample pick for h100 read W one float per lane and point, 574 LDG in ptxas 11.8. A run
+    /// of four lets a staged read whose box is contiguous along that axis load it as one 128-bit
+    /// shared load (<see cref="SharedLoadsPerPoint"/>): a GEMM's A[m,k] then feeds FFMA from LDS.128
+    /// without being stored transposed. Taken when such a read exists and every run fits whole: the stage's step is a whole number of
     /// rounds of lanes × run, the innermost reduce loop is unrolled, and no stage runs past the
     /// axis; otherwise 1, the kernel as before.
     /// </summary>
@@ -923,7 +941,7 @@ public sealed class OperatorAnalysis
             }
             for (var r = 0; r < _reads.Length; r++)
             {
-                if (LaneRunLoadsAsVectors(r, schedule, run))
+                if (LaneRunLoadsAsVectors(r, schedule, run) || run == 4 && LaneRunLoadsAsSharedQuads(r, schedule))
                 {
                     return run;
                 }
@@ -955,6 +973,23 @@ public sealed class OperatorAnalysis
         }
         // The costliest test last.
         return CheckedDimensions(index, schedule, reduceGuarded: true) == 0;
+    }
+
+    /// <summary>
+    /// Whether staged read <paramref name="index"/> loads a lane's run of four reduce points as one
+    /// 128-bit shared load: its box is contiguous along the innermost reduce axis (a GEMM's A[m,k]
+    /// stored k-innermost) and every offset a thread adds stays a multiple of four.
+    /// </summary>
+    private bool LaneRunLoadsAsSharedQuads(int index, Schedule schedule)
+    {
+        if (!IsShared(schedule, _reads[index].Tensor))
+        {
+            return false;
+        }
+        Span<int> tile = stackalloc int[AxisCount];
+        BlockStageTile(schedule, tile);
+        return StoredBoxStride(index, SpatialRank + ReduceRank - 1, tile, schedule.SharedPadding) == 1
+            && QuadAlignedOperands(index, schedule, laneRun: 4);
     }
 
     /// <summary>Most chunks per thread whose copy coordinates a kernel computes once and keeps in registers; more are recomputed per stage.</summary>
