@@ -922,14 +922,33 @@ public sealed class OperatorAnalysis
     public int ReduceLaneRun(Schedule schedule)
     {
         var lanes = schedule.ReduceThreads;
-        if (lanes <= 1 || ReduceRank == 0)
+        var inner = ReduceRank - 1;
+        // Cheapest tests first: legality and the cost model ask for every state with reduce lanes.
+        if (lanes <= 1 || ReduceRank == 0 || schedule.ReduceStep[inner] % (2L * lanes) != 0)
         {
             return 1;
         }
-        var inner = ReduceRank - 1;
-        var step = schedule.ReduceStep[inner];
-        // Cheapest tests first: legality and the cost model ask for every state with reduce lanes.
-        if (_extents[SpatialRank + inner] % step != 0 || StageUnrolling(schedule).Loops == 0)
+        if (_lastLaneRun is { } last && ReferenceEquals(last.Schedule, schedule))
+        {
+            return last.Run;
+        }
+        var run = LaneRunOf(schedule, lanes, schedule.ReduceStep[inner]);
+        _lastLaneRun = new ScheduleLaneRun(schedule, run);
+        return run;
+    }
+
+    /// <summary>
+    /// The last schedule <see cref="ReduceLaneRun"/> answered and its run: the cost model, legality, the
+    /// register estimate and each read's vector width ask in turn about one state. One immutable pair,
+    /// so threads that share the analysis never see a schedule with another's run.
+    /// </summary>
+    private sealed record ScheduleLaneRun(Schedule Schedule, int Run);
+
+    private volatile ScheduleLaneRun? _lastLaneRun;
+
+    private int LaneRunOf(Schedule schedule, int lanes, int step)
+    {
+        if (_extents[SpatialRank + ReduceRank - 1] % step != 0 || StageUnrolling(schedule).Loops == 0)
         {
             return 1;
         }
