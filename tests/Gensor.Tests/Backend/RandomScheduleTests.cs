@@ -52,6 +52,35 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
         }
     }
 
+    [Theory]
+    // Indices where different tile positions, or places of a lane's run, reach one element (these two failed to lower).
+    [InlineData("y[h,w] += x[h+w,k] * z[k]", "h=12,w=20,k=16")]
+    [InlineData("y[w] += x[w+s] * z[s]", "w=40,s=16")]
+    // Strided, flipped and transposed indices, and one tensor read twice.
+    [InlineData("O[y,x] += I[y-r+2,x*2+s] * W[r,s]", "y=9,x=10,r=3,s=3")]
+    [InlineData("y[i,j] += x[i,k] * x[j,k]", "i=16,j=12,k=32")]
+    public void Random_schedules_of_uncommon_indices_lower_and_verify(string compute, string shape)
+    {
+        var op = Support.Operators.Parse(compute, shape);
+        // Lowering alone is cheap: every draw for both profiles; a few of them also run.
+        var drawn = RandomSchedules.Draw(op, new Random(Seed(compute)), 150, BuiltInProfiles.H100)
+            .Concat(RandomSchedules.Draw(op, new Random(Seed(compute)), 150, BuiltInProfiles.Cpu)).ToArray();
+        foreach (var schedule in drawn)
+        {
+            var exception = Record.Exception(() => CSharpKernelGenerator.Generate(new EtirState(op, schedule), "Uncommon"));
+            Assert.True(exception is null, $"{schedule}: {exception}");
+        }
+        var run = drawn.Where(s => s.ThreadsPerBlock <= 128).Take(SchedulesPerOperator);
+        var compiled = RoslynKernelCompiler.Compile([.. run.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), $"Uncommon{i}"))]);
+        using var runner = new KernelRunner(fixture.Device, op, seed: 5);
+        foreach (var kernel in compiled)
+        {
+            Assert.True(kernel.Error is null, $"{kernel.Source.State.Schedule}: {kernel.Error}");
+            var measurement = runner.Run(kernel, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
+            Assert.True(measurement.Verified, $"{kernel.Source.State.Schedule}: {measurement.Error}");
+        }
+    }
+
     [Fact]
     public void The_draws_cover_every_generator_feature()
     {
