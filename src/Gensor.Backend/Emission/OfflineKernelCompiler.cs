@@ -2,6 +2,7 @@ using System.Reflection;
 using Gensor.Backend.Runtime;
 using Gensor.Diagnostics;
 using ILGPU;
+using ILGPU.Backends;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.OpenCL;
 using ILGPU.Backends.PTX;
@@ -18,14 +19,20 @@ namespace Gensor.Backend.Emission;
 public static class OfflineKernelCompiler
 {
     /// <summary>PTX for <paramref name="architecture"/> (e.g. <c>sm_90</c>).</summary>
-    public static string Ptx(MethodInfo kernel, string architecture)
+    public static string Ptx(MethodInfo kernel, string architecture) => Ptx(kernel, architecture, new GlobalKernelParameters());
+
+    /// <summary>
+    /// PTX compiled with <paramref name="hook"/>'s passes: gensor's own (<see cref="GlobalKernelParameters"/>), or
+    /// the copy an emitted launcher carries, which the tests hold to the same PTX.
+    /// </summary>
+    internal static string Ptx<THook>(MethodInfo kernel, string architecture, THook hook) where THook : struct, IBackendHook
     {
         var arch = ParseArchitecture(architecture);
         using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(KernelDevice.KernelOptimization));
         // PTX ISA 8.0 (CUDA 12.0) covers every architecture up to sm_90; newer ones need a newer ISA.
         var isa = arch.Major >= 10 ? CudaInstructionSet.ISA_88 : CudaInstructionSet.ISA_80;
         using var backend = new PTXBackend(context, new CudaCapabilityContext(arch), arch, isa, nvvmAPI: null);
-        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization(), new GlobalKernelParameters());
+        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization(), hook);
         return Retarget(compiled.PTXAssembly, arch);
     }
 

@@ -14,7 +14,7 @@ namespace Gensor.Backend.Runtime;
 /// and the local pass, which removes the casts to generic pointers it leaves, after: both at
 /// once before the back end's passes made ILGPU's structure lowering fail on the batch-1
 /// ResNet-50 stem (an unrolled 7x7 window with bounds checks).
-/// Emitted launchers carry their own copy (<c>GlobalTensors</c>, LauncherWriter): they compile in the user's program.
+/// Emitted launchers carry their own copy (<c>GlobalTensors</c>, LauncherWriter): they compile in the user's program; LauncherTests hold it to the same PTX.
 /// </summary>
 internal readonly struct GlobalKernelParameters : IBackendHook
 {

@@ -1,5 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
+using Gensor.Backend.Emission;
+using Gensor.Backend.Lowering;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
 using Gensor.Reference;
@@ -106,6 +108,32 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
 
         Assert.Contains("allows 256 threads per group; this kernel needs 1024", error.Message);
         Assert.Contains("CPUDevice", error.Message);
+    }
+
+    [Theory]
+    [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32", null)]
+    // Batch-1 ResNet-50's stem, its h100 pick: an unrolled 7x7 window with bounds checks, where the hook's second pass matters.
+    [InlineData("O[b,f,y,x] += I[b,c,y*2+r-3,x*2+s-3] * W[f,c,r,s]", "b=1,f=64,y=112,x=112,c=3,r=7,s=7",
+        "block=1x8x16x16 thread=1x8x2x1 reduce=3x7x7 shared=W pad=4 prefetch=1 buffers=2")]
+    public void The_launcher_compiles_its_kernel_for_cuda_to_the_ptx_gensor_inspected(string compute, string shape, string? schedule)
+    {
+        // The launcher carries its own copy of gensor's compiler hook (GlobalKernelParameters): a user's program
+        // references ILGPU, not gensor. The copy must compile the kernel to the same PTX, global loads included.
+        using var dir = new TempDirectory();
+        var (kernel, _) = Emit(dir, ["--compute", compute, "--shape", shape, "--name", "op", "--target", "h100", .. schedule is null ? [] : new[] { "--schedule", schedule }]);
+        var assembly = CSharpProgram.Compile(executable: false, kernel);
+        var method = assembly.GetTypes().Select(t => t.GetMethod(KernelSource.MethodName)).Single(m => m is not null)!;
+        var hookType = assembly.GetType("Gensor.Kernels.Op")!.GetNestedType("GlobalTensors", BindingFlags.NonPublic)!;
+        var withLaunchersHook = (string)typeof(OfflineKernelCompiler).GetMethods(BindingFlags.NonPublic | BindingFlags.Static)
+            .Single(m => m.Name == nameof(OfflineKernelCompiler.Ptx) && m.IsGenericMethodDefinition)
+            .MakeGenericMethod(hookType).Invoke(null, [method, "sm_90", Activator.CreateInstance(hookType)])!;
+
+        var gensors = OfflineKernelCompiler.Ptx(method, "sm_90");
+
+        Assert.Contains("ld.global", gensors);
+        // ILGPU numbers its values across compilations (_t_C_21009, then _t_C_19270): compare the code, not the numbers.
+        static string Code(string ptx) => System.Text.RegularExpressions.Regex.Replace(ptx, @"_\d+\b", "_#");
+        Assert.Equal(Code(gensors), Code(withLaunchersHook));
     }
 
     [Fact]
