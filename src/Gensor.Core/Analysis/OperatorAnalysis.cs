@@ -914,9 +914,8 @@ public sealed class OperatorAnalysis
     /// lane's run as one 128- or 64-bit vector (<see cref="GlobalVectorWidth"/>): batch-1 ResNet-50's
     /// s3_downsample pick for h100 read W one float per lane and point, 574 LDG in ptxas 11.8. A run
     /// of four lets a staged read whose box is contiguous along that axis load it as one 128-bit
-    /// shared load (<see cref="SharedLoadsPerPoint"/>): a GEMM's A[m,k] then feeds FFMA from LDS.128
-    /// without being stored transposed. Taken when such a read exists and every run fits whole: the stage's step is a whole number of
-    /// rounds of lanes × run, the innermost reduce loop is unrolled, and no stage runs past the
+    /// shared load (<see cref="SharedLoadsPerPoint"/>): a GEMV's x[j] (the h100 pick for a 4096x4096
+    /// GEMV stages x and reads it so). Taken when such a read exists and every run fits whole: the stage's step is a whole number of rounds of lanes × run, the innermost reduce loop is unrolled, and no stage runs past the
     /// axis; otherwise 1, the kernel as before.
     /// </summary>
     public int ReduceLaneRun(Schedule schedule)
@@ -996,8 +995,9 @@ public sealed class OperatorAnalysis
 
     /// <summary>
     /// Whether staged read <paramref name="index"/> loads a lane's run of four reduce points as one
-    /// 128-bit shared load: its box is contiguous along the innermost reduce axis (a GEMM's A[m,k]
-    /// stored k-innermost) and every offset a thread adds stays a multiple of four.
+    /// 128-bit shared load: its box is contiguous along the innermost reduce axis (a box stores the
+    /// dimensions indexed by reduce axes alone outermost, so only where the dimensions after them
+    /// hold one element each: a GEMV's x[j], or I[b,c] with one b per block) and every offset a thread adds stays a multiple of four.
     /// </summary>
     private bool LaneRunLoadsAsSharedQuads(int index, Schedule schedule)
     {
