@@ -152,6 +152,11 @@ internal static class CalibrateCommand
         {
             o.WriteLine($"skipped:   {Skipped(set)}");
         }
+        if (set.OtherBuilds.Count > 0)
+        {
+            var other = set.OtherBuilds.Sum(v => v.Count);
+            o.WriteLine($"versions:  {other} of {set.Samples.Count} used records were measured by another build of gensor ({string.Join("; ", set.OtherBuilds.Select(v => $"{Printable.Text(v.Version)}: {v.Count}"))}), not this one ({TuningRecord.ToolVersion}): where the lowering has changed since, the model estimates a kernel other than the one timed");
+        }
         o.WriteLine($"device:    {set.Device}");
         o.WriteLine($"base:      {start.Name}");
         o.WriteLine($"  {"constant",-20} {"before",12} {"after",12}  ");
@@ -184,7 +189,14 @@ internal static class CalibrateCommand
             ["operators"] = set.Samples.Select(s => s.OpHash).Distinct().Count(),
             ["rule"] = "only verified, timed records count",
             ["skipped"] = new JsonArray(set.Skipped.Select(s => (JsonNode)new JsonObject { ["reason"] = s.Reason, ["count"] = s.Count }).ToArray()),
+            ["versions"] = new JsonArray(set.Versions.Select(v => (JsonNode)new JsonObject
+            {
+                ["version"] = v.Version,
+                ["count"] = v.Count,
+                ["this_build"] = TuningRecord.SameBuild(v.Version, TuningRecord.ToolVersion),
+            }).ToArray()),
         },
+        ["tool_version"] = TuningRecord.ToolVersion,
         ["device"] = set.Device,
         ["base_profile"] = start.Name,
         ["profile"] = profile.Name,

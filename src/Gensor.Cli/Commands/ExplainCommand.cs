@@ -123,6 +123,7 @@ internal static class ExplainCommand
                             ["spearman"] = f.Spearman,
                             ["median_abs_log_error"] = f.MedianAbsLogError,
                             ["first_choice_over_fastest"] = JsonNumber.Finite(f.FirstChoiceOverBest),
+                            ["other_builds"] = f.OtherBuilds,
                         }).ToArray()),
                     };
                 }
@@ -220,6 +221,11 @@ internal static class ExplainCommand
         {
             var spearman = f.Spearman is { } r ? r.ToString("F3", CultureInfo.InvariantCulture) : "-";
             output.WriteLine($"  {f.Device,-32} {f.Count,7} {spearman,9} {f.MedianAbsLogError.ToString("F3", CultureInfo.InvariantCulture),17} {f.FirstChoiceOverBest.ToString("F3", CultureInfo.InvariantCulture),14}");
+        }
+        var other = fits.Sum(f => f.OtherBuilds);
+        if (other > 0)
+        {
+            output.WriteLine($"  {other} of the records were measured by another build of gensor: where the lowering has changed since, the model estimates a kernel other than the one timed");
         }
     }
 

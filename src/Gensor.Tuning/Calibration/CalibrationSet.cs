@@ -15,6 +15,15 @@ namespace Gensor.Tuning.Calibration;
 /// <param name="Total">All records read.</param>
 public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList<CalibrationSample> Samples, IReadOnlyList<SkippedRecords> Skipped, int Total)
 {
+    /// <summary>The builds of gensor that measured the samples, most samples first.</summary>
+    public IReadOnlyList<RecordedVersion> Versions { get; init; } = [];
+
+    /// <summary>
+    /// The builds other than the running one that measured samples: the model estimates the kernel this
+    /// build lowers for a schedule, and where the lowering has changed since, that is not the kernel timed.
+    /// </summary>
+    public IReadOnlyList<RecordedVersion> OtherBuilds => [.. Versions.Where(v => !TuningRecord.SameBuild(v.Version, TuningRecord.ToolVersion))];
+
     /// <summary>
     /// Selects the samples of <paramref name="device"/> from <paramref name="records"/>.
     /// <paramref name="device"/> is a device's full name (<c>cpu: CPUAccelerator</c>) or its
@@ -80,7 +89,11 @@ public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList
             profile,
             used.Select(u => u.Sample).ToArray(),
             skipped.OrderByDescending(s => s.Value).ThenBy(s => s.Key, StringComparer.Ordinal).Select(s => new SkippedRecords(s.Key, s.Value)).ToArray(),
-            records.Count);
+            records.Count)
+        {
+            Versions = [.. used.GroupBy(u => u.Record.Version).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new RecordedVersion(g.Key, g.Count()))],
+        };
     }
 
     private static string ChooseDevice(string[] devices, string? device)

@@ -15,7 +15,8 @@ namespace Gensor.Tuning.Calibration;
 /// <param name="Spearman">Rank correlation of estimate and measurement (null with fewer than 3 records).</param>
 /// <param name="MedianAbsLogError">Median |log(estimate / measured)|.</param>
 /// <param name="FirstChoiceOverBest">Measured time of the record with the smallest estimate over the fastest record's.</param>
-public sealed record DeviceFit(string Device, int Count, double? Spearman, double MedianAbsLogError, double FirstChoiceOverBest)
+/// <param name="OtherBuilds">Of the records, those another build of gensor measured (<see cref="CalibrationSet.OtherBuilds"/>).</param>
+public sealed record DeviceFit(string Device, int Count, double? Spearman, double MedianAbsLogError, double FirstChoiceOverBest, int OtherBuilds)
 {
     /// <summary>The fit per device of the records of <paramref name="op"/> among <paramref name="records"/>, by device name.</summary>
     public static IReadOnlyList<DeviceFit> Of(IEnumerable<TuningRecord> records, Operator op, HardwareProfile profile)
@@ -25,7 +26,8 @@ public sealed record DeviceFit(string Device, int Count, double? Spearman, doubl
         var fits = new List<DeviceFit>();
         foreach (var device in mine.Select(r => r.Device).Distinct().Order(StringComparer.Ordinal))
         {
-            var samples = CalibrationSet.Select(mine, device).Samples;
+            var set = CalibrationSet.Select(mine, device);
+            var samples = set.Samples;
             if (samples.Count == 0)
             {
                 continue;
@@ -33,7 +35,8 @@ public sealed record DeviceFit(string Device, int Count, double? Spearman, doubl
             var estimates = samples.Select(s => CostModel.EstimateMs(s.Operator, s.Schedule, profile)).ToArray();
             var quality = FitQuality.Of(samples, estimates);
             // One operator's samples: its single per-operator fit holds the first choice over the fastest.
-            fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError, quality.Operators.Single().FirstChoiceOverBest));
+            fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError, quality.Operators.Single().FirstChoiceOverBest,
+                set.OtherBuilds.Sum(v => v.Count)));
         }
         return fits;
     }

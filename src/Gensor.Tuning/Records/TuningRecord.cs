@@ -47,6 +47,25 @@ public sealed record TuningRecord(
     public static string ToolVersion { get; } =
         typeof(TuningRecord).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
+    /// <summary>
+    /// Whether two informational versions name one build: the same version and the same commit, one
+    /// hash a prefix of the other (the GPU kit's builds write a short one).
+    /// </summary>
+    public static bool SameBuild(string version, string other)
+    {
+        if (version == other)
+        {
+            return true;
+        }
+        var (release, commit) = Split(version);
+        var (otherRelease, otherCommit) = Split(other);
+        return release == otherRelease && commit.Length > 0 && otherCommit.Length > 0
+            && (commit.StartsWith(otherCommit, StringComparison.Ordinal) || otherCommit.StartsWith(commit, StringComparison.Ordinal));
+
+        static (string Release, string Commit) Split(string text) =>
+            text.IndexOf('+') is var plus and >= 0 ? (text[..plus], text[(plus + 1)..]) : (text, "");
+    }
+
     public bool Verified => Measurement.Verified;
 
     public double? MeasuredMs => Measurement.MedianMs;

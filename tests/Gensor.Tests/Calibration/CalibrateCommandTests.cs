@@ -179,6 +179,44 @@ public sealed class CalibrateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Records_of_another_build_are_named_since_its_kernels_may_differ()
+    {
+        // The model estimates the kernel this build lowers: records of another build may have timed another one.
+        var records = WriteRecords(0);
+        var same = GensorCli.Run("calibrate", records, "--out", OutPath);
+        Assert.Equal(0, same.ExitCode);
+        Assert.DoesNotContain("versions:", same.Output);
+
+        var lines = File.ReadAllLines(records).Select(line => TuningRecord.TryParse(line)!).ToArray();
+        var older = lines.Select((r, i) => i < 2 ? r with { Version = "0.0.9+0123abc" } : r);
+        File.WriteAllLines(records, older.Select(r => r.ToJsonLine()));
+        var text = GensorCli.Run("calibrate", records, "--out", OutPath);
+        var json = GensorCli.Run("calibrate", records, "--out", OutPath, "--format", "json");
+
+        Assert.Equal(0, text.ExitCode);
+        Assert.Contains($"versions:  2 of {lines.Length} used records were measured by another build of gensor (0.0.9+0123abc: 2)", text.Output);
+        using var document = JsonDocument.Parse(json.Output);
+        var versions = document.RootElement.GetProperty("records").GetProperty("versions").EnumerateArray().ToArray();
+        Assert.Equal(2, versions.Length);
+        Assert.Contains(versions, v => v.GetProperty("version").GetString() == "0.0.9+0123abc" && v.GetProperty("count").GetInt32() == 2 && !v.GetProperty("this_build").GetBoolean());
+        Assert.Contains(versions, v => v.GetProperty("count").GetInt32() == lines.Length - 2 && v.GetProperty("this_build").GetBoolean());
+        // explain --records says so too.
+        var explain = GensorCli.Run("explain", "--compute", Compute, "--shape", Shape, "--target", "cpu", "--records", records);
+        Assert.Contains("2 of the records were measured by another build of gensor", explain.Output);
+        Assert.DoesNotContain("another build", GensorCli.Run("explain", "--compute", Compute, "--shape", Shape, "--target", "cpu", "--records", WriteRecords(0)).Output);
+    }
+
+    [Theory]
+    [InlineData("0.1.0+de425c5", "0.1.0+de425c5f00d1", true)]
+    [InlineData("0.1.0+de425c5f00d1", "0.1.0+de425c5", true)]
+    [InlineData("unknown", "unknown", true)]
+    [InlineData("0.1.0+de425c5", "0.1.0+9a97de2", false)]
+    [InlineData("0.1.0+de425c5", "0.2.0+de425c5", false)]
+    [InlineData("0.1.0", "0.1.0+de425c5", false)]
+    public void One_build_is_one_version_and_one_commit_however_short_its_hash(string version, string other, bool same) =>
+        Assert.Equal(same, TuningRecord.SameBuild(version, other));
+
+    [Fact]
     public void Records_of_two_devices_need_device()
     {
         var op = Operators.Parse(Compute, Shape);
