@@ -1,7 +1,8 @@
 #!/bin/bash
 # One device session, in order of what matters, each stage skipped when the time left is short:
 #   1. GEMM 4096^3 FP32, gensor's and roller's top 5 against cuBLAS (issue 9's headline figure);
-#   2. GPT-2's six products, gensor's top 10 each with records (issue 10's Spearman goal);
+#   2. GPT-2's six products, gensor's top 10 each with records (issue 10's Spearman goal), then the
+#      schedules of bench/pairs.tsv one by one (lane runs against staging, tile pairs the model cannot settle);
 #   3. issue 9's table (GEMM 1024x3072x1024, GEMV, conv 3x3, depthwise), top 10 with records;
 #   4. GEMM 4096^3 in f16 (tensor cores, f32 accumulation), roller's and gensor's top 3 (issue 11's goal);
 #   5. GPT-2's six products, roller's top 10 (gensor against roller, as the paper compares them);
@@ -50,6 +51,28 @@ PY
 # Since fb08a3a a 4096^3 product's reference is seconds, not minutes: roller's top 5 beside gensor's.
 stage gemm4096 150 roller,gensor 5 /tmp/gemm4096.json
 stage gpt2 100 gensor 10 suites/gpt2.json
+# Schedules the model cannot settle alone (bench/pairs.tsv: lane runs against staging, tile pairs), one tune each.
+pairs() {
+  local l; l=$(left)
+  if [ "$l" -lt 60 ]; then el "skip pairs ($l s left, needs 60)"; return; fi
+  el "stage pairs ($l s left)"
+  mkdir -p "$RES/pairs"
+  grep -v '^#' bench/pairs.tsv | while IFS=$'\t' read -r suite name schedule why; do
+    [ -z "$suite" ] && continue
+    [ "$(left)" -lt 25 ] && { el "pairs: time is short, stopping"; break; }
+    python3 - "$suite" "$name" > "/tmp/pair-$name.json" <<'PY'
+import json, sys
+entry = next(e for e in json.load(open(f"suites/{sys.argv[1]}.json")) if e["name"] == sys.argv[2])
+entry.pop("count", None)
+print(json.dumps(entry))
+PY
+    echo "--- $name: $schedule ($why)"
+    if [ -n "${DRY:-}" ]; then continue; fi
+    timeout $(( $(left) - 10 )) ./gensor tune "/tmp/pair-$name.json" --device "$device" --schedule "$schedule" \
+      --records "$RES/pairs/records.jsonl" < /dev/null 2>&1 | grep -E "^(best|time|verified|error)" | head -4
+  done
+}
+pairs
 stage issue9 80 gensor 10 /tmp/issue9-rest.json
 stage gemm4096_f16 90 roller,gensor 3 samples/gemm-f16.json --shape m=4096,n=4096,k=4096
 stage gpt2_roller 100 roller 10 suites/gpt2.json
