@@ -155,7 +155,7 @@ internal static class CalibrateCommand
         if (set.OtherBuilds.Count > 0)
         {
             var other = set.OtherBuilds.Sum(v => v.Count);
-            o.WriteLine($"versions:  {other} of {set.Samples.Count} used records were measured by another build of gensor ({string.Join("; ", set.OtherBuilds.Select(v => $"{Printable.Text(v.Version)}: {v.Count}"))}), not this one ({TuningRecord.ToolVersion}): where the lowering has changed since, the model estimates a kernel other than the one timed");
+            o.WriteLine($"versions:  {other} of {set.Samples.Count} used records were measured by another build of gensor ({string.Join("; ", set.OtherBuilds.Select(v => $"{Printable.Text(v.Version)}: {v.Count}"))}), not this one ({TuningRecord.ToolVersion}): {CalibrationSet.OtherBuildsCaution}");
         }
         o.WriteLine($"device:    {set.Device}");
         o.WriteLine($"base:      {start.Name}");

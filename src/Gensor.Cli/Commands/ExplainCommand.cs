@@ -225,7 +225,7 @@ internal static class ExplainCommand
         var other = fits.Sum(f => f.OtherBuilds);
         if (other > 0)
         {
-            output.WriteLine($"  {other} of the records were measured by another build of gensor: where the lowering has changed since, the model estimates a kernel other than the one timed");
+            output.WriteLine($"  {other} of the records were measured by another build of gensor: {CalibrationSet.OtherBuildsCaution}");
         }
     }
 

@@ -24,6 +24,9 @@ public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList
     /// </summary>
     public IReadOnlyList<RecordedVersion> OtherBuilds => [.. Versions.Where(v => !TuningRecord.SameBuild(v.Version, TuningRecord.ToolVersion))];
 
+    /// <summary>What records of <see cref="OtherBuilds"/> mean for a fit, as the commands say it.</summary>
+    public const string OtherBuildsCaution = "where the lowering has changed since, the model estimates a kernel other than the one timed";
+
     /// <summary>
     /// Selects the samples of <paramref name="device"/> from <paramref name="records"/>.
     /// <paramref name="device"/> is a device's full name (<c>cpu: CPUAccelerator</c>) or its

@@ -4,4 +4,3 @@ namespace Gensor.Tuning.Calibration;
 /// <param name="Reason">Why, e.g. "not verified".</param>
 /// <param name="Count">How many records.</param>
 public sealed record SkippedRecords(string Reason, int Count);
-
