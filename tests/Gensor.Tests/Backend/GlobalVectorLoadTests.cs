@@ -38,7 +38,7 @@ public sealed class GlobalVectorLoadTests(CpuDeviceFixture fixture)
         var state = new EtirState(op, Schedule.Parse(schedule));
 
         var kernel = KernelLowering.Lower(state);
-        var loads = kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
+        var loads = KernelLoads.Of(kernel)
             .Where(load => load.Buffer.Scope == BufferScope.Global && load.Buffer.Tensor == "B")
             .ToArray();
         var vectors = loads.Where(load => load.Width > 1).ToArray();
@@ -71,7 +71,7 @@ public sealed class GlobalVectorLoadTests(CpuDeviceFixture fixture)
         var analysis = OperatorAnalysis.Of(op);
         Assert.Equal(run, analysis.ReduceLaneRun(state.Schedule));
 
-        var loads = KernelLowering.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
+        var loads = KernelLoads.Of(KernelLowering.Lower(state))
             .Where(load => load.Buffer.Scope == BufferScope.Global && load.Buffer.Tensor == tensor).ToArray();
         Assert.NotEmpty(loads);
         Assert.All(loads, load => Assert.Equal(run, load.Width));
@@ -93,8 +93,7 @@ public sealed class GlobalVectorLoadTests(CpuDeviceFixture fixture)
         int vectorized = 0, alongLaneRuns = 0;
         foreach (var schedule in RandomSchedules.Draw(op, new Random(5), 300, BuiltInProfiles.H100))
         {
-            var loads = KernelLowering.Lower(new EtirState(op, schedule)).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
-                .OfType<IrExpr.Load>().Where(load => load.Buffer.Scope == BufferScope.Global).ToArray();
+            var loads = KernelLoads.Of(KernelLowering.Lower(new EtirState(op, schedule))).Where(load => load.Buffer.Scope == BufferScope.Global).ToArray();
             var point = new int[analysis.AxisCount];
             analysis.ThreadPointTile(schedule, point);
             for (var r = 0; r < analysis.ReadCount; r++)

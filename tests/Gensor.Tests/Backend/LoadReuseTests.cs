@@ -46,8 +46,7 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
         var state = new EtirState(op, Schedule.Parse(schedule));
 
         // Before unrolling: one reduce point's body (a lane's run of points).
-        var loads = KernelLowering.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
-            .OfType<IrExpr.Load>().Count(l => l.Buffer.Scope == BufferScope.Shared);
+        var loads = KernelLoads.Of(KernelLowering.Lower(state)).Count(l => l.Buffer.Scope == BufferScope.Shared);
 
         Assert.Equal(loadsOfX, loads);
         var measurement = fixture.Run(state, "SharedElementOnce", seed: 7);

@@ -40,16 +40,8 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
     {
         var op = Support.Operators.SmallSample(sample, shape);
         var schedules = RandomSchedules.Draw(op, new Random(Seed(sample)), SchedulesPerOperator, BuiltInProfiles.Cpu);
-        var sources = schedules.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), $"Random{sample}{i}")).ToArray();
-        var compiled = RoslynKernelCompiler.Compile(sources);
 
-        using var runner = new KernelRunner(fixture.Device, op, seed: 3);
-        foreach (var kernel in compiled)
-        {
-            Assert.True(kernel.Error is null, $"{kernel.Source.State.Schedule}: {kernel.Error}");
-            var measurement = runner.Run(kernel, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
-            Assert.True(measurement.Verified, $"{kernel.Source.State.Schedule}: {measurement.Error}");
-        }
+        CompileAndVerify(op, [.. schedules.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), $"Random{sample}{i}"))], seed: 3);
     }
 
     [Theory]
@@ -65,14 +57,21 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
         // Lowering alone is cheap: every draw for both profiles; a few of them also run.
         var drawn = RandomSchedules.Draw(op, new Random(Seed(compute)), 150, BuiltInProfiles.H100)
             .Concat(RandomSchedules.Draw(op, new Random(Seed(compute)), 150, BuiltInProfiles.Cpu)).ToArray();
+        var sources = new List<KernelSource>();
         foreach (var schedule in drawn)
         {
-            var exception = Record.Exception(() => CSharpKernelGenerator.Generate(new EtirState(op, schedule), "Uncommon"));
+            var exception = Record.Exception(() => sources.Add(CSharpKernelGenerator.Generate(new EtirState(op, schedule), $"Uncommon{sources.Count}")));
             Assert.True(exception is null, $"{schedule}: {exception}");
         }
-        var run = drawn.Where(s => s.ThreadsPerBlock <= 128).Take(SchedulesPerOperator);
-        var compiled = RoslynKernelCompiler.Compile([.. run.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), $"Uncommon{i}"))]);
-        using var runner = new KernelRunner(fixture.Device, op, seed: 5);
+
+        CompileAndVerify(op, [.. sources.Where(s => s.State.Schedule.ThreadsPerBlock <= 128).Take(SchedulesPerOperator)], seed: 5);
+    }
+
+    /// <summary>Compiles <paramref name="sources"/> together and runs each against the reference on the CPU accelerator.</summary>
+    private void CompileAndVerify(Operator op, KernelSource[] sources, int seed)
+    {
+        var compiled = RoslynKernelCompiler.Compile(sources);
+        using var runner = new KernelRunner(fixture.Device, op, seed);
         foreach (var kernel in compiled)
         {
             Assert.True(kernel.Error is null, $"{kernel.Source.State.Schedule}: {kernel.Error}");

@@ -22,8 +22,7 @@ namespace Gensor.Tests.Backend;
 public sealed class SharedQuadLoadTests(CpuDeviceFixture fixture)
 {
     private static IrExpr.Load[] SharedLoads(EtirState state) =>
-        [.. KernelLowering.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
-            .Where(load => load.Buffer.Scope == BufferScope.Shared)];
+        [.. KernelLoads.Of(KernelLowering.Lower(state)).Where(load => load.Buffer.Scope == BufferScope.Shared)];
 
     [Theory]
     // x[j] staged alone (A too, stored j-major): a lane's run of 4 j is one quad of x.
