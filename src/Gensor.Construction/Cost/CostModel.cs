@@ -281,9 +281,12 @@ public static class CostModel
         {
             var efficiency = LatencyEfficiency(resident * warps, ilp);
             var work = stageWork / efficiency;
-            // With the prefetch, the next stage's loads overlap this stage's work: a stage lasts at least the latency.
+            // With the prefetch, the next stage's copy overlaps this stage's work: a stage lasts at least the
+            // latency. The prefetch holds staged copies only, so a stage still waits for its unstaged loads
+            // (on the H200 records of bench/results/gpu-h200-2026-11-29, leaving that wait out had the
+            // model's first choices 1.25x the fastest measured; with it, 1.16x).
             var stageTime = prefetch
-                ? Math.Max(resident * work, Math.Max(latency, work))
+                ? Math.Max(resident * work, Math.Max(latency, stageLatency + work))
                 : Math.Max(resident * work, stageLatency + work) + copyWait;
             // blockSync is added on its own so that GPU estimates (blockSync = 0) stay bit for bit what they were.
             return stages * (stageTime + barrier) + resident * onceWork / efficiency + latency + resident * blockSync;

@@ -48,6 +48,11 @@ public static class PrimitiveSet
         {
             primitives.Add(new ResizeReduceThreads(Grow: true));
             primitives.Add(new ResizeReduceThreads(Grow: false));
+            for (var axis = 0; axis < space.Analysis.SpatialRank; axis++)
+            {
+                primitives.Add(new ShareReductionWork(axis, Grow: true));
+                primitives.Add(new ShareReductionWork(axis, Grow: false));
+            }
         }
         if (space.Splits.Count > 1)
         {

@@ -21,6 +21,7 @@ public class PrimitiveTests
         { new ResizeReduceStep(0, Grow: true), new ResizeReduceStep(0, Grow: false) },
         { new ToggleStaging("W"), new ToggleStaging("W") },
         { new ChangeVectorWidth(Grow: true), new ChangeVectorWidth(Grow: false) },
+        { new ShareReductionWork(3, Grow: true), new ShareReductionWork(3, Grow: false) },
     };
 
     [Theory]
@@ -44,6 +45,23 @@ public class PrimitiveTests
         Assert.Equal(ValueArray.Of(1, 4, 4, 4), moved.ThreadTile);
         Assert.Equal(Start.ThreadsPerBlock, moved.ThreadsPerBlock);
         Assert.Equal(64, moved.OutputsPerThread);
+    }
+
+    [Fact]
+    public void Sharing_a_reduction_adds_lanes_and_gives_each_thread_more_outputs()
+    {
+        // GPT-2's QKV GEMM on h100: one edge from a one-lane tile to the model's optimum family, where
+        // adding lanes alone quadruples the threads and costs 8% on the way.
+        var gemm = TestOperators.Gemm(1024, 2304, 768);
+        var oneLane = Schedule.Parse("block=64x32 thread=4x8 reduce=64 shared=B vector=4 pad=4 prefetch=1");
+
+        var shared = new ShareReductionWork(0, Grow: true).Apply(gemm, oneLane).Schedule!;
+
+        Assert.Equal(Schedule.Parse("block=64x32 thread=8x8 reduce=64 shared=B vector=4 pad=4 prefetch=1 rthreads=4"), shared);
+        Assert.Equal(2 * oneLane.ThreadsPerBlock, shared.ThreadsPerBlock);
+        Assert.Equal(2 * oneLane.OutputsPerThread, shared.OutputsPerThread);
+        Assert.False(new ShareReductionWork(0, Grow: false).Apply(gemm, oneLane).Applied);
+        Assert.False(new ShareReductionWork(1, Grow: true).Apply(gemm, oneLane with { ThreadTile = ValueArray.Of(4, 32) }).Applied);
     }
 
     [Fact]
