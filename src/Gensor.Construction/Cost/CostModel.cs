@@ -283,8 +283,8 @@ public static class CostModel
             var work = stageWork / efficiency;
             // With the prefetch, the next stage's copy overlaps this stage's work: a stage lasts at least the
             // latency. The prefetch holds staged copies only, so a stage still waits for its unstaged loads
-            // (on the H200 records of bench/results/gpu-h200-2026-11-29, leaving that wait out had the
-            // model's first choices 1.25x the fastest measured; with it, 1.16x).
+            // (the H200 records of bench/results/gpu-h200-2026-11-29: without that wait the model's first
+            // choice per operator measured 1.37x the fastest in geometric mean, with it 1.27x).
             var stageTime = prefetch
                 ? Math.Max(resident * work, Math.Max(latency, stageLatency + work))
                 : Math.Max(resident * work, stageLatency + work) + copyWait;
