@@ -98,8 +98,8 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         var walks = Math.Max(walkers, starts.Count);
         for (var w = 0; w < walks && overall is not null; w++)
         {
-            // The first walkers leave from the seeds; later ones restart from the
-            // best state found so far, to explore its neighbourhood more (our choice).
+            // One walker leaves from each start; when there are fewer starts than walkers, the
+            // rest restart from the best state found so far (our choice).
             var current = w < starts.Count ? starts[w] : overall;
             var best = current;
             for (var step = 0; step < walkSteps; step++)
