@@ -152,10 +152,9 @@ internal static class CalibrateCommand
         {
             o.WriteLine($"skipped:   {Skipped(set)}");
         }
-        if (set.OtherBuilds.Count > 0)
+        if (set.OtherBuildSamples > 0)
         {
-            var other = set.OtherBuilds.Sum(v => v.Count);
-            o.WriteLine($"versions:  {other} of {set.Samples.Count} used records were measured by another build of gensor ({string.Join("; ", set.OtherBuilds.Select(v => $"{Printable.Text(v.Version)}: {v.Count}"))}), not this one ({TuningRecord.ToolVersion}): {CalibrationSet.OtherBuildsCaution}");
+            o.WriteLine($"versions:  {set.OtherBuildSamples} of {set.Samples.Count} used records were measured by another build of gensor ({string.Join("; ", set.OtherBuilds.Select(v => $"{Printable.Text(v.Version)}: {v.Count}"))}), not this one ({TuningRecord.ToolVersion}): {CalibrationSet.OtherBuildsCaution}");
         }
         o.WriteLine($"device:    {set.Device}");
         o.WriteLine($"base:      {start.Name}");

@@ -144,11 +144,11 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
     /// <summary>The best state of each kernel family (staged inputs, lanes sharing the reduction or not), best first.</summary>
     private static IEnumerable<Schedule> FamilyLeaders(List<RankedSchedule> legal)
     {
-        // Keyed by text and sorted as an array: generics over value types would run unoptimised in a fresh process (see Legal).
-        var leaders = new Dictionary<string, RankedSchedule>();
+        // Keyed by a record class and sorted as an array: generics over value types would run unoptimised in a fresh process (see Legal).
+        var leaders = new Dictionary<Family, RankedSchedule>();
         foreach (var candidate in legal)
         {
-            var family = string.Join(',', candidate.Schedule.SharedInputs) + (candidate.Schedule.ReduceThreads > 1 ? " lanes" : "");
+            var family = new Family(candidate.Schedule.SharedInputs, candidate.Schedule.ReduceThreads > 1);
             if (!leaders.TryGetValue(family, out var leader) || candidate.EstimatedMs < leader.EstimatedMs)
             {
                 leaders[family] = candidate;
@@ -158,6 +158,9 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
         Array.Sort(best, static (x, y) => x.EstimatedMs.CompareTo(y.EstimatedMs));
         return best.Select(leader => leader.Schedule);
     }
+
+    /// <summary>A kernel family: the inputs staged in shared memory, and whether lanes share the reduction.</summary>
+    private sealed record Family(ValueArray<string> Staged, bool SharedReduction);
 
     private static Schedule? Step(Graph graph, Schedule current, double temperature, Random random)
     {

@@ -1,4 +1,3 @@
-using Gensor.Construction.Space;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Primitives;
@@ -19,15 +18,8 @@ public sealed record ShareReductionWork(int Axis, bool Grow) : IPrimitive
 {
     public PrimitiveOutcome Apply(Operator op, Schedule schedule)
     {
-        var lanes = ChoiceSteps.Next(ScheduleSpace.For(op).ReduceThreads, schedule.ReduceThreads, Grow);
-        if (lanes is null)
-        {
-            return PrimitiveOutcome.Refused($"{schedule.ReduceThreads} reduce threads have no {(Grow ? "larger" : "smaller")} choice");
-        }
-        var tile = new ResizeThreadTile(Axis, Grow).Apply(op, schedule);
-        return tile.Schedule is { } resized
-            ? PrimitiveOutcome.To(resized with { ReduceThreads = lanes.Value })
-            : tile;
+        var lanes = new ResizeReduceThreads(Grow).Apply(op, schedule);
+        return lanes.Schedule is { } withLanes ? new ResizeThreadTile(Axis, Grow).Apply(op, withLanes) : lanes;
     }
 
     public override string ToString() => $"{(Grow ? "share" : "unshare")} reduction with thread[{Axis}]";

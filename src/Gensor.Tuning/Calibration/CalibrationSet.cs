@@ -24,6 +24,9 @@ public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList
     /// </summary>
     public IReadOnlyList<RecordedVersion> OtherBuilds => [.. Versions.Where(v => !TuningRecord.SameBuild(v.Version, TuningRecord.ToolVersion))];
 
+    /// <summary>How many samples <see cref="OtherBuilds"/> measured.</summary>
+    public int OtherBuildSamples => OtherBuilds.Sum(v => v.Count);
+
     /// <summary>What records of <see cref="OtherBuilds"/> mean for a fit, as the commands say it.</summary>
     public const string OtherBuildsCaution = "where the lowering has changed since, the model estimates a kernel other than the one timed";
 

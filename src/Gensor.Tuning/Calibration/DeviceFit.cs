@@ -36,7 +36,7 @@ public sealed record DeviceFit(string Device, int Count, double? Spearman, doubl
             var quality = FitQuality.Of(samples, estimates);
             // One operator's samples: its single per-operator fit holds the first choice over the fastest.
             fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError, quality.Operators.Single().FirstChoiceOverBest,
-                set.OtherBuilds.Sum(v => v.Count)));
+                set.OtherBuildSamples));
         }
         return fits;
     }
