@@ -63,8 +63,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
 
         Assert.Equal((4, true, false), (plan.Width, plan.VectorLoad, plan.VectorStore));
         var kernel = KernelLowering.Lower(state);
-        var loads = kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
-            .Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Tensor == "W").ToArray();
+        var loads = KernelLoads.Of(kernel).Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Tensor == "W").ToArray();
         Assert.NotEmpty(loads);
         Assert.All(loads, l => Assert.Equal(4, l.Width));
     }
@@ -108,7 +107,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         var state = new EtirState(Operators.Parse(Operators.ConvChw, Shape), Schedule.Parse($"{Staged} prefetch=1 {split}"));
 
         var loop = KernelLowering.Lower(state).Statements.OfType<IrStmt.For>().Single(f => f.Index.Name is "g_st" or "g_sl");
-        var loadedInLoop = loop.Walk().SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>().Where(l => l.Buffer.Scope == BufferScope.Global).Select(l => l.Buffer.Name).Distinct().Count();
+        var loadedInLoop = KernelLoads.In(loop).Where(l => l.Buffer.Scope == BufferScope.Global).Select(l => l.Buffer.Name).Distinct().Count();
 
         Assert.Equal(loadsInTheLoop, loadedInLoop);
     }
@@ -242,8 +241,7 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
 
     /// <summary>The loads of <paramref name="tensor"/> from global memory, through windows or not.</summary>
     private static IrExpr.Load[] GlobalLoads(KernelIr kernel, string tensor) =>
-        [.. kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()
-            .Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Tensor == tensor)];
+        [.. KernelLoads.Of(kernel).Where(l => l.Buffer.Scope == BufferScope.Global && l.Buffer.Tensor == tensor)];
 
     /// <summary>The divisions and remainders by constants in the declarations of the variables named <paramref name="prefix"/>..., once each, sorted.</summary>
     private static (BinaryOperator, long)[] Divisions(KernelIr kernel, string prefix) =>

@@ -25,8 +25,7 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
         var op = Operators.Parse("O[c,y,x] += I[c,y+r-1,x+s-1] * W[c,r,s]", "c=2,y=16,x=16,r=3,s=3");
         var state = new EtirState(op, Schedule.Parse("block=1x8x16 thread=1x4x1 reduce=3x3"));
 
-        var loads = CSharpKernelGenerator.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
-            .OfType<IrExpr.Load>().Where(l => l.Buffer.Tensor == "I").ToArray();
+        var loads = KernelLoads.Of(CSharpKernelGenerator.Lower(state)).Where(l => l.Buffer.Tensor == "I").ToArray();
 
         Assert.Equal(18, loads.Length);
         Assert.Equal(18, loads.Distinct().Count());
@@ -65,8 +64,7 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
         var state = new EtirState(op, schedule);
         var copies = Gensor.Analysis.OperatorAnalysis.PartialUnrollFactor(schedule);
 
-        var loads = CSharpKernelGenerator.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
-            .OfType<IrExpr.Load>().Count(l => l.Buffer.Tensor == "I");
+        var loads = KernelLoads.Of(CSharpKernelGenerator.Lower(state)).Count(l => l.Buffer.Tensor == "I");
 
         Assert.True(copies > 1, $"unrolled by {copies}");
         Assert.Equal(12 * copies, loads);
@@ -88,8 +86,7 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
             : Operators.Parse("O[n,c,y,x] += I[n,c,2*y+r,2*x+s] * W[c,r,s]", "n=1,c=64,y=7,x=7,r=3,s=3");
         var state = new EtirState(op, Schedule.Parse(schedule));
 
-        var lowered = CSharpKernelGenerator.Lower(state).Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk())
-            .OfType<IrExpr.Load>().Count(l => l.Buffer.Tensor is "I" or "W");
+        var lowered = KernelLoads.Of(CSharpKernelGenerator.Lower(state)).Count(l => l.Buffer.Tensor is "I" or "W");
         var estimated = Gensor.Construction.Cost.CostModel.Breakdown(op, state.Schedule, Gensor.Hardware.BuiltInProfiles.H100).Issue.LoadsPerStage;
 
         Assert.Equal(loads, lowered);
@@ -109,7 +106,7 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
 
         var merged = LoadReuse.Apply(Kernel(body)).Body;
 
-        Assert.Single(merged.Walk().SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>());
+        Assert.Single(KernelLoads.In(merged));
         var declarations = merged.Walk().OfType<IrStmt.Declare>().ToDictionary(d => d.Variable.Name);
         var register = Assert.IsType<IrExpr.Ref>(declarations["g_b"].Init).Variable;
         Assert.Equal(register, Assert.IsType<IrExpr.Ref>(declarations["g_a"].Init).Variable);
@@ -140,7 +137,7 @@ public sealed class LoadReuseTests(CpuDeviceFixture fixture)
         foreach (var body in new IrStmt[] { afterStore, twoWindows })
         {
             var rewritten = LoadReuse.Apply(Kernel(body)).Body;
-            Assert.Equal(2, rewritten.Walk().SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>().Count());
+            Assert.Equal(2, KernelLoads.In(rewritten).Length);
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class WindowTests(CpuDeviceFixture fixture)
         var windows = kernel.Statements.OfType<IrStmt.DeclareWindow>().Where(w => w.Buffer.Name == "t_B").ToArray();
         Assert.NotEmpty(windows);
         Assert.All(windows, w => Assert.Equal(rolled, Assert.IsType<IrExpr.Linear>(w.Offset).Terms.Any(t => t.Variable.Name.StartsWith("g_kk", StringComparison.Ordinal))));
-        var loads = kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>().Where(l => l.Buffer.Tensor == "B").ToArray();
+        var loads = KernelLoads.Of(kernel).Where(l => l.Buffer.Tensor == "B").ToArray();
         Assert.All(loads, load =>
         {
             Assert.Equal("g_gw1", load.Buffer.Name);
@@ -66,7 +66,7 @@ public sealed class WindowTests(CpuDeviceFixture fixture)
         var windows = kernel.Statements.OfType<IrStmt.DeclareWindow>().Where(w => w.Buffer.Scope == BufferScope.Shared).ToArray();
         Assert.NotEmpty(windows);
         Assert.Contains(windows, w => Assert.IsType<IrExpr.Linear>(w.Offset).Terms.Any(t => t.Variable.Name.StartsWith("g_kk", StringComparison.Ordinal)) == rolled);
-        var loads = kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>().Where(l => l.Buffer.Scope == BufferScope.Shared).ToArray();
+        var loads = KernelLoads.Of(kernel).Where(l => l.Buffer.Scope == BufferScope.Shared).ToArray();
         Assert.NotEmpty(loads);
         var inWindows = windows.SelectMany(w => ((IrExpr.Linear)w.Offset).Terms).Select(t => t.Variable).ToHashSet();
         Assert.All(loads, load =>
