@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gensor.Construction.Policies;
+using Gensor.Diagnostics;
 using Gensor.Hardware;
 
 namespace Gensor.Bench;
@@ -9,8 +10,10 @@ namespace Gensor.Bench;
 /// table runs one seed; a walk that finds a good basin from some seeds only looks fine or poor there
 /// by luck. For every operator of the suites, the policy constructs with seeds 0..N-1 and the table
 /// gives each seed's estimate over the best of them (geometric mean and worst), and the states
-/// visited. Estimates of the cost model, nothing is measured. Usage:
-/// <c>seeds [--profile h100] [--seeds 8] [SUITE]...</c>.
+/// visited. Estimates of the cost model, nothing is measured. <c>--rows FILE</c> also writes one
+/// tab-separated row per construction (suite, operator, seed, estimate, states, milliseconds, schedule):
+/// the table's ratios are to the best of one run, and comparing two builds of the policy needs the
+/// estimates themselves. Usage: <c>seeds [--profile h100] [--seeds 8] [--rows FILE] [SUITE]...</c>.
 /// </summary>
 internal static class SeedTable
 {
@@ -18,12 +21,27 @@ internal static class SeedTable
 
     public static int Run(string[] args) => SuiteArguments.Run(() =>
     {
-        var arguments = SuiteArguments.Parse(args, "--profile", "--seeds");
-        Print(arguments.Suites, ProfileCatalog.Get(arguments.Text("--profile", "h100")), arguments.Count("--seeds", 8), args);
+        var arguments = SuiteArguments.Parse(args, "--profile", "--seeds", "--rows");
+        var rowsPath = arguments.Text("--rows", "");
+        using var rows = rowsPath.Length == 0 ? null : OpenRows(rowsPath);
+        rows?.WriteLine("suite\toperator\tseed\testimate_ms\tstates\tconstruct_ms\tschedule");
+        Print(arguments.Suites, ProfileCatalog.Get(arguments.Text("--profile", "h100")), arguments.Count("--seeds", 8), args, rows);
         return 0;
     });
 
-    private static void Print(IReadOnlyList<string> suites, HardwareProfile profile, int seeds, string[] args)
+    private static StreamWriter OpenRows(string path)
+    {
+        try
+        {
+            return new StreamWriter(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw GensorException.BadInput($"--rows {path}: {error.Message}");
+        }
+    }
+
+    private static void Print(IReadOnlyList<string> suites, HardwareProfile profile, int seeds, string[] args, StreamWriter? rows)
     {
         Console.WriteLine($"# The gensor policy's estimate by seed, {profile.Name}");
         Console.WriteLine();
@@ -47,6 +65,12 @@ internal static class SeedTable
                 var runs = Enumerable.Range(0, seeds)
                     .Select(seed => new GensorPolicy().Construct(entry.Operator, profile, new ConstructionOptions(TopK: 1, Seed: seed)))
                     .ToArray();
+                for (var seed = 0; seed < seeds; seed++)
+                {
+                    var run = runs[seed];
+                    rows?.WriteLine(string.Create(_invariant,
+                        $"{suite}\t{entry.Operator.Name}\t{seed}\t{run.Candidates[0].EstimatedMs:R}\t{run.StatesVisited}\t{run.ConstructMs:F1}\t{run.Candidates[0].Schedule}"));
+                }
                 var estimates = runs.Select(r => r.Candidates[0].EstimatedMs).ToArray();
                 var best = estimates.Min();
                 var mean = Math.Exp(estimates.Average(e => Math.Log(e / best)));
