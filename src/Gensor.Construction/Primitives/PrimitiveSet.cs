@@ -60,6 +60,11 @@ public static class PrimitiveSet
             primitives.Add(new ResizeSplit(Grow: false));
             primitives.Add(new ResizeSplit(Grow: false, Undo: true));
         }
+        if (space.Splits.Count > 1 && space.ReduceThreads.Count > 1)
+        {
+            primitives.Add(new TradeSplitForLanes(ToLanes: true));
+            primitives.Add(new TradeSplitForLanes(ToLanes: false));
+        }
         return primitives;
     }
 

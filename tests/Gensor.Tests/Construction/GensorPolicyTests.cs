@@ -73,6 +73,22 @@ public class GensorPolicyTests
     }
 
     [Fact]
+    public void Reaches_batch_32_fcs_whole_warp_lanes_from_its_split_tiles()
+    {
+        // h100, ResNet-50's batch-32 fc: 32 lanes per output and no split, 11% below the split tiles
+        // where every seed of eight ended before the TradeSplitForLanes edges.
+        var op = OperatorBuilder.Build(SpecReader.FromInline("O[b,n] += X[b,k] * W[n,k]", "b=32,n=1000,k=2048", "fc", null));
+        var profile = BuiltInProfiles.H100;
+        var lanes = CostModel.EstimateMs(op, Schedule.Parse("block=8x32 thread=8x4 reduce=1024 shared=X pad=4 prefetch=1 rthreads=32"), profile);
+        var split = CostModel.EstimateMs(op, Schedule.Parse("block=32x128 thread=8x8 reduce=32 shared=X,W vector=4 pad=4 prefetch=1 buffers=2 rthreads=4 split=16"), profile);
+
+        var best = new GensorPolicy().Construct(op, profile, new ConstructionOptions(Seed: 0)).Candidates[0];
+
+        Assert.True(lanes < split * 0.95, $"the lanes tile at {lanes} ms, the split tile at {split} ms");
+        Assert.True(best.EstimatedMs <= lanes * 1.01, $"{best.Schedule} at {best.EstimatedMs} ms against {lanes} ms");
+    }
+
+    [Fact]
     public void Its_best_state_has_no_better_state_one_or_two_primitives_away()
     {
         // ResNet-50's batch-1 s1_expand on h100, seed 0: its walks ended 1.6% above exhaustive

@@ -65,6 +65,21 @@ public class PrimitiveTests
     }
 
     [Fact]
+    public void Trading_split_for_lanes_moves_the_reduction_from_blocks_to_a_warp_and_back()
+    {
+        // ResNet-50's batch-32 fc: split tiles and whole-warp lanes are two basins of the walk.
+        var gemm = TestOperators.Gemm(32, 1000, 2048);
+        var split = Schedule.Parse("block=32x128 thread=8x8 reduce=32 shared=A,B vector=4 pad=4 prefetch=1 buffers=2 rthreads=4 split=16");
+
+        var lanes = new TradeSplitForLanes(ToLanes: true).Apply(gemm, split).Schedule!;
+
+        Assert.Equal(split with { SplitReduce = 8, ReduceThreads = 32 }, lanes);
+        Assert.Equal(split, new TradeSplitForLanes(ToLanes: false).Apply(gemm, lanes).Schedule);
+        Assert.False(new TradeSplitForLanes(ToLanes: true).Apply(gemm, split with { SplitReduce = 1 }).Applied);
+        Assert.False(new TradeSplitForLanes(ToLanes: false).Apply(gemm, split with { ReduceThreads = 1 }).Applied);
+    }
+
+    [Fact]
     public void A_small_window_steps_to_its_full_extent()
     {
         var grow = new ResizeReduceStep(1, Grow: true);
