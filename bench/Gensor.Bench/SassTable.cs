@@ -3,6 +3,7 @@ using System.Globalization;
 using Gensor.Backend.Inspection;
 using Gensor.Feedback;
 using Gensor.Construction.Feedback;
+using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Hardware;
 using Gensor.Diagnostics;
@@ -140,12 +141,13 @@ internal static class SassTable
             Console.WriteLine();
             Console.WriteLine($"## {title}");
             Console.WriteLine();
-            Console.WriteLine("| # | operator | kind | grid × group | regs | spills B st/ld | threads/SM resident (limit) | FFMA | LDS (.128) | LDG (.128) | IMAD | SHFL | FFMA/(LDS+LDG) | main loop: instr (FMA %) | code KB | read ms | check |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| # | operator | kind | grid × group | regs | spills B st/ld | threads/SM resident (limit) | FFMA | LDS (.128) | LDG (.128) | IMAD | SHFL | FFMA/(LDS+LDG) | main loop: instr (FMA %) | model FMA % | code KB | read ms | check |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             var failures = new Dictionary<string, int>();
             int passed = 0, kernels = 0;
             double ptxMs = 0, ptxasMs = 0, cuobjdumpMs = 0;
             var ratios = new List<double>();
+            var fmaGaps = new List<(double Gap, string Operator)>();
             for (var i = 0; i < operators.Length; i++)
             {
                 var op = operators[i];
@@ -154,13 +156,13 @@ internal static class SassTable
                 var construction = new CompilerCheckedPolicy(policy, check).Construct(op, profile, new ConstructionOptions(1, seed));
                 if (construction.Candidates.Count == 0)
                 {
-                    Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | | no schedule |");
+                    Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | | | no schedule |");
                     continue;
                 }
                 var result = feedback.Inspect(op, [construction.Candidates[0].Schedule], profile)[0];
                 if (result.Resources is not { Occupancy: { } o } r)
                 {
-                    Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | | {result.Error} |");
+                    Console.WriteLine($"| {i + 1} | {op.Name} | {kind} | - | | | | | | | | | | | | | {result.Error} |");
                     continue;
                 }
                 var m = r.Instructions!;
@@ -179,13 +181,24 @@ internal static class SassTable
                 {
                     ratios.Add(ratio);
                 }
+                var modelFma = CostModel.Breakdown(op, construction.Candidates[0].Schedule, profile).Issue.FmaFraction;
+                if (m.MainLoop is { } loop)
+                {
+                    fmaGaps.Add((modelFma - loop.MathShare, op.Name));
+                }
                 Console.WriteLine(string.Create(_invariant,
-                    $"| {i + 1} | {op.Name} | {kind} | {o.GridSize} × {o.GroupSize} | {r.Registers} | {r.SpillStoreBytes}/{r.SpillLoadBytes} | {o.ResidentThreads} ({o.LimitedBy}) | {m.Ffma} | {m.Lds} ({m.Lds128}) | {m.Ldg} ({m.Ldg128}) | {m.Imad} | {m.Shfl} | {Ratio(m.FfmaPerLoad)} | {Loop(m.MainLoop)} | {m.CodeBytes / 1024.0:F1} | {r.Timings.TotalMs:F0} | {(failed.Count == 0 ? "ok" : string.Join(", ", failed))} |"));
+                    $"| {i + 1} | {op.Name} | {kind} | {o.GridSize} × {o.GroupSize} | {r.Registers} | {r.SpillStoreBytes}/{r.SpillLoadBytes} | {o.ResidentThreads} ({o.LimitedBy}) | {m.Ffma} | {m.Lds} ({m.Lds128}) | {m.Ldg} ({m.Ldg128}) | {m.Imad} | {m.Shfl} | {Ratio(m.FfmaPerLoad)} | {Loop(m.MainLoop)} | {modelFma * 100:F0} | {m.CodeBytes / 1024.0:F1} | {r.Timings.TotalMs:F0} | {(failed.Count == 0 ? "ok" : string.Join(", ", failed))} |"));
             }
             Console.WriteLine();
             var failing = failures.Count == 0 ? "none" : string.Join(", ", failures.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}"));
             Console.WriteLine(string.Create(_invariant,
                 $"Summary: {passed} of {kernels} kernels meet every criterion; failed: {failing}; FFMA/(LDS+LDG) geometric mean {(ratios.Count > 0 ? Math.Exp(ratios.Average(Math.Log)).ToString("F2", _invariant) : "-")}; read back in {(ptxMs + ptxasMs + cuobjdumpMs) / 1000:F1} s, per kernel {Mean(ptxMs, kernels):F0} ms to PTX (Roslyn and ILGPU), {Mean(ptxasMs, kernels):F0} ms in ptxas, {Mean(cuobjdumpMs, kernels):F0} ms in cuobjdump."));
+            if (fmaGaps.Count > 0)
+            {
+                var widest = fmaGaps.MaxBy(g => Math.Abs(g.Gap));
+                Console.WriteLine(string.Create(_invariant,
+                    $"The model's multiply-add share of a stage against the main loop's, over the {fmaGaps.Count} kernels with one: {fmaGaps.Average(g => Math.Abs(g.Gap)) * 100:F1} points apart in mean, {fmaGaps.Average(g => g.Gap) * 100:+0.0;-0.0} with sign (+: the model counts fewer other instructions), widest {widest.Gap * 100:+0;-0} ({widest.Operator})."));
+            }
             allKernels += kernels;
             allPassed += passed;
         }
@@ -222,7 +235,8 @@ internal static class SassTable
     private static string Ratio(double? ratio) => ratio is { } r ? r.ToString("F1", _invariant) : "-";
 
     private const string MainLoopLegend = "main loop: of the innermost loops (a backward branch with no other inside), the one with the most multiply-adds: "
-        + "its instructions and the multiply-adds' share of them (`-`: no loop with a multiply-add, e.g. a stage unrolled whole); the rest is addresses, loads and loop control.";
+        + "its instructions and the multiply-adds' share of them (`-`: no loop with a multiply-add, e.g. a stage unrolled whole); the rest is addresses, loads and loop control. "
+        + "model FMA %: the cost model's share of multiply-adds in a stage's instructions (its issue term), to set against the main loop's.";
 
     private static string Loop(Gensor.Feedback.LoopMix? loop) =>
         loop is null ? "-" : string.Create(_invariant, $"{loop.Instructions} ({loop.MathShare * 100:F0})");
