@@ -16,11 +16,8 @@ namespace Gensor.Construction.Primitives;
 /// </summary>
 public sealed record ShareReductionWork(int Axis, bool Grow) : IPrimitive
 {
-    public PrimitiveOutcome Apply(Operator op, Schedule schedule)
-    {
-        var lanes = new ResizeReduceThreads(Grow).Apply(op, schedule);
-        return lanes.Schedule is { } withLanes ? new ResizeThreadTile(Axis, Grow).Apply(op, withLanes) : lanes;
-    }
+    public PrimitiveOutcome Apply(Operator op, Schedule schedule) =>
+        new ResizeReduceThreads(Grow).Apply(op, schedule).Then(new ResizeThreadTile(Axis, Grow), op);
 
     public override string ToString() => $"{(Grow ? "share" : "unshare")} reduction with thread[{Axis}]";
 }

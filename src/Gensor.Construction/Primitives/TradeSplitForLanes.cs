@@ -15,11 +15,8 @@ namespace Gensor.Construction.Primitives;
 /// </summary>
 public sealed record TradeSplitForLanes(bool ToLanes) : IPrimitive
 {
-    public PrimitiveOutcome Apply(Operator op, Schedule schedule)
-    {
-        var split = new ResizeSplit(Grow: !ToLanes).Apply(op, schedule);
-        return split.Schedule is { } resized ? new ResizeReduceThreads(Grow: ToLanes).Apply(op, resized) : split;
-    }
+    public PrimitiveOutcome Apply(Operator op, Schedule schedule) =>
+        new ResizeSplit(Grow: !ToLanes).Apply(op, schedule).Then(new ResizeReduceThreads(Grow: ToLanes), op);
 
     public override string ToString() => ToLanes ? "trade split for lanes" : "trade lanes for split";
 }
