@@ -6,8 +6,7 @@ namespace Gensor.Tests.Support;
 public static class KernelLoads
 {
     /// <summary>Every load in <paramref name="kernel"/>'s statements (a loop body's once, however often it runs).</summary>
-    public static IrExpr.Load[] Of(KernelIr kernel) =>
-        [.. kernel.Statements.SelectMany(s => s.Expressions()).SelectMany(e => e.Walk()).OfType<IrExpr.Load>()];
+    public static IrExpr.Load[] Of(KernelIr kernel) => In(kernel.Body);
 
     /// <summary>Every load in <paramref name="statement"/> and the statements nested in it.</summary>
     public static IrExpr.Load[] In(IrStmt statement) =>
