@@ -61,6 +61,19 @@ public static class CostModel
     /// </summary>
     public const double L1RedundantMissRate = 0.25;
 
+    /// <summary>
+    /// Instructions of a staged copy per stage beyond its loads, as ptxas 11.8 compiles the
+    /// lowering's copy for sm_90: per store, the store and the adds that place it and its
+    /// chunk's load; per bounds-checked dimension of a chunk, its coordinate and comparisons (or
+    /// its condition bit's test); per carry between copy runs (<see cref="OperatorAnalysis.CopyCarries"/>),
+    /// its bit's test and a selected constant in each offset. Fitted to the main loops of the
+    /// four leading candidates per operator of the bench suites and issue 9's operators on h100,
+    /// the 179 whose loop is one stage: the stage's instructions 2.3% from the loop's in mean
+    /// and 11% at worst, where one instruction per load, store and check and one per chunk
+    /// were 5.9% and 32% (a padded convolution's carries uncounted).
+    /// </summary>
+    internal const double CopyStoreInstructions = 3, CopyCheckInstructions = 4, CopyCarryInstructions = 6;
+
     /// <summary>Share of L2 that tiles of concurrently running blocks can count on (the rest holds other lines).</summary>
     public const double UsableL2 = 0.5;
 
@@ -210,7 +223,8 @@ public static class CostModel
                 idealPasses += points * loads * IdealPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
                 var (copyWidth, vectorLoad, vectorStore, iterations) = a.CopyShape(r, s, blockStage);
                 var checks = a.CheckedDimensions(r, s, reduceGuarded: false);
-                copyInstructions += iterations * ((vectorLoad ? 1 : copyWidth) + (vectorStore ? 1 : copyWidth) + checks + 1);
+                copyInstructions += iterations * ((vectorLoad ? 1 : copyWidth) + (vectorStore ? 1 : copyWidth) * CopyStoreInstructions + checks * CopyCheckInstructions)
+                    + a.CopyCarries(r, s, blockStage) * CopyCarryInstructions;
                 // A warp's copy stores: vectors along stored rows, or one store per element of its chunks,
                 // each with the bank conflicts of where the lanes' elements are stored.
                 var storePasses = vectorStore ? copyWidth : CopyStorePasses(a, r, s, blockStage, copyWidth, p);

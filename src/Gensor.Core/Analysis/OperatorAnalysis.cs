@@ -540,6 +540,55 @@ public sealed class OperatorAnalysis
         return (first, length);
     }
 
+    /// <summary>
+    /// The carries between copy runs that a thread's copy chunks of read <paramref name="index"/>
+    /// can make, summed over its chunks: chunk k lies k × threads × width elements after the
+    /// thread's first, and where that step's digit in a run, plus a carry from the run inside it,
+    /// can pass the run's extent for some thread, the chunk's offsets take a carry (a condition
+    /// bit tested and a constant selected into both offsets in every stage; the lowering's
+    /// chunks after the first). A box of one run never carries; a copy the lowering loops over
+    /// (<see cref="HoistsCopy"/>) divides instead and is not counted here.
+    /// </summary>
+    public int CopyCarries(int index, Schedule schedule, ReadOnlySpan<int> tile)
+    {
+        var rank = _reads[index].Terms.Length;
+        var (width, _, _, iterations) = CopyShape(index, schedule, tile);
+        if (rank < 2 || iterations < 2 || !HoistsCopy(schedule, iterations))
+        {
+            return 0;
+        }
+        // The runs innermost first, and the largest digit a thread's first chunk has in each.
+        Span<long> extent = stackalloc long[rank];
+        Span<long> largest = stackalloc long[rank];
+        var runs = 0;
+        long after = 1;
+        var threads = schedule.ThreadsPerBlock;
+        for (var innermost = rank - 1; innermost >= 0; runs++)
+        {
+            var (first, length) = CopyRun(index, schedule, tile, innermost);
+            extent[runs] = length;
+            largest[runs] = Math.Min((long)width * (threads - 1) / after, length - 1);
+            after = Saturating(after, length);
+            innermost = first - 1;
+        }
+        var carries = 0;
+        for (var chunk = 1; chunk < iterations; chunk++)
+        {
+            var rest = (long)chunk * threads * width;
+            var carryIn = false;
+            // The outermost run takes what is left: it has no carry out.
+            for (var i = 0; i < runs - 1; i++)
+            {
+                var add = rest % extent[i];
+                rest /= extent[i];
+                var carried = carryIn ? 1 : 0;
+                carryIn = (add > 0 || carryIn) && add + carried + largest[i] >= extent[i];
+                carries += carryIn ? 1 : 0;
+            }
+        }
+        return carries;
+    }
+
     private static bool Divides(long divisor, long value) => value % divisor == 0;
 
     /// <summary>Row padding of a staged box: rows exist only in boxes of two or more dimensions.</summary>

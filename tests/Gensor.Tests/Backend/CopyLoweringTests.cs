@@ -235,6 +235,33 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         Assert.True(measurement.Verified, measurement.Error);
     }
 
+    [Theory]
+    // Padded I (runs c, y and x of 12, 4 and 10; a step of 128 threads): each of the 3 later chunks carries
+    // out of x and on into c, 6; W (runs of 108 weights per filter): each of its 6 later chunks into the next
+    // filter, 6.
+    [InlineData(PaddedConv, PaddedShape, "block=8x2x8 thread=1x1x1 reduce=12x3x3 shared=I,W", 12)]
+    // I's runs of 40 (whole rows of 10): its 4 later chunks carry, 8 elements on each; W's runs of 144 weights:
+    // 7 of its 8 later chunks (the last one lies 1024 = 7 x 144 + 16 on, and no first chunk is 128 from a run's end).
+    [InlineData(Operators.ConvChw, Shape, Staged, 11)]
+    // A 1x1 convolution's I box whose first chunks never reach a carry.
+    [InlineData("O[b,f,p] += I[b,c,p] * W[f,c]", "b=2,f=16,p=64,c=64", "block=1x16x16 thread=1x2x4 reduce=32 shared=I", 0)]
+    public void The_cost_model_counts_the_carries_a_stage_tests(string compute, string shape, string schedule, int expected)
+    {
+        // Without the prefetch a stage copies each chunk once: one declaration per carry that a chunk may make.
+        var state = new EtirState(Operators.Parse(compute, shape), Schedule.Parse(schedule));
+        var analysis = OperatorAnalysis.Of(state.Operator);
+        var tile = new int[analysis.AxisCount];
+        analysis.BlockStageTile(state.Schedule, tile);
+        var counted = Enumerable.Range(0, analysis.ReadCount).Where(r => OperatorAnalysis.IsShared(state.Schedule, analysis.ReadTensor(r)))
+            .Sum(r => analysis.CopyCarries(r, state.Schedule, tile));
+
+        var kernel = KernelLowering.Lower(state);
+        var stages = kernel.Statements.OfType<IrStmt.For>().Single(loop => loop.Index.Name == "g_st");
+        var tested = stages.Body.Walk().OfType<IrStmt.Declare>().Count(d => d.Variable.Name.StartsWith("g_ck", StringComparison.Ordinal));
+
+        Assert.Equal((expected, expected), (tested, counted));
+    }
+
     /// <summary>The initial values of the declarations named <paramref name="name"/>.</summary>
     private static IrExpr[] DigitInits(KernelIr kernel, string name) =>
         [.. kernel.Statements.OfType<IrStmt.Declare>().Where(d => d.Variable.Name == name).Select(d => d.Init!)];
