@@ -29,6 +29,7 @@ public static class PrimitiveSet
                 if (from != to)
                 {
                     primitives.Add(new MoveThreadWork(from, to));
+                    primitives.Add(new MoveThreads(from, to));
                 }
             }
         }

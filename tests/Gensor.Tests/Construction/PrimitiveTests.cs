@@ -80,6 +80,24 @@ public class PrimitiveTests
     }
 
     [Fact]
+    public void Moving_threads_reshapes_the_block_and_keeps_its_threads_and_each_threads_outputs()
+    {
+        // Batch-32 ResNet-50's s3_conv3x3_stride2 (14x14 outputs): from an image tile towards one that spans the batch.
+        var conv = TestOperators.Conv2d(32, 256, 256, 28, 3, 2, 1);
+        var image = Schedule.Parse("block=2x16x16x16 thread=1x16x2x2 reduce=64x3x3 shared=W vector=4 prefetch=1");
+
+        var moved = new MoveThreads(From: 2, To: 0).Apply(conv, image).Schedule!;
+
+        Assert.Equal(image with { BlockTile = image.BlockTile.SetItem(0, 4).SetItem(2, 8) }, moved);
+        Assert.Equal(image.ThreadsPerBlock, moved.ThreadsPerBlock);
+        Assert.Equal(image.OutputsPerThread, moved.OutputsPerThread);
+        Assert.Equal(image, new MoveThreads(From: 0, To: 2).Apply(conv, moved).Schedule);
+        // One thread along f has no threads to give; a block spanning the batch has no room for more.
+        Assert.False(new MoveThreads(From: 1, To: 0).Apply(conv, image).Applied);
+        Assert.False(new MoveThreads(From: 2, To: 0).Apply(conv, image with { BlockTile = image.BlockTile.SetItem(0, 32) }).Applied);
+    }
+
+    [Fact]
     public void A_small_window_steps_to_its_full_extent()
     {
         var grow = new ResizeReduceStep(1, Grow: true);
