@@ -32,11 +32,15 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
     public const int DefaultWalkers = 4;
 
     /// <summary>
-    /// Steps per walk: what keeps a construction at about 6,650 states (h100, the bench suites, seeds
-    /// 0-15). With the MoveThreads edges, 40 steps took 10.8% more states for 0.9% lower estimates
-    /// in geometric mean; 34 took 0.7% more for 0.5% lower.
+    /// Steps per walk. Measured with `Gensor.Bench seeds --seeds 16 --rows` (h100, the 56 suite operators,
+    /// estimates compared in absolute terms): with the MoveThreads edges, 40 steps took 10.8% more states
+    /// than before them for 0.9% lower estimates in geometric mean, 34 steps 0.7% more for 0.5% lower. With
+    /// the other families' descents plain instead of over pairs (<see cref="FamilyReach"/>), 44 steps end
+    /// as low as 34 did (0.1% lower; seed 0 0.2% higher) in 8% fewer states, and the largest seed-0
+    /// construction takes 10,530 states instead of 12,373 (batch-32 s3_conv3x3_stride2, whose pair
+    /// descents from two families took 6,100).
     /// </summary>
-    public const int DefaultSteps = 34;
+    public const int DefaultSteps = 44;
 
     /// <summary>Spaces smaller than this get proportionally shorter walks, but at least <see cref="MinSteps"/> steps.</summary>
     public const long SmallSpace = 400_000;
@@ -55,14 +59,17 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
     public const double WorseningFloor = 0.02;
 
     /// <summary>
-    /// Kernel families whose best state is within this factor of the best of all also descend over
-    /// pairs of primitives at the end. A family is a set of staged inputs with or without lanes sharing
-    /// the reduction: kernels of different families differ in several choices at once, and a walk that
-    /// settles in one rarely crosses to another whose optimum is better (our choice). With 4 walkers
-    /// and these descents instead of 7 walkers and one descent (`Gensor.Bench seeds`, h100, the 56 suite
-    /// operators, seeds 0-7): 11% fewer states, estimates within 0.2% in geometric mean (0.3% lower for
-    /// seed 0), and GPT-2's QKV and attention-projection GEMMs end at the best of the eight from every
-    /// seed (with 7 walkers, QKV's seed 0 ended 1.8% above exhaustive enumeration's optimum).
+    /// Kernel families whose best state is within this factor of the best of all also descend at the
+    /// end. A family is a set of staged inputs with or without lanes sharing the reduction: kernels of
+    /// different families differ in several choices at once, and a walk that settles in one rarely
+    /// crosses to another whose optimum is better (our choice). With 4 walkers and these descents
+    /// instead of 7 walkers and one descent (`Gensor.Bench seeds`, h100, the 56 suite operators, seeds
+    /// 0-7): 11% fewer states, estimates within 0.2% in geometric mean (0.3% lower for seed 0), and
+    /// GPT-2's QKV and attention-projection GEMMs end at the best of the eight from every seed (with 7
+    /// walkers, QKV's seed 0 ended 1.8% above exhaustive enumeration's optimum). These descents went
+    /// over pairs of primitives until the MoveThreads edges made each such descent about 4,500 states
+    /// (67 primitives squared for a convolution); plain ones and longer walks (<see cref="DefaultSteps"/>)
+    /// end as low in fewer states, though attention-projection's worst seed of 16 ends 10% above the rest.
     /// </summary>
     public const double FamilyReach = 1.1;
 
@@ -140,7 +147,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
                 {
                     break;
                 }
-                Descend(graph, leader, overPairs: true);
+                Descend(graph, leader);
             }
         }
         var ranked = Ranking.TopRanked(graph.Legal(), options.TopK);

@@ -88,21 +88,29 @@ public class GensorPolicyTests
         Assert.True(best.EstimatedMs <= lanes * 1.01, $"{best.Schedule} at {best.EstimatedMs} ms against {lanes} ms");
     }
 
-    [Fact]
-    public void Reaches_batch_32_strided_convolutions_batch_tiles_from_its_image_tiles()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(6)]
+    [InlineData(7)]
+    public void Reaches_batch_32_strided_convolutions_batch_tiles_from_its_image_tiles(int seed)
     {
         // h100, ResNet-50's batch-32 s3_conv3x3_stride2: 14x14 outputs fill a 16x16 image tile to 77%; a tile
-        // spanning the batch wastes nothing. Without the MoveThreads edges seed 0 ended 15% above it (0.188 ms).
+        // spanning the batch wastes nothing. Every seed of 0-15 ends within 7% of this one (0.1637-0.1741 ms);
+        // without the MoveThreads edges, seeds 1, 2, 3, 4, 6 and 7 ended 12-26% above it, on image tiles.
         var op = OperatorBuilder.Build(SpecReader.FromInline("O[b,f,y,x] += I[b,c,y*2+r-1,x*2+s-1] * W[f,c,r,s]",
             "b=32,f=256,y=14,x=14,c=256,r=3,s=3", "s3_conv3x3_stride2", null));
         var profile = BuiltInProfiles.H100;
         var batch = CostModel.EstimateMs(op, Schedule.Parse("block=32x32x2x2 thread=2x16x2x1 reduce=8x3x3 shared=W vector=4 pad=4 prefetch=1 split=2"), profile);
         var image = CostModel.EstimateMs(op, Schedule.Parse("block=2x16x16x16 thread=1x16x2x2 reduce=64x3x3 shared=W vector=4 prefetch=1"), profile);
 
-        var best = new GensorPolicy().Construct(op, profile, new ConstructionOptions(Seed: 0)).Candidates[0];
+        var best = new GensorPolicy().Construct(op, profile, new ConstructionOptions(Seed: seed)).Candidates[0];
 
         Assert.True(batch < image * 0.9, $"the batch tile at {batch} ms, the image tile at {image} ms");
-        Assert.True(best.EstimatedMs <= batch * 1.01, $"{best.Schedule} at {best.EstimatedMs} ms against {batch} ms");
+        Assert.True(best.EstimatedMs <= batch * 1.07, $"{best.Schedule} at {best.EstimatedMs} ms against {batch} ms");
     }
 
     [Fact]
