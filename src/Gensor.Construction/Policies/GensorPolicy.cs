@@ -38,7 +38,8 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
     /// the other families' descents plain instead of over pairs (<see cref="FamilyReach"/>), 44 steps end
     /// as low as 34 did (0.1% lower; seed 0 0.2% higher) in 8% fewer states, and the largest seed-0
     /// construction takes 10,530 states instead of 12,373 (batch-32 s3_conv3x3_stride2, whose pair
-    /// descents from two families took 6,100).
+    /// descents from two families took 6,100). With those descents over pairs again within
+    /// <see cref="FamilyPairStates"/>, 44 steps stay.
     /// </summary>
     public const int DefaultSteps = 44;
 
@@ -66,10 +67,8 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
     /// instead of 7 walkers and one descent (`Gensor.Bench seeds`, h100, the 56 suite operators, seeds
     /// 0-7): 11% fewer states, estimates within 0.2% in geometric mean (0.3% lower for seed 0), and
     /// GPT-2's QKV and attention-projection GEMMs end at the best of the eight from every seed (with 7
-    /// walkers, QKV's seed 0 ended 1.8% above exhaustive enumeration's optimum). These descents went
-    /// over pairs of primitives until the MoveThreads edges made each such descent about 4,500 states
-    /// (67 primitives squared for a convolution); plain ones and longer walks (<see cref="DefaultSteps"/>)
-    /// end as low in fewer states, though attention-projection's worst seed of 16 ends 10% above the rest.
+    /// walkers, QKV's seed 0 ended 1.8% above exhaustive enumeration's optimum). They descend over pairs
+    /// of primitives within a budget of states (<see cref="FamilyPairStates"/>), plainly past it.
     /// </summary>
     public const double FamilyReach = 1.1;
 
@@ -79,6 +78,17 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
     /// ran for minutes without this cap).
     /// </summary>
     public const int MaxFamilyDescents = 4;
+
+    /// <summary>
+    /// The other families' leaders descend over pairs of primitives while the construction has seen fewer
+    /// states than this, plainly after: a descent over pairs costs up to about 4,500 states for a
+    /// convolution (67 primitives squared), and the largest constructions had reached 12,400 states with
+    /// them. Measured with `Gensor.Bench seeds --seeds 16 --rows` (h100, the 56 suite operators) against
+    /// plain descents for every family: estimates 0.1% lower in geometric mean, GPT-2's attention-context
+    /// and attention-projection seed 0 back on their staged tiles (1.0% and 0.6% lower), the largest
+    /// seed-0 construction unchanged at 10,530 states; 7,080 states per construction in mean against 6,145.
+    /// </summary>
+    public const int FamilyPairStates = 7000;
 
     public string Name => "gensor";
 
@@ -147,7 +157,7 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
                 {
                     break;
                 }
-                Descend(graph, leader);
+                Descend(graph, leader, overPairs: graph.StatesSeen < FamilyPairStates);
             }
         }
         var ranked = Ranking.TopRanked(graph.Legal(), options.TopK);
