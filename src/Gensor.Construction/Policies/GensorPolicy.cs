@@ -33,13 +33,11 @@ public sealed class GensorPolicy(int walkers = GensorPolicy.DefaultWalkers, int 
 
     /// <summary>
     /// Steps per walk. Measured with `Gensor.Bench seeds --seeds 16 --rows` (h100, the 56 suite operators,
-    /// estimates compared in absolute terms): with the MoveThreads edges, 40 steps took 10.8% more states
-    /// than before them for 0.9% lower estimates in geometric mean, 34 steps 0.7% more for 0.5% lower. With
-    /// the other families' descents plain instead of over pairs (<see cref="FamilyReach"/>), 44 steps end
-    /// as low as 34 did (0.1% lower; seed 0 0.2% higher) in 8% fewer states, and the largest seed-0
-    /// construction takes 10,530 states instead of 12,373 (batch-32 s3_conv3x3_stride2, whose pair
-    /// descents from two families took 6,100). With those descents over pairs again within
-    /// <see cref="FamilyPairStates"/>, 44 steps stay.
+    /// estimates compared in absolute terms) against 40 steps before the MoveThreads edges: with the edges
+    /// and the families' descents over pairs within <see cref="FamilyPairStates"/>, estimates 0.7% lower in
+    /// geometric mean for 7% more states (7,080 against 6,621), the largest seed-0 construction 10,530
+    /// states instead of 12,594. With the edges, 40 steps and every family over pairs: 0.9% lower for 10.8%
+    /// more states, constructions up to 12,400 states; 34 steps: 0.5% lower for 0.7% more.
     /// </summary>
     public const int DefaultSteps = 44;
 
