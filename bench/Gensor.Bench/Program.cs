@@ -38,6 +38,11 @@ if (args is ["reference", .. var referenceArgs])
 {
     return ReferenceTable.Run(referenceArgs);
 }
+// `Gensor.Bench issue ...`: the model's issue term against ptxas's main loops (IssueTable.cs).
+if (args is ["issue", .. var issueArgs])
+{
+    return IssueTable.Run(issueArgs);
+}
 // `Gensor.Bench seeds ...`: how the gensor policy's estimate varies with its seed (SeedTable.cs).
 if (args is ["seeds", .. var seedArgs])
 {

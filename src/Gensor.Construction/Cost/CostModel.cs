@@ -70,7 +70,8 @@ public static class CostModel
     /// four leading candidates per operator of the bench suites and issue 9's operators on h100,
     /// the 179 whose loop is one stage: the stage's instructions 2.3% from the loop's in mean
     /// and 11% at worst, where one instruction per load, store and check and one per chunk
-    /// were 5.9% and 32% (a padded convolution's carries uncounted).
+    /// were 5.9% and 32% (a padded convolution's carries uncounted). `Gensor.Bench issue --rows`
+    /// writes these counts per kernel to refit them (bench/results/issue-term-h100.md).
     /// </summary>
     internal const double CopyStoreInstructions = 3, CopyCheckInstructions = 4, CopyCarryInstructions = 6;
 
