@@ -32,11 +32,7 @@ internal static class IssueTable
     public static int Run(string[] args) => SuiteArguments.Run(() =>
     {
         var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top", "--rows");
-        var profile = ProfileCatalog.Get(arguments.Text("--profile", "h100"));
-        if (!KernelInspector.IsCuda(profile))
-        {
-            throw GensorException.BadInput($"--profile {profile.Name} ({profile.Architecture}) is not an NVIDIA GPU profile");
-        }
+        var profile = SuiteArguments.NvidiaProfile(arguments.Text("--profile", "h100"));
         if (!NvidiaTools.TryFind(out var tools, out var missing))
         {
             Console.Error.WriteLine($"error: {missing}");

@@ -32,11 +32,7 @@ internal static class RegisterTable
     public static int Run(string[] args) => SuiteArguments.Run(() =>
     {
         var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top", "--rows", "--from-rows");
-        var profile = ProfileCatalog.Get(arguments.Text("--profile", "h100"));
-        if (!KernelInspector.IsCuda(profile))
-        {
-            throw GensorException.BadInput($"--profile {profile.Name} ({profile.Architecture}) is not an NVIDIA GPU profile");
-        }
+        var profile = SuiteArguments.NvidiaProfile(arguments.Text("--profile", "h100"));
         var fromRows = arguments.Text("--from-rows", "");
         if (fromRows.Length > 0)
         {

@@ -69,11 +69,7 @@ internal static class SassTable
             {
                 groups.AddRange(SuiteFiles.Defaults.Select(name => (name, (Func<IReadOnlyList<OperatorSpec>>)(() => Load(name, null)))));
             }
-            var profile = ProfileCatalog.Get(profileName);
-            if (!KernelInspector.IsCuda(profile))
-            {
-                throw GensorException.BadInput($"--profile {profile.Name} ({profile.Architecture}) is not an NVIDIA GPU profile");
-            }
+            var profile = SuiteArguments.NvidiaProfile(profileName);
             var policy = PolicyCatalog.Get(policyName);
             if (!NvidiaTools.TryFind(out var tools, out var missing))
             {

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Gensor.Backend.Inspection;
 using Gensor.Diagnostics;
+using Gensor.Hardware;
 
 namespace Gensor.Bench;
 
@@ -41,6 +43,15 @@ internal sealed class SuiteArguments
     }
 
     public string Text(string option, string fallback) => _options.GetValueOrDefault(option, fallback);
+
+    /// <summary>The profile named <paramref name="name"/>, which must be an NVIDIA GPU's: the tables that read ptxas's output need one.</summary>
+    public static HardwareProfile NvidiaProfile(string name)
+    {
+        var profile = ProfileCatalog.Get(name);
+        return KernelInspector.IsCuda(profile)
+            ? profile
+            : throw GensorException.BadInput($"--profile {profile.Name} ({profile.Architecture}) is not an NVIDIA GPU profile");
+    }
 
     /// <summary>A whole number of at least 1.</summary>
     public int Count(string option, int fallback) => _options.TryGetValue(option, out var text)

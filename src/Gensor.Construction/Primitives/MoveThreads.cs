@@ -1,4 +1,3 @@
-using Gensor.Construction.Space;
 using Gensor.Etir;
 
 namespace Gensor.Construction.Primitives;
@@ -14,19 +13,8 @@ namespace Gensor.Construction.Primitives;
 /// </summary>
 public sealed record MoveThreads(int From, int To) : IPrimitive
 {
-    public PrimitiveOutcome Apply(Operator op, Schedule schedule)
-    {
-        int from = schedule.BlockTile[From], to = schedule.BlockTile[To];
-        if (from / 2 < schedule.ThreadTile[From])
-        {
-            return PrimitiveOutcome.Refused($"block tile {from} along axis {From} cannot shrink below the thread tile");
-        }
-        if (to * 2 > ScheduleSpace.For(op).BlockCap(To))
-        {
-            return PrimitiveOutcome.Refused($"block tile {to} along axis {To} already covers the extent");
-        }
-        return PrimitiveOutcome.To(schedule with { BlockTile = schedule.BlockTile.SetItem(From, from / 2).SetItem(To, to * 2) });
-    }
+    public PrimitiveOutcome Apply(Operator op, Schedule schedule) =>
+        new ResizeBlockTile(From, Grow: false).Apply(op, schedule).Then(new ResizeBlockTile(To, Grow: true), op);
 
     public override string ToString() => $"move threads[{From}] to [{To}]";
 }
