@@ -104,7 +104,7 @@ internal static class IssueTable
             loads += iterations * (vectorLoad ? 1 : width);
             stores += iterations * (vectorStore ? 1 : width);
             checks += iterations * analysis.CheckedDimensions(r, schedule, reduceGuarded: false);
-            carries += analysis.CopyCarries(r, schedule, tile);
+            carries += analysis.CopyCarries(r, schedule, tile, width, iterations);
         }
         return string.Join('\t', suite, op.Name, rank, schedule, loopInstructions, loopFfma,
             modelInstructions.ToString("F1", _invariant), loads, stores, checks, carries);

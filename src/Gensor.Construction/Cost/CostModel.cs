@@ -225,7 +225,7 @@ public static class CostModel
                 var (copyWidth, vectorLoad, vectorStore, iterations) = a.CopyShape(r, s, blockStage);
                 var checks = a.CheckedDimensions(r, s, reduceGuarded: false);
                 copyInstructions += iterations * ((vectorLoad ? 1 : copyWidth) + (vectorStore ? 1 : copyWidth) * CopyStoreInstructions + checks * CopyCheckInstructions)
-                    + a.CopyCarries(r, s, blockStage) * CopyCarryInstructions;
+                    + a.CopyCarries(r, s, blockStage, copyWidth, iterations) * CopyCarryInstructions;
                 // A warp's copy stores: vectors along stored rows, or one store per element of its chunks,
                 // each with the bank conflicts of where the lanes' elements are stored.
                 var storePasses = vectorStore ? copyWidth : CopyStorePasses(a, r, s, blockStage, copyWidth, p);

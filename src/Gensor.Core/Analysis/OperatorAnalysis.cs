@@ -547,12 +547,13 @@ public sealed class OperatorAnalysis
     /// can pass the run's extent for some thread, the chunk's offsets take a carry (a condition
     /// bit tested and a constant selected into both offsets in every stage; the lowering's
     /// chunks after the first). A box of one run never carries; a copy the lowering loops over
-    /// (<see cref="HoistsCopy"/>) divides instead and is not counted here.
+    /// (<see cref="HoistsCopy"/>) divides instead and is not counted here. <paramref name="width"/> and
+    /// <paramref name="iterations"/> are the copy's chunk width and chunks per thread, as
+    /// <see cref="CopyShape"/> gives them (its callers have them already: the cost model asks for every state).
     /// </summary>
-    public int CopyCarries(int index, Schedule schedule, ReadOnlySpan<int> tile)
+    public int CopyCarries(int index, Schedule schedule, ReadOnlySpan<int> tile, int width, int iterations)
     {
         var rank = _reads[index].Terms.Length;
-        var (width, _, _, iterations) = CopyShape(index, schedule, tile);
         if (rank < 2 || iterations < 2 || !HoistsCopy(schedule, iterations))
         {
             return 0;

@@ -253,7 +253,11 @@ public sealed class CopyLoweringTests(CpuDeviceFixture fixture)
         var tile = new int[analysis.AxisCount];
         analysis.BlockStageTile(state.Schedule, tile);
         var counted = Enumerable.Range(0, analysis.ReadCount).Where(r => OperatorAnalysis.IsShared(state.Schedule, analysis.ReadTensor(r)))
-            .Sum(r => analysis.CopyCarries(r, state.Schedule, tile));
+            .Sum(r =>
+            {
+                var (width, _, _, iterations) = analysis.CopyShape(r, state.Schedule, tile);
+                return analysis.CopyCarries(r, state.Schedule, tile, width, iterations);
+            });
 
         var kernel = KernelLowering.Lower(state);
         var stages = kernel.Statements.OfType<IrStmt.For>().Single(loop => loop.Index.Name == "g_st");
