@@ -76,16 +76,20 @@ public class GensorPolicyTests
     public void Reaches_batch_32_fcs_whole_warp_lanes_from_its_split_tiles()
     {
         // h100, ResNet-50's batch-32 fc: 32 lanes per output and no split, 11% below the split tiles
-        // where every seed of eight ended before the TradeSplitForLanes edges.
+        // where every seed of eight ended before the TradeSplitForLanes edges. Of seeds 0-7, 3 reached it
+        // with walks starting at temperature 0.2, 5 at 0.1 (GensorPolicy.StartTemperature).
         var op = OperatorBuilder.Build(SpecReader.FromInline("O[b,n] += X[b,k] * W[n,k]", "b=32,n=1000,k=2048", "fc", null));
         var profile = BuiltInProfiles.H100;
         var lanes = CostModel.EstimateMs(op, Schedule.Parse("block=8x32 thread=8x4 reduce=1024 shared=X pad=4 prefetch=1 rthreads=32"), profile);
         var split = CostModel.EstimateMs(op, Schedule.Parse("block=32x128 thread=8x8 reduce=32 shared=X,W vector=4 pad=4 prefetch=1 buffers=2 rthreads=4 split=16"), profile);
 
-        var best = new GensorPolicy().Construct(op, profile, new ConstructionOptions(Seed: 0)).Candidates[0];
+        var bests = Enumerable.Range(0, 8)
+            .Select(seed => new GensorPolicy().Construct(op, profile, new ConstructionOptions(Seed: seed)).Candidates[0])
+            .ToArray();
 
         Assert.True(lanes < split * 0.95, $"the lanes tile at {lanes} ms, the split tile at {split} ms");
-        Assert.True(best.EstimatedMs <= lanes * 1.01, $"{best.Schedule} at {best.EstimatedMs} ms against {lanes} ms");
+        var reached = bests.Count(best => best.EstimatedMs <= lanes * 1.01);
+        Assert.True(reached >= 5, $"{reached} of 8 seeds reached the lanes tile ({lanes} ms): {string.Join("; ", bests.Select(b => $"{b.Schedule} at {b.EstimatedMs} ms"))}");
     }
 
     [Theory]
