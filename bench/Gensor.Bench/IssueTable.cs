@@ -33,9 +33,8 @@ internal static class IssueTable
     {
         var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top", "--rows");
         var profile = SuiteArguments.NvidiaProfile(arguments.Text("--profile", "h100"));
-        if (!NvidiaTools.TryFind(out var tools, out var missing))
+        if (SuiteArguments.NvidiaToolsOrReport() is not { } tools)
         {
-            Console.Error.WriteLine($"error: {missing}");
             return 1;
         }
         var policy = PolicyCatalog.Get(arguments.Text("--policy", "gensor"));

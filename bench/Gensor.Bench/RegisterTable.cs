@@ -40,9 +40,8 @@ internal static class RegisterTable
             Print(arguments.Suites, profile, $"the kernels of {fromRows}", "ptxas as recorded there", (suite, op) => recorded.GetValueOrDefault((suite, op.Name), []), args);
             return 0;
         }
-        if (!NvidiaTools.TryFind(out var tools, out var missing))
+        if (SuiteArguments.NvidiaToolsOrReport() is not { } tools)
         {
-            Console.Error.WriteLine($"error: {missing}");
             return 1;
         }
         var policy = PolicyCatalog.Get(arguments.Text("--policy", "gensor"));

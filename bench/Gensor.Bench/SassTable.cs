@@ -71,9 +71,8 @@ internal static class SassTable
             }
             var profile = SuiteArguments.NvidiaProfile(profileName);
             var policy = PolicyCatalog.Get(policyName);
-            if (!NvidiaTools.TryFind(out var tools, out var missing))
+            if (SuiteArguments.NvidiaToolsOrReport() is not { } tools)
             {
-                Console.Error.WriteLine($"error: {missing}");
                 return 1;
             }
             var loaded = groups.Select(g => (g.Title, Operators: g.Specs().Select(OperatorBuilder.Build).ToArray())).ToArray();

@@ -44,6 +44,17 @@ internal sealed class SuiteArguments
 
     public string Text(string option, string fallback) => _options.GetValueOrDefault(option, fallback);
 
+    /// <summary>NVIDIA's offline tools, or null after printing what is missing (the tables that read ptxas's output exit with 1).</summary>
+    public static NvidiaTools? NvidiaToolsOrReport()
+    {
+        if (NvidiaTools.TryFind(out var tools, out var missing))
+        {
+            return tools;
+        }
+        Console.Error.WriteLine($"error: {missing}");
+        return null;
+    }
+
     /// <summary>The profile named <paramref name="name"/>, which must be an NVIDIA GPU's: the tables that read ptxas's output need one.</summary>
     public static HardwareProfile NvidiaProfile(string name)
     {
