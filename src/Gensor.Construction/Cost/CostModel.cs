@@ -244,12 +244,13 @@ public static class CostModel
                 // Runs of consecutive, aligned operands load as one vector each (OperatorAnalysis.GlobalVectorWidth).
                 // Each distinct value of an unrolled body is loaded once (LoadReuse): overlapping points of a convolution share loads.
                 var loaded = Math.Min(points * operands, points / unrolledBody * (double)a.OperandsPerUnrolledBody(r, s, unrolledLoops));
-                ldg += loaded / a.GlobalVectorWidth(r, s);
+                var vectorWidth = a.GlobalVectorWidth(r, s);
+                ldg += loaded / vectorWidth;
                 guards += loaded * a.CheckedDimensions(r, s, reduceGuarded: true);
                 // Each of these loads is a warp request through L1: as many 32-byte sectors as its lanes' addresses touch.
                 var sectors = Sectors(lanes, a.AddressStride(r, innerReduce) * laneRun, threadsX, innermost >= 0 ? a.AddressStride(r, innermost) * chunkX : 0,
-                    threadsY, outer >= 0 ? a.AddressStride(r, outer) * chunkY : 0, p);
-                l1Sectors += loaded * sectors;
+                    threadsY, outer >= 0 ? a.AddressStride(r, outer) * chunkY : 0, vectorWidth, p);
+                l1Sectors += loaded / vectorWidth * sectors;
                 inFlightPerThread += operands * sizeof(float) * Math.Min(unrolledPoints, 4);
                 // Each point waits for its loads; the share of them that misses L1 waits for L2.
                 var warpBytes = (double)warps * points * operands * p.WarpSize * sizeof(float);
@@ -429,21 +430,18 @@ public static class CostModel
     private static int CountPasses(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
     {
         var banks = Math.Max(1, p.SharedMemoryBanks);
+        Span<long> starts = stackalloc long[p.WarpSize];
+        LaneStarts(lanes, strideLane, threadsX, strideX, threadsY, strideY, starts);
         Span<long> words = stackalloc long[p.WarpSize * 4];
         var count = 0;
-        for (var lane = 0; lane < p.WarpSize; lane++)
+        foreach (var start in starts)
         {
-            var rl = lane % lanes;
-            var rest = lane / lanes;
-            var x = rest % threadsX;
-            // Lanes past the two innermost axes move along outer axes, whose strides this leaves out.
-            var y = rest / threadsX % Math.Max(1, threadsY);
-            var start = rl * strideLane + x * strideX + y * strideY;
-            for (var w = 0; w < Math.Min(width, 4) && count < words.Length; w++)
+            for (var w = 0; w < Math.Min(width, 4); w++)
             {
                 words[count++] = start + w;
             }
         }
+        var returns = ReturnPasses(starts, width);
         // Lanes reading the same word are served together (a broadcast): count distinct words
         // per bank. Sorting and skipping repeats is what keeps this cheap enough for every state.
         var used = words[..count];
@@ -459,7 +457,46 @@ public static class CostModel
             var bank = (int)(((used[i] % banks) + banks) % banks);
             worst = Math.Max(worst, ++perBank[bank]);
         }
-        return worst;
+        return Math.Max(worst, returns);
+    }
+
+    /// <summary>
+    /// The word (element) offset each lane of a warp starts at, lanes at rl*strideLane + x*strideX + y*strideY
+    /// (reduce lanes fastest, then threads along the innermost spatial axis, then the next).
+    /// </summary>
+    private static void LaneStarts(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, Span<long> starts)
+    {
+        for (var lane = 0; lane < starts.Length; lane++)
+        {
+            var rest = lane / lanes;
+            // Lanes past the two innermost axes move along outer axes, whose strides this leaves out.
+            starts[lane] = lane % lanes * strideLane + rest % threadsX * strideX + rest / threadsX % Math.Max(1, threadsY) * strideY;
+        }
+    }
+
+    /// <summary>
+    /// Passes a warp's load needs to return its data, conflicts aside: shared memory and L1 hand
+    /// the lanes one register each per clock (128 bytes), so a load of <paramref name="width"/>
+    /// words per lane takes that many passes even where lanes share words, and half as many where
+    /// each lane shares its address with a neighbour (lanes i and i^1, or i and i^2, for every i),
+    /// whose registers the hardware packs (NVIDIA's account of sm_70-sm_75; on an H200, of 19 pairs
+    /// of GEMM tiles that differ only by a transposed thread tile, this orders the 13 it tells apart
+    /// as measured, bench/results/gpu-h200-2026-11-29).
+    /// </summary>
+    private static int ReturnPasses(ReadOnlySpan<long> starts, int width)
+    {
+        if (width < 2)
+        {
+            return 1;
+        }
+        var pairedBy1 = starts.Length % 2 == 0;
+        var pairedBy2 = starts.Length % 4 == 0;
+        for (var lane = 0; lane < starts.Length; lane++)
+        {
+            pairedBy1 &= pairedBy1 && starts[lane] == starts[lane ^ 1];
+            pairedBy2 &= pairedBy2 && starts[lane] == starts[lane ^ 2];
+        }
+        return pairedBy1 || pairedBy2 ? width / 2 : width;
     }
 
     /// <summary>
@@ -482,38 +519,43 @@ public static class CostModel
         return width * worst;
     }
 
-    /// <summary>32-byte sectors one global load by a warp touches, its lanes at element offsets rl*strideLane + x*strideX + y*strideY.</summary>
-    private static int Sectors(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, HardwareProfile p)
+    /// <summary>
+    /// 32-byte sectors one global load of <paramref name="width"/> elements per lane takes through L1, its
+    /// lanes at element offsets rl*strideLane + x*strideX + y*strideY: those its lanes touch, and at least
+    /// the sectors' worth of passes it takes to return the data (<see cref="ReturnPasses"/>).
+    /// </summary>
+    private static int Sectors(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
     {
-        var question = new WarpAccessMemo.Question(2, lanes, strideLane, threadsX, strideX, threadsY, strideY, 0, p.WarpSize, p.TransactionBytes);
+        var question = new WarpAccessMemo.Question(2, lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p.WarpSize, p.TransactionBytes);
         var memo = WarpAccessMemo.Current;
         var sectors = memo.Find(question);
         if (sectors == 0)
         {
-            sectors = CountSectors(lanes, strideLane, threadsX, strideX, threadsY, strideY, p);
+            sectors = CountSectors(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
             memo.Keep(question, sectors);
         }
         return sectors;
     }
 
-    private static int CountSectors(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, HardwareProfile p)
+    private static int CountSectors(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
     {
-        Span<long> sectors = stackalloc long[p.WarpSize];
-        var count = 0;
-        for (var lane = 0; lane < p.WarpSize; lane++)
+        Span<long> starts = stackalloc long[p.WarpSize];
+        LaneStarts(lanes, strideLane, threadsX, strideX, threadsY, strideY, starts);
+        Span<long> touched = stackalloc long[p.WarpSize];
+        for (var lane = 0; lane < starts.Length; lane++)
         {
-            var rest = lane / lanes;
-            var element = lane % lanes * strideLane + rest % threadsX * strideX + rest / threadsX % Math.Max(1, threadsY) * strideY;
-            sectors[count++] = element * sizeof(float) / p.TransactionBytes;
+            // A vector load is aligned to its size, so it lies in its first element's sector.
+            touched[lane] = starts[lane] * sizeof(float) / p.TransactionBytes;
         }
-        var touched = sectors[..count];
+        // The sectors it returns in: L1 returns data like shared memory, 128 bytes per clock.
+        var returnSectors = ReturnPasses(starts, width) * p.SharedMemoryBanks * sizeof(float) / p.TransactionBytes;
         SortSmall(touched);
         var distinct = 0;
         for (var i = 0; i < touched.Length; i++)
         {
             distinct += i == 0 || touched[i] != touched[i - 1] ? 1 : 0;
         }
-        return Math.Max(1, distinct);
+        return Math.Max(returnSectors, distinct);
     }
 
     /// <summary>
@@ -536,11 +578,13 @@ public static class CostModel
         }
     }
 
-    /// <summary>Passes of the same load without conflicts: its distinct words over the banks.</summary>
+    /// <summary>Passes of the same load without conflicts: its distinct words over the banks, at least its return passes.</summary>
     private static int IdealPasses(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
     {
         var distinct = Math.Min(p.WarpSize, Math.Max(1, (strideLane != 0 ? lanes : 1) * (strideX != 0 ? threadsX : 1) * (strideY != 0 ? threadsY : 1))) * width;
-        return (int)Math.Max(1, Math.Ceiling(distinct / (double)p.SharedMemoryBanks));
+        Span<long> starts = stackalloc long[p.WarpSize];
+        LaneStarts(lanes, strideLane, threadsX, strideX, threadsY, strideY, starts);
+        return (int)Math.Max(ReturnPasses(starts, width), Math.Ceiling(distinct / (double)p.SharedMemoryBanks));
     }
 
     // In long: an extent near int.MaxValue plus a tile would wrap to a negative count (and a negative estimate).
