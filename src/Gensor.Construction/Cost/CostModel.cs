@@ -229,8 +229,9 @@ public static class CostModel
                 // A warp's copy stores: vectors along stored rows, or one store per element of its chunks,
                 // each with the bank conflicts of where the lanes' elements are stored.
                 var storePasses = vectorStore ? copyWidth : CopyStorePasses(a, r, s, blockStage, copyWidth, p);
-                passes += iterations * storePasses;
-                idealPasses += iterations * copyWidth;
+                // The copy's loads return through L1 into registers first, a register per lane per pass.
+                passes += iterations * (storePasses + copyWidth);
+                idealPasses += iterations * 2 * copyWidth;
                 inFlightPerThread += iterations * copyWidth * sizeof(float);
             }
             else
@@ -479,9 +480,10 @@ public static class CostModel
     /// the lanes one register each per clock (128 bytes), so a load of <paramref name="width"/>
     /// words per lane takes that many passes even where lanes share words, and half as many where
     /// each lane shares its address with a neighbour (lanes i and i^1, or i and i^2, for every i),
-    /// whose registers the hardware packs (NVIDIA's account of sm_70-sm_75; on an H200, of 19 pairs
-    /// of GEMM tiles that differ only by a transposed thread tile, this orders the 13 it tells apart
-    /// as measured, bench/results/gpu-h200-2026-11-29).
+    /// whose registers the hardware packs (NVIDIA's account of sm_70-sm_75). On an H200, of 19 pairs
+    /// of GEMM tiles that differ only by a transposed thread tile, which bank conflicts alone tied, the
+    /// model with these passes (and the copies' loads returning the same way) orders the 14 it tells
+    /// apart as measured (bench/results/gpu-h200-2026-11-29).
     /// </summary>
     private static int ReturnPasses(ReadOnlySpan<long> starts, int width)
     {

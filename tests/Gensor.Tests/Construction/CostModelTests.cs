@@ -190,6 +190,21 @@ public class CostModelTests
     }
 
     [Fact]
+    public void A_staged_copy_takes_passes_to_load_its_registers_and_to_store_them()
+    {
+        // B staged alone, 64x64 a stage: 128 threads copy it in 8 rounds of 128-bit loads and stores. Each
+        // round's load returns through L1 (4 passes) and its store goes to the banks (4 passes, rows
+        // untransposed); the loop's 64 points each read B once with LDS.128, no two lanes sharing it (4).
+        var op = TestOperators.Gemm(1024, 1024, 1024);
+        var schedule = Schedule.Parse("block=64x64 thread=8x4 reduce=64 shared=B vector=4 pad=4");
+
+        var shared = CostModel.Breakdown(op, schedule, H100).SharedMemory;
+
+        Assert.Equal(64 * 4 + 8 * (4 + 4), shared.PassesPerStage);
+        Assert.Equal(1, shared.ConflictFactor);
+    }
+
+    [Fact]
     public void A_vector_load_from_global_memory_is_one_request_and_takes_its_return_passes()
     {
         // Nothing staged, one warp of 32 threads along n, 4 outputs each: per k a 128-bit load of B, its 32

@@ -96,23 +96,22 @@ public class GensorPolicyTests
     public void Reaches_batch_32_strided_convolutions_batch_tiles_from_its_image_tiles()
     {
         // h100, ResNet-50's batch-32 s3_conv3x3_stride2: 14x14 outputs fill a 16x16 image tile to 77%; a tile
-        // spanning the batch wastes nothing. Since the model charges a shared or L1 load the passes that return
-        // its registers (a register per lane per clock), 9 of seeds 0-15 end within 7% of this tile (5 of 0-7:
-        // 0, 2, 3, 4, 7), the others on image tiles 12-28% above; without the MoveThreads edges 3 of 16 (1 of 0-7).
-        // Before that charge, 14 of 16 did at temperature 0.1.
+        // spanning the batch wastes nothing. Since the model charges a load the passes that return its
+        // registers (a register per lane per clock), 10 of seeds 0-15 end within 7% of this tile, the others
+        // 12-15% above; without the MoveThreads edges 3 of 16. Before that charge, 14 of 16 did.
         var op = OperatorBuilder.Build(SpecReader.FromInline("O[b,f,y,x] += I[b,c,y*2+r-1,x*2+s-1] * W[f,c,r,s]",
             "b=32,f=256,y=14,x=14,c=256,r=3,s=3", "s3_conv3x3_stride2", null));
         var profile = BuiltInProfiles.H100;
         var batch = CostModel.EstimateMs(op, Schedule.Parse("block=32x32x2x2 thread=2x16x2x1 reduce=8x3x3 shared=W vector=4 pad=4 prefetch=1 split=2"), profile);
         var image = CostModel.EstimateMs(op, Schedule.Parse("block=2x16x16x16 thread=1x16x2x2 reduce=64x3x3 shared=W vector=4 prefetch=1"), profile);
 
-        var bests = Enumerable.Range(0, 8)
+        var bests = Enumerable.Range(0, 16)
             .Select(seed => new GensorPolicy().Construct(op, profile, new ConstructionOptions(Seed: seed)).Candidates[0])
             .ToArray();
 
         Assert.True(batch < image * 0.9, $"the batch tile at {batch} ms, the image tile at {image} ms");
         var reached = bests.Count(best => best.EstimatedMs <= batch * 1.07);
-        Assert.True(reached >= 5, $"{reached} of 8 seeds within 7% of the batch tile ({batch} ms): {string.Join("; ", bests.Select(b => $"{b.Schedule} at {b.EstimatedMs} ms"))}");
+        Assert.True(reached >= 8, $"{reached} of 16 seeds within 7% of the batch tile ({batch} ms): {string.Join("; ", bests.Select(b => $"{b.Schedule} at {b.EstimatedMs} ms"))}");
     }
 
     [Fact]
