@@ -248,7 +248,8 @@ public static class CostModel
                 var vectorWidth = a.GlobalVectorWidth(r, s);
                 ldg += loaded / vectorWidth;
                 guards += loaded * a.CheckedDimensions(r, s, reduceGuarded: true);
-                // Each of these loads is a warp request through L1: as many 32-byte sectors as its lanes' addresses touch.
+                // Each of these loads is a warp request through L1: as many 32-byte sectors as its lanes' addresses
+                // touch, and at least the passes that return its registers.
                 var sectors = Sectors(lanes, a.AddressStride(r, innerReduce) * laneRun, threadsX, innermost >= 0 ? a.AddressStride(r, innermost) * chunkX : 0,
                     threadsY, outer >= 0 ? a.AddressStride(r, outer) * chunkY : 0, vectorWidth, p);
                 l1Sectors += loaded / vectorWidth * sectors;
@@ -493,10 +494,10 @@ public static class CostModel
         }
         var pairedBy1 = starts.Length % 2 == 0;
         var pairedBy2 = starts.Length % 4 == 0;
-        for (var lane = 0; lane < starts.Length; lane++)
+        for (var lane = 0; lane < starts.Length && (pairedBy1 || pairedBy2); lane++)
         {
-            pairedBy1 &= pairedBy1 && starts[lane] == starts[lane ^ 1];
-            pairedBy2 &= pairedBy2 && starts[lane] == starts[lane ^ 2];
+            pairedBy1 = pairedBy1 && starts[lane] == starts[lane ^ 1];
+            pairedBy2 = pairedBy2 && starts[lane] == starts[lane ^ 2];
         }
         return pairedBy1 || pairedBy2 ? width / 2 : width;
     }
