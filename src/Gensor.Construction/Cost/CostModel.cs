@@ -584,6 +584,20 @@ public static class CostModel
     /// <summary>Passes of the same load without conflicts: its distinct words over the banks, at least its return passes.</summary>
     private static int IdealPasses(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
     {
+        // Remembered like the passes themselves: the return passes walk the warp's lanes, for every staged read of every state.
+        var question = new WarpAccessMemo.Question(3, lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p.WarpSize, p.SharedMemoryBanks);
+        var memo = WarpAccessMemo.Current;
+        var ideal = memo.Find(question);
+        if (ideal == 0)
+        {
+            ideal = CountIdealPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
+            memo.Keep(question, ideal);
+        }
+        return ideal;
+    }
+
+    private static int CountIdealPasses(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
+    {
         var distinct = Math.Min(p.WarpSize, Math.Max(1, (strideLane != 0 ? lanes : 1) * (strideX != 0 ? threadsX : 1) * (strideY != 0 ? threadsY : 1))) * width;
         Span<long> starts = stackalloc long[p.WarpSize];
         LaneStarts(lanes, strideLane, threadsX, strideX, threadsY, strideY, starts);

@@ -1,9 +1,9 @@
 namespace Gensor.Construction.Cost;
 
 /// <summary>
-/// Remembered answers of the cost model's two warp-access counts (bank passes of a shared
-/// load, sectors of a global load). Both are pure functions of a few integers, each answer
-/// takes a sort of up to 128 words, and a construction asks the same few questions for
+/// Remembered answers of the cost model's warp-access counts (bank passes of a shared load,
+/// the same load's passes without conflicts, sectors of a global load). Each is a pure function
+/// of a few integers, an answer walks the warp's lanes (and sorts up to 128 words), and a construction asks the same few questions for
 /// thousands of states: in a cold process this sorting was 40% of the gensor walk. A
 /// direct-mapped table of plain arrays (no generic collection, so nothing more to compile
 /// at run time and no allocation after the first use); a slot that two questions share keeps
