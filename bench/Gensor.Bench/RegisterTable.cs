@@ -19,7 +19,8 @@ namespace Gensor.Bench;
 /// schedule, ptxas's registers and spills, the estimate and the stage's shape);
 /// <c>--from-rows FILE</c> reads such a file instead of compiling and sets today's estimate
 /// against the registers ptxas gave then, which makes refitting the estimate a matter of seconds
-/// (valid while the lowering of those schedules is unchanged). Usage:
+/// (valid while the lowering of those schedules is unchanged); with <c>--rows OUT</c> as well it
+/// writes those kernels again with today's estimate, to compare kernel by kernel. Usage:
 /// <c>registers [--profile h100] [--policy gensor] [--top 10] [--rows FILE | --from-rows FILE] [SUITE]...</c>.
 /// </summary>
 internal static class RegisterTable
@@ -34,10 +35,24 @@ internal static class RegisterTable
         var arguments = SuiteArguments.Parse(args, "--profile", "--policy", "--top", "--rows", "--from-rows");
         var profile = SuiteArguments.NvidiaProfile(arguments.Text("--profile", "h100"));
         var fromRows = arguments.Text("--from-rows", "");
+        var rowsPath = arguments.Text("--rows", "");
         if (fromRows.Length > 0)
         {
             var recorded = ReadRows(fromRows);
-            Print(arguments.Suites, profile, $"the kernels of {fromRows}", "ptxas as recorded there", (suite, op) => recorded.GetValueOrDefault((suite, op.Name), []), args);
+            if (rowsPath.Length > 0 && Path.GetFullPath(rowsPath) == Path.GetFullPath(fromRows))
+            {
+                throw GensorException.BadInput($"--rows: '{rowsPath}' is the --from-rows file; write the rescored rows elsewhere");
+            }
+            using var rescored = OpenRows(rowsPath);
+            Print(arguments.Suites, profile, $"the kernels of {fromRows}", "ptxas as recorded there", (suite, op) =>
+            {
+                var kernels = recorded.GetValueOrDefault((suite, op.Name), []);
+                foreach (var kernel in kernels)
+                {
+                    rescored?.WriteLine(Row(suite, op, kernel));
+                }
+                return kernels;
+            }, args);
             return 0;
         }
         if (SuiteArguments.NvidiaToolsOrReport() is not { } tools)
@@ -46,9 +61,7 @@ internal static class RegisterTable
         }
         var policy = PolicyCatalog.Get(arguments.Text("--policy", "gensor"));
         var top = arguments.Count("--top", 10);
-        var rowsPath = arguments.Text("--rows", "");
-        using var rows = rowsPath.Length == 0 ? null : new StreamWriter(rowsPath);
-        rows?.WriteLine(string.Join('\t', RowColumns));
+        using var rows = OpenRows(rowsPath);
         var feedback = new NvidiaCompilerFeedback(tools, disassemble: false);
         Print(arguments.Suites, profile, $"{policy.Name}'s leading {top} candidates", $"ptxas {tools.Release.ToString(2)} ({tools.Origin})", (suite, op) =>
         {
@@ -71,16 +84,36 @@ internal static class RegisterTable
     private static readonly string[] RowColumns =
     [
         "suite", "operator", "rank", "schedule", "ptxas_registers", "spill_store_bytes", "spill_load_bytes", "estimate",
-        "unrolled_points", "barrier_in_stage", "staged_reads", "reads", "outputs_per_thread", "reduce_threads",
+        "unrolled_points", "barrier_in_stage", "staged_reads", "reads", "outputs_per_thread", "reduce_threads", "stages_per_block",
+        "copy_coordinates", "operands", "copy_values", "window_checks", "copy_held",
     ];
+
+    /// <summary>The cells <c>--from-rows</c> reads (suite to spill loads); the others describe the kernel for fitting, and files written before a column was added still read.</summary>
+    private const int ReadColumns = 7;
+
+    /// <summary>A <c>--rows</c> file with its header written, or null without one.</summary>
+    private static StreamWriter? OpenRows(string path)
+    {
+        if (path.Length == 0)
+        {
+            return null;
+        }
+        var writer = new StreamWriter(path);
+        writer.WriteLine(string.Join('\t', RowColumns));
+        return writer;
+    }
 
     private static string Row(string suite, Operator op, Compiled kernel)
     {
         var schedule = kernel.Schedule;
         var reads = op.BodyReads.Select(read => read.Tensor).Distinct().ToArray();
         var barrier = !OperatorAnalysis.NoBarrierInStage(schedule);
-        return string.Join('\t', suite, op.Name, kernel.Rank, schedule, kernel.Registers, kernel.SpillStoreBytes, kernel.SpillLoadBytes, OperatorAnalysis.Of(op).RegistersPerThread(schedule),
-            OperatorAnalysis.UnrolledPoints(schedule), barrier ? 1 : 0, reads.Count(schedule.IsShared), reads.Length, schedule.OutputsPerThread, schedule.ReduceThreads);
+        var analysis = OperatorAnalysis.Of(op);
+        var terms = analysis.EstimateRegisters(schedule);
+        return string.Join('\t', suite, op.Name, kernel.Rank, schedule, kernel.Registers, kernel.SpillStoreBytes, kernel.SpillLoadBytes, terms.Total,
+            OperatorAnalysis.UnrolledPoints(schedule), barrier ? 1 : 0, reads.Count(schedule.IsShared), reads.Length, schedule.OutputsPerThread, schedule.ReduceThreads,
+            Math.Max(1, analysis.StageCount(schedule) / schedule.SplitReduce),
+            terms.CopyCoordinates, terms.Operands, terms.CopyValues, terms.WindowChecks, terms.CopyHeld ? 1 : 0);
     }
 
     /// <summary>The kernels of a <c>--rows</c> file by suite and operator name.</summary>
@@ -94,9 +127,9 @@ internal static class RegisterTable
         foreach (var line in File.ReadLines(path).Skip(1))
         {
             var cells = line.Split('\t');
-            if (cells.Length < RowColumns.Length)
+            if (cells.Length < ReadColumns)
             {
-                throw GensorException.BadInput($"--from-rows: '{path}' has a line of {cells.Length} cells, not {RowColumns.Length}: {line}");
+                throw GensorException.BadInput($"--from-rows: '{path}' has a line of {cells.Length} cells, fewer than {ReadColumns}: {line}");
             }
             int Number(int cell) => int.Parse(cells[cell], NumberStyles.AllowLeadingSign, _invariant);
             var key = (cells[0], cells[1]);

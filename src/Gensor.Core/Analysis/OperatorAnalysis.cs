@@ -770,7 +770,6 @@ public sealed class OperatorAnalysis
         return (loops, points, 1);
     }
 
-    /// <summary>Whether a stage's points run with no barrier among them: double-buffered, or nothing staged.</summary>
     /// <summary>Whether a stage runs with no barrier inside it: double-buffered, or nothing staged.</summary>
     public static bool NoBarrierInStage(Schedule schedule) => schedule.SharedBuffers > 1 || schedule.SharedInputs.Count == 0;
 
@@ -1070,23 +1069,29 @@ public sealed class OperatorAnalysis
     /// <summary>
     /// An estimate of registers per thread, term by term as the lowering writes the kernel,
     /// fitted to ptxas 11.8 for sm_90 on gensor's leading candidates for the bench suites
-    /// (<c>Gensor.Bench registers</c>): one accumulator per output; the operands of the reduce
-    /// points in flight (<see cref="OperandRegisters"/>); per staged read, the values its copy
-    /// has in flight and its chunks' coordinates (<see cref="CopyRegisters"/>); per global read
-    /// its window's address and its checked coordinates; and a fixed part. A register prefetch
-    /// holds the copy's values through the multiply-adds; without one, the copy and the
-    /// multiply-adds take turns, and only the larger of the two counts.
+    /// (<c>Gensor.Bench registers</c>): see <see cref="RegisterTerms"/>.
     /// </summary>
-    public int RegistersPerThread(Schedule schedule)
+    public int RegistersPerThread(Schedule schedule) => EstimateRegisters(schedule).Total;
+
+    /// <summary>
+    /// The register estimate's terms for <paramref name="schedule"/> (<see cref="RegisterTerms"/>);
+    /// <see cref="RegistersPerThread"/> is their total. The bench writes them per kernel to refit them.
+    /// </summary>
+    public RegisterTerms EstimateRegisters(Schedule schedule)
     {
         Span<int> point = stackalloc int[AxisCount];
         ThreadPointTile(schedule, point);
         Span<int> stage = stackalloc int[AxisCount];
         BlockStageTile(schedule, stage);
+        Span<int> body = stackalloc int[AxisCount];
+        UnrolledBodyTile(schedule, body);
         var inFlight = _reads.Length <= 256 ? stackalloc long[_reads.Length] : new long[_reads.Length];
         var reused = _reads.Length <= 256 ? stackalloc bool[_reads.Length] : new bool[_reads.Length];
-        long registers = schedule.OutputsPerThread + BaseRegisters;
-        long copyValues = 0;
+        long coordinates = 0, copyValues = 0;
+        double windowChecks = 0;
+        // The lowering's register prefetch loads the next stage during this one's multiply-adds; a
+        // block of one stage has no next stage, so its copy is done before they start.
+        var copyHeld = schedule.RegisterPrefetch && StageCount(schedule) / Math.Max(1, schedule.SplitReduce) > 1;
         // A lane's run of reduce points loads all its operands before its multiply-adds (ReduceLaneRun): half a
         // point's operands more per further point of the run, fitted to ptxas 11.8 on the leading candidates of
         // d0472d6 and its successor, where leaving the runs out put the lane-run kernels at 0.65-0.9 of ptxas's
@@ -1099,20 +1104,76 @@ public sealed class OperatorAnalysis
             inFlight[r] = OperandRegisters(schedule, operands) + operands * (laneRun - 1) / 2;
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                var (values, coordinates) = CopyRegisters(r, schedule, stage);
+                var (values, chunkCoordinates) = CopyRegisters(r, schedule, stage, copyHeld && schedule.SharedBuffers == 1);
                 copyValues += values;
-                registers += coordinates;
+                coordinates += chunkCoordinates;
             }
             else
             {
                 // A global read's window address lives only as long as its operands.
                 inFlight[r] += GlobalReadRegisters * (1 + CheckedDimensions(r, schedule, reduceGuarded: true));
+                windowChecks += WindowCheckRegisters * CheckedCoordinatesPerBody(r, schedule, body);
             }
         }
-        var operandRegisters = LiveAtOnce(inFlight, reused);
-        registers += schedule.RegisterPrefetch ? operandRegisters + copyValues : Math.Max(operandRegisters, copyValues);
-        return (int)Math.Min(int.MaxValue, registers);
+        return new RegisterTerms(schedule.OutputsPerThread, BaseRegisters, coordinates, LiveAtOnce(inFlight, reused), copyValues,
+            (long)Math.Ceiling(windowChecks), copyHeld);
     }
+
+    /// <summary>
+    /// The reduce points of one unrolled body of a stage (<see cref="StageUnrolling"/>) on the
+    /// thread's point tile: the unrolled reduce loops' trips, a partly unrolled loop's factor, 1 elsewhere.
+    /// </summary>
+    private void UnrolledBodyTile(Schedule schedule, Span<int> tile)
+    {
+        ThreadPointTile(schedule, tile);
+        var (loops, _, factor) = StageUnrolling(schedule);
+        var lanes = Math.Max(1, schedule.ReduceThreads);
+        for (var j = ReduceRank - 1; j >= ReduceRank - loops; j--)
+        {
+            tile[SpatialRank + j] = (int)Trips(schedule, j, lanes);
+        }
+        if (ReduceRank - loops - 1 is var rolled and >= 0)
+        {
+            tile[SpatialRank + rolled] = factor;
+        }
+    }
+
+    /// <summary>
+    /// The coordinates a thread checks along the bounds-checked dimensions of unstaged read
+    /// <paramref name="r"/> whose index moves within one unrolled body (<paramref name="body"/>):
+    /// a padded window's taps, where each tap of the thread tile tests its own row and column.
+    /// Dimensions that no reduce point moves within a body count none (their checks are the
+    /// thread's, in <see cref="GlobalReadRegisters"/>).
+    /// </summary>
+    private long CheckedCoordinatesPerBody(int r, Schedule schedule, ReadOnlySpan<int> body)
+    {
+        long coordinates = 0;
+        var read = _reads[r];
+        for (var d = 0; d < read.Terms.Length; d++)
+        {
+            var movesInBody = false;
+            foreach (var (slot, _) in read.Terms[d])
+            {
+                movesInBody |= slot >= SpatialRank && body[slot] > 1;
+            }
+            if (movesInBody && IndexCanLeave(r, d, schedule, reduceGuarded: true))
+            {
+                coordinates += DimensionExtent(read, d, body, clamp: false);
+            }
+        }
+        return coordinates;
+    }
+
+    /// <summary>
+    /// Registers per coordinate that a padded window checks in an unrolled body
+    /// (<see cref="CheckedCoordinatesPerBody"/>): ptxas tests them once per body and keeps the
+    /// predicates through the multiply-adds in general registers (P2R; sm_90 has 7 predicate
+    /// registers): batch-1 ResNet-50's s4_conv3x3 with a 2×2 tile and 3×3 taps (8 coordinates)
+    /// holds 12 registers written by P2R there. Fitted with the terms of <see cref="RegisterTerms"/>
+    /// on the leading candidates of 161d073 and febac48, where the 3×3 and 7×7 convolutions'
+    /// estimates ran 20-45 registers under ptxas's.
+    /// </summary>
+    private const double WindowCheckRegisters = 1.5;
 
     /// <summary>
     /// The operands of the reduce points in flight, <paramref name="perPoint"/> registers per
@@ -1134,14 +1195,19 @@ public sealed class OperatorAnalysis
     /// carries, and its bounds checks where no stage moves them, are bits of a few registers set
     /// before the stage loop (the lowering's condition bits): refitted to them on 2ff8b77's
     /// leading candidates, where a register per chunk and two per checked dimension overrated
-    /// ptxas 1.15x (1.25x on batch-1 ResNet-50).
+    /// ptxas 1.15x (1.25x on batch-1 ResNet-50). With <paramref name="storesHeldValues"/> (a
+    /// single-buffered register prefetch: the stage loop opens with the stores of the values
+    /// the last stage loaded), ptxas hoists each chunk's shared-memory address out of the loop
+    /// and keeps it, a register per chunk (batch-1 ResNet-50's s4_conv3x3 with 36 chunks of W:
+    /// 27 such registers live through the multiply-adds).
     /// </summary>
-    private (long Values, long Coordinates) CopyRegisters(int r, Schedule schedule, ReadOnlySpan<int> stage)
+    private (long Values, long Coordinates) CopyRegisters(int r, Schedule schedule, ReadOnlySpan<int> stage, bool storesHeldValues)
     {
         var (width, _, _, iterations) = CopyShape(r, schedule, stage);
         var (checks, moved) = CopyCheckedDimensions(r, schedule);
         var chunks = HoistsCopy(schedule, iterations) ? iterations : 0;
-        return (Math.Max(chunks, 1) * (long)width, chunks * (long)moved + CopyCheckRegisters * checks);
+        var addresses = storesHeldValues ? chunks : 0;
+        return (Math.Max(chunks, 1) * (long)width, chunks * (long)moved + CopyCheckRegisters * checks + addresses);
     }
 
     /// <summary>
