@@ -156,6 +156,7 @@ internal static class CalibrateCommand
         {
             o.WriteLine($"versions:  {set.OtherBuildSamples} of {set.Samples.Count} used records were measured by another build of gensor ({string.Join("; ", set.OtherBuilds.Select(v => $"{Printable.Text(v.Version)}: {v.Count}"))}), not this one ({TuningRecord.ToolVersion}): {CalibrationSet.OtherBuildsCaution}");
         }
+        o.WriteLine($"registers: {set.SamplesWithRegisters} of {set.Samples.Count} used records carry their kernel's registers by ptxas and are estimated with them; {CalibrationSet.RegistersCaution}");
         o.WriteLine($"device:    {set.Device}");
         o.WriteLine($"base:      {start.Name}");
         o.WriteLine($"  {"constant",-20} {"before",12} {"after",12}  ");
@@ -188,6 +189,7 @@ internal static class CalibrateCommand
             ["operators"] = set.Samples.Select(s => s.OpHash).Distinct().Count(),
             ["rule"] = "only verified, timed records count",
             ["skipped"] = new JsonArray(set.Skipped.Select(s => (JsonNode)new JsonObject { ["reason"] = s.Reason, ["count"] = s.Count }).ToArray()),
+            ["with_registers"] = set.SamplesWithRegisters,
             ["versions"] = new JsonArray(set.Versions.Select(v => (JsonNode)new JsonObject
             {
                 ["version"] = v.Version,

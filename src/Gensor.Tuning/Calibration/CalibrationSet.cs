@@ -27,6 +27,12 @@ public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList
     /// <summary>How many samples <see cref="OtherBuilds"/> measured.</summary>
     public int OtherBuildSamples => OtherBuilds.Sum(v => v.Count);
 
+    /// <summary>How many samples carry their kernel's registers (<see cref="CalibrationSample.Registers"/>).</summary>
+    public int SamplesWithRegisters => Samples.Count(s => s.Registers is not null);
+
+    /// <summary>What the samples without registers mean for a fit, as the commands say it.</summary>
+    public const string RegistersCaution = "the others with the model's register estimate, whose errors move a kernel across occupancy steps";
+
     /// <summary>What records of <see cref="OtherBuilds"/> mean for a fit, as the commands say it.</summary>
     public const string OtherBuildsCaution = "where the lowering has changed since, the model estimates a kernel other than the one timed";
 
@@ -84,7 +90,7 @@ public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList
                 // --force measured it again: the latest measurement stands, as for reuse.
                 Skip("measured again later (the latest is used)");
             }
-            latest[key] = (record, new CalibrationSample(record.Name, record.OpHash, op, record.Schedule, measured));
+            latest[key] = (record, new CalibrationSample(record.Name, record.OpHash, op, record.Schedule, measured, record.Registers));
         }
         var used = latest.Values.ToArray();
         var profile = used.Length == 0

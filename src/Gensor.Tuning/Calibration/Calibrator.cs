@@ -194,7 +194,7 @@ public static class Calibrator
             // Each sample is independent; the sum below runs in order, so the result does not depend on threads.
             Parallel.For(0, _samples.Count, i =>
             {
-                var estimate = CostModel.EstimateMs(_samples[i].Operator, _samples[i].Schedule, profile);
+                var estimate = _samples[i].EstimateMs(profile);
                 logs[i] = estimate > 0 && double.IsFinite(estimate) ? Math.Log(estimate) : double.NaN;
             });
             return logs;

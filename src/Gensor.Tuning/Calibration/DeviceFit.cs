@@ -32,7 +32,7 @@ public sealed record DeviceFit(string Device, int Count, double? Spearman, doubl
             {
                 continue;
             }
-            var estimates = samples.Select(s => CostModel.EstimateMs(s.Operator, s.Schedule, profile)).ToArray();
+            var estimates = samples.Select(s => s.EstimateMs(profile)).ToArray();
             var quality = FitQuality.Of(samples, estimates);
             // One operator's samples: its single per-operator fit holds the first choice over the fastest.
             fits.Add(new DeviceFit(device, samples.Count, quality.Spearman, quality.MedianAbsLogError, quality.Operators.Single().FirstChoiceOverBest,

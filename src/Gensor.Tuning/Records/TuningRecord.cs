@@ -70,10 +70,24 @@ public sealed record TuningRecord(
 
     public double? MeasuredMs => Measurement.MedianMs;
 
+    /// <summary>
+    /// Registers per thread of the kernel timed, as ptxas gave them for the profile's architecture when
+    /// the construction's compiler check compiled it; null when it did not (no NVIDIA profile, no
+    /// tools, or a candidate past the ones it compiles). Calibration estimates such a record with them
+    /// instead of the model's register estimate, so that the fit is to the kernel that ran.
+    /// </summary>
+    public int? Registers { get; init; }
+
+    /// <summary>Most registers a record may claim: no NVIDIA architecture gives a thread more.</summary>
+    public const int MaxRegisters = 255;
+
     /// <summary>A record of <paramref name="result"/>, measured now for <paramref name="form"/>.</summary>
     public static TuningRecord Of(CanonicalForm form, string name, string device, string profile, string policy, CandidateResult result) =>
         new(form.Text, form.Hash, name, device, profile, policy, form.ToCanonical(result.Schedule), result.EstimatedMs,
-            result.Measurement, ToolVersion, DateTimeOffset.UtcNow);
+            result.Measurement, ToolVersion, DateTimeOffset.UtcNow)
+        {
+            Registers = result.Compiled?.Registers,
+        };
 
     /// <summary>The result this record stands for, with the operator's own tensor names.</summary>
     public CandidateResult ToResult(CanonicalForm form) =>
@@ -104,6 +118,10 @@ public sealed record TuningRecord(
             ["version"] = Version,
             ["time"] = Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
         };
+        if (Registers is { } registers)
+        {
+            json["registers"] = registers;
+        }
         return json.ToJsonString(_lineOptions);
     }
 
@@ -204,6 +222,12 @@ public sealed record TuningRecord(
             problem = $"'repetitions' is {repetitions}";
             return null;
         }
+        int? registers = json["registers"] is null ? null : Integer(json, "registers");
+        if (registers is < 1 or > MaxRegisters)
+        {
+            problem = $"'registers' is {registers}, not a count of 1 to {MaxRegisters}";
+            return null;
+        }
         if (verified)
         {
             if (median is null || min is null || max is null || repetitions < 1)
@@ -256,7 +280,10 @@ public sealed record TuningRecord(
             DateTimeOffset.TryParse(Text(json, "time", required: true), CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
                 ? time
-                : throw new FormatException("'time' is not a date and time"));
+                : throw new FormatException("'time' is not a date and time"))
+        {
+            Registers = registers,
+        };
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Gensor.Construction.Policies;
 using Gensor.Etir;
 using Gensor.Hardware;
 using Gensor.Tests.Construction;
+using Gensor.Tests.Workflow;
 using Gensor.Tuning.Calibration;
 using Xunit;
 
@@ -77,6 +78,32 @@ public class CalibratorTests
         var second = Calibrator.Fit(samples, Base);
 
         Assert.Equal(first.Profile, second.Profile);
+    }
+
+    [Fact]
+    public void A_sample_with_its_kernels_registers_is_estimated_with_them()
+    {
+        // 255 registers, as ptxas might compile this 8x8-output tile, leave fewer blocks resident than the
+        // model's own register estimate does: the estimate follows the kernel that ran.
+        var op = TestOperators.Gemm(2048, 2048, 2048);
+        var schedule = Schedule.Parse("block=64x64 thread=8x8 reduce=16 shared=A,B vector=4 pad=4 prefetch=1 buffers=2");
+        var hash = CanonicalForm.Of(op).Hash;
+
+        var estimated = new CalibrationSample(op.Name, hash, op, schedule, 1.0).EstimateMs(Base);
+        var compiled = new CalibrationSample(op.Name, hash, op, schedule, 1.0, Registers: 255).EstimateMs(Base);
+
+        Assert.Equal(CostModel.EstimateMs(op, schedule, Base), estimated);
+        Assert.Equal(CostModel.EstimateMs(op, schedule, Base, 255), compiled);
+        Assert.NotEqual(estimated, compiled);
+    }
+
+    [Fact]
+    public void A_records_registers_reach_its_calibration_sample()
+    {
+        var record = Records.Make(Records.Gemm(), "block=16x16 thread=2x2 reduce=8 shared=A,B", 2.0) with { Registers = 40 };
+
+        Assert.Equal(40, CalibrationSet.Select([record], null).Samples.Single().Registers);
+        Assert.Equal(1, CalibrationSet.Select([record], null).SamplesWithRegisters);
     }
 
     /// <summary>

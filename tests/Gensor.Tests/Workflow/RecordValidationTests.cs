@@ -39,6 +39,27 @@ public sealed class RecordValidationTests : IDisposable
     public void An_honest_record_is_valid() => Assert.NotNull(TuningRecord.TryParse(Honest(), out _));
 
     [Fact]
+    public void A_record_keeps_the_registers_ptxas_gave_its_kernel_and_an_older_line_reads_without_them()
+    {
+        var record = Records.Make(Records.Gemm(), Schedule, 2.0) with { Registers = 96 };
+
+        Assert.Equal(96, TuningRecord.TryParse(record.ToJsonLine(), out _)!.Registers);
+        Assert.DoesNotContain("registers", Honest());
+        Assert.Null(TuningRecord.TryParse(Honest(), out _)!.Registers);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(256)]
+    [InlineData(-4)]
+    public void A_register_count_no_GPU_gives_a_thread_is_invalid(int registers) =>
+        Assert.Contains("'registers'", Problem(Forged(r => r["registers"] = registers)));
+
+    [Fact]
+    public void A_register_count_that_is_not_an_integer_is_invalid() =>
+        Assert.Contains("'registers' is not an integer", Problem(Forged(r => r["registers"] = 96.5)));
+
+    [Fact]
     public void A_verified_record_with_an_error_beyond_its_tolerance_is_invalid() =>
         Assert.Contains("exceeds its tolerance", Problem(Forged(r => r["max_abs_error"] = 12345.0)));
 
