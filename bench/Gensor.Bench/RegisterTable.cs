@@ -21,7 +21,7 @@ namespace Gensor.Bench;
 /// against the registers ptxas gave then, which makes refitting the estimate a matter of seconds
 /// (valid while the lowering of those schedules is unchanged); with <c>--rows OUT</c> as well it
 /// writes those kernels again with today's estimate, to compare kernel by kernel. Usage:
-/// <c>registers [--profile h100] [--policy gensor] [--top 10] [--rows FILE | --from-rows FILE] [SUITE]...</c>.
+/// <c>registers [--profile h100] [--policy gensor] [--top 10] [--rows FILE] [--from-rows FILE] [SUITE]...</c>.
 /// </summary>
 internal static class RegisterTable
 {
@@ -112,7 +112,7 @@ internal static class RegisterTable
         var terms = analysis.EstimateRegisters(schedule);
         return string.Join('\t', suite, op.Name, kernel.Rank, schedule, kernel.Registers, kernel.SpillStoreBytes, kernel.SpillLoadBytes, terms.Total,
             OperatorAnalysis.UnrolledPoints(schedule), barrier ? 1 : 0, reads.Count(schedule.IsShared), reads.Length, schedule.OutputsPerThread, schedule.ReduceThreads,
-            Math.Max(1, analysis.StageCount(schedule) / schedule.SplitReduce),
+            analysis.StagesPerBlock(schedule),
             terms.CopyCoordinates, terms.Operands, terms.CopyValues, terms.WindowChecks, terms.CopyHeld ? 1 : 0);
     }
 

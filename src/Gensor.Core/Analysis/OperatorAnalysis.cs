@@ -1091,7 +1091,7 @@ public sealed class OperatorAnalysis
         double windowChecks = 0;
         // The lowering's register prefetch loads the next stage during this one's multiply-adds; a
         // block of one stage has no next stage, so its copy is done before they start.
-        var copyHeld = schedule.RegisterPrefetch && StageCount(schedule) / Math.Max(1, schedule.SplitReduce) > 1;
+        var copyHeld = schedule.RegisterPrefetch && StagesPerBlock(schedule) > 1;
         // A lane's run of reduce points loads all its operands before its multiply-adds (ReduceLaneRun): half a
         // point's operands more per further point of the run, fitted to ptxas 11.8 on the leading candidates of
         // d0472d6 and its successor, where leaving the runs out put the lane-run kernels at 0.65-0.9 of ptxas's
@@ -1421,6 +1421,9 @@ public sealed class OperatorAnalysis
         }
         return stages;
     }
+
+    /// <summary>Stages each block runs: its slice of the reduction (<see cref="StageCount"/> over the split), at least one.</summary>
+    public long StagesPerBlock(Schedule schedule) => Math.Max(1, StageCount(schedule) / Math.Max(1, schedule.SplitReduce));
 
     /// <summary>
     /// Whether blocks may add partial sums of the reduction into the output atomically
