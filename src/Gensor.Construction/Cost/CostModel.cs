@@ -420,13 +420,7 @@ public static class CostModel
     {
         var question = new WarpAccessMemo.Question(1, lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p.WarpSize, p.SharedMemoryBanks);
         var memo = WarpAccessMemo.Current;
-        var passes = memo.Find(question);
-        if (passes == 0)
-        {
-            passes = CountPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
-            memo.Keep(question, passes);
-        }
-        return passes;
+        return memo.Find(question) is var known and > 0 ? known : memo.Keep(question, CountPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p));
     }
 
     private static int CountPasses(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
@@ -531,13 +525,7 @@ public static class CostModel
     {
         var question = new WarpAccessMemo.Question(2, lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p.WarpSize, p.TransactionBytes);
         var memo = WarpAccessMemo.Current;
-        var sectors = memo.Find(question);
-        if (sectors == 0)
-        {
-            sectors = CountSectors(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
-            memo.Keep(question, sectors);
-        }
-        return sectors;
+        return memo.Find(question) is var known and > 0 ? known : memo.Keep(question, CountSectors(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p));
     }
 
     private static int CountSectors(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)
@@ -587,13 +575,7 @@ public static class CostModel
         // Remembered like the passes themselves: the return passes walk the warp's lanes, for every staged read of every state.
         var question = new WarpAccessMemo.Question(3, lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p.WarpSize, p.SharedMemoryBanks);
         var memo = WarpAccessMemo.Current;
-        var ideal = memo.Find(question);
-        if (ideal == 0)
-        {
-            ideal = CountIdealPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
-            memo.Keep(question, ideal);
-        }
-        return ideal;
+        return memo.Find(question) is var known and > 0 ? known : memo.Keep(question, CountIdealPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p));
     }
 
     private static int CountIdealPasses(int lanes, long strideLane, int threadsX, long strideX, int threadsY, long strideY, int width, HardwareProfile p)

@@ -32,12 +32,13 @@ internal sealed class WarpAccessMemo
         return question.Matches(keys) ? _answers[slot] : 0;
     }
 
-    /// <summary>Remembers <paramref name="answer"/> (at least 1) for <paramref name="question"/>.</summary>
-    public void Keep(in Question question, int answer)
+    /// <summary>Remembers <paramref name="answer"/> (at least 1) for <paramref name="question"/>, and returns it.</summary>
+    public int Keep(in Question question, int answer)
     {
         var slot = question.Slot(Slots);
         question.WriteTo(_keys.AsSpan(slot * Question.Length, Question.Length));
         _answers[slot] = answer;
+        return answer;
     }
 
     /// <summary>One warp-access question: which count, the lanes' layout, and the profile's figures it depends on.</summary>
