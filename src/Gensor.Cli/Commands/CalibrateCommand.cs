@@ -176,6 +176,14 @@ internal static class CalibrateCommand
         {
             o.WriteLine($"  {b.Name,-22} {b.Count,7} {Fixed(b.Spearman),16} {Fixed(a.Spearman),6} {Fixed(b.MedianAbsLogError),17} {Fixed(a.MedianAbsLogError),6} {Fixed(b.FirstChoiceOverBest),21} {Fixed(a.FirstChoiceOverBest),6}");
         }
+        if (result.After.Misordered.Count > 0)
+        {
+            o.WriteLine("worst-ordered pairs after the fit (one operator's kernels that the estimates order the other way; time them again with today's kernels, e.g. in bench/gpu/pairs.tsv):");
+            foreach (var pair in result.After.Misordered)
+            {
+                o.WriteLine($"  {pair.Name}: measured {Fixed(pair.MeasuredRatio, "F2")}x slower, estimated {Fixed(pair.EstimatedRatio, "F2")}x: {pair.Slower.Schedule} ({Number(pair.Slower.MeasuredMs)} ms, estimated {Number(pair.Slower.EstimatedMs)}) against {pair.Faster.Schedule} ({Number(pair.Faster.MeasuredMs)} ms, estimated {Number(pair.Faster.EstimatedMs)})");
+            }
+        }
         o.WriteLine($"wrote:     {Printable.Text(outPath)} (profile '{profile.Name}'; use it with --target {Printable.Text(outPath)})");
     }
 
@@ -230,5 +238,21 @@ internal static class CalibrateCommand
             ["median_abs_log_error"] = o.MedianAbsLogError,
             ["first_choice_over_fastest"] = JsonNumber.Finite(o.FirstChoiceOverBest),
         }).ToArray()),
+        ["misordered_pairs"] = new JsonArray(quality.Misordered.Select(p => (JsonNode)new JsonObject
+        {
+            ["name"] = p.Name,
+            ["op_hash"] = p.OpHash,
+            ["measured_ratio"] = p.MeasuredRatio,
+            ["estimated_ratio"] = JsonNumber.Finite(p.EstimatedRatio),
+            ["slower"] = Kernel(p.Slower),
+            ["faster"] = Kernel(p.Faster),
+        }).ToArray()),
+    };
+
+    private static JsonObject Kernel(TimedKernel kernel) => new()
+    {
+        ["schedule"] = kernel.Schedule.ToString(),
+        ["measured_ms"] = kernel.MeasuredMs,
+        ["estimated_ms"] = JsonNumber.Finite(kernel.EstimatedMs),
     };
 }

@@ -4,7 +4,8 @@ namespace Gensor.Tuning.Calibration;
 /// <param name="MedianAbsLogError">The median of |log(estimate / measured)| over all samples.</param>
 /// <param name="Spearman">The rank correlation of estimate and measurement over all samples (null when undefined).</param>
 /// <param name="Operators">The same per operator, by name.</param>
-public sealed record FitQuality(double MedianAbsLogError, double? Spearman, IReadOnlyList<OperatorFit> Operators)
+/// <param name="Misordered">The pairs of one operator's kernels that the estimates order worst (<see cref="MisorderedPair.Worst"/>).</param>
+public sealed record FitQuality(double MedianAbsLogError, double? Spearman, IReadOnlyList<OperatorFit> Operators, IReadOnlyList<MisorderedPair> Misordered)
 {
     /// <summary>The quality of <paramref name="estimates"/> (one per sample, in order) against the samples' measurements.</summary>
     public static FitQuality Of(IReadOnlyList<CalibrationSample> samples, IReadOnlyList<double> estimates)
@@ -22,7 +23,8 @@ public sealed record FitQuality(double MedianAbsLogError, double? Spearman, IRea
             })
             .OrderBy(o => o.Name, StringComparer.Ordinal).ThenBy(o => o.OpHash, StringComparer.Ordinal)
             .ToArray();
-        return new FitQuality(RankCorrelation.MedianAbsLogError(estimates, measured), RankCorrelation.Spearman(estimates, measured), operators);
+        return new FitQuality(RankCorrelation.MedianAbsLogError(estimates, measured), RankCorrelation.Spearman(estimates, measured), operators,
+            MisorderedPair.Worst(samples, estimates));
     }
 
     /// <summary>The geometric mean over the operators of their first choice's time over their fastest (<see cref="OperatorFit.FirstChoiceOverBest"/>); NaN with no operator.</summary>

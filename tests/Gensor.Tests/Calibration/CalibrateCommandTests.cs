@@ -68,6 +68,30 @@ public sealed class CalibrateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_kernel_that_measured_slow_but_is_estimated_fast_leads_the_worst_ordered_pairs()
+    {
+        // The model's first choice measured 5x what the records' model says: no constant makes it slow again.
+        var records = WriteRecords(verifiedFailing: 0, firstSlowedBy: 5);
+        var slowed = Schedules(Operators.Parse(Compute, Shape))[0].ToString();
+
+        var text = GensorCli.Run("calibrate", records, "--out", OutPath);
+        var json = GensorCli.Run("calibrate", records, "--out", OutPath, "--format", "json");
+
+        Assert.Equal(0, text.ExitCode);
+        var lines = text.Output.Split('\n');
+        var heading = Array.FindIndex(lines, l => l.StartsWith("worst-ordered pairs after the fit", StringComparison.Ordinal));
+        Assert.True(heading >= 0, text.Output);
+        Assert.Contains($"x slower, estimated ", lines[heading + 1]);
+        Assert.Contains($": {slowed} (", lines[heading + 1]);
+        Assert.Equal(0, json.ExitCode);
+        using var parsed = JsonDocument.Parse(json.Output);
+        var worst = parsed.RootElement.GetProperty("after").GetProperty("misordered_pairs").EnumerateArray().First();
+        Assert.Equal(slowed, worst.GetProperty("slower").GetProperty("schedule").GetString());
+        Assert.True(worst.GetProperty("measured_ratio").GetDouble() > 1);
+        Assert.True(worst.GetProperty("estimated_ratio").GetDouble() <= 1);
+    }
+
+    [Fact]
     public void Explain_with_records_reports_the_rank_correlation_of_estimate_and_measurement()
     {
         var records = WriteRecords(verifiedFailing: 0);
@@ -244,6 +268,13 @@ public sealed class CalibrateCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp-*"));
     }
 
+    /// <summary>The gemm's candidates from two policies, the gensor policy's first choice first.</summary>
+    private static Schedule[] Schedules(Operator op) =>
+        [.. new ISchedulePolicy[] { new GensorPolicy(), new RollerPolicy() }
+            .SelectMany(p => p.Construct(op, BuiltInProfiles.Cpu, new ConstructionOptions(TopK: 10)).Candidates)
+            .Select(c => c.Schedule)
+            .Distinct()];
+
     private static double Spearman(GensorCli.Result explain)
     {
         Assert.Equal(0, explain.ExitCode);
@@ -257,15 +288,11 @@ public sealed class CalibrateCommandTests : IDisposable
     /// <see cref="Truth"/>'s model estimates it, plus <paramref name="verifiedFailing"/>
     /// candidates that did not verify (they must not count).
     /// </summary>
-    private string WriteRecords(int verifiedFailing)
+    private string WriteRecords(int verifiedFailing, double firstSlowedBy = 1)
     {
         var op = Operators.Parse(Compute, Shape);
-        var schedules = new ISchedulePolicy[] { new GensorPolicy(), new RollerPolicy() }
-            .SelectMany(p => p.Construct(op, BuiltInProfiles.Cpu, new ConstructionOptions(TopK: 10)).Candidates)
-            .Select(c => c.Schedule)
-            .Distinct()
-            .ToArray();
-        var records = schedules.Select(s => Records.Make(op, s.ToString(), CostModel.EstimateMs(op, s, Truth)))
+        var schedules = Schedules(op);
+        var records = schedules.Select((s, i) => Records.Make(op, s.ToString(), CostModel.EstimateMs(op, s, Truth) * (i == 0 ? firstSlowedBy : 1)))
             .Concat(schedules.Take(verifiedFailing).Select(s => Records.Make(op, s.ToString(), null)));
         return _dir.File("records.jsonl", string.Join("\n", records.Select(r => r.ToJsonLine())) + "\n");
     }
