@@ -33,25 +33,30 @@ public sealed record MisorderedPair(string Name, string OpHash, TimedKernel Fast
     /// </summary>
     public static IReadOnlyList<MisorderedPair> Worst(IReadOnlyList<CalibrationSample> samples, IReadOnlyList<double> estimates)
     {
+        // Each slower kernel's worst pair as it is found: memory in the records, not in their pairs.
         var pairs = new List<MisorderedPair>();
         foreach (var group in samples.Select((sample, index) => (Sample: sample, Index: index)).GroupBy(p => p.Sample.OpHash))
         {
-            var kernels = group.Select(p => (p.Sample, Kernel: new TimedKernel(p.Sample.Schedule, p.Sample.MeasuredMs, estimates[p.Index]))).ToArray();
-            for (var i = 0; i < kernels.Length; i++)
+            var kernels = group.Select(p => new TimedKernel(p.Sample.Schedule, p.Sample.MeasuredMs, estimates[p.Index])).ToArray();
+            var name = group.First().Sample.Name;
+            foreach (var slower in kernels)
             {
-                for (var j = 0; j < kernels.Length; j++)
+                MisorderedPair? worst = null;
+                foreach (var faster in kernels)
                 {
-                    var (faster, slower) = (kernels[i].Kernel, kernels[j].Kernel);
-                    if (slower.MeasuredMs > faster.MeasuredMs && slower.EstimatedMs <= faster.EstimatedMs && slower.Schedule != faster.Schedule)
+                    if (slower.MeasuredMs > faster.MeasuredMs && slower.EstimatedMs <= faster.EstimatedMs && slower.Schedule != faster.Schedule
+                        && new MisorderedPair(name, group.Key, faster, slower) is var pair && (worst is null || pair.Miss > worst.Miss))
                     {
-                        pairs.Add(new MisorderedPair(kernels[i].Sample.Name, group.Key, faster, slower));
+                        worst = pair;
                     }
+                }
+                if (worst is not null)
+                {
+                    pairs.Add(worst);
                 }
             }
         }
-        return [.. pairs.GroupBy(p => (p.OpHash, p.Slower.Schedule))
-            .Select(g => g.MaxBy(p => p.Miss)!)
-            .OrderByDescending(p => p.Miss).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Slower.Schedule.ToString(), StringComparer.Ordinal)
+        return [.. pairs.OrderByDescending(p => p.Miss).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Slower.Schedule.ToString(), StringComparer.Ordinal)
             .Take(Kept)];
     }
 }
