@@ -67,6 +67,8 @@ public sealed class MutantKernelTests(CpuDeviceFixture fixture)
     [InlineData("y[i] += A[i,j]", "i=8,j=65536", "block=8 thread=1 reduce=32")]
     [InlineData("C[m,n] += A[m,k] * B[k,n] * s[k]", "m=4,n=4,k=16384", "block=4x4 thread=1x1 reduce=4")]
     [InlineData("C[m,n] += A[m,k] * B[k,n] - A[m,k] * s[k]", "m=4,n=4,k=16384", "block=4x4 thread=1x1 reduce=4")]
+    // A body scaled by a power of two (found by fuzzing: random inputs' bound of about 4 hid a stage off by 0.5-0.7).
+    [InlineData("C[m,n] += A[m,k] * B[k,n] * 0.5", "m=4,n=4,k=16384", "block=4x4 thread=1x1 reduce=4")]
     public void A_stage_skipped_in_a_long_reduction_fails_verification(string compute, string shape, string schedule) =>
         AssertCaughtOnIntegers(compute, shape, schedule, "last stage skipped", kernel =>
         {
@@ -74,21 +76,26 @@ public sealed class MutantKernelTests(CpuDeviceFixture fixture)
             return Replace(kernel.Body, stages, stages with { End = stages.End - 1 });
         });
 
-    [Fact]
-    public void A_maximum_that_starts_from_zero_fails_verification() =>
-        // Random inputs of either sign: a 3x3 window is all negative once in 512, so 16 windows
-        // hardly ever show it; the run on negative integers does.
-        AssertCaughtOnIntegers("O[n,c,y,x] max= I[n,c,y+r,x+s]", "n=1,c=4,y=2,x=2,r=3,s=3", "block=4x2x2 thread=1x1x1 reduce=3x3", "maximum from 0", kernel =>
+    [Theory]
+    // Random inputs of either sign: a 3x3 window is all negative once in 512, so 16 windows
+    // hardly ever show it; the run on integers that make every term negative does.
+    [InlineData("O[n,c,y,x] max= I[n,c,y+r,x+s]", "n=1,c=4,y=2,x=2,r=3,s=3", "block=4x2x2 thread=1x1x1 reduce=3x3", null)]
+    // Found by fuzzing: a min-pooling (the maximum of a negated read) and a maximum of products were
+    // verified with their maximum from 0; they now take integers of the signs that make each term negative.
+    [InlineData("O[n,c,y,x] max= -I[n,c,y+r,x+s]", "n=1,c=4,y=2,x=2,r=3,s=3", "block=4x2x2 thread=1x1x1 reduce=3x3", "-O[n,c,y,x]")]
+    [InlineData("C[m,n] max= A[m,k] * B[k,n]", "m=4,n=4,k=16", "block=4x4 thread=1x1 reduce=16", null)]
+    public void A_maximum_that_starts_from_zero_fails_verification(string compute, string shape, string schedule, string? epilogue) =>
+        AssertCaughtOnIntegers(compute, shape, schedule, "maximum from 0", kernel =>
         {
             var start = kernel.Statements.OfType<IrStmt.Declare>().Single(d => d.Variable.Name.StartsWith("g_acc", StringComparison.Ordinal));
             Assert.True(start.Init is IrExpr.Float { Value: double.NegativeInfinity }, $"the maximum starts from {start.Init}");
             return Replace(kernel.Body, start, start with { Init = new IrExpr.Float(0) });
-        });
+        }, epilogue);
 
     /// <summary>The kernel verifies; its mutant (<paramref name="mutate"/> of its IR) fails, on the integer inputs.</summary>
-    private void AssertCaughtOnIntegers(string compute, string shape, string schedule, string what, Func<KernelIr, IrStmt> mutate)
+    private void AssertCaughtOnIntegers(string compute, string shape, string schedule, string what, Func<KernelIr, IrStmt> mutate, string? epilogue = null)
     {
-        var op = Operators.Parse(compute, shape);
+        var op = Operators.Parse(compute, shape, epilogue);
         var state = new EtirState(op, Schedule.Parse(schedule));
         var kernel = CSharpKernelGenerator.Lower(state);
         var original = CSharpKernelGenerator.Generate(state, "Original");

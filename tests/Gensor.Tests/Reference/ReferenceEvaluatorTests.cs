@@ -109,6 +109,8 @@ public class ReferenceEvaluatorTests
     [InlineData("y[i] += A[i,j]", "i=3,j=70000", null)]
     [InlineData("C[m,n] += A[m,k] * B[k,n] * s[k]", "m=3,n=4,k=20000", null)]
     [InlineData("C[m,n] += max(A[m,k], -B[k,n]) * 3 - abs(A[m,k] - s[k])", "m=3,n=4,k=500", null)]
+    // Power-of-two fractions: every value a multiple of 1/8.
+    [InlineData("C[m,n] += A[m,k] * B[k,n] * 0.5 - s[k] / 8", "m=3,n=4,k=20000", null)]
     public void Integer_inputs_within_the_significand_leave_a_sum_no_error(string compute, string shape, string? epilogue)
     {
         var op = Build(compute, shape, epilogue);
@@ -142,7 +144,6 @@ public class ReferenceEvaluatorTests
         Assert.Contains(ReferenceEvaluator.Evaluate(op, beyond).ErrorBounds, bound => bound > 0);
         Assert.All(ReferenceEvaluator.Evaluate(op, fraction).ErrorBounds, bound => Assert.True(bound > 0));
         Assert.Null(InputGenerator.IntegerMagnitude(Build("C[m,n] += A[m,k] * B[k,n]", "m=2,n=2,k=33554432")));
-        Assert.Null(InputGenerator.IntegerMagnitude(Build("C[m,n] max= A[m,k] * B[k,n]", "m=2,n=2,k=4")));
     }
 
     [Theory]
@@ -152,12 +153,47 @@ public class ReferenceEvaluatorTests
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=2,n=2,k=1048576", 4)]
     [InlineData("C[m,n] += A[m,k] * B[k,n] * s[k]", "m=2,n=2,k=65536", 6)]
     [InlineData("C[m,n] += A[m,k] * B[k,n] + s[k]", "m=2,n=2,k=262144", 7)]
-    // Division, a function that rounds, a fraction and a read of the output prove nothing on integers.
+    // A power-of-two fraction keeps every value a multiple of it: 0.5 costs one bit of the significand
+    // ((magnitude^2 + 0.5) x 2^18 x 2 <= 2^24 up to 5, where the integer body above allows 8).
+    [InlineData("C[m,n] += A[m,k] * B[k,n] * 0.5", "m=2,n=2,k=4", 8)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] / 4", "m=2,n=2,k=4", 8)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] + 0.5", "m=2,n=2,k=262144", 5)]
+    // Division by an input or by 3, a fraction that is not a power of two, a function that rounds prove nothing on integers.
     [InlineData("C[m,n] += A[m,k] / B[k,n]", "m=2,n=2,k=4", null)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] / 3", "m=2,n=2,k=4", null)]
+    [InlineData("C[m,n] += A[m,k] * B[k,n] * 0.1", "m=2,n=2,k=4", null)]
     [InlineData("C[m,n] += exp(A[m,k]) * B[k,n]", "m=2,n=2,k=4", null)]
-    [InlineData("C[m,n] += A[m,k] * B[k,n] * 0.5", "m=2,n=2,k=4", null)]
+    // Maxima whose every term one sign per input makes negative: a read, a negated read (min-pooling), a product.
+    [InlineData("O[c,y] max= I[c,y+r]", "c=2,y=4,r=3", 8)]
+    [InlineData("O[c,y] max= -I[c,y+r]", "c=2,y=4,r=3", 8)]
+    [InlineData("C[m,n] max= A[m,k] * B[k,n]", "m=2,n=2,k=4", 8)]
+    // Maxima no sign makes negative, or whose terms round: left to random inputs.
+    [InlineData("O[c,y] max= abs(I[c,y+r])", "c=2,y=4,r=3", null)]
+    [InlineData("O[c,y] max= relu(I[c,y+r])", "c=2,y=4,r=3", null)]
+    [InlineData("C[m,n] max= A[m,k] * A[m,k]", "m=2,n=2,k=4", null)]
+    [InlineData("O[c,y] max= exp(I[c,y+r])", "c=2,y=4,r=3", null)]
     public void Integer_magnitudes_follow_the_body(string compute, string shape, int? magnitude) =>
         Assert.Equal(magnitude, InputGenerator.IntegerMagnitude(Build(compute, shape)));
+
+    [Theory]
+    // Every term negative: the read's values negative, a negated read's positive, a product's factors of opposite signs.
+    [InlineData("O[c,y] max= I[c,y+r]", "c=2,y=4,r=3")]
+    [InlineData("O[c,y] max= -I[c,y+r]", "c=2,y=4,r=3")]
+    [InlineData("C[m,n] max= A[m,k] * B[k,n]", "m=3,n=3,k=4")]
+    [InlineData("C[m,n] max= -(A[m,k] * B[k,n]) - s[k]", "m=3,n=3,k=4")]
+    public void Integer_inputs_of_a_maximum_make_every_term_negative(string compute, string shape)
+    {
+        var op = Build(compute, shape);
+        var magnitude = InputGenerator.IntegerMagnitude(op)!.Value;
+
+        var inputs = InputGenerator.GenerateIntegers(op, seed: 3, magnitude);
+        var result = ReferenceEvaluator.Evaluate(op, inputs);
+
+        // Each output is the largest of its terms: negative integers, so a maximum from 0 is wrong everywhere.
+        Assert.All(result.Values, value => Assert.True(value <= -1 && value == Math.Round(value), $"{compute}: output {value}"));
+        Assert.All(inputs.Values, values => Assert.True(values.All(v => v > 0) || values.All(v => v < 0), $"{compute}: one sign per input"));
+        Assert.All(inputs.Values.SelectMany(values => values), value => Assert.True(value == MathF.Round(value) && Math.Abs(value) is >= 1 and <= 8));
+    }
 
     [Theory]
     [InlineData("C[m,n] += A[m,k] * B[k,n]", "m=4,n=5,k=6", 1f, true)]
