@@ -59,7 +59,7 @@ public static class InputGenerator
 
     /// <summary>
     /// Nonzero integers uniform in [-<paramref name="magnitude"/>, <paramref name="magnitude"/>], exact in
-    /// every element type; for a maximum, of the sign per input that makes every term negative
+    /// every element type; for a maximum that has them, of the sign per input that makes every term negative
     /// (<see cref="NegativeTerms"/>), in [-<paramref name="magnitude"/>, -1] or [1, <paramref name="magnitude"/>].
     /// With <see cref="IntegerMagnitude"/>'s size a correct kernel's sum is exact whatever its order, so the
     /// reference allows it no error (see <see cref="ReferenceEvaluator"/>): a dropped, repeated or
