@@ -45,7 +45,7 @@ public static class Emitter
         var op = request.Operator;
         var target = request.Target;
         var form = CanonicalForm.Of(op);
-        var verified = records.Records.Where(r => r.OpHash == form.Hash && r.Verified && r.MeasuredMs is not null).ToArray();
+        var verified = records.Latest().Where(r => r.OpHash == form.Hash && r.Verified && r.MeasuredMs is not null).ToArray();
         var tf32 = verified.Count(r => r.Schedule.Mma == MmaShape.M16N8K8Tf32);
         if (tf32 > 0 && !request.AllowTf32)
         {

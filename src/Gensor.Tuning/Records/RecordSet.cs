@@ -12,15 +12,22 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
     public void Add(TuningRecord record) => _records.Add(record);
 
     /// <summary>
+    /// Each kernel's latest record: of the records of one operator, device and schedule, the one measured
+    /// last (the later in the file where two share a time), whichever policy made it. A kernel re-measured
+    /// with <c>--force</c> stands as its last measurement says, verified or not, in every query here: an
+    /// older verified record of it never hides a later failure.
+    /// </summary>
+    public IEnumerable<TuningRecord> Latest() => LatestOf(_records, r => (r.OpHash, r.Device, r.Schedule));
+
+    /// <summary>
     /// The results recorded for the operator on <paramref name="device"/>, by
-    /// schedule in the operator's own names. Any policy's record counts: the
-    /// same schedule on the same device is the same kernel. Where a schedule
-    /// was measured more than once (<c>--force</c>), the latest is kept.
+    /// schedule in the operator's own names (<see cref="Latest"/>): the same
+    /// schedule on the same device is the same kernel.
     /// </summary>
     public IReadOnlyDictionary<Schedule, CandidateResult> Known(CanonicalForm form, string device)
     {
         var known = new Dictionary<Schedule, CandidateResult>();
-        foreach (var record in _records.Where(r => r.OpHash == form.Hash && r.Device == device).OrderBy(r => r.Time))
+        foreach (var record in Latest().Where(r => r.OpHash == form.Hash && r.Device == device))
         {
             var result = record.ToResult(form);
             known[result.Schedule] = result;
@@ -28,9 +35,9 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
         return known;
     }
 
-    /// <summary>The fastest verified record per operator and device, ordered by operator name, then device.</summary>
+    /// <summary>The fastest verified record per operator and device (of each kernel's <see cref="Latest"/>), ordered by operator name, then device.</summary>
     public IReadOnlyList<TuningRecord> BestPerOperator() =>
-        _records.Where(r => r.Verified && r.MeasuredMs is not null)
+        Latest().Where(r => r.Verified && r.MeasuredMs is not null)
             .GroupBy(r => (r.OpHash, r.Device))
             .Select(group => group.OrderBy(r => r.MeasuredMs).ThenBy(r => r.Time).First())
             .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.OpHash, StringComparer.Ordinal).ThenBy(r => r.Device, StringComparer.Ordinal)
@@ -38,12 +45,16 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
 
     /// <summary>
     /// Records from several files without duplicates: of records with the same
-    /// operator, device, policy and schedule the earliest is kept (it is the
-    /// original measurement; later ones are re-runs or copies), ordered by time.
+    /// operator, device, policy and schedule the latest is kept (a re-run replaces
+    /// what it re-measured, as <see cref="Latest"/> reads it; a copy has the same
+    /// time), ordered by time.
     /// </summary>
     public static IReadOnlyList<TuningRecord> Merge(IEnumerable<TuningRecord> records) =>
-        records.GroupBy(r => (r.OpHash, r.Device, r.Policy, r.Schedule))
-            .Select(group => group.OrderBy(r => r.Time).First())
+        LatestOf(records, r => (r.OpHash, r.Device, r.Policy, r.Schedule))
             .OrderBy(r => r.Time).ThenBy(r => r.OpHash, StringComparer.Ordinal).ThenBy(r => r.Schedule.ToString(), StringComparer.Ordinal)
             .ToArray();
+
+    /// <summary>The last record by time of each group (OrderBy is stable: of equal times, the later in the sequence).</summary>
+    private static IEnumerable<TuningRecord> LatestOf<TKey>(IEnumerable<TuningRecord> records, Func<TuningRecord, TKey> key) =>
+        records.OrderBy(r => r.Time).GroupBy(key).Select(group => group.Last());
 }

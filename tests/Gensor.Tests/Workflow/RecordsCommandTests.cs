@@ -1,3 +1,4 @@
+using Gensor.Etir;
 using System.Text.Json.Nodes;
 using Gensor.Tests.Support;
 using Gensor.Tuning.Records;
@@ -75,7 +76,7 @@ public sealed class RecordsCommandTests
     }
 
     [Fact]
-    public void Merging_keeps_the_earliest_of_a_candidate_recorded_twice()
+    public void Merging_keeps_the_latest_of_a_candidate_recorded_twice()
     {
         var gemm = Records.Gemm();
         var early = Records.Make(gemm, "block=16x16 thread=2x2 reduce=8", 3.0) with { Time = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero) };
@@ -83,7 +84,33 @@ public sealed class RecordsCommandTests
 
         var merged = RecordSet.Merge([late, early]);
 
-        Assert.Equal(3.0, Assert.Single(merged).MeasuredMs);
+        Assert.Equal(2.0, Assert.Single(merged).MeasuredMs);
+    }
+
+    [Fact]
+    public void A_kernel_whose_latest_record_failed_is_not_verified_for_best_merge_or_reuse()
+    {
+        // Found by fuzzing: a kernel re-measured (--force) that failed the second time was still the best
+        // verified record for `records best` and `emit --records`, and `merge` dropped the failure.
+        using var dir = new TempDirectory();
+        var gemm = Records.Gemm();
+        var passed = Records.Make(gemm, "block=16x16 thread=2x2 reduce=8", 1.0) with { Time = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero) };
+        var failed = Records.Make(gemm, "block=16x16 thread=2x2 reduce=8", null) with { Time = passed.Time.AddHours(1) };
+        var other = Records.Make(gemm, "block=32x16 thread=2x2 reduce=8", 2.0) with { Time = passed.Time };
+        var file = Write(dir, "r.jsonl", passed, other, failed);
+        var merged = Path.Combine(dir.Path, "m.jsonl");
+
+        var best = GensorCli.Run("records", "best", file, "--format", "json");
+        var merge = GensorCli.Run("records", "merge", file, "-o", merged);
+
+        Assert.True(best.ExitCode == 0, best.Error);
+        Assert.Equal(2.0, (double)Assert.Single(JsonNode.Parse(best.Output)!.AsArray())!["measured_ms"]!);
+        Assert.True(merge.ExitCode == 0, merge.Error);
+        var kept = new RecordSet(File.ReadAllLines(merged).Select(line => TuningRecord.TryParse(line)!));
+        Assert.False(kept.Known(CanonicalForm.Of(gemm), "cpu: test")[Schedule.Parse("block=16x16 thread=2x2 reduce=8")].Measurement.Verified);
+        Assert.Equal(2.0, Assert.Single(kept.BestPerOperator()).MeasuredMs);
+        // Two records of one time: the later in the file stands.
+        Assert.Empty(new RecordSet([passed, failed with { Time = passed.Time }]).BestPerOperator());
     }
 
     [Fact]
