@@ -27,7 +27,8 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
     public IReadOnlyDictionary<Schedule, CandidateResult> Known(CanonicalForm form, string device)
     {
         var known = new Dictionary<Schedule, CandidateResult>();
-        foreach (var record in Latest().Where(r => r.OpHash == form.Hash && r.Device == device))
+        // Only this operator's records on this device are sorted and grouped: tune and batch ask once per operator.
+        foreach (var record in LatestOf(_records.Where(r => r.OpHash == form.Hash && r.Device == device), r => r.Schedule))
         {
             var result = record.ToResult(form);
             known[result.Schedule] = result;
