@@ -20,10 +20,21 @@ public sealed class RecordLog
 
     public RecordSet Records { get; }
 
-    /// <summary>Opens <paramref name="path"/> (it need not exist yet), reading what it holds.</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/> (it need not exist yet), reading what it holds. Records made by
+    /// other builds are not reused (<see cref="RecordSet.Known"/>): one warning says how many.
+    /// </summary>
     /// <exception cref="Gensor.Diagnostics.GensorException">BadInput: the path cannot take records (see <see cref="RecordFile"/>).</exception>
-    public static RecordLog Open(string path, ILogger logger) =>
-        new(path, new RecordSet(RecordReader.Parse(RecordFile.ReadForAppend(path, "--records"), path, logger)));
+    public static RecordLog Open(string path, ILogger logger)
+    {
+        var records = new RecordSet(RecordReader.Parse(RecordFile.ReadForAppend(path, "--records"), path, logger));
+        if (records.OtherBuilds() is { Count: > 0 } others)
+        {
+            logger.LogWarning("{Path}: {Count} records were made by other builds of gensor ({Builds}), whose kernels may differ from this build's: their candidates are measured again (the records stay in the file)",
+                path, others.Sum(o => o.Count), string.Join(", ", others.Take(3).Select(o => $"{o.Version}: {o.Count}")) + (others.Count > 3 ? ", ..." : ""));
+        }
+        return new(path, records);
+    }
 
     /// <summary>
     /// Tunes with <paramref name="tuner"/>: candidates recorded for this

@@ -20,21 +20,30 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
     public IEnumerable<TuningRecord> Latest() => LatestOf(_records, r => (r.OpHash, r.Device, r.Schedule));
 
     /// <summary>
-    /// The results recorded for the operator on <paramref name="device"/>, by
-    /// schedule in the operator's own names (<see cref="Latest"/>): the same
-    /// schedule on the same device is the same kernel.
+    /// The results this build recorded for the operator on <paramref name="device"/>, by
+    /// schedule in the operator's own names (<see cref="Latest"/> of the build's records):
+    /// the same schedule on the same device, lowered by the same build, is the same kernel.
+    /// Another build may lower a schedule to another kernel, and verified another one, so
+    /// its records are not reused (<see cref="OtherBuilds"/> counts them).
     /// </summary>
     public IReadOnlyDictionary<Schedule, CandidateResult> Known(CanonicalForm form, string device)
     {
         var known = new Dictionary<Schedule, CandidateResult>();
         // Only this operator's records on this device are sorted and grouped: tune and batch ask once per operator.
-        foreach (var record in LatestOf(_records.Where(r => r.OpHash == form.Hash && r.Device == device), r => r.Schedule))
+        var reusable = _records.Where(r => r.OpHash == form.Hash && r.Device == device && TuningRecord.SameBuild(r.Version, TuningRecord.ToolVersion));
+        foreach (var record in LatestOf(reusable, r => r.Schedule))
         {
             var result = record.ToResult(form);
             known[result.Schedule] = result;
         }
         return known;
     }
+
+    /// <summary>The builds other than the running one that made records here, with how many each made, most first.</summary>
+    public IReadOnlyList<(string Version, int Count)> OtherBuilds() =>
+        [.. _records.Where(r => !TuningRecord.SameBuild(r.Version, TuningRecord.ToolVersion))
+            .GroupBy(r => r.Version).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count()))];
 
     /// <summary>The fastest verified record per operator and device (of each kernel's <see cref="Latest"/>), ordered by operator name, then device.</summary>
     public IReadOnlyList<TuningRecord> BestPerOperator() =>

@@ -135,7 +135,7 @@ public sealed record TuningRecord(
     /// that fits the operator's axes, and for a verified record finite positive
     /// times with min &lt;= median &lt;= max and a <c>max_abs_error</c> within its
     /// recorded <c>tolerance</c>, itself no more than the verifier can state for
-    /// the operator (<see cref="ToleranceCeiling"/>). Null, with <paramref name="problem"/> saying
+    /// the operator (<see cref="ToleranceCeiling"/>), and for a failed one no times. Null, with <paramref name="problem"/> saying
     /// why, for anything else: a torn line, a damaged one, a forged one.
     /// </summary>
     public static TuningRecord? TryParse(string line, out string problem)
@@ -260,6 +260,12 @@ public sealed record TuningRecord(
                 problem = claimed;
                 return null;
             }
+        }
+        else if (median is not null || min is not null || max is not null)
+        {
+            // Only a kernel that verified is timed (Measurement): a failure with a time was not written by the runner.
+            problem = "not verified, yet it carries times (measured_ms, min_ms, max_ms): only a verified kernel is timed";
+            return null;
         }
         var measurement = new Measurement(verified, error ?? double.NaN, median, min, max, repetitions, 0, message)
         {

@@ -4,6 +4,7 @@ using Gensor.Backend.Lowering;
 using Gensor.Etir;
 using Gensor.Hardware;
 using Gensor.Tuning.Emission;
+using Gensor.Tuning.Records;
 
 namespace Gensor.Tuning.Reports;
 
@@ -64,5 +65,8 @@ public static class LaunchJson
         ["measured_ms"] = origin.Record?.MeasuredMs,
         ["device"] = origin.Record?.Device,
         ["profile"] = origin.Record?.Profile,
+        ["version"] = origin.Record?.Version,
+        // Whether the kernel measured is this build's lowering of the schedule (a build may lower it differently).
+        ["this_build"] = origin.Record is { } record ? TuningRecord.SameBuild(record.Version, TuningRecord.ToolVersion) : null,
     };
 }

@@ -107,6 +107,14 @@ public sealed class RecordValidationTests : IDisposable
         Problem(Honest().Replace("\"max_ms\":2", "\"max_ms\":1e400", StringComparison.Ordinal));
 
     [Fact]
+    public void A_failed_record_with_times_is_invalid_and_one_without_is_valid()
+    {
+        Assert.Contains("not verified, yet it carries times", Problem(Forged(r => { r["verified"] = false; r["error"] = "wrong result"; })));
+        Assert.Contains("not verified, yet it carries times", Problem(Records.Make(Records.Gemm(), Schedule, null).ToJsonLine().Replace("\"max_ms\":null", "\"max_ms\":2", StringComparison.Ordinal)));
+        Assert.NotNull(TuningRecord.TryParse(Records.Make(Records.Gemm(), Schedule, null).ToJsonLine(), out _));
+    }
+
+    [Fact]
     public void A_median_outside_its_own_spread_is_invalid() =>
         Assert.Contains("not within its spread", Problem(Forged(r => { r["min_ms"] = 5.0; r["max_ms"] = 6.0; })));
 

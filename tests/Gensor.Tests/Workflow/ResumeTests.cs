@@ -84,6 +84,30 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public void Records_of_another_build_are_measured_again_and_named_once()
+    {
+        using var dir = new TempDirectory();
+        var records = Path.Combine(dir.Path, "r.jsonl");
+        var first = Tune(records);
+        // The same candidates as another build would have recorded them: its lowering may differ.
+        var version = "\"version\":\"" + Gensor.Tuning.Records.TuningRecord.ToolVersion + "\"";
+        File.WriteAllLines(records, File.ReadAllLines(records).Select(line => line.Replace(version, "\"version\":\"0.0.9+0123abc\"", StringComparison.Ordinal)));
+
+        var result = GensorCli.Run(["tune", .. SmallGemm, "--records", records]);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var second = JsonNode.Parse(result.Output)!;
+        Assert.Equal((int)first["measured"]!, (int)second["measured"]!);
+        Assert.Equal(0, (int)second["from_records"]!);
+        Assert.Contains($"{(int)first["measured"]!} records were made by other builds of gensor (0.0.9+0123abc: {(int)first["measured"]!})", result.Error);
+        Assert.Single(result.Error.Split('\n'), line => line.Contains("other builds", StringComparison.Ordinal));
+        // What this build measured is reused from then on; the other build's records stay in the file.
+        var third = Tune(records);
+        Assert.Equal(0, (int)third["measured"]!);
+        Assert.Equal(2 * (int)first["measured"]!, File.ReadAllLines(records).Length);
+    }
+
+    [Fact]
     public void A_renamed_operator_reuses_the_records_of_the_original()
     {
         using var dir = new TempDirectory();
