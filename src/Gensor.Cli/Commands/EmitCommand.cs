@@ -165,7 +165,7 @@ internal static class EmitCommand
     {
         "model" => $"the {origin.Policy} policy's choice under the cost model" + (origin.EstimatedMs is { } e ? $", estimated {NumberText.Estimate(e)} ms" : ""),
         "records" => $"measured {NumberText.Ms(origin.Record!.MeasuredMs!.Value)} ms on {origin.Record.Device}"
-            + (TuningRecord.SameBuild(origin.Record.Version, TuningRecord.ToolVersion) ? "" : $" by build {origin.Record.Version}, not this build's kernel"),
+            + (origin.Record.ByThisBuild ? "" : $" by build {origin.Record.Version}, not this build's kernel"),
         _ => "given with --schedule",
     };
 

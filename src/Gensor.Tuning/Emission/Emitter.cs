@@ -78,7 +78,7 @@ public static class Emitter
                 op.Name, schedule, target.Name, reason, request.Policy.Name);
             return null;
         }
-        if (!TuningRecord.SameBuild(best.Version, TuningRecord.ToolVersion))
+        if (!best.ByThisBuild)
         {
             // The schedule is still the best measured, but the kernel written is this build's lowering of it.
             logger.LogWarning("{Op}: the best recorded schedule was measured by another build of gensor ({Version}); this build's kernel of it, written here, may differ and was not measured or verified: tune it with --records to do so",

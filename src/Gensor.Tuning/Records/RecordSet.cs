@@ -30,7 +30,7 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
     {
         var known = new Dictionary<Schedule, CandidateResult>();
         // Only this operator's records on this device are sorted and grouped: tune and batch ask once per operator.
-        var reusable = _records.Where(r => r.OpHash == form.Hash && r.Device == device && TuningRecord.SameBuild(r.Version, TuningRecord.ToolVersion));
+        var reusable = _records.Where(r => r.OpHash == form.Hash && r.Device == device && r.ByThisBuild);
         foreach (var record in LatestOf(reusable, r => r.Schedule))
         {
             var result = record.ToResult(form);
@@ -41,7 +41,7 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
 
     /// <summary>The builds other than the running one that made records here, with how many each made, most first.</summary>
     public IReadOnlyList<(string Version, int Count)> OtherBuilds() =>
-        [.. _records.Where(r => !TuningRecord.SameBuild(r.Version, TuningRecord.ToolVersion))
+        [.. _records.Where(r => !r.ByThisBuild)
             .GroupBy(r => r.Version).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => (g.Key, g.Count()))];
 

@@ -68,6 +68,9 @@ public sealed record TuningRecord(
 
     public bool Verified => Measurement.Verified;
 
+    /// <summary>Whether the running build made this record (<see cref="SameBuild"/>): only then is its kernel the one this build lowers.</summary>
+    public bool ByThisBuild => SameBuild(Version, ToolVersion);
+
     public double? MeasuredMs => Measurement.MedianMs;
 
     /// <summary>

@@ -67,6 +67,6 @@ public static class LaunchJson
         ["profile"] = origin.Record?.Profile,
         ["version"] = origin.Record?.Version,
         // Whether the kernel measured is this build's lowering of the schedule (a build may lower it differently).
-        ["this_build"] = origin.Record is { } record ? TuningRecord.SameBuild(record.Version, TuningRecord.ToolVersion) : null,
+        ["this_build"] = origin.Record?.ByThisBuild,
     };
 }
