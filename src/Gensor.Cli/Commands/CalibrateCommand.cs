@@ -66,17 +66,22 @@ internal static class CalibrateCommand
                     throw GensorException.BadInput($"{string.Join(", ", paths)}: no usable records of {set.Device} ({Skipped(set)})");
                 }
                 var start = BaseProfile(parse.GetValue(baseProfile), set);
+                var profileName = parse.GetValue(name) ?? $"{start.Name}-calibrated";
+                Printable.CheckName(profileName, $"the calibrated profile's name ('{start.Name}' + '-calibrated'; --name gives another)");
                 var result = Calibrator.Fit(set.Samples, start, considered);
-                var profile = result.Profile with { Name = parse.GetValue(name) ?? $"{start.Name}-calibrated" };
-                Write(outPath, ProfileCatalog.ToJson(profile));
+                var profile = result.Profile with { Name = profileName };
+                // The report is made before the profile is written, so that a run that fails writes nothing.
+                var report = new StringWriter { NewLine = "\n" };
                 if (json)
                 {
-                    cli.Output.WriteLine(ToJson(paths, set, start, profile, result, outPath).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                    report.WriteLine(ToJson(paths, set, start, profile, result, outPath).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 }
                 else
                 {
-                    WriteText(cli.Output, paths, set, start, profile, result, outPath);
+                    WriteText(report, paths, set, start, profile, result, outPath);
                 }
+                Write(outPath, ProfileCatalog.ToJson(profile));
+                cli.Output.Write(report.ToString());
                 return 0;
             });
         });
@@ -110,14 +115,9 @@ internal static class CalibrateCommand
         {
             return ProfileCatalog.Get(given);
         }
-        try
-        {
-            return ProfileCatalog.Get(set.Profile);
-        }
-        catch (GensorException)
-        {
-            throw GensorException.BadInput($"the records of {set.Device} were made for profile '{set.Profile}', which is neither built in nor a file here; give the base profile with --profile");
-        }
+        // A record's profile is a name from an untrusted file: only a built-in one is taken, never a path it names.
+        return ProfileCatalog.All.FirstOrDefault(p => string.Equals(p.Name, set.Profile, StringComparison.OrdinalIgnoreCase))
+            ?? throw GensorException.BadInput($"the records of {Printable.Text(set.Device)} were made for profile '{Printable.Text(set.Profile)}', which is not built in; give the base profile with --profile");
     }
 
     /// <summary>Fails before any work when <paramref name="path"/> cannot be written: a missing folder, or a folder in its place.</summary>

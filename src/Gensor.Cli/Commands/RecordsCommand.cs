@@ -62,7 +62,7 @@ internal static class RecordsCommand
         var files = new Argument<string[]>("FILES") { Description = "Records files to merge.", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out", "-o") { Description = "The merged file (written atomically).", Required = true };
         var verbose = CommonOptions.Verbose();
-        var command = new Command("merge", "Merge records files from several machines or shards; a candidate recorded twice is kept once (the earliest).");
+        var command = new Command("merge", "Merge records files from several machines or shards; a candidate recorded twice is kept once (the latest).");
         command.Arguments.Add(files);
         command.Options.Add(output);
         command.Options.Add(verbose);

@@ -45,6 +45,10 @@ public static class SpecReader
         using (document)
         {
             var root = document.RootElement;
+            if (JsonStrings.FirstUnpairedSurrogate(root) is { } at)
+            {
+                throw GensorException.BadInput($"{source}: {Printable.Text(at)} holds half of a UTF-16 surrogate pair alone (an escape such as \\ud800), which is not text");
+            }
             switch (root.ValueKind)
             {
                 case JsonValueKind.Object:

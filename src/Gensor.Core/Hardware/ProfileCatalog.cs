@@ -158,12 +158,21 @@ public static class ProfileCatalog
             {
                 throw GensorException.BadInput($"profile file {source}: expected a JSON object");
             }
+            if (JsonStrings.FirstUnpairedSurrogate(root) is { } at)
+            {
+                throw GensorException.BadInput($"profile file {source}: {Printable.Text(at)} holds half of a UTF-16 surrogate pair alone (an escape such as \\ud800), which is not text");
+            }
+            // The parser keeps the last of two equal keys: a figure given twice would be replaced silently.
+            if (root.EnumerateObject().GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                throw GensorException.BadInput($"profile file {source}: field '{Printable.Text(twice.Key)}' is given twice");
+            }
             var known = NumericFields.Concat(TensorFields).Concat(RuleFields).Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles"]).ToHashSet();
             foreach (var property in root.EnumerateObject())
             {
                 if (!known.Contains(property.Name))
                 {
-                    throw GensorException.BadInput($"profile file {source}: unknown field '{property.Name}'");
+                    throw GensorException.BadInput($"profile file {source}: unknown field '{Printable.Text(property.Name)}'");
                 }
             }
             var name = RequiredString(root, "name", source);

@@ -33,7 +33,7 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
     /// <summary>True when a signal stopped the batch before every planned operator was tuned.</summary>
     public bool Interrupted => InterruptedBy is not null;
 
-    /// <summary>Sum over operators of count x best time over all policies; null when no operator has a result.</summary>
+    /// <summary>Sum over operators of count x best time over all policies; null when no operator has a result, 0 when there is none.</summary>
     public double? ModelTotalMs => Total(r => r.BestMs);
 
     /// <summary>Whether every operator of the run contributed to <see cref="ModelTotalMs"/>.</summary>
@@ -73,8 +73,10 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         }
     }
 
+    // A shard with no operator sums to 0, so that a script adds the shards' totals without a special case.
     private double? Total(Func<BatchResult, double?> time) =>
-        Results.Any(r => time(r) is not null) ? Results.Sum(r => r.Entry.Count * (time(r) ?? 0)) : null;
+        Results.Count == 0 && !Interrupted ? 0
+        : Results.Any(r => time(r) is not null) ? Results.Sum(r => r.Entry.Count * (time(r) ?? 0)) : null;
 
     public JsonObject ToJson() => new()
     {

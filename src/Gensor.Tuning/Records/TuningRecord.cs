@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Backend.Runtime;
+using Gensor.Diagnostics;
 using Gensor.Etir;
 using Gensor.Reference;
 using Gensor.Tuning.Reports;
@@ -80,6 +81,16 @@ public sealed record TuningRecord(
     /// instead of the model's register estimate, so that the fit is to the kernel that ran.
     /// </summary>
     public int? Registers { get; init; }
+
+    /// <summary>
+    /// The shortest time a record may claim, 1 ns: no kernel launch on any device is shorter. With
+    /// <see cref="MaxTimeMs"/> it keeps every ratio of two records' times (speedups, calibration's
+    /// orders) finite, whatever a file claims.
+    /// </summary>
+    public const double MinTimeMs = 1e-6;
+
+    /// <summary>The longest time a record may claim, 1e9 ms (11.6 days): longer than any tuning run waits for a kernel.</summary>
+    public const double MaxTimeMs = 1e9;
 
     /// <summary>Most registers a record may claim: no NVIDIA architecture gives a thread more.</summary>
     public const int MaxRegisters = 255;
@@ -171,7 +182,7 @@ public sealed record TuningRecord(
 
     private static TuningRecord? Validate(JsonObject json, out string problem)
     {
-        var op = Text(json, "op", required: true)!;
+        var op = Plain(json, "op", required: true)!;
         var opHash = Text(json, "op_hash", required: true)!;
         if (opHash != CanonicalForm.HashOf(op))
         {
@@ -214,9 +225,9 @@ public sealed record TuningRecord(
         }
         foreach (var (name, value) in new[] { ("measured_ms", median), ("min_ms", min), ("max_ms", max) })
         {
-            if (value is { } x && !(double.IsFinite(x) && x > 0))
+            if (value is { } x && !(x >= MinTimeMs && x <= MaxTimeMs))
             {
-                problem = $"'{name}' is {Show(x)}, not a finite positive time";
+                problem = $"'{name}' is {Show(x)}, not a time from {Show(MinTimeMs)} to {Show(MaxTimeMs)} ms";
                 return null;
             }
         }
@@ -278,14 +289,14 @@ public sealed record TuningRecord(
         return new TuningRecord(
             op,
             opHash,
-            Text(json, "name", required: false) ?? "",
+            Plain(json, "name", required: false) ?? "",
             NonEmpty(json, "device"),
             NonEmpty(json, "profile"),
             NonEmpty(json, "policy"),
             schedule,
             estimated,
             measurement,
-            Text(json, "version", required: false) ?? "unknown",
+            Plain(json, "version", required: false) ?? "unknown",
             DateTimeOffset.TryParse(Text(json, "time", required: true), CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
                 ? time
@@ -369,7 +380,17 @@ public sealed record TuningRecord(
     };
 
     private static string NonEmpty(JsonObject json, string field) =>
-        Text(json, field, required: true) is { Length: > 0 } text ? text : throw new FormatException($"'{field}' is empty");
+        Plain(json, field, required: true) is { Length: > 0 } text ? text : throw new FormatException($"'{field}' is empty");
+
+    /// <summary>
+    /// A text field that tables and reports print as it is: gensor never writes a control character
+    /// into one (names are checked, devices come from the driver), and one from a file could clear a
+    /// terminal or forge a table's row.
+    /// </summary>
+    private static string? Plain(JsonObject json, string field, bool required) =>
+        Text(json, field, required) is { } text && Printable.HasControl(text)
+            ? throw new FormatException($"'{field}' holds a control character ({Printable.Text(text.Length > 60 ? text[..60] + "..." : text)})")
+            : Text(json, field, required);
 
     private static double? Number(JsonObject json, string field) => json[field] switch
     {

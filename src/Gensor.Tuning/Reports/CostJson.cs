@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Gensor.Construction.Cost;
 
@@ -67,7 +68,15 @@ public static class CostJson
         },
     };
 
-    /// <summary>Four significant digits: enough to read, stable across runs.</summary>
-    private static double Round(double value) =>
-        value == 0 || double.IsNaN(value) || double.IsInfinity(value) ? value : Math.Round(value, Math.Max(0, 3 - (int)Math.Floor(Math.Log10(Math.Abs(value)))));
+    /// <summary>Four significant digits (whole numbers from 10,000 up): enough to read, stable across runs.</summary>
+    private static double Round(double value)
+    {
+        if (value == 0 || !double.IsFinite(value))
+        {
+            return value;
+        }
+        var digits = Math.Max(0, 3 - (int)Math.Floor(Math.Log10(Math.Abs(value))));
+        // Math.Round takes at most 15 decimals; a term of an extreme profile can be far smaller (1e-13 and below).
+        return digits <= 15 ? Math.Round(value, digits) : double.Parse(value.ToString("G4", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    }
 }

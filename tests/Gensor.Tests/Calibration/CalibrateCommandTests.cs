@@ -183,6 +183,26 @@ public sealed class CalibrateCommandTests : IDisposable
         AssertBadInput(GensorCli.Run("calibrate", WriteRecords(0), "--out", OutPath, option, value), words);
 
     [Fact]
+    public void A_default_name_past_200_characters_is_bad_input_before_a_profile_is_written()
+    {
+        // Found by fuzzing: a base profile named with 200 characters gave '<name>-calibrated', which --target then refused.
+        var profile = _dir.File("long.json", ProfileCatalog.ToJson(BuiltInProfiles.Cpu with { Name = new string('p', 200) }));
+
+        AssertBadInput(GensorCli.Run("calibrate", WriteRecords(0), "--out", OutPath, "--profile", profile), "211 characters long", "--name");
+    }
+
+    [Fact]
+    public void A_records_profile_that_names_a_file_is_not_opened()
+    {
+        // Found by fuzzing: a record's profile field was opened as a path when no built-in profile had its name.
+        var op = Operators.Parse(Compute, Shape);
+        var file = _dir.File("other.json", ProfileCatalog.ToJson(BuiltInProfiles.Cpu with { Name = "other" }));
+        var path = _dir.File("r.jsonl", Records.Make(op, "block=16x16 thread=2x2 reduce=8", 2.0, profile: file).ToJsonLine() + "\n");
+
+        AssertBadInput(GensorCli.Run("calibrate", path, "--out", OutPath), "which is not built in", "--profile");
+    }
+
+    [Fact]
     public void An_output_folder_that_does_not_exist_is_bad_input() =>
         AssertBadInput(GensorCli.Run("calibrate", WriteRecords(0), "--out", Path.Combine(_dir.Path, "no", "p.json")), "does not exist");
 

@@ -49,6 +49,38 @@ public sealed class UntrustedInputTests : IDisposable
         GensorProcess.AssertBadInput(Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=64,n=64,k=64", "--target", profile), "shared_memory_banks");
     }
 
+    // Found by fuzzing: JSON may escape half of a surrogate pair alone, which .NET cannot read as a string.
+    [Fact]
+    public void A_lone_surrogate_in_a_spec_or_a_profile_is_bad_input()
+    {
+        var spec = _dir.File("s.json", """{"name": "a\ud800b", "compute": "C[m] = A[m] * 2", "shape": {"m": 16}}""");
+        var profile = _dir.File("p.json", """{"name": "p\udc00", "architecture": "sm_80"}""");
+
+        GensorProcess.AssertBadInput(Run("explain", spec), "$.name holds half of a UTF-16 surrogate pair");
+        GensorProcess.AssertBadInput(Run(["explain", .. Tiny, "--target", profile]), "$.name holds half of a UTF-16 surrogate pair");
+    }
+
+    [Fact]
+    public void A_profile_field_given_twice_is_bad_input()
+    {
+        var profile = _dir.File("p.json", """{"name": "p", "architecture": "cpu", "architecture": "sm_80"}""");
+
+        GensorProcess.AssertBadInput(Run(["explain", .. Tiny, "--target", profile]), "field 'architecture' is given twice");
+    }
+
+    [Fact]
+    public void A_profile_whose_terms_are_far_below_a_trillionth_explains()
+    {
+        // Found by fuzzing: bytes in flight over latency x bandwidth fell below 1e-12, and rounding it to four digits threw.
+        var profile = _dir.File("p.json", """{"name": "far", "architecture": "cpu", "memory_latency_ns": 1e7, "dram_bandwidth_gbs": 1e9}""");
+
+        var run = Run(["explain", .. Tiny, "--target", profile, "--format", "json"]);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.DoesNotContain("NaN", run.Output);
+        Assert.DoesNotContain("Infinity", run.Output);
+    }
+
     // Item 6: inputs that passed validation and then failed inside.
     [Fact]
     public void A_warp_of_int_max_threads_is_refused_not_a_division_by_zero()

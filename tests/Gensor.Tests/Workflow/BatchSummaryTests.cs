@@ -71,6 +71,17 @@ public sealed class BatchSummaryTests
     }
 
     [Fact]
+    public void An_empty_shard_totals_0_ms_complete()
+    {
+        var summary = new BatchSummary("s", "gensor", "cpu", []) { Shard = ShardSpec.Parse("3/3"), SuiteSize = 2, Planned = 0 };
+
+        var json = summary.ToJson();
+        Assert.Equal(0.0, (double)json["model_total_ms"]!);
+        Assert.True((bool)json["model_total_complete"]!);
+        Assert.Equal(0.0, (double)json["model_total_naive_ms"]!);
+    }
+
+    [Fact]
     public void An_interrupted_summary_says_how_far_it_got()
     {
         var summary = new BatchSummary("s", "gensor", "cpu", [Verified("a", 1, 1)]) { SuiteSize = 4, Planned = 4, InterruptedBy = PosixSignal.SIGINT };

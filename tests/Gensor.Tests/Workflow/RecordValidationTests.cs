@@ -102,6 +102,21 @@ public sealed class RecordValidationTests : IDisposable
     public void A_time_that_is_not_finite_and_positive_is_invalid(string field, double value) =>
         Problem(Forged(r => r[field] = value));
 
+    [Theory]
+    // Found by fuzzing: times that far apart made speedups and calibration's ratios infinite, which JSON cannot hold.
+    [InlineData(1e-300)]
+    [InlineData(1e300)]
+    public void A_time_no_kernel_takes_is_invalid(double ms) =>
+        Assert.Contains("not a time from 1E-06 to 1E+09 ms", Problem(Forged(r => { r["measured_ms"] = ms; r["min_ms"] = ms; r["max_ms"] = ms; })));
+
+    [Theory]
+    [InlineData("device", "cuda: Evil\u001b[2J\nFAKE LINE")]
+    [InlineData("name", "op\u001b]0;title\u0007x")]
+    [InlineData("profile", "h100\r")]
+    [InlineData("policy", "gensor\u202e")]
+    public void A_control_character_in_a_printed_field_is_invalid(string field, string value) =>
+        Assert.Contains($"'{field}' holds a control character", Problem(Forged(r => r[field] = value)));
+
     [Fact]
     public void A_time_beyond_a_double_is_invalid() =>
         Problem(Honest().Replace("\"max_ms\":2", "\"max_ms\":1e400", StringComparison.Ordinal));
