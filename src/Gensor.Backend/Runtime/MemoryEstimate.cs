@@ -21,13 +21,13 @@ public static class MemoryEstimate
     /// a device buffer (4 + 4 bytes an element), twice for a sum of products (its
     /// integer inputs); the output as a device buffer, two fills and a read-back
     /// per run (4 bytes each; two runs, three with integer inputs) and the reference's
-    /// value and error bound (8 each), again for the integer inputs' reference. On the CPU accelerator device buffers are host memory too.
+    /// value and error bound (8 each) and whether NaN is right there too (1), again for the integer inputs' reference. On the CPU accelerator device buffers are host memory too.
     /// </summary>
     public static long Bytes(Operator op)
     {
         var inputs = op.Inputs.Sum(tensor => tensor.ElementCount);
         var references = InputGenerator.IntegerMagnitude(op) is null ? 1 : 2;
-        return (inputs * 8 * references) + (op.Output.ElementCount * (((4 + references) * sizeof(float)) + (2 * sizeof(double) * references)));
+        return (inputs * 8 * references) + (op.Output.ElementCount * (((4 + references) * sizeof(float)) + (((2 * sizeof(double)) + sizeof(bool)) * references)));
     }
 
     /// <summary>Refuses an operator whose buffers would exceed <paramref name="limitBytes"/>.</summary>

@@ -9,6 +9,13 @@ namespace Gensor.Reference;
 /// </summary>
 internal readonly record struct Bounded(double Value, double Error)
 {
+    /// <summary>
+    /// Whether the kernel may give NaN here instead of <see cref="Value"/>: a maximum or a relu of a NaN
+    /// is the other operand on a GPU (fmax) and NaN on the CPU, so both are right, and nothing else is.
+    /// Every operation after it carries the choice (the NaN stays a NaN through arithmetic).
+    /// </summary>
+    public bool OrNaN { get; init; }
+
     // GPU exp, tanh and division may be a few units in the last place off
     // (PTX ex2.approx is within 2 ulp, ILGPU.Algorithms' software versions a few
     // more); 8 ulp is 16 u. Division is allowed 2 ulp, square root 2 ulp.
@@ -21,18 +28,30 @@ internal readonly record struct Bounded(double Value, double Error)
 
     public bool Unknown => double.IsPositiveInfinity(Error) || double.IsNaN(Error);
 
-    /// <summary>A constant: rounded once to the format when the kernel is compiled.</summary>
-    public static Bounded Constant(double value, FloatFormat format) => Finish(value, format.UnitRoundoff * Math.Abs(value), format);
+    /// <summary>
+    /// A constant: rounded once to the format when the kernel is compiled. Below the smallest normal
+    /// value the format holds it as a subnormal, or a GPU flushes it to zero (1e-45 is 1.4e-45 in float32),
+    /// so the rounding is bounded as any result's is (<see cref="Round"/>), not by u of the value alone.
+    /// </summary>
+    public static Bounded Constant(double value, FloatFormat format) => Finish(value, Round(Math.Abs(value), format), format);
 
-    public static Bounded Negate(Bounded a) => new(-a.Value, a.Error);
+    public static Bounded Negate(Bounded a) => Carry(NegateAlone(a), a);
 
-    public static Bounded Abs(Bounded a) => new(Math.Abs(a.Value), a.Error);
+    private static Bounded NegateAlone(Bounded a) => new(-a.Value, a.Error);
+
+    public static Bounded Abs(Bounded a) => Carry(AbsAlone(a), a);
+
+    private static Bounded AbsAlone(Bounded a) => new(Math.Abs(a.Value), a.Error);
 
     public static Bounded Relu(Bounded a) =>
-        // A GPU's max returns the other operand of a NaN, the CPU's returns NaN: either may be right.
-        a.Unknown || double.IsNaN(a.Value) ? Uncertain(a.Value) : new(Math.Max(a.Value, 0.0), a.Error);
+        a.Unknown ? Uncertain(a.Value)
+        // A GPU's max returns the other operand of a NaN, the CPU's returns NaN: either is right (OrNaN).
+        : double.IsNaN(a.Value) ? new(0, 0) { OrNaN = true }
+        : new Bounded(Math.Max(a.Value, 0.0), a.Error) { OrNaN = a.OrNaN };
 
-    public static Bounded Add(Bounded a, Bounded b, double sign, FloatFormat f)
+    public static Bounded Add(Bounded a, Bounded b, double sign, FloatFormat f) => Carry(AddAlone(a, b, sign, f), a, b);
+
+    private static Bounded AddAlone(Bounded a, Bounded b, double sign, FloatFormat f)
     {
         var value = a.Value + (sign * b.Value);
         if (a.Unknown || b.Unknown)
@@ -44,10 +63,12 @@ internal readonly record struct Bounded(double Value, double Error)
         return Finish(value, propagated + Round(Math.Abs(value) + propagated, f), f);
     }
 
-    public static Bounded Multiply(Bounded a, Bounded b, FloatFormat f)
+    public static Bounded Multiply(Bounded a, Bounded b, FloatFormat f) => Carry(MultiplyAlone(a, b, f), a, b);
+
+    private static Bounded MultiplyAlone(Bounded a, Bounded b, FloatFormat f)
     {
         var value = a.Value * b.Value;
-        if (a.Unknown || b.Unknown)
+        if (a.Unknown || b.Unknown || InfinityTimesMaybeZero(a, b) || InfinityTimesMaybeZero(b, a))
         {
             return Uncertain(value);
         }
@@ -55,7 +76,16 @@ internal readonly record struct Bounded(double Value, double Error)
         return Finish(value, propagated + Round(Math.Abs(value) + propagated, f), f);
     }
 
-    public static Bounded Divide(Bounded a, Bounded b, FloatFormat f)
+    /// <summary>
+    /// An infinite operand times one that rounding may make zero (or of either sign): the format may
+    /// compute 0 x infinity = NaN, or the other infinity, where the double computation has one infinity.
+    /// </summary>
+    private static bool InfinityTimesMaybeZero(Bounded infinite, Bounded other) =>
+        double.IsInfinity(infinite.Value) && other.Error > 0 && Math.Abs(other.Value) <= other.Error;
+
+    public static Bounded Divide(Bounded a, Bounded b, FloatFormat f) => Carry(DivideAlone(a, b, f), a, b);
+
+    private static Bounded DivideAlone(Bounded a, Bounded b, FloatFormat f)
     {
         var value = a.Value / b.Value;
         if (a.Unknown || b.Unknown)
@@ -79,15 +109,23 @@ internal readonly record struct Bounded(double Value, double Error)
 
     public static Bounded Max(Bounded a, Bounded b, bool max)
     {
-        if (a.Unknown || b.Unknown || double.IsNaN(a.Value) || double.IsNaN(b.Value))
+        if (a.Unknown || b.Unknown)
         {
             return Uncertain(double.NaN);
         }
+        if (double.IsNaN(a.Value) || double.IsNaN(b.Value))
+        {
+            // A GPU's max returns the other operand of a NaN, the CPU's returns NaN: either is right (OrNaN).
+            return double.IsNaN(a.Value) && double.IsNaN(b.Value) ? new(double.NaN, 0)
+                : (double.IsNaN(a.Value) ? b : a) with { OrNaN = true };
+        }
         // max and min are exact and move a value by no more than their operands move.
-        return new(max ? Math.Max(a.Value, b.Value) : Math.Min(a.Value, b.Value), Math.Max(a.Error, b.Error));
+        return new Bounded(max ? Math.Max(a.Value, b.Value) : Math.Min(a.Value, b.Value), Math.Max(a.Error, b.Error)) { OrNaN = a.OrNaN || b.OrNaN };
     }
 
-    public static Bounded Exp(Bounded a, FloatFormat f)
+    public static Bounded Exp(Bounded a, FloatFormat f) => Carry(ExpAlone(a, f), a);
+
+    private static Bounded ExpAlone(Bounded a, FloatFormat f)
     {
         var value = Math.Exp(a.Value);
         if (a.Unknown)
@@ -100,21 +138,26 @@ internal readonly record struct Bounded(double Value, double Error)
         return Finish(value, propagated + (roundings * Round(value + propagated, f)), f);
     }
 
-    public static Bounded Tanh(Bounded a, FloatFormat f)
+    public static Bounded Tanh(Bounded a, FloatFormat f) => Carry(TanhAlone(a, f), a);
+
+    private static Bounded TanhAlone(Bounded a, FloatFormat f)
     {
         var value = Math.Tanh(a.Value);
         if (a.Unknown)
         {
             return Uncertain(value);
         }
-        // tanh is 1-Lipschitz and bounded by 1; formulas through exp lose relative
-        // accuracy near 0 but keep a few u of absolute accuracy.
-        var propagated = Math.Min(a.Error, 2.0);
+        // tanh is increasing, so an argument within e moves it by at most its change over e either side:
+        // nearly nothing where it has flattened out, which a 1-Lipschitz bound missed (tanh(A * 1e12) was allowed 4 for values of +-1). Formulas through exp
+        // lose relative accuracy near 0 but keep a few u of absolute accuracy.
+        var propagated = Monotone(Math.Tanh, a);
         var roundings = FunctionRoundings + (2 * Math.Min(Math.Abs(a.Value), 20.0));
         return Finish(value, propagated + (roundings * Round(1.0, f)), f);
     }
 
-    public static Bounded Sigmoid(Bounded a, FloatFormat f)
+    public static Bounded Sigmoid(Bounded a, FloatFormat f) => Carry(SigmoidAlone(a, f), a);
+
+    private static Bounded SigmoidAlone(Bounded a, FloatFormat f)
     {
         // The kernel computes 1 / (1 + exp(-x)); sigmoid has slope at most 1/4.
         var value = 1.0 / (1.0 + Math.Exp(-a.Value));
@@ -122,13 +165,25 @@ internal readonly record struct Bounded(double Value, double Error)
         {
             return Uncertain(value);
         }
-        var propagated = Math.Min(a.Error / 4, 1.0);
+        var propagated = Monotone(x => 1.0 / (1.0 + Math.Exp(-x)), a);
         var slope = value * (1 - value);
         var fromExp = slope * (FunctionRoundings + Math.Abs(a.Value)) * f.UnitRoundoff;
         return Finish(value, propagated + fromExp + ((1 + DivisionRoundings) * Round(value + propagated, f)), f);
     }
 
-    public static Bounded Sqrt(Bounded a, FloatFormat f)
+    /// <summary>
+    /// How far an increasing function moves over its argument's error either side: never more than its
+    /// largest slope times the error (what <see cref="ToleranceCeiling"/> states), and far less where it is flat.
+    /// </summary>
+    private static double Monotone(Func<double, double> function, Bounded a)
+    {
+        var value = function(a.Value);
+        return Math.Max(function(a.Value + a.Error) - value, value - function(a.Value - a.Error));
+    }
+
+    public static Bounded Sqrt(Bounded a, FloatFormat f) => Carry(SqrtAlone(a, f), a);
+
+    private static Bounded SqrtAlone(Bounded a, FloatFormat f)
     {
         var value = Math.Sqrt(a.Value);
         if (a.Unknown)
@@ -138,6 +193,12 @@ internal readonly record struct Bounded(double Value, double Error)
         if (a.Error == 0)
         {
             return Finish(value, SqrtRoundings * Round(value, f), f);
+        }
+        if (a.Value + (Verifier.Safety * a.Error) < 0)
+        {
+            // Negative however it rounds: the kernel gives NaN for certain, and must (a kernel that took
+            // an absolute value or a relu first was passed here when the element went unchecked).
+            return new(double.NaN, 0);
         }
         if (!(a.Value - a.Error >= 0))
         {
@@ -173,9 +234,9 @@ internal readonly record struct Bounded(double Value, double Error)
             return Uncertain(value);
         }
         var error = termErrors + (gamma / (1 - gamma) * partials) + (terms * f.MinNormal);
-        var result = Finish(value, error, f);
-        // A partial sum may overflow even when the total does not.
-        return partials >= Overflow(f) && !double.IsInfinity(result.Value) ? Uncertain(value) : result;
+        // A partial sum may overflow even when the total does not, and with the other sign when the total
+        // overflows too (a kernel that adds the negative terms first stays at -infinity).
+        return partials >= Overflow(f) ? Uncertain(value) : Finish(value, error, f);
     }
 
     /// <summary>
@@ -205,6 +266,11 @@ internal readonly record struct Bounded(double Value, double Error)
     }
 
     private static Bounded Uncertain(double value) => new(value, double.PositiveInfinity);
+
+    /// <summary><paramref name="result"/>, which may be NaN instead where an operand may (<see cref="OrNaN"/>).</summary>
+    private static Bounded Carry(Bounded result, Bounded a) => a.OrNaN ? result with { OrNaN = true } : result;
+
+    private static Bounded Carry(Bounded result, Bounded a, Bounded b) => a.OrNaN || b.OrNaN ? result with { OrNaN = true } : result;
 
     /// <summary>
     /// The size from which a value rounds to infinity: round to nearest sends everything from the

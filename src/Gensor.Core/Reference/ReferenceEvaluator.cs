@@ -71,6 +71,7 @@ public static class ReferenceEvaluator
         var count = checked((int)op.Output.ElementCount);
         var values = new double[count];
         var bounds = new double[count];
+        var orNaN = new bool[count];
         // Every output element is evaluated on its own, so ranges of them can go to separate cores: the
         // result is the same element for element whatever the split. A GPU-sized product (2048^3 is
         // 8.6e9 terms) is otherwise minutes of one core.
@@ -84,7 +85,7 @@ public static class ReferenceEvaluator
             {
                 var start = (int)((long)count * range / ranges);
                 var end = (int)((long)count * (range + 1) / ranges);
-                EvaluateRange(op, typed, rounding, stored, product, rows, exact, start, end, values, bounds);
+                EvaluateRange(op, typed, rounding, stored, product, rows, exact, start, end, values, bounds, orNaN);
             });
         }
         catch (AggregateException parallel) when (parallel.InnerExceptions.Count > 0)
@@ -93,7 +94,7 @@ public static class ReferenceEvaluator
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(parallel.InnerExceptions[0]).Throw();
             throw;
         }
-        return new ReferenceResult(values, bounds, rounding.Arithmetic, op.ReductionLength, stored);
+        return new ReferenceResult(values, bounds, rounding.Arithmetic, op.ReductionLength, stored) { OrNaN = orNaN };
     }
 
     /// <summary>Output elements the row path sums at once: 384 KiB of sums, near a core's L2.</summary>
@@ -159,7 +160,8 @@ public static class ReferenceEvaluator
         int start,
         int end,
         double[] values,
-        double[] bounds)
+        double[] bounds,
+        bool[] orNaN)
     {
         var format = rounding.Arithmetic;
         var axes = op.Axes.ToList();
@@ -209,6 +211,7 @@ public static class ReferenceEvaluator
             var error = 0.0;
             var absoluteSum = 0.0;
             var unknown = false;
+            var termOrNaN = false;
             productLeft?.Start();
             productRight?.Start();
             if (rows is not null)
@@ -228,6 +231,7 @@ public static class ReferenceEvaluator
                     ? Bounded.Multiply(Bounded.Exact(productLeft.Value()), Bounded.Exact(productRight!.Value()), format)
                     : body();
                 unknown |= term.Unknown;
+                termOrNaN |= term.OrNaN;
                 switch (op.Reduction)
                 {
                     case Reduction.Sum:
@@ -236,8 +240,13 @@ public static class ReferenceEvaluator
                         error += term.Error;
                         break;
                     case Reduction.Max:
-                        // A GPU's max skips a NaN, the CPU's keeps it: a NaN term leaves the result unknown.
-                        unknown |= double.IsNaN(term.Value);
+                        if (double.IsNaN(term.Value))
+                        {
+                            // A GPU's max skips a NaN, the CPU's keeps it: the maximum of the other terms (from
+                            // -infinity, where the kernel starts) or NaN, and nothing else (OrNaN).
+                            termOrNaN = true;
+                            break;
+                        }
                         value = Math.Max(value, term.Value);
                         error = Math.Max(error, term.Error);
                         break;
@@ -259,16 +268,18 @@ public static class ReferenceEvaluator
                 : op.Reduction == Reduction.Sum
                 ? Bounded.Sum(value, absoluteSum, error, terms, unknown, format)
                 : unknown ? new Bounded(value, double.PositiveInfinity) : Bounded.Finish(value, error, format);
+            reduced = reduced with { OrNaN = termOrNaN };
             accumulated[0] = reduced;
             var result = epilogue is null ? reduced : epilogue();
             if (stored is not null)
             {
                 // A value that certainly overflows the output type is its infinity there, one that may is unknown;
                 // the rounding of the store itself the verifier adds (it is exact, outside the safety factor).
-                result = Bounded.Finish(result.Value, result.Error, stored);
+                result = Bounded.Finish(result.Value, result.Error, stored) with { OrNaN = result.OrNaN };
             }
             values[element] = result.Value;
             bounds[element] = result.Unknown ? double.PositiveInfinity : result.Error;
+            orNaN[element] = result.OrNaN;
         }
     }
 

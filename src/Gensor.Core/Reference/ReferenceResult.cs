@@ -26,6 +26,12 @@ namespace Gensor.Reference;
 public sealed record ReferenceResult(double[] Values, double[] ErrorBounds, FloatFormat Format, long ReductionLength = 1, FloatFormat? Output = null)
 {
     /// <summary>
+    /// Per output element, whether a NaN is right there as well as the value within its bound: a maximum
+    /// or relu of a NaN is the other operand on a GPU and NaN on the CPU. Null: nowhere.
+    /// </summary>
+    public bool[]? OrNaN { get; init; }
+
+    /// <summary>
     /// Whether some element has a finite value with a finite bound: what a comparison checks
     /// (<see cref="Verifier"/>). Where none has, every output overflows for certain, may overflow or is NaN,
     /// and no kernel's result can show anything of its arithmetic.

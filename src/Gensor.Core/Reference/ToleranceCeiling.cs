@@ -58,11 +58,10 @@ public static class ToleranceCeiling
 
     private static Range Walk(Expr expr, Range input, string output, Range? accumulated, FloatFormat f)
     {
-        var u = f.UnitRoundoff;
         // Recursion is bounded by the parser's depth limit, as in ReferenceEvaluator.Compile.
         var range = expr switch
         {
-            Constant c => new Range(Math.Abs(c.Value), Math.Abs(c.Value), u * Math.Abs(c.Value)),
+            Constant c => new Range(Math.Abs(c.Value), Math.Abs(c.Value), Bounded.Round(Math.Abs(c.Value), f)),
             // Only the epilogue reads the output: the accumulated value.
             TensorRead read when read.Tensor == output && accumulated is { } acc => acc,
             TensorRead => input,

@@ -74,6 +74,11 @@ public static class Verifier
                 uncheckedCount++;
                 continue;
             }
+            if (double.IsNaN(got) && reference.OrNaN is { } orNaN && orNaN[i])
+            {
+                // The CPU's answer to a maximum of a NaN; a GPU's (the other operand) is checked below.
+                continue;
+            }
             if (double.IsNaN(want) || double.IsInfinity(want) || !double.IsFinite(got))
             {
                 // A NaN or an infinity is right only where the reference has the same one. Matching
@@ -136,6 +141,31 @@ public static class Verifier
         }
         var passed = problem is null;
         return new VerificationResult(passed, maxError, maxRatio, firstBad, tolerance, checkedCount, uncheckedCount, referenceNaN, problem);
+    }
+
+    /// <summary>
+    /// Why a comparison with <paramref name="reference"/> could not tell a correct kernel from one that
+    /// writes any value of the output's size, or null when it can: where every checkable element's
+    /// tolerance is at least the largest checkable value, a kernel writing 0, or 1e20 under a 1e22
+    /// tolerance, passes. Constants far apart (<c>A * 1e-30 * 1e30</c>) or an output that underflows
+    /// (<c>A * 1e-50</c>) give such bounds (found by fuzzing).
+    /// </summary>
+    public static string? Blindness(ReferenceResult reference)
+    {
+        var scale = 0.0;
+        var smallest = double.PositiveInfinity;
+        for (var i = 0; i < reference.Values.Length; i++)
+        {
+            var want = reference.Values[i];
+            var bound = reference.ErrorBounds[i];
+            if (double.IsFinite(want) && double.IsFinite(bound))
+            {
+                scale = Math.Max(scale, Math.Abs(want));
+                smallest = Math.Min(smallest, Tolerance(want, bound, reference.Format, reference.Output));
+            }
+        }
+        return double.IsPositiveInfinity(smallest) || smallest < scale ? null
+            : $"every element's tolerance (at least {Describe(smallest)}) is at least the output's largest value ({Describe(scale)}): a kernel that wrote any value of that size would pass";
     }
 
     private static string Describe(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
