@@ -30,6 +30,8 @@ public sealed class KernelRunner : IDisposable
     // reference, whose bound is then zero; null where the operator has no such inputs.
     private readonly ReferenceResult? _integerReference;
     private readonly Dictionary<string, DeviceTensor>? _integerByName;
+    // What a passing comparison cannot tell apart (Verifier.Blindness), once per reference: the inputs are fixed.
+    private readonly Dictionary<ReferenceResult, string?> _blindness = new(ReferenceEqualityComparer.Instance);
 
     // Two fills a correct kernel overwrites everywhere: a quiet NaN with a
     // payload no arithmetic produces, then a huge negative finite value. An
@@ -144,7 +146,7 @@ public sealed class KernelRunner : IDisposable
                         Tolerance = check.Tolerance,
                     };
                 }
-                if (Verifier.Blindness(reference) is { } blind && (_integerReference is null || Verifier.Blindness(_integerReference) is not null))
+                if (Blindness(reference) is { } blind && (_integerReference is null || Blindness(_integerReference) is not null))
                 {
                     // Passing says nothing where any value of the output's size would pass, unless the integer run can tell.
                     return new Measurement(false, check.MaxAbsError, null, null, null, 0, loadMs,
@@ -204,6 +206,15 @@ public sealed class KernelRunner : IDisposable
 
     /// <summary>The reference this runner verifies against (its values and error bounds).</summary>
     public ReferenceResult Reference => _reference;
+
+    private string? Blindness(ReferenceResult reference)
+    {
+        if (!_blindness.TryGetValue(reference, out var why))
+        {
+            _blindness[reference] = why = Verifier.Blindness(reference);
+        }
+        return why;
+    }
 
     private ReferenceResult Tf32Reference() =>
         _tf32Reference ??= ReferenceEvaluator.Evaluate(_op, _inputData, Tolerance.Of(_op, tf32: true));

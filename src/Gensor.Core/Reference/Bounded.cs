@@ -148,8 +148,9 @@ internal readonly record struct Bounded(double Value, double Error)
             return Uncertain(value);
         }
         // tanh is increasing, so an argument within e moves it by at most its change over e either side:
-        // nearly nothing where it has flattened out, which a 1-Lipschitz bound missed (tanh(A * 1e12) was allowed 4 for values of +-1). Formulas through exp
-        // lose relative accuracy near 0 but keep a few u of absolute accuracy.
+        // nearly nothing where it has flattened out, which a 1-Lipschitz bound missed (tanh(A * 1e12) was
+        // allowed 4 for values of +-1). Formulas through exp lose relative accuracy near 0 but keep a few
+        // u of absolute accuracy.
         var propagated = Monotone(Math.Tanh, a);
         var roundings = FunctionRoundings + (2 * Math.Min(Math.Abs(a.Value), 20.0));
         return Finish(value, propagated + (roundings * Round(1.0, f)), f);
