@@ -195,6 +195,7 @@ public sealed class KernelRunner : IDisposable
                 return new Measurement(true, check.MaxAbsError, times[times.Count / 2], times[0], times[^1], times.Count, loadMs, null)
                 {
                     Tolerance = check.Tolerance,
+                    CheckedElements = check.Checked,
                 };
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)

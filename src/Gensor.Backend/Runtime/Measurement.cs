@@ -23,5 +23,12 @@ public sealed record Measurement(
     /// <summary>The largest tolerance verification applied to an element; NaN when it did not run.</summary>
     public double Tolerance { get; init; } = double.NaN;
 
+    /// <summary>
+    /// Of a verified kernel, how many output elements were compared with a finite reference value within a
+    /// finite bound on random inputs (<c>VerificationResult.Checked</c>): fewer than the output's where the
+    /// reference is NaN or infinite there, or the format could overflow or meet a singularity. Null when not known.
+    /// </summary>
+    public int? CheckedElements { get; init; }
+
     public static Measurement Failed(string error, double loadMs = 0) => new(false, double.NaN, null, null, null, 0, loadMs, error);
 }

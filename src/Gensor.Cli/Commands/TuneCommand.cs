@@ -150,6 +150,11 @@ internal static class TuneText
                 var stored = op.Output.Type == ElementType.F32 ? "" : $", then the {op.Output.Type.Name()} rounding of the output";
                 w.WriteLine($"           within the float32 error bound, at most {m.Tolerance:G3} for an element: the rounding of every operation and of {Terms(op)}{stored}");
             }
+            if (m.CheckedElements is { } compared && compared < op.Output.ElementCount)
+            {
+                // A pass says nothing of the others: where the reference is NaN or infinite, or rounding could overflow or meet a singularity.
+                w.WriteLine($"           {compared} of {op.Output.ElementCount} output elements compared; the others are NaN or infinite in the reference, or near an overflow or a singularity");
+            }
             var tf32 = best.Schedule.Mma == MmaShape.M16N8K8Tf32;
             if (tf32)
             {

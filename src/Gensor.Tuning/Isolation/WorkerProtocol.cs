@@ -35,6 +35,7 @@ public static class WorkerProtocol
         ["repetitions"] = m.Repetitions,
         ["load_ms"] = m.LoadMs,
         ["error"] = m.Error,
+        ["checked_elements"] = m.CheckedElements,
     }.ToJsonString();
 
     public static Measurement ReadResult(JsonNode line) => new(
@@ -48,6 +49,7 @@ public static class WorkerProtocol
         (string?)line["error"])
     {
         Tolerance = (double?)line["tolerance"] ?? double.NaN,
+        CheckedElements = (int?)line["checked_elements"],
     };
 
     public static JsonNode? Parse(string line)

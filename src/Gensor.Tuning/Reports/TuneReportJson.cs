@@ -81,6 +81,7 @@ public static class TuneReportJson
             ["from_records"] = candidate.FromRecords,
             ["max_abs_error"] = JsonNumber.Finite(m.MaxAbsError),
             ["tolerance"] = JsonNumber.Finite(m.Tolerance),
+            ["checked_elements"] = m.CheckedElements,
         };
         if (m.Error is not null)
         {

@@ -42,6 +42,21 @@ public sealed class TrustedResultTests : IDisposable
         Assert.Contains("error bound", result.Output);
     }
 
+    [Fact]
+    public void A_result_says_how_many_output_elements_were_compared_when_not_all_were()
+    {
+        // Found by fuzzing: "verified: yes" said nothing of the elements left unchecked (here the square roots of negative inputs, NaN).
+        var partial = Run("tune", "--compute", "C[m] = sqrt(A[m])", "--shape", "m=64", "--device", "cpu", "--top-k", "1");
+        var json = Run("tune", "--compute", "C[m] = sqrt(A[m])", "--shape", "m=64", "--device", "cpu", "--top-k", "1", "--format", "json");
+        var whole = Run("tune", "--compute", "C[m] = A[m] * 2", "--shape", "m=64", "--device", "cpu", "--top-k", "1", "--format", "json");
+
+        Assert.True(partial.ExitCode == 0, partial.Output + partial.Error);
+        Assert.Matches(@"\b\d+ of 64 output elements compared; the others are NaN", partial.Output);
+        var compared = (int)System.Text.Json.Nodes.JsonNode.Parse(json.Output)!["best"]!["checked_elements"]!;
+        Assert.InRange(compared, 1, 63);
+        Assert.Equal(64, (int)System.Text.Json.Nodes.JsonNode.Parse(whole.Output)!["best"]!["checked_elements"]!);
+    }
+
     // Item 2: a record that cannot be true is skipped with a warning, never picked as best.
     [Theory]
     [InlineData("max_abs_error", 12345.0, "exceeds its tolerance")]
