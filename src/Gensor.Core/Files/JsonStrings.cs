@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Gensor.Diagnostics;
 
 namespace Gensor.Files;
 
@@ -16,7 +17,7 @@ public static class JsonStrings
     /// unpaired surrogate is, as a path from <paramref name="path"/> (<c>$.ops[2].name</c>); null when
     /// every string is text.
     /// </summary>
-    public static string? FirstUnpairedSurrogate(JsonElement element, string path = "$")
+    private static string? FirstUnpairedSurrogate(JsonElement element, string path = "$")
     {
         switch (element.ValueKind)
         {
@@ -50,6 +51,12 @@ public static class JsonStrings
                 return null;
         }
     }
+
+    /// <summary>What is wrong with <paramref name="root"/>'s strings, for an input file's error message; null when nothing is.</summary>
+    public static string? Problem(JsonElement root) =>
+        FirstUnpairedSurrogate(root) is { } at
+            ? $"{Printable.Text(at)} holds half of a UTF-16 surrogate pair alone (an escape such as \\ud800), which is not text"
+            : null;
 
     private static bool Readable(Func<string?> read)
     {

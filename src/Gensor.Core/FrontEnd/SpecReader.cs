@@ -45,9 +45,9 @@ public static class SpecReader
         using (document)
         {
             var root = document.RootElement;
-            if (JsonStrings.FirstUnpairedSurrogate(root) is { } at)
+            if (JsonStrings.Problem(root) is { } strings)
             {
-                throw GensorException.BadInput($"{source}: {Printable.Text(at)} holds half of a UTF-16 surrogate pair alone (an escape such as \\ud800), which is not text");
+                throw GensorException.BadInput($"{source}: {strings}");
             }
             switch (root.ValueKind)
             {

@@ -158,9 +158,9 @@ public static class ProfileCatalog
             {
                 throw GensorException.BadInput($"profile file {source}: expected a JSON object");
             }
-            if (JsonStrings.FirstUnpairedSurrogate(root) is { } at)
+            if (JsonStrings.Problem(root) is { } strings)
             {
-                throw GensorException.BadInput($"profile file {source}: {Printable.Text(at)} holds half of a UTF-16 surrogate pair alone (an escape such as \\ud800), which is not text");
+                throw GensorException.BadInput($"profile file {source}: {strings}");
             }
             // The parser keeps the last of two equal keys: a figure given twice would be replaced silently.
             if (root.EnumerateObject().GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)

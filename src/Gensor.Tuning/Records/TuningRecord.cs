@@ -387,10 +387,13 @@ public sealed record TuningRecord(
     /// into one (names are checked, devices come from the driver), and one from a file could clear a
     /// terminal or forge a table's row.
     /// </summary>
-    private static string? Plain(JsonObject json, string field, bool required) =>
-        Text(json, field, required) is { } text && Printable.HasControl(text)
+    private static string? Plain(JsonObject json, string field, bool required)
+    {
+        var text = Text(json, field, required);
+        return text is not null && Printable.HasControl(text)
             ? throw new FormatException($"'{field}' holds a control character ({Printable.Text(text.Length > 60 ? text[..60] + "..." : text)})")
-            : Text(json, field, required);
+            : text;
+    }
 
     private static double? Number(JsonObject json, string field) => json[field] switch
     {
