@@ -34,6 +34,18 @@ public sealed record BatchResult(
 
     public bool Verified => Best is not null;
 
+    /// <summary>Elements of the output the operator defines; null for a bad spec.</summary>
+    public long? OutputElements => Entry.Operator?.Output.ElementCount;
+
+    /// <summary>
+    /// How many output elements the best kernel's verification compared (<see cref="Backend.Runtime.Measurement.CheckedElements"/>);
+    /// null when nothing verified or the count is not known (a record of an older build).
+    /// </summary>
+    public int? CheckedElements => Best?.Measurement.CheckedElements;
+
+    /// <summary>Whether the best kernel was verified on fewer than all of the output's elements.</summary>
+    public bool PartlyChecked => CheckedElements is { } compared && OutputElements is { } all && compared < all;
+
     public bool BadInput => Entry.Error is not null;
 
     /// <summary>The best verified time <paramref name="policy"/> reached, or null when it did not run or nothing verified.</summary>

@@ -124,6 +124,11 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
             }
             w.WriteLine(row + $" {(r.Verified ? "yes" : "no"),3}  {note}");
         }
+        foreach (var r in Results.Where(r => r.PartlyChecked && r.SameAs is null))
+        {
+            // As tune says it: a pass says nothing of the elements verification could not compare.
+            w.WriteLine($"{r.Entry.Name}: verified on {r.CheckedElements} of {r.OutputElements} output elements; the others are NaN or infinite in the reference, or near an overflow or a singularity");
+        }
         if (Interrupted)
         {
             w.WriteLine($"interrupted: {NumberText.Count(Results.Count, "operator")} of {Planned} done; the totals cover those only");
@@ -149,6 +154,8 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         ["best_policy"] = r.BestPolicy,
         ["schedule"] = r.Schedule?.ToString(),
         ["verified"] = r.Verified,
+        ["checked_elements"] = r.CheckedElements,
+        ["output_elements"] = r.OutputElements,
         ["performance"] = r.BestReport?.BestPerformance is { } perf ? TuneReportJson.Performance(perf) : null,
         ["policies"] = new JsonObject(r.Reports.Select(report => KeyValuePair.Create(report.Policy, (JsonNode?)new JsonObject
         {

@@ -132,6 +132,10 @@ public sealed record TuningRecord(
             ["version"] = Version,
             ["time"] = Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
         };
+        if (m.CheckedElements is { } compared)
+        {
+            json["checked_elements"] = compared;
+        }
         if (Registers is { } registers)
         {
             json["registers"] = registers;
@@ -149,7 +153,8 @@ public sealed record TuningRecord(
     /// that fits the operator's axes, and for a verified record finite positive
     /// times with min &lt;= median &lt;= max and a <c>max_abs_error</c> within its
     /// recorded <c>tolerance</c>, itself no more than the verifier can state for
-    /// the operator (<see cref="ToleranceCeiling"/>), and for a failed one no times. Null, with <paramref name="problem"/> saying
+    /// the operator (<see cref="ToleranceCeiling"/>) and a compared-element count, where one is given, of 1 to
+    /// the output's elements, and for a failed one no times nor count. Null, with <paramref name="problem"/> saying
     /// why, for anything else: a torn line, a damaged one, a forged one.
     /// </summary>
     public static TuningRecord? TryParse(string line, out string problem)
@@ -242,6 +247,7 @@ public sealed record TuningRecord(
             problem = $"'registers' is {registers}, not a count of 1 to {MaxRegisters}";
             return null;
         }
+        int? compared = json["checked_elements"] is null ? null : Integer(json, "checked_elements");
         if (verified)
         {
             if (median is null || min is null || max is null || repetitions < 1)
@@ -269,7 +275,7 @@ public sealed record TuningRecord(
                 problem = "verified, yet it carries an error message";
                 return null;
             }
-            if (ToleranceProblem(op, opHash, schedule, tolerance.Value) is { } claimed)
+            if (ClaimProblem(op, opHash, schedule, tolerance.Value, compared) is { } claimed)
             {
                 problem = claimed;
                 return null;
@@ -281,9 +287,15 @@ public sealed record TuningRecord(
             problem = "not verified, yet it carries times (measured_ms, min_ms, max_ms): only a verified kernel is timed";
             return null;
         }
+        else if (compared is not null)
+        {
+            problem = "not verified, yet it carries 'checked_elements': only a verified kernel's count is recorded";
+            return null;
+        }
         var measurement = new Measurement(verified, error ?? double.NaN, median, min, max, repetitions, 0, message)
         {
             Tolerance = tolerance ?? double.NaN,
+            CheckedElements = compared,
         };
         problem = "";
         return new TuningRecord(
@@ -307,36 +319,43 @@ public sealed record TuningRecord(
     }
 
     /// <summary>
-    /// Why a verified record's tolerance cannot be one the verifier stated, or
-    /// null: it must be at most <see cref="ToleranceCeiling"/> of its operator,
-    /// the largest tolerance any inputs the verifier makes can give it, or the
-    /// record's error was measured against a bound of its own making.
+    /// Why a verified record's tolerance or compared-element count cannot be what the verifier stated,
+    /// or null. The tolerance must be at most <see cref="ToleranceCeiling"/> of its operator, the
+    /// largest tolerance any inputs the verifier makes can give it, or the record's error was measured
+    /// against a bound of its own making; the count (absent in records of older builds) must be of 1
+    /// to the output's elements, since a kernel with nothing compared is not verified.
     /// </summary>
-    private static string? ToleranceProblem(string op, string opHash, Schedule schedule, double tolerance)
+    private static string? ClaimProblem(string op, string opHash, Schedule schedule, double tolerance, int? compared)
     {
         var tf32 = schedule.Mma == MmaShape.M16N8K8Tf32;
-        if (_ceilings.Count > MaxCachedCeilings)
+        if (_facts.Count > MaxCachedFacts)
         {
-            _ceilings.Clear();
+            _facts.Clear();
         }
-        var ceiling = _ceilings.GetOrAdd((op, tf32), static key =>
+        var facts = _facts.GetOrAdd((op, tf32), static key =>
             RecordedOperator.TryRebuild(key.Op, CanonicalForm.HashOf(key.Op)) is { } rebuilt
-                ? ToleranceCeiling.Of(rebuilt, Reference.Tolerance.Of(rebuilt, key.Tf32))
+                ? new OperatorFacts(ToleranceCeiling.Of(rebuilt, Reference.Tolerance.Of(rebuilt, key.Tf32)), rebuilt.Output.ElementCount)
                 : null);
-        if (ceiling is null)
+        if (facts is null)
         {
             return $"verified, but its 'op' does not rebuild to an operator (hash {opHash}), so its tolerance cannot be checked";
         }
+        if (compared is { } count && (count < 1 || count > facts.OutputElements))
+        {
+            return $"verified, but its 'checked_elements' is {count}, not a count of 1 to the output's {facts.OutputElements} elements";
+        }
         // The ceiling is computed in another order of double operations than the bound itself: allow for their rounding.
-        return tolerance > ceiling.Value * (1 + 1e-9)
-            ? $"verified, but its tolerance {Show(tolerance)} exceeds {Show(ceiling.Value)}, the most the verifier states for this operator"
+        return tolerance > facts.Ceiling * (1 + 1e-9)
+            ? $"verified, but its tolerance {Show(tolerance)} exceeds {Show(facts.Ceiling)}, the most the verifier states for this operator"
                 + $" ({(tf32 ? "tf32, " : "")}inputs in [-{Show(InputGenerator.MaxMagnitude)}, {Show(InputGenerator.MaxMagnitude)}])"
             : null;
     }
 
-    // Records of one operator repeat its text: its ceiling is computed once (a bounded cache, for files of many operators).
-    private const int MaxCachedCeilings = 4096;
-    private static readonly ConcurrentDictionary<(string Op, bool Tf32), double?> _ceilings = new();
+    // Records of one operator repeat its text: its facts are worked out once (a bounded cache, for files of many operators).
+    private const int MaxCachedFacts = 4096;
+    private static readonly ConcurrentDictionary<(string Op, bool Tf32), OperatorFacts?> _facts = new();
+
+    private sealed record OperatorFacts(double Ceiling, long OutputElements);
 
     /// <summary>
     /// Whether the schedule has one block, thread and vthread size per spatial

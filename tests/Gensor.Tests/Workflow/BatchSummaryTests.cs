@@ -9,11 +9,11 @@ namespace Gensor.Tests.Workflow;
 /// <summary>A batch's exit code and totals, from results made by hand.</summary>
 public sealed class BatchSummaryTests
 {
-    private static TuneReport Report(string policy, double? ms)
+    private static TuneReport Report(string policy, double? ms, int? compared = null)
     {
         var op = Records.Gemm();
         var candidate = new CandidateResult(Schedule.Parse("block=16x16 thread=2x2 reduce=8"), null,
-            ms is { } t ? new Measurement(true, 0, t, t, t, 3, 0, null) : Measurement.Failed("wrong result"));
+            ms is { } t ? new Measurement(true, 0, t, t, t, 3, 0, null) { CheckedElements = compared } : Measurement.Failed("wrong result"));
         return new TuneReport(op, "cpu", true, policy, "cpu", 1, [candidate], ms is null ? null : candidate, null, new TuneTimings(0, 0, 0));
     }
 
@@ -58,6 +58,25 @@ public sealed class BatchSummaryTests
         Assert.Contains("roller", text.Split('\n')[1]);
         Assert.Contains("model total over the suite, best of all policies (sum of count x best): 3.000 ms", text);
         Assert.Contains("each policy alone: gensor 4.000 ms, roller 3.000 ms, naive 18.00 ms", text);
+    }
+
+    [Fact]
+    public void An_operator_whose_best_kernel_was_compared_on_part_of_its_output_says_so_in_text_and_json()
+    {
+        // The 32x32 GEMM has 1,024 output elements.
+        var summary = new BatchSummary("s", "gensor", "cpu",
+            [new BatchResult(Entry("partial", 1), [Report("gensor", 2.0, compared: 1000)], null, null),
+             new BatchResult(Entry("whole", 1), [Report("gensor", 2.0, compared: 1024)], null, null),
+             new BatchResult(Entry("unknown", 1), [Report("gensor", 2.0)], null, null)]);
+
+        var text = Text(summary);
+        var json = summary.ToJson()["operators"]!.AsArray();
+
+        Assert.Contains("partial: verified on 1000 of 1024 output elements; the others are NaN or infinite in the reference", text);
+        Assert.DoesNotContain("whole: verified on", text);
+        Assert.DoesNotContain("unknown: verified on", text);
+        Assert.Equal([1000, 1024, null], json.Select(o => (int?)o!["checked_elements"]));
+        Assert.All(json, o => Assert.Equal(1024L, (long)o!["output_elements"]!));
     }
 
     [Fact]

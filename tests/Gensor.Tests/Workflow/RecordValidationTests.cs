@@ -130,6 +130,29 @@ public sealed class RecordValidationTests : IDisposable
     }
 
     [Fact]
+    public void A_record_keeps_how_many_output_elements_were_compared_and_an_older_line_reads_without_it()
+    {
+        var record = Records.Make(Records.Gemm(), Schedule, 2.0);
+        var partial = record with { Measurement = record.Measurement with { CheckedElements = 1000 } };
+
+        Assert.Equal(1000, TuningRecord.TryParse(partial.ToJsonLine(), out _)!.Measurement.CheckedElements);
+        Assert.DoesNotContain("checked_elements", Honest());
+        Assert.Null(TuningRecord.TryParse(Honest(), out _)!.Measurement.CheckedElements);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(1025)] // the 32x32 output has 1,024 elements
+    public void A_compared_element_count_the_output_cannot_have_is_invalid(int compared) =>
+        Assert.Contains("'checked_elements' is " + compared, Problem(Forged(r => r["checked_elements"] = compared)));
+
+    [Fact]
+    public void A_failed_record_with_a_compared_element_count_is_invalid() =>
+        Assert.Contains("not verified, yet it carries 'checked_elements'",
+            Problem(Records.Make(Records.Gemm(), Schedule, null).ToJsonLine().Replace("\"error\":", "\"checked_elements\":5,\"error\":", StringComparison.Ordinal)));
+
+    [Fact]
     public void A_median_outside_its_own_spread_is_invalid() =>
         Assert.Contains("not within its spread", Problem(Forged(r => { r["min_ms"] = 5.0; r["max_ms"] = 6.0; })));
 

@@ -40,6 +40,8 @@ public sealed class ResumeTests
         Assert.Equal((int)first["measured"]!, (int)second["from_records"]!);
         Assert.Equal(first["best"]!["schedule"]!["text"]!.ToString(), second["best"]!["schedule"]!["text"]!.ToString());
         Assert.Equal((double)first["best"]!["measured_ms"]!, (double)second["best"]!["measured_ms"]!);
+        // A reused record still says how much of the output its verification compared (all 256 elements here).
+        Assert.Equal(256, (int)second["best"]!["checked_elements"]!);
         Assert.All(second["candidates"]!.AsArray(), c => Assert.True((bool)c!["from_records"]!));
         Assert.Equal((int)first["measured"]!, File.ReadAllLines(records).Length);
     }
