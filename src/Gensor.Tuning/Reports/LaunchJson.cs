@@ -68,5 +68,6 @@ public static class LaunchJson
         ["version"] = origin.Record?.Version,
         // Whether the kernel measured is this build's lowering of the schedule (a build may lower it differently).
         ["this_build"] = origin.Record?.ByThisBuild,
+        ["checked_elements"] = origin.Record?.Measurement.CheckedElements,
     };
 }

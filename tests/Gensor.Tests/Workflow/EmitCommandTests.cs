@@ -169,7 +169,8 @@ public sealed class EmitCommandTests
         using var dir = new TempDirectory();
         var op = Gensor.Tests.Support.Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=64,k=32");
         var schedule = "block=32x32 thread=4x4 reduce=8 shared=A,B";
-        var ours = Records.Make(op, schedule, 1.0, device: "cuda: NVIDIA H100", profile: "h100");
+        var measured = Records.Make(op, schedule, 1.0, device: "cuda: NVIDIA H100", profile: "h100");
+        var ours = measured with { Measurement = measured.Measurement with { CheckedElements = 4000 } };
         var records = dir.File("r.jsonl", string.Concat(
             ours.ToJsonLine() + "\n",
             (Records.Make(op, "block=16x16 thread=2x2 reduce=8", 0.5, device: "cuda: NVIDIA H100", profile: "h100") with { Version = "0.0.9+0123abc" }).ToJsonLine() + "\n"));
@@ -183,13 +184,16 @@ public sealed class EmitCommandTests
         Assert.Equal(0.5, (double)origin["measured_ms"]!);
         Assert.Equal("0.0.9+0123abc", (string?)origin["version"]);
         Assert.False((bool)origin["this_build"]!);
+        Assert.Null(origin["checked_elements"]);
         Assert.Contains("measured by another build of gensor (0.0.9+0123abc)", result.Error);
         Assert.Contains("by build 0.0.9+0123abc, not this build's kernel", result.Output);
 
         // This build's own record: no warning.
         var own = Emit(Path.Combine(dir.Path, "own"), "h100", "cs", "--records", dir.File("own.jsonl", ours.ToJsonLine() + "\n"));
         Assert.True(own.ExitCode == 0, own.Error);
-        Assert.True((bool)JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "own", "launch.json")))!["schedule_origin"]!["this_build"]!);
+        var ownOrigin = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "own", "launch.json")))!["schedule_origin"]!;
+        Assert.True((bool)ownOrigin["this_build"]!);
+        Assert.Equal(4000, (int)ownOrigin["checked_elements"]!);
         Assert.DoesNotContain("another build", own.Error);
     }
 
