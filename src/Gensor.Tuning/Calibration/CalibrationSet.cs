@@ -103,8 +103,7 @@ public sealed record CalibrationSet(string Device, string Profile, IReadOnlyList
             skipped.OrderByDescending(s => s.Value).ThenBy(s => s.Key, StringComparer.Ordinal).Select(s => new SkippedRecords(s.Key, s.Value)).ToArray(),
             records.Count)
         {
-            Versions = [.. used.GroupBy(u => u.Record.Version).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new RecordedVersion(g.Key, g.Count()))],
+            Versions = RecordedVersion.Tally(used.Select(u => u.Record)),
         };
     }
 

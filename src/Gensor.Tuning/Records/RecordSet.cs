@@ -40,10 +40,7 @@ public sealed class RecordSet(IEnumerable<TuningRecord> records)
     }
 
     /// <summary>The builds other than the running one that made records here, with how many each made, most first.</summary>
-    public IReadOnlyList<(string Version, int Count)> OtherBuilds() =>
-        [.. _records.Where(r => !r.ByThisBuild)
-            .GroupBy(r => r.Version).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => (g.Key, g.Count()))];
+    public IReadOnlyList<RecordedVersion> OtherBuilds() => RecordedVersion.Tally(_records.Where(r => !r.ByThisBuild));
 
     /// <summary>The fastest verified record per operator and device (of each kernel's <see cref="Latest"/>), ordered by operator name, then device.</summary>
     public IReadOnlyList<TuningRecord> BestPerOperator() =>

@@ -46,7 +46,7 @@ public sealed class MutantKernelTests(CpuDeviceFixture fixture)
         var compiled = RoslynKernelCompiler.Compile(sources);
 
         using var runner = new KernelRunner(fixture.Device, op, seed: 5);
-        var once = MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 };
+        var once = CpuDeviceFixture.Once;
         Assert.True(runner.Run(compiled[0], once).Verified, $"{schedule}: the unmutated kernel must verify");
         for (var i = 0; i < mutants.Length; i++)
         {
@@ -100,12 +100,9 @@ public sealed class MutantKernelTests(CpuDeviceFixture fixture)
         var kernel = CSharpKernelGenerator.Lower(state);
         var original = CSharpKernelGenerator.Generate(state, "Original");
         var mutant = kernel with { Body = mutate(kernel) };
-        var compiled = RoslynKernelCompiler.Compile([original, original with { ClassName = "Mutant", Text = CSharpPrinter.Print(mutant, "Mutant", [$"Mutant: {what}"]) }]);
+        var (unmutated, measurement) = fixture.RunWithMutant(op, original, CSharpPrinter.Print(mutant, "Mutant", [$"Mutant: {what}"]));
 
-        using var runner = new KernelRunner(fixture.Device, op, seed: 5);
-        var once = MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 };
-        Assert.True(runner.Run(compiled[0], once).Verified, $"{schedule}: the unmutated kernel must verify");
-        var measurement = runner.Run(compiled[1], once);
+        Assert.True(unmutated.Verified, $"{schedule}: the unmutated kernel must verify");
 
         Assert.False(measurement.Verified, $"{schedule}, {what}: verified (max abs error {measurement.MaxAbsError})");
         Assert.Contains("integer inputs", measurement.Error);

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Gensor.Backend.Compilation;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Runtime;
 using Gensor.Etir;
@@ -83,12 +82,7 @@ public sealed class NumericEdgeKernelTests(CpuDeviceFixture fixture)
         Assert.True(store.Count == 1, $"{compute}: {store.Count} stores of the output");
         var line = store[0];
         var mutated = original.Text.Replace(line.Value, $"{line.Groups["target"].Value} = {mutate(line.Groups["value"].Value)};", StringComparison.Ordinal);
-        var compiled = RoslynKernelCompiler.Compile([original, original with { ClassName = "Mutant", Text = mutated.Replace("class Original", "class Mutant", StringComparison.Ordinal) }]);
-        Assert.All(compiled, c => Assert.True(c.Error is null, c.Error));
-
-        using var runner = new KernelRunner(fixture.Device, op, seed);
-        var once = MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 };
-        return (runner.Run(compiled[0], once), runner.Run(compiled[1], once));
+        return fixture.RunWithMutant(op, original, mutated.Replace("class Original", "class Mutant", StringComparison.Ordinal), seed);
     }
 
     /// <summary>The statement that stores an output element: <c>t_C[...] = value;</c>.</summary>

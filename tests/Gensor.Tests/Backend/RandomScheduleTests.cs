@@ -75,7 +75,7 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
         foreach (var kernel in compiled)
         {
             Assert.True(kernel.Error is null, $"{kernel.Source.State.Schedule}: {kernel.Error}");
-            var measurement = runner.Run(kernel, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
+            var measurement = runner.Run(kernel, CpuDeviceFixture.Once);
             Assert.True(measurement.Verified, $"{kernel.Source.State.Schedule}: {measurement.Error}");
         }
     }

@@ -90,7 +90,7 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         Assert.Null(compiled.Error);
 
         using var runner = new KernelRunner(fixture.Device, op, seed: 5);
-        var measurement = runner.Run(compiled, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
+        var measurement = runner.Run(compiled, CpuDeviceFixture.Once);
 
         Assert.True(measurement.Verified, measurement.Error);
     }
@@ -116,7 +116,7 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         Assert.Null(compiled.Error);
 
         using var runner = new KernelRunner(fixture.Device, op, seed: 5);
-        var measurement = runner.Run(compiled, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
+        var measurement = runner.Run(compiled, CpuDeviceFixture.Once);
 
         Assert.True(measurement.Verified, measurement.Error);
         // Rounding the inputs to 10 significand bits leaves errors far above float32's.

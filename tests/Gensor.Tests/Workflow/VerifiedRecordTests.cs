@@ -1,4 +1,3 @@
-using Gensor.Backend.Runtime;
 using Gensor.Etir;
 using Gensor.FrontEnd;
 using Gensor.Reference;
@@ -28,7 +27,7 @@ public sealed class VerifiedRecordTests(CpuDeviceFixture fixture)
     {
         var op = OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", epilogue) with { Dtype = dtype });
         var parsed = Schedule.Parse(schedule);
-        var measurement = fixture.Run(new EtirState(op, parsed), "RecordedKernel", seed: 11, MeasureOptions.Simulated with { MinRepetitions = 1, MaxRepetitions = 1, WarmupRuns = 0 });
+        var measurement = fixture.Run(new EtirState(op, parsed), "RecordedKernel", seed: 11, CpuDeviceFixture.Once);
         Assert.True(measurement.Verified, measurement.Error);
 
         var line = TuningRecord.Of(CanonicalForm.Of(op), op.Name, fixture.Device.Description, "cpu", "fixed", new CandidateResult(parsed, null, measurement)).ToJsonLine();
