@@ -149,14 +149,57 @@ internal static class ConstantFolding
     private static TensorValue Cast(NodeProto node, TensorValue input)
     {
         var to = (int)node.Int("to", TensorValue.Float);
-        Func<double, double> convert = to switch
+        return Elementwise(node.Output[0], to, [input], v => v[0]);
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> as an element of type <paramref name="type"/> holds it: rounded to
+    /// float32, float16 or bfloat16 (to nearest, ties to even), truncated and wrapped to an integer
+    /// type's width, 0 or 1 for bool. Values are held as doubles, and a fold that kept the double
+    /// (0.1 cast to float16, or -5.6f * 1.25f, which is -7 in float32 and -6.99... in double, then
+    /// cast to int64) gave a constant other than the one ONNX Runtime computes (found by fuzzing).
+    /// </summary>
+    internal static double Store(int type, double value) => type switch
+    {
+        1 => (float)value,
+        10 => (double)(Half)(float)value,
+        16 => BFloat16((float)value),
+        9 => value != 0 ? 1 : 0,
+        2 or 3 or 4 or 5 or 6 or 7 or 12 or 13 => Integer(type, Math.Truncate(value)),
+        _ => value,
+    };
+
+    private static double BFloat16(float value)
+    {
+        if (float.IsNaN(value))
         {
-            1 => v => (float)v,
-            9 => v => v != 0 ? 1 : 0,
-            2 or 3 or 4 or 5 or 6 or 7 or 12 or 13 => Math.Truncate,
-            _ => v => v,
+            return value;
+        }
+        var bits = BitConverter.SingleToUInt32Bits(value);
+        bits += 0x7FFF + ((bits >> 16) & 1);
+        return BitConverter.UInt32BitsToSingle(bits & 0xFFFF0000);
+    }
+
+    /// <summary>An integer wrapped to the type's width (two's complement), as a conversion between integer types does.</summary>
+    private static double Integer(int type, double value)
+    {
+        // Past 64 bits (or NaN, an infinity) the conversion is undefined in ONNX: leave the value as it is.
+        if (!(Math.Abs(value) < 9.2e18))
+        {
+            return value;
+        }
+        var wide = (long)value;
+        return type switch
+        {
+            2 => unchecked((byte)wide),
+            3 => unchecked((sbyte)wide),
+            4 => unchecked((ushort)wide),
+            5 => unchecked((short)wide),
+            6 => unchecked((int)wide),
+            12 => unchecked((uint)wide),
+            13 => unchecked((ulong)wide),
+            _ => wide,
         };
-        return Map(node.Output[0], input, convert) with { ElementType = to };
     }
 
     private static TensorValue Slice(NodeProto node, TensorValue?[] inputs, int opset)
@@ -223,7 +266,16 @@ internal static class ConstantFolding
             throw new UnsupportedNodeException("a Range with delta 0");
         }
         var count = (long)Math.Max(0, Math.Ceiling((limit - start) / delta));
-        return Known(output, [count], inputs[0]!.ElementType, Enumerable.Range(0, (int)count).Select(i => start + (i * delta)).ToArray());
+        var type = inputs[0]!.ElementType;
+        // ONNX Runtime adds delta in the element type, one step at a time.
+        var values = new double[count];
+        var value = Store(type, start);
+        for (var i = 0; i < count; i++)
+        {
+            values[i] = value;
+            value = Store(type, value + delta);
+        }
+        return Known(output, [count], type, values);
     }
 
     private static TensorValue Expand(string output, TensorValue input, TensorValue shapeInput)
@@ -278,7 +330,7 @@ internal static class ConstantFolding
                     }
                     arguments[s] = sources[s].Values[at];
                 }
-                result[i] = apply(arguments);
+                result[i] = Store(type, apply(arguments));
                 LayoutOps.Increment(index, outShape);
             }
             return result;

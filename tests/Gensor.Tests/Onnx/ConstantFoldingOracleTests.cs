@@ -1,0 +1,44 @@
+namespace Gensor.Tests.Onnx;
+
+/// <summary>Constants folded at import hold what ONNX Runtime computes: each result rounded or wrapped to its element type.</summary>
+public class ConstantFoldingOracleTests
+{
+    private static OnnxModelBuilder AddedToInput(long count, Action<OnnxModelBuilder> constant) 
+    {
+        var model = new OnnxModelBuilder().Input("x", count);
+        constant(model);
+        return model.Node("Add", ["x", "k"], ["y"]).Output("y");
+    }
+
+    [Theory]
+    [InlineData(10L)]
+    [InlineData(16L)]
+    public void A_cast_to_a_16_bit_float_rounds(long type)
+    {
+        // 0.1, 3.02 and 9.12 are not float16 or bfloat16 values; the folder kept them whole (found by fuzzing).
+        var model = AddedToInput(3, m => m.Weight("c", [3], [0.1f, 3.02f, 9.12f])
+            .Node("Cast", ["c"], ["h"], ("to", type)).Node("Cast", ["h"], ["k"], ("to", 1L)));
+
+        OnnxRuntimeOracle.AssertMatches(model, tolerance: 1e-6);
+    }
+
+    [Fact]
+    public void Float32_arithmetic_rounds_before_a_cast_to_an_integer()
+    {
+        // -5.6f * 1.25f is -7 in float32 and -6.999... in double, so the cast to int64 gave -6, not -7.
+        var model = AddedToInput(2, m => m.Weight("c", [2], [-5.6f, 9f]).Weight("f", [2], [1.25f, 1f / 0.05f])
+            .Node("Mul", ["c", "f"], ["p"]).Node("Cast", ["p"], ["i"], ("to", 7L)).Node("Cast", ["i"], ["k"], ("to", 1L)));
+
+        OnnxRuntimeOracle.AssertMatches(model, tolerance: 1e-6);
+    }
+
+    [Fact]
+    public void A_cast_to_a_narrower_integer_wraps()
+    {
+        var model = AddedToInput(3, m => m.Ints("c", -9, 300, 70000)
+            .Node("Cast", ["c"], ["b"], ("to", 2L)).Node("Cast", ["c"], ["s"], ("to", 5L))
+            .Node("Cast", ["b"], ["bf"], ("to", 1L)).Node("Cast", ["s"], ["sf"], ("to", 1L)).Node("Add", ["bf", "sf"], ["k"]));
+
+        OnnxRuntimeOracle.AssertMatches(model, tolerance: 1e-6);
+    }
+}
