@@ -217,6 +217,7 @@ public static class OnnxImporter
                 {
                     throw new UnsupportedNodeException("control flow (a subgraph attribute)");
                 }
+                CheckArity(node);
                 foreach (var input in node.Input.Where(input => input.Length > 0))
                 {
                     context.Value(input);
@@ -254,10 +255,16 @@ public static class OnnxImporter
                     throw new UnsupportedNodeException($"no Gensor mapping for {node.OpType}");
                 }
             }
-            catch (Exception exception) when (exception is UnsupportedNodeException or OverflowException)
+            catch (Exception exception) when (exception is UnsupportedNodeException or OverflowException or NotSupportedException)
             {
                 // Checked arithmetic on a node's attributes (a pad of 2^40) overflows: the node is unsupported, not the import.
-                var reason = exception is UnsupportedNodeException unsupported ? unsupported.Reason : "its attributes or shapes overflow 64-bit integers";
+                // A constant it reads whose data cannot be decoded (too few values, an element type without numbers) is NotSupported.
+                var reason = exception switch
+                {
+                    UnsupportedNodeException unsupported => unsupported.Reason,
+                    NotSupportedException => $"a constant it reads cannot be decoded: {exception.Message}",
+                    _ => "its attributes or shapes overflow 64-bit integers",
+                };
                 Account(index, name, node, NodeRole.Unsupported, [], reason);
                 // Shapes the model states for the outputs keep the nodes after it importable.
                 foreach (var output in node.Output.Where(output => output.Length > 0 && !_values.ContainsKey(output)))
@@ -267,6 +274,42 @@ public static class OnnxImporter
                         _values[output] = stated;
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// The inputs an operator requires, and whether all of them may be given (variadic ones may not be omitted).
+        /// A node missing one, or with no output, made the rules index past the end (exit 1, found by fuzzing); it is unsupported.
+        /// </summary>
+        private void CheckArity(NodeProto node)
+        {
+            if (node.OutputAt(0) is null)
+            {
+                throw new UnsupportedNodeException("no output");
+            }
+            var required = node.OpType switch
+            {
+                "Constant" => 0,
+                "Conv" or "Gemm" or "MatMul" or "LayerNormalization" or "Add" or "Sub" or "Mul" or "Div" or "PRelu" or "Equal" or "Gather" or "Expand" => 2,
+                "Reshape" => 2,
+                "Unsqueeze" or "Squeeze" => node.OpType == "Unsqueeze" && _opset >= 13 ? 2 : 1,
+                "Slice" => _opset >= 10 ? 3 : 1,
+                "Range" or "Where" => 3,
+                "BatchNormalization" => 5,
+                "ConstantOfShape" or "Shape" or "Size" or "Cast" or "Neg" => 1,
+                _ when Rule(node.OpType) is not null || ElementwiseRule.Handles(node.OpType) || LayoutOps.Handles(node.OpType) => 1,
+                _ => 0,
+            };
+            for (var i = 0; i < required; i++)
+            {
+                if (node.InputAt(i) is null)
+                {
+                    throw new UnsupportedNodeException($"required input {i + 1} is missing");
+                }
+            }
+            if (node.OpType is "Sum" or "Max" or "Min" or "Mean" or "Concat" && node.Input.Any(input => input.Length == 0))
+            {
+                throw new UnsupportedNodeException("an omitted input (a variadic input must be given)");
             }
         }
 

@@ -113,4 +113,47 @@ public class AccountingTests
         Assert.All(names, name => Gensor.Diagnostics.Printable.CheckName(name, "name"));
         Assert.Contains("co_[31mnv_X", names);
     }
+
+    public static TheoryData<string> Malformed_nodes => new(["add-of-one-constant", "gather-without-indices", "shape-without-input", "gemm-without-output",
+        "sum-with-an-omitted-input", "relu-without-input", "softmax-without-output", "slice-without-ends", "where-of-two"]);
+
+    [Theory]
+    [MemberData(nameof(Malformed_nodes))]
+    public void A_node_missing_a_required_input_or_its_output_is_unsupported_not_an_internal_error(string which)
+    {
+        // Each of these threw IndexOutOfRange, ArgumentOutOfRange or NullReference out of the import (exit 1), or,
+        // for an Add of one constant, was folded and failed only when the reference run read it (found by fuzzing).
+        var model = new OnnxModelBuilder().Input("x", 2, 3).Weight("w", [2, 3]).Ints("i", 0, 1);
+        var broken = which switch
+        {
+            "add-of-one-constant" => model.Node("Add", ["w"], ["y"]),
+            "gather-without-indices" => model.Node("Gather", ["i"], ["y"]),
+            "shape-without-input" => model.Node("Shape", [], ["y"]),
+            "gemm-without-output" => model.Node("Gemm", ["x", "w"], [], ("transB", 1L)),
+            "sum-with-an-omitted-input" => model.Node("Sum", ["x", ""], ["y"]),
+            "relu-without-input" => model.Node("Relu", [], ["y"]),
+            "softmax-without-output" => model.Node("Softmax", ["x"], [""]),
+            "slice-without-ends" => model.Node("Slice", ["w", "i"], ["y"]),
+            _ => model.Node("Where", ["i", "i"], ["y"]),
+        };
+
+        var imported = Import(broken.Node("Relu", ["x"], ["z"]).Output("z"));
+
+        Assert.Equal([NodeRole.Unsupported, NodeRole.Kernel], imported.Nodes.Select(node => node.Role));
+    }
+
+    [Fact]
+    public void A_node_that_reads_an_undecodable_constant_is_unsupported_not_an_internal_error()
+    {
+        // A shape tensor of two elements with one value: TensorData's NotSupportedException escaped the import (exit 1).
+        var shape = new global::Onnx.TensorProto { Name = "s", DataType = 7 };
+        shape.Dims.Add(2);
+        shape.Int64Data.Add(6);
+        var model = new OnnxModelBuilder().Input("x", 2, 3).Node("Constant", [], ["s"], ("value", shape)).Node("Reshape", ["x", "s"], ["y"]).Output("y");
+
+        var node = Assert.Single(Import(model).Unsupported);
+
+        Assert.Equal("Reshape", node.OpType);
+        Assert.Contains("holds 1 values for 2 elements", node.Reason);
+    }
 }
