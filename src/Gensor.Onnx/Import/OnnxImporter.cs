@@ -200,6 +200,11 @@ public static class OnnxImporter
             // A graph output is read by the model's caller, so it must be stored as it is: nothing may fold into it.
             foreach (var output in _graph.Output)
             {
+                // An output nothing computes had no data: the import went through and the reference run failed on it (found by fuzzing).
+                if (!available.Contains(output.Name))
+                {
+                    throw Bad($"graph output '{Printable.Text(output.Name)}' is not produced by any node, input or initializer");
+                }
                 _consumers[output.Name] = _consumers.GetValueOrDefault(output.Name) + 1;
             }
         }

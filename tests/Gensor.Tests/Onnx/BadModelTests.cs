@@ -77,4 +77,13 @@ public class BadModelTests
 
         Assert.Contains("not in topological order", Import(model));
     }
+
+    [Fact]
+    public void A_graph_output_that_nothing_produces_is_bad_input()
+    {
+        // It imported, and the reference run then failed on the missing value (found by fuzzing).
+        var model = new OnnxModelBuilder().Input("x", 2, 4).Weight("w", [4, 3]).Node("MatMul", ["x", "w"], ["y"]).Output("y").Output("nonexistent");
+
+        Assert.Equal("m.onnx: graph output 'nonexistent' is not produced by any node, input or initializer", Import(model));
+    }
 }
