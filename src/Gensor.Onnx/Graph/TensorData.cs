@@ -36,6 +36,57 @@ public static class TensorData
         return array.Length == count ? array : throw new NotSupportedException($"tensor '{tensor.Name}' holds {array.Length} values for {count} elements");
     }
 
+    /// <summary>
+    /// What is wrong with the tensor's stored values, checked without decoding them: a negative dimension,
+    /// or a count of values (or raw bytes) that does not match its shape; null when nothing is, or when
+    /// the values are elsewhere (external data) or of a type without numbers here.
+    /// </summary>
+    public static string? Problem(TensorProto tensor)
+    {
+        if (tensor.Dims.Any(extent => extent < 0))
+        {
+            return $"'{tensor.Name}' has a negative dimension [{string.Join(",", tensor.Dims)}]";
+        }
+        if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
+        {
+            return null;
+        }
+        long count;
+        try
+        {
+            count = tensor.Dims.Aggregate(1L, (product, extent) => checked(product * extent));
+        }
+        catch (OverflowException)
+        {
+            return $"'{tensor.Name}' has dimensions [{string.Join(",", tensor.Dims)}] whose product overflows 64-bit integers";
+        }
+        var type = tensor.DataType;
+        if (!tensor.RawData.IsEmpty)
+        {
+            long size = type switch
+            {
+                1 or 6 or 12 => 4,
+                7 or 11 or 13 => 8,
+                10 or 16 or 4 or 5 => 2,
+                2 or 3 or 9 => 1,
+                _ => 0,
+            };
+            return size == 0 || tensor.RawData.Length == count * size
+                ? null
+                : $"'{tensor.Name}' has {tensor.RawData.Length} bytes of raw data for {count} elements of {size} bytes";
+        }
+        long stored = type switch
+        {
+            1 => tensor.FloatData.Count,
+            11 => tensor.DoubleData.Count,
+            7 => tensor.Int64Data.Count,
+            12 or 13 => tensor.Uint64Data.Count,
+            10 or 16 or 2 or 3 or 4 or 5 or 6 or 9 => tensor.Int32Data.Count,
+            _ => -1,
+        };
+        return stored < 0 || stored == count ? null : $"'{tensor.Name}' holds {stored} values for {count} elements";
+    }
+
     private static double[] DecodeRaw(ReadOnlySpan<byte> raw, int type, int count, string name)
     {
         var size = type switch

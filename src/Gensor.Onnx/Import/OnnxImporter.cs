@@ -84,6 +84,12 @@ public static class OnnxImporter
             foreach (var initializer in _graph.Initializer)
             {
                 var tensor = initializer;
+                // Values are decoded only when read, so check now that they are there: a weight with too few values
+                // imported and failed only when something read it (found by fuzzing).
+                if (TensorData.Problem(tensor) is { } problem)
+                {
+                    throw Bad($"initializer {problem}");
+                }
                 _values[tensor.Name] = new TensorValue(tensor.Name, ValueArray.From(tensor.Dims), tensor.DataType,
                     new ConstantTensor(tensor.Dims.ToArray(), () => TensorData.Decode(tensor)));
             }

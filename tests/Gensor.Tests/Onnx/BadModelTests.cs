@@ -86,4 +86,33 @@ public class BadModelTests
 
         Assert.Equal("m.onnx: graph output 'nonexistent' is not produced by any node, input or initializer", Import(model));
     }
+
+    [Theory]
+    [InlineData("too-few")]
+    [InlineData("raw")]
+    [InlineData("negative")]
+    public void An_initializer_whose_values_do_not_fit_its_shape_is_bad_input(string which)
+    {
+        // Values are decoded when read, so a weight of 12 elements holding 11 imported, and failed in the reference run (found by fuzzing).
+        var model = Valid();
+        var w = model.Model.Graph.Initializer.Single();
+        switch (which)
+        {
+            case "too-few":
+                w.FloatData.RemoveAt(0);
+                break;
+            case "raw":
+                w.FloatData.Clear();
+                w.RawData = Google.Protobuf.ByteString.CopyFrom(new byte[7]);
+                break;
+            default:
+                w.Dims[0] = -4;
+                break;
+        }
+
+        var message = Import(model);
+
+        Assert.StartsWith("m.onnx: initializer 'w' ", message);
+        Assert.Contains(which switch { "too-few" => "holds 11 values for 12 elements", "raw" => "7 bytes of raw data for 12 elements", _ => "negative dimension" }, message);
+    }
 }
