@@ -84,6 +84,15 @@ public static class LayoutOps
                 break;
             }
             case "Dropout" or "Identity":
+                // From opset 12 a training_mode input of true drops elements at random; only inference mode is the identity (found by fuzzing).
+                if (node.OpType == "Dropout" && opset >= 12 && node.InputAt(2) is { } training)
+                {
+                    var mode = value(training).Constant ?? throw new UnsupportedNodeException("its training_mode is computed at run time (true drops elements at random)");
+                    if (mode.Values.Any(v => v != 0))
+                    {
+                        throw new UnsupportedNodeException("training_mode is true, so it drops elements at random");
+                    }
+                }
                 shape = x.Shape.ToArray();
                 break;
             default:

@@ -156,4 +156,34 @@ public class AccountingTests
         Assert.Equal("Reshape", node.OpType);
         Assert.Contains("holds 1 values for 2 elements", node.Reason);
     }
+
+    [Theory]
+    [InlineData(true, "training_mode is true, so it drops elements at random")]
+    [InlineData(null, "its training_mode is computed at run time (true drops elements at random)")]
+    public void A_dropout_in_training_mode_is_unsupported(bool? constant, string reason)
+    {
+        // It was imported as the identity, while ONNX Runtime zeroed half the elements and scaled the rest (found by fuzzing).
+        var model = new OnnxModelBuilder().Input("x", 4, 5).Weight("ratio", [], [0.5f]);
+        if (constant is { } on)
+        {
+            model.Model.Graph.Initializer.Add(new global::Onnx.TensorProto { Name = "training", DataType = 9, Int32Data = { on ? 1 : 0 } });
+        }
+        else
+        {
+            model.Model.Graph.Input.Add(new global::Onnx.ValueInfoProto { Name = "training", Type = new global::Onnx.TypeProto { TensorType = new global::Onnx.TypeProto.Types.Tensor { ElemType = 9, Shape = new() } } });
+        }
+        model.Node("Dropout", ["x", "ratio", "training"], ["y"]).Output("y");
+
+        Assert.Equal(reason, Assert.Single(Import(model).Unsupported).Reason);
+    }
+
+    [Fact]
+    public void A_dropout_in_inference_mode_is_the_identity()
+    {
+        var model = new OnnxModelBuilder().Input("x", 4, 5).Weight("ratio", [], [0.5f]);
+        model.Model.Graph.Initializer.Add(new global::Onnx.TensorProto { Name = "training", DataType = 9, Int32Data = { 0 } });
+        model.Node("Dropout", ["x", "ratio", "training"], ["d"]).Node("Relu", ["d"], ["y"]).Output("y");
+
+        OnnxRuntimeOracle.AssertMatches(model);
+    }
 }
