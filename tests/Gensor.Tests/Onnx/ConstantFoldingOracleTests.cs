@@ -41,4 +41,13 @@ public class ConstantFoldingOracleTests
 
         OnnxRuntimeOracle.AssertMatches(model, tolerance: 1e-6);
     }
+
+    [Fact]
+    public void A_float_range_adds_its_delta_in_float32_one_step_at_a_time()
+    {
+        // As ONNX Runtime does: the 34th value of Range(0.1, 10.2, 0.3) is 10.000003, not 0.1 + 33 * 0.3.
+        var model = AddedToInput(34, m => m.Weight("s", [], [0.1f]).Weight("l", [], [10.2f]).Weight("d", [], [0.3f]).Node("Range", ["s", "l", "d"], ["k"]));
+
+        OnnxRuntimeOracle.AssertMatches(model, tolerance: 1e-7, input: _ => 0f);
+    }
 }
