@@ -63,14 +63,7 @@ public static class TensorData
         var type = tensor.DataType;
         if (!tensor.RawData.IsEmpty)
         {
-            long size = type switch
-            {
-                1 or 6 or 12 => 4,
-                7 or 11 or 13 => 8,
-                10 or 16 or 4 or 5 => 2,
-                2 or 3 or 9 => 1,
-                _ => 0,
-            };
+            long size = ElementBytes(type);
             return size == 0 || tensor.RawData.Length == count * size
                 ? null
                 : $"'{tensor.Name}' has {tensor.RawData.Length} bytes of raw data for {count} elements of {size} bytes";
@@ -89,14 +82,9 @@ public static class TensorData
 
     private static double[] DecodeRaw(ReadOnlySpan<byte> raw, int type, int count, string name)
     {
-        var size = type switch
-        {
-            1 or 6 or 12 => 4,
-            7 or 11 or 13 => 8,
-            10 or 16 or 4 or 5 => 2,
-            2 or 3 or 9 => 1,
-            _ => throw new NotSupportedException($"tensor '{name}' has element type {type}, which has no numeric meaning here"),
-        };
+        var size = ElementBytes(type) is var bytes and > 0
+            ? bytes
+            : throw new NotSupportedException($"tensor '{name}' has element type {type}, which has no numeric meaning here");
         if (raw.Length != (long)count * size)
         {
             throw new NotSupportedException($"tensor '{name}' has {raw.Length} bytes of raw data for {count} elements of {size} bytes");
@@ -123,4 +111,14 @@ public static class TensorData
         }
         return values;
     }
+
+    /// <summary>Bytes of one element of ONNX element type <paramref name="type"/> in raw data; 0 for a type without numbers here.</summary>
+    private static int ElementBytes(int type) => type switch
+    {
+        1 or 6 or 12 => 4,
+        7 or 11 or 13 => 8,
+        10 or 16 or 4 or 5 => 2,
+        2 or 3 or 9 => 1,
+        _ => 0,
+    };
 }
