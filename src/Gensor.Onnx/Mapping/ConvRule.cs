@@ -18,7 +18,7 @@ internal static class ConvRule
     {
         var x = context.FloatInput(node, 0);
         var w = context.FloatInput(node, 1);
-        var bias = context.Input(node, 2);
+        var bias = context.OptionalFloatInput(node, 2);
         if (x.Rank < 3 || w.Rank != x.Rank)
         {
             throw new UnsupportedNodeException($"input of rank {x.Rank} with weights of rank {w.Rank}");

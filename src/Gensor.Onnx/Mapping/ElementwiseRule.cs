@@ -44,7 +44,7 @@ internal static class ElementwiseRule
             case "BatchNormalization":
                 return BatchNormOperands(node, name, context);
             case "Clip" when context.Opset >= 11:
-                return [(context.FloatInput(node, 0), null), Optional(context.Input(node, 1)), Optional(context.Input(node, 2))];
+                return [(context.FloatInput(node, 0), null), Optional(context.OptionalFloatInput(node, 1)), Optional(context.OptionalFloatInput(node, 2))];
             default:
                 return node.Input.Select((input, i) => input.Length == 0 ? null : ((TensorValue, long[]?)?)(context.FloatInput(node, i), null)).ToArray();
         }

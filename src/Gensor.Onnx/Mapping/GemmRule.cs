@@ -15,7 +15,7 @@ internal static class GemmRule
     {
         var a = context.FloatInput(node, 0);
         var b = context.FloatInput(node, 1);
-        var c = context.Input(node, 2);
+        var c = context.OptionalFloatInput(node, 2);
         if (a.Rank != 2 || b.Rank != 2)
         {
             throw new UnsupportedNodeException($"operands of rank {a.Rank} and {b.Rank} (Gemm takes matrices)");

@@ -19,7 +19,7 @@ internal static class LayerNormRule
     {
         var x = context.FloatInput(node, 0);
         var scale = context.FloatInput(node, 1);
-        var bias = context.Input(node, 2);
+        var bias = context.OptionalFloatInput(node, 2);
         if (x.Rank == 0)
         {
             throw new UnsupportedNodeException("a scalar input");

@@ -30,6 +30,12 @@ internal sealed class MappingContext(int opset, Dictionary<string, TensorValue> 
             : throw new UnsupportedNodeException($"input '{value.Name}' has element type {value.ElementType}; Gensor operators compute float32");
     }
 
+    /// <summary>
+    /// The node's optional input at <paramref name="index"/>: null when omitted, else it must be float32
+    /// like <see cref="FloatInput"/> (a bias of another type imported and failed only in the reference run).
+    /// </summary>
+    public TensorValue? OptionalFloatInput(NodeProto node, int index) => node.InputAt(index) is null ? null : FloatInput(node, index);
+
     /// <summary>A one-element constant input's value, or <paramref name="fallback"/> when it is omitted.</summary>
     public double ScalarInput(NodeProto node, int index, double fallback)
     {

@@ -142,6 +142,28 @@ public class AccountingTests
         Assert.Equal([NodeRole.Unsupported, NodeRole.Kernel], imported.Nodes.Select(node => node.Role));
     }
 
+    [Theory]
+    [InlineData("Conv")]
+    [InlineData("Gemm")]
+    [InlineData("LayerNormalization")]
+    [InlineData("Clip")]
+    public void An_optional_input_that_is_not_float32_makes_its_node_unsupported(string op)
+    {
+        // A Conv bias of int64 imported and failed only when the reference run read it (found by fuzzing).
+        var model = op switch
+        {
+            "Conv" => new OnnxModelBuilder().Input("x", 1, 2, 4, 4).Weight("w", [3, 2, 3, 3]).Ints("b", 1, 2, 3).Node(op, ["x", "w", "b"], ["y"]),
+            "Gemm" => new OnnxModelBuilder().Input("x", 2, 3).Weight("w", [3, 3]).Ints("b", 1, 2, 3).Node(op, ["x", "w", "b"], ["y"]),
+            "LayerNormalization" => new OnnxModelBuilder(opset: 17).Input("x", 2, 3).Weight("w", [3]).Ints("b", 1, 2, 3).Node(op, ["x", "w", "b"], ["y"]),
+            _ => new OnnxModelBuilder(opset: 13).Input("x", 2, 3).Ints("b", 0).Node(op, ["x", "b"], ["y"]),
+        };
+
+        var node = Assert.Single(Import(model.Output("y")).Unsupported);
+
+        Assert.Equal(op, node.OpType);
+        Assert.Contains("input 'b' has element type 7; Gensor operators compute float32", node.Reason);
+    }
+
     [Fact]
     public void A_node_that_reads_an_undecodable_constant_is_unsupported_not_an_internal_error()
     {
