@@ -238,6 +238,39 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
         Assert.False(Directory.Exists(outDir));
     }
 
+    [Theory]
+    // Each part of a namespace is a name the kernel's code sees before its usings: these hid ILGPU's
+    // Group, Grid, Stride1D and Half, and kernel.cs did not compile (emit exited 0).
+    [InlineData("Group", "f32")]
+    [InlineData("A.Grid", "f32")]
+    [InlineData("Stride1D", "f32")]
+    [InlineData("MyApp.Half", "f16")]
+    public void A_namespace_that_hides_an_ilgpu_type_the_kernel_uses_is_bad_input(string name, string dtype)
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        var result = GensorCli.Run("emit", Operators.SamplePath("gemm"), "--target", "h100", "--dtype", dtype, "--namespace", name, "--out", outDir);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"error: --namespace '{name}': a namespace named", result.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    // Names next to the refused ones still compile.
+    [InlineData("MyApp.ILGPU.Kernels")]
+    [InlineData("Groups.Kernels")]
+    public void A_namespace_near_an_ilgpu_name_still_compiles(string name)
+    {
+        using var dir = new TempDirectory();
+        var (kernel, launch) = Emit(dir, Operators.SamplePath("gemm"), "--target", "h100", "--dtype", "f16", "--namespace", name);
+
+        var assembly = CSharpProgram.Compile(executable: false, kernel);
+
+        Assert.NotNull(assembly.GetType($"{name}.{launch["launcher"]!["class"]}"));
+    }
+
     private static void Invoke(Type launcher, string method, Accelerator accelerator, MemoryBuffer1D<float, Stride1D.Dense>[] buffers)
     {
         var arguments = new object[] { accelerator }.Concat(buffers.Select(buffer => (object)buffer.View.AsContiguous())).ToArray();
