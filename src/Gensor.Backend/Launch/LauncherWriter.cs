@@ -51,6 +51,10 @@ public static class LauncherWriter
         var views = string.Join(", ", tensors.Select(t => $"{Ilgpu}.Runtime.ArrayView1D<{CSharpType(t)}, {Ilgpu}.Stride1D.Dense> {t.Parameter}"));
         var written = string.Join(", ", tensors.Where(t => t.Role == TensorRole.Output).Select(Describe));
         var read = string.Join(", ", tensors.Where(t => t.Role == TensorRole.Input).Select(Describe));
+        // Lanes that share a reduction combine it by warp shuffles, and a tensor-core kernel (or its
+        // emulation off CUDA) splits its block into warps of 32 by thread index: both count on warps of
+        // exactly 32 threads. ILGPU's default CPU accelerator has warps of 4, OpenCL devices their own.
+        var needsWarpOf32 = state.Schedule.ReduceThreads > 1 || state.Schedule.Mma != Etir.MmaShape.None;
 
         Line(0, "/// <summary>");
         Line(0, $"/// Launches {Xml(state.Operator.Name)} as tuned: a grid of {Int(contract.GridSize)} groups of {Int(contract.GroupSize)} threads,");
@@ -80,7 +84,9 @@ public static class LauncherWriter
         Line(1, "/// Call <c>accelerator.Synchronize()</c> before reading the result. The first call on an accelerator compiles the kernel for it.");
         Line(1, "/// </summary>");
         Line(1, "/// <exception cref=\"global::System.ArgumentException\">A buffer does not hold exactly its tensor's elements.</exception>");
-        Line(1, "/// <exception cref=\"global::System.NotSupportedException\">The accelerator's groups, grid or shared memory are smaller than the kernel needs.</exception>");
+        Line(1, needsWarpOf32
+            ? "/// <exception cref=\"global::System.NotSupportedException\">The accelerator's groups, grid or shared memory are smaller than the kernel needs, or its warps are not of 32 threads.</exception>"
+            : "/// <exception cref=\"global::System.NotSupportedException\">The accelerator's groups, grid or shared memory are smaller than the kernel needs.</exception>");
         Line(1, $"public static void {name.Method}({Ilgpu}.Runtime.Accelerator accelerator, {signature})");
         Line(1, "{");
         Line(2, "global::System.ArgumentNullException.ThrowIfNull(accelerator);");
@@ -145,6 +151,14 @@ public static class LauncherWriter
         Line(2, "{");
         Line(3, $"throw new global::System.NotSupportedException($\"{name.Class}.{name.Method}: {{accelerator.Name}} allows {{accelerator.MaxSharedMemoryPerGroup}} bytes of shared memory per group; this kernel needs {{SharedMemoryBytes}}\");");
         Line(2, "}");
+        if (needsWarpOf32)
+        {
+            Line(2, $"if (accelerator.WarpSize != {Int(KernelLowering.WarpSize)})");
+            Line(2, "{");
+            Line(3, $"throw new global::System.NotSupportedException($\"{name.Class}.{name.Method}: {{accelerator.Name}} has warps of {{accelerator.WarpSize}} threads; this kernel's warp shuffles need warps of {Int(KernelLowering.WarpSize)} " +
+                $"(ILGPU's CPU accelerator: create it from a CPUDevice with {Int(KernelLowering.WarpSize)} threads per warp, e.g. new CPUDevice({Int(KernelLowering.WarpSize)}, 8, 2))\");");
+            Line(2, "}");
+        }
         Line(1, "}");
         Line(0, "}");
         return w.ToString();

@@ -238,6 +238,35 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
         Assert.False(Directory.Exists(outDir));
     }
 
+    [Fact]
+    public void A_kernel_whose_lanes_shuffle_is_refused_on_warps_that_are_not_32_threads()
+    {
+        using var dir = new TempDirectory();
+        // 16 lanes share the one output's sum by warp shuffles (xor 8, 4, 2, 1): a group of 16 fits ILGPU's
+        // default CPU accelerator (4 warps of 4), where the shuffles cross warps. It returned a wrong sum.
+        var (kernel, launch) = Emit(dir, "--compute", "y[i] += X[i,j]", "--shape", "i=1,j=64", "--name", "rowsum",
+            "--target", "h100", "--schedule", "block=1 thread=1 reduce=64 rthreads=16");
+        Assert.Equal(16, (int)launch["group"]!);
+        var op = Operators.Parse("y[i] += X[i,j]", "i=1,j=64");
+        var inputs = InputGenerator.Generate(op, seed: 5);
+        var launcher = CSharpProgram.Compile(executable: false, kernel).GetType("Gensor.Kernels.Rowsum")!;
+        using var context = Context.Create(builder => builder.CPU(new CPUDevice(4, 4, 1)).EnableAlgorithms());
+        using var smallWarps = context.GetCPUDevice(0).CreateAccelerator(context);
+        using var y = smallWarps.Allocate1D<float>(1);
+        using var x = smallWarps.Allocate1D(inputs["X"]);
+
+        var error = Assert.Throws<NotSupportedException>(() => Invoke(launcher, "Launch", smallWarps, [y, x]));
+
+        Assert.Contains("has warps of 4 threads; this kernel's warp shuffles need warps of 32", error.Message);
+        // On warps of 32 the same launcher runs and is right.
+        var accelerator = fixture.Device.Accelerator;
+        using var y32 = accelerator.Allocate1D<float>(1);
+        using var x32 = accelerator.Allocate1D(inputs["X"]);
+        Invoke(launcher, "Launch", accelerator, [y32, x32]);
+        accelerator.Synchronize();
+        Assert.True(Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), y32.GetAsArray1D()).Passed);
+    }
+
     [Theory]
     // Each part of a namespace is a name the kernel's code sees before its usings: these hid ILGPU's
     // Group, Grid, Stride1D and Half, and kernel.cs did not compile (emit exited 0).
