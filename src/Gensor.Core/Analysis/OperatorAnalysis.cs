@@ -1469,6 +1469,17 @@ public sealed class OperatorAnalysis
         {
             return $"split={split} does not divide the {stages} stages of the reduction";
         }
+        // The grid is one-dimensional: every tile's blocks times the split must fit its 2^31 - 1 blocks
+        // (the launch contract's int; a larger one was an internal error, exit 1).
+        long tiles = 1;
+        for (var i = 0; i < SpatialRank; i++)
+        {
+            tiles *= (_extents[i] + (long)schedule.BlockTile[i] - 1) / schedule.BlockTile[i];
+        }
+        if (tiles * split > int.MaxValue)
+        {
+            return $"split={split}: {tiles} tiles of the output times {split} blocks each exceed a grid's 2147483647 blocks";
+        }
         return null;
     }
 

@@ -340,6 +340,22 @@ public sealed class EmitCommandTests
         Assert.False(Directory.Exists(outDir));
     }
 
+    [Fact]
+    public void A_split_whose_grid_exceeds_an_int_is_bad_input()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+
+        // 2^31 - 1 outputs in tiles of 64 (33,554,432 tiles), each reduction split among 128 blocks: 2^32 blocks.
+        var result = GensorCli.Run("emit", "--compute", "y[i] += z[i] * x[j]", "--shape", "i=2147483647,j=1024", "--target", "h100",
+            "--compiler-check", "off", "--schedule", "block=64 thread=1 reduce=8 split=128", "--out", outDir);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: --schedule", result.Error);
+        Assert.Contains("33554432 tiles of the output times 128 blocks each exceed a grid's 2147483647 blocks", result.Error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Theory]
     [InlineData("ptx", "kernel.ptx", ".entry Kernel_Kernel(")]
     [InlineData("opencl", "kernel.cl", "kernel void Kernel_Kernel(")]
