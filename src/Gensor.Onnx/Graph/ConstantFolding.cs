@@ -268,7 +268,8 @@ internal static class ConstantFolding
         var count = (long)Math.Max(0, Math.Ceiling((limit - start) / delta));
         var type = inputs[0]!.ElementType;
         // ONNX Runtime adds delta in the element type, one step at a time.
-        var values = new double[count];
+        // As ConstantOfShape: a count past an array's is an overflow (the node unsupported), not an attempt to allocate it.
+        var values = new double[checked((int)count)];
         var value = Store(type, start);
         for (var i = 0; i < count; i++)
         {

@@ -301,13 +301,12 @@ public static class OnnxImporter
             var required = node.OpType switch
             {
                 "Constant" => 0,
-                "Conv" or "Gemm" or "MatMul" or "LayerNormalization" or "Add" or "Sub" or "Mul" or "Div" or "PRelu" or "Equal" or "Gather" or "Expand" => 2,
-                "Reshape" => 2,
-                "Unsqueeze" or "Squeeze" => node.OpType == "Unsqueeze" && _opset >= 13 ? 2 : 1,
-                "Slice" => _opset >= 10 ? 3 : 1,
+                "Conv" or "Gemm" or "MatMul" or "LayerNormalization" or "Add" or "Sub" or "Mul" or "Div" or "PRelu" or "Equal" or "Gather" or "Expand" or "Reshape" => 2,
+                "Unsqueeze" when _opset >= 13 => 2,
+                "Slice" when _opset >= 10 => 3,
                 "Range" or "Where" => 3,
                 "BatchNormalization" => 5,
-                "ConstantOfShape" or "Shape" or "Size" or "Cast" or "Neg" => 1,
+                "ConstantOfShape" or "Shape" or "Size" or "Cast" or "Neg" or "Slice" => 1,
                 _ when Rule(node.OpType) is not null || ElementwiseRule.Handles(node.OpType) || LayoutOps.Handles(node.OpType) => 1,
                 _ => 0,
             };
