@@ -295,8 +295,8 @@ internal static class ConstantFolding
             "Add" => v => v[0] + v[1],
             "Sub" => v => v[0] - v[1],
             "Mul" => v => v[0] * v[1],
-            // ONNX integer division truncates, as C does.
-            "Div" => integer ? v => Math.Truncate(v[0] / v[1]) : v => v[0] / v[1],
+            // ONNX integer division truncates, as C does; by zero it is undefined (ONNX Runtime fails the model), not an infinity.
+            "Div" => integer ? v => v[1] != 0 ? Math.Truncate(v[0] / v[1]) : throw new UnsupportedNodeException("a constant it reads divides an integer by zero") : v => v[0] / v[1],
             "Min" => v => v.Min(),
             "Max" => v => v.Max(),
             _ => throw new UnsupportedNodeException($"{op} on constants"),

@@ -75,6 +75,11 @@ public static class LayoutOps
             case "Squeeze":
             {
                 var axes = opset >= 13 ? (node.InputAt(1) is null ? null : ConstantInts(node, 1, value, "axes")) : node.Ints("axes");
+                if (opset >= 13 && axes is { Length: 0 })
+                {
+                    // The spec leaves it open: its reference implementation squeezes nothing, ONNX Runtime every extent of 1 (found by fuzzing).
+                    throw new UnsupportedNodeException("an empty axes input, which ONNX Runtime reads as every dimension of extent 1 and ONNX's reference implementation as none");
+                }
                 var squeezed = axes?.Select(a => Normalize(a, rank)).ToHashSet() ?? Enumerable.Range(0, rank).Where(d => x.Shape[d] == 1).ToHashSet();
                 if (squeezed.Any(d => x.Shape[d] != 1))
                 {

@@ -165,6 +165,29 @@ public class AccountingTests
     }
 
     [Fact]
+    public void A_shape_computed_by_an_integer_division_by_zero_is_unsupported()
+    {
+        // The folder divided in doubles and kept the infinity as an int64 (ONNX Runtime fails such a model; found by fuzzing).
+        var model = new OnnxModelBuilder().Input("x", 2, 3).Ints("a", 6, 1).Ints("b", 0, 1)
+            .Node("Div", ["a", "b"], ["s"]).Node("Reshape", ["x", "s"], ["y"]).Output("y");
+
+        var node = Assert.Single(Import(model).Unsupported);
+
+        Assert.Contains("divides an integer by zero", node.Reason);
+    }
+
+    [Fact]
+    public void A_squeeze_with_an_empty_axes_input_is_unsupported_as_the_runtimes_disagree()
+    {
+        var model = new OnnxModelBuilder().Input("x", 1, 3, 1).Ints("axes").Node("Squeeze", ["x", "axes"], ["y"]).Output("y");
+
+        var node = Assert.Single(Import(model).Unsupported);
+
+        Assert.Equal("Squeeze", node.OpType);
+        Assert.Contains("an empty axes input", node.Reason);
+    }
+
+    [Fact]
     public void A_node_that_reads_an_undecodable_constant_is_unsupported_not_an_internal_error()
     {
         // A shape tensor of two elements with one value: TensorData's NotSupportedException escaped the import (exit 1).
