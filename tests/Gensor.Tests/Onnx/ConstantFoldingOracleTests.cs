@@ -3,7 +3,7 @@ namespace Gensor.Tests.Onnx;
 /// <summary>Constants folded at import hold what ONNX Runtime computes: each result rounded or wrapped to its element type.</summary>
 public class ConstantFoldingOracleTests
 {
-    private static OnnxModelBuilder AddedToInput(long count, Action<OnnxModelBuilder> constant) 
+    private static OnnxModelBuilder AddedToInput(long count, Action<OnnxModelBuilder> constant)
     {
         var model = new OnnxModelBuilder().Input("x", count);
         constant(model);
