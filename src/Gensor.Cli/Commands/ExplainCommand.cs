@@ -103,8 +103,7 @@ internal static class ExplainCommand
                             ["legal"] = illegal is null,
                             ["illegal_because"] = illegal,
                             ["compiled"] = c.Compiled is { } compiled ? CompilerCheckJson.Kernel(compiled) : null,
-                            // The breakdown's terms are the scalar kernels'; a tensor-core schedule has its own model.
-                            ["breakdown"] = c.Schedule.Mma == MmaShape.None && illegal is null ? CostJson.Breakdown(CostModel.Breakdown(op, c.Schedule, profile, c.Compiled?.Registers)) : null,
+                            ["breakdown"] = illegal is null ? CostJson.Of(op, c.Schedule, profile, c.Compiled?.Registers) : null,
                         };
                     }).ToArray());
                 }
@@ -164,11 +163,18 @@ internal static class ExplainCommand
                             : $"compiler:  {check.Tool ?? "the compiler"} in {(check.Milliseconds / 1000).ToString("F1", CultureInfo.InvariantCulture)} s"
                                 + (check.Kernels[0].Error is { } error ? $": not read back ({error}); the model's register estimate stands" : ": the estimate uses its real registers"));
                     }
-                    if (construction.Candidates.Count > 0 && construction.Candidates[0].Schedule.Mma == MmaShape.None
-                        && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)
+                    if (construction.Candidates.Count > 0 && Legality.Check(op, construction.Candidates[0].Schedule, profile) is null)
                     {
                         var first = construction.Candidates[0];
-                        WriteBreakdown(cli.Output, given is null ? "the first candidate" : "the schedule", CostModel.Breakdown(op, first.Schedule, profile, first.Compiled?.Registers));
+                        var what = given is null ? "the first candidate" : "the schedule";
+                        if (CostModel.TensorCoreTerms(op, first.Schedule, profile, first.Compiled?.Registers) is { } terms)
+                        {
+                            WriteTensorCoreBreakdown(cli.Output, what, terms);
+                        }
+                        else
+                        {
+                            WriteBreakdown(cli.Output, what, CostModel.Breakdown(op, first.Schedule, profile, first.Compiled?.Registers));
+                        }
                     }
                 }
                 if (fits is not null)
@@ -204,6 +210,28 @@ internal static class ExplainCommand
         if (b.Reduction.SplitBlocks > 1)
         {
             output.WriteLine(string.Format(c, "  split        {0} blocks per tile add partial sums atomically: {1:G3} bytes through L2, the output cleared first", b.Reduction.SplitBlocks, b.Reduction.AtomicBytes));
+        }
+    }
+
+    /// <summary>A tensor-core candidate's estimate, term by term, as <see cref="TensorCoreCost"/> sees it.</summary>
+    private static void WriteTensorCoreBreakdown(TextWriter output, string what, TensorCoreBreakdown b)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine($"estimate of {what} (the tensor-core model; nothing is measured):");
+        output.WriteLine(string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms; plus barriers {4:G3} ms, launch {5:G3} ms",
+            b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.BarrierMs, b.LaunchMs));
+        output.WriteLine(string.Format(c, "  occupancy    {0} = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
+            NumberText.Count(b.Occupancy.BlocksPerMultiprocessor, "block"), b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread, b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter));
+        output.WriteLine(string.Format(c, "  waves        {0} in {1} on the busiest SM, tail efficiency {2:P0}",
+            NumberText.Count(b.Blocks, "block"), NumberText.Count(b.Waves.Rounds, "round"), b.Waves.TailEfficiency));
+        output.WriteLine(string.Format(c, "  tensor cores {0:G3} flops at {1:P0} of {2:#,0.##} GFLOP/s, {3} MMAs per warp and stage",
+            b.TensorCore.Flops, b.TensorCore.Efficiency, b.TensorCore.PeakGflops, b.TensorCore.MmasPerWarpStage));
+        output.WriteLine(string.Format(c, "  shared       {0} fragment and {1} copy words per block and stage, {2:G3} bytes in all",
+            b.SharedMemory.FragmentWordsPerStage, b.SharedMemory.CopyWordsPerStage, b.SharedMemory.Bytes));
+        output.WriteLine(string.Format(c, "  L2 reuse     {0:G3} bytes from DRAM, {1:G3} from L2 ({2:G3}x)", b.L2Reuse.DramBytes, b.L2Reuse.L2Bytes, b.L2Reuse.ReuseFactor));
+        if (b.ThreadSyncMs > 0)
+        {
+            output.WriteLine(string.Format(c, "  thread wakes {0:G3} per block (barriers and the emulated MMA's shuffles): {1:G3} ms", b.ThreadWakesPerBlock, b.ThreadSyncMs));
         }
     }
 

@@ -87,13 +87,21 @@ public static class CostModel
 
     /// <summary>Tensor-core schedules have their own model (<see cref="TensorCoreCost"/>); the others are evaluated here.</summary>
     private static double Estimate(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread) =>
-        schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
-            ? TensorCoreCost.EstimateMs(tiling, profile, registersPerThread)
-            : Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread).TotalMs;
+        TensorCoreTerms(op, schedule, profile, registersPerThread)?.TotalMs
+            ?? Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread).TotalMs;
 
-    /// <summary>The estimate with every term, for <c>explain</c> and debugging; <paramref name="registersPerThread"/> overrides the register estimate.</summary>
+    /// <summary>
+    /// The estimate of a schedule without tensor cores with every term, for <c>explain</c> and debugging;
+    /// <paramref name="registersPerThread"/> overrides the register estimate. A tensor-core schedule's
+    /// terms are <see cref="TensorCoreTerms"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The schedule is a tensor-core schedule of the operator.</exception>
     public static CostBreakdown Breakdown(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread = null)
     {
+        if (TensorCoreTerms(op, schedule, profile, registersPerThread) is not null)
+        {
+            throw new ArgumentException($"'{schedule}' runs on tensor cores, whose model is TensorCoreCost: use TensorCoreTerms", nameof(schedule));
+        }
         var t = Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread);
         return new CostBreakdown(
             t.TotalMs, t.SmMs, t.DramMs, t.L2Ms, profile.LaunchMicroseconds / 1e3,
@@ -106,6 +114,12 @@ public static class CostModel
             new ReductionTerm(schedule.ReduceThreads, t.ReductionInstructions, schedule.SplitReduce, t.AtomicBytes),
             t.Blocks, t.Stages, t.Padding);
     }
+
+    /// <summary>The terms of a tensor-core schedule's estimate (<see cref="TensorCoreCost"/>), or null for any other schedule.</summary>
+    public static TensorCoreBreakdown? TensorCoreTerms(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread = null) =>
+        schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
+            ? TensorCoreCost.Breakdown(tiling, profile, registersPerThread)
+            : null;
 
     private static Terms Evaluate(OperatorAnalysis a, Schedule s, HardwareProfile p, int? registerOverride)
     {

@@ -5,16 +5,18 @@ using Gensor.Hardware;
 namespace Gensor.Construction.Cost;
 
 /// <summary>
-/// The cost model of a tensor-core schedule (<see cref="TensorCoreTiling"/>): the
+/// The cost model of a tensor-core schedule (<see cref="TensorCoreTiling"/>), which
+/// <see cref="CostModel"/> uses for such schedules: the
 /// largest of four bounds, each over the rounds of resident blocks (waves, with
-/// the last one's idle multiprocessors), plus a barrier pair per stage and the launch.
+/// the last one's idle multiprocessors), plus a barrier pair per stage, the launch and,
+/// on the CPU accelerator, its thread wakes (<see cref="TensorCoreBreakdown"/> gives each term).
 /// <list type="bullet">
 /// <item>tensor cores: 2·M·N·K flops at the profile's tensor-core peak for the
 /// operand type times <see cref="MmaSyncEfficiency"/>;</item>
 /// <item>shared memory: fragment loads (one 32-bit word per lane and register) and the
 /// copies' stores, at 128 bytes per clock per multiprocessor;</item>
 /// <item>L2: every block reads its BM×K and K×BN operand boxes;</item>
-/// <item>DRAM: A, B and C once (the boxes blocks share stay in L2).</item>
+/// <item>DRAM: A and B once (the boxes blocks share stay in L2; C's store is not counted).</item>
 /// </list>
 /// </summary>
 public static class TensorCoreCost
@@ -29,19 +31,21 @@ public static class TensorCoreCost
     /// <summary>Shared-memory bytes a multiprocessor serves per clock (32 banks of 4 bytes).</summary>
     public const double SharedBytesPerClock = 128;
 
-    /// <summary>The estimated time in milliseconds; <paramref name="registersPerThread"/> (ptxas's count) replaces the tiling's estimate.</summary>
-    public static double EstimateMs(TensorCoreTiling tiling, HardwareProfile profile, int? registersPerThread = null)
+    /// <summary>The estimate with every term, for <c>explain</c>; <paramref name="registersPerThread"/> (ptxas's count) replaces the tiling's estimate.</summary>
+    public static TensorCoreBreakdown Breakdown(TensorCoreTiling tiling, HardwareProfile profile, int? registersPerThread = null)
     {
         var p = tiling.Product;
         var operandBytes = p.A.Type.Bytes();
-        var (resident, _) = Occupancy.Resident(tiling.Threads, registersPerThread ?? tiling.RegistersPerThread, tiling.SharedBytes, profile);
+        var registers = registersPerThread ?? tiling.RegistersPerThread;
+        var (resident, limiter) = Occupancy.Resident(tiling.Threads, registers, tiling.SharedBytes, profile);
         var slots = (long)Math.Max(1, resident) * profile.Multiprocessors;
         var rounds = (tiling.Blocks + slots - 1) / slots;
         // Work is done in whole rounds: a partial last round costs as much as a full one.
         var roundFactor = (double)rounds * slots / tiling.Blocks;
 
         var flops = 2.0 * p.M * p.N * p.K;
-        var computeMs = flops / (tiling.PeakGflops(profile) * 1e9 * MmaSyncEfficiency) * 1e3 * roundFactor;
+        var peakGflops = tiling.PeakGflops(profile);
+        var computeMs = flops / (peakGflops * 1e9 * MmaSyncEfficiency) * 1e3 * roundFactor;
 
         var stages = p.K / tiling.StageK;
         var fragmentWords = (long)tiling.Warps * (tiling.StageK / tiling.StepK) * ((tiling.TilesM * 4) + (tiling.TilesN * 2)) * 32;
@@ -56,9 +60,19 @@ public static class TensorCoreCost
         var dramMs = dramBytes / (profile.DramBandwidthGBs * 1e9 * profile.DramEfficiency) * 1e3;
 
         var barrierMs = 2.0 * stages * rounds * profile.BarrierNs * 1e-6;
-        var estimate = Math.Max(Math.Max(computeMs, sharedMs), Math.Max(l2Ms, dramMs)) + barrierMs + (profile.LaunchMicroseconds / 1e3);
-        // Added on its own so that GPU estimates (ThreadSyncNs = 0) stay bit for bit what they were.
-        return estimate + ThreadSyncMs(tiling, profile, stages, rounds * Math.Max(1, resident));
+        var launchMs = profile.LaunchMicroseconds / 1e3;
+        var wakes = ThreadWakesPerBlock(tiling, profile, stages);
+        var threadSyncMs = rounds * Math.Max(1, resident) * wakes * profile.ThreadSyncNs * 1e-6;
+        // Thread wakes are added on their own so that GPU estimates (no wakes) stay bit for bit what they were.
+        var total = Math.Max(Math.Max(computeMs, sharedMs), Math.Max(l2Ms, dramMs)) + barrierMs + launchMs + threadSyncMs;
+        return new TensorCoreBreakdown(
+            total, computeMs, sharedMs, l2Ms, dramMs, barrierMs, threadSyncMs, launchMs,
+            new ResidencyTerm(resident, resident * tiling.Threads, registers, tiling.SharedBytes, limiter),
+            new WavesTerm(rounds, tiling.Blocks / ((double)rounds * slots), (int)Math.Min(profile.Multiprocessors, tiling.Blocks)),
+            new TensorCoreTerm(flops, peakGflops, MmaSyncEfficiency, tiling.MmasPerWarpStage),
+            new TensorCoreSharedTerm(fragmentWords, copyWords, sharedBytes),
+            new L2ReuseTerm(dramBytes, l2Bytes, l2Bytes / Math.Max(1, dramBytes)),
+            wakes, tiling.Blocks, stages);
     }
 
     /// <summary>Shuffles a warp makes for one MMA where there are no tensor cores (the kernel's emulation: 8 a j-step, 4 j-steps).</summary>
@@ -71,15 +85,15 @@ public static class TensorCoreCost
     /// barriers and shuffles. Without this term the cpu profile ranked tensor-core schedules of a
     /// 128³ bf16 GEMM first (3.5 ms each); they measured 14.3 s a run against 0.30 s for a scalar
     /// 32x32 tile, in the same minute on this machine (load average about 450 from other work).
+    /// GPUs (<see cref="HardwareProfile.ThreadSyncNs"/> 0) have none of these wakes.
     /// </summary>
-    private static double ThreadSyncMs(TensorCoreTiling tiling, HardwareProfile profile, long stages, long blocksPerMultiprocessor)
+    private static double ThreadWakesPerBlock(TensorCoreTiling tiling, HardwareProfile profile, long stages)
     {
         if (profile.ThreadSyncNs == 0)
         {
             return 0;
         }
         var shuffles = (double)stages * tiling.MmasPerWarpStage * ShufflesPerEmulatedMma;
-        var wakes = (2.0 * stages + 2 * shuffles + 1) * tiling.Threads;
-        return blocksPerMultiprocessor * wakes * profile.ThreadSyncNs * 1e-6;
+        return (2.0 * stages + 2 * shuffles + 1) * tiling.Threads;
     }
 }

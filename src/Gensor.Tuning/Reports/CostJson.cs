@@ -1,14 +1,27 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gensor.Construction.Cost;
+using Gensor.Etir;
+using Gensor.Hardware;
 
 namespace Gensor.Tuning.Reports;
 
-/// <summary>The cost model's breakdown as JSON: one object per first-order effect, named as <see cref="CostModel"/> names them.</summary>
+/// <summary>
+/// The cost model's breakdown as JSON: one object per first-order effect, named as <see cref="CostModel"/> names them.
+/// <c>model</c> says which model: <c>simt</c> for scalar kernels, <c>tensor_core</c> for <see cref="TensorCoreCost"/>'s;
+/// groups both have (occupancy, waves, l2_reuse) mean the same in each.
+/// </summary>
 public static class CostJson
 {
-    public static JsonObject Breakdown(CostBreakdown b) => new()
+    /// <summary>The breakdown of either model, as <see cref="CostModel"/> estimates the schedule.</summary>
+    public static JsonObject Of(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread) =>
+        CostModel.TensorCoreTerms(op, schedule, profile, registersPerThread) is { } terms
+            ? TensorCore(terms)
+            : Breakdown(CostModel.Breakdown(op, schedule, profile, registersPerThread));
+
+    private static JsonObject Breakdown(CostBreakdown b) => new()
     {
+        ["model"] = "simt",
         ["total_ms"] = Round(b.TotalMs),
         ["multiprocessor_ms"] = Round(b.MultiprocessorMs),
         ["dram_ms"] = Round(b.DramMs),
@@ -26,12 +39,7 @@ public static class CostJson
             ["limiter"] = b.Occupancy.Limiter,
             ["latency_efficiency"] = Round(b.Occupancy.LatencyEfficiency),
         },
-        ["waves"] = new JsonObject
-        {
-            ["rounds"] = b.Waves.Rounds,
-            ["tail_efficiency"] = Round(b.Waves.TailEfficiency),
-            ["active_sms"] = b.Waves.ActiveMultiprocessors,
-        },
+        ["waves"] = Waves(b.Waves),
         ["memory_parallelism"] = new JsonObject
         {
             ["bytes_in_flight_per_sm"] = Round(b.MemoryParallelism.BytesInFlightPerMultiprocessor),
@@ -53,12 +61,7 @@ public static class CostJson
             ["loads_per_stage"] = Round(b.Issue.LoadsPerStage),
             ["fma_fraction"] = Round(b.Issue.FmaFraction),
         },
-        ["l2_reuse"] = new JsonObject
-        {
-            ["dram_bytes"] = Round(b.L2Reuse.DramBytes),
-            ["l2_bytes"] = Round(b.L2Reuse.L2Bytes),
-            ["reuse_factor"] = Round(b.L2Reuse.ReuseFactor),
-        },
+        ["l2_reuse"] = L2Reuse(b.L2Reuse),
         ["reduction"] = new JsonObject
         {
             ["reduce_threads"] = b.Reduction.ReduceThreads,
@@ -66,6 +69,59 @@ public static class CostJson
             ["split_blocks"] = b.Reduction.SplitBlocks,
             ["atomic_bytes"] = Round(b.Reduction.AtomicBytes),
         },
+    };
+
+    private static JsonObject TensorCore(TensorCoreBreakdown b) => new()
+    {
+        ["model"] = "tensor_core",
+        ["total_ms"] = Round(b.TotalMs),
+        ["tensor_core_ms"] = Round(b.TensorCoreMs),
+        ["shared_memory_ms"] = Round(b.SharedMemoryMs),
+        ["l2_ms"] = Round(b.L2Ms),
+        ["dram_ms"] = Round(b.DramMs),
+        ["barrier_ms"] = Round(b.BarrierMs),
+        ["thread_sync_ms"] = Round(b.ThreadSyncMs),
+        ["launch_ms"] = Round(b.LaunchMs),
+        ["blocks"] = b.Blocks,
+        ["stages"] = b.Stages,
+        ["occupancy"] = new JsonObject
+        {
+            ["blocks_per_sm"] = b.Occupancy.BlocksPerMultiprocessor,
+            ["threads_per_sm"] = b.Occupancy.ThreadsPerMultiprocessor,
+            ["registers_per_thread"] = b.Occupancy.RegistersPerThread,
+            ["shared_bytes_per_block"] = b.Occupancy.SharedBytesPerBlock,
+            ["limiter"] = b.Occupancy.Limiter,
+        },
+        ["waves"] = Waves(b.Waves),
+        ["tensor_core"] = new JsonObject
+        {
+            ["flops"] = Round(b.TensorCore.Flops),
+            ["peak_gflops"] = Round(b.TensorCore.PeakGflops),
+            ["efficiency"] = Round(b.TensorCore.Efficiency),
+            ["mma_per_warp_stage"] = b.TensorCore.MmasPerWarpStage,
+        },
+        ["shared_memory"] = new JsonObject
+        {
+            ["fragment_words_per_stage"] = b.SharedMemory.FragmentWordsPerStage,
+            ["copy_words_per_stage"] = b.SharedMemory.CopyWordsPerStage,
+            ["bytes"] = Round(b.SharedMemory.Bytes),
+        },
+        ["l2_reuse"] = L2Reuse(b.L2Reuse),
+        ["thread_wakes_per_block"] = Round(b.ThreadWakesPerBlock),
+    };
+
+    private static JsonObject Waves(WavesTerm w) => new()
+    {
+        ["rounds"] = w.Rounds,
+        ["tail_efficiency"] = Round(w.TailEfficiency),
+        ["active_sms"] = w.ActiveMultiprocessors,
+    };
+
+    private static JsonObject L2Reuse(L2ReuseTerm l) => new()
+    {
+        ["dram_bytes"] = Round(l.DramBytes),
+        ["l2_bytes"] = Round(l.L2Bytes),
+        ["reuse_factor"] = Round(l.ReuseFactor),
     };
 
     /// <summary>Four significant digits (whole numbers from 10,000 up): enough to read, stable across runs.</summary>

@@ -111,6 +111,43 @@ public sealed class InfoCommandTests
         Assert.Contains("estimate of the schedule", text.Output);
     }
 
+    [Fact]
+    public void Explain_breaks_a_tensor_core_candidate_down_by_the_tensor_core_models_terms()
+    {
+        string[] args = ["explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=4096,n=4096,k=4096", "--dtype", "f16",
+            "--target", "h100", "--compiler-check", "off", "--schedule", "block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16"];
+
+        var json = GensorCli.Run([.. args, "--format", "json"]);
+        var text = GensorCli.Run(args);
+
+        Assert.True(json.ExitCode == 0, json.Error);
+        var candidate = Assert.Single(JsonNode.Parse(json.Output)!["candidates"]!.AsArray())!;
+        var breakdown = candidate["breakdown"]!;
+        Assert.Equal("tensor_core", (string?)breakdown["model"]);
+        Assert.Equal((double)candidate["estimated_ms"]!, (double)breakdown["total_ms"]!, 3);
+        foreach (var term in new[] { "tensor_core_ms", "shared_memory_ms", "l2_ms", "dram_ms", "barrier_ms", "launch_ms" })
+        {
+            Assert.True((double)breakdown[term]! > 0, term);
+        }
+        Assert.Equal(0, (double)breakdown["thread_sync_ms"]!);
+        Assert.Equal("registers", (string?)breakdown["occupancy"]!["limiter"]);
+        Assert.Equal(1024, (int)breakdown["blocks"]!);
+        Assert.True(text.ExitCode == 0, text.Error);
+        Assert.Contains("estimate of the schedule (the tensor-core model; nothing is measured):", text.Output);
+        Assert.Contains("  tensor cores 1.37E+11 flops at 60 % of", text.Output);
+        Assert.DoesNotContain("thread wakes", text.Output);
+    }
+
+    [Fact]
+    public void Explain_names_the_scalar_model_in_a_scalar_candidates_breakdown()
+    {
+        var json = GensorCli.Run("explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=512,n=512,k=512", "--target", "h100",
+            "--compiler-check", "off", "--schedule", "block=64x64 thread=4x4 reduce=16 shared=A,B", "--format", "json");
+
+        Assert.True(json.ExitCode == 0, json.Error);
+        Assert.Equal("simt", (string?)JsonNode.Parse(json.Output)!["candidates"]![0]!["breakdown"]!["model"]);
+    }
+
     [Theory]
     [InlineData("--policy", "gensor", "give one of them")]
     [InlineData("--target", "h100", "--schedule 'block=64x64 thread=64x64")]

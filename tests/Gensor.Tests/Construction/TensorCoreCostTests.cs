@@ -1,0 +1,120 @@
+using Gensor.Construction.Cost;
+using Gensor.Etir;
+using Gensor.FrontEnd;
+using Gensor.Hardware;
+using Xunit;
+
+namespace Gensor.Tests.Construction;
+
+/// <summary>The tensor-core model's terms (<see cref="TensorCoreBreakdown"/>): what <c>explain</c> shows of a tensor-core schedule.</summary>
+public sealed class TensorCoreCostTests
+{
+    private static readonly Operator Large = Gemm("m=4096,n=4096,k=4096");
+
+    private static readonly Schedule Tile = Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16");
+
+    private static Operator Gemm(string shape) =>
+        OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", shape, "gemm", null) with { Dtype = "f16" });
+
+    private static TensorCoreBreakdown Terms(Operator op, Schedule schedule, HardwareProfile profile, int? registers = null) =>
+        CostModel.TensorCoreTerms(op, schedule, profile, registers) ?? throw new InvalidOperationException($"{schedule} is no tensor-core schedule of {op.Name}");
+
+    private static double[] Bounds(TensorCoreBreakdown b) => [b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs];
+
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        { "h100", "m=4096,n=4096,k=4096", "block=128x128 thread=64x32 reduce=32 shared=A,B" },
+        { "a100", "m=4096,n=4096,k=4096", "block=64x64 thread=32x32 reduce=64 shared=A,B" },
+        { "h100", "m=128,n=128,k=128", "block=64x64 thread=16x8 reduce=64 shared=A,B" },
+        { "cpu", "m=128,n=128,k=128", "block=64x64 thread=32x32 reduce=64 shared=A,B" },
+        { "cpu", "m=128,n=128,k=128", "block=32x32 thread=16x16 reduce=32 shared=A,B" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void The_breakdowns_total_is_the_estimate_bit_for_bit(string profile, string shape, string schedule)
+    {
+        var op = Gemm(shape);
+        var s = Schedule.Parse(schedule + " mma=m16n8k16");
+
+        Assert.Equal(CostModel.EstimateMs(op, s, ProfileCatalog.Get(profile)), Terms(op, s, ProfileCatalog.Get(profile)).TotalMs);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void The_total_is_the_largest_bound_plus_barriers_thread_wakes_and_the_launch(string profile, string shape, string schedule)
+    {
+        var b = Terms(Gemm(shape), Schedule.Parse(schedule + " mma=m16n8k16"), ProfileCatalog.Get(profile));
+
+        var bounds = Bounds(b);
+        Assert.Equal(bounds.Max() + b.BarrierMs + b.ThreadSyncMs + b.LaunchMs, b.TotalMs, b.TotalMs * 1e-12);
+        Assert.All(bounds, bound => Assert.True(bound > 0));
+    }
+
+    [Fact]
+    public void A_warp_tile_that_reuses_its_fragments_more_moves_the_bound_from_shared_memory_to_the_tensor_cores()
+    {
+        var narrow = Terms(Large, Tile, BuiltInProfiles.H100);
+        var wide = Terms(Large, Schedule.Parse("block=128x128 thread=64x64 reduce=32 shared=A,B mma=m16n8k16"), BuiltInProfiles.H100);
+
+        // A 64x64 warp tile loads 4 A and 8 B fragments for 32 MMAs a k-step; 64x32 loads 4 and 4 for 16.
+        Assert.Equal(narrow.SharedMemoryMs, Bounds(narrow).Max());
+        Assert.Equal(wide.TensorCoreMs, Bounds(wide).Max());
+        Assert.True(wide.SharedMemory.Bytes < narrow.SharedMemory.Bytes);
+        Assert.True(wide.TotalMs < narrow.TotalMs);
+    }
+
+    [Fact]
+    public void A_partial_last_round_costs_a_full_one()
+    {
+        var b = Terms(Large, Schedule.Parse("block=128x128 thread=64x64 reduce=32 shared=A,B mma=m16n8k16"), BuiltInProfiles.H100);
+
+        // 1,024 blocks, 2 resident on each of 132 SMs: 264 slots, 4 rounds of which the last is not full.
+        Assert.Equal(1024, b.Blocks);
+        Assert.Equal(2, b.Occupancy.BlocksPerMultiprocessor);
+        Assert.Equal(4, b.Waves.Rounds);
+        Assert.Equal(1024.0 / (4 * 264), b.Waves.TailEfficiency, 12);
+        var wholeRounds = b.TensorCore.Flops / (b.TensorCore.PeakGflops * 1e9 * b.TensorCore.Efficiency) * 1e3;
+        Assert.Equal(wholeRounds / b.Waves.TailEfficiency, b.TensorCoreMs, b.TensorCoreMs * 1e-12);
+        Assert.Equal(2.0 * 4096 * 4096 * 4096, b.TensorCore.Flops);
+        Assert.Equal(0, b.ThreadSyncMs);
+        Assert.Equal(0, b.ThreadWakesPerBlock);
+    }
+
+    [Fact]
+    public void Ptxas_registers_replace_the_tilings_estimate_in_occupancy_and_the_estimate()
+    {
+        var estimated = Terms(Large, Tile, BuiltInProfiles.H100);
+        var compiled = Terms(Large, Tile, BuiltInProfiles.H100, registers: 255);
+
+        Assert.Equal(255, compiled.Occupancy.RegistersPerThread);
+        Assert.Equal("registers", compiled.Occupancy.Limiter);
+        Assert.Equal(1, compiled.Occupancy.BlocksPerMultiprocessor);
+        Assert.Equal(256, compiled.Occupancy.ThreadsPerMultiprocessor);
+        Assert.True(compiled.Occupancy.BlocksPerMultiprocessor < estimated.Occupancy.BlocksPerMultiprocessor);
+        Assert.True(compiled.TotalMs > estimated.TotalMs);
+    }
+
+    [Fact]
+    public void Shared_memory_counts_every_fragment_load_and_copy_store_of_every_stage()
+    {
+        var b = Terms(Large, Tile, BuiltInProfiles.H100);
+
+        // 8 warps x 2 k-steps x (4 A tiles x 4 words + 4 B tiles x 2 words) x 32 lanes; (128 + 128) rows x 16 words.
+        Assert.Equal(8 * 2 * ((4 * 4) + (4 * 2)) * 32, b.SharedMemory.FragmentWordsPerStage);
+        Assert.Equal(256 * 16, b.SharedMemory.CopyWordsPerStage);
+        Assert.Equal(1024.0 * 128 * (b.SharedMemory.FragmentWordsPerStage + b.SharedMemory.CopyWordsPerStage) * 4, b.SharedMemory.Bytes);
+        Assert.Equal(2.0 * 4096 * 4096 * 2, b.L2Reuse.DramBytes);
+        Assert.Equal(1024.0 * 256 * 4096 * 2, b.L2Reuse.L2Bytes);
+    }
+
+    [Fact]
+    public void Each_model_answers_for_its_own_schedules_only()
+    {
+        var scalar = Schedule.Parse("block=128x128 thread=8x8 reduce=16 shared=A,B");
+
+        Assert.Null(CostModel.TensorCoreTerms(Large, scalar, BuiltInProfiles.H100));
+        Assert.Equal(CostModel.EstimateMs(Large, scalar, BuiltInProfiles.H100), CostModel.Breakdown(Large, scalar, BuiltInProfiles.H100).TotalMs);
+        Assert.Throws<ArgumentException>(() => CostModel.Breakdown(Large, Tile, BuiltInProfiles.H100));
+    }
+}
