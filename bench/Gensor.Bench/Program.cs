@@ -33,6 +33,11 @@ if (args is ["registers", .. var registerArgs])
 {
     return RegisterTable.Run(registerArgs);
 }
+// `Gensor.Bench tc-registers ...`: the tensor-core tiling's register estimate against ptxas (TensorCoreRegisterTable.cs).
+if (args is ["tc-registers", .. var tensorCoreArgs])
+{
+    return TensorCoreRegisterTable.Run(tensorCoreArgs);
+}
 // `Gensor.Bench reference`: the reference evaluator's speed (ReferenceTable.cs).
 if (args is ["reference", .. var referenceArgs])
 {

@@ -88,19 +88,19 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     /// <summary>
     /// Registers per thread: 4 accumulators per MMA tile; the fragments (4 words per A tile, 2 per
-    /// B tile) of every k-step of a stage and a quarter more, because ptxas hoists the unrolled
-    /// stage's shared loads ahead of its MMAs (128x128, 64x32 warps, stage 32: 24 of the 48 LDS
-    /// before the first HMMA); the words a thread copies per stage, all loaded before the first is
-    /// stored; and
-    /// <see cref="ScalarRegisters"/>. Fitted to ptxas 11.8 for sm_90 on 4096³ products, every legal
-    /// tiling with blocks of 64-256, warp tiles of 16-64 and stages of 16-64: of the kernels that
-    /// neither spill nor reach 255 registers, estimate over ptxas 0.98 in mean (0.78-1.16) for 132
-    /// f16 ones and 1.00 (0.85-1.16) for 87 TF32 ones, where one k-step's fragments gave 0.80
-    /// (0.45-1.21) and 0.66 (0.33-1.00); the 51 that spill or reach 255 are estimated at 230 or more
-    /// (27 over 255), where they were at 76-188. On bf16 for sm_80 (a100) it reads 0.88 (0.79-0.96).
+    /// B tile) of every k-step of a stage, because ptxas hoists the unrolled stage's shared loads
+    /// ahead of its MMAs (128x128, 64x32 warps, stage 32: 24 of the 48 LDS before the first HMMA);
+    /// the words a thread copies per stage, all loaded before the first is stored; and
+    /// <see cref="ScalarRegisters"/>. Fitted to ptxas 11.8 for sm_90 on a 4096³ product, every tiling
+    /// of <c>TensorCoreChoice</c>'s space legal apart from registers (<c>Gensor.Bench tc-registers</c>,
+    /// bench/results/tensor-core-registers.md), for what legality decides: of 332 f16 and 281 TF32
+    /// kernels, 7 that spill or break the register limits are let through and 3 that ptxas fits are
+    /// ruled out, where one k-step's fragments let 85 through (a stage of 64 took 255 registers where
+    /// that estimate said 116). The estimate is 0.92 times ptxas's count in geometric mean; sm_80's
+    /// ptxas takes about a tenth more (0.82), so an A100 lets more through, for the compiler check to drop.
     /// </summary>
     public int RegistersPerThread =>
-        (TilesM * TilesN * 4) + ((((TilesM * 4) + (TilesN * 2)) * (StageK / StepK) * 5) + 3) / 4 + CopyWordsA + CopyWordsB + ScalarRegisters;
+        (TilesM * TilesN * 4) + (((TilesM * 4) + (TilesN * 2)) * (StageK / StepK)) + CopyWordsA + CopyWordsB + ScalarRegisters;
 
     /// <summary>Blocks in the grid.</summary>
     public long Blocks => (long)(Product.M / BlockM) * (Product.N / BlockN);
