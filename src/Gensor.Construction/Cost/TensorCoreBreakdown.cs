@@ -9,8 +9,8 @@ namespace Gensor.Construction.Cost;
 /// <param name="TotalMs">The estimate: the largest of the four bounds, plus barriers, thread wakes and the launch.</param>
 /// <param name="TensorCoreMs">Tensor-core bound: the flops at the MMA's share of the peak, in whole rounds.</param>
 /// <param name="SharedMemoryMs">Shared-memory bound: fragment loads and the copies' stores at 128 bytes per clock and SM, in whole rounds.</param>
-/// <param name="L2Ms">L2 bound: every block's operand boxes over the L2 bandwidth.</param>
-/// <param name="DramMs">DRAM bound: A and B once (the boxes blocks share stay in L2).</param>
+/// <param name="L2Ms">L2 bound: every block's operand boxes and C's store over the L2 bandwidth.</param>
+/// <param name="DramMs">DRAM bound: A, B and C once (the boxes blocks share stay in L2).</param>
 /// <param name="BarrierMs">A barrier pair per stage and round.</param>
 /// <param name="ThreadSyncMs">The CPU accelerator's thread wakes for barriers and the emulated MMA's shuffles; 0 on GPU profiles.</param>
 /// <param name="LaunchMs">Fixed kernel launch overhead.</param>

@@ -15,8 +15,8 @@ namespace Gensor.Construction.Cost;
 /// operand type times <see cref="MmaSyncEfficiency"/>;</item>
 /// <item>shared memory: fragment loads (one 32-bit word per lane and register) and the
 /// copies' stores, at 128 bytes per clock per multiprocessor;</item>
-/// <item>L2: every block reads its BM×K and K×BN operand boxes;</item>
-/// <item>DRAM: A and B once (the boxes blocks share stay in L2; C's store is not counted).</item>
+/// <item>L2: every block reads its BM×K and K×BN operand boxes, and C is stored;</item>
+/// <item>DRAM: A, B and C once (the boxes blocks share stay in L2).</item>
 /// </list>
 /// </summary>
 public static class TensorCoreCost
@@ -53,10 +53,12 @@ public static class TensorCoreCost
         var sharedBytes = (double)tiling.Blocks * stages * (fragmentWords + copyWords) * 4;
         var sharedMs = sharedBytes / (profile.Multiprocessors * SharedBytesPerClock * profile.ClockMhz * 1e6) * 1e3 * roundFactor;
 
-        var l2Bytes = (double)tiling.Blocks * (tiling.BlockM + tiling.BlockN) * p.K * operandBytes;
+        // C is stored once, through L2 to DRAM: for a short reduction it is most of the traffic.
+        var outputBytes = (double)p.M * p.N * p.C.Type.Bytes();
+        var l2Bytes = ((double)tiling.Blocks * (tiling.BlockM + tiling.BlockN) * p.K * operandBytes) + outputBytes;
         var l2Ms = l2Bytes / (profile.EffectiveL2BandwidthGBs * 1e9) * 1e3;
 
-        var dramBytes = (((double)p.M * p.K) + ((double)p.K * p.N)) * operandBytes;
+        var dramBytes = ((((double)p.M * p.K) + ((double)p.K * p.N)) * operandBytes) + outputBytes;
         var dramMs = dramBytes / (profile.DramBandwidthGBs * 1e9 * profile.DramEfficiency) * 1e3;
 
         var barrierMs = 2.0 * stages * rounds * profile.BarrierNs * 1e-6;

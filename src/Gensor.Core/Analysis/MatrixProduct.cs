@@ -11,7 +11,8 @@ namespace Gensor.Analysis;
 /// <param name="K">The reduction: columns of A, rows of B.</param>
 /// <param name="A">The left operand's tensor.</param>
 /// <param name="B">The right operand's tensor.</param>
-public sealed record MatrixProduct(int M, int N, int K, Tensor A, Tensor B)
+/// <param name="C">The output's tensor.</param>
+public sealed record MatrixProduct(int M, int N, int K, Tensor A, Tensor B, Tensor C)
 {
     /// <summary>The operator as a matrix product, or null when it is not one.</summary>
     public static MatrixProduct? Of(Operator op)
@@ -35,7 +36,7 @@ public sealed record MatrixProduct(int M, int N, int K, Tensor A, Tensor B)
         {
             return null;
         }
-        return new MatrixProduct(extents[0], extents[1], extents[2], tensorA, tensorB);
+        return new MatrixProduct(extents[0], extents[1], extents[2], tensorA, tensorB, op.Output);
     }
 
     private static bool Plain(TensorRead read, string row, string column) =>

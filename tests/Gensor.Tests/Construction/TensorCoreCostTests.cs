@@ -107,9 +107,23 @@ public sealed class TensorCoreCostTests
         Assert.Equal(8 * 2 * ((4 * 4) + (4 * 2)) * 32, b.SharedMemory.FragmentWordsPerStage);
         Assert.Equal(256 * 16, b.SharedMemory.CopyWordsPerStage);
         Assert.Equal(1024.0 * 128 * (b.SharedMemory.FragmentWordsPerStage + b.SharedMemory.CopyWordsPerStage) * 4, b.SharedMemory.Bytes);
-        Assert.Equal(2.0 * 4096 * 4096 * 2, b.L2Reuse.DramBytes);
-        Assert.Equal(1024.0 * 256 * 4096 * 2, b.L2Reuse.L2Bytes);
+        Assert.Equal((2.0 * 4096 * 4096 * 2) + C(Large), b.L2Reuse.DramBytes);
+        Assert.Equal((1024.0 * 256 * 4096 * 2) + C(Large), b.L2Reuse.L2Bytes);
     }
+
+    [Fact]
+    public void A_short_reduction_is_bound_by_storing_its_output()
+    {
+        // 4096x4096 outputs from 32 products each: A and B are 0.5 MB, C 32 MB.
+        var op = Gemm("m=4096,n=4096,k=32");
+        var b = Terms(op, Schedule.Parse("block=128x128 thread=64x64 reduce=32 shared=A,B mma=m16n8k16"), BuiltInProfiles.H100);
+
+        Assert.Equal((2.0 * 4096 * 32 * 2) + C(op), b.L2Reuse.DramBytes);
+        Assert.Equal(b.DramMs, Bounds(b).Max());
+        Assert.Equal(C(op) / (BuiltInProfiles.H100.DramBandwidthGBs * 1e9 * BuiltInProfiles.H100.DramEfficiency) * 1e3, b.DramMs, b.DramMs * 0.02);
+    }
+
+    private static double C(Operator op) => (double)op.Output.ElementCount * op.Output.Type.Bytes();
 
     [Fact]
     public void Each_model_answers_for_its_own_schedules_only()
