@@ -19,7 +19,7 @@ namespace Gensor.Construction.Cost;
 /// <param name="TensorCore">The MMA work and the peak it runs at.</param>
 /// <param name="SharedMemory">The shared-memory words a block moves per stage.</param>
 /// <param name="L2Reuse">Traffic from DRAM against traffic from L2.</param>
-/// <param name="ThreadWakesPerBlock">Thread wakes of one block on the CPU accelerator (two per barrier and shuffle, each for every thread); 0 on GPU profiles.</param>
+/// <param name="ThreadWakesPerBlock">Thread wakes of one block on the CPU accelerator: every thread at each of a stage's two barriers, twice at each shuffle, and at the block's end; 0 on GPU profiles.</param>
 /// <param name="Blocks">Thread blocks in the grid.</param>
 /// <param name="Stages">Reduction stages per block.</param>
 public sealed record TensorCoreBreakdown(
