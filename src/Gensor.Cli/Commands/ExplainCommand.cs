@@ -226,8 +226,8 @@ internal static class ExplainCommand
             NumberText.Count(b.Blocks, "block"), NumberText.Count(b.Waves.Rounds, "round"), b.Waves.TailEfficiency));
         output.WriteLine(string.Format(c, "  tensor cores {0:G3} flops at {1:P0} of {2:#,0.##} GFLOP/s, {3} MMAs per warp and stage",
             b.TensorCore.Flops, b.TensorCore.Efficiency, b.TensorCore.PeakGflops, b.TensorCore.MmasPerWarpStage));
-        output.WriteLine(string.Format(c, "  shared       {0} fragment and {1} copy words per block and stage, {2:G3} bytes in all",
-            b.SharedMemory.FragmentWordsPerStage, b.SharedMemory.CopyWordsPerStage, b.SharedMemory.Bytes));
+        output.WriteLine(string.Format(c, "  shared       {0} fragment and {1} copy words per block and stage, conflict factor {2:G3}, {3:G3} bytes in all",
+            b.SharedMemory.FragmentWordsPerStage, b.SharedMemory.CopyWordsPerStage, b.SharedMemory.ConflictFactor, b.SharedMemory.Bytes));
         output.WriteLine(string.Format(c, "  L2 reuse     {0:G3} bytes from DRAM, {1:G3} from L2 ({2:G3}x)", b.L2Reuse.DramBytes, b.L2Reuse.L2Bytes, b.L2Reuse.ReuseFactor));
         if (b.ThreadSyncMs > 0)
         {

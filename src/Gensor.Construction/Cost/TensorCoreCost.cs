@@ -14,7 +14,7 @@ namespace Gensor.Construction.Cost;
 /// <item>tensor cores: 2·M·N·K flops at the profile's tensor-core peak for the
 /// operand type times <see cref="MmaSyncEfficiency"/>;</item>
 /// <item>shared memory: fragment loads (one 32-bit word per lane and register) and the
-/// copies' stores, at 128 bytes per clock per multiprocessor;</item>
+/// copies' stores, bank conflicts counted, at 128 bytes per clock per multiprocessor;</item>
 /// <item>L2: every block reads its BM×K and K×BN operand boxes, and C is stored;</item>
 /// <item>DRAM: A, B and C once (the boxes blocks share stay in L2).</item>
 /// </list>
@@ -50,7 +50,10 @@ public static class TensorCoreCost
         var stages = p.K / tiling.StageK;
         var fragmentWords = (long)tiling.Warps * (tiling.StageK / tiling.StepK) * ((tiling.TilesM * 4) + (tiling.TilesN * 2)) * 32;
         var copyWords = (long)(tiling.BlockM + tiling.BlockN) * tiling.StageWords;
-        var sharedBytes = (double)tiling.Blocks * stages * (fragmentWords + copyWords) * 4;
+        // A warp's access that takes several bank passes costs the bandwidth of as many conflict-free ones.
+        var passWords = (fragmentWords * tiling.FragmentPasses)
+            + ((long)tiling.Threads * ((tiling.CopyWordsA * tiling.CopyPassesA) + (tiling.CopyWordsB * tiling.CopyPassesB)));
+        var sharedBytes = (double)tiling.Blocks * stages * passWords * 4;
         var sharedMs = sharedBytes / (profile.Multiprocessors * SharedBytesPerClock * profile.ClockMhz * 1e6) * 1e3 * roundFactor;
 
         // C is stored once, through L2 to DRAM: for a short reduction it is most of the traffic.
@@ -72,7 +75,7 @@ public static class TensorCoreCost
             new ResidencyTerm(resident, resident * tiling.Threads, registers, tiling.SharedBytes, limiter),
             new WavesTerm(rounds, tiling.Blocks / ((double)rounds * slots), (int)Math.Min(profile.Multiprocessors, tiling.Blocks)),
             new TensorCoreTerm(flops, peakGflops, MmaSyncEfficiency, tiling.MmasPerWarpStage),
-            new TensorCoreSharedTerm(fragmentWords, copyWords, sharedBytes),
+            new TensorCoreSharedTerm(fragmentWords, copyWords, passWords / (double)(fragmentWords + copyWords), sharedBytes),
             new L2ReuseTerm(dramBytes, l2Bytes, l2Bytes / Math.Max(1, dramBytes)),
             wakes, tiling.Blocks, stages);
     }

@@ -102,11 +102,71 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     public int RegistersPerThread =>
         (TilesM * TilesN * 4) + (((TilesM * 4) + (TilesN * 2)) * (StageK / StepK)) + CopyWordsA + CopyWordsB + ScalarRegisters;
 
+    /// <summary>
+    /// Bank passes of a warp's fragment load (lane 4g+t reads word t of row g, plus a constant):
+    /// 1 with the padded rows, whose 8 rows of 4 words fall in 32 different banks.
+    /// </summary>
+    public int FragmentPasses => BankPasses(thread => (((thread & 31) >> 2) * RowWords) + (thread & 3), 32);
+
+    /// <summary>
+    /// Bank passes of a warp's store of A's copy, the most of any warp (thread i writes word i % SW of
+    /// row i / SW, SW the stage's words): 2 where a warp spans rows whose padding wraps onto the banks
+    /// of the first (SW of 8 or 16), else 1.
+    /// </summary>
+    public int CopyPassesA => BankPasses(thread => (thread / StageWords * RowWords) + (thread % StageWords),
+        StageWords % 32 == 0 || 32 % StageWords == 0 ? 32 : Threads);
+
+    /// <summary>
+    /// Bank passes of a warp's store of B's transposed copy, the most of any warp (thread i writes the
+    /// pair word of its column, a row of RW words per column): with consecutive columns a row apart,
+    /// 32 / gcd(RW, 32) banks take the warp's 32 words, 4 passes with the rows padded for the fragment loads.
+    /// </summary>
+    public int CopyPassesB => BankPasses(thread => (CopyColumnB(thread) * RowWords) + CopyPairB(thread),
+        BlockN % 32 == 0 || 32 % BlockN == 0 ? 32 : Threads);
+
+    /// <summary>The column of B's box thread <paramref name="thread"/> copies first: with T a multiple of BN the column stays and the pair advances, else the reverse.</summary>
+    public int CopyColumnB(int thread) => Threads % BlockN == 0 ? thread % BlockN : thread;
+
+    /// <summary>The pair word (two k adjacent) of its column thread <paramref name="thread"/> copies first.</summary>
+    public int CopyPairB(int thread) => Threads % BlockN == 0 ? thread / BlockN : 0;
+
     /// <summary>Blocks in the grid.</summary>
     public long Blocks => (long)(Product.M / BlockM) * (Product.N / BlockN);
 
     /// <summary>MMA instructions each warp issues per stage.</summary>
     public int MmasPerWarpStage => TilesM * TilesN * (StageK / StepK);
+
+    /// <summary>
+    /// Passes of a warp's 32-bit shared access to the words <paramref name="word"/> gives per thread, the
+    /// most of any warp of the first <paramref name="threads"/>: the most distinct words one of the 32 banks
+    /// serves. Where every warp's words are the first warp's plus a constant (the callers say when), the
+    /// first warp alone is asked: construction prices hundreds of tilings.
+    /// </summary>
+    private static int BankPasses(Func<int, int> word, int threads)
+    {
+        const int banks = 32;
+        Span<int> words = stackalloc int[32];
+        Span<int> perBank = stackalloc int[banks];
+        var passes = 0;
+        for (var warp = 0; warp < threads; warp += 32)
+        {
+            for (var lane = 0; lane < 32; lane++)
+            {
+                words[lane] = word(warp + lane);
+            }
+            words.Sort();
+            perBank.Clear();
+            for (var lane = 0; lane < 32; lane++)
+            {
+                // A word several lanes access is served once.
+                if (lane == 0 || words[lane] != words[lane - 1])
+                {
+                    passes = Math.Max(passes, ++perBank[words[lane] % banks]);
+                }
+            }
+        }
+        return passes;
+    }
 
     /// <summary>The tiling of <paramref name="schedule"/> for <paramref name="op"/>, or why there is none.</summary>
     public static (TensorCoreTiling? Tiling, string? Reason) Of(Operator op, Schedule schedule)

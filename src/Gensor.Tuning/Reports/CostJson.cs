@@ -104,6 +104,7 @@ public static class CostJson
         {
             ["fragment_words_per_stage"] = b.SharedMemory.FragmentWordsPerStage,
             ["copy_words_per_stage"] = b.SharedMemory.CopyWordsPerStage,
+            ["conflict_factor"] = Round(b.SharedMemory.ConflictFactor),
             ["bytes"] = Round(b.SharedMemory.Bytes),
         },
         ["l2_reuse"] = L2Reuse(b.L2Reuse),

@@ -1,4 +1,6 @@
+using Gensor.Analysis;
 using Gensor.Construction.Cost;
+using Gensor.Construction.Policies;
 using Gensor.Etir;
 using Gensor.FrontEnd;
 using Gensor.Hardware;
@@ -52,16 +54,52 @@ public sealed class TensorCoreCostTests
     }
 
     [Fact]
-    public void A_warp_tile_that_reuses_its_fragments_more_moves_the_bound_from_shared_memory_to_the_tensor_cores()
+    public void A_warp_tile_that_reuses_its_fragments_more_moves_less_through_shared_memory()
     {
         var narrow = Terms(Large, Tile, BuiltInProfiles.H100);
         var wide = Terms(Large, Schedule.Parse("block=128x128 thread=64x64 reduce=32 shared=A,B mma=m16n8k16"), BuiltInProfiles.H100);
 
         // A 64x64 warp tile loads 4 A and 8 B fragments for 32 MMAs a k-step; 64x32 loads 4 and 4 for 16.
+        Assert.Equal(8192, wide.SharedMemory.FragmentWordsPerStage);
+        Assert.Equal(12288, narrow.SharedMemory.FragmentWordsPerStage);
         Assert.Equal(narrow.SharedMemoryMs, Bounds(narrow).Max());
-        Assert.Equal(wide.TensorCoreMs, Bounds(wide).Max());
-        Assert.True(wide.SharedMemory.Bytes < narrow.SharedMemory.Bytes);
+        Assert.True(wide.SharedMemoryMs < narrow.SharedMemoryMs);
         Assert.True(wide.TotalMs < narrow.TotalMs);
+    }
+
+    [Fact]
+    public void The_transposed_copy_of_B_pays_its_bank_conflicts()
+    {
+        // Stage 16: rows of 8 words padded to 12. A's copy puts a warp on 4 rows, whose padding wraps the
+        // last onto the first's banks (2 passes); B's puts its 32 columns 12 words apart, on 8 banks (4 passes).
+        var tall = Schedule.Parse("block=256x128 thread=64x64 reduce=16 shared=A,B mma=m16n8k16");
+        var wide = Schedule.Parse("block=128x256 thread=64x64 reduce=16 shared=A,B mma=m16n8k16");
+        var tiling = TensorCoreTiling.Of(Large, tall).Tiling!;
+
+        Assert.Equal((1, 2, 4), (tiling.FragmentPasses, tiling.CopyPassesA, tiling.CopyPassesB));
+        var t = Terms(Large, tall, BuiltInProfiles.H100);
+        var w = Terms(Large, wide, BuiltInProfiles.H100);
+        // 8,192 fragment words in one pass each; 256 threads copy 8 words of A in 2 passes and 4 of B in 4.
+        Assert.Equal((8192 + (256 * ((8 * 2) + (4 * 4)))) / (8192.0 + 3072), t.SharedMemory.ConflictFactor, 12);
+        // The mirror tiling copies more of B: the same flops and words, more passes.
+        Assert.True(w.SharedMemory.ConflictFactor > t.SharedMemory.ConflictFactor);
+        Assert.True(w.SharedMemoryMs > t.SharedMemoryMs);
+    }
+
+    [Theory]
+    [InlineData("f16")]
+    [InlineData("f32")]
+    public void Every_fragment_load_of_the_tiling_space_is_free_of_bank_conflicts(string dtype)
+    {
+        // The rows' padding of 4 words is for this (see TensorCoreTiling's remarks).
+        var op = OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=1024,n=1024,k=1024", "gemm", null) with { Dtype = dtype });
+        var unbounded = BuiltInProfiles.H100 with { MaxRegistersPerThread = 1 << 20, RegistersPerMultiprocessor = int.MaxValue, OccupancyGoalThreads = 0 };
+
+        var tilings = TensorCoreChoice.Schedules(op, unbounded, allowTf32: true).Select(s => TensorCoreTiling.Of(op, s).Tiling!).ToArray();
+
+        Assert.True(tilings.Length > 100);
+        Assert.All(tilings, t => Assert.Equal(1, t.FragmentPasses));
+        Assert.All(tilings, t => Assert.InRange(t.CopyPassesB, 1, 4));
     }
 
     [Fact]
@@ -106,7 +144,9 @@ public sealed class TensorCoreCostTests
         // 8 warps x 2 k-steps x (4 A tiles x 4 words + 4 B tiles x 2 words) x 32 lanes; (128 + 128) rows x 16 words.
         Assert.Equal(8 * 2 * ((4 * 4) + (4 * 2)) * 32, b.SharedMemory.FragmentWordsPerStage);
         Assert.Equal(256 * 16, b.SharedMemory.CopyWordsPerStage);
-        Assert.Equal(1024.0 * 128 * (b.SharedMemory.FragmentWordsPerStage + b.SharedMemory.CopyWordsPerStage) * 4, b.SharedMemory.Bytes);
+        // Stage 32: rows of 16 words padded to 20; A's copy stores take 2 passes, B's 4 (8 words a thread of each).
+        Assert.Equal(1.5, b.SharedMemory.ConflictFactor, 12);
+        Assert.Equal(1024.0 * 128 * (b.SharedMemory.FragmentWordsPerStage + (256 * ((8 * 2) + (8 * 4)))) * 4, b.SharedMemory.Bytes);
         Assert.Equal((2.0 * 4096 * 4096 * 2) + C(Large), b.L2Reuse.DramBytes);
         Assert.Equal((1024.0 * 256 * 4096 * 2) + C(Large), b.L2Reuse.L2Bytes);
     }
