@@ -118,11 +118,19 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     /// <summary>
     /// Bank passes of a warp's store of B's transposed copy, the most of any warp (thread i writes the
-    /// pair word of its column, a row of RW words per column): with consecutive columns a row apart,
-    /// 32 / gcd(RW, 32) banks take the warp's 32 words, 4 passes with the rows padded for the fragment loads.
+    /// pair word of its column, a row of RW words per column, swizzled by <see cref="SwizzleB"/>): 1 where
+    /// a warp copies 32 consecutive columns (without the swizzle, 4: 8 banks for 32 columns a padded row apart).
     /// </summary>
-    public int CopyPassesB => BankPasses(thread => (CopyColumnB(thread) * RowWords) + CopyPairB(thread),
+    public int CopyPassesB => BankPasses(thread => (CopyColumnB(thread) * RowWords) + (CopyPairB(thread) ^ SwizzleB(CopyColumnB(thread))),
         BlockN % 32 == 0 || 32 % BlockN == 0 ? 32 : Threads);
+
+    /// <summary>
+    /// Where B's column <paramref name="column"/> keeps its pair words: word p at p ^ swizzle. Columns a row
+    /// apart share banks every 8 (rows of 4 mod 8 words); the swizzle gives each of 4 such columns its own
+    /// word of 4, so a warp's copy of 32 consecutive columns fills 32 banks. A fragment load's 8 columns
+    /// share one swizzle, which only reorders each lane's 4 words: still one pass.
+    /// </summary>
+    public static int SwizzleB(int column) => (column >> 3) & 3;
 
     /// <summary>The column of B's box thread <paramref name="thread"/> copies first: with T a multiple of BN the column stays and the pair advances, else the reverse.</summary>
     public int CopyColumnB(int thread) => Threads % BlockN == 0 ? thread % BlockN : thread;

@@ -95,6 +95,27 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         Assert.True(measurement.Verified, measurement.Error);
     }
 
+    [Theory]
+    // Two warps a block along n, each of four B tiles: every swizzle of B's words, copied and loaded.
+    [InlineData("f16", "block=32x64 thread=16x32 reduce=32 shared=A,B mma=m16n8k16")]
+    // 64 columns copied by 64 threads, one column each (B's copy with T a multiple of BN and not).
+    [InlineData("bf16", "block=16x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k16")]
+    [InlineData("f32", "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k8tf32")]
+    [InlineData("f16", "block=32x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16")]
+    public void Kernels_with_swizzled_B_columns_match_the_reference(string dtype, string schedule)
+    {
+        var op = Gemm(dtype, shape: "m=32,n=128,k=64");
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "SwizzledMma");
+        var compiled = RoslynKernelCompiler.Compile([source]).Single();
+        Assert.Null(compiled.Error);
+
+        using var runner = new KernelRunner(fixture.Device, op, seed: 7);
+        var measurement = runner.Run(compiled, CpuDeviceFixture.Once);
+
+        Assert.True(measurement.Verified, measurement.Error);
+        Assert.Contains("^ g_bswizzle", source.Text);
+    }
+
     [Fact]
     public void Tf32_registers_hold_each_element_of_A_and_B_once()
     {

@@ -103,8 +103,16 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var bWide = t.Threads % t.BlockN == 0;
         _w.Line(bWide ? $"int g_bcol = g_tid % {Int(t.BlockN)};" : "int g_bcol = g_tid;");
         _w.Line(bWide ? $"int g_bpair = g_tid / {Int(t.BlockN)};" : "int g_bpair = 0;");
-        _w.Line($"int g_bshared = g_bcol * {Int(rw)} + g_bpair;");
+        _w.Line($"int g_bshared = g_bcol * {Int(rw)};");
+        _w.Line("// B's words are swizzled: a column's pair word p lies at p ^ ((column >> 3) & 3), so the copy's 32 columns, a");
+        _w.Line("// row apart, fill 32 banks (TensorCoreTiling.SwizzleB); a column's swizzle stays with it across the copy.");
+        _w.Line("int g_bswizzle = (g_bcol >> 3) & 3;");
         _w.Line($"int g_bglobal = {Int(perWord)} * g_bpair * {Int(_p.N)} + g_bn + g_bcol;");
+        // A warp's B tile j reads columns wn + 8j .. wn + 8j + 7, one swizzle: its lanes' word t becomes t ^ swizzle.
+        for (var j = 0; j < Math.Min(4, t.TilesN); j++)
+        {
+            _w.Line($"int g_bt{Int(j)} = g_t ^ (((g_wn >> 3) + {Int(j)}) & 3);");
+        }
         using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
         {
             _w.Line("// Stage: A's and B's boxes into shared memory.");
@@ -119,9 +127,10 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 // Item tid + u*T: with T a multiple of BN the column stays and the pair advances, else the reverse.
                 var (dc, dp) = bWide ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
                 var global = $"g_bglobal + g_k0 * {Int(_p.N)} + {Int(((long)perWord * dp * _p.N) + dc)}";
+                var store = $"g_sb[g_bshared + {Int(dc * rw)} + ((g_bpair + {Int(dp)}) ^ g_bswizzle)]";
                 _w.Line(t.Tf32
-                    ? $"g_sb[g_bshared + {Int((dc * rw) + dp)}] = ToTf32(g_b[{global}]);"
-                    : $"g_sb[g_bshared + {Int((dc * rw) + dp)}] = (uint)g_b[{global}] | ((uint)g_b[{global} + {Int(_p.N)}] << 16);");
+                    ? $"{store} = ToTf32(g_b[{global}]);"
+                    : $"{store} = (uint)g_b[{global}] | ((uint)g_b[{global} + {Int(_p.N)}] << 16);");
             }
             _w.Line("Group.Barrier();");
             for (var step = 0; step < t.StageK / t.StepK; step++)
@@ -140,7 +149,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                     }
                     for (var j = 0; j < t.TilesN; j++)
                     {
-                        var column = $"(g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + g_t + {Int(word)}";
+                        var column = $"(g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + g_bt{Int(j % 4)} + {Int(word)}";
                         for (var r = 0; r < 2; r++)
                         {
                             _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb[{column} + {Int(4 * r)}];");
