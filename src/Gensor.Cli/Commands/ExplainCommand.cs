@@ -193,16 +193,14 @@ internal static class ExplainCommand
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"estimate of {what} (under the model; nothing is measured):");
         output.WriteLine(string.Format(c, "  bounds       multiprocessor {0:G3} ms, DRAM {1:G3} ms, L2 {2:G3} ms, launch {3:G3} ms", b.MultiprocessorMs, b.DramMs, b.L2Ms, b.LaunchMs));
-        output.WriteLine(string.Format(c, "  occupancy    {0} = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
-            NumberText.Count(b.Occupancy.BlocksPerMultiprocessor, "block"), b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread, b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter));
-        output.WriteLine(string.Format(c, "  waves        {0} in {1} on the busiest SM, tail efficiency {2:P0}",
-            NumberText.Count(b.Blocks, "block"), NumberText.Count(b.Waves.Rounds, "round"), b.Waves.TailEfficiency));
+        WriteResidency(output, b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
+            b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves);
         output.WriteLine(string.Format(c, "  memory       {0:G3} of {1:G3} bytes in flight per SM needed: {2:P0} of DRAM bandwidth reachable",
             b.MemoryParallelism.BytesInFlightPerMultiprocessor, b.MemoryParallelism.BytesNeededPerMultiprocessor, b.MemoryParallelism.AchievedFraction)
             + (b.MemoryParallelism.CopyWaitMs > 0 ? string.Format(c, "; single-buffered copies wait {0:G3} ms unhidden", b.MemoryParallelism.CopyWaitMs) : ""));
         output.WriteLine(string.Format(c, "  shared/L1    {0:G3} passes per warp and stage, conflict factor {1:G3}", b.SharedMemory.PassesPerStage, b.SharedMemory.ConflictFactor));
         output.WriteLine(string.Format(c, "  issue        {0:G3} instructions per thread and stage, {1:P0} multiply-adds", b.Issue.InstructionsPerStage, b.Issue.FmaFraction));
-        output.WriteLine(string.Format(c, "  L2 reuse     {0:G3} bytes from DRAM, {1:G3} from L2 ({2:G3}x)", b.L2Reuse.DramBytes, b.L2Reuse.L2Bytes, b.L2Reuse.ReuseFactor));
+        WriteL2Reuse(output, b.L2Reuse);
         if (b.Reduction.ReduceThreads > 1)
         {
             output.WriteLine(string.Format(c, "  reduction    {0} threads per output, {1:G3} instructions per thread to combine them", b.Reduction.ReduceThreads, b.Reduction.InstructionsPerThread));
@@ -220,20 +218,31 @@ internal static class ExplainCommand
         output.WriteLine($"estimate of {what} (the tensor-core model; nothing is measured):");
         output.WriteLine(string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms; plus barriers {4:G3} ms, launch {5:G3} ms",
             b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.BarrierMs, b.LaunchMs));
-        output.WriteLine(string.Format(c, "  occupancy    {0} = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
-            NumberText.Count(b.Occupancy.BlocksPerMultiprocessor, "block"), b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread, b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter));
-        output.WriteLine(string.Format(c, "  waves        {0} in {1} on the busiest SM, tail efficiency {2:P0}",
-            NumberText.Count(b.Blocks, "block"), NumberText.Count(b.Waves.Rounds, "round"), b.Waves.TailEfficiency));
+        WriteResidency(output, b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
+            b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves);
         output.WriteLine(string.Format(c, "  tensor cores {0:G3} flops at {1:P0} of {2:#,0.##} GFLOP/s, {3} MMAs per warp and stage",
             b.TensorCore.Flops, b.TensorCore.Efficiency, b.TensorCore.PeakGflops, b.TensorCore.MmasPerWarpStage));
         output.WriteLine(string.Format(c, "  shared       {0} fragment and {1} copy words per block and stage, conflict factor {2:G3}, {3:G3} bytes in all",
             b.SharedMemory.FragmentWordsPerStage, b.SharedMemory.CopyWordsPerStage, b.SharedMemory.ConflictFactor, b.SharedMemory.Bytes));
-        output.WriteLine(string.Format(c, "  L2 reuse     {0:G3} bytes from DRAM, {1:G3} from L2 ({2:G3}x)", b.L2Reuse.DramBytes, b.L2Reuse.L2Bytes, b.L2Reuse.ReuseFactor));
+        WriteL2Reuse(output, b.L2Reuse);
         if (b.ThreadSyncMs > 0)
         {
             output.WriteLine(string.Format(c, "  thread wakes {0:G3} per block (barriers and the emulated MMA's shuffles): {1:G3} ms", b.ThreadWakesPerBlock, b.ThreadSyncMs));
         }
     }
+
+    /// <summary>The occupancy and waves lines, as both models give them.</summary>
+    private static void WriteResidency(TextWriter output, int blocksPerSm, int threadsPerSm, int registers, long sharedBytes, string limiter, long blocks, WavesTerm waves)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Format(c, "  occupancy    {0} = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
+            NumberText.Count(blocksPerSm, "block"), threadsPerSm, registers, sharedBytes, limiter));
+        output.WriteLine(string.Format(c, "  waves        {0} in {1} on the busiest SM, tail efficiency {2:P0}",
+            NumberText.Count(blocks, "block"), NumberText.Count(waves.Rounds, "round"), waves.TailEfficiency));
+    }
+
+    private static void WriteL2Reuse(TextWriter output, L2ReuseTerm l2) =>
+        output.WriteLine(string.Format(CultureInfo.InvariantCulture, "  L2 reuse     {0:G3} bytes from DRAM, {1:G3} from L2 ({2:G3}x)", l2.DramBytes, l2.L2Bytes, l2.ReuseFactor));
 
     /// <summary>How the profile's estimates rank the operator's measured records, per device.</summary>
     private static void WriteFits(TextWriter output, string path, HardwareProfile profile, IReadOnlyList<DeviceFit> fits)

@@ -98,7 +98,7 @@ public static class CostModel
     /// <exception cref="ArgumentException">The schedule is a tensor-core schedule of the operator.</exception>
     public static CostBreakdown Breakdown(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread = null)
     {
-        if (TensorCoreTerms(op, schedule, profile, registersPerThread) is not null)
+        if (TensorCoreTilingOf(op, schedule) is not null)
         {
             throw new ArgumentException($"'{schedule}' runs on tensor cores, whose model is TensorCoreCost: use TensorCoreTerms", nameof(schedule));
         }
@@ -117,9 +117,11 @@ public static class CostModel
 
     /// <summary>The terms of a tensor-core schedule's estimate (<see cref="TensorCoreCost"/>), or null for any other schedule.</summary>
     public static TensorCoreBreakdown? TensorCoreTerms(Operator op, Schedule schedule, HardwareProfile profile, int? registersPerThread = null) =>
-        schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
-            ? TensorCoreCost.Breakdown(tiling, profile, registersPerThread)
-            : null;
+        TensorCoreTilingOf(op, schedule) is { } tiling ? TensorCoreCost.Breakdown(tiling, profile, registersPerThread) : null;
+
+    /// <summary>The tiling <see cref="TensorCoreCost"/> prices the schedule by, or null when the scalar model does.</summary>
+    private static TensorCoreTiling? TensorCoreTilingOf(Operator op, Schedule schedule) =>
+        schedule.Mma != MmaShape.None ? TensorCoreTiling.Of(op, schedule).Tiling : null;
 
     private static Terms Evaluate(OperatorAnalysis a, Schedule s, HardwareProfile p, int? registerOverride)
     {

@@ -132,11 +132,17 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// </summary>
     public static int SwizzleB(int column) => (column >> 3) & 3;
 
-    /// <summary>The column of B's box thread <paramref name="thread"/> copies first: with T a multiple of BN the column stays and the pair advances, else the reverse.</summary>
-    public int CopyColumnB(int thread) => Threads % BlockN == 0 ? thread % BlockN : thread;
+    /// <summary>
+    /// Whether a thread copies one column of B's box throughout (T a multiple of BN: its later words advance the
+    /// pair), else one pair word of several columns (BN a multiple of T: its later words advance the column).
+    /// </summary>
+    public bool CopiesOneColumnOfB => Threads % BlockN == 0;
+
+    /// <summary>The column of B's box thread <paramref name="thread"/> copies first.</summary>
+    public int CopyColumnB(int thread) => CopiesOneColumnOfB ? thread % BlockN : thread;
 
     /// <summary>The pair word (two k adjacent) of its column thread <paramref name="thread"/> copies first.</summary>
-    public int CopyPairB(int thread) => Threads % BlockN == 0 ? thread / BlockN : 0;
+    public int CopyPairB(int thread) => CopiesOneColumnOfB ? thread / BlockN : 0;
 
     /// <summary>Blocks in the grid.</summary>
     public long Blocks => (long)(Product.M / BlockM) * (Product.N / BlockN);

@@ -30,15 +30,8 @@ public static class CostJson
         ["blocks"] = b.Blocks,
         ["stages"] = b.Stages,
         ["padding_factor"] = Round(b.PaddingFactor),
-        ["occupancy"] = new JsonObject
-        {
-            ["blocks_per_sm"] = b.Occupancy.BlocksPerMultiprocessor,
-            ["threads_per_sm"] = b.Occupancy.ThreadsPerMultiprocessor,
-            ["registers_per_thread"] = b.Occupancy.RegistersPerThread,
-            ["shared_bytes_per_block"] = b.Occupancy.SharedBytesPerBlock,
-            ["limiter"] = b.Occupancy.Limiter,
-            ["latency_efficiency"] = Round(b.Occupancy.LatencyEfficiency),
-        },
+        ["occupancy"] = Occupancy(b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
+            b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Occupancy.LatencyEfficiency),
         ["waves"] = Waves(b.Waves),
         ["memory_parallelism"] = new JsonObject
         {
@@ -84,14 +77,8 @@ public static class CostJson
         ["launch_ms"] = Round(b.LaunchMs),
         ["blocks"] = b.Blocks,
         ["stages"] = b.Stages,
-        ["occupancy"] = new JsonObject
-        {
-            ["blocks_per_sm"] = b.Occupancy.BlocksPerMultiprocessor,
-            ["threads_per_sm"] = b.Occupancy.ThreadsPerMultiprocessor,
-            ["registers_per_thread"] = b.Occupancy.RegistersPerThread,
-            ["shared_bytes_per_block"] = b.Occupancy.SharedBytesPerBlock,
-            ["limiter"] = b.Occupancy.Limiter,
-        },
+        ["occupancy"] = Occupancy(b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
+            b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, latencyEfficiency: null),
         ["waves"] = Waves(b.Waves),
         ["tensor_core"] = new JsonObject
         {
@@ -110,6 +97,24 @@ public static class CostJson
         ["l2_reuse"] = L2Reuse(b.L2Reuse),
         ["thread_wakes_per_block"] = Round(b.ThreadWakesPerBlock),
     };
+
+    /// <summary>What stays resident on an SM; the tensor-core model has no latency efficiency (it takes latency as hidden).</summary>
+    private static JsonObject Occupancy(int blocks, int threads, int registers, long sharedBytes, string limiter, double? latencyEfficiency)
+    {
+        var occupancy = new JsonObject
+        {
+            ["blocks_per_sm"] = blocks,
+            ["threads_per_sm"] = threads,
+            ["registers_per_thread"] = registers,
+            ["shared_bytes_per_block"] = sharedBytes,
+            ["limiter"] = limiter,
+        };
+        if (latencyEfficiency is { } efficiency)
+        {
+            occupancy["latency_efficiency"] = Round(efficiency);
+        }
+        return occupancy;
+    }
 
     private static JsonObject Waves(WavesTerm w) => new()
     {

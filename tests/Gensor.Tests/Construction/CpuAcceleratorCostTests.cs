@@ -2,8 +2,8 @@ using Gensor.Construction;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Etir;
-using Gensor.FrontEnd;
 using Gensor.Hardware;
+using Gensor.Tests.Support;
 using Xunit;
 
 namespace Gensor.Tests.Construction;
@@ -49,7 +49,7 @@ public class CpuAcceleratorCostTests
     public void The_emulated_mma_pays_a_wake_of_every_thread_per_shuffle_so_a_scalar_tile_wins_on_the_cpu_accelerator()
     {
         // Measured on this machine in one minute: the tensor-core schedule 14.3 s a run, the scalar 32x32 tile 0.30 s.
-        var op = OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=128,n=128,k=128", "gemm", null) with { Dtype = "bf16" });
+        var op = Operators.Parse(Operators.Gemm, "m=128,n=128,k=128", null, "bf16");
         var mma = Schedule.Parse("block=128x64 thread=16x64 reduce=64 shared=A,B mma=m16n8k16");
         var scalar = Schedule.Parse("block=32x32 thread=4x4 reduce=8 shared=A,B");
         var free = Cpu with { ThreadSyncNs = 0 };

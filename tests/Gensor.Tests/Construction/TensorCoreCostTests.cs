@@ -2,8 +2,8 @@ using Gensor.Analysis;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Etir;
-using Gensor.FrontEnd;
 using Gensor.Hardware;
+using Gensor.Tests.Support;
 using Xunit;
 
 namespace Gensor.Tests.Construction;
@@ -15,8 +15,7 @@ public sealed class TensorCoreCostTests
 
     private static readonly Schedule Tile = Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16");
 
-    private static Operator Gemm(string shape) =>
-        OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", shape, "gemm", null) with { Dtype = "f16" });
+    private static Operator Gemm(string shape) => Operators.Parse(Operators.Gemm, shape, null, "f16");
 
     private static TensorCoreBreakdown Terms(Operator op, Schedule schedule, HardwareProfile profile, int? registers = null) =>
         CostModel.TensorCoreTerms(op, schedule, profile, registers) ?? throw new InvalidOperationException($"{schedule} is no tensor-core schedule of {op.Name}");
@@ -92,7 +91,7 @@ public sealed class TensorCoreCostTests
     public void Every_fragment_load_and_copy_of_B_in_the_tiling_space_is_free_of_bank_conflicts(string dtype)
     {
         // The rows' padding of 4 words is for this (see TensorCoreTiling's remarks).
-        var op = OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=1024,n=1024,k=1024", "gemm", null) with { Dtype = dtype });
+        var op = Operators.Parse(Operators.Gemm, "m=1024,n=1024,k=1024", null, dtype);
         var unbounded = BuiltInProfiles.H100 with { MaxRegistersPerThread = 1 << 20, RegistersPerMultiprocessor = int.MaxValue, OccupancyGoalThreads = 0 };
 
         var tilings = TensorCoreChoice.Schedules(op, unbounded, allowTf32: true).Select(s => TensorCoreTiling.Of(op, s).Tiling!).ToArray();

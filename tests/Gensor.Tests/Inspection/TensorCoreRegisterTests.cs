@@ -2,7 +2,6 @@ using Gensor.Analysis;
 using Gensor.Backend.Inspection;
 using Gensor.Construction;
 using Gensor.Etir;
-using Gensor.FrontEnd;
 using Gensor.Hardware;
 using Gensor.Tests.Support;
 
@@ -15,8 +14,7 @@ namespace Gensor.Tests.Inspection;
 /// </summary>
 public sealed class TensorCoreRegisterTests
 {
-    private static Operator Gemm(string dtype) =>
-        OperatorBuilder.Build(SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=4096,n=4096,k=4096", "gemm", null) with { Dtype = dtype });
+    private static Operator Gemm(string dtype) => Operators.Parse(Operators.Gemm, "m=4096,n=4096,k=4096", null, dtype);
 
     [Theory]
     // ptxas 11.8 at 4bff9e2: 40, 72, 168 and 248 registers (estimates 32, 66, 142 and 190); one k-step's

@@ -9,6 +9,9 @@ public static class Operators
     /// <summary>A 3x3 (r x s) convolution over CHW tensors without padding, the window read at y+r, x+s.</summary>
     public const string ConvChw = "O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]";
 
+    /// <summary>A plain matrix product, the form tensor-core schedules compute.</summary>
+    public const string Gemm = "C[m,n] += A[m,k] * B[k,n]";
+
     public static string SamplePath(string name) => Path.Combine(AppContext.BaseDirectory, "samples", name + ".json");
 
     /// <summary>The sample's expression with the given extents (explicit tensor shapes dropped, so they follow the extents).</summary>

@@ -100,7 +100,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         _w.Line($"int g_ashared = g_arow * {Int(rw)} + g_acol;");
         _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord)} + g_acol;");
         // TensorCoreTiling.CopyColumnB and CopyPairB state this mapping for the cost model, which counts its stores' bank passes.
-        var bWide = t.Threads % t.BlockN == 0;
+        var bWide = t.CopiesOneColumnOfB;
         _w.Line(bWide ? $"int g_bcol = g_tid % {Int(t.BlockN)};" : "int g_bcol = g_tid;");
         _w.Line(bWide ? $"int g_bpair = g_tid / {Int(t.BlockN)};" : "int g_bpair = 0;");
         _w.Line($"int g_bshared = g_bcol * {Int(rw)};");
