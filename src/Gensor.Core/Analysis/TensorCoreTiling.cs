@@ -34,8 +34,8 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// <summary>Words each shared row is padded by (see the type's remarks).</summary>
     public const int RowPaddingWords = 4;
 
-    /// <summary>Registers a thread needs beside accumulators, fragments and copies: indices, addresses, loop counters (fitted, see <see cref="RegistersPerThread"/>).</summary>
-    public const int ScalarRegisters = 14;
+    /// <summary>Registers a thread needs beside accumulators and fragments: indices, windows, loop counters (fitted, see <see cref="RegistersPerThread"/>).</summary>
+    public const int ScalarRegisters = 16;
 
     public int BlockM => Schedule.BlockTile[0];
 
@@ -87,20 +87,17 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     public int CopyWordsB => BlockN * StageWords / Threads;
 
     /// <summary>
-    /// Registers per thread: 4 accumulators per MMA tile; the fragments (4 words per A tile, 2 per
-    /// B tile) of every k-step of a stage, because ptxas hoists the unrolled stage's shared loads
-    /// ahead of its MMAs (128x128, 64x32 warps, stage 32: 24 of the 48 LDS before the first HMMA);
-    /// the words a thread copies per stage, all loaded before the first is stored; and
-    /// <see cref="ScalarRegisters"/>. Fitted to ptxas 11.8 for sm_90 on a 4096³ product, every tiling
-    /// of <c>TensorCoreChoice</c>'s space legal apart from registers (<c>Gensor.Bench tc-registers</c>,
-    /// bench/results/tensor-core-registers.md), for what legality decides: of 332 f16 and 281 TF32
-    /// kernels, 7 that spill or break the register limits are let through and 3 that ptxas fits are
-    /// ruled out, where one k-step's fragments let 85 through (a stage of 64 took 255 registers where
-    /// that estimate said 116). The estimate is 0.92 times ptxas's count in geometric mean; sm_80's
-    /// ptxas takes about a tenth more (0.82), so an A100 lets more through, for the compiler check to drop.
+    /// Registers per thread: 4 accumulators per MMA tile, the fragments of one k-step (4 words per A tile,
+    /// 2 per B tile) and <see cref="ScalarRegisters"/>. Fitted to ptxas 11.8 for sm_90 on a 4096³ product,
+    /// every tiling of <c>TensorCoreChoice</c>'s space legal apart from registers (<c>Gensor.Bench
+    /// tc-registers</c>, bench/results/tensor-core-registers.md): the estimate is 1.03 times ptxas's count
+    /// in geometric mean (0.81-1.07 for kernels of 128 registers or more), and legality decides as ptxas
+    /// would for all 613 f16 and TF32 kernels. Neither the stage's depth nor the copy counts: the kernel
+    /// addresses shared and global memory through per-thread windows with constant offsets, so ptxas
+    /// streams a stage's copies and k-steps instead of holding their loads and addresses (before the
+    /// windows, a 64-deep stage took 255 registers and the estimate counted every k-step and copy word).
     /// </summary>
-    public int RegistersPerThread =>
-        (TilesM * TilesN * 4) + (((TilesM * 4) + (TilesN * 2)) * (StageK / StepK)) + CopyWordsA + CopyWordsB + ScalarRegisters;
+    public int RegistersPerThread => (TilesM * TilesN * 4) + (TilesM * 4) + (TilesN * 2) + ScalarRegisters;
 
     /// <summary>
     /// Bank passes of a warp's fragment load (lane 4g+t reads word t of row g, plus a constant):

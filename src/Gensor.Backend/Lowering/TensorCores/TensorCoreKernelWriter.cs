@@ -32,7 +32,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     public string Write(IEnumerable<string> header, ElementType outputType)
     {
         var types = new[] { outputType, _p.A.Type, _p.B.Type };
-        using (CSharpPrinter.OpenClass(_w, header, CSharpPrinter.Usings(["ILGPU", "ILGPU.Runtime", "ILGPU.Runtime.Cuda"], types), className, tiling.Blocks, tiling.Threads))
+        using (CSharpPrinter.OpenClass(_w, header, CSharpPrinter.Usings(["ILGPU", "ILGPU.Runtime", "ILGPU.Runtime.Cuda", "ILGPU.Util"], types), className, tiling.Blocks, tiling.Threads))
         {
             var list = CSharpPrinter.Signature(parameters.Select((name, i) => (name, types[i])));
             using (_w.Block($"public static void {KernelSource.MethodName}({list})"))
@@ -95,42 +95,52 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         }
         // Copy coordinates, once per thread: word u of a thread's share of A's box is row
         // tid/(BK/2) + u*T/(BK/2), word tid%(BK/2); of B's (transposed) box, column n and pair kp.
+        // Every access goes through a window (a sub-view) at the thread's base, indexed by constants:
+        // ptxas folds a constant into the access, where a 32-bit index into the whole view is widened
+        // before it is scaled and costs an address register and a multiply-add per access.
         _w.Line($"int g_arow = g_tid / {Int(half)};");
         _w.Line($"int g_acol = g_tid % {Int(half)};");
-        _w.Line($"int g_ashared = g_arow * {Int(rw)} + g_acol;");
+        _w.Line($"var g_sa_copy = g_sa.SubView(g_arow * {Int(rw)} + g_acol);");
         _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord)} + g_acol;");
         // TensorCoreTiling.CopyColumnB and CopyPairB state this mapping for the cost model, which counts its stores' bank passes.
         var bWide = t.CopiesOneColumnOfB;
         _w.Line(bWide ? $"int g_bcol = g_tid % {Int(t.BlockN)};" : "int g_bcol = g_tid;");
         _w.Line(bWide ? $"int g_bpair = g_tid / {Int(t.BlockN)};" : "int g_bpair = 0;");
-        _w.Line($"int g_bshared = g_bcol * {Int(rw)};");
         _w.Line("// B's words are swizzled: a column's pair word p lies at p ^ ((column >> 3) & 3), so the copy's 32 columns, a");
         _w.Line("// row apart, fill 32 banks (TensorCoreTiling.SwizzleB); a column's swizzle stays with it across the copy.");
         _w.Line("int g_bswizzle = (g_bcol >> 3) & 3;");
+        // Pair p + d lies at ((p + d % 4) ^ swizzle) + d - d % 4: the swizzle touches the low two bits only, so one
+        // window per d % 4 serves every word the thread stores.
+        var bStores = BStores(bWide).ToArray();
+        foreach (var phase in bStores.Select(store => store.Phase).Distinct())
+        {
+            _w.Line($"var g_sb_copy{Int(phase)} = g_sb.SubView(g_bcol * {Int(rw)} + ((g_bpair + {Int(phase)}) ^ g_bswizzle));");
+        }
         _w.Line($"int g_bglobal = {Int(perWord)} * g_bpair * {Int(_p.N)} + g_bn + g_bcol;");
-        // A warp's B tile j reads columns wn + 8j .. wn + 8j + 7, one swizzle: its lanes' word t becomes t ^ swizzle.
+        // A warp's fragments: lane (g, t) reads row g + 16i (+8) of A at word t (+4), and column g + 8j of B at word
+        // t ^ swizzle (+4), one swizzle per tile j % 4 because a tile's 8 columns share it.
+        _w.Line($"var g_sa_frag = g_sa.SubView((g_wm + g_g) * {Int(rw)} + g_t);");
         for (var j = 0; j < Math.Min(4, t.TilesN); j++)
         {
-            _w.Line($"int g_bt{Int(j)} = g_t ^ (((g_wn >> 3) + {Int(j)}) & 3);");
+            _w.Line($"var g_sb_frag{Int(j)} = g_sb.SubView((g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + (g_t ^ (((g_wn >> 3) + {Int(j)}) & 3)));");
         }
         using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
         {
             _w.Line("// Stage: A's and B's boxes into shared memory.");
+            _w.Line($"var g_a_stage = g_a.SubView(g_aglobal + {(t.Tf32 ? "g_k0" : "(g_k0 >> 1)")});");
+            _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + g_k0 * {Int(_p.N)});");
             var rowsPerRound = t.Threads / half;
             for (var u = 0; u < t.CopyWordsA; u++)
             {
-                var word = $"g_a[g_aglobal + {(t.Tf32 ? "g_k0" : "(g_k0 >> 1)")} + {Int((long)u * rowsPerRound * (_p.K / perWord))}]";
-                _w.Line($"g_sa[g_ashared + {Int(u * rowsPerRound * rw)}] = {(t.Tf32 ? $"ToTf32({word})" : word)};");
+                var word = $"g_a_stage[{Int((long)u * rowsPerRound * (_p.K / perWord))}]";
+                _w.Line($"g_sa_copy[{Int(u * rowsPerRound * rw)}] = {(t.Tf32 ? $"ToTf32({word})" : word)};");
             }
-            for (var u = 0; u < t.CopyWordsB; u++)
+            foreach (var (phase, shared, global) in bStores)
             {
-                // Item tid + u*T: with T a multiple of BN the column stays and the pair advances, else the reverse.
-                var (dc, dp) = bWide ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
-                var global = $"g_bglobal + g_k0 * {Int(_p.N)} + {Int(((long)perWord * dp * _p.N) + dc)}";
-                var store = $"g_sb[g_bshared + {Int(dc * rw)} + ((g_bpair + {Int(dp)}) ^ g_bswizzle)]";
+                var store = $"g_sb_copy{Int(phase)}[{Int(shared)}]";
                 _w.Line(t.Tf32
-                    ? $"{store} = ToTf32(g_b[{global}]);"
-                    : $"{store} = (uint)g_b[{global}] | ((uint)g_b[{global} + {Int(_p.N)}] << 16);");
+                    ? $"{store} = ToTf32(g_b_stage[{Int(global)}]);"
+                    : $"{store} = (uint)g_b_stage[{Int(global)}] | ((uint)g_b_stage[{Int(global + _p.N)}] << 16);");
             }
             _w.Line("Group.Barrier();");
             for (var step = 0; step < t.StageK / t.StepK; step++)
@@ -141,18 +151,18 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                     _w.Line($"// k-step {Int(step)}: fragments (registers r of A: row g + 8(r&1), words t + 4(r>>1); of B: column g, words t + 4r).");
                     for (var i = 0; i < t.TilesM; i++)
                     {
-                        var row = $"(g_wm + g_g + {Int(i * TensorCoreTiling.MmaM)}) * {Int(rw)} + g_t + {Int(word)}";
                         for (var r = 0; r < 4; r++)
                         {
-                            _w.Line($"uint g_a{Int(i)}_{Int(r)} = g_sa[{row} + {Int((8 * (r & 1) * rw) + (4 * (r >> 1)))}];");
+                            var offset = ((i * TensorCoreTiling.MmaM) + (8 * (r & 1))) * rw + word + (4 * (r >> 1));
+                            _w.Line($"uint g_a{Int(i)}_{Int(r)} = g_sa_frag[{Int(offset)}];");
                         }
                     }
                     for (var j = 0; j < t.TilesN; j++)
                     {
-                        var column = $"(g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + g_bt{Int(j % 4)} + {Int(word)}";
                         for (var r = 0; r < 2; r++)
                         {
-                            _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb[{column} + {Int(4 * r)}];");
+                            var offset = ((j - (j % 4)) * TensorCoreTiling.MmaN * rw) + word + (4 * r);
+                            _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb_frag{Int(j % 4)}[{Int(offset)}];");
                         }
                     }
                     for (var i = 0; i < t.TilesM; i++)
@@ -167,18 +177,46 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             }
             _w.Line("Group.Barrier();");
         }
-        _w.Line("// Accumulator register r holds row g + 8(r>>1), column 2t + (r&1) of its tile.");
+        // Accumulator registers 2h and 2h+1 hold row g + 8h, columns 2t and 2t+1 of their tile: one store of
+        // the pair (a 64-bit store of two floats, or a 32-bit one of two 16-bit values), through a window at
+        // the lane's first pair (even: N, the block's and the warp's columns are multiples of 8).
+        var pairs = outputType == ElementType.F32 ? "Float2" : "uint";
+        _w.Line($"var g_c_pairs = {c}.AsContiguous().Cast<{pairs}>();");
+        _w.Line($"var g_c_out = g_c_pairs.SubView(((g_bm + g_wm + g_g) * {Int(_p.N)} + g_bn + g_wn) / 2 + g_t);");
         for (var i = 0; i < t.TilesM; i++)
         {
             for (var j = 0; j < t.TilesN; j++)
             {
-                var origin = $"(g_bm + g_wm + g_g + {Int(i * TensorCoreTiling.MmaM)}) * {Int(_p.N)} + g_bn + g_wn + 2 * g_t + {Int(j * TensorCoreTiling.MmaN)}";
-                for (var r = 0; r < 4; r++)
+                for (var h = 0; h < 2; h++)
                 {
-                    var offset = (8 * (r >> 1) * (long)_p.N) + (r & 1);
-                    _w.Line($"{c}[{origin} + {Int(offset)}] = {ElementTypeNames.Narrow(outputType, Acc(i, j, r))};");
+                    var offset = ((((long)i * TensorCoreTiling.MmaM) + (8 * h)) * _p.N / 2) + (j * TensorCoreTiling.MmaN / 2);
+                    _w.Line($"g_c_out[{Int(offset)}] = {Pair(outputType, Acc(i, j, 2 * h), Acc(i, j, (2 * h) + 1))};");
                 }
             }
+        }
+    }
+
+    /// <summary>Two accumulators as one element of the output's pair view, the first in the low half.</summary>
+    private static string Pair(ElementType outputType, string low, string high) => outputType switch
+    {
+        ElementType.F32 => $"new Float2({low}, {high})",
+        ElementType.F16 => $"(uint)Interop.FloatAsInt(FloatToHalf({low})) | ((uint)Interop.FloatAsInt(FloatToHalf({high})) << 16)",
+        ElementType.BF16 => $"(uint)FloatToBFloat16({low}) | ((uint)FloatToBFloat16({high}) << 16)",
+        _ => throw new ArgumentOutOfRangeException(nameof(outputType), outputType, null),
+    };
+
+    /// <summary>
+    /// The B words a thread stores per stage: the window (its pair's phase d % 4) and the constant offsets into the
+    /// shared window and into the stage's global window (the first of the pair's two rows).
+    /// Item tid + u*T: with T a multiple of BN the column stays and the pair advances, else the reverse.
+    /// </summary>
+    private IEnumerable<(int Phase, long Shared, long Global)> BStores(bool oneColumn)
+    {
+        var t = tiling;
+        for (var u = 0; u < t.CopyWordsB; u++)
+        {
+            var (dc, dp) = oneColumn ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
+            yield return (dp % 4, ((long)dc * t.RowWords) + dp - (dp % 4), ((long)t.ValuesPerWord * dp * _p.N) + dc);
         }
     }
 
