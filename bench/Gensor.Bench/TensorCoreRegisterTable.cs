@@ -35,14 +35,14 @@ internal static class TensorCoreRegisterTable
         var feedback = new NvidiaCompilerFeedback(tools, Math.Max(1, Environment.ProcessorCount), disassemble: false);
         var rowsPath = arguments.Text("--rows", "");
         using var rows = rowsPath.Length > 0 ? new StreamWriter(rowsPath) : null;
-        rows?.WriteLine(string.Join('\t', "type", "schedule", "ptxas_registers", "spill_bytes", "estimate", "accumulators", "fragment_words_per_kstep", "ksteps", "copy_words"));
+        rows?.WriteLine(string.Join('\t', "type", "schedule", "ptxas_registers", "spill_bytes", "estimate", "accumulators", "fragment_words_per_kstep", "ksteps", "copy_words", "prefetch_registers"));
 
         Console.WriteLine($"# Tensor-core register estimate against ptxas for {profile.Name} ({profile.Architecture})");
         Console.WriteLine();
         Console.WriteLine($"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{(SassTable.Commit() is { } commit ? $" at commit {commit}" : "")} by "
             + $"`dotnet run -c Release --project bench/Gensor.Bench -- tc-registers {string.Join(' ', args)}`, ptxas {tools.Release.ToString(2)} ({tools.Origin}). "
             + $"Every tiling of the tensor-core space (blocks {string.Join("/", TensorCoreChoice.BlockSides)}, warp tiles {string.Join("/", TensorCoreChoice.WarpRows)} x "
-            + $"{string.Join("/", TensorCoreChoice.WarpColumns)}, stages {string.Join("/", TensorCoreChoice.StageKs)}) that is legal on {profile.Name} apart from its registers, "
+            + $"{string.Join("/", TensorCoreChoice.WarpColumns)}, stages {string.Join("/", TensorCoreChoice.StageKs)}, single-buffered or pipelined) that is legal on {profile.Name} apart from its registers, "
             + $"compiled for C[m,n] += A[m,k] * B[k,n] at {shape}. `fit`: no spill and under {profile.MaxRegistersPerThread} registers; "
             + "`caught`: spilling or over the register limits (ptxas's count) and ruled out by the estimate; `missed`: the same but let through; "
             + "`lost`: ruled out by the estimate though ptxas's count is legal. Static compiler figures; nothing ran.");
@@ -67,7 +67,7 @@ internal static class TensorCoreRegisterTable
                 var allowed = Legality.Check(op, result.Schedule, profile) is null;
                 var fits = !resources.Spills && Legality.CheckRegisters(op, result.Schedule, profile, resources.Registers) is null;
                 rows?.WriteLine(string.Join('\t', type, result.Schedule, resources.Registers, resources.SpillStoreBytes + resources.SpillLoadBytes, estimate,
-                    tiling.TilesM * tiling.TilesN * 4, (tiling.TilesM * 4) + (tiling.TilesN * 2), tiling.StageK / tiling.StepK, tiling.CopyWordsA + tiling.CopyWordsB));
+                    tiling.TilesM * tiling.TilesN * 4, (tiling.TilesM * 4) + (tiling.TilesN * 2), tiling.StageK / tiling.StepK, tiling.CopyWordsA + tiling.CopyWordsB, tiling.PrefetchRegisters));
                 if (!resources.Spills && resources.Registers < profile.MaxRegistersPerThread)
                 {
                     fit++;

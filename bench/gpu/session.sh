@@ -4,7 +4,7 @@
 #   2. GPT-2's six products, gensor's top 10 each with records (issue 10's Spearman goal), then the
 #      schedules of bench/pairs.tsv one by one (lane runs against staging, tile pairs the model cannot settle);
 #   3. issue 9's table (GEMM 1024x3072x1024, GEMV, conv 3x3, depthwise), top 10 with records;
-#   4. GEMM 4096^3 in f16 (tensor cores, f32 accumulation), roller's and gensor's top 3 (issue 11's goal);
+#   4. GEMM 4096^3 in f16 (tensor cores, f32 accumulation), roller's and gensor's top 5, pipelined and single-buffered stages (issue 11's goal);
 #   5. GPT-2's six products, roller's top 10 (gensor against roller, as the paper compares them);
 #   6. batch-32 ResNet-50, top 5, as far as time allows.
 # Run from the repository root of a checkout that holds the kit in the ignored .gpurun/
@@ -79,7 +79,7 @@ PY
 }
 pairs
 stage issue9 80 gensor 10 /tmp/issue9-rest.json
-stage gemm4096_f16 90 roller,gensor 3 samples/gemm-f16.json --shape m=4096,n=4096,k=4096
+stage gemm4096_f16 90 roller,gensor 5 samples/gemm-f16.json --shape m=4096,n=4096,k=4096
 stage gpt2_roller 100 roller 10 suites/gpt2.json
 stage resnet50_b32 60 gensor 5 suites/resnet50_b32.json
 el done

@@ -216,8 +216,11 @@ internal static class ExplainCommand
     {
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"estimate of {what} (the tensor-core model; nothing is measured):");
-        output.WriteLine(string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms; plus barriers {4:G3} ms, launch {5:G3} ms",
-            b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.BarrierMs, b.LaunchMs));
+        output.WriteLine(b.Pipelined
+            ? string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms, latency {4:G3} ms (pipelined stages); plus barriers {5:G3} ms, launch {6:G3} ms",
+                b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.LatencyMs, b.BarrierMs, b.LaunchMs)
+            : string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms; plus the stages' copy wait {4:G3} ms (single-buffered), barriers {5:G3} ms, launch {6:G3} ms",
+                b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.CopyWaitMs, b.BarrierMs, b.LaunchMs));
         WriteResidency(output, b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
             b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves);
         output.WriteLine(string.Format(c, "  tensor cores {0:G3} flops at {1:P0} of {2:#,0.##} GFLOP/s, {3} MMAs per warp and stage",

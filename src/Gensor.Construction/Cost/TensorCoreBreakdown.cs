@@ -6,20 +6,23 @@ namespace Gensor.Construction.Cost;
 /// bank conflicts, bytes in flight) that the tensor-core model does not weigh. Times are in
 /// milliseconds, traffic in bytes; groups named as <c>explain --format json</c> names them.
 /// </summary>
-/// <param name="TotalMs">The estimate: the largest of the four bounds, plus barriers, thread wakes and the launch.</param>
+/// <param name="TotalMs">The estimate: the largest of the bounds, plus the copy wait, barriers, thread wakes and the launch.</param>
 /// <param name="TensorCoreMs">Tensor-core bound: the flops at the MMA's share of the peak, in whole rounds.</param>
 /// <param name="SharedMemoryMs">Shared-memory bound: fragment loads and the copies' stores at 128 bytes per clock and SM, in whole rounds.</param>
 /// <param name="L2Ms">L2 bound: every block's operand boxes and C's store over the L2 bandwidth.</param>
 /// <param name="DramMs">DRAM bound: A, B and C once (the boxes blocks share stay in L2).</param>
-/// <param name="BarrierMs">A barrier pair per stage and round.</param>
+/// <param name="LatencyMs">Latency bound of a pipelined schedule: a global load's latency per stage and round (0 single-buffered).</param>
+/// <param name="CopyWaitMs">What a single-buffered schedule's stages wait for their own copy: a global load's latency per stage and round, added (0 pipelined).</param>
+/// <param name="BarrierMs">The barriers, two per stage and round, or one when pipelined.</param>
 /// <param name="ThreadSyncMs">The CPU accelerator's thread wakes for barriers and the emulated MMA's shuffles; 0 on GPU profiles.</param>
 /// <param name="LaunchMs">Fixed kernel launch overhead.</param>
+/// <param name="Pipelined">Whether the stages are pipelined over two shared buffers (<c>buffers=2 prefetch=1</c>).</param>
 /// <param name="Occupancy">Resident blocks and threads per SM and what limits them.</param>
 /// <param name="Waves">Rounds of resident blocks, and how full they are (a partial last round costs a full one).</param>
 /// <param name="TensorCore">The MMA work and the peak it runs at.</param>
 /// <param name="SharedMemory">The shared-memory words a block moves per stage.</param>
 /// <param name="L2Reuse">Traffic from DRAM against traffic from L2.</param>
-/// <param name="ThreadWakesPerBlock">Thread wakes of one block on the CPU accelerator: every thread at each of a stage's two barriers, twice at each shuffle, and at the block's end; 0 on GPU profiles.</param>
+/// <param name="ThreadWakesPerBlock">Thread wakes of one block on the CPU accelerator: every thread at each of a stage's barriers, twice at each shuffle, and at the block's end; 0 on GPU profiles.</param>
 /// <param name="Blocks">Thread blocks in the grid.</param>
 /// <param name="Stages">Reduction stages per block.</param>
 public sealed record TensorCoreBreakdown(
@@ -28,9 +31,12 @@ public sealed record TensorCoreBreakdown(
     double SharedMemoryMs,
     double L2Ms,
     double DramMs,
+    double LatencyMs,
+    double CopyWaitMs,
     double BarrierMs,
     double ThreadSyncMs,
     double LaunchMs,
+    bool Pipelined,
     ResidencyTerm Occupancy,
     WavesTerm Waves,
     TensorCoreTerm TensorCore,
@@ -40,7 +46,7 @@ public sealed record TensorCoreBreakdown(
     long Blocks,
     long Stages);
 
-/// <summary>What stays resident on one SM (the tensor-core model takes latency as hidden, so no latency efficiency).</summary>
+/// <summary>What stays resident on one SM (the tensor-core model charges latency per stage instead of a latency efficiency).</summary>
 /// <param name="BlocksPerMultiprocessor">Resident blocks per SM.</param>
 /// <param name="ThreadsPerMultiprocessor">Resident threads per SM.</param>
 /// <param name="RegistersPerThread">Registers per thread (the tiling's estimate, or ptxas's figure when known).</param>

@@ -25,7 +25,7 @@ public sealed class TensorCoreChoice(ISchedulePolicy inner, bool allowTf32 = fal
 
     public static readonly int[] WarpColumns = [8, 16, 32, 64];
 
-    /// <summary>Reduce steps (multiples of both MMAs' k).</summary>
+    /// <summary>Reduce steps (multiples of both MMAs' k); each single-buffered and pipelined (<see cref="TensorCoreTiling.Pipelined"/>).</summary>
     public static readonly int[] StageKs = [16, 32, 64];
 
     public string Name => inner.Name;
@@ -74,13 +74,18 @@ public sealed class TensorCoreChoice(ISchedulePolicy inner, bool allowTf32 = fal
                     {
                         foreach (var bk in StageKs)
                         {
-                            var schedule = new Schedule(ValueArray.Of(bm, bn), ValueArray.Of(wm, wn), ValueArray.Of(1, 1), ValueArray.Of(bk), shared, 1)
+                            foreach (var pipelined in new[] { false, true })
                             {
-                                Mma = mma,
-                            };
-                            if (Legality.Check(op, schedule, profile) is null)
-                            {
-                                yield return schedule;
+                                var schedule = new Schedule(ValueArray.Of(bm, bn), ValueArray.Of(wm, wn), ValueArray.Of(1, 1), ValueArray.Of(bk), shared, 1)
+                                {
+                                    Mma = mma,
+                                    SharedBuffers = pipelined ? 2 : 1,
+                                    RegisterPrefetch = pipelined,
+                                };
+                                if (Legality.Check(op, schedule, profile) is null)
+                                {
+                                    yield return schedule;
+                                }
                             }
                         }
                     }

@@ -47,6 +47,16 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     public int StageK => Schedule.ReduceStep[0];
 
+    /// <summary>
+    /// Whether the stages are pipelined (<c>buffers=2 prefetch=1</c>): each thread loads its share of the next
+    /// stage into registers before the warps compute this one, and stores it into the other of two shared
+    /// buffers after, so the global loads' latency overlaps the MMAs and a stage needs one barrier, not two.
+    /// </summary>
+    public bool Pipelined => Schedule.SharedBuffers == 2;
+
+    /// <summary>Barriers per stage: before the fragments are read and before the buffer is overwritten, or one when pipelined.</summary>
+    public int BarriersPerStage => Pipelined ? 1 : 2;
+
     /// <summary>Whether the MMA is TF32's (float32 operands rounded on tensor cores).</summary>
     public bool Tf32 => Schedule.Mma == MmaShape.M16N8K8Tf32;
 
@@ -78,8 +88,20 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// <summary>32-bit words in one shared row (the stage's words plus the padding).</summary>
     public int RowWords => StageWords + RowPaddingWords;
 
-    /// <summary>Shared bytes: A's BM rows and B's BN (transposed) rows.</summary>
-    public long SharedBytes => (long)(BlockM + BlockN) * RowWords * 4;
+    /// <summary>Shared words of one buffer of A's box (BM rows) and of B's (BN transposed rows).</summary>
+    public int BufferWordsA => BlockM * RowWords;
+
+    public int BufferWordsB => BlockN * RowWords;
+
+    /// <summary>Shared bytes: A's BM rows and B's BN (transposed) rows, twice when pipelined.</summary>
+    public long SharedBytes => (long)(BufferWordsA + BufferWordsB) * 4 * Schedule.SharedBuffers;
+
+    /// <summary>
+    /// Registers the next stage's loads arrive in while a pipelined stage computes: a word of A a copy
+    /// word, and of B one a value (16-bit values are packed into a word when stored); none otherwise.
+    /// ptxas holds about half of them at once: it moves the first stores in among the stage's MMAs.
+    /// </summary>
+    public int PrefetchRegisters => Pipelined ? CopyWordsA + (CopyWordsB * ValuesPerWord) : 0;
 
     /// <summary>Words of A (and of B) each thread copies per stage.</summary>
     public int CopyWordsA => BlockM * StageWords / Threads;
@@ -97,7 +119,7 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// streams a stage's copies and k-steps instead of holding their loads and addresses (before the
     /// windows, a 64-deep stage took 255 registers and the estimate counted every k-step and copy word).
     /// </summary>
-    public int RegistersPerThread => (TilesM * TilesN * 4) + (TilesM * 4) + (TilesN * 2) + ScalarRegisters;
+    public int RegistersPerThread => (TilesM * TilesN * 4) + (TilesM * 4) + (TilesN * 2) + (PrefetchRegisters / 2) + ScalarRegisters;
 
     /// <summary>
     /// Bank passes of a warp's fragment load (lane 4g+t reads word t of row g, plus a constant):
@@ -238,10 +260,14 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
         {
             return $"a tensor-core schedule stages both operands in shared memory (shared={Product.A.Name},{Product.B.Name})";
         }
-        if (Schedule.VirtualThreads.Any(v => v != 1) || Schedule.ReduceThreads != 1 || Schedule.SplitReduce != 1 || Schedule.RegisterPrefetch
-            || Schedule.SharedBuffers != 1 || Schedule.SharedPadding != 0 || Schedule.VectorWidth != 1)
+        if (Schedule.VirtualThreads.Any(v => v != 1) || Schedule.ReduceThreads != 1 || Schedule.SplitReduce != 1
+            || Schedule.SharedPadding != 0 || Schedule.VectorWidth != 1)
         {
-            return "a tensor-core schedule has its own copy and layout: no vthread, rthreads, split, prefetch, buffers, pad or vector";
+            return "a tensor-core schedule has its own copy and layout: no vthread, rthreads, split, pad or vector";
+        }
+        if (Schedule.SharedBuffers is not (1 or 2) || Schedule.RegisterPrefetch != (Schedule.SharedBuffers == 2))
+        {
+            return "a tensor-core schedule pipelines its stages with buffers=2 and prefetch=1 together, or neither";
         }
         // The copy keeps one base per thread: whole rows of A's box per round of threads, and
         // B's columns either all covered by a round or covered in whole rounds.

@@ -116,6 +116,29 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         Assert.Contains("^ g_bswizzle", source.Text);
     }
 
+    [Theory]
+    // Pipelined stages over two buffers, 3 or 4 stages a block so that both buffers are read and rewritten,
+    // and an odd count ends on buffer 0; two blocks along n.
+    [InlineData("f16", null, "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k16 buffers=2 prefetch=1", "m=32,n=128,k=48")]
+    [InlineData("bf16", "f32", "block=16x64 thread=16x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1", "m=32,n=128,k=96")]
+    [InlineData("f32", null, "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k8tf32 buffers=2 prefetch=1", "m=32,n=128,k=64")]
+    [InlineData("f16", null, "block=32x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16 buffers=2 prefetch=1", "m=32,n=128,k=48")]
+    public void Pipelined_kernels_match_the_reference(string dtype, string? outputType, string schedule, string shape)
+    {
+        var op = Gemm(dtype, outputType, shape);
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "PipelinedMma");
+        var compiled = RoslynKernelCompiler.Compile([source]).Single();
+        Assert.Null(compiled.Error);
+
+        using var runner = new KernelRunner(fixture.Device, op, seed: 11);
+        var measurement = runner.Run(compiled, CpuDeviceFixture.Once);
+
+        Assert.True(measurement.Verified, measurement.Error);
+        // One barrier after the prologue and one a stage.
+        Assert.Equal(2, source.Text.Split("Group.Barrier();").Length - 1);
+        Assert.Contains("(g_read ^ 1)", source.Text);
+    }
+
     [Fact]
     public void Tf32_registers_hold_each_element_of_A_and_B_once()
     {

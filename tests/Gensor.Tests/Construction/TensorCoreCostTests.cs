@@ -1,4 +1,5 @@
 using Gensor.Analysis;
+using Gensor.Construction;
 using Gensor.Construction.Cost;
 using Gensor.Construction.Policies;
 using Gensor.Etir;
@@ -29,6 +30,8 @@ public sealed class TensorCoreCostTests
         { "h100", "m=128,n=128,k=128", "block=64x64 thread=16x8 reduce=64 shared=A,B" },
         { "cpu", "m=128,n=128,k=128", "block=64x64 thread=32x32 reduce=64 shared=A,B" },
         { "cpu", "m=128,n=128,k=128", "block=32x32 thread=16x16 reduce=32 shared=A,B" },
+        { "h100", "m=4096,n=4096,k=4096", "block=128x128 thread=64x64 reduce=32 shared=A,B buffers=2 prefetch=1" },
+        { "cpu", "m=128,n=128,k=128", "block=32x32 thread=16x16 reduce=32 shared=A,B buffers=2 prefetch=1" },
     };
 
     [Theory]
@@ -43,13 +46,44 @@ public sealed class TensorCoreCostTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void The_total_is_the_largest_bound_plus_barriers_thread_wakes_and_the_launch(string profile, string shape, string schedule)
+    public void The_total_is_the_largest_bound_plus_copy_wait_barriers_thread_wakes_and_the_launch(string profile, string shape, string schedule)
     {
         var b = Terms(Gemm(shape), Schedule.Parse(schedule + " mma=m16n8k16"), ProfileCatalog.Get(profile));
 
         var bounds = Bounds(b);
-        Assert.Equal(bounds.Max() + b.BarrierMs + b.ThreadSyncMs + b.LaunchMs, b.TotalMs, b.TotalMs * 1e-12);
+        Assert.Equal(Math.Max(bounds.Max(), b.LatencyMs) + b.CopyWaitMs + b.BarrierMs + b.ThreadSyncMs + b.LaunchMs, b.TotalMs, b.TotalMs * 1e-12);
         Assert.All(bounds, bound => Assert.True(bound > 0));
+        // A stage's latency is a bound of a pipelined schedule and a wait added to a single-buffered one.
+        Assert.Equal(b.Pipelined ? b.LatencyMs : b.CopyWaitMs, b.Stages * b.Waves.Rounds * ProfileCatalog.Get(profile).MemoryLatencyNs * 1e-6, 12);
+        Assert.Equal(0, b.Pipelined ? b.CopyWaitMs : b.LatencyMs);
+    }
+
+    [Fact]
+    public void A_pipelined_stage_overlaps_its_copy_a_single_buffered_one_waits_for_it()
+    {
+        var single = Terms(Large, Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16"), BuiltInProfiles.H100);
+        var pipelined = Terms(Large, Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1"), BuiltInProfiles.H100);
+
+        // 128 stages in 4 rounds (2 blocks of 256 threads an SM either way: estimates of 104 and 128 registers, 20 and 40 KB shared).
+        Assert.Equal((4, 4), (single.Waves.Rounds, pipelined.Waves.Rounds));
+        var stageLatency = 4 * 128 * BuiltInProfiles.H100.MemoryLatencyNs * 1e-6;
+        Assert.Equal((0, stageLatency), (single.LatencyMs, single.CopyWaitMs));
+        Assert.Equal((stageLatency, 0), (pipelined.LatencyMs, pipelined.CopyWaitMs));
+        Assert.Equal(2 * pipelined.BarrierMs, single.BarrierMs, 12);
+        Assert.Equal(2 * single.Occupancy.SharedBytesPerBlock, pipelined.Occupancy.SharedBytesPerBlock);
+        Assert.True(pipelined.TotalMs < single.TotalMs);
+    }
+
+    [Fact]
+    public void Two_buffers_come_with_the_prefetch_that_fills_them()
+    {
+        var buffersAlone = Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2");
+
+        Assert.Contains("buffers=2 and prefetch=1 together", TensorCoreTiling.Of(Large, buffersAlone).Reason);
+        Assert.Contains("buffers=2 and prefetch=1 together", Legality.Check(Large, buffersAlone, BuiltInProfiles.H100));
+        var pipelined = TensorCoreTiling.Of(Large, Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1")).Tiling!;
+        // 8 words of A and 8 of B a thread, B's as 16 two-byte values held until they are packed and stored.
+        Assert.Equal((1, 8 + 16), (pipelined.BarriersPerStage, pipelined.PrefetchRegisters));
     }
 
     [Fact]

@@ -13,7 +13,9 @@ namespace Gensor.Backend.Lowering.TensorCores;
 /// (<c>CudaAsm.EmitRef</c>). Where <c>CudaAsm.IsSupported</c> is false (the CPU
 /// accelerator, OpenCL) the same fragments go through an emulation of the MMA by
 /// warp shuffles and scalar float32 arithmetic, so the kernel computes the same
-/// tile everywhere and verifies on the CPU accelerator.
+/// tile everywhere and verifies on the CPU accelerator. A pipelined schedule loads
+/// the next stage into registers before the MMAs and stores it into a second
+/// buffer after them (<see cref="TensorCoreTiling.Pipelined"/>).
 /// </summary>
 /// <remarks>
 /// The kernel has its own writer rather than passing through the scalar
@@ -64,8 +66,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var rw = t.RowWords;
         var half = t.StageWords;
         var perWord = t.ValuesPerWord;
-        _w.Line($"var g_sa = SharedMemory.Allocate<uint>({Int(t.BlockM * rw)});");
-        _w.Line($"var g_sb = SharedMemory.Allocate<uint>({Int(t.BlockN * rw)});");
+        var buffers = t.Pipelined ? 2 : 1;
+        _w.Line($"var g_sa = SharedMemory.Allocate<uint>({Int(buffers * t.BufferWordsA)});");
+        _w.Line($"var g_sb = SharedMemory.Allocate<uint>({Int(buffers * t.BufferWordsB)});");
         if (t.Tf32)
         {
             _w.Line($"var g_a = {a}.AsContiguous();");
@@ -124,58 +127,21 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         {
             _w.Line($"var g_sb_frag{Int(j)} = g_sb.SubView((g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + (g_t ^ (((g_wn >> 3) + {Int(j)}) & 3)));");
         }
-        using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
+        if (t.Pipelined)
         {
-            _w.Line("// Stage: A's and B's boxes into shared memory.");
-            _w.Line($"var g_a_stage = g_a.SubView(g_aglobal + {(t.Tf32 ? "g_k0" : "(g_k0 >> 1)")});");
-            _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + g_k0 * {Int(_p.N)});");
-            var rowsPerRound = t.Threads / half;
-            for (var u = 0; u < t.CopyWordsA; u++)
+            PipelinedStages();
+        }
+        else
+        {
+            using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
             {
-                var word = $"g_a_stage[{Int((long)u * rowsPerRound * (_p.K / perWord))}]";
-                _w.Line($"g_sa_copy[{Int(u * rowsPerRound * rw)}] = {(t.Tf32 ? $"ToTf32({word})" : word)};");
+                _w.Line("// Stage: A's and B's boxes into shared memory, then the warps' MMAs.");
+                LoadStage("g_k0");
+                StoreStage("");
+                _w.Line("Group.Barrier();");
+                ComputeStage("");
+                _w.Line("Group.Barrier();");
             }
-            foreach (var (phase, shared, global) in bStores)
-            {
-                var store = $"g_sb_copy{Int(phase)}[{Int(shared)}]";
-                _w.Line(t.Tf32
-                    ? $"{store} = ToTf32(g_b_stage[{Int(global)}]);"
-                    : $"{store} = (uint)g_b_stage[{Int(global)}] | ((uint)g_b_stage[{Int(global + _p.N)}] << 16);");
-            }
-            _w.Line("Group.Barrier();");
-            for (var step = 0; step < t.StageK / t.StepK; step++)
-            {
-                using (_w.Block(""))
-                {
-                    var word = step * t.StepWords;
-                    _w.Line($"// k-step {Int(step)}: fragments (registers r of A: row g + 8(r&1), words t + 4(r>>1); of B: column g, words t + 4r).");
-                    for (var i = 0; i < t.TilesM; i++)
-                    {
-                        for (var r = 0; r < 4; r++)
-                        {
-                            var offset = ((i * TensorCoreTiling.MmaM) + (8 * (r & 1))) * rw + word + (4 * (r >> 1));
-                            _w.Line($"uint g_a{Int(i)}_{Int(r)} = g_sa_frag[{Int(offset)}];");
-                        }
-                    }
-                    for (var j = 0; j < t.TilesN; j++)
-                    {
-                        for (var r = 0; r < 2; r++)
-                        {
-                            var offset = ((j - (j % 4)) * TensorCoreTiling.MmaN * rw) + word + (4 * r);
-                            _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb_frag{Int(j % 4)}[{Int(offset)}];");
-                        }
-                    }
-                    for (var i = 0; i < t.TilesM; i++)
-                    {
-                        for (var j = 0; j < t.TilesN; j++)
-                        {
-                            _w.Line($"Mma(ref {Acc(i, j, 0)}, ref {Acc(i, j, 1)}, ref {Acc(i, j, 2)}, ref {Acc(i, j, 3)}, " +
-                                $"g_a{i}_0, g_a{i}_1, g_a{i}_2, g_a{i}_3, g_b{j}_0, g_b{j}_1);");
-                        }
-                    }
-                }
-            }
-            _w.Line("Group.Barrier();");
         }
         // Accumulator registers 2h and 2h+1 hold row g + 8h, columns 2t and 2t+1 of their tile: one store of
         // the pair (a 64-bit store of two floats, or a 32-bit one of two 16-bit values), through a window at
@@ -204,6 +170,125 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         ElementType.BF16 => $"(uint)FloatToBFloat16({low}) | ((uint)FloatToBFloat16({high}) << 16)",
         _ => throw new ArgumentOutOfRangeException(nameof(outputType), outputType, null),
     };
+
+    /// <summary>
+    /// Pipelined stages over two shared buffers: stage s is read from buffer s &amp; 1 while the next stage's loads,
+    /// issued before the MMAs, are in flight; they are stored into the other buffer after the MMAs, and one barrier
+    /// ends the stage (every warp is then done reading the buffer the following stage overwrites). The last stage
+    /// loads itself again rather than branching: its copy goes into the buffer no one reads.
+    /// </summary>
+    private void PipelinedStages()
+    {
+        var t = tiling;
+        using (_w.Block(""))
+        {
+            _w.Line("// Prologue: the first stage into buffer 0.");
+            LoadStage("0");
+            StoreStage("");
+        }
+        _w.Line("Group.Barrier();");
+        using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
+        {
+            _w.Line($"int g_next = g_k0 + {Int(t.StageK)} < {Int(_p.K)} ? g_k0 + {Int(t.StageK)} : g_k0;");
+            LoadStage("g_next");
+            _w.Line($"int g_read = (g_k0 / {Int(t.StageK)}) & 1;");
+            _w.Line($"var g_sa_frag_r = g_sa_frag.SubView(g_read * {Int(t.BufferWordsA)});");
+            for (var j = 0; j < Math.Min(4, t.TilesN); j++)
+            {
+                _w.Line($"var g_sb_frag{Int(j)}_r = g_sb_frag{Int(j)}.SubView(g_read * {Int(t.BufferWordsB)});");
+            }
+            ComputeStage("_r");
+            _w.Line($"var g_sa_copy_w = g_sa_copy.SubView((g_read ^ 1) * {Int(t.BufferWordsA)});");
+            foreach (var phase in BStores(t.CopiesOneColumnOfB).Select(store => store.Phase).Distinct())
+            {
+                _w.Line($"var g_sb_copy{Int(phase)}_w = g_sb_copy{Int(phase)}.SubView((g_read ^ 1) * {Int(t.BufferWordsB)});");
+            }
+            StoreStage("_w");
+            _w.Line("Group.Barrier();");
+        }
+    }
+
+    /// <summary>
+    /// Loads the thread's share of the stage at k <paramref name="k0"/> into registers: A's words, and B's values
+    /// (two 16-bit values a word, packed when stored, or one float32 rounded to TF32 when stored).
+    /// </summary>
+    private void LoadStage(string k0)
+    {
+        var t = tiling;
+        var perWord = t.ValuesPerWord;
+        var word = t.Tf32 ? "float" : "uint";
+        _w.Line($"var g_a_stage = g_a.SubView(g_aglobal + {(t.Tf32 ? k0 : $"({k0} >> 1)")});");
+        _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + {k0} * {Int(_p.N)});");
+        var rowsPerRound = t.Threads / t.StageWords;
+        for (var u = 0; u < t.CopyWordsA; u++)
+        {
+            _w.Line($"{word} g_ca{Int(u)} = g_a_stage[{Int((long)u * rowsPerRound * (_p.K / perWord))}];");
+        }
+        var u2 = 0;
+        foreach (var (_, _, global) in BStores(t.CopiesOneColumnOfB))
+        {
+            _w.Line(t.Tf32
+                ? $"float g_cb{Int(u2)} = g_b_stage[{Int(global)}];"
+                : $"uint g_cb{Int(u2)} = g_b_stage[{Int(global)}], g_cb{Int(u2)}_hi = g_b_stage[{Int(global + _p.N)}];");
+            u2++;
+        }
+    }
+
+    /// <summary>Stores the loaded stage into shared memory through the copy windows named with <paramref name="suffix"/>.</summary>
+    private void StoreStage(string suffix)
+    {
+        var t = tiling;
+        var rowsPerRound = t.Threads / t.StageWords;
+        for (var u = 0; u < t.CopyWordsA; u++)
+        {
+            _w.Line($"g_sa_copy{suffix}[{Int(u * rowsPerRound * t.RowWords)}] = {(t.Tf32 ? $"ToTf32(g_ca{Int(u)})" : $"g_ca{Int(u)}")};");
+        }
+        var u2 = 0;
+        foreach (var (phase, shared, _) in BStores(t.CopiesOneColumnOfB))
+        {
+            _w.Line($"g_sb_copy{Int(phase)}{suffix}[{Int(shared)}] = {(t.Tf32 ? $"ToTf32(g_cb{Int(u2)})" : $"g_cb{Int(u2)} | (g_cb{Int(u2)}_hi << 16)")};");
+            u2++;
+        }
+    }
+
+    /// <summary>The stage's k-steps: each warp loads its fragments through the windows named with <paramref name="suffix"/> and issues its MMAs.</summary>
+    private void ComputeStage(string suffix)
+    {
+        var t = tiling;
+        var rw = t.RowWords;
+        for (var step = 0; step < t.StageK / t.StepK; step++)
+        {
+            using (_w.Block(""))
+            {
+                var word = step * t.StepWords;
+                _w.Line($"// k-step {Int(step)}: fragments (registers r of A: row g + 8(r&1), words t + 4(r>>1); of B: column g, words t + 4r).");
+                for (var i = 0; i < t.TilesM; i++)
+                {
+                    for (var r = 0; r < 4; r++)
+                    {
+                        var offset = ((i * TensorCoreTiling.MmaM) + (8 * (r & 1))) * rw + word + (4 * (r >> 1));
+                        _w.Line($"uint g_a{Int(i)}_{Int(r)} = g_sa_frag{suffix}[{Int(offset)}];");
+                    }
+                }
+                for (var j = 0; j < t.TilesN; j++)
+                {
+                    for (var r = 0; r < 2; r++)
+                    {
+                        var offset = ((j - (j % 4)) * TensorCoreTiling.MmaN * rw) + word + (4 * r);
+                        _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb_frag{Int(j % 4)}{suffix}[{Int(offset)}];");
+                    }
+                }
+                for (var i = 0; i < t.TilesM; i++)
+                {
+                    for (var j = 0; j < t.TilesN; j++)
+                    {
+                        _w.Line($"Mma(ref {Acc(i, j, 0)}, ref {Acc(i, j, 1)}, ref {Acc(i, j, 2)}, ref {Acc(i, j, 3)}, " +
+                            $"g_a{i}_0, g_a{i}_1, g_a{i}_2, g_a{i}_3, g_b{j}_0, g_b{j}_1);");
+                    }
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// The B words a thread stores per stage: the window (its pair's phase d % 4) and the constant offsets into the
