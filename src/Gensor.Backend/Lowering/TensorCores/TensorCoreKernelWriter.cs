@@ -27,6 +27,10 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
 {
     private readonly SourceWriter _w = new();
     private readonly MatrixProduct _p = tiling.Product;
+    private readonly BStore[] _bStores = BStores(tiling).ToArray();
+
+    /// <summary>The shared windows B's stores go through, one per phase (see <see cref="BStore"/>).</summary>
+    private IEnumerable<int> BPhases => _bStores.Select(store => store.Phase).Distinct();
 
     private ElementType Operand => _p.A.Type;
 
@@ -114,8 +118,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         _w.Line("int g_bswizzle = (g_bcol >> 3) & 3;");
         // Pair p + d lies at ((p + d % 4) ^ swizzle) + d - d % 4: the swizzle touches the low two bits only, so one
         // window per d % 4 serves every word the thread stores.
-        var bStores = BStores(bWide).ToArray();
-        foreach (var phase in bStores.Select(store => store.Phase).Distinct())
+        foreach (var phase in BPhases)
         {
             _w.Line($"var g_sb_copy{Int(phase)} = g_sb.SubView(g_bcol * {Int(rw)} + ((g_bpair + {Int(phase)}) ^ g_bswizzle));");
         }
@@ -199,7 +202,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             }
             ComputeStage("_r");
             _w.Line($"var g_sa_copy_w = g_sa_copy.SubView((g_read ^ 1) * {Int(t.BufferWordsA)});");
-            foreach (var phase in BStores(t.CopiesOneColumnOfB).Select(store => store.Phase).Distinct())
+            foreach (var phase in BPhases)
             {
                 _w.Line($"var g_sb_copy{Int(phase)}_w = g_sb_copy{Int(phase)}.SubView((g_read ^ 1) * {Int(t.BufferWordsB)});");
             }
@@ -224,13 +227,12 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         {
             _w.Line($"{word} g_ca{Int(u)} = g_a_stage[{Int((long)u * rowsPerRound * (_p.K / perWord))}];");
         }
-        var u2 = 0;
-        foreach (var (_, _, global) in BStores(t.CopiesOneColumnOfB))
+        for (var u = 0; u < _bStores.Length; u++)
         {
+            var global = _bStores[u].Global;
             _w.Line(t.Tf32
-                ? $"float g_cb{Int(u2)} = g_b_stage[{Int(global)}];"
-                : $"uint g_cb{Int(u2)} = g_b_stage[{Int(global)}], g_cb{Int(u2)}_hi = g_b_stage[{Int(global + _p.N)}];");
-            u2++;
+                ? $"float g_cb{Int(u)} = g_b_stage[{Int(global)}];"
+                : $"uint g_cb{Int(u)} = g_b_stage[{Int(global)}], g_cb{Int(u)}_hi = g_b_stage[{Int(global + _p.N)}];");
         }
     }
 
@@ -243,11 +245,10 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         {
             _w.Line($"g_sa_copy{suffix}[{Int(u * rowsPerRound * t.RowWords)}] = {(t.Tf32 ? $"ToTf32(g_ca{Int(u)})" : $"g_ca{Int(u)}")};");
         }
-        var u2 = 0;
-        foreach (var (phase, shared, _) in BStores(t.CopiesOneColumnOfB))
+        for (var u = 0; u < _bStores.Length; u++)
         {
-            _w.Line($"g_sb_copy{Int(phase)}{suffix}[{Int(shared)}] = {(t.Tf32 ? $"ToTf32(g_cb{Int(u2)})" : $"g_cb{Int(u2)} | (g_cb{Int(u2)}_hi << 16)")};");
-            u2++;
+            var (phase, shared, _) = _bStores[u];
+            _w.Line($"g_sb_copy{Int(phase)}{suffix}[{Int(shared)}] = {(t.Tf32 ? $"ToTf32(g_cb{Int(u)})" : $"g_cb{Int(u)} | (g_cb{Int(u)}_hi << 16)")};");
         }
     }
 
@@ -291,17 +292,19 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     }
 
     /// <summary>
-    /// The B words a thread stores per stage: the window (its pair's phase d % 4) and the constant offsets into the
-    /// shared window and into the stage's global window (the first of the pair's two rows).
-    /// Item tid + u*T: with T a multiple of BN the column stays and the pair advances, else the reverse.
+    /// A B word a thread stores per stage: the shared window it goes through (its pair's phase d % 4, see the copy's
+    /// comments) and the constant offsets into that window and into the stage's global window (the first of the
+    /// pair's two rows).
     /// </summary>
-    private IEnumerable<(int Phase, long Shared, long Global)> BStores(bool oneColumn)
+    private readonly record struct BStore(int Phase, long Shared, long Global);
+
+    /// <summary>Item tid + u*T of B's copy, for each u: with T a multiple of BN the column stays and the pair advances, else the reverse.</summary>
+    private static IEnumerable<BStore> BStores(TensorCoreTiling t)
     {
-        var t = tiling;
         for (var u = 0; u < t.CopyWordsB; u++)
         {
-            var (dc, dp) = oneColumn ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
-            yield return (dp % 4, ((long)dc * t.RowWords) + dp - (dp % 4), ((long)t.ValuesPerWord * dp * _p.N) + dc);
+            var (dc, dp) = t.CopiesOneColumnOfB ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
+            yield return new BStore(dp % 4, ((long)dc * t.RowWords) + dp - (dp % 4), ((long)t.ValuesPerWord * dp * t.Product.N) + dc);
         }
     }
 
