@@ -92,11 +92,24 @@ public static class Legality
     /// </summary>
     public static string? CheckRegisters(Operator op, Schedule schedule, HardwareProfile profile, int registers)
     {
-        var (threads, shared) = schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
-            ? (tiling.Threads, (long)tiling.SharedBytes)
-            : (schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule, profile.WarpSize));
+        var (threads, _, shared) = Footprint(op, schedule, profile);
         return RegisterLimits(threads, registers, "", " (compiled)", profile)
             ?? (schedule.Mma == MmaShape.None && GridIsOneBlock(OperatorAnalysis.Of(op), schedule) ? null : BelowOccupancyGoal(threads, registers, shared, profile));
+    }
+
+    /// <summary>
+    /// What a block of <paramref name="schedule"/> takes on a multiprocessor as the model sees it: threads, the
+    /// register estimate per thread and shared bytes; the tensor-core tiling's for an MMA schedule (warps of its
+    /// warp tiles, fragments and accumulators), the scalar analysis's otherwise.
+    /// </summary>
+    public static (int Threads, int Registers, long SharedBytes) Footprint(Operator op, Schedule schedule, HardwareProfile profile)
+    {
+        if (schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling)
+        {
+            return (tiling.Threads, tiling.RegistersPerThread, tiling.SharedBytes);
+        }
+        var analysis = OperatorAnalysis.Of(op);
+        return (schedule.ThreadsPerBlock, analysis.RegistersPerThread(schedule), analysis.SharedMemoryBytes(schedule, profile.WarpSize));
     }
 
     private static string? RegisterLimits(int threads, int registers, string about, string compiled, HardwareProfile profile) =>

@@ -61,11 +61,10 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
         var kept = new List<RankedSchedule>();
         var spilling = new List<(RankedSchedule Candidate, int Bytes)>();
         var overLimit = 0;
-        var analysis = ScheduleSpace.For(op).Analysis;
         var estimates = new Dictionary<Schedule, int>();
         int Estimate(Schedule schedule) => estimates.TryGetValue(schedule, out var registers)
             ? registers
-            : estimates[schedule] = EstimatedRegisters(op, schedule, analysis);
+            : estimates[schedule] = Legality.Footprint(op, schedule, profile).Registers;
         var notChecked = constructed.Candidates.ToList();
         // The lowest register estimate of a kernel that spilled: after a round in which every kernel
         // spilled, the next takes only candidates the model thinks need fewer registers than that.
@@ -129,10 +128,4 @@ public sealed class CompilerCheckedPolicy(ISchedulePolicy inner, ICompilerFeedba
             Check = new CompilerCheck(feedback, spilling.Count, ms) { DroppedOverLimit = overLimit },
         };
     }
-
-    /// <summary>The model's register estimate as legality makes it: the tensor-core tiling's for an MMA schedule.</summary>
-    private static int EstimatedRegisters(Operator op, Schedule schedule, OperatorAnalysis analysis) =>
-        schedule.Mma != MmaShape.None && TensorCoreTiling.Of(op, schedule).Tiling is { } tiling
-            ? tiling.RegistersPerThread
-            : analysis.RegistersPerThread(schedule);
 }
