@@ -130,12 +130,35 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     public int FragmentPasses => BankPasses(thread => (((thread & 31) >> 2) * RowWords) + (thread & 3), 32);
 
     /// <summary>
-    /// Bank passes of a warp's store of A's copy, the most of any warp (thread i writes word i % SW of
-    /// row i / SW, SW the stage's words): 2 where a warp spans rows whose padding wraps onto the banks
-    /// of the first (SW of 8 or 16), else 1.
+    /// Bank passes of a warp's store of A's copy, the most of any warp (thread i writes word i % SW of row
+    /// <see cref="CopyRowA"/>(i)): 1 over the whole tiling space, where consecutive rows of 8 or 16 words
+    /// would wrap onto each other's banks (2 passes).
     /// </summary>
-    public int CopyPassesA => BankPasses(thread => (thread / StageWords * RowWords) + (thread % StageWords),
+    public int CopyPassesA => BankPasses(thread => (CopyRowA(thread) * RowWords) + (thread % StageWords),
         StageWords % 32 == 0 || 32 % StageWords == 0 ? 32 : Threads);
+
+    /// <summary>
+    /// Whether a warp's rows of A's copy are spread over its group of 8 rows: with rows of SW = 8 or 16 words
+    /// padded to RW = SW + 4, a warp writes 32/SW rows, and consecutive ones wrap onto each other's banks
+    /// (rows 0 and 3 of 12 words share banks 4-7). Rows SW/4 apart start SW banks apart (2·12 = 24 ≡ -8,
+    /// 4·20 = 80 ≡ 16 mod 32), so a warp that takes rows 0, 2, 4, 6 (or 0 and 4) fills 32 banks.
+    /// Only where a thread's later words stay a constant number of rows from its first (the copy's
+    /// windows): rounds of threads that cover a divisor or a multiple of 8 rows.
+    /// </summary>
+    public bool SpreadsCopyRowsA => StageWords is 8 or 16 && (8 % (Threads / StageWords) == 0 || Threads / StageWords % 8 == 0);
+
+    /// <summary>The row of A's box that copy item <paramref name="item"/> (thread i's word u is item i + u·T) falls in.</summary>
+    public int CopyRowA(int item)
+    {
+        var row = item / StageWords;
+        if (!SpreadsCopyRowsA)
+        {
+            return row;
+        }
+        var perWarp = 32 / StageWords;
+        var apart = StageWords / 4;
+        return (row & ~7) + ((row % perWarp) * apart) + ((row & 7) / perWarp);
+    }
 
     /// <summary>
     /// Bank passes of a warp's store of B's transposed copy, the most of any warp (thread i writes the

@@ -103,22 +103,29 @@ public sealed class TensorCoreCostTests
     [Fact]
     public void The_copies_pay_their_bank_conflicts()
     {
-        // Stage 16: rows of 8 words padded to 12. A's copy puts a warp on 4 rows, whose padding wraps the last
-        // onto the first's banks (2 passes); B's 32 columns, 12 words apart, fill 32 banks through the swizzle (1).
-        var tall = Schedule.Parse("block=256x128 thread=64x64 reduce=16 shared=A,B mma=m16n8k16");
-        var wide = Schedule.Parse("block=128x256 thread=64x64 reduce=16 shared=A,B mma=m16n8k16");
-        var tiling = TensorCoreTiling.Of(Large, tall).Tiling!;
+        // Stage 16: rows of 8 words padded to 12. A warp's 4 rows of A are spread (0, 2, 4, 6): 32 banks, 1 pass.
+        // B's 16 columns take 2 pair words a warp, and columns 8-15 swizzle theirs onto the banks of columns 0-7: 2.
+        var narrow = Schedule.Parse("block=64x16 thread=16x16 reduce=16 shared=A,B mma=m16n8k16");
+        var tiling = TensorCoreTiling.Of(Large, narrow).Tiling!;
 
-        Assert.Equal((1, 2, 1), (tiling.FragmentPasses, tiling.CopyPassesA, tiling.CopyPassesB));
-        var t = Terms(Large, tall, BuiltInProfiles.H100);
-        var w = Terms(Large, wide, BuiltInProfiles.H100);
-        // 8,192 fragment words in one pass each; 256 threads copy 8 words of A in 2 passes and 4 of B in 1.
-        Assert.Equal((8192 + (256 * ((8 * 2) + (4 * 1)))) / (8192.0 + 3072), t.SharedMemory.ConflictFactor, 12);
-        // The mirror tiling copies less of A: the same flops and words, fewer passes.
-        Assert.True(w.SharedMemory.ConflictFactor < t.SharedMemory.ConflictFactor);
-        Assert.True(w.SharedMemoryMs < t.SharedMemoryMs);
+        Assert.Equal((1, 1, 2), (tiling.FragmentPasses, tiling.CopyPassesA, tiling.CopyPassesB));
+        var b = Terms(Large, narrow, BuiltInProfiles.H100);
+        // 4 warps x (1 A tile x 4 + 2 B tiles x 2 words) x 32 lanes of fragments in one pass each; 128 threads copy
+        // 4 words of A in 1 pass and 1 of B in 2.
+        Assert.Equal((1024 + (128 * ((4 * 1) + (1 * 2)))) / (1024.0 + 640), b.SharedMemory.ConflictFactor, 12);
     }
 
+    [Fact]
+    public void A_warps_rows_of_A_spread_over_their_group_of_8_fill_32_banks()
+    {
+        var spread = TensorCoreTiling.Of(Large, Schedule.Parse("block=256x128 thread=64x64 reduce=16 shared=A,B mma=m16n8k16")).Tiling!;
+        var halfRows = TensorCoreTiling.Of(Large, Schedule.Parse("block=128x128 thread=64x64 reduce=32 shared=A,B mma=m16n8k16")).Tiling!;
+
+        // Rows of 8 words: warp 0 copies rows 0, 2, 4, 6 and warp 1 rows 1, 3, 5, 7; of 16 words, warp 0 rows 0 and 4.
+        Assert.Equal([0, 2, 4, 6, 1, 3, 5, 7, 8], new[] { 0, 8, 16, 24, 32, 40, 48, 56, 64 }.Select(spread.CopyRowA));
+        Assert.Equal([0, 4, 1, 5, 8], new[] { 0, 16, 32, 48, 128 }.Select(halfRows.CopyRowA));
+        Assert.Equal((1, 1), (spread.CopyPassesA, halfRows.CopyPassesA));
+    }
     [Theory]
     [InlineData("f16")]
     [InlineData("f32")]
@@ -132,8 +139,17 @@ public sealed class TensorCoreCostTests
 
         Assert.True(tilings.Length > 100);
         Assert.All(tilings, t => Assert.Equal(1, t.FragmentPasses));
-        // B's swizzle (TensorCoreTiling.SwizzleB) gives a warp's 32 columns 32 banks.
+        // B's swizzle (TensorCoreTiling.SwizzleB) gives a warp's 32 columns 32 banks; A's spread rows (CopyRowA) do the same.
         Assert.All(tilings, t => Assert.Equal(1, t.CopyPassesB));
+        Assert.All(tilings, t => Assert.Equal(1, t.CopyPassesA));
+        // A's copy covers its box once, and a thread's word u lies as many rows from its first as thread 0's does:
+        // the kernel's windows take constant offsets.
+        Assert.All(tilings, t =>
+        {
+            var items = Enumerable.Range(0, t.BlockM * t.StageWords).ToArray();
+            Assert.Equal(items.Length, items.Select(i => (t.CopyRowA(i), i % t.StageWords)).Distinct().Count());
+            Assert.All(items, i => Assert.Equal(t.CopyRowA(i % t.Threads) + t.CopyRowA(i / t.Threads * t.Threads), t.CopyRowA(i)));
+        });
     }
 
     [Fact]
@@ -178,9 +194,9 @@ public sealed class TensorCoreCostTests
         // 8 warps x 2 k-steps x (4 A tiles x 4 words + 4 B tiles x 2 words) x 32 lanes; (128 + 128) rows x 16 words.
         Assert.Equal(8 * 2 * ((4 * 4) + (4 * 2)) * 32, b.SharedMemory.FragmentWordsPerStage);
         Assert.Equal(256 * 16, b.SharedMemory.CopyWordsPerStage);
-        // Stage 32: rows of 16 words padded to 20; A's copy stores take 2 passes, B's 1 (8 words a thread of each).
-        Assert.Equal(1.125, b.SharedMemory.ConflictFactor, 12);
-        Assert.Equal(1024.0 * 128 * (b.SharedMemory.FragmentWordsPerStage + (256 * ((8 * 2) + (8 * 1)))) * 4, b.SharedMemory.Bytes);
+        // Stage 32: rows of 16 words padded to 20; A's and B's copy stores take 1 pass each (8 words a thread of each).
+        Assert.Equal(1, b.SharedMemory.ConflictFactor, 12);
+        Assert.Equal(1024.0 * 128 * (b.SharedMemory.FragmentWordsPerStage + (256 * ((8 * 1) + (8 * 1)))) * 4, b.SharedMemory.Bytes);
         Assert.Equal((2.0 * 4096 * 4096 * 2) + C(Large), b.L2Reuse.DramBytes);
         Assert.Equal((1024.0 * 256 * 4096 * 2) + C(Large), b.L2Reuse.L2Bytes);
     }

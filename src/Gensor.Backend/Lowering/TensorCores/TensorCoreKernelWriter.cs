@@ -100,12 +100,23 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 _w.Line($"float {Acc(i, j, 0)} = 0f, {Acc(i, j, 1)} = 0f, {Acc(i, j, 2)} = 0f, {Acc(i, j, 3)} = 0f;");
             }
         }
-        // Copy coordinates, once per thread: word u of a thread's share of A's box is row
-        // tid/(BK/2) + u*T/(BK/2), word tid%(BK/2); of B's (transposed) box, column n and pair kp.
+        // Copy coordinates, once per thread: word u of a thread's share of A's box is word tid%(BK/2) of row
+        // CopyRowA(tid + u*T) (rows tid/(BK/2) + u*T/(BK/2), spread within groups of 8); of B's (transposed) box,
+        // column n and pair kp.
         // Every access goes through a window (a sub-view) at the thread's base, indexed by constants:
         // ptxas folds a constant into the access, where a 32-bit index into the whole view is widened
         // before it is scaled and costs an address register and a multiply-add per access.
-        _w.Line($"int g_arow = g_tid / {Int(half)};");
+        if (t.SpreadsCopyRowsA)
+        {
+            // A warp's rows of A spread over its group of 8 (TensorCoreTiling.CopyRowA): their banks do not overlap.
+            var perWarp = 32 / half;
+            _w.Line($"int g_aitem = g_tid / {Int(half)};");
+            _w.Line($"int g_arow = (g_aitem & ~7) + (g_aitem % {Int(perWarp)}) * {Int(half / 4)} + (g_aitem & 7) / {Int(perWarp)};");
+        }
+        else
+        {
+            _w.Line($"int g_arow = g_tid / {Int(half)};");
+        }
         _w.Line($"int g_acol = g_tid % {Int(half)};");
         _w.Line($"var g_sa_copy = g_sa.SubView(g_arow * {Int(rw)} + g_acol);");
         _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord)} + g_acol;");
@@ -222,10 +233,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var word = t.Tf32 ? "float" : "uint";
         _w.Line($"var g_a_stage = g_a.SubView(g_aglobal + {(t.Tf32 ? k0 : $"({k0} >> 1)")});");
         _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + {k0} * {Int(_p.N)});");
-        var rowsPerRound = t.Threads / t.StageWords;
         for (var u = 0; u < t.CopyWordsA; u++)
         {
-            _w.Line($"{word} g_ca{Int(u)} = g_a_stage[{Int((long)u * rowsPerRound * (_p.K / perWord))}];");
+            _w.Line($"{word} g_ca{Int(u)} = g_a_stage[{Int((long)t.CopyRowA(u * t.Threads) * (_p.K / perWord))}];");
         }
         for (var u = 0; u < _bStores.Length; u++)
         {
@@ -240,10 +250,10 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     private void StoreStage(string suffix)
     {
         var t = tiling;
-        var rowsPerRound = t.Threads / t.StageWords;
         for (var u = 0; u < t.CopyWordsA; u++)
         {
-            _w.Line($"g_sa_copy{suffix}[{Int(u * rowsPerRound * t.RowWords)}] = {(t.Tf32 ? $"ToTf32(g_ca{Int(u)})" : $"g_ca{Int(u)}")};");
+            // Thread 0's rows: every thread's word u is as many rows from its first (TensorCoreTiling.SpreadsCopyRowsA).
+            _w.Line($"g_sa_copy{suffix}[{Int(t.CopyRowA(u * t.Threads) * t.RowWords)}] = {(t.Tf32 ? $"ToTf32(g_ca{Int(u)})" : $"g_ca{Int(u)}")};");
         }
         for (var u = 0; u < _bStores.Length; u++)
         {
