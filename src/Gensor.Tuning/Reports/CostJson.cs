@@ -101,7 +101,7 @@ public static class CostJson
         ["thread_wakes_per_block"] = Round(b.ThreadWakesPerBlock),
     };
 
-    /// <summary>What stays resident on an SM; the tensor-core model has no latency efficiency (it takes latency as hidden).</summary>
+    /// <summary>What stays resident on an SM; the tensor-core model has no latency efficiency (it charges latency per stage).</summary>
     private static JsonObject Occupancy(int blocks, int threads, int registers, long sharedBytes, string limiter, double? latencyEfficiency)
     {
         var occupancy = new JsonObject

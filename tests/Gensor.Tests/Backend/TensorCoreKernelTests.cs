@@ -125,15 +125,12 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
     [InlineData("f16", null, "block=32x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16 buffers=2 prefetch=1", "m=32,n=128,k=48")]
     public void Pipelined_kernels_match_the_reference(string dtype, string? outputType, string schedule, string shape)
     {
-        var op = Gemm(dtype, outputType, shape);
-        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "PipelinedMma");
-        var compiled = RoslynKernelCompiler.Compile([source]).Single();
-        Assert.Null(compiled.Error);
+        var state = new EtirState(Gemm(dtype, outputType, shape), Schedule.Parse(schedule));
 
-        using var runner = new KernelRunner(fixture.Device, op, seed: 11);
-        var measurement = runner.Run(compiled, CpuDeviceFixture.Once);
+        var measurement = fixture.Run(state, "PipelinedMma", seed: 11, CpuDeviceFixture.Once);
 
         Assert.True(measurement.Verified, measurement.Error);
+        var source = CSharpKernelGenerator.Generate(state, "PipelinedMma");
         // One barrier after the prologue and one a stage.
         Assert.Equal(2, source.Text.Split("Group.Barrier();").Length - 1);
         Assert.Contains("(g_read ^ 1)", source.Text);

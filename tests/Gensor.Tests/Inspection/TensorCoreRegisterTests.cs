@@ -2,6 +2,7 @@ using Gensor.Analysis;
 using Gensor.Backend.Inspection;
 using Gensor.Construction;
 using Gensor.Etir;
+using Gensor.Feedback;
 using Gensor.Hardware;
 using Gensor.Tests.Support;
 
@@ -15,6 +16,10 @@ namespace Gensor.Tests.Inspection;
 public sealed class TensorCoreRegisterTests
 {
     private static Operator Gemm(string dtype) => Operators.Parse(Operators.Gemm, "m=4096,n=4096,k=4096", null, dtype);
+
+    /// <summary>The kernel of <paramref name="schedule"/> through ptxas for h100 (sm_90).</summary>
+    private static KernelFeedback Compile(Operator op, Schedule schedule) =>
+        new NvidiaCompilerFeedback(InstalledTools.Require()).Inspect(op, [schedule], BuiltInProfiles.H100).Single();
 
     [Theory]
     // ptxas 11.8 with the windowed kernels: 32, 62, 117 and 167 registers (estimates 32, 64, 104 and 176).
@@ -34,7 +39,7 @@ public sealed class TensorCoreRegisterTests
         var parsed = Schedule.Parse(schedule);
         var estimate = TensorCoreTiling.Of(op, parsed).Tiling!.RegistersPerThread;
 
-        var result = new NvidiaCompilerFeedback(InstalledTools.Require()).Inspect(op, [parsed], BuiltInProfiles.H100).Single();
+        var result = Compile(op, parsed);
 
         Assert.True(result.Resources is { Spills: false }, result.Error ?? "it spills");
         Assert.InRange((double)estimate / result.Resources.Registers, 0.75, 1.25);
@@ -48,7 +53,7 @@ public sealed class TensorCoreRegisterTests
         var op = Gemm("f16");
         var parsed = Schedule.Parse("block=256x256 thread=64x32 reduce=16 shared=A,B mma=m16n8k16");
 
-        var result = new NvidiaCompilerFeedback(InstalledTools.Require()).Inspect(op, [parsed], BuiltInProfiles.H100).Single();
+        var result = Compile(op, parsed);
 
         Assert.True(result.Resources is { Spills: false }, result.Error ?? "it spills");
         Assert.True(result.Resources.Registers * 1024 > BuiltInProfiles.H100.RegistersPerMultiprocessor, $"{result.Resources.Registers} registers fit");
@@ -67,7 +72,7 @@ public sealed class TensorCoreRegisterTests
         var parsed = Schedule.Parse(schedule);
         var tiling = TensorCoreTiling.Of(op, parsed).Tiling!;
 
-        var result = new NvidiaCompilerFeedback(InstalledTools.Require()).Inspect(op, [parsed], BuiltInProfiles.H100).Single();
+        var result = Compile(op, parsed);
 
         var loop = result.Resources?.Instructions?.MainLoop;
         Assert.True(loop is not null, result.Error ?? "no main loop");
