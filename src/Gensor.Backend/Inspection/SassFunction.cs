@@ -34,6 +34,7 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
             Hmma: Count("HMMA"),
             Lds: Count("LDS"),
             Lds128: Count("LDS", wide: true),
+            Ldsm: Count("LDSM"),
             Ldg: Global("LDG", "LD"),
             Ldg128: Global("LDG", "LD", wide: true),
             Ldgsts: Count("LDGSTS"),
@@ -79,7 +80,7 @@ public sealed record SassFunction(string Name, string Architecture, IReadOnlyLis
                 body.Length,
                 body.Count(i => i.Opcode == "FFMA"),
                 body.Count(i => i.Opcode == "HMMA"),
-                body.Count(i => i.Opcode is "LDS" or "LDG" or "LD" or "LDGSTS"));
+                body.Count(i => i.Opcode is "LDS" or "LDSM" or "LDG" or "LD" or "LDGSTS"));
             if (loop.Ffma + loop.Hmma > 0 && (best is null || loop.Ffma + loop.Hmma > best.Ffma + best.Hmma))
             {
                 best = loop;

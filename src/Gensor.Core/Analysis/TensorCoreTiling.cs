@@ -9,12 +9,13 @@ namespace Gensor.Analysis;
 /// A block computes a BM×BN tile of C with one warp per WM×WN warp tile; a warp
 /// holds (WM/16)×(WN/8) float32 accumulator fragments of the MMA, four
 /// registers a lane. Per stage of BK, A's BM×BK box and B's BK×BN box are
-/// copied to shared memory as 32-bit words (A row by row, B column by column,
-/// i.e. transposed), so every fragment register is one 32-bit shared load: for
-/// m16n8k16 a word holds two 16-bit values adjacent in k, for the TF32 m16n8k8
-/// one float32 already rounded to TF32. Rows are padded by 4 words: with a row
-/// length that is a multiple of 8 words, the 8 rows × 4 words a fragment load
-/// touches then fall in 32 different banks.
+/// copied to shared memory as 32-bit words, rows padded (<see cref="SharedRows"/>):
+/// A row by row, a word holding two 16-bit values adjacent in k (or one float32
+/// rounded to TF32), and read by <c>ldmatrix</c>, four fragment registers an
+/// instruction. 16-bit B is kept as it lies in global memory, k rows of n pairs,
+/// and read by <c>ldmatrix.trans</c>, which gives each lane the two values
+/// adjacent in k that a B register holds. TF32's B is transposed instead (see
+/// <see cref="BTransposed"/>).
 /// </para>
 /// </summary>
 public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
@@ -85,26 +86,38 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     public int TilesN => WarpN / MmaN;
 
-    /// <summary>32-bit words in one shared row (the stage's words plus the padding).</summary>
+    /// <summary>32-bit words in one shared row of A's box, and of TF32 B's transposed one (the stage's words plus the padding).</summary>
     public int RowWords => StageWords + RowPaddingWords;
 
-    /// <summary>Shared words of one buffer of A's box (BM rows) and of B's (BN transposed rows).</summary>
-    public int BufferWordsA => BlockM * RowWords;
+    /// <summary>A's box in shared memory: BM rows of the stage's words.</summary>
+    public SharedRows RowsA => new(BlockM, StageWords, Threads);
 
-    public int BufferWordsB => BlockN * RowWords;
+    /// <summary>16-bit B's box in shared memory (unless <see cref="BTransposed"/>): BK rows of BN/2 words, two values adjacent in n a word.</summary>
+    public SharedRows RowsB => new(StageK, BlockN / 2, Threads);
+
+    /// <summary>
+    /// Whether B's box is transposed in shared memory, BN rows (columns of B) of the stage's words, as TF32's is:
+    /// <c>ldmatrix.trans</c> transposes 16-bit values only, so TF32 fragments of B are read a word a lane from
+    /// columns, swizzled (<see cref="SwizzleB"/>) so that the copy's stores do not conflict.
+    /// </summary>
+    public bool BTransposed => Tf32;
+
+    /// <summary>Shared words of one buffer of A's box and of B's.</summary>
+    public int BufferWordsA => RowsA.BufferWords;
+
+    public int BufferWordsB => BTransposed ? BlockN * RowWords : RowsB.BufferWords;
 
     /// <summary>Shared bytes: A's BM rows and B's BN (transposed) rows, twice when pipelined.</summary>
     public long SharedBytes => (long)(BufferWordsA + BufferWordsB) * 4 * Schedule.SharedBuffers;
 
     /// <summary>
-    /// Registers the next stage's loads arrive in while a pipelined stage computes: a word of A a copy
-    /// word, and of B one a value (16-bit values are packed into a word when stored); none otherwise.
-    /// ptxas holds about half of them at once: it moves the first stores in among the stage's MMAs.
+    /// Registers the next stage's loads arrive in while a pipelined stage computes: one a copied word; none
+    /// otherwise. ptxas holds about half of them at once: it moves the first stores in among the stage's MMAs.
     /// </summary>
-    public int PrefetchRegisters => Pipelined ? CopyWordsA + (CopyWordsB * ValuesPerWord) : 0;
+    public int PrefetchRegisters => Pipelined ? CopyWordsA + CopyWordsB : 0;
 
     /// <summary>Words of A (and of B) each thread copies per stage.</summary>
-    public int CopyWordsA => BlockM * StageWords / Threads;
+    public int CopyWordsA => RowsA.CopyWords;
 
     public int CopyWordsB => BlockN * StageWords / Threads;
 
@@ -124,52 +137,26 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     public int RegistersPerThread => (TilesM * TilesN * 4) + (TilesM * 4) + (TilesN * 2) + (PrefetchRegisters / 2) + ScalarRegisters;
 
     /// <summary>
-    /// Bank passes of a warp's fragment load (lane 4g+t reads word t of row g, plus a constant):
-    /// 1 with the padded rows, whose 8 rows of 4 words fall in 32 different banks.
+    /// Bank passes of a warp's fragment load, 8 rows of 4 words (an ldmatrix phase; for TF32's transposed B,
+    /// lane 4g+t reads word t of column g): 1 with the padded rows.
     /// </summary>
-    public int FragmentPasses => BankPasses(thread => (((thread & 31) >> 2) * RowWords) + (thread & 3), 32);
+    public int FragmentPasses => BTransposed ? RowsA.MatrixPasses : Math.Max(RowsA.MatrixPasses, RowsB.MatrixPasses);
+
+    /// <summary>Bank passes of a warp's store of A's copy, the most of any warp (<see cref="SharedRows.CopyPasses"/>).</summary>
+    public int CopyPassesA => RowsA.CopyPasses;
 
     /// <summary>
-    /// Bank passes of a warp's store of A's copy, the most of any warp (thread i writes word i % SW of row
-    /// <see cref="CopyRowA"/>(i)): 1 over the whole tiling space, where consecutive rows of 8 or 16 words
-    /// would wrap onto each other's banks (2 passes).
-    /// </summary>
-    public int CopyPassesA => BankPasses(thread => (CopyRowA(thread) * RowWords) + (thread % StageWords),
-        StageWords % 32 == 0 || 32 % StageWords == 0 ? 32 : Threads);
-
-    /// <summary>
-    /// Whether a warp's rows of A's copy are spread over its group of 8 rows: with rows of SW = 8 or 16 words
-    /// padded to RW = SW + 4, a warp writes 32/SW rows, and consecutive ones wrap onto each other's banks
-    /// (rows 0 and 3 of 12 words share banks 4-7). Rows SW/4 apart start SW banks apart (2·12 = 24 ≡ -8,
-    /// 4·20 = 80 ≡ 16 mod 32), so a warp that takes rows 0, 2, 4, 6 (or 0 and 4) fills 32 banks.
-    /// Only where a thread's later words stay a constant number of rows from its first (the copy's
-    /// windows): rounds of threads that cover a divisor or a multiple of 8 rows.
-    /// </summary>
-    public bool SpreadsCopyRowsA => StageWords is 8 or 16 && (8 % (Threads / StageWords) == 0 || Threads / StageWords % 8 == 0);
-
-    /// <summary>The row of A's box that copy item <paramref name="item"/> (thread i's word u is item i + u·T) falls in.</summary>
-    public int CopyRowA(int item)
-    {
-        var row = item / StageWords;
-        if (!SpreadsCopyRowsA)
-        {
-            return row;
-        }
-        var perWarp = 32 / StageWords;
-        var apart = StageWords / 4;
-        return (row & ~7) + ((row % perWarp) * apart) + ((row & 7) / perWarp);
-    }
-
-    /// <summary>
-    /// Bank passes of a warp's store of B's transposed copy, the most of any warp (thread i writes the
-    /// pair word of its column, a row of RW words per column, swizzled by <see cref="SwizzleB"/>): 1 where
+    /// Bank passes of a warp's store of B's copy, the most of any warp: for TF32's transposed B, thread i
+    /// writes the word of its column, a row of RW words per column, swizzled by <see cref="SwizzleB"/>: 1 where
     /// a warp copies 32 consecutive columns (without the swizzle, 4: 8 banks for 32 columns a padded row apart).
     /// </summary>
-    public int CopyPassesB => BankPasses(thread => (CopyColumnB(thread) * RowWords) + (CopyPairB(thread) ^ SwizzleB(CopyColumnB(thread))),
-        BlockN % 32 == 0 || 32 % BlockN == 0 ? 32 : Threads);
+    public int CopyPassesB => BTransposed
+        ? SharedRows.BankPasses(thread => (CopyColumnB(thread) * RowWords) + (CopyPairB(thread) ^ SwizzleB(CopyColumnB(thread))),
+            BlockN % 32 == 0 || 32 % BlockN == 0 ? 32 : Threads)
+        : RowsB.CopyPasses;
 
     /// <summary>
-    /// Where B's column <paramref name="column"/> keeps its pair words: word p at p ^ swizzle. Columns a row
+    /// Where TF32 B's transposed column <paramref name="column"/> keeps its words: word p at p ^ swizzle. Columns a row
     /// apart share banks every 8 (rows of 4 mod 8 words); the swizzle gives each of 4 such columns its own
     /// word of 4, so a warp's copy of 32 consecutive columns fills 32 banks. A fragment load's 8 columns
     /// share one swizzle, which only reorders each lane's 4 words: still one pass.
@@ -177,7 +164,7 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     public static int SwizzleB(int column) => (column >> 3) & 3;
 
     /// <summary>
-    /// Whether a thread copies one column of B's box throughout (T a multiple of BN: its later words advance the
+    /// Whether a thread copies one column of TF32 B's box throughout (T a multiple of BN: its later words advance the
     /// pair), else one pair word of several columns (BN a multiple of T: its later words advance the column).
     /// </summary>
     public bool CopiesOneColumnOfB => Threads % BlockN == 0;
@@ -193,38 +180,6 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     /// <summary>MMA instructions each warp issues per stage.</summary>
     public int MmasPerWarpStage => TilesM * TilesN * (StageK / StepK);
-
-    /// <summary>
-    /// Passes of a warp's 32-bit shared access to the words <paramref name="word"/> gives per thread, the
-    /// most of any warp of the first <paramref name="threads"/>: the most distinct words one of the 32 banks
-    /// serves. Where every warp's words are the first warp's plus a constant (the callers say when), the
-    /// first warp alone is asked: construction prices hundreds of tilings.
-    /// </summary>
-    private static int BankPasses(Func<int, int> word, int threads)
-    {
-        const int banks = 32;
-        Span<int> words = stackalloc int[32];
-        Span<int> perBank = stackalloc int[banks];
-        var passes = 0;
-        for (var warp = 0; warp < threads; warp += 32)
-        {
-            for (var lane = 0; lane < 32; lane++)
-            {
-                words[lane] = word(warp + lane);
-            }
-            words.Sort();
-            perBank.Clear();
-            for (var lane = 0; lane < 32; lane++)
-            {
-                // A word several lanes access is served once.
-                if (lane == 0 || words[lane] != words[lane - 1])
-                {
-                    passes = Math.Max(passes, ++perBank[words[lane] % banks]);
-                }
-            }
-        }
-        return passes;
-    }
 
     /// <summary>The tiling of <paramref name="schedule"/> for <paramref name="op"/>, or why there is none.</summary>
     public static (TensorCoreTiling? Tiling, string? Reason) Of(Operator op, Schedule schedule)
@@ -295,9 +250,9 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
             return "a tensor-core schedule pipelines its stages with buffers=2 and prefetch=1 together, or neither";
         }
         // The copy keeps one base per thread: whole rows of A's box per round of threads, and
-        // B's columns either all covered by a round or covered in whole rounds.
-        if (BlockM * StageWords % Threads != 0 || BlockN * StageWords % Threads != 0
-            || Threads % StageWords != 0 || (Threads % BlockN != 0 && BlockN % Threads != 0))
+        // TF32 B's columns either all covered by a round or covered in whole rounds.
+        var transposedB = BTransposed && (BlockN * StageWords % Threads != 0 || (Threads % BlockN != 0 && BlockN % Threads != 0));
+        if (RowsA.Check() is not null || (BTransposed ? transposedB : RowsB.Check() is not null))
         {
             return $"the {Threads} threads do not split the stage's {BlockM}x{StageK} and {StageK}x{BlockN} boxes evenly";
         }

@@ -13,6 +13,7 @@ namespace Gensor.Feedback;
 /// <param name="Hmma">Tensor-core matrix multiply-adds (HMMA).</param>
 /// <param name="Lds">Shared-memory loads, of any width.</param>
 /// <param name="Lds128">Shared-memory loads of 128 bits.</param>
+/// <param name="Ldsm">Shared-memory matrix loads (<c>ldmatrix</c>, LDSM): up to four 8x8 tiles of 16-bit values a warp, a 32-bit word each a lane, in one instruction.</param>
 /// <param name="Ldg">Global-memory loads, of any width: LDG and generic LD (how a kernel parameter is read when the compiler did not infer its address space).</param>
 /// <param name="Ldg128">Global-memory loads of 128 bits.</param>
 /// <param name="Ldgsts">Asynchronous global-to-shared copies (<c>cp.async</c>, sm_80 and later).</param>
@@ -31,6 +32,7 @@ public sealed record InstructionMix(
     int Hmma,
     int Lds,
     int Lds128,
+    int Ldsm,
     int Ldg,
     int Ldg128,
     int Ldgsts,
@@ -51,11 +53,11 @@ public sealed record InstructionMix(
     public int GenericFallback { get; init; }
 
     /// <summary>
-    /// FFMA per load instruction, FFMA / (LDS + LDG + LDGSTS): how much arithmetic
+    /// FFMA per load instruction, FFMA / (LDS + LDSM + LDG + LDGSTS): how much arithmetic
     /// each load feeds. A cp.async copy replaces an LDG and an STS, so it counts as
     /// the global load it is. Null when the kernel loads nothing.
     /// </summary>
-    public double? FfmaPerLoad => Lds + Ldg + Ldgsts == 0 ? null : (double)Ffma / (Lds + Ldg + Ldgsts);
+    public double? FfmaPerLoad => Lds + Ldsm + Ldg + Ldgsts == 0 ? null : (double)Ffma / (Lds + Ldsm + Ldg + Ldgsts);
 
     /// <summary>The kernel's main loop (<see cref="LoopMix"/>); null when its code has no loop.</summary>
     public LoopMix? MainLoop { get; init; }
@@ -71,7 +73,7 @@ public sealed record InstructionMix(
 /// <param name="Instructions">Instructions in the loop's body, the branch back included (NOPs not counted).</param>
 /// <param name="Ffma">FP32 fused multiply-adds in it.</param>
 /// <param name="Hmma">Tensor-core matrix multiply-adds in it.</param>
-/// <param name="Loads">Shared and global loads in it (LDS, LDG, generic LD, LDGSTS).</param>
+/// <param name="Loads">Shared and global loads in it (LDS, LDSM, LDG, generic LD, LDGSTS).</param>
 public sealed record LoopMix(int Instructions, int Ffma, int Hmma, int Loads)
 {
     /// <summary>The multiply-adds' share of the loop's instructions.</summary>

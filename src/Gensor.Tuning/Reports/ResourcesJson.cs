@@ -63,6 +63,7 @@ public static class ResourcesJson
         ["hmma"] = m.Hmma,
         ["lds"] = m.Lds,
         ["lds_128"] = m.Lds128,
+        ["ldsm"] = m.Ldsm,
         ["ldg"] = m.Ldg,
         ["ldg_128"] = m.Ldg128,
         ["ldgsts"] = m.Ldgsts,

@@ -96,16 +96,20 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
     }
 
     [Theory]
-    // Two warps a block along n, each of four B tiles: every swizzle of B's words, copied and loaded.
+    // Two warps a block along n, each of four B tiles: B's rows of 32 words, 2 ldmatrix.trans a k-step.
     [InlineData("f16", "block=32x64 thread=16x32 reduce=32 shared=A,B mma=m16n8k16")]
-    // 64 columns copied by 64 threads, one column each (B's copy with T a multiple of BN and not).
+    // Rows of B of 32 words copied by 64 threads (a thread's words in one row), of A of 8 words spread over 8 rows.
     [InlineData("bf16", "block=16x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k16")]
+    // One B tile a warp (ldmatrix.x2.trans), rows of B of 8 words spread; and of 4 words, unpadded.
+    [InlineData("f16", "block=32x16 thread=16x8 reduce=16 shared=A,B mma=m16n8k16")]
+    [InlineData("bf16", "block=32x8 thread=16x8 reduce=16 shared=A,B mma=m16n8k16")]
+    // TF32's transposed B: every swizzle of its words, copied and loaded.
     [InlineData("f32", "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k8tf32")]
     [InlineData("f16", "block=32x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16")]
-    public void Kernels_with_swizzled_B_columns_match_the_reference(string dtype, string schedule)
+    public void Kernels_over_several_warps_and_both_layouts_of_B_match_the_reference(string dtype, string schedule)
     {
         var op = Gemm(dtype, shape: "m=32,n=128,k=64");
-        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "SwizzledMma");
+        var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "WarpsMma");
         var compiled = RoslynKernelCompiler.Compile([source]).Single();
         Assert.Null(compiled.Error);
 
@@ -113,7 +117,7 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         var measurement = runner.Run(compiled, CpuDeviceFixture.Once);
 
         Assert.True(measurement.Verified, measurement.Error);
-        Assert.Contains("^ g_bswizzle", source.Text);
+        Assert.Contains(dtype == "f32" ? "^ g_bswizzle" : "LoadMatrixTransposed", source.Text);
     }
 
     [Theory]
@@ -164,6 +168,26 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         Assert.True(measurement.MaxAbsError > 1e-5, $"max abs error {measurement.MaxAbsError}");
         Assert.Contains("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", source.Text);
         Assert.Contains("cvt.rna.tf32.f32", source.Text);
+    }
+
+    [Theory]
+    [InlineData("f16", "block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1")]
+    [InlineData("f32", "block=64x64 thread=32x32 reduce=16 shared=A,B mma=m16n8k8tf32")]
+    public void Fragments_come_by_ldmatrix_from_the_kernels_one_shared_allocation(string dtype, string schedule)
+    {
+        var state = new EtirState(Gemm(dtype, shape: "m=256,n=256,k=256"), Schedule.Parse(schedule));
+        var compiled = RoslynKernelCompiler.Compile([CSharpKernelGenerator.Generate(state, "LdmatrixMma")]).Single();
+        Assert.Null(compiled.Error);
+        var tiling = Gensor.Analysis.TensorCoreTiling.Of(state.Operator, state.Schedule).Tiling!;
+
+        var ptx = Gensor.Backend.Emission.OfflineKernelCompiler.Ptx(compiled.Method!, "sm_90");
+
+        // SharedBase names __shared_alloca0: it must be the only allocation, 16-byte aligned for ldmatrix's rows.
+        var shared = ptx.Split('\n').Where(line => line.TrimStart().StartsWith(".shared", StringComparison.Ordinal)).Select(line => line.Trim()).ToArray();
+        Assert.Equal([$".shared .align 16 .b8 __shared_alloca0[{tiling.SharedBytes}];"], shared);
+        Assert.Contains("ldmatrix.sync.aligned.m8n8.x4.shared.b16", ptx);
+        // 16-bit B by ldmatrix.trans; TF32's B a word a lane.
+        Assert.Equal(dtype != "f32", ptx.Contains("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16", StringComparison.Ordinal));
     }
 
     [Fact]

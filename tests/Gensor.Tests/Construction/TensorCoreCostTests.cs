@@ -82,8 +82,8 @@ public sealed class TensorCoreCostTests
         Assert.Contains("buffers=2 and prefetch=1 together", TensorCoreTiling.Of(Large, buffersAlone).Reason);
         Assert.Contains("buffers=2 and prefetch=1 together", Legality.Check(Large, buffersAlone, BuiltInProfiles.H100));
         var pipelined = TensorCoreTiling.Of(Large, Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1")).Tiling!;
-        // 8 words of A and 8 of B a thread, B's as 16 two-byte values held until they are packed and stored.
-        Assert.Equal((1, 8 + 16), (pipelined.BarriersPerStage, pipelined.PrefetchRegisters));
+        // 8 words of A and 8 of B a thread (B's two values adjacent in n a word, as they lie in memory and in shared).
+        Assert.Equal((1, 8 + 8), (pipelined.BarriersPerStage, pipelined.PrefetchRegisters));
     }
 
     [Fact]
@@ -103,16 +103,17 @@ public sealed class TensorCoreCostTests
     [Fact]
     public void The_copies_pay_their_bank_conflicts()
     {
-        // Stage 16: rows of 8 words padded to 12. A warp's 4 rows of A are spread (0, 2, 4, 6): 32 banks, 1 pass.
-        // B's 16 columns take 2 pair words a warp, and columns 8-15 swizzle theirs onto the banks of columns 0-7: 2.
-        var narrow = Schedule.Parse("block=64x16 thread=16x16 reduce=16 shared=A,B mma=m16n8k16");
-        var tiling = TensorCoreTiling.Of(Large, narrow).Tiling!;
+        // TF32, stage 16: rows of 16 words padded to 20. A warp's 2 rows of A are spread (0 and 4): 32 banks, 1 pass.
+        // B's 16 transposed columns take 2 words a warp, and columns 8-15 swizzle theirs onto the banks of columns 0-7: 2.
+        var op = Operators.Parse(Operators.Gemm, "m=4096,n=4096,k=4096", null, "f32");
+        var narrow = Schedule.Parse("block=64x16 thread=16x16 reduce=16 shared=A,B mma=m16n8k8tf32");
+        var tiling = TensorCoreTiling.Of(op, narrow).Tiling!;
 
         Assert.Equal((1, 1, 2), (tiling.FragmentPasses, tiling.CopyPassesA, tiling.CopyPassesB));
-        var b = Terms(Large, narrow, BuiltInProfiles.H100);
-        // 4 warps x (1 A tile x 4 + 2 B tiles x 2 words) x 32 lanes of fragments in one pass each; 128 threads copy
-        // 4 words of A in 1 pass and 1 of B in 2.
-        Assert.Equal((1024 + (128 * ((4 * 1) + (1 * 2)))) / (1024.0 + 640), b.SharedMemory.ConflictFactor, 12);
+        var b = Terms(op, narrow, BuiltInProfiles.H100);
+        // 4 warps x 2 k-steps x (1 A tile x 4 + 2 B tiles x 2 words) x 32 lanes of fragments in one pass each; 128
+        // threads copy 8 words of A in 1 pass and 2 of B in 2.
+        Assert.Equal((2048 + (128 * ((8 * 1) + (2 * 2)))) / (2048.0 + 1280), b.SharedMemory.ConflictFactor, 12);
     }
 
     [Fact]
@@ -122,8 +123,8 @@ public sealed class TensorCoreCostTests
         var halfRows = TensorCoreTiling.Of(Large, Schedule.Parse("block=128x128 thread=64x64 reduce=32 shared=A,B mma=m16n8k16")).Tiling!;
 
         // Rows of 8 words: warp 0 copies rows 0, 2, 4, 6 and warp 1 rows 1, 3, 5, 7; of 16 words, warp 0 rows 0 and 4.
-        Assert.Equal([0, 2, 4, 6, 1, 3, 5, 7, 8], new[] { 0, 8, 16, 24, 32, 40, 48, 56, 64 }.Select(spread.CopyRowA));
-        Assert.Equal([0, 4, 1, 5, 8], new[] { 0, 16, 32, 48, 128 }.Select(halfRows.CopyRowA));
+        Assert.Equal([0, 2, 4, 6, 1, 3, 5, 7, 8], new[] { 0, 8, 16, 24, 32, 40, 48, 56, 64 }.Select(spread.RowsA.Row));
+        Assert.Equal([0, 4, 1, 5, 8], new[] { 0, 16, 32, 48, 128 }.Select(halfRows.RowsA.Row));
         Assert.Equal((1, 1), (spread.CopyPassesA, halfRows.CopyPassesA));
     }
     [Theory]
@@ -139,16 +140,19 @@ public sealed class TensorCoreCostTests
 
         Assert.True(tilings.Length > 100);
         Assert.All(tilings, t => Assert.Equal(1, t.FragmentPasses));
-        // B's swizzle (TensorCoreTiling.SwizzleB) gives a warp's 32 columns 32 banks; A's spread rows (CopyRowA) do the same.
+        // TF32 B's swizzle (TensorCoreTiling.SwizzleB) gives a warp's 32 columns 32 banks; the spread rows of the boxes
+        // kept in rows (SharedRows.Row) do the same.
         Assert.All(tilings, t => Assert.Equal(1, t.CopyPassesB));
         Assert.All(tilings, t => Assert.Equal(1, t.CopyPassesA));
-        // A's copy covers its box once, and a thread's word u lies as many rows from its first as thread 0's does:
-        // the kernel's windows take constant offsets.
-        Assert.All(tilings, t =>
+        // A box kept in rows is copied once, and a thread's word u lies as many rows and words from its first as
+        // thread 0's does: the kernel's windows take constant offsets.
+        Assert.All(tilings.SelectMany(t => t.BTransposed ? [t.RowsA] : new[] { t.RowsA, t.RowsB }), rows =>
         {
-            var items = Enumerable.Range(0, t.BlockM * t.StageWords).ToArray();
-            Assert.Equal(items.Length, items.Select(i => (t.CopyRowA(i), i % t.StageWords)).Distinct().Count());
-            Assert.All(items, i => Assert.Equal(t.CopyRowA(i % t.Threads) + t.CopyRowA(i / t.Threads * t.Threads), t.CopyRowA(i)));
+            var items = Enumerable.Range(0, rows.Rows * rows.Words).ToArray();
+            Assert.Equal(items.Length, items.Select(i => (rows.Row(i), rows.Word(i))).Distinct().Count());
+            Assert.All(items, i => Assert.Equal(
+                (rows.Row(i % rows.Threads) + rows.Row(i / rows.Threads * rows.Threads), rows.Word(i % rows.Threads) + rows.Word(i / rows.Threads * rows.Threads)),
+                (rows.Row(i), rows.Word(i))));
         });
     }
 

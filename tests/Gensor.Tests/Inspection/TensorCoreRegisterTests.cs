@@ -61,8 +61,9 @@ public sealed class TensorCoreRegisterTests
     }
 
     [Theory]
-    // ptxas 11.8, sm_90: 123 instructions for 32 HMMA and 56 loads (24 LDG, 32 LDS), 24 stores and the loop's control.
-    // Indexing whole views instead of windows took 215: a 64-bit multiply-add or LEA per global load and shared access.
+    // ptxas 11.8, sm_90, before ldmatrix: 123 instructions for 32 HMMA and 56 loads (24 LDG, 32 LDS), 24 stores and the
+    // loop's control. Indexing whole views instead of windows took 215: a 64-bit multiply-add or LEA per global load and
+    // shared access. An ldmatrix (LDSM, all of them in the main loop) moves what 4 LDS did, so it counts as 4 loads here.
     [InlineData("f16", "block=128x128 thread=64x64 reduce=16 shared=A,B mma=m16n8k16")]
     [InlineData("bf16", "block=128x256 thread=64x64 reduce=32 shared=A,B mma=m16n8k16")]
     [InlineData("f32", "block=128x128 thread=32x32 reduce=32 shared=A,B mma=m16n8k8tf32")]
@@ -78,6 +79,7 @@ public sealed class TensorCoreRegisterTests
         Assert.True(loop is not null, result.Error ?? "no main loop");
         Assert.Equal(tiling.MmasPerWarpStage, loop.Hmma);
         // Besides MMAs and loads: a store per copied word (B's also a byte permute, TF32's a rounding), barriers, the loop's control.
-        Assert.True(loop.Instructions <= 2 * (loop.Hmma + loop.Loads), $"{loop.Instructions} instructions for {loop.Hmma} HMMA and {loop.Loads} loads");
+        var loadsByWord = loop.Loads + (3 * result.Resources!.Instructions!.Ldsm);
+        Assert.True(loop.Instructions <= 2 * (loop.Hmma + loadsByWord), $"{loop.Instructions} instructions for {loop.Hmma} HMMA and {loadsByWord} 32-bit loads");
     }
 }

@@ -6,16 +6,16 @@ namespace Gensor.Backend.Lowering.TensorCores;
 
 /// <summary>
 /// Writes the C# ILGPU kernel of a tensor-core schedule (<see cref="TensorCoreTiling"/>):
-/// per stage, all threads copy A's and B's boxes into shared memory as pairs of
-/// 16-bit values adjacent in k; each warp then loads its fragments with 32-bit
-/// shared loads in the layout of <see cref="MmaFragmentLayout"/> and issues one
+/// per stage, all threads copy A's and B's boxes into shared memory as 32-bit words;
+/// each warp then loads its fragments in the layout of <see cref="MmaFragmentLayout"/>
+/// with <c>ldmatrix</c> (TF32's B with 32-bit shared loads) and issues one
 /// <c>mma.sync.aligned.m16n8k16</c> per 16×8 tile and k-step, as inline PTX
 /// (<c>CudaAsm.EmitRef</c>). Where <c>CudaAsm.IsSupported</c> is false (the CPU
-/// accelerator, OpenCL) the same fragments go through an emulation of the MMA by
-/// warp shuffles and scalar float32 arithmetic, so the kernel computes the same
-/// tile everywhere and verifies on the CPU accelerator. A pipelined schedule loads
-/// the next stage into registers before the MMAs and stores it into a second
-/// buffer after them (<see cref="TensorCoreTiling.Pipelined"/>).
+/// accelerator, OpenCL) the ldmatrix and the MMA go through emulations by warp
+/// shuffles (each lane takes the row addresses the instruction would), so the kernel
+/// computes the same tile from the same shared layout everywhere and verifies on the
+/// CPU accelerator. A pipelined schedule loads the next stage into registers before
+/// the MMAs and stores it into a second buffer after them (<see cref="TensorCoreTiling.Pipelined"/>).
 /// </summary>
 /// <remarks>
 /// The kernel has its own writer rather than passing through the scalar
@@ -29,8 +29,11 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     private readonly MatrixProduct _p = tiling.Product;
     private readonly BStore[] _bStores = BStores(tiling).ToArray();
 
-    /// <summary>The shared windows B's stores go through, one per phase (see <see cref="BStore"/>).</summary>
+    /// <summary>The shared windows TF32 B's transposed stores go through, one per phase (see <see cref="BStore"/>).</summary>
     private IEnumerable<int> BPhases => _bStores.Select(store => store.Phase).Distinct();
+
+    /// <summary>The windows B's copy stores through: one per phase for TF32's transposed box, else one.</summary>
+    private IEnumerable<string> BCopyWindows => tiling.BTransposed ? BPhases.Select(phase => $"g_sb_copy{Int(phase)}") : ["g_sb_copy"];
 
     private ElementType Operand => _p.A.Type;
 
@@ -47,6 +50,8 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             }
             _w.Line();
             Mma();
+            _w.Line();
+            SharedAccess();
             _w.Line();
             Unpack();
             if (outputType == ElementType.F16)
@@ -68,11 +73,15 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var t = tiling;
         var (c, a, b) = (parameters[0], parameters[1], parameters[2]);
         var rw = t.RowWords;
-        var half = t.StageWords;
         var perWord = t.ValuesPerWord;
         var buffers = t.Pipelined ? 2 : 1;
-        _w.Line($"var g_sa = SharedMemory.Allocate<uint>({Int(buffers * t.BufferWordsA)});");
-        _w.Line($"var g_sb = SharedMemory.Allocate<uint>({Int(buffers * t.BufferWordsB)});");
+        // One allocation of 16-byte units: ldmatrix reads 16-byte rows, and the kernel's only allocation is the one
+        // SharedBase names. A's buffers come first, then B's.
+        var wordsA = buffers * t.BufferWordsA;
+        _w.Line($"var g_s = SharedMemory.Allocate<Words4>({Int((wordsA + (buffers * t.BufferWordsB)) / 4)}).Cast<uint>();");
+        _w.Line($"var g_sa = g_s.SubView(0, {Int(wordsA)});");
+        _w.Line($"var g_sb = g_s.SubView({Int(wordsA)}, {Int(buffers * t.BufferWordsB)});");
+        _w.Line("uint g_sbase = SharedBase();");
         if (t.Tf32)
         {
             _w.Line($"var g_a = {a}.AsContiguous();");
@@ -80,9 +89,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         }
         else
         {
-            _w.Line("// A as 32-bit words (two values adjacent in k), B as 16-bit values.");
+            _w.Line("// A and B as 32-bit words: two values adjacent in k (A), in n (B).");
             _w.Line($"var g_a = {a}.AsContiguous().Cast<uint>();");
-            _w.Line($"var g_b = {b}.AsContiguous().Cast<ushort>();");
+            _w.Line($"var g_b = {b}.AsContiguous().Cast<uint>();");
         }
         _w.Line("int g_tid = Group.IdxX;");
         _w.Line("int g_lane = g_tid & 31;");
@@ -100,46 +109,55 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 _w.Line($"float {Acc(i, j, 0)} = 0f, {Acc(i, j, 1)} = 0f, {Acc(i, j, 2)} = 0f, {Acc(i, j, 3)} = 0f;");
             }
         }
-        // Copy coordinates, once per thread: word u of a thread's share of A's box is word tid%(BK/2) of row
-        // CopyRowA(tid + u*T) (rows tid/(BK/2) + u*T/(BK/2), spread within groups of 8); of B's (transposed) box,
-        // column n and pair kp.
+        // Copy coordinates, once per thread: item tid + u*T of a box kept in rows (SharedRows) is word Word(item) of
+        // row Row(item), the same word and rows a constant apart for every thread; TF32 B's transposed box is copied
+        // by column n and word kp.
         // Every access goes through a window (a sub-view) at the thread's base, indexed by constants:
         // ptxas folds a constant into the access, where a 32-bit index into the whole view is widened
         // before it is scaled and costs an address register and a multiply-add per access.
-        if (t.SpreadsCopyRowsA)
+        CopyCoordinates("a", t.RowsA);
+        _w.Line($"var g_sa_copy = g_sa.SubView(g_arow * {Int(t.RowsA.Stride)} + g_aword);");
+        _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord)} + g_aword;");
+        if (t.BTransposed)
         {
-            // A warp's rows of A spread over its group of 8 (TensorCoreTiling.CopyRowA): their banks do not overlap.
-            var perWarp = 32 / half;
-            _w.Line($"int g_aitem = g_tid / {Int(half)};");
-            _w.Line($"int g_arow = (g_aitem & ~7) + (g_aitem % {Int(perWarp)}) * {Int(half / 4)} + (g_aitem & 7) / {Int(perWarp)};");
+            // TensorCoreTiling.CopyColumnB and CopyPairB state this mapping for the cost model, which counts its stores' bank passes.
+            var bWide = t.CopiesOneColumnOfB;
+            _w.Line(bWide ? $"int g_bcol = g_tid % {Int(t.BlockN)};" : "int g_bcol = g_tid;");
+            _w.Line(bWide ? $"int g_bpair = g_tid / {Int(t.BlockN)};" : "int g_bpair = 0;");
+            _w.Line("// B's words are swizzled: a column's word p lies at p ^ ((column >> 3) & 3), so the copy's 32 columns, a");
+            _w.Line("// row apart, fill 32 banks (TensorCoreTiling.SwizzleB); a column's swizzle stays with it across the copy.");
+            _w.Line("int g_bswizzle = (g_bcol >> 3) & 3;");
+            // Word p + d lies at ((p + d % 4) ^ swizzle) + d - d % 4: the swizzle touches the low two bits only, so one
+            // window per d % 4 serves every word the thread stores.
+            foreach (var phase in BPhases)
+            {
+                _w.Line($"var g_sb_copy{Int(phase)} = g_sb.SubView(g_bcol * {Int(rw)} + ((g_bpair + {Int(phase)}) ^ g_bswizzle));");
+            }
+            _w.Line($"int g_bglobal = g_bpair * {Int(_p.N)} + g_bn + g_bcol;");
         }
         else
         {
-            _w.Line($"int g_arow = g_tid / {Int(half)};");
+            CopyCoordinates("b", t.RowsB);
+            _w.Line($"var g_sb_copy = g_sb.SubView(g_brow * {Int(t.RowsB.Stride)} + g_bword);");
+            _w.Line($"int g_bglobal = g_brow * {Int(_p.N / 2)} + g_bn / 2 + g_bword;");
         }
-        _w.Line($"int g_acol = g_tid % {Int(half)};");
-        _w.Line($"var g_sa_copy = g_sa.SubView(g_arow * {Int(rw)} + g_acol);");
-        _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord)} + g_acol;");
-        // TensorCoreTiling.CopyColumnB and CopyPairB state this mapping for the cost model, which counts its stores' bank passes.
-        var bWide = t.CopiesOneColumnOfB;
-        _w.Line(bWide ? $"int g_bcol = g_tid % {Int(t.BlockN)};" : "int g_bcol = g_tid;");
-        _w.Line(bWide ? $"int g_bpair = g_tid / {Int(t.BlockN)};" : "int g_bpair = 0;");
-        _w.Line("// B's words are swizzled: a column's pair word p lies at p ^ ((column >> 3) & 3), so the copy's 32 columns, a");
-        _w.Line("// row apart, fill 32 banks (TensorCoreTiling.SwizzleB); a column's swizzle stays with it across the copy.");
-        _w.Line("int g_bswizzle = (g_bcol >> 3) & 3;");
-        // Pair p + d lies at ((p + d % 4) ^ swizzle) + d - d % 4: the swizzle touches the low two bits only, so one
-        // window per d % 4 serves every word the thread stores.
-        foreach (var phase in BPhases)
+        // Fragments come by ldmatrix (LoadMatrix), 4 matrices of 8 rows a warp: lane l gives the 16-byte row l % 8
+        // of matrix l / 8. Of A, rows g and g + 8 (matrices 0 and 1) at words 0-3, then 4-7 (2 and 3); of 16-bit B,
+        // k rows 0-7 and 8-15 of a tile's 8 columns (4 words), then of the next tile's. TF32's B is read a word a lane:
+        // lane (g, t) reads column g + 8j at word t ^ swizzle (+4), one swizzle per tile j % 4 because a tile's 8
+        // columns share it.
+        _w.Line("int g_ldm_row = (g_lane & 7) + ((g_lane >> 3) & 1) * 8;");
+        _w.Line($"int g_sa_ldm = (g_wm + g_ldm_row) * {Int(rw)} + (g_lane >> 4) * 4;");
+        if (t.BTransposed)
         {
-            _w.Line($"var g_sb_copy{Int(phase)} = g_sb.SubView(g_bcol * {Int(rw)} + ((g_bpair + {Int(phase)}) ^ g_bswizzle));");
+            for (var j = 0; j < Math.Min(4, t.TilesN); j++)
+            {
+                _w.Line($"var g_sb_frag{Int(j)} = g_sb.SubView((g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + (g_t ^ (((g_wn >> 3) + {Int(j)}) & 3)));");
+            }
         }
-        _w.Line($"int g_bglobal = {Int(perWord)} * g_bpair * {Int(_p.N)} + g_bn + g_bcol;");
-        // A warp's fragments: lane (g, t) reads row g + 16i (+8) of A at word t (+4), and column g + 8j of B at word
-        // t ^ swizzle (+4), one swizzle per tile j % 4 because a tile's 8 columns share it.
-        _w.Line($"var g_sa_frag = g_sa.SubView((g_wm + g_g) * {Int(rw)} + g_t);");
-        for (var j = 0; j < Math.Min(4, t.TilesN); j++)
+        else
         {
-            _w.Line($"var g_sb_frag{Int(j)} = g_sb.SubView((g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + (g_t ^ (((g_wn >> 3) + {Int(j)}) & 3)));");
+            _w.Line($"int g_sb_ldm = {Int(wordsA)} + g_ldm_row * {Int(t.RowsB.Stride)} + g_wn / 2 + (g_lane >> 4) * 4;");
         }
         if (t.Pipelined)
         {
@@ -176,6 +194,33 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         }
     }
 
+    /// <summary>
+    /// A thread's first row and word of a box kept in rows, <c>g_{x}row</c> and <c>g_{x}word</c>
+    /// (<see cref="SharedRows.Row"/> and <see cref="SharedRows.Word"/> of item tid).
+    /// </summary>
+    private void CopyCoordinates(string x, SharedRows rows)
+    {
+        if (rows.SpreadsRows)
+        {
+            // A warp's rows spread over its group of 8: their banks do not overlap.
+            var perWarp = 32 / rows.Words;
+            _w.Line($"int g_{x}item = g_tid / {Int(rows.Words)};");
+            _w.Line($"int g_{x}row = (g_{x}item & ~7) + (g_{x}item % {Int(perWarp)}) * {Int(rows.Words / 4)} + (g_{x}item & 7) / {Int(perWarp)};");
+        }
+        else
+        {
+            _w.Line($"int g_{x}row = g_tid / {Int(rows.Words)};");
+        }
+        _w.Line($"int g_{x}word = g_tid % {Int(rows.Words)};");
+    }
+
+    /// <summary>
+    /// Where a thread's copy word <paramref name="u"/> lies from its first, rows <paramref name="rowWords"/> words
+    /// apart: thread 0's, since every thread's lies as far (<see cref="SharedRows.Check"/>).
+    /// </summary>
+    private long Offset(SharedRows rows, int u, long rowWords) =>
+        (rows.Row(u * tiling.Threads) * rowWords) + rows.Word(u * tiling.Threads);
+
     /// <summary>Two accumulators as one element of the output's pair view, the first in the low half.</summary>
     private static string Pair(ElementType outputType, string low, string high) => outputType switch
     {
@@ -206,16 +251,23 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             _w.Line($"int g_next = g_k0 + {Int(t.StageK)} < {Int(_p.K)} ? g_k0 + {Int(t.StageK)} : g_k0;");
             LoadStage("g_next");
             _w.Line($"int g_read = (g_k0 / {Int(t.StageK)}) & 1;");
-            _w.Line($"var g_sa_frag_r = g_sa_frag.SubView(g_read * {Int(t.BufferWordsA)});");
-            for (var j = 0; j < Math.Min(4, t.TilesN); j++)
+            _w.Line($"int g_sa_ldm_r = g_sa_ldm + g_read * {Int(t.BufferWordsA)};");
+            if (t.BTransposed)
             {
-                _w.Line($"var g_sb_frag{Int(j)}_r = g_sb_frag{Int(j)}.SubView(g_read * {Int(t.BufferWordsB)});");
+                for (var j = 0; j < Math.Min(4, t.TilesN); j++)
+                {
+                    _w.Line($"var g_sb_frag{Int(j)}_r = g_sb_frag{Int(j)}.SubView(g_read * {Int(t.BufferWordsB)});");
+                }
+            }
+            else
+            {
+                _w.Line($"int g_sb_ldm_r = g_sb_ldm + g_read * {Int(t.BufferWordsB)};");
             }
             ComputeStage("_r");
             _w.Line($"var g_sa_copy_w = g_sa_copy.SubView((g_read ^ 1) * {Int(t.BufferWordsA)});");
-            foreach (var phase in BPhases)
+            foreach (var window in BCopyWindows)
             {
-                _w.Line($"var g_sb_copy{Int(phase)}_w = g_sb_copy{Int(phase)}.SubView((g_read ^ 1) * {Int(t.BufferWordsB)});");
+                _w.Line($"var {window}_w = {window}.SubView((g_read ^ 1) * {Int(t.BufferWordsB)});");
             }
             StoreStage("_w");
             _w.Line("Group.Barrier();");
@@ -223,8 +275,8 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     }
 
     /// <summary>
-    /// Loads the thread's share of the stage at k <paramref name="k0"/> into registers: A's words, and B's values
-    /// (two 16-bit values a word, packed when stored, or one float32 rounded to TF32 when stored).
+    /// Loads the thread's share of the stage at k <paramref name="k0"/> into registers: A's and B's words (two
+    /// 16-bit values, or one float32 rounded to TF32 when stored).
     /// </summary>
     private void LoadStage(string k0)
     {
@@ -232,17 +284,16 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var perWord = t.ValuesPerWord;
         var word = t.Tf32 ? "float" : "uint";
         _w.Line($"var g_a_stage = g_a.SubView(g_aglobal + {(t.Tf32 ? k0 : $"({k0} >> 1)")});");
-        _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + {k0} * {Int(_p.N)});");
+        _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + {k0} * {Int(t.BTransposed ? _p.N : _p.N / 2)});");
         for (var u = 0; u < t.CopyWordsA; u++)
         {
-            _w.Line($"{word} g_ca{Int(u)} = g_a_stage[{Int((long)t.CopyRowA(u * t.Threads) * (_p.K / perWord))}];");
+            _w.Line($"{word} g_ca{Int(u)} = g_a_stage[{Int(Offset(t.RowsA, u, _p.K / perWord))}];");
         }
-        for (var u = 0; u < _bStores.Length; u++)
+        for (var u = 0; u < t.CopyWordsB; u++)
         {
-            var global = _bStores[u].Global;
-            _w.Line(t.Tf32
-                ? $"float g_cb{Int(u)} = g_b_stage[{Int(global)}];"
-                : $"uint g_cb{Int(u)} = g_b_stage[{Int(global)}], g_cb{Int(u)}_hi = g_b_stage[{Int(global + _p.N)}];");
+            _w.Line(t.BTransposed
+                ? $"float g_cb{Int(u)} = g_b_stage[{Int(_bStores[u].Global)}];"
+                : $"uint g_cb{Int(u)} = g_b_stage[{Int(Offset(t.RowsB, u, _p.N / 2))}];");
         }
     }
 
@@ -252,13 +303,19 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var t = tiling;
         for (var u = 0; u < t.CopyWordsA; u++)
         {
-            // Thread 0's rows: every thread's word u is as many rows from its first (TensorCoreTiling.SpreadsCopyRowsA).
-            _w.Line($"g_sa_copy{suffix}[{Int(t.CopyRowA(u * t.Threads) * t.RowWords)}] = {(t.Tf32 ? $"ToTf32(g_ca{Int(u)})" : $"g_ca{Int(u)}")};");
+            _w.Line($"g_sa_copy{suffix}[{Int(Offset(t.RowsA, u, t.RowsA.Stride))}] = {(t.Tf32 ? $"ToTf32(g_ca{Int(u)})" : $"g_ca{Int(u)}")};");
         }
-        for (var u = 0; u < _bStores.Length; u++)
+        for (var u = 0; u < t.CopyWordsB; u++)
         {
-            var (phase, shared, _) = _bStores[u];
-            _w.Line($"g_sb_copy{Int(phase)}{suffix}[{Int(shared)}] = {(t.Tf32 ? $"ToTf32(g_cb{Int(u)})" : $"g_cb{Int(u)} | (g_cb{Int(u)}_hi << 16)")};");
+            if (t.BTransposed)
+            {
+                var (phase, shared, _) = _bStores[u];
+                _w.Line($"g_sb_copy{Int(phase)}{suffix}[{Int(shared)}] = ToTf32(g_cb{Int(u)});");
+            }
+            else
+            {
+                _w.Line($"g_sb_copy{suffix}[{Int(Offset(t.RowsB, u, t.RowsB.Stride))}] = g_cb{Int(u)};");
+            }
         }
     }
 
@@ -272,21 +329,32 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             using (_w.Block(""))
             {
                 var word = step * t.StepWords;
-                _w.Line($"// k-step {Int(step)}: fragments (registers r of A: row g + 8(r&1), words t + 4(r>>1); of B: column g, words t + 4r).");
+                _w.Line($"// k-step {Int(step)}: fragments (registers r of A: row g + 8(r&1), words t + 4(r>>1); of B: column g, k 2t + 8r and the next).");
                 for (var i = 0; i < t.TilesM; i++)
                 {
-                    for (var r = 0; r < 4; r++)
+                    var offset = (i * TensorCoreTiling.MmaM * rw) + word;
+                    _w.Line($"LoadMatrix(g_s, g_sbase, g_sa_ldm{suffix} + {Int(offset)}, out uint g_a{Int(i)}_0, out uint g_a{Int(i)}_1, out uint g_a{Int(i)}_2, out uint g_a{Int(i)}_3);");
+                }
+                if (t.BTransposed)
+                {
+                    for (var j = 0; j < t.TilesN; j++)
                     {
-                        var offset = ((i * TensorCoreTiling.MmaM) + (8 * (r & 1))) * rw + word + (4 * (r >> 1));
-                        _w.Line($"uint g_a{Int(i)}_{Int(r)} = g_sa_frag{suffix}[{Int(offset)}];");
+                        for (var r = 0; r < 2; r++)
+                        {
+                            var offset = ((j - (j % 4)) * TensorCoreTiling.MmaN * rw) + word + (4 * r);
+                            _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb_frag{Int(j % 4)}{suffix}[{Int(offset)}];");
+                        }
                     }
                 }
-                for (var j = 0; j < t.TilesN; j++)
+                else
                 {
-                    for (var r = 0; r < 2; r++)
+                    // Two tiles an ldmatrix (8 columns are 4 words), the last one alone when their number is odd.
+                    for (var j = 0; j < t.TilesN; j += 2)
                     {
-                        var offset = ((j - (j % 4)) * TensorCoreTiling.MmaN * rw) + word + (4 * r);
-                        _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb_frag{Int(j % 4)}{suffix}[{Int(offset)}];");
+                        var offset = (step * t.StepK * t.RowsB.Stride) + (j * TensorCoreTiling.MmaN / 2);
+                        _w.Line(j + 1 < t.TilesN
+                            ? $"LoadMatrixTransposed(g_s, g_sbase, g_sb_ldm{suffix} + {Int(offset)}, out uint g_b{Int(j)}_0, out uint g_b{Int(j)}_1, out uint g_b{Int(j + 1)}_0, out uint g_b{Int(j + 1)}_1);"
+                            : $"LoadMatrixTransposedPair(g_s, g_sbase, g_sb_ldm{suffix} + {Int(offset)}, out uint g_b{Int(j)}_0, out uint g_b{Int(j)}_1);");
                     }
                 }
                 for (var i = 0; i < t.TilesM; i++)
@@ -308,10 +376,10 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     /// </summary>
     private readonly record struct BStore(int Phase, long Shared, long Global);
 
-    /// <summary>Item tid + u*T of B's copy, for each u: with T a multiple of BN the column stays and the pair advances, else the reverse.</summary>
+    /// <summary>Item tid + u*T of TF32 B's transposed copy, for each u: with T a multiple of BN the column stays and the word advances, else the reverse.</summary>
     private static IEnumerable<BStore> BStores(TensorCoreTiling t)
     {
-        for (var u = 0; u < t.CopyWordsB; u++)
+        for (var u = 0; t.BTransposed && u < t.CopyWordsB; u++)
         {
             var (dc, dp) = t.CopiesOneColumnOfB ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
             yield return new BStore(dp % 4, ((long)dc * t.RowWords) + dp - (dp % 4), ((long)t.ValuesPerWord * dp * t.Product.N) + dc);
@@ -361,6 +429,98 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                     _w.Line("d1 += Dot(x0, z0) + Dot(x2, z1);");
                     _w.Line("d2 += Dot(x1, y0) + Dot(x3, y1);");
                     _w.Line("d3 += Dot(x1, z0) + Dot(x3, z1);");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The shared allocation's 16-byte unit, its address on CUDA and <c>ldmatrix</c>. ILGPU gives no address of a
+    /// shared element (taking one fails to compile), but it names a kernel's shared allocations
+    /// <c>__shared_alloca0</c>, <c>__shared_alloca1</c>, ... in order; the kernel has one.
+    /// </summary>
+    private void SharedAccess()
+    {
+        _w.Line("/// <summary>Four 32-bit words: shared memory allocated in these is aligned to 16 bytes, as ldmatrix needs.</summary>");
+        _w.Line("public struct Words4 { public uint X, Y, Z, W; }");
+        _w.Line();
+        _w.Line("/// <summary>The shared-space address of the kernel's shared allocation on CUDA (0 elsewhere, where nothing uses it).</summary>");
+        _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (_w.Block("public static uint SharedBase()"))
+        {
+            using (_w.Block("if (CudaAsm.IsSupported)"))
+            {
+                _w.Line("Output<uint> address = default;");
+                _w.Line("CudaAsm.EmitRef(\"mov.u32 %0, __shared_alloca0;\", ref address);");
+                _w.Line("return address.Value;");
+            }
+            _w.Line("return 0u;");
+        }
+        _w.Line();
+        _w.Line("/// <summary>");
+        _w.Line("/// Four 8x8 matrices of 16-bit values (or 8x4 of 32-bit) from shared memory, ldmatrix.x4: lane l gives in");
+        _w.Line("/// <paramref name=\"word\"/> the first word of row l % 8 of matrix l / 8 (4 words, 16-byte aligned), and lane 4g+t");
+        _w.Line("/// receives word t of row g of matrix i in ri. Without ldmatrix, each lane takes its rows' words from their lanes.");
+        _w.Line("/// </summary>");
+        LoadMatrixMethod("LoadMatrix", "x4", 4, ["int g = Warp.LaneIdx >> 2;", "int t = Warp.LaneIdx & 3;"], r => $"shared[Warp.Shuffle(word, {Int(8 * r)} + g) + t]");
+        if (tiling.BTransposed)
+        {
+            return;
+        }
+        _w.Line();
+        _w.Line("/// <summary>");
+        _w.Line("/// ldmatrix.x4.trans: as LoadMatrix, but lane 4g+t receives column g of rows 2t and 2t+1 of matrix i in ri");
+        _w.Line("/// (the first in the low half), as a B fragment register holds the values of a column adjacent in k.");
+        _w.Line("/// </summary>");
+        LoadMatrixMethod("LoadMatrixTransposed", "x4.trans", 4, [], r => $"Column(shared, word, {Int(8 * r)})");
+        _w.Line();
+        _w.Line("/// <summary>ldmatrix.x2.trans: LoadMatrixTransposed's first two matrices (lanes 0-15 give the rows).</summary>");
+        LoadMatrixMethod("LoadMatrixTransposedPair", "x2.trans", 2, [], r => $"Column(shared, word, {Int(8 * r)})");
+        _w.Line();
+        _w.Line("/// <summary>Without ldmatrix: the lane's two 16-bit values of the transposed matrix whose rows lanes <paramref name=\"firstLane\"/> + 0-7 give.</summary>");
+        _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (_w.Block("public static uint Column(ArrayView<uint> shared, int word, int firstLane)"))
+        {
+            _w.Line("int g = Warp.LaneIdx >> 2;");
+            _w.Line("int t = Warp.LaneIdx & 3;");
+            _w.Line("int low = Warp.Shuffle(word, firstLane + 2 * t);");
+            _w.Line("int high = Warp.Shuffle(word, firstLane + 2 * t + 1);");
+            _w.Line("// Column g is the low or high half of word g / 2 of each row.");
+            _w.Line("int shift = (g & 1) * 16;");
+            _w.Line("return ((shared[low + (g >> 1)] >> shift) & 0xFFFFu) | (((shared[high + (g >> 1)] >> shift) & 0xFFFFu) << 16);");
+        }
+    }
+
+    /// <summary>
+    /// A method that loads <paramref name="registers"/> matrices with <c>ldmatrix.sync.aligned.m8n8.{variant}</c> on CUDA,
+    /// and elsewhere sets register r to <paramref name="emulation"/>(r) after the lines <paramref name="prologue"/>.
+    /// </summary>
+    private void LoadMatrixMethod(string name, string variant, int registers, string[] prologue, Func<int, string> emulation)
+    {
+        var range = Enumerable.Range(0, registers).ToArray();
+        _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        using (_w.Block($"public static void {name}(ArrayView<uint> shared, uint sharedBase, int word, {string.Join(", ", range.Select(r => $"out uint r{r}"))})"))
+        {
+            using (_w.Block("if (CudaAsm.IsSupported)"))
+            {
+                _w.Line($"Output<uint> {string.Join(", ", range.Select(r => $"e{r} = default"))};");
+                _w.Line("Input<uint> address = sharedBase + ((uint)word << 2);");
+                var outputs = string.Join(", ", range.Select(r => $"%{r}"));
+                _w.Line($"CudaAsm.EmitRef(\"ldmatrix.sync.aligned.m8n8.{variant}.shared.b16 {{{outputs}}}, [%{registers}];\", {string.Join(", ", range.Select(r => $"ref e{r}"))}, ref address);");
+                foreach (var r in range)
+                {
+                    _w.Line($"r{r} = e{r}.Value;");
+                }
+            }
+            using (_w.Block("else"))
+            {
+                foreach (var line in prologue)
+                {
+                    _w.Line(line);
+                }
+                foreach (var r in range)
+                {
+                    _w.Line($"r{r} = {emulation(r)};");
                 }
             }
         }
