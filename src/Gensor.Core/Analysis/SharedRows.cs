@@ -3,8 +3,8 @@ namespace Gensor.Analysis;
 /// <summary>
 /// An operand's box of a tensor-core stage as it lies in shared memory, row by row: <see cref="Rows"/> rows of
 /// <see cref="Words"/> 32-bit words, each padded to <see cref="Stride"/> words, which <see cref="Threads"/> threads
-/// copy a word at a time (copy item i = thread + u·T is word <see cref="Word"/>(i) of row <see cref="Row"/>(i)).
-/// A's box (BM rows of the stage's k) is kept so; so is B's (BK rows of BN) for 16-bit operands.
+/// copy <see cref="Unit"/> words at a time (copy item i = thread + u·T is the unit at word <see cref="Word"/>(i) of
+/// row <see cref="Row"/>(i)). A's box (BM rows of the stage's k) is kept so; so is B's (BK rows of BN) for 16-bit operands.
 /// <para>
 /// A fragment load reads 8 rows of 4 words (ldmatrix's 16-byte rows): with rows an odd multiple of 4 words
 /// apart they fall in 32 different banks, hence the padding of rows of a multiple of 8 words by 4.
@@ -21,19 +21,35 @@ public sealed record SharedRows(int Rows, int Words, int Threads)
     /// <summary>Words each thread copies per stage.</summary>
     public int CopyWords => Rows * Words / Threads;
 
+    /// <summary>Words of a 128-bit load and store.</summary>
+    public const int WideUnit = 4;
+
     /// <summary>
-    /// Whether a warp's rows are spread over its group of 8: with rows of W = 8 or 16 words padded to W + 4, a warp
-    /// writes 32/W rows, and consecutive ones wrap onto each other's banks (rows 0 and 3 of 12 words share banks
-    /// 4-7). Rows W/4 apart start W banks apart (2·12 = 24 ≡ -8, 4·20 = 80 ≡ 16 mod 32), so a warp that takes rows
-    /// 0, 2, 4, 6 (or 0 and 4) fills 32 banks. Only where a thread's later words stay a constant number of rows
-    /// from its first (the copy's windows): rounds of threads that cover a divisor or a multiple of 8 rows.
+    /// Words a copy item moves: 4, one 128-bit load and store, where the threads split the box evenly into such
+    /// items (every copy of the tiling space but the smallest boxes), else 1.
     /// </summary>
-    public bool SpreadsRows => Words is 8 or 16 && (8 % (Threads / Words) == 0 || Threads / Words % 8 == 0);
+    public int Unit => Splits(WideUnit) ? WideUnit : 1;
+
+    /// <summary>Copy items in a row.</summary>
+    public int ItemsPerRow => Words / Unit;
+
+    /// <summary>Copy items each thread moves per stage.</summary>
+    public int CopyItems => Rows * ItemsPerRow / Threads;
+
+    /// <summary>
+    /// Whether the rows of a store pass are spread over their group of 8: with rows of W = 8 or 16 words padded to
+    /// W + 4, a pass of 32 words (a warp's words, or 8 threads' 128-bit units) covers 32/W rows, and consecutive
+    /// ones wrap onto each other's banks (rows 0 and 3 of 12 words share banks 4-7). Rows W/4 apart start W banks
+    /// apart (2·12 = 24 ≡ -8, 4·20 = 80 ≡ 16 mod 32), so a pass that takes rows 0, 2, 4, 6 (or 0 and 4) fills 32
+    /// banks. Only where a thread's later items stay a constant number of rows from its first (the copy's
+    /// windows): rounds of threads that cover a divisor or a multiple of 8 rows.
+    /// </summary>
+    public bool SpreadsRows => Words is 8 or 16 && Threads / ItemsPerRow is var rounds && (8 % rounds == 0 || rounds % 8 == 0);
 
     /// <summary>The row copy item <paramref name="item"/> falls in.</summary>
     public int Row(int item)
     {
-        var row = item / Words;
+        var row = item / ItemsPerRow;
         if (!SpreadsRows)
         {
             return row;
@@ -43,11 +59,11 @@ public sealed record SharedRows(int Rows, int Words, int Threads)
         return (row & ~7) + ((row % perWarp) * apart) + ((row & 7) / perWarp);
     }
 
-    /// <summary>The word of its row copy item <paramref name="item"/> is.</summary>
-    public int Word(int item) => item % Words;
+    /// <summary>The first word of its row that copy item <paramref name="item"/> moves.</summary>
+    public int Word(int item) => item % ItemsPerRow * Unit;
 
     /// <summary>Bank passes of a warp's store of the copy, the most of any warp: 1 over the tiling space.</summary>
-    public int CopyPasses => BankPasses(thread => (Row(thread) * Stride) + Word(thread), Words % 32 == 0 || 32 % Words == 0 ? 32 : Threads);
+    public int CopyPasses => BankPasses(thread => (Row(thread) * Stride) + Word(thread), Words % 32 == 0 || 32 % Words == 0 ? 32 : Threads, Unit);
 
     /// <summary>Bank passes of a warp's read of 8 rows of 4 words (a fragment, or a phase of ldmatrix): 1 with the padding.</summary>
     public int MatrixPasses => BankPasses(lane => ((lane & 31) >> 2) * Stride + (lane & 3), 32);
@@ -56,37 +72,40 @@ public sealed record SharedRows(int Rows, int Words, int Threads)
     /// Why the threads cannot copy the box with one base a thread and constant offsets (every word once, a
     /// thread's words in one column of rows, or in one row), or null.
     /// </summary>
-    public string? Check() =>
-        Rows * Words % Threads != 0 || (Threads % Words != 0 && Words % Threads != 0)
-            ? $"{Threads} threads do not split {Rows} rows of {Words} words evenly"
-            : null;
+    public string? Check() => Splits(1) ? null : $"{Threads} threads do not split {Rows} rows of {Words} words evenly";
+
+    /// <summary>Whether the threads split the box evenly into items of <paramref name="unit"/> words, a thread's in one column of rows or in one row.</summary>
+    private bool Splits(int unit) =>
+        Words % unit == 0 && Rows * (Words / unit) % Threads == 0 && (Threads % (Words / unit) == 0 || Words / unit % Threads == 0);
 
     /// <summary>
-    /// Passes of a warp's 32-bit shared access to the words <paramref name="word"/> gives per thread, the
-    /// most of any warp of the first <paramref name="threads"/>: the most distinct words one of the 32 banks
-    /// serves. Where every warp's words are the first warp's plus a constant (the callers say when), the
-    /// first warp alone is asked: construction prices hundreds of tilings.
+    /// Passes of a warp's shared access to the <paramref name="unit"/> words from <paramref name="word"/> a thread
+    /// (a 32-bit access, or a 128-bit one served 8 threads a pass), the most of any warp of the first
+    /// <paramref name="threads"/>: the most distinct words one of the 32 banks serves in a pass. Where every
+    /// warp's words are the first warp's plus a constant (the callers say when), the first warp alone is asked:
+    /// construction prices hundreds of tilings.
     /// </summary>
-    internal static int BankPasses(Func<int, int> word, int threads)
+    internal static int BankPasses(Func<int, int> word, int threads, int unit = 1)
     {
         const int banks = 32;
         Span<int> words = stackalloc int[32];
         Span<int> perBank = stackalloc int[banks];
         var passes = 0;
-        for (var warp = 0; warp < threads; warp += 32)
+        var perPass = 32 / unit;
+        for (var first = 0; first < threads; first += perPass)
         {
-            for (var lane = 0; lane < 32; lane++)
+            for (var slot = 0; slot < 32; slot++)
             {
-                words[lane] = word(warp + lane);
+                words[slot] = word(first + (slot / unit)) + (slot % unit);
             }
             words.Sort();
             perBank.Clear();
-            for (var lane = 0; lane < 32; lane++)
+            for (var slot = 0; slot < 32; slot++)
             {
-                // A word several lanes access is served once.
-                if (lane == 0 || words[lane] != words[lane - 1])
+                // A word several threads access is served once.
+                if (slot == 0 || words[slot] != words[slot - 1])
                 {
-                    passes = Math.Max(passes, ++perBank[words[lane] % banks]);
+                    passes = Math.Max(passes, ++perBank[words[slot] % banks]);
                 }
             }
         }

@@ -9,7 +9,8 @@ namespace Gensor.Analysis;
 /// A block computes a BM×BN tile of C with one warp per WM×WN warp tile; a warp
 /// holds (WM/16)×(WN/8) float32 accumulator fragments of the MMA, four
 /// registers a lane. Per stage of BK, A's BM×BK box and B's BK×BN box are
-/// copied to shared memory as 32-bit words, rows padded (<see cref="SharedRows"/>):
+/// copied to shared memory in 128-bit units where the threads split them so,
+/// 32-bit words otherwise, rows padded (<see cref="SharedRows"/>):
 /// A row by row, a word holding two 16-bit values adjacent in k (or one float32
 /// rounded to TF32), and read by <c>ldmatrix</c>, four fragment registers an
 /// instruction. 16-bit B is kept as it lies in global memory, k rows of n pairs,

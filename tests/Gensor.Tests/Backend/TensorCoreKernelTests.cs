@@ -188,7 +188,14 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         Assert.Contains("ldmatrix.sync.aligned.m8n8.x4.shared.b16", ptx);
         // 16-bit B by ldmatrix.trans; TF32's B a word a lane.
         Assert.Equal(dtype != "f32", ptx.Contains("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16", StringComparison.Ordinal));
+        // The boxes kept in rows are copied in 128-bit units (TF32's transposed B a word at a time), in the loop and,
+        // pipelined, in the prologue.
+        var stageCopies = tiling.RowsA.CopyItems + (tiling.BTransposed ? 0 : tiling.RowsB.CopyItems);
+        Assert.Equal(stageCopies * (tiling.Pipelined ? 2 : 1), Count(ptx, "ld.global.v4.b32"));
+        Assert.Equal(Count(ptx, "ld.global.v4.b32"), Count(ptx, "st.shared.v4.b32"));
     }
+
+    private static int Count(string text, string what) => text.Split(what).Length - 1;
 
     [Fact]
     public void Kernel_issues_the_mma_as_inline_ptx_behind_the_cuda_guard()

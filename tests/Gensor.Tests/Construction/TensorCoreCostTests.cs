@@ -122,9 +122,11 @@ public sealed class TensorCoreCostTests
         var spread = TensorCoreTiling.Of(Large, Schedule.Parse("block=256x128 thread=64x64 reduce=16 shared=A,B mma=m16n8k16")).Tiling!;
         var halfRows = TensorCoreTiling.Of(Large, Schedule.Parse("block=128x128 thread=64x64 reduce=32 shared=A,B mma=m16n8k16")).Tiling!;
 
-        // Rows of 8 words: warp 0 copies rows 0, 2, 4, 6 and warp 1 rows 1, 3, 5, 7; of 16 words, warp 0 rows 0 and 4.
-        Assert.Equal([0, 2, 4, 6, 1, 3, 5, 7, 8], new[] { 0, 8, 16, 24, 32, 40, 48, 56, 64 }.Select(spread.RowsA.Row));
-        Assert.Equal([0, 4, 1, 5, 8], new[] { 0, 16, 32, 48, 128 }.Select(halfRows.RowsA.Row));
+        // 128-bit units, 8 threads a store pass. Rows of 8 words (2 units): the first pass copies rows 0, 2, 4, 6 and
+        // the second rows 1, 3, 5, 7; of 16 words (4 units), the first pass rows 0 and 4.
+        Assert.Equal((4, 4), (spread.RowsA.Unit, halfRows.RowsA.Unit));
+        Assert.Equal([0, 2, 4, 6, 1, 3, 5, 7, 8], new[] { 0, 2, 4, 6, 8, 10, 12, 14, 16 }.Select(spread.RowsA.Row));
+        Assert.Equal([0, 4, 1, 5, 8], new[] { 0, 4, 8, 12, 32 }.Select(halfRows.RowsA.Row));
         Assert.Equal((1, 1), (spread.CopyPassesA, halfRows.CopyPassesA));
     }
     [Theory]
@@ -148,7 +150,7 @@ public sealed class TensorCoreCostTests
         // thread 0's does: the kernel's windows take constant offsets.
         Assert.All(tilings.SelectMany(t => t.BTransposed ? [t.RowsA] : new[] { t.RowsA, t.RowsB }), rows =>
         {
-            var items = Enumerable.Range(0, rows.Rows * rows.Words).ToArray();
+            var items = Enumerable.Range(0, rows.Rows * rows.ItemsPerRow).ToArray();
             Assert.Equal(items.Length, items.Select(i => (rows.Row(i), rows.Word(i))).Distinct().Count());
             Assert.All(items, i => Assert.Equal(
                 (rows.Row(i % rows.Threads) + rows.Row(i / rows.Threads * rows.Threads), rows.Word(i % rows.Threads) + rows.Word(i / rows.Threads * rows.Threads)),

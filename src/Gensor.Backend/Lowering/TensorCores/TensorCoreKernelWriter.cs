@@ -78,9 +78,12 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         // One allocation of 16-byte units: ldmatrix reads 16-byte rows, and the kernel's only allocation is the one
         // SharedBase names. A's buffers come first, then B's.
         var wordsA = buffers * t.BufferWordsA;
-        _w.Line($"var g_s = SharedMemory.Allocate<Words4>({Int((wordsA + (buffers * t.BufferWordsB)) / 4)}).Cast<uint>();");
-        _w.Line($"var g_sa = g_s.SubView(0, {Int(wordsA)});");
-        _w.Line($"var g_sb = g_s.SubView({Int(wordsA)}, {Int(buffers * t.BufferWordsB)});");
+        _w.Line($"var g_s4 = SharedMemory.Allocate<Words4>({Int((wordsA + (buffers * t.BufferWordsB)) / 4)});");
+        _w.Line("var g_s = g_s4.Cast<uint>();");
+        if (t.BTransposed)
+        {
+            _w.Line($"var g_sb = g_s.SubView({Int(wordsA)}, {Int(buffers * t.BufferWordsB)});");
+        }
         _w.Line("uint g_sbase = SharedBase();");
         if (t.Tf32)
         {
@@ -92,6 +95,15 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             _w.Line("// A and B as 32-bit words: two values adjacent in k (A), in n (B).");
             _w.Line($"var g_a = {a}.AsContiguous().Cast<uint>();");
             _w.Line($"var g_b = {b}.AsContiguous().Cast<uint>();");
+        }
+        // 128-bit units of the boxes copied 4 words an item.
+        if (t.RowsA.Unit == SharedRows.WideUnit)
+        {
+            _w.Line("var g_a4 = g_a.Cast<Words4>();");
+        }
+        if (!t.BTransposed && t.RowsB.Unit == SharedRows.WideUnit)
+        {
+            _w.Line("var g_b4 = g_b.Cast<Words4>();");
         }
         _w.Line("int g_tid = Group.IdxX;");
         _w.Line("int g_lane = g_tid & 31;");
@@ -115,9 +127,8 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         // Every access goes through a window (a sub-view) at the thread's base, indexed by constants:
         // ptxas folds a constant into the access, where a 32-bit index into the whole view is widened
         // before it is scaled and costs an address register and a multiply-add per access.
-        CopyCoordinates("a", t.RowsA);
-        _w.Line($"var g_sa_copy = g_sa.SubView(g_arow * {Int(t.RowsA.Stride)} + g_aword);");
-        _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord)} + g_aword;");
+        CopyCoordinates("a", t.RowsA, 0);
+        _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord / t.RowsA.Unit)} + g_aunit;");
         if (t.BTransposed)
         {
             // TensorCoreTiling.CopyColumnB and CopyPairB state this mapping for the cost model, which counts its stores' bank passes.
@@ -137,9 +148,8 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         }
         else
         {
-            CopyCoordinates("b", t.RowsB);
-            _w.Line($"var g_sb_copy = g_sb.SubView(g_brow * {Int(t.RowsB.Stride)} + g_bword);");
-            _w.Line($"int g_bglobal = g_brow * {Int(_p.N / 2)} + g_bn / 2 + g_bword;");
+            CopyCoordinates("b", t.RowsB, wordsA);
+            _w.Line($"int g_bglobal = g_brow * {Int(_p.N / 2 / t.RowsB.Unit)} + g_bn / {Int(2 * t.RowsB.Unit)} + g_bunit;");
         }
         // Fragments come by ldmatrix (LoadMatrix), 4 matrices of 8 rows a warp: lane l gives the 16-byte row l % 8
         // of matrix l / 8. Of A, rows g and g + 8 (matrices 0 and 1) at words 0-3, then 4-7 (2 and 3); of 16-bit B,
@@ -195,31 +205,40 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     }
 
     /// <summary>
-    /// A thread's first row and word of a box kept in rows, <c>g_{x}row</c> and <c>g_{x}word</c>
-    /// (<see cref="SharedRows.Row"/> and <see cref="SharedRows.Word"/> of item tid).
+    /// A thread's first row and unit of a box kept in rows, <c>g_{x}row</c> and <c>g_{x}unit</c>
+    /// (<see cref="SharedRows.Row"/> and <see cref="SharedRows.Word"/> of item tid, in the box's units), and its
+    /// shared window <c>g_s{x}_copy</c>, the box's first buffer at word <paramref name="start"/> of the allocation.
     /// </summary>
-    private void CopyCoordinates(string x, SharedRows rows)
+    private void CopyCoordinates(string x, SharedRows rows, int start)
     {
         if (rows.SpreadsRows)
         {
-            // A warp's rows spread over its group of 8: their banks do not overlap.
-            var perWarp = 32 / rows.Words;
-            _w.Line($"int g_{x}item = g_tid / {Int(rows.Words)};");
-            _w.Line($"int g_{x}row = (g_{x}item & ~7) + (g_{x}item % {Int(perWarp)}) * {Int(rows.Words / 4)} + (g_{x}item & 7) / {Int(perWarp)};");
+            // A store pass's rows spread over their group of 8: their banks do not overlap.
+            var perPass = 32 / rows.Words;
+            _w.Line($"int g_{x}item = g_tid / {Int(rows.ItemsPerRow)};");
+            _w.Line($"int g_{x}row = (g_{x}item & ~7) + (g_{x}item % {Int(perPass)}) * {Int(rows.Words / 4)} + (g_{x}item & 7) / {Int(perPass)};");
         }
         else
         {
-            _w.Line($"int g_{x}row = g_tid / {Int(rows.Words)};");
+            _w.Line($"int g_{x}row = g_tid / {Int(rows.ItemsPerRow)};");
         }
-        _w.Line($"int g_{x}word = g_tid % {Int(rows.Words)};");
+        _w.Line($"int g_{x}unit = g_tid % {Int(rows.ItemsPerRow)};");
+        var view = rows.Unit == SharedRows.WideUnit ? "g_s4" : "g_s";
+        _w.Line($"var g_s{x}_copy = {view}.SubView({Int(start / rows.Unit)} + g_{x}row * {Int(rows.Stride / rows.Unit)} + g_{x}unit);");
     }
 
     /// <summary>
-    /// Where a thread's copy word <paramref name="u"/> lies from its first, rows <paramref name="rowWords"/> words
-    /// apart: thread 0's, since every thread's lies as far (<see cref="SharedRows.Check"/>).
+    /// Where a thread's copy item <paramref name="u"/> lies from its first, in the box's units, rows
+    /// <paramref name="rowWords"/> words apart: thread 0's, since every thread's lies as far (<see cref="SharedRows.Check"/>).
     /// </summary>
     private long Offset(SharedRows rows, int u, long rowWords) =>
-        (rows.Row(u * tiling.Threads) * rowWords) + rows.Word(u * tiling.Threads);
+        ((rows.Row(u * tiling.Threads) * rowWords) + rows.Word(u * tiling.Threads)) / rows.Unit;
+
+    /// <summary>The type a copy item of <paramref name="rows"/> loads: 4 words, or one of <paramref name="word"/>.</summary>
+    private static string ItemType(SharedRows rows, string word) => rows.Unit == SharedRows.WideUnit ? "Words4" : word;
+
+    /// <summary>The global view a copy item of <paramref name="rows"/> loads from, of its unit.</summary>
+    private static string GlobalView(SharedRows rows, string x) => rows.Unit == SharedRows.WideUnit ? $"g_{x}4" : $"g_{x}";
 
     /// <summary>Two accumulators as one element of the output's pair view, the first in the low half.</summary>
     private static string Pair(ElementType outputType, string low, string high) => outputType switch
@@ -264,10 +283,11 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 _w.Line($"int g_sb_ldm_r = g_sb_ldm + g_read * {Int(t.BufferWordsB)};");
             }
             ComputeStage("_r");
-            _w.Line($"var g_sa_copy_w = g_sa_copy.SubView((g_read ^ 1) * {Int(t.BufferWordsA)});");
+            _w.Line($"var g_sa_copy_w = g_sa_copy.SubView((g_read ^ 1) * {Int(t.BufferWordsA / t.RowsA.Unit)});");
+            var unitB = t.BTransposed ? 1 : t.RowsB.Unit;
             foreach (var window in BCopyWindows)
             {
-                _w.Line($"var {window}_w = {window}.SubView((g_read ^ 1) * {Int(t.BufferWordsB)});");
+                _w.Line($"var {window}_w = {window}.SubView((g_read ^ 1) * {Int(t.BufferWordsB / unitB)});");
             }
             StoreStage("_w");
             _w.Line("Group.Barrier();");
@@ -283,17 +303,28 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var t = tiling;
         var perWord = t.ValuesPerWord;
         var word = t.Tf32 ? "float" : "uint";
-        _w.Line($"var g_a_stage = g_a.SubView(g_aglobal + {(t.Tf32 ? k0 : $"({k0} >> 1)")});");
-        _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + {k0} * {Int(t.BTransposed ? _p.N : _p.N / 2)});");
-        for (var u = 0; u < t.CopyWordsA; u++)
+        // A's k in its units: values a word times words a unit, a power of two.
+        var shift = System.Numerics.BitOperations.Log2((uint)(perWord * t.RowsA.Unit));
+        _w.Line($"var g_a_stage = {GlobalView(t.RowsA, "a")}.SubView(g_aglobal + {(shift == 0 ? k0 : $"({k0} >> {Int(shift)})")});");
+        if (t.BTransposed)
         {
-            _w.Line($"{word} g_ca{Int(u)} = g_a_stage[{Int(Offset(t.RowsA, u, _p.K / perWord))}];");
+            _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + {k0} * {Int(_p.N)});");
         }
-        for (var u = 0; u < t.CopyWordsB; u++)
+        else
         {
-            _w.Line(t.BTransposed
-                ? $"float g_cb{Int(u)} = g_b_stage[{Int(_bStores[u].Global)}];"
-                : $"uint g_cb{Int(u)} = g_b_stage[{Int(Offset(t.RowsB, u, _p.N / 2))}];");
+            _w.Line($"var g_b_stage = {GlobalView(t.RowsB, "b")}.SubView(g_bglobal + {k0} * {Int(_p.N / 2 / t.RowsB.Unit)});");
+        }
+        for (var u = 0; u < t.RowsA.CopyItems; u++)
+        {
+            _w.Line($"{ItemType(t.RowsA, word)} g_ca{Int(u)} = g_a_stage[{Int(Offset(t.RowsA, u, _p.K / perWord))}];");
+        }
+        for (var u = 0; t.BTransposed && u < t.CopyWordsB; u++)
+        {
+            _w.Line($"float g_cb{Int(u)} = g_b_stage[{Int(_bStores[u].Global)}];");
+        }
+        for (var u = 0; !t.BTransposed && u < t.RowsB.CopyItems; u++)
+        {
+            _w.Line($"{ItemType(t.RowsB, "uint")} g_cb{Int(u)} = g_b_stage[{Int(Offset(t.RowsB, u, _p.N / 2))}];");
         }
     }
 
@@ -301,21 +332,18 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     private void StoreStage(string suffix)
     {
         var t = tiling;
-        for (var u = 0; u < t.CopyWordsA; u++)
+        for (var u = 0; u < t.RowsA.CopyItems; u++)
         {
             _w.Line($"g_sa_copy{suffix}[{Int(Offset(t.RowsA, u, t.RowsA.Stride))}] = {(t.Tf32 ? $"ToTf32(g_ca{Int(u)})" : $"g_ca{Int(u)}")};");
         }
-        for (var u = 0; u < t.CopyWordsB; u++)
+        for (var u = 0; t.BTransposed && u < t.CopyWordsB; u++)
         {
-            if (t.BTransposed)
-            {
-                var (phase, shared, _) = _bStores[u];
-                _w.Line($"g_sb_copy{Int(phase)}{suffix}[{Int(shared)}] = ToTf32(g_cb{Int(u)});");
-            }
-            else
-            {
-                _w.Line($"g_sb_copy{suffix}[{Int(Offset(t.RowsB, u, t.RowsB.Stride))}] = g_cb{Int(u)};");
-            }
+            var (phase, shared, _) = _bStores[u];
+            _w.Line($"g_sb_copy{Int(phase)}{suffix}[{Int(shared)}] = ToTf32(g_cb{Int(u)});");
+        }
+        for (var u = 0; !t.BTransposed && u < t.RowsB.CopyItems; u++)
+        {
+            _w.Line($"g_sb_copy{suffix}[{Int(Offset(t.RowsB, u, t.RowsB.Stride))}] = g_cb{Int(u)};");
         }
     }
 
@@ -547,6 +575,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 _w.Line("// Infinity and NaN keep their bits; otherwise add half of the dropped 13 bits' range and drop them.");
                 _w.Line("return (bits & 0x7F800000u) == 0x7F800000u ? bits : (bits + 0x1000u) & 0xFFFFE000u;");
             }
+            _w.Line();
+            _w.Line("/// <summary>Four floats' bits, each rounded to TF32.</summary>");
+            _w.Line("public static Words4 ToTf32(Words4 v) => new Words4 { X = ToTf32(Interop.IntAsFloat(v.X)), Y = ToTf32(Interop.IntAsFloat(v.Y)), Z = ToTf32(Interop.IntAsFloat(v.Z)), W = ToTf32(Interop.IntAsFloat(v.W)) };");
             return;
         }
         _w.Line($"/// <summary>The dot product of two pairs of {Operand.Name()} values (low half first), in float32.</summary>");
