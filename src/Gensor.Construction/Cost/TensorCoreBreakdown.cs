@@ -64,6 +64,6 @@ public sealed record TensorCoreTerm(double Flops, double PeakGflops, double Effi
 /// <summary>Shared memory of a tensor-core block, in 32-bit words per stage.</summary>
 /// <param name="FragmentWordsPerStage">Words the block's warps load into MMA fragments (one per lane and register).</param>
 /// <param name="CopyWordsPerStage">Words the block stores copying A's and B's boxes.</param>
-/// <param name="ConflictFactor">Bank passes over the passes of conflict-free accesses (B's transposed copy stores take 4).</param>
+/// <param name="ConflictFactor">Bank passes over the passes of conflict-free accesses (1 over the tiling space: padded rows, spread copy rows).</param>
 /// <param name="Bytes">Shared-memory bytes the whole grid's passes are worth (a pass moves 128 bytes).</param>
 public sealed record TensorCoreSharedTerm(long FragmentWordsPerStage, long CopyWordsPerStage, double ConflictFactor, double Bytes);

@@ -4,16 +4,23 @@ namespace Gensor.Analysis;
 /// An operand's box of a tensor-core stage as it lies in shared memory, row by row: <see cref="Rows"/> rows of
 /// <see cref="Words"/> 32-bit words, each padded to <see cref="Stride"/> words, which <see cref="Threads"/> threads
 /// copy <see cref="Unit"/> words at a time (copy item i = thread + u·T is the unit at word <see cref="Word"/>(i) of
-/// row <see cref="Row"/>(i)). A's box (BM rows of the stage's k) is kept so; so is B's (BK rows of BN) for 16-bit operands.
+/// row <see cref="Row"/>(i)). A's box (BM rows of the stage's k) and B's (BK rows of BN) are kept so.
 /// <para>
-/// A fragment load reads 8 rows of 4 words (ldmatrix's 16-byte rows): with rows an odd multiple of 4 words
-/// apart they fall in 32 different banks, hence the padding of rows of a multiple of 8 words by 4.
+/// A warp's fragment load reads 32 words: <see cref="ReadWords"/> consecutive words of each of 32 / ReadWords rows
+/// (8 rows of 4 words for ldmatrix's 16-byte rows, 4 rows of 8 words for TF32's B, a word a lane). With rows an
+/// odd multiple of ReadWords apart they fall in 32 different banks, hence the padding of rows by ReadWords where
+/// their length is an even multiple of it.
 /// </para>
 /// </summary>
-public sealed record SharedRows(int Rows, int Words, int Threads)
+public sealed record SharedRows(int Rows, int Words, int Threads, int ReadWords = 4)
 {
+    // Derived from the parameters once: the copy asks for it per item, and construction prices hundreds of tilings.
+    private readonly int _rowsApart = RowsApartOf(Words, StrideOf(Words, ReadWords));
+
     /// <summary>Words from one row's start to the next's.</summary>
-    public int Stride => Words % 8 == 0 ? Words + TensorCoreTiling.RowPaddingWords : Words;
+    public int Stride => StrideOf(Words, ReadWords);
+
+    private static int StrideOf(int words, int readWords) => words / readWords % 2 == 0 ? words + readWords : words;
 
     /// <summary>Shared words of one buffer of the box.</summary>
     public int BufferWords => Rows * Stride;
@@ -36,15 +43,42 @@ public sealed record SharedRows(int Rows, int Words, int Threads)
     /// <summary>Copy items each thread moves per stage.</summary>
     public int CopyItems => Rows * ItemsPerRow / Threads;
 
+    /// <summary>Rows a store pass covers: a pass is 32 words (a warp's words, or 8 threads' 128-bit units).</summary>
+    public int RowsPerPass => Math.Max(1, 32 / Words);
+
+    /// <summary>How far apart the rows a store pass writes are (see <see cref="RowsApartOf"/>).</summary>
+    public int RowsApart => _rowsApart;
+
     /// <summary>
-    /// Whether the rows of a store pass are spread over their group of 8: with rows of W = 8 or 16 words padded to
-    /// W + 4, a pass of 32 words (a warp's words, or 8 threads' 128-bit units) covers 32/W rows, and consecutive
-    /// ones wrap onto each other's banks (rows 0 and 3 of 12 words share banks 4-7). Rows W/4 apart start W banks
-    /// apart (2·12 = 24 ≡ -8, 4·20 = 80 ≡ 16 mod 32), so a pass that takes rows 0, 2, 4, 6 (or 0 and 4) fills 32
-    /// banks. Only where a thread's later items stay a constant number of rows from its first (the copy's
-    /// windows): rounds of threads that cover a divisor or a multiple of 8 rows.
+    /// Padded rows shorter than 32 words wrap onto each other's banks when consecutive (rows 0 and 3 of 8 words
+    /// padded to 12 share banks 4-7), but rows a few apart start a row's length of banks apart (2·12 = 24 ≡ -8,
+    /// 4·20 = 80 ≡ 16, 2·24 = 48 ≡ 16 mod 32): the least such distance, so that a store pass that takes rows 0, 2,
+    /// 4, 6 (or 0 and 4) fills 32 banks; 1 where consecutive rows already do, or none does.
     /// </summary>
-    public bool SpreadsRows => Words is 8 or 16 && Threads / ItemsPerRow is var rounds && (8 % rounds == 0 || rounds % 8 == 0);
+    private static int RowsApartOf(int words, int stride)
+    {
+        if (words >= 32 || stride == words)
+        {
+            return 1;
+        }
+        for (var apart = 1; apart <= 8; apart++)
+        {
+            var rowsApart = apart;
+            if (BankPasses(slot => (slot / words * rowsApart * stride) + (slot % words), 32) == 1)
+            {
+                return apart;
+            }
+        }
+        return 1;
+    }
+
+    /// <summary>
+    /// Whether the rows of a store pass are spread (<see cref="RowsApart"/>) within groups of RowsPerPass·RowsApart
+    /// rows. Only where a thread's later items stay a constant number of rows from its first (the copy's windows):
+    /// rounds of threads that cover a divisor or a multiple of a group.
+    /// </summary>
+    public bool SpreadsRows => RowsApart > 1 && Threads / ItemsPerRow is var rounds && RowsPerPass * RowsApart is var group
+        && Rows % group == 0 && (group % rounds == 0 || rounds % group == 0);
 
     /// <summary>The row copy item <paramref name="item"/> falls in.</summary>
     public int Row(int item)
@@ -54,9 +88,9 @@ public sealed record SharedRows(int Rows, int Words, int Threads)
         {
             return row;
         }
-        var perWarp = 32 / Words;
-        var apart = Words / 4;
-        return (row & ~7) + ((row % perWarp) * apart) + ((row & 7) / perWarp);
+        var (perPass, apart) = (RowsPerPass, RowsApart);
+        var group = perPass * apart;
+        return (row / group * group) + ((row % perPass) * apart) + (row % group / perPass);
     }
 
     /// <summary>The first word of its row that copy item <paramref name="item"/> moves.</summary>
@@ -65,8 +99,8 @@ public sealed record SharedRows(int Rows, int Words, int Threads)
     /// <summary>Bank passes of a warp's store of the copy, the most of any warp: 1 over the tiling space.</summary>
     public int CopyPasses => BankPasses(thread => (Row(thread) * Stride) + Word(thread), Words % 32 == 0 || 32 % Words == 0 ? 32 : Threads, Unit);
 
-    /// <summary>Bank passes of a warp's read of 8 rows of 4 words (a fragment, or a phase of ldmatrix): 1 with the padding.</summary>
-    public int MatrixPasses => BankPasses(lane => ((lane & 31) >> 2) * Stride + (lane & 3), 32);
+    /// <summary>Bank passes of a warp's fragment read, <see cref="ReadWords"/> words of each of 32 / ReadWords rows: 1 with the padding.</summary>
+    public int MatrixPasses => BankPasses(lane => ((lane & 31) / ReadWords * Stride) + (lane % ReadWords), 32);
 
     /// <summary>
     /// Why the threads cannot copy the box with one base a thread and constant offsets (every word once, a

@@ -11,12 +11,12 @@ namespace Gensor.Analysis;
 /// registers a lane. Per stage of BK, A's BM×BK box and B's BK×BN box are
 /// copied to shared memory in 128-bit units where the threads split them so,
 /// 32-bit words otherwise, rows padded (<see cref="SharedRows"/>):
-/// A row by row, a word holding two 16-bit values adjacent in k (or one float32
-/// rounded to TF32), and read by <c>ldmatrix</c>, four fragment registers an
-/// instruction. 16-bit B is kept as it lies in global memory, k rows of n pairs,
-/// and read by <c>ldmatrix.trans</c>, which gives each lane the two values
-/// adjacent in k that a B register holds. TF32's B is transposed instead (see
-/// <see cref="BTransposed"/>).
+/// both kept as they lie in global memory. A's rows of k (a word holding two
+/// 16-bit values adjacent in k, or one float32 rounded to TF32) are read by
+/// <c>ldmatrix</c>, four fragment registers an instruction; B's rows of n by
+/// <c>ldmatrix.trans</c>, which gives each lane the two 16-bit values adjacent in
+/// k that a B register holds, or for TF32 (ldmatrix moves 16-bit values only)
+/// a word a lane, 4 rows of 8 words a warp (<see cref="RowsB"/>).
 /// </para>
 /// </summary>
 public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
@@ -33,8 +33,6 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// <summary>The reduction (k) of the TF32 MMA, m16n8k8.</summary>
     public const int MmaKTf32 = 8;
 
-    /// <summary>Words each shared row is padded by (see the type's remarks).</summary>
-    public const int RowPaddingWords = 4;
 
     /// <summary>Registers a thread needs beside accumulators and fragments: indices, windows, loop counters (fitted, see <see cref="RegistersPerThread"/>).</summary>
     public const int ScalarRegisters = 16;
@@ -87,28 +85,21 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     public int TilesN => WarpN / MmaN;
 
-    /// <summary>32-bit words in one shared row of A's box, and of TF32 B's transposed one (the stage's words plus the padding).</summary>
-    public int RowWords => StageWords + RowPaddingWords;
-
     /// <summary>A's box in shared memory: BM rows of the stage's words.</summary>
     public SharedRows RowsA => new(BlockM, StageWords, Threads);
 
-    /// <summary>16-bit B's box in shared memory (unless <see cref="BTransposed"/>): BK rows of BN/2 words, two values adjacent in n a word.</summary>
-    public SharedRows RowsB => new(StageK, BlockN / 2, Threads);
-
     /// <summary>
-    /// Whether B's box is transposed in shared memory, BN rows (columns of B) of the stage's words, as TF32's is:
-    /// <c>ldmatrix.trans</c> transposes 16-bit values only, so TF32 fragments of B are read a word a lane from
-    /// columns, swizzled (<see cref="SwizzleB"/>) so that the copy's stores do not conflict.
+    /// B's box in shared memory: BK rows of BN/2 words (two 16-bit values adjacent in n a word), or of BN for TF32,
+    /// whose fragments are read a word a lane (lane 4g+t reads row t at word g: 4 rows of 8 words a warp).
     /// </summary>
-    public bool BTransposed => Tf32;
+    public SharedRows RowsB => new(StageK, BlockN / ValuesPerWord, Threads, Tf32 ? 8 : 4);
 
     /// <summary>Shared words of one buffer of A's box and of B's.</summary>
     public int BufferWordsA => RowsA.BufferWords;
 
-    public int BufferWordsB => BTransposed ? BlockN * RowWords : RowsB.BufferWords;
+    public int BufferWordsB => RowsB.BufferWords;
 
-    /// <summary>Shared bytes: A's BM rows and B's BN (transposed) rows, twice when pipelined.</summary>
+    /// <summary>Shared bytes: A's BM rows and B's BK rows, twice when pipelined.</summary>
     public long SharedBytes => (long)(BufferWordsA + BufferWordsB) * 4 * Schedule.SharedBuffers;
 
     /// <summary>
@@ -120,7 +111,7 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// <summary>Words of A (and of B) each thread copies per stage.</summary>
     public int CopyWordsA => RowsA.CopyWords;
 
-    public int CopyWordsB => BlockN * StageWords / Threads;
+    public int CopyWordsB => RowsB.CopyWords;
 
     /// <summary>
     /// Registers per thread: 4 accumulators per MMA tile, the fragments of one k-step (4 words per A tile,
@@ -140,43 +131,16 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     public int RegistersPerThread => (TilesM * TilesN * 4) + (TilesM * 4) + (TilesN * 2) + (PrefetchRegisters / 2) + ScalarRegisters;
 
     /// <summary>
-    /// Bank passes of a warp's fragment load, 8 rows of 4 words (an ldmatrix phase; for TF32's transposed B,
-    /// lane 4g+t reads word t of column g): 1 with the padded rows.
+    /// Bank passes of a warp's fragment load, 8 rows of 4 words (an ldmatrix phase; for TF32's B, 4 rows of 8
+    /// words): 1 with the padded rows.
     /// </summary>
-    public int FragmentPasses => BTransposed ? RowsA.MatrixPasses : Math.Max(RowsA.MatrixPasses, RowsB.MatrixPasses);
+    public int FragmentPasses => Math.Max(RowsA.MatrixPasses, RowsB.MatrixPasses);
 
     /// <summary>Bank passes of a warp's store of A's copy, the most of any warp (<see cref="SharedRows.CopyPasses"/>).</summary>
     public int CopyPassesA => RowsA.CopyPasses;
 
-    /// <summary>
-    /// Bank passes of a warp's store of B's copy, the most of any warp: for TF32's transposed B, thread i
-    /// writes the word of its column, a row of RW words per column, swizzled by <see cref="SwizzleB"/>: 1 where
-    /// a warp copies 32 consecutive columns (without the swizzle, 4: 8 banks for 32 columns a padded row apart).
-    /// </summary>
-    public int CopyPassesB => BTransposed
-        ? SharedRows.BankPasses(thread => (CopyColumnB(thread) * RowWords) + (CopyPairB(thread) ^ SwizzleB(CopyColumnB(thread))),
-            BlockN % 32 == 0 || 32 % BlockN == 0 ? 32 : Threads)
-        : RowsB.CopyPasses;
-
-    /// <summary>
-    /// Where TF32 B's transposed column <paramref name="column"/> keeps its words: word p at p ^ swizzle. Columns a row
-    /// apart share banks every 8 (rows of 4 mod 8 words); the swizzle gives each of 4 such columns its own
-    /// word of 4, so a warp's copy of 32 consecutive columns fills 32 banks. A fragment load's 8 columns
-    /// share one swizzle, which only reorders each lane's 4 words: still one pass.
-    /// </summary>
-    public static int SwizzleB(int column) => (column >> 3) & 3;
-
-    /// <summary>
-    /// Whether a thread copies one column of TF32 B's box throughout (T a multiple of BN: its later words advance the
-    /// pair), else one pair word of several columns (BN a multiple of T: its later words advance the column).
-    /// </summary>
-    public bool CopiesOneColumnOfB => Threads % BlockN == 0;
-
-    /// <summary>The column of B's box thread <paramref name="thread"/> copies first.</summary>
-    public int CopyColumnB(int thread) => CopiesOneColumnOfB ? thread % BlockN : thread;
-
-    /// <summary>The pair word (two k adjacent) of its column thread <paramref name="thread"/> copies first.</summary>
-    public int CopyPairB(int thread) => CopiesOneColumnOfB ? thread / BlockN : 0;
+    /// <summary>Bank passes of a warp's store of B's copy, the most of any warp (<see cref="SharedRows.CopyPasses"/>).</summary>
+    public int CopyPassesB => RowsB.CopyPasses;
 
     /// <summary>Blocks in the grid.</summary>
     public long Blocks => (long)(Product.M / BlockM) * (Product.N / BlockN);
@@ -252,10 +216,8 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
         {
             return "a tensor-core schedule pipelines its stages with buffers=2 and prefetch=1 together, or neither";
         }
-        // The copy keeps one base per thread: whole rows of A's box per round of threads, and
-        // TF32 B's columns either all covered by a round or covered in whole rounds.
-        var transposedB = BTransposed && (BlockN * StageWords % Threads != 0 || (Threads % BlockN != 0 && BlockN % Threads != 0));
-        if (RowsA.Check() is not null || (BTransposed ? transposedB : RowsB.Check() is not null))
+        // The copy keeps one base per thread (SharedRows.Check).
+        if (RowsA.Check() is not null || RowsB.Check() is not null)
         {
             return $"the {Threads} threads do not split the stage's {BlockM}x{StageK} and {StageK}x{BlockN} boxes evenly";
         }

@@ -103,10 +103,11 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
     // One B tile a warp (ldmatrix.x2.trans), rows of B of 8 words spread; and of 4 words, unpadded.
     [InlineData("f16", "block=32x16 thread=16x8 reduce=16 shared=A,B mma=m16n8k16")]
     [InlineData("bf16", "block=32x8 thread=16x8 reduce=16 shared=A,B mma=m16n8k16")]
-    // TF32's transposed B: every swizzle of its words, copied and loaded.
+    // TF32's B, read a word a lane: rows of 64 words padded to 72, and of 16 padded to 24 with the copy's rows spread.
     [InlineData("f32", "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k8tf32")]
+    [InlineData("f32", "block=32x16 thread=16x8 reduce=16 shared=A,B mma=m16n8k8tf32")]
     [InlineData("f16", "block=32x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16")]
-    public void Kernels_over_several_warps_and_both_layouts_of_B_match_the_reference(string dtype, string schedule)
+    public void Kernels_over_several_warps_and_row_layouts_match_the_reference(string dtype, string schedule)
     {
         var op = Gemm(dtype, shape: "m=32,n=128,k=64");
         var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "WarpsMma");
@@ -117,7 +118,7 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         var measurement = runner.Run(compiled, CpuDeviceFixture.Once);
 
         Assert.True(measurement.Verified, measurement.Error);
-        Assert.Contains(dtype == "f32" ? "^ g_bswizzle" : "LoadMatrixTransposed", source.Text);
+        Assert.Contains(dtype == "f32" ? "g_sb_frag" : "LoadMatrixTransposed", source.Text);
     }
 
     [Theory]
@@ -188,9 +189,9 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         Assert.Contains("ldmatrix.sync.aligned.m8n8.x4.shared.b16", ptx);
         // 16-bit B by ldmatrix.trans; TF32's B a word a lane.
         Assert.Equal(dtype != "f32", ptx.Contains("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16", StringComparison.Ordinal));
-        // The boxes kept in rows are copied in 128-bit units (TF32's transposed B a word at a time), in the loop and,
-        // pipelined, in the prologue.
-        var stageCopies = tiling.RowsA.CopyItems + (tiling.BTransposed ? 0 : tiling.RowsB.CopyItems);
+        // Both boxes are copied in 128-bit units here, in the loop and, pipelined, in the prologue.
+        Assert.Equal((4, 4), (tiling.RowsA.Unit, tiling.RowsB.Unit));
+        var stageCopies = (tiling.RowsA.Unit == 4 ? tiling.RowsA.CopyItems : 0) + (tiling.RowsB.Unit == 4 ? tiling.RowsB.CopyItems : 0);
         Assert.Equal(stageCopies * (tiling.Pipelined ? 2 : 1), Count(ptx, "ld.global.v4.b32"));
         Assert.Equal(Count(ptx, "ld.global.v4.b32"), Count(ptx, "st.shared.v4.b32"));
     }

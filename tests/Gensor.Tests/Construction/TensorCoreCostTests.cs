@@ -101,19 +101,31 @@ public sealed class TensorCoreCostTests
     }
 
     [Fact]
-    public void The_copies_pay_their_bank_conflicts()
+    public void A_copy_in_consecutive_padded_rows_would_take_two_passes_and_the_spread_rows_take_one()
     {
-        // TF32, stage 16: rows of 16 words padded to 20. A warp's 2 rows of A are spread (0 and 4): 32 banks, 1 pass.
-        // B's 16 transposed columns take 2 words a warp, and columns 8-15 swizzle theirs onto the banks of columns 0-7: 2.
+        // Rows of 8 words padded to 12: a warp's 32-bit stores to rows 0-3 put rows 0 and 3 on banks 4-7.
+        var rows = new SharedRows(Rows: 64, Words: 8, Threads: 128);
+        Assert.Equal(2, SharedRows.BankPasses(thread => (thread / 8 * rows.Stride) + (thread % 8), 32));
+        Assert.Equal(1, rows.CopyPasses);
+        // TF32's B, read 4 rows of 8 words a warp: rows of 16 words padded to 24, spread 2 rows apart (48 ≡ 16 mod 32).
+        var tf32 = new SharedRows(Rows: 16, Words: 16, Threads: 128, ReadWords: 8);
+        Assert.Equal((24, 2), (tf32.Stride, SharedRows.BankPasses(thread => (thread / 16 * tf32.Stride) + (thread % 16), 32)));
+        Assert.Equal([0, 2, 1, 3, 4], new[] { 0, 16, 32, 48, 64 }.Select(tf32.Row));
+        Assert.Equal((1, 1), (tf32.CopyPasses, tf32.MatrixPasses));
+    }
+
+    [Fact]
+    public void The_shared_memory_term_counts_each_words_bank_passes()
+    {
         var op = Operators.Parse(Operators.Gemm, "m=4096,n=4096,k=4096", null, "f32");
         var narrow = Schedule.Parse("block=64x16 thread=16x16 reduce=16 shared=A,B mma=m16n8k8tf32");
         var tiling = TensorCoreTiling.Of(op, narrow).Tiling!;
 
-        Assert.Equal((1, 1, 2), (tiling.FragmentPasses, tiling.CopyPassesA, tiling.CopyPassesB));
+        Assert.Equal((1, 1, 1), (tiling.FragmentPasses, tiling.CopyPassesA, tiling.CopyPassesB));
         var b = Terms(op, narrow, BuiltInProfiles.H100);
-        // 4 warps x 2 k-steps x (1 A tile x 4 + 2 B tiles x 2 words) x 32 lanes of fragments in one pass each; 128
-        // threads copy 8 words of A in 1 pass and 2 of B in 2.
-        Assert.Equal((2048 + (128 * ((8 * 1) + (2 * 2)))) / (2048.0 + 1280), b.SharedMemory.ConflictFactor, 12);
+        // 4 warps x 2 k-steps x (1 A tile x 4 + 2 B tiles x 2 words) x 32 lanes of fragments and (64 + 16) x 16 copied
+        // words a stage, each in one pass.
+        Assert.Equal((2048L, 1280L, 1.0), (b.SharedMemory.FragmentWordsPerStage, b.SharedMemory.CopyWordsPerStage, b.SharedMemory.ConflictFactor));
     }
 
     [Fact]
@@ -142,13 +154,12 @@ public sealed class TensorCoreCostTests
 
         Assert.True(tilings.Length > 100);
         Assert.All(tilings, t => Assert.Equal(1, t.FragmentPasses));
-        // TF32 B's swizzle (TensorCoreTiling.SwizzleB) gives a warp's 32 columns 32 banks; the spread rows of the boxes
-        // kept in rows (SharedRows.Row) do the same.
+        // The spread rows of the boxes (SharedRows.Row) give a store pass 32 banks.
         Assert.All(tilings, t => Assert.Equal(1, t.CopyPassesB));
         Assert.All(tilings, t => Assert.Equal(1, t.CopyPassesA));
         // A box kept in rows is copied once, and a thread's word u lies as many rows and words from its first as
         // thread 0's does: the kernel's windows take constant offsets.
-        Assert.All(tilings.SelectMany(t => t.BTransposed ? [t.RowsA] : new[] { t.RowsA, t.RowsB }), rows =>
+        Assert.All(tilings.SelectMany(t => new[] { t.RowsA, t.RowsB }), rows =>
         {
             var items = Enumerable.Range(0, rows.Rows * rows.ItemsPerRow).ToArray();
             Assert.Equal(items.Length, items.Select(i => (rows.Row(i), rows.Word(i))).Distinct().Count());

@@ -27,13 +27,6 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
 {
     private readonly SourceWriter _w = new();
     private readonly MatrixProduct _p = tiling.Product;
-    private readonly BStore[] _bStores = BStores(tiling).ToArray();
-
-    /// <summary>The shared windows TF32 B's transposed stores go through, one per phase (see <see cref="BStore"/>).</summary>
-    private IEnumerable<int> BPhases => _bStores.Select(store => store.Phase).Distinct();
-
-    /// <summary>The windows B's copy stores through: one per phase for TF32's transposed box, else one.</summary>
-    private IEnumerable<string> BCopyWindows => tiling.BTransposed ? BPhases.Select(phase => $"g_sb_copy{Int(phase)}") : ["g_sb_copy"];
 
     private ElementType Operand => _p.A.Type;
 
@@ -72,7 +65,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     {
         var t = tiling;
         var (c, a, b) = (parameters[0], parameters[1], parameters[2]);
-        var rw = t.RowWords;
+        var rw = t.RowsA.Stride;
         var perWord = t.ValuesPerWord;
         var buffers = t.Pipelined ? 2 : 1;
         // One allocation of 16-byte units: ldmatrix reads 16-byte rows, and the kernel's only allocation is the one
@@ -80,10 +73,6 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var wordsA = buffers * t.BufferWordsA;
         _w.Line($"var g_s4 = SharedMemory.Allocate<Words4>({Int((wordsA + (buffers * t.BufferWordsB)) / 4)});");
         _w.Line("var g_s = g_s4.Cast<uint>();");
-        if (t.BTransposed)
-        {
-            _w.Line($"var g_sb = g_s.SubView({Int(wordsA)}, {Int(buffers * t.BufferWordsB)});");
-        }
         _w.Line("uint g_sbase = SharedBase();");
         if (t.Tf32)
         {
@@ -101,7 +90,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         {
             _w.Line("var g_a4 = g_a.Cast<Words4>();");
         }
-        if (!t.BTransposed && t.RowsB.Unit == SharedRows.WideUnit)
+        if (t.RowsB.Unit == SharedRows.WideUnit)
         {
             _w.Line("var g_b4 = g_b.Cast<Words4>();");
         }
@@ -121,49 +110,24 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 _w.Line($"float {Acc(i, j, 0)} = 0f, {Acc(i, j, 1)} = 0f, {Acc(i, j, 2)} = 0f, {Acc(i, j, 3)} = 0f;");
             }
         }
-        // Copy coordinates, once per thread: item tid + u*T of a box kept in rows (SharedRows) is word Word(item) of
-        // row Row(item), the same word and rows a constant apart for every thread; TF32 B's transposed box is copied
-        // by column n and word kp.
+        // Copy coordinates, once per thread: item tid + u*T of a box (SharedRows) is the unit at word Word(item) of
+        // row Row(item), the same word and rows a constant apart for every thread.
         // Every access goes through a window (a sub-view) at the thread's base, indexed by constants:
         // ptxas folds a constant into the access, where a 32-bit index into the whole view is widened
         // before it is scaled and costs an address register and a multiply-add per access.
         CopyCoordinates("a", t.RowsA, 0);
         _w.Line($"int g_aglobal = (g_bm + g_arow) * {Int(_p.K / perWord / t.RowsA.Unit)} + g_aunit;");
-        if (t.BTransposed)
-        {
-            // TensorCoreTiling.CopyColumnB and CopyPairB state this mapping for the cost model, which counts its stores' bank passes.
-            var bWide = t.CopiesOneColumnOfB;
-            _w.Line(bWide ? $"int g_bcol = g_tid % {Int(t.BlockN)};" : "int g_bcol = g_tid;");
-            _w.Line(bWide ? $"int g_bpair = g_tid / {Int(t.BlockN)};" : "int g_bpair = 0;");
-            _w.Line("// B's words are swizzled: a column's word p lies at p ^ ((column >> 3) & 3), so the copy's 32 columns, a");
-            _w.Line("// row apart, fill 32 banks (TensorCoreTiling.SwizzleB); a column's swizzle stays with it across the copy.");
-            _w.Line("int g_bswizzle = (g_bcol >> 3) & 3;");
-            // Word p + d lies at ((p + d % 4) ^ swizzle) + d - d % 4: the swizzle touches the low two bits only, so one
-            // window per d % 4 serves every word the thread stores.
-            foreach (var phase in BPhases)
-            {
-                _w.Line($"var g_sb_copy{Int(phase)} = g_sb.SubView(g_bcol * {Int(rw)} + ((g_bpair + {Int(phase)}) ^ g_bswizzle));");
-            }
-            _w.Line($"int g_bglobal = g_bpair * {Int(_p.N)} + g_bn + g_bcol;");
-        }
-        else
-        {
-            CopyCoordinates("b", t.RowsB, wordsA);
-            _w.Line($"int g_bglobal = g_brow * {Int(_p.N / 2 / t.RowsB.Unit)} + g_bn / {Int(2 * t.RowsB.Unit)} + g_bunit;");
-        }
+        CopyCoordinates("b", t.RowsB, wordsA);
+        _w.Line($"int g_bglobal = g_brow * {Int(_p.N / perWord / t.RowsB.Unit)} + g_bn / {Int(perWord * t.RowsB.Unit)} + g_bunit;");
         // Fragments come by ldmatrix (LoadMatrix), 4 matrices of 8 rows a warp: lane l gives the 16-byte row l % 8
         // of matrix l / 8. Of A, rows g and g + 8 (matrices 0 and 1) at words 0-3, then 4-7 (2 and 3); of 16-bit B,
         // k rows 0-7 and 8-15 of a tile's 8 columns (4 words), then of the next tile's. TF32's B is read a word a lane:
-        // lane (g, t) reads column g + 8j at word t ^ swizzle (+4), one swizzle per tile j % 4 because a tile's 8
-        // columns share it.
+        // lane (g, t) reads column g + 8j of k rows t and t + 4.
         _w.Line("int g_ldm_row = (g_lane & 7) + ((g_lane >> 3) & 1) * 8;");
         _w.Line($"int g_sa_ldm = (g_wm + g_ldm_row) * {Int(rw)} + (g_lane >> 4) * 4;");
-        if (t.BTransposed)
+        if (t.Tf32)
         {
-            for (var j = 0; j < Math.Min(4, t.TilesN); j++)
-            {
-                _w.Line($"var g_sb_frag{Int(j)} = g_sb.SubView((g_wn + g_g + {Int(j * TensorCoreTiling.MmaN)}) * {Int(rw)} + (g_t ^ (((g_wn >> 3) + {Int(j)}) & 3)));");
-            }
+            _w.Line($"var g_sb_frag = g_s.SubView({Int(wordsA)} + g_t * {Int(t.RowsB.Stride)} + g_wn + g_g);");
         }
         else
         {
@@ -213,10 +177,11 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     {
         if (rows.SpreadsRows)
         {
-            // A store pass's rows spread over their group of 8: their banks do not overlap.
-            var perPass = 32 / rows.Words;
+            // A store pass's rows spread over their group: their banks do not overlap.
+            var (perPass, apart) = (rows.RowsPerPass, rows.RowsApart);
+            var group = perPass * apart;
             _w.Line($"int g_{x}item = g_tid / {Int(rows.ItemsPerRow)};");
-            _w.Line($"int g_{x}row = (g_{x}item & ~7) + (g_{x}item % {Int(perPass)}) * {Int(rows.Words / 4)} + (g_{x}item & 7) / {Int(perPass)};");
+            _w.Line($"int g_{x}row = g_{x}item / {Int(group)} * {Int(group)} + (g_{x}item % {Int(perPass)}) * {Int(apart)} + g_{x}item % {Int(group)} / {Int(perPass)};");
         }
         else
         {
@@ -271,12 +236,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             LoadStage("g_next");
             _w.Line($"int g_read = (g_k0 / {Int(t.StageK)}) & 1;");
             _w.Line($"int g_sa_ldm_r = g_sa_ldm + g_read * {Int(t.BufferWordsA)};");
-            if (t.BTransposed)
+            if (t.Tf32)
             {
-                for (var j = 0; j < Math.Min(4, t.TilesN); j++)
-                {
-                    _w.Line($"var g_sb_frag{Int(j)}_r = g_sb_frag{Int(j)}.SubView(g_read * {Int(t.BufferWordsB)});");
-                }
+                _w.Line($"var g_sb_frag_r = g_sb_frag.SubView(g_read * {Int(t.BufferWordsB)});");
             }
             else
             {
@@ -284,11 +246,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             }
             ComputeStage("_r");
             _w.Line($"var g_sa_copy_w = g_sa_copy.SubView((g_read ^ 1) * {Int(t.BufferWordsA / t.RowsA.Unit)});");
-            var unitB = t.BTransposed ? 1 : t.RowsB.Unit;
-            foreach (var window in BCopyWindows)
-            {
-                _w.Line($"var {window}_w = {window}.SubView((g_read ^ 1) * {Int(t.BufferWordsB / unitB)});");
-            }
+            _w.Line($"var g_sb_copy_w = g_sb_copy.SubView((g_read ^ 1) * {Int(t.BufferWordsB / t.RowsB.Unit)});");
             StoreStage("_w");
             _w.Line("Group.Barrier();");
         }
@@ -306,25 +264,14 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         // A's k in its units: values a word times words a unit, a power of two.
         var shift = System.Numerics.BitOperations.Log2((uint)(perWord * t.RowsA.Unit));
         _w.Line($"var g_a_stage = {GlobalView(t.RowsA, "a")}.SubView(g_aglobal + {(shift == 0 ? k0 : $"({k0} >> {Int(shift)})")});");
-        if (t.BTransposed)
-        {
-            _w.Line($"var g_b_stage = g_b.SubView(g_bglobal + {k0} * {Int(_p.N)});");
-        }
-        else
-        {
-            _w.Line($"var g_b_stage = {GlobalView(t.RowsB, "b")}.SubView(g_bglobal + {k0} * {Int(_p.N / 2 / t.RowsB.Unit)});");
-        }
+        _w.Line($"var g_b_stage = {GlobalView(t.RowsB, "b")}.SubView(g_bglobal + {k0} * {Int(_p.N / perWord / t.RowsB.Unit)});");
         for (var u = 0; u < t.RowsA.CopyItems; u++)
         {
             _w.Line($"{ItemType(t.RowsA, word)} g_ca{Int(u)} = g_a_stage[{Int(Offset(t.RowsA, u, _p.K / perWord))}];");
         }
-        for (var u = 0; t.BTransposed && u < t.CopyWordsB; u++)
+        for (var u = 0; u < t.RowsB.CopyItems; u++)
         {
-            _w.Line($"float g_cb{Int(u)} = g_b_stage[{Int(_bStores[u].Global)}];");
-        }
-        for (var u = 0; !t.BTransposed && u < t.RowsB.CopyItems; u++)
-        {
-            _w.Line($"{ItemType(t.RowsB, "uint")} g_cb{Int(u)} = g_b_stage[{Int(Offset(t.RowsB, u, _p.N / 2))}];");
+            _w.Line($"{ItemType(t.RowsB, word)} g_cb{Int(u)} = g_b_stage[{Int(Offset(t.RowsB, u, _p.N / perWord))}];");
         }
     }
 
@@ -336,14 +283,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         {
             _w.Line($"g_sa_copy{suffix}[{Int(Offset(t.RowsA, u, t.RowsA.Stride))}] = {(t.Tf32 ? $"ToTf32(g_ca{Int(u)})" : $"g_ca{Int(u)}")};");
         }
-        for (var u = 0; t.BTransposed && u < t.CopyWordsB; u++)
+        for (var u = 0; u < t.RowsB.CopyItems; u++)
         {
-            var (phase, shared, _) = _bStores[u];
-            _w.Line($"g_sb_copy{Int(phase)}{suffix}[{Int(shared)}] = ToTf32(g_cb{Int(u)});");
-        }
-        for (var u = 0; !t.BTransposed && u < t.RowsB.CopyItems; u++)
-        {
-            _w.Line($"g_sb_copy{suffix}[{Int(Offset(t.RowsB, u, t.RowsB.Stride))}] = g_cb{Int(u)};");
+            _w.Line($"g_sb_copy{suffix}[{Int(Offset(t.RowsB, u, t.RowsB.Stride))}] = {(t.Tf32 ? $"ToTf32(g_cb{Int(u)})" : $"g_cb{Int(u)}")};");
         }
     }
 
@@ -351,7 +293,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     private void ComputeStage(string suffix)
     {
         var t = tiling;
-        var rw = t.RowWords;
+        var rw = t.RowsA.Stride;
         for (var step = 0; step < t.StageK / t.StepK; step++)
         {
             using (_w.Block(""))
@@ -363,14 +305,14 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                     var offset = (i * TensorCoreTiling.MmaM * rw) + word;
                     _w.Line($"LoadMatrix(g_s, g_sbase, g_sa_ldm{suffix} + {Int(offset)}, out uint g_a{Int(i)}_0, out uint g_a{Int(i)}_1, out uint g_a{Int(i)}_2, out uint g_a{Int(i)}_3);");
                 }
-                if (t.BTransposed)
+                if (t.Tf32)
                 {
                     for (var j = 0; j < t.TilesN; j++)
                     {
                         for (var r = 0; r < 2; r++)
                         {
-                            var offset = ((j - (j % 4)) * TensorCoreTiling.MmaN * rw) + word + (4 * r);
-                            _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb_frag{Int(j % 4)}{suffix}[{Int(offset)}];");
+                            var offset = (((step * t.StepK) + (4 * r)) * t.RowsB.Stride) + (j * TensorCoreTiling.MmaN);
+                            _w.Line($"uint g_b{Int(j)}_{Int(r)} = g_sb_frag{suffix}[{Int(offset)}];");
                         }
                     }
                 }
@@ -394,23 +336,6 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                     }
                 }
             }
-        }
-    }
-
-    /// <summary>
-    /// A B word a thread stores per stage: the shared window it goes through (its pair's phase d % 4, see the copy's
-    /// comments) and the constant offsets into that window and into the stage's global window (the first of the
-    /// pair's two rows).
-    /// </summary>
-    private readonly record struct BStore(int Phase, long Shared, long Global);
-
-    /// <summary>Item tid + u*T of TF32 B's transposed copy, for each u: with T a multiple of BN the column stays and the word advances, else the reverse.</summary>
-    private static IEnumerable<BStore> BStores(TensorCoreTiling t)
-    {
-        for (var u = 0; t.BTransposed && u < t.CopyWordsB; u++)
-        {
-            var (dc, dp) = t.CopiesOneColumnOfB ? (0, u * t.Threads / t.BlockN) : (u * t.Threads % t.BlockN, u * t.Threads / t.BlockN);
-            yield return new BStore(dp % 4, ((long)dc * t.RowWords) + dp - (dp % 4), ((long)t.ValuesPerWord * dp * t.Product.N) + dc);
         }
     }
 
@@ -491,7 +416,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         _w.Line("/// receives word t of row g of matrix i in ri. Without ldmatrix, each lane takes its rows' words from their lanes.");
         _w.Line("/// </summary>");
         LoadMatrixMethod("LoadMatrix", "x4", 4, ["int g = Warp.LaneIdx >> 2;", "int t = Warp.LaneIdx & 3;"], r => $"shared[Warp.Shuffle(word, {Int(8 * r)} + g) + t]");
-        if (tiling.BTransposed)
+        if (tiling.Tf32)
         {
             return;
         }
