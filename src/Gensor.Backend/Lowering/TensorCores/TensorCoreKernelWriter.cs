@@ -181,7 +181,10 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             var (perPass, apart) = (rows.RowsPerPass, rows.RowsApart);
             var group = perPass * apart;
             _w.Line($"int g_{x}item = g_tid / {Int(rows.ItemsPerRow)};");
-            _w.Line($"int g_{x}row = g_{x}item / {Int(group)} * {Int(group)} + (g_{x}item % {Int(perPass)}) * {Int(apart)} + g_{x}item % {Int(group)} / {Int(perPass)};");
+            // Groups are powers of two in the tiling space: masks, which ptxas needs no sign fix-up for.
+            _w.Line(System.Numerics.BitOperations.IsPow2(group)
+                ? $"int g_{x}row = (g_{x}item & ~{Int(group - 1)}) + (g_{x}item % {Int(perPass)}) * {Int(apart)} + (g_{x}item & {Int(group - 1)}) / {Int(perPass)};"
+                : $"int g_{x}row = g_{x}item / {Int(group)} * {Int(group)} + (g_{x}item % {Int(perPass)}) * {Int(apart)} + g_{x}item % {Int(group)} / {Int(perPass)};");
         }
         else
         {
