@@ -117,16 +117,16 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// Registers per thread: 4 accumulators per MMA tile, the fragments of one k-step (4 words per A tile,
     /// 2 per B tile), half of <see cref="PrefetchRegisters"/> and <see cref="ScalarRegisters"/>. Fitted to
     /// ptxas 11.8 for sm_90 on a 4096³ product, every tiling of <c>TensorCoreChoice</c>'s space legal apart
-    /// from registers (<c>Gensor.Bench tc-registers</c>, bench/results/tensor-core-registers.md): 1.01-1.04 times
-    /// ptxas's count in geometric mean, and of 1,574 f16, bf16 and TF32 kernels legality lets none through
+    /// from registers (<c>Gensor.Bench tc-registers</c>, bench/results/tensor-core-registers.md): 1.03-1.04 times
+    /// ptxas's count in geometric mean, and of 1,583 f16, bf16 and TF32 kernels legality lets none through
     /// that breaks the register limits (none spills) and rules out 32 that fit, all blocks of 1,024 threads
-    /// estimated at 65-69 registers where ptxas takes 56-64. Neither the stage's depth nor a single-buffered
+    /// estimated at 65-69 registers where ptxas takes 55-64. Neither the stage's depth nor a single-buffered
     /// copy counts: the kernel addresses shared and global memory through per-thread windows with constant
     /// offsets, so ptxas streams a stage's copies and k-steps instead of holding their loads and addresses
     /// (before the windows, a 64-deep stage took 255 registers and the estimate counted every k-step and
     /// copy word); only small single-buffered blocks with 64-deep stages keep their 128-bit copy loads in
-    /// flight (down to 0.63 of ptxas's count, under the limits). sm_80's ptxas takes a little more (0.97, TF32
-    /// 0.92; 1 f16 and 1 bf16 kernel let through).
+    /// flight (down to 0.67 of ptxas's count, under the limits). sm_80's ptxas takes a little more (0.97, TF32
+    /// 1.00; 1 f16 and 1 bf16 kernel let through).
     /// </summary>
     public int RegistersPerThread => (TilesM * TilesN * 4) + (TilesM * 4) + (TilesN * 2) + (PrefetchRegisters / 2) + ScalarRegisters;
 
