@@ -14,8 +14,11 @@ namespace Gensor.Analysis;
 /// </summary>
 public sealed record SharedRows(int Rows, int Words, int Threads, int ReadWords = 4)
 {
-    // Derived from the parameters once: the copy asks for it per item, and construction prices hundreds of tilings.
-    private readonly int _rowsApart = RowsApartOf(Words, StrideOf(Words, ReadWords));
+    /// <summary>
+    /// <see cref="RowsApartOf"/> by row length and stride: tilings are records built afresh on every access to their
+    /// boxes, construction prices hundreds of them, and only a handful of (length, stride) pairs occur.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Words, int Stride), int> KnownRowsApart = new();
 
     /// <summary>Words from one row's start to the next's.</summary>
     public int Stride => StrideOf(Words, ReadWords);
@@ -47,7 +50,7 @@ public sealed record SharedRows(int Rows, int Words, int Threads, int ReadWords 
     public int RowsPerPass => Math.Max(1, 32 / Words);
 
     /// <summary>How far apart the rows a store pass writes are (see <see cref="RowsApartOf"/>).</summary>
-    public int RowsApart => _rowsApart;
+    public int RowsApart => KnownRowsApart.GetOrAdd((Words, Stride), key => RowsApartOf(key.Words, key.Stride));
 
     /// <summary>
     /// Padded rows shorter than 32 words wrap onto each other's banks when consecutive (rows 0 and 3 of 8 words

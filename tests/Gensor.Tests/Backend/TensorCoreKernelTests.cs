@@ -137,7 +137,7 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
         Assert.True(measurement.Verified, measurement.Error);
         var source = CSharpKernelGenerator.Generate(state, "PipelinedMma");
         // One barrier after the prologue and one a stage.
-        Assert.Equal(2, source.Text.Split("Group.Barrier();").Length - 1);
+        Assert.Equal(2, Count(source.Text, "Group.Barrier();"));
         Assert.Contains("(g_read ^ 1)", source.Text);
     }
 

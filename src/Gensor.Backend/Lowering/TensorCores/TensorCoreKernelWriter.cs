@@ -28,6 +28,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     private readonly SourceWriter _w = new();
     private readonly MatrixProduct _p = tiling.Product;
 
+    /// <summary>The attribute every helper of the kernel carries: ILGPU inlines it into the kernel.</summary>
+    private const string Inline = "[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+
     private ElementType Operand => _p.A.Type;
 
     /// <summary>The kernel's source, after the comment lines <paramref name="header"/>.</summary>
@@ -347,7 +350,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var type = tiling.OperandName;
         var shape = tiling.PtxShape;
         _w.Line($"/// <summary>D += A * B for one {shape} tile of the warp: tensor cores on CUDA, the same fragments by shuffles elsewhere.</summary>");
-        _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        _w.Line(Inline);
         using (_w.Block("public static void Mma(ref float d0, ref float d1, ref float d2, ref float d3, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1)"))
         {
             using (_w.Block("if (CudaAsm.IsSupported)"))
@@ -401,7 +404,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         _w.Line("public struct Words4 { public uint X, Y, Z, W; }");
         _w.Line();
         _w.Line("/// <summary>The shared-space address of the kernel's shared allocation on CUDA (0 elsewhere, where nothing uses it).</summary>");
-        _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        _w.Line(Inline);
         using (_w.Block("public static uint SharedBase()"))
         {
             using (_w.Block("if (CudaAsm.IsSupported)"))
@@ -434,7 +437,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         LoadMatrixMethod("LoadMatrixTransposedPair", "x2.trans", 2, [], r => $"Column(shared, word, {Int(8 * r)})");
         _w.Line();
         _w.Line("/// <summary>Without ldmatrix: the lane's two 16-bit values of the transposed matrix whose rows lanes <paramref name=\"firstLane\"/> + 0-7 give.</summary>");
-        _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        _w.Line(Inline);
         using (_w.Block("public static uint Column(ArrayView<uint> shared, int word, int firstLane)"))
         {
             _w.Line("int g = Warp.LaneIdx >> 2;");
@@ -454,7 +457,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     private void LoadMatrixMethod(string name, string variant, int registers, string[] prologue, Func<int, string> emulation)
     {
         var range = Enumerable.Range(0, registers).ToArray();
-        _w.Line("[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+        _w.Line(Inline);
         using (_w.Block($"public static void {name}(ArrayView<uint> shared, uint sharedBase, int word, {string.Join(", ", range.Select(r => $"out uint r{r}"))})"))
         {
             using (_w.Block("if (CudaAsm.IsSupported)"))
