@@ -33,7 +33,7 @@ public static class OfflineKernelCompiler
         var isa = arch.Major >= 10 ? CudaInstructionSet.ISA_88 : CudaInstructionSet.ISA_80;
         using var backend = new PTXBackend(context, new CudaCapabilityContext(arch), arch, isa, nvvmAPI: null);
         var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization(), hook);
-        return Retarget(compiled.PTXAssembly, arch);
+        return Retarget(PtxLocalPromotion.Promote(compiled.PTXAssembly), arch);
     }
 
     /// <summary>

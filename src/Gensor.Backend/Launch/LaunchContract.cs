@@ -10,7 +10,8 @@ namespace Gensor.Backend.Launch;
 /// parameter names, shapes and element types; a one-dimensional grid of
 /// <see cref="GridSize"/> blocks of <see cref="GroupSize"/> threads; and the
 /// static shared memory a block uses; and whether the output must be zero
-/// before the launch (<see cref="AddsIntoOutput"/>). The generator declares its parameters
+/// before the launch (<see cref="AddsIntoOutput"/>); after the tensors, the device addresses
+/// of those a kernel copies asynchronously (<see cref="Addresses"/>). The generator declares its parameters
 /// from it, the runner passes buffers in its order, launch.json prints it and
 /// the launcher is written from it, so the four cannot disagree. Parameter
 /// names follow the one naming rule, <see cref="KernelNames.Parameter"/>.
@@ -26,6 +27,15 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
     /// starts: clear it before every launch. The launcher and the runner do.
     /// </summary>
     public bool AddsIntoOutput { get; init; }
+
+    /// <summary>
+    /// The 64-bit device addresses passed after the tensors, in this order (tensor-core kernels of 16-bit operands
+    /// copy A and B by <c>cp.async</c>); empty for most kernels.
+    /// </summary>
+    public ValueArray<LaunchAddress> Addresses { get; init; } = ValueArray<LaunchAddress>.Empty;
+
+    /// <summary>Every kernel parameter's name in order: the tensors', then the addresses'.</summary>
+    public IEnumerable<string> Parameters => Tensors.Select(t => t.Parameter).Concat(Addresses.Select(a => a.Parameter));
 
     public LaunchTensor Output => Tensors.Single(t => t.Role == TensorRole.Output);
 
@@ -46,7 +56,11 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
             {
                 throw new ArgumentException($"schedule {schedule} does not fit {op.Name}: {reason}", nameof(state));
             }
-            return new LaunchContract(launch, checked((int)tiling.Blocks), tiling.Threads, tiling.SharedBytes);
+            return new LaunchContract(launch, checked((int)tiling.Blocks), tiling.Threads, tiling.SharedBytes)
+            {
+                // A and B, the product's inputs 1 and 2.
+                Addresses = tiling.AsyncCopies ? ValueArray.Of(LaunchAddress.Of(launch[1], 1), LaunchAddress.Of(launch[2], 2)) : ValueArray<LaunchAddress>.Empty,
+            };
         }
         var spatial = op.SpatialAxes.ToArray();
         var grid = checked((int)(Enumerable.Range(0, spatial.Length)

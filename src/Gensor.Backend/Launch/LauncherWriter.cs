@@ -48,7 +48,11 @@ public static class LauncherWriter
         var kernelClass = $"global::{name.Namespace}.{source.ClassName}";
         var tensors = contract.Tensors;
         var signature = string.Join(", ", tensors.Select(t => $"{Ilgpu}.ArrayView<{CSharpType(t)}> {t.Parameter}"));
-        var views = string.Join(", ", tensors.Select(t => $"{Ilgpu}.Runtime.ArrayView1D<{CSharpType(t)}, {Ilgpu}.Stride1D.Dense> {t.Parameter}"));
+        var views = string.Join(", ", tensors.Select(t => $"{Ilgpu}.Runtime.ArrayView1D<{CSharpType(t)}, {Ilgpu}.Stride1D.Dense> {t.Parameter}")
+            .Concat(contract.Addresses.Select(a => $"long {a.Parameter}")));
+        // A kernel that copies by cp.async takes its tensors' device addresses too (LaunchAddress): the view's, on the host.
+        var arguments = string.Join(", ", tensors.Select(t => t.Parameter)
+            .Concat(contract.Addresses.Select(a => $"{Ilgpu}.Runtime.ArrayViewExtensions.LoadEffectiveAddressAsPtr({tensors[a.TensorIndex].Parameter}).ToInt64()")));
         var written = string.Join(", ", tensors.Where(t => t.Role == TensorRole.Output).Select(Describe));
         var read = string.Join(", ", tensors.Where(t => t.Role == TensorRole.Input).Select(Describe));
         // Lanes that share a reduction combine it by warp shuffles, and a tensor-core kernel (or its
@@ -99,7 +103,7 @@ public static class LauncherWriter
         {
             Line(2, $"{Ilgpu}.Runtime.ArrayViewExtensions.MemSetToZero({contract.Output.Parameter}, accelerator.DefaultStream);");
         }
-        Line(2, $"{self}.s_loaded.GetValue(accelerator, {self}.Load)(accelerator.DefaultStream, new {Ilgpu}.KernelConfig({self}.GridSize, {self}.GroupSize), {string.Join(", ", tensors.Select(t => t.Parameter))});");
+        Line(2, $"{self}.s_loaded.GetValue(accelerator, {self}.Load)(accelerator.DefaultStream, new {Ilgpu}.KernelConfig({self}.GridSize, {self}.GroupSize), {arguments});");
         Line(1, "}");
         Line(1);
         Line(1, $"private static Launcher Load({Ilgpu}.Runtime.Accelerator accelerator)");
@@ -108,7 +112,14 @@ public static class LauncherWriter
         Line(2, "// On CUDA the tensors compile as global memory (LDG, STG), as gensor compiled the kernel it inspected;");
         Line(2, "// ILGPU's O1, which keeps the kernel's barriers in place, would leave them generic pointers.");
         Line(2, $"var kernel = accelerator is {Ilgpu}.Runtime.Cuda.CudaAccelerator cuda");
-        Line(3, $"? cuda.LoadKernel(cuda.Backend.Compile({Ilgpu}.Backends.EntryPoints.EntryPointDescription.FromExplicitlyGroupedKernel(method), new {Ilgpu}.Runtime.KernelSpecialization(), new {self}.GlobalTensors()))");
+        if (contract.Addresses.Count > 0)
+        {
+            Line(3, $"? cuda.LoadKernel({self}.WithRegisters(({Ilgpu}.Backends.PTX.PTXCompiledKernel)cuda.Backend.Compile({Ilgpu}.Backends.EntryPoints.EntryPointDescription.FromExplicitlyGroupedKernel(method), new {Ilgpu}.Runtime.KernelSpecialization(), new {self}.GlobalTensors())))");
+        }
+        else
+        {
+            Line(3, $"? cuda.LoadKernel(cuda.Backend.Compile({Ilgpu}.Backends.EntryPoints.EntryPointDescription.FromExplicitlyGroupedKernel(method), new {Ilgpu}.Runtime.KernelSpecialization(), new {self}.GlobalTensors()))");
+        }
         Line(3, ": accelerator.LoadKernel(method);");
         Line(2, "return kernel.CreateLauncherDelegate<Launcher>();");
         Line(1, "}");
@@ -128,6 +139,10 @@ public static class LauncherWriter
         Line(2, "}");
         Line(1, "}");
         Line(1);
+        if (contract.Addresses.Count > 0)
+        {
+            WithRegisters(Line);
+        }
         Line(1, "private static void CheckLength(long length, long expected, string tensor)");
         Line(1, "{");
         Line(2, "if (length != expected)");
@@ -162,6 +177,46 @@ public static class LauncherWriter
         Line(1, "}");
         Line(0, "}");
         return w.ToString();
+    }
+
+    /// <summary>
+    /// What a kernel with cp.async needs to compile as gensor compiled it: its PTX with the inline-assembly slots in
+    /// registers (<see cref="Emission.PtxLocalPromotion"/>, whose source the launcher carries), loaded as a compiled
+    /// kernel by reflection (ILGPU makes one of PTX text only internally; reflection works on every .NET ILGPU runs on).
+    /// </summary>
+    private static void WithRegisters(Action<int, string> line)
+    {
+        line(1, "/// <summary>The compiled kernel with its inline-assembly operands' local slots in registers, as gensor compiled the kernel it inspected.</summary>");
+        line(1, $"private static {Ilgpu}.Backends.CompiledKernel WithRegisters({Ilgpu}.Backends.PTX.PTXCompiledKernel compiled)");
+        line(1, "{");
+        line(2, "var ptx = PtxLocalPromotion.Promote(compiled.PTXAssembly);");
+        line(2, "if ((object)ptx == compiled.PTXAssembly)");
+        line(2, "{");
+        line(3, "return compiled;");
+        line(2, "}");
+        line(2, "const global::System.Reflection.BindingFlags flags = global::System.Reflection.BindingFlags.Instance | global::System.Reflection.BindingFlags.NonPublic;");
+        line(2, $"var entryPoint = typeof({Ilgpu}.Backends.CompiledKernel).GetProperty(\"EntryPoint\", flags)!.GetValue(compiled);");
+        line(2, $"var constructor = typeof({Ilgpu}.Backends.PTX.PTXCompiledKernel).GetConstructor(flags, null, new[] {{ typeof({Ilgpu}.Context), typeof({Ilgpu}.Backends.EntryPoints.EntryPoint), typeof({Ilgpu}.Backends.CompiledKernel.KernelInfo), typeof(string) }}, null)!;");
+        line(2, $"return ({Ilgpu}.Backends.CompiledKernel)constructor.Invoke(new object?[] {{ compiled.Context, entryPoint, compiled.Info, ptx }});");
+        line(1, "}");
+        line(1, "");
+        foreach (var text in PromotionSource())
+        {
+            line(1, text);
+        }
+        line(1, "");
+    }
+
+    /// <summary>PtxLocalPromotion's source as a nested class: without its namespace line, private.</summary>
+    private static IEnumerable<string> PromotionSource()
+    {
+        using var stream = typeof(LauncherWriter).Assembly.GetManifestResourceStream("PtxLocalPromotion.cs")
+            ?? throw new InvalidOperationException("the PtxLocalPromotion.cs resource is missing from Gensor.Backend");
+        using var reader = new StreamReader(stream);
+        var lines = reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd('\n').Split('\n');
+        var start = Array.FindIndex(lines, l => l.StartsWith("namespace ", StringComparison.Ordinal)) + 1;
+        return lines[start..].SkipWhile(l => l.Length == 0)
+            .Select(l => l.Replace("public static class PtxLocalPromotion", "private static class PtxLocalPromotion", StringComparison.Ordinal));
     }
 
     /// <summary>The C# element type of a contract element type.</summary>

@@ -54,7 +54,7 @@ public static class CSharpKernelGenerator
         var header = Header(state, tiling.Blocks, tiling.Threads).Append(
             $"Tensor cores: mma.sync.aligned.{tiling.PtxShape} ({tiling.OperandName} into f32), {tiling.Warps} warps of {tiling.WarpM}x{tiling.WarpN}; " +
             "the CPU and OpenCL back ends emulate the same fragments with shuffles.");
-        var text = new TensorCoreKernelWriter(tiling, className, parameters).Write(header, op.Output.Type);
+        var text = new TensorCoreKernelWriter(tiling, className, parameters, contract.Addresses.Select(a => a.Parameter).ToArray()).Write(header, op.Output.Type);
         return new KernelSource(state, className, text, contract);
     }
 

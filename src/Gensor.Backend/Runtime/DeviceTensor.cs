@@ -26,6 +26,9 @@ internal sealed class DeviceTensor : IDisposable
     /// <summary>The kernel argument: an <c>ArrayView1D</c> of the element type.</summary>
     public object View { get; }
 
+    /// <summary>The device address of the first element, a <see cref="Launch.LaunchAddress"/> argument (a host address on the CPU accelerator, where kernels never read it).</summary>
+    public long Address => _buffer.NativePtr.ToInt64();
+
     /// <summary>A buffer of <paramref name="elements"/> elements (at least one: ILGPU allocates nothing for zero).</summary>
     public static DeviceTensor Allocate(Accelerator accelerator, ElementType type, long elements)
     {

@@ -9,8 +9,8 @@ namespace Gensor.Backend.Runtime;
 /// Compiles a kernel's tensor parameters as global memory, the one pass of ILGPU's O2 that
 /// Gensor wants without the rest (<see cref="KernelDevice.KernelOptimization"/>): at O1 they stay
 /// generic pointers, so every tensor access is a generic LD/ST in SASS where CUDA code has
-/// LDG/STG. Every kernel parameter is a tensor that lives in device memory, so the
-/// specialization is exact. As in O2, the kernel pass runs before the back end lowers structures
+/// LDG/STG. Every view parameter of a kernel is a tensor that lives in device memory, so the
+/// specialization is exact (the 64-bit addresses some kernels take besides are integers, which it leaves). As in O2, the kernel pass runs before the back end lowers structures
 /// and the local pass, which removes the casts to generic pointers it leaves, after: both at
 /// once before the back end's passes made ILGPU's structure lowering fail on the batch-1
 /// ResNet-50 stem (an unrolled 7x7 window with bounds checks).

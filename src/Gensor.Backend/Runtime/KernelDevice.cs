@@ -1,4 +1,8 @@
+using System.Runtime.CompilerServices;
+using Gensor.Backend.Emission;
 using Gensor.Diagnostics;
+using ILGPU.Backends;
+using ILGPU.Backends.PTX;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Runtime;
@@ -39,9 +43,24 @@ public sealed class KernelDevice : IDisposable
     /// global memory (<see cref="GlobalKernelParameters"/>), as the emitted PTX has them, so what runs
     /// is what ptxas was shown; elsewhere as ILGPU loads any kernel.
     /// </summary>
-    public Kernel LoadKernel(System.Reflection.MethodInfo kernel) => Accelerator is CudaAccelerator cuda
-        ? cuda.LoadKernel(cuda.Backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization(), new GlobalKernelParameters()))
-        : Accelerator.LoadKernel(kernel);
+    public Kernel LoadKernel(System.Reflection.MethodInfo kernel)
+    {
+        if (Accelerator is not CudaAccelerator cuda)
+        {
+            return Accelerator.LoadKernel(kernel);
+        }
+        var compiled = (PTXCompiledKernel)cuda.Backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization(), new GlobalKernelParameters());
+        // The PTX the driver compiles is the PTX emitted and inspected: inline-assembly slots in registers.
+        var promoted = PtxLocalPromotion.Promote(compiled.PTXAssembly);
+        return cuda.LoadKernel(ReferenceEquals(promoted, compiled.PTXAssembly) ? compiled : NewPtxKernel(compiled.Context, EntryPointOf(compiled), compiled.Info, promoted));
+    }
+
+    // ILGPU 1.5.3 makes a compiled kernel of PTX text only internally; these reach its constructor and entry point.
+    [UnsafeAccessor(UnsafeAccessorKind.Constructor)]
+    private static extern PTXCompiledKernel NewPtxKernel(Context context, EntryPoint entryPoint, CompiledKernel.KernelInfo? info, string ptxAssembly);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_EntryPoint")]
+    private static extern EntryPoint EntryPointOf(CompiledKernel kernel);
 
     /// <summary>A short description such as "cuda: NVIDIA H100 80GB HBM3".</summary>
     public string Description => $"{KindName(Accelerator.AcceleratorType)}: {Accelerator.Name}";

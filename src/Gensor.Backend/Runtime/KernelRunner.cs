@@ -127,8 +127,7 @@ public sealed class KernelRunner : IDisposable
             try
             {
                 var config = new KernelConfig(launch.GridSize, launch.GroupSize);
-                // Buffers go in the launch contract's order, the order the kernel declares its parameters in.
-                var arguments = launch.Tensors.Select(tensor => _byName[tensor.Name].View).ToArray();
+                var arguments = Arguments(launch, _byName);
                 var stream = _device.Accelerator.DefaultStream;
                 var adds = launch.AddsIntoOutput;
                 // A kernel that adds into its output is run as its contract says, on zeros; an element it
@@ -160,7 +159,7 @@ public sealed class KernelRunner : IDisposable
                     // Random inputs' bound grows with the reduction until one dropped or misread term fits
                     // inside it (at k = 16384 a whole 32-term tile did); on these integers it is zero. A
                     // maximum's are all negative: one that starts from 0 shows.
-                    var integerArguments = launch.Tensors.Select(tensor => _integerByName![tensor.Name].View).ToArray();
+                    var integerArguments = Arguments(launch, _integerByName!);
                     var exactRun = RunOnce(kernel, stream, config, integerArguments, adds ? null : _firstPoison);
                     var exactCheck = Verifier.Compare(_integerReference, exactRun);
                     if (!exactCheck.Passed)
@@ -219,6 +218,11 @@ public sealed class KernelRunner : IDisposable
 
     private ReferenceResult Tf32Reference() =>
         _tf32Reference ??= ReferenceEvaluator.Evaluate(_op, _inputData, Tolerance.Of(_op, tf32: true));
+
+    /// <summary>The kernel's arguments in the launch contract's order, the order it declares its parameters in: the buffers, then their addresses.</summary>
+    private static object[] Arguments(Launch.LaunchContract launch, IReadOnlyDictionary<string, DeviceTensor> buffers) =>
+        launch.Tensors.Select(tensor => buffers[tensor.Name].View)
+            .Concat(launch.Addresses.Select(address => (object)buffers[address.Tensor].Address)).ToArray();
 
     private void Launch(Kernel kernel, AcceleratorStream stream, KernelConfig config, object[] arguments, bool clearOutput)
     {

@@ -9,8 +9,9 @@ namespace Gensor.Analysis;
 /// A block computes a BM×BN tile of C with one warp per WM×WN warp tile; a warp
 /// holds (WM/16)×(WN/8) float32 accumulator fragments of the MMA, four
 /// registers a lane. Per stage of BK, A's BM×BK box and B's BK×BN box are
-/// copied to shared memory in 128-bit units where the threads split them so,
-/// 32-bit words otherwise, rows padded (<see cref="SharedRows"/>):
+/// copied to shared memory (16-bit operands by <c>cp.async</c>, <see cref="AsyncCopies"/>)
+/// in 128-bit units where the threads split them so, 32-bit words otherwise,
+/// rows padded (<see cref="SharedRows"/>):
 /// both kept as they lie in global memory. A's rows of k (a word holding two
 /// 16-bit values adjacent in k, or one float32 rounded to TF32) are read by
 /// <c>ldmatrix</c>, four fragment registers an instruction; B's rows of n by
@@ -48,11 +49,19 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     public int StageK => Schedule.ReduceStep[0];
 
     /// <summary>
-    /// Whether the stages are pipelined (<c>buffers=2 prefetch=1</c>): each thread loads its share of the next
-    /// stage into registers before the warps compute this one, and stores it into the other of two shared
-    /// buffers after, so the global loads' latency overlaps the MMAs and a stage needs one barrier, not two.
+    /// Whether the stages are pipelined (<c>buffers=2 prefetch=1</c>): each thread issues its copies of the next
+    /// stage into the other of two shared buffers before the warps compute this one (TF32: loads them into
+    /// registers before and stores them after), so the global loads' latency overlaps the MMAs and a stage needs
+    /// one barrier, not two.
     /// </summary>
     public bool Pipelined => Schedule.SharedBuffers == 2;
+
+    /// <summary>
+    /// Whether the stage's copies go from global to shared memory by <c>cp.async</c> on CUDA (sm_80+), without
+    /// passing through registers: 16-bit operands, copied as they lie. TF32's words are rounded on the way (as
+    /// <c>cvt.rna.tf32</c>), which an asynchronous copy cannot do, so TF32 loads into registers and stores.
+    /// </summary>
+    public bool AsyncCopies => !Tf32;
 
     /// <summary>Barriers per stage: before the fragments are read and before the buffer is overwritten, or one when pipelined.</summary>
     public int BarriersPerStage => Pipelined ? 1 : 2;
@@ -104,9 +113,10 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     /// <summary>
     /// Registers the next stage's loads arrive in while a pipelined stage computes: one a copied word; none
-    /// otherwise. ptxas holds about half of them at once: it moves the first stores in among the stage's MMAs.
+    /// otherwise, nor with <see cref="AsyncCopies"/>. ptxas holds about half of them at once: it moves the
+    /// first stores in among the stage's MMAs.
     /// </summary>
-    public int PrefetchRegisters => Pipelined ? CopyWordsA + CopyWordsB : 0;
+    public int PrefetchRegisters => Pipelined && !AsyncCopies ? CopyWordsA + CopyWordsB : 0;
 
     /// <summary>Words of A (and of B) each thread copies per stage.</summary>
     public int CopyWordsA => RowsA.CopyWords;

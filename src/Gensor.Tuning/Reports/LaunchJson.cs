@@ -53,6 +53,14 @@ public static class LaunchJson
             ["role"] = t.Role == TensorRole.Output ? "output" : "input",
             ["output"] = t.Role == TensorRole.Output,
         }).ToArray()),
+        // After the tensors, a cp.async kernel's device addresses of its inputs (LaunchAddress), in parameter order.
+        ["addresses"] = new JsonArray(source.Launch.Addresses.Select((a, i) => (JsonNode)new JsonObject
+        {
+            ["index"] = source.Launch.Tensors.Count + i,
+            ["tensor"] = a.Tensor,
+            ["parameter"] = a.Parameter,
+            ["type"] = "i64",
+        }).ToArray()),
         ["schedule"] = EtirJson.Schedule(source.State.Schedule),
         ["schedule_origin"] = Origin(origin),
     };

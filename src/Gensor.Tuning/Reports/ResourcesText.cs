@@ -22,7 +22,7 @@ public static class ResourcesText
         {
             return head;
         }
-        return head + $"; SASS {m.Total} instructions, {m.Ffma} FFMA, {m.Lds} LDS ({m.Lds128} .128){(m.Ldsm > 0 ? $", {m.Ldsm} LDSM" : "")}, {m.Ldg} LDG ({m.Ldg128} .128), {m.Imad} IMAD"
+        return head + $"; SASS {m.Total} instructions, {m.Ffma} FFMA, {m.Lds} LDS ({m.Lds128} .128){(m.Ldsm > 0 ? $", {m.Ldsm} LDSM" : "")}, {m.Ldg} LDG ({m.Ldg128} .128){(m.Ldgsts > 0 ? $", {m.Ldgsts} LDGSTS" : "")}, {m.Imad} IMAD"
             + (m.Shfl > 0 ? $", {m.Shfl} SHFL" : "") + (m.Hmma > 0 ? $", {m.Hmma} HMMA" : "")
             + (m.MainLoop is { } loop ? string.Create(invariant, $"; main loop {loop.Instructions} instructions, {loop.MathShare:P0} multiply-adds") : "")
             + (m.GenericFallback > 0 ? $" (and {m.GenericFallback} for generic atomics' shared or local addresses, which never run)" : "");

@@ -82,8 +82,11 @@ public sealed class TensorCoreCostTests
         Assert.Contains("buffers=2 and prefetch=1 together", TensorCoreTiling.Of(Large, buffersAlone).Reason);
         Assert.Contains("buffers=2 and prefetch=1 together", Legality.Check(Large, buffersAlone, BuiltInProfiles.H100));
         var pipelined = TensorCoreTiling.Of(Large, Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1")).Tiling!;
-        // 8 words of A and 8 of B a thread (B's two values adjacent in n a word, as they lie in memory and in shared).
-        Assert.Equal((1, 8 + 8), (pipelined.BarriersPerStage, pipelined.PrefetchRegisters));
+        // 16-bit operands go from global to shared memory by cp.async: no register holds the next stage.
+        Assert.Equal((1, true, 0), (pipelined.BarriersPerStage, pipelined.AsyncCopies, pipelined.PrefetchRegisters));
+        var tf32 = TensorCoreTiling.Of(Operators.Parse(Operators.Gemm, "m=4096,n=4096,k=4096", null, "f32"), Schedule.Parse("block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k8tf32 buffers=2 prefetch=1")).Tiling!;
+        // TF32 is rounded on its way through registers: 16 words of A and 16 of B a thread.
+        Assert.Equal((1, false, 16 + 16), (tf32.BarriersPerStage, tf32.AsyncCopies, tf32.PrefetchRegisters));
     }
 
     [Fact]

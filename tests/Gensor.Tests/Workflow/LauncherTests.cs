@@ -137,6 +137,51 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
+    public void A_cp_async_kernels_launcher_passes_the_addresses_and_matches_the_reference()
+    {
+        // A pipelined f16 tensor-core kernel copies A and B by cp.async: after the tensors it takes their device
+        // addresses, which the launcher takes from the views (on the CPU the kernel copies through the views instead).
+        using var dir = new TempDirectory();
+        const string schedule = "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k16 buffers=2 prefetch=1";
+        var (kernel, launch) = Emit(dir, "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=32,n=128,k=48", "--dtype", "f16",
+            "--name", "hgemm", "--target", "h100", "--schedule", schedule);
+        Assert.Equal(["A", "B"], launch["addresses"]!.AsArray().Select(a => (string)a!["tensor"]!));
+        Assert.Equal([3, 4], launch["addresses"]!.AsArray().Select(a => (int)a!["index"]!));
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=32,n=128,k=48", null, "f16");
+        // The inputs as f16 holds them, so the reference sees the values the kernel multiplies.
+        var inputs = InputGenerator.Generate(op, seed: 3).ToDictionary(p => p.Key, p => p.Value.Select(v => (float)(System.Half)v).ToArray());
+
+        var assembly = CSharpProgram.Compile(executable: false, kernel);
+        var launcher = assembly.GetType("Gensor.Kernels.Hgemm")!;
+        // The launcher carries PtxLocalPromotion's source, which compiles its kernel for CUDA as gensor did.
+        Assert.NotNull(launcher.GetNestedType("PtxLocalPromotion", BindingFlags.NonPublic));
+        var accelerator = fixture.Device.Accelerator;
+        using var c = accelerator.Allocate1D<ILGPU.Half>(op.Output.ElementCount);
+        using var a = accelerator.Allocate1D(inputs["A"].Select(v => (ILGPU.Half)v).ToArray());
+        using var b = accelerator.Allocate1D(inputs["B"].Select(v => (ILGPU.Half)v).ToArray());
+        launcher.GetMethod("Launch")!.Invoke(null, [accelerator, c.View.AsContiguous(), a.View.AsContiguous(), b.View.AsContiguous()]);
+        accelerator.Synchronize();
+
+        var check = Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), c.GetAsArray1D().Select(h => (float)h).ToArray());
+        Assert.True(check.Passed, $"max abs error {check.MaxAbsError}: {check.Problem}");
+    }
+
+    [Fact]
+    public void The_launchers_copy_of_the_slot_promotion_is_gensors_source()
+    {
+        using var dir = new TempDirectory();
+        var (kernel, _) = Emit(dir, "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=4096,n=4096,k=4096", "--dtype", "f16",
+            "--name", "hgemm", "--target", "h100", "--schedule", "block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1");
+        var source = File.ReadAllText(Path.Combine(Repository.Root(), "src", "Gensor.Backend", "Emission", "PtxLocalPromotion.cs")).ReplaceLineEndings("\n");
+        var body = source[(source.IndexOf("/// <summary>", StringComparison.Ordinal))..].TrimEnd('\n')
+            .Replace("public static class PtxLocalPromotion", "private static class PtxLocalPromotion", StringComparison.Ordinal);
+
+        // Indented one level inside the launcher class, blank lines kept blank.
+        var nested = string.Join('\n', body.Split('\n').Select(line => line.Length == 0 ? "" : "    " + line));
+        Assert.Contains(nested, kernel.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public void A_split_kernel_is_launched_on_a_cleared_output_whatever_the_buffer_held()
     {
         using var dir = new TempDirectory();

@@ -6,7 +6,8 @@ namespace Gensor.Backend.Lowering.TensorCores;
 
 /// <summary>
 /// Writes the C# ILGPU kernel of a tensor-core schedule (<see cref="TensorCoreTiling"/>):
-/// per stage, all threads copy A's and B's boxes into shared memory as 32-bit words;
+/// per stage, all threads copy A's and B's boxes into shared memory (16-bit operands by <c>cp.async</c>,
+/// TF32 through registers, where it is rounded), in 128-bit units where the threads split a box so;
 /// each warp then loads its fragments in the layout of <see cref="MmaFragmentLayout"/>
 /// with <c>ldmatrix</c> (TF32's B with 32-bit shared loads) and issues one
 /// <c>mma.sync.aligned.m16n8k16</c> per 16×8 tile and k-step, as inline PTX
@@ -14,8 +15,9 @@ namespace Gensor.Backend.Lowering.TensorCores;
 /// accelerator, OpenCL) the ldmatrix and the MMA go through emulations by warp
 /// shuffles (each lane takes the row addresses the instruction would), so the kernel
 /// computes the same tile from the same shared layout everywhere and verifies on the
-/// CPU accelerator. A pipelined schedule loads the next stage into registers before
-/// the MMAs and stores it into a second buffer after them (<see cref="TensorCoreTiling.Pipelined"/>).
+/// CPU accelerator; the asynchronous copy goes through the same indices at once. A pipelined
+/// schedule issues the next stage's copies into a second buffer before the MMAs (TF32: loads it into
+/// registers before them and stores it after; <see cref="TensorCoreTiling.Pipelined"/>).
 /// </summary>
 /// <remarks>
 /// The kernel has its own writer rather than passing through the scalar
@@ -23,7 +25,7 @@ namespace Gensor.Backend.Lowering.TensorCores;
 /// register tile, and it needs by-reference inline assembly the IR has no
 /// statement for. Element types reach it through the tensors, as everywhere.
 /// </remarks>
-internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string className, IReadOnlyList<string> parameters)
+internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string className, IReadOnlyList<string> parameters, IReadOnlyList<string> addresses)
 {
     private readonly SourceWriter _w = new();
     private readonly MatrixProduct _p = tiling.Product;
@@ -39,7 +41,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var types = new[] { outputType, _p.A.Type, _p.B.Type };
         using (CSharpPrinter.OpenClass(_w, header, CSharpPrinter.Usings(["ILGPU", "ILGPU.Runtime", "ILGPU.Runtime.Cuda", "ILGPU.Util"], types), className, tiling.Blocks, tiling.Threads))
         {
-            var list = CSharpPrinter.Signature(parameters.Select((name, i) => (name, types[i])));
+            var list = string.Join(", ", new[] { CSharpPrinter.Signature(parameters.Select((name, i) => (name, types[i]))) }.Concat(addresses.Select(a => $"long {a}")));
             using (_w.Block($"public static void {KernelSource.MethodName}({list})"))
             {
                 Body(outputType);
@@ -49,6 +51,11 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             _w.Line();
             SharedAccess();
             _w.Line();
+            if (tiling.AsyncCopies)
+            {
+                AsyncCopy();
+                _w.Line();
+            }
             Unpack();
             if (outputType == ElementType.F16)
             {
@@ -136,7 +143,11 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         {
             _w.Line($"int g_sb_ldm = {Int(wordsA)} + g_ldm_row * {Int(t.RowsB.Stride)} + g_wn / 2 + (g_lane >> 4) * 4;");
         }
-        if (t.Pipelined)
+        if (t.AsyncCopies)
+        {
+            AsyncStages();
+        }
+        else if (t.Pipelined)
         {
             PipelinedStages();
         }
@@ -173,8 +184,9 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
 
     /// <summary>
     /// A thread's first row and unit of a box kept in rows, <c>g_{x}row</c> and <c>g_{x}unit</c>
-    /// (<see cref="SharedRows.Row"/> and <see cref="SharedRows.Word"/> of item tid, in the box's units), and its
-    /// shared window <c>g_s{x}_copy</c>, the box's first buffer at word <paramref name="start"/> of the allocation.
+    /// (<see cref="SharedRows.Row"/> and <see cref="SharedRows.Word"/> of item tid, in the box's units), its
+    /// first shared unit <c>g_s{x}_at</c> in the box's first buffer, at word <paramref name="start"/> of the
+    /// allocation, and (copies through registers) its shared window there, <c>g_s{x}_copy</c>.
     /// </summary>
     private void CopyCoordinates(string x, SharedRows rows, int start)
     {
@@ -194,8 +206,11 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             _w.Line($"int g_{x}row = g_tid / {Int(rows.ItemsPerRow)};");
         }
         _w.Line($"int g_{x}unit = g_tid % {Int(rows.ItemsPerRow)};");
-        var view = rows.Unit == SharedRows.WideUnit ? "g_s4" : "g_s";
-        _w.Line($"var g_s{x}_copy = {view}.SubView({Int(start / rows.Unit)} + g_{x}row * {Int(rows.Stride / rows.Unit)} + g_{x}unit);");
+        _w.Line($"int g_s{x}_at = {Int(start / rows.Unit)} + g_{x}row * {Int(rows.Stride / rows.Unit)} + g_{x}unit;");
+        if (!tiling.AsyncCopies)
+        {
+            _w.Line($"var g_s{x}_copy = {SharedView(rows)}.SubView(g_s{x}_at);");
+        }
     }
 
     /// <summary>
@@ -221,7 +236,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     };
 
     /// <summary>
-    /// Pipelined stages over two shared buffers: stage s is read from buffer s &amp; 1 while the next stage's loads,
+    /// Pipelined stages through registers (TF32) over two shared buffers: stage s is read from buffer s &amp; 1 while the next stage's loads,
     /// issued before the MMAs, are in flight; they are stored into the other buffer after the MMAs, and one barrier
     /// ends the stage (every warp is then done reading the buffer the following stage overwrites). The last stage
     /// loads itself again rather than branching: its copy goes into the buffer no one reads.
@@ -257,6 +272,86 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             _w.Line("Group.Barrier();");
         }
     }
+
+    /// <summary>
+    /// Stages whose copies go from global to shared memory by <c>cp.async</c> (<see cref="TensorCoreTiling.AsyncCopies"/>):
+    /// nothing passes through registers. Each thread's copy sources (<c>g_a_from</c>, <c>g_b_from</c>, in the
+    /// tensors' units) advance by a stage. Pipelined, the next stage's copies are issued before this stage's MMAs into
+    /// the other buffer, and waited for after them; one barrier then ends the stage. The last stage copies nothing.
+    /// </summary>
+    private void AsyncStages()
+    {
+        var t = tiling;
+        var (stepA, stepB) = (t.StageK / t.ValuesPerWord / t.RowsA.Unit, (long)t.StageK * _p.N / t.ValuesPerWord / t.RowsB.Unit);
+        _w.Line("long g_a_from = g_aglobal;");
+        _w.Line("long g_b_from = g_bglobal;");
+        if (!t.Pipelined)
+        {
+            using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
+            {
+                _w.Line("// Stage: A's and B's boxes into shared memory, then the warps' MMAs.");
+                CopyAsyncStage("0");
+                _w.Line("WaitCopies();");
+                _w.Line("Group.Barrier();");
+                ComputeStage("");
+                _w.Line("Group.Barrier();");
+                _w.Line($"g_a_from += {Int(stepA)};");
+                _w.Line($"g_b_from += {Int(stepB)};");
+            }
+            return;
+        }
+        using (_w.Block(""))
+        {
+            _w.Line("// Prologue: the first stage into buffer 0.");
+            CopyAsyncStage("0");
+            _w.Line("WaitCopies();");
+        }
+        _w.Line("Group.Barrier();");
+        using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
+        {
+            _w.Line($"int g_read = (g_k0 / {Int(t.StageK)}) & 1;");
+            using (_w.Block($"if (g_k0 + {Int(t.StageK)} < {Int(_p.K)})"))
+            {
+                _w.Line("// The other buffer was last read in the previous stage, which a barrier ended: the next stage's");
+                _w.Line("// copies may land in it while this one's MMAs run. (Off CUDA the copy is done when the call returns.)");
+                _w.Line($"g_a_from += {Int(stepA)};");
+                _w.Line($"g_b_from += {Int(stepB)};");
+                CopyAsyncStage("g_read ^ 1");
+            }
+            _w.Line($"int g_sa_ldm_r = g_sa_ldm + g_read * {Int(t.BufferWordsA)};");
+            _w.Line($"int g_sb_ldm_r = g_sb_ldm + g_read * {Int(t.BufferWordsB)};");
+            ComputeStage("_r");
+            _w.Line("WaitCopies();");
+            _w.Line("Group.Barrier();");
+        }
+    }
+
+    /// <summary>
+    /// Issues the thread's copies of the stage its sources <c>g_a_from</c> and <c>g_b_from</c> are at into shared
+    /// buffer <paramref name="buffer"/> by <c>cp.async</c> (CopyAsync): each item's shared and global unit, a constant
+    /// from the thread's first. The global units are 64-bit: ptxas folds a constant added in 64 bits into the copy's
+    /// address, where a 32-bit index is widened after the addition.
+    /// </summary>
+    private void CopyAsyncStage(string buffer)
+    {
+        var t = tiling;
+        var perWord = t.ValuesPerWord;
+        var to = buffer == "0" ? ("g_sa_at", "g_sb_at") : ($"g_sa_at + ({buffer}) * {Int(t.BufferWordsA / t.RowsA.Unit)}", $"g_sb_at + ({buffer}) * {Int(t.BufferWordsB / t.RowsB.Unit)}");
+        _w.Line($"int g_sa_to = {to.Item1};");
+        _w.Line($"int g_sb_to = {to.Item2};");
+        var (a, b) = (addresses[0], addresses[1]);
+        for (var u = 0; u < t.RowsA.CopyItems; u++)
+        {
+            _w.Line($"CopyAsync({SharedView(t.RowsA)}, g_sbase, g_sa_to + {Int(Offset(t.RowsA, u, t.RowsA.Stride))}, {GlobalView(t.RowsA, "a")}, {a}, g_a_from + {Int(Offset(t.RowsA, u, _p.K / perWord))});");
+        }
+        for (var u = 0; u < t.RowsB.CopyItems; u++)
+        {
+            _w.Line($"CopyAsync({SharedView(t.RowsB)}, g_sbase, g_sb_to + {Int(Offset(t.RowsB, u, t.RowsB.Stride))}, {GlobalView(t.RowsB, "b")}, {b}, g_b_from + {Int(Offset(t.RowsB, u, _p.N / perWord))});");
+        }
+    }
+
+    /// <summary>The shared view a copy item of <paramref name="rows"/> is stored through, of its unit.</summary>
+    private static string SharedView(SharedRows rows) => rows.Unit == SharedRows.WideUnit ? "g_s4" : "g_s";
 
     /// <summary>
     /// Loads the thread's share of the stage at k <paramref name="k0"/> into registers: A's and B's words (two
@@ -447,6 +542,47 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             _w.Line("// Column g is the low or high half of word g / 2 of each row.");
             _w.Line("int shift = (g & 1) * 16;");
             _w.Line("return ((shared[low + (g >> 1)] >> shift) & 0xFFFFu) | (((shared[high + (g >> 1)] >> shift) & 0xFFFFu) << 16);");
+        }
+    }
+
+    /// <summary>
+    /// The asynchronous copy of one unit from global to shared memory, <c>cp.async</c> on CUDA (sm_80+): 16 bytes
+    /// (<c>.cg</c>: through L2 only, as a block's stage is read once) or 4 (<c>.ca</c>, the only kind of that size);
+    /// WaitCopies waits for a thread's copies. The global address is the tensor's (a kernel argument, see
+    /// LaunchAddress) plus the unit's bytes, the shared one the allocation's (SharedBase) plus the unit's. Elsewhere the
+    /// unit is copied at once through the same indices, so the CPU runs check them; only the bases are CUDA's alone.
+    /// </summary>
+    private void AsyncCopy()
+    {
+        var units = new[] { tiling.RowsA.Unit, tiling.RowsB.Unit }.Distinct();
+        foreach (var unit in units)
+        {
+            var (type, bytes, cache, shift) = unit == SharedRows.WideUnit ? ("Words4", 16, "cg", 4) : ("uint", 4, "ca", 2);
+            _w.Line($"/// <summary>Copies {(bytes == 16 ? "16 bytes" : "a word")} from unit <paramref name=\"from\"/> of the global tensor at <paramref name=\"globalBase\"/> into unit <paramref name=\"to\"/> of shared memory.</summary>");
+            _w.Line(Inline);
+            using (_w.Block($"public static void CopyAsync(ArrayView<{type}> shared, uint sharedBase, int to, ArrayView<{type}> global, long globalBase, long from)"))
+            {
+                using (_w.Block("if (CudaAsm.IsSupported)"))
+                {
+                    _w.Line($"uint toAddress = sharedBase + ((uint)to << {Int(shift)});");
+                    _w.Line($"long fromAddress = globalBase + (from << {Int(shift)});");
+                    _w.Line($"CudaAsm.Emit(\"{{ .reg .u64 g; cvta.to.global.u64 g, %1; cp.async.{cache}.shared.global [%0], [g], {Int(bytes)}; }}\", toAddress, fromAddress);");
+                }
+                using (_w.Block("else"))
+                {
+                    _w.Line("shared[to] = global[from];");
+                }
+            }
+            _w.Line();
+        }
+        _w.Line("/// <summary>Waits for the thread's cp.async copies (a barrier then makes every thread's visible to the block).</summary>");
+        _w.Line(Inline);
+        using (_w.Block("public static void WaitCopies()"))
+        {
+            using (_w.Block("if (CudaAsm.IsSupported)"))
+            {
+                _w.Line("CudaAsm.Emit(\"cp.async.wait_all;\");");
+            }
         }
     }
 

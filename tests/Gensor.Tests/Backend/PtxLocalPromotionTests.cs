@@ -1,0 +1,74 @@
+using Gensor.Backend.Emission;
+
+namespace Gensor.Tests.Backend;
+
+/// <summary>
+/// The rewrite of ILGPU's inline-assembly operand slots into registers (<see cref="PtxLocalPromotion"/>): what
+/// it promotes, and what it must leave alone because promoting it could change what the code computes.
+/// </summary>
+public sealed class PtxLocalPromotionTests
+{
+    /// <summary>A function with the slots <paramref name="declarations"/> and the body <paramref name="body"/>, as ILGPU writes them.</summary>
+    private static string Function(string declarations, string body) =>
+        ".version 7.8\n.target sm_90\n.visible .entry Kernel(\n\t.param .u64 p\n)\n{\n" + declarations + "\n" + body + "\n\tret;\n}\n";
+
+    [Fact]
+    public void A_slot_stored_and_loaded_whole_becomes_a_register_of_its_type()
+    {
+        var ptx = Function(
+            "\t.local .align 4 .b8 __local_depot0[4];\n\t.local .align 8 .b8 __local_depot1[8];",
+            "\tmov.b64\t%rd1, __local_depot0;\n\tmov.b64\t%rd2, __local_depot1;\n" +
+            "\tst.local.f32\t[%rd1], 0f00000000;\n\tst.local.f32\t[%rd1], %f3;\n\tld.local.f32\t%f4, [%rd1];\n" +
+            "\tst.local.b64\t[%rd2], %rd7;\n\tld.local.b64\t%rd8, [%rd2];\n\tcp.async.cg.shared.global [%r1], [%rd8], 16;");
+
+        var promoted = PtxLocalPromotion.Promote(ptx);
+
+        Assert.DoesNotContain(".local", promoted);
+        Assert.DoesNotContain("__local_depot", promoted);
+        Assert.Contains("\t.reg .f32 %gensor_depot0;", promoted);
+        Assert.Contains("\t.reg .b64 %gensor_depot1;", promoted);
+        Assert.Contains("\tmov.f32\t%gensor_depot0, 0f00000000;", promoted);
+        Assert.Contains("\tmov.f32\t%f4, %gensor_depot0;", promoted);
+        Assert.Contains("\tmov.b64\t%rd8, %gensor_depot1;", promoted);
+        Assert.Contains("cp.async.cg.shared.global [%r1], [%rd8], 16;", promoted);
+    }
+
+    [Theory]
+    // The address goes into arithmetic: the slot is memory someone may index.
+    [InlineData("\tadd.s64\t%rd3, %rd1, 4;")]
+    // Half of the slot, or the slot under another type's width.
+    [InlineData("\tld.local.b16\t%rs1, [%rd1];")]
+    [InlineData("\tst.local.b64\t[%rd1], %rd9;")]
+    // The same slot under two types of its width: a register has one.
+    [InlineData("\tst.local.b32\t[%rd1], %r5;")]
+    // The address is stored, or the slot's address taken a second time.
+    [InlineData("\tst.local.b64\t[%rd1], %rd1;")]
+    [InlineData("\tmov.b64\t%rd5, __local_depot0;")]
+    // A vector access.
+    [InlineData("\tld.local.v2.f32\t{%f1, %f2}, [%rd1];")]
+    public void A_slot_used_any_other_way_is_left_in_local_memory(string use)
+    {
+        var ptx = Function("\t.local .align 4 .b8 __local_depot0[4];",
+            "\tmov.b64\t%rd1, __local_depot0;\n\tst.local.f32\t[%rd1], %f3;\n\tld.local.f32\t%f4, [%rd1];\n" + use);
+
+        Assert.Same(ptx, PtxLocalPromotion.Promote(ptx));
+    }
+
+    [Fact]
+    public void A_register_named_like_a_longer_one_is_not_mistaken_for_it()
+    {
+        // %rd1 is the slot's address; %rd12 is another register, whose arithmetic must not spoil the slot.
+        var ptx = Function("\t.local .align 4 .b8 __local_depot0[4];",
+            "\tmov.b64\t%rd1, __local_depot0;\n\tst.local.b32\t[%rd1], %r3;\n\tld.local.b32\t%r4, [%rd1];\n\tadd.s64\t%rd12, %rd12, 4;");
+
+        Assert.Contains("mov.b32\t%r4, %gensor_depot0;", PtxLocalPromotion.Promote(ptx));
+    }
+
+    [Fact]
+    public void Ptx_without_slots_is_returned_as_it_is()
+    {
+        var ptx = Function("", "\tld.global.f32\t%f1, [%rd1];");
+
+        Assert.Same(ptx, PtxLocalPromotion.Promote(ptx));
+    }
+}
