@@ -50,9 +50,17 @@ public sealed class KernelDevice : IDisposable
             return Accelerator.LoadKernel(kernel);
         }
         var compiled = (PTXCompiledKernel)cuda.Backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization(), new GlobalKernelParameters());
-        // The PTX the driver compiles is the PTX emitted and inspected: inline-assembly slots in registers.
+        return cuda.LoadKernel(WithRegisters(compiled));
+    }
+
+    /// <summary>
+    /// <paramref name="compiled"/> with its PTX's inline-assembly slots in registers (<see cref="PtxLocalPromotion"/>):
+    /// the PTX the driver compiles is the PTX emitted and inspected.
+    /// </summary>
+    internal static PTXCompiledKernel WithRegisters(PTXCompiledKernel compiled)
+    {
         var promoted = PtxLocalPromotion.Promote(compiled.PTXAssembly);
-        return cuda.LoadKernel(ReferenceEquals(promoted, compiled.PTXAssembly) ? compiled : NewPtxKernel(compiled.Context, EntryPointOf(compiled), compiled.Info, promoted));
+        return ReferenceEquals(promoted, compiled.PTXAssembly) ? compiled : NewPtxKernel(compiled.Context, EntryPointOf(compiled), compiled.Info, promoted);
     }
 
     // ILGPU 1.5.3 makes a compiled kernel of PTX text only internally; these reach its constructor and entry point.

@@ -1,4 +1,17 @@
+using System.Reflection;
+using Gensor.Analysis;
+using Gensor.Backend.Compilation;
 using Gensor.Backend.Emission;
+using Gensor.Backend.Lowering;
+using Gensor.Backend.Runtime;
+using Gensor.Etir;
+using Gensor.Tests.Support;
+using ILGPU;
+using ILGPU.Backends;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace Gensor.Tests.Backend;
 
@@ -62,6 +75,34 @@ public sealed class PtxLocalPromotionTests
             "\tmov.b64\t%rd1, __local_depot0;\n\tst.local.b32\t[%rd1], %r3;\n\tld.local.b32\t%r4, [%rd1];\n\tadd.s64\t%rd12, %rd12, 4;");
 
         Assert.Contains("mov.b32\t%r4, %gensor_depot0;", PtxLocalPromotion.Promote(ptx));
+    }
+
+    [Fact]
+    public void A_compiled_cuda_kernel_is_rebuilt_around_the_promoted_ptx_by_gensor_and_by_the_launcher()
+    {
+        // KernelDevice and emitted launchers hand the driver a compiled kernel ILGPU makes only internally (by an
+        // accessor, by reflection): no CUDA device here, so both are checked on ILGPU's PTX back end with none.
+        var state = new EtirState(Operators.Parse(Operators.Gemm, "m=64,n=64,k=32", null, "f16"),
+            Schedule.Parse("block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k16 buffers=2 prefetch=1"));
+        var source = CSharpKernelGenerator.Generate(state, "HgemmKernel");
+        var method = RoslynKernelCompiler.Compile([source]).Single().Method!;
+        var launcher = CSharpProgram.Compile(executable: false, Gensor.Backend.Launch.LauncherWriter.KernelFile(source, new Gensor.Backend.Launch.LauncherName("Gensor.Kernels", "Hgemm", "Launch")))
+            .GetType("Gensor.Kernels.Hgemm")!.GetMethod("WithRegisters", BindingFlags.NonPublic | BindingFlags.Static)!;
+        using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(KernelDevice.KernelOptimization));
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80), CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, nvvmAPI: null);
+        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), new KernelSpecialization(), new GlobalKernelParameters());
+        Assert.Contains(".local", compiled.PTXAssembly);
+
+        var byGensor = KernelDevice.WithRegisters(compiled);
+        var byLauncher = (PTXCompiledKernel)launcher.Invoke(null, [compiled])!;
+
+        foreach (var rebuilt in new[] { byGensor, byLauncher })
+        {
+            Assert.Equal(PtxLocalPromotion.Promote(compiled.PTXAssembly), rebuilt.PTXAssembly);
+            Assert.DoesNotContain(".local", rebuilt.PTXAssembly);
+            Assert.Equal((compiled.Name, compiled.NumParameters, compiled.Info), (rebuilt.Name, rebuilt.NumParameters, rebuilt.Info));
+            Assert.Same(compiled.Context, rebuilt.Context);
+        }
     }
 
     [Fact]
