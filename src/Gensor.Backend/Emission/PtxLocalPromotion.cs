@@ -11,7 +11,9 @@ namespace Gensor.Backend.Emission;
 /// 1,675 -> 408 SASS instructions). The rewrite does what ptxas does without cp.async: a slot whose address is
 /// taken once, into a register used for nothing else, and only ever stored and loaded whole with one type
 /// becomes a register of that type, its stores and loads moves. Anything else is left as it is, so the
-/// rewrite never changes what the code computes.
+/// rewrite never changes what the code computes. PTX without cp.async is left as ILGPU wrote it: ptxas
+/// promotes its slots itself, and handed them as registers it unrolled single-buffered tensor-core loops
+/// further and held more registers (the register estimate against ptxas fell from 1.04 to 0.93 for f16).
 /// </para>
 /// </summary>
 /// <remarks>
@@ -20,9 +22,16 @@ namespace Gensor.Backend.Emission;
 /// </remarks>
 public static class PtxLocalPromotion
 {
-    /// <summary><paramref name="ptx"/> with its promotable local slots in registers (the same string when there are none).</summary>
+    /// <summary>
+    /// <paramref name="ptx"/> with its promotable local slots in registers where it has a cp.async; the same string
+    /// when it has none, or no slot to promote.
+    /// </summary>
     public static string Promote(string ptx)
     {
+        if (!ptx.Contains("cp.async", global::System.StringComparison.Ordinal))
+        {
+            return ptx;
+        }
         var lines = ptx.Split('\n');
         var slotBytes = new global::System.Collections.Generic.Dictionary<string, int>(global::System.StringComparer.Ordinal);
         var slotOf = new global::System.Collections.Generic.Dictionary<string, string>(global::System.StringComparer.Ordinal);

@@ -9,7 +9,7 @@ namespace Gensor.Analysis;
 /// A block computes a BM×BN tile of C with one warp per WM×WN warp tile; a warp
 /// holds (WM/16)×(WN/8) float32 accumulator fragments of the MMA, four
 /// registers a lane. Per stage of BK, A's BM×BK box and B's BK×BN box are
-/// copied to shared memory (16-bit operands by <c>cp.async</c>, <see cref="AsyncCopies"/>)
+/// copied to shared memory (pipelined 16-bit operands by <c>cp.async</c>, <see cref="AsyncCopies"/>)
 /// in 128-bit units where the threads split them so, 32-bit words otherwise,
 /// rows padded (<see cref="SharedRows"/>):
 /// both kept as they lie in global memory. A's rows of k (a word holding two
@@ -58,10 +58,13 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     /// <summary>
     /// Whether the stage's copies go from global to shared memory by <c>cp.async</c> on CUDA (sm_80+), without
-    /// passing through registers: 16-bit operands, copied as they lie. TF32's words are rounded on the way (as
-    /// <c>cvt.rna.tf32</c>), which an asynchronous copy cannot do, so TF32 loads into registers and stores.
+    /// passing through registers: pipelined stages of 16-bit operands, copied as they lie. TF32's words are
+    /// rounded on the way (as <c>cvt.rna.tf32</c>), which an asynchronous copy cannot do, so TF32 loads into
+    /// registers and stores. A single-buffered stage waits for its own copy either way, and with cp.async ptxas
+    /// holds more registers for it (f16 4096³, 128x128 block of 64x64 warps, 16-deep stages: 198 where the copy
+    /// through registers takes 168), so it copies through registers too.
     /// </summary>
-    public bool AsyncCopies => !Tf32;
+    public bool AsyncCopies => Pipelined && !Tf32;
 
     /// <summary>Barriers per stage: before the fragments are read and before the buffer is overwritten, or one when pipelined.</summary>
     public int BarriersPerStage => Pipelined ? 1 : 2;
@@ -113,8 +116,8 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
 
     /// <summary>
     /// Registers the next stage's loads arrive in while a pipelined stage computes: one a copied word; none
-    /// otherwise, nor with <see cref="AsyncCopies"/>. ptxas holds about half of them at once: it moves the
-    /// first stores in among the stage's MMAs.
+    /// otherwise, nor with <see cref="AsyncCopies"/> (TF32's pipelined stages only). ptxas holds about half of
+    /// them at once: it moves the first stores in among the stage's MMAs.
     /// </summary>
     public int PrefetchRegisters => Pipelined && !AsyncCopies ? CopyWordsA + CopyWordsB : 0;
 
@@ -127,16 +130,17 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// Registers per thread: 4 accumulators per MMA tile, the fragments of one k-step (4 words per A tile,
     /// 2 per B tile), half of <see cref="PrefetchRegisters"/> and <see cref="ScalarRegisters"/>. Fitted to
     /// ptxas 11.8 for sm_90 on a 4096³ product, every tiling of <c>TensorCoreChoice</c>'s space legal apart
-    /// from registers (<c>Gensor.Bench tc-registers</c>, bench/results/tensor-core-registers.md): 1.03-1.04 times
-    /// ptxas's count in geometric mean, and of 1,583 f16, bf16 and TF32 kernels legality lets none through
-    /// that breaks the register limits (none spills) and rules out 32 that fit, all blocks of 1,024 threads
-    /// estimated at 65-69 registers where ptxas takes 55-64. Neither the stage's depth nor a single-buffered
+    /// from registers (<c>Gensor.Bench tc-registers</c>, bench/results/tensor-core-registers.md): 1.01 times
+    /// ptxas's count in geometric mean for f16 and bf16 (pipelined by cp.async 1.03, single-buffered 0.99),
+    /// 1.04 for TF32, and of 1,583 f16, bf16 and TF32 kernels legality lets none through that breaks the
+    /// register limits (none spills) and rules out 28 that fit, all blocks of 1,024 threads estimated at 65-69
+    /// registers where ptxas takes 55-64. Neither the stage's depth nor a single-buffered
     /// copy counts: the kernel addresses shared and global memory through per-thread windows with constant
     /// offsets, so ptxas streams a stage's copies and k-steps instead of holding their loads and addresses
     /// (before the windows, a 64-deep stage took 255 registers and the estimate counted every k-step and
     /// copy word); only small single-buffered blocks with 64-deep stages keep their 128-bit copy loads in
-    /// flight (down to 0.67 of ptxas's count, under the limits). sm_80's ptxas takes a little more (0.97, TF32
-    /// 1.00; 1 f16 and 1 bf16 kernel let through).
+    /// flight (down to 0.67 of ptxas's count, under the limits). sm_80's ptxas takes a little more (f16 0.95,
+    /// TF32 1.00; 1 f16 and 1 bf16 kernel let through).
     /// </summary>
     public int RegistersPerThread => (TilesM * TilesN * 4) + (TilesM * 4) + (TilesN * 2) + (PrefetchRegisters / 2) + ScalarRegisters;
 

@@ -21,9 +21,13 @@ namespace Gensor.Tests.Backend;
 /// </summary>
 public sealed class PtxLocalPromotionTests
 {
-    /// <summary>A function with the slots <paramref name="declarations"/> and the body <paramref name="body"/>, as ILGPU writes them.</summary>
-    private static string Function(string declarations, string body) =>
-        ".version 7.8\n.target sm_90\n.visible .entry Kernel(\n\t.param .u64 p\n)\n{\n" + declarations + "\n" + body + "\n\tret;\n}\n";
+    /// <summary>
+    /// A function with the slots <paramref name="declarations"/> and the body <paramref name="body"/>, as ILGPU writes
+    /// them, and a cp.async (without one, PTX is left as it is).
+    /// </summary>
+    private static string Function(string declarations, string body, bool copiesAsync = true) =>
+        ".version 7.8\n.target sm_90\n.visible .entry Kernel(\n\t.param .u64 p\n)\n{\n" + declarations + "\n" + body + "\n" +
+        (copiesAsync ? "\tcp.async.cg.shared.global [%r9], [%rd99], 16;\n\tcp.async.wait_all;\n" : "") + "\tret;\n}\n";
 
     [Fact]
     public void A_slot_stored_and_loaded_whole_becomes_a_register_of_its_type()
@@ -103,6 +107,16 @@ public sealed class PtxLocalPromotionTests
             Assert.Equal((compiled.Name, compiled.NumParameters, compiled.Info), (rebuilt.Name, rebuilt.NumParameters, rebuilt.Info));
             Assert.Same(compiled.Context, rebuilt.Context);
         }
+    }
+
+    [Fact]
+    public void Ptx_without_cp_async_is_left_to_ptxas()
+    {
+        var ptx = Function("\t.local .align 4 .b8 __local_depot0[4];",
+            "\tmov.b64\t%rd1, __local_depot0;\n\tst.local.b32\t[%rd1], %r3;\n\tld.local.b32\t%r4, [%rd1];", copiesAsync: false);
+
+        Assert.Same(ptx, PtxLocalPromotion.Promote(ptx));
+        Assert.Contains("mov.b32\t%r4, %gensor_depot0;", PtxLocalPromotion.Promote(ptx.Replace("\tret;", "\tcp.async.wait_all;\n\tret;", StringComparison.Ordinal)));
     }
 
     [Fact]

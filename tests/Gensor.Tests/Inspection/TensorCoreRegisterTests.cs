@@ -28,7 +28,8 @@ public sealed class TensorCoreRegisterTests
     [InlineData("f16", "block=128x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16")]
     [InlineData("f16", "block=128x128 thread=64x32 reduce=32 shared=A,B mma=m16n8k16")]
     [InlineData("f16", "block=128x128 thread=64x64 reduce=16 shared=A,B mma=m16n8k16")]
-    // Pipelined: 212 registers (estimate 188: half of the 24 values a thread prefetches are held at once).
+    // Pipelined, copying by cp.async: 165 registers (estimate 176; through registers, at 489c546, 168 and 188 estimated
+    // with half of the 24 values a thread prefetched held at once).
     [InlineData("f16", "block=128x128 thread=64x64 reduce=16 shared=A,B mma=m16n8k16 buffers=2 prefetch=1")]
     // TF32: 40 and 64 registers (estimates 44 and 64; before the windows, 64 and 128).
     [InlineData("f32", "block=64x128 thread=16x32 reduce=16 shared=A,B mma=m16n8k8tf32")]
@@ -92,7 +93,7 @@ public sealed class TensorCoreRegisterTests
 
         var loop = result.Resources?.Instructions?.MainLoop;
         Assert.True(loop is not null, result.Error ?? "no main loop");
-        // One stage, or several where ptxas unrolled the loop (it does the single-buffered f16 one 4 times since cp.async).
+        // One stage, or several where ptxas unrolls the loop (it did the single-buffered f16 one 4 times when it copied by cp.async).
         Assert.True(loop.Hmma > 0 && loop.Hmma % tiling.MmasPerWarpStage == 0, $"{loop.Hmma} HMMA in the loop, {tiling.MmasPerWarpStage} a stage");
         // Besides MMAs and loads (a cp.async, LDGSTS, is one): TF32's store and rounding per copied word, barriers, the loop's control.
         var loadsByWord = loop.Loads + (3 * result.Resources!.Instructions!.Ldsm);

@@ -6,8 +6,8 @@ namespace Gensor.Backend.Lowering.TensorCores;
 
 /// <summary>
 /// Writes the C# ILGPU kernel of a tensor-core schedule (<see cref="TensorCoreTiling"/>):
-/// per stage, all threads copy A's and B's boxes into shared memory (16-bit operands by <c>cp.async</c>,
-/// TF32 through registers, where it is rounded), in 128-bit units where the threads split a box so;
+/// per stage, all threads copy A's and B's boxes into shared memory (pipelined 16-bit operands by
+/// <c>cp.async</c>, the others through registers, where TF32 is rounded), in 128-bit units where the threads split a box so;
 /// each warp then loads its fragments in the layout of <see cref="MmaFragmentLayout"/>
 /// with <c>ldmatrix</c> (TF32's B with 32-bit shared loads) and issues one
 /// <c>mma.sync.aligned.m16n8k16</c> per 16×8 tile and k-step, as inline PTX
@@ -274,10 +274,10 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     }
 
     /// <summary>
-    /// Stages whose copies go from global to shared memory by <c>cp.async</c> (<see cref="TensorCoreTiling.AsyncCopies"/>):
+    /// Pipelined stages whose copies go from global to shared memory by <c>cp.async</c> (<see cref="TensorCoreTiling.AsyncCopies"/>):
     /// nothing passes through registers. Each thread's copy sources (<c>g_a_from</c>, <c>g_b_from</c>, in the
-    /// tensors' units) advance by a stage. Pipelined, the next stage's copies are issued before this stage's MMAs into
-    /// the other buffer, and waited for after them; one barrier then ends the stage. The last stage copies nothing.
+    /// tensors' units) advance by a stage. The next stage's copies are issued before this stage's MMAs into the other
+    /// buffer, and waited for after them; one barrier then ends the stage. The last stage copies nothing.
     /// </summary>
     private void AsyncStages()
     {
@@ -285,21 +285,6 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var (stepA, stepB) = (t.StageK / t.ValuesPerWord / t.RowsA.Unit, (long)t.StageK * _p.N / t.ValuesPerWord / t.RowsB.Unit);
         _w.Line("long g_a_from = g_aglobal;");
         _w.Line("long g_b_from = g_bglobal;");
-        if (!t.Pipelined)
-        {
-            using (_w.Block($"for (int g_k0 = 0; g_k0 < {Int(_p.K)}; g_k0 += {Int(t.StageK)})"))
-            {
-                _w.Line("// Stage: A's and B's boxes into shared memory, then the warps' MMAs.");
-                CopyAsyncStage("0");
-                _w.Line("WaitCopies();");
-                _w.Line("Group.Barrier();");
-                ComputeStage("");
-                _w.Line("Group.Barrier();");
-                _w.Line($"g_a_from += {Int(stepA)};");
-                _w.Line($"g_b_from += {Int(stepB)};");
-            }
-            return;
-        }
         using (_w.Block(""))
         {
             _w.Line("// Prologue: the first stage into buffer 0.");
