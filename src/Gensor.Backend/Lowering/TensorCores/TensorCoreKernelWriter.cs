@@ -314,8 +314,8 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     /// <summary>
     /// Issues the thread's copies of the stage its sources <c>g_a_from</c> and <c>g_b_from</c> are at into shared
     /// buffer <paramref name="buffer"/> by <c>cp.async</c> (CopyAsync): each item's shared and global unit, a constant
-    /// from the thread's first. The global units are 64-bit: ptxas folds a constant added in 64 bits into the copy's
-    /// address, where a 32-bit index is widened after the addition.
+    /// from the thread's first. The global units are 64-bit and advance a stage at a time, so no 32-bit index is
+    /// widened and scaled per stage (ptxas still adds each item's constant to the 64-bit address before its LDGSTS).
     /// </summary>
     private void CopyAsyncStage(string buffer)
     {
