@@ -29,13 +29,10 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
     public bool AddsIntoOutput { get; init; }
 
     /// <summary>
-    /// The 64-bit device addresses passed after the tensors, in this order (tensor-core kernels of 16-bit operands
-    /// copy A and B by <c>cp.async</c>); empty for most kernels.
+    /// The 64-bit device addresses passed after the tensors, in this order (pipelined tensor-core kernels of 16-bit
+    /// operands copy A and B by <c>cp.async</c>); empty for the others.
     /// </summary>
     public ValueArray<LaunchAddress> Addresses { get; init; } = ValueArray<LaunchAddress>.Empty;
-
-    /// <summary>Every kernel parameter's name in order: the tensors', then the addresses'.</summary>
-    public IEnumerable<string> Parameters => Tensors.Select(t => t.Parameter).Concat(Addresses.Select(a => a.Parameter));
 
     public LaunchTensor Output => Tensors.Single(t => t.Role == TensorRole.Output);
 

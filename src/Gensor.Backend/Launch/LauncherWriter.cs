@@ -195,9 +195,9 @@ public static class LauncherWriter
         line(3, "return compiled;");
         line(2, "}");
         line(2, "const global::System.Reflection.BindingFlags flags = global::System.Reflection.BindingFlags.Instance | global::System.Reflection.BindingFlags.NonPublic;");
-        line(2, $"var entryPoint = typeof({Ilgpu}.Backends.CompiledKernel).GetProperty(\"EntryPoint\", flags)!.GetValue(compiled);");
+        line(2, $"var entryPoint = typeof({Ilgpu}.Backends.CompiledKernel).GetProperty(\"EntryPoint\", flags)!.GetValue(compiled)!;");
         line(2, $"var constructor = typeof({Ilgpu}.Backends.PTX.PTXCompiledKernel).GetConstructor(flags, null, new[] {{ typeof({Ilgpu}.Context), typeof({Ilgpu}.Backends.EntryPoints.EntryPoint), typeof({Ilgpu}.Backends.CompiledKernel.KernelInfo), typeof(string) }}, null)!;");
-        line(2, $"return ({Ilgpu}.Backends.CompiledKernel)constructor.Invoke(new object?[] {{ compiled.Context, entryPoint, compiled.Info, ptx }});");
+        line(2, $"return ({Ilgpu}.Backends.CompiledKernel)constructor.Invoke(new object[] {{ compiled.Context, entryPoint, compiled.Info, ptx }});");
         line(1, "}");
         line(1, "");
         foreach (var text in PromotionSource())

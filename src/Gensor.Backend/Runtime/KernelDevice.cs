@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using Gensor.Backend.Emission;
 using Gensor.Diagnostics;
-using ILGPU.Backends;
-using ILGPU.Backends.PTX;
 using ILGPU;
+using ILGPU.Backends;
 using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
