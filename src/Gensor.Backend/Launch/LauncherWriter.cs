@@ -112,14 +112,10 @@ public static class LauncherWriter
         Line(2, "// On CUDA the tensors compile as global memory (LDG, STG), as gensor compiled the kernel it inspected;");
         Line(2, "// ILGPU's O1, which keeps the kernel's barriers in place, would leave them generic pointers.");
         Line(2, $"var kernel = accelerator is {Ilgpu}.Runtime.Cuda.CudaAccelerator cuda");
-        if (contract.Addresses.Count > 0)
-        {
-            Line(3, $"? cuda.LoadKernel({self}.WithRegisters(({Ilgpu}.Backends.PTX.PTXCompiledKernel)cuda.Backend.Compile({Ilgpu}.Backends.EntryPoints.EntryPointDescription.FromExplicitlyGroupedKernel(method), new {Ilgpu}.Runtime.KernelSpecialization(), new {self}.GlobalTensors())))");
-        }
-        else
-        {
-            Line(3, $"? cuda.LoadKernel(cuda.Backend.Compile({Ilgpu}.Backends.EntryPoints.EntryPointDescription.FromExplicitlyGroupedKernel(method), new {Ilgpu}.Runtime.KernelSpecialization(), new {self}.GlobalTensors()))");
-        }
+        var compile = $"cuda.Backend.Compile({Ilgpu}.Backends.EntryPoints.EntryPointDescription.FromExplicitlyGroupedKernel(method), new {Ilgpu}.Runtime.KernelSpecialization(), new {self}.GlobalTensors())";
+        Line(3, contract.Addresses.Count > 0
+            ? $"? cuda.LoadKernel({self}.WithRegisters(({Ilgpu}.Backends.PTX.PTXCompiledKernel){compile}))"
+            : $"? cuda.LoadKernel({compile})");
         Line(3, ": accelerator.LoadKernel(method);");
         Line(2, "return kernel.CreateLauncherDelegate<Launcher>();");
         Line(1, "}");

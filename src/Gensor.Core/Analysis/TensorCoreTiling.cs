@@ -34,7 +34,6 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
     /// <summary>The reduction (k) of the TF32 MMA, m16n8k8.</summary>
     public const int MmaKTf32 = 8;
 
-
     /// <summary>Registers a thread needs beside accumulators and fragments: indices, windows, loop counters (fitted, see <see cref="RegistersPerThread"/>).</summary>
     public const int ScalarRegisters = 16;
 

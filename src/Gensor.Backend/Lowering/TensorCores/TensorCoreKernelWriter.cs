@@ -53,7 +53,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             _w.Line();
             if (tiling.AsyncCopies)
             {
-                AsyncCopy();
+                CopyAsyncMethods();
                 _w.Line();
             }
             Unpack();
@@ -537,7 +537,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     /// LaunchAddress) plus the unit's bytes, the shared one the allocation's (SharedBase) plus the unit's. Elsewhere the
     /// unit is copied at once through the same indices, so the CPU runs check them; only the bases are CUDA's alone.
     /// </summary>
-    private void AsyncCopy()
+    private void CopyAsyncMethods()
     {
         var units = new[] { tiling.RowsA.Unit, tiling.RowsB.Unit }.Distinct();
         foreach (var unit in units)
