@@ -41,6 +41,10 @@ public static class Legality
         {
             return structural;
         }
+        if (schedule.AsyncCopy && !profile.AsyncCopies)
+        {
+            return $"asynchronous copies (async=1) are cp.async, which {profile.Name} ({profile.Architecture}) lacks: sm_80 and later have it";
+        }
         if (schedule.ReduceThreads > 1 && !profile.WarpShuffles)
         {
             return $"{schedule.ReduceThreads} reduce threads combine their results by warp shuffles, which the {profile.Name} profile has off (warp_shuffles: ILGPU's OpenCL back end writes none)";

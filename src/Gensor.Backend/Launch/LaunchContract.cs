@@ -29,8 +29,9 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
     public bool AddsIntoOutput { get; init; }
 
     /// <summary>
-    /// The 64-bit device addresses passed after the tensors, in this order (pipelined tensor-core kernels of 16-bit
-    /// operands copy A and B by <c>cp.async</c>); empty for the others.
+    /// The 64-bit device addresses passed after the tensors, in this order, of the tensors a kernel copies by
+    /// <c>cp.async</c>: A and B of a pipelined tensor-core kernel of 16-bit operands, the staged inputs of a schedule
+    /// with asynchronous copies (<see cref="Schedule.AsyncCopy"/>); empty for the others.
     /// </summary>
     public ValueArray<LaunchAddress> Addresses { get; init; } = ValueArray<LaunchAddress>.Empty;
 
@@ -65,6 +66,9 @@ public sealed record LaunchContract(ValueArray<LaunchTensor> Tensors, int GridSi
         return new LaunchContract(launch, grid, schedule.ThreadsPerBlock, OperatorAnalysis.Of(op).SharedMemoryBytes(schedule))
         {
             AddsIntoOutput = schedule.SplitReduce > 1,
+            Addresses = schedule.AsyncCopy
+                ? ValueArray.From(Enumerable.Range(1, launch.Count - 1).Where(i => schedule.IsShared(launch[i].Name)).Select(i => LaunchAddress.Of(launch[i], i)))
+                : ValueArray<LaunchAddress>.Empty,
         };
     }
 }

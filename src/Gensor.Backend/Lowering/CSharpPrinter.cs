@@ -23,9 +23,16 @@ public static class CSharpPrinter
         var w = new SourceWriter();
         using (OpenClass(w, header, Usings(["ILGPU", "ILGPU.Algorithms", "ILGPU.Runtime", "ILGPU.Util"], kernel.Parameters.Select(p => p.Element)), className, kernel.GridSize, kernel.GroupSize))
         {
-            using (w.Block($"public static void {KernelSource.MethodName}({Signature(kernel.Parameters.Select(p => (p.Name, p.Element)))})"))
+            // The device addresses of the tensors copied asynchronously come after the tensors (LaunchContract.Addresses).
+            var addresses = kernel.Parameters.Where(p => p.Address is not null).Select(p => $", long {p.Address}");
+            using (w.Block($"public static void {KernelSource.MethodName}({Signature(kernel.Parameters.Select(p => (p.Name, p.Element)))}{string.Concat(addresses)})"))
             {
                 new Body(w, kernel).Write();
+            }
+            var asyncWidths = kernel.Statements.OfType<IrStmt.AsyncCopy>().Select(copy => copy.Width).Distinct().Order().ToArray();
+            if (asyncWidths.Length > 0)
+            {
+                AsyncCopyMethods(w, asyncWidths);
             }
             // Only the conversions a kernel uses are written, so float32 kernels keep their text.
             if (kernel.Parameters[0].Element == ElementType.F16)
@@ -73,6 +80,87 @@ public static class CSharpPrinter
         return scope;
     }
 
+    /// <summary>What a kernel tests where CUDA's code differs from the other back ends' (ILGPU folds it per back end).</summary>
+    private const string CudaOnly = "global::ILGPU.Runtime.Cuda.CudaAsm.IsSupported";
+
+    /// <summary>The attribute every helper of a kernel carries: ILGPU inlines it into the kernel.</summary>
+    internal const string Inline = "[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+
+    /// <summary>
+    /// The helpers of asynchronous copies (<see cref="IrStmt.AsyncCopy"/>): SharedBase, the shared-space address of the
+    /// kernel's one shared allocation (ILGPU names a kernel's first <c>__shared_alloca0</c>); CopyAsyncN per width N,
+    /// <c>cp.async</c> of N floats (16 bytes by <c>.cg</c>, through L2 only, as a stage is read once by the block; 8 or 4 by
+    /// <c>.ca</c>, the only kind of those sizes), zero-filled (source size 0, from the tensor's start) where the bounds check
+    /// fails; WaitCopies, <c>cp.async.wait_all</c>. Elsewhere than on CUDA the copy is a load and a store through the same
+    /// indices, so the CPU runs check them; only the addresses are CUDA's alone.
+    /// </summary>
+    private static void AsyncCopyMethods(SourceWriter w, IEnumerable<int> widths)
+    {
+        w.Line();
+        SharedBaseMethod(w);
+        foreach (var width in widths)
+        {
+            var (type, bytes, cache, shift) = width switch
+            {
+                4 => ("Float4", 16, "cg", 4),
+                2 => ("Float2", 8, "ca", 3),
+                _ => ("float", 4, "ca", 2),
+            };
+            w.Line();
+            w.Line($"/// <summary>Copies {Int(bytes)} bytes from unit <paramref name=\"from\"/> + <paramref name=\"fromConstant\"/> of <paramref name=\"global\"/> (at <paramref name=\"globalAddress\"/>) into unit <paramref name=\"to\"/> of <paramref name=\"shared\"/> (at <paramref name=\"sharedAddress\"/>), or zeros unless <paramref name=\"valid\"/>.</summary>");
+            w.Line(Inline);
+            using (w.Block($"public static void CopyAsync{Int(width)}(ArrayView<{type}> shared, int to, uint sharedAddress, ArrayView<{type}> global, int from, int fromConstant, long globalAddress, bool valid)"))
+            {
+                using (w.Block($"if ({CudaOnly})"))
+                {
+                    w.Line($"uint toAddress = sharedAddress + ((uint)to << {Int(shift)});");
+                    w.Line("// The constant apart: the copies of a stage share one 64-bit base, and ptxas adds each constant to it.");
+                    w.Line($"long fromAddress = valid ? globalAddress + ((long)from << {Int(shift)}) + ((long)fromConstant << {Int(shift)}) : globalAddress;");
+                    w.Line($"int size = valid ? {Int(bytes)} : 0;");
+                    w.Line($"global::ILGPU.Runtime.Cuda.CudaAsm.Emit(\"{{ .reg .u64 g; cvta.to.global.u64 g, %1; cp.async.{cache}.shared.global [%0], [g], {Int(bytes)}, %2; }}\", toAddress, fromAddress, size);");
+                }
+                using (w.Block("else"))
+                {
+                    w.Line("shared[to] = valid ? global[from + fromConstant] : default;");
+                }
+            }
+        }
+        w.Line();
+        WaitCopiesMethod(w);
+    }
+
+    /// <summary>SharedBase: the shared-space address of a kernel's first shared allocation on CUDA, 0 elsewhere.</summary>
+    internal static void SharedBaseMethod(SourceWriter w)
+    {
+        w.Line("/// <summary>The shared-space address of the kernel's shared allocation on CUDA (0 elsewhere, where nothing uses it).</summary>");
+        w.Line(Inline);
+        using (w.Block("public static uint SharedBase()"))
+        {
+            using (w.Block($"if ({CudaOnly})"))
+            {
+                w.Line("global::ILGPU.Runtime.Cuda.Output<uint> address = default;");
+                w.Line("global::ILGPU.Runtime.Cuda.CudaAsm.EmitRef(\"mov.u32 %0, __shared_alloca0;\", ref address);");
+                w.Line("return address.Value;");
+            }
+            w.Line("return 0u;");
+        }
+    }
+
+    /// <summary>WaitCopies: <c>cp.async.wait_all</c> on CUDA, nothing elsewhere (where the copies are done when they return).</summary>
+    internal static void WaitCopiesMethod(SourceWriter w)
+    {
+        w.Line("/// <summary>Waits for the thread's asynchronous copies (a barrier then shows every thread's to the block).</summary>");
+        w.Line(Inline);
+        using (w.Block("public static void WaitCopies()"))
+        {
+            using (w.Block($"if ({CudaOnly})"))
+            {
+                w.Line("global::ILGPU.Runtime.Cuda.CudaAsm.Emit(\"cp.async.wait_all;\");");
+            }
+        }
+    }
+
+
     /// <summary>The kernel method's parameter list: one dense view of its element type per tensor.</summary>
     internal static string Signature(IEnumerable<(string Name, ElementType Type)> parameters) =>
         string.Join(", ", parameters.Select(p => $"ArrayView1D<{ElementTypeNames.CSharp(p.Type)}, Stride1D.Dense> {p.Name}"));
@@ -81,7 +169,6 @@ public static class CSharpPrinter
 
     private sealed class Body(SourceWriter w, KernelIr kernel)
     {
-        private const string CudaOnly = "global::ILGPU.Runtime.Cuda.CudaAsm.IsSupported";
 
         // Views of a buffer as 2- or 4-wide vectors, declared once at the top.
         private readonly Dictionary<(KernelBuffer, int), string> _views = [];
@@ -91,20 +178,7 @@ public static class CSharpPrinter
 
         public void Write()
         {
-            foreach (var buffer in kernel.Shared)
-            {
-                if (buffer.QuadAligned)
-                {
-                    // Allocated as Float4 so the buffer is 16-byte aligned for 128-bit accesses.
-                    w.Line($"var {buffer.Name}_4 = SharedMemory.Allocate<Float4>({Int(buffer.Elements / 4)});");
-                    w.Line($"var {buffer.Name} = {buffer.Name}_4.Cast<float>();");
-                    _views[(buffer, 4)] = $"{buffer.Name}_4";
-                }
-                else
-                {
-                    w.Line($"var {buffer.Name} = SharedMemory.Allocate<float>({Int(buffer.Elements)});");
-                }
-            }
+            SharedBuffers();
             var windows = kernel.Statements.OfType<IrStmt.DeclareWindow>().ToArray();
             var windowed = windows.Select(window => window.Window).ToHashSet();
             // A window of vectors is cut from its buffer's vector view (DeclareWindow below).
@@ -125,6 +199,39 @@ public static class CSharpPrinter
             Statement(kernel.Body, braces: false);
         }
 
+        /// <summary>
+        /// The shared buffers: an allocation each (of 16-byte units where the buffer is a whole number of them, which
+        /// aligns it for 128-bit accesses), or views of one allocation of 16-byte units (<see cref="KernelIr.OneSharedAllocation"/>)
+        /// and the address of its start, which the asynchronous copies add their buffer's offset to.
+        /// </summary>
+        private void SharedBuffers()
+        {
+            var one = kernel.OneSharedAllocation;
+            if (one)
+            {
+                w.Line($"var g_shared = SharedMemory.Allocate<Float4>({Int(kernel.SharedBytes / 16)});");
+            }
+            foreach (var buffer in kernel.Shared)
+            {
+                var offset = one ? kernel.SharedOffset(buffer) : 0;
+                if (buffer.QuadAligned)
+                {
+                    var quads = one ? $"g_shared.SubView({Int(offset / 4)}, {Int(buffer.Elements / 4)})" : $"SharedMemory.Allocate<Float4>({Int(buffer.Elements / 4)})";
+                    w.Line($"var {buffer.Name}_4 = {quads};");
+                    w.Line($"var {buffer.Name} = {buffer.Name}_4.Cast<float>();");
+                    _views[(buffer, 4)] = $"{buffer.Name}_4";
+                }
+                else
+                {
+                    w.Line($"var {buffer.Name} = {(one ? $"g_shared.Cast<float>().SubView({Int(offset)}, {Int(buffer.Elements)})" : $"SharedMemory.Allocate<float>({Int(buffer.Elements)})")};");
+                }
+            }
+            if (one)
+            {
+                w.Line("uint g_sbase = SharedBase();");
+            }
+        }
+
         private IEnumerable<(KernelBuffer, int)> VectorAccesses() => AllVectorAccesses().Where(access => access.Item1.Element == ElementType.F32);
 
         private IEnumerable<(KernelBuffer, int)> AllVectorAccesses()
@@ -134,6 +241,11 @@ public static class CSharpPrinter
                 if (statement is IrStmt.Store { Width: > 1 } vectorStore)
                 {
                     yield return (vectorStore.Buffer, vectorStore.Width);
+                }
+                if (statement is IrStmt.AsyncCopy { Width: > 1 } copy)
+                {
+                    yield return (copy.Shared, copy.Width);
+                    yield return (copy.Global, copy.Width);
                 }
                 foreach (var load in statement.Expressions().SelectMany(expression => expression.Walk()).OfType<IrExpr.Load>())
                 {
@@ -233,6 +345,15 @@ public static class CSharpPrinter
                 case IrStmt.Barrier:
                     w.Line("Group.Barrier();");
                     break;
+                case IrStmt.AsyncCopy copy:
+                    var sharedAddress = $"g_sbase + {Int(kernel.SharedOffset(copy.Shared) * 4)}u";
+                    var global = copy.Width > 1 ? View(copy.Global, copy.Width) : $"{copy.Global.Name}.BaseView";
+                    var (from, fromConstant) = SplitConstant(copy.GlobalIndex);
+                    w.Line($"CopyAsync{Int(copy.Width)}({View(copy.Shared, copy.Width)}, {Expr(copy.SharedIndex)}, {sharedAddress}, {global}, {Expr(from)}, {Int(fromConstant)}, {copy.Global.Address}, {(copy.Valid is null ? "true" : Expr(copy.Valid))});");
+                    break;
+                case IrStmt.WaitAsyncCopies:
+                    w.Line("WaitCopies();");
+                    break;
                 case IrStmt.Comment comment:
                     w.Line("// " + comment.Text);
                     break;
@@ -291,6 +412,30 @@ public static class CSharpPrinter
         /// <summary>An index into <paramref name="buffer"/>, from its origin when it is a window that may start outside its buffer.</summary>
         private string Index(KernelBuffer buffer, IrExpr index) =>
             _windowOrigins.TryGetValue(buffer, out var origin) ? $"{origin} + {Expr(index)}" : Expr(index);
+
+        /// <summary>
+        /// <paramref name="index"/> as a variable part and a constant (its sums' and scaled sums' constants): the
+        /// 32-bit sum of both may not be split once widened to 64 bits, so ptxas could not take the constant apart.
+        /// </summary>
+        private static (IrExpr Variable, long Constant) SplitConstant(IrExpr index)
+        {
+            switch (index)
+            {
+                case IrExpr.Int constant:
+                    return (new IrExpr.Int(0), constant.Value);
+                case IrExpr.Linear linear:
+                    return (linear with { Constant = 0 }, linear.Constant);
+                case IrExpr.Binary { Op: BinaryOperator.Add } sum:
+                    var (left, a) = SplitConstant(sum.Left);
+                    var (right, b) = SplitConstant(sum.Right);
+                    return (left is IrExpr.Int { Value: 0 } ? right : right is IrExpr.Int { Value: 0 } ? left : sum with { Left = left, Right = right }, a + b);
+                case IrExpr.Binary { Op: BinaryOperator.Multiply, Right: IrExpr.Int factor } product:
+                    var (scaled, c) = SplitConstant(product.Left);
+                    return (scaled is IrExpr.Int { Value: 0 } ? scaled : product with { Left = scaled }, c * factor.Value);
+                default:
+                    return (index, 0);
+            }
+        }
 
         /// <summary>The element index of lane <paramref name="lane"/> of the vector at <paramref name="index"/> (in vectors of <paramref name="width"/>).</summary>
         private static IrExpr ElementIndex(IrExpr index, int width, int lane) => index switch

@@ -70,6 +70,7 @@ public static class KernelLowering
         private readonly List<KernelBuffer> _sharedBuffers = [];
         private readonly bool _prefetch;
         private readonly bool _double;
+        private readonly bool _async;
 
         // Thread coordinates: block index and thread index per spatial axis, the reduce lane.
         private readonly Variable[] _blockIndex;
@@ -99,11 +100,13 @@ public static class KernelLowering
                 _parameter[tensors[i].Name] = new KernelBuffer(contract.Tensors[i].Parameter, BufferScope.Global, tensors[i].ElementCount, tensors[i].Name)
                 {
                     Element = tensors[i].Type,
+                    Address = contract.Addresses.FirstOrDefault(address => address.TensorIndex == i)?.Parameter,
                 };
             }
             _elements = ThreadTileElements();
             _prefetch = schedule.RegisterPrefetch && schedule.SharedInputs.Count > 0;
-            _double = _prefetch && schedule.SharedBuffers == 2;
+            _async = schedule.AsyncCopy && schedule.SharedInputs.Count > 0;
+            _double = (_prefetch || _async) && schedule.SharedBuffers == 2;
             _shared = new KernelBuffer?[_reads.Length];
             for (var r = 0; r < _reads.Length; r++)
             {
@@ -267,7 +270,10 @@ public static class KernelLowering
                 [.. _sharedBuffers],
                 new IrStmt.Seq([.. body]),
                 GridSize,
-                Threads);
+                Threads)
+            {
+                OneSharedAllocation = _async,
+            };
         }
 
         // ---- Thread coordinates -------------------------------------------------------------
@@ -900,12 +906,13 @@ public static class KernelLowering
             })];
         }
 
-        private enum CopyPart { Whole, Load, Store }
+        private enum CopyPart { Whole, Load, Store, Async }
 
         /// <summary>
         /// The copy of read <paramref name="r"/>'s box for the stage whose indices are
         /// <paramref name="stage"/>: from global memory into shared memory (at buffer offset
-        /// <paramref name="buffer"/>, in elements), or only into the prefetch registers, or only from them.
+        /// <paramref name="buffer"/>, in elements), or only into the prefetch registers, or only from them,
+        /// or by asynchronous copies (<see cref="AsyncChunk"/>).
         /// </summary>
         private IEnumerable<IrStmt> Copy(int r, Variable[] stage, CopyPart part, IrExpr.Linear buffer, string suffix)
         {
@@ -927,7 +934,7 @@ public static class KernelLowering
                 var variable = Int($"g_so{r}{suffix}");
                 statements.Add(new IrStmt.Declare(variable, flatOrigin));
                 flatOrigin = IrExpr.Lin(variable);
-                if (CopiesThroughWindow(r))
+                if (CopiesThroughWindow(r) && part != CopyPart.Async)
                 {
                     window = new KernelBuffer($"g_cw{r}{suffix}", BufferScope.Global, tensor.ElementCount, read.Tensor) { Element = tensor.Type };
                     var start = IrExpr.Sum((1, flatOrigin), (1, Linearize(_firstChunkOffset[r])));
@@ -942,6 +949,13 @@ public static class KernelLowering
 
             IrStmt Chunk(ChunkCoordinates chunk, int it, string register)
             {
+                if (part == CopyPart.Async)
+                {
+                    // Chunks are offsets from the first one where a window would have been cut there.
+                    var from = CopiesThroughWindow(r) ? IrExpr.Sum((1, flatOrigin!), (1, Linearize(_firstChunkOffset[r]))) : flatOrigin!;
+                    var async = new IrStmt.Seq([.. chunk.Setup, .. AsyncChunk(r, it, chunk, origin, tensor, from, buffer)], Scoped: true);
+                    return chunk.Valid is null ? async : new IrStmt.If(chunk.Valid, async);
+                }
                 var body = new List<IrStmt>();
                 var guard = part == CopyPart.Store ? null : CopyGuard(r, it, chunk, origin, tensor, 0);
                 if (plan.VectorLoad)
@@ -997,6 +1011,37 @@ public static class KernelLowering
                 statements.Add(Chunk(_chunks[(r, it)], it, $"g_p{r}_{it}"));
             }
             return statements;
+        }
+
+        /// <summary>
+        /// One chunk of read <paramref name="r"/>'s box by asynchronous copies from the tensor (its box origin
+        /// <paramref name="from"/>, in the copy's vectors when it loads vectors) into shared buffer offset
+        /// <paramref name="buffer"/>: one copy of the chunk where it is stored whole, else one per element at its
+        /// stored place (a transposed box), each with the bounds check of its load, where it copies zeros.
+        /// </summary>
+        private IEnumerable<IrStmt> AsyncChunk(int r, int it, ChunkCoordinates chunk, IrExpr.Linear[] origin, Tensor tensor, IrExpr.Linear from, IrExpr.Linear buffer)
+        {
+            var plan = _a.Copy(r, _s);
+            var width = plan.Width;
+            var global = _parameter[_reads[r].Tensor];
+            var shared = _shared[r]!;
+            var start = new IrExpr.Binary(BinaryOperator.Add, from, chunk.GlobalOffset);
+            if (plan.VectorLoad && plan.VectorStore)
+            {
+                var index = IrExpr.Sum((1, Linearize(chunk.SharedOffset)), (1, DividedBy(buffer, width)));
+                yield return new IrStmt.AsyncCopy(shared, index, global, start, width, CopyGuard(r, it, chunk, origin, tensor, 0));
+                yield break;
+            }
+            // Element by element: a vector load's elements share its check.
+            var step = _a.Layout(r, _s).Strides[^1];
+            for (var u = 0; u < width; u++)
+            {
+                var element = plan.VectorLoad
+                    ? new IrExpr.Binary(BinaryOperator.Add, new IrExpr.Binary(BinaryOperator.Multiply, start, new IrExpr.Int(width)), new IrExpr.Int(u))
+                    : new IrExpr.Binary(BinaryOperator.Add, start, new IrExpr.Int(u));
+                var to = IrExpr.Sum((1, Linearize(chunk.SharedOffset)), (1, buffer), (1, IrExpr.Lin(u * step)));
+                yield return new IrStmt.AsyncCopy(shared, to, global, element, 1, CopyGuard(r, it, chunk, origin, tensor, plan.VectorLoad ? 0 : u));
+            }
         }
 
         private static IrExpr.Linear Linearize(IrExpr expr) => expr switch
@@ -1075,6 +1120,18 @@ public static class KernelLowering
             // 129 for a 128x128 GEMM tile). One redundant stage per block is the price.
             var following = new IrExpr.Binary(BinaryOperator.Min, IrExpr.Sum([(1, st)], 1), new IrExpr.Int(StageCount - 1));
 
+            if (_async)
+            {
+                // The prologue copies stage 0 into buffer 0.
+                var first = new List<IrStmt>(StageIndices(FirstStage, next));
+                foreach (var r in staged)
+                {
+                    first.AddRange(Copy(r, next, CopyPart.Async, IrExpr.Lin(0), "n"));
+                }
+                prologue.Add(new IrStmt.Seq([.. first], Scoped: true));
+                prologue.Add(new IrStmt.WaitAsyncCopies());
+                prologue.Add(new IrStmt.Barrier());
+            }
             if (_prefetch)
             {
                 // The prologue fills the registers (and, with two buffers, buffer 0) with stage 0.
@@ -1130,17 +1187,19 @@ public static class KernelLowering
             var loadNext = new List<IrStmt>(StageIndices(following, next));
             foreach (var r in staged)
             {
-                loadNext.AddRange(Copy(r, next, CopyPart.Load, IrExpr.Lin(0), "n"));
+                // Asynchronous copies go straight into the other buffer, which every thread finished reading
+                // before the last barrier; they land while this stage computes.
+                loadNext.AddRange(_async ? Copy(r, next, CopyPart.Async, Other(r), "n") : Copy(r, next, CopyPart.Load, IrExpr.Lin(0), "n"));
             }
             // A block of one stage has no next stage to load: the prologue's loads are all it needs.
-            var ahead = _prefetch && StagesPerBlock > 1;
+            var ahead = (_prefetch || _async) && StagesPerBlock > 1;
             if (ahead)
             {
                 // The next stage's global loads are in flight while this stage computes.
                 body.Add(new IrStmt.Seq([.. loadNext], Scoped: true));
             }
             body.Add(ReducePoints());
-            if (_double && ahead)
+            if (_double && ahead && !_async)
             {
                 // Into the other buffer, which every thread finished reading before the last barrier.
                 var storeNext = new List<IrStmt>();
@@ -1150,10 +1209,14 @@ public static class KernelLowering
                 }
                 body.Add(new IrStmt.Seq([.. storeNext], Scoped: true));
             }
+            if (_async && ahead)
+            {
+                body.Add(new IrStmt.WaitAsyncCopies());
+            }
             if (staged.Length > 0)
             {
                 // Single buffer: the next stage overwrites the boxes, so wait until every thread has read them.
-                // Two buffers: the stores above must be visible before the next stage reads them.
+                // Two buffers: the stores (or the copies waited for) above must be visible before the next stage reads them.
                 body.Add(new IrStmt.Barrier());
             }
             foreach (var statement in prologue)

@@ -173,7 +173,8 @@ public static class CostModel
         var unrolledBody = unrolledPoints / partialFactor;
         var rolledIterations = points / unrolledPoints;
         var anyStaged = s.SharedInputs.Count > 0;
-        var prefetch = s.RegisterPrefetch && anyStaged;
+        // The next stage's copy overlaps this one: through the prefetch's registers, or by asynchronous copies.
+        var prefetch = (s.RegisterPrefetch || s.AsyncCopy) && anyStaged;
 
         // ---- Occupancy ----
         var registers = registerOverride ?? a.RegistersPerThread(s);
@@ -240,13 +241,16 @@ public static class CostModel
                 idealPasses += points * loads * IdealPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
                 var (copyWidth, vectorLoad, vectorStore, iterations) = a.CopyShape(r, s, blockStage);
                 var checks = a.CheckedDimensions(r, s, reduceGuarded: false);
-                copyInstructions += iterations * ((vectorLoad ? 1 : copyWidth) + (vectorStore ? 1 : copyWidth) * CopyStoreInstructions + checks * CopyCheckInstructions)
+                // An asynchronous copy is one instruction per store, with no load of its own.
+                var copyLoads = s.AsyncCopy ? 0 : vectorLoad ? 1 : copyWidth;
+                copyInstructions += iterations * (copyLoads + (vectorStore ? 1 : copyWidth) * CopyStoreInstructions + checks * CopyCheckInstructions)
                     + a.CopyCarries(r, s, blockStage, copyWidth, iterations) * CopyCarryInstructions;
                 // A warp's copy stores: vectors along stored rows, or one store per element of its chunks,
                 // each with the bank conflicts of where the lanes' elements are stored.
                 var storePasses = vectorStore ? copyWidth : CopyStorePasses(a, r, s, blockStage, copyWidth, p);
-                // The copy's loads return through L1 into registers first, a register per lane per pass.
-                passes += iterations * (storePasses + copyWidth);
+                // The copy's loads return through L1 into registers first, a register per lane per pass
+                // (cp.async writes shared memory from L2 directly: its stores' passes only).
+                passes += iterations * (storePasses + (s.AsyncCopy ? 0 : copyWidth));
                 idealPasses += iterations * 2 * copyWidth;
                 inFlightPerThread += iterations * copyWidth * sizeof(float);
             }

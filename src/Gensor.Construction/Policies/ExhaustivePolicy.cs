@@ -75,7 +75,7 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
                 {
                     foreach (var shared in sharedSets)
                     {
-                        foreach (var (vector, padding, prefetch, buffers) in ScheduleSpace.CopyVariants(shared.Count > 0))
+                        foreach (var (vector, padding, prefetch, buffers, asyncCopy) in ScheduleSpace.CopyVariants(shared.Count > 0))
                         foreach (var lanes in space.ReduceThreads)
                         foreach (var split in space.Splits)
                         {
@@ -84,6 +84,7 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
                                 SharedPadding = padding,
                                 RegisterPrefetch = prefetch,
                                 SharedBuffers = buffers,
+                                AsyncCopy = asyncCopy,
                                 ReduceThreads = lanes,
                                 SplitReduce = split,
                             };

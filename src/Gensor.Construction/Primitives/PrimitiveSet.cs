@@ -45,6 +45,7 @@ public static class PrimitiveSet
         primitives.Add(new TogglePadding());
         primitives.Add(new TogglePrefetch());
         primitives.Add(new ToggleDoubleBuffering());
+        primitives.Add(new ToggleAsyncCopy());
         if (space.ReduceThreads.Count > 1)
         {
             primitives.Add(new ResizeReduceThreads(Grow: true));

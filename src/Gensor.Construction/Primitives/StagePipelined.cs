@@ -18,7 +18,7 @@ public sealed record StagePipelined(string Tensor) : IPrimitive
         {
             return PrimitiveOutcome.Refused($"'{Tensor}' is staged already");
         }
-        if (schedule.RegisterPrefetch && schedule.SharedBuffers == 2)
+        if (schedule.SharedBuffers == 2)
         {
             return PrimitiveOutcome.Refused("the copies are pipelined already: staging is the toggle's move");
         }

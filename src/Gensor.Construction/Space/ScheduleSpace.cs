@@ -34,29 +34,31 @@ public sealed class ScheduleSpace
 
     private static readonly int[] VectorWidths = [1, 2, 4];
 
-    private static readonly (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[] Unstaged = [(1, 0, false, 1)];
+    private static readonly (int Vector, int Padding, bool RegisterPrefetch, int Buffers, bool Async)[] Unstaged = [(1, 0, false, 1, false)];
 
     /// <summary>Shared-row padding choices: none, or 4 words (keeps rows 16-byte aligned).</summary>
     public static readonly int[] Paddings = [0, 4];
 
-    private static readonly (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[] StagedVariants = BuildStagedVariants();
+    private static readonly (int Vector, int Padding, bool RegisterPrefetch, int Buffers, bool Async)[] StagedVariants = BuildStagedVariants();
 
     /// <summary>
-    /// Every vector width and padding, each with no prefetch, prefetch, and prefetch into two buffers.
+    /// Every vector width and padding, each with no prefetch, prefetch, prefetch into two buffers, and
+    /// asynchronous copies into two buffers (legal on sm_80 and later profiles only, <see cref="Legality"/>).
     /// Loops rather than a query: a query over these tuples instantiates some forty framework methods
     /// that no ReadyToRun image holds, which the JIT compiled in every fresh process.
     /// </summary>
-    private static (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[] BuildStagedVariants()
+    private static (int Vector, int Padding, bool RegisterPrefetch, int Buffers, bool Async)[] BuildStagedVariants()
     {
-        var variants = new (int Vector, int Padding, bool RegisterPrefetch, int Buffers)[VectorWidths.Length * Paddings.Length * 3];
+        var variants = new (int Vector, int Padding, bool RegisterPrefetch, int Buffers, bool Async)[VectorWidths.Length * Paddings.Length * 4];
         var i = 0;
         foreach (var vector in VectorWidths)
         {
             foreach (var padding in Paddings)
             {
-                variants[i++] = (vector, padding, false, 1);
-                variants[i++] = (vector, padding, true, 1);
-                variants[i++] = (vector, padding, true, 2);
+                variants[i++] = (vector, padding, false, 1, false);
+                variants[i++] = (vector, padding, true, 1, false);
+                variants[i++] = (vector, padding, true, 2, false);
+                variants[i++] = (vector, padding, false, 2, true);
             }
         }
         return variants;
@@ -138,7 +140,7 @@ public sealed class ScheduleSpace
     /// that stages something, or only the defaults when nothing is staged: then
     /// there is no copy, and schedules that differ only in them are one program.
     /// </summary>
-    public static IReadOnlyList<(int Vector, int Padding, bool RegisterPrefetch, int Buffers)> CopyVariants(bool anyStaged) =>
+    public static IReadOnlyList<(int Vector, int Padding, bool RegisterPrefetch, int Buffers, bool Async)> CopyVariants(bool anyStaged) =>
         anyStaged ? StagedVariants : Unstaged;
 
     /// <summary>The reduce-thread choices of this operator: only 1 without a reduction.</summary>
@@ -220,7 +222,7 @@ public sealed class ScheduleSpace
         return schedule.SharedInputs.All(StageableInputs.Contains)
             && ReduceThreads.Contains(schedule.ReduceThreads)
             && _splits.Contains(schedule.SplitReduce)
-            && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.RegisterPrefetch, schedule.SharedBuffers));
+            && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.RegisterPrefetch, schedule.SharedBuffers, schedule.AsyncCopy));
     }
 
     /// <summary>The shared-input list holding exactly <paramref name="tensors"/>, in canonical (input) order.</summary>

@@ -598,12 +598,17 @@ public sealed class OperatorAnalysis
     /// <summary>
     /// Shared bytes a block of <paramref name="schedule"/> uses: the stored layout
     /// of every staged read, float32, once per buffer, plus the scratch the
-    /// reduce threads combine their partial results in across warps.
+    /// reduce threads combine their partial results in across warps. With asynchronous copies each of
+    /// these starts on 16 bytes of one allocation (the kernel addresses it from its start, see the lowering).
     /// </summary>
     public long SharedMemoryBytes(Schedule schedule, int warpSize = 32)
     {
         Span<int> tile = stackalloc int[AxisCount];
         BlockStageTile(schedule, tile);
+        if (schedule.AsyncCopy)
+        {
+            return AsyncSharedMemoryBytes(schedule, tile, warpSize);
+        }
         long bytes = 0;
         for (var r = 0; r < _reads.Length; r++)
         {
@@ -613,6 +618,20 @@ public sealed class OperatorAnalysis
             }
         }
         return Math.Min(Saturating(bytes, Math.Max(1, schedule.SharedBuffers)) + Saturating(ReductionScratchElements(schedule, warpSize), sizeof(float)), SaturationCap);
+    }
+
+    private long AsyncSharedMemoryBytes(Schedule schedule, ReadOnlySpan<int> tile, int warpSize)
+    {
+        static long Quads(long elements) => Math.Min((elements + 3) / 4 * 4, SaturationCap);
+        long bytes = 0;
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            if (IsShared(schedule, _reads[r].Tensor))
+            {
+                bytes = Math.Min(bytes + Saturating(Quads(Saturating(StoredElements(r, tile, schedule.SharedPadding), schedule.SharedBuffers)), sizeof(float)), SaturationCap);
+            }
+        }
+        return Math.Min(bytes + Saturating(Quads(ReductionScratchElements(schedule, warpSize)), sizeof(float)), SaturationCap);
     }
 
     // Sizes of absurd schedules (a 65536x65536 block of a read with huge
@@ -1207,6 +1226,11 @@ public sealed class OperatorAnalysis
         var (checks, moved) = CopyCheckedDimensions(r, schedule);
         var chunks = HoistsCopy(schedule, iterations) ? iterations : 0;
         var addresses = storesHeldValues ? chunks : 0;
+        if (schedule.AsyncCopy)
+        {
+            // cp.async moves the values without registers; the copy keeps a 64-bit base address of the box.
+            return (0, chunks * (long)moved + CopyCheckRegisters * checks + AsyncCopyBaseRegisters);
+        }
         return (Math.Max(chunks, 1) * (long)width, chunks * (long)moved + CopyCheckRegisters * checks + addresses);
     }
 
@@ -1237,6 +1261,9 @@ public sealed class OperatorAnalysis
         }
         return (count, moved);
     }
+
+    /// <summary>Registers of an asynchronous copy's 64-bit base address in the tensor, per staged read.</summary>
+    private const int AsyncCopyBaseRegisters = 2;
 
     /// <summary>Registers of a global read's window address, and as many again per checked dimension (its coordinate and bound).</summary>
     private const int GlobalReadRegisters = 4;
@@ -1380,9 +1407,24 @@ public sealed class OperatorAnalysis
         {
             return $"{schedule.SharedBuffers} shared buffers: 1 or 2";
         }
-        if (schedule.SharedBuffers == 2 && (schedule.SharedInputs.Count == 0 || !schedule.RegisterPrefetch))
+        if (schedule.SharedBuffers == 2 && (schedule.SharedInputs.Count == 0 || schedule.RegisterPrefetch == schedule.AsyncCopy))
         {
-            return "double buffering (buffers=2) needs staged inputs and the register prefetch (prefetch=1) that fills the second buffer";
+            return "double buffering (buffers=2) needs staged inputs and one way to fill the second buffer: the register prefetch (prefetch=1) or asynchronous copies (async=1)";
+        }
+        if (schedule.AsyncCopy && schedule.SharedBuffers != 2)
+        {
+            return "asynchronous copies (async=1) fill the second of two shared buffers (buffers=2)";
+        }
+        if (schedule.AsyncCopy)
+        {
+            for (var k = 0; k < schedule.SharedInputs.Count; k++)
+            {
+                var staged = op.Inputs.First(input => input.Name == schedule.SharedInputs[k]);
+                if (staged.Type != ElementType.F32)
+                {
+                    return $"asynchronous copies (async=1) move float32 boxes, and '{staged.Name}' is {staged.Type.Name()}";
+                }
+            }
         }
         // Each shapes the copy into shared memory, so with nothing staged they change nothing: the kernel is the
         // plain one, recorded under another schedule's text (construction never makes one; found by fuzzing --schedule).

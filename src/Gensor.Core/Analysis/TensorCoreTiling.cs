@@ -225,9 +225,10 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
         {
             return "a tensor-core schedule has its own copy and layout: no vthread, rthreads, split, pad or vector";
         }
-        if (Schedule.SharedBuffers is not (1 or 2) || Schedule.RegisterPrefetch != (Schedule.SharedBuffers == 2))
+        if (Schedule.SharedBuffers is not (1 or 2) || Schedule.RegisterPrefetch != (Schedule.SharedBuffers == 2) || Schedule.AsyncCopy)
         {
-            return "a tensor-core schedule pipelines its stages with buffers=2 and prefetch=1 together, or neither";
+            // Its 16-bit operands' pipelined copies are cp.async without async=1 (AsyncCopies): the kernel is a tiling's own.
+            return "a tensor-core schedule pipelines its stages with buffers=2 and prefetch=1 together, or neither (no async)";
         }
         // The copy keeps one base per thread (SharedRows.Check).
         if (RowsA.Check() is not null || RowsB.Check() is not null)

@@ -53,7 +53,8 @@ public sealed record Schedule(
     /// Shared-memory buffers per staged input (text <c>buffers=2</c>, default 1).
     /// With two, stage s+1 is stored into the other buffer while stage s is
     /// computed, so a stage needs one barrier instead of two. The next stage's
-    /// data arrives through the register prefetch, which double buffering needs.
+    /// data arrives through the register prefetch or, on sm_80 and later, by asynchronous
+    /// copies (<see cref="AsyncCopy"/>); double buffering needs one of them.
     /// </summary>
     public int SharedBuffers { get; init; } = 1;
 
@@ -64,6 +65,15 @@ public sealed record Schedule(
     /// overlaps the computation.
     /// </summary>
     public bool RegisterPrefetch { get; init; }
+
+    /// <summary>
+    /// Asynchronous copies (text <c>async=1</c>, with <c>buffers=2</c>): the next stage's boxes go from
+    /// global memory straight into the other shared buffer with <c>cp.async</c> (sm_80 and later) while
+    /// this stage computes, so no register holds them, as the prefetch's do. Float32 inputs only: the
+    /// copy moves bytes, where the prefetch widens a 16-bit value on its way. ILGPU's CPU and OpenCL
+    /// back ends copy at once instead, into the same buffer.
+    /// </summary>
+    public bool AsyncCopy { get; init; }
 
     /// <summary>
     /// The tensor-core operation (text <c>mma=m16n8k16</c> or <c>mma=m16n8k8tf32</c>, default none). With one, the
@@ -145,7 +155,7 @@ public sealed record Schedule(
         ReferenceEquals(this, other) || other is not null
         && VectorWidth == other.VectorWidth && SharedPadding == other.SharedPadding && ReduceThreads == other.ReduceThreads
         && SharedBuffers == other.SharedBuffers && RegisterPrefetch == other.RegisterPrefetch && Mma == other.Mma
-        && SplitReduce == other.SplitReduce
+        && SplitReduce == other.SplitReduce && AsyncCopy == other.AsyncCopy
         && SameItems(BlockTile, other.BlockTile) && SameItems(ThreadTile, other.ThreadTile)
         && SameItems(VirtualThreads, other.VirtualThreads) && SameItems(ReduceStep, other.ReduceStep)
         && SameItems(SharedInputs, other.SharedInputs);
@@ -155,6 +165,10 @@ public sealed record Schedule(
         var hash = (uint)VectorWidth;
         hash = Mix(hash, SharedPadding, ReduceThreads, SharedBuffers);
         hash = Mix(hash, RegisterPrefetch ? 1 : 0, (int)Mma, SplitReduce);
+        if (AsyncCopy)
+        {
+            hash = Mix(hash, 1, 0, 0);
+        }
         hash = MixItems(MixItems(MixItems(MixItems(hash, BlockTile), ThreadTile), VirtualThreads), ReduceStep);
         foreach (var name in SharedInputs.AsSpan())
         {
@@ -220,6 +234,10 @@ public sealed record Schedule(
         {
             text.Append(" buffers=").Append(SharedBuffers.ToString(CultureInfo.InvariantCulture));
         }
+        if (AsyncCopy)
+        {
+            text.Append(" async=1");
+        }
         if (ReduceThreads != 1)
         {
             text.Append(" rthreads=").Append(ReduceThreads.ToString(CultureInfo.InvariantCulture));
@@ -249,7 +267,7 @@ public sealed record Schedule(
     /// <summary>
     /// Reads the text form. Fields may come in any order; <c>vthread</c>
     /// (default all 1), <c>shared</c> (default none), <c>vector</c> (default 1),
-    /// <c>pad</c> (default 0), <c>prefetch</c> (0 or 1, default 0), <c>buffers</c> (default 1)
+    /// <c>pad</c> (default 0), <c>prefetch</c> and <c>async</c> (0 or 1, default 0), <c>buffers</c> (default 1)
     /// <c>rthreads</c> and <c>split</c> (default 1) may be left out. Throws <see cref="FormatException"/>
     /// with a message naming the problem.
     /// </summary>
@@ -265,9 +283,9 @@ public sealed record Schedule(
                 throw new FormatException($"schedule field '{part}' is not of the form name=value");
             }
             var name = part[..equals];
-            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "rthreads" or "split" or "mma"))
+            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "async" or "rthreads" or "split" or "mma"))
             {
-                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, rthreads, split, mma)");
+                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, async, rthreads, split, mma)");
             }
             if (!fields.TryAdd(name, part[(equals + 1)..]))
             {
@@ -294,12 +312,8 @@ public sealed record Schedule(
         }
         var vector = fields.TryGetValue("vector", out var w) ? ParsePositive("vector", w) : 1;
         var pad = fields.TryGetValue("pad", out var p) ? ParseNonNegative("pad", p) : 0;
-        var prefetch = fields.TryGetValue("prefetch", out var f) && ParseNonNegative("prefetch", f) switch
-        {
-            0 => false,
-            1 => true,
-            _ => throw new FormatException($"schedule field 'prefetch' has '{f}', not 0 or 1"),
-        };
+        var prefetch = ParseFlag(fields, "prefetch");
+        var asyncCopy = ParseFlag(fields, "async");
         var buffers = fields.TryGetValue("buffers", out var b) ? ParsePositive("buffers", b) : 1;
         var reduceThreads = fields.TryGetValue("rthreads", out var rt) ? ParsePositive("rthreads", rt) : 1;
         var split = fields.TryGetValue("split", out var sp) ? ParsePositive("split", sp) : 1;
@@ -315,11 +329,21 @@ public sealed record Schedule(
             SharedPadding = pad,
             RegisterPrefetch = prefetch,
             SharedBuffers = buffers,
+            AsyncCopy = asyncCopy,
             ReduceThreads = reduceThreads,
             SplitReduce = split,
             Mma = mma,
         };
     }
+
+    /// <summary>A field that is 0 or 1 (false when absent).</summary>
+    private static bool ParseFlag(Dictionary<string, string> fields, string field) =>
+        fields.TryGetValue(field, out var text) && ParseNonNegative(field, text) switch
+        {
+            0 => false,
+            1 => true,
+            _ => throw new FormatException($"schedule field '{field}' has '{text}', not 0 or 1"),
+        };
 
     private static ValueArray<int> ParseDims(string field, string text) =>
         text == "-" ? ValueArray<int>.Empty : ValueArray.From(text.Split('x').Select(part => ParsePositive(field, part)));

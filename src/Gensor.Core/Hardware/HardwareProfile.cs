@@ -96,6 +96,15 @@ public sealed record HardwareProfile(
     public bool WarpShuffles { get; init; } = true;
 
     /// <summary>
+    /// Whether the GPU copies global memory into shared memory asynchronously (<c>cp.async</c>: NVIDIA sm_80
+    /// and later), which a schedule's asynchronous copies (<c>async=1</c>) are.
+    /// </summary>
+    public bool AsyncCopies =>
+        Architecture.StartsWith("sm_", StringComparison.OrdinalIgnoreCase)
+        && int.TryParse(Architecture.AsSpan(3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var capability)
+        && capability >= 80;
+
+    /// <summary>
     /// Dense tensor-core peak of the m16n8k16 MMA with f16 inputs and float32 accumulation,
     /// GFLOP/s; 0 where the GPU has none (sm_70's tensor cores run only m8n8k4).
     /// </summary>

@@ -25,6 +25,11 @@ public static class EtirJson
             ["split"] = schedule.SplitReduce,
             ["threads_per_block"] = schedule.ThreadsPerBlock,
         };
+        // Only schedules with asynchronous copies say so, which keeps the other schedules' JSON as it was.
+        if (schedule.AsyncCopy)
+        {
+            json["async_copy"] = true;
+        }
         // Only tensor-core schedules say so, which keeps the other schedules' JSON as it was.
         if (schedule.Mma != MmaShape.None)
         {

@@ -45,6 +45,7 @@ public sealed class ScheduleEqualityTests
         { "prefetch", Base with { RegisterPrefetch = false } },
         { "tensor-core shape", Base with { Mma = MmaShape.M16N8K16 } },
         { "split", Base with { SplitReduce = 2 } },
+        { "asynchronous copies", Base with { AsyncCopy = true } },
     };
 
     [Theory]
@@ -64,7 +65,7 @@ public sealed class ScheduleEqualityTests
         var settable = typeof(Schedule).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order().ToArray();
 
         Assert.Equal(
-            ["BlockTile", "Mma", "ReduceStep", "ReduceThreads", "RegisterPrefetch", "SharedBuffers", "SharedInputs", "SharedPadding", "SplitReduce", "ThreadTile", "VectorWidth", "VirtualThreads"],
+            ["AsyncCopy", "BlockTile", "Mma", "ReduceStep", "ReduceThreads", "RegisterPrefetch", "SharedBuffers", "SharedInputs", "SharedPadding", "SplitReduce", "ThreadTile", "VectorWidth", "VirtualThreads"],
             settable);
     }
 

@@ -54,13 +54,14 @@ public sealed class CostEstimatePropertyTests
             .Select(j => space.ReduceChoices(j)[(int)(bits[9 + j] % (uint)space.ReduceChoices(j).Count)]).ToArray();
         var shared = space.StageableInputs.Where((_, i) => (bits[11] >> i & 1) == 1).ToArray();
         var variants = ScheduleSpace.CopyVariants(shared.Length > 0);
-        var (vector, padding, prefetch, buffers) = variants[(int)(bits[12] % (uint)variants.Count)];
+        var (vector, padding, prefetch, buffers, asyncCopy) = variants[(int)(bits[12] % (uint)variants.Count)];
         var schedule = new Schedule(ValueArray.From(block), ValueArray.From(thread), ValueArray.From(vthread), ValueArray.From(reduce),
             ValueArray.From(shared), vector)
         {
             SharedPadding = padding,
             RegisterPrefetch = prefetch,
             SharedBuffers = buffers,
+            AsyncCopy = asyncCopy,
             ReduceThreads = space.ReduceThreads[(int)(bits[13] % (uint)space.ReduceThreads.Count)],
             SplitReduce = space.Splits[(int)(bits[14] % (uint)space.Splits.Count)],
         };

@@ -32,13 +32,14 @@ internal static class RandomSchedules
             var reduce = Enumerable.Range(0, space.Analysis.ReduceRank).Select(j => space.ReduceChoices(j)[random.Next(space.ReduceChoices(j).Count)]).ToArray();
             var shared = space.CanonicalShared(space.StageableInputs.Where(_ => random.Next(2) == 0));
             var variants = ScheduleSpace.CopyVariants(shared.Count > 0);
-            var (vector, padding, prefetch, buffers) = variants[random.Next(variants.Count)];
+            var (vector, padding, prefetch, buffers, asyncCopy) = variants[random.Next(variants.Count)];
             var lanes = space.ReduceThreads[random.Next(space.ReduceThreads.Count)];
             var schedule = new Schedule(block, thread, vthread, reduce, shared, vector)
             {
                 SharedPadding = padding,
                 RegisterPrefetch = prefetch,
                 SharedBuffers = buffers,
+            AsyncCopy = asyncCopy,
                 ReduceThreads = lanes,
             };
             if (Legality.Check(op, schedule, profile) is null && !drawn.Contains(schedule))

@@ -167,6 +167,29 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
+    public void An_asynchronous_copy_kernels_launcher_passes_the_staged_tensors_addresses()
+    {
+        // async=1: the staged inputs' boxes go by cp.async on CUDA, so the kernel takes their addresses after the tensors.
+        using var dir = new TempDirectory();
+        var (kernel, launch) = Emit(dir, "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=40,n=64,k=24",
+            "--name", "sgemm", "--target", "h100", "--schedule", "block=32x64 thread=4x4 reduce=8 shared=A,B vector=4 buffers=2 async=1");
+        Assert.Equal(["A", "B"], launch["addresses"]!.AsArray().Select(a => (string)a!["tensor"]!));
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=40,n=64,k=24");
+        var inputs = InputGenerator.Generate(op, seed: 4);
+
+        var assembly = CSharpProgram.Compile(executable: false, kernel);
+        var accelerator = fixture.Device.Accelerator;
+        using var c = accelerator.Allocate1D<float>(op.Output.ElementCount);
+        using var a = accelerator.Allocate1D(inputs["A"]);
+        using var b = accelerator.Allocate1D(inputs["B"]);
+        assembly.GetType("Gensor.Kernels.Sgemm")!.GetMethod("Launch")!.Invoke(null, [accelerator, c.View.AsContiguous(), a.View.AsContiguous(), b.View.AsContiguous()]);
+        accelerator.Synchronize();
+
+        var check = Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), c.GetAsArray1D());
+        Assert.True(check.Passed, $"max abs error {check.MaxAbsError}: {check.Problem}");
+    }
+
+    [Fact]
     public void The_launchers_copy_of_the_slot_promotion_is_gensors_source()
     {
         using var dir = new TempDirectory();

@@ -51,6 +51,18 @@ public abstract record IrStmt
         public override int GetHashCode() => HashCode.Combine(Scoped, Body.Length);
     }
 
+    /// <summary>
+    /// Copies <paramref name="Width"/> floats from vector <paramref name="GlobalIndex"/> of global buffer
+    /// <paramref name="Global"/> (which has an <see cref="KernelBuffer.Address"/>) to vector <paramref name="SharedIndex"/>
+    /// of shared buffer <paramref name="Shared"/> (indices in vectors of the width, as a load's and a store's), or
+    /// zeros where <paramref name="Valid"/> is false: <c>cp.async</c> on CUDA, which returns before the copy lands
+    /// (<see cref="WaitAsyncCopies"/> waits for it); elsewhere a load and a store.
+    /// </summary>
+    public sealed record AsyncCopy(KernelBuffer Shared, IrExpr SharedIndex, KernelBuffer Global, IrExpr GlobalIndex, int Width, IrExpr? Valid) : IrStmt;
+
+    /// <summary>Waits until the thread's asynchronous copies have landed (a barrier then shows them to the block).</summary>
+    public sealed record WaitAsyncCopies : IrStmt;
+
     /// <summary>Every thread of the block waits here until all have arrived (and shared writes are visible).</summary>
     public sealed record Barrier : IrStmt;
 
@@ -65,6 +77,8 @@ public abstract record IrStmt
         Store store => [store.Index, store.Value],
         AtomicAdd add => [add.Index, add.Value],
         DeclareWindow window => [window.Offset],
+        AsyncCopy { Valid: { } valid } copy => [copy.SharedIndex, copy.GlobalIndex, valid],
+        AsyncCopy copy => [copy.SharedIndex, copy.GlobalIndex],
         If branch => [branch.Condition],
         _ => [],
     };

@@ -27,5 +27,11 @@ public sealed record KernelBuffer(string Name, BufferScope Scope, long Elements,
     /// </summary>
     public bool QuadAligned => Scope == BufferScope.Shared && Elements % 4 == 0;
 
+    /// <summary>
+    /// The kernel parameter that holds a global buffer's device address (a 64-bit integer after the tensors,
+    /// <see cref="Launch.LaunchAddress"/>), where the kernel copies from it asynchronously; null elsewhere.
+    /// </summary>
+    public string? Address { get; init; }
+
     public override string ToString() => Name;
 }

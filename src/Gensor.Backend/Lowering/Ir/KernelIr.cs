@@ -22,8 +22,23 @@ public sealed record KernelIr(
     long GridSize,
     int GroupSize)
 {
+    /// <summary>
+    /// Whether the shared buffers are cut from one allocation, each from a 16-byte boundary, in
+    /// <see cref="Shared"/>'s order: a kernel with asynchronous copies addresses shared memory from the
+    /// allocation's start (<see cref="SharedOffset"/>), which with one allocation has a known name in PTX.
+    /// </summary>
+    public bool OneSharedAllocation { get; init; }
+
     /// <summary>Shared bytes the kernel allocates.</summary>
-    public long SharedBytes => Shared.Sum(buffer => buffer.Elements * buffer.Element.Bytes());
+    public long SharedBytes => OneSharedAllocation
+        ? Shared.Sum(buffer => Quads(buffer.Elements) * 4L * buffer.Element.Bytes())
+        : Shared.Sum(buffer => buffer.Elements * buffer.Element.Bytes());
+
+    /// <summary>Where <paramref name="buffer"/> starts in the one allocation, in elements (<see cref="OneSharedAllocation"/>).</summary>
+    public long SharedOffset(KernelBuffer buffer) =>
+        Shared.TakeWhile(other => other != buffer).Sum(other => Quads(other.Elements) * 4L);
+
+    private static long Quads(long elements) => (elements + 3) / 4;
 
     /// <summary>Every statement, depth first.</summary>
     public IEnumerable<IrStmt> Statements => Body.Walk();

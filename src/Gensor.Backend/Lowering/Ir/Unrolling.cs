@@ -41,6 +41,12 @@ public static class Unrolling
         IrStmt.Store store => store with { Index = Fold(store.Index, known), Value = Fold(store.Value, known) },
         IrStmt.AtomicAdd add => add with { Index = Fold(add.Index, known), Value = Fold(add.Value, known) },
         IrStmt.DeclareWindow window => window with { Offset = Fold(window.Offset, known) },
+        IrStmt.AsyncCopy copy => copy with
+        {
+            SharedIndex = Fold(copy.SharedIndex, known),
+            GlobalIndex = Fold(copy.GlobalIndex, known),
+            Valid = copy.Valid is null ? null : Fold(copy.Valid, known),
+        },
         _ => statement,
     };
 

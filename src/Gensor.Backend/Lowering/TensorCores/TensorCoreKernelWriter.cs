@@ -31,7 +31,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
     private readonly MatrixProduct _p = tiling.Product;
 
     /// <summary>The attribute every helper of the kernel carries: ILGPU inlines it into the kernel.</summary>
-    private const string Inline = "[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+    private const string Inline = CSharpPrinter.Inline;
 
     private ElementType Operand => _p.A.Type;
 
@@ -483,18 +483,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         _w.Line("/// <summary>Four 32-bit words: shared memory allocated in these is aligned to 16 bytes, as ldmatrix needs.</summary>");
         _w.Line("public struct Words4 { public uint X, Y, Z, W; }");
         _w.Line();
-        _w.Line("/// <summary>The shared-space address of the kernel's shared allocation on CUDA (0 elsewhere, where nothing uses it).</summary>");
-        _w.Line(Inline);
-        using (_w.Block("public static uint SharedBase()"))
-        {
-            using (_w.Block("if (CudaAsm.IsSupported)"))
-            {
-                _w.Line("Output<uint> address = default;");
-                _w.Line("CudaAsm.EmitRef(\"mov.u32 %0, __shared_alloca0;\", ref address);");
-                _w.Line("return address.Value;");
-            }
-            _w.Line("return 0u;");
-        }
+        CSharpPrinter.SharedBaseMethod(_w);
         _w.Line();
         _w.Line("/// <summary>");
         _w.Line("/// Four 8x8 matrices of 16-bit values (or 8x4 of 32-bit) from shared memory, ldmatrix.x4: lane l gives in");
@@ -560,15 +549,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
             }
             _w.Line();
         }
-        _w.Line("/// <summary>Waits for the thread's cp.async copies (a barrier then makes every thread's visible to the block).</summary>");
-        _w.Line(Inline);
-        using (_w.Block("public static void WaitCopies()"))
-        {
-            using (_w.Block("if (CudaAsm.IsSupported)"))
-            {
-                _w.Line("CudaAsm.Emit(\"cp.async.wait_all;\");");
-            }
-        }
+        CSharpPrinter.WaitCopiesMethod(_w);
     }
 
     /// <summary>
