@@ -80,6 +80,25 @@ public sealed class AsyncCopyTests(CpuDeviceFixture fixture)
         Assert.Equal(contract.SharedMemoryBytes, kernel.SharedBytes);
     }
 
+    [Theory]
+    [InlineData(Gemm, "m=256,n=256,k=256", "block=128x128 thread=8x8 vthread=2x2 reduce=16 shared=A,B vector=4 pad=4 buffers=2 async=1")]
+    // x's two buffers and the 128 lanes' scratch.
+    [InlineData("y[m] += A[m,k] * x[k]", "m=8,k=1024", "block=2 thread=1 reduce=256 shared=x vector=4 rthreads=128 buffers=2 async=1")]
+    public void The_copies_address_the_kernels_one_shared_allocation(string compute, string shape, string schedule)
+    {
+        var state = new EtirState(Operators.Parse(compute, shape), Schedule.Parse(schedule));
+        var compiled = Gensor.Backend.Compilation.RoslynKernelCompiler.Compile([CSharpKernelGenerator.Generate(state, "AsyncPtx")]).Single();
+        Assert.Null(compiled.Error);
+
+        var ptx = Gensor.Backend.Emission.OfflineKernelCompiler.Ptx(compiled.Method!, "sm_90");
+
+        // SharedBase names __shared_alloca0: it must be the only allocation, 16-byte aligned for the 16-byte copies.
+        var shared = ptx.Split('\n').Where(line => line.TrimStart().StartsWith(".shared", StringComparison.Ordinal)).Select(line => line.Trim()).ToArray();
+        Assert.Equal([$".shared .align 16 .b8 __shared_alloca0[{LaunchContract.Of(state).SharedMemoryBytes}];"], shared);
+        Assert.Contains("cp.async.cg.shared.global", ptx);
+        Assert.Contains("cp.async.wait_all", ptx);
+    }
+
     [Fact]
     public void Only_staged_float32_boxes_of_two_buffers_on_sm_80_and_later_copy_asynchronously()
     {
