@@ -22,7 +22,8 @@ namespace Gensor.Backend.Lowering;
 /// <see cref="StagedLayout"/> says), with the box coordinates of each thread's
 /// chunks computed once before the stage loop; with the register prefetch the
 /// next stage's chunks are loaded while this one computes, and with two
-/// buffers one barrier per stage suffices.</item>
+/// buffers one barrier per stage suffices; asynchronous copies (<c>async=1</c>)
+/// send them by <c>cp.async</c> straight into the other buffer instead.</item>
 /// <item>Per reduce point of the stage (its inner loops unrolled as far as
 /// <see cref="OperatorAnalysis.UnrolledReduceLoops"/> says, the next one by
 /// <see cref="OperatorAnalysis.PartialUnrollFactor"/>), each read's distinct operands
@@ -951,7 +952,7 @@ public static class KernelLowering
             {
                 if (part == CopyPart.Async)
                 {
-                    // Chunks are offsets from the first one where a window would have been cut there.
+                    // Where a window would have been cut at the thread's first chunk, the chunks' offsets are from it.
                     var from = CopiesThroughWindow(r) ? IrExpr.Sum((1, flatOrigin!), (1, Linearize(_firstChunkOffset[r]))) : flatOrigin!;
                     var async = new IrStmt.Seq([.. chunk.Setup, .. AsyncChunk(r, it, chunk, origin, tensor, from, buffer)], Scoped: true);
                     return chunk.Valid is null ? async : new IrStmt.If(chunk.Valid, async);

@@ -105,6 +105,8 @@ public sealed class AsyncCopyTests(CpuDeviceFixture fixture)
         var gemm = Operators.Parse(Gemm, "m=256,n=256,k=256");
         var schedule = Schedule.Parse("block=64x64 thread=4x4 reduce=16 shared=A,B vector=4 buffers=2 async=1");
         Assert.Equal(schedule, Schedule.Parse(schedule.ToString()));
+        Assert.True((bool)Gensor.Tuning.Reports.EtirJson.Schedule(schedule)["async_copy"]!);
+        Assert.False(Gensor.Tuning.Reports.EtirJson.Schedule(schedule with { AsyncCopy = false, RegisterPrefetch = true }).ContainsKey("async_copy"));
         Assert.Null(Legality.Check(gemm, schedule, BuiltInProfiles.H100));
         Assert.Null(Legality.Check(gemm, schedule, BuiltInProfiles.A100));
         Assert.Contains("cp.async", Legality.Check(gemm, schedule, BuiltInProfiles.V100));
