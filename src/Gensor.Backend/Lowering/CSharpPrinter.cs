@@ -160,7 +160,6 @@ public static class CSharpPrinter
         }
     }
 
-
     /// <summary>The kernel method's parameter list: one dense view of its element type per tensor.</summary>
     internal static string Signature(IEnumerable<(string Name, ElementType Type)> parameters) =>
         string.Join(", ", parameters.Select(p => $"ArrayView1D<{ElementTypeNames.CSharp(p.Type)}, Stride1D.Dense> {p.Name}"));
@@ -169,7 +168,6 @@ public static class CSharpPrinter
 
     private sealed class Body(SourceWriter w, KernelIr kernel)
     {
-
         // Views of a buffer as 2- or 4-wide vectors, declared once at the top.
         private readonly Dictionary<(KernelBuffer, int), string> _views = [];
 
