@@ -136,7 +136,7 @@ public sealed class ScheduleSpace
     public IReadOnlyList<string> StageableInputs { get; }
 
     /// <summary>
-    /// The copy choices (vector width, shared-row padding, prefetch) of a schedule
+    /// The copy choices (vector width, shared-row padding, prefetch, buffers, asynchronous copies) of a schedule
     /// that stages something, or only the defaults when nothing is staged: then
     /// there is no copy, and schedules that differ only in them are one program.
     /// </summary>
