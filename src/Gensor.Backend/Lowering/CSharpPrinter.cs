@@ -89,8 +89,7 @@ public static class CSharpPrinter
     /// <summary>
     /// The helpers of asynchronous copies (<see cref="IrStmt.AsyncCopy"/>): SharedBase, the shared-space address of the
     /// kernel's one shared allocation (ILGPU names a kernel's first <c>__shared_alloca0</c>); CopyAsyncN per width N,
-    /// <c>cp.async</c> of N floats (16 bytes by <c>.cg</c>, through L2 only, as a stage is read once by the block; 8 or 4 by
-    /// <c>.ca</c>, the only kind of those sizes), zero-filled (source size 0, from the tensor's start) where the bounds check
+    /// <c>cp.async</c> of N floats (<see cref="CopyAsyncInstruction"/>), zero-filled (source size 0, from the tensor's start) where the bounds check
     /// fails; WaitCopies, <c>cp.async.wait_all</c>. Elsewhere than on CUDA the copy is a load and a store through the same
     /// indices, so the CPU runs check them; only the addresses are CUDA's alone.
     /// </summary>
@@ -100,11 +99,11 @@ public static class CSharpPrinter
         SharedBaseMethod(w);
         foreach (var width in widths)
         {
-            var (type, bytes, cache, shift) = width switch
+            var (type, bytes, shift) = width switch
             {
-                4 => ("Float4", 16, "cg", 4),
-                2 => ("Float2", 8, "ca", 3),
-                _ => ("float", 4, "ca", 2),
+                4 => ("Float4", 16, 4),
+                2 => ("Float2", 8, 3),
+                _ => ("float", 4, 2),
             };
             w.Line();
             w.Line($"/// <summary>Copies {Int(bytes)} bytes from unit <paramref name=\"from\"/> + <paramref name=\"fromConstant\"/> of <paramref name=\"global\"/> (at <paramref name=\"globalAddress\"/>) into unit <paramref name=\"to\"/> of <paramref name=\"shared\"/> (at <paramref name=\"sharedAddress\"/>), or zeros unless <paramref name=\"valid\"/>.</summary>");
@@ -117,7 +116,7 @@ public static class CSharpPrinter
                     w.Line("// The constant apart: the copies of a stage share one 64-bit base, and ptxas adds each constant to it.");
                     w.Line($"long fromAddress = valid ? globalAddress + ((long)from << {Int(shift)}) + ((long)fromConstant << {Int(shift)}) : globalAddress;");
                     w.Line($"int size = valid ? {Int(bytes)} : 0;");
-                    w.Line($"global::ILGPU.Runtime.Cuda.CudaAsm.Emit(\"{{ .reg .u64 g; cvta.to.global.u64 g, %1; cp.async.{cache}.shared.global [%0], [g], {Int(bytes)}, %2; }}\", toAddress, fromAddress, size);");
+                    w.Line($"global::ILGPU.Runtime.Cuda.CudaAsm.Emit(\"{CopyAsyncInstruction(bytes, sourceSize: true)}\", toAddress, fromAddress, size);");
                 }
                 using (w.Block("else"))
                 {
@@ -128,6 +127,15 @@ public static class CSharpPrinter
         w.Line();
         WaitCopiesMethod(w);
     }
+
+    /// <summary>
+    /// The inline PTX of one <c>cp.async</c> of <paramref name="bytes"/> (4, 8 or 16) from the global address in operand 1
+    /// to the shared address in operand 0: <c>.cg</c> (through L2 only, as a block's stage is read once) for 16 bytes,
+    /// <c>.ca</c>, the only kind of the smaller sizes, otherwise; with <paramref name="sourceSize"/>, operand 2 says how
+    /// many bytes to read, and the rest of the copy is zeros.
+    /// </summary>
+    internal static string CopyAsyncInstruction(int bytes, bool sourceSize) =>
+        $"{{ .reg .u64 g; cvta.to.global.u64 g, %1; cp.async.{(bytes == 16 ? "cg" : "ca")}.shared.global [%0], [g], {Int(bytes)}{(sourceSize ? ", %2" : "")}; }}";
 
     /// <summary>SharedBase: the shared-space address of a kernel's first shared allocation on CUDA, 0 elsewhere.</summary>
     internal static void SharedBaseMethod(SourceWriter w)

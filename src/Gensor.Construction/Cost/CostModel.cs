@@ -174,7 +174,7 @@ public static class CostModel
         var rolledIterations = points / unrolledPoints;
         var anyStaged = s.SharedInputs.Count > 0;
         // The next stage's copy overlaps this one: through the prefetch's registers, or by asynchronous copies.
-        var prefetch = (s.RegisterPrefetch || s.AsyncCopy) && anyStaged;
+        var pipelined = (s.RegisterPrefetch || s.AsyncCopy) && anyStaged;
 
         // ---- Occupancy ----
         var registers = registerOverride ?? a.RegistersPerThread(s);
@@ -307,7 +307,7 @@ public static class CostModel
         // on an H200 such GEMMs ran 1.5-2.5x slower than the same tiles with the copy prefetched, where
         // the model, hiding the wait behind co-resident blocks, had them equal. Unstaged loads have no
         // barrier: other warps' work hides them.
-        var copyWait = anyStaged && !prefetch ? latency : 0;
+        var copyWait = anyStaged && !pipelined ? latency : 0;
         var stageLatency = rolledIterations * unstagedLatency;
         // ILGPU's CPU accelerator synchronises OS threads: each thread taking part is woken at every
         // block barrier, at each shuffle (two warp barriers) and when its block ends. GPUs: ThreadSyncNs = 0.
@@ -323,7 +323,7 @@ public static class CostModel
             // latency. The prefetch holds staged copies only, so a stage still waits for its unstaged loads
             // (the H200 records of bench/results/gpu-h200-2026-11-29: without that wait the model's first
             // choice per operator measured 1.37x the fastest in geometric mean, with it 1.27x).
-            var stageTime = prefetch
+            var stageTime = pipelined
                 ? Math.Max(resident * work, Math.Max(latency, stageLatency + work))
                 : Math.Max(resident * work, stageLatency + work) + copyWait;
             // blockSync is added on its own so that GPU estimates (blockSync = 0) stay bit for bit what they were.

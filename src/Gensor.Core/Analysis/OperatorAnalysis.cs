@@ -605,34 +605,21 @@ public sealed class OperatorAnalysis
     {
         Span<int> tile = stackalloc int[AxisCount];
         BlockStageTile(schedule, tile);
-        if (schedule.AsyncCopy)
-        {
-            return AsyncSharedMemoryBytes(schedule, tile, warpSize);
-        }
+        var quads = schedule.AsyncCopy;
         long bytes = 0;
         for (var r = 0; r < _reads.Length; r++)
         {
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                bytes = Math.Min(bytes + Saturating(StoredElements(r, tile, schedule.SharedPadding), sizeof(float)), SaturationCap);
+                var elements = Saturating(StoredElements(r, tile, schedule.SharedPadding), Math.Max(1, schedule.SharedBuffers));
+                bytes = Math.Min(bytes + Saturating(Allotted(elements, quads), sizeof(float)), SaturationCap);
             }
         }
-        return Math.Min(Saturating(bytes, Math.Max(1, schedule.SharedBuffers)) + Saturating(ReductionScratchElements(schedule, warpSize), sizeof(float)), SaturationCap);
+        return Math.Min(bytes + Saturating(Allotted(ReductionScratchElements(schedule, warpSize), quads), sizeof(float)), SaturationCap);
     }
 
-    private long AsyncSharedMemoryBytes(Schedule schedule, ReadOnlySpan<int> tile, int warpSize)
-    {
-        static long Quads(long elements) => Math.Min((elements + 3) / 4 * 4, SaturationCap);
-        long bytes = 0;
-        for (var r = 0; r < _reads.Length; r++)
-        {
-            if (IsShared(schedule, _reads[r].Tensor))
-            {
-                bytes = Math.Min(bytes + Saturating(Quads(Saturating(StoredElements(r, tile, schedule.SharedPadding), schedule.SharedBuffers)), sizeof(float)), SaturationCap);
-            }
-        }
-        return Math.Min(bytes + Saturating(Quads(ReductionScratchElements(schedule, warpSize)), sizeof(float)), SaturationCap);
-    }
+    /// <summary>A shared buffer's elements as allocated: whole 16-byte units when it must start on one.</summary>
+    private static long Allotted(long elements, bool quads) => quads ? Math.Min((elements + 3) / 4 * 4, SaturationCap) : elements;
 
     // Sizes of absurd schedules (a 65536x65536 block of a read with huge
     // coefficients) saturate here instead of wrapping to a small or negative

@@ -521,7 +521,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
 
     /// <summary>
     /// The asynchronous copy of one unit from global to shared memory, <c>cp.async</c> on CUDA (sm_80+): 16 bytes
-    /// (<c>.cg</c>: through L2 only, as a block's stage is read once) or 4 (<c>.ca</c>, the only kind of that size);
+    /// or 4 (<see cref="CSharpPrinter.CopyAsyncInstruction"/>);
     /// WaitCopies waits for a thread's copies. The global address is the tensor's (a kernel argument, see
     /// LaunchAddress) plus the unit's bytes, the shared one the allocation's (SharedBase) plus the unit's. Elsewhere the
     /// unit is copied at once through the same indices, so the CPU runs check them; only the bases are CUDA's alone.
@@ -531,7 +531,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
         var units = new[] { tiling.RowsA.Unit, tiling.RowsB.Unit }.Distinct();
         foreach (var unit in units)
         {
-            var (type, bytes, cache, shift) = unit == SharedRows.WideUnit ? ("Words4", 16, "cg", 4) : ("uint", 4, "ca", 2);
+            var (type, bytes, shift) = unit == SharedRows.WideUnit ? ("Words4", 16, 4) : ("uint", 4, 2);
             _w.Line($"/// <summary>Copies {(bytes == 16 ? "16 bytes" : "a word")} from unit <paramref name=\"from\"/> of the global tensor at <paramref name=\"globalBase\"/> into unit <paramref name=\"to\"/> of shared memory.</summary>");
             _w.Line(Inline);
             using (_w.Block($"public static void CopyAsync(ArrayView<{type}> shared, uint sharedBase, int to, ArrayView<{type}> global, long globalBase, long from)"))
@@ -540,7 +540,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 {
                     _w.Line($"uint toAddress = sharedBase + ((uint)to << {Int(shift)});");
                     _w.Line($"long fromAddress = globalBase + (from << {Int(shift)});");
-                    _w.Line($"CudaAsm.Emit(\"{{ .reg .u64 g; cvta.to.global.u64 g, %1; cp.async.{cache}.shared.global [%0], [g], {Int(bytes)}; }}\", toAddress, fromAddress);");
+                    _w.Line($"CudaAsm.Emit(\"{CSharpPrinter.CopyAsyncInstruction(bytes, sourceSize: false)}\", toAddress, fromAddress);");
                 }
                 using (_w.Block("else"))
                 {
