@@ -439,7 +439,13 @@ public static class KernelLowering
 
         private readonly Dictionary<(int, int), ChunkCoordinates> _chunks = [];
 
-        private bool CopyLooped(int r) => !OperatorAnalysis.HoistsCopy(_s, _a.Copy(r, _s).IterationsPerThread);
+        private bool CopyLooped(int r)
+        {
+            var tile = new int[_a.AxisCount];
+            _a.BlockStageTile(_s, tile);
+            var plan = _a.Copy(r, _s);
+            return !_a.HoistsCopy(r, _s, tile, plan.Width, plan.IterationsPerThread);
+        }
 
         /// <summary>
         /// A thread's chunks of a box lie a constant number of elements apart (threads × width), so

@@ -34,8 +34,10 @@ public sealed class AsyncCopyTests(CpuDeviceFixture fixture)
     [InlineData(Gemm, "m=32,n=64,k=96", "block=32x64 thread=4x4 reduce=16 shared=A,B vector=4 buffers=2 async=1 split=2")]
     // One stage per block: the prologue's copy is all there is.
     [InlineData(Gemm, "m=32,n=64,k=16", "block=32x64 thread=4x4 reduce=16 shared=A,B vector=4 buffers=2 async=1")]
-    // More chunks per thread than the copy hoists: a loop computes them per stage.
+    // 32 chunks per thread, more than a register copy hoists: unrolled from the first chunk all the same.
     [InlineData(Gemm, "m=64,n=64,k=64", "block=64x64 thread=8x8 reduce=32 shared=A,B buffers=2 async=1")]
+    // 128 chunks per thread, more than an asynchronous copy hoists: a loop computes them per stage.
+    [InlineData(Gemm, "m=64,n=64,k=256", "block=64x64 thread=8x8 reduce=128 shared=A,B buffers=2 async=1")]
     // A padded convolution: bounds checked per element as condition bits, carries between copy runs.
     [InlineData(PaddedConv, "f=8,y=6,x=8,c=36,r=3,s=3", "block=4x2x8 thread=1x1x1 reduce=4x3x3 shared=I,W vector=2 buffers=2 async=1")]
     [InlineData(PaddedConv, "f=8,y=6,x=8,c=36,r=3,s=3", "block=8x2x8 thread=1x1x1 reduce=12x3x3 shared=I,W buffers=2 async=1 split=3")]
@@ -81,6 +83,45 @@ public sealed class AsyncCopyTests(CpuDeviceFixture fixture)
     }
 
     [Theory]
+    // 32 chunks of A's transposed box a stage (4x256 threads' pick for 4096³ on h100): one element each.
+    [InlineData("m=4096,n=4096,k=4096", "block=64x256 thread=16x8 reduce=64 shared=A vector=1 pad=4 buffers=2 async=1", 32, false)]
+    [InlineData("m=64,n=64,k=64", "block=64x64 thread=8x8 reduce=32 shared=A,B buffers=2 async=1", 32, false)]
+    [InlineData("m=64,n=64,k=256", "block=64x64 thread=8x8 reduce=128 shared=A,B buffers=2 async=1", 128, true)]
+    public void An_asynchronous_copy_of_up_to_64_chunks_a_thread_divides_nothing_in_the_stage_loop(string shape, string schedule, int chunks, bool looped)
+    {
+        var state = new EtirState(Operators.Parse(Gemm, shape), Schedule.Parse(schedule));
+        Assert.Equal(chunks, OperatorAnalysis.Of(state.Operator).Copy(0, state.Schedule).IterationsPerThread);
+        var kernel = CSharpKernelGenerator.Lower(state);
+
+        var stageLoop = kernel.Statements.OfType<IrStmt.For>().Single(f => f.Index.Name == "g_st");
+        var copyLoops = stageLoop.Body.Walk().OfType<IrStmt.For>().Where(f => f.Index.Name.StartsWith("g_it", StringComparison.Ordinal));
+        // The copies' statements: the cp.async and the chunk coordinates (g_cs, g_cg, g_cv, g_cc...) they are given.
+        var copyStatements = stageLoop.Body.Walk().Where(st => st is IrStmt.AsyncCopy || st is IrStmt.Declare d && d.Variable.Name.StartsWith("g_c", StringComparison.Ordinal));
+        var divisions = copyStatements.SelectMany(Expressions).SelectMany(e => e.Walk()).OfType<IrExpr.Binary>()
+            .Count(b => b.Op is BinaryOperator.IndexDivide or BinaryOperator.IndexRemainder);
+        if (looped)
+        {
+            // Beyond MaxHoistedAsyncCopyIterations the loop's divisions stay (its code would be 128 copies long).
+            Assert.NotEmpty(copyLoops);
+            Assert.NotEqual(0, divisions);
+        }
+        else
+        {
+            // Every chunk's offsets are the first chunk's plus constants: the copies of a stage are straight-line code.
+            Assert.Empty(copyLoops);
+            Assert.Equal(0, divisions);
+            Assert.Equal(chunks, stageLoop.Body.Walk().OfType<IrStmt.AsyncCopy>().Count(c => c.Global.Tensor == "A"));
+        }
+    }
+
+    private static IEnumerable<IrExpr> Expressions(IrStmt statement) => statement switch
+    {
+        IrStmt.Declare { Init: { } init } => [init],
+        IrStmt.AsyncCopy copy => copy.Valid is null ? [copy.SharedIndex, copy.GlobalIndex] : [copy.SharedIndex, copy.GlobalIndex, copy.Valid],
+        _ => [],
+    };
+
+    [Theory]
     [InlineData(Gemm, "m=256,n=256,k=256", "block=128x128 thread=8x8 vthread=2x2 reduce=16 shared=A,B vector=4 pad=4 buffers=2 async=1")]
     // x's two buffers and the 128 lanes' scratch.
     [InlineData("y[m] += A[m,k] * x[k]", "m=8,k=1024", "block=2 thread=1 reduce=256 shared=x vector=4 rthreads=128 buffers=2 async=1")]
@@ -97,6 +138,10 @@ public sealed class AsyncCopyTests(CpuDeviceFixture fixture)
         Assert.Equal([$".shared .align 16 .b8 __shared_alloca0[{LaunchContract.Of(state).SharedMemoryBytes}];"], shared);
         Assert.Contains("cp.async.cg.shared.global", ptx);
         Assert.Contains("cp.async.wait_all", ptx);
+        // The tensors' addresses are converted to the global space once, not in each copy.
+        Assert.DoesNotContain("cvta.to.global.u64 g,", ptx);
+        // (the kernel's inline conversions are written "cvta.to.global.u64 %0", ILGPU's own with a tab after the opcode)
+        Assert.Equal(LaunchContract.Of(state).Addresses.Count, ptx.Split('\n').Count(line => line.Trim().StartsWith("cvta.to.global.u64 ", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -540,7 +540,7 @@ internal sealed class TensorCoreKernelWriter(TensorCoreTiling tiling, string cla
                 {
                     _w.Line($"uint toAddress = sharedBase + ((uint)to << {Int(shift)});");
                     _w.Line($"long fromAddress = globalBase + (from << {Int(shift)});");
-                    _w.Line($"CudaAsm.Emit(\"{CSharpPrinter.CopyAsyncInstruction(bytes, sourceSize: false)}\", toAddress, fromAddress);");
+                    _w.Line($"CudaAsm.Emit(\"{CSharpPrinter.CopyAsyncInstruction(bytes, sourceSize: false, globalAddress: false)}\", toAddress, fromAddress);");
                 }
                 using (_w.Block("else"))
                 {
