@@ -66,7 +66,8 @@ public static class CostModel
     /// lowering's copy for sm_90: per store, the store and the adds that place it and its
     /// chunk's load; per bounds-checked dimension of a chunk, its coordinate and comparisons (or
     /// its condition bit's test); per carry between copy runs (<see cref="OperatorAnalysis.CopyCarries"/>),
-    /// its bit's test and a selected constant in each offset. Fitted to the main loops of the
+    /// its bit's test and a selected constant in each offset; a looped copy's divisions as
+    /// <see cref="OperatorAnalysis.CopyDivisionInstructions"/> counts them. Fitted to the main loops of the
     /// four leading candidates per operator of the bench suites and issue 9's operators on h100,
     /// the 179 whose loop is one stage: the stage's instructions 2.3% from the loop's in mean
     /// and 11% at worst, where one instruction per load, store and check and one per chunk
@@ -244,7 +245,8 @@ public static class CostModel
                 // An asynchronous copy is one instruction per store, with no load of its own.
                 var copyLoads = s.AsyncCopy ? 0 : vectorLoad ? 1 : copyWidth;
                 copyInstructions += iterations * (copyLoads + (vectorStore ? 1 : copyWidth) * CopyStoreInstructions + checks * CopyCheckInstructions)
-                    + a.CopyCarries(r, s, blockStage, copyWidth, iterations) * CopyCarryInstructions;
+                    + a.CopyCarries(r, s, blockStage, copyWidth, iterations) * CopyCarryInstructions
+                    + a.CopyDivisionInstructions(r, s, blockStage, copyWidth, iterations);
                 // A warp's copy stores: vectors along stored rows, or one store per element of its chunks,
                 // each with the bank conflicts of where the lanes' elements are stored.
                 var storePasses = vectorStore ? copyWidth : CopyStorePasses(a, r, s, blockStage, copyWidth, p);
