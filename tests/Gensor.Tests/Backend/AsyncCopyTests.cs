@@ -36,6 +36,8 @@ public sealed class AsyncCopyTests(CpuDeviceFixture fixture)
     [InlineData(Gemm, "m=32,n=64,k=16", "block=32x64 thread=4x4 reduce=16 shared=A,B vector=4 buffers=2 async=1")]
     // 32 chunks per thread, more than a register copy hoists: unrolled from the first chunk all the same.
     [InlineData(Gemm, "m=64,n=64,k=64", "block=64x64 thread=8x8 reduce=32 shared=A,B buffers=2 async=1")]
+    // The same with ragged m, n and k: each unrolled chunk's bounds checks, from the first chunk's coordinates.
+    [InlineData(Gemm, "m=50,n=70,k=100", "block=64x64 thread=8x8 reduce=32 shared=A,B buffers=2 async=1")]
     // 128 chunks per thread, more than an asynchronous copy hoists: a loop computes them per stage.
     [InlineData(Gemm, "m=64,n=64,k=256", "block=64x64 thread=8x8 reduce=128 shared=A,B buffers=2 async=1")]
     // A padded convolution: bounds checked per element as condition bits, carries between copy runs.
