@@ -79,6 +79,25 @@ public sealed class GpuKitTests
         Assert.Contains("OK", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Every_pair_the_gpu_session_times_is_a_legal_schedule_of_its_suites_operator_on_h100()
+    {
+        // A bad row costs a GPU session's time: session.sh only finds out when gensor tune refuses it there.
+        var root = Support.Repository.Root();
+        var rows = File.ReadAllLines(Path.Combine(root, "bench/gpu/pairs.tsv")).Where(line => line.Length > 0 && !line.StartsWith('#')).ToArray();
+        Assert.NotEmpty(rows);
+        foreach (var row in rows)
+        {
+            var columns = row.Split('\t');
+            Assert.True(columns.Length == 4, $"not suite, operator, schedule, why: {row}");
+            var suite = new[] { $"samples/suites/{columns[0]}.json", $"bench/gpu/{columns[0]}.json" }.Select(f => Path.Combine(root, f)).First(File.Exists);
+            var op = Gensor.Tuning.Batch.BatchPlan.Read(suite).Entries.Single(e => e.Name == columns[1]).Operator!;
+            var schedule = Gensor.Etir.Schedule.Parse(columns[2]);
+            Assert.Null(Gensor.Analysis.OperatorAnalysis.Of(op).CheckStructure(schedule));
+            Assert.True(Gensor.Construction.Legality.Check(op, schedule, Gensor.Hardware.BuiltInProfiles.H100) is null, $"{row}: {Gensor.Construction.Legality.Check(op, schedule, Gensor.Hardware.BuiltInProfiles.H100)}");
+        }
+    }
+
     private sealed record PythonResult(int ExitCode, string Output, string Error, string Command)
     {
         public string Describe() => $"{Command} exited with {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
