@@ -547,7 +547,7 @@ public sealed class OperatorAnalysis
     /// can pass the run's extent for some thread, the chunk's offsets take a carry (a condition
     /// bit tested and a constant selected into both offsets in every stage; the lowering's
     /// chunks after the first). A box of one run never carries; a copy the lowering loops over
-    /// (<see cref="HoistsCopy"/>) divides instead and is not counted here. <paramref name="width"/> and
+    /// (<see cref="HoistsCopy"/>) divides instead (<see cref="CopyDivisionInstructions"/>) and is not counted here. <paramref name="width"/> and
     /// <paramref name="iterations"/> are the copy's chunk width and chunks per thread, as
     /// <see cref="CopyShape"/> gives them (its callers have them already: the cost model asks for every state).
     /// </summary>
@@ -560,8 +560,8 @@ public sealed class OperatorAnalysis
     /// it and remainder by its extent (one shift or mask by a power of two, else a multiply-high and a shift, and a
     /// multiply-add more for a remainder), and a multiply-add into each offset, shared and global; per chunk, its
     /// element and its bounds test. An unrolled copy (0 here) reaches its chunks by constants and carries instead.
-    /// Batch-1 ResNet-50's s4_conv3x3 pick for h100 (18 chunks of W a stage in runs of 16 and 72): 2,473 SASS
-    /// instructions and 186 IMAD looped, 2,272 and 42 unrolled with its carries (ptxas 11.8, sm_90).
+    /// Batch-1 ResNet-50's s4_conv3x3 pick for h100 at 7d4c311 (18 chunks of W a stage in runs of 16 and 72): 2,473
+    /// SASS instructions and 186 IMAD looped, 2,272 and 42 with the copy unrolled in a trial build (ptxas 11.8, sm_90).
     /// </summary>
     public int CopyDivisionInstructions(int index, Schedule schedule, ReadOnlySpan<int> tile, int width, int iterations)
     {
