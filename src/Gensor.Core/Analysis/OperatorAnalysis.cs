@@ -1110,8 +1110,8 @@ public sealed class OperatorAnalysis
     public const int MaxHoistedCopyIterations = 16;
 
     /// <summary>
-    /// Most chunks per thread of an asynchronous copy with no carries between its runs that the lowering unrolls from
-    /// its first chunk's coordinates (<see cref="HoistsCopy"/>).
+    /// Most chunks per thread of an asynchronous copy with no carries between its runs and no bounds check that the
+    /// lowering unrolls from its first chunk's coordinates (<see cref="HoistsCopy"/>).
     /// </summary>
     public const int MaxHoistedAsyncCopyIterations = 64;
 
@@ -1119,16 +1119,18 @@ public sealed class OperatorAnalysis
     /// Whether the lowering unrolls read <paramref name="index"/>'s copy from its thread's first chunk, keeping that
     /// chunk's coordinates in registers (else a loop recomputes them per chunk and stage): up to
     /// <see cref="MaxHoistedCopyIterations"/> chunks, every chunk with the prefetch (which holds their values anyway),
-    /// and up to <see cref="MaxHoistedAsyncCopyIterations"/> for cp.async with no carries. Such a copy's chunks are the
-    /// first one's offsets plus constants, and no register holds a cp.async's value: the loop's divisions were all
-    /// its cost (4096³'s 64x256 pick for h100, 32 chunks of A a stage: 115 IMAD and 3,744 SASS instructions looped,
-    /// 22 and 2,653 unrolled; ptxas 11.8, sm_90). With carries, unrolled chunks took more registers than the loop
-    /// (batch-32 ResNet-50's s3_conv3x3 pick, 72 chunks of W: 128 to 142, 512 to 384 threads resident).
+    /// and up to <see cref="MaxHoistedAsyncCopyIterations"/> for cp.async with no carries and no bounds check. Such a
+    /// copy's chunks are the first one's offsets plus constants, and no register holds a cp.async's value: the loop's
+    /// divisions were all its cost (4096³'s 64x256 pick for h100, 32 chunks of A a stage: 115 IMAD and 3,744 SASS
+    /// instructions looped, 22 and 2,653 unrolled; ptxas 11.8, sm_90). Unrolled, chunks with carries or checks took
+    /// more registers than the loop: batch-32 ResNet-50's s3_conv3x3 pick (72 chunks of W, carries) 128 to 142 (512 to
+    /// 384 threads resident), a 64x64 tile of a 500x700x1000 product (32 checked chunks of A and of B) 95 to 221.
     /// <paramref name="tile"/>, <paramref name="width"/> and <paramref name="iterations"/> as for <see cref="CopyCarries"/>.
     /// </summary>
     public bool HoistsCopy(int index, Schedule schedule, ReadOnlySpan<int> tile, int width, int iterations) =>
         schedule.RegisterPrefetch || iterations <= MaxHoistedCopyIterations
-        || schedule.AsyncCopy && iterations <= MaxHoistedAsyncCopyIterations && Carries(index, schedule, tile, width, iterations) == 0;
+        || schedule.AsyncCopy && iterations <= MaxHoistedAsyncCopyIterations && CopyCheckedDimensions(index, schedule).Checked == 0
+            && Carries(index, schedule, tile, width, iterations) == 0;
 
     /// <summary>
     /// An estimate of registers per thread, term by term as the lowering writes the kernel,
