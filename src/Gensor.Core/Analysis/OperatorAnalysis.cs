@@ -552,7 +552,8 @@ public sealed class OperatorAnalysis
     /// <see cref="CopyShape"/> gives them (its callers have them already: the cost model asks for every state).
     /// </summary>
     public int CopyCarries(int index, Schedule schedule, ReadOnlySpan<int> tile, int width, int iterations) =>
-        HoistsCopy(index, schedule, tile, width, iterations) ? Carries(index, schedule, tile, width, iterations) : 0;
+        // A copy that HoistsCopy unrolls by the cp.async rule has no carries by that rule: no need to count them twice.
+        schedule.RegisterPrefetch || iterations <= MaxHoistedCopyIterations ? Carries(index, schedule, tile, width, iterations) : 0;
 
     /// <summary>
     /// Integer instructions per stage that a copy the lowering loops over (<see cref="HoistsCopy"/> false) spends on

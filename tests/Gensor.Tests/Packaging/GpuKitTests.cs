@@ -94,7 +94,8 @@ public sealed class GpuKitTests
             var op = Gensor.Tuning.Batch.BatchPlan.Read(suite).Entries.Single(e => e.Name == columns[1]).Operator!;
             var schedule = Gensor.Etir.Schedule.Parse(columns[2]);
             Assert.Null(Gensor.Analysis.OperatorAnalysis.Of(op).CheckStructure(schedule));
-            Assert.True(Gensor.Construction.Legality.Check(op, schedule, Gensor.Hardware.BuiltInProfiles.H100) is null, $"{row}: {Gensor.Construction.Legality.Check(op, schedule, Gensor.Hardware.BuiltInProfiles.H100)}");
+            var illegal = Gensor.Construction.Legality.Check(op, schedule, Gensor.Hardware.BuiltInProfiles.H100);
+            Assert.True(illegal is null, $"{row}: {illegal}");
         }
     }
 
