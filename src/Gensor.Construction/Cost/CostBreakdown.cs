@@ -6,7 +6,7 @@ namespace Gensor.Construction.Cost;
 /// Each group of fields is one first-order effect of a GPU, named as
 /// <c>explain --format json</c> names it.
 /// </summary>
-/// <param name="TotalMs">The estimate: the largest of the three bounds, a small share of the other two (<see cref="CostModel.OverlapLoss"/>), and the launch overhead.</param>
+/// <param name="TotalMs">The estimate: the largest of the three bounds, a small share of the other two (the profile's <see cref="Gensor.Hardware.HardwareProfile.OverlapLoss"/>), and the launch overhead.</param>
 /// <param name="MultiprocessorMs">
 /// Bound of the busiest multiprocessor: issue and shared-memory time of its blocks,
 /// round by round, with exposed latency and barriers per stage.

@@ -79,22 +79,11 @@ public static class CostModel
     /// <summary>Share of L2 that tiles of concurrently running blocks can count on (the rest holds other lines).</summary>
     public const double UsableL2 = 0.5;
 
-    /// <summary>
-    /// What each bound that does not limit a kernel still adds, as a share of itself: the GPU
-    /// overlaps issue, L2 and DRAM traffic well, not perfectly, so of two kernels at the same
-    /// DRAM bound the one that also keeps its SMs busy for 95% of that time is the slower. The
-    /// share is not fitted (no GPU measurements yet) and kept small, so it reorders only near
-    /// ties. It decides the exact ones, which are common on memory-bound operators: every leading
-    /// candidate of resnet50 batch 32's s1_reduce_first for h100 estimated 0.02105 ms under the
-    /// largest bound alone, and the text of the schedule chose among them.
-    /// </summary>
-    public const double OverlapLoss = 0.01;
-
-    /// <summary>A kernel's time from its throughput bounds: the largest, plus <see cref="OverlapLoss"/> of the others.</summary>
-    internal static double Overlapped(double a, double b, double c, double d = 0)
+    /// <summary>A kernel's time from its throughput bounds: the largest, plus the profile's <see cref="HardwareProfile.OverlapLoss"/> of the others.</summary>
+    internal static double Overlapped(HardwareProfile profile, double a, double b, double c, double d = 0)
     {
         var largest = Math.Max(Math.Max(a, b), Math.Max(c, d));
-        return largest + (OverlapLoss * (a + b + c + d - largest));
+        return largest + (profile.OverlapLoss * (a + b + c + d - largest));
     }
 
     /// <summary>The estimated time in milliseconds.</summary>
@@ -371,7 +360,7 @@ public static class CostModel
         var l2Seconds = l2Bytes / (p.EffectiveL2BandwidthGBs * 1e9 * Math.Max(1e-6, l2Fraction));
 
         var launches = split > 1 ? 2 : 1;
-        var totalMs = Overlapped(dramSeconds, l2Seconds, smSeconds) * 1e3 + launches * p.LaunchMicroseconds / 1e3;
+        var totalMs = Overlapped(p, dramSeconds, l2Seconds, smSeconds) * 1e3 + launches * p.LaunchMicroseconds / 1e3;
         return new Terms
         {
             TotalMs = totalMs,

@@ -6,7 +6,7 @@ namespace Gensor.Construction.Cost;
 /// bank conflicts, bytes in flight) that the tensor-core model does not weigh. Times are in
 /// milliseconds, traffic in bytes; groups named as <c>explain --format json</c> names them.
 /// </summary>
-/// <param name="TotalMs">The estimate: the largest of the bounds (the four throughput bounds with <see cref="CostModel.OverlapLoss"/> of the others), plus the copy wait, barriers, thread wakes and the launch.</param>
+/// <param name="TotalMs">The estimate: the largest of the bounds (the four throughput bounds with the profile's <see cref="Gensor.Hardware.HardwareProfile.OverlapLoss"/> of the others), plus the copy wait, barriers, thread wakes and the launch.</param>
 /// <param name="TensorCoreMs">Tensor-core bound: the flops at the MMA's share of the peak, in whole rounds.</param>
 /// <param name="SharedMemoryMs">Shared-memory bound: fragment loads and the copies' stores at 128 bytes per clock and SM, in whole rounds.</param>
 /// <param name="L2Ms">L2 bound: every block's operand boxes and C's store over the L2 bandwidth.</param>

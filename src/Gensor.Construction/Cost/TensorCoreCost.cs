@@ -76,7 +76,7 @@ public static class TensorCoreCost
         var wakes = ThreadWakesPerBlock(tiling, profile, stages);
         var threadSyncMs = rounds * Math.Max(1, resident) * wakes * profile.ThreadSyncNs * 1e-6;
         // Thread wakes are added on their own so that GPU estimates (no wakes) stay bit for bit what they were.
-        var total = Math.Max(CostModel.Overlapped(computeMs, sharedMs, l2Ms, dramMs), latencyMs) + copyWaitMs + barrierMs + launchMs + threadSyncMs;
+        var total = Math.Max(CostModel.Overlapped(profile, computeMs, sharedMs, l2Ms, dramMs), latencyMs) + copyWaitMs + barrierMs + launchMs + threadSyncMs;
         return new TensorCoreBreakdown(
             total, computeMs, sharedMs, l2Ms, dramMs, latencyMs, copyWaitMs, barrierMs, threadSyncMs, launchMs, tiling.Pipelined,
             new ResidencyTerm(resident, resident * tiling.Threads, registers, tiling.SharedBytes, limiter),

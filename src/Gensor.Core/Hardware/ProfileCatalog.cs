@@ -33,7 +33,7 @@ public static class ProfileCatalog
     private static readonly string[] TensorFields = ["tensor_gflops_f16", "tensor_gflops_bf16", "tensor_gflops_tf32"];
 
     // Rules of thumb rather than figures of the device: optional, a file without them takes the closest built-in's (not marked estimated).
-    private static readonly string[] RuleFields = ["min_threads_per_block"];
+    private static readonly string[] RuleFields = ["min_threads_per_block", "overlap_loss"];
     /// <summary>The largest profile file read.</summary>
     private const long MaxFileBytes = 1L << 20;
 
@@ -69,6 +69,7 @@ public static class ProfileCatalog
         ["occupancy_goal_threads"] = (1, 1 << 20, false),
         ["thread_sync_ns"] = (1e-3, 1e9, false),
         ["max_unrolled_updates"] = (1, 1 << 24, false),
+        ["overlap_loss"] = (1e-6, 1, false),
     };
 
     /// <summary>The values a profile file may give <paramref name="field"/> (its key, e.g. <c>clock_mhz</c>).</summary>
@@ -271,6 +272,10 @@ public static class ProfileCatalog
                 TensorGflopsBF16 = TensorPeak("tensor_gflops_bf16", closest.TensorGflopsBF16),
                 TensorGflopsTf32 = TensorPeak("tensor_gflops_tf32", closest.TensorGflopsTf32),
                 MinThreadsPerBlock = MinThreads(closest.MinThreadsPerBlock),
+                // 0 is meaningful: the largest bound alone.
+                OverlapLoss = !root.TryGetProperty("overlap_loss", out var overlap)
+                    ? closest.OverlapLoss
+                    : overlap.ValueKind == JsonValueKind.Number && overlap.TryGetDouble(out var share) && share == 0 ? 0 : Number("overlap_loss", closest.OverlapLoss),
                 // 0 is meaningful here: no minimum occupancy.
                 OccupancyGoalThreads = root.TryGetProperty("occupancy_goal_threads", out var goal) && goal.ValueKind == JsonValueKind.Number && goal.TryGetInt32(out var threads) && threads == 0
                     ? 0
@@ -339,6 +344,7 @@ public static class ProfileCatalog
             writer.WriteNumber("issue_efficiency", profile.IssueEfficiency);
             writer.WriteNumber("barrier_ns", profile.BarrierNs);
             writer.WriteNumber("launch_us", profile.LaunchMicroseconds);
+            writer.WriteNumber("overlap_loss", profile.OverlapLoss);
             writer.WriteNumber("tensor_gflops_f16", profile.TensorGflopsF16);
             writer.WriteNumber("tensor_gflops_bf16", profile.TensorGflopsBF16);
             writer.WriteNumber("tensor_gflops_tf32", profile.TensorGflopsTf32);

@@ -36,6 +36,7 @@ public sealed record CalibrationParameter(
         new("issue_efficiency", p => p.IssueEfficiency, (p, v) => p with { IssueEfficiency = v }, Max: 1),
         new("dram_efficiency", p => p.DramEfficiency, (p, v) => p with { DramEfficiency = v }, Max: 1),
         new("l2_bandwidth_gbs", p => p.EffectiveL2BandwidthGBs, (p, v) => p with { L2BandwidthGBs = v }),
+        new("overlap_loss", p => p.OverlapLoss, (p, v) => p with { OverlapLoss = v }, Max: 1),
         new("clock_mhz", p => p.ClockMhz, (p, v) => p with { ClockMhz = v }),
         new("dram_bandwidth_gbs", p => p.DramBandwidthGBs, (p, v) => p with { DramBandwidthGBs = v }),
     ];

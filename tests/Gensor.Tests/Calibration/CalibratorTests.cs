@@ -45,6 +45,19 @@ public class CalibratorTests
     }
 
     [Fact]
+    public void Records_made_with_another_overlap_loss_give_it_back()
+    {
+        // The built-in 0.01 is a guess: GPU records are what should set it.
+        var truth = Base with { OverlapLoss = 0.2 };
+
+        var result = Calibrator.Fit(SamplesUnder(truth), Base);
+
+        var fit = result.Parameters.Single(p => p.Name == "overlap_loss");
+        Assert.True(fit.Fitted, fit.Note);
+        Assert.True(fit.After / truth.OverlapLoss is >= 0.9 and <= 1.1, $"fitted {fit.After}, truth {truth.OverlapLoss}; {string.Join(", ", result.Parameters.Select(p => p.Name + "=" + p.After))}");
+    }
+
+    [Fact]
     public void Calibrating_to_the_base_profiles_own_estimates_changes_nothing()
     {
         var samples = SamplesUnder(Base);
