@@ -12,7 +12,7 @@ namespace Gensor.Tests.Backend;
 /// <summary>
 /// Seeded random legal schedules drawn from the whole schedule space (every
 /// combination of tiles, virtual threads, staging, vector width, padding,
-/// prefetch, double buffering and reduce threads, on extents that tiles do not divide) lower to kernels that match
+/// prefetch, double buffering, reduce threads and split-K, on extents that tiles do not divide) lower to kernels that match
 /// the reference on the CPU accelerator. Hand-picked cases miss combinations;
 /// these do not choose.
 /// </summary>
@@ -42,6 +42,19 @@ public sealed class RandomScheduleTests(CpuDeviceFixture fixture)
         var schedules = RandomSchedules.Draw(op, new Random(Seed(sample)), SchedulesPerOperator, BuiltInProfiles.Cpu);
 
         CompileAndVerify(op, [.. schedules.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), $"Random{sample}{i}"))], seed: 3);
+    }
+
+    [Fact]
+    public void Random_split_k_schedules_verify()
+    {
+        // Blocks that share one output's reduction add their partial sums into it (split-K); the
+        // operators above reduce too little for the space to offer it.
+        var op = Support.Operators.SmallSample("gemv", "i=40,j=300");
+        var schedules = RandomSchedules.Draw(op, new Random(Seed("gemv split-K")), 60, BuiltInProfiles.Cpu)
+            .Where(s => s.SplitReduce > 1).Take(SchedulesPerOperator).ToArray();
+        Assert.Equal(SchedulesPerOperator, schedules.Length);
+
+        CompileAndVerify(op, [.. schedules.Select((s, i) => CSharpKernelGenerator.Generate(new EtirState(op, s), $"RandomSplit{i}"))], seed: 3);
     }
 
     [Theory]

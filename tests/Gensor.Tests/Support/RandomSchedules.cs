@@ -7,7 +7,7 @@ namespace Gensor.Tests.Support;
 
 /// <summary>
 /// Seeded random schedules from the whole schedule space (every combination of tiles, virtual threads,
-/// staging, vector width, padding, prefetch, double buffering and reduce threads), for tests that must
+/// staging, vector width, padding, prefetch, double buffering, reduce threads and split-K), for tests that must
 /// not choose their cases.
 /// </summary>
 internal static class RandomSchedules
@@ -34,13 +34,16 @@ internal static class RandomSchedules
             var variants = ScheduleSpace.CopyVariants(shared.Count > 0);
             var (vector, padding, prefetch, buffers, asyncCopy) = variants[random.Next(variants.Count)];
             var lanes = space.ReduceThreads[random.Next(space.ReduceThreads.Count)];
+            // Split-K where the space has it; drawn only then, so the other operators' draws stay as they were.
+            var split = space.Splits.Count > 1 ? space.Splits[random.Next(space.Splits.Count)] : 1;
             var schedule = new Schedule(block, thread, vthread, reduce, shared, vector)
             {
                 SharedPadding = padding,
                 RegisterPrefetch = prefetch,
                 SharedBuffers = buffers,
-            AsyncCopy = asyncCopy,
+                AsyncCopy = asyncCopy,
                 ReduceThreads = lanes,
+                SplitReduce = split,
             };
             if (Legality.Check(op, schedule, profile) is null && !drawn.Contains(schedule))
             {
