@@ -192,7 +192,7 @@ internal static class ExplainCommand
     {
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"estimate of {what} (under the model; nothing is measured):");
-        output.WriteLine(string.Format(c, "  bounds       multiprocessor {0:G3} ms, DRAM {1:G3} ms, L2 {2:G3} ms, launch {3:G3} ms", b.MultiprocessorMs, b.DramMs, b.L2Ms, b.LaunchMs));
+        output.WriteLine(string.Format(c, "  bounds       multiprocessor {0:G3} ms, DRAM {1:G3} ms, L2 {2:G3} ms; plus their overlap loss {3:G3} ms, launch {4:G3} ms", b.MultiprocessorMs, b.DramMs, b.L2Ms, b.OverlapMs, b.LaunchMs));
         WriteResidency(output, b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
             b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves);
         output.WriteLine(string.Format(c, "  memory       {0:G3} of {1:G3} bytes in flight per SM needed: {2:P0} of DRAM bandwidth reachable",
@@ -217,10 +217,10 @@ internal static class ExplainCommand
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"estimate of {what} (the tensor-core model; nothing is measured):");
         output.WriteLine(b.Pipelined
-            ? string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms, latency {4:G3} ms (pipelined stages); plus barriers {5:G3} ms, launch {6:G3} ms",
-                b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.LatencyMs, b.BarrierMs, b.LaunchMs)
-            : string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms; plus the stages' copy wait {4:G3} ms (single-buffered), barriers {5:G3} ms, launch {6:G3} ms",
-                b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.CopyWaitMs, b.BarrierMs, b.LaunchMs));
+            ? string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms, latency {4:G3} ms (pipelined stages); plus their overlap loss {5:G3} ms, barriers {6:G3} ms, launch {7:G3} ms",
+                b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.LatencyMs, b.OverlapMs, b.BarrierMs, b.LaunchMs)
+            : string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms; plus their overlap loss {4:G3} ms, the stages' copy wait {5:G3} ms (single-buffered), barriers {6:G3} ms, launch {7:G3} ms",
+                b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.OverlapMs, b.CopyWaitMs, b.BarrierMs, b.LaunchMs));
         WriteResidency(output, b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
             b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves);
         output.WriteLine(string.Format(c, "  tensor cores {0:G3} flops at {1:P0} of {2:#,0.##} GFLOP/s, {3} MMAs per warp and stage",

@@ -6,13 +6,14 @@ namespace Gensor.Construction.Cost;
 /// Each group of fields is one first-order effect of a GPU, named as
 /// <c>explain --format json</c> names it.
 /// </summary>
-/// <param name="TotalMs">The estimate: the largest of the three bounds, a small share of the other two (the profile's <see cref="Gensor.Hardware.HardwareProfile.OverlapLoss"/>), and the launch overhead.</param>
+/// <param name="TotalMs">The estimate: the largest of the three bounds, the overlap loss and the launch overhead.</param>
 /// <param name="MultiprocessorMs">
 /// Bound of the busiest multiprocessor: issue and shared-memory time of its blocks,
 /// round by round, with exposed latency and barriers per stage.
 /// </param>
 /// <param name="DramMs">DRAM bound: the DRAM bytes (<see cref="L2ReuseTerm"/>) at the bandwidth the kernel can keep in flight.</param>
 /// <param name="L2Ms">L2 bound: the L2 bytes (<see cref="L2ReuseTerm"/>) over the L2 bandwidth.</param>
+/// <param name="OverlapMs">What the two bounds that do not limit the kernel add to the largest: the profile's <see cref="Gensor.Hardware.HardwareProfile.OverlapLoss"/> of them.</param>
 /// <param name="LaunchMs">Fixed kernel launch overhead.</param>
 /// <param name="Occupancy">Resident blocks and threads per SM, the registers and shared memory that decide them, and which one limits.</param>
 /// <param name="Waves">Rounds of resident blocks on the busiest SM, and how full the rounds are (the tail).</param>
@@ -29,6 +30,7 @@ public sealed record CostBreakdown(
     double MultiprocessorMs,
     double DramMs,
     double L2Ms,
+    double OverlapMs,
     double LaunchMs,
     OccupancyTerm Occupancy,
     WavesTerm Waves,

@@ -79,12 +79,9 @@ public static class CostModel
     /// <summary>Share of L2 that tiles of concurrently running blocks can count on (the rest holds other lines).</summary>
     public const double UsableL2 = 0.5;
 
-    /// <summary>A kernel's time from its throughput bounds: the largest, plus the profile's <see cref="HardwareProfile.OverlapLoss"/> of the others.</summary>
-    internal static double Overlapped(HardwareProfile profile, double a, double b, double c, double d = 0)
-    {
-        var largest = Math.Max(Math.Max(a, b), Math.Max(c, d));
-        return largest + (profile.OverlapLoss * (a + b + c + d - largest));
-    }
+    /// <summary>What a kernel's throughput bounds other than the largest add to it: the profile's <see cref="HardwareProfile.OverlapLoss"/> of them.</summary>
+    internal static double Overlap(HardwareProfile profile, double a, double b, double c, double d = 0) =>
+        profile.OverlapLoss * (a + b + c + d - Math.Max(Math.Max(a, b), Math.Max(c, d)));
 
     /// <summary>The estimated time in milliseconds.</summary>
     public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile) => Estimate(op, schedule, profile, null);
@@ -112,7 +109,7 @@ public static class CostModel
         }
         var t = Evaluate(OperatorAnalysis.Of(op), schedule, profile, registersPerThread);
         return new CostBreakdown(
-            t.TotalMs, t.SmMs, t.DramMs, t.L2Ms, profile.LaunchMicroseconds / 1e3,
+            t.TotalMs, t.SmMs, t.DramMs, t.L2Ms, t.OverlapMs, profile.LaunchMicroseconds / 1e3,
             new OccupancyTerm(t.BlocksPerSm, t.BlocksPerSm * schedule.ThreadsPerBlock, t.Registers, t.SharedBytesPerBlock, t.Limiter, t.LatencyEfficiency),
             new WavesTerm(t.Rounds, t.TailEfficiency, t.ActiveSms),
             new MemoryParallelismTerm(t.InFlightPerSm, t.NeededPerSm, t.AchievedFraction, t.CopyWaitMs),
@@ -360,13 +357,15 @@ public static class CostModel
         var l2Seconds = l2Bytes / (p.EffectiveL2BandwidthGBs * 1e9 * Math.Max(1e-6, l2Fraction));
 
         var launches = split > 1 ? 2 : 1;
-        var totalMs = Overlapped(p, dramSeconds, l2Seconds, smSeconds) * 1e3 + launches * p.LaunchMicroseconds / 1e3;
+        var overlapSeconds = Overlap(p, dramSeconds, l2Seconds, smSeconds);
+        var totalMs = (Math.Max(dramSeconds, Math.Max(l2Seconds, smSeconds)) + overlapSeconds) * 1e3 + launches * p.LaunchMicroseconds / 1e3;
         return new Terms
         {
             TotalMs = totalMs,
             DramMs = dramSeconds * 1e3,
             L2Ms = l2Seconds * 1e3,
             SmMs = smSeconds * 1e3,
+            OverlapMs = overlapSeconds * 1e3,
             DramBytes = dramBytes,
             L2Bytes = l2Bytes,
             SharedBytes = blocks * stages * (double)warps * passes * p.SharedMemoryBanks * sizeof(float),
@@ -624,7 +623,7 @@ public static class CostModel
 
     private struct Terms
     {
-        public double TotalMs, DramMs, L2Ms, SmMs, DramBytes, L2Bytes, SharedBytes, L1Bytes;
+        public double TotalMs, DramMs, L2Ms, SmMs, OverlapMs, DramBytes, L2Bytes, SharedBytes, L1Bytes;
         public long Blocks, Stages, Rounds;
         public int BlocksPerSm, Registers, ActiveSms;
         public long SharedBytesPerBlock;

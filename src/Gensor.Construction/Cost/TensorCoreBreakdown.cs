@@ -6,12 +6,13 @@ namespace Gensor.Construction.Cost;
 /// bank conflicts, bytes in flight) that the tensor-core model does not weigh. Times are in
 /// milliseconds, traffic in bytes; groups named as <c>explain --format json</c> names them.
 /// </summary>
-/// <param name="TotalMs">The estimate: the largest of the bounds (the four throughput bounds with the profile's <see cref="Gensor.Hardware.HardwareProfile.OverlapLoss"/> of the others), plus the copy wait, barriers, thread wakes and the launch.</param>
+/// <param name="TotalMs">The estimate: the largest of the bounds, plus the overlap loss, the copy wait, barriers, thread wakes and the launch.</param>
 /// <param name="TensorCoreMs">Tensor-core bound: the flops at the MMA's share of the peak, in whole rounds.</param>
 /// <param name="SharedMemoryMs">Shared-memory bound: fragment loads and the copies' stores at 128 bytes per clock and SM, in whole rounds.</param>
 /// <param name="L2Ms">L2 bound: every block's operand boxes and C's store over the L2 bandwidth.</param>
 /// <param name="DramMs">DRAM bound: A, B and C once (the boxes blocks share stay in L2).</param>
 /// <param name="LatencyMs">Latency bound of a pipelined schedule: a global load's latency per stage and round (0 single-buffered).</param>
+/// <param name="OverlapMs">What the throughput bounds that do not limit the kernel add: the profile's <see cref="Gensor.Hardware.HardwareProfile.OverlapLoss"/> of them.</param>
 /// <param name="CopyWaitMs">What a single-buffered schedule's stages wait for their own copy: a global load's latency per stage and round, added (0 pipelined).</param>
 /// <param name="BarrierMs">The barriers, two per stage and round, or one when pipelined.</param>
 /// <param name="ThreadSyncMs">The CPU accelerator's thread wakes for barriers and the emulated MMA's shuffles; 0 on GPU profiles.</param>
@@ -32,6 +33,7 @@ public sealed record TensorCoreBreakdown(
     double L2Ms,
     double DramMs,
     double LatencyMs,
+    double OverlapMs,
     double CopyWaitMs,
     double BarrierMs,
     double ThreadSyncMs,

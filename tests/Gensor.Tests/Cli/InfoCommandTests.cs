@@ -125,7 +125,7 @@ public sealed class InfoCommandTests
         var breakdown = candidate["breakdown"]!;
         Assert.Equal("tensor_core", (string?)breakdown["model"]);
         Assert.Equal((double)candidate["estimated_ms"]!, (double)breakdown["total_ms"]!, 3);
-        foreach (var term in new[] { "tensor_core_ms", "shared_memory_ms", "l2_ms", "dram_ms", "barrier_ms", "launch_ms" })
+        foreach (var term in new[] { "tensor_core_ms", "shared_memory_ms", "l2_ms", "dram_ms", "overlap_ms", "barrier_ms", "launch_ms" })
         {
             Assert.True((double)breakdown[term]! > 0, term);
         }

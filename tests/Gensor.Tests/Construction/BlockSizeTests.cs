@@ -126,6 +126,7 @@ public sealed class BlockSizeTests
         var gemm = TestOperators.Gemm(512, 512, 512);
         var schedule = Schedule.Parse("block=64x64 thread=8x8 reduce=16 shared=A,B");
         var b = CostModel.Breakdown(gemm, schedule, none);
+        Assert.Equal(0, b.OverlapMs);
         Assert.Equal(Math.Max(b.MultiprocessorMs, Math.Max(b.DramMs, b.L2Ms)) + b.LaunchMs, b.TotalMs, 12);
 
         foreach (var bad in new[] { "-0.1", "1.5", "\"some\"" })
