@@ -55,6 +55,8 @@ public sealed record HardwareProfile(
     /// small, so it reorders only near ties; it decides the exact ones, which are common on
     /// memory-bound operators: every leading candidate of resnet50 batch 32's s1_reduce_first for
     /// h100 estimated 0.02105 ms under the largest bound alone, and the text of the schedule chose.
+    /// <c>gensor calibrate</c> fits it from a larger start (at 0.01 it moves the estimates too little for
+    /// calibration to take it up).
     /// </summary>
     public double OverlapLoss { get; init; } = 0.01;
 
