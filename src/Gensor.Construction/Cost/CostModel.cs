@@ -79,9 +79,17 @@ public static class CostModel
     /// <summary>Share of L2 that tiles of concurrently running blocks can count on (the rest holds other lines).</summary>
     public const double UsableL2 = 0.5;
 
-    /// <summary>What a kernel's throughput bounds other than the largest add to it: the profile's <see cref="HardwareProfile.OverlapLoss"/> of them.</summary>
-    internal static double Overlap(HardwareProfile profile, double a, double b, double c, double d = 0) =>
-        profile.OverlapLoss * (a + b + c + d - Math.Max(Math.Max(a, b), Math.Max(c, d)));
+    /// <summary>What a kernel's bounds other than the largest add to it: the profile's <see cref="HardwareProfile.OverlapLoss"/> of them.</summary>
+    internal static double Overlap(HardwareProfile profile, params ReadOnlySpan<double> bounds)
+    {
+        double sum = 0, largest = 0;
+        foreach (var bound in bounds)
+        {
+            sum += bound;
+            largest = Math.Max(largest, bound);
+        }
+        return profile.OverlapLoss * (sum - largest);
+    }
 
     /// <summary>The estimated time in milliseconds.</summary>
     public static double EstimateMs(Operator op, Schedule schedule, HardwareProfile profile) => Estimate(op, schedule, profile, null);

@@ -12,7 +12,7 @@ namespace Gensor.Construction.Cost;
 /// <param name="L2Ms">L2 bound: every block's operand boxes and C's store over the L2 bandwidth.</param>
 /// <param name="DramMs">DRAM bound: A, B and C once (the boxes blocks share stay in L2).</param>
 /// <param name="LatencyMs">Latency bound of a pipelined schedule: a global load's latency per stage and round (0 single-buffered).</param>
-/// <param name="OverlapMs">What the throughput bounds that do not limit the kernel add: the profile's <see cref="Gensor.Hardware.HardwareProfile.OverlapLoss"/> of them.</param>
+/// <param name="OverlapMs">What the bounds that do not limit the kernel (a pipelined schedule's latency among them) add: the profile's <see cref="Gensor.Hardware.HardwareProfile.OverlapLoss"/> of them.</param>
 /// <param name="CopyWaitMs">What a single-buffered schedule's stages wait for their own copy: a global load's latency per stage and round, added (0 pipelined).</param>
 /// <param name="BarrierMs">The barriers, two per stage and round, or one when pipelined.</param>
 /// <param name="ThreadSyncMs">The CPU accelerator's thread wakes for barriers and the emulated MMA's shuffles; 0 on GPU profiles.</param>
