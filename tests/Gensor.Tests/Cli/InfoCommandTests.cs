@@ -145,7 +145,17 @@ public sealed class InfoCommandTests
             "--compiler-check", "off", "--schedule", "block=64x64 thread=4x4 reduce=16 shared=A,B", "--format", "json");
 
         Assert.True(json.ExitCode == 0, json.Error);
-        Assert.Equal("simt", (string?)JsonNode.Parse(json.Output)!["candidates"]![0]!["breakdown"]!["model"]);
+        var breakdown = JsonNode.Parse(json.Output)!["candidates"]![0]!["breakdown"]!;
+        Assert.Equal("simt", (string?)breakdown["model"]);
+        // Issue 10's first-order effects, each a group of its own, and the bounds with what is added to the largest.
+        foreach (var term in new[] { "occupancy", "waves", "memory_parallelism", "shared_memory", "issue", "l2_reuse", "reduction" })
+        {
+            Assert.IsType<JsonObject>(breakdown[term]);
+        }
+        double Ms(string name) => (double)breakdown[name]!;
+        Assert.True(Ms("overlap_ms") > 0);
+        var largest = Math.Max(Ms("multiprocessor_ms"), Math.Max(Ms("dram_ms"), Ms("l2_ms")));
+        Assert.Equal(Ms("total_ms"), largest + Ms("overlap_ms") + Ms("launch_ms"), 4);
     }
 
     [Theory]
