@@ -79,8 +79,11 @@ public static class CostModel
     /// <summary>Share of L2 that tiles of concurrently running blocks can count on (the rest holds other lines).</summary>
     public const double UsableL2 = 0.5;
 
-    /// <summary>What a kernel's bounds other than the largest add to it: the profile's <see cref="HardwareProfile.OverlapLoss"/> of them.</summary>
-    internal static double Overlap(HardwareProfile profile, params ReadOnlySpan<double> bounds)
+    /// <summary>
+    /// A kernel's bounds taken together: the largest, and what the others add to it (the profile's
+    /// <see cref="HardwareProfile.OverlapLoss"/> of them).
+    /// </summary>
+    internal static (double Largest, double Overlap) Bounds(HardwareProfile profile, params ReadOnlySpan<double> bounds)
     {
         double sum = 0, largest = 0;
         foreach (var bound in bounds)
@@ -88,7 +91,7 @@ public static class CostModel
             sum += bound;
             largest = Math.Max(largest, bound);
         }
-        return profile.OverlapLoss * (sum - largest);
+        return (largest, profile.OverlapLoss * (sum - largest));
     }
 
     /// <summary>The estimated time in milliseconds.</summary>
@@ -365,8 +368,8 @@ public static class CostModel
         var l2Seconds = l2Bytes / (p.EffectiveL2BandwidthGBs * 1e9 * Math.Max(1e-6, l2Fraction));
 
         var launches = split > 1 ? 2 : 1;
-        var overlapSeconds = Overlap(p, dramSeconds, l2Seconds, smSeconds);
-        var totalMs = (Math.Max(dramSeconds, Math.Max(l2Seconds, smSeconds)) + overlapSeconds) * 1e3 + launches * p.LaunchMicroseconds / 1e3;
+        var (largestSeconds, overlapSeconds) = Bounds(p, dramSeconds, l2Seconds, smSeconds);
+        var totalMs = (largestSeconds + overlapSeconds) * 1e3 + launches * p.LaunchMicroseconds / 1e3;
         return new Terms
         {
             TotalMs = totalMs,

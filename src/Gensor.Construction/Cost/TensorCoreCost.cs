@@ -76,8 +76,8 @@ public static class TensorCoreCost
         var wakes = ThreadWakesPerBlock(tiling, profile, stages);
         var threadSyncMs = rounds * Math.Max(1, resident) * wakes * profile.ThreadSyncNs * 1e-6;
         // Thread wakes are added on their own so that GPU estimates (no wakes) stay bit for bit what they were.
-        var overlapMs = CostModel.Overlap(profile, computeMs, sharedMs, l2Ms, dramMs, latencyMs);
-        var total = Math.Max(Math.Max(Math.Max(computeMs, sharedMs), Math.Max(l2Ms, dramMs)), latencyMs) + overlapMs + copyWaitMs + barrierMs + launchMs + threadSyncMs;
+        var (largestMs, overlapMs) = CostModel.Bounds(profile, computeMs, sharedMs, l2Ms, dramMs, latencyMs);
+        var total = largestMs + overlapMs + copyWaitMs + barrierMs + launchMs + threadSyncMs;
         return new TensorCoreBreakdown(
             total, computeMs, sharedMs, l2Ms, dramMs, latencyMs, overlapMs, copyWaitMs, barrierMs, threadSyncMs, launchMs, tiling.Pipelined,
             new ResidencyTerm(resident, resident * tiling.Threads, registers, tiling.SharedBytes, limiter),

@@ -235,6 +235,18 @@ public static class ProfileCatalog
                     ? threads
                     : throw GensorException.BadInput($"profile file {source}: field 'min_threads_per_block' is not a whole number of threads within 0..{Ranges["max_threads_per_block"].Max.ToString(CultureInfo.InvariantCulture)} (0 for none)");
             }
+            // A rule's share: optional like min_threads_per_block, and 0 is meaningful (overlap_loss: the largest bound alone).
+            double Share(string field, double fallback)
+            {
+                if (!root.TryGetProperty(field, out var value))
+                {
+                    return fallback;
+                }
+                var (min, max, _) = Ranges[field];
+                return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var share) && (share == 0 || (share >= min && share <= max))
+                    ? share
+                    : throw GensorException.BadInput($"profile file {source}: field '{field}' is not 0 or a share within {min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}");
+            }
             int Int(string field, int fallback)
             {
                 var number = Number(field, fallback);
@@ -272,10 +284,7 @@ public static class ProfileCatalog
                 TensorGflopsBF16 = TensorPeak("tensor_gflops_bf16", closest.TensorGflopsBF16),
                 TensorGflopsTf32 = TensorPeak("tensor_gflops_tf32", closest.TensorGflopsTf32),
                 MinThreadsPerBlock = MinThreads(closest.MinThreadsPerBlock),
-                // 0 is meaningful: the largest bound alone.
-                OverlapLoss = !root.TryGetProperty("overlap_loss", out var overlap)
-                    ? closest.OverlapLoss
-                    : overlap.ValueKind == JsonValueKind.Number && overlap.TryGetDouble(out var share) && share == 0 ? 0 : Number("overlap_loss", closest.OverlapLoss),
+                OverlapLoss = Share("overlap_loss", closest.OverlapLoss),
                 // 0 is meaningful here: no minimum occupancy.
                 OccupancyGoalThreads = root.TryGetProperty("occupancy_goal_threads", out var goal) && goal.ValueKind == JsonValueKind.Number && goal.TryGetInt32(out var threads) && threads == 0
                     ? 0
