@@ -249,9 +249,9 @@ public static class CostModel
                 var width = loads < operands ? 4 : 1;
                 lds += points * loads;
                 // Bank passes of one of these loads by a warp, at the lanes' word offsets in the stored box.
-                var strideLane = a.StoredBoxStride(r, innerReduce, blockStage, s.SharedPadding) * laneRun;
-                var strideX = innermost >= 0 ? a.StoredBoxStride(r, innermost, blockStage, s.SharedPadding) * chunkX : 0;
-                var strideY = outer >= 0 ? a.StoredBoxStride(r, outer, blockStage, s.SharedPadding) * chunkY : 0;
+                var strideLane = a.StoredBoxStride(r, innerReduce, blockStage, s) * laneRun;
+                var strideX = innermost >= 0 ? a.StoredBoxStride(r, innermost, blockStage, s) * chunkX : 0;
+                var strideY = outer >= 0 ? a.StoredBoxStride(r, outer, blockStage, s) * chunkY : 0;
                 var pass = Passes(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);
                 passes += points * loads * pass;
                 idealPasses += points * loads * IdealPasses(lanes, strideLane, threadsX, strideX, threadsY, strideY, width, p);

@@ -46,6 +46,10 @@ public static class PrimitiveSet
         primitives.Add(new TogglePrefetch());
         primitives.Add(new ToggleDoubleBuffering());
         primitives.Add(new ToggleAsyncCopy());
+        if (space.ReduceRuns.Count > 1)
+        {
+            primitives.Add(new ToggleReduceRun());
+        }
         if (space.ReduceThreads.Count > 1)
         {
             primitives.Add(new ResizeReduceThreads(Grow: true));

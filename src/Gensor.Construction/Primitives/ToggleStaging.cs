@@ -17,10 +17,11 @@ public sealed record ToggleStaging(string Tensor) : IPrimitive
             ? schedule.SharedInputs.Where(name => name != Tensor)
             : schedule.SharedInputs.Append(Tensor);
         var staged = space.CanonicalShared(shared);
-        // With nothing staged there is no copy: its vector width, padding, prefetch, buffers and asynchronous copies reset.
+        // With nothing staged there is no copy: its vector width, padding, prefetch, buffers, asynchronous copies and
+        // the staged layout of a reduce run reset.
         return PrimitiveOutcome.To(staged.Count > 0
             ? schedule with { SharedInputs = staged }
-            : schedule with { SharedInputs = staged, VectorWidth = 1, SharedPadding = 0, RegisterPrefetch = false, SharedBuffers = 1, AsyncCopy = false });
+            : schedule with { SharedInputs = staged, VectorWidth = 1, SharedPadding = 0, RegisterPrefetch = false, SharedBuffers = 1, AsyncCopy = false, ReduceRun = 1 });
     }
 
     public override string ToString() => $"toggle shared {Tensor}";

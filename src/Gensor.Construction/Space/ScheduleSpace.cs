@@ -21,6 +21,8 @@ namespace Gensor.Construction.Space;
 /// register prefetch off or on, and with it one or two shared buffers;</item>
 /// <item>reduce threads (<see cref="Schedule.ReduceThreads"/>): 1, or for an operator with a
 /// reduction 4, 32 or 128 (a few lanes, a warp, four warps), where they divide the reduce step;</item>
+/// <item>reduce run (<see cref="Schedule.ReduceRun"/>): 1, or 4 with staged inputs where a stageable input is
+/// contiguous along the innermost reduce axis (a run keeps its box in the tensor's order);</item>
 /// <item>split reduction (<see cref="Schedule.SplitReduce"/>): 1, or 2 to 16 blocks per tile for a float32
 /// sum with no epilogue, an output of at most <see cref="MaxSplitOutputs"/> elements and at least
 /// <see cref="MinSplitPoints"/> reduce points per slice.</item>
@@ -67,6 +69,9 @@ public sealed class ScheduleSpace
     /// <summary>Reduce-thread choices for an operator with a reduction: one thread, a few lanes, a warp, four warps.</summary>
     public static readonly int[] ReduceThreadChoices = [1, 4, 32, 128];
 
+    /// <summary>Reduce-run choices for an operator with a stageable input contiguous along its innermost reduce axis.</summary>
+    public static readonly int[] ReduceRunChoices = [1, 4];
+
     /// <summary>Split-reduction choices (blocks per block tile) for an operator that may split.</summary>
     public static readonly int[] SplitChoices = [1, 2, 4, 8, 16];
 
@@ -86,6 +91,7 @@ public sealed class ScheduleSpace
     private readonly int[][] _reduceChoices;
     private readonly int[] _blockCaps;
     private readonly int[] _splits;
+    private readonly int[] _reduceRuns;
 
     private ScheduleSpace(Operator op)
     {
@@ -121,6 +127,12 @@ public sealed class ScheduleSpace
             }
         }
         _splits = Analysis.CanSplitReduction && op.Output.ElementCount <= MaxSplitOutputs ? [.. SplitChoices.Where(split => op.ReductionLength / split >= MinSplitPoints || split == 1)] : [1];
+        var reorders = false;
+        for (var r = 0; r < Analysis.ReadCount; r++)
+        {
+            reorders |= Analysis.IsStageable(r) && Analysis.RunReorders(r);
+        }
+        _reduceRuns = reorders ? ReduceRunChoices : [1];
         // Input order, so that a schedule's SharedInputs list is canonical.
         StageableInputs = [.. op.Inputs.Select(input => input.Name).Where(stageable.Contains)];
     }
@@ -145,6 +157,12 @@ public sealed class ScheduleSpace
 
     /// <summary>The reduce-thread choices of this operator: only 1 without a reduction.</summary>
     public IReadOnlyList<int> ReduceThreads => Analysis.ReduceRank > 0 && Operator.Reduction != Reduction.None ? ReduceThreadChoices : [1];
+
+    /// <summary>
+    /// The reduce-run choices of a schedule of this operator that stages something (<see cref="ReduceRunChoices"/>,
+    /// or only 1 when no stageable input is stored otherwise under a run); a schedule that stages nothing has run 1.
+    /// </summary>
+    public IReadOnlyList<int> ReduceRuns => _reduceRuns;
 
     /// <summary>The split-reduction choices of this operator, ascending: only 1 when it may not split.</summary>
     public IReadOnlyList<int> Splits => _splits;
@@ -172,7 +190,7 @@ public sealed class ScheduleSpace
             {
                 size *= choices.Length;
             }
-            size *= 1 + (Math.Pow(2, StageableInputs.Count) - 1) * StagedVariants.Length;
+            size *= 1 + (Math.Pow(2, StageableInputs.Count) - 1) * StagedVariants.Length * _reduceRuns.Length;
             size *= ReduceThreads.Count;
             size *= _splits.Length;
             return size >= long.MaxValue ? long.MaxValue : (long)size;
@@ -222,6 +240,7 @@ public sealed class ScheduleSpace
         return schedule.SharedInputs.All(StageableInputs.Contains)
             && ReduceThreads.Contains(schedule.ReduceThreads)
             && _splits.Contains(schedule.SplitReduce)
+            && (schedule.ReduceRun == 1 || schedule.SharedInputs.Count > 0 && _reduceRuns.Contains(schedule.ReduceRun))
             && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.RegisterPrefetch, schedule.SharedBuffers, schedule.AsyncCopy));
     }
 

@@ -82,12 +82,13 @@ public sealed class OperatorAnalysis
                 }
             }
             var stageable = bodyReads.Count(other => other.Tensor == read.Tensor) == 1;
+            var order = StoredOrder(terms, SpatialRank);
             long flatConstant = 0;
             for (var d = 0; d < shape.Length; d++)
             {
                 flatConstant += constants[d] * strides[d];
             }
-            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, StoredOrder(terms, SpatialRank))
+            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, order, RunStoredOrder(order, axisStrides, ReduceRank))
             {
                 FlatConstant = flatConstant,
                 Float32 = tensor.Type == ElementType.F32,
@@ -178,6 +179,34 @@ public sealed class OperatorAnalysis
         }
         return [.. order];
     }
+
+    /// <summary>
+    /// The storage order of a staged box under a reduce run (<see cref="Schedule.ReduceRun"/>): the
+    /// tensor's own, when the tensor is contiguous along the innermost reduce axis, so that the box is
+    /// too and a run's operands lie side by side; else <paramref name="order"/> (<see cref="StoredOrder"/>).
+    /// </summary>
+    private static int[] RunStoredOrder(int[] order, long[] axisStrides, int reduceRank)
+    {
+        if (reduceRank == 0 || axisStrides[^1] != 1)
+        {
+            return order;
+        }
+        var tensorOrder = new int[order.Length];
+        for (var d = 0; d < tensorOrder.Length; d++)
+        {
+            tensorOrder[d] = d;
+        }
+        return tensorOrder;
+    }
+
+    /// <summary>The order in which read <paramref name="read"/>'s staged box is stored under <paramref name="schedule"/>, outermost first.</summary>
+    private static int[] OrderOf(ReadInfo read, Schedule schedule) => schedule.ReduceRun > 1 ? read.RunOrder : read.Order;
+
+    /// <summary>
+    /// Whether a reduce run (<see cref="Schedule.ReduceRun"/>) stores read <paramref name="index"/>'s
+    /// staged box in another order than it stores it without one (the run's reason to exist).
+    /// </summary>
+    public bool RunReorders(int index) => !_reads[index].RunOrder.AsSpan().SequenceEqual(_reads[index].Order);
 
     /// <summary>The analysis of <paramref name="op"/>, computed on first use and cached per instance.</summary>
     public static OperatorAnalysis Of(Operator op) => Cache.GetValue(op, static o => new OperatorAnalysis(o));
@@ -357,8 +386,8 @@ public sealed class OperatorAnalysis
         BlockStageTile(schedule, tile);
         var box = Box(index, tile);
         var strides = new long[read.Terms.Length];
-        var elements = StoredStrides(read, tile, schedule.SharedPadding, strides);
-        return new StagedLayout(box, PaddingOf(read, schedule.SharedPadding), read.Order, strides, elements);
+        var elements = StoredStrides(read, tile, schedule, strides);
+        return new StagedLayout(box, PaddingOf(read, schedule.SharedPadding), OrderOf(read, schedule), strides, elements);
     }
 
     /// <summary>
@@ -367,15 +396,16 @@ public sealed class OperatorAnalysis
     /// the elements stored. The one layout formula, shared by <see cref="Layout"/>
     /// and the cost model's allocation-free paths.
     /// </summary>
-    private static long StoredStrides(ReadInfo read, ReadOnlySpan<int> tile, int padding, Span<long> strides)
+    private static long StoredStrides(ReadInfo read, ReadOnlySpan<int> tile, Schedule schedule, Span<long> strides)
     {
-        var pad = PaddingOf(read, padding);
+        var pad = PaddingOf(read, schedule.SharedPadding);
+        var order = OrderOf(read, schedule);
         long stride = 1;
-        for (var i = read.Order.Length - 1; i >= 0; i--)
+        for (var i = order.Length - 1; i >= 0; i--)
         {
-            var d = read.Order[i];
+            var d = order[i];
             strides[d] = stride;
-            stride = Saturating(stride, DimensionExtent(read, d, tile, clamp: false) + (i == read.Order.Length - 1 ? pad : 0));
+            stride = Saturating(stride, DimensionExtent(read, d, tile, clamp: false) + (i == order.Length - 1 ? pad : 0));
         }
         return stride;
     }
@@ -431,8 +461,8 @@ public sealed class OperatorAnalysis
             // Every dimension outside the run moves by whole vectors (and a checked row holds whole chunks).
             vectorLoad &= Divides(width, stride) && Divides(width, origin);
         }
-        var vectorStore = vectorLoad && read.Order[^1] == rank - 1
-            && StoredElements(index, tile, schedule.SharedPadding) % 4 == 0 && (row + (first == rank - 1 ? PaddingOf(read, schedule.SharedPadding) : 0)) % width == 0;
+        var vectorStore = vectorLoad && OrderOf(read, schedule)[^1] == rank - 1
+            && StoredElements(index, tile, schedule) % 4 == 0 && (row + (first == rank - 1 ? PaddingOf(read, schedule.SharedPadding) : 0)) % width == 0;
         var elements = Footprint(index, tile, clamp: false);
         var perRound = (long)schedule.ThreadsPerBlock * width;
         return (width, vectorLoad, vectorStore, (int)Math.Min(int.MaxValue, (elements + perRound - 1) / perRound));
@@ -460,7 +490,7 @@ public sealed class OperatorAnalysis
             return Math.Min(1, offsets.Length);
         }
         Span<long> stored = stackalloc long[rank];
-        StoredStrides(read, tile, schedule.SharedPadding, stored);
+        StoredStrides(read, tile, schedule, stored);
         Span<long> extent = stackalloc long[rank];
         Span<long> at = stackalloc long[rank];
         for (var d = 0; d < rank; d++)
@@ -525,7 +555,7 @@ public sealed class OperatorAnalysis
             return (first, length);
         }
         Span<long> stored = stackalloc long[read.Terms.Length];
-        StoredStrides(read, tile, schedule.SharedPadding, stored);
+        StoredStrides(read, tile, schedule, stored);
         while (first > 0 && !IndexCanLeave(index, first, schedule, reduceGuarded: false))
         {
             var d = first - 1;
@@ -652,7 +682,7 @@ public sealed class OperatorAnalysis
         {
             if (IsShared(schedule, _reads[r].Tensor))
             {
-                var elements = Saturating(StoredElements(r, tile, schedule.SharedPadding), Math.Max(1, schedule.SharedBuffers));
+                var elements = Saturating(StoredElements(r, tile, schedule), Math.Max(1, schedule.SharedBuffers));
                 bytes = Math.Min(bytes + Saturating(Allotted(elements, quads), sizeof(float)), SaturationCap);
             }
         }
@@ -684,22 +714,22 @@ public sealed class OperatorAnalysis
     /// <see cref="StagedLayout.StoredElements"/> without allocating, for the
     /// cost model's hot path: the box with every row longer by the padding.
     /// </summary>
-    public long StoredElements(int index, ReadOnlySpan<int> tile, int padding)
+    public long StoredElements(int index, ReadOnlySpan<int> tile, Schedule schedule)
     {
         var read = _reads[index];
         Span<long> strides = stackalloc long[read.Terms.Length];
-        return StoredStrides(read, tile, padding, strides);
+        return StoredStrides(read, tile, schedule, strides);
     }
 
     /// <summary>
     /// How far a position moves per unit step of axis <paramref name="slot"/> in the
     /// stored layout (<see cref="StagedLayout.Strides"/>), without allocating.
     /// </summary>
-    public long StoredBoxStride(int index, int slot, ReadOnlySpan<int> tile, int padding)
+    public long StoredBoxStride(int index, int slot, ReadOnlySpan<int> tile, Schedule schedule)
     {
         var read = _reads[index];
         Span<long> strides = stackalloc long[read.Terms.Length];
-        StoredStrides(read, tile, padding, strides);
+        StoredStrides(read, tile, schedule, strides);
         long total = 0;
         for (var d = 0; d < read.Terms.Length; d++)
         {
@@ -886,7 +916,7 @@ public sealed class OperatorAnalysis
         Span<int> tile = stackalloc int[AxisCount];
         BlockStageTile(schedule, tile);
         Span<long> strides = stackalloc long[read.Terms.Length];
-        if (StoredStrides(read, tile, schedule.SharedPadding, strides) % 4 != 0)
+        if (StoredStrides(read, tile, schedule, strides) % 4 != 0)
         {
             return false;
         }
@@ -940,12 +970,12 @@ public sealed class OperatorAnalysis
         BlockStageTile(schedule, tile);
         for (var a = 0; a < SpatialRank; a++)
         {
-            if (schedule.ThreadTile[a] / schedule.VirtualThreads[a] % 4 == 0 && StoredBoxStride(index, a, tile, schedule.SharedPadding) == 1)
+            if (schedule.ThreadTile[a] / schedule.VirtualThreads[a] % 4 == 0 && StoredBoxStride(index, a, tile, schedule) == 1)
             {
                 return (operands + 3) / 4;
             }
         }
-        return laneRun % 4 == 0 && ReduceRank > 0 && StoredBoxStride(index, SpatialRank + ReduceRank - 1, tile, schedule.SharedPadding) == 1
+        return laneRun % 4 == 0 && ReduceRank > 0 && StoredBoxStride(index, SpatialRank + ReduceRank - 1, tile, schedule) == 1
             ? operands / 4.0
             : operands;
     }
@@ -967,7 +997,7 @@ public sealed class OperatorAnalysis
             return 1;
         }
         // (ReduceLaneRun is not free, and legality and the cost model ask for every read of every state.)
-        if (schedule.ReduceThreads > 1 && ReduceRank > 0 && read.AxisStrides[SpatialRank + ReduceRank - 1] == 1
+        if ((schedule.ReduceThreads > 1 || schedule.ReduceRun > 1) && ReduceRank > 0 && read.AxisStrides[SpatialRank + ReduceRank - 1] == 1
             && ReduceLaneRun(schedule) is > 1 and var laneRun && LaneRunLoadsAsVectors(index, schedule, laneRun))
         {
             return laneRun;
@@ -1016,6 +1046,11 @@ public sealed class OperatorAnalysis
     /// </summary>
     public int ReduceLaneRun(Schedule schedule)
     {
+        if (schedule.ReduceRun > 1)
+        {
+            // Asked for (run=4), with the conditions below checked by CheckStructure.
+            return schedule.ReduceRun;
+        }
         var lanes = schedule.ReduceThreads;
         var inner = ReduceRank - 1;
         // Cheapest tests first: legality and the cost model ask for every state with reduce lanes.
@@ -1103,7 +1138,7 @@ public sealed class OperatorAnalysis
         }
         Span<int> tile = stackalloc int[AxisCount];
         BlockStageTile(schedule, tile);
-        return StoredBoxStride(index, SpatialRank + ReduceRank - 1, tile, schedule.SharedPadding) == 1
+        return StoredBoxStride(index, SpatialRank + ReduceRank - 1, tile, schedule) == 1
             && QuadAlignedOperands(index, schedule, laneRun: 4);
     }
 
@@ -1497,7 +1532,54 @@ public sealed class OperatorAnalysis
                 return $"{lanes} reduce threads do not divide the reduce step {step} along {op.Axes[SpatialRank + ReduceRank - 1].Name}";
             }
         }
-        return CheckSplit(schedule);
+        return CheckReduceRun(schedule) ?? CheckSplit(schedule);
+    }
+
+    /// <summary>
+    /// A reduce run (<see cref="Schedule.ReduceRun"/>): four points, each lane's runs whole in every
+    /// stage (the step a multiple of lanes × 4, no stage past the axis, the innermost reduce loop
+    /// unrolled, as <see cref="ReduceLaneRun"/> takes its own runs), and a staged input whose box it
+    /// stores in the tensor's order; with none it would change nothing that it is for.
+    /// </summary>
+    private string? CheckReduceRun(Schedule schedule)
+    {
+        var run = schedule.ReduceRun;
+        if (run == 1)
+        {
+            return null;
+        }
+        if (run != 4)
+        {
+            return $"run={run}: a reduce run is 1 or 4 points";
+        }
+        if (ReduceRank == 0)
+        {
+            return $"run={run}: {Operator.Name} has no reduce axis";
+        }
+        var inner = ReduceRank - 1;
+        var axis = Operator.Axes[SpatialRank + inner].Name;
+        var step = schedule.ReduceStep[inner];
+        var lanes = Math.Max(1, schedule.ReduceThreads);
+        if (step % ((long)lanes * run) != 0)
+        {
+            return $"run={run}: the reduce step {step} along {axis} is not a multiple of {lanes} reduce threads × {run}";
+        }
+        if (_extents[SpatialRank + inner] % step != 0)
+        {
+            return $"run={run}: the reduce step {step} does not divide {axis}'s {_extents[SpatialRank + inner]}, so the last stage would cut runs";
+        }
+        if (StageUnrolling(schedule).Loops == 0)
+        {
+            return $"run={run}: the reduce loop along {axis} is too long to unroll, and a run is unrolled";
+        }
+        for (var r = 0; r < _reads.Length; r++)
+        {
+            if (IsShared(schedule, _reads[r].Tensor) && RunReorders(r))
+            {
+                return null;
+            }
+        }
+        return $"run={run} keeps a staged box in its tensor's order, and no staged input is contiguous along {axis} in memory and stored otherwise";
     }
 
     /// <summary>Stages of the whole reduction (the product over reduce axes of extent / step, rounded up), before any split.</summary>
@@ -1598,7 +1680,8 @@ public sealed class OperatorAnalysis
         long[] AxisStrides,
         long TensorElements,
         bool Stageable,
-        int[] Order)
+        int[] Order,
+        int[] RunOrder)
     {
         /// <summary>The indices' constants as one offset into the row-major tensor.</summary>
         public long FlatConstant { get; init; }

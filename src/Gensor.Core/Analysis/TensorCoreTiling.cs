@@ -221,9 +221,9 @@ public sealed record TensorCoreTiling(MatrixProduct Product, Schedule Schedule)
             return $"a tensor-core schedule stages both operands in shared memory (shared={Product.A.Name},{Product.B.Name})";
         }
         if (Schedule.VirtualThreads.Any(v => v != 1) || Schedule.ReduceThreads != 1 || Schedule.SplitReduce != 1
-            || Schedule.SharedPadding != 0 || Schedule.VectorWidth != 1)
+            || Schedule.SharedPadding != 0 || Schedule.VectorWidth != 1 || Schedule.ReduceRun != 1)
         {
-            return "a tensor-core schedule has its own copy and layout: no vthread, rthreads, split, pad or vector";
+            return "a tensor-core schedule has its own copy and layout: no vthread, rthreads, run, split, pad or vector";
         }
         if (Schedule.SharedBuffers is not (1 or 2) || Schedule.RegisterPrefetch != (Schedule.SharedBuffers == 2) || Schedule.AsyncCopy)
         {

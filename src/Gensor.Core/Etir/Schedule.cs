@@ -50,6 +50,19 @@ public sealed record Schedule(
     public int ReduceThreads { get; init; } = 1;
 
     /// <summary>
+    /// Consecutive points of the innermost reduce axis each thread (each reduce lane) takes at once
+    /// (text <c>run=4</c>, default 1), and with it the layout of the staged boxes of inputs that are
+    /// contiguous along that axis in memory: they keep the tensor's order in shared memory, the axis
+    /// innermost. Without a run a staged box stores the dimensions indexed by reduce axes alone
+    /// outermost (k-major, as CUTLASS's SIMT kernels stage A), so that a thread's operands of one
+    /// reduce point lie along a row; for a row-major A (a 1x1 convolution's weights W[f,c]) that
+    /// transposes the box, and the copy moves it element by element (one cp.async of 4 bytes each).
+    /// With a run of four the copy moves 16-byte vectors and a run's four operands of each row load
+    /// as one 128-bit shared load, at the price of four points' operands held at once.
+    /// </summary>
+    public int ReduceRun { get; init; } = 1;
+
+    /// <summary>
     /// Shared-memory buffers per staged input (text <c>buffers=2</c>, default 1).
     /// With two, stage s+1 is stored into the other buffer while stage s is
     /// computed, so a stage needs one barrier instead of two. The next stage's
@@ -155,7 +168,7 @@ public sealed record Schedule(
         ReferenceEquals(this, other) || other is not null
         && VectorWidth == other.VectorWidth && SharedPadding == other.SharedPadding && ReduceThreads == other.ReduceThreads
         && SharedBuffers == other.SharedBuffers && RegisterPrefetch == other.RegisterPrefetch && Mma == other.Mma
-        && SplitReduce == other.SplitReduce && AsyncCopy == other.AsyncCopy
+        && SplitReduce == other.SplitReduce && AsyncCopy == other.AsyncCopy && ReduceRun == other.ReduceRun
         && SameItems(BlockTile, other.BlockTile) && SameItems(ThreadTile, other.ThreadTile)
         && SameItems(VirtualThreads, other.VirtualThreads) && SameItems(ReduceStep, other.ReduceStep)
         && SameItems(SharedInputs, other.SharedInputs);
@@ -165,9 +178,9 @@ public sealed record Schedule(
         var hash = (uint)VectorWidth;
         hash = Mix(hash, SharedPadding, ReduceThreads, SharedBuffers);
         hash = Mix(hash, RegisterPrefetch ? 1 : 0, (int)Mma, SplitReduce);
-        if (AsyncCopy)
+        if (AsyncCopy || ReduceRun != 1)
         {
-            hash = Mix(hash, 1, 0, 0);
+            hash = Mix(hash, AsyncCopy ? 1 : 0, ReduceRun, 0);
         }
         hash = MixItems(MixItems(MixItems(MixItems(hash, BlockTile), ThreadTile), VirtualThreads), ReduceStep);
         foreach (var name in SharedInputs.AsSpan())
@@ -242,6 +255,10 @@ public sealed record Schedule(
         {
             text.Append(" rthreads=").Append(ReduceThreads.ToString(CultureInfo.InvariantCulture));
         }
+        if (ReduceRun != 1)
+        {
+            text.Append(" run=").Append(ReduceRun.ToString(CultureInfo.InvariantCulture));
+        }
         if (SplitReduce != 1)
         {
             text.Append(" split=").Append(SplitReduce.ToString(CultureInfo.InvariantCulture));
@@ -268,7 +285,7 @@ public sealed record Schedule(
     /// Reads the text form. Fields may come in any order; <c>vthread</c>
     /// (default all 1), <c>shared</c> (default none), <c>vector</c> (default 1),
     /// <c>pad</c> (default 0), <c>prefetch</c> and <c>async</c> (0 or 1, default 0), <c>buffers</c> (default 1)
-    /// <c>rthreads</c> and <c>split</c> (default 1) may be left out. Throws <see cref="FormatException"/>
+    /// <c>rthreads</c>, <c>run</c> and <c>split</c> (default 1) may be left out. Throws <see cref="FormatException"/>
     /// with a message naming the problem.
     /// </summary>
     public static Schedule Parse(string text)
@@ -283,9 +300,9 @@ public sealed record Schedule(
                 throw new FormatException($"schedule field '{part}' is not of the form name=value");
             }
             var name = part[..equals];
-            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "async" or "rthreads" or "split" or "mma"))
+            if (name is not ("block" or "thread" or "vthread" or "reduce" or "shared" or "vector" or "pad" or "prefetch" or "buffers" or "async" or "rthreads" or "run" or "split" or "mma"))
             {
-                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, async, rthreads, split, mma)");
+                throw new FormatException($"unknown schedule field '{name}' (expected block, thread, vthread, reduce, shared, vector, pad, prefetch, buffers, async, rthreads, run, split, mma)");
             }
             if (!fields.TryAdd(name, part[(equals + 1)..]))
             {
@@ -317,6 +334,7 @@ public sealed record Schedule(
         var buffers = fields.TryGetValue("buffers", out var b) ? ParsePositive("buffers", b) : 1;
         var reduceThreads = fields.TryGetValue("rthreads", out var rt) ? ParsePositive("rthreads", rt) : 1;
         var split = fields.TryGetValue("split", out var sp) ? ParsePositive("split", sp) : 1;
+        var run = fields.TryGetValue("run", out var ru) ? ParsePositive("run", ru) : 1;
         var mma = !fields.TryGetValue("mma", out var mm) ? MmaShape.None : mm switch
         {
             "m16n8k16" => MmaShape.M16N8K16,
@@ -331,6 +349,7 @@ public sealed record Schedule(
             SharedBuffers = buffers,
             AsyncCopy = asyncCopy,
             ReduceThreads = reduceThreads,
+            ReduceRun = run,
             SplitReduce = split,
             Mma = mma,
         };

@@ -30,6 +30,11 @@ public static class EtirJson
         {
             json["async_copy"] = true;
         }
+        // Likewise a reduce run (run=4).
+        if (schedule.ReduceRun != 1)
+        {
+            json["reduce_run"] = schedule.ReduceRun;
+        }
         // Only tensor-core schedules say so, which keeps the other schedules' JSON as it was.
         if (schedule.Mma != MmaShape.None)
         {

@@ -27,11 +27,11 @@ public class ExhaustivePolicyTests
         // Per spatial axis of extent 4: block 1 (1 triple), 2 (3), 4 (6) = 10 (block, thread, vthread)
         // triples; reduce steps 1, 2, 4; nothing staged (1 copy variant) or one of 3
         // non-empty subsets of {A, B} with 3 vector widths x 2 paddings x 4 pipelines (none,
-        // register prefetch, prefetch into two buffers, asynchronous copies into two buffers);
-        // 4 reduce-thread choices.
+        // register prefetch, prefetch into two buffers, asynchronous copies into two buffers)
+        // x 2 reduce runs (A[m,k] is contiguous along k); 4 reduce-thread choices.
         var op = TestOperators.Gemm(4, 4, 4);
 
-        Assert.Equal(10L * 10 * 3 * (1 + 3 * 3 * 2 * 4) * 4, ScheduleSpace.For(op).Size);
+        Assert.Equal(10L * 10 * 3 * (1 + 3 * 3 * 2 * 4 * 2) * 4, ScheduleSpace.For(op).Size);
     }
 
     [Fact]

@@ -46,6 +46,7 @@ public sealed class ScheduleEqualityTests
         { "tensor-core shape", Base with { Mma = MmaShape.M16N8K16 } },
         { "split", Base with { SplitReduce = 2 } },
         { "asynchronous copies", Base with { AsyncCopy = true } },
+        { "reduce run", Base with { ReduceRun = 4 } },
     };
 
     [Theory]
@@ -65,7 +66,7 @@ public sealed class ScheduleEqualityTests
         var settable = typeof(Schedule).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order().ToArray();
 
         Assert.Equal(
-            ["AsyncCopy", "BlockTile", "Mma", "ReduceStep", "ReduceThreads", "RegisterPrefetch", "SharedBuffers", "SharedInputs", "SharedPadding", "SplitReduce", "ThreadTile", "VectorWidth", "VirtualThreads"],
+            ["AsyncCopy", "BlockTile", "Mma", "ReduceRun", "ReduceStep", "ReduceThreads", "RegisterPrefetch", "SharedBuffers", "SharedInputs", "SharedPadding", "SplitReduce", "ThreadTile", "VectorWidth", "VirtualThreads"],
             settable);
     }
 
