@@ -22,7 +22,8 @@ namespace Gensor.Construction.Space;
 /// <item>reduce threads (<see cref="Schedule.ReduceThreads"/>): 1, or for an operator with a
 /// reduction 4, 32 or 128 (a few lanes, a warp, four warps), where they divide the reduce step;</item>
 /// <item>reduce run (<see cref="Schedule.ReduceRun"/>): 1, or 4 with staged inputs where a stageable input is
-/// contiguous along the innermost reduce axis (a run keeps its box in the tensor's order);</item>
+/// contiguous along the innermost reduce axis (a run keeps its box in the tensor's order) and that axis's extent is a
+/// multiple of 4;</item>
 /// <item>split reduction (<see cref="Schedule.SplitReduce"/>): 1, or 2 to 16 blocks per tile for a float32
 /// sum with no epilogue, an output of at most <see cref="MaxSplitOutputs"/> elements and at least
 /// <see cref="MinSplitPoints"/> reduce points per slice.</item>
@@ -127,12 +128,14 @@ public sealed class ScheduleSpace
             }
         }
         _splits = Analysis.CanSplitReduction && op.Output.ElementCount <= MaxSplitOutputs ? [.. SplitChoices.Where(split => op.ReductionLength / split >= MinSplitPoints || split == 1)] : [1];
+        // A run needs a step of whole runs that divides the innermost reduce axis: its extent a multiple of 4
+        // (a 3x3 window's s never is).
         var reorders = false;
         for (var r = 0; r < Analysis.ReadCount; r++)
         {
             reorders |= Analysis.IsStageable(r) && Analysis.RunReorders(r);
         }
-        _reduceRuns = reorders ? ReduceRunChoices : [1];
+        _reduceRuns = reorders && Analysis.Extents[^1] % ReduceRunChoices[^1] == 0 ? ReduceRunChoices : [1];
         // Input order, so that a schedule's SharedInputs list is canonical.
         StageableInputs = [.. op.Inputs.Select(input => input.Name).Where(stageable.Contains)];
     }

@@ -3,6 +3,7 @@ using Gensor.Backend.Inspection;
 using Gensor.Backend.Lowering;
 using Gensor.Backend.Lowering.Ir;
 using Gensor.Construction;
+using Gensor.Construction.Cost;
 using Gensor.Construction.Primitives;
 using Gensor.Construction.Space;
 using Gensor.Etir;
@@ -77,6 +78,28 @@ public sealed class ReduceRunTests(CpuDeviceFixture fixture)
                 .Where(copy => copy.Global.Tensor == "W").Select(copy => copy.Width).Distinct().Order()];
     }
 
+    [Fact]
+    public void The_model_counts_a_runs_vector_copies_as_fewer_instructions_and_its_operands_as_more_registers()
+    {
+        // Batch-32 s3_reduce's first candidate for h100 at bafdcf9 (with the run) and the same without it. Without the
+        // run W is stored c-major and a thread's 8 filters are two chunks of 4 rows (vthread 4): 128-bit shared loads of
+        // W take a chunk of 4, the copy one element each. With the run both go by fours along c.
+        var conv = Operators.Parse(PointwiseConv, "b=32,f=256,y=14,x=14,c=1024");
+        var without = Schedule.Parse("block=16x128x4 thread=2x8x4 vthread=1x4x1 reduce=16 shared=I,W vector=4 pad=4 buffers=2 async=1 split=2");
+        var with = without with { ReduceRun = 4 };
+
+        // At one register count, so that only the loads and copies differ.
+        var plain = CostModel.Breakdown(conv, without, BuiltInProfiles.H100, registersPerThread: 128);
+        var run = CostModel.Breakdown(conv, with, BuiltInProfiles.H100, registersPerThread: 128);
+        Assert.Equal(plain.Issue.FmaPerStage, run.Issue.FmaPerStage);
+        Assert.True(run.Issue.LoadsPerStage < plain.Issue.LoadsPerStage, $"{run.Issue.LoadsPerStage} >= {plain.Issue.LoadsPerStage}");
+        Assert.True(run.Issue.InstructionsPerStage < plain.Issue.InstructionsPerStage, $"{run.Issue.InstructionsPerStage} >= {plain.Issue.InstructionsPerStage}");
+        Assert.True(run.TotalMs < plain.TotalMs);
+        // A run's four points of operands are held at once.
+        var analysis = OperatorAnalysis.Of(conv);
+        Assert.True(analysis.RegistersPerThread(with) > analysis.RegistersPerThread(without));
+    }
+
     [Theory]
     // The last stage would end inside a run.
     [InlineData(Gemm, "m=64,n=64,k=40", "block=32x32 thread=4x4 reduce=16 shared=A,B vector=4 run=4", "does not divide")]
@@ -103,14 +126,16 @@ public sealed class ReduceRunTests(CpuDeviceFixture fixture)
         Assert.Equal(4, (int)Gensor.Tuning.Reports.EtirJson.Schedule(schedule)["reduce_run"]!);
         Assert.False(Gensor.Tuning.Reports.EtirJson.Schedule(schedule with { ReduceRun = 1 }).ContainsKey("reduce_run"));
 
-        // A row-major A gives the space its runs, reached by the primitive; a GEMV's
-        // x[k] is a row already, and an operator without a reduction has none.
+        // A row-major A gives the space its runs, reached by the primitive; a GEMV's x[k] is stored as in memory
+        // anyway, and an operator without a reduction has no run.
         var gemm = Operators.Parse(Gemm, "m=64,n=64,k=64");
         Assert.Equal([1, 4], ScheduleSpace.For(gemm).ReduceRuns);
         Assert.True(ScheduleSpace.For(gemm).Contains(schedule));
         Assert.False(ScheduleSpace.For(gemm).Contains(schedule with { SharedInputs = [], VectorWidth = 1 }));
         Assert.Equal([1], ScheduleSpace.For(Operators.Parse("y[m] += x[k] * A[k,m]", "m=64,k=64")).ReduceRuns);
         Assert.Equal([1], ScheduleSpace.For(Operators.Parse("B[m,n] = A[m,n] * 2", "m=64,n=64")).ReduceRuns);
+        // A 3x3 window's innermost reduce axis (s, extent 3) holds no run of four, though W[f,c,r,s] is contiguous along it.
+        Assert.Equal([1], ScheduleSpace.For(Operators.Parse("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=8,y=6,x=6,c=8,r=3,s=3")).ReduceRuns);
         var toggled = PrimitiveSet.ApplyLegal(new ToggleReduceRun(), gemm, schedule with { ReduceRun = 1 }, BuiltInProfiles.H100).Schedule;
         Assert.Equal(schedule, toggled);
     }
@@ -118,7 +143,7 @@ public sealed class ReduceRunTests(CpuDeviceFixture fixture)
     [Fact]
     public void Ptxas_copies_a_runs_row_major_box_with_16_byte_LDGSTS_only()
     {
-        // Batch-32 ResNet-50's s3_reduce with the 1x1 convolution's W[f,c] transposed (its h100 pick at 517fa7c): per
+        // Batch-32 ResNet-50's s3_reduce, the tile of its h100 pick at 517fa7c with a stage of 16 channels, W[f,c] transposed: per
         // stage and thread 16 cp.async of 4 bytes for W and 8 of 16 bytes for I (ptxas 11.8, sm_90). With a run W's
         // rows go as 16-byte copies too: 4 for W, 12 in all, and the multiply-adds read both boxes with LDS.128.
         var conv = Operators.Parse(PointwiseConv, "b=32,f=256,y=14,x=14,c=1024");
