@@ -147,7 +147,7 @@ public sealed class OperatorAnalysis
     /// innermost stored dimension, contiguous, and load as 128-bit vectors (A of
     /// a matrix product is stored k-major, as CUTLASS's SIMT kernels do); lanes
     /// of a warp reading different outputs read neighbouring words, free of bank
-    /// conflicts.
+    /// conflicts. A reduce run stores some boxes otherwise (<see cref="RunStoredOrder"/>).
     /// </summary>
     private static int[] StoredOrder((int Slot, int Coefficient)[][] terms, int spatialRank)
     {
@@ -1042,7 +1042,8 @@ public sealed class OperatorAnalysis
     /// of four lets a staged read whose box is contiguous along that axis load it as one 128-bit
     /// shared load (<see cref="SharedLoadsPerPoint"/>): a GEMV's x[j] (the h100 pick for a 4096x4096
     /// GEMV stages x and reads it so). Taken when such a read exists and every run fits whole: the stage's step is a whole number of rounds of lanes × run, the innermost reduce loop is unrolled, and no stage runs past the
-    /// axis; otherwise 1, the kernel as before.
+    /// axis; otherwise 1, the kernel as before. A schedule that asks for a run (<see cref="Schedule.ReduceRun"/>,
+    /// with or without reduce lanes) has that run.
     /// </summary>
     public int ReduceLaneRun(Schedule schedule)
     {

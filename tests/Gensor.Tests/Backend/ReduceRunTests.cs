@@ -35,6 +35,8 @@ public sealed class ReduceRunTests(CpuDeviceFixture fixture)
     [InlineData(PointwiseConv, "b=2,f=32,y=4,x=4,c=32", "block=2x32x16 thread=1x4x4 reduce=8 shared=I,W vector=4 buffers=2 async=1 run=4 split=2")]
     // Both operands contiguous along k (a dense layer's X and W): both stored in their order, single-buffered.
     [InlineData(Dense, "b=8,n=40,k=64", "block=8x32 thread=2x4 reduce=16 shared=X,W vector=4 run=4")]
+    // W staged, X read from global memory: each thread's run of X[b,k] loads as one 128-bit vector.
+    [InlineData(Dense, "b=8,n=32,k=64", "block=8x32 thread=2x4 reduce=16 shared=W vector=4 buffers=2 async=1 run=4")]
     // With four reduce lanes: lane l takes points 4l..4l+3 of every 16.
     [InlineData(Dense, "b=4,n=64,k=128", "block=4x32 thread=1x4 reduce=32 shared=W vector=4 buffers=2 async=1 rthreads=4 run=4")]
     // Attention's context: P[h,i,j] staged in its order, V read from global memory.
