@@ -27,7 +27,7 @@ public sealed class ReduceRunTests(CpuDeviceFixture fixture)
     private const string Context = "O[h,i,d] += P[h,i,j] * V[h,j,d]";
 
     [Theory]
-    // A row-major A staged in its order beside B's k-major rows, with the register prefetch (16-byte shared stores).
+    // A row-major A staged in its order beside B[k,n] (stored as in memory anyway), with the register prefetch (16-byte shared stores).
     [InlineData(Gemm, "m=64,n=64,k=64", "block=32x32 thread=4x4 reduce=16 shared=A,B vector=4 prefetch=1 buffers=2 run=4")]
     // Asynchronous copies, ragged m and n (k whole: a run never crosses the axis's end), padded rows.
     [InlineData(Gemm, "m=50,n=70,k=32", "block=32x64 thread=4x4 vthread=2x1 reduce=16 shared=A,B vector=4 pad=4 buffers=2 async=1 run=4")]
@@ -74,6 +74,12 @@ public sealed class ReduceRunTests(CpuDeviceFixture fixture)
         Assert.Equal([4], copiedWith);
         // A run's four operands of each of a thread's 8 rows of W: one 128-bit load per row and run.
         Assert.Equal(8, analysis.SharedLoadsPerPoint(w, with) * 4);
+
+        // An unstaged input contiguous along k loads each thread's run as one vector (X of a dense layer, W staged).
+        var dense = Operators.Parse(Dense, "b=8,n=32,k=64");
+        var wStaged = Schedule.Parse("block=8x32 thread=2x4 reduce=16 shared=W vector=4 buffers=2 async=1 run=4");
+        Assert.Equal(4, OperatorAnalysis.Of(dense).GlobalVectorWidth(0, wStaged));
+        Assert.Equal(1, OperatorAnalysis.Of(dense).GlobalVectorWidth(0, wStaged with { ReduceRun = 1 }));
 
         void CopyWidths(Schedule schedule, out int[] widths) =>
             widths = [.. CSharpKernelGenerator.Lower(new EtirState(conv, schedule)).Statements.OfType<IrStmt.AsyncCopy>()
