@@ -76,7 +76,7 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
                     foreach (var shared in sharedSets)
                     {
                         foreach (var (vector, padding, prefetch, buffers, asyncCopy) in ScheduleSpace.CopyVariants(shared.Count > 0))
-                        foreach (var run in shared.Count > 0 ? space.ReduceRuns : NoRun)
+                        foreach (var run in space.ReduceRuns(shared.Count > 0))
                         foreach (var lanes in space.ReduceThreads)
                         foreach (var split in space.Splits)
                         {
@@ -126,8 +126,6 @@ public sealed class ExhaustivePolicy(long maxStates = ExhaustivePolicy.DefaultMa
         var ranked = Ranking.TopRanked(best.UnorderedItems.Select(item => item.Element).Concat(bestPerStructure.Values).Distinct(), topK);
         return new ConstructionResult(Name, ranked, (int)Math.Min(int.MaxValue, size), watch.Elapsed.TotalMilliseconds);
     }
-
-    private static readonly int[] NoRun = [1];
 
     private static List<ValueArray<int>> Combinations(IReadOnlyList<int>[] choices)
     {

@@ -46,7 +46,7 @@ public static class PrimitiveSet
         primitives.Add(new TogglePrefetch());
         primitives.Add(new ToggleDoubleBuffering());
         primitives.Add(new ToggleAsyncCopy());
-        if (space.ReduceRuns.Count > 1)
+        if (space.ReduceRuns(anyStaged: true).Count > 1)
         {
             primitives.Add(new ToggleReduceRun());
         }

@@ -162,10 +162,13 @@ public sealed class ScheduleSpace
     public IReadOnlyList<int> ReduceThreads => Analysis.ReduceRank > 0 && Operator.Reduction != Reduction.None ? ReduceThreadChoices : [1];
 
     /// <summary>
-    /// The reduce-run choices of a schedule of this operator that stages something (<see cref="ReduceRunChoices"/>,
-    /// or only 1 when no stageable input is stored otherwise under a run); a schedule that stages nothing has run 1.
+    /// The reduce-run choices of a schedule of this operator that stages something (<paramref name="anyStaged"/>):
+    /// <see cref="ReduceRunChoices"/>, or only 1 when no stageable input is stored otherwise under a run; a schedule
+    /// that stages nothing has run 1 (as <see cref="CopyVariants"/> has only the defaults).
     /// </summary>
-    public IReadOnlyList<int> ReduceRuns => _reduceRuns;
+    public IReadOnlyList<int> ReduceRuns(bool anyStaged) => anyStaged ? _reduceRuns : NoRun;
+
+    private static readonly int[] NoRun = [1];
 
     /// <summary>The split-reduction choices of this operator, ascending: only 1 when it may not split.</summary>
     public IReadOnlyList<int> Splits => _splits;
@@ -243,7 +246,7 @@ public sealed class ScheduleSpace
         return schedule.SharedInputs.All(StageableInputs.Contains)
             && ReduceThreads.Contains(schedule.ReduceThreads)
             && _splits.Contains(schedule.SplitReduce)
-            && (schedule.ReduceRun == 1 || schedule.SharedInputs.Count > 0 && _reduceRuns.Contains(schedule.ReduceRun))
+            && ReduceRuns(schedule.SharedInputs.Count > 0).Contains(schedule.ReduceRun)
             && CopyVariants(schedule.SharedInputs.Count > 0).Contains((schedule.VectorWidth, schedule.SharedPadding, schedule.RegisterPrefetch, schedule.SharedBuffers, schedule.AsyncCopy));
     }
 

@@ -83,15 +83,17 @@ public sealed class OperatorAnalysis
             }
             var stageable = bodyReads.Count(other => other.Tensor == read.Tensor) == 1;
             var order = StoredOrder(terms, SpatialRank);
+            var runOrder = RunStoredOrder(order, axisStrides, ReduceRank);
             long flatConstant = 0;
             for (var d = 0; d < shape.Length; d++)
             {
                 flatConstant += constants[d] * strides[d];
             }
-            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, order, RunStoredOrder(order, axisStrides, ReduceRank))
+            _reads[r] = new ReadInfo(read.Tensor, shape, terms, constants, axisStrides, tensor.ElementCount, stageable, order, runOrder)
             {
                 FlatConstant = flatConstant,
                 Float32 = tensor.Type == ElementType.F32,
+                RunReorders = !runOrder.AsSpan().SequenceEqual(order),
             };
         }
         OutputElements = op.Output.ElementCount;
@@ -206,7 +208,7 @@ public sealed class OperatorAnalysis
     /// Whether a reduce run (<see cref="Schedule.ReduceRun"/>) stores read <paramref name="index"/>'s
     /// staged box in another order than it stores it without one (the run's reason to exist).
     /// </summary>
-    public bool RunReorders(int index) => !_reads[index].RunOrder.AsSpan().SequenceEqual(_reads[index].Order);
+    public bool RunReorders(int index) => _reads[index].RunReorders;
 
     /// <summary>The analysis of <paramref name="op"/>, computed on first use and cached per instance.</summary>
     public static OperatorAnalysis Of(Operator op) => Cache.GetValue(op, static o => new OperatorAnalysis(o));
@@ -1689,5 +1691,8 @@ public sealed class OperatorAnalysis
 
         /// <summary>Whether the tensor holds float32 (16-bit tensors are widened element by element).</summary>
         public bool Float32 { get; init; }
+
+        /// <summary>Whether <see cref="RunOrder"/> differs from <see cref="Order"/> (legality asks for every state with a run).</summary>
+        public bool RunReorders { get; init; }
     }
 }

@@ -137,13 +137,13 @@ public sealed class ReduceRunTests(CpuDeviceFixture fixture)
         // A row-major A gives the space its runs, reached by the primitive; a GEMV's x[k] is stored as in memory
         // anyway, and an operator without a reduction has no run.
         var gemm = Operators.Parse(Gemm, "m=64,n=64,k=64");
-        Assert.Equal([1, 4], ScheduleSpace.For(gemm).ReduceRuns);
+        Assert.Equal([1, 4], ScheduleSpace.For(gemm).ReduceRuns(anyStaged: true));
         Assert.True(ScheduleSpace.For(gemm).Contains(schedule));
         Assert.False(ScheduleSpace.For(gemm).Contains(schedule with { SharedInputs = [], VectorWidth = 1 }));
-        Assert.Equal([1], ScheduleSpace.For(Operators.Parse("y[m] += x[k] * A[k,m]", "m=64,k=64")).ReduceRuns);
-        Assert.Equal([1], ScheduleSpace.For(Operators.Parse("B[m,n] = A[m,n] * 2", "m=64,n=64")).ReduceRuns);
+        Assert.Equal([1], ScheduleSpace.For(Operators.Parse("y[m] += x[k] * A[k,m]", "m=64,k=64")).ReduceRuns(anyStaged: true));
+        Assert.Equal([1], ScheduleSpace.For(Operators.Parse("B[m,n] = A[m,n] * 2", "m=64,n=64")).ReduceRuns(anyStaged: true));
         // A 3x3 window's innermost reduce axis (s, extent 3) holds no run of four, though W[f,c,r,s] is contiguous along it.
-        Assert.Equal([1], ScheduleSpace.For(Operators.Parse("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=8,y=6,x=6,c=8,r=3,s=3")).ReduceRuns);
+        Assert.Equal([1], ScheduleSpace.For(Operators.Parse("O[f,y,x] += I[c,y+r,x+s] * W[f,c,r,s]", "f=8,y=6,x=6,c=8,r=3,s=3")).ReduceRuns(anyStaged: true));
         var toggled = PrimitiveSet.ApplyLegal(new ToggleReduceRun(), gemm, schedule with { ReduceRun = 1 }, BuiltInProfiles.H100).Schedule;
         Assert.Equal(schedule, toggled);
     }

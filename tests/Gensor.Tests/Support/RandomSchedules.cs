@@ -37,7 +37,8 @@ internal static class RandomSchedules
             // Split-K where the space has it; drawn only then, so the other operators' draws stay as they were.
             var split = space.Splits.Count > 1 ? space.Splits[random.Next(space.Splits.Count)] : 1;
             // Likewise a reduce run, drawn only for a staged schedule of an operator whose space has one.
-            var run = shared.Count > 0 && space.ReduceRuns.Count > 1 ? space.ReduceRuns[random.Next(space.ReduceRuns.Count)] : 1;
+            var runs = space.ReduceRuns(shared.Count > 0);
+            var run = runs.Count > 1 ? runs[random.Next(runs.Count)] : 1;
             var schedule = new Schedule(block, thread, vthread, reduce, shared, vector)
             {
                 SharedPadding = padding,
