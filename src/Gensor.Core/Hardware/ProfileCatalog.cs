@@ -41,35 +41,37 @@ public static class ProfileCatalog
     /// What each figure may be: far beyond any GPU at the top, so a real device
     /// always fits, and small enough that the cost model's products and its
     /// per-bank and per-lane tables stay within their types. Fields marked
-    /// powerOfTwo are used as divisors and moduli that assume it.
+    /// powerOfTwo are used as divisors and moduli that assume it; fields marked
+    /// zeroAllowed take 0 as well, where it means "none" (no minimum occupancy,
+    /// synchronisation in hardware, no unrolling limit of the profile's own).
     /// </summary>
-    private static readonly Dictionary<string, (double Min, double Max, bool PowerOfTwo)> Ranges = new()
+    private static readonly Dictionary<string, (double Min, double Max, bool PowerOfTwo, bool ZeroAllowed)> Ranges = new()
     {
-        ["multiprocessors"] = (1, 65_536, false),
-        ["warp_size"] = (1, 1024, true),
-        ["max_threads_per_block"] = (1, 65_536, false),
-        ["max_threads_per_multiprocessor"] = (1, 1 << 20, false),
-        ["max_blocks_per_multiprocessor"] = (1, 1024, false),
-        ["registers_per_multiprocessor"] = (1, 1 << 24, false),
-        ["max_registers_per_thread"] = (1, 65_536, false),
-        ["shared_memory_per_block"] = (1, 1 << 30, false),
-        ["shared_memory_per_multiprocessor"] = (1, 1 << 30, false),
-        ["l2_bytes"] = (1, 1L << 40, false),
-        ["dram_bandwidth_gbs"] = (1e-3, 1e9, false),
-        ["peak_gflops"] = (1e-3, 1e9, false),
-        ["shared_memory_banks"] = (1, 1024, true),
-        ["transaction_bytes"] = (4, 4096, true),
-        ["clock_mhz"] = (1, 100_000, false),
-        ["l2_bandwidth_gbs"] = (1e-3, 1e9, false),
-        ["memory_latency_ns"] = (1e-3, 1e7, false),
-        ["dram_efficiency"] = (1e-3, 1, false),
-        ["issue_efficiency"] = (1e-3, 1, false),
-        ["barrier_ns"] = (1e-3, 1e7, false),
-        ["launch_us"] = (1e-3, 1e7, false),
-        ["occupancy_goal_threads"] = (1, 1 << 20, false),
-        ["thread_sync_ns"] = (1e-3, 1e9, false),
-        ["max_unrolled_updates"] = (1, 1 << 24, false),
-        ["overlap_loss"] = (1e-6, 1, false),
+        ["multiprocessors"] = (1, 65_536, false, false),
+        ["warp_size"] = (1, 1024, true, false),
+        ["max_threads_per_block"] = (1, 65_536, false, false),
+        ["max_threads_per_multiprocessor"] = (1, 1 << 20, false, false),
+        ["max_blocks_per_multiprocessor"] = (1, 1024, false, false),
+        ["registers_per_multiprocessor"] = (1, 1 << 24, false, false),
+        ["max_registers_per_thread"] = (1, 65_536, false, false),
+        ["shared_memory_per_block"] = (1, 1 << 30, false, false),
+        ["shared_memory_per_multiprocessor"] = (1, 1 << 30, false, false),
+        ["l2_bytes"] = (1, 1L << 40, false, false),
+        ["dram_bandwidth_gbs"] = (1e-3, 1e9, false, false),
+        ["peak_gflops"] = (1e-3, 1e9, false, false),
+        ["shared_memory_banks"] = (1, 1024, true, false),
+        ["transaction_bytes"] = (4, 4096, true, false),
+        ["clock_mhz"] = (1, 100_000, false, false),
+        ["l2_bandwidth_gbs"] = (1e-3, 1e9, false, false),
+        ["memory_latency_ns"] = (1e-3, 1e7, false, false),
+        ["dram_efficiency"] = (1e-3, 1, false, false),
+        ["issue_efficiency"] = (1e-3, 1, false, false),
+        ["barrier_ns"] = (1e-3, 1e7, false, false),
+        ["launch_us"] = (1e-3, 1e7, false, false),
+        ["occupancy_goal_threads"] = (1, 1 << 20, false, true),
+        ["thread_sync_ns"] = (1e-3, 1e9, false, true),
+        ["max_unrolled_updates"] = (1, 1 << 24, false, true),
+        ["overlap_loss"] = (1e-6, 1, false, false),
     };
 
     /// <summary>The values a profile file may give <paramref name="field"/> (its key, e.g. <c>clock_mhz</c>).</summary>
@@ -210,11 +212,15 @@ public static class ProfileCatalog
                     estimated.Add(field);
                     return fallback;
                 }
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number) || number <= 0)
+                var (min, max, powerOfTwo, zeroAllowed) = Ranges[field];
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number) || number < 0 || number == 0 && !zeroAllowed)
                 {
-                    throw GensorException.BadInput($"profile file {source}: field '{field}' is not a positive number");
+                    throw GensorException.BadInput($"profile file {source}: field '{field}' is not {(zeroAllowed ? "0 or " : "")}a positive number");
                 }
-                var (min, max, powerOfTwo) = Ranges[field];
+                if (number == 0)
+                {
+                    return 0;
+                }
                 if (number < min || number > max)
                 {
                     throw GensorException.BadInput($"profile file {source}: field '{field}' is {number.ToString(CultureInfo.InvariantCulture)}, outside {min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}");
@@ -242,7 +248,7 @@ public static class ProfileCatalog
                 {
                     return fallback;
                 }
-                var (min, max, _) = Ranges[field];
+                var (min, max, _, _) = Ranges[field];
                 return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var share) && (share == 0 || (share >= min && share <= max))
                     ? share
                     : throw GensorException.BadInput($"profile file {source}: field '{field}' is not 0 or a share within {min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}");
@@ -285,18 +291,9 @@ public static class ProfileCatalog
                 TensorGflopsTf32 = TensorPeak("tensor_gflops_tf32", closest.TensorGflopsTf32),
                 MinThreadsPerBlock = MinThreads(closest.MinThreadsPerBlock),
                 OverlapLoss = Share("overlap_loss", closest.OverlapLoss),
-                // 0 is meaningful here: no minimum occupancy.
-                OccupancyGoalThreads = root.TryGetProperty("occupancy_goal_threads", out var goal) && goal.ValueKind == JsonValueKind.Number && goal.TryGetInt32(out var threads) && threads == 0
-                    ? 0
-                    : Int("occupancy_goal_threads", closest.OccupancyGoalThreads),
-                // 0 is meaningful here too: synchronisation in hardware (every GPU).
-                ThreadSyncNs = root.TryGetProperty("thread_sync_ns", out var sync) && sync.ValueKind == JsonValueKind.Number && sync.TryGetDouble(out var syncNs) && syncNs == 0
-                    ? 0
-                    : Number("thread_sync_ns", closest.ThreadSyncNs),
-                // 0: no limit of the profile's own.
-                MaxUnrolledUpdates = root.TryGetProperty("max_unrolled_updates", out var unrolled) && unrolled.ValueKind == JsonValueKind.Number && unrolled.TryGetInt32(out var updates) && updates == 0
-                    ? 0
-                    : Int("max_unrolled_updates", closest.MaxUnrolledUpdates),
+                OccupancyGoalThreads = Int("occupancy_goal_threads", closest.OccupancyGoalThreads),
+                ThreadSyncNs = Number("thread_sync_ns", closest.ThreadSyncNs),
+                MaxUnrolledUpdates = Int("max_unrolled_updates", closest.MaxUnrolledUpdates),
             };
             var simulated = closest.Simulated && !root.TryGetProperty("simulated", out _);
             if (root.TryGetProperty("simulated", out var flag))

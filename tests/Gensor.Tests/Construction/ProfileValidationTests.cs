@@ -31,6 +31,22 @@ public sealed class ProfileValidationTests
     public void Figures_that_contradict_each_other_are_bad_input(string fields, string expected) =>
         Assert.Contains(expected, Read(fields));
 
+    [Theory]
+    [InlineData("thread_sync_ns", "is not 0 or a positive number")]
+    [InlineData("occupancy_goal_threads", "is not 0 or a positive number")]
+    [InlineData("max_unrolled_updates", "is not 0 or a positive number")]
+    [InlineData("barrier_ns", "is not a positive number")]
+    public void A_negative_figure_is_bad_input_saying_whether_0_would_do(string field, string expected) =>
+        Assert.Contains($"'{field}' {expected}", Read($"\"{field}\": -5"));
+
+    [Fact]
+    public void Zero_means_none_where_a_field_allows_it_and_is_refused_elsewhere()
+    {
+        var read = ProfileCatalog.FromJson("""{"name": "p", "architecture": "sm_80", "thread_sync_ns": 0, "occupancy_goal_threads": 0, "max_unrolled_updates": 0}""", "p.json");
+        Assert.Equal((0.0, 0, 0), (read.ThreadSyncNs, read.OccupancyGoalThreads, read.MaxUnrolledUpdates));
+        Assert.Contains("'launch_us' is not a positive number", Read("\"launch_us\": 0"));
+    }
+
     [Fact]
     public void A_figure_set_alone_is_checked_against_the_ones_filled_in()
     {
