@@ -1201,12 +1201,15 @@ public sealed class OperatorAnalysis
         // point's operands more per further point of the run, fitted to ptxas 11.8 on the leading candidates of
         // d0472d6 and its successor, where leaving the runs out put the lane-run kernels at 0.65-0.9 of ptxas's
         // registers (GPT-2's MLP down-projection: 120-144 against 167) and the whole run at 1.1-1.4 (batch-1 ResNet-50).
+        // An unstaged read that is not contiguous along the run loads each point of it apart from global memory,
+        // and ptxas issues those loads ahead of the multiply-adds: a whole point's operands more per further point
+        // (RunOperandRegisters).
         var laneRun = ReduceLaneRun(schedule);
         for (var r = 0; r < _reads.Length; r++)
         {
             var operands = Footprint(r, point, clamp: false);
             reused[r] = operands < schedule.OutputsPerThread;
-            inFlight[r] = OperandRegisters(schedule, operands) + operands * (laneRun - 1) / 2;
+            inFlight[r] = OperandRegisters(schedule, operands) + RunOperandRegisters(r, schedule, operands, laneRun);
             if (IsShared(schedule, _reads[r].Tensor))
             {
                 var (values, chunkCoordinates) = CopyRegisters(r, schedule, stage, copyHeld && schedule.SharedBuffers == 1);
@@ -1222,6 +1225,24 @@ public sealed class OperatorAnalysis
         }
         return new RegisterTerms(schedule.OutputsPerThread, BaseRegisters, coordinates, LiveAtOnce(inFlight, reused), copyValues,
             (long)Math.Ceiling(windowChecks), copyHeld);
+    }
+
+    /// <summary>
+    /// The registers a run of <paramref name="laneRun"/> reduce points (<see cref="ReduceLaneRun"/>) adds to read
+    /// <paramref name="r"/>'s <paramref name="operands"/> per point: half a point's operands per further point, and a
+    /// whole point's for an unstaged read that is not contiguous along the innermost reduce axis, whose points load
+    /// apart from global memory (row-major B beside a run of A). Refitted to ptxas 11.8 for sm_90 on the leading 10
+    /// candidates of the bench suites at 167b37e (560 kernels, `Gensor.Bench registers --from-rows`): with half a point
+    /// for every read, the 161 kernels with run=4 came out at 0.933 of ptxas in geometric mean, 18.1 registers apart
+    /// in mean (GPT-2's MLP with A staged and B read from global memory, 8x8 a thread: 138 against 165-167); with a
+    /// whole point for such reads, 0.973 and 15.0, and the 147 lane-run kernels without run=4 0.999 and 9.7 (0.946 and
+    /// 9.1 before). A whole point for the staged reads as well put the run kernels at 1.05 and above.
+    /// </summary>
+    private long RunOperandRegisters(int r, Schedule schedule, long operands, int laneRun)
+    {
+        var loadsEachPointApart = !IsShared(schedule, _reads[r].Tensor) && ReduceRank > 0
+            && _reads[r].AxisStrides[SpatialRank + ReduceRank - 1] != 1;
+        return loadsEachPointApart ? operands * (laneRun - 1) : operands * (laneRun - 1) / 2;
     }
 
     /// <summary>

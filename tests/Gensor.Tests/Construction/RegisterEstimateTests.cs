@@ -140,6 +140,31 @@ public sealed class RegisterEstimateTests
         }
     }
 
+    [Fact]
+    public void A_run_beside_a_global_operand_not_contiguous_along_it_holds_all_its_points()
+    {
+        // GPT-2's MLP up-projection with A staged and row-major B read from global memory: a run of four k
+        // loads four rows of B apart, and ptxas 11.8 issues them ahead of the multiply-adds (165-167 registers
+        // for 8x8 tiles such as this one; 138 when every read was charged half a point per further point).
+        // Staging B as well, its run comes from shared memory and the half point stays (ptxas 127-130).
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=1024,n=3072,k=768");
+        var analysis = OperatorAnalysis.Of(op);
+        var tile = "block=64x128 thread=8x8 vthread=1x1 reduce=32 vector=4 buffers=2 async=1 run=4";
+        var aStaged = Schedule.Parse(tile + " shared=A");
+        var bothStaged = Schedule.Parse(tile + " shared=A,B");
+
+        // Per further point of the run: A's 8 operands half (4 x 3 = 12), B's 8 whole (8 x 3 = 24).
+        Assert.Equal(12 + 24, analysis.EstimateRegisters(aStaged).Operands - analysis.EstimateRegisters(aStaged with { ReduceRun = 1 }).Operands);
+        var compiled = new NvidiaCompilerFeedback(InstalledTools.Require(), disassemble: false).Inspect(op, [aStaged, bothStaged], BuiltInProfiles.H100);
+        var ptxas = compiled.Select(k => k.Resources!.Registers).ToArray();
+        var estimate = new[] { aStaged, bothStaged }.Select(analysis.RegistersPerThread).ToArray();
+        Assert.True(ptxas[0] > ptxas[1] && estimate[0] > estimate[1], $"ptxas {ptxas[0]}, {ptxas[1]}; estimate {estimate[0]}, {estimate[1]}");
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.InRange(estimate[i] / (double)ptxas[i], 0.9, 1.1);
+        }
+    }
+
     [Theory]
     [InlineData("gemm")]
     [InlineData("conv")]
