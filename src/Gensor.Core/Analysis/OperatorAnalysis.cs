@@ -999,7 +999,7 @@ public sealed class OperatorAnalysis
             return 1;
         }
         // (ReduceLaneRun is not free, and legality and the cost model ask for every read of every state.)
-        if ((schedule.ReduceThreads > 1 || schedule.ReduceRun > 1) && ReduceRank > 0 && read.AxisStrides[SpatialRank + ReduceRank - 1] == 1
+        if ((schedule.ReduceThreads > 1 || schedule.ReduceRun > 1) && ContiguousAlongInnerReduce(read)
             && ReduceLaneRun(schedule) is > 1 and var laneRun && LaneRunLoadsAsVectors(index, schedule, laneRun))
         {
             return laneRun;
@@ -1112,7 +1112,7 @@ public sealed class OperatorAnalysis
     {
         var read = _reads[index];
         var innerSlot = SpatialRank + ReduceRank - 1;
-        if (!read.Float32 || IsShared(schedule, read.Tensor) || read.AxisStrides[innerSlot] != 1 || read.FlatConstant % run != 0)
+        if (!read.Float32 || IsShared(schedule, read.Tensor) || !ContiguousAlongInnerReduce(read) || read.FlatConstant % run != 0)
         {
             return false;
         }
@@ -1200,17 +1200,16 @@ public sealed class OperatorAnalysis
         // A lane's run of reduce points loads all its operands before its multiply-adds (ReduceLaneRun): half a
         // point's operands more per further point of the run, fitted to ptxas 11.8 on the leading candidates of
         // d0472d6 and its successor, where leaving the runs out put the lane-run kernels at 0.65-0.9 of ptxas's
-        // registers (GPT-2's MLP down-projection: 120-144 against 167) and the whole run at 1.1-1.4 (batch-1 ResNet-50).
-        // An unstaged read that is not contiguous along the run loads each point of it apart from global memory,
-        // and ptxas issues those loads ahead of the multiply-adds: a whole point's operands more per further point
-        // (RunOperandRegisters).
+        // registers (GPT-2's MLP down-projection: 120-144 against 167) and the whole run at 1.1-1.4 (batch-1 ResNet-50);
+        // some unstaged reads hold more (RunOperandRegisters).
         var laneRun = ReduceLaneRun(schedule);
         for (var r = 0; r < _reads.Length; r++)
         {
             var operands = Footprint(r, point, clamp: false);
+            var staged = IsShared(schedule, _reads[r].Tensor);
             reused[r] = operands < schedule.OutputsPerThread;
-            inFlight[r] = OperandRegisters(schedule, operands) + RunOperandRegisters(r, schedule, operands, laneRun);
-            if (IsShared(schedule, _reads[r].Tensor))
+            inFlight[r] = OperandRegisters(schedule, operands) + RunOperandRegisters(_reads[r], staged, operands, laneRun);
+            if (staged)
             {
                 var (values, chunkCoordinates) = CopyRegisters(r, schedule, stage, copyHeld && schedule.SharedBuffers == 1);
                 copyValues += values;
@@ -1228,8 +1227,8 @@ public sealed class OperatorAnalysis
     }
 
     /// <summary>
-    /// The registers a run of <paramref name="laneRun"/> reduce points (<see cref="ReduceLaneRun"/>) adds to read
-    /// <paramref name="r"/>'s <paramref name="operands"/> per point: half a point's operands per further point, and a
+    /// The registers a run of <paramref name="laneRun"/> reduce points (<see cref="ReduceLaneRun"/>) adds to
+    /// <paramref name="read"/>'s <paramref name="operands"/> per point (<paramref name="staged"/>: in shared memory): half a point's operands per further point, and a
     /// whole point's for an unstaged read that is not contiguous along the innermost reduce axis, whose points load
     /// apart from global memory (row-major B beside a run of A). Refitted to ptxas 11.8 for sm_90 on the leading 10
     /// candidates of the bench suites at 167b37e (560 kernels, `Gensor.Bench registers --from-rows`): with half a point
@@ -1238,12 +1237,14 @@ public sealed class OperatorAnalysis
     /// whole point for such reads, 0.973 and 15.0, and the 147 lane-run kernels without run=4 0.999 and 9.7 (0.946 and
     /// 9.1 before). A whole point for the staged reads as well put the run kernels at 1.05 and above.
     /// </summary>
-    private long RunOperandRegisters(int r, Schedule schedule, long operands, int laneRun)
+    private long RunOperandRegisters(ReadInfo read, bool staged, long operands, int laneRun)
     {
-        var loadsEachPointApart = !IsShared(schedule, _reads[r].Tensor) && ReduceRank > 0
-            && _reads[r].AxisStrides[SpatialRank + ReduceRank - 1] != 1;
+        var loadsEachPointApart = !staged && !ContiguousAlongInnerReduce(read);
         return loadsEachPointApart ? operands * (laneRun - 1) : operands * (laneRun - 1) / 2;
     }
+
+    /// <summary>Whether <paramref name="read"/>'s consecutive points of the innermost reduce axis lie next to each other in memory.</summary>
+    private bool ContiguousAlongInnerReduce(ReadInfo read) => ReduceRank > 0 && read.AxisStrides[SpatialRank + ReduceRank - 1] == 1;
 
     /// <summary>
     /// The reduce points of one unrolled body of a stage (<see cref="StageUnrolling"/>) on the

@@ -40,39 +40,44 @@ public static class ProfileCatalog
     /// <summary>
     /// What each figure may be: far beyond any GPU at the top, so a real device
     /// always fits, and small enough that the cost model's products and its
-    /// per-bank and per-lane tables stay within their types. Fields marked
-    /// powerOfTwo are used as divisors and moduli that assume it; fields marked
-    /// zeroAllowed take 0 as well, where it means "none" (no minimum occupancy,
-    /// synchronisation in hardware, no unrolling limit of the profile's own).
+    /// per-bank and per-lane tables stay within their types (<see cref="FieldRange"/>).
     /// </summary>
-    private static readonly Dictionary<string, (double Min, double Max, bool PowerOfTwo, bool ZeroAllowed)> Ranges = new()
+    private static readonly Dictionary<string, FieldRange> Ranges = new()
     {
-        ["multiprocessors"] = (1, 65_536, false, false),
-        ["warp_size"] = (1, 1024, true, false),
-        ["max_threads_per_block"] = (1, 65_536, false, false),
-        ["max_threads_per_multiprocessor"] = (1, 1 << 20, false, false),
-        ["max_blocks_per_multiprocessor"] = (1, 1024, false, false),
-        ["registers_per_multiprocessor"] = (1, 1 << 24, false, false),
-        ["max_registers_per_thread"] = (1, 65_536, false, false),
-        ["shared_memory_per_block"] = (1, 1 << 30, false, false),
-        ["shared_memory_per_multiprocessor"] = (1, 1 << 30, false, false),
-        ["l2_bytes"] = (1, 1L << 40, false, false),
-        ["dram_bandwidth_gbs"] = (1e-3, 1e9, false, false),
-        ["peak_gflops"] = (1e-3, 1e9, false, false),
-        ["shared_memory_banks"] = (1, 1024, true, false),
-        ["transaction_bytes"] = (4, 4096, true, false),
-        ["clock_mhz"] = (1, 100_000, false, false),
-        ["l2_bandwidth_gbs"] = (1e-3, 1e9, false, false),
-        ["memory_latency_ns"] = (1e-3, 1e7, false, false),
-        ["dram_efficiency"] = (1e-3, 1, false, false),
-        ["issue_efficiency"] = (1e-3, 1, false, false),
-        ["barrier_ns"] = (1e-3, 1e7, false, false),
-        ["launch_us"] = (1e-3, 1e7, false, false),
-        ["occupancy_goal_threads"] = (1, 1 << 20, false, true),
-        ["thread_sync_ns"] = (1e-3, 1e9, false, true),
-        ["max_unrolled_updates"] = (1, 1 << 24, false, true),
-        ["overlap_loss"] = (1e-6, 1, false, false),
+        ["multiprocessors"] = new(1, 65_536),
+        ["warp_size"] = new(1, 1024, PowerOfTwo: true),
+        ["max_threads_per_block"] = new(1, 65_536),
+        ["max_threads_per_multiprocessor"] = new(1, 1 << 20),
+        ["max_blocks_per_multiprocessor"] = new(1, 1024),
+        ["registers_per_multiprocessor"] = new(1, 1 << 24),
+        ["max_registers_per_thread"] = new(1, 65_536),
+        ["shared_memory_per_block"] = new(1, 1 << 30),
+        ["shared_memory_per_multiprocessor"] = new(1, 1 << 30),
+        ["l2_bytes"] = new(1, 1L << 40),
+        ["dram_bandwidth_gbs"] = new(1e-3, 1e9),
+        ["peak_gflops"] = new(1e-3, 1e9),
+        ["shared_memory_banks"] = new(1, 1024, PowerOfTwo: true),
+        ["transaction_bytes"] = new(4, 4096, PowerOfTwo: true),
+        ["clock_mhz"] = new(1, 100_000),
+        ["l2_bandwidth_gbs"] = new(1e-3, 1e9),
+        ["memory_latency_ns"] = new(1e-3, 1e7),
+        ["dram_efficiency"] = new(1e-3, 1),
+        ["issue_efficiency"] = new(1e-3, 1),
+        ["barrier_ns"] = new(1e-3, 1e7),
+        ["launch_us"] = new(1e-3, 1e7),
+        ["occupancy_goal_threads"] = new(1, 1 << 20, ZeroAllowed: true),
+        ["thread_sync_ns"] = new(1e-3, 1e9, ZeroAllowed: true),
+        ["max_unrolled_updates"] = new(1, 1 << 24, ZeroAllowed: true),
+        ["overlap_loss"] = new(1e-6, 1),
     };
+
+    /// <summary>
+    /// What a profile file may give a field: a number within <paramref name="Min"/>..<paramref name="Max"/>; a power of
+    /// two where <paramref name="PowerOfTwo"/> (divisors and moduli assume it); and 0 as well where
+    /// <paramref name="ZeroAllowed"/>, meaning "none" (no minimum occupancy, synchronisation in hardware, no unrolling
+    /// limit of the profile's own).
+    /// </summary>
+    private readonly record struct FieldRange(double Min, double Max, bool PowerOfTwo = false, bool ZeroAllowed = false);
 
     /// <summary>The values a profile file may give <paramref name="field"/> (its key, e.g. <c>clock_mhz</c>).</summary>
     public static (double Min, double Max) AcceptedRange(string field) => (Ranges[field].Min, Ranges[field].Max);
