@@ -96,20 +96,22 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
     }
 
     [Theory]
+    // Each shape gives two blocks (one where a block spans n) and two stages: the CPU accelerator's warp
+    // shuffles, which emulate ldmatrix and the MMA, cost it milliseconds each, and more of either adds no case.
     // Two warps a block along n, each of four B tiles: B's rows of 32 words, 2 ldmatrix.trans a k-step.
-    [InlineData("f16", "block=32x64 thread=16x32 reduce=32 shared=A,B mma=m16n8k16")]
+    [InlineData("f16", "block=32x64 thread=16x32 reduce=32 shared=A,B mma=m16n8k16", "m=32,n=128,k=64")]
     // Rows of B of 32 words copied by 64 threads (a thread's words in one row), of A of 8 words spread over 8 rows.
-    [InlineData("bf16", "block=16x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k16")]
+    [InlineData("bf16", "block=16x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k16", "m=16,n=128,k=32")]
     // One B tile a warp (ldmatrix.x2.trans), rows of B of 8 words spread; and of 4 words, unpadded.
-    [InlineData("f16", "block=32x16 thread=16x8 reduce=16 shared=A,B mma=m16n8k16")]
-    [InlineData("bf16", "block=32x8 thread=16x8 reduce=16 shared=A,B mma=m16n8k16")]
+    [InlineData("f16", "block=32x16 thread=16x8 reduce=16 shared=A,B mma=m16n8k16", "m=32,n=32,k=32")]
+    [InlineData("bf16", "block=32x8 thread=16x8 reduce=16 shared=A,B mma=m16n8k16", "m=32,n=16,k=32")]
     // TF32's B, read a word a lane: rows of 64 words padded to 72, and of 16 padded to 24 with the copy's rows spread.
-    [InlineData("f32", "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k8tf32")]
-    [InlineData("f32", "block=32x16 thread=16x8 reduce=16 shared=A,B mma=m16n8k8tf32")]
-    [InlineData("f16", "block=32x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16")]
-    public void Kernels_over_several_warps_and_row_layouts_match_the_reference(string dtype, string schedule)
+    [InlineData("f32", "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k8tf32", "m=32,n=128,k=32")]
+    [InlineData("f32", "block=32x16 thread=16x8 reduce=16 shared=A,B mma=m16n8k8tf32", "m=32,n=32,k=32")]
+    [InlineData("f16", "block=32x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16", "m=32,n=128,k=32")]
+    public void Kernels_over_several_warps_and_row_layouts_match_the_reference(string dtype, string schedule, string shape)
     {
-        var op = Gemm(dtype, shape: "m=32,n=128,k=64");
+        var op = Gemm(dtype, shape: shape);
         var source = CSharpKernelGenerator.Generate(new EtirState(op, Schedule.Parse(schedule)), "WarpsMma");
         var compiled = RoslynKernelCompiler.Compile([source]).Single();
         Assert.Null(compiled.Error);
@@ -125,7 +127,7 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
     // Pipelined stages over two buffers, 3 or 4 stages a block so that both buffers are read and rewritten,
     // and an odd count ends on buffer 0; two blocks along n.
     [InlineData("f16", null, "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k16 buffers=2 prefetch=1", "m=32,n=128,k=48")]
-    [InlineData("bf16", "f32", "block=16x64 thread=16x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1", "m=32,n=128,k=96")]
+    [InlineData("bf16", "f32", "block=16x64 thread=16x32 reduce=32 shared=A,B mma=m16n8k16 buffers=2 prefetch=1", "m=16,n=128,k=96")]
     [InlineData("f32", null, "block=32x64 thread=16x32 reduce=16 shared=A,B mma=m16n8k8tf32 buffers=2 prefetch=1", "m=32,n=128,k=64")]
     [InlineData("f16", null, "block=32x128 thread=32x32 reduce=16 shared=A,B mma=m16n8k16 buffers=2 prefetch=1", "m=32,n=128,k=48")]
     public void Pipelined_kernels_match_the_reference(string dtype, string? outputType, string schedule, string shape)
