@@ -28,13 +28,14 @@ public sealed class KernelUnloadingTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
-    public void Memory_stays_flat_over_200_compilations()
+    public void Memory_stays_flat_over_50_compilations()
     {
         // What a compiled candidate keeps alive is its load context (its assembly, the
         // metadata Roslyn emitted and ILGPU's state for it). Other tests run in parallel in
-        // this process, so the heap's size would be noise; the contexts are the measure.
+        // this process, so the heap's size would be noise; the contexts are the measure. A leak
+        // keeps every context alive, so 50 show it as plainly as more would (each costs ~0.2 s).
         var contexts = new List<WeakReference>();
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 50; i++)
         {
             contexts.Add(CompileAndRun(i));
         }
@@ -42,7 +43,7 @@ public sealed class KernelUnloadingTests(CpuDeviceFixture fixture)
         var kept = fixture.Device.Accelerator.NumMultiprocessors;
         Collect(() => contexts.Count(c => c.IsAlive) <= kept);
 
-        Assert.True(contexts.Count(c => c.IsAlive) <= kept, $"{contexts.Count(c => c.IsAlive)} of 200 load contexts alive");
+        Assert.True(contexts.Count(c => c.IsAlive) <= kept, $"{contexts.Count(c => c.IsAlive)} of {contexts.Count} load contexts alive");
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
