@@ -16,6 +16,13 @@ internal readonly record struct Bounded(double Value, double Error)
     /// </summary>
     public bool OrNaN { get; init; }
 
+    /// <summary>
+    /// Whether the kernel's value here is never negative, whatever rounding did before: an absolute
+    /// value or a relu. A square root of it cannot be NaN even where its error bound reaches below
+    /// zero (sqrt(abs(x - y)) where x and y round alike), so its bound stays finite.
+    /// </summary>
+    public bool NonNegative { get; init; }
+
     // GPU exp, tanh and division may be a few units in the last place off
     // (PTX ex2.approx is within 2 ulp, ILGPU.Algorithms' software versions a few
     // more); 8 ulp is 16 u. Division is allowed 2 ulp, square root 2 ulp.
@@ -41,13 +48,13 @@ internal readonly record struct Bounded(double Value, double Error)
 
     public static Bounded Abs(Bounded a) => Carry(AbsAlone(a), a);
 
-    private static Bounded AbsAlone(Bounded a) => new(Math.Abs(a.Value), a.Error);
+    private static Bounded AbsAlone(Bounded a) => new(Math.Abs(a.Value), a.Error) { NonNegative = true };
 
     public static Bounded Relu(Bounded a) =>
         a.Unknown ? Uncertain(a.Value)
         // A GPU's max returns the other operand of a NaN, the CPU's returns NaN: either is right (OrNaN).
-        : double.IsNaN(a.Value) ? new(0, 0) { OrNaN = true }
-        : new Bounded(Math.Max(a.Value, 0.0), a.Error) { OrNaN = a.OrNaN };
+        : double.IsNaN(a.Value) ? new(0, 0) { OrNaN = true, NonNegative = true }
+        : new Bounded(Math.Max(a.Value, 0.0), a.Error) { OrNaN = a.OrNaN, NonNegative = true };
 
     public static Bounded Add(Bounded a, Bounded b, double sign, FloatFormat f) => Carry(AddAlone(a, b, sign, f), a, b);
 
@@ -201,7 +208,7 @@ internal readonly record struct Bounded(double Value, double Error)
             // an absolute value or a relu first was passed here when the element went unchecked).
             return new(double.NaN, 0);
         }
-        if (!(a.Value - a.Error >= 0))
+        if (!a.NonNegative && !(a.Value - a.Error >= 0))
         {
             // Rounding could make the argument negative: the kernel may give NaN.
             return Uncertain(value);

@@ -353,6 +353,32 @@ public class ReferenceEvaluatorTests
         Assert.Equal(expected, ReferenceEvaluator.Evaluate(op, inputs).Values[0], 12);
     }
 
+    [Theory]
+    [InlineData("C[i] = sqrt(abs(A[i] * B[i] - A[i] * B[i]))")]
+    [InlineData("C[i] = sqrt(relu(A[i] * B[i] - B[i] * A[i]))")]
+    public void A_square_root_of_an_absolute_value_or_a_relu_is_checked_where_its_argument_cancels(string compute)
+    {
+        // The argument is 0 in double precision and within its rounding of 0 in a kernel, but never below
+        // it: the kernel cannot give NaN, so every element has a finite bound (found by fuzzing: all were
+        // unchecked, and tune refused the operator as unverifiable).
+        var op = Build(compute, "i=8");
+        var reference = ReferenceEvaluator.Evaluate(op, InputGenerator.Generate(op, seed: 1));
+
+        Assert.All(reference.ErrorBounds, bound => Assert.True(double.IsFinite(bound) && bound > 0, $"bound {bound}"));
+        Assert.True(Verifier.Compare(reference, new float[8]).Passed);
+        Assert.False(Verifier.Compare(reference, [.. Enumerable.Repeat(0.25f, 8)]).Passed);
+    }
+
+    [Fact]
+    public void A_square_root_of_a_cancelling_difference_that_may_round_below_zero_is_not_checked()
+    {
+        // Without an absolute value the kernel's argument may be a negative rounding error, and its root NaN.
+        var op = Build("C[i] = sqrt(A[i] * B[i] - A[i] * B[i])", "i=8");
+        var reference = ReferenceEvaluator.Evaluate(op, InputGenerator.Generate(op, seed: 1));
+
+        Assert.All(reference.ErrorBounds, bound => Assert.Equal(double.PositiveInfinity, bound));
+    }
+
     [Fact]
     public void MissingInputIsAnArgumentError()
     {
