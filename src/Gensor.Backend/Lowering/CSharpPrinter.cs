@@ -35,6 +35,10 @@ public static class CSharpPrinter
                 }
                 new Body(w, kernel).Write();
             }
+            if (kernel.Statements.OfType<IrStmt.AtomicAdd>().Any())
+            {
+                AddPartialSumMethod(w);
+            }
             var asyncWidths = kernel.Statements.OfType<IrStmt.AsyncCopy>().Select(copy => copy.Width).Distinct().Order().ToArray();
             if (asyncWidths.Length > 0)
             {
@@ -145,6 +149,39 @@ public static class CSharpPrinter
     /// </summary>
     internal static string CopyAsyncInstruction(int bytes, bool sourceSize, bool globalAddress) =>
         $"{{ {(globalAddress ? "" : ".reg .u64 g; cvta.to.global.u64 g, %1; ")}cp.async.{(bytes == 16 ? "cg" : "ca")}.shared.global [%0], [{(globalAddress ? "%1" : "g")}], {Int(bytes)}{(sourceSize ? ", %2" : "")}; }}";
+
+    /// <summary>
+    /// AddPartialSum: a block's partial sum added into an output shared with other blocks (split-K). CUDA adds it
+    /// with its atomic float add. Elsewhere the add is a compare-and-swap of the value's bits: ILGPU 1.5's CPU
+    /// accelerator retries its float add until the value it read equals itself, which a NaN never does, so a NaN
+    /// partial sum hung the kernel for good (found by fuzzing: sum of sqrt over negative inputs, split=2).
+    /// </summary>
+    private static void AddPartialSumMethod(SourceWriter w)
+    {
+        w.Line();
+        w.Line("/// <summary>Adds <paramref name=\"value\"/> to element <paramref name=\"index\"/> of <paramref name=\"output\"/> atomically, NaN included.</summary>");
+        w.Line(Inline);
+        using (w.Block("public static void AddPartialSum(ArrayView1D<float, Stride1D.Dense> output, int index, float value)"))
+        {
+            using (w.Block($"if ({CudaOnly})"))
+            {
+                w.Line("Atomic.Add(ref output[index], value);");
+                w.Line("return;");
+            }
+            w.Line("var bits = output.Cast<float, uint>();");
+            w.Line("uint seen = bits[index];");
+            using (w.Block("while (true)"))
+            {
+                w.Line("uint sum = Interop.FloatAsInt(Interop.IntAsFloat(seen) + value);");
+                w.Line("uint found = Atomic.CompareExchange(ref bits[index], seen, sum);");
+                using (w.Block("if (found == seen)"))
+                {
+                    w.Line("return;");
+                }
+                w.Line("seen = found;");
+            }
+        }
+    }
 
     /// <summary>GlobalAddress: a generic address (a tensor's, as the host passes it) in the global space on CUDA, unchanged elsewhere.</summary>
     internal static void GlobalAddressMethod(SourceWriter w) => AddressMethod(w,
@@ -336,7 +373,7 @@ public static class CSharpPrinter
                     _views[(window.Window, window.Width)] = window.Window.Name;
                     break;
                 case IrStmt.AtomicAdd add:
-                    w.Line($"Atomic.Add(ref {add.Buffer.Name}[{Expr(add.Index)}], {Expr(add.Value)});");
+                    w.Line($"AddPartialSum({add.Buffer.Name}, {Expr(add.Index)}, {Expr(add.Value)});");
                     break;
                 case IrStmt.Store { Buffer.Element: ElementType.F32 } store:
                     w.Line($"{View(store.Buffer, store.Width)}[{Expr(store.Index)}] = {Expr(store.Value)};");

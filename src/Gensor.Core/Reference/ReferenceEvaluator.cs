@@ -271,10 +271,12 @@ public static class ReferenceEvaluator
             reduced = reduced with { OrNaN = termOrNaN };
             accumulated[0] = reduced;
             var result = epilogue is null ? reduced : epilogue();
-            if (stored is not null)
+            if (stored is not null && !result.Unknown)
             {
                 // A value that certainly overflows the output type is its infinity there, one that may is unknown;
                 // the rounding of the store itself the verifier adds (it is exact, outside the safety factor).
+                // An unknown value stays unknown: Finish would take its NaN or infinity for an exact one and
+                // require it of the kernel (found by fuzzing: f16 max(x, 1) over an unknown x failed correct kernels).
                 result = Bounded.Finish(result.Value, result.Error, stored) with { OrNaN = result.OrNaN };
             }
             values[element] = result.Value;

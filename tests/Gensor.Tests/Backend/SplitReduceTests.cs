@@ -42,6 +42,21 @@ public sealed class SplitReduceTests(CpuDeviceFixture fixture)
     }
 
     [Fact]
+    public async Task A_split_kernel_whose_partial_sums_are_NaN_finishes_and_matches_the_reference()
+    {
+        // Rows with b[i] < 0 sum square roots of negative values: NaN partial sums, added by two blocks into one
+        // element. ILGPU's CPU float add retried forever on a NaN (found by fuzzing: tune never returned).
+        var op = Operators.Parse("y[i] += sqrt(A[i,j] * A[i,j] * b[i])", "i=64,j=32");
+        var state = new EtirState(op, Schedule.Parse("block=32 thread=1 reduce=8 split=2"));
+
+        // A hang fails the test (TimeoutException) instead of stalling the run.
+        var measurement = await Task.Run(() => fixture.Run(state, "SplitNaN", seed: 5)).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.True(measurement.Verified, measurement.Error);
+        Assert.Contains("AddPartialSum(", CSharpKernelGenerator.Generate(state, "SplitNaN").Text);
+    }
+
+    [Fact]
     public void Blocks_of_a_split_add_into_the_output_and_the_contract_says_to_clear_it()
     {
         var op = Operators.Parse("y[i] += A[i,j] * x[j]", "i=64,j=256");

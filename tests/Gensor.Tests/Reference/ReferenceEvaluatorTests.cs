@@ -379,6 +379,21 @@ public class ReferenceEvaluatorTests
         Assert.All(reference.ErrorBounds, bound => Assert.Equal(double.PositiveInfinity, bound));
     }
 
+    [Theory]
+    [InlineData("f32")]
+    [InlineData("f16")]
+    [InlineData("bf16")]
+    public void An_element_that_cannot_be_checked_stays_unchecked_in_a_16_bit_output(string dtype)
+    {
+        // A maximum over a quotient whose divisor rounding may make zero: unknown, which the double evaluation
+        // carries as NaN, and a 16-bit output's store took that for an exact NaN and required it of the kernel,
+        // failing correct ones (found by fuzzing, on max(sqrt(abs(x - x)), 1) in f16, where kernels gave 1).
+        var op = OperatorBuilder.Build(SpecReader.FromInline("C[i] = max(A[i] / (B[i] * D[i] - B[i] * D[i]), 1)", "i=8", "op", null) with { Dtype = dtype });
+        var reference = ReferenceEvaluator.Evaluate(op, InputGenerator.Generate(op, seed: 1));
+
+        Assert.All(reference.ErrorBounds, bound => Assert.Equal(double.PositiveInfinity, bound));
+    }
+
     [Fact]
     public void MissingInputIsAnArgumentError()
     {
