@@ -96,8 +96,8 @@ public sealed class TensorCoreKernelTests(CpuDeviceFixture fixture)
     }
 
     [Theory]
-    // Each shape gives two blocks (one where a block spans n) and two stages: the CPU accelerator's warp
-    // shuffles, which emulate ldmatrix and the MMA, cost it milliseconds each, and more of either adds no case.
+    // Each shape gives two stages and two blocks (one block where the block spans n): the CPU accelerator's
+    // warp shuffles, which emulate ldmatrix and the MMA, cost it milliseconds each, and more of either adds no case.
     // Two warps a block along n, each of four B tiles: B's rows of 32 words, 2 ldmatrix.trans a k-step.
     [InlineData("f16", "block=32x64 thread=16x32 reduce=32 shared=A,B mma=m16n8k16", "m=32,n=128,k=64")]
     // Rows of B of 32 words copied by 64 threads (a thread's words in one row), of A of 8 words spread over 8 rows.
