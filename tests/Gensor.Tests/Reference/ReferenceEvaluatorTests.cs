@@ -7,8 +7,8 @@ namespace Gensor.Tests.Reference;
 
 public class ReferenceEvaluatorTests
 {
-    private static Operator Build(string compute, string shape, string? epilogue = null, Dictionary<string, IReadOnlyList<long>>? tensors = null) =>
-        OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", epilogue) with { Tensors = tensors ?? [] });
+    private static Operator Build(string compute, string shape, string? epilogue = null, Dictionary<string, IReadOnlyList<long>>? tensors = null, string dtype = "f32") =>
+        OperatorBuilder.Build(SpecReader.FromInline(compute, shape, "op", epilogue) with { Tensors = tensors ?? [], Dtype = dtype });
 
     [Fact]
     public void MatrixProductMatchesHandComputation()
@@ -273,7 +273,7 @@ public class ReferenceEvaluatorTests
     [InlineData("bf16", 3.393e38, false)]
     public void A_stored_value_past_the_midpoint_above_the_largest_is_infinity(string dtype, double constant, bool infinite)
     {
-        var op = OperatorBuilder.Build(SpecReader.FromInline("C[m] = A[m] * 0 + " + constant.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "m=2", "op", null) with { Dtype = dtype });
+        var op = Build("C[m] = A[m] * 0 + " + constant.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "m=2", dtype: dtype);
 
         var result = ReferenceEvaluator.Evaluate(op, InputGenerator.Generate(op, seed: 1));
 
@@ -388,7 +388,7 @@ public class ReferenceEvaluatorTests
         // A maximum over a quotient whose divisor rounding may make zero: unknown, which the double evaluation
         // carries as NaN, and a 16-bit output's store took that for an exact NaN and required it of the kernel,
         // failing correct ones (found by fuzzing, on max(sqrt(abs(x - x)), 1) in f16, where kernels gave 1).
-        var op = OperatorBuilder.Build(SpecReader.FromInline("C[i] = max(A[i] / (B[i] * D[i] - B[i] * D[i]), 1)", "i=8", "op", null) with { Dtype = dtype });
+        var op = Build("C[i] = max(A[i] / (B[i] * D[i] - B[i] * D[i]), 1)", "i=8", dtype: dtype);
         var reference = ReferenceEvaluator.Evaluate(op, InputGenerator.Generate(op, seed: 1));
 
         Assert.All(reference.ErrorBounds, bound => Assert.Equal(double.PositiveInfinity, bound));
