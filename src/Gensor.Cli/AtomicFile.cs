@@ -361,7 +361,8 @@ internal static class AtomicFile
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            throw GensorException.BadInput($"{option} {shown}: cannot create files in {Printable.Text(existing)}: {Printable.Text(exception.Message)}");
+            // The runtime's message names the probe, a file the user never asked for.
+            throw GensorException.BadInput($"{option} {shown}: cannot create files in {Printable.Text(existing)}: {Printable.Text(exception.Message.Replace(probe, existing, StringComparison.Ordinal))}");
         }
         finally
         {

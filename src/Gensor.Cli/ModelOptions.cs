@@ -34,6 +34,11 @@ internal sealed class ModelOptions
             throw GensorException.BadInput($"{option}: the path is empty");
         }
         var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            // Checked as a name in its parent, a directory read "--out /: tmp is a directory" (found by fuzzing).
+            throw GensorException.BadInput($"{option} {Printable.Text(path)}: is a directory, not a file");
+        }
         AtomicFile.CheckDirectory(Path.GetDirectoryName(full)!, [Path.GetFileName(full)], option);
     }
 
@@ -43,7 +48,10 @@ internal sealed class ModelOptions
     {
         if (imported.Suite.Count == 0)
         {
-            throw GensorException.BadInput($"{Printable.Text(path)}: no node maps to a Gensor operator ({imported.Unsupported.Count()} unsupported), so {consequence}");
+            // The first node's reason: without it the message gave no clue what to change (found by fuzzing).
+            var first = imported.Unsupported.FirstOrDefault();
+            var why = first is null ? "" : $"; the first, '{Printable.Text(first.Name)}' ({Printable.Text(first.OpType)}): {Printable.Text(first.Reason ?? "")}";
+            throw GensorException.BadInput($"{Printable.Text(path)}: no node maps to a Gensor operator ({imported.Unsupported.Count()} unsupported{why}), so {consequence}");
         }
     }
 

@@ -113,7 +113,9 @@ internal static class ConstantFolding
         }
         var fill = node.Tensor("value");
         var type = fill?.DataType ?? TensorValue.Float;
-        var value = fill is null ? 0.0 : TensorData.Decode(fill).Single();
+        var values = fill is null ? [0.0] : TensorData.Decode(fill);
+        // .Single() on a value of several elements or none failed the import with an internal error (found by fuzzing).
+        var value = values.Length == 1 ? values[0] : throw new UnsupportedNodeException($"a value of {values.Length} elements (ONNX asks for one)");
         var count = shape.Aggregate(1L, (product, extent) => product * extent);
         return new TensorValue(node.Output[0], ValueArray.From(shape), type,
             new ConstantTensor(shape, () => Enumerable.Repeat(value, checked((int)count)).ToArray()), NonNegative: value >= 0);
@@ -258,6 +260,9 @@ internal static class ConstantFolding
         }), data.NonNegative);
     }
 
+    /// <summary>The most elements a folded <c>Range</c> may have.</summary>
+    public const int MaxRangeElements = 1 << 24;
+
     private static TensorValue Range(string output, TensorValue?[] inputs)
     {
         var (start, limit, delta) = (inputs[0]!.Constant!.Values[0], inputs[1]!.Constant!.Values[0], inputs[2]!.Constant!.Values[0]);
@@ -265,18 +270,23 @@ internal static class ConstantFolding
         {
             throw new UnsupportedNodeException("a Range with delta 0");
         }
-        var count = (long)Math.Max(0, Math.Ceiling((limit - start) / delta));
+        var count = Math.Max(0, Math.Ceiling((limit - start) / delta));
+        // Its values are computed here, not on first use: a model of 200 bytes asking for Range(0, 2e9) made the import
+        // allocate 16 GB (found by fuzzing). Real models range over positions or axes, far fewer.
+        if (!(count <= MaxRangeElements))
+        {
+            throw new UnsupportedNodeException($"a Range of {count.ToString("G", System.Globalization.CultureInfo.InvariantCulture)} elements (at most {MaxRangeElements} are computed at import)");
+        }
         var type = inputs[0]!.ElementType;
         // ONNX Runtime adds delta in the element type, one step at a time.
-        // As ConstantOfShape: a count past an array's is an overflow (the node unsupported), not an attempt to allocate it.
-        var values = new double[checked((int)count)];
+        var values = new double[(int)count];
         var value = Store(type, start);
         for (var i = 0; i < count; i++)
         {
             values[i] = value;
             value = Store(type, value + delta);
         }
-        return Known(output, [count], type, values);
+        return Known(output, [values.Length], type, values);
     }
 
     private static TensorValue Expand(string output, TensorValue input, TensorValue shapeInput)

@@ -25,6 +25,14 @@ public static class OnnxImporter
     /// <summary>The newest default-domain opset handled; later versions may change the semantics of operators mapped here.</summary>
     public const int MaxOpset = 23;
 
+    /// <summary>
+    /// Element-wise nodes fold into an operator whose expression is shallower than this; a deeper one ends there and the next
+    /// node starts an operator of its own. A chain of 300 Neg nodes folded into one expression past the parser's nesting
+    /// limit (the whole chain unsupported), and one of 20,000 overflowed the stack printing it (found by fuzzing); real
+    /// epilogues (a GELU, a scale and shift) are a few levels deep.
+    /// </summary>
+    public const int MaxFoldedDepth = 64;
+
     private static readonly HashSet<string> _defaultDomains = ["", "ai.onnx"];
 
     /// <summary>Reads and imports a model file.</summary>
@@ -126,8 +134,15 @@ public static class OnnxImporter
         {
             var used = new HashSet<string>();
             var inputs = new List<ModelInput>();
+            var declared = new HashSet<string>();
             foreach (var input in _graph.Input)
             {
+                // The second of two inputs of one name was taken for an initializer and skipped, so the first's shape won
+                // where ONNX Runtime refuses the model (found by fuzzing).
+                if (!declared.Add(input.Name))
+                {
+                    throw Bad($"the graph declares input '{Printable.Text(input.Name)}' twice");
+                }
                 if (_values.ContainsKey(input.Name))
                 {
                     continue;
@@ -168,6 +183,11 @@ public static class OnnxImporter
                     {
                         dims[d] = dim.DimValue;
                     }
+                    else if (dim.HasDimValue && param is null)
+                    {
+                        // Static but not positive: it was called an unnamed dynamic dimension (found by fuzzing).
+                        throw Bad($"input '{input.Name}' has extent {dim.DimValue} in dimension {d + 1}; gensor needs extents of at least 1");
+                    }
                     else
                     {
                         var what = param is null ? "an unnamed dynamic dimension" : $"the dynamic dimension '{param}'";
@@ -204,8 +224,13 @@ public static class OnnxImporter
                 available.UnionWith(node.Output.Where(output => output.Length > 0));
             }
             // A graph output is read by the model's caller, so it must be stored as it is: nothing may fold into it.
+            var outputs = new HashSet<string>();
             foreach (var output in _graph.Output)
             {
+                if (!outputs.Add(output.Name))
+                {
+                    throw Bad($"the graph declares output '{Printable.Text(output.Name)}' twice");
+                }
                 // An output nothing computes had no data: the import went through and the reference run failed on it (found by fuzzing).
                 if (!available.Contains(output.Name))
                 {
@@ -336,7 +361,8 @@ public static class OnnxImporter
                     || !_producers.TryGetValue(operand.Value.Name, out var producer)
                     || _consumers.GetValueOrDefault(operand.Value.Name) != 1
                     || !operand.Value.Shape.SequenceEqual(shape)
-                    || !operands.All(o => o is null || producer.Broadcasts(o.Value.AsShape ?? o.Value.Value.Shape.ToArray())))
+                    || !operands.All(o => o is null || producer.Broadcasts(o.Value.AsShape ?? o.Value.Value.Shape.ToArray()))
+                    || ExpressionFacts.Depth(producer.Current) >= MaxFoldedDepth)
                 {
                     continue;
                 }

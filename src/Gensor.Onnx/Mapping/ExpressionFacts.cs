@@ -2,9 +2,17 @@ using Gensor.Etir;
 
 namespace Gensor.Onnx.Mapping;
 
-/// <summary>What can be said about an expression's sign without evaluating it.</summary>
+/// <summary>What can be said about an expression without evaluating it: its sign, its depth.</summary>
 internal static class ExpressionFacts
 {
+    /// <summary>Levels of the expression tree: 1 for a read or a constant.</summary>
+    public static int Depth(Expr expr) => expr switch
+    {
+        Unary unary => 1 + Depth(unary.Operand),
+        Binary binary => 1 + Math.Max(Depth(binary.Left), Depth(binary.Right)),
+        _ => 1,
+    };
+
     /// <summary>Whether the expression is never negative, given which reads are never negative.</summary>
     public static bool NonNegative(Expr expr, Func<TensorRead, bool> read) => expr switch
     {

@@ -45,7 +45,19 @@ internal static class PoolRule
         {
             throw new UnsupportedNodeException("dilations on AveragePool before opset 19");
         }
+        if (node.String("auto_pad", "NOTSET") is "SAME_UPPER" or "SAME_LOWER" && node.Ints("dilations") is { } dilations && dilations.Any(d => d > 1))
+        {
+            // ONNX Runtime sizes this padding for the window without its dilation, the ONNX specification with it: outputs
+            // of different shapes, so no result could be checked against the model's runtime (found by fuzzing).
+            throw new UnsupportedNodeException("auto_pad SAME with dilations (ONNX Runtime and the ONNX specification pad differently)");
+        }
         var geometry = WindowGeometry.Of(node, x.Shape.Skip(2).ToArray(), kernel, ceilMode: node.Int("ceil_mode", 0) != 0);
+        if (geometry.EmptyWindow() is { } empty)
+        {
+            // Such a position has no input element: ONNX Runtime gives the lowest float (MaxPool) or 0 (AveragePool without
+            // the padding counted), Gensor's reads of 0 would give 0 and 0/0 (found by fuzzing).
+            throw new UnsupportedNodeException($"the window of output position {empty.Position} along spatial dimension {empty.Dimension + 1} lies wholly in the padding");
+        }
         var axes = new List<(string, long)> { ("n", x.Shape[0]), ("c", x.Shape[1]) };
         axes.AddRange(spatial.Zip(geometry.Output));
         var output = new TensorValue(node.Output[0], geometry.OutputShape(x.Shape[0], x.Shape[1]), TensorValue.Float);

@@ -50,9 +50,18 @@ internal sealed record WindowGeometry(long[] Input, long[] Kernel, long[] Stride
                     break;
                 case "SAME_UPPER" or "SAME_LOWER":
                 {
-                    // The output keeps ceil(input / stride) positions; the padding that needs is split, the odd one at the end for SAME_UPPER.
+                    // The output keeps ceil(input / stride) positions; the padding that needs is split, the odd one at the end for
+                    // SAME_UPPER. A stride longer than the window can make it negative: at -1 ONNX Runtime reads as with none, further
+                    // below its windows start inside the input by amounts no rule of the specification gives (-3: 1 element in for
+                    // SAME_UPPER, none for SAME_LOWER; -2: none; -7: 3 and 2), and its pooling refuses the model. Clamping read other
+                    // elements than ONNX Runtime's and claimed success (found by fuzzing), so such a node is unsupported.
                     var wanted = (input[d] + strides[d] - 1) / strides[d];
-                    var total = Math.Max(0, ((wanted - 1) * strides[d]) + span - input[d]);
+                    var total = ((wanted - 1) * strides[d]) + span - input[d];
+                    if (total < -1)
+                    {
+                        throw new UnsupportedNodeException($"auto_pad {autoPad} needs a padding of {total} in spatial dimension {d + 1} (a stride longer than the window), where ONNX Runtime's windows follow no rule");
+                    }
+                    total = Math.Max(0, total);
                     begin[d] = autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
                     end[d] = total - begin[d];
                     break;
@@ -82,6 +91,31 @@ internal sealed record WindowGeometry(long[] Input, long[] Kernel, long[] Stride
     /// <summary>The input index along spatial dimension <paramref name="d"/>: <c>y*stride + r*dilation - pad</c>, without the window axis where the window is 1 wide.</summary>
     public AffineIndex InputIndex(int d, string outputAxis, string windowAxis) =>
         Indices.Sum(-PadsBegin[d], (outputAxis, Strides[d]), (windowAxis, Kernel[d] > 1 ? Dilations[d] : 0));
+
+    /// <summary>The first output position, and its spatial dimension, whose window holds no input element (only padding), or null.</summary>
+    public (int Dimension, long Position)? EmptyWindow()
+    {
+        for (var d = 0; d < Rank; d++)
+        {
+            // Only a window that starts before the input or ends after it can miss it: look from both ends inwards.
+            var span = (Dilations[d] * (Kernel[d] - 1)) + 1;
+            for (var o = 0L; o < Output[d] && (o * Strides[d]) - PadsBegin[d] < 0; o++)
+            {
+                if (Count(d, o, includePad: false) == 0)
+                {
+                    return (d, o);
+                }
+            }
+            for (var o = Output[d] - 1; o >= 0 && (o * Strides[d]) - PadsBegin[d] + span > Input[d]; o--)
+            {
+                if (Count(d, o, includePad: false) == 0)
+                {
+                    return (d, o);
+                }
+            }
+        }
+        return null;
+    }
 
     /// <summary>
     /// How many window positions of output <paramref name="o"/> along dimension <paramref name="d"/>

@@ -46,6 +46,27 @@ public class BadModelTests
     }
 
     [Fact]
+    public void A_static_extent_below_one_is_named_as_such()
+    {
+        // It was called an unnamed dynamic dimension to give with a static shape, which it already was (found by fuzzing).
+        var model = new OnnxModelBuilder().Input("x", 1, 0, 4).Node("Relu", ["x"], ["y"]).Output("y");
+
+        Assert.Equal("m.onnx: input 'x' has extent 0 in dimension 2; gensor needs extents of at least 1", Import(model));
+    }
+
+    [Fact]
+    public void An_input_or_output_declared_twice_is_refused()
+    {
+        // The second input of a name was taken for an initializer and the first's shape won, exit 0, where ONNX Runtime
+        // refuses the model (found by fuzzing).
+        var inputs = new OnnxModelBuilder().Input("x", 2, 4).Input("x", 3, 4).Node("Relu", ["x"], ["y"]).Output("y");
+        var outputs = new OnnxModelBuilder().Input("x", 2, 4).Node("Relu", ["x"], ["y"]).Output("y").Output("y");
+
+        Assert.Equal("m.onnx: the graph declares input 'x' twice", Import(inputs));
+        Assert.Equal("m.onnx: the graph declares output 'y' twice", Import(outputs));
+    }
+
+    [Fact]
     public void Batch_and_dim_setting_one_dimension_to_two_sizes_are_refused()
     {
         // --batch won in silence (found by fuzzing); the same size twice is no conflict.

@@ -1,3 +1,5 @@
+using Gensor.Onnx.Import;
+
 namespace Gensor.Tests.Onnx;
 
 /// <summary>Constants folded at import hold what ONNX Runtime computes: each result rounded or wrapped to its element type.</summary>
@@ -40,6 +42,31 @@ public class ConstantFoldingOracleTests
             .Node("Cast", ["b"], ["bf"], ("to", 1L)).Node("Cast", ["s"], ["sf"], ("to", 1L)).Node("Add", ["bf", "sf"], ["k"]));
 
         OnnxRuntimeOracle.AssertMatches(model, tolerance: 1e-6);
+    }
+
+    [Fact]
+    public void A_range_of_billions_of_elements_is_unsupported_not_allocated()
+    {
+        // A model of a few hundred bytes made the import allocate 16 GB (found by fuzzing).
+        var model = AddedToInput(4, m => m.Weight("s", [], [0f]).Weight("l", [], [2e9f]).Weight("d", [], [1f]).Node("Range", ["s", "l", "d"], ["k"]));
+
+        var imported = OnnxImporter.Import(model.Model, ImportOptions.Default, "test.onnx");
+
+        Assert.Contains(imported.Unsupported, node => node.OpType == "Range" && node.Reason == "a Range of 2000000000 elements (at most 16777216 are computed at import)");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(0)]
+    public void A_constant_of_shape_whose_value_is_not_one_element_is_unsupported(int elements)
+    {
+        // .Single() on it failed the import with an internal error, exit 1 (found by fuzzing).
+        var model = AddedToInput(2, m => m.Ints("shape", 2)
+            .Node("ConstantOfShape", ["shape"], ["k"], ("value", OnnxModelBuilder.FloatTensor("v", [elements], [.. Enumerable.Repeat(1f, elements)]))));
+
+        var imported = OnnxImporter.Import(model.Model, ImportOptions.Default, "test.onnx");
+
+        Assert.Contains(imported.Unsupported, node => node.OpType == "ConstantOfShape" && node.Reason == $"a value of {elements} elements (ONNX asks for one)");
     }
 
     [Fact]

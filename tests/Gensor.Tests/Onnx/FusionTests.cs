@@ -26,6 +26,29 @@ public class FusionTests
     }
 
     [Fact]
+    public void A_long_chain_of_element_wise_nodes_is_split_into_operators_of_bounded_depth()
+    {
+        // 300 Neg nodes folded into one expression nested past the parser's limit (the whole chain unsupported), and
+        // 20,000 overflowed the stack printing it, killing the process (found by fuzzing).
+        static OnnxModelBuilder Chain(int length)
+        {
+            var model = new OnnxModelBuilder().Input("x", 2, 3).Weight("w", [3, 4]).Node("MatMul", ["x", "w"], ["v0"]);
+            for (var i = 0; i < length; i++)
+            {
+                model.Node("Neg", [$"v{i}"], [$"v{i + 1}"]);
+            }
+            return model.Output($"v{length}");
+        }
+
+        var imported = OnnxRuntimeOracle.AssertMatches(Chain(300));
+        var huge = OnnxImporter.Import(Chain(20_000).Model, ImportOptions.Default, "test.onnx");
+
+        Assert.Empty(imported.Unsupported);
+        Assert.Equal(5, imported.Kernels.Count);
+        Assert.Empty(huge.Unsupported);
+    }
+
+    [Fact]
     public void BatchNormalizationFoldsToAScaleAndShiftPerChannel()
     {
         var model = Conv().Weight("gamma", [4]).Weight("beta", [4]).Weight("mean", [4]).Weight("var", [4], [0.5f, 1f, 2f, 0.25f])

@@ -45,6 +45,23 @@ public class MappingRuleTests
         Assert.Equal(8, entry.Spec.Shape["y"]);
     }
 
+    [Theory]
+    [InlineData("SAME_UPPER")]
+    [InlineData("SAME_LOWER")]
+    public void Same_auto_pad_that_needs_a_negative_padding_is_unsupported_below_minus_one(string autoPad)
+    {
+        // Clamped to 0, a padding of -3 read x[0] and x[4] where ONNX Runtime reads x[1] and x[5] (SAME_UPPER), and the import
+        // claimed success (found by fuzzing). At -1 (a 1x1 stride-2 convolution of an even extent) ONNX Runtime reads as with none.
+        static OnnxModelBuilder Model(long extent, string autoPad) => new OnnxModelBuilder().Input("x", 1, 1, extent, 1).Weight("w", [1, 1, 1, 1], [1f])
+            .Node("Conv", ["x", "w"], ["y"], ("strides", new long[] { 4, 1 }), ("auto_pad", autoPad)).Output("y");
+
+        var node = Assert.Single(OnnxImporter.Import(Model(8, autoPad).Model, ImportOptions.Default, "test.onnx").Unsupported);
+        var entry = Single(OnnxRuntimeOracle.AssertMatches(Model(10, autoPad)));
+
+        Assert.Equal($"auto_pad {autoPad} needs a padding of -3 in spatial dimension 1 (a stride longer than the window), where ONNX Runtime's windows follow no rule", node.Reason);
+        Assert.Equal("O[n,f,y,x] += I[n,0,y*4,x] * W[f,0,0,0]", entry.Spec.Compute);
+    }
+
     [Fact]
     public void GroupedConvIndexesChannelsByGroup()
     {
@@ -226,6 +243,33 @@ public class MappingRuleTests
                 ("pads", new long[] { 1, 0, 1, 1 }), ("ceil_mode", 1L)).Output("y");
 
         OnnxRuntimeOracle.AssertMatches(model);
+    }
+
+    [Theory]
+    [InlineData("MaxPool")]
+    [InlineData("AveragePool")]
+    public void A_pool_with_a_window_wholly_in_the_padding_is_unsupported(string op)
+    {
+        // The one output position's taps are at -1 and 1 of a 1-wide input: ONNX Runtime gives the lowest float (MaxPool) or 0
+        // (AveragePool not counting the padding), the import gave 0 and 0/0 (found by fuzzing).
+        var model = new OnnxModelBuilder(opset: 19).Input("x", 1, 1, 1, 1).Node("Relu", ["x"], ["r"])
+            .Node(op, ["r"], ["y"], ("kernel_shape", new long[] { 1, 2 }), ("dilations", new long[] { 1, 2 }), ("pads", new long[] { 0, 1, 0, 1 })).Output("y");
+
+        var node = Assert.Single(OnnxImporter.Import(model.Model, ImportOptions.Default, "test.onnx").Unsupported);
+
+        Assert.Equal("the window of output position 0 along spatial dimension 2 lies wholly in the padding", node.Reason);
+    }
+
+    [Fact]
+    public void A_pool_with_same_auto_pad_and_dilations_is_unsupported()
+    {
+        // ONNX Runtime pads for the undilated window and gives [1,1,2,1]; the specification's [1,1,3,1] could not be checked against it.
+        var model = new OnnxModelBuilder(opset: 18).Input("x", 1, 1, 3, 1)
+            .Node("MaxPool", ["x"], ["y"], ("kernel_shape", new long[] { 2, 1 }), ("dilations", new long[] { 2, 1 }), ("auto_pad", "SAME_UPPER")).Output("y");
+
+        var node = Assert.Single(OnnxImporter.Import(model.Model, ImportOptions.Default, "test.onnx").Unsupported);
+
+        Assert.Contains("auto_pad SAME with dilations", node.Reason);
     }
 
     [Fact]
