@@ -50,7 +50,8 @@ internal sealed class ModelOptions
         {
             // The first node's reason: without it the message gave no clue what to change (found by fuzzing).
             var first = imported.Unsupported.FirstOrDefault();
-            var why = first is null ? "" : $"; the first, '{Printable.Text(first.Name)}' ({Printable.Text(first.OpType)}): {Printable.Text(first.Reason ?? "")}";
+            var type = first?.OpType is { Length: > 0 } opType ? Printable.Text(opType) : "no operator type";
+            var why = first is null ? "" : $"; the first, '{Printable.Text(first.Name)}' ({type}): {Printable.Text(first.Reason ?? "")}";
             throw GensorException.BadInput($"{Printable.Text(path)}: no node maps to a Gensor operator ({imported.Unsupported.Count()} unsupported{why}), so {consequence}");
         }
     }
