@@ -43,7 +43,9 @@ public static class Legality
         }
         if (schedule.AsyncCopy && !profile.AsyncCopies)
         {
-            return $"asynchronous copies (async=1) are cp.async, which {profile.Name} ({profile.Architecture}) lacks: sm_80 and later have it";
+            return profile.AsyncCopyArchitecture
+                ? $"asynchronous copies (async=1) are cp.async, which the {profile.Name} profile has off (async_copies: ILGPU's OpenCL back end writes none)"
+                : $"asynchronous copies (async=1) are cp.async, which {profile.Name} ({profile.Architecture}) lacks: sm_80 and later have it";
         }
         if (schedule.ReduceThreads > 1 && !profile.WarpShuffles)
         {

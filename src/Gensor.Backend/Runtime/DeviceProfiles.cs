@@ -38,11 +38,11 @@ public static class DeviceProfiles
     }
 
     /// <summary>
-    /// <paramref name="profile"/> for ILGPU's OpenCL back end, which writes no sub-group shuffles and no
-    /// tensor-core (mma) code: construction then chooses neither.
+    /// <paramref name="profile"/> for ILGPU's OpenCL back end, which writes no sub-group shuffles, no
+    /// tensor-core (mma) code and no cp.async: construction then chooses none of them.
     /// </summary>
     public static HardwareProfile WithoutCudaFeatures(HardwareProfile profile) =>
-        profile with { WarpShuffles = false, TensorGflopsF16 = 0, TensorGflopsBF16 = 0, TensorGflopsTf32 = 0 };
+        profile with { WarpShuffles = false, AsyncCopyInstructions = false, TensorGflopsF16 = 0, TensorGflopsBF16 = 0, TensorGflopsTf32 = 0 };
 
     /// <summary>The closest built-in profile with what a CUDA device reports beyond the common limits.</summary>
     private static HardwareProfile OfCuda(CudaDevice cuda)

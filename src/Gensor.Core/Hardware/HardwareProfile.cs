@@ -109,10 +109,20 @@ public sealed record HardwareProfile(
     public bool WarpShuffles { get; init; } = true;
 
     /// <summary>
-    /// Whether the GPU copies global memory into shared memory asynchronously (<c>cp.async</c>: NVIDIA sm_80
-    /// and later), which a schedule's asynchronous copies (<c>async=1</c>) are.
+    /// Whether the back end may write <c>cp.async</c> where the GPU has it. ILGPU's OpenCL back end cannot: its
+    /// kernels copy plainly and never read the addresses an asynchronous copy is given, so an OpenCL kernel with
+    /// <c>async=1</c> was credited a copy it does not make and listed arguments it does not have (found by fuzzing).
     /// </summary>
-    public bool AsyncCopies =>
+    public bool AsyncCopyInstructions { get; init; } = true;
+
+    /// <summary>
+    /// Whether the GPU copies global memory into shared memory asynchronously (<c>cp.async</c>: NVIDIA sm_80
+    /// and later), which a schedule's asynchronous copies (<c>async=1</c>) are, and the back end writes it.
+    /// </summary>
+    public bool AsyncCopies => AsyncCopyInstructions && AsyncCopyArchitecture;
+
+    /// <summary>Whether the architecture has <c>cp.async</c> (NVIDIA sm_80 and later).</summary>
+    public bool AsyncCopyArchitecture =>
         Architecture.StartsWith("sm_", StringComparison.OrdinalIgnoreCase)
         && int.TryParse(Architecture.AsSpan(3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var capability)
         && capability >= 80;

@@ -175,7 +175,7 @@ public static class ProfileCatalog
             {
                 throw GensorException.BadInput($"profile file {source}: field '{Printable.Text(twice.Key)}' is given twice");
             }
-            var known = NumericFields.Concat(TensorFields).Concat(RuleFields).Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles"]).ToHashSet();
+            var known = NumericFields.Concat(TensorFields).Concat(RuleFields).Concat(["name", "architecture", "simulated", "estimated_fields", "warp_shuffles", "async_copies"]).ToHashSet();
             foreach (var property in root.EnumerateObject())
             {
                 if (!known.Contains(property.Name))
@@ -300,28 +300,20 @@ public static class ProfileCatalog
                 ThreadSyncNs = Number("thread_sync_ns", closest.ThreadSyncNs),
                 MaxUnrolledUpdates = Int("max_unrolled_updates", closest.MaxUnrolledUpdates),
             };
-            var simulated = closest.Simulated && !root.TryGetProperty("simulated", out _);
-            if (root.TryGetProperty("simulated", out var flag))
+            bool Flag(string field, bool fallback) => !root.TryGetProperty(field, out var value) ? fallback : value.ValueKind switch
             {
-                simulated = flag.ValueKind switch
-                {
-                    JsonValueKind.True => true,
-                    JsonValueKind.False => false,
-                    _ => throw GensorException.BadInput($"profile file {source}: field 'simulated' is not true or false"),
-                };
-            }
-            var shuffles = closest.WarpShuffles;
-            if (root.TryGetProperty("warp_shuffles", out var shuffleFlag))
-            {
-                shuffles = shuffleFlag.ValueKind switch
-                {
-                    JsonValueKind.True => true,
-                    JsonValueKind.False => false,
-                    _ => throw GensorException.BadInput($"profile file {source}: field 'warp_shuffles' is not true or false"),
-                };
-            }
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw GensorException.BadInput($"profile file {source}: field '{field}' is not true or false"),
+            };
             Validate(profile, source);
-            return profile with { EstimatedFields = estimated.Distinct().ToArray(), Simulated = simulated, WarpShuffles = shuffles };
+            return profile with
+            {
+                EstimatedFields = estimated.Distinct().ToArray(),
+                Simulated = Flag("simulated", closest.Simulated),
+                WarpShuffles = Flag("warp_shuffles", closest.WarpShuffles),
+                AsyncCopyInstructions = Flag("async_copies", closest.AsyncCopyInstructions),
+            };
         }
     }
 
@@ -364,6 +356,7 @@ public static class ProfileCatalog
             writer.WriteNumber("thread_sync_ns", profile.ThreadSyncNs);
             writer.WriteNumber("max_unrolled_updates", profile.MaxUnrolledUpdates);
             writer.WriteBoolean("warp_shuffles", profile.WarpShuffles);
+            writer.WriteBoolean("async_copies", profile.AsyncCopyInstructions);
             writer.WriteBoolean("simulated", profile.Simulated);
             writer.WriteStartArray("estimated_fields");
             foreach (var field in profile.EstimatedFields)

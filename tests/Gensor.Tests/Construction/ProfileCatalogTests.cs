@@ -33,7 +33,8 @@ public class ProfileCatalogTests
         var path = Path.Combine(Path.GetTempPath(), $"gensor-profile-{Guid.NewGuid():N}.json");
         try
         {
-            var profile = BuiltInProfiles.Orin with { Name = "my-orin" };
+            // The flags too: an OpenCL device's profile has no shuffles and no cp.async, and must keep neither.
+            var profile = BuiltInProfiles.Orin with { Name = "my-orin", WarpShuffles = false, AsyncCopyInstructions = false };
             ProfileCatalog.WriteFile(profile, path);
 
             var read = ProfileCatalog.Get(path);

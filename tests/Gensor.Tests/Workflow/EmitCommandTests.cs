@@ -254,6 +254,26 @@ public sealed class EmitCommandTests
     }
 
     [Fact]
+    public void OpenCl_constructs_without_asynchronous_copies_and_refuses_a_schedule_with_them()
+    {
+        // ILGPU's OpenCL kernels copy plainly: with async=1 the model credited a cp.async they do not make, and launch.json
+        // listed address arguments at indices where the OpenCL kernel has its view structs (found by fuzzing the launchers).
+        using var dir = new TempDirectory();
+        var chosenDir = Path.Combine(dir.Path, "chosen");
+
+        var chosen = GensorCli.Run("emit", Operators.SamplePath("conv2d"), "--target", "h100", "--lang", "opencl", "--out", chosenDir);
+        var cuda = GensorCli.Run("emit", Operators.SamplePath("conv2d"), "--target", "h100", "--lang", "ptx", "--out", Path.Combine(dir.Path, "ptx"));
+        var given = Emit(Path.Combine(dir.Path, "given"), "h100", "opencl", "--schedule", "block=32x32 thread=4x4 reduce=8 shared=A,B buffers=2 async=1");
+
+        Assert.True(chosen.ExitCode == 0, chosen.Error);
+        Assert.Contains("async=1", cuda.Output);
+        Assert.DoesNotContain("async=1", chosen.Output);
+        Assert.Empty(JsonNode.Parse(File.ReadAllText(Path.Combine(chosenDir, "launch.json")))!["addresses"]!.AsArray());
+        Assert.Equal(2, given.ExitCode);
+        Assert.Contains("which the h100 profile has off (async_copies: ILGPU's OpenCL back end writes none)", given.Error);
+    }
+
+    [Fact]
     public void A_recorded_tf32_schedule_is_emitted_only_with_allow_tf32()
     {
         using var dir = new TempDirectory();
