@@ -52,10 +52,12 @@ internal static class PoolRule
             throw new UnsupportedNodeException("auto_pad SAME with dilations (ONNX Runtime and the ONNX specification pad differently)");
         }
         var geometry = WindowGeometry.Of(node, x.Shape.Skip(2).ToArray(), kernel, ceilMode: node.Int("ceil_mode", 0) != 0);
-        if (geometry.EmptyWindow() is { } empty)
+        var includePad = !isMax && node.Int("count_include_pad", 0) != 0;
+        if (!includePad && geometry.EmptyWindow() is { } empty)
         {
             // Such a position has no input element: ONNX Runtime gives the lowest float (MaxPool) or 0 (AveragePool without
-            // the padding counted), Gensor's reads of 0 would give 0 and 0/0 (found by fuzzing).
+            // the padding counted), Gensor's reads of 0 would give 0 and 0/0 (found by fuzzing). Counting the padding, the
+            // average of its zeros is 0 in both.
             throw new UnsupportedNodeException($"the window of output position {empty.Position} along spatial dimension {empty.Dimension + 1} lies wholly in the padding");
         }
         var axes = new List<(string, long)> { ("n", x.Shape[0]), ("c", x.Shape[1]) };
@@ -82,7 +84,6 @@ internal static class PoolRule
             }
             return draft;
         }
-        var includePad = node.Int("count_include_pad", 0) != 0;
         Expr divided = draft.Current;
         var constant = 1L;
         for (var d = 0; d < k; d++)

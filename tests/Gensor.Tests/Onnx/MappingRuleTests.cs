@@ -261,6 +261,17 @@ public class MappingRuleTests
     }
 
     [Fact]
+    public void An_average_pool_counting_the_padding_may_have_a_window_wholly_in_it()
+    {
+        // The average of the padding's zeros is 0 in ONNX Runtime too.
+        var model = new OnnxModelBuilder(opset: 19).Input("x", 1, 1, 1, 1)
+            .Node("AveragePool", ["x"], ["y"], ("kernel_shape", new long[] { 1, 2 }), ("dilations", new long[] { 1, 2 }), ("pads", new long[] { 0, 1, 0, 1 }),
+                ("count_include_pad", 1L)).Output("y");
+
+        OnnxRuntimeOracle.AssertMatches(model);
+    }
+
+    [Fact]
     public void A_pool_with_same_auto_pad_and_dilations_is_unsupported()
     {
         // ONNX Runtime pads for the undilated window and gives [1,1,2,1]; the specification's [1,1,3,1] could not be checked against it.
