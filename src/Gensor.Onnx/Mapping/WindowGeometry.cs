@@ -86,7 +86,10 @@ internal sealed record WindowGeometry(long[] Input, long[] Kernel, long[] Stride
 
     /// <summary>Whether some window reads outside the input (zero padding, or a ceil_mode overhang).</summary>
     public bool ReadsOutside => Enumerable.Range(0, Rank).Any(d =>
-        PadsBegin[d] > 0 || ((Output[d] - 1) * Strides[d]) - PadsBegin[d] + (Dilations[d] * (Kernel[d] - 1)) >= Input[d]);
+        PadsBegin[d] > 0 || ((Output[d] - 1) * Strides[d]) - PadsBegin[d] + Span(d) > Input[d]);
+
+    /// <summary>Input positions one window covers along spatial dimension <paramref name="d"/>, gaps of its dilation included.</summary>
+    private long Span(int d) => (Dilations[d] * (Kernel[d] - 1)) + 1;
 
     /// <summary>The input index along spatial dimension <paramref name="d"/>: <c>y*stride + r*dilation - pad</c>, without the window axis where the window is 1 wide.</summary>
     public AffineIndex InputIndex(int d, string outputAxis, string windowAxis) =>
@@ -98,7 +101,6 @@ internal sealed record WindowGeometry(long[] Input, long[] Kernel, long[] Stride
         for (var d = 0; d < Rank; d++)
         {
             // Only a window that starts before the input or ends after it can miss it: look from both ends inwards.
-            var span = (Dilations[d] * (Kernel[d] - 1)) + 1;
             for (var o = 0L; o < Output[d] && (o * Strides[d]) - PadsBegin[d] < 0; o++)
             {
                 if (Count(d, o, includePad: false) == 0)
@@ -106,7 +108,7 @@ internal sealed record WindowGeometry(long[] Input, long[] Kernel, long[] Stride
                     return (d, o);
                 }
             }
-            for (var o = Output[d] - 1; o >= 0 && (o * Strides[d]) - PadsBegin[d] + span > Input[d]; o--)
+            for (var o = Output[d] - 1; o >= 0 && (o * Strides[d]) - PadsBegin[d] + Span(d) > Input[d]; o--)
             {
                 if (Count(d, o, includePad: false) == 0)
                 {
