@@ -68,14 +68,14 @@ public static class ProfileCatalog
         ["occupancy_goal_threads"] = new(1, 1 << 20, ZeroAllowed: true),
         ["thread_sync_ns"] = new(1e-3, 1e9, ZeroAllowed: true),
         ["max_unrolled_updates"] = new(1, 1 << 24, ZeroAllowed: true),
-        ["overlap_loss"] = new(1e-6, 1),
+        ["overlap_loss"] = new(1e-6, 1, ZeroAllowed: true),
     };
 
     /// <summary>
     /// What a profile file may give a field: a number within <paramref name="Min"/>..<paramref name="Max"/>; a power of
     /// two where <paramref name="PowerOfTwo"/> (divisors and moduli assume it); and 0 as well where
     /// <paramref name="ZeroAllowed"/>, meaning "none" (no minimum occupancy, synchronisation in hardware, no unrolling
-    /// limit of the profile's own).
+    /// limit of the profile's own, no overlap loss: the largest bound alone).
     /// </summary>
     private readonly record struct FieldRange(double Min, double Max, bool PowerOfTwo = false, bool ZeroAllowed = false);
 
@@ -246,18 +246,8 @@ public static class ProfileCatalog
                     ? threads
                     : throw GensorException.BadInput($"profile file {source}: field 'min_threads_per_block' is not a whole number of threads within 0..{Ranges["max_threads_per_block"].Max.ToString(CultureInfo.InvariantCulture)} (0 for none)");
             }
-            // A rule's share: optional like min_threads_per_block, and 0 is meaningful (overlap_loss: the largest bound alone).
-            double Share(string field, double fallback)
-            {
-                if (!root.TryGetProperty(field, out var value))
-                {
-                    return fallback;
-                }
-                var (min, max, _, _) = Ranges[field];
-                return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var share) && (share == 0 || (share >= min && share <= max))
-                    ? share
-                    : throw GensorException.BadInput($"profile file {source}: field '{field}' is not 0 or a share within {min.ToString(CultureInfo.InvariantCulture)}..{max.ToString(CultureInfo.InvariantCulture)}");
-            }
+            // A rule's share (overlap_loss): optional like min_threads_per_block, so a file without it is not estimated.
+            double Share(string field, double fallback) => root.TryGetProperty(field, out _) ? Number(field, fallback) : fallback;
             int Int(string field, int fallback)
             {
                 var number = Number(field, fallback);

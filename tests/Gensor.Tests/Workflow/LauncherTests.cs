@@ -56,22 +56,12 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
         var assembly = CSharpProgram.Compile(executable: false, kernel);
         var launcher = assembly.GetType($"{launch["launcher"]!["namespace"]}.{launch["launcher"]!["class"]}")!;
         var accelerator = fixture.Device.Accelerator;
-        var buffers = order.Select(name => accelerator.Allocate1D(name == "Y" ? new float[op.Output.ElementCount] : inputs[name])).ToArray();
-        try
-        {
-            Invoke(launcher, (string)launch["launcher"]!["method"]!, accelerator, buffers);
-            accelerator.Synchronize();
+        using var buffers = ArgumentBuffers.Allocate(accelerator, order, name => name == "Y" ? new float[op.Output.ElementCount] : inputs[name]);
+        Invoke(launcher, (string)launch["launcher"]!["method"]!, accelerator, buffers.Buffers);
+        accelerator.Synchronize();
 
-            var check = Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), buffers[0].GetAsArray1D());
-            Assert.True(check.Passed, $"max abs error {check.MaxAbsError}");
-        }
-        finally
-        {
-            foreach (var buffer in buffers)
-            {
-                buffer.Dispose();
-            }
-        }
+        var check = Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), buffers.Buffers[0].GetAsArray1D());
+        Assert.True(check.Passed, $"max abs error {check.MaxAbsError}");
     }
 
     public static TheoryData<string, string, string?> Random_launch_operators => new()
@@ -103,23 +93,14 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
             var order = launch["arguments"]!.AsArray().Select(a => (string)a!["tensor"]!).ToArray();
             var accelerator = fixture.Device.Accelerator;
             // The output starts as garbage: a launcher that does not clear it for a split kernel fails.
-            var buffers = order.Select(name => accelerator.Allocate1D(name == op.Output.Name ? Enumerable.Repeat(7f, (int)op.Output.ElementCount).ToArray() : inputs[name])).ToArray();
-            try
+            using var buffers = ArgumentBuffers.Allocate(accelerator, order,
+                name => name == op.Output.Name ? Enumerable.Repeat(7f, (int)op.Output.ElementCount).ToArray() : inputs[name]);
+            for (var launchIndex = 0; launchIndex < 2; launchIndex++)
             {
-                for (var launchIndex = 0; launchIndex < 2; launchIndex++)
-                {
-                    Invoke(launcher, (string)launch["launcher"]!["method"]!, accelerator, buffers);
-                    accelerator.Synchronize();
-                    var check = Verifier.Compare(reference, buffers[0].GetAsArray1D());
-                    Assert.True(check.Passed, $"{schedule}, launch {launchIndex + 1}: max abs error {check.MaxAbsError}");
-                }
-            }
-            finally
-            {
-                foreach (var buffer in buffers)
-                {
-                    buffer.Dispose();
-                }
+                Invoke(launcher, (string)launch["launcher"]!["method"]!, accelerator, buffers.Buffers);
+                accelerator.Synchronize();
+                var check = Verifier.Compare(reference, buffers.Buffers[0].GetAsArray1D());
+                Assert.True(check.Passed, $"{schedule}, launch {launchIndex + 1}: max abs error {check.MaxAbsError}");
             }
         }
     }
@@ -290,21 +271,11 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
         var launcher = CSharpProgram.Compile(executable: false, kernel).GetType("Gensor.Kernels.Mm")!;
         var accelerator = fixture.Device.Accelerator;
         var names = launch["arguments"]!.AsArray().Select(a => (string)a!["tensor"]!).ToArray();
-        var buffers = names.Select(n => accelerator.Allocate1D(n == "Mm" ? new float[16] : inputs[n])).ToArray();
-        try
-        {
-            Invoke(launcher, "Launch", accelerator, buffers);
-            accelerator.Synchronize();
+        using var buffers = ArgumentBuffers.Allocate(accelerator, names, n => n == "Mm" ? new float[16] : inputs[n]);
+        Invoke(launcher, "Launch", accelerator, buffers.Buffers);
+        accelerator.Synchronize();
 
-            Assert.True(Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), buffers[0].GetAsArray1D()).Passed);
-        }
-        finally
-        {
-            foreach (var buffer in buffers)
-            {
-                buffer.Dispose();
-            }
-        }
+        Assert.True(Verifier.Compare(ReferenceEvaluator.Evaluate(op, inputs), buffers.Buffers[0].GetAsArray1D()).Passed);
     }
 
     [Theory]
@@ -411,6 +382,23 @@ public sealed class LauncherTests(CpuDeviceFixture fixture)
         var assembly = CSharpProgram.Compile(executable: false, kernel);
 
         Assert.NotNull(assembly.GetType($"{name}.{launch["launcher"]!["class"]}"));
+    }
+
+    /// <summary>A float32 buffer per launch.json argument, in its order, disposed together.</summary>
+    private sealed class ArgumentBuffers(MemoryBuffer1D<float, Stride1D.Dense>[] buffers) : IDisposable
+    {
+        public MemoryBuffer1D<float, Stride1D.Dense>[] Buffers => buffers;
+
+        public static ArgumentBuffers Allocate(Accelerator accelerator, IEnumerable<string> order, Func<string, float[]> contents) =>
+            new([.. order.Select(name => accelerator.Allocate1D(contents(name)))]);
+
+        public void Dispose()
+        {
+            foreach (var buffer in buffers)
+            {
+                buffer.Dispose();
+            }
+        }
     }
 
     private static void Invoke(Type launcher, string method, Accelerator accelerator, MemoryBuffer1D<float, Stride1D.Dense>[] buffers)
