@@ -60,9 +60,10 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "gensor",
     };
 
+    /// <summary><c>--top-k</c> of <c>explain</c>, which measures nothing: how many candidates it lists.</summary>
     public static Option<int> TopK() => new("--top-k")
     {
-        Description = "How many constructed candidates to compile, verify and measure.",
+        Description = "How many constructed candidates to list, best first by the cost model's estimate (nothing is measured).",
         DefaultValueFactory = _ => DefaultTopK,
     };
 
