@@ -66,7 +66,7 @@ dirty="$(git status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommit
   echo "Gensor GPU kit"
   echo "built:  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit: $commit$dirty"
-  echo "run:    ./bench/run_benchmark.sh suites/NAME.json   (see README "Measuring on a GPU")"
+  echo "run:    ./bench/run_benchmark.sh suites/NAME.json   (see README, Measuring on a GPU)"
 } > "$kit/VERSION.txt"
 
 mkdir -p dist
