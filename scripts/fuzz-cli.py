@@ -878,6 +878,13 @@ def schedule_cases(rng):
         text = f"block={dims()} thread={dims()} vthread={dims()} reduce={rng.choice(['-', '4', '0'])}"
         cases.append(Case("schedule", f"random schedule {i}", ["tune", "--compute", "C[m,n] = A[m,n]", "--shape", "m=8,n=8", *CPU_TUNE, "--schedule", text],
                           checks=[verified_best]))
+    # Reduce steps far beyond the reduction: a records file's step of 2^31 - 1 hung calibrate (each estimate
+    # counted down through a billion unroll factors); estimating one must stay quick.
+    for step in ["2147483647", "1073741824", "2147483647x3"]:
+        compute, shape = ("C[m,n] += A[m,k] * B[k,n]", "m=16,n=16,k=8") if "x" not in step else ("C[m] += A[m,k,j] * B[j,k]", "m=16,k=8,j=3")
+        block = "block=16x16 thread=16x8" if "x" not in step else "block=16 thread=8"
+        cases.append(Case("schedule", f"explain reduce={step}", explain_inline(compute, shape, "--schedule", f"{block} reduce={step}", "--compiler-check", "off"),
+                          checks=[quicker_than(20)]))
     return cases
 
 

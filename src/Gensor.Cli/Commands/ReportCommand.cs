@@ -94,7 +94,7 @@ internal static class ReportCommand
                     ? $"{NumberText.Count(opRecords.Length, "record")}, none verified.{note}"
                     : $"{NumberText.Count(opRecords.Length, "record")}; best {NumberText.Ms(best.MeasuredMs!.Value)} ms by {best.Policy} ({best.Schedule}).{note}";
                 sections.Add(new ReportPage.Section($"{name} on {device.Key}", text, pictures));
-                if (best is not null && profile is not null && RecordOperators.Parse(best.Op, name) is { } parsed)
+                if (best is not null && profile is not null && RecordedOperator.TryRebuild(best.Op, best.OpHash) is { } parsed)
                 {
                     rooflinePoints.Add((name, Performance.Of(parsed, best.MeasuredMs!.Value, profile)));
                 }

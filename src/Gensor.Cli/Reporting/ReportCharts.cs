@@ -22,8 +22,10 @@ internal static class ReportCharts
     public static IReadOnlyList<string> Order(IEnumerable<string> policies) =>
         policies.Distinct().OrderBy(p => Array.IndexOf(_policyOrder, p) is var i && i >= 0 ? i : _policyOrder.Length).ThenBy(p => p, StringComparer.Ordinal).ToArray();
 
+    // Another policy's colour follows from its name alone: string.GetHashCode differs from run to run (the same report
+    // drew in other colours each time), and Math.Abs of its int.MinValue throws.
     private static Color ColorOf(string policy) =>
-        new ScottPlot.Palettes.Category10().GetColor(Array.IndexOf(_policyOrder, policy) is var i && i >= 0 ? i : _policyOrder.Length + Math.Abs(policy.GetHashCode()) % 4);
+        new ScottPlot.Palettes.Category10().GetColor(Array.IndexOf(_policyOrder, policy) is var i && i >= 0 ? i : _policyOrder.Length + policy.Sum(c => c) % 4);
 
     /// <summary>Each verified kernel of each policy as a dot (its measured time), the policy's best as a bar of its colour.</summary>
     public static Plot Kernels(string title, IReadOnlyList<TuningRecord> records)

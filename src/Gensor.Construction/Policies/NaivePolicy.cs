@@ -21,9 +21,17 @@ public sealed class NaivePolicy : ISchedulePolicy
     public ConstructionResult Construct(Operator op, HardwareProfile profile, ConstructionOptions options)
     {
         var watch = Stopwatch.StartNew();
-        var schedule = ScheduleFor(op, profile);
-        return new ConstructionResult(Name, Ranking.Top(op, profile, [schedule], 1), 1, watch.Elapsed.TotalMilliseconds);
+        var legal = LegalScheduleFor(op, profile) is { } schedule ? new[] { schedule } : [];
+        return new ConstructionResult(Name, Ranking.Top(op, profile, legal, 1), 1, watch.Elapsed.TotalMilliseconds);
     }
+
+    /// <summary>
+    /// <see cref="ScheduleFor"/> where the profile allows it, else null: like every policy's, the naive candidate is
+    /// one legality accepts (a profile no one-output-a-thread block fits got it anyway, and emit wrote a kernel for a
+    /// target that legality says cannot run it: found by fuzzing profiles).
+    /// </summary>
+    public static Schedule? LegalScheduleFor(Operator op, HardwareProfile profile) =>
+        ScheduleFor(op, profile) is var schedule && Legality.Check(op, schedule, profile) is null ? schedule : null;
 
     /// <summary>The naive schedule of <paramref name="op"/>.</summary>
     public static Schedule ScheduleFor(Operator op, HardwareProfile profile)

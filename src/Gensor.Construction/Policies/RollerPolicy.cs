@@ -57,9 +57,9 @@ public sealed class RollerPolicy : ISchedulePolicy
         var builder = new Builder(op, profile);
         builder.ScaleUpBlock(builder.InitialTile());
         var schedules = builder.Results.Select(builder.ScaleOut).Where(s => s is not null).Select(s => builder.Padded(s!)).Distinct().ToList();
-        if (schedules.Count == 0)
+        if (schedules.Count == 0 && NaivePolicy.LegalScheduleFor(op, profile) is { } naive)
         {
-            schedules.Add(NaivePolicy.ScheduleFor(op, profile));
+            schedules.Add(naive);
         }
         var ranked = Ranking.Top(op, profile, schedules, options.TopK);
         return new ConstructionResult(Name, ranked, builder.Nodes, watch.Elapsed.TotalMilliseconds);

@@ -98,7 +98,9 @@ public sealed partial class OperatorAnalysis
         // (see MaxUnbarredPartialPoints): a longer body that the schedule did not ask for would only
         // cost registers, so such stages take at most MaxUnbarredPartialPoints at a time.
         var unbarred = NoBarrierInStage(schedule);
-        for (var factor = trips / 2; factor >= 2; factor--)
+        // No factor above MaxUnrolledPoints / points fits: starting there keeps a step of 2^31 points from
+        // counting down through a billion factors (a records file's schedule hung calibrate, found by fuzzing).
+        for (var factor = Math.Min(trips / 2, MaxUnrolledPoints / points); factor >= 2; factor--)
         {
             if (trips % factor == 0 && Fits(points * factor, schedule) && (!unbarred || points * factor <= MaxUnbarredPartialPoints))
             {

@@ -198,7 +198,14 @@ public static class ProfileCatalog
                 {
                     throw GensorException.BadInput($"profile file {source}: field 'estimated_fields' is not a list of names");
                 }
-                estimated.AddRange(listed.EnumerateArray().Select(item => item.GetString()!));
+                // Only a figure can have been estimated; any other string would only grow the file that calibrate writes
+                // back past the size a profile may have (found by fuzzing).
+                foreach (var item in listed.EnumerateArray().Select(item => item.GetString()!))
+                {
+                    estimated.Add(NumericFields.Contains(item)
+                        ? item
+                        : throw GensorException.BadInput($"profile file {source}: field 'estimated_fields' lists '{Printable.Text(item)}', which is not a figure of a profile"));
+                }
             }
             double TensorPeak(string field, double fallback)
             {

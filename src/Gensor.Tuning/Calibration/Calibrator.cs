@@ -105,7 +105,14 @@ public static class Calibrator
             var note = !fitted ? status[j].Note : atBound ? "at the edge of its search range: the records do not pin it" : null;
             return new ParameterFit(parameter.Name, parameter.Get(baseProfile), fitted ? Math.Exp(final[j]) : parameter.Get(baseProfile), fitted, note);
         }).Concat(off).OrderBy(f => considered.Select(p => p.Name).ToList().IndexOf(f.Name)).ToArray();
-        return new CalibrationResult(problem.ToProfile(final), fits, before, problem.Quality(final), problem.Evaluations);
+        // A fitted constant is a figure measured on the device now, not one borrowed from a built-in profile.
+        var measured = fits.Where(f => f.Fitted).Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var profile = problem.ToProfile(final);
+        if (profile.EstimatedFields.Any(measured.Contains))
+        {
+            profile = profile with { EstimatedFields = [.. profile.EstimatedFields.Where(field => !measured.Contains(field))] };
+        }
+        return new CalibrationResult(profile, fits, before, problem.Quality(final), problem.Evaluations);
     }
 
     /// <summary>Nelder–Mead over the constants the samples identify at <paramref name="x"/>, until that set settles; moves <paramref name="x"/> and returns it.</summary>

@@ -12,7 +12,7 @@ namespace Gensor.Tuning.Reports;
 /// otherwise by GFLOP/s against the FP32 peak.
 /// </summary>
 /// <param name="Flops">Floating-point operations of one run: every arithmetic operation of the body, plus one for the reduction, at each point of the iteration space; the epilogue's once per output element.</param>
-/// <param name="Bytes">Compulsory DRAM traffic of one run: every tensor read or written once (4 bytes an element).</param>
+/// <param name="Bytes">Compulsory DRAM traffic of one run: every tensor read or written once, at its element type's size (4 bytes for float32, 2 for f16 and bf16).</param>
 /// <param name="Ms">The measured time.</param>
 /// <param name="Profile">The profile of the device that ran it, whose peaks the percentage is of.</param>
 public sealed record Performance(double Flops, double Bytes, double Ms, HardwareProfile Profile)
@@ -42,7 +42,7 @@ public sealed record Performance(double Flops, double Bytes, double Ms, Hardware
 
     /// <summary>Compulsory bytes of one run of <paramref name="op"/> (see <see cref="Bytes"/>).</summary>
     public static double Traffic(Operator op) =>
-        sizeof(float) * (double)(op.Output.ElementCount + op.Inputs.Sum(tensor => tensor.ElementCount));
+        new[] { op.Output }.Concat(op.Inputs).Sum(tensor => (double)tensor.Type.Bytes() * tensor.ElementCount);
 
     /// <summary>"0.0952 GFLOP/s, 0.10% of cpu's 100 GFLOP/s" or "812 GB/s, 24.2% of h100's 3350 GB/s (memory bound)".</summary>
     public override string ToString() => MemoryBound

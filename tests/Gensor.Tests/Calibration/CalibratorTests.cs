@@ -45,6 +45,22 @@ public class CalibratorTests
     }
 
     [Fact]
+    public void A_fitted_constant_is_no_longer_listed_as_estimated_and_a_kept_one_still_is()
+    {
+        // A profile file without the constants takes them from a built-in one and lists them; once the records
+        // have fitted one, it is the device's own figure (a calibrated profile listed them still: found by fuzzing).
+        string[] estimated = ["launch_us", "memory_latency_ns", "clock_mhz", "barrier_ns"];
+        var result = Calibrator.Fit(SamplesUnder(Truth), Base with { EstimatedFields = estimated });
+
+        foreach (var fit in result.Parameters.Where(p => estimated.Contains(p.Name)))
+        {
+            Assert.True(fit.Fitted != result.Profile.EstimatedFields.Contains(fit.Name), $"{fit.Name}: fitted {fit.Fitted}, listed in [{string.Join(", ", result.Profile.EstimatedFields)}]");
+        }
+        Assert.Contains(result.Parameters, p => p.Name == "launch_us" && p.Fitted);
+        Assert.Contains(result.Parameters, p => estimated.Contains(p.Name) && !p.Fitted);
+    }
+
+    [Fact]
     public void Records_made_with_another_overlap_loss_give_it_back()
     {
         // The built-in 0.01 is a guess: GPU records are what should set it.

@@ -57,6 +57,17 @@ public sealed class NumbersTests
         Assert.Contains("(memory bound)", performance.ToString());
     }
 
+    [Theory]
+    [InlineData("f32", 4)]
+    [InlineData("f16", 2)]
+    [InlineData("bf16", 2)]
+    public void Compulsory_traffic_counts_each_tensor_at_its_element_size(string dtype, int bytes)
+    {
+        var op = Operators.Parse("C[m,n] += A[m,k] * B[k,n]", "m=64,n=32,k=16", null, dtype);
+
+        Assert.Equal(bytes * (64.0 * 32 + 64 * 16 + 16 * 32), Performance.Traffic(op));
+    }
+
     [Fact]
     public void Explain_prints_h100_estimates_with_three_significant_digits()
     {

@@ -39,6 +39,23 @@ public class PolicyLegalityTests
     }
 
     [Theory]
+    [InlineData("naive")]
+    [InlineData("roller")]
+    [InlineData("gensor")]
+    [InlineData("exhaustive")]
+    public void A_profile_that_allows_no_schedule_gets_no_candidate_from_any_policy(string policyName)
+    {
+        // One register a thread: no kernel fits. The naive policy offered its one-output-a-thread kernel anyway, and
+        // emit wrote it for a target that legality says cannot run it (found by fuzzing profiles).
+        var op = TestOperators.Gemm(8, 8, 8);
+        var profile = BuiltInProfiles.H100 with { MaxRegistersPerThread = 1 };
+
+        var result = PolicyCatalog.Get(policyName).Construct(op, profile, new ConstructionOptions(TopK: 10, Seed: 1));
+
+        Assert.Empty(result.Candidates);
+    }
+
+    [Theory]
     [InlineData("h100")]
     [InlineData("cpu")]
     public void Exhaustive_schedules_are_legal_and_ranked_best_first(string profileName)

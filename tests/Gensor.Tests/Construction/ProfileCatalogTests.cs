@@ -60,6 +60,20 @@ public class ProfileCatalogTests
         Assert.DoesNotContain("multiprocessors", profile.EstimatedFields);
     }
 
+    [Fact]
+    public void Estimated_fields_may_name_only_a_profiles_figures()
+    {
+        // Any string was kept and written back: 100,000 of them made calibrate write a profile over the 1 MiB that
+        // --target then refused (found by fuzzing).
+        var read = ProfileCatalog.FromJson("""{ "name": "lab", "architecture": "sm_90", "estimated_fields": ["launch_us"] }""", "lab.json");
+        Assert.Contains("launch_us", read.EstimatedFields);
+
+        var error = Assert.Throws<GensorException>(() =>
+            ProfileCatalog.FromJson("""{ "name": "lab", "architecture": "sm_90", "estimated_fields": ["launch_us", "f000001"] }""", "lab.json"));
+        Assert.Equal(ErrorKind.BadInput, error.Error.Kind);
+        Assert.Contains("'f000001'", error.Message);
+    }
+
     [Theory]
     [InlineData("""{ "name": "x", "architecture": "sm_80", "multiprocessors": "many" }""", "'multiprocessors'")]
     [InlineData("""{ "name": "x", "architecture": "sm_80", "shared_mem": 1 }""", "'shared_mem'")]
