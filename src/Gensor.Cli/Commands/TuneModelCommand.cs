@@ -47,6 +47,10 @@ internal static class TuneModelCommand
                     }
                 }
                 var path = model.Model(parse);
+                if (parse.GetValue(saveSuite) is { } suiteFile && OutputPath.SameFile(suiteFile, path))
+                {
+                    throw GensorException.BadInput($"--save-suite {Printable.Text(suiteFile)} is the model itself: the suite would replace it");
+                }
                 var imported = OnnxImporter.Import(path, model.Read(parse));
                 ModelOptions.RequireOperators(imported, path, "there is nothing to tune");
                 var suite = imported.Suite;

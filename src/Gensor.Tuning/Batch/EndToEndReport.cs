@@ -65,7 +65,7 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
         w.WriteLine($"model total (sum of count x best): {Ms(Summary.ModelTotalMs)} ms{complete}");
         if (Summary.ModelTotalNaiveMs is not null || Summary.ModelTotalRollerMs is not null)
         {
-            w.WriteLine($"baselines:  naive {Ms(Summary.ModelTotalNaiveMs)} ms ({Speedup(Summary.ModelTotalNaiveMs)}), roller {Ms(Summary.ModelTotalRollerMs)} ms ({Speedup(Summary.ModelTotalRollerMs)})");
+            w.WriteLine($"baselines:  naive {Baseline("naive", Summary.ModelTotalNaiveMs)}, roller {Baseline("roller", Summary.ModelTotalRollerMs)}");
         }
         if (ByKind.Count > 0)
         {
@@ -111,6 +111,7 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
         ["model_total_complete"] = Summary.ModelTotalComplete && Untimed.Count == 0,
         ["model_total_naive_ms"] = Round(Summary.ModelTotalNaiveMs),
         ["model_total_roller_ms"] = Round(Summary.ModelTotalRollerMs),
+        ["baseline_operators_without_result"] = new JsonObject { ["naive"] = Summary.PolicyMissing("naive"), ["roller"] = Summary.PolicyMissing("roller") },
         ["by_type"] = new JsonArray(ByKind.Select(kind => (JsonNode)new JsonObject
         {
             ["onnx_op"] = kind.Kind,
@@ -124,6 +125,11 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
     };
 
     public string ToJsonText() => ToJson().ToJsonString(_indented);
+
+    /// <summary>"12.3 ms (1.57x)", or without the ratio and with what it leaves out when the baseline has no result for some operator.</summary>
+    private string Baseline(string policy, double? total) => Summary.PolicyMissing(policy) > 0
+        ? $"{Ms(total)} ms{Summary.PolicyMissingNote(policy)}"
+        : $"{Ms(total)} ms ({Speedup(total)})";
 
     /// <summary>A baseline total over the model total: how much faster the tuned model is.</summary>
     private string Speedup(double? baseline) =>

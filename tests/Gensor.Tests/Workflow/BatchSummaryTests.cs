@@ -123,6 +123,31 @@ public sealed class BatchSummaryTests
     }
 
     [Fact]
+    public void A_policys_total_that_leaves_out_an_operator_says_so_and_gives_no_speedup()
+    {
+        // The naive kernel of a convolution timed out: its total of the rest read 15x faster than the best of all,
+        // and tune-model printed "naive 5.0 ms (0.21x)" (found by fuzzing).
+        var summary = new BatchSummary("m.onnx", "gensor", "cpu",
+        [
+            new BatchResult(Entry("conv", 1), [Report("gensor", 60.0), Report("naive", null)], null, null),
+            new BatchResult(Entry("fc", 1), [Report("gensor", 2.0), Report("naive", 4.0)], null, null),
+        ]);
+        var specs = new[] { "conv", "fc" }
+            .Select(name => Gensor.FrontEnd.SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=32,n=32,k=16", name, null))
+            .ToArray();
+        var report = new EndToEndReport("m.onnx", summary, specs, []);
+
+        Assert.Equal(1, summary.PolicyMissing("naive"));
+        Assert.Equal(0, summary.PolicyMissing("gensor"));
+        Assert.Contains("each policy alone: gensor 62.00 ms, naive 4.000 ms (no result for 1 operator)", Text(summary));
+        Assert.Equal(1, (int)summary.ToJson()["policy_operators_without_result"]!["naive"]!);
+        using var w = new StringWriter();
+        report.WriteText(w);
+        Assert.Contains("baselines:  naive 4.0000 ms (no result for 1 operator), roller -", w.ToString());
+        Assert.Equal(1, (int)report.ToJson()["baseline_operators_without_result"]!["naive"]!);
+    }
+
+    [Fact]
     public void A_model_with_untimed_nodes_has_an_incomplete_total_even_when_every_operator_verified()
     {
         var summary = new BatchSummary("m.onnx", "gensor", "cpu", [Verified("a", 1, 1)]);

@@ -32,6 +32,21 @@ public sealed class TuneModelCommandTests
     }
 
     [Fact]
+    public void The_suite_may_not_replace_the_model()
+    {
+        // import --out refused it; tune-model --save-suite overwrote the model with the suite (found by fuzzing).
+        using var dir = new TempDirectory();
+        var model = Path.Combine(dir.Path, "m.onnx");
+        File.Copy(_tiny, model);
+
+        var result = GensorCli.Run("tune-model", model, "--device", "cpu", "--save-suite", model);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("is the model itself", result.Error);
+        Assert.Equal(File.ReadAllBytes(_tiny), File.ReadAllBytes(model));
+    }
+
+    [Fact]
     public void TheTableGivesEachOperatorsShareAgainstTheBaselines()
     {
         var result = GensorCli.Run("tune-model", _tiny, "--device", "cpu", "--top-k", "1");
