@@ -276,6 +276,10 @@ internal static class AtomicFile
             {
                 throw GensorException.BadInput($"{option} {shown}: {name} is a directory, so it cannot be written");
             }
+            if (OutputPath.SpecialFileKind(target) is { } kind)
+            {
+                throw GensorException.BadInput($"{option} {shown}: {name} is {kind}, not a file this command can replace");
+            }
             CheckLinkTarget(target, option, $"{shown}: {name}");
         }
         CheckWritable(Path.GetFullPath(directory), option, shown);
@@ -294,6 +298,10 @@ internal static class AtomicFile
         if (Directory.Exists(path))
         {
             throw GensorException.BadInput($"{option} {shown}: is a directory, not a file");
+        }
+        if (OutputPath.SpecialFileKind(path) is { } kind)
+        {
+            throw GensorException.BadInput($"{option} {shown}: is {kind}, not a file this command can replace");
         }
         var parent = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(parent))

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Gensor.Diagnostics;
 
 namespace Gensor.Files;
@@ -22,6 +23,50 @@ public static class OutputPath
             return path;
         }
     }
+
+    /// <summary>
+    /// What an existing <paramref name="path"/> (through its links) is when it is neither a regular file nor a
+    /// directory: "a character device", "a block device", "a FIFO" or "a socket"; else null (absent, a regular file, a
+    /// directory, or a system where it cannot be told). An output written through a temporary file and a rename
+    /// replaced /dev/null itself with a regular file (found by fuzzing), so outputs refuse such paths.
+    /// .NET reports every such entry as a normal file, so on Linux this asks statx, whose layout is the same on
+    /// every architecture.
+    /// </summary>
+    public static string? SpecialFileKind(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        var buffer = new byte[256];
+        try
+        {
+            if (Statx(AtCurrentDirectory, path, 0, StatxType, buffer) != 0)
+            {
+                return null;
+            }
+        }
+        catch (Exception exception) when (exception is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return null;
+        }
+        // stx_mode: 16 bits at byte 28; its file type bits.
+        return (BitConverter.ToUInt16(buffer, 28) & 0xF000) switch
+        {
+            0x2000 => "a character device",
+            0x6000 => "a block device",
+            0x1000 => "a FIFO",
+            0xC000 => "a socket",
+            _ => null,
+        };
+    }
+
+    private const int AtCurrentDirectory = -100;
+
+    private const uint StatxType = 1;
+
+    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(int directory, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 
     /// <summary>
     /// <paramref name="directory"/> as a full path with every symbolic link on the way resolved (as

@@ -271,6 +271,25 @@ public sealed class UntrustedInputTests : IDisposable
     }
 
     [Fact]
+    public void An_output_that_is_a_FIFO_is_refused_and_left_as_it_was()
+    {
+        // Written through a temporary file and a rename, import --out replaced a FIFO (and, run as root, /dev/null
+        // itself) with a regular file and exited 0 (found by fuzzing batch and tune-model).
+        var fifo = Path.Combine(_dir.Path, "kernel.cs");
+        Process.Start("mkfifo", [fifo])!.WaitForExit();
+        var model = Path.Combine(AppContext.BaseDirectory, "samples", "models", "tiny_cnn.onnx");
+        var records = Path.Combine(_dir.Path, "r.jsonl");
+        File.WriteAllText(records, Gensor.Tests.Workflow.Records.Make(Gensor.Tests.Workflow.Records.Gemm(), "block=16x16 thread=2x2 reduce=8", 1.0).ToJsonLine() + "\n");
+
+        GensorProcess.AssertBadInput(Run("import", model, "--out", fifo), "is a FIFO");
+        GensorProcess.AssertBadInput(Run(["emit", .. Tiny, "--target", "cpu", "--out", _dir.Path]), "kernel.cs is a FIFO");
+        GensorProcess.AssertBadInput(Run("records", "merge", records, "-o", fifo), "is a FIFO");
+        var stillFifo = Process.Start("test", ["-p", fifo])!;
+        stillFifo.WaitForExit();
+        Assert.Equal(0, stillFifo.ExitCode);
+    }
+
+    [Fact]
     public void A_FIFO_where_the_JIT_profile_goes_does_not_hang_the_command()
     {
         var profiles = Path.Combine(_dir.Path, "jit");
