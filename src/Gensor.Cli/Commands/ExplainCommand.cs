@@ -106,6 +106,11 @@ internal static class ExplainCommand
                             ["breakdown"] = illegal is null ? CostJson.Of(op, c.Schedule, profile, c.Compiled?.Registers) : null,
                         };
                     }).ToArray());
+                    if (construction.Candidates.Count == 0)
+                    {
+                        // As the text says: no candidate, and the profile's limit the simplest schedule meets.
+                        document["no_candidate_because"] = NoCandidateReason(op, profile);
+                    }
                 }
                 IReadOnlyList<DeviceFit>? fits = null;
                 if (recordsPath is not null)
@@ -142,8 +147,7 @@ internal static class ExplainCommand
                     if (construction.Candidates.Count == 0)
                     {
                         // Say why rather than print an empty list: the simplest schedule's reason is the profile's limit.
-                        var reason = Legality.Check(op, NaivePolicy.ScheduleFor(op, profile), profile);
-                        cli.Output.WriteLine($"  none: no schedule the policy reached is legal on {profile.Name}{(reason is null ? "" : $" (the simplest: {reason})")}");
+                        cli.Output.WriteLine($"  none: {NoCandidateReason(op, profile)}");
                     }
                     var rank = 1;
                     foreach (var candidate in construction.Candidates.Take(k))
@@ -274,4 +278,10 @@ internal static class ExplainCommand
         using var device = KernelDevice.Open(DeviceKind.Auto);
         return DeviceProfiles.Of(device);
     }
+
+    /// <summary>Why a construction gave no candidate: no schedule the policy reached is legal, and the simplest one's reason.</summary>
+    private static string NoCandidateReason(Operator op, HardwareProfile profile) =>
+        Legality.Check(op, NaivePolicy.ScheduleFor(op, profile), profile) is { } reason
+            ? $"no schedule the policy reached is legal on {profile.Name} (the simplest: {reason})"
+            : $"no schedule the policy reached is legal on {profile.Name}";
 }
