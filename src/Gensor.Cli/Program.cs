@@ -15,7 +15,7 @@ public static class Program
             return 2;
         }
         JitProfile.Start(args);
-        return Run(args, Console.Out, Console.Error);
+        return Run(args, new StandardOutputWriter(Console.Out), Console.Error);
     }
 
     /// <summary>

@@ -36,4 +36,20 @@ public sealed record TuneReport(
     /// null when not read, as in a batch's reports.
     /// </summary>
     public ResourceReading? Resources { get; init; }
+
+    /// <summary>
+    /// How many candidates were tried, for the error that none verified, naming those whose failure was
+    /// taken from the records (an earlier run's: nothing was measured again, so the user learns that
+    /// --force would).
+    /// </summary>
+    public static string Tried(IReadOnlyCollection<CandidateResult> candidates)
+    {
+        var recorded = candidates.Count(c => c.FromRecords);
+        if (recorded == 0)
+        {
+            return $"{candidates.Count} tried";
+        }
+        var which = recorded < candidates.Count ? recorded.ToString(System.Globalization.CultureInfo.InvariantCulture) : recorded == 1 ? "it" : "all";
+        return $"{candidates.Count} tried; {which} failed in an earlier run, taken from the records: --force measures {(recorded == 1 ? "it" : "them")} again";
+    }
 }

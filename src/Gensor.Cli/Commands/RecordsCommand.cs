@@ -1,10 +1,10 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gensor.Diagnostics;
 using Gensor.Files;
 using Gensor.Tuning.Records;
+using Gensor.Tuning.Reports;
 using Microsoft.Extensions.Logging;
 
 namespace Gensor.Cli.Commands;
@@ -48,7 +48,7 @@ internal static class RecordsCommand
                 cli.Output.WriteLine($"{"operator",-20} {"op_hash",-16} {"measured ms",12}  {"policy",-8} {"profile",-8} {"device",-24} schedule");
                 foreach (var r in best)
                 {
-                    var ms = r.MeasuredMs!.Value.ToString("F4", CultureInfo.InvariantCulture);
+                    var ms = NumberText.Ms(r.MeasuredMs!.Value);
                     cli.Output.WriteLine($"{r.Name,-20} {r.OpHash,-16} {ms,12}  {r.Policy,-8} {r.Profile,-8} {r.Device,-24} {r.Schedule}");
                 }
                 return 0;

@@ -75,7 +75,7 @@ internal static class TuneCommand
                 }
                 if (report.Best is null)
                 {
-                    cli.Error.WriteLine($"error: no candidate of {op.Name} compiled and verified ({report.Candidates.Count} tried)");
+                    cli.Error.WriteLine($"error: no candidate of {op.Name} compiled and verified ({TuneReport.Tried(report.Candidates)})");
                     return (int)ErrorKind.NoResult;
                 }
                 return 0;

@@ -78,8 +78,8 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
                 }
             }
         }
-        var error = reports.All(r => r.Best is null) ? $"no candidate verified ({reports.Sum(r => r.Candidates.Count)} tried)" : null;
         var candidates = reports.SelectMany(r => r.Candidates).ToArray();
+        var error = reports.All(r => r.Best is null) ? $"no candidate verified ({TuneReport.Tried(candidates)})" : null;
         return new BatchResult(entry, reports, null, error, candidates.Count(c => !c.FromRecords), candidates.Count(c => c.FromRecords));
     }
 

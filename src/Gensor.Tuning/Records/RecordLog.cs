@@ -12,6 +12,9 @@ public sealed class RecordLog
 {
     private readonly RecordWriter _writer;
 
+    /// <summary>What this run appended: what <c>--force</c> still reuses, so a kernel two policies build is measured once.</summary>
+    private readonly RecordSet _appended = new([]);
+
     private RecordLog(string path, RecordSet records)
     {
         _writer = new RecordWriter(path);
@@ -38,9 +41,10 @@ public sealed class RecordLog
 
     /// <summary>
     /// Tunes with <paramref name="tuner"/>: candidates recorded for this
-    /// operator on this device are not measured again (unless
-    /// <paramref name="force"/>), and every candidate measured is appended
-    /// right away. A log of null tunes without records.
+    /// operator on this device are not measured again (with
+    /// <paramref name="force"/>, only those measured since the log was opened),
+    /// and every candidate measured is appended right away. A log of null tunes
+    /// without records.
     /// </summary>
     public static TuneReport Tune(Tuner tuner, TuneRequest request, RecordLog? log, bool force)
     {
@@ -49,7 +53,7 @@ public sealed class RecordLog
             return tuner.Tune(request);
         }
         var form = CanonicalForm.Of(request.Operator);
-        var known = force ? null : log.Records.Known(form, tuner.DeviceName);
+        var known = (force ? log._appended : log.Records).Known(form, tuner.DeviceName);
         var policy = request.FixedSchedule is null ? request.Policy.Name : "fixed";
         return tuner.Tune(request with { Known = known }, result =>
             log.Append(TuningRecord.Of(form, request.Operator.Name, tuner.DeviceName, request.Target.Name, policy, result)));
@@ -59,5 +63,6 @@ public sealed class RecordLog
     {
         _writer.Append(record);
         Records.Add(record);
+        _appended.Add(record);
     }
 }

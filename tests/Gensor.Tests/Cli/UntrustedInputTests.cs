@@ -311,16 +311,32 @@ public sealed class UntrustedInputTests : IDisposable
     public void A_closed_standard_output_is_refused_before_any_work_or_file()
     {
         // It failed at the first result line as an internal error, after emit had written its files (found by fuzzing).
-        var info = new ProcessStartInfo("bash") { WorkingDirectory = _dir.Path };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec 1>&-; exec dotnet \"$0\" emit --compute 'C[m] = A[m] * 2' --shape m=16 --target cpu --out out");
-        info.ArgumentList.Add(GensorProcess.Dll);
-
-        var result = ChildProcess.Run(info, TimeSpan.FromSeconds(60));
+        var result = InShell("exec 1>&-; exec dotnet \"$0\" emit --compute 'C[m] = A[m] * 2' --shape m=16 --target cpu --out out");
 
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("error: standard output is closed", result.Stderr);
         AssertNothingWritten();
+    }
+
+    [Fact]
+    public void A_full_standard_output_is_named_in_the_error()
+    {
+        // It read "internal error: IOException: No space left on device": which file was full? (found by fuzzing).
+        Assert.True(File.Exists("/dev/full"), "this test needs Linux's /dev/full");
+        var result = InShell("exec dotnet \"$0\" explain --compute 'C[m] = A[m] * 2' --shape m=16 > /dev/full");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: could not write the results to standard output: No space left on device", result.Stderr.Trim());
+    }
+
+    /// <summary>Runs a bash script in the test's folder with $0 the gensor.dll, for what only a shell sets up (a closed or full stdout).</summary>
+    private ChildProcess.Output InShell(string script)
+    {
+        var info = new ProcessStartInfo("bash") { WorkingDirectory = _dir.Path };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(script);
+        info.ArgumentList.Add(GensorProcess.Dll);
+        return ChildProcess.Run(info, TimeSpan.FromSeconds(60));
     }
 
     [Theory]

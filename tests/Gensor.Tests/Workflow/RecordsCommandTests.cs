@@ -42,7 +42,20 @@ public sealed class RecordsCommandTests
         Assert.True(result.ExitCode == 0, result.Error);
         var lines = result.Output.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
-        Assert.Contains("1.5000", lines[1]);
+        Assert.Contains(" 1.500 ", lines[1]);
+    }
+
+    [Fact]
+    public void Best_as_text_prints_a_nanosecond_as_what_it_is_not_as_zero()
+    {
+        // Four fixed decimals printed 1 ns as 0.0000 (found by fuzzing): measured times print with four significant digits.
+        using var dir = new TempDirectory();
+        var file = Write(dir, "r.jsonl", Records.Make(Records.Gemm(), "block=16x16 thread=2x2 reduce=8", 0.000001));
+
+        var result = GensorCli.Run("records", "best", file);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains(" 0.000001000 ", result.Output.Trim().Split('\n')[1]);
     }
 
     [Fact]
@@ -56,7 +69,7 @@ public sealed class RecordsCommandTests
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("r.jsonl:2", result.Error);
-        Assert.Contains("1.5000", result.Output);
+        Assert.Contains(" 1.500 ", result.Output);
     }
 
     [Fact]

@@ -77,6 +77,57 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public void Force_measures_a_kernel_that_two_policies_build_once()
+    {
+        // One element: the gensor policy's first kernel and the naive baseline's are the same (block=1 thread=1).
+        // --force measured it twice, once per policy (found by fuzzing).
+        using var dir = new TempDirectory();
+        var suite = Path.Combine(dir.Path, "suite.json");
+        File.WriteAllText(suite, """[{"name": "one", "compute": "C[m] = A[m] * 2", "shape": {"m": 1}}]""");
+        var records = Path.Combine(dir.Path, "r.jsonl");
+        JsonNode Batch(params string[] extra)
+        {
+            var result = GensorCli.Run(["batch", suite, "--device", "cpu", "--format", "json", "--records", records, .. extra]);
+            Assert.True(result.ExitCode == 0, result.Error);
+            return JsonNode.Parse(result.Output)!;
+        }
+        var first = Batch();
+        Assert.True((int)first["from_records"]! >= 1, "the suite no longer has a kernel two policies share: " + first.ToJsonString());
+        var linesBefore = File.ReadAllLines(records).Length;
+
+        var forced = Batch("--force");
+
+        Assert.Equal((int)first["measured"]!, (int)forced["measured"]!);
+        Assert.Equal((int)first["from_records"]!, (int)forced["from_records"]!);
+        Assert.Equal(2 * linesBefore, File.ReadAllLines(records).Length);
+    }
+
+    [Fact]
+    public void A_failure_taken_from_the_records_is_not_said_to_be_tried_now()
+    {
+        // The error read "(1 tried)" though nothing ran: the failure was an earlier run's (found by fuzzing).
+        using var dir = new TempDirectory();
+        var records = Path.Combine(dir.Path, "r.jsonl");
+        string[] tiny = ["tune", "--compute", "C[m] = A[m] * 2", "--shape", "m=16", "--device", "cpu", "--top-k", "1", "--records", records];
+        Assert.Equal(0, GensorCli.Run(tiny).ExitCode);
+        var record = JsonNode.Parse(File.ReadAllLines(records).Single())!.AsObject();
+        foreach (var field in new[] { "measured_ms", "min_ms", "max_ms", "max_abs_error" })
+        {
+            record[field] = null;
+        }
+        record["repetitions"] = 0;
+        record["verified"] = false;
+        record["error"] = "timed out after 60 s";
+        record.Remove("checked_elements");
+        File.WriteAllText(records, record.ToJsonString() + "\n");
+
+        var result = GensorCli.Run(tiny);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("error: no candidate of inline compiled and verified (1 tried; it failed in an earlier run, taken from the records: --force measures it again)", result.Error);
+    }
+
+    [Fact]
     public void Force_without_records_works_and_warns_that_it_did_nothing()
     {
         var result = GensorCli.Run(["tune", .. SmallGemm, "--force"]);
