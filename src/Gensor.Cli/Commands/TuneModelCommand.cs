@@ -38,7 +38,8 @@ internal static class TuneModelCommand
                 // Options and the model are checked before a device is opened or a file written.
                 var json = CommonOptions.ParseFormatIsJson(parse.GetValue(format)!);
                 var settings = tuning.Read(parse);
-                if (parse.GetValue(saveSuite) is { } suitePath)
+                var suitePath = parse.GetValue(saveSuite);
+                if (suitePath is not null)
                 {
                     ModelOptions.CheckSuitePath(suitePath, "--save-suite");
                     if (settings.Records is { } recordsPath && OutputPath.SameFile(suitePath, recordsPath))
@@ -47,9 +48,9 @@ internal static class TuneModelCommand
                     }
                 }
                 var path = model.Model(parse);
-                if (parse.GetValue(saveSuite) is { } suiteFile && OutputPath.SameFile(suiteFile, path))
+                if (suitePath is not null && OutputPath.SameFile(suitePath, path))
                 {
-                    throw GensorException.BadInput($"--save-suite {Printable.Text(suiteFile)} is the model itself: the suite would replace it");
+                    throw GensorException.BadInput($"--save-suite {Printable.Text(suitePath)} is the model itself: the suite would replace it");
                 }
                 var imported = OnnxImporter.Import(path, model.Read(parse));
                 ModelOptions.RequireOperators(imported, path, "there is nothing to tune");
@@ -61,9 +62,9 @@ internal static class TuneModelCommand
                 void Opened()
                 {
                     // Only now: a device or records file refused after the suite was written replaced a file for nothing (found by fuzzing).
-                    if (parse.GetValue(saveSuite) is { } suiteFile)
+                    if (suitePath is not null)
                     {
-                        ModelOptions.WriteSuite(suiteFile, OperatorSpecWriter.ToSuiteJson(suite));
+                        ModelOptions.WriteSuite(suitePath, OperatorSpecWriter.ToSuiteJson(suite));
                     }
                     cli.Error.WriteLine($"{path}: {imported.Kernels.Count} operators in {suite.Count} suite entries");
                 }

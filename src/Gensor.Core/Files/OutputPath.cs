@@ -65,7 +65,7 @@ public static class OutputPath
 
     private const uint StatxType = 1;
 
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    [DllImport("libc", EntryPoint = "statx")]
     private static extern int Statx(int directory, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 
     /// <summary>

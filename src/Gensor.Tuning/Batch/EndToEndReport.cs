@@ -126,9 +126,10 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
 
     public string ToJsonText() => ToJson().ToJsonString(_indented);
 
-    /// <summary>"12.3 ms (1.57x)", or without the ratio and with what it leaves out when the baseline has no result for some operator.</summary>
-    private string Baseline(string policy, double? total) => Summary.PolicyMissing(policy) > 0
-        ? $"{Ms(total)} ms{Summary.PolicyMissingNote(policy)}"
+    /// <summary>"12.3 ms (1.57x)", or without the ratio and with what it leaves out when the baseline has no result for some operator, or "no result" for none.</summary>
+    private string Baseline(string policy, double? total) =>
+        total is null ? "no result"
+        : Summary.PolicyMissing(policy) > 0 ? $"{Ms(total)} ms{Summary.PolicyMissingNote(policy)}"
         : $"{Ms(total)} ms ({Speedup(total)})";
 
     /// <summary>A baseline total over the model total: how much faster the tuned model is.</summary>
