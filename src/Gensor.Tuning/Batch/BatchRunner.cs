@@ -8,7 +8,8 @@ namespace Gensor.Tuning.Batch;
 /// <summary>
 /// Tunes every operator of a plan, one after another. Operators with the same
 /// canonical form are tuned once; an operator that fails is reported and the
-/// batch goes on. With a records log, every measured candidate is appended as
+/// batch goes on (the environment failing, as a records file that cannot be
+/// written, ends it). With a records log, every measured candidate is appended as
 /// it happens and what is recorded is not measured again, so a killed batch
 /// resumes where it stopped.
 /// </summary>
@@ -59,9 +60,11 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
             progress?.Started(number, total, entry.Name, options.Policy.Name);
             report = TuneWith(op, options.Policy);
         }
-        catch (Exception exception)
+        catch (Exception exception) when (exception is not GensorException { Error.Kind: ErrorKind.Internal })
         {
-            // One operator's failure (a bad fixed schedule, a fault in the runtime) must not end the batch.
+            // One operator's failure (a bad fixed schedule, a fault in the runtime) must not end the batch. The
+            // environment failing does (a records file full or held too long): every later operator would be
+            // measured, then fail the same way, for hours in a large suite (found by fuzzing).
             var message = exception is GensorException g ? g.Error.Message : $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
             logger.LogWarning("{Op}: tuning failed: {Message}", entry.Name, message);
             return new BatchResult(entry, [], null, message);
@@ -89,9 +92,10 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
         {
             return TuneWith(entry.Operator!, PolicyCatalog.Get(policy));
         }
-        catch (Exception exception)
+        catch (Exception exception) when (exception is not GensorException { Error.Kind: ErrorKind.Internal })
         {
-            // A baseline is context for the speedup, not the result: its failure leaves the speedup blank.
+            // A baseline is context for the speedup, not the result: its failure leaves the speedup blank
+            // (the environment failing ends the batch, as above).
             logger.LogWarning("{Op}: baseline {Policy} failed: {Message}", entry.Name, policy, exception.Message.Split('\n')[0]);
             return null;
         }

@@ -26,22 +26,43 @@ public sealed class RecordWriter(string path)
     public string Path { get; } = path;
 
     /// <summary>Appends <paramref name="record"/> as one line.</summary>
-    /// <exception cref="GensorException">The lock was not had within a minute (the message says who holds it).</exception>
-    /// <exception cref="IOException">The write failed.</exception>
+    /// <exception cref="GensorException">
+    /// Internal: the lock was not had within a minute (the message says who holds it), or the
+    /// file could not be written (a full disk, a folder removed during the run).
+    /// </exception>
     public void Append(TuningRecord record)
     {
-        using var held = AcquireLock();
-        WriteOwner();
-        var line = record.ToJsonLine() + "\n";
-        // A writer killed mid-line left no newline: start on a fresh line so the
-        // torn one stays alone (the reader skips it) and this one stays whole.
-        if (EndsMidLine())
+        try
         {
-            line = "\n" + line;
+            using var held = AcquireLock();
+            WriteOwner();
+            var line = record.ToJsonLine() + "\n";
+            // A writer killed mid-line left no newline: start on a fresh line so the
+            // torn one stays alone (the reader skips it) and this one stays whole.
+            if (EndsMidLine())
+            {
+                line = "\n" + line;
+            }
+            using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            stream.Write(Encoding.UTF8.GetBytes(line));
+            stream.Flush(flushToDisk: true);
         }
-        using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        stream.Write(Encoding.UTF8.GetBytes(line));
-        stream.Flush(flushToDisk: true);
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // The environment, not the input: a full disk, a folder removed or made read-only during the run.
+            // A torn line it may leave is skipped by the reader and set apart by the next append.
+            throw new GensorException(new GensorError(ErrorKind.Internal,
+                $"{Printable.Text(Path)}: could not append a record: {Printable.Text(Reason(exception))}; the records before it are whole " +
+                "(run again with the same --records once it can be written: recorded candidates are not measured twice)"), exception);
+        }
+    }
+
+    /// <summary>The system's reason without the path .NET appends to it (the message names the file already).</summary>
+    private static string Reason(Exception exception)
+    {
+        var message = exception.Message;
+        var quote = message.IndexOf(" : '", StringComparison.Ordinal);
+        return (quote > 0 ? message[..quote] : message).TrimEnd('.');
     }
 
     /// <summary>

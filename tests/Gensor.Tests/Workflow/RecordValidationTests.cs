@@ -240,7 +240,9 @@ public sealed class RecordValidationTests : IDisposable
         var writer = new RecordWriter(Path.Combine(_dir.Path, "no", "r.jsonl"));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        Assert.Throws<DirectoryNotFoundException>(() => writer.Append(Records.Make(Records.Gemm(), Schedule, 1.0)));
+        var thrown = Assert.Throws<GensorException>(() => writer.Append(Records.Make(Records.Gemm(), Schedule, 1.0)));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.IsType<DirectoryNotFoundException>(thrown.InnerException);
+        Assert.Contains("r.jsonl: could not append a record: Could not find a part of the path", thrown.Message);
     }
 }

@@ -128,6 +128,27 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public void A_records_file_that_cannot_be_written_ends_the_batch_with_one_error()
+    {
+        // Each operator was measured, then failed with "IOException: No space left on device", and the batch went
+        // on with the next, for hours in a large suite (found by fuzzing, on a full disk). A lock file that is a
+        // folder fails the same way, without filling a disk.
+        using var dir = new TempDirectory();
+        var suite = Path.Combine(dir.Path, "suite.json");
+        File.WriteAllText(suite, """[{"name": "first", "compute": "C[m] = A[m] * 2", "shape": {"m": 16}}, {"name": "second", "compute": "C[m] = A[m] + 1", "shape": {"m": 16}}]""");
+        var records = Path.Combine(dir.Path, "r.jsonl");
+        Directory.CreateDirectory(records + ".lock");
+
+        var result = GensorCli.Run(["batch", suite, "--device", "cpu", "--top-k", "1", "--records", records]);
+
+        Assert.Equal(1, result.ExitCode);
+        var error = Assert.Single(result.Error.Split('\n'), line => line.StartsWith("error:", StringComparison.Ordinal));
+        Assert.StartsWith($"error: {records}: could not append a record: Access to the path", error);
+        Assert.DoesNotContain("second", result.Error);
+        Assert.DoesNotContain("internal error", result.Error);
+    }
+
+    [Fact]
     public void Force_without_records_works_and_warns_that_it_did_nothing()
     {
         var result = GensorCli.Run(["tune", .. SmallGemm, "--force"]);
