@@ -14,6 +14,7 @@ public static class PtxAssembler
     /// older than the PTX's <c>.version</c>, the directive is lowered first (see <see cref="PtxIsa.Lower"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">ptxas refused the PTX; the message is its own.</exception>
+    /// <exception cref="GensorException">Internal: the temporary directory could not take ptxas's files.</exception>
     public static AssembledKernel Assemble(NvidiaTools tools, string ptx, string architecture)
     {
         var arch = OfflineKernelCompiler.ParseArchitecture(architecture);
@@ -23,11 +24,10 @@ public static class PtxAssembler
         {
             ptx = PtxIsa.Lower(ptx, max, out loweredTo);
         }
-        var folder = Directory.CreateTempSubdirectory("gensor-ptxas-");
-        try
+        return ToolFolder.Use("gensor-ptxas-", folder =>
         {
-            var input = Path.Combine(folder.FullName, "kernel.ptx");
-            var output = Path.Combine(folder.FullName, "kernel.cubin");
+            var input = Path.Combine(folder, "kernel.ptx");
+            var output = Path.Combine(folder, "kernel.cubin");
             File.WriteAllText(input, ptx);
             var run = ToolProcess.Run(tools.Ptxas, $"-arch={sm}", "-v", "-o", output, input);
             if (run.ExitCode != 0 && run.Message.Contains("is not defined for option 'gpu-name'", StringComparison.Ordinal))
@@ -42,10 +42,6 @@ public static class PtxAssembler
             // ptxas writes its report to stderr (and nothing else on success).
             var report = PtxasReport.Parse(run.Error + run.Output).Single();
             return new AssembledKernel(File.ReadAllBytes(output), report, ptx, loweredTo, run.Milliseconds);
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
+        });
     }
 }

@@ -7,10 +7,9 @@ public static class SassDisassembler
     /// <exception cref="InvalidOperationException">cuobjdump refused the file.</exception>
     public static (string Text, double Milliseconds) Disassemble(NvidiaTools tools, byte[] cubin)
     {
-        var folder = Directory.CreateTempSubdirectory("gensor-sass-");
-        try
+        return ToolFolder.Use("gensor-sass-", folder =>
         {
-            var input = Path.Combine(folder.FullName, "kernel.cubin");
+            var input = Path.Combine(folder, "kernel.cubin");
             File.WriteAllBytes(input, cubin);
             var run = ToolProcess.Run(tools.Cuobjdump, "-sass", input);
             if (run.ExitCode != 0)
@@ -18,10 +17,6 @@ public static class SassDisassembler
                 throw new InvalidOperationException($"cuobjdump could not read the cubin: {run.Message}");
             }
             return (run.Output, run.Milliseconds);
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
+        });
     }
 }

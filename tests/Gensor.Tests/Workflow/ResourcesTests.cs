@@ -69,6 +69,24 @@ public sealed class ResourcesTests
         Assert.False(Directory.Exists(outDir));
     }
 
+    [Fact]
+    public void Emit_sass_with_a_temporary_directory_it_cannot_write_names_it_and_writes_nothing()
+    {
+        // A full temporary directory read "internal error: AggregateException: ... because the disk was full"
+        // (probed on a 12 KB tmpfs); a TMPDIR that is a file fails the same way without filling a disk.
+        InstalledTools.Require();
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "out");
+        var notAFolder = dir.File("tmp", "a file, not a folder");
+
+        var result = GensorProcess.Run(new Dictionary<string, string?> { ["TMPDIR"] = notAFolder }, ["emit", .. Gemm, "--target", "h100", "--lang", "sass", "--out", outDir]);
+
+        Assert.Equal(1, result.ExitCode);
+        var error = Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.StartsWith($"error: cannot write the NVIDIA tools' temporary files in {notAFolder}/ (TMPDIR sets the folder): ", error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Theory]
     [InlineData("explain")]
     [InlineData("emit")]

@@ -131,7 +131,7 @@ public sealed class ResumeTests
     public void A_records_file_that_cannot_be_written_ends_the_batch_with_one_error()
     {
         // Each operator was measured, then failed with "IOException: No space left on device", and the batch went
-        // on with the next, for hours in a large suite (found by fuzzing, on a full disk). A lock file that is a
+        // on with the next, for hours in a large suite (probed on a full tmpfs). A lock file that is a
         // folder fails the same way, without filling a disk.
         using var dir = new TempDirectory();
         var suite = Path.Combine(dir.Path, "suite.json");
