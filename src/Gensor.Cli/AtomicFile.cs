@@ -76,6 +76,47 @@ internal static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/> into
+    /// <paramref name="folder"/>, made first where missing (its missing parents too). When nothing could be
+    /// written, the folders made for it go again, so that "nothing was changed" holds (an emit on a full disk
+    /// left its empty folder behind).
+    /// </summary>
+    /// <exception cref="GensorException">BadInput: the folder could not be made or a file could not be written.</exception>
+    public static IReadOnlyList<string> WriteAllInFolder(string folder, IReadOnlyList<(string Path, byte[] Content)> files, IReadOnlyList<string>? removed = null)
+    {
+        var missing = new List<string>();
+        for (var path = Path.GetFullPath(folder); !Directory.Exists(path) && Path.GetDirectoryName(path) is { } parent; path = parent)
+        {
+            missing.Add(path);
+        }
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw GensorException.BadInput($"cannot make the folder {Printable.Text(folder)}: {error.Message}");
+        }
+        try
+        {
+            return WriteAll(files, removed);
+        }
+        catch (GensorException)
+        {
+            // Deepest first, and only while empty: what another process put there meanwhile stays.
+            foreach (var path in missing)
+            {
+                Attempt(() => Directory.Delete(path));
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Text files (UTF-8, no BOM) into a folder; see <see cref="WriteAllInFolder(string, IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>.</summary>
+    public static IReadOnlyList<string> WriteAllInFolder(string folder, IReadOnlyList<(string Path, string Content)> files, IReadOnlyList<string>? removed = null) =>
+        WriteAllInFolder(folder, files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray(), removed);
+
     /// <summary>The renames of <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>; the superseded files that went are added to <paramref name="gone"/>.</summary>
     private static void Replace(IReadOnlyList<(string Path, byte[] Content)> files, string[] temporaries, string[] backups, IReadOnlyList<string> removed, string suffix, List<string> gone)
     {

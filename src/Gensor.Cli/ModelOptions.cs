@@ -59,11 +59,7 @@ internal sealed class ModelOptions
     /// <summary>Writes a suite file (atomically), making its folder if needed.</summary>
     public static void WriteSuite(string path, string suite)
     {
-        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
-        {
-            Directory.CreateDirectory(folder);
-        }
-        AtomicFile.Write(path, suite);
+        AtomicFile.WriteAllInFolder(Path.GetDirectoryName(Path.GetFullPath(path))!, [(path, suite)]);
     }
 
     /// <summary>The checked shape options.</summary>

@@ -129,7 +129,6 @@ internal static class EmitCommand
                 var launch = LaunchJson.Of(op, profile, lang, source, lang == "cs" ? launcher : null, origin, entry);
                 ResourcesJson.AddTo(launch, reading, withDriver: false);
 
-                Directory.CreateDirectory(outDir);
                 var launchPath = Path.Combine(outDir, KernelFolder.Launch);
                 var contents = files.Select(file => (Path: Path.Combine(outDir, file.Name), Content: file.Content switch
                 {
@@ -138,7 +137,7 @@ internal static class EmitCommand
                 })).Append((Path: launchPath, Content: new System.Text.UTF8Encoding(false).GetBytes(launch.ToJsonString(_indented) + "\n"))).ToArray();
                 // All the files or none: a kernel without its launch configuration is of no use. An earlier
                 // emit's kernel in another language, or tune's report, goes with them (KernelFolder).
-                var removed = AtomicFile.WriteAll(contents, KernelFolder.Superseded(outDir, [.. KernelFolder.EmitKernel(lang), KernelFolder.Launch]));
+                var removed = AtomicFile.WriteAllInFolder(outDir, contents, KernelFolder.Superseded(outDir, [.. KernelFolder.EmitKernel(lang), KernelFolder.Launch]));
                 var written = contents.Select(file => file.Path).ToList();
                 cli.Output.WriteLine($"schedule:  {chosen}  ({Describe(origin)})");
                 cli.Output.WriteLine($"launch:    grid {source.Launch.GridSize}, group {source.Launch.GroupSize}, shared {source.Launch.SharedMemoryBytes} bytes");

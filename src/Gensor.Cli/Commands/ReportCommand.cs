@@ -115,18 +115,7 @@ internal static class ReportCommand
         var index = Path.Combine(outDir, "index.html");
         files.Add((index, new System.Text.UTF8Encoding(false).GetBytes(ReportPage.Html($"Gensor report: {source}",
             $"{NumberText.Count(records.Count, "record")} of {NumberText.Count(records.Select(r => r.OpHash).Distinct().Count(), "operator")} on {NumberText.Count(records.Select(r => r.Device).Distinct().Count(), "device")}.", sections))));
-        var made = !Directory.Exists(outDir);
-        Directory.CreateDirectory(outDir);
-        try
-        {
-            AtomicFile.WriteAll(files);
-        }
-        catch when (made)
-        {
-            // Nothing written: the folder made for it goes too.
-            Directory.Delete(outDir);
-            throw;
-        }
+        AtomicFile.WriteAllInFolder(outDir, files);
         return files.Select(f => f.Path).ToList();
     }
 

@@ -90,10 +90,9 @@ internal static class TuneCommand
     /// </summary>
     private static (IReadOnlyList<string> Written, IReadOnlyList<string> Removed) WriteOutputs(string directory, TuneReport report, LauncherName launcher)
     {
-        Directory.CreateDirectory(directory);
         var kernel = Path.Combine(directory, KernelFolder.Tune[0]);
         var json = Path.Combine(directory, KernelFolder.Tune[1]);
-        var removed = AtomicFile.WriteAll([(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")],
+        var removed = AtomicFile.WriteAllInFolder(directory, [(kernel, LauncherWriter.KernelFile(report.BestSource!, launcher)), (json, TuneReportJson.ToText(report) + "\n")],
             KernelFolder.Superseded(directory, KernelFolder.Tune));
         return ([kernel, json], removed);
     }

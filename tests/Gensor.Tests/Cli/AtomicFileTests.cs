@@ -28,6 +28,32 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_made_for_files_that_could_not_be_written_goes_again()
+    {
+        // emit on a full disk said "nothing was changed" and left its new, empty --out folder (probed on a
+        // 12 KB tmpfs). Here the set fails on a target that is a directory, outside the new folder.
+        var blocked = Directory.CreateDirectory(Path.Combine(_dir.Path, "launch.json")).FullName;
+        var folder = Path.Combine(_dir.Path, "new", "out");
+
+        var error = Assert.Throws<Gensor.Diagnostics.GensorException>(() =>
+            AtomicFile.WriteAllInFolder(folder, [(Path.Combine(folder, "kernel.cs"), "kernel"), (blocked, "{}")]));
+
+        Assert.EndsWith("nothing was changed", error.Message);
+        Assert.Equal(["launch.json"], GensorProcess.Files(_dir.Path));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "new")));
+    }
+
+    [Fact]
+    public void A_folder_is_made_with_its_parents_for_files_that_are_written()
+    {
+        var folder = Path.Combine(_dir.Path, "new", "out");
+
+        AtomicFile.WriteAllInFolder(folder, [(Path.Combine(folder, "kernel.cs"), "kernel")]);
+
+        Assert.Equal("kernel", File.ReadAllText(Path.Combine(folder, "kernel.cs")));
+    }
+
+    [Fact]
     public void Every_file_is_replaced_when_all_can_be_written()
     {
         var a = _dir.File("a", "old a");
