@@ -21,16 +21,31 @@ public static class OnnxModelFile
         {
             throw GensorException.BadInput($"{path}: no such file");
         }
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            // A device or a pipe (/dev/stdin, a shell's <(...)) has no length to read up to: parsed as it is
+            // read, a stream that is no model fails at its first bytes. Read whole, /dev/zero ran out of memory.
+            return Files.OutputPath.SpecialFileKind(path) is null ? Parse(File.ReadAllBytes(path), path) : ParseStream(path);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             throw new GensorException(GensorError.BadInput($"{path}: cannot read: {exception.Message}"), exception);
         }
-        return Parse(bytes, path);
+    }
+
+    private static ModelProto ParseStream(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1 << 16);
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException exception)
+        {
+            throw new GensorException(GensorError.BadInput($"{path}: not an ONNX model (not a protobuf ModelProto: {FirstSentence(exception.Message)})"), exception);
+        }
+        return Checked(model, path);
     }
 
     /// <summary>Parses a serialized <c>ModelProto</c>; <paramref name="source"/> names it in errors.</summary>
@@ -56,6 +71,11 @@ public static class OnnxModelFile
                 : $"{source}: not an ONNX model (not a protobuf ModelProto: {FirstSentence(exception.Message)})";
             throw new GensorException(GensorError.BadInput(message), exception);
         }
+        return Checked(model, source);
+    }
+
+    private static ModelProto Checked(ModelProto model, string source)
+    {
         // Protobuf accepts many byte strings as a message of unknown fields, so check what every model has.
         if (model.IrVersion <= 0 || model.Graph is null)
         {
