@@ -13,7 +13,7 @@ namespace Gensor.Tuning.Records;
 /// </summary>
 public static class RecordFile
 {
-    /// <summary>The checks that need no reading: refuses an empty path, a directory, a missing directory.</summary>
+    /// <summary>The checks that need no reading: refuses an empty path, a directory, a FIFO, device or socket, a missing directory.</summary>
     /// <exception cref="GensorException">BadInput naming <paramref name="option"/> and the path.</exception>
     public static void CheckPath(string path, string option)
     {
@@ -27,6 +27,11 @@ public static class RecordFile
         if (Directory.Exists(path))
         {
             throw GensorException.BadInput($"{option} {shown}: is a directory, not a records file");
+        }
+        if (OutputPath.SpecialFileKind(path) is { } kind)
+        {
+            // A pipe (<(...)) was read, tuned for, then failed at the first append (probed by hand).
+            throw GensorException.BadInput($"{option} {shown}: is {kind}, not a records file: records are read, then appended to, which needs a regular file");
         }
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null && !Directory.Exists(directory))

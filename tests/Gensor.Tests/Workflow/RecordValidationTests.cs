@@ -211,6 +211,20 @@ public sealed class RecordValidationTests : IDisposable
         Assert.Contains("not a records file", message);
     }
 
+    [Fact]
+    public void A_device_or_a_pipe_is_not_a_records_file()
+    {
+        // A pipe (<(...)) was read and tuned for, then failed at the first append; /dev/null took a lock file
+        // beside it in /dev (probed by hand).
+        var fifo = Path.Combine(_dir.Path, "r.fifo");
+        ChildProcess.Run(new System.Diagnostics.ProcessStartInfo("mkfifo", [fifo]), TimeSpan.FromSeconds(10));
+
+        Assert.Equal($"--records {fifo}: is a FIFO, not a records file: records are read, then appended to, which needs a regular file",
+            FrontEnd.BadInput.Thrown(() => RecordFile.CheckPath(fifo, "--records")));
+        Assert.StartsWith("--records /dev/null: is a character device, not a records file",
+            FrontEnd.BadInput.Thrown(() => RecordFile.CheckPath("/dev/null", "--records")));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("\n\n")]
