@@ -173,11 +173,11 @@ internal static class ExplainCommand
                         var what = given is null ? "the first candidate" : "the schedule";
                         if (CostModel.TensorCoreTerms(op, first.Schedule, profile, first.Compiled?.Registers) is { } terms)
                         {
-                            WriteTensorCoreBreakdown(cli.Output, what, terms);
+                            WriteTensorCoreBreakdown(cli.Output, what, terms, profile.Multiprocessors);
                         }
                         else
                         {
-                            WriteBreakdown(cli.Output, what, CostModel.Breakdown(op, first.Schedule, profile, first.Compiled?.Registers));
+                            WriteBreakdown(cli.Output, what, CostModel.Breakdown(op, first.Schedule, profile, first.Compiled?.Registers), profile.Multiprocessors);
                         }
                     }
                 }
@@ -192,15 +192,17 @@ internal static class ExplainCommand
     }
 
     /// <summary>A candidate's estimate, effect by effect, as the cost model sees it.</summary>
-    private static void WriteBreakdown(TextWriter output, string what, CostBreakdown b)
+    private static void WriteBreakdown(TextWriter output, string what, CostBreakdown b, int multiprocessors)
     {
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"estimate of {what} (under the model; nothing is measured):");
         output.WriteLine(string.Format(c, "  bounds       multiprocessor {0:G3} ms, DRAM {1:G3} ms, L2 {2:G3} ms; plus their overlap loss {3:G3} ms, launch {4:G3} ms", b.MultiprocessorMs, b.DramMs, b.L2Ms, b.OverlapMs, b.LaunchMs));
         WriteResidency(output, b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
-            b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves);
+            b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves, multiprocessors);
+        // The reachable share counts the busy SMs only: 16 blocks on 132 SMs reach a tenth however much each has in flight.
         output.WriteLine(string.Format(c, "  memory       {0:G3} of {1:G3} bytes in flight per SM needed: {2:P0} of DRAM bandwidth reachable",
             b.MemoryParallelism.BytesInFlightPerMultiprocessor, b.MemoryParallelism.BytesNeededPerMultiprocessor, b.MemoryParallelism.AchievedFraction)
+            + (b.Waves.ActiveMultiprocessors < multiprocessors ? string.Format(c, " by {0} busy SMs", b.Waves.ActiveMultiprocessors) : "")
             + (b.MemoryParallelism.CopyWaitMs > 0 ? string.Format(c, "; single-buffered copies wait {0:G3} ms unhidden", b.MemoryParallelism.CopyWaitMs) : ""));
         output.WriteLine(string.Format(c, "  shared/L1    {0:G3} passes per warp and stage, conflict factor {1:G3}", b.SharedMemory.PassesPerStage, b.SharedMemory.ConflictFactor));
         output.WriteLine(string.Format(c, "  issue        {0:G3} instructions per thread and stage, {1:P0} multiply-adds", b.Issue.InstructionsPerStage, b.Issue.FmaFraction));
@@ -216,7 +218,7 @@ internal static class ExplainCommand
     }
 
     /// <summary>A tensor-core candidate's estimate, term by term, as <see cref="TensorCoreCost"/> sees it.</summary>
-    private static void WriteTensorCoreBreakdown(TextWriter output, string what, TensorCoreBreakdown b)
+    private static void WriteTensorCoreBreakdown(TextWriter output, string what, TensorCoreBreakdown b, int multiprocessors)
     {
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"estimate of {what} (the tensor-core model; nothing is measured):");
@@ -226,7 +228,7 @@ internal static class ExplainCommand
             : string.Format(c, "  bounds       tensor cores {0:G3} ms, shared memory {1:G3} ms, L2 {2:G3} ms, DRAM {3:G3} ms; plus their overlap loss {4:G3} ms, the stages' copy wait {5:G3} ms (single-buffered), barriers {6:G3} ms, launch {7:G3} ms",
                 b.TensorCoreMs, b.SharedMemoryMs, b.L2Ms, b.DramMs, b.OverlapMs, b.CopyWaitMs, b.BarrierMs, b.LaunchMs));
         WriteResidency(output, b.Occupancy.BlocksPerMultiprocessor, b.Occupancy.ThreadsPerMultiprocessor, b.Occupancy.RegistersPerThread,
-            b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves);
+            b.Occupancy.SharedBytesPerBlock, b.Occupancy.Limiter, b.Blocks, b.Waves, multiprocessors);
         output.WriteLine(string.Format(c, "  tensor cores {0:G3} flops at {1:P0} of {2:#,0.##} GFLOP/s, {3} MMAs per warp and stage",
             b.TensorCore.Flops, b.TensorCore.Efficiency, b.TensorCore.PeakGflops, b.TensorCore.MmasPerWarpStage));
         output.WriteLine(string.Format(c, "  shared       {0} fragment and {1} copy words per block and stage, conflict factor {2:G3}, {3:G3} bytes in all",
@@ -239,13 +241,15 @@ internal static class ExplainCommand
     }
 
     /// <summary>The occupancy and waves lines, as both models give them.</summary>
-    private static void WriteResidency(TextWriter output, int blocksPerSm, int threadsPerSm, int registers, long sharedBytes, string limiter, long blocks, WavesTerm waves)
+    private static void WriteResidency(TextWriter output, int blocksPerSm, int threadsPerSm, int registers, long sharedBytes, string limiter, long blocks, WavesTerm waves, int multiprocessors)
     {
         var c = CultureInfo.InvariantCulture;
         output.WriteLine(string.Format(c, "  occupancy    {0} = {1} threads per SM ({2} registers, {3} B shared per block; limited by {4})",
             NumberText.Count(blocksPerSm, "block"), threadsPerSm, registers, sharedBytes, limiter));
-        output.WriteLine(string.Format(c, "  waves        {0} in {1} on the busiest SM, tail efficiency {2:P0}",
-            NumberText.Count(blocks, "block"), NumberText.Count(waves.Rounds, "round"), waves.TailEfficiency));
+        output.WriteLine(string.Format(c, "  waves        {0} in {1} on the busiest SM{2}, tail efficiency {3:P0}",
+            NumberText.Count(blocks, "block"), NumberText.Count(waves.Rounds, "round"),
+            waves.ActiveMultiprocessors < multiprocessors ? string.Format(c, " ({0} of {1} SMs busy)", waves.ActiveMultiprocessors, multiprocessors) : "",
+            waves.TailEfficiency));
     }
 
     private static void WriteL2Reuse(TextWriter output, L2ReuseTerm l2) =>

@@ -112,6 +112,19 @@ public sealed class InfoCommandTests
     }
 
     [Fact]
+    public void Explain_says_how_many_multiprocessors_a_small_grid_keeps_busy()
+    {
+        // "1.02E+05 of 1.4E+04 bytes in flight per SM needed: 10 % of DRAM bandwidth reachable" read as a
+        // contradiction: the share counts the SMs with a block, and 16 blocks leave 116 of h100's 132 idle.
+        var text = GensorCli.Run("explain", "--compute", "C[m] = A[m] * 2", "--shape", "m=1024", "--target", "h100",
+            "--schedule", "block=64 thread=1 reduce=-", "--compiler-check", "off");
+
+        Assert.True(text.ExitCode == 0, text.Error);
+        Assert.Contains("  waves        16 blocks in 1 round on the busiest SM (16 of 132 SMs busy), tail efficiency", text.Output);
+        Assert.Matches(@"  memory       .* of DRAM bandwidth reachable by 16 busy SMs\n", text.Output.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public void Explain_breaks_a_tensor_core_candidate_down_by_the_tensor_core_models_terms()
     {
         string[] args = ["explain", "--compute", "C[m,n] += A[m,k] * B[k,n]", "--shape", "m=4096,n=4096,k=4096", "--dtype", "f16",
