@@ -64,7 +64,7 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
         {
             // One operator's failure (a bad fixed schedule, a fault in the runtime) must not end the batch. The
             // environment failing does (a records file full or held too long): every later operator would be
-            // measured, then fail the same way, for hours in a large suite (found by fuzzing).
+            // measured, then fail the same way, for hours in a large suite (probed on a full tmpfs).
             var message = exception is GensorException g ? g.Error.Message : $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
             logger.LogWarning("{Op}: tuning failed: {Message}", entry.Name, message);
             return new BatchResult(entry, [], null, message);
