@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Gensor.Diagnostics;
 using Gensor.Tuning;
 using Gensor.Tuning.Batch;
 using Gensor.Tuning.Reports;
@@ -106,13 +107,32 @@ internal static class BatchCommand
         }
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
-        var summary = runner.Run(plan, progress, result =>
+        BatchSummary summary;
+        try
         {
+            summary = runner.Run(plan, progress, result =>
+            {
+                lock (gate)
+                {
+                    done.Add(result);
+                }
+            });
+        }
+        catch (GensorException failure) when (failure.Error.Kind == ErrorKind.Internal)
+        {
+            // The environment ended the batch (its records file could not be written): the operators done still get
+            // their summary, as after Ctrl+C, and the error line and exit code follow from the caller's guard.
+            BatchResult[] soFar;
             lock (gate)
             {
-                done.Add(result);
+                soFar = done.ToArray();
             }
-        });
+            PrintOnce(new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, soFar)
+            {
+                Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, StoppedBy = failure.Error.Message,
+            });
+            throw;
+        }
         PrintOnce(summary);
         return summary;
     }

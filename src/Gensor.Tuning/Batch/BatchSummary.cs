@@ -33,11 +33,20 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
     /// <summary>True when a signal stopped the batch before every planned operator was tuned.</summary>
     public bool Interrupted => InterruptedBy is not null;
 
+    /// <summary>
+    /// The environment's failure that ended the batch before every planned operator was tuned (a records
+    /// file that could not be written); null when none did. The summary covers the operators done before it.
+    /// </summary>
+    public string? StoppedBy { get; init; }
+
+    /// <summary>True when a signal or a failure ended the batch early: the totals cover the operators done.</summary>
+    public bool EndedEarly => Interrupted || StoppedBy is not null;
+
     /// <summary>Sum over operators of count x best time over all policies; null when no operator has a result, 0 when there is none.</summary>
     public double? ModelTotalMs => Total(r => r.BestMs);
 
     /// <summary>Whether every operator of the run contributed to <see cref="ModelTotalMs"/>.</summary>
-    public bool ModelTotalComplete => !Interrupted && Results.All(r => r.BestMs is not null);
+    public bool ModelTotalComplete => !EndedEarly && Results.All(r => r.BestMs is not null);
 
     /// <summary>The policies that ran, the chosen one first.</summary>
     public IReadOnlyList<string> Policies => Results.SelectMany(r => r.Reports.Select(report => report.Policy)).Distinct().ToArray();
@@ -70,6 +79,7 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
     /// </summary>
     public int ExitCode =>
         InterruptedBy is { } signal ? SignalExit.Code(signal)
+        : StoppedBy is not null ? (int)ErrorKind.Internal
         : Results.Any(r => r.BadInput) ? (int)ErrorKind.BadInput
         : Results.Any(r => !r.Verified) ? (int)ErrorKind.NoResult
         : 0;
@@ -80,13 +90,15 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         get
         {
             var scope = Shard.Count > 1 ? $"shard {Shard} ({NumberText.Count(Planned, "operator")} of the suite's {SuiteSize})" : "the suite";
-            return Interrupted ? $"{scope}, interrupted after {Results.Count} of {NumberText.Count(Planned, "operator")}" : scope;
+            return Interrupted ? $"{scope}, interrupted after {Results.Count} of {NumberText.Count(Planned, "operator")}"
+                : StoppedBy is not null ? $"{scope}, stopped by an error after {Results.Count} of {NumberText.Count(Planned, "operator")}"
+                : scope;
         }
     }
 
     // A shard with no operator sums to 0, so that a script adds the shards' totals without a special case.
     private double? Total(Func<BatchResult, double?> time) =>
-        Results.Count == 0 && !Interrupted ? 0
+        Results.Count == 0 && !EndedEarly ? 0
         : Results.Any(r => time(r) is not null) ? Results.Sum(r => r.Entry.Count * (time(r) ?? 0)) : null;
 
     public JsonObject ToJson() => new()
@@ -98,6 +110,7 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         ["suite_operators"] = SuiteSize,
         ["planned_operators"] = Planned,
         ["interrupted"] = Interrupted,
+        ["stopped_by"] = StoppedBy,
         ["operators"] = new JsonArray(Results.Select(r => (JsonNode)Operator(r)).ToArray()),
         ["model_total_ms"] = Round(ModelTotalMs),
         ["model_total_complete"] = ModelTotalComplete,
@@ -144,6 +157,10 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         if (Interrupted)
         {
             w.WriteLine($"interrupted: {NumberText.Count(Results.Count, "operator")} of {Planned} done; the totals cover those only");
+        }
+        if (StoppedBy is not null)
+        {
+            w.WriteLine($"stopped by an error: {NumberText.Count(Results.Count, "operator")} of {Planned} done; the totals cover those only");
         }
         var total = ModelTotalMs is null ? "-" : $"{Ms(ModelTotalMs)} ms";
         var missing = Results.Count(r => r.BestMs is null);

@@ -58,7 +58,12 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
         {
             w.WriteLine($"{(signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: {Summary.Results.Count} of {NumberText.Count(Specs.Count, "operator")} tuned; not tuned: {string.Join(", ", NotTuned)}");
         }
+        if (Summary.StoppedBy is not null)
+        {
+            w.WriteLine($"stopped by an error: {Summary.Results.Count} of {NumberText.Count(Specs.Count, "operator")} tuned; not tuned: {string.Join(", ", NotTuned)}");
+        }
         var complete = Summary.Interrupted ? " (incomplete: interrupted before every operator was tuned)"
+            : Summary.StoppedBy is not null ? " (incomplete: stopped by an error before every operator was tuned)"
             : !Summary.ModelTotalComplete ? " (incomplete: some operators have no result)"
             : Untimed.Count > 0 ? " (incomplete: unsupported nodes are not timed)"
             : "";
@@ -85,6 +90,7 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
         ["simulated"] = Simulated,
         ["policy"] = Summary.Policy,
         ["interrupted"] = Summary.Interrupted,
+        ["stopped_by"] = Summary.StoppedBy,
         ["planned_operators"] = Specs.Count,
         ["not_tuned"] = new JsonArray(NotTuned.Select(name => (JsonNode)JsonValue.Create(name)).ToArray()),
         ["operators"] = new JsonArray(Summary.Results.Select(r => (JsonNode)new JsonObject

@@ -109,6 +109,34 @@ public sealed class BatchSummaryTests
         Assert.False(summary.ModelTotalComplete);
     }
 
+    [Fact]
+    public void A_summary_stopped_by_an_error_says_how_far_it_got_and_exits_1()
+    {
+        // A records file that could not be written ends the batch: what was done is summarized, not lost.
+        var summary = new BatchSummary("s", "gensor", "cpu", [Verified("a", 2, 1.5)]) { SuiteSize = 4, Planned = 4, StoppedBy = "r.jsonl: could not append a record: No space left on device" };
+
+        var text = Text(summary);
+        Assert.Contains("stopped by an error: 1 operator of 4 done; the totals cover those only", text);
+        Assert.Contains("model total over the suite, stopped by an error after 1 of 4 operators, best of all policies (sum of count x best): 3.000 ms", text);
+        Assert.False(summary.ModelTotalComplete);
+        Assert.Equal(1, summary.ExitCode);
+        var json = summary.ToJson();
+        Assert.Equal("r.jsonl: could not append a record: No space left on device", (string?)json["stopped_by"]);
+        Assert.False((bool)json["interrupted"]!);
+        Assert.Equal(1, (int)json["exit_code"]!);
+
+        // tune-model's report of the same run names what was not tuned.
+        var specs = new[] { "a", "b" }
+            .Select(name => Gensor.FrontEnd.SpecReader.FromInline("C[m,n] += A[m,k] * B[k,n]", "m=32,n=32,k=16", name, null))
+            .ToArray();
+        var report = new EndToEndReport("m.onnx", summary, specs, []);
+        using var w = new StringWriter();
+        report.WriteText(w);
+        Assert.Contains("stopped by an error: 1 of 2 operators tuned; not tuned: b", w.ToString());
+        Assert.Contains("(incomplete: stopped by an error before every operator was tuned)", w.ToString());
+        Assert.Equal("r.jsonl: could not append a record: No space left on device", (string?)report.ToJson()["stopped_by"]);
+    }
+
     [Theory]
     [InlineData(PosixSignal.SIGINT, 130)]
     [InlineData(PosixSignal.SIGTERM, 143)]

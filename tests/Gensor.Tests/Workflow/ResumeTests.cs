@@ -139,13 +139,19 @@ public sealed class ResumeTests
         var records = Path.Combine(dir.Path, "r.jsonl");
         Directory.CreateDirectory(records + ".lock");
 
-        var result = GensorCli.Run(["batch", suite, "--device", "cpu", "--top-k", "1", "--records", records]);
+        var result = GensorCli.Run(["batch", suite, "--device", "cpu", "--top-k", "1", "--records", records, "--format", "json"]);
 
         Assert.Equal(1, result.ExitCode);
         var error = Assert.Single(result.Error.Split('\n'), line => line.StartsWith("error:", StringComparison.Ordinal));
         Assert.StartsWith($"error: {records}: could not append a record: Access to the path", error);
         Assert.DoesNotContain("second", result.Error);
         Assert.DoesNotContain("internal error", result.Error);
+        // The summary of what was done comes first, as after Ctrl+C: here nothing, the first append failed.
+        var summary = JsonNode.Parse(result.Output)!;
+        Assert.Equal(error["error: ".Length..], (string?)summary["stopped_by"]);
+        Assert.Equal(1, (int)summary["exit_code"]!);
+        Assert.Empty(summary["operators"]!.AsArray());
+        Assert.False((bool)summary["model_total_complete"]!);
     }
 
     [Fact]
