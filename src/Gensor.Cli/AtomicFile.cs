@@ -19,7 +19,7 @@ internal static class AtomicFile
 
     /// <summary>Writes text files (UTF-8, no BOM) all or none; see <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>.</summary>
     public static IReadOnlyList<string> WriteAll(IReadOnlyList<(string Path, string Content)> files, IReadOnlyList<string>? removed = null) =>
-        WriteAll(files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray(), removed);
+        WriteAll(Utf8(files), removed);
 
     /// <summary>
     /// Writes every file or none: all contents go to temporary files first, then
@@ -115,7 +115,11 @@ internal static class AtomicFile
 
     /// <summary>Text files (UTF-8, no BOM) into a folder; see <see cref="WriteAllInFolder(string, IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>.</summary>
     public static IReadOnlyList<string> WriteAllInFolder(string folder, IReadOnlyList<(string Path, string Content)> files, IReadOnlyList<string>? removed = null) =>
-        WriteAllInFolder(folder, files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray(), removed);
+        WriteAllInFolder(folder, Utf8(files), removed);
+
+    /// <summary>Text files' contents as UTF-8 without a byte order mark.</summary>
+    private static (string Path, byte[] Content)[] Utf8(IReadOnlyList<(string Path, string Content)> files) =>
+        files.Select(f => (f.Path, new System.Text.UTF8Encoding(false).GetBytes(f.Content))).ToArray();
 
     /// <summary>The renames of <see cref="WriteAll(IReadOnlyList{ValueTuple{string, byte[]}}, IReadOnlyList{string})"/>; the superseded files that went are added to <paramref name="gone"/>.</summary>
     private static void Replace(IReadOnlyList<(string Path, byte[] Content)> files, string[] temporaries, string[] backups, IReadOnlyList<string> removed, string suffix, List<string> gone)

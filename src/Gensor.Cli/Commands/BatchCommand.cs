@@ -92,18 +92,22 @@ internal static class BatchCommand
                 cli.Output.Flush();
             }
         }
-        void Interrupted(PosixSignalContext signal)
+        // The summary of the operators done so far, for a batch that a signal or a failure ends early.
+        BatchSummary SoFar()
         {
-            BatchResult[] soFar;
             lock (gate)
             {
-                soFar = done.ToArray();
+                return new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, done.ToArray())
+                {
+                    Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count,
+                };
             }
-            cli.Error.WriteLine($"{(signal.Signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: the summary of the {NumberText.Count(soFar.Length, "operator")} done so far follows");
-            PrintOnce(new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, soFar)
-            {
-                Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, InterruptedBy = signal.Signal,
-            });
+        }
+        void Interrupted(PosixSignalContext signal)
+        {
+            var soFar = SoFar() with { InterruptedBy = signal.Signal };
+            cli.Error.WriteLine($"{(signal.Signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: the summary of the {NumberText.Count(soFar.Results.Count, "operator")} done so far follows");
+            PrintOnce(soFar);
         }
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
@@ -122,15 +126,7 @@ internal static class BatchCommand
         {
             // The environment ended the batch (its records file could not be written): the operators done still get
             // their summary, as after Ctrl+C, and the error line and exit code follow from the caller's guard.
-            BatchResult[] soFar;
-            lock (gate)
-            {
-                soFar = done.ToArray();
-            }
-            PrintOnce(new BatchSummary(plan.Suite, settings.Policy.Name, session.Tuner.DeviceName, soFar)
-            {
-                Shard = plan.Shard, SuiteSize = plan.SuiteSize, Planned = plan.Entries.Count, StoppedBy = failure.Error.Message,
-            });
+            PrintOnce(SoFar() with { StoppedBy = failure.Error.Message });
             throw;
         }
         PrintOnce(summary);

@@ -43,7 +43,7 @@ public static class OnnxModelFile
         }
         catch (InvalidProtocolBufferException exception)
         {
-            throw new GensorException(GensorError.BadInput($"{path}: not an ONNX model (not a protobuf ModelProto: {FirstSentence(exception.Message)})"), exception);
+            throw new GensorException(GensorError.BadInput(NotAModel(path, exception)), exception);
         }
         return Checked(model, path);
     }
@@ -68,7 +68,7 @@ public static class OnnxModelFile
             // a file that starts like a model is called a truncated one.
             var message = exception.Message.Contains("truncated", StringComparison.OrdinalIgnoreCase) && bytes[0] == _irVersionTag
                 ? $"{source}: truncated ONNX model (the file ends inside a protobuf message)"
-                : $"{source}: not an ONNX model (not a protobuf ModelProto: {FirstSentence(exception.Message)})";
+                : NotAModel(source, exception);
             throw new GensorException(GensorError.BadInput(message), exception);
         }
         return Checked(model, source);
@@ -88,6 +88,9 @@ public static class OnnxModelFile
         }
         return model;
     }
+
+    private static string NotAModel(string source, InvalidProtocolBufferException exception) =>
+        $"{source}: not an ONNX model (not a protobuf ModelProto: {FirstSentence(exception.Message)})";
 
     private static string FirstSentence(string text)
     {

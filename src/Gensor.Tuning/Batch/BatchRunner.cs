@@ -60,11 +60,9 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
             progress?.Started(number, total, entry.Name, options.Policy.Name);
             report = TuneWith(op, options.Policy);
         }
-        catch (Exception exception) when (exception is not GensorException { Error.Kind: ErrorKind.Internal })
+        catch (Exception exception) when (IsOperatorsOwn(exception))
         {
-            // One operator's failure (a bad fixed schedule, a fault in the runtime) must not end the batch. The
-            // environment failing does (a records file full or held too long): every later operator would be
-            // measured, then fail the same way, for hours in a large suite (probed on a full tmpfs).
+            // One operator's failure (a bad fixed schedule, a fault in the runtime) must not end the batch.
             var message = exception is GensorException g ? g.Error.Message : $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
             logger.LogWarning("{Op}: tuning failed: {Message}", entry.Name, message);
             return new BatchResult(entry, [], null, message);
@@ -92,14 +90,20 @@ public sealed class BatchRunner(Tuner tuner, RecordLog? log, BatchOptions option
         {
             return TuneWith(entry.Operator!, PolicyCatalog.Get(policy));
         }
-        catch (Exception exception) when (exception is not GensorException { Error.Kind: ErrorKind.Internal })
+        catch (Exception exception) when (IsOperatorsOwn(exception))
         {
-            // A baseline is context for the speedup, not the result: its failure leaves the speedup blank
-            // (the environment failing ends the batch, as above).
+            // A baseline is context for the speedup, not the result: its failure leaves the speedup blank.
             logger.LogWarning("{Op}: baseline {Policy} failed: {Message}", entry.Name, policy, exception.Message.Split('\n')[0]);
             return null;
         }
     }
+
+    /// <summary>
+    /// Whether a failure is the operator's own, which the batch reports and goes past. The environment failing (an
+    /// Internal <see cref="GensorException"/>: a records file full or held too long) ends the batch: every later
+    /// operator would be measured, then fail the same way, for hours in a large suite (probed on a full tmpfs).
+    /// </summary>
+    private static bool IsOperatorsOwn(Exception exception) => exception is not GensorException { Error.Kind: ErrorKind.Internal };
 
     private TuneReport TuneWith(Gensor.Etir.Operator op, ISchedulePolicy policy) =>
         RecordLog.Tune(tuner, new TuneRequest(op, policy, options.Target, options.DeviceProfile, options.TopK, options.Seed, Compiler: options.Compiler), log, options.Force);

@@ -42,6 +42,9 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
     /// <summary>True when a signal or a failure ended the batch early: the totals cover the operators done.</summary>
     public bool EndedEarly => Interrupted || StoppedBy is not null;
 
+    /// <summary>How the batch ended early, for the text: "interrupted" (a signal) or "stopped by an error"; null when it did not.</summary>
+    public string? EndedEarlyBy => Interrupted ? "interrupted" : StoppedBy is not null ? "stopped by an error" : null;
+
     /// <summary>Sum over operators of count x best time over all policies; null when no operator has a result, 0 when there is none.</summary>
     public double? ModelTotalMs => Total(r => r.BestMs);
 
@@ -90,9 +93,7 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
         get
         {
             var scope = Shard.Count > 1 ? $"shard {Shard} ({NumberText.Count(Planned, "operator")} of the suite's {SuiteSize})" : "the suite";
-            return Interrupted ? $"{scope}, interrupted after {Results.Count} of {NumberText.Count(Planned, "operator")}"
-                : StoppedBy is not null ? $"{scope}, stopped by an error after {Results.Count} of {NumberText.Count(Planned, "operator")}"
-                : scope;
+            return EndedEarlyBy is { } ended ? $"{scope}, {ended} after {Results.Count} of {NumberText.Count(Planned, "operator")}" : scope;
         }
     }
 
@@ -154,13 +155,9 @@ public sealed record BatchSummary(string Suite, string Policy, string Device, IR
             // As tune says it: a pass says nothing of the elements verification could not compare.
             w.WriteLine($"{r.Entry.Name}: verified on {r.CheckedElements} of {r.OutputElements} output elements; the others are NaN or infinite in the reference, or near an overflow or a singularity");
         }
-        if (Interrupted)
+        if (EndedEarlyBy is { } ended)
         {
-            w.WriteLine($"interrupted: {NumberText.Count(Results.Count, "operator")} of {Planned} done; the totals cover those only");
-        }
-        if (StoppedBy is not null)
-        {
-            w.WriteLine($"stopped by an error: {NumberText.Count(Results.Count, "operator")} of {Planned} done; the totals cover those only");
+            w.WriteLine($"{ended}: {NumberText.Count(Results.Count, "operator")} of {Planned} done; the totals cover those only");
         }
         var total = ModelTotalMs is null ? "-" : $"{Ms(ModelTotalMs)} ms";
         var missing = Results.Count(r => r.BestMs is null);

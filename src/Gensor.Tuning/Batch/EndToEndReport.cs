@@ -54,16 +54,12 @@ public sealed record EndToEndReport(string Model, BatchSummary Summary, IReadOnl
             var note = r.Error is not null ? $"  {r.Error}" : r.SameAs is not null ? $"  same operator as {r.SameAs}" : "";
             w.WriteLine($"{r.Entry.Number,3}  {r.Entry.Name.PadRight(width)} {Kind(r),-18} {r.Entry.Count,5} {Ms(r.BestMs),10} {Ms(Total(r)),11} {Percent(Share(r)),6} {Ms(r.NaiveMs),10} {Ms(r.RollerMs),10} {(r.Verified ? "yes" : "no"),3}{note}");
         }
-        if (Summary.InterruptedBy is { } signal)
+        if (Summary.EndedEarlyBy is { } ended)
         {
-            w.WriteLine($"{(signal == PosixSignal.SIGINT ? "interrupted" : "terminated")}: {Summary.Results.Count} of {NumberText.Count(Specs.Count, "operator")} tuned; not tuned: {string.Join(", ", NotTuned)}");
+            var how = Summary.InterruptedBy == PosixSignal.SIGTERM ? "terminated" : ended;
+            w.WriteLine($"{how}: {Summary.Results.Count} of {NumberText.Count(Specs.Count, "operator")} tuned; not tuned: {string.Join(", ", NotTuned)}");
         }
-        if (Summary.StoppedBy is not null)
-        {
-            w.WriteLine($"stopped by an error: {Summary.Results.Count} of {NumberText.Count(Specs.Count, "operator")} tuned; not tuned: {string.Join(", ", NotTuned)}");
-        }
-        var complete = Summary.Interrupted ? " (incomplete: interrupted before every operator was tuned)"
-            : Summary.StoppedBy is not null ? " (incomplete: stopped by an error before every operator was tuned)"
+        var complete = Summary.EndedEarlyBy is { } by ? $" (incomplete: {by} before every operator was tuned)"
             : !Summary.ModelTotalComplete ? " (incomplete: some operators have no result)"
             : Untimed.Count > 0 ? " (incomplete: unsupported nodes are not timed)"
             : "";
